@@ -1,0 +1,3 @@
+from postcli.cli import main
+
+main()

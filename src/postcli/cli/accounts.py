@@ -1,0 +1,172 @@
+"""`postcli accounts ...`: connect and manage the accounts you publish to."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from postcli.errors import InvalidInput
+
+app = typer.Typer(help="Connect, list and remove accounts; check their health and metrics.", no_args_is_help=True)
+add_app = typer.Typer(help="Connect an account (Bluesky or Mastodon).", no_args_is_help=True)
+app.add_typer(add_app, name="add")
+
+JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
+
+
+def _read_secret(*, from_stdin: bool, env_var: str, prompt: str) -> str:
+    if from_stdin:
+        value = sys.stdin.readline().rstrip("\r\n")
+        if not value:
+            raise InvalidInput("nothing was read from standard input.", hint=f"Pipe the secret in: echo ... | {prompt}")
+        return value
+    value = os.environ.get(env_var)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise InvalidInput(
+            "no secret given and there is no terminal to ask on.",
+            hint=f"Use the --*-stdin option or set {env_var}.",
+        )
+    return typer.prompt(prompt, hide_input=True)
+
+
+def _print_connected(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    from postcli import output
+    from postcli.services.accounts import account_dict
+
+    data = account_dict(result.account)
+    if as_json:
+        output.print_json({**data, "reconnected": result.reconnected})
+        return
+    verb = "Reconnected" if result.reconnected else "Connected"
+    output.line(f"{verb} {data['platform']} account {data['handle']} (id {data['id']}) at {data['api_base_url']}.")
+
+
+@add_app.command("bluesky")
+def add_bluesky(
+    handle: str = typer.Option(..., "--handle", help="Your handle, e.g. alice.bsky.social (or your DID)."),
+    service: str = typer.Option(
+        "https://bsky.social", "--service", help="Your PDS URL (for self-hosted servers)."
+    ),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the app password from standard input."
+    ),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Connect a Bluesky account with an app password (Settings -> App passwords).
+
+    The password is read from a hidden prompt, --password-stdin, or
+    POSTCLI_BLUESKY_PASSWORD. postcli logs in once and reuses the session.
+    """
+    from postcli.services.accounts import add_account
+
+    secret = _read_secret(
+        from_stdin=password_stdin, env_var="POSTCLI_BLUESKY_PASSWORD", prompt="Bluesky app password"
+    )
+    _print_connected(add_account("bluesky", identifier=handle.lstrip("@"), secret=secret, base_url=service), as_json)
+
+
+@add_app.command("mastodon")
+def add_mastodon(
+    instance: str = typer.Option(..., "--instance", help="Your instance URL, e.g. https://mastodon.social"),
+    token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the access token from standard input."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Connect a Mastodon account with an access token.
+
+    Create one in Preferences -> Development -> New application (scopes: read, write).
+    The token is read from a hidden prompt, --token-stdin, or POSTCLI_MASTODON_TOKEN.
+    """
+    from postcli.services.accounts import add_account
+
+    secret = _read_secret(from_stdin=token_stdin, env_var="POSTCLI_MASTODON_TOKEN", prompt="Mastodon access token")
+    _print_connected(add_account("mastodon", identifier=None, secret=secret, base_url=instance), as_json)
+
+
+@add_app.command("sandbox", hidden=True)
+def add_sandbox(
+    handle: str = typer.Option("me.sandbox", "--handle", help="A name for the simulated account."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Connect a SIMULATED sandbox account (no network; used by `postcli demo`)."""
+    from postcli.services.accounts import add_account
+
+    _print_connected(add_account("sandbox", identifier=handle, secret="sandbox", base_url=None), as_json)
+
+
+@app.command("list")
+def list_(
+    all_: bool = typer.Option(False, "--all", help="Include removed accounts."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """List connected accounts."""
+    from postcli import output
+    from postcli.services.accounts import account_dict, list_accounts
+    from postcli.store.session import session_scope
+
+    with session_scope() as session:
+        rows = [account_dict(a) for a in list_accounts(session, include_removed=all_)]
+    if as_json:
+        output.print_json(rows)
+        return
+    if not rows:
+        output.line("No accounts yet. Connect one with `postcli accounts add bluesky --handle ...`.")
+        return
+    output.table(
+        ["id", "platform", "handle", "status", "server", "connected"],
+        [
+            [
+                str(r["id"]),
+                r["platform"],
+                r["handle"],
+                ("needs reconnecting" if r["needs_reconnect"] else r["status"]) + (" (removed)" if r["removed_at"] else ""),
+                r["api_base_url"],
+                output.fmt_time(r["created_at"]),
+            ]
+            for r in rows
+        ],
+    )
+
+
+@app.command("show")
+def show(account: str = typer.Argument(..., help="Account id or handle."), as_json: bool = JSON_OPT) -> None:
+    """Show one account."""
+    from postcli import output
+    from postcli.services.accounts import account_dict, get_account, reconnect_hint
+    from postcli.store.session import session_scope
+
+    with session_scope() as session:
+        acc = get_account(session, account, include_removed=True)
+        data = account_dict(acc)
+        hint = reconnect_hint(acc) if acc.status == "token_expired" else None
+    if as_json:
+        output.print_json(data)
+        return
+    output.kv([(k, output.fmt(v) if not hasattr(v, "astimezone") else output.fmt_time(v)) for k, v in data.items()])
+    if hint:
+        output.warn(f"this account needs reconnecting. {hint}")
+
+
+@app.command("remove")
+def remove(
+    account: str = typer.Argument(..., help="Account id or handle."),
+    purge: bool = typer.Option(False, "--purge", help="Also delete its posts' targets and metric history."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (with --purge)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Disconnect an account and forget its credentials. History is kept unless --purge."""
+    from postcli import output
+    from postcli.services.accounts import account_dict, remove_account
+
+    if purge and not yes:
+        if not sys.stdin.isatty():
+            raise InvalidInput("--purge deletes history; confirm with --yes.")
+        typer.confirm("Delete this account and all its history?", abort=True)
+    acc = remove_account(account, purge=purge)
+    if as_json:
+        output.print_json({**account_dict(acc), "purged": purge})
+        return
+    output.line(f"Removed {acc.platform} account {acc.handle} (id {acc.id})" + (" and its history." if purge else "; its history is kept."))

@@ -1,0 +1,253 @@
+"""`postcli post ...`: compose, schedule, publish, list and delete posts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+
+from postcli.errors import EXIT_ERROR, EXIT_PARTIAL, EXIT_RECONNECT, InvalidInput
+
+app = typer.Typer(help="Compose, schedule, publish, list and delete posts.", no_args_is_help=True)
+
+JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
+
+
+def _exit_for(outcome: Any) -> None:
+    if outcome.status == "partial_success":
+        raise typer.Exit(EXIT_PARTIAL)
+    if outcome.status == "failed":
+        raise typer.Exit(EXIT_RECONNECT if outcome.all_auth_failed else EXIT_ERROR)
+
+
+def _render_outcome(outcome: Any, as_json: bool) -> None:
+    from postcli import output
+    from postcli.services.publishing import outcome_dict
+
+    if as_json:
+        output.print_json(outcome_dict(outcome))
+        return
+    output.line(f"Post {outcome.post_id}: {outcome.status}" + (f" ({outcome.note})" if outcome.note else ""))
+    output.table(
+        ["platform", "account", "status", "link / error"],
+        [
+            [
+                t.platform,
+                t.handle,
+                t.status + (" (already there)" if t.reconciled else ""),
+                t.url or t.error or "",
+            ]
+            for t in outcome.targets
+        ],
+    )
+    if outcome.status == "partial_success":
+        output.line(f"Retry the failed targets with: postcli post retry {outcome.post_id}")
+
+
+def _media_pairs(media: list[Path], alt: list[str]) -> list[tuple[Path, str | None]]:
+    if len(alt) > len(media):
+        raise InvalidInput(f"{len(alt)} --alt given for {len(media)} --media.", hint="Give one --alt per --media, in order.")
+    return [(m, alt[i] if i < len(alt) else None) for i, m in enumerate(media)]
+
+
+@app.command("create")
+def create(
+    text: str = typer.Argument(..., help="The post text. Use - to read it from standard input."),
+    to: List[str] = typer.Option(
+        ..., "--to", help="Account id, handle, platform name (when you have one account there), or 'all'. Repeatable."
+    ),
+    media: List[Path] = typer.Option([], "--media", help="An image or video to attach. Repeatable."),
+    alt: List[str] = typer.Option([], "--alt", help="Alt text for the --media in the same position. Repeatable."),
+    text_for: List[str] = typer.Option(
+        [], "--text-for", help="PLATFORM=TEXT: different text for one platform (or account). Repeatable."
+    ),
+    at: Optional[str] = typer.Option(None, "--at", help='Schedule: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'),
+    tz: Optional[str] = typer.Option(None, "--tz", help="IANA timezone for --at (default: config, else UTC)."),
+    draft: bool = typer.Option(False, "--draft", help="Save as a draft; publish later with `post publish`."),
+    correlation_id: Optional[str] = typer.Option(
+        None, "--correlation-id", help="Your id for this post: repeating the command returns the same post."
+    ),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Create a post and publish it now (default), at a time (--at), or keep it as a draft.
+
+    Every target is validated before anything is sent. Exit 7 when some targets
+    published and some failed; retry those with `postcli post retry ID`.
+    """
+    import sys
+
+    from postcli import output, settings
+    from postcli.services import publishing
+    from postcli.timeparse import parse_when, zone
+
+    if text == "-":
+        text = sys.stdin.read()
+    tz_name = tz or settings.config().timezone
+    zone(tz_name)
+    when = parse_when(at, tz_name) if at else None
+    created = publishing.create_post(
+        text,
+        to,
+        text_for=publishing.parse_text_for(text_for),
+        media=_media_pairs(media, alt),
+        at=when,
+        tz=tz_name,
+        draft=draft,
+        correlation_id=correlation_id,
+    )
+    for w in created.warnings:
+        output.warn(w)
+    post = created.post
+    if not created.created:
+        if as_json:
+            output.print_json({**publishing.post_dict(post), "created": False})
+        else:
+            output.line(f"Post {post.id} already exists for this content ({post.status}); nothing new was created.")
+        return
+    if post.status == "pending":
+        outcome = publishing.publish_post(post.id, allowed=("pending",))
+        _render_outcome(outcome, as_json)
+        _exit_for(outcome)
+        return
+    if as_json:
+        output.print_json({**publishing.post_dict(post), "created": True})
+    elif post.status == "draft":
+        output.line(f"Saved draft {post.id}. Publish it with `postcli post publish {post.id}`.")
+    else:
+        output.line(
+            f"Scheduled post {post.id} for {output.fmt_time(post.scheduled_at, post.timezone)} ({post.timezone}). "
+            "Make sure cron runs `postcli publish-due`."
+        )
+
+
+@app.command("list")
+def list_(
+    status: Optional[str] = typer.Option(None, "--status", help="draft, scheduled, completed, partial_success, failed, ..."),
+    platform: Optional[str] = typer.Option(None, "--platform", help="Only posts with a target on this platform."),
+    page: int = typer.Option(1, "--page", help="Page number (1-based)."),
+    limit: int = typer.Option(20, "--limit", help="Posts per page."),
+    sort: str = typer.Option("created", "--sort", help="created, published or scheduled."),
+    order: str = typer.Option("desc", "--order", help="desc or asc."),
+    tz: Optional[str] = typer.Option(None, "--tz", help="Show times in this timezone."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """List posts, newest first."""
+    from postcli import output, settings
+    from postcli.services.publishing import list_posts, post_dict
+    from postcli.timeparse import zone
+
+    tz_name = tz or settings.config().timezone
+    zone(tz_name)
+    posts, total = list_posts(status=status, platform=platform, page=page, limit=limit, sort=sort, order=order)
+    if as_json:
+        output.print_json({"total": total, "page": page, "limit": limit, "posts": [post_dict(p) for p in posts]})
+        return
+    if not posts:
+        output.line("No posts match." if total or status or platform else "No posts yet. Create one with `postcli post create`.")
+        return
+    output.table(
+        ["id", "status", "when", "targets", "text"],
+        [
+            [
+                str(p.id),
+                p.status,
+                output.fmt_time(p.published_at or p.scheduled_at or p.created_at, tz_name)
+                + (" (scheduled)" if p.status == "scheduled" else ""),
+                ", ".join(f"{t.platform}:{t.status}" for t in p.targets),
+                output.excerpt(p.text, 48),
+            ]
+            for p in posts
+        ],
+        caption=f"page {page} of {max(1, -(-total // limit))} · {total} posts · times in {tz_name}",
+    )
+
+
+@app.command("show")
+def show(
+    post_id: str = typer.Argument(..., help="The post id."),
+    tz: Optional[str] = typer.Option(None, "--tz", help="Show times in this timezone."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Show a post with its targets and their links."""
+    from postcli import output, settings
+    from postcli.services.publishing import load_post, post_dict
+
+    post = load_post(post_id)
+    data = post_dict(post)
+    if as_json:
+        output.print_json(data)
+        return
+    tz_name = tz or settings.config().timezone
+    output.kv(
+        [
+            ("id", str(post.id)),
+            ("status", post.status),
+            ("text", post.text),
+            ("scheduled", output.fmt_time(post.scheduled_at, tz_name)),
+            ("published", output.fmt_time(post.published_at, tz_name)),
+            ("created", output.fmt_time(post.created_at, tz_name)),
+            ("error", post.last_error or output.NULL),
+        ]
+        + [(f"media {m['position'] + 1}", f"{m['original_filename']} ({m['mime_type']}, {m['size_bytes']:,} bytes)"
+            + (f" alt: {m['alt_text']}" if m["alt_text"] else "")) for m in data["media"]]
+    )
+    output.table(
+        ["target", "platform", "account", "status", "attempts", "link / error"],
+        [
+            [str(t["id"]), t["platform"], t["handle"] or "", t["status"], str(t["attempt_count"]), t["url"] or t["error"] or ""]
+            for t in data["targets"]
+        ],
+    )
+
+
+@app.command("retry")
+def retry(post_id: str = typer.Argument(..., help="The post id."), as_json: bool = JSON_OPT) -> None:
+    """Publish again only the targets that failed (each is checked on the platform first)."""
+    from postcli.services.publishing import retry_post
+
+    outcome = retry_post(post_id)
+    _render_outcome(outcome, as_json)
+    _exit_for(outcome)
+
+
+@app.command("publish")
+def publish(post_id: str = typer.Argument(..., help="The post id (a draft or scheduled post)."), as_json: bool = JSON_OPT) -> None:
+    """Publish a draft or scheduled post now."""
+    from postcli.services.publishing import load_post, publish_post
+
+    post = load_post(post_id)
+    outcome = publish_post(post.id, allowed=("draft", "scheduled", "pending"))
+    _render_outcome(outcome, as_json)
+    _exit_for(outcome)
+
+
+@app.command("delete")
+def delete(
+    post_id: str = typer.Argument(..., help="The post id."),
+    remote: bool = typer.Option(False, "--remote", help="Also delete it on the platforms it was published to."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Delete a post from the store (and with --remote, from the platforms)."""
+    from postcli import output
+    from postcli.services.publishing import delete_post
+
+    report = delete_post(post_id, remote=remote)
+    failed = [t for t in report.remote if t.status == "failed"]
+    if as_json:
+        output.print_json(
+            {
+                "post_id": report.post_id,
+                "removed_local": report.removed_local,
+                "remote": [{"platform": t.platform, "handle": t.handle, "status": t.status, "error": t.error} for t in report.remote],
+            }
+        )
+    else:
+        for t in report.remote:
+            output.line(f"{t.platform} ({t.handle}): {t.status}" + (f" - {t.error}" if t.error else ""))
+        if report.removed_local:
+            output.line(f"Deleted post {report.post_id}.")
+        else:
+            output.line(f"Kept post {report.post_id} in the store because a remote delete failed; try again.")
+    if failed:
+        raise typer.Exit(EXIT_PARTIAL if len(failed) < len(report.remote) else EXIT_ERROR)

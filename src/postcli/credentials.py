@@ -1,0 +1,173 @@
+"""Secrets: the OS keyring when a usable backend exists, else a 0600 JSON file.
+
+Never in the database. POSTCLI_CREDENTIALS=file|keyring forces a backend
+(config key [credentials] backend works too). Each account's secrets are one
+JSON object keyed by the account id.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from postcli import settings
+from postcli.errors import PostcliError
+from postcli.secrets_redact import register_secret
+
+SERVICE = "postcli"
+_lock = threading.Lock()
+
+
+def _key(account_id: int | str) -> str:
+    return f"account:{account_id}"
+
+
+class FileStore:
+    """A 0600 JSON file; written atomically so a crash never leaves half a file."""
+
+    name = "file"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except json.JSONDecodeError:
+            raise PostcliError(
+                f"the credentials file {self.path} is damaged.",
+                hint="Remove it and reconnect your accounts with `postcli accounts add`.",
+            ) from None
+
+    def _write(self, data: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".credentials.", suffix=".tmp")
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        os.chmod(self.path, 0o600)
+
+    def get(self, key: str) -> str | None:
+        return self._read().get(key)
+
+    def set(self, key: str, value: str) -> None:
+        with _file_lock(self.path):
+            data = self._read()
+            data[key] = value
+            self._write(data)
+
+    def delete(self, key: str) -> None:
+        with _file_lock(self.path):
+            data = self._read()
+            if data.pop(key, None) is not None:
+                self._write(data)
+
+
+class _file_lock:
+    """An advisory lock so two postcli processes never lose each other's update."""
+
+    def __init__(self, path: Path) -> None:
+        self.lock_path = path.with_suffix(".lock")
+
+    def __enter__(self) -> None:
+        import fcntl
+
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = open(self.lock_path, "a")  # noqa: SIM115
+        os.chmod(self.lock_path, 0o600)
+        fcntl.flock(self.fh, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        import fcntl
+
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+
+
+class KeyringStore:
+    name = "keyring"
+
+    def __init__(self, kr: Any) -> None:
+        self.kr = kr
+
+    def get(self, key: str) -> str | None:
+        return self.kr.get_password(SERVICE, key)
+
+    def set(self, key: str, value: str) -> None:
+        self.kr.set_password(SERVICE, key, value)
+
+    def delete(self, key: str) -> None:
+        try:
+            self.kr.delete_password(SERVICE, key)
+        except Exception:  # noqa: BLE001 - already absent is fine
+            pass
+
+
+def _usable_keyring() -> Any | None:
+    try:
+        import keyring
+        from keyring.backends import fail
+
+        kr = keyring.get_keyring()
+    except Exception:  # noqa: BLE001 - any keyring trouble means "not usable"
+        return None
+    if isinstance(kr, fail.Keyring):
+        return None
+    # The chainer with no real backends, or a null backend, cannot keep secrets.
+    if type(kr).__name__ in ("ChainerBackend",) and not getattr(kr, "backends", None):
+        return None
+    if getattr(kr, "priority", 1) <= 0:
+        return None
+    return keyring
+
+
+def backend() -> FileStore | KeyringStore:
+    choice = os.environ.get("POSTCLI_CREDENTIALS") or settings.config().raw.get("credentials", {}).get("backend", "auto")
+    if choice not in ("auto", "file", "keyring"):
+        raise PostcliError(
+            f"unknown credentials backend {choice!r}.", hint="Use one of: auto, file, keyring."
+        )
+    if choice in ("auto", "keyring"):
+        kr = _usable_keyring()
+        if kr is not None:
+            return KeyringStore(kr)
+        if choice == "keyring":
+            raise PostcliError(
+                "no usable OS keyring backend was found.",
+                hint="Install one (e.g. the Secret Service on Linux) or set POSTCLI_CREDENTIALS=file.",
+            )
+    return FileStore(settings.paths().credentials_file)
+
+
+def load(account_id: int | str) -> dict[str, Any]:
+    with _lock:
+        raw = backend().get(_key(account_id))
+    if not raw:
+        return {}
+    data = json.loads(raw)
+    register_secret(data)
+    return data
+
+
+def save(account_id: int | str, secrets: dict[str, Any]) -> None:
+    register_secret(secrets)
+    with _lock:
+        backend().set(_key(account_id), json.dumps(secrets))
+
+
+def delete(account_id: int | str) -> None:
+    with _lock:
+        backend().delete(_key(account_id))

@@ -1,0 +1,151 @@
+"""The one table of errors and exit codes.
+
+Every failure a user can cause or meet is one of these; the CLI turns it into a
+message on stderr and its exit code, never a traceback.
+
+    0 ok · 1 error · 2 bad usage or invalid input · 3 not found · 4 not in a state
+    for that · 5 rate limited · 6 account needs reconnecting · 7 partial success
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_BAD_STATE = 4
+EXIT_RATE_LIMITED = 5
+EXIT_RECONNECT = 6
+EXIT_PARTIAL = 7
+
+EXIT_CODES = {
+    EXIT_OK: "ok",
+    EXIT_ERROR: "error",
+    EXIT_USAGE: "bad usage or invalid input",
+    EXIT_NOT_FOUND: "not found",
+    EXIT_BAD_STATE: "not in a state for that (e.g. analytics of a draft)",
+    EXIT_RATE_LIMITED: "rate limited",
+    EXIT_RECONNECT: "account needs reconnecting (token expired or revoked)",
+    EXIT_PARTIAL: "partial success (some targets published, some failed)",
+}
+
+
+class PostcliError(Exception):
+    """Base of every error postcli reports to a user. `hint` says how to fix it."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(PostcliError):
+    exit_code = EXIT_USAGE
+
+
+class NotFound(PostcliError):
+    exit_code = EXIT_NOT_FOUND
+
+
+class BadState(PostcliError):
+    exit_code = EXIT_BAD_STATE
+
+
+class RateLimited(PostcliError):
+    """The platform (or postcli's own refresh limit) says: not now."""
+
+    exit_code = EXIT_RATE_LIMITED
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        retry_at: datetime | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+        self.retry_at = retry_at
+
+
+class ReconnectRequired(PostcliError):
+    """The account's token was revoked or expired and could not be refreshed."""
+
+    exit_code = EXIT_RECONNECT
+
+
+class PartialSuccess(PostcliError):
+    exit_code = EXIT_PARTIAL
+
+
+class StoreError(PostcliError):
+    """The database cannot be used as it is (e.g. made by a newer postcli)."""
+
+
+# --- errors raised by platform adapters -------------------------------------
+# Adapters turn every platform/SDK/network failure into one of these.
+
+
+class PlatformError(PostcliError):
+    """A platform refused or failed a request. `transient` ones are worth retrying."""
+
+    transient = False
+
+    def __init__(self, message: str, *, platform: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.platform = platform
+
+
+class AuthFailed(PlatformError, ReconnectRequired):
+    """401/revoked/expired credentials: the account must be reconnected."""
+
+    exit_code = EXIT_RECONNECT
+
+
+class PlatformRateLimited(PlatformError, RateLimited):
+    exit_code = EXIT_RATE_LIMITED
+    transient = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        platform: str | None = None,
+        retry_after: float | None = None,
+        hint: str | None = None,
+    ) -> None:
+        PlatformError.__init__(self, message, platform=platform, hint=hint)
+        self.retry_after = retry_after
+        self.retry_at = None
+
+
+class RemoteNotFound(PlatformError):
+    """The object (post, record) does not exist (any more) on the platform."""
+
+    exit_code = EXIT_NOT_FOUND
+
+
+class PlatformRejected(PlatformError):
+    """The platform rejected the content itself (validation); retrying will not help."""
+
+    exit_code = EXIT_USAGE
+
+
+class PlatformUnavailable(PlatformError):
+    """Network error, timeout, or a 5xx: the outcome is unknown, retrying may help."""
+
+    transient = True
+
+
+class MalformedResponse(PlatformError):
+    """The platform answered with something we cannot read."""
+
+    transient = False

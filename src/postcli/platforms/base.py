@@ -1,0 +1,231 @@
+"""The contract between services and platform adapters.
+
+An adapter is the only code that talks to a network. It never touches the
+database: it receives an `AccountContext` (base URL, ids, cached settings and a
+handle on the account's secrets) and returns the dataclasses below. Every
+failure leaves it as one of the typed errors in `postcli.errors`
+(AuthFailed, PlatformRateLimited, RemoteNotFound, PlatformRejected,
+PlatformUnavailable, MalformedResponse, PlatformError).
+
+This module must stay cheap to import: no SDKs here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
+
+from postcli.errors import (  # re-exported for adapters
+    AuthFailed,
+    MalformedResponse,
+    PlatformError,
+    PlatformRateLimited,
+    PlatformRejected,
+    PlatformUnavailable,
+    RemoteNotFound,
+)
+
+__all__ = [
+    "AccountContext",
+    "AccountInfo",
+    "AccountMetrics",
+    "Adapter",
+    "AuthFailed",
+    "HealthResult",
+    "Limits",
+    "MalformedResponse",
+    "MediaItem",
+    "PlatformError",
+    "PlatformRateLimited",
+    "PlatformRejected",
+    "PlatformUnavailable",
+    "PostMetrics",
+    "PublishRequest",
+    "PublishResult",
+    "RemoteNotFound",
+    "METRIC_KEYS",
+]
+
+# The fixed keys of a post metric snapshot (DESIGN.md "Metrics").
+METRIC_KEYS = (
+    "impressions",
+    "reach",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+    "quotes",
+    "saves",
+    "clicks",
+    "video_views",
+)
+
+
+@dataclass
+class AccountContext:
+    """What an adapter knows about the account it acts for.
+
+    `secrets` is the account's secret dict (tokens, session); when the adapter
+    changes it (a refreshed session), it calls `save_secrets(new_dict)` at once
+    so the new token survives a crash. `settings` is non-secret cached platform
+    configuration (e.g. Mastodon's instance limits); an adapter that refreshes it
+    sets `settings_changed = True` and the service persists it.
+    """
+
+    platform: str
+    api_base_url: str
+    handle: str | None = None
+    external_id: str | None = None
+    account_id: int | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    secrets: dict[str, Any] = field(default_factory=dict)
+    save_secrets: Callable[[dict[str, Any]], None] = lambda _s: None
+    settings_changed: bool = False
+    timeout: float = 30.0
+
+
+@dataclass
+class AccountInfo:
+    """Who the credentials belong to, as the platform says."""
+
+    external_id: str  # DID, account id, page id
+    handle: str
+    display_name: str | None = None
+    token_expires_at: datetime | None = None
+
+
+@dataclass
+class Limits:
+    """What a platform accepts in one post. None = no limit known."""
+
+    max_text: int
+    url_weight: int | None = None  # every URL counts this many characters (Mastodon)
+    count_unit: str = "characters"  # "graphemes" for Bluesky
+    max_images: int = 4
+    max_videos: int = 1
+    max_image_bytes: int | None = None
+    max_video_bytes: int | None = None
+    max_alt_text: int | None = None
+    mime_types: tuple[str, ...] = ("image/png", "image/jpeg", "image/webp")
+    images_and_video: bool = False  # may one post mix images and a video
+
+
+@dataclass
+class MediaItem:
+    path: Path
+    mime_type: str
+    size_bytes: int
+    alt_text: str | None = None
+    width: int | None = None
+    height: int | None = None
+    duration_s: float | None = None
+    public_url: str | None = None  # presigned URL for platforms that fetch media themselves
+
+    @property
+    def is_video(self) -> bool:
+        return self.mime_type.startswith("video/")
+
+
+@dataclass
+class PublishRequest:
+    text: str
+    idempotency_key: str
+    media: list[MediaItem] = field(default_factory=list)
+    # When the idempotency key was first used; Mastodon only replays keys for ~1 hour.
+    first_attempt_at: datetime | None = None
+
+
+@dataclass
+class PublishResult:
+    platform_post_id: str
+    url: str | None = None
+    published_at: datetime | None = None
+
+
+@dataclass
+class PostMetrics:
+    """Normalized counters of one post at one moment. None = not reported."""
+
+    impressions: int | None = None
+    reach: int | None = None
+    views: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    quotes: int | None = None
+    saves: int | None = None
+    clicks: int | None = None
+    video_views: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, int | None]:
+        return {k: getattr(self, k) for k in METRIC_KEYS}
+
+
+@dataclass
+class AccountMetrics:
+    followers: int | None = None
+    following: int | None = None
+    posts_count: int | None = None
+    impressions: int | None = None
+    reach: int | None = None
+    profile_views: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class HealthResult:
+    ok: bool
+    error_code: str | None = None
+    message: str | None = None
+    token_expires_at: datetime | None = None
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """One network. Constructed per account: `AdapterClass(ctx)`."""
+
+    platform: ClassVar[str]
+    default_base_url: ClassVar[str]
+    has_metrics: ClassVar[bool]
+    # Most post ids fetch_post_metrics takes in one call (batching).
+    metrics_batch_size: ClassVar[int]
+
+    def __init__(self, ctx: AccountContext) -> None: ...
+
+    def connect(self, identifier: str | None, secret: str) -> AccountInfo:
+        """Log in or verify a token (`accounts add`). Fills ctx.secrets (calling
+        save_secrets) and ctx.settings (setting settings_changed)."""
+        ...
+
+    def limits(self) -> Limits: ...
+
+    def text_length(self, text: str) -> int:
+        """Length of `text` as this platform counts it against Limits.max_text."""
+        ...
+
+    def publish(self, req: PublishRequest) -> PublishResult: ...
+
+    def find_published(self, req: PublishRequest) -> PublishResult | None:
+        """After an unknown outcome: was `req` (by its idempotency key) already published?"""
+        ...
+
+    def delete(self, platform_post_id: str) -> None:
+        """Delete a post; deleting an already deleted post is not an error."""
+        ...
+
+    def fetch_post_metrics(self, platform_post_ids: list[str]) -> dict[str, PostMetrics | None]:
+        """Metrics per id; None for a post that no longer exists (deleted)."""
+        ...
+
+    def fetch_account_metrics(self) -> AccountMetrics: ...
+
+    def check_health(self) -> HealthResult:
+        """Refresh the token when near expiry, then a light identity call."""
+        ...
+
+    def resolve_post(self, url_or_id: str) -> PublishResult:
+        """Turn a post URL/URI/id made elsewhere into (id, url); RemoteNotFound if absent."""
+        ...

@@ -1,0 +1,50 @@
+"""Platform name -> adapter class, imported only when used (SDKs are slow to import)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from postcli.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from postcli.platforms.base import Adapter, AccountContext
+
+_ADAPTERS = {
+    "bluesky": "postcli.platforms.bluesky:BlueskyAdapter",
+    "mastodon": "postcli.platforms.mastodon:MastodonAdapter",
+    "sandbox": "postcli.platforms.sandbox:SandboxAdapter",
+}
+
+# Platforms named by the product but without an adapter yet (issue 7).
+PLANNED = ("threads", "instagram", "facebook", "tumblr")
+
+DEFAULT_BASE_URLS = {
+    "bluesky": "https://bsky.social",
+    "sandbox": "sandbox://local",
+}
+
+
+def platform_names() -> list[str]:
+    return sorted(_ADAPTERS)
+
+
+def adapter_class(platform: str) -> type[Adapter]:
+    try:
+        target = _ADAPTERS[platform]
+    except KeyError:
+        if platform in PLANNED:
+            raise InvalidInput(
+                f"{platform} is not supported yet.",
+                hint=f"Supported platforms: {', '.join(platform_names())}.",
+            ) from None
+        raise InvalidInput(
+            f"unknown platform {platform!r}.",
+            hint=f"Supported platforms: {', '.join(platform_names())}.",
+        ) from None
+    module_name, _, cls_name = target.partition(":")
+    return getattr(importlib.import_module(module_name), cls_name)
+
+
+def make_adapter(ctx: AccountContext) -> Adapter:
+    return adapter_class(ctx.platform)(ctx)

@@ -1,0 +1,222 @@
+"""Connected accounts: connect, find, list, remove, and the adapter for one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from postcli import credentials
+from postcli.errors import AuthFailed, InvalidInput, NotFound
+from postcli.platforms.base import AccountContext
+from postcli.platforms.registry import DEFAULT_BASE_URLS, adapter_class, make_adapter
+from postcli.store.models import Account, utcnow
+from postcli.store.session import session_scope
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from postcli.platforms.base import Adapter
+
+RECONNECT_HINTS = {
+    "bluesky": "postcli accounts add bluesky --handle {handle} --service {base}",
+    "mastodon": "postcli accounts add mastodon --instance {base}",
+}
+
+
+def reconnect_hint(account: Account) -> str:
+    template = RECONNECT_HINTS.get(account.platform, "postcli accounts add {platform} ...")
+    cmd = template.format(handle=account.handle, base=account.api_base_url, platform=account.platform)
+    return f"Reconnect it with: {cmd}"
+
+
+def normalize_base_url(platform: str, url: str | None) -> str:
+    if not url:
+        default = DEFAULT_BASE_URLS.get(platform)
+        if not default:
+            raise InvalidInput(f"{platform} needs the server's URL.", hint="Pass --instance https://your.instance")
+        return default
+    url = url.strip().rstrip("/")
+    if "://" not in url:
+        url = "https://" + url
+    if not url.split("://", 1)[1]:
+        raise InvalidInput(f"{url!r} is not a server URL.", hint="Use a URL like https://mastodon.social")
+    return url
+
+
+def context_for(account: Account, *, timeout: float = 30.0) -> AccountContext:
+    """The adapter's view of an account; refreshed secrets are saved at once."""
+    account_id = account.id
+
+    def save(new: dict[str, Any]) -> None:
+        credentials.save(account_id, new)
+
+    return AccountContext(
+        platform=account.platform,
+        api_base_url=account.api_base_url,
+        handle=account.handle,
+        external_id=account.external_id,
+        account_id=account.id,
+        settings=dict(account.settings or {}),
+        secrets=credentials.load(account.id),
+        save_secrets=save,
+        timeout=timeout,
+    )
+
+
+def adapter_for(account: Account, *, timeout: float = 30.0) -> Adapter:
+    return make_adapter(context_for(account, timeout=timeout))
+
+
+def persist_settings(account: Account, ctx: AccountContext) -> None:
+    if ctx.settings_changed:
+        account.settings = dict(ctx.settings)
+        ctx.settings_changed = False
+
+
+def mark_token_expired(session: Session, account: Account, error_code: str = "token_expired") -> None:
+    account.status = "token_expired"
+    account.error_code = error_code
+    account.last_checked_at = utcnow()
+
+
+@dataclass
+class Connected:
+    account: Account
+    reconnected: bool
+
+
+def add_account(platform: str, *, identifier: str | None, secret: str, base_url: str | None) -> Connected:
+    """Log in once, then store the account (or refresh an existing one: reconnecting)."""
+    if not secret:
+        raise InvalidInput("no secret given (empty password or token).")
+    adapter_class(platform)  # unknown platform -> clear error before any network
+    base = normalize_base_url(platform, base_url)
+    captured: dict[str, Any] = {}
+    ctx = AccountContext(
+        platform=platform,
+        api_base_url=base,
+        handle=identifier,
+        save_secrets=lambda s: captured.update(s),
+    )
+    info = make_adapter(ctx).connect(identifier, secret)
+    secrets = dict(ctx.secrets or captured)
+    with session_scope() as session:
+        from sqlalchemy import select
+
+        existing = session.scalars(
+            select(Account).where(
+                Account.platform == platform,
+                Account.api_base_url == base,
+                Account.external_id == info.external_id,
+            )
+        ).first()
+        reconnected = existing is not None
+        account = existing or Account(platform=platform, api_base_url=base, external_id=info.external_id)
+        account.handle = info.handle
+        account.display_name = info.display_name
+        account.status = "active"
+        account.error_code = None
+        account.removed_at = None
+        account.token_expires_at = info.token_expires_at
+        account.last_checked_at = utcnow()
+        account.settings = dict(ctx.settings)
+        if not reconnected:
+            session.add(account)
+        session.flush()
+        credentials.save(account.id, secrets)
+    return Connected(account=account, reconnected=reconnected)
+
+
+def get_account(session: Session, ref: str | int, *, include_removed: bool = False) -> Account:
+    """An account by id, or by handle (with or without a leading @)."""
+    from sqlalchemy import func, select
+
+    text = str(ref).strip()
+    account = None
+    if text.isdigit():
+        account = session.get(Account, int(text))
+    if account is None:
+        handle = text.lstrip("@").lower()
+        matches = list(session.scalars(select(Account).where(func.lower(Account.handle) == handle)))
+        if len(matches) > 1:
+            ids = ", ".join(str(a.id) for a in matches)
+            raise InvalidInput(f"{text!r} matches several accounts ({ids}).", hint="Use the account id instead.")
+        account = matches[0] if matches else None
+    if account is None or (account.removed_at is not None and not include_removed):
+        raise NotFound(f"no account {text!r}.", hint="See your accounts with `postcli accounts list`.")
+    return account
+
+
+def list_accounts(session: Session, *, include_removed: bool = False) -> list[Account]:
+    from sqlalchemy import select
+
+    q = select(Account).order_by(Account.id)
+    if not include_removed:
+        q = q.where(Account.removed_at.is_(None))
+    return list(session.scalars(q))
+
+
+def resolve_targets(session: Session, refs: list[str]) -> list[Account]:
+    """`--to` values -> accounts: an id, a handle, a platform with one account, or `all`."""
+    if not refs:
+        raise InvalidInput("no target given.", hint="Add --to ACCOUNT (an id, a handle, a platform name, or all).")
+    active = [a for a in list_accounts(session) if a.status != "disabled"]
+    chosen: dict[int, Account] = {}
+    for ref in refs:
+        for part in [p for p in ref.split(",") if p.strip()]:
+            part = part.strip()
+            if part.lower() == "all":
+                if not active:
+                    raise NotFound("no accounts connected.", hint="Connect one with `postcli accounts add`.")
+                for a in active:
+                    chosen[a.id] = a
+                continue
+            by_platform = [a for a in active if a.platform == part.lower()]
+            if by_platform and not part.isdigit():
+                if len(by_platform) > 1:
+                    names = ", ".join(f"{a.id} ({a.handle})" for a in by_platform)
+                    raise InvalidInput(
+                        f"--to {part}: you have several {part} accounts: {names}.",
+                        hint="Name one by id or handle.",
+                    )
+                chosen[by_platform[0].id] = by_platform[0]
+                continue
+            account = get_account(session, part)
+            chosen[account.id] = account
+    return list(chosen.values())
+
+
+def remove_account(ref: str, *, purge: bool = False) -> Account:
+    with session_scope() as session:
+        account = get_account(session, ref, include_removed=purge)
+        if purge:
+            session.delete(account)
+        else:
+            account.removed_at = datetime.now(timezone.utc)
+            account.status = "disabled"
+        credentials.delete(account.id)
+        return account
+
+
+def account_dict(account: Account) -> dict[str, Any]:
+    """The stable JSON shape of an account (no secrets, ever)."""
+    return {
+        "id": account.id,
+        "platform": account.platform,
+        "handle": account.handle,
+        "display_name": account.display_name,
+        "external_id": account.external_id,
+        "api_base_url": account.api_base_url,
+        "status": account.status,
+        "error_code": account.error_code,
+        "needs_reconnect": account.status == "token_expired",
+        "token_expires_at": account.token_expires_at,
+        "last_checked_at": account.last_checked_at,
+        "created_at": account.created_at,
+        "removed_at": account.removed_at,
+    }
+
+
+def handle_auth_failure(session: Session, account: Account, exc: AuthFailed) -> None:
+    mark_token_expired(session, account)

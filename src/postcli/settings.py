@@ -1,0 +1,140 @@
+"""Where postcli keeps things, and the user's configuration.
+
+POSTCLI_HOME puts everything (database, config, credentials, media) under one
+directory; otherwise platformdirs decides. POSTCLI_DATABASE_URL overrides the
+database URL. The config file is TOML (`postcli config path` shows where).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from postcli.errors import InvalidInput
+
+APP_NAME = "postcli"
+
+DEFAULT_CONFIG_TEXT = """\
+# postcli configuration. Every key is optional.
+
+[defaults]
+# IANA timezone for scheduling and reports, e.g. "Europe/Berlin". Default: UTC.
+# timezone = "UTC"
+
+[publish]
+# max_attempts = 5            # per target, then the post is failed
+# max_lateness_minutes = 1440 # a scheduled post later than this is failed, not published
+
+[collect]
+# days = 30                   # collect posts published in the last N days
+# refresh_interval_minutes = 15
+# max_attempts = 5            # per job, then dead-lettered
+# concurrency = 8
+
+[s3]
+# bucket = "my-media"
+# region = "eu-central-1"
+# endpoint_url = "https://s3.example.com"
+# presign_expiry_seconds = 86400
+"""
+
+
+@dataclass(frozen=True)
+class Paths:
+    data_dir: Path
+    config_dir: Path
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "postcli.db"
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.config_dir / "credentials.json"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+
+def paths() -> Paths:
+    home = os.environ.get("POSTCLI_HOME")
+    if home:
+        root = Path(home).expanduser()
+        return Paths(data_dir=root, config_dir=root)
+    import platformdirs
+
+    return Paths(
+        data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+        config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+    )
+
+
+def database_url() -> str:
+    url = os.environ.get("POSTCLI_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{paths().database}"
+
+
+@dataclass(frozen=True)
+class Config:
+    timezone: str = "UTC"
+    publish_max_attempts: int = 5
+    publish_max_lateness_minutes: int = 1440
+    collect_days: int = 30
+    refresh_interval_minutes: int = 15
+    collect_max_attempts: int = 5
+    collect_concurrency: int = 8
+    s3: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def _int(section: dict[str, Any], key: str, default: int, where: str) -> int:
+    value = section.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidInput(f"config: [{where}] {key} must be a whole number >= 0, not {value!r}.")
+    return value
+
+
+@lru_cache(maxsize=None)
+def _load(path: Path, mtime: float) -> Config:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"config file {path} is not valid TOML: {exc}", hint="Fix or delete the file.") from None
+    defaults = data.get("defaults", {})
+    publish = data.get("publish", {})
+    collect = data.get("collect", {})
+    tz = defaults.get("timezone", "UTC")
+    if not isinstance(tz, str):
+        raise InvalidInput(f"config: [defaults] timezone must be a string like 'Europe/Berlin', not {tz!r}.")
+    return Config(
+        timezone=tz,
+        publish_max_attempts=_int(publish, "max_attempts", 5, "publish"),
+        publish_max_lateness_minutes=_int(publish, "max_lateness_minutes", 1440, "publish"),
+        collect_days=_int(collect, "days", 30, "collect"),
+        refresh_interval_minutes=_int(collect, "refresh_interval_minutes", 15, "collect"),
+        collect_max_attempts=_int(collect, "max_attempts", 5, "collect"),
+        collect_concurrency=max(1, _int(collect, "concurrency", 8, "collect")),
+        s3=dict(data.get("s3", {})),
+        raw=data,
+    )
+
+
+def config() -> Config:
+    path = paths().config_file
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        return Config()
+    return _load(path, mtime)

@@ -1,0 +1,286 @@
+"""The store's tables (SQLAlchemy 2.0 typed ORM). Schema changes go through migrations/."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC (sortable, and SQLite's date functions read it); read back tz-aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware one")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+# --- accounts, posts, targets ----------------------------------------------------
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), index=True)
+    handle: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    external_id: Mapped[str] = mapped_column(String(255))
+    api_base_url: Mapped[str] = mapped_column(String(1024))
+    # active | token_expired | disabled
+    status: Mapped[str] = mapped_column(String(32), default="active")
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    token_expires_at: Mapped[datetime | None]
+    last_checked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Soft removal: history stays, the account stops being used.
+    removed_at: Mapped[datetime | None]
+    # Non-secret platform configuration cached at connect time (e.g. Mastodon limits).
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (UniqueConstraint("platform", "api_base_url", "external_id", name="uq_account_identity"),)
+
+
+class Post(Base):
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    # draft | scheduled | pending | processing | completed | partial_success | failed | cancelled
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    scheduled_at: Mapped[datetime | None] = mapped_column(index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    correlation_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # cli | import | api | demo
+    source: Mapped[str] = mapped_column(String(16), default="cli")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    # A claim on the post by one publishing process (publish-due overlap safety).
+    locked_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(128))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Hash of text + targets + schedule: repeated `post create` calls return the same post.
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    targets: Mapped[list[PostTarget]] = relationship(
+        back_populates="post", cascade="all, delete-orphan", order_by="PostTarget.id"
+    )
+    media: Mapped[list[PostMedia]] = relationship(
+        back_populates="post", cascade="all, delete-orphan", order_by="PostMedia.position"
+    )
+
+
+class PostMedia(Base):
+    __tablename__ = "post_media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    storage: Mapped[str] = mapped_column(String(8), default="local")  # local | s3
+    key: Mapped[str] = mapped_column(String(1024))  # path under the media dir, or the S3 key
+    url: Mapped[str | None] = mapped_column(String(2048))
+    mime_type: Mapped[str] = mapped_column(String(64))
+    original_filename: Mapped[str | None] = mapped_column(String(1024))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    alt_text: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    post: Mapped[Post] = relationship(back_populates="media")
+
+
+class PostTarget(Base):
+    __tablename__ = "post_targets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(32), index=True)
+    text_override: Mapped[str | None] = mapped_column(Text)
+    # pending | processing | completed | failed | deleted | skipped
+    status: Mapped[str] = mapped_column(String(32), default="pending", index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    platform_post_id: Mapped[str | None] = mapped_column(String(512))
+    platform_post_url: Mapped[str | None] = mapped_column(String(2048))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_attempt_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_metrics_at: Mapped[datetime | None]
+
+    post: Mapped[Post] = relationship(back_populates="targets")
+    account: Mapped[Account] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("post_id", "account_id", name="uq_target_post_account"),
+        Index("ix_target_platform_post", "account_id", "platform_post_id"),
+    )
+
+
+# --- metrics and jobs (migration 0002) ---------------------------------------------
+
+POST_METRIC_COLUMNS = (
+    "impressions",
+    "reach",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+    "quotes",
+    "saves",
+    "clicks",
+    "video_views",
+    "engagement",
+    "follower_count",
+)
+
+
+class _PostMetricsMixin:
+    impressions: Mapped[int | None]
+    reach: Mapped[int | None]
+    views: Mapped[int | None]
+    likes: Mapped[int | None]
+    comments: Mapped[int | None]
+    shares: Mapped[int | None]
+    quotes: Mapped[int | None]
+    saves: Mapped[int | None]
+    clicks: Mapped[int | None]
+    video_views: Mapped[int | None]
+    engagement: Mapped[int | None]
+    follower_count: Mapped[int | None]
+
+
+class PostMetricSnapshot(_PostMetricsMixin, Base):
+    """Append-only: one row per fetch of one target's counters."""
+
+    __tablename__ = "post_metric_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("post_targets.id", ondelete="CASCADE"))
+    captured_at: Mapped[datetime]
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_pms_target_captured", "target_id", "captured_at"),)
+
+
+class PostMetricLatest(_PostMetricsMixin, Base):
+    """The newest snapshot of each target, kept current on insert (reports read this)."""
+
+    __tablename__ = "post_metric_latest"
+
+    target_id: Mapped[int] = mapped_column(
+        ForeignKey("post_targets.id", ondelete="CASCADE"), primary_key=True
+    )
+    snapshot_id: Mapped[int] = mapped_column(Integer)
+    captured_at: Mapped[datetime]
+
+
+class PostMetricHourly(Base):
+    """Per target and UTC hour: the last counters of that hour, and what they gained since the
+    target's previous reported value (kept current on insert by services/snapshots.py).
+
+    Hourly rather than daily so the timeline can cut days at the user's midnight in any
+    whole-hour timezone; the stored deltas let it sum rows instead of pairing each with its
+    predecessor. A delta is NULL when the counter is NULL; a target's first reported value
+    counts in full. Clustered by hour (WITHOUT ROWID on SQLite) because the timeline reads
+    hour ranges.
+    """
+
+    __tablename__ = "post_metric_hourly"
+
+    hour: Mapped[datetime] = mapped_column(primary_key=True)  # captured_at truncated to the UTC hour
+    target_id: Mapped[int] = mapped_column(
+        ForeignKey("post_targets.id", ondelete="CASCADE"), primary_key=True
+    )
+    captured_at: Mapped[datetime]
+    likes: Mapped[int | None]
+    comments: Mapped[int | None]
+    shares: Mapped[int | None]
+    engagement: Mapped[int | None]
+    likes_delta: Mapped[int | None]
+    comments_delta: Mapped[int | None]
+    shares_delta: Mapped[int | None]
+    engagement_delta: Mapped[int | None]
+
+    __table_args__ = (
+        Index("ix_pmh_target_hour", "target_id", "hour"),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class AccountMetricSnapshot(Base):
+    __tablename__ = "account_metric_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    captured_at: Mapped[datetime]
+    followers: Mapped[int | None]
+    following: Mapped[int | None]
+    posts_count: Mapped[int | None]
+    impressions: Mapped[int | None]
+    reach: Mapped[int | None]
+    profile_views: Mapped[int | None]
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_ams_account_captured", "account_id", "captured_at"),)
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # post_metrics | account_metrics | publish
+    kind: Mapped[str] = mapped_column(String(32))
+    # What the job is about, e.g. "target:12" or "account:3"; at most one live job per key.
+    key: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # queued | running | done | dead
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(128))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        Index("ix_jobs_claim", "status", "run_after"),
+        Index("ix_jobs_key", "key"),
+    )
