@@ -198,3 +198,56 @@ def bar_chart(points: Sequence[tuple[str, float | int | None]], *, width: int = 
         n = 0 if peak <= 0 else round(width * value / peak)
         bar = "█" * n
         console().print(f"{label.ljust(label_w)} [cyan]{bar}[/cyan] {fmt(value)}")
+
+
+# --- report charts (appended for `postcli analytics`) ------------------------------
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+_SHADES = " ░▒▓█"
+
+
+def sparkline(values: Sequence[float | int | None]) -> str:
+    """One character per value, scaled min..max; None is a gap (a space), not a zero."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return ""
+    lo, hi = min(known), max(known)
+    span = hi - lo
+    out = []
+    for v in values:
+        if v is None:
+            out.append(" ")
+        else:
+            out.append(_SPARKS[0 if span == 0 else round((v - lo) / span * (len(_SPARKS) - 1))])
+    return "".join(out)
+
+
+def heat_grid(
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    cells: Sequence[Sequence[float | None]],
+    *,
+    title: str | None = None,
+    cell_width: int = 2,
+) -> None:
+    """A shaded grid (e.g. weekday x hour); a cell's shade is its value over the grid's peak.
+
+    A cell with no value stays blank; the legend gives the peak so shades can be read.
+    """
+    peak = max((v for row in cells for v in row if v is not None), default=0)
+    if title:
+        console().print(title, style="bold", markup=False)
+    label_w = max((len(lbl) for lbl in row_labels), default=0)
+    header = " " * label_w + " " + "".join(lbl[:cell_width].rjust(cell_width) for lbl in col_labels)
+    console().print(header, style="dim", markup=False)
+    for label, row in zip(row_labels, cells):
+        parts = []
+        for v in row:
+            if v is None:
+                parts.append("·".rjust(cell_width))
+            else:
+                i = 0 if peak <= 0 else max(1 if v > 0 else 0, round(v / peak * (len(_SHADES) - 1)))
+                parts.append(_SHADES[i] * cell_width)
+        console().print(f"{label.ljust(label_w)} " + "".join(parts), markup=False)
+    legend = "  ".join(f"{_SHADES[i]}{_SHADES[i]} ≤{fmt(peak * i / (len(_SHADES) - 1))}" for i in range(1, len(_SHADES)))
+    console().print(f"{' ' * label_w} · no posts   {legend}", style="dim", markup=False)

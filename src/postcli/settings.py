@@ -34,6 +34,10 @@ DEFAULT_CONFIG_TEXT = """\
 # refresh_interval_minutes = 15
 # max_attempts = 5            # per job, then dead-lettered
 # concurrency = 8
+# backoff_seconds = 2         # first retry delay after a failure, doubling each time
+
+[network]
+# timeout_seconds = 30        # per request (POSTCLI_TIMEOUT overrides)
 
 [s3]
 # bucket = "my-media"
@@ -94,6 +98,8 @@ class Config:
     refresh_interval_minutes: int = 15
     collect_max_attempts: int = 5
     collect_concurrency: int = 8
+    collect_backoff_seconds: float = 2.0
+    timeout_seconds: float = 30.0
     s3: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -103,6 +109,13 @@ def _int(section: dict[str, Any], key: str, default: int, where: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise InvalidInput(f"config: [{where}] {key} must be a whole number >= 0, not {value!r}.")
     return value
+
+
+def _number(section: dict[str, Any], key: str, default: float, where: str) -> float:
+    value = section.get(key, default)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        raise InvalidInput(f"config: [{where}] {key} must be a number >= 0, not {value!r}.")
+    return float(value)
 
 
 @lru_cache(maxsize=None)
@@ -126,9 +139,23 @@ def _load(path: Path, mtime: float) -> Config:
         refresh_interval_minutes=_int(collect, "refresh_interval_minutes", 15, "collect"),
         collect_max_attempts=_int(collect, "max_attempts", 5, "collect"),
         collect_concurrency=max(1, _int(collect, "concurrency", 8, "collect")),
+        collect_backoff_seconds=_number(collect, "backoff_seconds", 2.0, "collect"),
+        timeout_seconds=_number(data.get("network", {}), "timeout_seconds", 30.0, "network"),
         s3=dict(data.get("s3", {})),
         raw=data,
     )
+
+
+def timeout() -> float:
+    env = os.environ.get("POSTCLI_TIMEOUT")
+    if env:
+        try:
+            value = float(env)
+        except ValueError:
+            raise InvalidInput(f"POSTCLI_TIMEOUT={env!r} is not a number of seconds.") from None
+        if value > 0:
+            return value
+    return config().timeout_seconds
 
 
 def config() -> Config:

@@ -99,10 +99,12 @@ def _root(
 
 
 def _register() -> None:
-    from postcli.cli import accounts, db, post, toplevel
+    from postcli.cli import accounts, analytics, db, jobs, post, toplevel
 
     app.add_typer(accounts.app, name="accounts")
     app.add_typer(post.app, name="post")
+    app.add_typer(analytics.app, name="analytics")
+    app.add_typer(jobs.app, name="jobs")
     app.add_typer(db.app, name="db")
     toplevel.register(app)
 

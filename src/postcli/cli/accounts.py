@@ -170,3 +170,86 @@ def remove(
         output.print_json({**account_dict(acc), "purged": purge})
         return
     output.line(f"Removed {acc.platform} account {acc.handle} (id {acc.id})" + (" and its history." if purge else "; its history is kept."))
+
+
+@app.command("metrics")
+def metrics_(
+    account: str = typer.Argument(..., help="Account id or handle."),
+    since: str = typer.Option(None, "--since", help="List the stored series from this date (e.g. 2026-11-01)."),
+    until: str = typer.Option(None, "--until", help="...until this date (exclusive)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Followers, following and post count: live (stored as a snapshot), else the latest snapshot.
+
+    With --since/--until, lists the stored snapshots instead.
+    """
+    from postcli import output, settings
+    from postcli.services import account_health
+    from postcli.timeparse import parse_when
+
+    if since or until:
+        tz = settings.config().timezone
+        data = account_health.account_metrics_series(
+            account, parse_when(since, tz) if since else None, parse_when(until, tz) if until else None
+        )
+        if as_json:
+            output.print_json(data)
+            return
+        if not data["data"]:
+            output.line("No snapshots in that range. `postcli collect` stores them.")
+            return
+        output.table(
+            ["captured", "followers", "following", "posts"],
+            [[output.fmt_time(r["captured_at"], tz), r["followers"], r["following"], r["posts_count"]] for r in data["data"]],
+            numeric=("followers", "following", "posts"),
+            title=f"{data['platform']} {data['handle']}",
+        )
+        return
+    data = account_health.account_metrics(account)
+    if data.get("warning"):
+        output.warn(data["warning"])
+    if as_json:
+        output.print_json(data)
+    elif data.get("metrics", True) is None:
+        output.line(data["message"] + " Run `postcli collect`.")
+    else:
+        output.kv(
+            [(k, data[k]) for k in ("followers", "following", "posts_count", "impressions", "reach", "profile_views")]
+            + [("source", data["source"]), ("captured", output.fmt_time(data["captured_at"]))],
+            title=f"{data['platform']} {data['handle']}",
+        )
+    if data.get("warning") and "reconnect" in data["warning"]:
+        from postcli.errors import EXIT_RECONNECT
+
+        raise typer.Exit(EXIT_RECONNECT)
+
+
+@app.command("health")
+def health(
+    account: str = typer.Argument(None, help="Account id or handle (default: all)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Probe each account live (refreshing tokens near expiry). Exit 6 if any needs reconnecting."""
+    from postcli import output
+    from postcli.errors import EXIT_RECONNECT
+    from postcli.services.account_health import health as run
+
+    rows = run(account)
+    if as_json:
+        output.print_json(rows)
+    elif not rows:
+        output.line("No accounts yet.")
+    else:
+        output.table(
+            ["id", "platform", "handle", "healthy", "status", "error", "token expires", "checked"],
+            [
+                [str(r["id"]), r["platform"], r["handle"], "yes" if r["healthy"] else "NO", r["status"],
+                 r["error_code"] or "", output.fmt_time(r["token_expires_at"]), output.fmt_time(r["checked_at"])]
+                for r in rows
+            ],
+        )
+        for r in rows:
+            if r["reconnect"]:
+                output.warn(f"{r['platform']} {r['handle']}: {r['reconnect']}")
+    if any(r["status"] == "token_expired" for r in rows):
+        raise typer.Exit(EXIT_RECONNECT)

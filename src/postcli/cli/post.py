@@ -251,3 +251,22 @@ def delete(
             output.line(f"Kept post {report.post_id} in the store because a remote delete failed; try again.")
     if failed:
         raise typer.Exit(EXIT_PARTIAL if len(failed) < len(report.remote) else EXIT_ERROR)
+
+
+@app.command("import")
+def import_(
+    ref: str = typer.Argument(..., help="A bsky.app link, an at:// URI, or a Mastodon status URL or id."),
+    account: Optional[str] = typer.Option(None, "--account", help="The account it belongs to (id or handle)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Track a post made outside postcli, so it is collected and reported like any other."""
+    from postcli import output
+    from postcli.services.importing import import_post
+    from postcli.services.publishing import post_dict
+
+    post, created = import_post(ref, account=account)
+    if as_json:
+        output.print_json({**post_dict(post), "created": created})
+        return
+    verb = "Imported" if created else "Already tracked as"
+    output.line(f"{verb} post {post.id} ({post.targets[0].platform_post_url or post.targets[0].platform_post_id}).")

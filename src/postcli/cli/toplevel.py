@@ -11,6 +11,7 @@ from postcli.errors import EXIT_ERROR, EXIT_PARTIAL
 
 def register(app: typer.Typer) -> None:
     app.command("publish-due")(publish_due)
+    app.command("collect")(collect)
 
 
 def publish_due(
@@ -48,4 +49,57 @@ def publish_due(
     if "failed" in statuses or report.expired:
         raise typer.Exit(EXIT_PARTIAL if "completed" in statuses or "partial_success" in statuses else EXIT_ERROR)
     if "partial_success" in statuses:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def collect(
+    platform: Optional[str] = typer.Option(None, "--platform", help="Only this platform."),
+    account: Optional[str] = typer.Option(None, "--account", help="Only this account (id or handle)."),
+    days: Optional[int] = typer.Option(None, "--days", help="Posts published in the last N days (default: config, 30)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="At most N posts per account."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Snapshot metrics of recent posts and every active account (run it from cron, e.g. hourly).
+
+    Safe when runs overlap. Exit 0 when every job was handled, 7 when some failed
+    (they are retried with backoff, then dead-lettered: `postcli jobs list --dead`).
+    """
+    import sys
+
+    from postcli import output
+    from postcli.services.collection import collect as run
+
+    if days is not None and days < 0:
+        from postcli.errors import InvalidInput
+
+        raise InvalidInput("--days must be 0 or more.")
+    progress = None
+    bar = None
+    if sys.stderr.isatty() and not as_json:
+        from rich.progress import Progress
+
+        bar = Progress(console=output.err_console(), transient=True)
+        task = bar.add_task("collecting", total=None)
+        bar.start()
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total or None)
+
+    try:
+        report = run(platform=platform, account=account, days=days, limit=limit, progress=progress)
+    finally:
+        if bar is not None:
+            bar.stop()
+    if as_json:
+        output.print_json(report.as_dict())
+    else:
+        output.line(
+            f"fetched {report.fetched} post snapshots, {report.accounts} accounts; deleted {report.deleted}, "
+            f"failed {report.failed}, dead-lettered {report.dead}, skipped {report.skipped}"
+        )
+        for note in report.notes:
+            output.line(f"  {note}")
+    for name in report.reconnect:
+        output.warn(f"{name} needs reconnecting (see `postcli accounts health`).")
+    if not report.ok:
         raise typer.Exit(EXIT_PARTIAL)

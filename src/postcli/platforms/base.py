@@ -142,6 +142,7 @@ class PublishResult:
     platform_post_id: str
     url: str | None = None
     published_at: datetime | None = None
+    text: str | None = None  # plain text, when known (resolve_post fills it for `post import`)
 
 
 @dataclass

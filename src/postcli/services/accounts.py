@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from postcli import credentials
+from postcli import credentials, settings
 from postcli.errors import AuthFailed, InvalidInput, NotFound
 from postcli.platforms.base import AccountContext
 from postcli.platforms.registry import DEFAULT_BASE_URLS, adapter_class, make_adapter
@@ -44,7 +44,7 @@ def normalize_base_url(platform: str, url: str | None) -> str:
     return url
 
 
-def context_for(account: Account, *, timeout: float = 30.0) -> AccountContext:
+def context_for(account: Account, *, timeout: float | None = None) -> AccountContext:
     """The adapter's view of an account; refreshed secrets are saved at once."""
     account_id = account.id
 
@@ -60,11 +60,11 @@ def context_for(account: Account, *, timeout: float = 30.0) -> AccountContext:
         settings=dict(account.settings or {}),
         secrets=credentials.load(account.id),
         save_secrets=save,
-        timeout=timeout,
+        timeout=timeout or settings.timeout(),
     )
 
 
-def adapter_for(account: Account, *, timeout: float = 30.0) -> Adapter:
+def adapter_for(account: Account, *, timeout: float | None = None) -> Adapter:
     return make_adapter(context_for(account, timeout=timeout))
 
 
@@ -98,6 +98,7 @@ def add_account(platform: str, *, identifier: str | None, secret: str, base_url:
         api_base_url=base,
         handle=identifier,
         save_secrets=lambda s: captured.update(s),
+        timeout=settings.timeout(),
     )
     info = make_adapter(ctx).connect(identifier, secret)
     secrets = dict(ctx.secrets or captured)

@@ -418,6 +418,8 @@ def _publish_target(target: PostTarget, post: Post, account: Account, media: lis
         msg = redact(exc.message)
         if kind == "unavailable":
             msg += " (the outcome is unknown; a retry checks the platform first)"
+        elif kind == "auth":
+            msg += " " + accounts_svc.reconnect_hint(account)
         _finish_target(target.id, "failed", error=msg, auth_failed=kind == "auth")
         return TargetOutcome(**base, status="failed", error=msg, error_kind=kind)
     _complete_target(target.id, result)

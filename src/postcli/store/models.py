@@ -94,6 +94,8 @@ class Post(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # Hash of text + targets + schedule: repeated `post create` calls return the same post.
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # When `analytics refresh` last fetched this post live (its own rate limit).
+    last_refresh_at: Mapped[datetime | None]
 
     targets: Mapped[list[PostTarget]] = relationship(
         back_populates="post", cascade="all, delete-orphan", order_by="PostTarget.id"

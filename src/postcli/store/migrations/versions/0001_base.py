@@ -48,6 +48,7 @@ def upgrade() -> None:
     sa.Column('locked_by', sa.String(length=128), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('content_hash', sa.String(length=64), nullable=True),
+    sa.Column('last_refresh_at', sa.DateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('correlation_id')
     )

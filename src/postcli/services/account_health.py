@@ -1,0 +1,148 @@
+"""Account metrics (live, with a snapshot fallback) and health probes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from postcli.errors import AuthFailed, PlatformError
+from postcli.services import accounts as accounts_svc
+from postcli.services.snapshots import record_account_snapshot
+from postcli.store.models import Account, AccountMetricSnapshot, utcnow
+from postcli.store.session import session_scope
+
+_FIELDS = ("followers", "following", "posts_count", "impressions", "reach", "profile_views")
+
+
+def _snap_dict(account: Account, snap: AccountMetricSnapshot, source: str) -> dict[str, Any]:
+    return {
+        "account_id": account.id,
+        "platform": account.platform,
+        "handle": account.handle,
+        "source": source,
+        **{k: getattr(snap, k) for k in _FIELDS},
+        "raw": snap.raw,
+        "captured_at": snap.captured_at,
+    }
+
+
+def account_metrics(ref: str, *, now: datetime | None = None) -> dict[str, Any]:
+    """Live first (stored as a snapshot); the latest snapshot when the platform can't be reached."""
+    from sqlalchemy import select
+
+    now = now or utcnow()
+    with session_scope() as session:
+        account = accounts_svc.get_account(session, ref)
+    warning = None
+    if account.status != "token_expired":
+        try:
+            m = accounts_svc.adapter_for(account).fetch_account_metrics()
+        except AuthFailed:
+            with session_scope() as session:
+                accounts_svc.mark_token_expired(session, session.get(Account, account.id))
+            warning = f"the account needs reconnecting. {accounts_svc.reconnect_hint(account)}"
+        except PlatformError as exc:
+            warning = f"live metrics unavailable ({exc.message}); showing the latest snapshot."
+        else:
+            with session_scope() as session:
+                snap = record_account_snapshot(session, account.id, m, now)
+                session.flush()
+                return {**_snap_dict(account, snap, "live"), "warning": None}
+    else:
+        warning = f"the account needs reconnecting. {accounts_svc.reconnect_hint(account)}"
+    with session_scope() as session:
+        snap = session.scalars(
+            select(AccountMetricSnapshot)
+            .where(AccountMetricSnapshot.account_id == account.id)
+            .order_by(AccountMetricSnapshot.captured_at.desc())
+            .limit(1)
+        ).first()
+        if snap is None:
+            return {
+                "account_id": account.id,
+                "platform": account.platform,
+                "handle": account.handle,
+                "metrics": None,
+                "message": "No metrics have been collected for this account yet.",
+                "warning": warning,
+            }
+        return {**_snap_dict(account, snap, "snapshot"), "warning": warning}
+
+
+def account_metrics_series(ref: str, since: datetime | None, until: datetime | None) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    with session_scope() as session:
+        account = accounts_svc.get_account(session, ref, include_removed=True)
+        q = select(AccountMetricSnapshot).where(AccountMetricSnapshot.account_id == account.id)
+        if since:
+            q = q.where(AccountMetricSnapshot.captured_at >= since)
+        if until:
+            q = q.where(AccountMetricSnapshot.captured_at < until)
+        snaps = session.scalars(q.order_by(AccountMetricSnapshot.captured_at))
+        return {
+            "account_id": account.id,
+            "platform": account.platform,
+            "handle": account.handle,
+            "data": [{k: v for k, v in _snap_dict(account, s, "snapshot").items() if k not in ("account_id", "platform", "handle", "source")} for s in snaps],
+        }
+
+
+def health(ref: str | None = None, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """A live probe per account (the adapter refreshes a token near expiry first)."""
+    now = now or utcnow()
+    with session_scope() as session:
+        accounts = [accounts_svc.get_account(session, ref)] if ref else accounts_svc.list_accounts(session)
+    results = []
+    for account in accounts:
+        checked_live = False
+        healthy = False
+        error_code = account.error_code
+        message = None
+        expires = account.token_expires_at
+        if account.status == "disabled":
+            message = "disabled"
+        else:
+            checked_live = True
+            try:
+                res = accounts_svc.adapter_for(account).check_health()
+            except AuthFailed as exc:
+                res = None
+                error_code = "token_expired"
+                message = exc.message
+            except PlatformError as exc:
+                res = None
+                error_code = "unreachable"
+                message = exc.message
+            if res is not None:
+                healthy = res.ok
+                error_code = None if res.ok else (res.error_code or "error")
+                message = res.message
+                expires = res.token_expires_at or expires
+        with session_scope() as session:
+            acc = session.get(Account, account.id)
+            if checked_live:
+                acc.last_checked_at = now
+                if healthy:
+                    acc.status = "active"
+                    acc.error_code = None
+                    acc.token_expires_at = expires
+                elif error_code == "token_expired":
+                    accounts_svc.mark_token_expired(session, acc)
+            status = acc.status
+        results.append(
+            {
+                "id": account.id,
+                "platform": account.platform,
+                "handle": account.handle,
+                "healthy": healthy,
+                "status": status,
+                "error_code": None if healthy else error_code,
+                "message": message,
+                "token_expires_at": expires,
+                "checked_live": checked_live,
+                "checked_at": now,
+                "reconnect": accounts_svc.reconnect_hint(account) if status == "token_expired" else None,
+            }
+        )
+    return results

@@ -1,0 +1,188 @@
+"""The jobs table: enqueue once per key, claim with a lease, finish, back off, dead-letter.
+
+Claims run inside `BEGIN IMMEDIATE` on SQLite, so two overlapping `collect`
+processes never hold the same job; a crashed claimer's lease expires and its
+jobs become claimable again.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Iterable
+
+from postcli.errors import BadState, NotFound
+from postcli.store.models import Job, utcnow
+from postcli.store.session import session_scope
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+LIVE = ("queued", "running")
+LEASE = timedelta(minutes=5)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def enqueue_many(session: Session, items: Iterable[tuple[str, str, dict[str, Any]]], now: datetime) -> int:
+    """Add (kind, key, payload) jobs unless a live job with the same key exists."""
+    from sqlalchemy import select
+
+    items = list(items)
+    if not items:
+        return 0
+    keys = [k for _, k, _ in items]
+    live: set[str] = set()
+    for i in range(0, len(keys), 500):
+        live.update(session.scalars(select(Job.key).where(Job.key.in_(keys[i : i + 500]), Job.status.in_(LIVE))))
+    added = 0
+    for kind, key, payload in items:
+        if key in live:
+            continue
+        session.add(Job(kind=kind, key=key, payload=payload, status="queued", run_after=now, created_at=now, updated_at=now))
+        live.add(key)
+        added += 1
+    return added
+
+
+def claim(
+    *,
+    kind: str,
+    group: str,
+    limit: int,
+    now: datetime,
+    owner: str | None = None,
+) -> list[Job]:
+    """Claim up to `limit` due jobs of one kind and group (payload account), atomically."""
+    from sqlalchemy import or_, select, update
+
+    owner = owner or worker_id()
+    with session_scope(immediate=True) as session:
+        q = (
+            select(Job)
+            .where(Job.kind == kind, Job.key.like(f"{group}%"))
+            .where(
+                or_(
+                    (Job.status == "queued") & (Job.run_after <= now),
+                    (Job.status == "running") & (Job.locked_until < now),
+                )
+            )
+            .order_by(Job.run_after, Job.id)
+            .limit(limit)
+        )
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        jobs = list(session.scalars(q))
+        if not jobs:
+            return []
+        session.execute(
+            update(Job)
+            .where(Job.id.in_([j.id for j in jobs]))
+            .values(status="running", locked_until=now + LEASE, locked_by=owner, updated_at=now)
+        )
+        for j in jobs:
+            session.refresh(j)
+        return jobs
+
+
+def finish(session: Session, job_ids: list[int], now: datetime, note: str | None = None) -> None:
+    from sqlalchemy import update
+
+    if job_ids:
+        session.execute(
+            update(Job).where(Job.id.in_(job_ids)).values(
+                status="done", locked_until=None, locked_by=None, updated_at=now, last_error=note
+            )
+        )
+
+
+def fail(session: Session, job_ids: list[int], error: str, now: datetime, *, max_attempts: int,
+         backoff_base: float) -> tuple[list[int], list[int]]:
+    """Count a failed attempt; returns (requeued ids, dead-lettered ids)."""
+    requeued, dead = [], []
+    for job in [session.get(Job, i) for i in job_ids]:
+        if job is None:
+            continue
+        job.attempts += 1
+        job.last_error = error
+        job.locked_until = None
+        job.locked_by = None
+        job.updated_at = now
+        if job.attempts >= max_attempts:
+            job.status = "dead"
+            dead.append(job.id)
+        else:
+            job.status = "queued"
+            job.run_after = now + timedelta(seconds=backoff_base * (2 ** (job.attempts - 1)))
+            requeued.append(job.id)
+    return requeued, dead
+
+
+def postpone(session: Session, job_ids: list[int], until: datetime, note: str) -> None:
+    """Back to the queue without counting an attempt (rate limited)."""
+    from sqlalchemy import update
+
+    if job_ids:
+        session.execute(
+            update(Job).where(Job.id.in_(job_ids)).values(
+                status="queued", run_after=until, locked_until=None, locked_by=None, last_error=note
+            )
+        )
+
+
+@dataclass
+class JobView:
+    id: int
+    kind: str
+    key: str
+    status: str
+    attempts: int
+    run_after: datetime
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _view(j: Job) -> JobView:
+    return JobView(j.id, j.kind, j.key, j.status, j.attempts, j.run_after, j.last_error, j.created_at, j.updated_at)
+
+
+def list_jobs(*, dead: bool = False, status: str | None = None, limit: int = 100) -> list[JobView]:
+    from sqlalchemy import select
+
+    with session_scope() as session:
+        q = select(Job).order_by(Job.id.desc()).limit(limit)
+        if dead:
+            q = q.where(Job.status == "dead")
+        elif status:
+            q = q.where(Job.status == status)
+        return [_view(j) for j in session.scalars(q)]
+
+
+def retry_jobs(job_id: int | None = None, *, all_dead: bool = False, now: datetime | None = None) -> list[int]:
+    from sqlalchemy import select
+
+    now = now or utcnow()
+    with session_scope() as session:
+        if all_dead:
+            jobs = list(session.scalars(select(Job).where(Job.status == "dead")))
+        else:
+            job = session.get(Job, job_id) if job_id is not None else None
+            if job is None:
+                raise NotFound(f"no job {job_id}.", hint="See jobs with `postcli jobs list`.")
+            if job.status != "dead":
+                raise BadState(f"job {job_id} is {job.status}; only dead jobs are retried on request.")
+            jobs = [job]
+        for job in jobs:
+            job.status = "queued"
+            job.attempts = 0
+            job.run_after = now
+            job.updated_at = now
+        return [j.id for j in jobs]
