@@ -214,10 +214,9 @@ def retry(post_id: str = typer.Argument(..., help="The post id."), as_json: bool
 @app.command("publish")
 def publish(post_id: str = typer.Argument(..., help="The post id (a draft or scheduled post)."), as_json: bool = JSON_OPT) -> None:
     """Publish a draft or scheduled post now."""
-    from postcli.services.publishing import load_post, publish_post
+    from postcli.services.publishing import publish_now
 
-    post = load_post(post_id)
-    outcome = publish_post(post.id, allowed=("draft", "scheduled", "pending"))
+    outcome = publish_now(post_id)
     _render_outcome(outcome, as_json)
     _exit_for(outcome)
 
@@ -270,3 +269,74 @@ def import_(
         return
     verb = "Imported" if created else "Already tracked as"
     output.line(f"{verb} post {post.id} ({post.targets[0].platform_post_url or post.targets[0].platform_post_id}).")
+
+
+def _show_post(post: Any, as_json: bool, message: str) -> None:
+    from postcli import output
+    from postcli.services.publishing import post_dict
+
+    if as_json:
+        output.print_json(post_dict(post))
+    else:
+        output.line(message)
+
+
+@app.command("edit")
+def edit(
+    post_id: str = typer.Argument(..., help="A draft or scheduled post."),
+    text: Optional[str] = typer.Option(None, "--text", help="New text."),
+    to: List[str] = typer.Option([], "--to", help="Replace the targets (repeatable, like `post create`)."),
+    text_for: List[str] = typer.Option([], "--text-for", help="PLATFORM=TEXT override (repeatable)."),
+    media: List[Path] = typer.Option([], "--media", help="Replace the media (repeatable)."),
+    alt: List[str] = typer.Option([], "--alt", help="Alt text per --media, in order."),
+    no_media: bool = typer.Option(False, "--no-media", help="Remove all media."),
+    at: Optional[str] = typer.Option(None, "--at", help="New publish time (scheduled posts)."),
+    tz: Optional[str] = typer.Option(None, "--tz", help="IANA timezone for --at."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Change a draft or scheduled post (text, targets, media, time). Validated again."""
+    from postcli import settings
+    from postcli.services import publishing
+    from postcli.timeparse import parse_when, zone
+
+    if media and no_media:
+        raise InvalidInput("--media and --no-media contradict each other.")
+    tz_name = tz or settings.config().timezone
+    zone(tz_name)
+    post = publishing.edit_post(
+        post_id,
+        text=text,
+        to=list(to) or None,
+        text_for=publishing.parse_text_for(text_for),
+        media=[] if no_media else (_media_pairs(media, alt) if media else None),
+        at=parse_when(at, tz_name) if at else None,
+        tz=tz,
+    )
+    _show_post(post, as_json, f"Updated post {post.id} ({post.status}).")
+
+
+@app.command("schedule")
+def schedule(
+    post_id: str = typer.Argument(..., help="A draft or scheduled post."),
+    at: str = typer.Option(..., "--at", help='When: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'),
+    tz: Optional[str] = typer.Option(None, "--tz", help="IANA timezone for --at (default: config, else UTC)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Schedule a draft (or move a scheduled post). cron's `postcli publish-due` publishes it."""
+    from postcli import output, settings
+    from postcli.services.publishing import schedule_post
+    from postcli.timeparse import parse_when, zone
+
+    tz_name = tz or settings.config().timezone
+    zone(tz_name)
+    post = schedule_post(post_id, parse_when(at, tz_name), tz=tz_name)
+    _show_post(post, as_json, f"Scheduled post {post.id} for {output.fmt_time(post.scheduled_at, post.timezone)} ({post.timezone}).")
+
+
+@app.command("cancel")
+def cancel(post_id: str = typer.Argument(..., help="A draft or scheduled post."), as_json: bool = JSON_OPT) -> None:
+    """Cancel a draft or scheduled post (it stays in the list as cancelled)."""
+    from postcli.services.publishing import cancel_post
+
+    post = cancel_post(post_id)
+    _show_post(post, as_json, f"Cancelled post {post.id}.")

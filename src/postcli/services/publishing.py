@@ -717,3 +717,138 @@ def outcome_dict(outcome: PublishOutcome) -> dict[str, Any]:
             for t in outcome.targets
         ],
     }
+
+
+# --- composer: edit, schedule, cancel ----------------------------------------------
+
+
+def _editable(session: Session, post_id: int | str) -> Post:
+    post = get_post(session, post_id)
+    if post.status not in EDITABLE:
+        raise BadState(
+            f"post {post.id} is {post.status}; only drafts and scheduled posts can be changed.",
+            hint="Create a new post instead, or delete this one with `postcli post delete --remote`.",
+        )
+    return post
+
+
+def edit_post(
+    post_id: int | str,
+    *,
+    text: str | None = None,
+    to: list[str] | None = None,
+    text_for: dict[str, str] | None = None,
+    media: list[tuple[Path, str | None]] | None = None,
+    at: datetime | None = None,
+    tz: str | None = None,
+    now: datetime | None = None,
+) -> Post:
+    """Change a draft or scheduled post; the result is validated like a new post."""
+    from postcli.services import media as media_svc
+
+    now = now or utcnow()
+    prepared = media_svc.prepare_files(media) if media is not None else None
+    with session_scope(immediate=True) as session:
+        post = _editable(session, post_id)
+        if at is not None:
+            if at <= now:
+                raise InvalidInput(f"the scheduled time {at.isoformat()} is in the past.", hint="Give a future time.")
+            post.scheduled_at = at
+        if tz:
+            post.timezone = tz
+        if text is not None:
+            post.text = text
+        if to is not None:
+            accounts = accounts_svc.resolve_targets(session, to)
+            keep = {t.account_id: t for t in post.targets}
+            post.targets = [
+                keep.get(a.id)
+                or PostTarget(account_id=a.id, platform=a.platform, status="pending",
+                              idempotency_key=new_idempotency_key(a.platform))
+                for a in accounts
+            ]
+            session.flush()
+        overrides = text_for or {}
+        for t in post.targets:
+            account = t.account or session.get(Account, t.account_id)
+            override = _text_for(post.text, overrides, account)
+            if override is not None:
+                t.text_override = override
+        if prepared is not None:
+            post.media = [media_svc.store_prepared(p, i) for i, p in enumerate(prepared)]
+        session.flush()
+        for t in post.targets:
+            session.refresh(t)
+        plans = [
+            TargetPlan(account=t.account, text=t.text_override if t.text_override is not None else post.text,
+                       text_override=t.text_override)
+            for t in post.targets
+        ]
+        items = [media_svc.media_item(m) for m in post.media]
+        if post.status != "draft":
+            validate_targets(plans, items)
+        post.updated_at = now
+        return _loaded(session, post)
+
+
+def schedule_post(post_id: int | str, at: datetime, *, tz: str | None = None, now: datetime | None = None) -> Post:
+    """Give a draft (or a scheduled post) a publish time."""
+    now = now or utcnow()
+    if at <= now:
+        raise InvalidInput(f"the scheduled time {at.isoformat()} is in the past.", hint="Give a future time.")
+    with session_scope(immediate=True) as session:
+        post = _editable(session, post_id)
+        plans = [
+            TargetPlan(account=t.account, text=t.text_override if t.text_override is not None else post.text,
+                       text_override=t.text_override)
+            for t in post.targets
+        ]
+        from postcli.services import media as media_svc
+
+        validate_targets(plans, [media_svc.media_item(m) for m in post.media])
+        if post.status == "draft":
+            # Seed 002: leaving draft resets created_at so it sorts with new posts.
+            post.created_at = now
+        post.status = "scheduled"
+        post.scheduled_at = at
+        if tz:
+            post.timezone = tz
+        post.updated_at = now
+        return _loaded(session, post)
+
+
+def publish_now(post_id: int | str, *, now: datetime | None = None) -> PublishOutcome:
+    """`post publish`: a draft or scheduled post, validated again, then published."""
+    now = now or utcnow()
+    with session_scope(immediate=True) as session:
+        post = get_post(session, post_id)
+        if post.status not in ("draft", "scheduled", "pending"):
+            raise BadState(
+                f"post {post.id} is {post.status}; `post publish` takes drafts and scheduled posts.",
+                hint=f"For failed targets use `postcli post retry {post.id}`.",
+            )
+        from postcli.services import media as media_svc
+
+        validate_targets(
+            [TargetPlan(account=t.account, text=t.text_override if t.text_override is not None else post.text,
+                        text_override=t.text_override) for t in post.targets],
+            [media_svc.media_item(m) for m in post.media],
+        )
+        if post.status == "draft":
+            post.created_at = now
+        post.status = "pending"
+        pid = post.id
+    return publish_post(pid, allowed=("pending",), now=now)
+
+
+def cancel_post(post_id: int | str, *, now: datetime | None = None) -> Post:
+    with session_scope(immediate=True) as session:
+        post = get_post(session, post_id)
+        if post.status not in ("draft", "scheduled", "pending"):
+            raise BadState(
+                f"post {post.id} is {post.status}; only drafts and scheduled posts can be cancelled.",
+                hint="To take a published post down use `postcli post delete ID --remote`.",
+            )
+        post.status = "cancelled"
+        post.updated_at = now or utcnow()
+        return _loaded(session, post)

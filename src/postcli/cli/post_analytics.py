@@ -1,0 +1,92 @@
+"""`postcli analytics post|refresh ID`: one post's numbers (registered on the analytics app)."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+
+JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
+METRIC_COLUMNS = ("likes", "comments", "shares", "quotes", "saves", "impressions", "reach", "views", "engagement")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("post")(post)
+    app.command("refresh")(refresh)
+
+
+def _render(data: dict[str, Any], *, history: bool = False) -> None:
+    from postcli import output, settings
+
+    tz = settings.config().timezone
+    for name in data.get("needs_reconnect", []):
+        output.warn(f"{name} needs reconnecting; its numbers are not current (see `postcli accounts health`).")
+    output.line(f"Post {data['post_id']}: {output.excerpt(data['text'], 60)}")
+    rows = data["metrics_by_target"]
+    output.table(
+        ["platform", "account", *METRIC_COLUMNS, "eng. rate", "captured"],
+        [
+            [r["platform"], r["handle"], *[r[k] for k in METRIC_COLUMNS], output.fmt_pct(r["engagement_rate"]),
+             output.fmt_time(r["captured_at"], tz)]
+            for r in rows
+        ],
+        numeric=METRIC_COLUMNS,
+        caption="— = not reported by the platform; eng. rate = engagement / followers at the snapshot",
+    )
+    totals = data["aggregated_metrics"]
+    output.kv([(k.replace("total_", ""), v) for k, v in totals.items()], title="Totals (sums of reported values)")
+    if not data["collected"]:
+        output.line("No snapshot yet: run `postcli collect` or `postcli analytics refresh ID`.")
+    if history:
+        output.table(
+            ["captured", "platform", *METRIC_COLUMNS],
+            [[output.fmt_time(r["captured_at"], tz), r["platform"], *[r[k] for k in METRIC_COLUMNS]] for r in data["history"]],
+            numeric=METRIC_COLUMNS,
+            title="History",
+        )
+
+
+def post(
+    post_id: str = typer.Argument(..., help="The post id."),
+    platform: Optional[str] = typer.Option(None, "--platform", help="Only this platform's target."),
+    history: bool = typer.Option(False, "--history", help="List every snapshot, oldest first."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """One post: the latest snapshot per target and totals across targets.
+
+    Exit 4 for a draft or scheduled post (nothing published yet), 3 for an unknown id.
+    """
+    from postcli import output
+    from postcli.services.post_analytics import post_analytics
+
+    data = post_analytics(post_id, platform=platform, history=history)
+    if as_json:
+        output.print_json(data)
+    else:
+        _render(data, history=history)
+
+
+def refresh(
+    post_id: str = typer.Argument(..., help="The post id."),
+    platform: Optional[str] = typer.Option(None, "--platform", help="Only this platform's target."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Fetch a post's metrics live now, store the snapshot and show it.
+
+    Allowed once per 15 minutes per post ([collect] refresh_interval_minutes); sooner exits 5.
+    """
+    from postcli import output
+    from postcli.errors import EXIT_PARTIAL, EXIT_RECONNECT
+    from postcli.services.post_analytics import refresh as run
+
+    data = run(post_id, platform=platform)
+    for e in data["errors"]:
+        output.warn(f"{e['platform']}: {e['error']}")
+    if as_json:
+        output.print_json(data)
+    else:
+        _render(data)
+    if data["errors"]:
+        if all(e["kind"] == "auth" for e in data["errors"]):
+            raise typer.Exit(EXIT_RECONNECT)
+        raise typer.Exit(EXIT_PARTIAL)
