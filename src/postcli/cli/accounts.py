@@ -107,7 +107,7 @@ def list_(
     from postcli.services.accounts import account_dict, list_accounts
     from postcli.store.session import session_scope
 
-    with session_scope() as session:
+    with session_scope(readonly=True) as session:
         rows = [account_dict(a) for a in list_accounts(session, include_removed=all_)]
     if as_json:
         output.print_json(rows)
@@ -138,7 +138,7 @@ def show(account: str = typer.Argument(..., help="Account id or handle."), as_js
     from postcli.services.accounts import account_dict, get_account, reconnect_hint
     from postcli.store.session import session_scope
 
-    with session_scope() as session:
+    with session_scope(readonly=True) as session:
         acc = get_account(session, account, include_removed=True)
         data = account_dict(acc)
         hint = reconnect_hint(acc) if acc.status == "token_expired" else None

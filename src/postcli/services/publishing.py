@@ -285,7 +285,7 @@ def get_post(session: Session, post_id: int | str) -> Post:
 
 
 def load_post(post_id: int | str) -> Post:
-    with session_scope() as session:
+    with session_scope(readonly=True) as session:
         return _loaded(session, get_post(session, post_id))
 
 
@@ -596,7 +596,7 @@ def list_posts(
         raise InvalidInput(f"--order {order!r} is not asc or desc.")
     if page < 1 or limit < 1:
         raise InvalidInput("--page and --limit must be 1 or more.")
-    with session_scope() as session:
+    with session_scope(readonly=True) as session:
         q = select(Post)
         if status:
             q = q.where(Post.status == status)

@@ -114,15 +114,18 @@ def session_factory(url: str | None = None) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(url: str | None = None, *, immediate: bool = False) -> Iterator[Session]:
+def session_scope(url: str | None = None, *, immediate: bool = True, readonly: bool = False) -> Iterator[Session]:
     """One transaction: committed on success, rolled back on any error.
 
-    `immediate=True` takes SQLite's write lock at BEGIN, for read-then-write claims.
+    On SQLite a transaction that reads and then writes must take the write lock
+    at BEGIN (IMMEDIATE): a deferred one that finds its snapshot stale when it
+    first writes fails at once with SQLITE_BUSY, busy_timeout or not. So every
+    scope is IMMEDIATE unless it says it only reads (`readonly=True`).
     """
     factory = session_factory(url)
     session = factory()
     try:
-        if immediate:
+        if immediate and not readonly:
             session.connection(execution_options={"postcli_immediate": True})
         yield session
         session.commit()
