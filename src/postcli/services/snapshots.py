@@ -49,7 +49,7 @@ def record_post_snapshot(
         for k, v in values.items():
             setattr(latest, k, v)
 
-    _update_hourly(session, target.id, captured_at, values)
+    _update_hourly(session, target, captured_at, values)
 
     if target.last_metrics_at is None or target.last_metrics_at < captured_at:
         target.last_metrics_at = captured_at
@@ -64,12 +64,17 @@ def hour_of(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
 
 
-def _update_hourly(session: Session, target_id: int, captured_at: datetime, values: dict[str, Any]) -> None:
+def _update_hourly(session: Session, target: PostTarget, captured_at: datetime, values: dict[str, Any]) -> None:
     hour = hour_of(captured_at)
     counters = {k: values[k] for k in HOURLY_COUNTERS}
+    target_id = target.id
     row = session.get(PostMetricHourly, (hour, target_id))
     if row is None:
-        session.add(PostMetricHourly(hour=hour, target_id=target_id, captured_at=captured_at, **counters))
+        session.add(
+            PostMetricHourly(
+                hour=hour, target_id=target_id, account_id=target.account_id, captured_at=captured_at, **counters
+            )
+        )
     elif row.captured_at <= captured_at:
         row.captured_at = captured_at
         for k, v in counters.items():

@@ -221,7 +221,8 @@ class PostMetricHourly(Base):
     whole-hour timezone; the stored deltas let it sum rows instead of pairing each with its
     predecessor. A delta is NULL when the counter is NULL; a target's first reported value
     counts in full. Clustered by hour (WITHOUT ROWID on SQLite) because the timeline reads
-    hour ranges.
+    hour ranges; account_id (the target's, which never changes) is copied here so a
+    --platform/--account timeline filters that range scan instead of joining every target.
     """
 
     __tablename__ = "post_metric_hourly"
@@ -230,6 +231,7 @@ class PostMetricHourly(Base):
     target_id: Mapped[int] = mapped_column(
         ForeignKey("post_targets.id", ondelete="CASCADE"), primary_key=True
     )
+    account_id: Mapped[int] = mapped_column(Integer)
     captured_at: Mapped[datetime]
     likes: Mapped[int | None]
     comments: Mapped[int | None]

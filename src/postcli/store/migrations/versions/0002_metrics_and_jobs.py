@@ -59,6 +59,7 @@ def upgrade() -> None:
     op.create_table('post_metric_hourly',
     sa.Column('hour', sa.DateTime(), nullable=False),
     sa.Column('target_id', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
     sa.Column('captured_at', sa.DateTime(), nullable=False),
     sa.Column('likes', sa.Integer(), nullable=True),
     sa.Column('comments', sa.Integer(), nullable=True),

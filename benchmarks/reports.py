@@ -1,0 +1,241 @@
+"""Benchmark the analytics reports on a large store.
+
+    python benchmarks/reports.py [--db DIR] [--posts 50000] [--runs 5]
+
+Builds (or reuses, with --db) a store of 10 accounts, 50,000 posts over two years,
+~1,000,000 post snapshots and hourly account snapshots, then times every report
+(median of --runs warm runs, the service call as `postcli analytics` makes it) and
+the peak Python memory of each (tracemalloc), plus the process's peak RSS.
+
+Target (DESIGN.md "Performance notes"): every report < 150 ms, memory < 150 MB.
+
+The bulk load bypasses record_post_snapshot (one ORM round trip per row would take
+many minutes) but fills post_metric_latest and post_metric_hourly with exactly what
+it would produce: the last snapshot per target, and per target and UTC hour the last
+counters with their deltas from the previous hour.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+UTC = timezone.utc
+# Hours after publishing at which the collector snapshots a post (21 per post).
+OFFSETS_H = (1, 2, 3, 4, 6, 8, 12, 16, 24, 36, 48, 72, 96, 120, 168, 240, 336, 432, 528, 624, 720)
+PLATFORMS = ("bluesky", "mastodon")
+CHUNK = 50_000
+
+
+def _ts(dt: datetime) -> str:
+    # How SQLAlchemy's DateTime stores values in SQLite (naive UTC, microseconds).
+    return dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
+    from postcli.store.session import engine
+
+    rng = random.Random(seed)
+    eng = engine()
+    raw = eng.raw_connection()
+    cur = raw.cursor()
+    counts = {"accounts": 10, "posts": n_posts, "post_snapshots": 0, "hourly_rows": 0, "account_snapshots": 0}
+    start = now - timedelta(days=730)
+    cur.execute("BEGIN")
+    accounts = []
+    for i in range(10):
+        platform = PLATFORMS[i % 2]
+        cur.execute(
+            "INSERT INTO accounts (id, platform, handle, external_id, api_base_url, status, created_at, settings)"
+            " VALUES (?, ?, ?, ?, ?, 'active', ?, '{}')",
+            (i + 1, platform, f"user{i}.{platform}.example", f"ext{i}", f"https://{platform}.example", _ts(start)),
+        )
+        accounts.append((i + 1, platform, 500 + 300 * i))
+
+    # Account snapshots, every hour for two years.
+    rows = []
+    hours = int((now - start).total_seconds() // 3600)
+    for acc_id, _platform, base in accounts:
+        for h in range(hours):
+            t = start + timedelta(hours=h)
+            rows.append((acc_id, _ts(t), base + h // 24, 100, None))
+            if len(rows) >= CHUNK:
+                cur.executemany(
+                    "INSERT INTO account_metric_snapshots (account_id, captured_at, followers, following, raw)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+                counts["account_snapshots"] += len(rows)
+                rows = []
+    if rows:
+        cur.executemany(
+            "INSERT INTO account_metric_snapshots (account_id, captured_at, followers, following, raw) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+        counts["account_snapshots"] += len(rows)
+
+    posts, targets, snaps, latest, hourly = [], [], [], [], []
+    snap_id = 0
+
+    def flush() -> None:
+        cur.executemany(
+            "INSERT INTO posts (id, text, status, timezone, correlation_id, source, created_at, updated_at, published_at)"
+            " VALUES (?, ?, 'completed', 'UTC', ?, 'cli', ?, ?, ?)",
+            posts,
+        )
+        cur.executemany(
+            "INSERT INTO post_targets (id, post_id, account_id, platform, status, idempotency_key, platform_post_id,"
+            " platform_post_url, attempt_count, completed_at, last_metrics_at)"
+            " VALUES (?, ?, ?, ?, 'completed', ?, ?, ?, 1, ?, ?)",
+            targets,
+        )
+        cur.executemany(
+            "INSERT INTO post_metric_snapshots (id, target_id, captured_at, impressions, reach, likes, comments, shares,"
+            " quotes, engagement, follower_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            snaps,
+        )
+        cur.executemany(
+            "INSERT INTO post_metric_latest (target_id, snapshot_id, captured_at, impressions, reach, likes, comments,"
+            " shares, quotes, engagement, follower_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            latest,
+        )
+        cur.executemany(
+            "INSERT INTO post_metric_hourly (hour, target_id, account_id, captured_at, likes, comments, shares,"
+            " engagement, likes_delta, comments_delta, shares_delta, engagement_delta)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            hourly,
+        )
+        counts["post_snapshots"] += len(snaps)
+        counts["hourly_rows"] += len(hourly)
+        for buf in (posts, targets, snaps, latest, hourly):
+            buf.clear()
+
+    span = (now - start).total_seconds()
+    for pid in range(1, n_posts + 1):
+        published = start + timedelta(seconds=rng.random() * span)
+        acc_id, platform, followers = accounts[rng.randrange(10)]
+        posts.append((pid, f"post number {pid} about things", f"bench-{pid}", _ts(published), _ts(published), _ts(published)))
+        ceiling = 20 + rng.random() ** 2 * 400
+        tau = 3 + rng.random() * 20
+        # Mastodon-like accounts do not report reach/impressions (NULL, as in real data).
+        reports_reach = platform == "bluesky"
+        prev = {"likes": None, "comments": None, "shares": None, "engagement": None}
+        last_hour, last = None, None
+        for off in OFFSETS_H:
+            at = published + timedelta(hours=off, minutes=rng.random() * 10)
+            if at >= now:
+                break
+            f = 1 - math.exp(-off / tau)
+            likes, comments, shares = int(ceiling * f), int(ceiling * 0.1 * f), int(ceiling * 0.15 * f)
+            eng = likes + comments + shares
+            impressions = int(ceiling * 30 * f) if reports_reach else None
+            reach = int(ceiling * 20 * f) if reports_reach else None
+            snap_id += 1
+            snaps.append((snap_id, pid, _ts(at), impressions, reach, likes, comments, shares, 0, eng, followers))
+            hour = at.replace(minute=0, second=0, microsecond=0)
+            cur_vals = {"likes": likes, "comments": comments, "shares": shares, "engagement": eng}
+            deltas = [cur_vals[k] - (prev[k] or 0) for k in ("likes", "comments", "shares", "engagement")]
+            if hour == last_hour:  # same hour as the previous snapshot: it replaces that row
+                hourly.pop()
+                before = hourly[-1] if hourly and hourly[-1][1] == pid else None
+                base = dict(zip(("likes", "comments", "shares", "engagement"), before[4:8])) if before else {}
+                deltas = [cur_vals[k] - (base.get(k) or 0) for k in ("likes", "comments", "shares", "engagement")]
+            hourly.append((_ts(hour), pid, acc_id, _ts(at), likes, comments, shares, eng, *deltas))
+            prev = cur_vals
+            last_hour = hour
+            last = (pid, snap_id, _ts(at), impressions, reach, likes, comments, shares, 0, eng, followers)
+        targets.append(
+            (pid, pid, acc_id, platform, f"k{pid}", f"{platform}-{pid}", f"https://{platform}.example/p/{pid}",
+             _ts(published), last[2] if last else None)
+        )
+        if last:
+            latest.append(last)
+        if len(snaps) >= CHUNK:
+            flush()
+    flush()
+    cur.execute("COMMIT")
+    raw.close()
+    return counts
+
+
+def time_reports(now: datetime, runs: int) -> list[tuple[str, float, float]]:
+    from postcli.services import reports
+    from postcli.store.session import session_scope
+
+    cases = []
+    for days in (30, 90):
+        q = reports.ReportQuery(start=now - timedelta(days=days), end=now, tz="Europe/Berlin")
+        for name in reports.REPORTS:
+            cases.append((f"{name} {days}d", name, q))
+    q = reports.ReportQuery(start=now - timedelta(days=90), end=now, tz="Europe/Berlin", platform="mastodon")
+    cases += [(f"{n} 90d --platform mastodon", n, q) for n in ("timeline", "top", "heatmap")]
+    q = reports.ReportQuery(start=now - timedelta(days=120), end=now - timedelta(days=30), tz="UTC")
+    cases += [(f"{n} 90d ended 30d ago", n, q) for n in ("overview", "top", "heatmap")]
+
+    results = []
+    for label, name, q in cases:
+        fn = getattr(reports, name)
+        times = []
+        for i in range(runs + 1):  # the first run warms caches and is not counted
+            t0 = time.perf_counter()
+            with session_scope() as s:
+                fn(s, q, now=now)
+            if i:
+                times.append((time.perf_counter() - t0) * 1000)
+        tracemalloc.start()
+        with session_scope() as s:
+            fn(s, q, now=now)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        results.append((label, statistics.median(times), peak / 1e6))
+    return results
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", help="directory for the store (reused when it already holds one)")
+    ap.add_argument("--posts", type=int, default=50_000)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+
+    home = Path(args.db) if args.db else Path(tempfile.mkdtemp(prefix="postcli-bench-"))
+    os.environ["POSTCLI_HOME"] = str(home)
+    os.environ.pop("POSTCLI_DATABASE_URL", None)
+    # A fixed "now" so a reused store and a fresh one give the same periods.
+    now = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+    fresh = not (home / "postcli.db").exists()
+
+    if fresh:
+        t0 = time.perf_counter()
+        counts = build(now, args.posts)
+        secs = time.perf_counter() - t0
+        print(f"built {home / 'postcli.db'} in {secs:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    else:
+        print(f"reusing {home / 'postcli.db'}")
+    size = (home / "postcli.db").stat().st_size / 1e6
+    print(f"database size {size:.0f} MB")
+
+    results = time_reports(now, args.runs)
+    width = max(len(r[0]) for r in results)
+    print(f"\n{'report'.ljust(width)}  median ms  peak MB (tracemalloc)")
+    for label, ms, mb in results:
+        flag = "" if ms < 150 else "  <-- over 150 ms"
+        print(f"{label.ljust(width)}  {ms:9.1f}  {mb:7.2f}{flag}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(f"\npeak RSS of this process (build included): {rss:.0f} MB")
+    slow = [r for r in results if r[1] >= 150]
+    return 1 if slow or rss >= 150 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

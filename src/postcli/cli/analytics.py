@@ -1,0 +1,329 @@
+"""`postcli analytics ...`: the reports (services/reports.py does the work, output.py draws).
+
+Module level stays light (typer, postcli.errors, _options): SQLAlchemy and the
+services are imported inside the commands so `postcli --help` does not load them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Callable
+
+import typer
+
+from postcli.cli._options import (
+    AccountOpt,
+    CsvOpt,
+    JsonOpt,
+    PeriodOpt,
+    PlatformOpt,
+    SinceOpt,
+    TzOpt,
+    UntilOpt,
+    check_platform,
+    output_format,
+    parse_period,
+)
+
+if TYPE_CHECKING:
+    from postcli.services.reports import Meta
+
+app = typer.Typer(
+    help="Reports from the local metrics store: overview, timeline, growth, top, platforms, heatmap.",
+    no_args_is_help=True,
+)
+
+
+def _run(
+    name: str,
+    period: str | None,
+    since: str | None,
+    until: str | None,
+    platform: str | None,
+    account: str | None,
+    tz: str | None,
+    as_json: bool,
+    as_csv: bool,
+    render: Callable[[Any], None],
+    **kwargs: Any,
+) -> None:
+    """Shared by every report: parse options, run the service, print in the chosen format."""
+    fmt = output_format(as_json, as_csv)
+    p = parse_period(period, since, until, tz)
+    platform = check_platform(platform)
+
+    from postcli import output
+    from postcli.services import reports
+    from postcli.store.session import session_scope
+
+    q = reports.ReportQuery(start=p.start, end=p.end, tz=p.tz, platform=platform, account=account)
+    with session_scope() as session:
+        report = getattr(reports, name)(session, q, **kwargs)
+    _warn(report.meta, fmt)
+    if fmt == "json":
+        output.print_json(report.as_json())
+    elif fmt == "csv":
+        columns, rows = report.csv()
+        output.print_csv(rows, columns)
+    elif report.meta.empty:
+        output.line(report.meta.empty)
+    else:
+        _header(report.meta)
+        render(report)
+
+
+def _warn(meta: Meta, fmt: str) -> None:
+    from postcli import output
+
+    if meta.reconnect:
+        names = ", ".join(f"{a.handle} ({a.platform}, id {a.account_id})" for a in meta.reconnect)
+        first = meta.reconnect[0]
+        output.warn(
+            f"reconnect needed for {names}: their metrics stopped updating. "
+            f"Run `postcli accounts add {first.platform} ...` to reconnect."
+        )
+    if meta.simulated and fmt == "csv":
+        output.err_console().print("(simulated sandbox data)", markup=False)
+
+
+def _header(meta: Meta) -> None:
+    from postcli import output
+
+    scope = []
+    if meta.platform:
+        scope.append(meta.platform)
+    if meta.account is not None:
+        scope.append(f"{meta.account.handle} ({meta.account.platform})")
+    line = f"{output.fmt_time(meta.start, meta.tz)} → {output.fmt_time(meta.end, meta.tz)} ({meta.tz})"
+    if scope:
+        line += " · " + ", ".join(scope)
+    output.line(line, style="dim")
+    if meta.simulated:
+        output.line("(simulated sandbox data)", style="yellow")
+
+
+# --- renderers -------------------------------------------------------------------
+
+
+def _platform_table(rows: Any, title: str) -> None:
+    from postcli import output
+
+    # Impressions and reach are in --json/--csv; the text table stays within 80 columns.
+    cols = ["platform", "posts", "engagement", "avg/post", "eng. rate", "likes", "comments", "shares"]
+    output.table(
+        cols,
+        [
+            [
+                r.platform,
+                r.posts,
+                r.engagement,
+                r.avg_engagement_per_post,
+                output.fmt_pct(r.engagement_rate),
+                r.likes,
+                r.comments,
+                r.shares,
+            ]
+            for r in rows
+        ],
+        title=title,
+        numeric=cols[1:],
+        caption=_RATE_CAPTION,
+    )
+
+
+_RATE_CAPTION = "eng. rate: mean per post of engagement ÷ followers at the snapshot"
+
+
+def _render_overview(r: Any) -> None:
+    from postcli import output
+
+    output.kv(
+        [
+            ("posts published", r.posts_published),
+            ("total engagement", r.total_engagement),
+            ("best platform", r.best_platform or output.NULL),
+            ("followers", r.followers_total),
+            *((f"  {p}", v) for p, v in r.followers_by_platform.items()),
+        ],
+        title="Overview",
+    )
+    _platform_table(r.platforms, "Per platform (posts published in the period)")
+
+
+def _render_platforms(r: Any) -> None:
+    _platform_table(r.platforms, "Platforms by engagement")
+
+
+def _render_timeline(r: Any) -> None:
+    from postcli import output
+
+    output.bar_chart(
+        [(f"{d.date:%a %Y-%m-%d}", d.engagement) for d in r.days],
+        title="Engagement gained per day",
+    )
+    output.line(f"total {output.fmt(r.total_engagement)}", style="bold")
+
+
+def _render_growth(r: Any) -> None:
+    from postcli import output
+
+    output.table(
+        ["account", "platform", "start", "end", "change", "per day"],
+        [
+            [
+                a.handle,
+                a.platform,
+                a.start,
+                a.end,
+                output.NULL if a.change is None else f"{a.change:+,}",
+                output.sparkline([f for _, f in a.days]),
+            ]
+            for a in r.accounts
+        ],
+        title="Followers",
+        numeric={"start", "end", "change"},
+    )
+    if r.total_change is not None:
+        output.line(f"total change {r.total_change:+,}", style="bold")
+
+
+def _render_top(r: Any) -> None:
+    from postcli import output
+
+    # One block per post rather than a table: text and links need the width.
+    output.line(f"Top posts by {r.sort.replace('_', ' ')}", style="bold")
+    for p in r.posts:
+        output.line(
+            f"{p.rank:>2}. {output.excerpt(p.text, 50)}  ·  {p.platform} {p.handle}  ·  "
+            f"{output.fmt_time(p.published_at, r.meta.tz)}  ·  post {p.post_id}"
+        )
+        output.line(
+            f"    engagement {output.fmt(p.engagement)} · likes {output.fmt(p.likes)} · "
+            f"comments {output.fmt(p.comments)} · shares {output.fmt(p.shares)} · "
+            f"reach {output.fmt(p.reach)} · impressions {output.fmt(p.impressions)} · "
+            f"eng. rate {output.fmt_pct(p.engagement_rate)}"
+        )
+        output.line(f"    {p.url or output.NULL}", style="dim")
+    if r.sort == "engagement_rate":
+        output.line(_RATE_CAPTION, style="dim")
+
+
+def _render_heatmap(r: Any) -> None:
+    from postcli import output
+    from postcli.services.reports import WEEKDAYS
+
+    output.heat_grid(
+        WEEKDAYS,
+        [str(h) for h in range(24)],
+        [[r.cell(d, h).mean_engagement for h in range(24)] for d in range(7)],
+        title=f"Mean engagement per post by publish time ({r.meta.tz})",
+        cell_width=3,
+    )
+    if r.best_slots:
+        output.table(
+            ["slot", "posts", "mean engagement"],
+            [[f"{c.weekday_name} {c.hour:02d}:00", c.posts, c.mean_engagement] for c in r.best_slots],
+            title="Best slots",
+            numeric={"posts", "mean engagement"},
+        )
+
+
+# --- commands --------------------------------------------------------------------
+
+
+@app.command()
+def overview(
+    period: PeriodOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    platform: PlatformOpt = None,
+    account: AccountOpt = None,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Posts, engagement, best platform and followers for the period."""
+    _run("overview", period, since, until, platform, account, tz, as_json, as_csv, _render_overview)
+
+
+@app.command()
+def timeline(
+    period: PeriodOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    platform: PlatformOpt = None,
+    account: AccountOpt = None,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Engagement gained per day (whenever the post was published), with a chart."""
+    _run("timeline", period, since, until, platform, account, tz, as_json, as_csv, _render_timeline)
+
+
+@app.command()
+def growth(
+    period: PeriodOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    platform: PlatformOpt = None,
+    account: AccountOpt = None,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Followers per account per day, and the change over the period."""
+    _run("growth", period, since, until, platform, account, tz, as_json, as_csv, _render_growth)
+
+
+@app.command()
+def top(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many posts.", min=1)] = 5,
+    sort: Annotated[
+        str,
+        typer.Option(
+            "--sort",
+            help="engagement, likes, comments, shares, reach, impressions or engagement_rate.",
+        ),
+    ] = "engagement",
+    period: PeriodOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    platform: PlatformOpt = None,
+    account: AccountOpt = None,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Best posts published in the period (posts without the metric come last)."""
+    sort = sort.strip().lower().replace("-", "_")  # the service rejects unknown keys with the list
+    _run("top", period, since, until, platform, account, tz, as_json, as_csv, _render_top, sort=sort, limit=limit)
+
+
+@app.command()
+def platforms(
+    period: PeriodOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    platform: PlatformOpt = None,
+    account: AccountOpt = None,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Per-platform totals, best first."""
+    _run("platforms", period, since, until, platform, account, tz, as_json, as_csv, _render_platforms)
+
+
+@app.command()
+def heatmap(
+    period: PeriodOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    platform: PlatformOpt = None,
+    account: AccountOpt = None,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Mean engagement per post by weekday and hour of publishing, plus the best slots."""
+    _run("heatmap", period, since, until, platform, account, tz, as_json, as_csv, _render_heatmap)
