@@ -37,7 +37,8 @@ def err_console():  # type: ignore[no-untyped-def]
     if _err_console is None:
         from rich.console import Console
 
-        _err_console = Console(stderr=True, highlight=False)
+        # Piped/logged errors stay one line each so scripts can grep them.
+        _err_console = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())
     return _err_console
 
 
@@ -142,7 +143,8 @@ def table(
     numeric = set(numeric)
     t = Table(title=title, caption=caption, box=box.SIMPLE_HEAVY, title_justify="left")
     for col in columns:
-        t.add_column(col, justify="right" if col in numeric else "left", overflow="fold")
+        # A header is never folded mid-word when the terminal is narrow.
+        t.add_column(col, justify="right" if col in numeric else "left", overflow="fold", min_width=min(len(col), 12))
     for row in rows:
         t.add_row(*[cell if isinstance(cell, str) else fmt(cell) for cell in row])
     console().print(t)

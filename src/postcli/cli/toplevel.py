@@ -12,6 +12,9 @@ from postcli.errors import EXIT_ERROR, EXIT_PARTIAL
 def register(app: typer.Typer) -> None:
     app.command("publish-due")(publish_due)
     app.command("collect")(collect)
+    from postcli.cli.demo import demo
+
+    app.command("demo")(demo)
 
 
 def publish_due(
@@ -56,23 +59,27 @@ def collect(
     platform: Optional[str] = typer.Option(None, "--platform", help="Only this platform."),
     account: Optional[str] = typer.Option(None, "--account", help="Only this account (id or handle)."),
     days: Optional[int] = typer.Option(None, "--days", help="Posts published in the last N days (default: config, 30)."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="At most N posts per account."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="At most N posts per account (the newest)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Snapshot metrics of recent posts and every active account (run it from cron, e.g. hourly).
 
-    Safe when runs overlap. Exit 0 when every job was handled, 7 when some failed
-    (they are retried with backoff, then dead-lettered: `postcli jobs list --dead`).
+    Safe when runs overlap: each item is fetched by one run, and an item collected
+    less than [collect] min_interval_seconds ago (default 60) is left alone.
+
+    Exit 0 when every job was handled: snapshotted, found deleted, or skipped because
+    its account needs reconnecting (that is reported on stderr and by `postcli accounts
+    health`, which exits 6). Exit 7 when some jobs failed: they are retried with
+    backoff by later runs, then dead-lettered (`postcli jobs list --dead`).
+
+    --json prints: fetched, accounts, deleted, failed, dead_lettered, skipped,
+    planned, up_to_date, waiting_retry, needs_reconnect, notes.
     """
     import sys
 
     from postcli import output
     from postcli.services.collection import collect as run
 
-    if days is not None and days < 0:
-        from postcli.errors import InvalidInput
-
-        raise InvalidInput("--days must be 0 or more.")
     progress = None
     bar = None
     if sys.stderr.isatty() and not as_json:
@@ -101,5 +108,7 @@ def collect(
             output.line(f"  {note}")
     for name in report.reconnect:
         output.warn(f"{name} needs reconnecting (see `postcli accounts health`).")
+    if report.dead:
+        output.warn(f"{report.dead} job(s) were dead-lettered: `postcli jobs list --dead` shows why.")
     if not report.ok:
         raise typer.Exit(EXIT_PARTIAL)

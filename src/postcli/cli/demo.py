@@ -1,0 +1,68 @@
+"""`postcli demo`: see the whole product in a few seconds, with no account."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def demo(
+    home: Optional[Path] = typer.Option(
+        None, "--home", help="Keep the demo store in this directory (default: a throwaway one)."
+    ),
+    days: int = typer.Option(7, "--days", min=1, max=30, help="How many simulated days of history."),
+) -> None:
+    """Run postcli end to end on a SIMULATED network: connect sandbox accounts, publish
+    posts over several simulated days, collect snapshots, and print the reports.
+
+    Nothing touches your real store, accounts or any network.
+    """
+    import shutil
+    import tempfile
+
+    from postcli import output
+    from postcli.cli import analytics
+    from postcli.errors import InvalidInput
+    from postcli.store import session as store_session
+
+    throwaway = home is None
+    root = Path(tempfile.mkdtemp(prefix="postcli-demo-")) if throwaway else home.expanduser()
+    if not throwaway and root.exists() and any(root.iterdir()):
+        raise InvalidInput(f"{root} is not empty.", hint="Give --home an empty or new directory.")
+    root.mkdir(parents=True, exist_ok=True)
+    previous = {k: os.environ.get(k) for k in ("POSTCLI_HOME", "POSTCLI_DATABASE_URL", "POSTCLI_CREDENTIALS")}
+    os.environ["POSTCLI_HOME"] = str(root)
+    os.environ.pop("POSTCLI_DATABASE_URL", None)
+    os.environ["POSTCLI_CREDENTIALS"] = "file"  # demo secrets stay in the demo home
+    store_session.reset()
+    try:
+        from postcli.services.demo import run
+
+        output.markup("[bold yellow]SIMULATED DATA[/] — postcli demo uses the built-in sandbox network: "
+                      "no real accounts, no network.")
+        with output.err_console().status("simulating a week of posting and collecting…"):
+            result = run(days=days, step=lambda m: output.err_console().print(f"[dim]· {m}[/dim]"))
+        period = "7d" if days <= 7 else ("30d" if days <= 30 else "90d")
+        for name in ("overview", "timeline", "top", "heatmap"):
+            output.line()
+            getattr(analytics, name)(period=period)
+        output.line()
+        if throwaway:
+            output.line(f"The demo store was temporary. Keep one with: postcli demo --home ./demo "
+                        f"(then POSTCLI_HOME=./demo postcli analytics overview).")
+        else:
+            output.line(f"Demo store kept in {root}. Explore it with: POSTCLI_HOME={root} postcli analytics overview")
+        output.line(f"({result.posts} posts, {result.rounds} collection rounds.) "
+                    "Connect a real account with: postcli accounts add bluesky --handle you.bsky.social")
+    finally:
+        store_session.reset()
+        for k, v in previous.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        if throwaway:
+            shutil.rmtree(root, ignore_errors=True)

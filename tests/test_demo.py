@@ -1,0 +1,33 @@
+"""`postcli demo` runs the whole product on the sandbox, as a real process."""
+
+from __future__ import annotations
+
+from conftest import run_postcli
+
+
+def test_demo_runs_end_to_end_and_leaves_the_real_store_alone(home, tmp_path):
+    keep = tmp_path / "demo-home"
+    r = run_postcli("demo", "--home", str(keep), "--days", "3", timeout=180)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "SIMULATED" in out and "(simulated sandbox data)" in out
+    for section in ("Overview", "Engagement gained per day", "Top posts", "Best slots"):
+        assert section in out
+    assert (keep / "postcli.db").exists()
+    assert not (home / "postcli.db").exists()  # the user's POSTCLI_HOME was not touched
+    # The kept store answers reports like any other.
+    top = run_postcli("analytics", "top", "--json", env={"POSTCLI_HOME": str(keep)})
+    assert top.returncode == 0, top.stderr
+    import json
+
+    posts = json.loads(top.stdout)["posts"]
+    assert posts and all(p["platform"] == "sandbox" for p in posts)
+    assert all(p["saves"] is None for p in posts)  # the sandbox does not report saves: NULL, not 0
+
+
+def test_demo_refuses_a_non_empty_home(tmp_path):
+    d = tmp_path / "busy"
+    d.mkdir()
+    (d / "something").write_text("x")
+    r = run_postcli("demo", "--home", str(d))
+    assert r.returncode == 2 and "not empty" in r.stderr
