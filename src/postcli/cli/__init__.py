@@ -35,6 +35,11 @@ class PostcliGroup(TyperGroup):
                 traceback.print_exc()
             output.error(exc.message, exc.hint)
             raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:
+            # `postcli post list | head`: the reader left; say nothing more.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(EXIT_ERROR) from None
         except KeyboardInterrupt:
             output.error("interrupted.")
             raise typer.Exit(130) from None
@@ -99,13 +104,14 @@ def _root(
 
 
 def _register() -> None:
-    from postcli.cli import accounts, analytics, db, jobs, post, post_analytics, toplevel
+    from postcli.cli import accounts, analytics, db, jobs, media, post, post_analytics, toplevel
 
     app.add_typer(accounts.app, name="accounts")
     app.add_typer(post.app, name="post")
     post_analytics.register(analytics.app)
     app.add_typer(analytics.app, name="analytics")
     app.add_typer(jobs.app, name="jobs")
+    app.add_typer(media.app, name="media")
     app.add_typer(db.app, name="db")
     toplevel.register(app)
 

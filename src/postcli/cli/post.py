@@ -269,6 +269,16 @@ def import_(
         return
     verb = "Imported" if created else "Already tracked as"
     output.line(f"{verb} post {post.id} ({post.targets[0].platform_post_url or post.targets[0].platform_post_id}).")
+    from datetime import datetime, timedelta, timezone
+
+    from postcli import settings
+
+    days = settings.config().collect_days
+    published = post.published_at
+    if published is not None and published < datetime.now(timezone.utc) - timedelta(days=days):
+        # `collect` only snapshots the last N days; say so rather than leave the user waiting.
+        output.line(f"It was published more than {days} days ago, so `postcli collect` skips it; "
+                    f"`postcli analytics refresh {post.id}` fetches it on demand.")
 
 
 def _show_post(post: Any, as_json: bool, message: str) -> None:

@@ -36,6 +36,7 @@ def publish_due(
                 "published": [outcome_dict(o) for o in report.published],
                 "expired": report.expired,
                 "skipped": report.skipped,
+                "errors": [{"post_id": pid, "error": err} for pid, err in report.errors],
             }
         )
     else:
@@ -46,10 +47,12 @@ def publish_due(
                     output.line(f"  {t.platform} ({t.handle}): {t.error}")
         for pid in report.expired:
             output.line(f"post {pid}: failed - too late to publish (see `postcli post show {pid}`)")
-        if not report.published and not report.expired:
+        for pid, err in report.errors:
+            output.line(f"post {pid}: error - {err}")
+        if not report.published and not report.expired and not report.errors:
             output.line("Nothing due.")
     statuses = {o.status for o in report.published}
-    if "failed" in statuses or report.expired:
+    if "failed" in statuses or report.expired or report.errors:
         raise typer.Exit(EXIT_PARTIAL if "completed" in statuses or "partial_success" in statuses else EXIT_ERROR)
     if "partial_success" in statuses:
         raise typer.Exit(EXIT_PARTIAL)

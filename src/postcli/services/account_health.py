@@ -38,7 +38,7 @@ def account_metrics(ref: str, *, now: datetime | None = None) -> dict[str, Any]:
         try:
             m = accounts_svc.adapter_for(account).fetch_account_metrics()
         except AuthFailed:
-            with session_scope() as session:
+            with session_scope(immediate=True) as session:
                 accounts_svc.mark_token_expired(session, session.get(Account, account.id))
             warning = f"the account needs reconnecting. {accounts_svc.reconnect_hint(account)}"
         except PlatformError as exc:
@@ -58,12 +58,17 @@ def account_metrics(ref: str, *, now: datetime | None = None) -> dict[str, Any]:
             .limit(1)
         ).first()
         if snap is None:
+            # The same keys as a real answer, all NULL: a script reads one shape.
             return {
                 "account_id": account.id,
                 "platform": account.platform,
                 "handle": account.handle,
+                "source": None,
+                **{k: None for k in _FIELDS},
+                "raw": None,
+                "captured_at": None,
                 "metrics": None,
-                "message": "No metrics have been collected for this account yet.",
+                "message": "No metrics collected yet for this account.",
                 "warning": warning,
             }
         return {**_snap_dict(account, snap, "snapshot"), "warning": warning}
@@ -119,7 +124,8 @@ def health(ref: str | None = None, *, now: datetime | None = None) -> list[dict[
                 error_code = None if res.ok else (res.error_code or "error")
                 message = res.message
                 expires = res.token_expires_at or expires
-        with session_scope() as session:
+        # IMMEDIATE: read-then-write, and a concurrent `collect` may hold the write lock.
+        with session_scope(immediate=True) as session:
             acc = session.get(Account, account.id)
             if checked_live:
                 acc.last_checked_at = now

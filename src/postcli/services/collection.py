@@ -2,8 +2,23 @@
 
 Per account: the account's own metrics first (so post snapshots carry a fresh
 follower count), then its posts in batches as large as the platform's batch
-endpoint takes. Accounts run concurrently (a thread each, at most
-`concurrency`), so one slow or failing account never holds up the others.
+endpoint takes. Accounts run side by side, and so do an account's batches (up
+to a per-platform limit): with one thread per account, an account with 1,000
+posts would wait out 40 round trips one after the other while the rest of the
+run sat idle. A global gate keeps the requests in flight at `[collect]
+concurrency` whatever the number of accounts.
+
+Errors (DESIGN.md "Collection rules"): a post the platform no longer shows ->
+target `deleted`; 401/revoked -> account `token_expired` and its remaining jobs
+skipped; 429 -> the account pauses for Retry-After and the batch is postponed
+without counting an attempt; anything else -> the batch is retried with
+exponential backoff (`[collect] backoff_seconds`), then dead-lettered after
+`[collect] max_attempts`. Nothing an account does stops the other accounts.
+
+Overlapping runs (cron) share the work through the jobs table: each claims
+distinct jobs under BEGIN IMMEDIATE, and a run does not re-enqueue a key that
+another run finished within `[collect] min_interval_seconds`, so two runs
+started together snapshot each target once.
 """
 
 from __future__ import annotations
@@ -11,13 +26,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from postcli import settings
-from postcli.errors import AuthFailed, PlatformError, PlatformRateLimited
+from postcli.errors import AuthFailed, InvalidInput, PlatformError, PlatformRateLimited
 from postcli.platforms.registry import adapter_class
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
@@ -26,10 +42,45 @@ from postcli.services.snapshots import record_account_snapshot, record_post_snap
 from postcli.store.models import Account, AccountMetricSnapshot, PostTarget, utcnow
 from postcli.store.session import session_scope
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from postcli.platforms.base import Adapter
+    from postcli.store.models import Job
+
 log = logging.getLogger("postcli.collect")
 
 # Longest a run waits in-process for a backed-off or rate-limited job; later ones wait for the next run.
 MAX_INLINE_WAIT = 60.0
+# Batches of one account in flight at once. Bluesky's AppView and Mastodon both
+# limit per account/IP over 5-minute windows (3000 and 300 requests); a few
+# parallel batches finish 1,000 posts in a second without nearing either.
+PLATFORM_PARALLEL = {"bluesky": 4, "mastodon": 4}
+DEFAULT_PARALLEL = 2
+# Default of `[collect] min_interval_seconds`: a key finished this recently is not fetched again.
+DEFAULT_MIN_INTERVAL = 60.0
+# The Bluesky AppView indexes a new post a few seconds after the PDS accepts it, so a
+# post absent from getPosts this soon after publishing is not called deleted (that is final).
+DELETE_GRACE = timedelta(minutes=10)
+# Finished jobs are kept this long (for `jobs list`), then pruned.
+KEEP_DONE = timedelta(days=7)
+
+# SQLite takes one writer at a time, and a connection that finds the lock taken sleeps
+# in its busy handler (steps of up to 100 ms) rather than queueing; the threads of one
+# process queue here instead and hand the lock over at once. Other processes still
+# meet the busy timeout, which is what it is for.
+_WRITE_LOCK = threading.Lock()
+
+
+@contextmanager
+def _writing() -> Iterator[Session]:
+    with _WRITE_LOCK, session_scope(immediate=True) as session:
+        yield session
+
+
+def _claim(**kw: Any) -> list[Job]:
+    with _WRITE_LOCK:
+        return jobs_svc.claim(**kw)
 
 
 @dataclass
@@ -40,6 +91,9 @@ class CollectReport:
     failed: int = 0  # jobs that failed this run and will be retried later
     dead: int = 0  # jobs dead-lettered this run
     skipped: int = 0  # jobs not run (account needs reconnecting, platform without metrics)
+    planned: int = 0  # jobs added to the queue by this run
+    up_to_date: int = 0  # keys another run finished moments ago, left alone
+    waiting_retry: int = 0  # dead-lettered keys not planned (see `postcli jobs retry`)
     reconnect: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -48,6 +102,15 @@ class CollectReport:
         with self._lock:
             for k, v in counts.items():
                 setattr(self, k, getattr(self, k) + v)
+
+    def note(self, text: str) -> None:
+        with self._lock:
+            self.notes.append(text)
+
+    def needs_reconnect(self, name: str) -> None:
+        with self._lock:
+            if name not in self.reconnect:
+                self.reconnect.append(name)
 
     @property
     def ok(self) -> bool:
@@ -61,6 +124,9 @@ class CollectReport:
             "failed": self.failed,
             "dead_lettered": self.dead,
             "skipped": self.skipped,
+            "planned": self.planned,
+            "up_to_date": self.up_to_date,
+            "waiting_retry": self.waiting_retry,
             "needs_reconnect": self.reconnect,
             "notes": self.notes,
         }
@@ -70,6 +136,14 @@ def _group(account_id: int) -> str:
     return f"acct:{account_id}:"
 
 
+def min_interval() -> float:
+    """`[collect] min_interval_seconds` (read from the raw config: settings.py has no field for it yet)."""
+    value = settings.config().raw.get("collect", {}).get("min_interval_seconds", DEFAULT_MIN_INTERVAL)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        raise InvalidInput(f"config: [collect] min_interval_seconds must be a number >= 0, not {value!r}.")
+    return float(value)
+
+
 def plan(
     *,
     platform: str | None = None,
@@ -77,11 +151,20 @@ def plan(
     days: int | None = None,
     limit: int | None = None,
     now: datetime,
-) -> tuple[list[Account], int]:
-    """Enqueue the jobs of this run; returns the accounts in scope and how many jobs were added."""
+    report: CollectReport | None = None,
+) -> list[Account]:
+    """Enqueue the jobs of this run; returns the accounts in scope."""
     from sqlalchemy import select
 
+    if platform is not None:
+        adapter_class(platform)  # an unknown name is bad input, not "nothing to collect"
+    if days is not None and days < 0:
+        raise InvalidInput("--days must be 0 or more.")
+    if limit is not None and limit < 1:
+        raise InvalidInput("--limit must be 1 or more.")
     days = settings.config().collect_days if days is None else days
+    interval = min_interval()
+    report = report if report is not None else CollectReport()
     with session_scope(immediate=True) as session:
         if account:
             accounts = [accounts_svc.get_account(session, account)]
@@ -102,14 +185,22 @@ def plan(
                 .where(PostTarget.account_id == acc.id, PostTarget.status == "completed")
                 .where(PostTarget.platform_post_id.is_not(None))
                 .where(PostTarget.completed_at >= now - timedelta(days=days))
-                .order_by(PostTarget.completed_at.desc())
+                .order_by(PostTarget.completed_at.desc(), PostTarget.id.desc())
             )
             if limit:
                 q = q.limit(limit)
             for tid in session.scalars(q):
                 items.append(("post_metrics", f"{_group(acc.id)}target:{tid}", {"target_id": tid}))
-        added = jobs_svc.enqueue_many(session, items, now)
-        return accounts, added
+        jobs_svc.prune(session, now - KEEP_DONE)
+        res = jobs_svc.enqueue_many(
+            session, items, now, fresh_since=now - timedelta(seconds=interval) if interval else None
+        )
+    report.add(planned=res.added, up_to_date=res.fresh, waiting_retry=res.dead)
+    if res.fresh:
+        report.note(f"{res.fresh} item(s) were collected less than {interval:g}s ago and were left alone")
+    if res.dead:
+        report.note(f"{res.dead} item(s) are dead-lettered; `postcli jobs retry --all-dead` requeues them")
+    return accounts
 
 
 def collect(
@@ -123,21 +214,23 @@ def collect(
     now: Callable[[], datetime] = utcnow,
 ) -> CollectReport:
     report = CollectReport()
-    accounts, _added = plan(platform=platform, account=account, days=days, limit=limit, now=now())
+    accounts = plan(platform=platform, account=account, days=days, limit=limit, now=now(), report=report)
+    runnable = []
     for acc in accounts:
         if acc.status == "token_expired":
-            report.reconnect.append(f"{acc.platform}:{acc.handle}")
+            report.needs_reconnect(f"{acc.platform}:{acc.handle}")
         elif not adapter_class(acc.platform).has_metrics:
             log.info("%s has no metrics API; skipping %s", acc.platform, acc.handle)
-            report.notes.append(f"{acc.platform} has no metrics API; {acc.handle} skipped")
-            report.skipped += 1
-    runnable = [a for a in accounts if a.status == "active" and adapter_class(a.platform).has_metrics]
+            report.note(f"{acc.platform} has no metrics API; {acc.handle} skipped")
+            report.add(skipped=1)
+        else:
+            runnable.append(acc)
     total = _count_live(runnable)
     done = [0]
     done_lock = threading.Lock()
 
     def tick(n: int) -> None:
-        if progress is None:
+        if progress is None or n <= 0:
             return
         with done_lock:
             done[0] += n
@@ -145,10 +238,12 @@ def collect(
 
     if progress:
         progress(0, total)
-    workers = max(1, min(concurrency or settings.config().collect_concurrency, len(runnable) or 1))
+    limit_in_flight = max(1, concurrency or settings.config().collect_concurrency)
+    gate = threading.BoundedSemaphore(limit_in_flight)
+    workers = max(1, min(limit_in_flight, len(runnable) or 1))
+    runs = [_AccountRun(acc, report, tick, now, gate, limit_in_flight) for acc in runnable]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
-        futures = [pool.submit(_run_account, acc, report, tick, now) for acc in runnable]
-        for f in futures:
+        for f in [pool.submit(r.run) for r in runs]:
             f.result()
     return report
 
@@ -165,48 +260,195 @@ def _count_live(accounts: list[Account]) -> int:
         return session.scalar(select(func.count()).select_from(Job).where(Job.status.in_(jobs_svc.LIVE), or_(*conds))) or 0
 
 
-def _run_account(account: Account, report: CollectReport, tick: Callable[[int], None],
-                 now: Callable[[], datetime]) -> None:
-    cfg = settings.config()
-    adapter = accounts_svc.adapter_for(account)
-    batch = max(1, adapter.metrics_batch_size)
-    group = _group(account.id)
-    deadline = time.monotonic() + MAX_INLINE_WAIT
-    for kind, size in (("account_metrics", 1), ("post_metrics", batch)):
-        while True:
-            claimed = jobs_svc.claim(kind=kind, group=group, limit=size, now=now())
-            if not claimed:
-                wait = _next_due_in(group, kind, now())
-                if wait is None or time.monotonic() + wait > deadline:
-                    break
-                time.sleep(max(wait, 0.01))
-                continue
-            ids = [j.id for j in claimed]
-            try:
-                if kind == "account_metrics":
-                    _do_account(adapter, account, ids, report, now())
+class _AccountRun:
+    """One account's share of a run: its account job, then its post batches in parallel."""
+
+    def __init__(self, account: Account, report: CollectReport, tick: Callable[[int], None],
+                 now: Callable[[], datetime], gate: threading.BoundedSemaphore, limit_in_flight: int) -> None:
+        self.account = account
+        self.name = f"{account.platform}:{account.handle}"
+        self.report = report
+        self.tick = tick
+        self.now = now
+        self.gate = gate
+        self.group = _group(account.id)
+        self.parallel = max(1, min(limit_in_flight, PLATFORM_PARALLEL.get(account.platform, DEFAULT_PARALLEL)))
+        self.deadline = time.monotonic() + MAX_INLINE_WAIT
+        self.stopped = threading.Event()  # the account needs reconnecting: no more requests
+        self._pause_until = 0.0  # monotonic; set by a 429 so no batch of this account goes out before it
+        self._pause_lock = threading.Lock()
+        self.cfg = settings.config()
+        self.adapter: Adapter | None = None
+
+    def run(self) -> None:
+        try:
+            self.adapter = accounts_svc.adapter_for(self.account)
+            self._drain("account_metrics", 1)
+            if not self.stopped.is_set():
+                batch = max(1, self.adapter.metrics_batch_size)
+                if self.parallel == 1:
+                    self._drain("post_metrics", batch)
                 else:
-                    _do_posts(adapter, account, claimed, report, now())
-                tick(len(ids))
+                    threads = [
+                        threading.Thread(target=self._drain, args=("post_metrics", batch),
+                                         name=f"collect-{self.account.id}-{i}", daemon=True)
+                        for i in range(self.parallel)
+                    ]
+                    for t in threads:
+                        t.start()
+                    for t in threads:
+                        t.join()
+        except AuthFailed:
+            self._stop()
+        except Exception as exc:  # noqa: BLE001 - one account's surprise must not end the run for the others
+            log.exception("collecting %s failed", self.name)
+            self.report.note(f"{self.name}: {type(exc).__name__}: {redact(str(exc))}")
+        # What is still queued after an error waits for the next run: it failed this time.
+        self.report.add(failed=_count_errored(self.group))
+
+    # --- the claim loop ---------------------------------------------------
+
+    def _drain(self, kind: str, size: int) -> None:
+        while not self.stopped.is_set():
+            self._wait_for_pause()
+            claimed = _claim(kind=kind, group=self.group, limit=size, now=self.now())
+            if not claimed:
+                wait = _next_due_in(self.group, kind, self.now())
+                if wait is None or time.monotonic() + wait > self.deadline:
+                    return
+                self.stopped.wait(max(wait, 0.01))
+                continue
+            try:
+                self._process(kind, claimed)
             except AuthFailed:
-                _stop_account(account, report, now())
-                tick(len(ids))
+                self._stop()
                 return
             except PlatformRateLimited as exc:
-                wait = exc.retry_after if exc.retry_after is not None else 60.0
-                with session_scope() as session:
-                    jobs_svc.postpone(session, ids, now() + timedelta(seconds=wait), f"rate limited: {redact(exc.message)}")
-                report.notes.append(f"{account.platform}:{account.handle} rate limited (retry after {wait:.0f}s)")
+                self._rate_limited(claimed, exc)
             except PlatformError as exc:
-                with session_scope() as session:
-                    _requeued, dead = jobs_svc.fail(
-                        session, ids, redact(exc.message), now(), max_attempts=cfg.collect_max_attempts,
-                        backoff_base=cfg.collect_backoff_seconds,
-                    )
-                report.add(dead=len(dead))
-                tick(len(dead))
-    # What is still queued after an error waits for the next run: it failed this time.
-    report.add(failed=_count_errored(group))
+                self._failed(claimed, redact(exc.message))
+            except Exception as exc:  # noqa: BLE001 - a bug or a store error fails the batch, not the run
+                log.exception("collecting %s: unexpected error", self.name)
+                self._failed(claimed, f"unexpected {type(exc).__name__}: {redact(str(exc))}")
+
+    def _wait_for_pause(self) -> None:
+        with self._pause_lock:
+            delay = self._pause_until - time.monotonic()
+        if delay > 0:
+            self.stopped.wait(delay)
+
+    def _fetch(self, fn: Callable[[], Any]) -> Any:
+        with self.gate:
+            return fn()
+
+    def _process(self, kind: str, claimed: list[Job]) -> None:
+        assert self.adapter is not None
+        ids = [j.id for j in claimed]
+        if kind == "account_metrics":
+            m = self._fetch(self.adapter.fetch_account_metrics)
+            now = self.now()
+            with _writing() as session:
+                record_account_snapshot(session, self.account.id, m, now)
+                jobs_svc.finish(session, ids, now)
+            self.report.add(accounts=1)
+            self.tick(len(ids))
+            return
+        self._do_posts(claimed)
+
+    def _do_posts(self, claimed: list[Job]) -> None:
+        assert self.adapter is not None
+        from sqlalchemy import select
+
+        wanted = {j.id: (j.payload or {}).get("target_id") for j in claimed}
+        with session_scope() as session:
+            found = {t.id: t for t in session.scalars(select(PostTarget).where(PostTarget.id.in_(wanted.values())))}
+        targets = {jid: found.get(tid) for jid, tid in wanted.items()}
+        live = {jid: t for jid, t in targets.items()
+                if t is not None and t.status == "completed" and t.platform_post_id}
+        gone_jobs = [jid for jid in targets if jid not in live]
+        post_ids = sorted({t.platform_post_id for t in live.values() if t.platform_post_id})
+        results = self._fetch(lambda: self.adapter.fetch_post_metrics(post_ids)) if post_ids else {}
+        now = self.now()
+        fetched = deleted = dead = 0
+        with _writing() as session:
+            followers = _latest_followers(session, self.account.id)
+            _keep = _preload(session, [t.id for t in live.values()], now)  # noqa: F841
+            unanswered = []
+            finished: list[int] = []
+            for jid, t in live.items():
+                target = session.get(PostTarget, t.id)
+                if target is None or target.status != "completed":
+                    jobs_svc.finish(session, [jid], now, note="skipped: target no longer published")
+                    continue
+                if t.platform_post_id not in results:
+                    unanswered.append(jid)
+                    continue
+                m = results[t.platform_post_id]
+                if m is None:
+                    if target.completed_at is not None and now - target.completed_at < DELETE_GRACE:
+                        jobs_svc.finish(session, [jid], now, note="not visible on the platform yet")
+                        continue
+                    target.status = "deleted"
+                    target.error = "deleted on the platform"
+                    deleted += 1
+                else:
+                    record_post_snapshot(session, target, m, now, follower_count=followers)
+                    fetched += 1
+                finished.append(jid)
+            jobs_svc.finish(session, finished, now)
+            if unanswered:
+                _requeued, dead_ids = jobs_svc.fail(
+                    session, unanswered, f"{self.account.platform} did not answer for these posts", now,
+                    max_attempts=self.cfg.collect_max_attempts, backoff_base=self.cfg.collect_backoff_seconds,
+                )
+                dead = len(dead_ids)
+            jobs_svc.finish(session, gone_jobs, now, note="skipped: target no longer published")
+        self.report.add(fetched=fetched, deleted=deleted, dead=dead)
+        self.tick(fetched + deleted + len(gone_jobs) + dead)
+
+    # --- failures -----------------------------------------------------------
+
+    def _rate_limited(self, claimed: list[Job], exc: PlatformRateLimited) -> None:
+        wait = exc.retry_after if exc.retry_after is not None else 60.0
+        with self._pause_lock:
+            self._pause_until = max(self._pause_until, time.monotonic() + wait)
+        now = self.now()
+        with _writing() as session:
+            jobs_svc.postpone(session, [j.id for j in claimed], now + timedelta(seconds=wait),
+                              f"rate limited: {redact(exc.message)}", now)
+        self.report.note(f"{self.name} rate limited (retry after {wait:.0f}s)")
+
+    def _failed(self, claimed: list[Job], error: str) -> None:
+        now = self.now()
+        with _writing() as session:
+            _requeued, dead = jobs_svc.fail(
+                session, [j.id for j in claimed], error, now, max_attempts=self.cfg.collect_max_attempts,
+                backoff_base=self.cfg.collect_backoff_seconds,
+            )
+        self.report.add(dead=len(dead))
+        self.tick(len(dead))
+
+    def _stop(self) -> None:
+        """401/revoked: flag the account and skip all of its queued work (once, whichever batch saw it)."""
+        from sqlalchemy import select
+
+        from postcli.store.models import Job
+
+        if self.stopped.is_set():
+            return
+        self.stopped.set()
+        now = self.now()
+        with _writing() as session:
+            acc = session.get(Account, self.account.id)
+            if acc is not None:
+                accounts_svc.mark_token_expired(session, acc)
+            ids = list(
+                session.scalars(select(Job.id).where(Job.key.like(f"{self.group}%"), Job.status.in_(jobs_svc.LIVE)))
+            )
+            jobs_svc.finish(session, ids, now, note="skipped: account needs reconnecting")
+        self.report.add(skipped=len(ids))
+        self.tick(len(ids))
+        self.report.needs_reconnect(self.name)
 
 
 def _count_errored(group: str) -> int:
@@ -236,7 +478,27 @@ def _next_due_in(group: str, kind: str, now: datetime) -> float | None:
     return max(0.0, (nxt - now).total_seconds())
 
 
-def _latest_followers(session, account_id: int) -> int | None:  # type: ignore[no-untyped-def]
+def _preload(session: Session, target_ids: list[int], now: datetime) -> list[Any]:
+    """Load a batch's rows in three queries, so record_post_snapshot's per-row lookups
+    (session.get) are answered from the identity map instead of one SELECT each.
+
+    The identity map holds objects weakly: the caller keeps the returned list alive."""
+    from sqlalchemy import select
+
+    from postcli.services.snapshots import hour_of
+    from postcli.store.models import PostMetricHourly, PostMetricLatest
+
+    if not target_ids:
+        return []
+    return [
+        *session.scalars(select(PostTarget).where(PostTarget.id.in_(target_ids))),
+        *session.scalars(select(PostMetricLatest).where(PostMetricLatest.target_id.in_(target_ids))),
+        *session.scalars(select(PostMetricHourly).where(
+            PostMetricHourly.hour == hour_of(now), PostMetricHourly.target_id.in_(target_ids))),
+    ]
+
+
+def _latest_followers(session: Session, account_id: int) -> int | None:
     from sqlalchemy import select
 
     return session.scalar(
@@ -246,59 +508,3 @@ def _latest_followers(session, account_id: int) -> int | None:  # type: ignore[n
         .limit(1)
     )
 
-
-def _do_account(adapter, account: Account, ids: list[int], report: CollectReport, now: datetime) -> None:  # type: ignore[no-untyped-def]
-    m = adapter.fetch_account_metrics()
-    with session_scope() as session:
-        record_account_snapshot(session, account.id, m, now)
-        jobs_svc.finish(session, ids, now)
-    report.add(accounts=1)
-
-
-def _do_posts(adapter, account: Account, claimed, report: CollectReport, now: datetime) -> None:  # type: ignore[no-untyped-def]
-    with session_scope() as session:
-        targets = {j.id: session.get(PostTarget, j.payload["target_id"]) for j in claimed}
-    live = {jid: t for jid, t in targets.items() if t is not None and t.status == "completed" and t.platform_post_id}
-    gone_jobs = [jid for jid in targets if jid not in live]
-    ids = sorted({t.platform_post_id for t in live.values()})
-    results = adapter.fetch_post_metrics(ids) if ids else {}
-    fetched = deleted = 0
-    with session_scope() as session:
-        followers = _latest_followers(session, account.id)
-        for jid, t in live.items():
-            target = session.get(PostTarget, t.id)
-            assert target is not None
-            if t.platform_post_id not in results:
-                cfg = settings.config()
-                jobs_svc.fail(session, [jid], f"{account.platform} did not answer for {t.platform_post_id}", now,
-                              max_attempts=cfg.collect_max_attempts, backoff_base=cfg.collect_backoff_seconds)
-                continue
-            metrics = results[t.platform_post_id]
-            if metrics is None:
-                target.status = "deleted"
-                target.error = "deleted on the platform"
-                deleted += 1
-            else:
-                record_post_snapshot(session, target, metrics, now, follower_count=followers)
-                fetched += 1
-            jobs_svc.finish(session, [jid], now)
-        jobs_svc.finish(session, gone_jobs, now, note="skipped: target no longer published")
-    report.add(fetched=fetched, deleted=deleted)
-
-
-def _stop_account(account: Account, report: CollectReport, now: datetime) -> None:
-    """401/revoked: flag the account and stop all of its queued work."""
-    from sqlalchemy import select
-
-    from postcli.store.models import Job
-
-    with session_scope() as session:
-        acc = session.get(Account, account.id)
-        if acc is not None:
-            accounts_svc.mark_token_expired(session, acc)
-        ids = list(
-            session.scalars(select(Job.id).where(Job.key.like(f"{_group(account.id)}%"), Job.status.in_(jobs_svc.LIVE)))
-        )
-        jobs_svc.finish(session, ids, now, note="skipped: account needs reconnecting")
-    report.add(skipped=len(ids))
-    report.reconnect.append(f"{account.platform}:{account.handle}")

@@ -15,15 +15,35 @@ def _guess_account(session, ref: str) -> Account:  # type: ignore[no-untyped-def
     accounts = [a for a in accounts_svc.list_accounts(session) if a.status != "disabled"]
     if ref.startswith("at://") or "bsky.app/" in ref:
         candidates = [a for a in accounts if a.platform == "bluesky"]
+        # The post names its author (a handle in a link, a DID in a URI): prefer that account.
+        author = _bluesky_author(ref)
+        own = [a for a in candidates if author and author in (a.handle.lower(), (a.external_id or "").lower())]
+        candidates = own or candidates
+    elif ref.isdigit():
+        # A bare status id only means something on one instance.
+        candidates = [a for a in accounts if a.platform == "mastodon"]
     else:
         host = urlparse(ref).netloc.lower()
         candidates = [a for a in accounts if host and urlparse(a.api_base_url).netloc.lower() == host]
     if len(candidates) == 1:
         return candidates[0]
+    if not candidates:
+        raise InvalidInput(
+            f"no connected account matches {ref!r}.",
+            hint="Give a bsky.app link, an at:// URI, or a status URL on your Mastodon instance; "
+            "or name the account with --account ID.",
+        )
     raise InvalidInput(
         f"cannot tell which account {ref!r} belongs to.",
         hint="Name it with --account ID.",
     )
+
+
+def _bluesky_author(ref: str) -> str | None:
+    if ref.startswith("at://"):
+        return ref[len("at://"):].split("/", 1)[0].lower() or None
+    parts = urlparse(ref).path.strip("/").split("/")
+    return parts[1].lower() if len(parts) >= 2 and parts[0] == "profile" else None
 
 
 def import_post(ref: str, *, account: str | None = None) -> tuple[Post, bool]:
@@ -33,8 +53,20 @@ def import_post(ref: str, *, account: str | None = None) -> tuple[Post, bool]:
     ref = ref.strip()
     with session_scope() as session:
         acc = accounts_svc.get_account(session, account) if account else _guess_account(session, ref)
+    if not ref:
+        raise InvalidInput("give a post URL, an at:// URI or a status id.")
     found = accounts_svc.adapter_for(acc).resolve_post(ref)
-    with session_scope() as session:
+    if acc.platform == "bluesky" and acc.external_id:
+        # Numbers of someone else's post would be reported as this account's (and its
+        # engagement rate divided by this account's followers).
+        author = _bluesky_author(found.platform_post_id)
+        if author and author != acc.external_id.lower():
+            raise InvalidInput(
+                f"{ref} was posted by {author}, not by {acc.handle}.",
+                hint="Import posts of a connected account (connect the other one first).",
+            )
+    # IMMEDIATE: two imports of the same post at once must not both find it missing.
+    with session_scope(immediate=True) as session:
         existing = session.scalars(
             select(PostTarget).where(PostTarget.account_id == acc.id, PostTarget.platform_post_id == found.platform_post_id)
         ).first()

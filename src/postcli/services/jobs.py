@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Iterable
 
-from postcli.errors import BadState, NotFound
+from postcli.errors import BadState, InvalidInput, NotFound
 from postcli.store.models import Job, utcnow
 from postcli.store.session import session_scope
 
@@ -28,25 +28,65 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def enqueue_many(session: Session, items: Iterable[tuple[str, str, dict[str, Any]]], now: datetime) -> int:
-    """Add (kind, key, payload) jobs unless a live job with the same key exists."""
+def enqueue_many(
+    session: Session,
+    items: Iterable[tuple[str, str, dict[str, Any]]],
+    now: datetime,
+    *,
+    fresh_since: datetime | None = None,
+) -> EnqueueResult:
+    """Add (kind, key, payload) jobs, one per key at most.
+
+    A key is left alone when it already has a live job (an overlapping run holds
+    it), a dead one (dead letters are retried only on request: re-enqueueing would
+    silently retry a poisoned job every run), or a job finished at or after
+    `fresh_since` (a run that started moments after another must not snapshot the
+    same targets a second time).
+    """
     from sqlalchemy import select
 
     items = list(items)
+    result = EnqueueResult()
     if not items:
-        return 0
+        return result
     keys = [k for _, k, _ in items]
     live: set[str] = set()
+    dead: set[str] = set()
+    fresh: set[str] = set()
     for i in range(0, len(keys), 500):
-        live.update(session.scalars(select(Job.key).where(Job.key.in_(keys[i : i + 500]), Job.status.in_(LIVE))))
-    added = 0
+        chunk = keys[i : i + 500]
+        for key, status in session.execute(
+            select(Job.key, Job.status).where(Job.key.in_(chunk), Job.status.in_((*LIVE, "dead")))
+        ):
+            (live if status in LIVE else dead).add(key)
+        if fresh_since is not None:
+            fresh.update(
+                session.scalars(
+                    select(Job.key).where(Job.key.in_(chunk), Job.status == "done", Job.updated_at >= fresh_since)
+                )
+            )
     for kind, key, payload in items:
         if key in live:
+            result.live += 1
+            continue
+        if key in dead:
+            result.dead += 1
+            continue
+        if key in fresh:
+            result.fresh += 1
             continue
         session.add(Job(kind=kind, key=key, payload=payload, status="queued", run_after=now, created_at=now, updated_at=now))
         live.add(key)
-        added += 1
-    return added
+        result.added += 1
+    return result
+
+
+@dataclass
+class EnqueueResult:
+    added: int = 0
+    live: int = 0  # already queued or running (an overlapping run, or a backed-off retry)
+    dead: int = 0  # dead-lettered: waiting for `postcli jobs retry`
+    fresh: int = 0  # done moments ago by another run
 
 
 def claim(
@@ -122,16 +162,24 @@ def fail(session: Session, job_ids: list[int], error: str, now: datetime, *, max
     return requeued, dead
 
 
-def postpone(session: Session, job_ids: list[int], until: datetime, note: str) -> None:
+def postpone(session: Session, job_ids: list[int], until: datetime, note: str, now: datetime | None = None) -> None:
     """Back to the queue without counting an attempt (rate limited)."""
     from sqlalchemy import update
 
     if job_ids:
         session.execute(
             update(Job).where(Job.id.in_(job_ids)).values(
-                status="queued", run_after=until, locked_until=None, locked_by=None, last_error=note
+                status="queued", run_after=until, locked_until=None, locked_by=None, last_error=note, updated_at=now or utcnow()
             )
         )
+
+
+def prune(session: Session, before: datetime) -> int:
+    """Forget finished jobs: the table is a queue, the snapshots are the history."""
+    from sqlalchemy import delete
+
+    res = session.execute(delete(Job).where(Job.status == "done", Job.updated_at < before))
+    return res.rowcount or 0
 
 
 @dataclass
@@ -154,9 +202,16 @@ def _view(j: Job) -> JobView:
     return JobView(j.id, j.kind, j.key, j.status, j.attempts, j.run_after, j.last_error, j.created_at, j.updated_at)
 
 
+STATUSES = ("queued", "running", "done", "dead")
+
+
 def list_jobs(*, dead: bool = False, status: str | None = None, limit: int = 100) -> list[JobView]:
     from sqlalchemy import select
 
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"unknown job status {status!r}.", hint=f"Use one of: {', '.join(STATUSES)}.")
+    if limit < 1:
+        raise InvalidInput("--limit must be 1 or more.")
     with session_scope() as session:
         q = select(Job).order_by(Job.id.desc()).limit(limit)
         if dead:
@@ -167,12 +222,13 @@ def list_jobs(*, dead: bool = False, status: str | None = None, limit: int = 100
 
 
 def retry_jobs(job_id: int | None = None, *, all_dead: bool = False, now: datetime | None = None) -> list[int]:
+    """Requeue dead jobs (attempts start again); the next `collect` runs them."""
     from sqlalchemy import select
 
     now = now or utcnow()
-    with session_scope() as session:
+    with session_scope(immediate=True) as session:
         if all_dead:
-            jobs = list(session.scalars(select(Job).where(Job.status == "dead")))
+            jobs = list(session.scalars(select(Job).where(Job.status == "dead").order_by(Job.id)))
         else:
             job = session.get(Job, job_id) if job_id is not None else None
             if job is None:
@@ -180,9 +236,20 @@ def retry_jobs(job_id: int | None = None, *, all_dead: bool = False, now: dateti
             if job.status != "dead":
                 raise BadState(f"job {job_id} is {job.status}; only dead jobs are retried on request.")
             jobs = [job]
+        live = set(session.scalars(select(Job.key).where(Job.key.in_([j.key for j in jobs]), Job.status.in_(LIVE))))
+        requeued = []
         for job in jobs:
+            job.updated_at = now
+            if job.key in live:
+                # The key is already queued again; a second live job would fetch it twice.
+                job.status = "done"
+                job.last_error = f"superseded by a newer job; was: {job.last_error}"
+                continue
             job.status = "queued"
             job.attempts = 0
             job.run_after = now
-            job.updated_at = now
-        return [j.id for j in jobs]
+            job.locked_until = None
+            job.locked_by = None
+            live.add(job.key)
+            requeued.append(job.id)
+        return requeued

@@ -9,6 +9,7 @@ from postcli import metrics, settings
 from postcli.errors import AuthFailed, BadState, NotFound, PlatformError, RateLimited
 from postcli.platforms.base import METRIC_KEYS
 from postcli.services import accounts as accounts_svc
+from postcli.services.collection import DELETE_GRACE
 from postcli.services.publishing import get_post
 from postcli.services.snapshots import record_post_snapshot
 from postcli.store.models import Post, PostMetricLatest, PostMetricSnapshot, PostTarget, utcnow
@@ -119,17 +120,21 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
             adapter = accounts_svc.adapter_for(account)
             result = adapter.fetch_post_metrics([platform_post_id])
         except AuthFailed as exc:
-            with session_scope() as session:
+            with session_scope(immediate=True) as session:
                 accounts_svc.mark_token_expired(session, session.get(type(account), account.id))
             errors.append({"target_id": target_id, "platform": account.platform, "error": exc.message, "kind": "auth"})
             continue
         except PlatformError as exc:
             errors.append({"target_id": target_id, "platform": account.platform, "error": exc.message, "kind": "platform"})
             continue
-        with session_scope() as session:
+        with session_scope(immediate=True) as session:
             target = session.get(PostTarget, target_id)
             m = result.get(platform_post_id)
             if m is None:
+                if target.completed_at is not None and now - target.completed_at < DELETE_GRACE:
+                    errors.append({"target_id": target_id, "platform": account.platform, "kind": "platform",
+                                   "error": "the platform does not show the post yet; try again in a few minutes"})
+                    continue
                 target.status = "deleted"
                 target.error = "deleted on the platform"
                 continue
@@ -142,7 +147,7 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
             record_post_snapshot(session, target, m, now, follower_count=followers)
     if work and len(errors) == len(work):
         # Nothing was fetched: do not spend the user's refresh allowance on it.
-        with session_scope() as session:
+        with session_scope(immediate=True) as session:
             session.get(Post, pid).last_refresh_at = previous_refresh
     data = post_analytics(pid, platform=platform)
     data["refreshed_at"] = now

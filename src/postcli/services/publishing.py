@@ -30,6 +30,7 @@ from postcli.errors import (
     PlatformError,
     PlatformRateLimited,
     PlatformUnavailable,
+    PostcliError,
 )
 from postcli.platforms.base import MediaItem, PublishRequest, PublishResult
 from postcli.secrets_redact import redact
@@ -204,7 +205,8 @@ def create_post(
             hint="Give a future time, or leave out --at to publish now.",
         )
     prepared = media_svc.prepare_files(media or [])
-    with session_scope() as session:
+    # Phase 1, reading only: find the targets, validate, look for an existing post.
+    with session_scope(readonly=True) as session:
         if correlation_id:
             existing = session.scalars(select(Post).where(Post.correlation_id == correlation_id)).first()
             if existing is not None:
@@ -225,20 +227,24 @@ def create_post(
             TargetPlan(account=a, text=_text_for(text, overrides, a) or text, text_override=_text_for(text, overrides, a))
             for a in targets
         ]
-        items = [p.as_media_item() for p in prepared]
-        validate_targets(plans, items)
-
+        validate_targets(plans, [p.as_media_item() for p in prepared])
         chash = content_hash(text, overrides, [a.id for a in targets], at, [p.sha256 for p in prepared])
-        if not correlation_id and not draft:
-            dup = session.scalars(
-                select(Post)
-                .where(Post.content_hash == chash, Post.created_at >= now - DEDUP_WINDOW)
-                .where(Post.status != "cancelled")
-                .order_by(Post.id)
-            ).first()
+        dup = _recent_duplicate(session, chash, now) if not correlation_id and not draft else None
+        if dup is not None:
+            return Created(post=dup, created=False, warnings=warnings)
+    # Copy/upload media only once the post is known to be valid, and outside the write
+    # lock (an S3 upload can take a while). Storage is content-addressed: idempotent.
+    stored = [media_svc.store_prepared(p, i) for i, p in enumerate(prepared)]
+    # Phase 2: write, re-checking what another process may have done meanwhile.
+    with session_scope() as session:
+        if correlation_id:
+            existing = session.scalars(select(Post).where(Post.correlation_id == correlation_id)).first()
+            if existing is not None:
+                return Created(post=_loaded(session, existing), created=False)
+        elif not draft:
+            dup = _recent_duplicate(session, chash, now)
             if dup is not None:
-                return Created(post=_loaded(session, dup), created=False, warnings=warnings)
-
+                return Created(post=dup, created=False, warnings=warnings)
         status = "draft" if draft else ("scheduled" if at is not None else "pending")
         post = Post(
             text=text,
@@ -262,10 +268,21 @@ def create_post(
                     idempotency_key=new_idempotency_key(plan.account.platform),
                 )
             )
-        for position, prep in enumerate(prepared):
-            post.media.append(media_svc.store_prepared(prep, position))
+        post.media.extend(stored)
         session.flush()
         return Created(post=_loaded(session, post), created=True, warnings=warnings)
+
+
+def _recent_duplicate(session: Session, chash: str, now: datetime) -> Post | None:
+    from sqlalchemy import select
+
+    dup = session.scalars(
+        select(Post)
+        .where(Post.content_hash == chash, Post.created_at >= now - DEDUP_WINDOW)
+        .where(Post.status != "cancelled")
+        .order_by(Post.id)
+    ).first()
+    return _loaded(session, dup) if dup is not None else None
 
 
 def _loaded(session: Session, post: Post) -> Post:
@@ -379,7 +396,24 @@ def publish_post(
     now = now or utcnow()
     post = _claim(post_id, allowed, now)
     max_attempts = settings.config().publish_max_attempts
-    media = _media_items(post)
+    try:
+        media = _media_items(post)
+    except PostcliError as exc:
+        # The media cannot be had (e.g. S3 unreachable): fail the open targets and release
+        # the claim, so the post can be retried and later due posts are not held up.
+        msg = redact(exc.message)
+        failed = []
+        for target in post.targets:
+            if target.status in ("completed", "deleted", "skipped"):
+                continue
+            _finish_target(target.id, "failed", error=f"media unavailable: {msg}")
+            failed.append(TargetOutcome(target_id=target.id, account_id=target.account_id, platform=target.platform,
+                                        handle=target.account.handle, status="failed",
+                                        error=f"media unavailable: {msg}", error_kind="error"))
+        done = [TargetOutcome(target_id=t.id, account_id=t.account_id, platform=t.platform, handle=t.account.handle,
+                              status=t.status, url=t.platform_post_url)
+                for t in post.targets if t.status == "completed"]
+        return _finish_post(post.id, done + failed, note=note)
     outcomes: list[TargetOutcome] = []
     for target in post.targets:
         account = target.account
@@ -505,6 +539,7 @@ class DueReport:
     published: list[PublishOutcome] = field(default_factory=list)
     expired: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)  # claimed by another process
+    errors: list[tuple[int, str]] = field(default_factory=list)
 
 
 def publish_due(*, now: datetime | None = None, limit: int | None = None) -> DueReport:
@@ -542,6 +577,9 @@ def publish_due(*, now: datetime | None = None, limit: int | None = None) -> Due
             report.published.append(publish_post(post_id, allowed=("scheduled", "pending", "processing"), now=now, note=note))
         except BadState:
             report.skipped.append(post_id)
+        except PostcliError as exc:
+            # One broken post must not stop the posts due after it.
+            report.errors.append((post_id, redact(exc.message)))
     return report
 
 
@@ -748,6 +786,7 @@ def edit_post(
 
     now = now or utcnow()
     prepared = media_svc.prepare_files(media) if media is not None else None
+    stored = [media_svc.store_prepared(p, i) for i, p in enumerate(prepared)] if prepared is not None else None
     with session_scope(immediate=True) as session:
         post = _editable(session, post_id)
         if at is not None:
@@ -774,8 +813,8 @@ def edit_post(
             override = _text_for(post.text, overrides, account)
             if override is not None:
                 t.text_override = override
-        if prepared is not None:
-            post.media = [media_svc.store_prepared(p, i) for i, p in enumerate(prepared)]
+        if stored is not None:
+            post.media = stored
         session.flush()
         for t in post.targets:
             session.refresh(t)
@@ -784,7 +823,7 @@ def edit_post(
                        text_override=t.text_override)
             for t in post.targets
         ]
-        items = [media_svc.media_item(m) for m in post.media]
+        items = [media_svc.media_info(m) for m in post.media]
         if post.status != "draft":
             validate_targets(plans, items)
         post.updated_at = now
@@ -805,7 +844,7 @@ def schedule_post(post_id: int | str, at: datetime, *, tz: str | None = None, no
         ]
         from postcli.services import media as media_svc
 
-        validate_targets(plans, [media_svc.media_item(m) for m in post.media])
+        validate_targets(plans, [media_svc.media_info(m) for m in post.media])
         if post.status == "draft":
             # Seed 002: leaving draft resets created_at so it sorts with new posts.
             post.created_at = now
@@ -832,7 +871,7 @@ def publish_now(post_id: int | str, *, now: datetime | None = None) -> PublishOu
         validate_targets(
             [TargetPlan(account=t.account, text=t.text_override if t.text_override is not None else post.text,
                         text_override=t.text_override) for t in post.targets],
-            [media_svc.media_item(m) for m in post.media],
+            [media_svc.media_info(m) for m in post.media],
         )
         if post.status == "draft":
             post.created_at = now
