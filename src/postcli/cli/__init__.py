@@ -75,6 +75,7 @@ app = typer.Typer(
     help="Publish to social networks and get honest analytics, from the terminal.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

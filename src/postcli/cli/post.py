@@ -134,14 +134,22 @@ def list_(
 ) -> None:
     """List posts, newest first."""
     from postcli import output, settings
-    from postcli.services.publishing import list_posts, post_dict
+    from postcli.store import fastread
     from postcli.timeparse import zone
 
     tz_name = tz or settings.config().timezone
     zone(tz_name)
-    posts, total = list_posts(status=status, platform=platform, page=page, limit=limit, sort=sort, order=order)
+    fastread.check_list_args(page=page, limit=limit, sort=sort, order=order)
+    found = fastread.list_posts(status=status, platform=platform, page=page, limit=limit, sort=sort, order=order)
+    if found is None:  # not a current SQLite store: the ORM path (migrates if needed)
+        from postcli.services.publishing import list_posts, post_dict
+
+        objs, total = list_posts(status=status, platform=platform, page=page, limit=limit, sort=sort, order=order)
+        posts = [post_dict(p) for p in objs]
+    else:
+        posts, total = found
     if as_json:
-        output.print_json({"total": total, "page": page, "limit": limit, "posts": [post_dict(p) for p in posts]})
+        output.print_json({"total": total, "page": page, "limit": limit, "posts": posts})
         return
     if not posts:
         output.line("No posts match." if total or status or platform else "No posts yet. Create one with `postcli post create`.")
@@ -150,12 +158,12 @@ def list_(
         ["id", "status", "when", "targets", "text"],
         [
             [
-                str(p.id),
-                p.status,
-                output.fmt_time(p.published_at or p.scheduled_at or p.created_at, tz_name)
-                + (" (scheduled)" if p.status == "scheduled" else ""),
-                ", ".join(f"{t.platform}:{t.status}" for t in p.targets),
-                output.excerpt(p.text, 48),
+                str(p["id"]),
+                p["status"],
+                output.fmt_time(p["published_at"] or p["scheduled_at"] or p["created_at"], tz_name)
+                + (" (scheduled)" if p["status"] == "scheduled" else ""),
+                ", ".join(f"{t['platform']}:{t['status']}" for t in p["targets"]),
+                output.excerpt(p["text"], 48),
             ]
             for p in posts
         ],

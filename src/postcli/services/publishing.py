@@ -628,12 +628,9 @@ def list_posts(
 ) -> tuple[list[Post], int]:
     from sqlalchemy import func, select
 
-    if sort not in SORTS:
-        raise InvalidInput(f"--sort {sort!r} is not one of: {', '.join(SORTS)}.")
-    if order not in ("asc", "desc"):
-        raise InvalidInput(f"--order {order!r} is not asc or desc.")
-    if page < 1 or limit < 1:
-        raise InvalidInput("--page and --limit must be 1 or more.")
+    from postcli.store.fastread import check_list_args
+
+    check_list_args(page=page, limit=limit, sort=sort, order=order)
     with session_scope(readonly=True) as session:
         q = select(Post)
         if status:
@@ -644,9 +641,11 @@ def list_posts(
         col = getattr(Post, SORTS[sort])
         ordered = col.desc() if order == "desc" else col.asc()
         q = q.order_by(col.is_(None), ordered, Post.id.desc() if order == "desc" else Post.id.asc())
+        from sqlalchemy.orm import selectinload
+
+        # Three queries for the whole page instead of two per post.
+        q = q.options(selectinload(Post.targets).selectinload(PostTarget.account), selectinload(Post.media))
         posts = list(session.scalars(q.offset((page - 1) * limit).limit(limit)))
-        for p in posts:
-            _loaded(session, p)
         return posts, total
 
 
