@@ -59,7 +59,6 @@ def main() -> int:
 
     from fakes.bluesky_server import FakeBlueskyServer
     from fakes.mastodon_server import FakeMastodon
-
     from postcli.services import accounts as accounts_svc
     from postcli.services.collection import collect
     from postcli.store.session import session_scope

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 from conftest import run_postcli
-
 from postcli import errors
 
 

@@ -81,8 +81,7 @@ def bucket(aws_env, moto_endpoint, home):
 @pytest.fixture
 def media_cli(cli):
     """The CLI with `media` registered (idempotent, so it keeps working once cli/__init__ registers it)."""
-    from postcli.cli import app
-    from postcli.cli import media
+    from postcli.cli import app, media
 
     if not any(g.name == "media" for g in app.registered_groups):
         app.add_typer(media.app, name="media")

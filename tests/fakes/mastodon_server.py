@@ -518,7 +518,7 @@ class FakeMastodon:
             return "".join(out)
 
         paragraphs = re.split(r"\n{2,}", text.replace("\r\n", "\n").strip())
-        return "".join("<p>" + "<br />".join(render_line(l) for l in p.split("\n")) + "</p>" for p in paragraphs)
+        return "".join("<p>" + "<br />".join(render_line(ln) for ln in p.split("\n")) + "</p>" for p in paragraphs)
 
     def _new_status(self, text: str, media: list[dict[str, Any]], created_at: datetime) -> dict[str, Any]:
         # Snowflake ids like Mastodon's: milliseconds << 16 plus a sequence.

@@ -51,8 +51,8 @@ def demo(
             getattr(analytics, name)(period=period)
         output.line()
         if throwaway:
-            output.line(f"The demo store was temporary. Keep one with: postcli demo --home ./demo "
-                        f"(then POSTCLI_HOME=./demo postcli analytics overview).")
+            output.line("The demo store was temporary. Keep one with: postcli demo --home ./demo "
+                        "(then POSTCLI_HOME=./demo postcli analytics overview).")
         else:
             output.line(f"Demo store kept in {root}. Explore it with: POSTCLI_HOME={root} postcli analytics overview")
         output.line(f"({result.posts} posts, {result.rounds} collection rounds.) "

@@ -27,7 +27,8 @@ def publish_due(
     half-published by a crash are checked on the platform and finished.
     """
     from postcli import output
-    from postcli.services.publishing import outcome_dict, publish_due as run
+    from postcli.services.publishing import outcome_dict
+    from postcli.services.publishing import publish_due as run
 
     report = run(limit=limit)
     if as_json:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from postcli.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from postcli.platforms.base import Adapter, AccountContext
+    from postcli.platforms.base import AccountContext, Adapter
 
 _ADAPTERS = {
     "bluesky": "postcli.platforms.bluesky:BlueskyAdapter",

@@ -17,7 +17,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -35,13 +35,12 @@ from postcli.errors import (
 from postcli.platforms.base import MediaItem, PublishRequest, PublishResult
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
-from postcli.store.models import Account, Post, PostMedia, PostTarget, utcnow
+from postcli.store.models import Account, Post, PostTarget, utcnow
 from postcli.store.session import session_scope
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from postcli.platforms.base import Adapter
 
 EDITABLE = ("draft", "scheduled")
 LEASE = timedelta(minutes=10)

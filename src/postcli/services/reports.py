@@ -24,7 +24,21 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Float, Integer, String, case, cast, column, exists, func, literal, select, true, values
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    Integer,
+    String,
+    case,
+    cast,
+    column,
+    exists,
+    func,
+    literal,
+    select,
+    true,
+    values,
+)
 from sqlalchemy.orm import aliased
 
 from postcli import metrics

@@ -1,10 +1,10 @@
 """accounts, posts, post_media, post_targets
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0001'
 down_revision = None
