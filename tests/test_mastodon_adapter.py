@@ -376,6 +376,115 @@ def test_old_server_is_asked_per_status_and_410_means_deleted():
         assert s.count("GET /api/v1/statuses") == 0
 
 
+# Metrics are read as plain JSON over httpx, not through the SDK: the same
+# failures must still come out as the same typed errors.
+
+
+def test_metrics_rate_limit_reset_header_becomes_retry_after(server):
+    adapter = connected(server)
+    reset = datetime.now(timezone.utc) + timedelta(seconds=90)
+    server.fail_next(
+        "GET", "/api/v1/statuses", 429, headers={"X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    )
+    with pytest.raises(PlatformRateLimited) as err:
+        adapter.fetch_post_metrics(["1"])
+    assert 80 < err.value.retry_after <= 91
+    assert err.value.transient
+    assert server.token not in str(err.value)
+    assert server.count("GET /api/v1/statuses") + server.count("GET /api/v1/statuses/:id") == 0  # no retry
+
+
+def test_metrics_server_error_and_timeout_are_platform_unavailable(server):
+    adapter = connected(server, timeout=0.3)
+    server.fail_next("GET", "/api/v1/statuses", 503)
+    with pytest.raises(PlatformUnavailable) as err:
+        adapter.fetch_post_metrics(["1"])
+    assert server.host in str(err.value) and "503" in str(err.value)
+
+    server.multi_get_enabled = False
+    sid = server.add_status("slow")["id"]
+    server.set_delay(3, "GET", f"/api/v1/statuses/{sid}")
+    with pytest.raises(PlatformUnavailable) as err:
+        adapter.fetch_post_metrics([sid])
+    assert server.host in str(err.value)
+    assert "did not answer within 0.3 s" in str(err.value)
+
+
+def test_metrics_from_an_unreachable_instance_are_platform_unavailable():
+    with FakeMastodon() as s:
+        ctx = s.account_context()
+    adapter = MastodonAdapter(ctx)
+    with pytest.raises(PlatformUnavailable, match=r"could not reach 127\.0\.0\.1"):
+        adapter.fetch_post_metrics(["1"])
+    with pytest.raises(PlatformUnavailable, match=r"could not reach 127\.0\.0\.1"):
+        adapter.fetch_account_metrics()
+
+
+def test_metrics_rejected_request_keeps_the_server_message(server):
+    adapter = connected(server)
+    server.fail_next("GET", "/api/v1/statuses", 422, json={"error": "Mastodon::ValidationError"})
+    with pytest.raises(PlatformRejected, match="Mastodon::ValidationError"):
+        adapter.fetch_post_metrics(["1"])
+
+
+def test_metrics_answer_that_is_not_json_is_malformed():
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    from postcli.platforms.base import AccountContext, MalformedResponse
+
+    class Html(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = b"<html>maintenance</html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Html)
+    Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        ctx = AccountContext(
+            platform="mastodon",
+            api_base_url=f"http://127.0.0.1:{httpd.server_address[1]}",
+            secrets={"access_token": "tok-123456"},
+            timeout=5.0,
+        )
+        adapter = MastodonAdapter(ctx)
+        with pytest.raises(MalformedResponse, match="cannot read"):
+            adapter.fetch_post_metrics(["1"])
+        with pytest.raises(MalformedResponse):
+            adapter.fetch_account_metrics()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_metrics_use_the_token_given_at_connect_and_never_load_the_sdk(tmp_path):
+    # A collection run reads post and account metrics only; neither needs Mastodon.py.
+    code = """
+import sys
+from fakes.mastodon_server import FakeMastodon
+from postcli.platforms.mastodon import MastodonAdapter
+with FakeMastodon() as s:
+    sid = s.add_status("hello", favourites_count=3)["id"]
+    adapter = MastodonAdapter(s.account_context())
+    assert adapter.fetch_post_metrics([sid])[sid].likes == 3
+    assert adapter.fetch_account_metrics().posts_count == 1
+    auth = {r.headers.get("Authorization") for r in s.requests}
+    assert auth == {"Bearer " + s.token}, auth
+    assert {r.headers.get("User-Agent") for r in s.requests} == {"postcli"}
+assert "mastodon" not in sys.modules, "SDK imported"
+"""
+    root = Path(__file__).resolve().parents[1]
+    env = {"PYTHONPATH": f"{root / 'src'}:{root / 'tests'}"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
 def test_account_metrics(server):
     server.followers_count, server.following_count = 42, 7
     adapter = connected(server)

@@ -26,8 +26,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -38,7 +38,7 @@ from postcli.platforms.registry import adapter_class
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
 from postcli.services import jobs as jobs_svc
-from postcli.services.snapshots import record_account_snapshot, record_post_snapshot
+from postcli.services.snapshots import record_account_snapshot, record_post_snapshots
 from postcli.store.models import Account, AccountMetricSnapshot, PostTarget, utcnow
 from postcli.store.session import session_scope
 
@@ -360,7 +360,7 @@ class _AccountRun:
         from sqlalchemy import select
 
         wanted = {j.id: (j.payload or {}).get("target_id") for j in claimed}
-        with session_scope() as session:
+        with session_scope(readonly=True) as session:
             found = {t.id: t for t in session.scalars(select(PostTarget).where(PostTarget.id.in_(wanted.values())))}
         targets = {jid: found.get(tid) for jid, tid in wanted.items()}
         live = {jid: t for jid, t in targets.items()
@@ -372,9 +372,10 @@ class _AccountRun:
         fetched = deleted = dead = 0
         with _writing() as session:
             followers = _latest_followers(session, self.account.id)
-            _keep = _preload(session, [t.id for t in live.values()], now)  # noqa: F841
+            _keep = _preload(session, [t.id for t in live.values()])  # noqa: F841
             unanswered = []
             finished: list[int] = []
+            snapshots: list[tuple[PostTarget, Any, int | None]] = []
             for jid, t in live.items():
                 target = session.get(PostTarget, t.id)
                 if target is None or target.status != "completed":
@@ -392,9 +393,10 @@ class _AccountRun:
                     target.error = "deleted on the platform"
                     deleted += 1
                 else:
-                    record_post_snapshot(session, target, m, now, follower_count=followers)
+                    snapshots.append((target, m, followers))
                     fetched += 1
                 finished.append(jid)
+            record_post_snapshots(session, snapshots, now)
             jobs_svc.finish(session, finished, now)
             if unanswered:
                 _requeued, dead_ids = jobs_svc.fail(
@@ -478,24 +480,17 @@ def _next_due_in(group: str, kind: str, now: datetime) -> float | None:
     return max(0.0, (nxt - now).total_seconds())
 
 
-def _preload(session: Session, target_ids: list[int], now: datetime) -> list[Any]:
-    """Load a batch's rows in three queries, so record_post_snapshot's per-row lookups
-    (session.get) are answered from the identity map instead of one SELECT each.
+def _preload(session: Session, target_ids: list[int]) -> list[Any]:
+    """Load a batch's targets in one query, so the per-row session.get lookups are answered
+    from the identity map instead of one SELECT each (record_post_snapshots reads the
+    latest/hourly rows it needs in bulk itself).
 
     The identity map holds objects weakly: the caller keeps the returned list alive."""
     from sqlalchemy import select
 
-    from postcli.services.snapshots import hour_of
-    from postcli.store.models import PostMetricHourly, PostMetricLatest
-
     if not target_ids:
         return []
-    return [
-        *session.scalars(select(PostTarget).where(PostTarget.id.in_(target_ids))),
-        *session.scalars(select(PostMetricLatest).where(PostMetricLatest.target_id.in_(target_ids))),
-        *session.scalars(select(PostMetricHourly).where(
-            PostMetricHourly.hour == hour_of(now), PostMetricHourly.target_id.in_(target_ids))),
-    ]
+    return list(session.scalars(select(PostTarget).where(PostTarget.id.in_(target_ids))))
 
 
 def _latest_followers(session: Session, account_id: int) -> int | None:

@@ -122,10 +122,13 @@ def claim(
         session.execute(
             update(Job)
             .where(Job.id.in_([j.id for j in jobs]))
-            .values(status="running", locked_until=now + LEASE, locked_by=owner, updated_at=now)
+            .values(status="running", locked_until=now + LEASE, locked_by=owner, updated_at=now),
+            execution_options={"synchronize_session": False},
         )
+        # Mirror the UPDATE on the loaded objects instead of re-reading each one.
         for j in jobs:
-            session.refresh(j)
+            j.status, j.locked_until, j.locked_by, j.updated_at = "running", now + LEASE, owner, now
+        session.expunge_all()
         return jobs
 
 

@@ -19,6 +19,8 @@ from postcli.store.models import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.orm import Session
 
     from postcli.platforms.base import AccountMetrics, PostMetrics
@@ -119,6 +121,204 @@ def _refresh_deltas(session: Session, target_id: int, from_hour: datetime) -> No
             setattr(row, f"{k}_delta", None if value is None else value - (prev[k] or 0))
             if value is not None:
                 prev[k] = value
+
+
+# --- batches ---------------------------------------------------------------------------------
+
+
+def record_post_snapshots(
+    session: Session,
+    items: Sequence[tuple[PostTarget, PostMetrics, int | None]],
+    captured_at: datetime,
+) -> None:
+    """Record one snapshot per (target, metrics, follower_count), all captured at `captured_at`.
+
+    Leaves the same rows as record_post_snapshot on each item in turn, in a handful of
+    statements instead of several per item: one read of the hourly rows around this hour,
+    one multi-row INSERT of the snapshots, an upsert each of post_metric_latest and
+    post_metric_hourly, and one UPDATE of the targets' last_metrics_at. That is for the
+    common case, a snapshot newer than everything stored for its target, where only the
+    snapshot's own hour needs (re)computing. A target whose hourly table already holds
+    something newer (an out-of-order snapshot), or that appears more than once in `items`,
+    goes through record_post_snapshot one item at a time instead, so the results never differ.
+    """
+    if not items:
+        return
+    dialect = session.get_bind().dialect
+    if dialect.name not in ("sqlite", "postgresql") or not dialect.insert_executemany_returning:
+        for target, m, followers in items:  # e.g. SQLite < 3.35: no RETURNING
+            record_post_snapshot(session, target, m, captured_at, follower_count=followers)
+        return
+    st = _statements(dialect.name)
+    session.flush()  # the statements below are Core ones, which do not autoflush
+
+    counts: dict[int, int] = {}
+    for target, _m, _f in items:
+        counts[target.id] = counts.get(target.id, 0) + 1
+    hour = hour_of(captured_at)
+    prev: dict[int, dict[str, int | None]] = {tid: dict.fromkeys(HOURLY_COUNTERS) for tid, n in counts.items() if n == 1}
+    missing: dict[str, list[int]] = {}
+    if prev:
+        # Per target: its last hourly row before this hour (where the deltas count from) and any
+        # row at or after it. A later hour, or a newer capture of this hour, means this snapshot
+        # is out of order: later deltas would need recomputing, so it takes the one-by-one path.
+        for row in session.execute(st["around"], {"ids": list(prev), "hour": hour}):
+            tid = row[0]
+            if tid not in prev:
+                continue
+            if row[1] < hour:
+                counters = prev[tid]
+                for k, value in zip(HOURLY_COUNTERS, row[3:]):
+                    counters[k] = value
+                    if value is None:  # not reported then: count from the last value that was
+                        missing.setdefault(k, []).append(tid)
+            elif row[1] > hour or row[2] > captured_at:
+                del prev[tid]
+        for k, tids in missing.items():
+            tids = [tid for tid in tids if tid in prev]
+            if tids:
+                for tid, value in session.execute(st["last_" + k], {"ids": tids, "hour": hour}):
+                    prev[tid][k] = value
+
+    fast = [it for it in items if it[0].id in prev]
+    if fast:
+        _write_batch(session, st, fast, captured_at, hour, prev)
+    for target, m, followers in items:
+        if target.id not in prev:
+            record_post_snapshot(session, target, m, captured_at, follower_count=followers)
+
+
+def _write_batch(
+    session: Session,
+    st: dict[str, Any],
+    items: list[tuple[PostTarget, PostMetrics, int | None]],
+    captured_at: datetime,
+    hour: datetime,
+    prev: dict[int, dict[str, int | None]],
+) -> None:
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    snaps: list[dict[str, Any]] = []
+    hourly: list[dict[str, Any]] = []
+    for target, m, followers in items:
+        values: dict[str, Any] = {k: getattr(m, k) for k in _COUNTERS}
+        values["engagement"] = metrics.engagement(m.likes, m.comments, m.shares)
+        values["follower_count"] = followers
+        values["target_id"] = target.id
+        values["captured_at"] = captured_at
+        snaps.append(values)
+        row: dict[str, Any] = {
+            "hour": hour, "target_id": target.id, "account_id": target.account_id, "captured_at": captured_at
+        }
+        before = prev[target.id]
+        for k in HOURLY_COUNTERS:
+            value = values[k]
+            row[k] = value
+            row[k + "_delta"] = None if value is None else value - (before[k] or 0)
+        hourly.append(row)
+
+    # One multi-row INSERT; the ids come back matched by target (unique in a batch), as
+    # asking SQLAlchemy for them in parameter order makes it insert one row at a time on SQLite.
+    snap_ids = dict(
+        session.execute(
+            st["insert_snapshots"], [{**v, "raw": m.raw or None} for v, (_t, m, _f) in zip(snaps, items)]
+        ).all()
+    )
+    for v in snaps:
+        v["snapshot_id"] = snap_ids[v["target_id"]]
+    session.execute(st["upsert_latest"], snaps)
+    session.execute(st["upsert_hourly"], hourly)
+    ids = [t.id for t, _m, _f in items]
+    session.execute(st["touch_targets"], {"ids": ids, "at": captured_at})
+
+    for target, _m, _f in items:  # what touch_targets just wrote, without marking them dirty
+        if target.last_metrics_at is None or target.last_metrics_at < captured_at:
+            set_committed_value(target, "last_metrics_at", captured_at)
+    # ORM copies of the latest/hourly rows just written (e.g. loaded by the caller) are stale now.
+    written = set(ids)
+    for key in list(session.identity_map.keys()):
+        cls, pk = key[0], key[1]
+        if (cls is PostMetricLatest and pk[0] in written) or (cls is PostMetricHourly and pk[1] in written):
+            obj = session.identity_map.get(key)
+            if obj is not None:
+                session.expire(obj)
+
+
+_STATEMENTS: dict[str, dict[str, Any]] = {}
+
+
+def _statements(dialect_name: str) -> dict[str, Any]:
+    """record_post_snapshots' statements, built once per dialect (building them costs more
+    than running them on a batch)."""
+    st = _STATEMENTS.get(dialect_name)
+    if st is not None:
+        return st
+    from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+
+    if dialect_name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as upsert
+
+    hourly = PostMetricHourly.__table__
+    H = hourly.c
+    ids = bindparam("ids", expanding=True)
+    hour = bindparam("hour", type_=H.hour.type)
+    st = {}
+
+    # Driven from post_targets so the correlated MAX(hour) is computed once per target and the
+    # hourly rows are then an index range (ix_pmh_target_hour), not a scan of every hour.
+    targets = PostTarget.__table__.alias("t")
+
+    def last_hour_before(*conds: Any) -> Any:
+        h2 = hourly.alias()
+        return (
+            select(func.max(h2.c.hour))
+            .where(h2.c.target_id == targets.c.id, h2.c.hour < hour, *(c(h2.c) for c in conds))
+            .scalar_subquery()
+        )
+
+    st["around"] = (
+        select(H.target_id, H.hour, H.captured_at, *(H[k] for k in HOURLY_COUNTERS))
+        .select_from(targets)
+        .join(hourly, and_(H.target_id == targets.c.id, H.hour >= func.coalesce(last_hour_before(), hour)))
+        .where(targets.c.id.in_(ids))
+    )
+    for k in HOURLY_COUNTERS:
+        st["last_" + k] = (
+            select(H.target_id, H[k])
+            .select_from(targets)
+            .join(hourly, and_(
+                H.target_id == targets.c.id, H.hour == last_hour_before(lambda c, k=k: c[k].is_not(None))
+            ))
+            .where(targets.c.id.in_(ids))
+        )
+
+    snaps = PostMetricSnapshot.__table__
+    st["insert_snapshots"] = insert(snaps).returning(snaps.c.target_id, snaps.c.id)
+
+    latest = PostMetricLatest.__table__
+    stmt = upsert(latest)
+    st["upsert_latest"] = stmt.on_conflict_do_update(
+        index_elements=[latest.c.target_id],
+        set_={c.name: stmt.excluded[c.name] for c in latest.c if c.name != "target_id"},
+        where=stmt.excluded.captured_at >= latest.c.captured_at,
+    )
+    stmt = upsert(hourly)
+    st["upsert_hourly"] = stmt.on_conflict_do_update(
+        index_elements=[H.hour, H.target_id],
+        set_={c.name: stmt.excluded[c.name] for c in H if c.name not in ("hour", "target_id", "account_id")},
+        where=stmt.excluded.captured_at >= H.captured_at,
+    )
+    T = PostTarget.__table__.c
+    at = bindparam("at", type_=T.last_metrics_at.type)
+    st["touch_targets"] = (
+        update(PostTarget.__table__)
+        .where(T.id.in_(ids), or_(T.last_metrics_at.is_(None), T.last_metrics_at < at))
+        .values(last_metrics_at=at)
+    )
+    _STATEMENTS[dialect_name] = st
+    return st
 
 
 def record_account_snapshot(

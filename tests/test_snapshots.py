@@ -1,0 +1,155 @@
+"""services/snapshots.record_post_snapshots: a batch leaves exactly the rows that
+record_post_snapshot one item at a time leaves (latest, hourly with deltas, targets)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from postcli.platforms.base import PostMetrics
+
+UTC = timezone.utc
+T0 = datetime(2024, 3, 1, 10, 15, tzinfo=UTC)
+
+
+def _targets(n: int) -> tuple[list[int], list[int]]:
+    """Two accounts with n published targets each: one set recorded one by one, one in batches."""
+    from postcli.store.models import Account, Post, PostTarget
+    from postcli.store.session import session_scope
+
+    out: list[list[int]] = []
+    with session_scope() as s:
+        for side in ("one", "batch"):
+            acc = Account(platform="bluesky", handle=side, external_id=side, api_base_url="https://b.example",
+                          status="active")
+            s.add(acc)
+            s.flush()
+            ids = []
+            for i in range(n):
+                p = Post(text=f"{side} {i}", status="completed", correlation_id=f"{side}{i}")
+                t = PostTarget(account_id=acc.id, platform="bluesky", status="completed",
+                               idempotency_key=f"{side}-{i}", platform_post_id=f"{side}-{i}")
+                p.targets.append(t)
+                s.add(p)
+                s.flush()
+                ids.append(t.id)
+            out.append(ids)
+    return out[0], out[1]
+
+
+def _record(one: list[int], batch: list[int], rounds: list[tuple[datetime, list[tuple[int, PostMetrics, int | None]]]]):
+    """Each round: items as (index into the target lists, metrics, follower_count)."""
+    from postcli.services.snapshots import record_post_snapshot, record_post_snapshots
+    from postcli.store.models import PostTarget
+    from postcli.store.session import session_scope
+
+    for when, items in rounds:
+        with session_scope() as s:
+            for i, m, f in items:
+                record_post_snapshot(s, s.get(PostTarget, one[i]), m, when, follower_count=f)
+        with session_scope() as s:
+            record_post_snapshots(s, [(s.get(PostTarget, batch[i]), m, f) for i, m, f in items], when)
+
+
+def _state(target_ids: list[int]) -> list[dict]:
+    from sqlalchemy import select
+
+    from postcli.store.models import PostMetricHourly, PostMetricLatest, PostMetricSnapshot, PostTarget
+    from postcli.store.session import session_scope
+
+    counters = ("impressions", "reach", "views", "likes", "comments", "shares", "quotes", "saves", "clicks",
+                "video_views", "engagement", "follower_count")
+    hourly_cols = ("hour", "captured_at", "likes", "comments", "shares", "engagement",
+                   "likes_delta", "comments_delta", "shares_delta", "engagement_delta")
+    out = []
+    with session_scope(readonly=True) as s:
+        for tid in target_ids:
+            target = s.get(PostTarget, tid)
+            latest = s.get(PostMetricLatest, tid)
+            snaps = s.scalars(select(PostMetricSnapshot).where(PostMetricSnapshot.target_id == tid)
+                              .order_by(PostMetricSnapshot.id)).all()
+            hourly = s.scalars(select(PostMetricHourly).where(PostMetricHourly.target_id == tid)
+                               .order_by(PostMetricHourly.hour)).all()
+            out.append({
+                "last_metrics_at": target.last_metrics_at,
+                "latest": None if latest is None else {
+                    "captured_at": latest.captured_at,
+                    # the snapshot it points at, by position in the target's history
+                    "snapshot": [x.id for x in snaps].index(latest.snapshot_id),
+                    **{k: getattr(latest, k) for k in counters},
+                },
+                "snapshots": [(x.captured_at, x.raw, *(getattr(x, k) for k in counters)) for x in snaps],
+                "hourly": [(h.account_id == target.account_id, *(getattr(h, k) for k in hourly_cols)) for h in hourly],
+            })
+    return out
+
+
+def M(likes=None, comments=None, shares=None, **kw) -> PostMetrics:
+    return PostMetrics(likes=likes, comments=comments, shares=shares, **kw)
+
+
+def test_batch_equals_one_by_one_including_nulls_and_out_of_order():
+    one, batch = _targets(7)
+    rounds = [
+        # 0: full counters; 1: comments never reported; 2: nothing reported at all (NULL, never 0);
+        # 3: starts later; 4: shares reported, then skipped, then back; 5: only views;
+        # 6: shares skipped for an hour, in order.
+        (T0, [(0, M(5, 1, 0, raw={"a": 1}), 100), (1, M(3, None, 1), None), (2, M(), 100),
+              (4, M(1, 1, 2), 100), (5, PostMetrics(views=9), None), (6, M(1, 1, 2), None)]),
+        # same hour, newer: replaces the hour's row, deltas still from the previous hour (none yet)
+        (T0 + timedelta(minutes=30), [(0, M(6, 1, 0), 100), (1, M(4, None, 1), None), (2, M(), 100),
+                                      (4, M(2, 1, None), 100)]),
+        (T0 + timedelta(hours=1, minutes=5), [(0, M(8, 2, 1), 101), (1, M(4, None, 2), None), (2, M(), None),
+                                              (3, M(1, 0, 0), 101), (4, M(3, None, None), 101),
+                                              (5, PostMetrics(views=12), None), (6, M(1, 1, None), None)]),
+        # two hours later: 4's shares come back (delta counts from the last non-NULL value, 2)
+        (T0 + timedelta(hours=3), [(0, M(8, 2, 1), 101), (3, M(4, 1, 0), None), (4, M(5, 2, 4), 101),
+                                   (6, M(2, 1, 5), None)]),
+        # out of order: older than what 0 and 4 hold (later deltas recomputed); 1 and 3 are new hours
+        (T0 + timedelta(hours=2), [(0, M(7, 2, 1), 101), (1, M(5, None, 2), None), (4, M(4, 1, 3), 101),
+                                   (3, M(2, 1, 0), None)]),
+        # older than the stored capture of the same hour: changes neither latest nor hourly
+        (T0 + timedelta(hours=3) - timedelta(minutes=1), [(3, M(3, 1, 0), None), (0, M(9, 9, 9), None)]),
+        # the same target twice in one batch
+        (T0 + timedelta(hours=5), [(2, M(1, None, None), 100), (2, M(2, None, None), 100), (5, M(1), None)]),
+    ]
+    _record(one, batch, rounds)
+    expected, got = _state(one), _state(batch)
+    assert got == expected
+
+    # NULL stays NULL: the target that never reported anything has no counters and no deltas.
+    nothing = got[2]["hourly"]
+    assert [row[3:] for row in nothing[:2]] == [(None,) * 8] * 2
+    assert got[2]["snapshots"][0][2:] == (None,) * 11 + (100,)  # every counter and engagement NULL
+    # a skipped counter has a NULL delta, and the next value counts from the last reported one
+    shares = [(row[1].hour, row[5], row[9]) for row in got[4]["hourly"]]
+    assert shares == [(10, None, None), (11, None, None), (12, 3, 3), (13, 4, 1)]
+    assert [(row[1].hour, row[5], row[9]) for row in got[6]["hourly"]] == [(10, 2, 2), (11, None, None), (13, 5, 3)]
+
+
+def test_batch_uses_a_few_statements():
+    from sqlalchemy import event
+
+    from postcli.services.snapshots import record_post_snapshots
+    from postcli.store.models import PostTarget
+    from postcli.store.session import engine, session_scope
+
+    _one, batch = _targets(25)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # noqa: ANN001
+        statements.append(statement)
+
+    for r in range(2):
+        when = T0 + timedelta(hours=r)
+        with session_scope() as s:
+            targets = [s.get(PostTarget, tid) for tid in batch]
+            statements.clear()
+            event.listen(engine(), "before_cursor_execute", count)
+            try:
+                record_post_snapshots(s, [(t, M(r, r, None), 10) for t in targets], when)
+            finally:
+                event.remove(engine(), "before_cursor_execute", count)
+        # read around the hour, (shares is NULL: read its last value), snapshots, latest, hourly, targets
+        assert len(statements) <= 6, statements
+    st = _state(batch)
+    assert all(x["hourly"][-1][3:] == (1, 1, None, 2, 1, 1, None, 2) for x in st)
