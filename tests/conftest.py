@@ -70,3 +70,21 @@ def run_postcli(*args: str, env: dict[str, str] | None = None, input: str | None
     exe = Path(sys.executable).with_name("postcli")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
     return subprocess.run(cmd + list(args), env=full_env, input=input, capture_output=True, text=True, timeout=timeout)
+
+
+def kill_when(proc: subprocess.Popen, reached, timeout: float = 30) -> None:  # type: ignore[type-arg]
+    """SIGKILL `proc` as soon as `reached()` is true (e.g. the fake saw the request)."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + timeout
+    try:
+        while not reached():
+            assert time.monotonic() < deadline, "the process never got there"
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()

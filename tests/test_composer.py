@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_postcli
+from conftest import kill_when, run_postcli
 from fakes.bluesky_server import FakeBlueskyServer
 from fakes.mastodon_server import FakeMastodon
 
@@ -150,20 +149,6 @@ def test_edit_schedule_and_cancel(cli, fakes):
     assert len(masto.statuses) == 1
 
 
-def _kill_when(proc: subprocess.Popen, reached) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + 30
-    try:
-        while not reached():
-            assert time.monotonic() < deadline, "the process never got there"
-            assert proc.poll() is None, proc.communicate()
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-
-
 def test_killed_before_the_request_left_then_publish_due_posts_exactly_once(fakes, home):
     """Bluesky resolves @mentions before createRecord: hold that call and kill the process there."""
     bsky, _ = fakes
@@ -171,7 +156,7 @@ def test_killed_before_the_request_left_then_publish_due_posts_exactly_once(fake
     exe = Path(sys.executable).with_name("postcli")
     proc = subprocess.Popen([str(exe), "post", "create", "hi @bob.test", "--to", "bluesky"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _kill_when(proc, lambda: any(r.nsid == "com.atproto.identity.resolveHandle" for r in bsky.requests))
+    kill_when(proc, lambda: any(r.nsid == "com.atproto.identity.resolveHandle" for r in bsky.requests))
     assert bsky.count("com.atproto.repo.createRecord") == 0
     assert _db(home).execute("select status from post_targets").fetchone()[0] == "processing"
     bsky.set_delay(0, "com.atproto.identity.resolveHandle")
@@ -189,7 +174,7 @@ def test_killed_after_mastodon_accepted_then_retry_keeps_one_status(fakes, home)
     proc = subprocess.Popen([str(exe), "post", "create", "crash on mastodon", "--to", "mastodon"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     # The fake stores the status only after its delay; wait for the POST to arrive, kill, let it land.
-    _kill_when(proc, lambda: bool(masto.requests_to("POST", "/api/v1/statuses")))
+    kill_when(proc, lambda: bool(masto.requests_to("POST", "/api/v1/statuses")))
     deadline = time.monotonic() + 40
     while not masto.statuses:
         assert time.monotonic() < deadline

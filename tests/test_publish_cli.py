@@ -7,15 +7,14 @@ each wire format; we assert on what the servers received and what the store hold
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from conftest import kill_when, run_postcli
 from fakes.bluesky_server import FakeBlueskyServer
 from fakes.mastodon_server import FakeMastodon
 
@@ -206,22 +205,10 @@ def test_killed_after_the_platform_accepted_then_retry_posts_once(connected, hom
     exe = Path(sys.executable).with_name("postcli")
     proc = subprocess.Popen([str(exe), "post", "create", "crash test", "--to", "bluesky"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 30
-        while bsky.count("com.atproto.repo.createRecord") == 0:
-            assert time.monotonic() < deadline, "the post never reached the server"
-            assert proc.poll() is None, proc.communicate()
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    kill_when(proc, lambda: bsky.count("com.atproto.repo.createRecord") > 0)
     db = _db(home)
     assert db.execute("select status from post_targets").fetchone()[0] == "processing"
     assert len(bsky.records()) == 1
-
-    from conftest import run_postcli
 
     r = run_postcli("post", "retry", "1", "--json")
     assert r.returncode == 0, r.stderr
