@@ -457,16 +457,19 @@ class MastodonAdapter:
         client.mastodon_major, client.mastodon_minor, client.mastodon_patch = parsed
         return client
 
+    def _stored_token(self) -> str:
+        token = (self.ctx.secrets or {}).get("access_token")
+        if not token:
+            raise AuthFailed(
+                f"no access token is stored for this account on {self._host}",
+                platform=self.platform,
+                hint=_reconnect_hint(self.ctx.api_base_url),
+            )
+        return token
+
     def _api(self) -> Any:
         if self._client is None:
-            token = (self.ctx.secrets or {}).get("access_token")
-            if not token:
-                raise AuthFailed(
-                    f"no access token is stored for this account on {self._host}",
-                    platform=self.platform,
-                    hint=_reconnect_hint(self.ctx.api_base_url),
-                )
-            self._client = self._make_client(token, self.ctx.settings.get("version"))
+            self._client = self._make_client(self._stored_token(), self.ctx.settings.get("version"))
         return self._client
 
     def _http_client(self) -> Any:
@@ -474,16 +477,8 @@ class MastodonAdapter:
 
         Same base URL, bearer token, timeout and User-Agent as the SDK client.
         """
-        if self._client is not None:
-            token = self._client.access_token  # what _api() would send
-        else:
-            token = (self.ctx.secrets or {}).get("access_token")
-            if not token:
-                raise AuthFailed(
-                    f"no access token is stored for this account on {self._host}",
-                    platform=self.platform,
-                    hint=_reconnect_hint(self.ctx.api_base_url),
-                )
+        # The SDK client's token when there is one: what _api() would send.
+        token = self._client.access_token if self._client is not None else self._stored_token()
         if not self.ctx.api_base_url:
             raise PlatformError(
                 "no Mastodon instance URL is set for this account",
