@@ -184,3 +184,26 @@ def test_killed_after_mastodon_accepted_then_retry_keeps_one_status(fakes, home)
     assert len(masto.statuses) == 1
     posts = masto.requests_to("POST", "/api/v1/statuses")
     assert len(posts) == 2 and posts[0].headers.get("Idempotency-Key") == posts[1].headers.get("Idempotency-Key")
+
+
+def test_retries_stop_after_the_configured_attempts_and_keep_the_reason(cli, fakes, home):
+    _, masto = fakes
+    (home / "config.toml").write_text("[publish]\nmax_attempts = 2\n")
+    masto.fail_next("POST", "/api/v1/statuses", 500, times=10)
+    first = cli("post", "create", "stubborn", "--to", "mastodon", "--json")
+    assert first.exit_code == 1
+    pid = json.loads(first.stdout)["post_id"]
+    assert cli("post", "retry", str(pid)).exit_code == 1  # attempt 2
+    sent = len(masto.requests_to("POST", "/api/v1/statuses"))
+    third = cli("post", "retry", str(pid), "--json")
+    assert third.exit_code == 1
+    err = json.loads(third.stdout)["targets"][0]["error"]
+    assert "gave up after 2 attempts" in err and "max_attempts" in err
+    assert len(masto.requests_to("POST", "/api/v1/statuses")) == sent  # nothing more was sent
+    shown = cli.json("post", "show", str(pid))
+    assert shown["status"] == "failed" and "gave up after 2 attempts" in shown["targets"][0]["error"]
+    # Raising the limit lets the user try again.
+    (home / "config.toml").write_text("[publish]\nmax_attempts = 3\n")
+    masto.clear_faults()
+    assert cli.json("post", "retry", str(pid))["status"] == "completed"
+    assert len(masto.statuses) == 1

@@ -421,7 +421,11 @@ def publish_post(
             outcomes.append(TargetOutcome(**base, status=target.status, url=target.platform_post_url))
             continue
         if target.attempt_count >= max_attempts:
-            msg = f"gave up after {target.attempt_count} attempts: {target.error or 'unknown error'}"
+            last = (target.error or "unknown error").split(" (raise [publish] max_attempts")[0]
+            if last.startswith("gave up after"):
+                last = last.split(": ", 1)[-1]
+            msg = (f"gave up after {target.attempt_count} attempts: {last} "
+                   f"(raise [publish] max_attempts in the config to try again)")
             _finish_target(target.id, "failed", error=msg)
             outcomes.append(TargetOutcome(**base, status="failed", error=msg, error_kind="error"))
             continue
@@ -526,10 +530,6 @@ def retry_post(post_id: int | str) -> PublishOutcome:
                 f"post {pid} is {status}; only failed or partially published posts can be retried.",
                 hint=f"See it with `postcli post show {pid}`.",
             )
-        # A retry is a user's explicit ask: give exhausted targets another round.
-        for t in post.targets:
-            if t.status == "failed" and t.attempt_count >= settings.config().publish_max_attempts:
-                t.attempt_count = settings.config().publish_max_attempts - 1
     return publish_post(pid, allowed=("failed", "partial_success", "processing"))
 
 
