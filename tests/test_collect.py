@@ -172,6 +172,25 @@ def test_mastodon_without_quotes_stores_null_quotes(cli, home, bsky):
     assert row["likes"] == 2 and row["quotes"] is None and row["saves"] is None
 
 
+def test_an_instance_without_the_multi_status_endpoint_is_remembered(cli, home, bsky):
+    """The adapter learns from a 404 that the endpoint is missing; the next run must not ask again."""
+    write_config(home)
+    with FakeMastodon(token=MASTO_TOKEN) as inst:
+        m_id = connect_mastodon(cli, inst)
+        inst.multi_get_enabled = False
+        sid = inst.add_status("no multi-get here", favourites_count=1)["id"]
+        seed_targets(m_id, [sid])
+        assert cli.json("collect")["fetched"] == 1
+        multi_first = [r for r in inst.requests_to("GET", "/api/v1/statuses") if r.path == "/api/v1/statuses"]
+        assert len(multi_first) == 1  # tried once, answered 404
+        settings = sqlite3.connect(home / "postcli.db").execute(
+            "select settings from accounts where id = ?", (m_id,)).fetchone()[0]
+        assert json.loads(settings)["multi_get"] is False
+        assert cli.json("collect")["fetched"] == 1  # fetched again, one status at a time
+        multi_all = [r for r in inst.requests_to("GET", "/api/v1/statuses") if r.path == "/api/v1/statuses"]
+        assert len(multi_all) == 1  # not asked again
+
+
 def test_options_platform_account_limit_days(cli, home, bsky, masto, accounts):
     b_id, m_id = accounts
     uris = [bsky.add_post("alice.test", f"p{i}") for i in range(5)]

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from postcli import credentials, settings
-from postcli.errors import AuthFailed, InvalidInput, NotFound
+from postcli.errors import InvalidInput, NotFound
 from postcli.platforms.base import AccountContext
 from postcli.platforms.registry import DEFAULT_BASE_URLS, adapter_class, make_adapter
 from postcli.store.models import Account, utcnow
@@ -68,10 +68,15 @@ def adapter_for(account: Account, *, timeout: float | None = None) -> Adapter:
     return make_adapter(context_for(account, timeout=timeout))
 
 
-def persist_settings(account: Account, ctx: AccountContext) -> None:
-    if ctx.settings_changed:
-        account.settings = dict(ctx.settings)
-        ctx.settings_changed = False
+def save_settings_if_changed(ctx: AccountContext) -> None:
+    """Store what an adapter learned about its platform (e.g. no multi-status endpoint)."""
+    if not ctx.settings_changed or ctx.account_id is None:
+        return
+    with session_scope() as session:
+        account = session.get(Account, ctx.account_id)
+        if account is not None:
+            account.settings = dict(ctx.settings)
+    ctx.settings_changed = False
 
 
 def mark_token_expired(session: Session, account: Account, error_code: str = "token_expired") -> None:
@@ -217,7 +222,3 @@ def account_dict(account: Account) -> dict[str, Any]:
         "created_at": account.created_at,
         "removed_at": account.removed_at,
     }
-
-
-def handle_auth_failure(session: Session, account: Account, exc: AuthFailed) -> None:
-    mark_token_expired(session, account)

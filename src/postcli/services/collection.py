@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from postcli import settings
 from postcli.errors import AuthFailed, InvalidInput, PlatformError, PlatformRateLimited
-from postcli.platforms.registry import adapter_class
+from postcli.platforms.registry import adapter_class, make_adapter
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
 from postcli.services import jobs as jobs_svc
-from postcli.services.snapshots import record_account_snapshot, record_post_snapshots
-from postcli.store.models import Account, AccountMetricSnapshot, PostTarget, utcnow
+from postcli.services.snapshots import latest_followers, record_account_snapshot, record_post_snapshots
+from postcli.store.models import Account, PostTarget, utcnow
 from postcli.store.session import session_scope
 
 if TYPE_CHECKING:
@@ -282,7 +282,8 @@ class _AccountRun:
 
     def run(self) -> None:
         try:
-            self.adapter = accounts_svc.adapter_for(self.account)
+            ctx = accounts_svc.context_for(self.account)
+            self.adapter = make_adapter(ctx)
             self._drain("account_metrics", 1)
             if not self.stopped.is_set():
                 batch = max(1, self.adapter.metrics_batch_size)
@@ -303,6 +304,8 @@ class _AccountRun:
         except Exception as exc:  # noqa: BLE001 - one account's surprise must not end the run for the others
             log.exception("collecting %s failed", self.name)
             self.report.note(f"{self.name}: {type(exc).__name__}: {redact(str(exc))}")
+        if self.adapter is not None:
+            accounts_svc.save_settings_if_changed(ctx)
         # What is still queued after an error waits for the next run: it failed this time.
         self.report.add(failed=_count_errored(self.group))
 
@@ -371,7 +374,7 @@ class _AccountRun:
         now = self.now()
         fetched = deleted = dead = 0
         with _writing() as session:
-            followers = _latest_followers(session, self.account.id)
+            followers = latest_followers(session, self.account.id)
             _keep = _preload(session, [t.id for t in live.values()])  # noqa: F841
             unanswered = []
             finished: list[int] = []
@@ -493,13 +496,4 @@ def _preload(session: Session, target_ids: list[int]) -> list[Any]:
     return list(session.scalars(select(PostTarget).where(PostTarget.id.in_(target_ids))))
 
 
-def _latest_followers(session: Session, account_id: int) -> int | None:
-    from sqlalchemy import select
-
-    return session.scalar(
-        select(AccountMetricSnapshot.followers)
-        .where(AccountMetricSnapshot.account_id == account_id, AccountMetricSnapshot.followers.is_not(None))
-        .order_by(AccountMetricSnapshot.captured_at.desc())
-        .limit(1)
-    )
 
