@@ -14,7 +14,6 @@ ACCEPTED = (
     'or "today 18:00" / "tomorrow 9:00"'
 )
 
-_UNITS = {"s": "seconds", "m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _REL = re.compile(
     r"^(?:\+|in\s+)\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hrs?|hours?|d|days?|w|weeks?)$",
     re.IGNORECASE,

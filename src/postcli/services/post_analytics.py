@@ -11,7 +11,7 @@ from postcli.platforms.base import METRIC_KEYS
 from postcli.services import accounts as accounts_svc
 from postcli.services.collection import DELETE_GRACE
 from postcli.services.publishing import get_post
-from postcli.services.snapshots import record_post_snapshot
+from postcli.services.snapshots import latest_followers, record_post_snapshot
 from postcli.store.models import Post, PostMetricLatest, PostMetricSnapshot, PostTarget, utcnow
 from postcli.store.session import session_scope
 
@@ -93,10 +93,6 @@ def post_analytics(post_id: int | str, *, platform: str | None = None, history: 
 
 def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | None = None) -> dict[str, Any]:
     """Fetch live now and store a snapshot; at most once per refresh interval per post."""
-    from sqlalchemy import select
-
-    from postcli.store.models import AccountMetricSnapshot
-
     now = now or utcnow()
     interval = timedelta(minutes=settings.config().refresh_interval_minutes)
     with session_scope(immediate=True) as session:
@@ -138,12 +134,7 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
                 target.status = "deleted"
                 target.error = "deleted on the platform"
                 continue
-            followers = session.scalar(
-                select(AccountMetricSnapshot.followers)
-                .where(AccountMetricSnapshot.account_id == account.id, AccountMetricSnapshot.followers.is_not(None))
-                .order_by(AccountMetricSnapshot.captured_at.desc())
-                .limit(1)
-            )
+            followers = latest_followers(session, account.id)
             record_post_snapshot(session, target, m, now, follower_count=followers)
     if work and len(errors) == len(work):
         # Nothing was fetched: do not spend the user's refresh allowance on it.

@@ -758,6 +758,18 @@ def outcome_dict(outcome: PublishOutcome) -> dict[str, Any]:
 # --- composer: edit, schedule, cancel ----------------------------------------------
 
 
+def _validate_stored(post: Post) -> None:
+    """Validate a stored post as `post create` validates a new one (no media download)."""
+    from postcli.services import media as media_svc
+
+    plans = [
+        TargetPlan(account=t.account, text=t.text_override if t.text_override is not None else post.text,
+                   text_override=t.text_override)
+        for t in post.targets
+    ]
+    validate_targets(plans, [media_svc.media_info(m) for m in post.media])
+
+
 def _editable(session: Session, post_id: int | str) -> Post:
     post = get_post(session, post_id)
     if post.status not in EDITABLE:
@@ -816,14 +828,8 @@ def edit_post(
         session.flush()
         for t in post.targets:
             session.refresh(t)
-        plans = [
-            TargetPlan(account=t.account, text=t.text_override if t.text_override is not None else post.text,
-                       text_override=t.text_override)
-            for t in post.targets
-        ]
-        items = [media_svc.media_info(m) for m in post.media]
         if post.status != "draft":
-            validate_targets(plans, items)
+            _validate_stored(post)
         post.updated_at = now
         return _loaded(session, post)
 
@@ -835,14 +841,7 @@ def schedule_post(post_id: int | str, at: datetime, *, tz: str | None = None, no
         raise InvalidInput(f"the scheduled time {at.isoformat()} is in the past.", hint="Give a future time.")
     with session_scope(immediate=True) as session:
         post = _editable(session, post_id)
-        plans = [
-            TargetPlan(account=t.account, text=t.text_override if t.text_override is not None else post.text,
-                       text_override=t.text_override)
-            for t in post.targets
-        ]
-        from postcli.services import media as media_svc
-
-        validate_targets(plans, [media_svc.media_info(m) for m in post.media])
+        _validate_stored(post)
         if post.status == "draft":
             # Seed 002: leaving draft resets created_at so it sorts with new posts.
             post.created_at = now
@@ -864,13 +863,7 @@ def publish_now(post_id: int | str, *, now: datetime | None = None) -> PublishOu
                 f"post {post.id} is {post.status}; `post publish` takes drafts and scheduled posts.",
                 hint=f"For failed targets use `postcli post retry {post.id}`.",
             )
-        from postcli.services import media as media_svc
-
-        validate_targets(
-            [TargetPlan(account=t.account, text=t.text_override if t.text_override is not None else post.text,
-                        text_override=t.text_override) for t in post.targets],
-            [media_svc.media_info(m) for m in post.media],
-        )
+        _validate_stored(post)
         if post.status == "draft":
             post.created_at = now
         post.status = "pending"

@@ -321,6 +321,18 @@ def _statements(dialect_name: str) -> dict[str, Any]:
     return st
 
 
+def latest_followers(session: Session, account_id: int) -> int | None:
+    """The newest reported follower count: the denominator of a post snapshot's engagement rate."""
+    from sqlalchemy import select
+
+    return session.scalar(
+        select(AccountMetricSnapshot.followers)
+        .where(AccountMetricSnapshot.account_id == account_id, AccountMetricSnapshot.followers.is_not(None))
+        .order_by(AccountMetricSnapshot.captured_at.desc())
+        .limit(1)
+    )
+
+
 def record_account_snapshot(
     session: Session, account_id: int, m: AccountMetrics, captured_at: datetime
 ) -> AccountMetricSnapshot:
