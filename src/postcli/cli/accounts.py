@@ -10,7 +10,10 @@ import typer
 from postcli.errors import InvalidInput
 
 app = typer.Typer(help="Connect, list and remove accounts; check their health and metrics.", no_args_is_help=True)
-add_app = typer.Typer(help="Connect an account (Bluesky or Mastodon).", no_args_is_help=True)
+add_app = typer.Typer(
+    help="Connect an account (Bluesky, Mastodon, Threads, Instagram, Facebook Page, Tumblr blog).",
+    no_args_is_help=True,
+)
 app.add_typer(add_app, name="add")
 
 JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
@@ -84,6 +87,129 @@ def add_mastodon(
 
     secret = _read_secret(from_stdin=token_stdin, env_var="POSTCLI_MASTODON_TOKEN", prompt="Mastodon access token")
     _print_connected(add_account("mastodon", identifier=None, secret=secret, base_url=instance), as_json)
+
+
+def _optional_env(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
+API_BASE_HELP = "API base URL (default: the platform's public one; set it for a proxy or a test server)."
+
+
+@add_app.command("threads")
+def add_threads(
+    token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the access token from standard input."),
+    app_id: str = typer.Option(None, "--app-id", help="Your Meta app id (only to exchange a short-lived token)."),
+    api_base: str = typer.Option(None, "--api-base", help=API_BASE_HELP),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Connect a Threads profile with a long-lived access token.
+
+    The token (scopes threads_basic, threads_content_publish,
+    threads_manage_insights) is read from a hidden prompt, --token-stdin, or
+    POSTCLI_THREADS_TOKEN. A short-lived token is exchanged for a long-lived one
+    when POSTCLI_THREADS_APP_SECRET is set. postcli refreshes the token before
+    it expires (`postcli accounts health`).
+    """
+    from postcli.services.accounts import add_account
+
+    secret = _read_secret(from_stdin=token_stdin, env_var="POSTCLI_THREADS_TOKEN", prompt="Threads access token")
+    app_secret = _optional_env("POSTCLI_THREADS_APP_SECRET")
+    result = add_account(
+        "threads",
+        identifier=None,
+        secret=secret,
+        base_url=api_base,
+        extra_secrets={"app_secret": app_secret} if app_secret else None,
+        extra_settings={"app_id": app_id} if app_id else None,
+    )
+    _print_connected(result, as_json)
+
+
+@add_app.command("instagram")
+def add_instagram(
+    token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the access token from standard input."),
+    api_base: str = typer.Option(None, "--api-base", help=API_BASE_HELP),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Connect an Instagram professional account (Instagram Login) with a long-lived token.
+
+    The token (scopes instagram_business_basic, instagram_business_content_publish,
+    instagram_business_manage_insights) is read from a hidden prompt,
+    --token-stdin, or POSTCLI_INSTAGRAM_TOKEN. Publishing media needs the S3
+    media store: Instagram fetches images and videos from a public URL.
+    """
+    from postcli.services.accounts import add_account
+
+    secret = _read_secret(from_stdin=token_stdin, env_var="POSTCLI_INSTAGRAM_TOKEN", prompt="Instagram access token")
+    _print_connected(add_account("instagram", identifier=None, secret=secret, base_url=api_base), as_json)
+
+
+@add_app.command("facebook")
+def add_facebook(
+    page: str = typer.Option(None, "--page", help="The Page id (or name) to post as, when the token manages several."),
+    token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the access token from standard input."),
+    app_id: str = typer.Option(None, "--app-id", help="Your Meta app id (to exchange a short-lived user token)."),
+    api_base: str = typer.Option(None, "--api-base", help=API_BASE_HELP),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Connect a Facebook Page with a Page access token or a user token that manages it.
+
+    The token (pages_manage_posts, pages_read_engagement, read_insights) is read
+    from a hidden prompt, --token-stdin, or POSTCLI_FACEBOOK_TOKEN. With a user
+    token postcli finds the Page (--page picks one) and keeps its Page token.
+    POSTCLI_FACEBOOK_APP_SECRET (with --app-id) lets it exchange a short-lived token.
+    """
+    from postcli.services.accounts import add_account
+
+    secret = _read_secret(from_stdin=token_stdin, env_var="POSTCLI_FACEBOOK_TOKEN", prompt="Facebook access token")
+    app_secret = _optional_env("POSTCLI_FACEBOOK_APP_SECRET")
+    result = add_account(
+        "facebook",
+        identifier=page,
+        secret=secret,
+        base_url=api_base,
+        extra_secrets={"app_secret": app_secret} if app_secret else None,
+        extra_settings={"app_id": app_id} if app_id else None,
+    )
+    _print_connected(result, as_json)
+
+
+@add_app.command("tumblr")
+def add_tumblr(
+    blog: str = typer.Option(..., "--blog", help="The blog to post to, e.g. myblog (or myblog.tumblr.com)."),
+    client_id: str = typer.Option(None, "--client-id", help="Your Tumblr app's OAuth2 client id (to refresh tokens)."),
+    token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the access token from standard input."),
+    api_base: str = typer.Option(None, "--api-base", help=API_BASE_HELP),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Connect a Tumblr blog with OAuth2 tokens.
+
+    The access token is read from a hidden prompt, --token-stdin, or
+    POSTCLI_TUMBLR_TOKEN. To refresh it when it expires, postcli needs the
+    refresh token (scope offline_access) in POSTCLI_TUMBLR_REFRESH_TOKEN, the
+    app's secret in POSTCLI_TUMBLR_CLIENT_SECRET and --client-id.
+    """
+    from postcli.services.accounts import add_account
+
+    secret = _read_secret(from_stdin=token_stdin, env_var="POSTCLI_TUMBLR_TOKEN", prompt="Tumblr access token")
+    extra = {
+        k: v
+        for k, v in {
+            "refresh_token": _optional_env("POSTCLI_TUMBLR_REFRESH_TOKEN"),
+            "client_secret": _optional_env("POSTCLI_TUMBLR_CLIENT_SECRET"),
+        }.items()
+        if v
+    }
+    result = add_account(
+        "tumblr",
+        identifier=blog,
+        secret=secret,
+        base_url=api_base,
+        extra_secrets=extra or None,
+        extra_settings={"client_id": client_id} if client_id else None,
+    )
+    _print_connected(result, as_json)
 
 
 @add_app.command("sandbox", hidden=True)

@@ -84,6 +84,9 @@ class AccountContext:
     save_secrets: Callable[[dict[str, Any]], None] = lambda _s: None
     settings_changed: bool = False
     timeout: float = 30.0
+    # When the stored access token expires (accounts.token_expires_at), if known:
+    # check_health refreshes a long-lived token that is near it.
+    token_expires_at: datetime | None = None
 
 
 @dataclass
@@ -110,6 +113,9 @@ class Limits:
     max_alt_text: int | None = None
     mime_types: tuple[str, ...] = ("image/png", "image/jpeg", "image/webp")
     images_and_video: bool = False  # may one post mix images and a video
+    # The platform fetches media itself from a public URL (Threads, Instagram):
+    # publishing media there needs the S3 store ([s3] in config.toml).
+    needs_public_media_url: bool = False
 
 
 @dataclass
@@ -193,6 +199,9 @@ class Adapter(Protocol):
     has_metrics: ClassVar[bool]
     # Most post ids fetch_post_metrics takes in one call (batching).
     metrics_batch_size: ClassVar[int]
+    # Optional: collect a post at least this many hours after publishing even
+    # when `collect --days` is shorter (Instagram insights lag: 48).
+    # min_collect_hours: ClassVar[int]
 
     def __init__(self, ctx: AccountContext) -> None: ...
 

@@ -14,14 +14,22 @@ _ADAPTERS = {
     "bluesky": "postcli.platforms.bluesky:BlueskyAdapter",
     "mastodon": "postcli.platforms.mastodon:MastodonAdapter",
     "sandbox": "postcli.platforms.sandbox:SandboxAdapter",
+    "threads": "postcli.platforms.threads:ThreadsAdapter",
+    "instagram": "postcli.platforms.instagram:InstagramAdapter",
+    "facebook": "postcli.platforms.facebook:FacebookAdapter",
+    "tumblr": "postcli.platforms.tumblr:TumblrAdapter",
 }
 
-# Platforms named by the product but without an adapter yet (issue 7).
-PLANNED = ("threads", "instagram", "facebook", "tumblr")
+# Platforms named by the product but without an adapter yet.
+PLANNED: tuple[str, ...] = ()
 
 DEFAULT_BASE_URLS = {
     "bluesky": "https://bsky.social",
     "sandbox": "sandbox://local",
+    "threads": "https://graph.threads.net",
+    "instagram": "https://graph.instagram.com",
+    "facebook": "https://graph.facebook.com",
+    "tumblr": "https://api.tumblr.com",
 }
 
 

@@ -21,12 +21,18 @@ if TYPE_CHECKING:
 RECONNECT_HINTS = {
     "bluesky": "postcli accounts add bluesky --handle {handle} --service {base}",
     "mastodon": "postcli accounts add mastodon --instance {base}",
+    "threads": "postcli accounts add threads (with a new long-lived token)",
+    "instagram": "postcli accounts add instagram (with a new long-lived token)",
+    "facebook": "postcli accounts add facebook --page {external_id} (with a new token)",
+    "tumblr": "postcli accounts add tumblr --blog {handle} (with new OAuth2 tokens)",
 }
 
 
 def reconnect_hint(account: Account) -> str:
     template = RECONNECT_HINTS.get(account.platform, "postcli accounts add {platform} ...")
-    cmd = template.format(handle=account.handle, base=account.api_base_url, platform=account.platform)
+    cmd = template.format(
+        handle=account.handle, base=account.api_base_url, platform=account.platform, external_id=account.external_id
+    )
     return f"Reconnect it with: {cmd}"
 
 
@@ -61,6 +67,7 @@ def context_for(account: Account, *, timeout: float | None = None) -> AccountCon
         secrets=credentials.load(account.id),
         save_secrets=save,
         timeout=timeout or settings.timeout(),
+        token_expires_at=account.token_expires_at,
     )
 
 
@@ -91,8 +98,20 @@ class Connected:
     reconnected: bool
 
 
-def add_account(platform: str, *, identifier: str | None, secret: str, base_url: str | None) -> Connected:
-    """Log in once, then store the account (or refresh an existing one: reconnecting)."""
+def add_account(
+    platform: str,
+    *,
+    identifier: str | None,
+    secret: str,
+    base_url: str | None,
+    extra_secrets: dict[str, Any] | None = None,
+    extra_settings: dict[str, Any] | None = None,
+) -> Connected:
+    """Log in once, then store the account (or refresh an existing one: reconnecting).
+
+    `extra_secrets` (app secret, refresh token) and `extra_settings` (app id,
+    client id) are in the adapter's context before `connect` runs.
+    """
     if not secret:
         raise InvalidInput("no secret given (empty password or token).")
     adapter_class(platform)  # unknown platform -> clear error before any network
@@ -102,11 +121,13 @@ def add_account(platform: str, *, identifier: str | None, secret: str, base_url:
         platform=platform,
         api_base_url=base,
         handle=identifier,
+        settings=dict(extra_settings or {}),
+        secrets=dict(extra_secrets or {}),
         save_secrets=lambda s: captured.update(s),
         timeout=settings.timeout(),
     )
     info = make_adapter(ctx).connect(identifier, secret)
-    secrets = dict(ctx.secrets or captured)
+    secrets = {**ctx.secrets, **captured}  # save_secrets holds the newest
     with session_scope() as session:
         from sqlalchemy import select
 

@@ -122,11 +122,22 @@ def validate_targets(plans: list[TargetPlan], media: list[MediaItem]) -> None:
                 + "."
             )
         problems.extend(f"{name}: {p}" for p in media_problems(limits, media))
+        if media and limits.needs_public_media_url and not _s3_configured():
+            problems.append(
+                f"{name}: {account.platform} fetches media from a public URL, so it needs the S3 media store"
+                " ([s3] in config.toml, see docs/media.md)."
+            )
     if problems:
         raise InvalidInput(
             "cannot publish: " + " ".join(problems),
             hint="Shorten the text (or give a platform its own with --text-for PLATFORM=TEXT); nothing was sent.",
         )
+
+
+def _s3_configured() -> bool:
+    from postcli.services import s3store
+
+    return s3store.load_config() is not None
 
 
 def media_problems(limits: Any, media: list[MediaItem]) -> list[str]:

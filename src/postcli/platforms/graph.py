@@ -1,0 +1,256 @@
+"""The Meta Graph API wire layer shared by Threads, Instagram and Facebook Pages.
+
+One `GraphClient` per adapter: httpx, the API version in every path, the
+access token as the documented `access_token` parameter, and every Graph error
+envelope turned into postcli's typed errors:
+
+    {"error": {"message": "...", "type": "OAuthException", "code": 190,
+               "error_subcode": 463, "is_transient": false, "fbtrace_id": "..."}}
+
+Error codes (developers.facebook.com/docs/graph-api/guides/error-handling):
+  102, 190 (and its subcodes 458-467)  -> AuthFailed (the token is dead)
+  4, 17, 32, 613, 80001-80014          -> PlatformRateLimited (reset from the
+                                          X-Business-Use-Case-Usage / X-App-Usage headers)
+  9 + subcode 2207042, 24/2207042      -> publishing quota exhausted (rate limited)
+  100 + subcode 33, 803                -> RemoteNotFound (object gone / unknown)
+  1, 2, is_transient, HTTP 5xx         -> PlatformUnavailable (retry may help)
+  anything else                        -> PlatformRejected (the request itself is wrong)
+
+No SDK and nothing heavy at import time: `postcli --help` must stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any, Callable
+
+from postcli.errors import (
+    AuthFailed,
+    MalformedResponse,
+    PlatformRateLimited,
+    PlatformRejected,
+    PlatformUnavailable,
+    RemoteNotFound,
+)
+
+AUTH_CODES = {102, 190}
+RATE_CODES = {4, 17, 32, 613} | set(range(80001, 80015))
+QUOTA_SUBCODES = {2207042}  # Instagram "max number of posts per 24 hours"
+NOT_FOUND_CODES = {803}
+NOT_FOUND_SUBCODES = {33}
+TRANSIENT_CODES = {1, 2}
+
+
+def _usage_reset_seconds(headers: Any) -> float | None:
+    """Seconds until access returns, from Meta's usage headers (minutes in the JSON)."""
+    for name in ("X-Business-Use-Case-Usage", "X-Ad-Account-Usage", "X-App-Usage"):
+        raw = headers.get(name)
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        minutes: list[float] = []
+        entries = data.values() if isinstance(data, dict) else []
+        for entry in entries:
+            for item in entry if isinstance(entry, list) else [entry]:
+                if isinstance(item, dict):
+                    value = item.get("estimated_time_to_regain_access")
+                    if isinstance(value, (int, float)) and value > 0:
+                        minutes.append(float(value))
+        if minutes:
+            return max(minutes) * 60.0
+    retry = headers.get("Retry-After")
+    if retry:
+        try:
+            return max(0.0, float(retry))
+        except ValueError:
+            return None
+    return None
+
+
+def graph_error(status: int, body: Any, headers: Any, *, platform: str, host: str) -> Exception:
+    """The typed error for one failed Graph answer."""
+    err = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(err, dict):
+        if status in (401, 403):
+            return AuthFailed(f"{host} refused the access token (HTTP {status})", platform=platform)
+        if status == 404:
+            return RemoteNotFound(f"{host} has no such object (HTTP 404)", platform=platform)
+        if status == 429:
+            return PlatformRateLimited(
+                f"{host} is rate limiting requests (HTTP 429)",
+                platform=platform,
+                retry_after=_usage_reset_seconds(headers),
+            )
+        if status >= 500:
+            return PlatformUnavailable(f"{host} failed (HTTP {status})", platform=platform)
+        return MalformedResponse(f"{host} answered HTTP {status} without a Graph error body", platform=platform)
+    code = err.get("code")
+    sub = err.get("error_subcode")
+    text = str(err.get("error_user_msg") or err.get("message") or "unknown error")
+    what = f"{host}: {text} (code {code}{f'/{sub}' if sub else ''})"
+    if code in AUTH_CODES or (status == 401 and code is None):
+        return AuthFailed(what, platform=platform)
+    if sub in QUOTA_SUBCODES:
+        return PlatformRateLimited(
+            what,
+            platform=platform,
+            retry_after=_usage_reset_seconds(headers),
+            hint="The publishing quota for the last 24 hours is used up; publish later.",
+        )
+    if code in RATE_CODES or status == 429:
+        return PlatformRateLimited(what, platform=platform, retry_after=_usage_reset_seconds(headers))
+    if code in NOT_FOUND_CODES or (code == 100 and sub in NOT_FOUND_SUBCODES) or status == 404:
+        return RemoteNotFound(what, platform=platform)
+    if code in TRANSIENT_CODES or err.get("is_transient") or status >= 500:
+        return PlatformUnavailable(what, platform=platform)
+    return PlatformRejected(what, platform=platform)
+
+
+class GraphClient:
+    """JSON over HTTPS to one Graph host, as one account (thread-safe, reused).
+
+    `base_url` is the account's (e.g. https://graph.threads.net); `version` is
+    put before every relative path ("v1.0", "v23.0"); "" means none.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        version: str,
+        token: Callable[[], str],
+        platform: str,
+        timeout: float = 30.0,
+    ) -> None:
+        base = base_url.rstrip("/")
+        if not base.startswith(("http://", "https://")):
+            base = "https://" + base
+        self.base_url = base
+        self.version = version.strip("/")
+        self.platform = platform
+        self.host = base.split("://", 1)[1].split("/", 1)[0]
+        self._token = token
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._client: Any = None
+
+    def _http(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                import httpx  # not at module level: keeps `postcli --help` fast
+
+                self._client = httpx.Client(
+                    timeout=self._timeout, headers={"User-Agent": "postcli"}, follow_redirects=True
+                )
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path  # a paging.next link
+        path = path.lstrip("/")
+        return f"{self.base_url}/{self.version}/{path}" if self.version else f"{self.base_url}/{path}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        files: Any = None,
+        token: str | None = None,
+        with_token: bool = True,
+    ) -> Any:
+        """Send one request; the decoded JSON answer, or a typed error."""
+        import httpx
+
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        if with_token:
+            query["access_token"] = token if token is not None else self._token()
+        form = {k: v for k, v in (data or {}).items() if v is not None} if data is not None else None
+        try:
+            response = self._http().request(method, self.url(path), params=query, data=form, files=files)
+        except httpx.TimeoutException:
+            raise PlatformUnavailable(
+                f"{self.host} did not answer within {self._timeout:g} s", platform=self.platform
+            ) from None
+        except httpx.HTTPError as exc:
+            raise PlatformUnavailable(
+                f"cannot reach {self.host} ({type(exc).__name__})", platform=self.platform
+            ) from None
+        try:
+            body = response.json() if response.content else {}
+        except ValueError:
+            body = None
+        if response.status_code >= 400 or (isinstance(body, dict) and "error" in body):
+            raise graph_error(
+                response.status_code, body, response.headers, platform=self.platform, host=self.host
+            )
+        if body is None:
+            raise MalformedResponse(
+                f"{self.host} answered HTTP {response.status_code} with something that is not JSON",
+                platform=self.platform,
+            )
+        return body
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, **data: Any) -> Any:
+        return self.request("POST", path, data=data)
+
+    def delete(self, path: str) -> Any:
+        return self.request("DELETE", path)
+
+
+def wait_for_container(
+    fetch_status: Callable[[], dict[str, Any]],
+    *,
+    platform: str,
+    timeout_s: float = 300.0,
+    interval_s: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, Any]:
+    """Poll a Threads/Instagram media container until it can be published.
+
+    `fetch_status` returns the container's fields (`status` or `status_code`:
+    IN_PROGRESS, FINISHED, PUBLISHED, ERROR, EXPIRED; `error_message` on ERROR).
+    FINISHED/PUBLISHED -> the fields; ERROR -> PlatformRejected naming the
+    platform's reason; EXPIRED -> PlatformRejected (a container lives 24 h);
+    still IN_PROGRESS after `timeout_s` -> PlatformUnavailable.
+    """
+    deadline = clock() + timeout_s
+    delay = interval_s
+    while True:
+        fields = fetch_status()
+        status = str(fields.get("status_code") or fields.get("status") or "").upper()
+        # Instagram puts "ERROR" in status_code and the reason in status ("Error: ...").
+        if status.startswith("FINISHED") or status.startswith("PUBLISHED"):
+            return fields
+        if status.startswith("ERROR"):
+            reason = fields.get("error_message") or fields.get("status") or "no reason given"
+            raise PlatformRejected(f"{platform} could not process the media: {reason}", platform=platform)
+        if status.startswith("EXPIRED"):
+            raise PlatformRejected(
+                f"{platform} media container expired before it was published", platform=platform
+            )
+        if status and not status.startswith("IN_PROGRESS"):
+            raise MalformedResponse(f"{platform} container has an unknown status {status!r}", platform=platform)
+        if clock() >= deadline:
+            raise PlatformUnavailable(
+                f"{platform} was still processing the media after {timeout_s:g} s", platform=platform
+            )
+        sleep(delay)
+        delay = min(delay * 1.5, 10.0)
