@@ -1,36 +1,44 @@
 """`collect`: snapshot recent posts and every active account, through the jobs table.
 
-Per account: the account's own metrics first (so post snapshots carry a fresh
-follower count), then its posts in batches as large as the platform's batch
-endpoint takes. Accounts run side by side, and so do an account's batches (up
-to a per-platform limit): with one thread per account, an account with 1,000
-posts would wait out 40 round trips one after the other while the rest of the
-run sat idle. A global gate keeps the requests in flight at `[collect]
-concurrency` whatever the number of accounts.
+One run (or one `--worker`) is: plan (enqueue a job per account and per recent
+target, once per key), then per account claim its due jobs in chunks, fetch
+them in batches as large as the platform's batch endpoint takes, and write the
+results. Accounts run side by side, and so do an account's batches (up to a
+per-platform limit); a global gate keeps `[collect] concurrency` requests in
+flight whatever the number of accounts.
+
+Only one thread of a run touches the store: the writer. Fetch threads hand it
+their results and it commits whatever has queued up in one transaction, so
+SQLite's single write lock is taken a few times per run, not once per batch by
+competing threads. A chunk claim takes the account's request budget for it
+(`rate_budget`, shared by every collector of the store) in the same transaction.
 
 Errors (DESIGN.md "Collection rules"): a post the platform no longer shows ->
 target `deleted`; 401/revoked -> account `token_expired` and its remaining jobs
-skipped; 429 -> the account pauses for Retry-After and the batch is postponed
-without counting an attempt; anything else -> the batch is retried with
-exponential backoff (`[collect] backoff_seconds`), then dead-lettered after
-`[collect] max_attempts`. Nothing an account does stops the other accounts.
+skipped; 429 -> the account pauses for Retry-After (for every collector) and the
+batch is postponed without counting an attempt; anything else -> the batch is
+retried with exponential backoff (`[collect] backoff_seconds`), then
+dead-lettered after `[collect] max_attempts`. Nothing an account does stops the
+other accounts.
 
-Overlapping runs (cron) share the work through the jobs table: each claims
-distinct jobs under BEGIN IMMEDIATE, and a run does not re-enqueue a key that
-another run finished within `[collect] min_interval_seconds`, so two runs
-started together snapshot each target once.
+Overlapping runs and workers share the work through the jobs table: claims are
+exclusive (BEGIN IMMEDIATE on SQLite, FOR UPDATE SKIP LOCKED on PostgreSQL) and
+leased; a collector writes results only for jobs it still holds, so a job whose
+lease ran out and was re-claimed is not done twice. A run does not re-enqueue a
+key that another run finished within `[collect] min_interval_seconds`.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable
 
 from postcli import settings
 from postcli.errors import AuthFailed, InvalidInput, PlatformError, PlatformRateLimited
@@ -38,6 +46,7 @@ from postcli.platforms.registry import adapter_class, make_adapter
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
 from postcli.services import jobs as jobs_svc
+from postcli.services import rate_budget
 from postcli.services.snapshots import latest_followers, record_account_snapshot, record_post_snapshots
 from postcli.store.models import Account, PostTarget, utcnow
 from postcli.store.session import session_scope
@@ -46,7 +55,6 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from postcli.platforms.base import Adapter
-    from postcli.store.models import Job
 
 log = logging.getLogger("postcli.collect")
 
@@ -57,6 +65,9 @@ MAX_INLINE_WAIT = 60.0
 # parallel batches finish 1,000 posts in a second without nearing either.
 PLATFORM_PARALLEL = {"bluesky": 4, "mastodon": 4}
 DEFAULT_PARALLEL = 2
+# Batches claimed at once per account: enough to keep its parallel batches busy
+# for a while, few enough that the lease (5 min) comfortably covers them.
+CHUNK_BATCHES = 40
 # Default of `[collect] min_interval_seconds`: a key finished this recently is not fetched again.
 DEFAULT_MIN_INTERVAL = 60.0
 # The Bluesky AppView indexes a new post a few seconds after the PDS accepts it, so a
@@ -64,23 +75,167 @@ DEFAULT_MIN_INTERVAL = 60.0
 DELETE_GRACE = timedelta(minutes=10)
 # Finished jobs are kept this long (for `jobs list`), then pruned.
 KEEP_DONE = timedelta(days=7)
-
-# SQLite takes one writer at a time, and a connection that finds the lock taken sleeps
-# in its busy handler (steps of up to 100 ms) rather than queueing; the threads of one
-# process queue here instead and hand the lock over at once. Other processes still
-# meet the busy timeout, which is what it is for.
-_WRITE_LOCK = threading.Lock()
+# Most pieces of work the writer commits in one transaction.
+MAX_MERGE = 64
 
 
-@contextmanager
-def _writing() -> Iterator[Session]:
-    with _WRITE_LOCK, session_scope(immediate=True) as session:
-        yield session
+@dataclass
+class _Fetched:
+    """A batch of post metrics, fetched and waiting to be written.
+
+    The writer records every _Fetched queued up in one set of statements (see
+    `_record_fetched`) instead of a handful per batch.
+    """
+
+    run: _AccountRun
+    batch: list[_Item]
+    results: dict[str, Any]
+    fetched_at: datetime
 
 
-def _claim(**kw: Any) -> list[Job]:
-    with _WRITE_LOCK:
-        return jobs_svc.claim(**kw)
+class _Writer:
+    """The one thread of a run that writes to the store.
+
+    `submit(fn)` queues `fn(session)`; `submit(_Fetched)` queues a fetched batch.
+    The writer runs everything queued so far in one transaction, each piece in
+    its own savepoint so one failing piece fails alone (fetched batches fail
+    together). The future carries the result or the exception.
+    """
+
+    def __init__(self) -> None:
+        self._q: queue.Queue[tuple[Any, Future[Any]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="collect-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, work: Callable[[Session], Any] | _Fetched) -> Future[Any]:
+        fut: Future[Any] = Future()
+        self._q.put((work, fut))
+        return fut
+
+    def call(self, work: Callable[[Session], Any] | _Fetched) -> Any:
+        return self.submit(work).result()
+
+    def close(self) -> None:
+        self._q.put(None)
+        self._thread.join()
+
+    def _loop(self) -> None:
+        stop = False
+        while not stop:
+            item = self._q.get()
+            if item is None:
+                return
+            items = [item]
+            while len(items) < MAX_MERGE:
+                try:
+                    nxt = self._q.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                items.append(nxt)
+            self._run(items)
+
+    @staticmethod
+    def _run(items: list[tuple[Any, Future[Any]]]) -> None:
+        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        fetched = [(w, f) for w, f in items if isinstance(w, _Fetched)]
+        calls = [(w, f) for w, f in items if not isinstance(w, _Fetched)]
+        pieces: list[tuple[Callable[[Session], list[Any]], list[Future[Any]]]] = [
+            (lambda session, w=w: [w(session)], [f]) for w, f in calls
+        ]
+        if fetched:
+            pieces.append(
+                (lambda session: _record_fetched(session, [w for w, _ in fetched]), [f for _, f in fetched])
+            )
+        try:
+            with session_scope(immediate=True) as session:
+                for fn, futs in pieces:
+                    if len(pieces) == 1:
+                        outcomes.extend((f, r, None) for f, r in zip(futs, fn(session)))
+                        continue
+                    try:
+                        with session.begin_nested():
+                            results = fn(session)
+                    except Exception as exc:  # noqa: BLE001 - handed to the submitters
+                        outcomes.extend((f, None, exc) for f in futs)
+                    else:
+                        outcomes.extend((f, r, None) for f, r in zip(futs, results))
+        except BaseException as exc:  # noqa: BLE001 - the transaction failed: so did every piece
+            for _w, fut in items:
+                fut.set_exception(exc)
+            return
+        for fut, result, exc in outcomes:
+            if exc is not None:
+                fut.set_exception(exc)
+            else:
+                fut.set_result(result)
+
+
+def _record_fetched(session: Session, fetched: list[_Fetched]) -> list[tuple[int, int, int, int]]:
+    """Write fetched batches: snapshots, deletions, finished jobs. Per batch:
+    (fetched, deleted, dead-lettered, handled).
+
+    Only jobs this collector still holds are written: one whose lease ran out
+    may have been re-claimed by another collector, which will write it.
+    """
+    from sqlalchemy import select
+
+    owner = jobs_svc.worker_id()
+    all_jobs = [it.job_id for f in fetched for it in f.batch]
+    mine = jobs_svc.owned(session, all_jobs, owner)
+    target_ids = [it.target_id for f in fetched for it in f.batch if it.job_id in mine]
+    targets = {t.id: t for t in session.scalars(select(PostTarget).where(PostTarget.id.in_(target_ids)))}
+    captured_at = max(f.fetched_at for f in fetched)
+    followers: dict[int, int | None] = {}
+    snapshots: list[tuple[PostTarget, Any, int | None]] = []
+    finished: list[int] = []
+    gone: list[int] = []
+    early: list[int] = []
+    counts: list[tuple[int, int, int, int]] = []
+    for f in fetched:
+        acc_id = f.run.account.id
+        if acc_id not in followers:
+            followers[acc_id] = f.run.followers if f.run.followers is not None else latest_followers(session, acc_id)
+        n_fetched = n_deleted = n_gone = 0
+        unanswered: list[int] = []
+        for it in f.batch:
+            if it.job_id not in mine:
+                continue
+            target = targets.get(it.target_id)  # type: ignore[arg-type]
+            if target is None or target.status != "completed":
+                gone.append(it.job_id)
+                n_gone += 1
+                continue
+            if it.post_id not in f.results:
+                unanswered.append(it.job_id)
+                continue
+            m = f.results[it.post_id]
+            if m is None:
+                if target.completed_at is not None and f.fetched_at - target.completed_at < DELETE_GRACE:
+                    early.append(it.job_id)
+                    continue
+                target.status = "deleted"
+                target.error = "deleted on the platform"
+                n_deleted += 1
+            else:
+                snapshots.append((target, m, followers[acc_id]))
+                n_fetched += 1
+            finished.append(it.job_id)
+        dead: list[int] = []
+        if unanswered:
+            cfg = f.run.cfg
+            _requeued, dead = jobs_svc.fail(
+                session, unanswered, f"{f.run.account.platform} did not answer for these posts", f.fetched_at,
+                max_attempts=cfg.collect_max_attempts, backoff_base=cfg.collect_backoff_seconds,
+            )
+        counts.append((n_fetched, n_deleted, len(dead), n_fetched + n_deleted + n_gone + len(dead)))
+    record_post_snapshots(session, snapshots, captured_at)
+    jobs_svc.finish(session, finished, captured_at)
+    jobs_svc.finish(session, gone, captured_at, note="skipped: target no longer published")
+    jobs_svc.finish(session, early, captured_at, note="not visible on the platform yet")
+    return counts
 
 
 @dataclass
@@ -166,6 +321,7 @@ def plan(
     interval = min_interval()
     report = report if report is not None else CollectReport()
     with session_scope(immediate=True) as session:
+        _plan_lock(session)
         if account:
             accounts = [accounts_svc.get_account(session, account)]
         else:
@@ -184,7 +340,7 @@ def plan(
                 select(PostTarget.id)
                 .where(PostTarget.account_id == acc.id, PostTarget.status == "completed")
                 .where(PostTarget.platform_post_id.is_not(None))
-                .where(PostTarget.completed_at >= now - timedelta(days=days))
+                .where(PostTarget.completed_at >= now - _window(acc.platform, days))
                 .order_by(PostTarget.completed_at.desc(), PostTarget.id.desc())
             )
             if limit:
@@ -203,6 +359,22 @@ def plan(
     return accounts
 
 
+def _plan_lock(session: Session) -> None:
+    """Serialise planners: on PostgreSQL two could both find a key free and enqueue it twice.
+
+    (SQLite's BEGIN IMMEDIATE already lets one writer in at a time.)"""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        session.execute(text("SELECT pg_advisory_xact_lock(7347001)"))
+
+
+def _window(platform: str, days: int) -> timedelta:
+    """How far back to collect: `days`, or longer for platforms whose numbers settle late."""
+    min_hours = getattr(adapter_class(platform), "min_collect_hours", 0) or 0
+    return max(timedelta(days=days), timedelta(hours=min_hours))
+
+
 def collect(
     *,
     platform: str | None = None,
@@ -213,39 +385,132 @@ def collect(
     progress: Callable[[int, int], None] | None = None,
     now: Callable[[], datetime] = utcnow,
 ) -> CollectReport:
+    """Plan this run's jobs, then work through them (what cron runs)."""
     report = CollectReport()
     accounts = plan(platform=platform, account=account, days=days, limit=limit, now=now(), report=report)
-    runnable = []
-    for acc in accounts:
-        if acc.status == "token_expired":
-            report.needs_reconnect(f"{acc.platform}:{acc.handle}")
-        elif not adapter_class(acc.platform).has_metrics:
-            log.info("%s has no metrics API; skipping %s", acc.platform, acc.handle)
-            report.note(f"{acc.platform} has no metrics API; {acc.handle} skipped")
-            report.add(skipped=1)
-        else:
-            runnable.append(acc)
-    total = _count_live(runnable)
-    done = [0]
-    done_lock = threading.Lock()
-
-    def tick(n: int) -> None:
-        if progress is None or n <= 0:
-            return
-        with done_lock:
-            done[0] += n
-            progress(done[0], total)
-
-    if progress:
-        progress(0, total)
-    limit_in_flight = max(1, concurrency or settings.config().collect_concurrency)
-    gate = threading.BoundedSemaphore(limit_in_flight)
-    workers = max(1, min(limit_in_flight, len(runnable) or 1))
-    runs = [_AccountRun(acc, report, tick, now, gate, limit_in_flight) for acc in runnable]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
-        for f in [pool.submit(r.run) for r in runs]:
-            f.result()
+    _run_accounts(accounts, report, progress=progress, now=now, concurrency=concurrency)
     return report
+
+
+def work(
+    *,
+    platform: str | None = None,
+    wait: float = 0.0,
+    concurrency: int | None = None,
+    lease: timedelta | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    now: Callable[[], datetime] = utcnow,
+) -> CollectReport:
+    """`collect --worker`: work through queued jobs of every account, planned by anyone.
+
+    Several workers (processes or machines) share the queue. Returns when no job
+    is due and none has come for `wait` seconds.
+    """
+    report = CollectReport()
+    idle_since = time.monotonic()
+    while True:
+        accounts = _accounts_with_due_jobs(platform, now())
+        if accounts:
+            _run_accounts(accounts, report, progress=progress, now=now, concurrency=concurrency,
+                          lease=lease, max_wait=max(MAX_INLINE_WAIT, wait))
+            idle_since = time.monotonic()
+            continue
+        if time.monotonic() - idle_since >= wait:
+            return report
+        time.sleep(min(1.0, max(0.05, wait / 20)))
+
+
+def _accounts_with_due_jobs(platform: str | None, now: datetime) -> list[Account]:
+    from sqlalchemy import or_, select
+
+    from postcli.store.models import Job
+
+    with session_scope(readonly=True) as session:
+        keys = session.scalars(
+            select(Job.key).where(
+                or_(
+                    (Job.status == "queued") & (Job.run_after <= now),
+                    (Job.status == "running") & (Job.locked_until < now),
+                )
+            ).distinct()
+        )
+        ids = sorted({int(k.split(":")[1]) for k in keys if k.startswith("acct:")})
+        if not ids:
+            return []
+        q = select(Account).where(Account.id.in_(ids))
+        if platform:
+            q = q.where(Account.platform == platform)
+        return list(session.scalars(q))
+
+
+def _run_accounts(
+    accounts: list[Account],
+    report: CollectReport,
+    *,
+    progress: Callable[[int, int], None] | None,
+    now: Callable[[], datetime],
+    concurrency: int | None,
+    lease: timedelta | None = None,
+    max_wait: float = MAX_INLINE_WAIT,
+) -> None:
+    runnable = []
+    writer = _Writer()
+    try:
+        for acc in accounts:
+            if acc.status == "token_expired":
+                report.needs_reconnect(f"{acc.platform}:{acc.handle}")
+                _skip_queued(writer, acc, report, now(), "skipped: account needs reconnecting")
+            elif acc.status == "disabled":
+                _skip_queued(writer, acc, report, now(), "skipped: account removed")
+            elif not adapter_class(acc.platform).has_metrics:
+                log.info("%s has no metrics API; skipping %s", acc.platform, acc.handle)
+                report.note(f"{acc.platform} has no metrics API; {acc.handle} skipped")
+                report.add(skipped=1)
+            else:
+                runnable.append(acc)
+        total = _count_live(runnable)
+        done = [0]
+        done_lock = threading.Lock()
+
+        def tick(n: int) -> None:
+            if progress is None or n <= 0:
+                return
+            with done_lock:
+                done[0] += n
+                progress(done[0], total)
+
+        if progress:
+            progress(0, total)
+        limit_in_flight = max(1, concurrency or settings.config().collect_concurrency)
+        gate = threading.BoundedSemaphore(limit_in_flight)
+        runs = [
+            _AccountRun(acc, report, tick, now, gate, limit_in_flight, writer,
+                        lease=lease or jobs_svc.LEASE, max_wait=max_wait)
+            for acc in runnable
+        ]
+        threads = [threading.Thread(target=r.run, name=f"collect-{r.account.id}", daemon=True) for r in runs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        writer.close()
+
+
+def _skip_queued(writer: _Writer, account: Account, report: CollectReport, now: datetime, note: str) -> None:
+    """Jobs queued for an account that cannot be collected (a worker finds them; `collect` plans none)."""
+    from sqlalchemy import select
+
+    from postcli.store.models import Job
+
+    def skip(session: Session) -> int:
+        ids = list(session.scalars(
+            select(Job.id).where(Job.key.like(f"{_group(account.id)}%"), Job.status.in_(jobs_svc.LIVE))
+        ))
+        jobs_svc.finish(session, ids, now, note=note)
+        return len(ids)
+
+    report.add(skipped=writer.call(skip))
 
 
 def _count_live(accounts: list[Account]) -> int:
@@ -255,84 +520,172 @@ def _count_live(accounts: list[Account]) -> int:
 
     if not accounts:
         return 0
-    with session_scope() as session:
+    with session_scope(readonly=True) as session:
         conds = [Job.key.like(f"{_group(a.id)}%") for a in accounts]
         return session.scalar(select(func.count()).select_from(Job).where(Job.status.in_(jobs_svc.LIVE), or_(*conds))) or 0
 
 
+@dataclass
+class _Item:
+    """A claimed post job and what the fetch needs of its target (read at claim time)."""
+
+    job_id: int
+    target_id: int | None
+    post_id: str | None  # None: the target is no longer a published post
+
+
 class _AccountRun:
-    """One account's share of a run: its account job, then its post batches in parallel."""
+    """One account's share of a run: its account job, then its post jobs in parallel batches."""
 
     def __init__(self, account: Account, report: CollectReport, tick: Callable[[int], None],
-                 now: Callable[[], datetime], gate: threading.BoundedSemaphore, limit_in_flight: int) -> None:
+                 now: Callable[[], datetime], gate: threading.BoundedSemaphore, limit_in_flight: int,
+                 writer: _Writer, *, lease: timedelta, max_wait: float) -> None:
         self.account = account
         self.name = f"{account.platform}:{account.handle}"
         self.report = report
         self.tick = tick
         self.now = now
         self.gate = gate
+        self.writer = writer
+        self.lease = lease
+        self.owner = jobs_svc.worker_id()
         self.group = _group(account.id)
+        self.budget_key = rate_budget.key_for(account.id)
+        self.limit = rate_budget.limit_for(account.platform)
         self.parallel = max(1, min(limit_in_flight, PLATFORM_PARALLEL.get(account.platform, DEFAULT_PARALLEL)))
-        self.deadline = time.monotonic() + MAX_INLINE_WAIT
+        self.deadline = time.monotonic() + max_wait
         self.stopped = threading.Event()  # the account needs reconnecting: no more requests
         self._pause_until = 0.0  # monotonic; set by a 429 so no batch of this account goes out before it
         self._pause_lock = threading.Lock()
         self.cfg = settings.config()
         self.adapter: Adapter | None = None
+        self.followers: int | None = None  # from this run's account snapshot, for the post snapshots
+        self.batch = 1
 
     def run(self) -> None:
+        ctx = None
         try:
             ctx = accounts_svc.context_for(self.account)
             self.adapter = make_adapter(ctx)
-            self._drain("account_metrics", 1)
+            self.batch = max(1, self.adapter.metrics_batch_size)
+            self._drain("account_metrics")
             if not self.stopped.is_set():
-                batch = max(1, self.adapter.metrics_batch_size)
-                if self.parallel == 1:
-                    self._drain("post_metrics", batch)
-                else:
-                    threads = [
-                        threading.Thread(target=self._drain, args=("post_metrics", batch),
-                                         name=f"collect-{self.account.id}-{i}", daemon=True)
-                        for i in range(self.parallel)
-                    ]
-                    for t in threads:
-                        t.start()
-                    for t in threads:
-                        t.join()
+                self._drain("post_metrics")
         except AuthFailed:
             self._stop()
         except Exception as exc:  # noqa: BLE001 - one account's surprise must not end the run for the others
             log.exception("collecting %s failed", self.name)
             self.report.note(f"{self.name}: {type(exc).__name__}: {redact(str(exc))}")
-        if self.adapter is not None:
+        if ctx is not None:
             accounts_svc.save_settings_if_changed(ctx)
         # What is still queued after an error waits for the next run: it failed this time.
         self.report.add(failed=_count_errored(self.group))
 
-    # --- the claim loop ---------------------------------------------------
+    # --- claiming -----------------------------------------------------------
 
-    def _drain(self, kind: str, size: int) -> None:
+    def _claim(self, kind: str) -> tuple[list[_Item], float]:
+        """Claim a chunk and its request budget in one transaction; (items, seconds to wait if none)."""
+        per_call = 1 if kind == "account_metrics" else self.batch
+        chunk = per_call * (1 if kind == "account_metrics" else CHUNK_BATCHES)
+        now = self.now()
+
+        def claim(session: Session) -> tuple[list[_Item], float]:
+            from sqlalchemy import select
+
+            grant = rate_budget.take(session, self.budget_key, self.limit, math.ceil(chunk / per_call), now)
+            if grant.tokens == 0:
+                return [], grant.wait_s
+            jobs = jobs_svc.claim_in(session, kind=kind, group=self.group, limit=grant.tokens * per_call,
+                                     now=now, owner=self.owner, lease=self.lease)
+            rate_budget.give_back(session, self.budget_key, self.limit,
+                                  grant.tokens - math.ceil(len(jobs) / per_call), now)
+            if kind == "account_metrics":
+                return [_Item(j.id, None, None) for j in jobs], 0.0
+            wanted = {j.id: (j.payload or {}).get("target_id") for j in jobs}
+            rows = session.execute(
+                select(PostTarget.id, PostTarget.status, PostTarget.platform_post_id)
+                .where(PostTarget.id.in_([t for t in wanted.values() if t is not None]))
+            ).all()
+            live = {tid: pid for tid, status, pid in rows if status == "completed" and pid}
+            return [_Item(jid, tid, live.get(tid)) for jid, tid in wanted.items()], 0.0
+
+        return self.writer.call(claim)
+
+    def _drain(self, kind: str) -> None:
         while not self.stopped.is_set():
             self._wait_for_pause()
-            claimed = _claim(kind=kind, group=self.group, limit=size, now=self.now())
-            if not claimed:
+            items, budget_wait = self._claim(kind)
+            if not items:
                 wait = _next_due_in(self.group, kind, self.now())
+                if budget_wait and wait is not None:
+                    wait = max(wait, budget_wait)
                 if wait is None or time.monotonic() + wait > self.deadline:
                     return
                 self.stopped.wait(max(wait, 0.01))
                 continue
-            try:
-                self._process(kind, claimed)
-            except AuthFailed:
-                self._stop()
-                return
-            except PlatformRateLimited as exc:
-                self._rate_limited(claimed, exc)
-            except PlatformError as exc:
-                self._failed(claimed, redact(exc.message))
-            except Exception as exc:  # noqa: BLE001 - a bug or a store error fails the batch, not the run
-                log.exception("collecting %s: unexpected error", self.name)
-                self._failed(claimed, f"unexpected {type(exc).__name__}: {redact(str(exc))}")
+            if kind == "account_metrics":
+                ids = [it.job_id for it in items]
+                self._guarded(ids, lambda ids=ids: self._account_metrics(ids))
+                continue
+            gone = [it.job_id for it in items if it.post_id is None]
+            if gone:
+                self._write(lambda s, ids=gone: self._finish_gone(s, ids))
+            live = [it for it in items if it.post_id is not None]
+            batches = [live[i : i + self.batch] for i in range(0, len(live), self.batch)]
+            self._run_batches(batches)
+
+    def _run_batches(self, batches: list[list[_Item]]) -> None:
+        """Fetch the batches `parallel` at a time. A fetch thread hands its result to
+        the writer and goes on to the next batch without waiting for the write."""
+        pending = list(reversed(batches))
+        lock = threading.Lock()
+        writes: list[tuple[list[_Item], Future[Any]]] = []
+
+        def worker() -> None:
+            while not self.stopped.is_set():
+                with lock:
+                    if not pending:
+                        return
+                    batch = pending.pop()
+                self._wait_for_pause()
+                fut = self._guarded([it.job_id for it in batch], lambda b=batch: self._posts(b))
+                if fut is not None:
+                    with lock:
+                        writes.append((batch, fut))
+
+        n = min(self.parallel, len(batches))
+        if n <= 1:
+            worker()
+        else:
+            threads = [threading.Thread(target=worker, name=f"collect-{self.account.id}-{i}", daemon=True)
+                       for i in range(n)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        for batch, fut in writes:
+            exc = fut.exception()
+            if exc is not None:
+                log.error("collecting %s: writing a batch failed: %s", self.name, exc)
+                self._failed([it.job_id for it in batch], f"store error: {type(exc).__name__}: {redact(str(exc))}")
+
+    def _guarded(self, job_ids: list[int], fn: Callable[[], Any]) -> Any:
+        """Run one batch; whatever it raises ends as that batch's outcome in the store."""
+        try:
+            return fn()
+        except AuthFailed:
+            self._stop()
+        except PlatformRateLimited as exc:
+            self._rate_limited(job_ids, exc)
+        except PlatformError as exc:
+            self._failed(job_ids, redact(exc.message))
+        except Exception as exc:  # noqa: BLE001 - a bug or a store error fails the batch, not the run
+            log.exception("collecting %s: unexpected error", self.name)
+            self._failed(job_ids, f"unexpected {type(exc).__name__}: {redact(str(exc))}")
+        return None
+
+    def _write(self, fn: Callable[[Session], Any]) -> Any:
+        return self.writer.call(fn)
 
     def _wait_for_pause(self) -> None:
         with self._pause_lock:
@@ -344,92 +697,76 @@ class _AccountRun:
         with self.gate:
             return fn()
 
-    def _process(self, kind: str, claimed: list[Job]) -> None:
-        assert self.adapter is not None
-        ids = [j.id for j in claimed]
-        if kind == "account_metrics":
-            m = self._fetch(self.adapter.fetch_account_metrics)
-            now = self.now()
-            with _writing() as session:
-                record_account_snapshot(session, self.account.id, m, now)
-                jobs_svc.finish(session, ids, now)
-            self.report.add(accounts=1)
-            self.tick(len(ids))
-            return
-        self._do_posts(claimed)
+    # --- the work -------------------------------------------------------------
 
-    def _do_posts(self, claimed: list[Job]) -> None:
+    def _account_metrics(self, job_ids: list[int]) -> None:
         assert self.adapter is not None
-        from sqlalchemy import select
-
-        wanted = {j.id: (j.payload or {}).get("target_id") for j in claimed}
-        with session_scope(readonly=True) as session:
-            found = {t.id: t for t in session.scalars(select(PostTarget).where(PostTarget.id.in_(wanted.values())))}
-        targets = {jid: found.get(tid) for jid, tid in wanted.items()}
-        live = {jid: t for jid, t in targets.items()
-                if t is not None and t.status == "completed" and t.platform_post_id}
-        gone_jobs = [jid for jid in targets if jid not in live]
-        post_ids = sorted({t.platform_post_id for t in live.values() if t.platform_post_id})
-        results = self._fetch(lambda: self.adapter.fetch_post_metrics(post_ids)) if post_ids else {}
+        m = self._fetch(self.adapter.fetch_account_metrics)
         now = self.now()
-        fetched = deleted = dead = 0
-        with _writing() as session:
-            followers = latest_followers(session, self.account.id)
-            _keep = _preload(session, [t.id for t in live.values()])  # noqa: F841
-            unanswered = []
-            finished: list[int] = []
-            snapshots: list[tuple[PostTarget, Any, int | None]] = []
-            for jid, t in live.items():
-                target = session.get(PostTarget, t.id)
-                if target is None or target.status != "completed":
-                    jobs_svc.finish(session, [jid], now, note="skipped: target no longer published")
-                    continue
-                if t.platform_post_id not in results:
-                    unanswered.append(jid)
-                    continue
-                m = results[t.platform_post_id]
-                if m is None:
-                    if target.completed_at is not None and now - target.completed_at < DELETE_GRACE:
-                        jobs_svc.finish(session, [jid], now, note="not visible on the platform yet")
-                        continue
-                    target.status = "deleted"
-                    target.error = "deleted on the platform"
-                    deleted += 1
-                else:
-                    snapshots.append((target, m, followers))
-                    fetched += 1
-                finished.append(jid)
-            record_post_snapshots(session, snapshots, now)
-            jobs_svc.finish(session, finished, now)
-            if unanswered:
-                _requeued, dead_ids = jobs_svc.fail(
-                    session, unanswered, f"{self.account.platform} did not answer for these posts", now,
-                    max_attempts=self.cfg.collect_max_attempts, backoff_base=self.cfg.collect_backoff_seconds,
-                )
-                dead = len(dead_ids)
-            jobs_svc.finish(session, gone_jobs, now, note="skipped: target no longer published")
-        self.report.add(fetched=fetched, deleted=deleted, dead=dead)
-        self.tick(fetched + deleted + len(gone_jobs) + dead)
+        self.followers = m.followers
+
+        def write(session: Session) -> int:
+            mine = jobs_svc.owned(session, job_ids, self.owner)
+            if not mine:
+                return 0
+            record_account_snapshot(session, self.account.id, m, now)
+            jobs_svc.finish(session, sorted(mine), now)
+            return len(mine)
+
+        n = self._write(write)
+        if n:
+            self.report.add(accounts=1)
+        self.tick(n)
+
+    def _posts(self, batch: list[_Item]) -> Future[Any]:
+        """Fetch one batch and queue its write; the future fails if the write does."""
+        assert self.adapter is not None
+        post_ids = sorted({it.post_id for it in batch if it.post_id})
+        results = self._fetch(lambda: self.adapter.fetch_post_metrics(post_ids))
+        fut = self.writer.submit(_Fetched(self, batch, results, self.now()))
+
+        def written(f: Future[Any]) -> None:  # runs on the writer thread: no store calls here
+            if f.exception() is None:
+                fetched, deleted, dead, handled = f.result()
+                self.report.add(fetched=fetched, deleted=deleted, dead=dead)
+                self.tick(handled)
+
+        fut.add_done_callback(written)
+        return fut
+
+    def _finish_gone(self, session: Session, job_ids: list[int]) -> None:
+        mine = jobs_svc.owned(session, job_ids, self.owner)
+        jobs_svc.finish(session, sorted(mine), self.now(), note="skipped: target no longer published")
+        self.tick(len(mine))
 
     # --- failures -----------------------------------------------------------
 
-    def _rate_limited(self, claimed: list[Job], exc: PlatformRateLimited) -> None:
+    def _rate_limited(self, job_ids: list[int], exc: PlatformRateLimited) -> None:
         wait = exc.retry_after if exc.retry_after is not None else 60.0
         with self._pause_lock:
             self._pause_until = max(self._pause_until, time.monotonic() + wait)
         now = self.now()
-        with _writing() as session:
-            jobs_svc.postpone(session, [j.id for j in claimed], now + timedelta(seconds=wait),
-                              f"rate limited: {redact(exc.message)}", now)
+
+        def write(session: Session) -> None:
+            rate_budget.pause(session, self.budget_key, now + timedelta(seconds=wait), now)
+            mine = sorted(jobs_svc.owned(session, job_ids, self.owner))
+            jobs_svc.postpone(session, mine, now + timedelta(seconds=wait), f"rate limited: {redact(exc.message)}", now)
+
+        self._write(write)
         self.report.note(f"{self.name} rate limited (retry after {wait:.0f}s)")
 
-    def _failed(self, claimed: list[Job], error: str) -> None:
+    def _failed(self, job_ids: list[int], error: str) -> None:
         now = self.now()
-        with _writing() as session:
+
+        def write(session: Session) -> list[int]:
+            mine = sorted(jobs_svc.owned(session, job_ids, self.owner))
             _requeued, dead = jobs_svc.fail(
-                session, [j.id for j in claimed], error, now, max_attempts=self.cfg.collect_max_attempts,
+                session, mine, error, now, max_attempts=self.cfg.collect_max_attempts,
                 backoff_base=self.cfg.collect_backoff_seconds,
             )
+            return dead
+
+        dead = self._write(write)
         self.report.add(dead=len(dead))
         self.tick(len(dead))
 
@@ -443,7 +780,8 @@ class _AccountRun:
             return
         self.stopped.set()
         now = self.now()
-        with _writing() as session:
+
+        def write(session: Session) -> int:
             acc = session.get(Account, self.account.id)
             if acc is not None:
                 accounts_svc.mark_token_expired(session, acc)
@@ -451,8 +789,11 @@ class _AccountRun:
                 session.scalars(select(Job.id).where(Job.key.like(f"{self.group}%"), Job.status.in_(jobs_svc.LIVE)))
             )
             jobs_svc.finish(session, ids, now, note="skipped: account needs reconnecting")
-        self.report.add(skipped=len(ids))
-        self.tick(len(ids))
+            return len(ids)
+
+        n = self._write(write)
+        self.report.add(skipped=n)
+        self.tick(n)
         self.report.needs_reconnect(self.name)
 
 
@@ -461,7 +802,7 @@ def _count_errored(group: str) -> int:
 
     from postcli.store.models import Job
 
-    with session_scope() as session:
+    with session_scope(readonly=True) as session:
         return session.scalar(
             select(func.count()).select_from(Job).where(
                 Job.key.like(f"{group}%"), Job.status == "queued", Job.last_error.is_not(None)
@@ -474,26 +815,10 @@ def _next_due_in(group: str, kind: str, now: datetime) -> float | None:
 
     from postcli.store.models import Job
 
-    with session_scope() as session:
+    with session_scope(readonly=True) as session:
         nxt = session.scalar(
             select(func.min(Job.run_after)).where(Job.kind == kind, Job.key.like(f"{group}%"), Job.status == "queued")
         )
     if nxt is None:
         return None
     return max(0.0, (nxt - now).total_seconds())
-
-
-def _preload(session: Session, target_ids: list[int]) -> list[Any]:
-    """Load a batch's targets in one query, so the per-row session.get lookups are answered
-    from the identity map instead of one SELECT each (record_post_snapshots reads the
-    latest/hourly rows it needs in bulk itself).
-
-    The identity map holds objects weakly: the caller keeps the returned list alive."""
-    from sqlalchemy import select
-
-    if not target_ids:
-        return []
-    return list(session.scalars(select(PostTarget).where(PostTarget.id.in_(target_ids))))
-
-
-

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Float,
     ForeignKey,
@@ -41,6 +42,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+
+# Counters and byte sizes: SQLite's INTEGER is 64-bit, PostgreSQL's 32-bit (a 3 GB video, a
+# viral post's views). BIGINT there; the SQLite schema stays INTEGER as it always was.
+BigInt = Integer().with_variant(BigInteger(), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -116,7 +122,7 @@ class PostMedia(Base):
     url: Mapped[str | None] = mapped_column(String(2048))
     mime_type: Mapped[str] = mapped_column(String(64))
     original_filename: Mapped[str | None] = mapped_column(String(1024))
-    size_bytes: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(BigInt)
     width: Mapped[int | None]
     height: Mapped[int | None]
     duration_s: Mapped[float | None] = mapped_column(Float)
@@ -174,18 +180,18 @@ POST_METRIC_COLUMNS = (
 
 
 class _PostMetricsMixin:
-    impressions: Mapped[int | None]
-    reach: Mapped[int | None]
-    views: Mapped[int | None]
-    likes: Mapped[int | None]
-    comments: Mapped[int | None]
-    shares: Mapped[int | None]
-    quotes: Mapped[int | None]
-    saves: Mapped[int | None]
-    clicks: Mapped[int | None]
-    video_views: Mapped[int | None]
-    engagement: Mapped[int | None]
-    follower_count: Mapped[int | None]
+    impressions: Mapped[int | None] = mapped_column(BigInt)
+    reach: Mapped[int | None] = mapped_column(BigInt)
+    views: Mapped[int | None] = mapped_column(BigInt)
+    likes: Mapped[int | None] = mapped_column(BigInt)
+    comments: Mapped[int | None] = mapped_column(BigInt)
+    shares: Mapped[int | None] = mapped_column(BigInt)
+    quotes: Mapped[int | None] = mapped_column(BigInt)
+    saves: Mapped[int | None] = mapped_column(BigInt)
+    clicks: Mapped[int | None] = mapped_column(BigInt)
+    video_views: Mapped[int | None] = mapped_column(BigInt)
+    engagement: Mapped[int | None] = mapped_column(BigInt)
+    follower_count: Mapped[int | None] = mapped_column(BigInt)
 
 
 class PostMetricSnapshot(_PostMetricsMixin, Base):
@@ -233,14 +239,14 @@ class PostMetricHourly(Base):
     )
     account_id: Mapped[int] = mapped_column(Integer)
     captured_at: Mapped[datetime]
-    likes: Mapped[int | None]
-    comments: Mapped[int | None]
-    shares: Mapped[int | None]
-    engagement: Mapped[int | None]
-    likes_delta: Mapped[int | None]
-    comments_delta: Mapped[int | None]
-    shares_delta: Mapped[int | None]
-    engagement_delta: Mapped[int | None]
+    likes: Mapped[int | None] = mapped_column(BigInt)
+    comments: Mapped[int | None] = mapped_column(BigInt)
+    shares: Mapped[int | None] = mapped_column(BigInt)
+    engagement: Mapped[int | None] = mapped_column(BigInt)
+    likes_delta: Mapped[int | None] = mapped_column(BigInt)
+    comments_delta: Mapped[int | None] = mapped_column(BigInt)
+    shares_delta: Mapped[int | None] = mapped_column(BigInt)
+    engagement_delta: Mapped[int | None] = mapped_column(BigInt)
 
     __table_args__ = (
         Index("ix_pmh_target_hour", "target_id", "hour"),
@@ -254,12 +260,12 @@ class AccountMetricSnapshot(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     captured_at: Mapped[datetime]
-    followers: Mapped[int | None]
-    following: Mapped[int | None]
-    posts_count: Mapped[int | None]
-    impressions: Mapped[int | None]
-    reach: Mapped[int | None]
-    profile_views: Mapped[int | None]
+    followers: Mapped[int | None] = mapped_column(BigInt)
+    following: Mapped[int | None] = mapped_column(BigInt)
+    posts_count: Mapped[int | None] = mapped_column(BigInt)
+    impressions: Mapped[int | None] = mapped_column(BigInt)
+    reach: Mapped[int | None] = mapped_column(BigInt)
+    profile_views: Mapped[int | None] = mapped_column(BigInt)
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_ams_account_captured", "account_id", "captured_at"),)
@@ -288,3 +294,19 @@ class Job(Base):
         Index("ix_jobs_claim", "status", "run_after"),
         Index("ix_jobs_key", "key"),
     )
+
+
+class RateBudget(Base):
+    """A token bucket shared by every collector (process or machine) of one store.
+
+    Capacity and refill come from config (`[collect.rate_limits]`), not the row,
+    so changing the config takes effect at once.
+    """
+
+    __tablename__ = "rate_budgets"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)  # "acct:<id>"
+    tokens: Mapped[float]
+    updated_at: Mapped[datetime]
+    # Set by a 429: no collector sends to this account before then.
+    paused_until: Mapped[datetime | None]

@@ -2,6 +2,11 @@
 
 The schema revision is checked without importing Alembic when the database is
 already current (the common case), so commands stay quick to start.
+
+SQLite and PostgreSQL (psycopg 3) are both first-class; docs/postgres.md says what
+differs. On both, a scope that may write takes the store's one write lock when it
+begins (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-level advisory lock), so a
+read-then-write claim never races another process.
 """
 
 from __future__ import annotations
@@ -19,8 +24,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
 # The newest migration this code knows. tests/test_store.py checks it matches Alembic's head.
-SCHEMA_HEAD = "0002"
-SCHEMA_REVISIONS = ("0001", "0002")
+SCHEMA_HEAD = "0003"
+SCHEMA_REVISIONS = ("0001", "0002", "0003")
 
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
@@ -36,9 +41,49 @@ def _on_connect_sqlite(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-
     cur.close()
 
 
+def normalize_url(url: str) -> str:
+    """postgres:// and postgresql:// mean psycopg 3 (SQLAlchemy would pick psycopg2, not a dependency)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password masked, for messages and `db status`."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL must not leak what it holds either
+        return url.split("://", 1)[0] + "://***"
+
+
+def open_error(url: str, exc: BaseException) -> StoreError:
+    """A database that cannot be reached or opened, said without the password."""
+    from sqlalchemy.engine import make_url
+
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = lines[0] if lines else type(exc).__name__
+    try:
+        password = make_url(url).password
+    except Exception:  # noqa: BLE001
+        password = None
+    if password:
+        reason = reason.replace(str(password), "***")
+    return StoreError(
+        f"cannot open the database {safe_url(url)}: {reason}",
+        hint="Check POSTCLI_DATABASE_URL (postgresql+psycopg://user:password@host:port/dbname) "
+        "and that the server is running.",
+    )
+
+
 def make_engine(url: str) -> Engine:
     from sqlalchemy import create_engine, event
 
+    url = normalize_url(url)
+    if url.startswith("postgresql"):
+        return _make_pg_engine(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
@@ -56,6 +101,53 @@ def make_engine(url: str) -> Engine:
 def _begin(conn) -> None:  # type: ignore[no-untyped-def]
     immediate = conn.get_execution_options().get("postcli_immediate")
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+# pg_advisory_xact_lock key of the store's write lock ("postcli" in ASCII). Advisory locks
+# are per database, so two stores on one server do not contend.
+PG_WRITE_LOCK = 0x706F7374636C69
+
+
+def _make_pg_engine(url: str) -> Engine:
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+
+    connect_args = {}
+    if "options" not in make_url(url).query:
+        # Stored times are naive UTC; a session in UTC keeps any server-side time maths honest
+        # whatever the server's own TimeZone is.
+        connect_args["options"] = "-c timezone=UTC"
+    try:
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    except ModuleNotFoundError:
+        raise StoreError(
+            "PostgreSQL support needs the psycopg driver, which is not installed.",
+            hint="pip install 'postcli[postgres]'  (or: pip install 'psycopg[binary]')",
+        ) from None
+    event.listen(engine, "begin", _begin_pg)
+    return engine
+
+
+def _begin_pg(conn) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL's BEGIN IMMEDIATE: wait (up to 30 s, like SQLite's busy_timeout) for the write lock.
+
+    READ COMMITTED alone lets two processes both read a post as `scheduled` and both
+    claim it; with the lock the second one reads after the first committed.
+    """
+    if not conn.get_execution_options().get("postcli_immediate"):
+        return
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        conn.exec_driver_sql("SET LOCAL lock_timeout = '30s'")
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+            raise StoreError(
+                "the database is busy (another postcli has been writing to it for 30 s).",
+                hint="Try again in a moment.",
+            ) from None
+        raise
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -89,13 +181,21 @@ def upgrade(engine: Engine) -> None:
 
 
 def engine(url: str | None = None, *, migrate: bool = True) -> Engine:
-    url = url or settings.database_url()
+    from sqlalchemy.exc import DBAPIError
+
+    url = normalize_url(url or settings.database_url())
     with _lock:
         eng = _engines.get(url)
         if eng is None:
             eng = make_engine(url)
-            if migrate and not check_revision(current_revision(eng)):
-                upgrade(eng)
+            if migrate:
+                try:
+                    rev = current_revision(eng)
+                except DBAPIError as exc:  # unreachable server, unknown database, refused login
+                    eng.dispose()
+                    raise open_error(url, exc) from None
+                if not check_revision(rev):
+                    upgrade(eng)
             _engines[url] = eng
         return eng
 

@@ -1,0 +1,124 @@
+"""Request budgets shared by every collector of a store (token buckets in `rate_budgets`).
+
+Several `postcli collect --worker` processes, on one machine or many, draw
+from one bucket per account, so together they stay within the platform's
+limit. A collector takes tokens for a whole chunk of work when it claims the
+chunk (one row update per chunk, not per request), and a 429 pauses the
+account for every collector until its Retry-After has passed.
+
+Limits are `requests/seconds` per account, from `[collect.rate_limits]` in
+config.toml, defaulting to what each platform documents (Bluesky's AppView
+3000/5 min, Mastodon 300/5 min, Meta's ~200 calls per user per hour, Tumblr
+1000/hour). A batch call counts as one request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from postcli import settings
+from postcli.errors import InvalidInput
+from postcli.store.models import RateBudget
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+DEFAULT_LIMITS: dict[str, tuple[float, float]] = {
+    "bluesky": (3000, 300),
+    "mastodon": (300, 300),
+    "threads": (200, 3600),
+    "instagram": (200, 3600),
+    "facebook": (200, 3600),
+    "tumblr": (1000, 3600),
+}
+
+
+@dataclass(frozen=True)
+class Limit:
+    capacity: float  # requests in a full bucket
+    per_second: float  # refill rate
+
+
+def limit_for(platform: str) -> Limit | None:
+    """The configured budget of a platform; None = unlimited (the sandbox)."""
+    raw = settings.config().raw.get("collect", {}).get("rate_limits", {})
+    value = raw.get(platform) if isinstance(raw, dict) else None
+    if value is None:
+        default = DEFAULT_LIMITS.get(platform)
+        return Limit(default[0], default[0] / default[1]) if default else None
+    try:
+        requests_s, _, seconds_s = str(value).partition("/")
+        requests, seconds = float(requests_s), float(seconds_s or 1)
+        if requests <= 0 or seconds <= 0:
+            raise ValueError
+    except ValueError:
+        raise InvalidInput(
+            f"config: [collect.rate_limits] {platform} = {value!r} is not REQUESTS/SECONDS.",
+            hint='Example: mastodon = "300/300" (300 requests per 5 minutes).',
+        ) from None
+    return Limit(requests, requests / seconds)
+
+
+def key_for(account_id: int) -> str:
+    return f"acct:{account_id}"
+
+
+@dataclass
+class Grant:
+    tokens: int  # requests granted (0 = none now)
+    wait_s: float  # when granted is 0: seconds until one is available (or the pause ends)
+
+
+def take(session: Session, key: str, limit: Limit | None, wanted: int, now: datetime) -> Grant:
+    """Take up to `wanted` tokens, atomically with the caller's transaction.
+
+    The row is locked for the rest of the transaction (FOR UPDATE on
+    PostgreSQL; SQLite's write transaction already excludes other writers).
+    """
+    from sqlalchemy import select
+
+    if wanted <= 0:
+        return Grant(0, 0.0)
+    if limit is None:
+        return Grant(wanted, 0.0)
+    q = select(RateBudget).where(RateBudget.key == key)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        q = q.with_for_update()
+    row = session.scalars(q).first()
+    if row is None:
+        row = RateBudget(key=key, tokens=limit.capacity, updated_at=now, paused_until=None)
+        session.add(row)
+        session.flush()
+    if row.paused_until is not None and row.paused_until > now:
+        return Grant(0, (row.paused_until - now).total_seconds())
+    elapsed = max(0.0, (now - row.updated_at).total_seconds())
+    tokens = min(limit.capacity, row.tokens + elapsed * limit.per_second)
+    granted = int(min(wanted, tokens))
+    row.tokens = tokens - granted
+    row.updated_at = now
+    if granted == 0:
+        return Grant(0, (1 - tokens) / limit.per_second)
+    return Grant(granted, 0.0)
+
+
+def give_back(session: Session, key: str, limit: Limit | None, unused: int, now: datetime) -> None:
+    """Return tokens a collector took but did not spend (its chunk was smaller)."""
+    if unused <= 0 or limit is None:
+        return
+    row = session.get(RateBudget, key)
+    if row is not None:
+        row.tokens = min(limit.capacity, row.tokens + unused)
+
+
+def pause(session: Session, key: str, until: datetime, now: datetime) -> None:
+    """A 429: nobody sends for this account before `until`."""
+    row = session.get(RateBudget, key)
+    if row is None:
+        session.add(RateBudget(key=key, tokens=0.0, updated_at=now, paused_until=until))
+        return
+    if row.paused_until is None or row.paused_until < until:
+        row.paused_until = until
+    row.tokens = 0.0
+    row.updated_at = now
