@@ -64,12 +64,28 @@ def collect(
     account: Optional[str] = typer.Option(None, "--account", help="Only this account (id or handle)."),
     days: Optional[int] = typer.Option(None, "--days", help="Posts published in the last N days (default: config, 30)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="At most N posts per account (the newest)."),
+    concurrency: Optional[int] = typer.Option(
+        None, "--concurrency", min=1, help="Requests in flight at once (default: [collect] concurrency, 8)."
+    ),
+    worker: bool = typer.Option(
+        False, "--worker", help="Only work through queued jobs (planned by `collect --plan-only` or any run)."
+    ),
+    wait: float = typer.Option(
+        0.0, "--wait", min=0, help="With --worker: keep polling for new jobs this many seconds before exiting."
+    ),
+    plan_only: bool = typer.Option(False, "--plan-only", help="Only queue the jobs of this run, for --worker processes."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Snapshot metrics of recent posts and every active account (run it from cron, e.g. hourly).
 
     Safe when runs overlap: each item is fetched by one run, and an item collected
     less than [collect] min_interval_seconds ago (default 60) is left alone.
+
+    Scale-out: run `collect --plan-only` from cron and several `collect --worker
+    --wait 600` processes (on one machine or several, sharing a PostgreSQL store).
+    Workers claim jobs exclusively with a lease ([collect] lease_seconds, default
+    300): a crashed worker's jobs are taken over when its lease runs out. Requests
+    per account stay within [collect.rate_limits] across all workers.
 
     Exit 0 when every job was handled: snapshotted, found deleted, or skipped because
     its account needs reconnecting (that is reported on stderr and by `postcli accounts
@@ -96,13 +112,35 @@ def collect(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total or None)
 
+    from postcli.errors import InvalidInput
+    from postcli.store.models import utcnow
+
     try:
-        report = run(platform=platform, account=account, days=days, limit=limit, progress=progress)
+        if worker and (account or days is not None or limit is not None or plan_only):
+            raise InvalidInput(
+                "--worker takes queued jobs of every account; --account, --days, --limit and --plan-only"
+                " belong to the run that plans them.",
+                hint="Plan with `postcli collect --plan-only [--days N]`, then run workers.",
+            )
+        if worker:
+            from postcli.services.collection import work
+
+            report = work(platform=platform, wait=wait, concurrency=concurrency, progress=progress)
+        elif plan_only:
+            from postcli.services.collection import CollectReport, plan
+
+            report = CollectReport()
+            plan(platform=platform, account=account, days=days, limit=limit, now=utcnow(), report=report)
+        else:
+            report = run(platform=platform, account=account, days=days, limit=limit, concurrency=concurrency,
+                         progress=progress)
     finally:
         if bar is not None:
             bar.stop()
     if as_json:
         output.print_json(report.as_dict())
+    elif plan_only:
+        output.line(f"queued {report.planned} jobs; {report.up_to_date} up to date, {report.waiting_retry} dead-lettered")
     else:
         output.line(
             f"fetched {report.fetched} post snapshots, {report.accounts} accounts; deleted {report.deleted}, "

@@ -65,9 +65,12 @@ MAX_INLINE_WAIT = 60.0
 # parallel batches finish 1,000 posts in a second without nearing either.
 PLATFORM_PARALLEL = {"bluesky": 4, "mastodon": 4}
 DEFAULT_PARALLEL = 2
-# Batches claimed at once per account: enough to keep its parallel batches busy
-# for a while, few enough that the lease (5 min) comfortably covers them.
-CHUNK_BATCHES = 40
+# Rounds of parallel batches claimed at once per account: enough to keep them
+# busy for a while, few enough that the lease (5 min) comfortably covers them.
+CHUNK_BATCHES = 10
+# A worker shares the queue with other workers: it claims about one round of
+# parallel batches at a time, so idle workers find work instead of one hoarding it.
+WORKER_CHUNK_BATCHES = 1
 # Default of `[collect] min_interval_seconds`: a key finished this recently is not fetched again.
 DEFAULT_MIN_INTERVAL = 60.0
 # The Bluesky AppView indexes a new post a few seconds after the PDS accepts it, so a
@@ -267,6 +270,9 @@ class CollectReport:
             if name not in self.reconnect:
                 self.reconnect.append(name)
 
+    def handled(self) -> int:
+        return self.fetched + self.accounts + self.deleted + self.failed + self.dead + self.skipped
+
     @property
     def ok(self) -> bool:
         return self.failed == 0 and self.dead == 0
@@ -359,6 +365,14 @@ def plan(
     return accounts
 
 
+def lease_length() -> timedelta:
+    """`[collect] lease_seconds`: how long a claim holds its jobs before another collector may take them."""
+    value = settings.config().raw.get("collect", {}).get("lease_seconds", jobs_svc.LEASE.total_seconds())
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        raise InvalidInput(f"config: [collect] lease_seconds must be a number > 0, not {value!r}.")
+    return timedelta(seconds=float(value))
+
+
 def _plan_lock(session: Session) -> None:
     """Serialise planners: on PostgreSQL two could both find a key free and enqueue it twice.
 
@@ -411,11 +425,17 @@ def work(
     while True:
         accounts = _accounts_with_due_jobs(platform, now())
         if accounts:
+            before = report.handled()
             _run_accounts(accounts, report, progress=progress, now=now, concurrency=concurrency,
-                          lease=lease, max_wait=max(MAX_INLINE_WAIT, wait))
-            idle_since = time.monotonic()
-            continue
+                          lease=lease, max_wait=max(MAX_INLINE_WAIT, wait), chunk_batches=WORKER_CHUNK_BATCHES)
+            if report.handled() != before:
+                idle_since = time.monotonic()
+                continue
+            # Due jobs that nobody could take: their accounts are out of request budget.
         if time.monotonic() - idle_since >= wait:
+            left = _count_live(accounts) if accounts else 0
+            if left:
+                report.note(f"{left} job(s) wait for the request budget ([collect.rate_limits]); a later run takes them")
             return report
         time.sleep(min(1.0, max(0.05, wait / 20)))
 
@@ -452,6 +472,7 @@ def _run_accounts(
     concurrency: int | None,
     lease: timedelta | None = None,
     max_wait: float = MAX_INLINE_WAIT,
+    chunk_batches: int = CHUNK_BATCHES,
 ) -> None:
     runnable = []
     writer = _Writer()
@@ -485,7 +506,7 @@ def _run_accounts(
         gate = threading.BoundedSemaphore(limit_in_flight)
         runs = [
             _AccountRun(acc, report, tick, now, gate, limit_in_flight, writer,
-                        lease=lease or jobs_svc.LEASE, max_wait=max_wait)
+                        lease=lease or lease_length(), max_wait=max_wait, chunk_batches=chunk_batches)
             for acc in runnable
         ]
         threads = [threading.Thread(target=r.run, name=f"collect-{r.account.id}", daemon=True) for r in runs]
@@ -539,7 +560,7 @@ class _AccountRun:
 
     def __init__(self, account: Account, report: CollectReport, tick: Callable[[int], None],
                  now: Callable[[], datetime], gate: threading.BoundedSemaphore, limit_in_flight: int,
-                 writer: _Writer, *, lease: timedelta, max_wait: float) -> None:
+                 writer: _Writer, *, lease: timedelta, max_wait: float, chunk_batches: int = CHUNK_BATCHES) -> None:
         self.account = account
         self.name = f"{account.platform}:{account.handle}"
         self.report = report
@@ -548,6 +569,7 @@ class _AccountRun:
         self.gate = gate
         self.writer = writer
         self.lease = lease
+        self.chunk_batches = chunk_batches
         self.owner = jobs_svc.worker_id()
         self.group = _group(account.id)
         self.budget_key = rate_budget.key_for(account.id)
@@ -586,7 +608,7 @@ class _AccountRun:
     def _claim(self, kind: str) -> tuple[list[_Item], float]:
         """Claim a chunk and its request budget in one transaction; (items, seconds to wait if none)."""
         per_call = 1 if kind == "account_metrics" else self.batch
-        chunk = per_call * (1 if kind == "account_metrics" else CHUNK_BATCHES)
+        chunk = per_call * (1 if kind == "account_metrics" else self.chunk_batches * self.parallel)
         now = self.now()
 
         def claim(session: Session) -> tuple[list[_Item], float]:
