@@ -116,6 +116,8 @@ class Limits:
     # The platform fetches media itself from a public URL (Threads, Instagram):
     # publishing media there needs the S3 store ([s3] in config.toml).
     needs_public_media_url: bool = False
+    requires_media: bool = False  # no text-only posts (Instagram)
+    max_items: int | None = None  # images and videos together (e.g. a carousel of 10)
 
 
 @dataclass

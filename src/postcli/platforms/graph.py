@@ -73,7 +73,16 @@ def _usage_reset_seconds(headers: Any) -> float | None:
 
 
 def graph_error(status: int, body: Any, headers: Any, *, platform: str, host: str) -> Exception:
-    """The typed error for one failed Graph answer."""
+    """The typed error for one failed Graph answer, with the Graph `code` and
+    `subcode` (None when absent) as attributes for adapters that look closer."""
+    exc = _graph_error(status, body, headers, platform=platform, host=host)
+    err = body.get("error") if isinstance(body, dict) else None
+    exc.code = err.get("code") if isinstance(err, dict) else None  # type: ignore[attr-defined]
+    exc.subcode = err.get("error_subcode") if isinstance(err, dict) else None  # type: ignore[attr-defined]
+    return exc
+
+
+def _graph_error(status: int, body: Any, headers: Any, *, platform: str, host: str) -> Exception:
     err = body.get("error") if isinstance(body, dict) else None
     if not isinstance(err, dict):
         if status in (401, 403):

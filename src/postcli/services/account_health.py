@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from postcli.errors import AuthFailed, PlatformError
+from postcli.platforms.registry import make_adapter
 from postcli.services import accounts as accounts_svc
 from postcli.services.snapshots import record_account_snapshot
 from postcli.store.models import Account, AccountMetricSnapshot, utcnow
@@ -109,8 +110,9 @@ def health(ref: str | None = None, *, now: datetime | None = None) -> list[dict[
             message = "disabled"
         else:
             checked_live = True
+            ctx = accounts_svc.context_for(account)
             try:
-                res = accounts_svc.adapter_for(account).check_health()
+                res = make_adapter(ctx).check_health()
             except AuthFailed as exc:
                 res = None
                 error_code = "token_expired"
@@ -119,6 +121,9 @@ def health(ref: str | None = None, *, now: datetime | None = None) -> list[dict[
                 res = None
                 error_code = "unreachable"
                 message = exc.message
+            finally:
+                # A refresh may have learnt something (e.g. the real token expiry).
+                accounts_svc.save_settings_if_changed(ctx)
             if res is not None:
                 healthy = res.ok
                 error_code = None if res.ok else (res.error_code or "error")

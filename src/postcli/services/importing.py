@@ -22,6 +22,12 @@ def _guess_account(session, ref: str) -> Account:  # type: ignore[no-untyped-def
     elif ref.isdigit():
         # A bare status id only means something on one instance.
         candidates = [a for a in accounts if a.platform == "mastodon"]
+    elif _web_platform(ref):
+        candidates = [a for a in accounts if a.platform == _web_platform(ref)]
+        # A Tumblr link names its blog: prefer that account.
+        own = [a for a in candidates if a.handle and f"{a.handle.lower()}." in urlparse(ref).netloc.lower()
+               or f"/{(a.handle or '').lower()}/" in urlparse(ref).path.lower()]
+        candidates = own or candidates
     else:
         host = urlparse(ref).netloc.lower()
         candidates = [a for a in accounts if host and urlparse(a.api_base_url).netloc.lower() == host]
@@ -30,13 +36,33 @@ def _guess_account(session, ref: str) -> Account:  # type: ignore[no-untyped-def
     if not candidates:
         raise InvalidInput(
             f"no connected account matches {ref!r}.",
-            hint="Give a bsky.app link, an at:// URI, or a status URL on your Mastodon instance; "
-            "or name the account with --account ID.",
+            hint="Give a bsky.app link, an at:// URI, a status URL on your Mastodon instance, or a "
+            "Threads, Instagram, Facebook or Tumblr post link; or name the account with --account ID.",
         )
     raise InvalidInput(
         f"cannot tell which account {ref!r} belongs to.",
         hint="Name it with --account ID.",
     )
+
+
+# Web hosts of the platforms whose API lives elsewhere (links are not on api_base_url).
+_WEB_HOSTS = {
+    "threads.net": "threads",
+    "threads.com": "threads",
+    "instagram.com": "instagram",
+    "instagr.am": "instagram",
+    "facebook.com": "facebook",
+    "fb.com": "facebook",
+    "tumblr.com": "tumblr",
+}
+
+
+def _web_platform(ref: str) -> str | None:
+    host = urlparse(ref).netloc.lower().split(":")[0]
+    for suffix, platform in _WEB_HOSTS.items():
+        if host == suffix or host.endswith("." + suffix):
+            return platform
+    return None
 
 
 def _bluesky_author(ref: str) -> str | None:

@@ -114,6 +114,8 @@ def validate_targets(plans: list[TargetPlan], media: list[MediaItem]) -> None:
         name = f"{account.platform} ({account.handle})"
         if not plan.text.strip() and not media:
             problems.append(f"{name}: the text is empty.")
+        if limits.requires_media and not media:
+            problems.append(f"{name}: {account.platform} posts need at least one image or video (--media FILE).")
         length = adapter.text_length(plan.text)
         if length > limits.max_text:
             problems.append(
@@ -156,6 +158,8 @@ def media_problems(limits: Any, media: list[MediaItem]) -> list[str]:
         problems.append(f"{len(images)} images, the limit is {limits.max_images}.")
     if len(videos) > limits.max_videos:
         problems.append(f"{len(videos)} videos, the limit is {limits.max_videos}.")
+    if limits.max_items is not None and len(media) > limits.max_items:
+        problems.append(f"{len(media)} media files, the limit is {limits.max_items}.")
     if images and videos and not limits.images_and_video:
         problems.append("images and a video cannot be mixed in one post.")
     return problems

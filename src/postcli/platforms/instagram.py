@@ -1,0 +1,681 @@
+"""Instagram adapter: the Instagram API with Instagram Login (graph.instagram.com).
+
+Everything goes through the shared Graph wire layer (`postcli.platforms.graph`);
+this module adds what is Instagram's own (docs/platforms/instagram.md has the
+sources):
+
+- publishing is container based: Instagram fetches each image/video from a
+  public URL (the S3 presigned `MediaItem.public_url`), we poll the container
+  until FINISHED, then `media_publish` it. There are no idempotency keys and no
+  text-only posts.
+- a long-lived token lives 60 days and can be refreshed (GET
+  /refresh_access_token) once it is 24 hours old; nothing tells us the expiry of
+  a pasted token, so it is estimated until the first refresh reports it.
+- insights lag up to 48 hours and some metrics are refused per media type
+  (error 100 naming them): those are dropped and the rest kept.
+- the API cannot delete posts of Instagram Login accounts.
+
+httpx is imported lazily by GraphClient: `postcli --help` must stay fast.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import unicodedata
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, ClassVar, Iterator
+from urllib.parse import urlparse
+
+from postcli.platforms.base import (
+    AccountContext,
+    AccountInfo,
+    AccountMetrics,
+    AuthFailed,
+    HealthResult,
+    Limits,
+    MalformedResponse,
+    MediaItem,
+    PlatformError,
+    PlatformRateLimited,
+    PlatformRejected,
+    PlatformUnavailable,
+    PostMetrics,
+    PublishRequest,
+    PublishResult,
+    RemoteNotFound,
+)
+from postcli.platforms.graph import GraphClient, wait_for_container
+
+PLATFORM = "instagram"
+DEFAULT_BASE_URL = "https://graph.instagram.com"
+# The newest Graph version when this was written (changelog: v26.0, 29 July 2026);
+# ctx.settings["api_version"] overrides it.
+DEFAULT_API_VERSION = "v26.0"
+
+# Content publishing guide and IG User /media reference.
+MAX_CAPTION = 2200
+MAX_HASHTAGS = 30
+MAX_MENTIONS = 20
+MAX_CAROUSEL_ITEMS = 10
+MAX_ALT_TEXT = 1000
+MAX_IMAGE_BYTES = 8_000_000  # "8 MB"; the error text says MiB, the smaller bound is safe
+MAX_VIDEO_BYTES = 300 * 1024 * 1024  # Reels: 300 MB
+IMAGE_TYPES = ("image/jpeg",)
+VIDEO_TYPES = ("video/mp4", "video/quicktime")
+MIN_ASPECT, MAX_ASPECT = 4 / 5, 1.91  # images outside 4:5 .. 1.91:1 are refused, not cropped
+
+# Long-lived Instagram User tokens (reference/refresh_access_token).
+TOKEN_LIFETIME = timedelta(days=60)
+REFRESH_WITHIN = timedelta(days=7)
+REFRESH_MIN_AGE = timedelta(hours=24)
+
+RECONCILE_MARGIN = timedelta(minutes=5)
+PAGE_SIZE = 50
+RECONCILE_PAGES = 4  # 200 newest posts
+RESOLVE_PAGES = 10  # 500 newest posts
+
+ME_FIELDS = "user_id,username,name,account_type,profile_picture_url,followers_count,follows_count,media_count"
+MEDIA_FIELDS = "id,caption,media_type,media_product_type,permalink,shortcode,timestamp"
+# Media insights asked for every post; saved -> saves. impressions/plays/video_views
+# were removed in 2025 in favour of views.
+POST_METRICS = ("views", "reach", "likes", "comments", "shares", "saved")
+_METRIC_KEY = {"views": "views", "reach": "reach", "likes": "likes", "comments": "comments",
+               "shares": "shares", "saved": "saves"}
+ACCOUNT_METRICS = ("reach", "views", "profile_views")
+
+_HASHTAG = re.compile(r"(?<![\w&#])#\w+")
+_MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]+")
+_POST_PATH = re.compile(r"/(?:p|reels?|tv)/([A-Za-z0-9_-]+)")
+_INSTAGRAM_HOSTS = {"instagram.com", "www.instagram.com", "m.instagram.com", "instagr.am", "www.instagr.am"}
+# graph.py formats every Graph error as "<host>: <text> (code N[/subcode])".
+_CODE = re.compile(r"\(code (-?\d+)(?:/(\d+))?\)\s*$")
+_UNSUPPORTED = (
+    re.compile(r"does not support the ([\w ,]+?) metrics? for", re.IGNORECASE),
+    re.compile(r"metrics? ([\w ,]+?) (?:is|are) not (?:available|supported)", re.IGNORECASE),
+    re.compile(r"the ([\w ,]+?) metrics? (?:is|are) not (?:available|supported)", re.IGNORECASE),
+)
+
+RECONNECT_HINT = "Reconnect it with a new long-lived token: postcli accounts add instagram"
+
+
+# --- small helpers -------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        try:
+            dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+def _int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def error_code(exc: PlatformError) -> tuple[int | None, int | None]:
+    """(code, subcode) of a Graph error raised by GraphClient (its attributes; else the message)."""
+    if getattr(exc, "code", None) is not None:
+        return exc.code, getattr(exc, "subcode", None)  # type: ignore[attr-defined]
+    m = _CODE.search(exc.message or "")
+    if not m:
+        return None, None
+    return int(m.group(1)), (int(m.group(2)) if m.group(2) else None)
+
+
+def unsupported_metrics(message: str, asked: list[str]) -> list[str]:
+    """The metrics a code-100 insights error names as not available for this media."""
+    for pattern in _UNSUPPORTED:
+        m = pattern.search(message or "")
+        if m:
+            named = {n.strip() for n in re.split(r"[,\s]+", m.group(1)) if n.strip()}
+            return [a for a in asked if a in named]
+    return []
+
+
+def _comparable(text: str) -> str:
+    # Instagram may return captions without the "@" of mentions (IG Media reference:
+    # "captions exclude the @ symbol unless the app user can perform admin-equivalent
+    # tasks on the app"), and normalizes whitespace; compare what survives.
+    text = unicodedata.normalize("NFC", text or "").replace("@", "")
+    return " ".join(text.split())
+
+
+def _expected_media_type(media: list[MediaItem]) -> str | None:
+    if len(media) > 1:
+        return "CAROUSEL_ALBUM"
+    if len(media) == 1:
+        return "VIDEO" if media[0].is_video else "IMAGE"
+    return None
+
+
+def _insight_value(item: dict[str, Any]) -> int | None:
+    values = item.get("values")
+    if isinstance(values, list) and values and isinstance(values[0], dict):
+        return _int(values[0].get("value"))
+    total = item.get("total_value")
+    if isinstance(total, dict):
+        return _int(total.get("value"))
+    return None
+
+
+def _insights(body: Any) -> dict[str, int | None]:
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        raise MalformedResponse("Instagram answered insights without a data list", platform=PLATFORM)
+    return {str(item["name"]): _insight_value(item) for item in data if isinstance(item, dict) and "name" in item}
+
+
+# --- the adapter -----------------------------------------------------------------------
+
+
+class InstagramAdapter:
+    """One Instagram professional account connected with Instagram Login."""
+
+    platform: ClassVar[str] = PLATFORM
+    default_base_url: ClassVar[str] = DEFAULT_BASE_URL
+    has_metrics: ClassVar[bool] = True
+    # There is no documented multi-media insights call on graph.instagram.com, so
+    # a batch is one request per post; 10 keeps a rate-limited batch small.
+    metrics_batch_size: ClassVar[int] = 10
+    # Insights data "can be delayed up to 48 hours" (Media Insights reference).
+    min_collect_hours: ClassVar[int] = 48
+
+    # Container polling: seconds before the first re-check (then x1.5, at most
+    # 10 s) and the total wait. Instance attributes so tests can shorten them.
+    poll_interval: float = 2.0
+    container_timeout: float = 300.0
+
+    def __init__(self, ctx: AccountContext) -> None:
+        self.ctx = ctx
+        self.sleep: Callable[[float], None] = time.sleep
+        self._client: GraphClient | None = None
+        self._client_lock = threading.Lock()
+        self._pending_token: str | None = None  # a token being verified by connect()
+
+    # -- plumbing -----------------------------------------------------------------
+
+    def _graph(self) -> GraphClient:
+        with self._client_lock:
+            if self._client is None:
+                self._client = GraphClient(
+                    base_url=self.ctx.api_base_url or DEFAULT_BASE_URL,
+                    version=str((self.ctx.settings or {}).get("api_version") or DEFAULT_API_VERSION),
+                    token=self._token,
+                    platform=PLATFORM,
+                    timeout=self.ctx.timeout,
+                )
+            return self._client
+
+    def _token(self) -> str:
+        token = (self.ctx.secrets or {}).get("access_token")
+        if not token:
+            raise AuthFailed("no Instagram access token is stored for this account", platform=PLATFORM,
+                             hint=RECONNECT_HINT)
+        return str(token)
+
+    def _secrets_in_play(self) -> list[str]:
+        values = [self._pending_token, (self.ctx.secrets or {}).get("access_token")]
+        return [v for v in values if isinstance(v, str) and len(v) >= 4]
+
+    @contextmanager
+    def _calls(self, what: str) -> Iterator[None]:
+        """Typed errors only, and never a token in their text."""
+        try:
+            yield
+        except PlatformError as exc:
+            for secret in self._secrets_in_play():
+                if secret in exc.message:
+                    exc.message = exc.message.replace(secret, "<redacted>")
+                    exc.args = (exc.message,)
+            if exc.platform is None:
+                exc.platform = PLATFORM
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            host = urlparse(self._graph().base_url).netloc
+            raise MalformedResponse(f"{host} sent an unexpected answer while {what}", platform=PLATFORM) from None
+
+    def _ig_user_id(self) -> str:
+        settings = self.ctx.settings or {}
+        user_id = settings.get("ig_user_id") or self.ctx.external_id
+        if not user_id:
+            with self._calls("reading the account id"):
+                user_id = str(self._graph().get("me", fields="user_id")["user_id"])
+            self.ctx.settings = {**settings, "ig_user_id": user_id}
+            self.ctx.settings_changed = True
+        return str(user_id)
+
+    # -- account -------------------------------------------------------------------
+
+    def connect(self, identifier: str | None, secret: str) -> AccountInfo:
+        token = (secret or "").strip()
+        if not token:
+            raise AuthFailed("an Instagram access token is required", platform=PLATFORM,
+                             hint="Generate a long-lived token in the Meta App Dashboard (Instagram > API setup "
+                                  "with Instagram business login).")
+        self._pending_token = token
+        try:
+            with self._calls("verifying the access token"):
+                me = self._graph().request("GET", "me", params={"fields": ME_FIELDS}, token=token)
+                # user_id is the professional account id /media and /media_publish need;
+                # id is app-scoped.
+                user_id = str(me.get("user_id") or me["id"])
+                username = str(me["username"])
+        finally:
+            self._pending_token = None
+        now = _now()
+        # No endpoint of Instagram Login reports a pasted token's expiry: assume a
+        # fresh long-lived token until the first refresh says otherwise.
+        expires = now + TOKEN_LIFETIME
+        settings = dict(self.ctx.settings or {})
+        settings.update({
+            "ig_user_id": user_id,
+            "app_scoped_id": str(me["id"]) if me.get("id") else None,
+            "username": username,
+            "account_type": me.get("account_type"),
+            "api_version": settings.get("api_version") or DEFAULT_API_VERSION,
+            "token_expiry": "estimated",
+        })
+        self.ctx.settings = settings
+        self.ctx.settings_changed = True
+        self.ctx.external_id = user_id
+        self.ctx.handle = username
+        self._store_token(token, now, expires, estimated=True)
+        return AccountInfo(external_id=user_id, handle=username, display_name=me.get("name") or None,
+                           token_expires_at=expires)
+
+    def _store_token(self, token: str, obtained: datetime, expires: datetime, *, estimated: bool) -> None:
+        # The token's dates live beside it in the secrets: save_secrets persists them at
+        # once, and check_health needs them (the health service does not save settings).
+        self.ctx.secrets = {
+            **(self.ctx.secrets or {}),
+            "access_token": token,
+            "token_obtained_at": obtained.isoformat(),
+            "token_expires_at": expires.isoformat(),
+            "token_expires_estimated": estimated,
+        }
+        self.ctx.save_secrets(dict(self.ctx.secrets))
+        self.ctx.token_expires_at = expires
+
+    def limits(self) -> Limits:
+        return Limits(
+            max_text=MAX_CAPTION,
+            count_unit="characters",
+            max_images=MAX_CAROUSEL_ITEMS,
+            # A carousel holds at most 10 items in all; publish() checks the total.
+            max_videos=MAX_CAROUSEL_ITEMS,
+            max_items=MAX_CAROUSEL_ITEMS,
+            requires_media=True,
+            max_image_bytes=MAX_IMAGE_BYTES,
+            max_video_bytes=MAX_VIDEO_BYTES,
+            max_alt_text=MAX_ALT_TEXT,
+            mime_types=IMAGE_TYPES + VIDEO_TYPES,
+            images_and_video=True,
+            needs_public_media_url=True,
+        )
+
+    def text_length(self, text: str) -> int:
+        return len(text)
+
+    # -- publishing ----------------------------------------------------------------
+
+    def _problems(self, req: PublishRequest) -> list[str]:
+        problems: list[str] = []
+        if not req.media:
+            problems.append("Instagram cannot publish a post without an image or a video (text-only posts do "
+                            "not exist there); add a JPEG image or an MP4/MOV video.")
+        length = self.text_length(req.text)
+        if length > MAX_CAPTION:
+            problems.append(f"the caption is {length} characters, Instagram allows {MAX_CAPTION:,}.")
+        hashtags = len(_HASHTAG.findall(req.text))
+        if hashtags > MAX_HASHTAGS:
+            problems.append(f"the caption has {hashtags} hashtags, Instagram allows {MAX_HASHTAGS}.")
+        mentions = len(_MENTION.findall(req.text))
+        if mentions > MAX_MENTIONS:
+            problems.append(f"the caption has {mentions} @mentions, Instagram allows {MAX_MENTIONS}.")
+        if len(req.media) > MAX_CAROUSEL_ITEMS:
+            problems.append(f"{len(req.media)} media files, an Instagram carousel holds at most {MAX_CAROUSEL_ITEMS}.")
+        for item in req.media:
+            problems.extend(self._item_problems(item))
+        return problems
+
+    def _item_problems(self, item: MediaItem) -> list[str]:
+        name = item.path.name
+        problems = []
+        if item.is_video:
+            if item.mime_type not in VIDEO_TYPES:
+                problems.append(f"{name} is {item.mime_type}; Instagram takes MP4 or MOV videos.")
+            elif item.size_bytes > MAX_VIDEO_BYTES:
+                problems.append(f"{name} is {item.size_bytes:,} bytes, Instagram takes videos up to {MAX_VIDEO_BYTES:,}.")
+        elif item.mime_type not in IMAGE_TYPES:
+            problems.append(f"{name} is {item.mime_type}; Instagram only takes JPEG images (convert it to JPEG).")
+        else:
+            if item.size_bytes > MAX_IMAGE_BYTES:
+                problems.append(f"{name} is {item.size_bytes:,} bytes, Instagram takes images up to {MAX_IMAGE_BYTES:,}.")
+            if item.width and item.height:
+                ratio = item.width / item.height
+                if not MIN_ASPECT - 1e-3 <= ratio <= MAX_ASPECT + 1e-3:
+                    problems.append(f"{name} is {item.width}x{item.height}; Instagram takes images between 4:5 "
+                                    "(portrait) and 1.91:1 (landscape).")
+            if item.alt_text and len(item.alt_text) > MAX_ALT_TEXT:
+                problems.append(f"the alt text of {name} is {len(item.alt_text)} characters, Instagram allows "
+                                f"{MAX_ALT_TEXT}.")
+        if not item.public_url:
+            problems.append(f"{name} has no public URL: Instagram fetches media itself, so publishing needs the "
+                            "S3 media store ([s3] in config.toml).")
+        return problems
+
+    def publish(self, req: PublishRequest) -> PublishResult:
+        problems = self._problems(req)
+        if problems:
+            raise PlatformRejected("cannot publish to Instagram: " + " ".join(problems), platform=PLATFORM,
+                                   hint="Nothing was sent to Instagram.")
+        ig = self._ig_user_id()
+        self._check_quota(ig)
+        caption = req.text if req.text.strip() else None
+        if len(req.media) == 1:
+            item = req.media[0]
+            container = self._create_container(ig, self._item_params(item, carousel=False, caption=caption), item)
+            self._wait(container, item.path.name)
+        else:
+            children = []
+            for item in req.media:
+                children.append(self._create_container(ig, self._item_params(item, carousel=True), item))
+            for child, item in zip(children, req.media):
+                self._wait(child, item.path.name)
+            container = self._create_container(
+                ig, {"media_type": "CAROUSEL", "children": ",".join(children), "caption": caption}, None
+            )
+            self._wait(container, "the carousel")
+        with self._calls("publishing the post"):
+            media_id = str(self._graph().post(f"{ig}/media_publish", creation_id=container)["id"])
+        return self._published(media_id, req.text)
+
+    def _check_quota(self, ig: str) -> None:
+        """Refuse before creating anything when the 24-hour publishing quota is used up."""
+        try:
+            with self._calls("reading the publishing quota"):
+                body = self._graph().get(f"{ig}/content_publishing_limit", fields="quota_usage,config")
+                entries = body.get("data") or [{}]
+                entry = entries[0] if isinstance(entries[0], dict) else {}
+        except (PlatformRejected, MalformedResponse):
+            return  # an unreadable quota must not block publishing: media_publish enforces it anyway
+        usage = _int(entry.get("quota_usage"))
+        config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+        total = _int(config.get("quota_total"))
+        if usage is not None and total and usage >= total:
+            hours = (_int(config.get("quota_duration")) or 86400) / 3600
+            raise PlatformRateLimited(
+                f"Instagram's publishing limit is used up: {usage} of {total} posts in the last {hours:g} hours; "
+                "nothing was sent.",
+                platform=PLATFORM,
+                hint="Instagram counts posts published through the API over a rolling 24 hours; publish later.",
+            )
+
+    def _item_params(self, item: MediaItem, *, carousel: bool, caption: str | None = None) -> dict[str, Any]:
+        if item.is_video:
+            params: dict[str, Any] = {"media_type": "VIDEO" if carousel else "REELS", "video_url": item.public_url}
+        else:
+            # alt_text is taken for images only (feed images and carousel images).
+            params = {"image_url": item.public_url, "alt_text": item.alt_text or None}
+        if carousel:
+            params["is_carousel_item"] = "true"
+        else:
+            params["caption"] = caption  # a child's caption would be ignored silently
+        return params
+
+    def _create_container(self, ig: str, params: dict[str, Any], item: MediaItem | None) -> str:
+        what = f"sending {item.path.name} to Instagram" if item else "creating the carousel"
+        with self._calls(what):
+            return str(self._graph().post(f"{ig}/media", **params)["id"])
+
+    def _wait(self, container: str, name: str) -> None:
+        def status() -> dict[str, Any]:
+            with self._calls(f"waiting for Instagram to process {name}"):
+                return self._graph().get(container, fields="status_code,status")
+
+        try:
+            wait_for_container(status, platform=PLATFORM, timeout_s=self.container_timeout,
+                               interval_s=self.poll_interval, sleep=self.sleep)
+        except (PlatformRejected, PlatformUnavailable) as exc:
+            exc.message = f"{name}: {exc.message}"
+            exc.args = (exc.message,)
+            raise
+
+    def _published(self, media_id: str, text: str) -> PublishResult:
+        # The post exists now: a failure to read its permalink must not turn into a
+        # failed publish (which a retry would duplicate).
+        info: dict[str, Any] = {}
+        try:
+            with self._calls("reading the new post's link"):
+                info = self._graph().get(media_id, fields="id,permalink,timestamp")
+        except PlatformError:
+            pass
+        return PublishResult(platform_post_id=media_id, url=info.get("permalink"),
+                             published_at=_as_datetime(info.get("timestamp")) or _now(), text=text)
+
+    def _recent_media(self, pages: int, fields: str = MEDIA_FIELDS) -> Iterator[dict[str, Any]]:
+        """The account's media, newest first, up to `pages` pages."""
+        ig = self._ig_user_id()
+        after = None
+        for _ in range(pages):
+            with self._calls("listing the account's posts"):
+                body = self._graph().get(f"{ig}/media", fields=fields, limit=PAGE_SIZE, after=after)
+                data = body.get("data") or []
+                paging = body.get("paging") or {}
+            yield from (item for item in data if isinstance(item, dict))
+            after = (paging.get("cursors") or {}).get("after")
+            if not data or not after or not paging.get("next"):
+                return
+
+    def find_published(self, req: PublishRequest) -> PublishResult | None:
+        """Was `req` published by an attempt whose outcome is unknown?
+
+        Instagram has no idempotency keys, so this looks at the account's newest
+        posts (up to 200) created since the first attempt minus 5 minutes (the
+        last 24 hours when the attempt time is unknown), and matches the caption
+        exactly (ignoring "@" and whitespace, which the API may drop) and the
+        kind of post (image, video, carousel). Two identical captions published
+        in that window cannot be told apart.
+        """
+        first = _as_datetime(req.first_attempt_at)
+        # Without a first attempt, look back as far as a container lives (24 hours).
+        since = first - RECONCILE_MARGIN if first else _now() - timedelta(hours=24)
+        wanted = _comparable(req.text)
+        kind = _expected_media_type(req.media)
+        for item in self._recent_media(RECONCILE_PAGES):
+            created = _as_datetime(item.get("timestamp"))
+            if created and created < since:
+                return None
+            if _comparable(str(item.get("caption") or "")) != wanted:
+                continue
+            if kind and item.get("media_type") and item["media_type"] != kind:
+                continue
+            return PublishResult(platform_post_id=str(item["id"]), url=item.get("permalink"),
+                                 published_at=created, text=item.get("caption"))
+        return None
+
+    def delete(self, platform_post_id: str) -> None:
+        # Only the Instagram API with Facebook Login (instagram_manage_contents) has
+        # DELETE /<IG_MEDIA_ID>. A post already gone is what the caller wants, though.
+        try:
+            with self._calls(f"looking up post {platform_post_id}"):
+                self._graph().get(str(platform_post_id), fields="id")
+        except RemoteNotFound:
+            return
+        raise PlatformRejected(
+            "Instagram's API does not allow deleting posts of accounts connected with Instagram Login; "
+            "delete it in the Instagram app.",
+            platform=PLATFORM,
+            hint="Open the post in the Instagram app and choose Delete.",
+        )
+
+    # -- metrics -------------------------------------------------------------------
+
+    def fetch_post_metrics(self, platform_post_ids: list[str]) -> dict[str, PostMetrics | None]:
+        result: dict[str, PostMetrics | None] = {}
+        for media_id in dict.fromkeys(str(i) for i in platform_post_ids):
+            try:
+                result[media_id] = self._post_metrics(media_id)
+            except RemoteNotFound:
+                result[media_id] = None  # deleted
+        return result
+
+    def _post_metrics(self, media_id: str) -> PostMetrics:
+        asked = list(POST_METRICS)
+        dropped: list[str] = []
+        raw: dict[str, Any] = {"id": media_id}
+        while asked:
+            try:
+                with self._calls(f"reading the insights of post {media_id}"):
+                    values = _insights(self._graph().get(f"{media_id}/insights", metric=",".join(asked)))
+            except PlatformRejected as exc:
+                names = unsupported_metrics(exc.message, asked)
+                if not names:
+                    # No insights for this post ("not enough viewers", posted before the
+                    # account turned professional, no insights permission): fall back to
+                    # the counters on the media itself.
+                    raw["insights_error"] = exc.message
+                    return self._counter_metrics(media_id, raw)
+                dropped.extend(names)
+                asked = [m for m in asked if m not in names]
+                continue
+            raw["insights"] = values
+            if dropped:
+                raw["unsupported"] = dropped
+            # A metric with no data is left out of the answer: None, never 0.
+            return PostMetrics(raw=raw, **{_METRIC_KEY[m]: values.get(m) for m in POST_METRICS if m in values})
+        raw["unsupported"] = dropped
+        return self._counter_metrics(media_id, raw)
+
+    def _counter_metrics(self, media_id: str, raw: dict[str, Any]) -> PostMetrics:
+        with self._calls(f"reading post {media_id}"):
+            fields = self._graph().get(media_id, fields="id,media_type,media_product_type,like_count,comments_count")
+        raw["fields"] = {k: fields.get(k) for k in ("media_type", "media_product_type", "like_count", "comments_count")}
+        return PostMetrics(likes=_int(fields.get("like_count")), comments=_int(fields.get("comments_count")), raw=raw)
+
+    def fetch_account_metrics(self) -> AccountMetrics:
+        with self._calls("reading the account's counters"):
+            me = self._graph().get("me", fields="user_id,username,followers_count,follows_count,media_count")
+        raw: dict[str, Any] = {k: me.get(k) for k in ("user_id", "username", "followers_count", "follows_count",
+                                                       "media_count")}
+        insights = self._account_insights(str(me.get("user_id") or self._ig_user_id()), raw)
+        raw["insights"] = insights
+        return AccountMetrics(
+            followers=_int(me.get("followers_count")),
+            following=_int(me.get("follows_count")),
+            posts_count=_int(me.get("media_count")),
+            impressions=None,  # removed from the API in 2025
+            reach=insights.get("reach"),
+            profile_views=insights.get("profile_views"),
+            raw=raw,
+        )
+
+    def _account_insights(self, ig: str, raw: dict[str, Any]) -> dict[str, int | None]:
+        """Yesterday-to-now totals; optional: an account without them still has counters."""
+        asked = list(ACCOUNT_METRICS)
+        for _ in range(2):
+            try:
+                with self._calls("reading the account's insights"):
+                    return _insights(self._graph().get(f"{ig}/insights", metric=",".join(asked), period="day",
+                                                       metric_type="total_value"))
+            except (PlatformRejected, MalformedResponse) as exc:
+                names = unsupported_metrics(exc.message, asked)
+                asked = [m for m in asked if m not in names]
+                if not names or not asked:
+                    raw["insights_error"] = exc.message
+                    return {}
+        return {}
+
+    # -- health ----------------------------------------------------------------------
+
+    def check_health(self) -> HealthResult:
+        now = _now()
+        secrets = self.ctx.secrets or {}
+        expires = self.ctx.token_expires_at or _as_datetime(secrets.get("token_expires_at"))
+        estimated = bool(secrets.get("token_expires_estimated", expires is None))
+        obtained = _as_datetime(secrets.get("token_obtained_at"))
+        near_expiry = expires is not None and expires - now <= REFRESH_WITHIN
+        # An estimated expiry may be weeks late (the pasted token's real age is unknown):
+        # refresh once the token is old enough, and learn the real expiry from the answer.
+        learn = estimated and (obtained is None or now - obtained >= REFRESH_MIN_AGE)
+        if near_expiry or learn:
+            try:
+                expires = self._refresh(now)
+            except (AuthFailed, PlatformUnavailable, PlatformRateLimited):
+                raise
+            except PlatformError as exc:
+                if near_expiry:
+                    raise AuthFailed(f"Instagram refused to refresh the access token: {exc.message}",
+                                     platform=PLATFORM, hint=RECONNECT_HINT) from None
+        with self._calls("checking the access token"):
+            self._graph().get("me", fields="user_id,username")
+        return HealthResult(ok=True, token_expires_at=expires)
+
+    def _refresh(self, now: datetime) -> datetime:
+        graph = self._graph()
+        with self._calls("refreshing the access token"):
+            # Not versioned: GET https://graph.instagram.com/refresh_access_token
+            body = graph.request("GET", f"{graph.base_url}/refresh_access_token",
+                                 params={"grant_type": "ig_refresh_token"})
+            token = str(body["access_token"])
+            lifetime = _int(body.get("expires_in"))
+        if not token:
+            raise MalformedResponse("Instagram answered the token refresh without a token", platform=PLATFORM)
+        expires = now + (timedelta(seconds=lifetime) if lifetime else TOKEN_LIFETIME)
+        self._store_token(token, now, expires, estimated=not lifetime)
+        self.ctx.settings = {**(self.ctx.settings or {}), "token_expiry": "reported" if lifetime else "estimated"}
+        self.ctx.settings_changed = True
+        return expires
+
+    # -- import ----------------------------------------------------------------------
+
+    def resolve_post(self, url_or_id: str) -> PublishResult:
+        """A media id, or an instagram.com/p|reel|tv/SHORTCODE/ link of this account.
+
+        The API cannot look a shortcode up, so a link is matched against the
+        account's 500 newest posts.
+        """
+        value = (url_or_id or "").strip()
+        if value.isdigit():
+            with self._calls(f"reading post {value}"):
+                item = self._graph().get(value, fields=MEDIA_FIELDS)
+                return self._result(item)
+        parsed = urlparse(value if "://" in value else f"https://{value}")
+        m = _POST_PATH.search(parsed.path)
+        if parsed.netloc.lower() not in _INSTAGRAM_HOSTS or not m:
+            raise RemoteNotFound(f"{value!r} is not an Instagram post link", platform=PLATFORM,
+                                 hint="Give a link like https://www.instagram.com/p/SHORTCODE/ or the media id.")
+        code = m.group(1)
+        for item in self._recent_media(RESOLVE_PAGES):
+            link = str(item.get("permalink") or "")
+            if item.get("shortcode") == code or f"/{code}/" in link or link.rstrip("/").endswith(f"/{code}"):
+                return self._result(item)
+        raise RemoteNotFound(
+            f"post {code} is not among the 500 newest posts of this Instagram account",
+            platform=PLATFORM,
+            hint="Instagram's API cannot look a post up by its link; import it by its media id instead.",
+        )
+
+    def _result(self, item: dict[str, Any]) -> PublishResult:
+        return PublishResult(platform_post_id=str(item["id"]), url=item.get("permalink"),
+                             published_at=_as_datetime(item.get("timestamp")), text=item.get("caption"))
