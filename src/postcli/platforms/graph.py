@@ -79,6 +79,8 @@ def graph_error(status: int, body: Any, headers: Any, *, platform: str, host: st
     err = body.get("error") if isinstance(body, dict) else None
     exc.code = err.get("code") if isinstance(err, dict) else None  # type: ignore[attr-defined]
     exc.subcode = err.get("error_subcode") if isinstance(err, dict) else None  # type: ignore[attr-defined]
+    exc.error_type = err.get("type") if isinstance(err, dict) else None  # type: ignore[attr-defined]
+    exc.http_status = status  # type: ignore[attr-defined]
     return exc
 
 
@@ -184,12 +186,20 @@ class GraphClient:
         """Send one request; the decoded JSON answer, or a typed error."""
         import httpx
 
-        query = {k: v for k, v in (params or {}).items() if v is not None}
+        url = self.url(path)
+        query: dict[str, Any] = {}
+        if "?" in url:
+            # A paging.next link carries its cursor in its query; httpx would drop it for `params`.
+            from urllib.parse import parse_qsl
+
+            url, _, link_query = url.partition("?")
+            query.update(parse_qsl(link_query, keep_blank_values=True))
+        query.update({k: v for k, v in (params or {}).items() if v is not None})
         if with_token:
             query["access_token"] = token if token is not None else self._token()
         form = {k: v for k, v in (data or {}).items() if v is not None} if data is not None else None
         try:
-            response = self._http().request(method, self.url(path), params=query, data=form, files=files)
+            response = self._http().request(method, url, params=query, data=form, files=files)
         except httpx.TimeoutException:
             raise PlatformUnavailable(
                 f"{self.host} did not answer within {self._timeout:g} s", platform=self.platform
