@@ -68,3 +68,27 @@ def test_exit_code_table_is_documented_in_the_readme():
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     for code in errors.EXIT_CODES:
         assert f"| {code} |" in readme
+
+
+def test_config_path_and_init(cli, home):
+    import json as _json
+
+    info = _json.loads(cli("config", "path", "--json").stdout)
+    assert info["config_file"].startswith(str(home)) and info["config_exists"] is False
+    assert info["database_url"].startswith("sqlite")
+    r = cli("config", "init")
+    assert r.exit_code == 0, r.stderr
+    text = (home / "config.toml").read_text()
+    assert "[collect.rate_limits]" in text and "lease_seconds" in text
+    assert cli("collect", "--json").exit_code == 0  # the commented file is valid TOML postcli accepts
+    again = cli("config", "init")
+    assert again.exit_code == 4 and "--force" in again.stderr
+    assert cli("config", "init", "--force").exit_code == 0
+
+
+def test_config_path_masks_a_database_password(cli, monkeypatch):
+    import json as _json
+
+    monkeypatch.setenv("POSTCLI_DATABASE_URL", "postgresql+psycopg://bob:hunter2secret@db.example:5432/postcli")
+    out = cli("config", "path", "--json").stdout
+    assert "hunter2secret" not in out and "db.example" in _json.loads(out)["database_url"]

@@ -35,6 +35,17 @@ DEFAULT_CONFIG_TEXT = """\
 # max_attempts = 5            # per job, then dead-lettered
 # concurrency = 8
 # backoff_seconds = 2         # first retry delay after a failure, doubling each time
+# min_interval_seconds = 60   # an item collected this recently is not fetched again
+# lease_seconds = 300         # a claim holds its jobs this long before another collector may take them
+
+[collect.rate_limits]
+# Requests per account shared by every collector, as "REQUESTS/SECONDS".
+# bluesky = "3000/300"
+# mastodon = "300/300"
+# threads = "200/3600"
+# instagram = "200/3600"
+# facebook = "200/3600"
+# tumblr = "1000/3600"
 
 [network]
 # timeout_seconds = 30        # per request (POSTCLI_TIMEOUT overrides)

@@ -94,8 +94,8 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
 ) -> None:
-    """postcli: compose, schedule and publish posts to Bluesky and Mastodon, collect their
-    metrics into a local store, and report what worked.
+    """postcli: compose, schedule and publish posts to Bluesky, Mastodon, Threads, Instagram,
+    Facebook Pages and Tumblr, collect their metrics into a local store, and report what worked.
 
     Exit codes: 0 ok, 1 error, 2 bad input, 3 not found, 4 wrong state, 5 rate limited,
     6 account needs reconnecting, 7 partial success.
@@ -105,7 +105,7 @@ def _root(
 
 
 def _register() -> None:
-    from postcli.cli import accounts, analytics, db, jobs, media, post, post_analytics, toplevel
+    from postcli.cli import accounts, analytics, config, db, jobs, media, post, post_analytics, toplevel
 
     app.add_typer(accounts.app, name="accounts")
     app.add_typer(post.app, name="post")
@@ -114,6 +114,7 @@ def _register() -> None:
     app.add_typer(jobs.app, name="jobs")
     app.add_typer(media.app, name="media")
     app.add_typer(db.app, name="db")
+    app.add_typer(config.app, name="config")
     toplevel.register(app)
 
 

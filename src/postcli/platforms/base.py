@@ -87,6 +87,7 @@ class AccountContext:
     # When the stored access token expires (accounts.token_expires_at), if known:
     # check_health refreshes a long-lived token that is near it.
     token_expires_at: datetime | None = None
+    initial_token_expires_at: datetime | None = None  # as stored: the service saves a change
 
 
 @dataclass

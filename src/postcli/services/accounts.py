@@ -68,6 +68,7 @@ def context_for(account: Account, *, timeout: float | None = None) -> AccountCon
         save_secrets=save,
         timeout=timeout or settings.timeout(),
         token_expires_at=account.token_expires_at,
+        initial_token_expires_at=account.token_expires_at,
     )
 
 
@@ -76,14 +77,22 @@ def adapter_for(account: Account, *, timeout: float | None = None) -> Adapter:
 
 
 def save_settings_if_changed(ctx: AccountContext) -> None:
-    """Store what an adapter learned about its platform (e.g. no multi-status endpoint)."""
-    if not ctx.settings_changed or ctx.account_id is None:
+    """Store what an adapter learned: platform settings (e.g. no multi-status endpoint)
+    and a new token expiry after a refresh (Tumblr refreshes while collecting)."""
+    if ctx.account_id is None:
+        return
+    expiry_changed = ctx.token_expires_at is not None and ctx.token_expires_at != ctx.initial_token_expires_at
+    if not ctx.settings_changed and not expiry_changed:
         return
     with session_scope() as session:
         account = session.get(Account, ctx.account_id)
         if account is not None:
-            account.settings = dict(ctx.settings)
+            if ctx.settings_changed:
+                account.settings = dict(ctx.settings)
+            if expiry_changed:
+                account.token_expires_at = ctx.token_expires_at
     ctx.settings_changed = False
+    ctx.initial_token_expires_at = ctx.token_expires_at
 
 
 def mark_token_expired(session: Session, account: Account, error_code: str = "token_expired") -> None:

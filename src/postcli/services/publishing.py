@@ -33,6 +33,7 @@ from postcli.errors import (
     PostcliError,
 )
 from postcli.platforms.base import MediaItem, PublishRequest, PublishResult
+from postcli.platforms.registry import make_adapter
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
 from postcli.store.models import Account, Post, PostTarget, utcnow
@@ -454,7 +455,16 @@ def _publish_target(target: PostTarget, post: Post, account: Account, media: lis
         msg = f"the {account.platform} account {account.handle} needs reconnecting. {accounts_svc.reconnect_hint(account)}"
         _finish_target(target.id, "failed", error=msg)
         return TargetOutcome(**base, status="failed", error=msg, error_kind="auth")
-    adapter = accounts_svc.adapter_for(account)
+    ctx = accounts_svc.context_for(account)
+    try:
+        return _send(target, post, account, media, make_adapter(ctx), base)
+    finally:
+        # What the adapter learnt (a refreshed token's expiry, platform settings) is kept.
+        accounts_svc.save_settings_if_changed(ctx)
+
+
+def _send(target: PostTarget, post: Post, account: Account, media: list[MediaItem], adapter: Any,
+          base: dict[str, Any]) -> TargetOutcome:
     req = _request(target, post, media)
     try:
         if target.attempt_count > 0 or target.status == "processing":

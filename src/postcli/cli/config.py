@@ -1,0 +1,41 @@
+"""`postcli config ...`: where postcli keeps things, and a commented config file to start from."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="Show where postcli keeps its files; write a starting config.toml.", no_args_is_help=True)
+
+
+@app.command("path")
+def path(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Print the config file, data directory and database (passwords in URLs masked)."""
+    from postcli import output, settings
+    from postcli.store.session import safe_url
+
+    p = settings.paths()
+    data = {
+        "config_file": str(p.config_file),
+        "config_exists": p.config_file.exists(),
+        "data_dir": str(p.data_dir),
+        "database_url": safe_url(settings.database_url()),
+    }
+    if as_json:
+        output.print_json(data)
+        return
+    for key, value in data.items():
+        output.line(f"{key:<15} {value}")
+
+
+@app.command("init")
+def init(force: bool = typer.Option(False, "--force", help="Replace an existing config file.")) -> None:
+    """Write a config.toml with every setting commented out at its default."""
+    from postcli import output, settings
+    from postcli.errors import BadState
+
+    target = settings.paths().config_file
+    if target.exists() and not force:
+        raise BadState(f"{target} already exists.", hint="Edit it, or pass --force to start over.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(settings.DEFAULT_CONFIG_TEXT)
+    output.line(f"wrote {target}")
