@@ -99,14 +99,13 @@ API_BASE_HELP = "API base URL (default: the platform's public one; set it for a 
 @add_app.command("threads")
 def add_threads(
     token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the access token from standard input."),
-    app_id: str = typer.Option(None, "--app-id", help="Your Meta app id (only to exchange a short-lived token)."),
     api_base: str = typer.Option(None, "--api-base", help=API_BASE_HELP),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Connect a Threads profile with a long-lived access token.
 
     The token (scopes threads_basic, threads_content_publish,
-    threads_manage_insights) is read from a hidden prompt, --token-stdin, or
+    threads_manage_insights, and threads_delete for `post delete --remote`) is read from a hidden prompt, --token-stdin, or
     POSTCLI_THREADS_TOKEN. A short-lived token is exchanged for a long-lived one
     when POSTCLI_THREADS_APP_SECRET is set. postcli refreshes the token before
     it expires (`postcli accounts health`).
@@ -121,7 +120,6 @@ def add_threads(
         secret=secret,
         base_url=api_base,
         extra_secrets={"app_secret": app_secret} if app_secret else None,
-        extra_settings={"app_id": app_id} if app_id else None,
     )
     _print_connected(result, as_json)
 

@@ -202,6 +202,9 @@ class Adapter(Protocol):
     has_metrics: ClassVar[bool]
     # Most post ids fetch_post_metrics takes in one call (batching).
     metrics_batch_size: ClassVar[int]
+    # Optional: True when fetch_post_metrics makes one request per post (so the
+    # shared request budget charges per post, not per batch).
+    # metrics_request_per_post: ClassVar[bool]
     # Optional: collect a post at least this many hours after publishing even
     # when `collect --days` is shorter (Instagram insights lag: 48).
     # min_collect_hours: ClassVar[int]

@@ -194,6 +194,7 @@ class FacebookAdapter:
     default_base_url: ClassVar[str] = DEFAULT_BASE_URL
     has_metrics: ClassVar[bool] = True
     metrics_batch_size: ClassVar[int] = BATCH_LIMIT
+    metrics_request_per_post = True  # one request per post (Graph counts batch items singly)
     # Page insights update about once a day: keep collecting a post for two days.
     min_collect_hours: ClassVar[int] = 48
 

@@ -197,6 +197,7 @@ class InstagramAdapter:
     # There is no documented multi-media insights call on graph.instagram.com, so
     # a batch is one request per post; 10 keeps a rate-limited batch small.
     metrics_batch_size: ClassVar[int] = 10
+    metrics_request_per_post = True  # one request per post: the rate budget charges per post
     # Insights data "can be delayed up to 48 hours" (Media Insights reference).
     min_collect_hours: ClassVar[int] = 48
 

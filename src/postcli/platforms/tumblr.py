@@ -250,6 +250,7 @@ class TumblrAdapter:
     has_metrics: ClassVar[bool] = True
     # Notes are fetched one post per call: there is no multi-post notes endpoint.
     metrics_batch_size: ClassVar[int] = 1
+    metrics_request_per_post = True  # one request per post: the rate budget charges per post
 
     def __init__(self, ctx: AccountContext) -> None:
         self.ctx = ctx

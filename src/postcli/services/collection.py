@@ -583,6 +583,7 @@ class _AccountRun:
         self.adapter: Adapter | None = None
         self.followers: int | None = None  # from this run's account snapshot, for the post snapshots
         self.batch = 1
+        self.per_post_requests = False
 
     def run(self) -> None:
         ctx = None
@@ -590,6 +591,7 @@ class _AccountRun:
             ctx = accounts_svc.context_for(self.account)
             self.adapter = make_adapter(ctx)
             self.batch = max(1, self.adapter.metrics_batch_size)
+            self.per_post_requests = bool(getattr(self.adapter, "metrics_request_per_post", False))
             self._drain("account_metrics")
             if not self.stopped.is_set():
                 self._drain("post_metrics")
@@ -607,20 +609,22 @@ class _AccountRun:
 
     def _claim(self, kind: str) -> tuple[list[_Item], float]:
         """Claim a chunk and its request budget in one transaction; (items, seconds to wait if none)."""
-        per_call = 1 if kind == "account_metrics" else self.batch
-        chunk = per_call * (1 if kind == "account_metrics" else self.chunk_batches * self.parallel)
+        chunk = 1 if kind == "account_metrics" else self.batch * self.chunk_batches * self.parallel
+        # Posts one request (token) pays for: a batch endpoint answers `batch` posts per
+        # call; adapters that ask per post (Graph insights, Tumblr notes) pay per post.
+        per_token = 1 if kind == "account_metrics" or self.per_post_requests else self.batch
         now = self.now()
 
         def claim(session: Session) -> tuple[list[_Item], float]:
             from sqlalchemy import select
 
-            grant = rate_budget.take(session, self.budget_key, self.limit, math.ceil(chunk / per_call), now)
+            grant = rate_budget.take(session, self.budget_key, self.limit, math.ceil(chunk / per_token), now)
             if grant.tokens == 0:
                 return [], grant.wait_s
-            jobs = jobs_svc.claim_in(session, kind=kind, group=self.group, limit=grant.tokens * per_call,
+            jobs = jobs_svc.claim_in(session, kind=kind, group=self.group, limit=grant.tokens * per_token,
                                      now=now, owner=self.owner, lease=self.lease)
             rate_budget.give_back(session, self.budget_key, self.limit,
-                                  grant.tokens - math.ceil(len(jobs) / per_call), now)
+                                  grant.tokens - math.ceil(len(jobs) / per_token), now)
             if kind == "account_metrics":
                 return [_Item(j.id, None, None) for j in jobs], 0.0
             wanted = {j.id: (j.payload or {}).get("target_id") for j in jobs}

@@ -1,0 +1,655 @@
+"""Threads adapter: the Meta Threads API (graph.threads.net, v1.0).
+
+Everything goes through the shared Graph wire layer (`postcli.platforms.graph`);
+this module adds what is Threads' own (docs/platforms/threads.md has the sources):
+
+- publishing is container based: a container per post (TEXT, IMAGE, VIDEO, or a
+  CAROUSEL of item containers), polled until FINISHED, then `threads_publish`ed.
+  Threads fetches media itself from a public URL (the S3 presigned
+  `MediaItem.public_url`). There are no idempotency keys: after a crash
+  `find_published` looks for the post among the profile's recent threads.
+- 250 API-published posts per rolling 24 hours: the quota is read before any
+  container is created.
+- text is at most 500 characters, an emoji counting as its UTF-8 bytes.
+- a long-lived token lives 60 days and is refreshed (once it is 24 hours old) by
+  `check_health` within 7 days of its expiry. The token endpoints are not
+  versioned (`/access_token`, `/refresh_access_token`).
+- insights are read one post per call (no multi-id insights call is documented).
+
+httpx is imported lazily by GraphClient: `postcli --help` must stay fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import time
+import unicodedata
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, ClassVar, Iterator
+from urllib.parse import urlparse
+
+from postcli.platforms.base import (
+    AccountContext,
+    AccountInfo,
+    AccountMetrics,
+    AuthFailed,
+    HealthResult,
+    Limits,
+    MalformedResponse,
+    MediaItem,
+    PlatformError,
+    PlatformRateLimited,
+    PlatformRejected,
+    PlatformUnavailable,
+    PostMetrics,
+    PublishRequest,
+    PublishResult,
+    RemoteNotFound,
+)
+from postcli.platforms.graph import GraphClient, wait_for_container
+
+PLATFORM = "threads"
+DEFAULT_BASE_URL = "https://graph.threads.net"
+DEFAULT_API_VERSION = "v1.0"
+
+# Threads Posts guide: "Text posts are limited to 500 characters. Emojis are counted
+# as the number of UTF-8 bytes"; carousels hold 2 to 20 items; at most 5 links.
+MAX_TEXT = 500
+MAX_CAROUSEL_ITEMS = 20
+MAX_LINKS = 5
+MAX_ALT_TEXT = 1000
+# Media specifications: images JPEG/PNG up to 8 MB, videos MOV/MP4 up to 1 GB.
+IMAGE_TYPES = ("image/jpeg", "image/png")
+VIDEO_TYPES = ("video/mp4", "video/quicktime")
+MAX_IMAGE_BYTES = 8 * 1024 * 1024
+MAX_VIDEO_BYTES = 1024 * 1024 * 1024
+
+# Long-lived tokens (get-started/long-lived-tokens): 60 days, refreshable once 24 hours old.
+TOKEN_LIFETIME = timedelta(days=60)
+REFRESH_WITHIN = timedelta(days=7)
+REFRESH_MIN_AGE = timedelta(hours=24)
+
+RECONCILE_MARGIN = timedelta(minutes=5)
+PAGE_SIZE = 50
+RECONCILE_PAGES = 4  # the 200 newest threads since the first attempt
+RESOLVE_PAGES = 10  # the 500 newest threads
+
+ME_FIELDS = "id,username,name,threads_profile_picture_url,threads_biography"
+MEDIA_FIELDS = "id,media_type,text,timestamp,permalink,shortcode"
+POST_METRICS = ("views", "likes", "replies", "reposts", "quotes", "shares")
+# Threads' own "shares" (sends) has no key in DESIGN.md's metrics: it stays in raw.
+_METRIC_KEY = {"views": "views", "likes": "likes", "replies": "comments", "reposts": "shares", "quotes": "quotes"}
+ACCOUNT_METRICS = ("followers_count", "views", "likes", "replies", "reposts", "quotes", "clicks")
+
+_URL = re.compile(r"(?i)(?<![\w@])(?:https?://|www\.)[^\s<>\"]+")
+_POST_PATH = re.compile(r"^/(?:@[^/]+/post|t)/([A-Za-z0-9_-]+)/?$")
+_THREADS_HOSTS = {"threads.net", "www.threads.net", "threads.com", "www.threads.com"}
+
+RECONNECT_HINT = "Reconnect it with a new long-lived token: postcli accounts add threads"
+
+
+# --- small helpers -------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        try:
+            # Threads writes "2023-10-17T05:42:03+0000".
+            dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+def _int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _emoji_char() -> Any:
+    import regex  # ~20 ms; only needed when a text is measured
+
+    return regex.compile("[\\p{Extended_Pictographic}\\p{Regional_Indicator}\u20e3]")
+
+
+def threads_text_length(text: str) -> int:
+    """Length of `text` against Threads' 500-character limit.
+
+    The Posts guide counts emojis "as the number of UTF-8 bytes" (and points at a
+    grapheme splitter), so a grapheme cluster holding an emoji (with its
+    modifiers, joiners and variation selectors) counts its UTF-8 bytes; any other
+    cluster counts its code points.
+    """
+    import regex
+
+    emoji = _emoji_char()
+    total = 0
+    for cluster in regex.findall(r"\X", text or ""):
+        total += len(cluster.encode("utf-8")) if emoji.search(cluster) else len(cluster)
+    return total
+
+
+def count_links(text: str) -> int:
+    """Unique URLs in `text`, as the link limit counts them (best effort)."""
+    return len({m.group(0).rstrip(".,;:!?)]}'\"").lower() for m in _URL.finditer(text or "")})
+
+
+def _comparable(text: str) -> str:
+    return unicodedata.normalize("NFC", (text or "").replace("\r\n", "\n")).strip()
+
+
+def _expected_media_type(media: list[MediaItem]) -> str:
+    if len(media) > 1:
+        return "CAROUSEL_ALBUM"
+    if len(media) == 1:
+        return "VIDEO" if media[0].is_video else "IMAGE"
+    return "TEXT_POST"
+
+
+def _insight_value(item: dict[str, Any]) -> int | None:
+    """One insights entry: media metrics put it in values[0]; user metrics in
+    total_value, daily `values` (views) or `link_total_values` (clicks)."""
+    total = item.get("total_value")
+    if isinstance(total, dict):
+        return _int(total.get("value"))
+    links = item.get("link_total_values")
+    if isinstance(links, list):
+        found = [_int(v.get("value")) for v in links if isinstance(v, dict)]
+        found = [v for v in found if v is not None]
+        return sum(found) if found else None
+    values = item.get("values")
+    if isinstance(values, list):
+        found = [_int(v.get("value")) for v in values if isinstance(v, dict)]
+        found = [v for v in found if v is not None]
+        # A media metric has one lifetime value; profile views come per day.
+        return sum(found) if found else None
+    return None
+
+
+def _insights(body: Any) -> dict[str, int | None]:
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        raise MalformedResponse("Threads answered insights without a data list", platform=PLATFORM)
+    return {str(item["name"]): _insight_value(item) for item in data if isinstance(item, dict) and "name" in item}
+
+
+# --- the adapter -----------------------------------------------------------------------
+
+
+class ThreadsAdapter:
+    """One Threads profile, acting with a (long-lived) Threads user access token."""
+
+    platform: ClassVar[str] = PLATFORM
+    default_base_url: ClassVar[str] = DEFAULT_BASE_URL
+    has_metrics: ClassVar[bool] = True
+    # No multi-id insights call is documented for Threads: a batch of ids is one
+    # request per post.
+    metrics_batch_size: ClassVar[int] = 25
+    metrics_request_per_post = True  # one request per post: the rate budget charges per post
+
+    # Container polling: seconds before the first re-check (then x1.5, at most 10 s)
+    # and the total wait. ctx.settings["container_poll_interval"] overrides the
+    # first; tests also replace `sleep`.
+    poll_interval: float = 2.0
+    container_timeout: float = 300.0
+
+    def __init__(self, ctx: AccountContext) -> None:
+        self.ctx = ctx
+        self.sleep: Callable[[float], None] = time.sleep
+        self._client: GraphClient | None = None
+        self._client_lock = threading.Lock()
+        self._pending_token: str | None = None  # a token connect() is still verifying
+
+    # -- plumbing -----------------------------------------------------------------
+
+    def _graph(self) -> GraphClient:
+        with self._client_lock:
+            if self._client is None:
+                self._client = GraphClient(
+                    base_url=self.ctx.api_base_url or DEFAULT_BASE_URL,
+                    version=str((self.ctx.settings or {}).get("api_version") or DEFAULT_API_VERSION),
+                    token=self._token,
+                    platform=PLATFORM,
+                    timeout=self.ctx.timeout,
+                )
+            return self._client
+
+    def _unversioned(self, path: str) -> str:
+        # /access_token and /refresh_access_token live outside the versioned tree;
+        # /v1.0/access_token answers "Unsupported request".
+        return f"{self._graph().base_url}/{path}"
+
+    def _token(self) -> str:
+        token = (self.ctx.secrets or {}).get("access_token")
+        if not token:
+            raise AuthFailed("no Threads access token is stored for this account", platform=PLATFORM,
+                             hint=RECONNECT_HINT)
+        return str(token)
+
+    def _secrets_in_play(self) -> list[str]:
+        secrets = self.ctx.secrets or {}
+        values = [self._pending_token, secrets.get("access_token"), secrets.get("app_secret")]
+        return [v for v in values if isinstance(v, str) and len(v) >= 4]
+
+    @contextmanager
+    def _calls(self, what: str) -> Iterator[None]:
+        """Typed errors only, and never a secret in their text."""
+        try:
+            yield
+        except PlatformError as exc:
+            for secret in self._secrets_in_play():
+                if secret in exc.message:
+                    exc.message = exc.message.replace(secret, "<redacted>")
+                    exc.args = (exc.message,)
+            if exc.platform is None:
+                exc.platform = PLATFORM
+            if isinstance(exc, AuthFailed) and exc.hint is None:
+                exc.hint = RECONNECT_HINT
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            host = urlparse(self._graph().base_url).netloc
+            raise MalformedResponse(f"{host} sent an unexpected answer while {what}", platform=PLATFORM) from None
+
+    def _user_id(self) -> str:
+        settings = self.ctx.settings or {}
+        user_id = settings.get("user_id") or self.ctx.external_id
+        if not user_id:
+            with self._calls("reading the profile id"):
+                user_id = str(self._graph().get("me", fields="id")["id"])
+            self.ctx.settings = {**settings, "user_id": user_id}
+            self.ctx.settings_changed = True
+        return str(user_id)
+
+    # -- account -------------------------------------------------------------------
+
+    def connect(self, identifier: str | None, secret: str) -> AccountInfo:
+        token = (secret or "").strip()
+        if not token:
+            raise AuthFailed("a Threads access token is required", platform=PLATFORM,
+                             hint="Generate one in the Meta App Dashboard (Threads use case > Access tokens).")
+        self._pending_token = token
+        try:
+            with self._calls("verifying the access token"):
+                me = self._graph().request("GET", "me", params={"fields": ME_FIELDS}, token=token)
+                user_id = str(me["id"])
+                username = str(me["username"])
+            settings = dict(self.ctx.settings or {})
+            token, expires, source, note = self._long_lived(token)
+        finally:
+            self._pending_token = None
+        settings.update({
+            "user_id": user_id,
+            "username": username,
+            "api_version": settings.get("api_version") or DEFAULT_API_VERSION,
+            "token_source": source,  # exchange | refresh | estimate
+            "token_expires_estimated": source == "estimate",
+        })
+        settings.pop("token_exchange_error", None)
+        if note:
+            settings["token_exchange_error"] = note
+        self.ctx.settings = settings
+        self.ctx.settings_changed = True
+        self.ctx.external_id = user_id
+        self.ctx.handle = username
+        self._store_token(token, _now(), expires, estimated=source == "estimate")
+        return AccountInfo(external_id=user_id, handle=username, display_name=me.get("name") or None,
+                           token_expires_at=expires)
+
+    def _long_lived(self, token: str) -> tuple[str, datetime, str, str | None]:
+        """(token, expiry, how the expiry is known, why an exchange failed).
+
+        With the app secret a short-lived token is exchanged for a long-lived one;
+        otherwise (or when the exchange is refused, e.g. the token is long-lived
+        already) a refresh tells the expiry of a token at least 24 hours old. A
+        pasted token younger than that cannot tell its expiry: 60 days is assumed
+        and recorded as an estimate.
+        """
+        now = _now()
+        note = None
+        app_secret = (self.ctx.secrets or {}).get("app_secret")
+        if app_secret:
+            try:
+                with self._calls("exchanging the token for a long-lived one"):
+                    body = self._graph().request(
+                        "GET", self._unversioned("access_token"),
+                        params={"grant_type": "th_exchange_token", "client_secret": app_secret}, token=token,
+                    )
+                    new, seconds = str(body["access_token"]), _int(body.get("expires_in"))
+                return new, now + (timedelta(seconds=seconds) if seconds else TOKEN_LIFETIME), "exchange", None
+            except PlatformError as exc:
+                note = exc.message
+        try:
+            with self._calls("refreshing the access token"):
+                body = self._graph().request(
+                    "GET", self._unversioned("refresh_access_token"),
+                    params={"grant_type": "th_refresh_token"}, token=token,
+                )
+                new, seconds = str(body["access_token"]), _int(body.get("expires_in"))
+            if seconds:
+                return new, now + timedelta(seconds=seconds), "refresh", note
+            token = new
+        except PlatformError:
+            pass  # too young to refresh (or short-lived): estimate
+        return token, now + TOKEN_LIFETIME, "estimate", note
+
+    def _store_token(self, token: str, obtained: datetime, expires: datetime, *, estimated: bool) -> None:
+        # The token's dates live beside it in the secrets: save_secrets persists them
+        # at once, and check_health needs them (the health service does not save settings).
+        self.ctx.secrets = {
+            **(self.ctx.secrets or {}),
+            "access_token": token,
+            "token_obtained_at": obtained.isoformat(),
+            "token_expires_at": expires.isoformat(),
+            "token_expires_estimated": estimated,
+        }
+        self.ctx.save_secrets(dict(self.ctx.secrets))
+        self.ctx.token_expires_at = expires
+
+    def check_health(self) -> HealthResult:
+        now = _now()
+        secrets = self.ctx.secrets or {}
+        expires = self.ctx.token_expires_at or _as_datetime(secrets.get("token_expires_at"))
+        estimated = bool(secrets.get("token_expires_estimated",
+                                     (self.ctx.settings or {}).get("token_expires_estimated", expires is None)))
+        obtained = _as_datetime(secrets.get("token_obtained_at"))
+        due = expires is not None and expires - now <= REFRESH_WITHIN
+        # An estimated expiry may be wrong (the token was older than we knew): once
+        # the token may be refreshed, a refresh tells the truth.
+        probe = estimated and (obtained is None or now - obtained >= REFRESH_MIN_AGE)
+        if due or probe:
+            try:
+                expires = self._refresh(now)
+            except (PlatformUnavailable, PlatformRateLimited):
+                raise  # the network, not the token: try again later
+            except PlatformError as exc:
+                if due:
+                    raise AuthFailed(f"the Threads access token could not be refreshed: {exc.message}",
+                                     platform=PLATFORM, hint=RECONNECT_HINT) from None
+        with self._calls("checking the access token"):
+            self._graph().get("me", fields="id,username")
+        return HealthResult(ok=True, token_expires_at=expires)
+
+    def _refresh(self, now: datetime) -> datetime:
+        with self._calls("refreshing the access token"):
+            body = self._graph().request(
+                "GET", self._unversioned("refresh_access_token"), params={"grant_type": "th_refresh_token"},
+            )
+            token, seconds = str(body["access_token"]), _int(body.get("expires_in"))
+        expires = now + (timedelta(seconds=seconds) if seconds else TOKEN_LIFETIME)
+        self._store_token(token, now, expires, estimated=not seconds)
+        self.ctx.settings = {**(self.ctx.settings or {}), "token_expires_estimated": not seconds,
+                             "token_source": "refresh"}
+        self.ctx.settings_changed = True
+        return expires
+
+    def limits(self) -> Limits:
+        return Limits(
+            max_text=MAX_TEXT,
+            count_unit="characters",  # an emoji counts its UTF-8 bytes (text_length)
+            max_images=MAX_CAROUSEL_ITEMS,
+            # A carousel holds at most 20 items in all; publish() checks the total.
+            max_videos=MAX_CAROUSEL_ITEMS,
+            max_image_bytes=MAX_IMAGE_BYTES,
+            max_video_bytes=MAX_VIDEO_BYTES,
+            max_alt_text=MAX_ALT_TEXT,
+            mime_types=IMAGE_TYPES + VIDEO_TYPES,
+            images_and_video=True,
+            needs_public_media_url=True,
+        )
+
+    def text_length(self, text: str) -> int:
+        return threads_text_length(text)
+
+    # -- publishing ----------------------------------------------------------------
+
+    def _problems(self, req: PublishRequest) -> list[str]:
+        problems: list[str] = []
+        if not req.text.strip() and not req.media:
+            problems.append("the text is empty.")
+        length = self.text_length(req.text)
+        if length > MAX_TEXT:
+            problems.append(f"the text is {length} characters (an emoji counts its UTF-8 bytes), "
+                            f"Threads allows {MAX_TEXT}.")
+        links = count_links(req.text)
+        if links > MAX_LINKS:
+            problems.append(f"the text has {links} links, Threads allows {MAX_LINKS}.")
+        if len(req.media) > MAX_CAROUSEL_ITEMS:
+            problems.append(f"{len(req.media)} media files, a Threads carousel holds at most {MAX_CAROUSEL_ITEMS}.")
+        for item in req.media:
+            name = item.path.name
+            allowed, cap = (VIDEO_TYPES, MAX_VIDEO_BYTES) if item.is_video else (IMAGE_TYPES, MAX_IMAGE_BYTES)
+            if item.mime_type not in allowed:
+                problems.append(f"{name} is {item.mime_type}; Threads takes JPEG/PNG images and MP4/MOV videos.")
+            elif item.size_bytes > cap:
+                problems.append(f"{name} is {item.size_bytes:,} bytes, Threads takes up to {cap:,}.")
+            if item.alt_text and len(item.alt_text) > MAX_ALT_TEXT:
+                problems.append(f"the alt text of {name} is {len(item.alt_text)} characters, "
+                                f"Threads allows {MAX_ALT_TEXT}.")
+            if not (item.public_url or "").startswith(("http://", "https://")):
+                problems.append(f"{name} has no public URL: Threads fetches media itself, so publishing needs the "
+                                "S3 media store ([s3] in config.toml).")
+        return problems
+
+    def publish(self, req: PublishRequest) -> PublishResult:
+        problems = self._problems(req)
+        if problems:
+            raise PlatformRejected("cannot publish to Threads: " + " ".join(problems), platform=PLATFORM,
+                                   hint="Nothing was sent to Threads.")
+        user_id = self._user_id()
+        self._check_quota(user_id)
+        if not req.media:
+            container = self._create(user_id, {"media_type": "TEXT", "text": req.text})
+            self._wait(container, "the post")
+        elif len(req.media) == 1:
+            item = req.media[0]
+            container = self._create(user_id, {**self._item_params(item), "text": req.text or None})
+            self._wait(container, item.path.name)
+        else:
+            children = [self._create(user_id, {**self._item_params(item), "is_carousel_item": "true"})
+                        for item in req.media]
+            for child, item in zip(children, req.media):
+                self._wait(child, item.path.name)
+            container = self._create(user_id, {"media_type": "CAROUSEL", "children": ",".join(children),
+                                               "text": req.text or None})
+            self._wait(container, "the carousel")
+        with self._calls("publishing the post"):
+            media_id = str(self._graph().post(f"{user_id}/threads_publish", creation_id=container)["id"])
+        return self._published(media_id, req.text)
+
+    def _item_params(self, item: MediaItem) -> dict[str, Any]:
+        if item.is_video:
+            return {"media_type": "VIDEO", "video_url": item.public_url, "alt_text": item.alt_text or None}
+        return {"media_type": "IMAGE", "image_url": item.public_url, "alt_text": item.alt_text or None}
+
+    def _create(self, user_id: str, params: dict[str, Any]) -> str:
+        with self._calls("creating a media container"):
+            return str(self._graph().post(f"{user_id}/threads", **params)["id"])
+
+    def _wait(self, container: str, what: str) -> None:
+        interval = (self.ctx.settings or {}).get("container_poll_interval", self.poll_interval)
+
+        def status() -> dict[str, Any]:
+            with self._calls(f"waiting for Threads to process {what}"):
+                return self._graph().get(container, fields="status,error_message")
+
+        try:
+            wait_for_container(status, platform=PLATFORM, timeout_s=self.container_timeout,
+                               interval_s=float(interval), sleep=self.sleep)
+        except (PlatformRejected, PlatformUnavailable, MalformedResponse) as exc:
+            exc.message = f"{exc.message} ({what})"
+            exc.args = (exc.message,)
+            exc.hint = exc.hint or "Nothing was published on Threads."
+            raise
+
+    def _check_quota(self, user_id: str) -> None:
+        """Refuse before creating anything when the 24-hour publishing quota is used up."""
+        try:
+            with self._calls("reading the publishing quota"):
+                body = self._graph().get(f"{user_id}/threads_publishing_limit", fields="quota_usage,config")
+                entries = body.get("data") or [{}]
+                entry = entries[0] if isinstance(entries[0], dict) else {}
+        except (PlatformRejected, MalformedResponse, RemoteNotFound):
+            return  # an unreadable quota must not block publishing: threads_publish enforces it anyway
+        usage = _int(entry.get("quota_usage"))
+        config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+        total = _int(config.get("quota_total"))
+        if usage is None or total is None or usage < total:
+            return
+        hours = (_int(config.get("quota_duration")) or 86400) / 3600
+        raise PlatformRateLimited(
+            f"Threads allows {total} API-published posts per {hours:g} hours and this profile has published "
+            f"{usage}; nothing was sent.",
+            platform=PLATFORM,
+            hint=f"The window is rolling: a post becomes possible again when the oldest of those is {hours:g} "
+                 f"hours old, at the latest in {hours:g} hours. Try again later (or schedule the post).",
+        )
+
+    def _published(self, media_id: str, text: str) -> PublishResult:
+        try:
+            with self._calls("reading the published post"):
+                info = self._graph().get(media_id, fields=MEDIA_FIELDS)
+        except PlatformError:
+            # The post is out; a missing permalink must not turn it into a failure.
+            return PublishResult(platform_post_id=media_id, published_at=_now(), text=text)
+        return PublishResult(
+            platform_post_id=media_id,
+            url=info.get("permalink") or None,
+            published_at=_as_datetime(info.get("timestamp")) or _now(),
+            text=info.get("text", text),
+        )
+
+    def _result(self, post: dict[str, Any]) -> PublishResult:
+        return PublishResult(
+            platform_post_id=str(post["id"]),
+            url=post.get("permalink") or None,
+            published_at=_as_datetime(post.get("timestamp")),
+            text=post.get("text"),
+        )
+
+    def _recent(self, *, since: datetime | None, pages: int, what: str) -> Iterator[dict[str, Any]]:
+        """The profile's threads, newest first (cursor paging)."""
+        user_id = self._user_id()
+        params: dict[str, Any] = {"fields": MEDIA_FIELDS, "limit": PAGE_SIZE}
+        if since is not None:
+            params["since"] = int(since.timestamp())
+        for _ in range(pages):
+            with self._calls(what):
+                body = self._graph().request("GET", f"{user_id}/threads", params=params)
+                page = [p for p in body.get("data") or [] if isinstance(p, dict)]
+                paging = body.get("paging") or {}
+                after = (paging.get("cursors") or {}).get("after") if isinstance(paging, dict) else None
+            yield from page
+            # Graph omits `next` on the last page; a short page is the last one too.
+            if not page or not after or (not paging.get("next") and len(page) < PAGE_SIZE):
+                return
+            params = {**params, "after": after}
+
+    def find_published(self, req: PublishRequest) -> PublishResult | None:
+        """Was `req` already published? Used after an attempt with an unknown outcome.
+
+        Threads has no idempotency keys, so this looks at the profile's own threads
+        created since the first attempt (minus 5 minutes of clock skew; the last
+        24 hours when that is unknown) for one with exactly this text and media
+        type. Limits: a post edited or deleted since is not found, and an identical
+        post made by hand in that window would be taken for ours.
+        """
+        first = _as_datetime(req.first_attempt_at)
+        since = first - RECONCILE_MARGIN if first is not None else _now() - timedelta(hours=24)
+        wanted, kind = _comparable(req.text), _expected_media_type(req.media)
+        found: list[tuple[datetime, dict[str, Any]]] = []
+        for post in self._recent(since=since, pages=RECONCILE_PAGES,
+                                 what="looking for an earlier attempt among the profile's threads"):
+            created = _as_datetime(post.get("timestamp"))
+            if created is None or created < since:
+                continue
+            if post.get("media_type") not in (kind, None) or _comparable(post.get("text") or "") != wanted:
+                continue
+            found.append((created, post))
+        if not found:
+            return None
+        return self._result(min(found, key=lambda pair: pair[0])[1])
+
+    def delete(self, platform_post_id: str) -> None:
+        try:
+            with self._calls(f"deleting thread {platform_post_id}"):
+                body = self._graph().delete(str(platform_post_id))
+        except RemoteNotFound:
+            return  # already gone is what we wanted
+        if isinstance(body, dict) and body.get("success") is False:
+            raise PlatformRejected(f"Threads did not delete thread {platform_post_id}", platform=PLATFORM)
+
+    # -- metrics -------------------------------------------------------------------
+
+    def fetch_post_metrics(self, platform_post_ids: list[str]) -> dict[str, PostMetrics | None]:
+        result: dict[str, PostMetrics | None] = {}
+        for media_id in dict.fromkeys(str(i) for i in platform_post_ids):
+            try:
+                with self._calls(f"reading the insights of thread {media_id}"):
+                    values = _insights(self._graph().get(f"{media_id}/insights", metric=",".join(POST_METRICS)))
+            except RemoteNotFound:
+                result[media_id] = None  # deleted
+                continue
+            # A metric missing from the answer was not reported: None, never 0.
+            result[media_id] = PostMetrics(
+                raw={"id": media_id, "insights": values},
+                **{key: values.get(name) for name, key in _METRIC_KEY.items()},
+            )
+        return result
+
+    def fetch_account_metrics(self) -> AccountMetrics:
+        user_id = self._user_id()
+        with self._calls("reading the profile's insights"):
+            values = _insights(self._graph().get(f"{user_id}/threads_insights", metric=",".join(ACCOUNT_METRICS)))
+        return AccountMetrics(
+            followers=values.get("followers_count"),
+            # User insights' "views" are profile views, per day over the API's default
+            # window (yesterday and today); their sum.
+            profile_views=values.get("views"),
+            raw={"id": user_id, "insights": values, "window": "yesterday-today"},
+        )
+
+    # -- importing -----------------------------------------------------------------
+
+    def resolve_post(self, url_or_id: str) -> PublishResult:
+        """A media id, or a threads.net / threads.com post URL of this profile.
+
+        The API cannot look a post up by its shortcode, so a URL is matched against
+        the `shortcode` of the profile's newest threads (up to 500).
+        """
+        value = (url_or_id or "").strip()
+        if value.isdigit():
+            with self._calls(f"reading thread {value}"):
+                return self._result(self._graph().get(value, fields=MEDIA_FIELDS))
+        parsed = urlparse(value if "://" in value else f"https://{value}")
+        m = _POST_PATH.match(parsed.path)
+        if parsed.netloc.lower() not in _THREADS_HOSTS or not m:
+            raise RemoteNotFound(f"{value!r} is not a Threads post URL", platform=PLATFORM,
+                                 hint="Give the media id or a URL like https://www.threads.net/@you/post/CODE.")
+        code = m.group(1)
+        for post in self._recent(since=None, pages=RESOLVE_PAGES, what="looking for the post among the profile's threads"):
+            link = urlparse(str(post.get("permalink") or "")).path.rstrip("/")
+            if post.get("shortcode") == code or link.endswith(f"/{code}"):
+                return self._result(post)
+        raise RemoteNotFound(
+            f"no thread {code} among the {RESOLVE_PAGES * PAGE_SIZE} newest threads of this profile",
+            platform=PLATFORM,
+            hint="Only this account's own posts can be imported; for an older one give its media id.",
+        )
