@@ -330,6 +330,23 @@ def test_failed_refresh_is_auth_failed_without_any_secret(server):
     assert [r.path for r in server.requests] == ["/v2/oauth2/token"]
 
 
+def test_a_refresh_token_another_process_already_spent_is_replaced_by_the_stored_pair(server):
+    # Process A refreshed first: its new pair is in the credentials store, and the token
+    # process B holds has been spent. B must adopt A's pair, not mark the account dead.
+    other = server.account_context(token_expires_at=soon(2))
+    stored: list[dict] = []
+    TumblrAdapter(server.account_context(token_expires_at=soon(2), save_secrets=stored.append)).check_health()
+    assert stored, "process A did not refresh"
+    server.reset_log()
+    other.load_secrets = lambda: dict(stored[-1])
+    res = TumblrAdapter(other).check_health()
+    assert res.ok
+    assert other.secrets["access_token"] == stored[-1]["access_token"]
+    # A's fresh token was used as is: B sent its spent refresh token once, then the identity call.
+    assert [r.path for r in server.requests] == ["/v2/oauth2/token", "/v2/user/info"]
+    assert server.requests[1].bearer == stored[-1]["access_token"]
+
+
 def test_wrong_client_secret_on_refresh_is_auth_failed(server):
     ctx = server.account_context(token_expires_at=soon(-1))
     ctx.secrets["client_secret"] = "not-the-apps-secret"

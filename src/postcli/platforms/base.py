@@ -82,6 +82,8 @@ class AccountContext:
     settings: dict[str, Any] = field(default_factory=dict)
     secrets: dict[str, Any] = field(default_factory=dict)
     save_secrets: Callable[[dict[str, Any]], None] = lambda _s: None
+    # The secrets as stored now: another process may have refreshed a single-use token.
+    load_secrets: Callable[[], dict[str, Any]] = lambda: {}
     settings_changed: bool = False
     timeout: float = 30.0
     # When the stored access token expires (accounts.token_expires_at), if known:

@@ -451,6 +451,17 @@ class TumblrAdapter:
         status = response.status_code
         if status in (400, 401, 403):
             # invalid_grant (expired/used refresh token), invalid_client (wrong id/secret).
+            stored = dict(self.ctx.load_secrets() or {})
+            if stored.get("refresh_token") and stored.get("refresh_token") != secrets.get("refresh_token"):
+                # Another process refreshed first (each refresh token works once) and saved
+                # the new pair: take it instead of calling the account dead.
+                self.ctx.secrets = {**secrets, **stored}
+                self._remember_secrets()
+                expires = self._expires_at()
+                if expires is not None and self._now() < expires:
+                    self.ctx.token_expires_at = expires
+                    return expires
+                return self._refresh()
             raise self._fail(
                 AuthFailed,
                 f"{self._host} refused to refresh the access token ({_error_detail(body) or f'HTTP {status}'})",
