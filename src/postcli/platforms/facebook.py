@@ -45,6 +45,10 @@ from postcli.platforms.base import (
     RemoteNotFound,
 )
 from postcli.platforms.graph import GraphClient, graph_error
+from postcli.platforms.values import as_utc, int_or_none
+
+_as_datetime = as_utc
+_int = int_or_none
 
 PLATFORM = "facebook"
 DEFAULT_BASE_URL = "https://graph.facebook.com"
@@ -77,32 +81,6 @@ AUTH_HINT = "reconnect it: postcli accounts add facebook --page PAGE_ID (with a 
 
 
 # --- small helpers -------------------------------------------------------------
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    """Graph times look like 2026-09-28T10:00:00+0000."""
-    if not value:
-        return None
-    text = str(value)
-    for fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"):
-        try:
-            return datetime.strptime(text, fmt).astimezone(timezone.utc)
-        except ValueError:
-            continue
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
-
-
-def _int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _normalized(text: str | None) -> str:

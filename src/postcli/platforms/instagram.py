@@ -25,7 +25,7 @@ import threading
 import time
 import unicodedata
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable, ClassVar, Iterator
 from urllib.parse import urlparse
 
@@ -48,6 +48,11 @@ from postcli.platforms.base import (
     RemoteNotFound,
 )
 from postcli.platforms.graph import GraphClient, wait_for_container
+from postcli.platforms.values import as_utc, int_or_none, utc_now
+
+_now = utc_now
+_as_datetime = as_utc
+_int = int_or_none
 
 PLATFORM = "instagram"
 DEFAULT_BASE_URL = "https://graph.instagram.com"
@@ -102,34 +107,6 @@ RECONNECT_HINT = "Reconnect it with a new long-lived token: postcli accounts add
 
 
 # --- small helpers -------------------------------------------------------------------
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    if not value:
-        return None
-    if isinstance(value, datetime):
-        dt = value
-    else:
-        try:
-            dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
-
-
-def _int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def error_code(exc: PlatformError) -> tuple[int | None, int | None]:

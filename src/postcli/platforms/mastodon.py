@@ -40,6 +40,10 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
+from postcli.platforms.values import as_utc, int_or_none
+
+_as_datetime = as_utc
+_int_or_none = int_or_none
 
 # Mastodon's own defaults (StatusLengthValidator::MAX_CHARS, URL_PLACEHOLDER_CHARS,
 # Status::MEDIA_ATTACHMENTS_LIMIT, MediaAttachment::MAX_DESCRIPTION_LENGTH), used
@@ -207,21 +211,6 @@ def _normalized(text: str) -> str:
 # --- small helpers -------------------------------------------------------------
 
 
-def _as_datetime(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        dt = value
-    else:
-        try:
-            dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
-
-
 def _iso(value: Any) -> str | None:
     dt = _as_datetime(value)
     return dt.isoformat().replace("+00:00", "Z") if dt else None
@@ -248,15 +237,6 @@ def _version_tuple(version: str | None) -> tuple[int, int, int] | None:
     if not m:
         return None
     return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
-
-
-def _int_or_none(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _status_code(exc: BaseException) -> int | None:

@@ -27,7 +27,7 @@ import threading
 import time
 import unicodedata
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable, ClassVar, Iterator
 from urllib.parse import urlparse
 
@@ -50,6 +50,11 @@ from postcli.platforms.base import (
     RemoteNotFound,
 )
 from postcli.platforms.graph import GraphClient, wait_for_container
+from postcli.platforms.values import as_utc, int_or_none, utc_now
+
+_now = utc_now
+_as_datetime = as_utc
+_int = int_or_none
 
 PLATFORM = "threads"
 DEFAULT_BASE_URL = "https://graph.threads.net"
@@ -92,35 +97,6 @@ RECONNECT_HINT = "Reconnect it with a new long-lived token: postcli accounts add
 
 
 # --- small helpers -------------------------------------------------------------------
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    if not value:
-        return None
-    if isinstance(value, datetime):
-        dt = value
-    else:
-        try:
-            # Threads writes "2023-10-17T05:42:03+0000".
-            dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
-
-
-def _int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @functools.lru_cache(maxsize=1)

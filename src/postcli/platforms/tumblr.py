@@ -43,6 +43,10 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
+from postcli.platforms.values import as_utc, int_or_none
+
+_int_or_none = int_or_none
+_as_datetime = as_utc
 
 DEFAULT_BASE_URL = "https://api.tumblr.com"
 
@@ -156,27 +160,6 @@ def _media_blocks(content: Any) -> int:
 def _normalized(text: str) -> str:
     # Whitespace-insensitive: Tumblr may drop trailing spaces or blank edge lines.
     return " ".join(unicodedata.normalize("NFC", text or "").split())
-
-
-def _int_or_none(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
 def _from_timestamp(value: Any) -> datetime | None:

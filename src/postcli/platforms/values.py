@@ -1,0 +1,37 @@
+"""Reading values out of platform answers, the same way in every adapter."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+
+def int_or_none(value: Any) -> int | None:
+    """A count as the platform sent it; None (not 0) when absent or unreadable."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def as_utc(value: Any) -> datetime | None:
+    """An aware UTC datetime from a datetime or an ISO 8601 text ("Z", "+00:00" or Graph's "+0000");
+    a naive value is taken as UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        try:
+            dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
