@@ -55,7 +55,10 @@ class PostcliGroup(TyperGroup):
 
 def _describe_unexpected(exc: Exception) -> tuple[str, str]:
     name = type(exc).__name__
-    text = str(exc)
+    # A database error's text ends with the SQL statement and its parameters (post text,
+    # settings): the driver's own first line says what went wrong.
+    orig = getattr(exc, "orig", None)
+    text = (str(orig).strip().splitlines() or [""])[0] if orig is not None else str(exc)
     if name == "OperationalError" and "locked" in text:
         return (
             "the database is busy (another postcli is writing to it).",

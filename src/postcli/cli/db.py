@@ -6,14 +6,14 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(help="The local store: status, upgrade, backup.", no_args_is_help=True)
+app = typer.Typer(help="The store: status, upgrade, backup, copy to PostgreSQL.", no_args_is_help=True)
 
 JSON_OPT = typer.Option(False, "--json", help="Print JSON.")
 
 
 @app.command("status")
 def status(as_json: bool = JSON_OPT) -> None:
-    """Show the backend, schema revision and row counts."""
+    """Show the backend (sqlite/postgresql), the URL (password masked), schema revision and row counts."""
     from postcli import output
     from postcli.services.database import status as db_status
 
@@ -53,3 +53,57 @@ def backup(
 
     dest = db_backup(file, overwrite=force)
     output.line(f"Backed up to {dest}.")
+
+
+@app.command("copy")
+def copy(
+    to: str = typer.Option(..., "--to", help="URL of an EMPTY database, e.g. postgresql+psycopg://user@host/postcli."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Copy this store into an empty database (normally PostgreSQL), ids kept.
+
+    Creates the schema there, copies every table in one transaction (all or nothing),
+    resets PostgreSQL's id sequences and checks the row counts table by table. Secrets
+    stay in the credentials store, keyed by account id, so they still match. Then point
+    POSTCLI_DATABASE_URL at the new database.
+    """
+    import sys
+
+    from postcli import output
+    from postcli.services.database import SECRETS_NOTE
+    from postcli.services.database import copy_to as db_copy
+
+    bar = None
+    progress = None
+    if sys.stderr.isatty() and not as_json:
+        from rich.progress import Progress
+
+        bar = Progress(console=output.err_console(), transient=True)
+        task = bar.add_task("copying", total=None)
+        bar.start()
+
+        def progress(table: str, done: int, total: int) -> None:
+            bar.update(task, description=f"copying {table}" if table else "copying", completed=done, total=total)
+
+    try:
+        result = db_copy(to, progress=progress)
+    finally:
+        if bar is not None:
+            bar.stop()
+    if as_json:
+        output.print_json(result.as_dict())
+        return
+    output.table(
+        ["table", "source rows", "copied rows"],
+        [(t.table, t.source, t.target) for t in result.tables],
+        title=f"{result.source} -> {result.target}",
+        numeric=("source rows", "copied rows"),
+    )
+    resets = ", sequences reset" if result.sequences_reset else ""
+    output.line(
+        f"Copied {result.rows} rows in {len(result.tables)} tables to {result.backend} "
+        f"(schema {result.revision}); ids kept{resets}, row counts verified."
+    )
+    output.line(SECRETS_NOTE)
+    password = " (with the real password)" if "***" in result.target else ""
+    output.line(f"To use it: export POSTCLI_DATABASE_URL='{result.target}'{password}.")

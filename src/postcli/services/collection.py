@@ -153,7 +153,9 @@ class _Writer:
                 (lambda session: _record_fetched(session, [w for w, _ in fetched]), [f for _, f in fetched])
             )
         try:
-            with session_scope(immediate=True) as session:
+            # pg_lock=False: every piece guards itself with row locks (claims skip locked
+            # rows, results lock the jobs they finish), so workers write side by side.
+            with session_scope(immediate=True, pg_lock=False) as session:
                 for fn, futs in pieces:
                     if len(pieces) == 1:
                         outcomes.extend((f, r, None) for f, r in zip(futs, fn(session)))
@@ -288,7 +290,7 @@ class CollectReport:
             "planned": self.planned,
             "up_to_date": self.up_to_date,
             "waiting_retry": self.waiting_retry,
-            "needs_reconnect": self.reconnect,
+            "needs_reconnect": sorted(self.reconnect),
             "notes": self.notes,
         }
 
@@ -457,7 +459,7 @@ def _accounts_with_due_jobs(platform: str | None, now: datetime) -> list[Account
         ids = sorted({int(k.split(":")[1]) for k in keys if k.startswith("acct:")})
         if not ids:
             return []
-        q = select(Account).where(Account.id.in_(ids))
+        q = select(Account).where(Account.id.in_(ids)).order_by(Account.id)
         if platform:
             q = q.where(Account.platform == platform)
         return list(session.scalars(q))

@@ -170,11 +170,12 @@ def owned(session: Session, job_ids: list[int], owner: str) -> set[int]:
 
     if not job_ids:
         return set()
-    return set(
-        session.scalars(
-            select(Job.id).where(Job.id.in_(job_ids), Job.status == "running", Job.locked_by == owner)
-        )
-    )
+    q = select(Job.id).where(Job.id.in_(job_ids), Job.status == "running", Job.locked_by == owner)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # Hold them until commit: a claimer that finds the lease expired skips locked rows,
+        # so it cannot take a job between this check and our write.
+        q = q.with_for_update()
+    return set(session.scalars(q))
 
 
 def finish(session: Session, job_ids: list[int], now: datetime, note: str | None = None) -> None:

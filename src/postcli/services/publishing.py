@@ -214,6 +214,11 @@ def create_post(
     now = now or utcnow()
     overrides = text_for or {}
     tz_name = tz or settings.config().timezone
+    if correlation_id is not None and len(correlation_id) > 255:
+        raise InvalidInput(
+            f"--correlation-id is {len(correlation_id)} characters; the limit is 255.",
+            hint="Use a shorter id (a UUID or a hash of your own key).",
+        )
     if at is not None and at <= now and not draft:
         raise InvalidInput(
             f"the scheduled time {at.isoformat()} is in the past.",

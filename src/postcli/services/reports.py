@@ -349,7 +349,7 @@ def _platform_rows(session: Session, sc: _Scope, now: datetime) -> list[Platform
         func.sum(M.reach),
     ).outerjoin(M, on).group_by(PostTarget.platform)
     rows = {
-        r[0]: PlatformRow(r[0], r[1], _int(r[2]), _float(r[3]), _float(r[4]), *(_int(v) for v in r[5:]))
+        r[0]: PlatformRow(r[0], r[1], _int(r[2]), _mean(r[3]), _mean(r[4]), *(_int(v) for v in r[5:]))
         for r in session.execute(stmt)
     }
     # Platforms with accounts in scope but nothing published still belong in the comparison.
@@ -371,8 +371,10 @@ def _int(v: Any) -> int | None:
     return None if v is None else int(v)
 
 
-def _float(v: Any) -> float | None:
-    return None if v is None else float(v)
+def _mean(v: Any) -> float | None:
+    """An SQL AVG to 12 significant digits: SQLite and PostgreSQL add the floats up in different
+    orders (and PostgreSQL averages integers as NUMERIC), so the last bits would differ."""
+    return None if v is None else float(f"{float(v):.12g}")
 
 
 @dataclass
@@ -651,12 +653,7 @@ def growth(session: Session, q: ReportQuery, *, now: datetime | None = None) -> 
         bounds.append((day.isoformat(), max(lo, sc.q.start), min(hi, sc.q.end)))
     # One indexed probe per (account, day) on (account_id, captured_at): a few hundred
     # seeks instead of scanning every hourly snapshot in the period.
-    days_t = values(
-        column("day", String),
-        column("lo", UTCDateTime()),
-        column("hi", UTCDateTime()),
-        name="days",
-    ).data(bounds).cte("days")  # WITH days(day, lo, hi) AS (VALUES ...): SQLite lacks VALUES aliases
+    days_t = _days_table(bounds, session.get_bind().dialect.name)
     a2 = aliased(AccountMetricSnapshot)
     AMS = AccountMetricSnapshot
     latest_id = (
@@ -691,6 +688,31 @@ def growth(session: Session, q: ReportQuery, *, now: datetime | None = None) -> 
             f"Try a longer --period; to record them, {COLLECT_HINT}."
         )
     return GrowthReport(meta, accounts, metrics.total(g.change for g in accounts))
+
+
+def _days_table(bounds: list[tuple[str, datetime, datetime]], dialect: str) -> Any:
+    """The days as a table (day, lo, hi) to join accounts against."""
+    if dialect == "postgresql":
+        # Three array parameters, not three per day: a long period would pass PostgreSQL's
+        # limit of 65535 parameters per statement. Arrays bypass UTCDateTime: naive UTC here.
+        from sqlalchemy import DateTime
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        def naive(moment: datetime) -> datetime:
+            return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+        arrays = [
+            literal([b[0] for b in bounds], ARRAY(String())),
+            literal([naive(b[1]) for b in bounds], ARRAY(DateTime())),
+            literal([naive(b[2]) for b in bounds], ARRAY(DateTime())),
+        ]
+        return func.unnest(*arrays).table_valued("day", "lo", "hi", name="days").render_derived()
+    return values(
+        column("day", String),
+        column("lo", UTCDateTime()),
+        column("hi", UTCDateTime()),
+        name="days",
+    ).data(bounds).cte("days")  # WITH days(day, lo, hi) AS (VALUES ...): SQLite lacks VALUES aliases
 
 
 # --- top posts -------------------------------------------------------------------

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -26,9 +26,15 @@ def script_heads() -> tuple[str, ...]:
 
 
 def run_upgrade(engine: Engine, target: str = "head") -> None:
+    with engine.begin() as conn:
+        upgrade_connection(conn, target)
+
+
+def upgrade_connection(conn: Connection, target: str = "head") -> None:
+    """Migrate inside the caller's transaction (Alembic joins it rather than committing):
+    `db copy` creates the schema and the rows in one transaction, all or nothing."""
     from alembic import command
 
     cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, target)
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, target)

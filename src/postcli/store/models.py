@@ -306,7 +306,7 @@ class RateBudget(Base):
     __tablename__ = "rate_budgets"
 
     key: Mapped[str] = mapped_column(String(128), primary_key=True)  # "acct:<id>"
-    tokens: Mapped[float]
+    tokens: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime]
     # Set by a 429: no collector sends to this account before then.
     paused_until: Mapped[datetime | None]

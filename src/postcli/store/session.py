@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from postcli import settings
-from postcli.errors import StoreError
+from postcli.errors import InvalidInput, StoreError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -117,8 +117,15 @@ def _make_pg_engine(url: str) -> Engine:
         # Stored times are naive UTC; a session in UTC keeps any server-side time maths honest
         # whatever the server's own TimeZone is.
         connect_args["options"] = "-c timezone=UTC"
+    from sqlalchemy.exc import NoSuchModuleError
+
     try:
         engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    except NoSuchModuleError:
+        raise InvalidInput(
+            f"{safe_url(url)} names a PostgreSQL driver SQLAlchemy does not know.",
+            hint="Use postgresql+psycopg://user:password@host:port/dbname (psycopg 3).",
+        ) from None
     except ModuleNotFoundError:
         raise StoreError(
             "PostgreSQL support needs the psycopg driver, which is not installed.",
@@ -134,7 +141,8 @@ def _begin_pg(conn) -> None:  # type: ignore[no-untyped-def]
     READ COMMITTED alone lets two processes both read a post as `scheduled` and both
     claim it; with the lock the second one reads after the first committed.
     """
-    if not conn.get_execution_options().get("postcli_immediate"):
+    options = conn.get_execution_options()
+    if not options.get("postcli_immediate") or not options.get("postcli_pg_lock", True):
         return
     from sqlalchemy.exc import OperationalError
 
@@ -214,26 +222,52 @@ def session_factory(url: str | None = None) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(url: str | None = None, *, immediate: bool = True, readonly: bool = False) -> Iterator[Session]:
+def session_scope(
+    url: str | None = None, *, immediate: bool = True, readonly: bool = False, pg_lock: bool = True
+) -> Iterator[Session]:
     """One transaction: committed on success, rolled back on any error.
 
     On SQLite a transaction that reads and then writes must take the write lock
     at BEGIN (IMMEDIATE): a deferred one that finds its snapshot stale when it
     first writes fails at once with SQLITE_BUSY, busy_timeout or not. So every
     scope is IMMEDIATE unless it says it only reads (`readonly=True`).
+
+    PostgreSQL gets the same one-writer-at-a-time rule from an advisory lock, so code
+    written against SQLite's semantics stays correct. A scope that guards itself with
+    row locks (SELECT ... FOR UPDATE [SKIP LOCKED]) may pass `pg_lock=False` to run
+    beside other writers there; it changes nothing on SQLite.
     """
     factory = session_factory(url)
     session = factory()
     try:
         if immediate and not readonly:
-            session.connection(execution_options={"postcli_immediate": True})
+            session.connection(execution_options={"postcli_immediate": True, "postcli_pg_lock": pg_lock})
         yield session
         session.commit()
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
+        refused = _refused_value(exc)
+        if refused is not None:
+            raise refused from None
         raise
     finally:
         session.close()
+
+
+def _refused_value(exc: BaseException) -> InvalidInput | None:
+    """A value the database will not store (PostgreSQL enforces VARCHAR lengths and refuses NUL
+    characters, where SQLite takes both): one line, not a dump of the statement and its row."""
+    from sqlalchemy.exc import DataError
+
+    if not isinstance(exc, DataError):
+        return None
+    lines = str(exc.orig).strip().splitlines()
+    reason = lines[0] if lines else "invalid value"
+    return InvalidInput(
+        f"the database refused a value, nothing was stored: {reason}.",
+        hint="PostgreSQL limits some text fields (e.g. a correlation id or a handle to 255 characters) "
+        "and refuses NUL characters.",
+    )
 
 
 def reset() -> None:

@@ -6,6 +6,9 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
+# PostgreSQL's INTEGER is 32-bit, SQLite's 64: byte sizes are BIGINT there (SQLite DDL unchanged).
+BIGINT = sa.Integer().with_variant(sa.BigInteger(), 'postgresql')
+
 revision = '0001'
 down_revision = None
 branch_labels = None
@@ -68,7 +71,7 @@ def upgrade() -> None:
     sa.Column('url', sa.String(length=2048), nullable=True),
     sa.Column('mime_type', sa.String(length=64), nullable=False),
     sa.Column('original_filename', sa.String(length=1024), nullable=True),
-    sa.Column('size_bytes', sa.Integer(), nullable=False),
+    sa.Column('size_bytes', BIGINT, nullable=False),
     sa.Column('width', sa.Integer(), nullable=True),
     sa.Column('height', sa.Integer(), nullable=True),
     sa.Column('duration_s', sa.Float(), nullable=True),
