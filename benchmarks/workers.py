@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -78,6 +79,7 @@ def main() -> int:
                     fake.reset_log()
                 planned = json.loads(subprocess.run(postcli("collect", "--plan-only", "--json"), env=env,
                                                     capture_output=True, text=True, check=True).stdout)["planned"]
+                cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 started = time.perf_counter()
                 procs = [subprocess.Popen(postcli("collect", "--worker", "--json", "--concurrency",
                                                   str(args.concurrency)),
@@ -85,6 +87,8 @@ def main() -> int:
                          for _ in range(n)]
                 outs = [p.communicate() for p in procs]
                 wall = time.perf_counter() - started
+                cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
                 for p, (_o, err) in zip(procs, outs):
                     if p.returncode != 0:
                         print(err, file=sys.stderr)
@@ -96,7 +100,7 @@ def main() -> int:
                 rate = fetched / wall
                 baseline = baseline or rate
                 print(f"  {n} worker(s): {fetched} of {planned - args.accounts} post jobs in {wall:.2f} s = "
-                      f"{rate:,.0f} jobs/s, {requests} requests, x{rate / baseline:.2f} vs 1 worker")
+                      f"{rate:,.0f} jobs/s, {requests} requests, workers' CPU {cpu:.1f} s, x{rate / baseline:.2f} vs 1 worker")
     finally:
         pg.stop()
     return 0

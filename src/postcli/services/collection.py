@@ -70,7 +70,7 @@ DEFAULT_PARALLEL = 2
 CHUNK_BATCHES = 10
 # A worker shares the queue with other workers: it claims about one round of
 # parallel batches at a time, so idle workers find work instead of one hoarding it.
-WORKER_CHUNK_BATCHES = 1
+WORKER_CHUNK_BATCHES = 2
 # Default of `[collect] min_interval_seconds`: a key finished this recently is not fetched again.
 DEFAULT_MIN_INTERVAL = 60.0
 # The Bluesky AppView indexes a new post a few seconds after the PDS accepts it, so a
@@ -586,6 +586,7 @@ class _AccountRun:
         self.followers: int | None = None  # from this run's account snapshot, for the post snapshots
         self.batch = 1
         self.per_post_requests = False
+        self._unsettled: list[tuple[list[_Item], Future[Any]]] = []
 
     def run(self) -> None:
         ctx = None
@@ -640,10 +641,17 @@ class _AccountRun:
         return self.writer.call(claim)
 
     def _drain(self, kind: str) -> None:
+        try:
+            self._drain_loop(kind)
+        finally:
+            self._settle_writes()
+
+    def _drain_loop(self, kind: str) -> None:
         while not self.stopped.is_set():
             self._wait_for_pause()
             items, budget_wait = self._claim(kind)
             if not items:
+                self._settle_writes()  # a failed write puts its jobs back in the queue
                 wait = _next_due_in(self.group, kind, self.now())
                 if budget_wait and wait is not None:
                     wait = max(wait, budget_wait)
@@ -691,6 +699,12 @@ class _AccountRun:
                 t.start()
             for t in threads:
                 t.join()
+        # The writes land while the next chunk is claimed and fetched; _drain settles them.
+        self._unsettled.extend(writes)
+
+    def _settle_writes(self) -> None:
+        """Wait for this account's queued writes; a batch whose write failed is failed in the store."""
+        writes, self._unsettled = self._unsettled, []
         for batch, fut in writes:
             exc = fut.exception()
             if exc is not None:
