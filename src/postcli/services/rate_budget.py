@@ -83,14 +83,23 @@ def take(session: Session, key: str, limit: Limit | None, wanted: int, now: date
         return Grant(0, 0.0)
     if limit is None:
         return Grant(wanted, 0.0)
+    dialect = session.get_bind().dialect.name
     q = select(RateBudget).where(RateBudget.key == key)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if dialect == "postgresql":
         q = q.with_for_update()
     row = session.scalars(q).first()
     if row is None:
-        row = RateBudget(key=key, tokens=limit.capacity, updated_at=now, paused_until=None)
-        session.add(row)
-        session.flush()
+        # Two collectors may meet a new account at once: the second one's insert is a no-op.
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        session.execute(
+            insert(RateBudget)
+            .values(key=key, tokens=limit.capacity, updated_at=now, paused_until=None)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        row = session.scalars(q).one()
     if row.paused_until is not None and row.paused_until > now:
         return Grant(0, (row.paused_until - now).total_seconds())
     elapsed = max(0.0, (now - row.updated_at).total_seconds())
