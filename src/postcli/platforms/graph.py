@@ -24,11 +24,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator
 
 from postcli.errors import (
     AuthFailed,
     MalformedResponse,
+    PlatformError,
     PlatformRateLimited,
     PlatformRejected,
     PlatformUnavailable,
@@ -273,3 +275,34 @@ def wait_for_container(
             )
         sleep(delay)
         delay = min(delay * 1.5, 10.0)
+
+
+@contextmanager
+def typed_calls(
+    *,
+    platform: str,
+    host: str,
+    what: str,
+    secrets: Callable[[], Iterable[str | None]],
+    reconnect_hint: str | None = None,
+) -> Iterator[None]:
+    """Around an adapter's Graph calls: typed errors only, and never a secret in their text.
+
+    A PlatformError leaves with every secret masked, the platform set, and
+    (for AuthFailed without one) `reconnect_hint`; an answer missing what the
+    adapter reads (KeyError, TypeError, ...) leaves as MalformedResponse naming `what`.
+    """
+    try:
+        yield
+    except PlatformError as exc:
+        for secret in secrets():  # read now: a refresh inside the block may have added one
+            if isinstance(secret, str) and len(secret) >= 4 and secret in exc.message:
+                exc.message = exc.message.replace(secret, "<redacted>")
+                exc.args = (exc.message,)
+        if exc.platform is None:
+            exc.platform = platform
+        if reconnect_hint and isinstance(exc, AuthFailed) and exc.hint is None:
+            exc.hint = reconnect_hint
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        raise MalformedResponse(f"{host} sent an unexpected answer while {what}", platform=platform) from None

@@ -24,7 +24,6 @@ import re
 import threading
 import time
 import unicodedata
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Callable, ClassVar, Iterator
 from urllib.parse import urlparse
@@ -47,7 +46,7 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
-from postcli.platforms.graph import GraphClient, wait_for_container
+from postcli.platforms.graph import GraphClient, typed_calls, wait_for_container
 from postcli.platforms.values import as_utc, int_or_none, utc_now
 
 _now = utc_now
@@ -215,22 +214,15 @@ class InstagramAdapter:
         values = [self._pending_token, (self.ctx.secrets or {}).get("access_token")]
         return [v for v in values if isinstance(v, str) and len(v) >= 4]
 
-    @contextmanager
-    def _calls(self, what: str) -> Iterator[None]:
-        """Typed errors only, and never a token in their text."""
-        try:
-            yield
-        except PlatformError as exc:
-            for secret in self._secrets_in_play():
-                if secret in exc.message:
-                    exc.message = exc.message.replace(secret, "<redacted>")
-                    exc.args = (exc.message,)
-            if exc.platform is None:
-                exc.platform = PLATFORM
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-            host = urlparse(self._graph().base_url).netloc
-            raise MalformedResponse(f"{host} sent an unexpected answer while {what}", platform=PLATFORM) from None
+    def _calls(self, what: str) -> Any:
+        """Typed errors only, and never a secret in their text (graph.typed_calls)."""
+        return typed_calls(
+            platform=PLATFORM,
+            host=urlparse(self._graph().base_url).netloc,
+            what=what,
+            secrets=self._secrets_in_play,
+            reconnect_hint=None,
+        )
 
     def _ig_user_id(self) -> str:
         settings = self.ctx.settings or {}

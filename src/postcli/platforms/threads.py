@@ -26,7 +26,6 @@ import re
 import threading
 import time
 import unicodedata
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Callable, ClassVar, Iterator
 from urllib.parse import urlparse
@@ -49,7 +48,7 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
-from postcli.platforms.graph import GraphClient, wait_for_container
+from postcli.platforms.graph import GraphClient, typed_calls, wait_for_container
 from postcli.platforms.values import as_utc, int_or_none, utc_now
 
 _now = utc_now
@@ -225,24 +224,15 @@ class ThreadsAdapter:
         values = [self._pending_token, secrets.get("access_token"), secrets.get("app_secret")]
         return [v for v in values if isinstance(v, str) and len(v) >= 4]
 
-    @contextmanager
-    def _calls(self, what: str) -> Iterator[None]:
-        """Typed errors only, and never a secret in their text."""
-        try:
-            yield
-        except PlatformError as exc:
-            for secret in self._secrets_in_play():
-                if secret in exc.message:
-                    exc.message = exc.message.replace(secret, "<redacted>")
-                    exc.args = (exc.message,)
-            if exc.platform is None:
-                exc.platform = PLATFORM
-            if isinstance(exc, AuthFailed) and exc.hint is None:
-                exc.hint = RECONNECT_HINT
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-            host = urlparse(self._graph().base_url).netloc
-            raise MalformedResponse(f"{host} sent an unexpected answer while {what}", platform=PLATFORM) from None
+    def _calls(self, what: str) -> Any:
+        """Typed errors only, and never a secret in their text (graph.typed_calls)."""
+        return typed_calls(
+            platform=PLATFORM,
+            host=urlparse(self._graph().base_url).netloc,
+            what=what,
+            secrets=self._secrets_in_play,
+            reconnect_hint=RECONNECT_HINT,
+        )
 
     def _user_id(self) -> str:
         settings = self.ctx.settings or {}
