@@ -51,8 +51,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from werkzeug.datastructures import Headers
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from fakes.loopback import LoopbackServer
 
 POST_METRICS = {
     "post_media_view",
@@ -102,11 +103,6 @@ def split_fields(text: str) -> list[str]:
 
 def _field_name(spec: str) -> str:
     return re.split(r"[.{(]", spec, maxsplit=1)[0]
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log(self, type: str, message: str, *args: Any) -> None:
-        pass
 
 
 class GraphError(Exception):
@@ -187,8 +183,10 @@ class _Failure:
     times: int
 
 
-class FakeFacebook:
+class FakeFacebook(LoopbackServer):
     """Graph API for one app, its users and their Pages, on 127.0.0.1:<random port>."""
+
+    thread_name = "fake-facebook"
 
     def __init__(self, *, app_id: str = "1234567890", app_secret: str = "fake-app-secret-abcdef") -> None:
         self.app_id = app_id
@@ -212,43 +210,6 @@ class FakeFacebook:
         self._seq = itertools.count(1001)
         self._lock = threading.RLock()
         self._stopping = threading.Event()
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
-        self.port: int | None = None
-
-    # -- lifecycle -------------------------------------------------------------
-
-    def start(self) -> FakeFacebook:
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
-        self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-facebook", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeFacebook:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     # -- state set-up ------------------------------------------------------------
 

@@ -57,8 +57,9 @@ from urllib.parse import urlencode
 
 import pytest
 from werkzeug.datastructures import Headers
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from fakes.loopback import LoopbackServer
 
 DEFAULT_TOKEN = "IGAAfake-long-lived-token-0123456789abcdef"
 USER_ID = "17841400000000001"
@@ -82,11 +83,6 @@ ACCOUNT_METRICS = {"reach", "views", "profile_views", "accounts_engaged", "total
 
 def graph_time(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log(self, type: str, message: str, *args: Any) -> None:
-        pass
 
 
 @dataclass
@@ -117,8 +113,10 @@ class _Failure:
     times: int
 
 
-class FakeInstagram:
+class FakeInstagram(LoopbackServer):
     """One Instagram professional account, served on 127.0.0.1:<random port>."""
+
+    thread_name = "fake-instagram"
 
     def __init__(
         self,
@@ -154,43 +152,6 @@ class FakeInstagram:
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._seq = itertools.count(1)
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
-        self.port: int | None = None
-
-    # -- lifecycle -------------------------------------------------------------------
-
-    def start(self) -> FakeInstagram:
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
-        self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-instagram", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeInstagram:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     @property
     def user_id(self) -> str:

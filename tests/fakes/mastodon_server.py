@@ -34,8 +34,9 @@ from urllib.parse import urlencode
 
 import pytest
 from werkzeug.datastructures import Headers
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from fakes.loopback import LoopbackServer
 
 DEFAULT_TOKEN = "fake-mastodon-token-0123456789"
 
@@ -97,12 +98,6 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
-class _QuietHandler(WSGIRequestHandler):
-    # The request log is in `FakeMastodon.requests`; keep pytest output clean.
-    def log(self, type: str, message: str, *args: Any) -> None:
-        pass
-
-
 @dataclass
 class RecordedRequest:
     """One request as the server saw it."""
@@ -146,8 +141,10 @@ class _Delay:
     times: int | None
 
 
-class FakeMastodon:
+class FakeMastodon(LoopbackServer):
     """A Mastodon instance for one logged-in account, served on 127.0.0.1:<random port>."""
+
+    thread_name = "fake-mastodon"
 
     def __init__(
         self,
@@ -207,48 +204,6 @@ class FakeMastodon:
         self._stopping = threading.Event()
         self._seq = itertools.count(1)
         self._ratelimit_remaining = ratelimit_limit
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
-        self.port: int | None = None
-
-    # -- lifecycle -------------------------------------------------------------
-
-    def start(self) -> FakeMastodon:
-        self._server = make_server(
-            "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler
-        )
-        self.port = self._server.server_port
-        # A short poll interval keeps shutdown (and so each test's teardown) fast.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-mastodon", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()  # wakes delayed requests
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeMastodon:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """Base URL to give as the instance (http://127.0.0.1:PORT)."""
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     @property
     def domain(self) -> str:

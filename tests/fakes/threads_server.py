@@ -57,8 +57,9 @@ from urllib.parse import urlencode
 
 import pytest
 from werkzeug.datastructures import Headers
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from fakes.loopback import LoopbackServer
 
 DEFAULT_TOKEN = "THAAfakeLongLivedToken0123456789"
 DEFAULT_APP_SECRET = "fake-threads-app-secret-42"
@@ -82,11 +83,6 @@ def _emoji_aware_length(text: str) -> int:
         else:
             total += len(cluster)
     return total
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log(self, type: str, message: str, *args: Any) -> None:
-        pass
 
 
 @dataclass
@@ -117,8 +113,10 @@ class _Failure:
     times: int
 
 
-class FakeThreads:
+class FakeThreads(LoopbackServer):
     """One Threads profile and its app, served on 127.0.0.1:<random port>."""
+
+    thread_name = "fake-threads"
 
     def __init__(
         self,
@@ -165,43 +163,6 @@ class FakeThreads:
         self._container_seq = itertools.count(17900000000000001)
         self._media_seq = itertools.count(18000000000000001)
         self._token_seq = itertools.count(1)
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
-        self.port: int | None = None
-
-    # -- lifecycle -------------------------------------------------------------
-
-    def start(self) -> FakeThreads:
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
-        self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-threads", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeThreads:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     def account_context(self, **overrides: Any) -> Any:
         """An AccountContext for this profile as `accounts add` leaves it (token included)."""

@@ -46,8 +46,9 @@ from typing import Any
 
 import pytest
 from werkzeug.datastructures import Headers
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from fakes.loopback import LoopbackServer
 
 ACCESS_TOKEN = "fake-tumblr-access-token-0123456789"
 REFRESH_TOKEN = "fake-tumblr-refresh-token-0123456789"
@@ -69,11 +70,6 @@ _REASONS = {
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 VIDEO_TYPES = {"video/mp4", "video/quicktime"}
 NOTES_PAGE = 20  # the real page size is not documented
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log(self, type: str, message: str, *args: Any) -> None:
-        pass
 
 
 @dataclass
@@ -133,8 +129,10 @@ class _Failure:
     times: int
 
 
-class FakeTumblr:
+class FakeTumblr(LoopbackServer):
     """One Tumblr user with one or more blogs, served on 127.0.0.1:<random port>."""
+
+    thread_name = "fake-tumblr"
 
     def __init__(
         self,
@@ -177,44 +175,6 @@ class FakeTumblr:
         self._stopping = threading.Event()
         self._seq = itertools.count(1)
         self._next_id = 788338580402716673  # > 2**53, like real ids
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
-        self.port: int | None = None
-
-    # -- lifecycle -------------------------------------------------------------
-
-    def start(self) -> FakeTumblr:
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
-        self.port = self._server.server_port
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-tumblr", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeTumblr:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     def account_context(self, **overrides: Any) -> Any:
         """An AccountContext as `accounts add tumblr` leaves it for this server's blog."""

@@ -1,0 +1,65 @@
+"""The plumbing every fake platform server shares: a werkzeug server on 127.0.0.1:<free port>
+in a daemon thread, started and stopped as a context manager.
+
+A subclass sets `thread_name`, creates `self._stopping = threading.Event()` (set on stop,
+so delayed handlers wake up) and implements `_wsgi(environ, start_response)`.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from typing_extensions import Self
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log(self, type: str, message: str, *args: Any) -> None:
+        pass
+
+
+class LoopbackServer:
+    thread_name = "fake-server"
+    _stopping: threading.Event
+    _server: Any = None
+    _thread: threading.Thread | None = None
+    port: int | None = None
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=QuietHandler)
+        self.port = self._server.server_port
+        # A short poll interval keeps shutdown (and so each test's teardown) fast.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name=self.thread_name, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # wakes delayed requests
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """Base URL to point an account at (http://127.0.0.1:PORT)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
