@@ -96,22 +96,6 @@ class EnqueueResult:
     fresh: int = 0  # done moments ago by another run
 
 
-def claim(
-    *,
-    kind: str,
-    group: str,
-    limit: int,
-    now: datetime,
-    owner: str | None = None,
-    lease: timedelta = LEASE,
-) -> list[Job]:
-    """Claim up to `limit` due jobs of one kind and group (payload account), atomically."""
-    with session_scope(immediate=True) as session:
-        jobs = claim_in(session, kind=kind, group=group, limit=limit, now=now, owner=owner, lease=lease)
-        session.expunge_all()
-        return jobs
-
-
 def claim_in(
     session: Session,
     *,
@@ -122,7 +106,8 @@ def claim_in(
     owner: str | None = None,
     lease: timedelta = LEASE,
 ) -> list[Job]:
-    """`claim` inside the caller's (write) transaction.
+    """Claim up to `limit` due jobs of one kind and group (payload account), atomically,
+    inside the caller's write transaction.
 
     A job is due when queued and past run_after, or running with an expired
     lease (its claimer crashed). PostgreSQL skips rows another transaction is
