@@ -110,6 +110,10 @@ class Config:
     collect_max_attempts: int = 5
     collect_concurrency: int = 8
     collect_backoff_seconds: float = 2.0
+    # An item collected this recently is not fetched again by an overlapping run.
+    collect_min_interval_seconds: float = 60.0
+    # How long a claim holds its jobs before another collector may take them.
+    collect_lease_seconds: float = 300.0
     timeout_seconds: float = 30.0
     s3: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
@@ -126,6 +130,13 @@ def _number(section: dict[str, Any], key: str, default: float, where: str) -> fl
     value = section.get(key, default)
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
         raise InvalidInput(f"config: [{where}] {key} must be a number >= 0, not {value!r}.")
+    return float(value)
+
+
+def _positive(section: dict[str, Any], key: str, default: float, where: str) -> float:
+    value = section.get(key, default)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        raise InvalidInput(f"config: [{where}] {key} must be a number > 0, not {value!r}.")
     return float(value)
 
 
@@ -151,6 +162,8 @@ def _load(path: Path, mtime: float) -> Config:
         collect_max_attempts=_int(collect, "max_attempts", 5, "collect"),
         collect_concurrency=max(1, _int(collect, "concurrency", 8, "collect")),
         collect_backoff_seconds=_number(collect, "backoff_seconds", 2.0, "collect"),
+        collect_min_interval_seconds=_number(collect, "min_interval_seconds", 60.0, "collect"),
+        collect_lease_seconds=_positive(collect, "lease_seconds", 300.0, "collect"),
         timeout_seconds=_number(data.get("network", {}), "timeout_seconds", 30.0, "network"),
         s3=dict(data.get("s3", {})),
         raw=data,

@@ -71,8 +71,6 @@ CHUNK_BATCHES = 10
 # A worker shares the queue with other workers: it claims about one round of
 # parallel batches at a time, so idle workers find work instead of one hoarding it.
 WORKER_CHUNK_BATCHES = 2
-# Default of `[collect] min_interval_seconds`: a key finished this recently is not fetched again.
-DEFAULT_MIN_INTERVAL = 60.0
 # The Bluesky AppView indexes a new post a few seconds after the PDS accepts it, so a
 # post absent from getPosts this soon after publishing is not called deleted (that is final).
 DELETE_GRACE = timedelta(minutes=10)
@@ -299,14 +297,6 @@ def _group(account_id: int) -> str:
     return f"acct:{account_id}:"
 
 
-def min_interval() -> float:
-    """`[collect] min_interval_seconds` (read from the raw config: settings.py has no field for it yet)."""
-    value = settings.config().raw.get("collect", {}).get("min_interval_seconds", DEFAULT_MIN_INTERVAL)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-        raise InvalidInput(f"config: [collect] min_interval_seconds must be a number >= 0, not {value!r}.")
-    return float(value)
-
-
 def plan(
     *,
     platform: str | None = None,
@@ -326,7 +316,7 @@ def plan(
     if limit is not None and limit < 1:
         raise InvalidInput("--limit must be 1 or more.")
     days = settings.config().collect_days if days is None else days
-    interval = min_interval()
+    interval = settings.config().collect_min_interval_seconds
     report = report if report is not None else CollectReport()
     with session_scope(immediate=True) as session:
         _plan_lock(session)
@@ -365,14 +355,6 @@ def plan(
     if res.dead:
         report.note(f"{res.dead} item(s) are dead-lettered; `postcli jobs retry --all-dead` requeues them")
     return accounts
-
-
-def lease_length() -> timedelta:
-    """`[collect] lease_seconds`: how long a claim holds its jobs before another collector may take them."""
-    value = settings.config().raw.get("collect", {}).get("lease_seconds", jobs_svc.LEASE.total_seconds())
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-        raise InvalidInput(f"config: [collect] lease_seconds must be a number > 0, not {value!r}.")
-    return timedelta(seconds=float(value))
 
 
 def _plan_lock(session: Session) -> None:
@@ -508,7 +490,7 @@ def _run_accounts(
         gate = threading.BoundedSemaphore(limit_in_flight)
         runs = [
             _AccountRun(acc, report, tick, now, gate, limit_in_flight, writer,
-                        lease=lease or lease_length(), max_wait=max_wait, chunk_batches=chunk_batches)
+                        lease=lease or timedelta(seconds=settings.config().collect_lease_seconds), max_wait=max_wait, chunk_batches=chunk_batches)
             for acc in runnable
         ]
         threads = [threading.Thread(target=r.run, name=f"collect-{r.account.id}", daemon=True) for r in runs]
