@@ -25,8 +25,10 @@ def _guess_account(session, ref: str) -> Account:  # type: ignore[no-untyped-def
     elif _web_platform(ref):
         candidates = [a for a in accounts if a.platform == _web_platform(ref)]
         # A Tumblr link names its blog: prefer that account.
-        own = [a for a in candidates if a.handle and f"{a.handle.lower()}." in urlparse(ref).netloc.lower()
-               or f"/{(a.handle or '').lower()}/" in urlparse(ref).path.lower()]
+        url = urlparse(ref)
+        own = [a for a in candidates
+               if (a.handle and f"{a.handle.lower()}." in url.netloc.lower())
+               or f"/{(a.handle or '').lower()}/" in url.path.lower()]
         candidates = own or candidates
     else:
         host = urlparse(ref).netloc.lower()
