@@ -7,7 +7,7 @@ the append-only history.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from postcli import metrics
 from postcli.store.models import (
@@ -126,9 +126,16 @@ def _refresh_deltas(session: Session, target_id: int, from_hour: datetime) -> No
 # --- batches ---------------------------------------------------------------------------------
 
 
+class TargetRef(NamedTuple):
+    """What a batch write needs of a target: a PostTarget will do, or just these two ids."""
+
+    id: int
+    account_id: int
+
+
 def record_post_snapshots(
     session: Session,
-    items: Sequence[tuple[PostTarget, PostMetrics, int | None]],
+    items: Sequence[tuple[PostTarget | TargetRef, PostMetrics, int | None]],
     captured_at: datetime,
 ) -> None:
     """Record one snapshot per (target, metrics, follower_count), all captured at `captured_at`.
@@ -136,21 +143,23 @@ def record_post_snapshots(
     Leaves the same rows as record_post_snapshot on each item in turn, in a handful of
     statements instead of several per item: one read of the hourly rows around this hour,
     one multi-row INSERT of the snapshots, an upsert each of post_metric_latest and
-    post_metric_hourly, and one UPDATE of the targets' last_metrics_at. That is for the
-    common case, a snapshot newer than everything stored for its target, where only the
-    snapshot's own hour needs (re)computing. A target whose hourly table already holds
-    something newer (an out-of-order snapshot), or that appears more than once in `items`,
-    goes through record_post_snapshot one item at a time instead, so the results never differ.
+    post_metric_hourly, and one UPDATE of the targets' last_metrics_at, all straight through
+    the driver (store/bulk.py). That is for the common case, a snapshot newer than everything
+    stored for its target, where only the snapshot's own hour needs (re)computing. A target
+    whose hourly table already holds something newer (an out-of-order snapshot), or that
+    appears more than once in `items`, goes through record_post_snapshot one item at a time
+    instead, so the results never differ.
     """
     if not items:
         return
-    dialect = session.get_bind().dialect
-    if dialect.name not in ("sqlite", "postgresql") or not dialect.insert_executemany_returning:
-        for target, m, followers in items:  # e.g. SQLite < 3.35: no RETURNING
-            record_post_snapshot(session, target, m, captured_at, follower_count=followers)
+    from postcli.store import bulk
+
+    if not bulk.supported(session):  # e.g. SQLite < 3.35: no RETURNING
+        for target, m, followers in items:
+            record_post_snapshot(session, _orm_target(session, target), m, captured_at, follower_count=followers)
         return
-    st = _statements(dialect.name)
-    session.flush()  # the statements below are Core ones, which do not autoflush
+    st = _statements(session.get_bind().dialect.name)
+    session.flush()  # the statements below are not the ORM's, which would autoflush
 
     counts: dict[int, int] = {}
     for target, _m, _f in items:
@@ -182,66 +191,96 @@ def record_post_snapshots(
 
     fast = [it for it in items if it[0].id in prev]
     if fast:
-        _write_batch(session, st, fast, captured_at, hour, prev)
+        _write_batch(session, fast, captured_at, hour, prev)
     for target, m, followers in items:
         if target.id not in prev:
-            record_post_snapshot(session, target, m, captured_at, follower_count=followers)
+            record_post_snapshot(session, _orm_target(session, target), m, captured_at, follower_count=followers)
+
+
+def _orm_target(session: Session, target: PostTarget | TargetRef) -> PostTarget:
+    if isinstance(target, PostTarget):
+        return target
+    found = session.get(PostTarget, target.id)
+    if found is None:
+        raise ValueError(f"no target {target.id}")
+    return found
+
+
+_SNAPSHOT_COLUMNS = ("target_id", "captured_at", "raw", *_COUNTERS, "engagement", "follower_count")
+_LATEST_COLUMNS = ("target_id", "snapshot_id", "captured_at", *_COUNTERS, "engagement", "follower_count")
+_HOURLY_COLUMNS = ("hour", "target_id", "account_id", "captured_at",
+                   *HOURLY_COUNTERS, *(k + "_delta" for k in HOURLY_COUNTERS))
+
+
+def _upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...], keep: tuple[str, ...] = ()) -> str:
+    """INSERT or, when the key exists and this capture is not older, overwrite (SQLite and PostgreSQL alike)."""
+    sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key and c not in keep)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets} "
+        f"WHERE excluded.captured_at >= {table}.captured_at"
+    )
+
+
+_UPSERT_LATEST = _upsert_sql("post_metric_latest", _LATEST_COLUMNS, ("target_id",))
+_UPSERT_HOURLY = _upsert_sql("post_metric_hourly", _HOURLY_COLUMNS, ("hour", "target_id"), keep=("account_id",))
+_TOUCH_TARGETS = (
+    "UPDATE post_targets SET last_metrics_at = ? WHERE id = ? AND (last_metrics_at IS NULL OR last_metrics_at < ?)"
+)
 
 
 def _write_batch(
     session: Session,
-    st: dict[str, Any],
-    items: list[tuple[PostTarget, PostMetrics, int | None]],
+    items: list[tuple[PostTarget | TargetRef, PostMetrics, int | None]],
     captured_at: datetime,
     hour: datetime,
     prev: dict[int, dict[str, int | None]],
 ) -> None:
     from sqlalchemy.orm.attributes import set_committed_value
 
-    snaps: list[dict[str, Any]] = []
-    hourly: list[dict[str, Any]] = []
+    from postcli.store.bulk import Bulk
+
+    db = Bulk(session)
+    at, hour_db = db.dt(captured_at), db.dt(hour)
+    counters: list[tuple[Any, ...]] = []
+    hourly: list[tuple[Any, ...]] = []
     for target, m, followers in items:
-        values: dict[str, Any] = {k: getattr(m, k) for k in _COUNTERS}
-        values["engagement"] = metrics.engagement(m.likes, m.comments, m.shares)
-        values["follower_count"] = followers
-        values["target_id"] = target.id
-        values["captured_at"] = captured_at
-        snaps.append(values)
-        row: dict[str, Any] = {
-            "hour": hour, "target_id": target.id, "account_id": target.account_id, "captured_at": captured_at
-        }
+        values = tuple(getattr(m, k) for k in _COUNTERS)
+        likes, comments, shares = m.likes, m.comments, m.shares
+        engagement = metrics.engagement(likes, comments, shares)
+        counters.append((*values, engagement, followers))
         before = prev[target.id]
-        for k in HOURLY_COUNTERS:
-            value = values[k]
-            row[k] = value
-            row[k + "_delta"] = None if value is None else value - (before[k] or 0)
-        hourly.append(row)
+        row: list[Any] = [hour_db, target.id, target.account_id, at, likes, comments, shares, engagement]
+        for k, value in zip(HOURLY_COUNTERS, (likes, comments, shares, engagement)):
+            row.append(None if value is None else value - (before[k] or 0))
+        hourly.append(tuple(row))
 
-    # One multi-row INSERT; the ids come back matched by target (unique in a batch), as
-    # asking SQLAlchemy for them in parameter order makes it insert one row at a time on SQLite.
-    snap_ids = dict(
-        session.execute(
-            st["insert_snapshots"], [{**v, "raw": m.raw or None} for v, (_t, m, _f) in zip(snaps, items)]
-        ).all()
-    )
-    for v in snaps:
-        v["snapshot_id"] = snap_ids[v["target_id"]]
-    session.execute(st["upsert_latest"], snaps)
-    session.execute(st["upsert_hourly"], hourly)
-    ids = [t.id for t, _m, _f in items]
-    session.execute(st["touch_targets"], {"ids": ids, "at": captured_at})
+    # One multi-row INSERT per few hundred rows; the ids come back matched by target (a
+    # target is in a fast batch once).
+    snap_ids = dict(db.insert(
+        "post_metric_snapshots", _SNAPSHOT_COLUMNS,
+        [(t.id, at, db.json(m.raw or None), *c) for (t, m, _f), c in zip(items, counters)],
+        returning=("target_id", "id"),
+    ))
+    db.executemany(_UPSERT_LATEST, [(t.id, snap_ids[t.id], at, *c) for (t, _m, _f), c in zip(items, counters)])
+    db.executemany(_UPSERT_HOURLY, hourly)
+    db.executemany(_TOUCH_TARGETS, [(at, t.id, at) for t, _m, _f in items])
 
-    for target, _m, _f in items:  # what touch_targets just wrote, without marking them dirty
-        if target.last_metrics_at is None or target.last_metrics_at < captured_at:
+    written = {t.id for t, _m, _f in items}
+    for target, _m, _f in items:  # what _TOUCH_TARGETS just wrote, without marking them dirty
+        if isinstance(target, PostTarget) and (target.last_metrics_at is None or target.last_metrics_at < captured_at):
             set_committed_value(target, "last_metrics_at", captured_at)
-    # ORM copies of the latest/hourly rows just written (e.g. loaded by the caller) are stale now.
-    written = set(ids)
+    # ORM copies of the rows just written (e.g. loaded by the caller) are stale now.
     for key in list(session.identity_map.keys()):
         cls, pk = key[0], key[1]
         if (cls is PostMetricLatest and pk[0] in written) or (cls is PostMetricHourly and pk[1] in written):
             obj = session.identity_map.get(key)
             if obj is not None:
                 session.expire(obj)
+        elif cls is PostTarget and pk[0] in written:
+            obj = session.identity_map.get(key)
+            if obj is not None and not any(obj is t for t, _m, _f in items):
+                session.expire(obj, ["last_metrics_at"])
 
 
 _STATEMENTS: dict[str, dict[str, Any]] = {}
@@ -253,12 +292,7 @@ def _statements(dialect_name: str) -> dict[str, Any]:
     st = _STATEMENTS.get(dialect_name)
     if st is not None:
         return st
-    from sqlalchemy import and_, bindparam, func, insert, or_, select, update
-
-    if dialect_name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    else:
-        from sqlalchemy.dialects.postgresql import insert as upsert
+    from sqlalchemy import and_, bindparam, func, select
 
     hourly = PostMetricHourly.__table__
     H = hourly.c
@@ -294,29 +328,6 @@ def _statements(dialect_name: str) -> dict[str, Any]:
             .where(targets.c.id.in_(ids))
         )
 
-    snaps = PostMetricSnapshot.__table__
-    st["insert_snapshots"] = insert(snaps).returning(snaps.c.target_id, snaps.c.id)
-
-    latest = PostMetricLatest.__table__
-    stmt = upsert(latest)
-    st["upsert_latest"] = stmt.on_conflict_do_update(
-        index_elements=[latest.c.target_id],
-        set_={c.name: stmt.excluded[c.name] for c in latest.c if c.name != "target_id"},
-        where=stmt.excluded.captured_at >= latest.c.captured_at,
-    )
-    stmt = upsert(hourly)
-    st["upsert_hourly"] = stmt.on_conflict_do_update(
-        index_elements=[H.hour, H.target_id],
-        set_={c.name: stmt.excluded[c.name] for c in H if c.name not in ("hour", "target_id", "account_id")},
-        where=stmt.excluded.captured_at >= H.captured_at,
-    )
-    T = PostTarget.__table__.c
-    at = bindparam("at", type_=T.last_metrics_at.type)
-    st["touch_targets"] = (
-        update(PostTarget.__table__)
-        .where(T.id.in_(ids), or_(T.last_metrics_at.is_(None), T.last_metrics_at < at))
-        .values(last_metrics_at=at)
-    )
     _STATEMENTS[dialect_name] = st
     return st
 

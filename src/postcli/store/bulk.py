@@ -1,0 +1,100 @@
+"""Bulk statements straight through the database driver, for `collect`'s hot path.
+
+SQLAlchemy spends tens of microseconds per row of an executemany turning every
+parameter into its driver form (construct_params, a type processor per value).
+For the thousands of rows one `collect` writes that was most of its CPU, and the
+collector is CPU-bound. Here statements are plain SQL that SQLite (3.35+) and
+PostgreSQL both accept (the same ON CONFLICT and RETURNING syntax), run through
+the session's own connection and transaction, and values are put in driver form
+by the dialect's own bind processors, looked up once: what is stored is exactly
+what the ORM would store (tests/test_bulk.py compares the two, column by column).
+
+Write SQL with `?` placeholders; they become `%s` for psycopg. No `%` or `?`
+may appear in the SQL otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# Bound parameters per statement: SQLite's limit is 32766 (3.32+), PostgreSQL's 65535.
+_MAX_PARAMS = 30000
+
+
+def supported(session: Session) -> bool:
+    """Whether this store takes the bulk path (needs RETURNING: SQLite 3.35+, or PostgreSQL)."""
+    dialect = session.get_bind().dialect
+    return dialect.name in ("sqlite", "postgresql") and bool(dialect.insert_executemany_returning)
+
+
+class Bulk:
+    """Driver-level statements inside `session`'s transaction."""
+
+    def __init__(self, session: Session) -> None:
+        from sqlalchemy import JSON
+
+        from postcli.store.models import UTCDateTime
+
+        self.conn = session.connection()
+        dialect = self.conn.dialect
+        self._pyformat = dialect.paramstyle != "qmark"
+        self._dt_proc = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+        self._json_proc = JSON().dialect_impl(dialect).bind_processor(dialect)
+        self._dt_cache: dict[datetime, Any] = {}
+
+    def dt(self, value: datetime | None) -> Any:
+        """A tz-aware datetime in driver form (as UTCDateTime stores it)."""
+        if value is None:
+            return None
+        out = self._dt_cache.get(value)
+        if out is None:
+            out = self._dt_proc(value) if self._dt_proc else value
+            self._dt_cache[value] = out
+        return out
+
+    def json(self, value: Any) -> Any:
+        """A JSON column's value in driver form; None stays SQL NULL."""
+        if value is None:
+            return None
+        return self._json_proc(value) if self._json_proc else value
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self._pyformat else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One statement; the rows it returns (if any) as tuples, values in driver form."""
+        result = self.conn.exec_driver_sql(self._sql(sql), tuple(params))
+        return [tuple(r) for r in result] if result.returns_rows else []
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = [tuple(r) for r in rows]
+        if rows:
+            self.conn.exec_driver_sql(self._sql(sql), rows)
+
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+               returning: Sequence[str] = ()) -> list[tuple[Any, ...]]:
+        """Multi-row INSERTs of `rows` (tuples in `columns` order); the RETURNING rows, in no
+        particular order (match them on a returned column)."""
+        if not rows:
+            return []
+        width = len(columns)
+        per = max(1, _MAX_PARAMS // width)
+        one = "(" + ", ".join("?" * width) + ")"
+        tail = f" RETURNING {', '.join(returning)}" if returning else ""
+        out: list[tuple[Any, ...]] = []
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * len(chunk))}{tail}"
+            flat = [v for row in chunk for v in row]
+            out.extend(self.execute(sql, flat))
+        return out
+
+
+def in_list(n: int) -> str:
+    """`(?, ?, ...)` for an IN of n values."""
+    return "(" + ", ".join("?" * n) + ")"
