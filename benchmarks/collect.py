@@ -121,6 +121,7 @@ def main() -> int:
         ask("delay", args.latency)
         print(f"{args.posts} posts per platform, {args.latency * 1000:.0f} ms per request, "
               f"concurrency {args.concurrency}")
+        walls: list[tuple[float, float, float]] = []
         for round_no in range(1, args.rounds + 1):
             ask("reset")
             started, cpu = time.perf_counter(), time.process_time()
@@ -132,8 +133,15 @@ def main() -> int:
                   f"failed {report.failed}, dead {report.dead}")
             print(f"  bluesky  calls {n['bluesky']:4d} (getPosts {n['getPosts']}, getProfile {n['getProfile']})")
             print(f"  mastodon calls {n['mastodon']:4d} (multi-get {n['multi']}, verify_credentials {n['verify']})")
+            walls.append((wall, cpu, floor))
             print(f"  wall {wall:.3f} s   floor {floor:.3f} s   ratio {wall / floor if floor else float('inf'):.2f}x   "
                   f"collector CPU {cpu:.3f} s")
+        if len(walls) > 1:
+            walls.sort()
+            best, median = walls[0], walls[len(walls) // 2]
+            print(f"best wall {best[0]:.3f} s (ratio {best[0] / best[2] if best[2] else float('inf'):.2f}x), "
+                  f"median {median[0]:.3f} s (ratio {median[0] / median[2] if median[2] else float('inf'):.2f}x); "
+                  f"median collector CPU {sorted(w[1] for w in walls)[len(walls) // 2]:.3f} s")
         with session_scope() as session:
             from sqlalchemy import func, select
 
