@@ -71,6 +71,7 @@ def serve_fakes(conn, posts: int, token: str) -> None:
                     "mastodon": len(masto.requests),
                     "multi": masto.count("GET /api/v1/statuses"),
                     "verify": masto.count("GET /api/v1/accounts/verify_credentials"),
+                    "cpu": time.process_time(),
                 })
                 continue
             elif cmd == "stop":
@@ -124,10 +125,12 @@ def main() -> int:
         walls: list[tuple[float, float, float]] = []
         for round_no in range(1, args.rounds + 1):
             ask("reset")
+            server_cpu = ask("counts")["cpu"]
             started, cpu = time.perf_counter(), time.process_time()
             report = collect(platform=args.platform)
             wall, cpu = time.perf_counter() - started, time.process_time() - cpu
             n = ask("counts")
+            server_cpu = n["cpu"] - server_cpu
             floor = (n["bluesky"] + n["mastodon"]) * args.latency / args.concurrency
             print(f"round {round_no}: fetched {report.fetched}, accounts {report.accounts}, "
                   f"failed {report.failed}, dead {report.dead}")
@@ -135,7 +138,7 @@ def main() -> int:
             print(f"  mastodon calls {n['mastodon']:4d} (multi-get {n['multi']}, verify_credentials {n['verify']})")
             walls.append((wall, cpu, floor))
             print(f"  wall {wall:.3f} s   floor {floor:.3f} s   ratio {wall / floor if floor else float('inf'):.2f}x   "
-                  f"collector CPU {cpu:.3f} s")
+                  f"CPU: collector {cpu:.3f} s, fake servers {server_cpu:.3f} s")
         if len(walls) > 1:
             walls.sort()
             best, median = walls[0], walls[len(walls) // 2]
