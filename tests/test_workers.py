@@ -162,3 +162,47 @@ def test_platforms_whose_numbers_settle_late_are_collected_for_48_hours():
     assert _window("facebook", 0) == timedelta(hours=48)
     assert _window("instagram", 30) == timedelta(days=30)
     assert _window("mastodon", 1) == timedelta(days=1)
+
+
+def test_results_of_a_lost_lease_are_dropped(cli, home, masto, backend):
+    """A collector whose lease ran out while it was fetching, and whose jobs another collector
+    took meanwhile, writes nothing for them: the other collector owns them now."""
+    import threading
+    import time
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import select, update
+
+    from postcli.services.collection import collect
+    from postcli.store.models import Job, PostMetricSnapshot
+    from postcli.store.session import session_scope
+
+    write_config(home, lease_seconds=2)
+    account_id = connect_mastodon(cli, masto)
+    sids = [masto.add_status(f"t{i}", favourites_count=i)["id"] for i in range(3)]
+    seed_targets(account_id, sids)
+    # Longer than half the lease: past the part of it the collector trusts without checking.
+    masto.set_delay(1.5, "GET", "/api/v1/statuses", times=1)
+    masto.reset_log()
+
+    result = {}
+    run = threading.Thread(target=lambda: result.update(report=collect()))
+    run.start()
+    deadline = time.monotonic() + 30
+    while not multi_get_ids(masto):  # the multi-get is on its way
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    with session_scope() as s:  # ... and another collector takes the jobs over
+        taken = s.execute(
+            update(Job).where(Job.kind == "post_metrics", Job.status == "running")
+            .values(locked_by="other-host:1", locked_until=datetime.now(timezone.utc) + timedelta(hours=1))
+        ).rowcount
+    assert taken == 3
+    run.join(timeout=60)
+
+    report = result["report"]
+    assert report.fetched == 0 and report.failed == 0 and report.dead == 0
+    with session_scope(readonly=True) as s:
+        assert s.scalars(select(PostMetricSnapshot)).all() == []
+        held = s.execute(select(Job.status, Job.locked_by).where(Job.kind == "post_metrics")).all()
+    assert held == [("running", "other-host:1")] * 3

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urlparse
 
 from postcli.errors import InvalidInput, PostcliError
+from postcli.platforms import tls
 from postcli.platforms.base import (
     AccountContext,
     AccountInfo,
@@ -181,7 +182,9 @@ class BlueskyAdapter:
         from atproto_client import Client
         from atproto_client.request import Request
 
-        request = Request(timeout=self.ctx.timeout, event_hooks={"request": [self._note_request]})
+        request = Request(
+            timeout=self.ctx.timeout, event_hooks={"request": [self._note_request]}, verify=tls.context()
+        )
         client = Client(base_url=self._base_url, request=request)
         client.on_session_change(lambda event, session: self._on_session_change(client, event, session))
         return client

@@ -36,6 +36,7 @@ from postcli.errors import (
     PlatformUnavailable,
     RemoteNotFound,
 )
+from postcli.platforms import tls
 
 AUTH_CODES = {102, 190}
 RATE_CODES = {4, 17, 32, 613} | set(range(80001, 80015))
@@ -158,7 +159,8 @@ class GraphClient:
                 import httpx  # not at module level: keeps `postcli --help` fast
 
                 self._client = httpx.Client(
-                    timeout=self._timeout, headers={"User-Agent": "postcli"}, follow_redirects=True
+                    timeout=self._timeout, headers={"User-Agent": "postcli"}, follow_redirects=True,
+                    verify=tls.context(),
                 )
             return self._client
 

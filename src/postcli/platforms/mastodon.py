@@ -22,6 +22,7 @@ from html.parser import HTMLParser
 from typing import Any, ClassVar, Iterator
 from urllib.parse import quote, urlparse
 
+from postcli.platforms import tls
 from postcli.platforms.base import (
     AccountContext,
     AccountInfo,
@@ -482,6 +483,7 @@ class MastodonAdapter:
                 headers={"Authorization": f"Bearer {token}", "User-Agent": "postcli"},
                 timeout=self.ctx.timeout,
                 follow_redirects=True,  # requests (under the SDK) follows them too
+                verify=tls.context(),
             )
             return self._http
 

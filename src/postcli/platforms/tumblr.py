@@ -25,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, ClassVar, Iterator
 from urllib.parse import quote, urlparse
 
+from postcli.platforms import tls
 from postcli.platforms.base import (
     AccountContext,
     AccountInfo,
@@ -263,7 +264,8 @@ class TumblrAdapter:
 
                 # Tumblr asks for one consistent User-Agent per application.
                 self._http = httpx.Client(
-                    base_url=self._base, headers={"User-Agent": "postcli"}, timeout=self.ctx.timeout
+                    base_url=self._base, headers={"User-Agent": "postcli"}, timeout=self.ctx.timeout,
+                    verify=tls.context(),
                 )
             return self._http
 

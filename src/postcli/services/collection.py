@@ -66,9 +66,11 @@ log = logging.getLogger("postcli.collect")
 
 # Longest a run waits in-process for a backed-off or rate-limited job; later ones wait for the next run.
 MAX_INLINE_WAIT = 60.0
-# Batches of one account in flight at once. Bluesky's AppView and Mastodon both
-# limit per account/IP over 5-minute windows (3000 and 300 requests); a few
-# parallel batches finish 1,000 posts in a second without nearing either.
+# Batches of one account in flight at once (the global `[collect] concurrency` gate
+# still caps the total). Bluesky's AppView and Mastodon both limit per account/IP
+# over 5-minute windows (3000 and 300 requests), which the request budget
+# (rate_budget) enforces; how many go out side by side changes only how fast a
+# run ends, and one account alone may use every slot once the others are done.
 PLATFORM_PARALLEL = {"bluesky": 4, "mastodon": 4}
 DEFAULT_PARALLEL = 2
 # Rounds of parallel batches claimed at once per account: enough to keep them
@@ -84,6 +86,8 @@ DELETE_GRACE = timedelta(minutes=10)
 KEEP_DONE = timedelta(days=7)
 # Most pieces of work the writer commits in one transaction.
 MAX_MERGE = 64
+# How long a fetched batch may wait for others to share its transaction (seconds).
+WRITE_LINGER = 0.05
 
 
 @dataclass
@@ -133,15 +137,21 @@ class _Writer:
             if item is None:
                 return
             items = [item]
+            # Fetched batches nobody waits for linger a moment so more join their transaction
+            # (each has a fixed cost); a caller waiting on a result (a claim) ends the wait.
+            linger_until = time.monotonic() + WRITE_LINGER if isinstance(item[0], _Fetched) else 0.0
             while len(items) < MAX_MERGE:
                 try:
-                    nxt = self._q.get_nowait()
+                    wait = linger_until - time.monotonic()
+                    nxt = self._q.get(timeout=wait) if wait > 0 else self._q.get_nowait()
                 except queue.Empty:
                     break
                 if nxt is None:
                     stop = True
                     break
                 items.append(nxt)
+                if not isinstance(nxt[0], _Fetched):
+                    linger_until = 0.0
             self._run(items)
 
     @staticmethod
@@ -191,9 +201,7 @@ def _record_fetched(session: Session, fetched: list[_Fetched]) -> list[tuple[int
     """
     from sqlalchemy import select, update
 
-    owner = jobs_svc.worker_id()
-    all_jobs = [it.job_id for f in fetched for it in f.batch]
-    mine = jobs_svc.owned(session, all_jobs, owner)
+    mine = _still_mine(session, [it for f in fetched for it in f.batch])
     target_ids = [it.target_id for f in fetched for it in f.batch if it.job_id in mine]
     T = PostTarget
     # Plain rows, not ORM objects: this runs for every post of every run.
@@ -257,6 +265,16 @@ def _record_fetched(session: Session, fetched: list[_Fetched]) -> list[tuple[int
     jobs_svc.finish(session, gone, captured_at, note="skipped: target no longer published")
     jobs_svc.finish(session, early, captured_at, note="not visible on the platform yet")
     return counts
+
+
+def _still_mine(session: Session, items: list[_Item]) -> set[int]:
+    """The jobs among `items` this collector still holds: those well within their lease
+    without asking, the others by checking the store (their lease may have run out and
+    another collector may have taken them)."""
+    now = time.monotonic()
+    sure = {it.job_id for it in items if it.sure_until > now}
+    unsure = [it.job_id for it in items if it.job_id not in sure]
+    return sure | jobs_svc.owned(session, unsure, jobs_svc.worker_id())
 
 
 @dataclass
@@ -556,6 +574,9 @@ class _Item:
     job_id: int
     target_id: int | None
     post_id: str | None  # None: the target is no longer a published post
+    # Until then (time.monotonic()) the claim's lease is certainly still ours: no other
+    # collector may take the job, so writing its result needs no ownership check.
+    sure_until: float = 0.0
 
 
 class _AccountRun:
@@ -580,6 +601,10 @@ class _AccountRun:
         self.parallel = max(1, min(limit_in_flight, PLATFORM_PARALLEL.get(account.platform, DEFAULT_PARALLEL)))
         self.deadline = time.monotonic() + max_wait
         self.stopped = threading.Event()  # the account needs reconnecting: no more requests
+        self._stop_lock = threading.Lock()
+        # Set once this run's account snapshot is written (or failed, or not planned): post
+        # snapshots record the follower count it brought.
+        self.account_settled = threading.Event()
         self._pause_until = 0.0  # monotonic; set by a 429 so no batch of this account goes out before it
         self._pause_lock = threading.Lock()
         self.cfg = settings.config()
@@ -600,9 +625,17 @@ class _AccountRun:
             gc.freeze()
             self.batch = max(1, self.adapter.metrics_batch_size)
             self.per_post_requests = bool(getattr(self.adapter, "metrics_request_per_post", False))
-            self._drain("account_metrics")
-            if not self.stopped.is_set():
+            # The account's counters and its posts' are fetched side by side; post
+            # snapshots wait for the follower count before they are written (_posts).
+            # Its job is claimed first, so its request budget comes before the posts'.
+            first, _wait = self._claim("account_metrics")
+            account = threading.Thread(target=self._account_phase, args=(first,),
+                                       name=f"collect-{self.account.id}-acct", daemon=True)
+            account.start()
+            try:
                 self._drain("post_metrics")
+            finally:
+                account.join()
         except AuthFailed:
             self._stop()
         except Exception as exc:  # noqa: BLE001 - one account's surprise must not end the run for the others
@@ -613,6 +646,21 @@ class _AccountRun:
         # What is still queued after an error waits for the next run: it failed this time.
         self.report.add(failed=_count_errored(self.group))
 
+    def _account_phase(self, claimed: list[_Item]) -> None:
+        try:
+            if claimed:
+                ids = [it.job_id for it in claimed]
+                self._guarded(ids, lambda: self._account_metrics(ids))
+            if not self.stopped.is_set():
+                self._drain("account_metrics")  # a retry due within this run
+        except AuthFailed:
+            self._stop()
+        except Exception as exc:  # noqa: BLE001 - the posts go on; the error is reported
+            log.exception("collecting %s failed", self.name)
+            self.report.note(f"{self.name}: {type(exc).__name__}: {redact(str(exc))}")
+        finally:
+            self.account_settled.set()
+
     # --- claiming -----------------------------------------------------------
 
     def _claim(self, kind: str) -> tuple[list[_Item], float]:
@@ -622,6 +670,8 @@ class _AccountRun:
         # call; adapters that ask per post (Graph insights, Tumblr notes) pay per post.
         per_token = 1 if kind == "account_metrics" or self.per_post_requests else self.batch
         now = self.now()
+        # Half the lease: room for the clocks of collectors on other machines to disagree.
+        sure_until = time.monotonic() + self.lease.total_seconds() / 2
 
         def claim(session: Session) -> tuple[list[_Item], float]:
             from sqlalchemy import select
@@ -634,14 +684,14 @@ class _AccountRun:
             rate_budget.give_back(session, self.budget_key, self.limit,
                                   grant.tokens - math.ceil(len(jobs) / per_token), now)
             if kind == "account_metrics":
-                return [_Item(job_id, None, None) for job_id, _ in jobs], 0.0
+                return [_Item(job_id, None, None, sure_until) for job_id, _ in jobs], 0.0
             wanted = {job_id: payload.get("target_id") for job_id, payload in jobs}
             rows = session.execute(
                 select(PostTarget.id, PostTarget.status, PostTarget.platform_post_id)
                 .where(PostTarget.id.in_([t for t in wanted.values() if t is not None]))
             ).all()
             live = {tid: pid for tid, status, pid in rows if status == "completed" and pid}
-            return [_Item(jid, tid, live.get(tid)) for jid, tid in wanted.items()], 0.0
+            return [_Item(jid, tid, live.get(tid), sure_until) for jid, tid in wanted.items()], 0.0
 
         return self.writer.call(claim)
 
@@ -770,7 +820,9 @@ class _AccountRun:
         assert self.adapter is not None
         post_ids = sorted({it.post_id for it in batch if it.post_id})
         results = self._fetch(lambda: self.adapter.fetch_post_metrics(post_ids))
-        fut = self.writer.submit(_Fetched(self, batch, results, self.now()))
+        fetched_at = self.now()
+        self.account_settled.wait()  # one request: long done by the time most batches get here
+        fut = self.writer.submit(_Fetched(self, batch, results, fetched_at))
 
         def written(f: Future[Any]) -> None:  # runs on the writer thread: no store calls here
             if f.exception() is None:
@@ -823,9 +875,10 @@ class _AccountRun:
 
         from postcli.store.models import Job
 
-        if self.stopped.is_set():
-            return
-        self.stopped.set()
+        with self._stop_lock:  # the account job and a post batch may both see the 401
+            if self.stopped.is_set():
+                return
+            self.stopped.set()
         now = self.now()
 
         def write(session: Session) -> int:

@@ -118,34 +118,27 @@ def claim_in(
     lease (its claimer crashed). PostgreSQL skips rows another transaction is
     claiming (FOR UPDATE SKIP LOCKED); SQLite has one writer at a time.
     """
-    from sqlalchemy import or_, select, update
+    from postcli.store.bulk import Bulk
 
     owner = owner or worker_id()
-    # Columns, not ORM objects: a run claims thousands of jobs.
-    q = (
-        select(Job.id, Job.payload)
-        .where(Job.kind == kind, Job.key.like(f"{group}%"))
-        .where(
-            or_(
-                (Job.status == "queued") & (Job.run_after <= now),
-                (Job.status == "running") & (Job.locked_until < now),
-            )
-        )
-        .order_by(Job.run_after, Job.id)
-        .limit(limit)
+    db = Bulk(session)
+    at = db.dt(now)
+    # Through the driver, not ORM objects or Core rows: a run claims thousands of jobs.
+    rows = db.execute(
+        "SELECT id, payload FROM jobs WHERE kind = ? AND key LIKE ? "
+        "AND ((status = 'queued' AND run_after <= ?) OR (status = 'running' AND locked_until < ?)) "
+        "ORDER BY run_after, id LIMIT ?" + (" FOR UPDATE SKIP LOCKED" if db.postgres else ""),
+        (kind, f"{group}%", at, at, limit),
     )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    jobs = [(job_id, payload or {}) for job_id, payload in session.execute(q)]
-    if not jobs:
+    if not rows:
         return []
-    session.execute(
-        update(Job)
-        .where(Job.id.in_([j for j, _ in jobs]))
-        .values(status="running", locked_until=now + lease, locked_by=owner, updated_at=now),
-        execution_options={"synchronize_session": False},
+    ids = [r[0] for r in rows]
+    db.update_ids(
+        "UPDATE jobs SET status = 'running', locked_until = ?, locked_by = ?, updated_at = ? WHERE id IN",
+        (db.dt(now + lease), owner, at), ids,
     )
-    return jobs
+    _expire(session, ids)
+    return [(job_id, db.from_json(payload) or {}) for job_id, payload in rows]
 
 
 def owned(session: Session, job_ids: list[int], owner: str) -> set[int]:
@@ -154,27 +147,43 @@ def owned(session: Session, job_ids: list[int], owner: str) -> set[int]:
     A claimer that outlived its lease may find its jobs re-claimed by another
     collector; it must then drop its results, or the job would be done twice.
     """
-    from sqlalchemy import select
+    from postcli.store.bulk import Bulk
 
     if not job_ids:
         return set()
-    q = select(Job.id).where(Job.id.in_(job_ids), Job.status == "running", Job.locked_by == owner)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        # Hold them until commit: a claimer that finds the lease expired skips locked rows,
-        # so it cannot take a job between this check and our write.
-        q = q.with_for_update()
-    return set(session.scalars(q))
+    db = Bulk(session)
+    # On PostgreSQL they are held until commit (FOR UPDATE): a claimer that finds the lease
+    # expired skips locked rows, so it cannot take a job between this check and our write.
+    rows = db.select_ids(
+        "SELECT id FROM jobs WHERE status = 'running' AND locked_by = ? AND id IN", (owner,), job_ids,
+        suffix=" FOR UPDATE" if db.postgres else "",
+    )
+    return {r[0] for r in rows}
 
 
 def finish(session: Session, job_ids: list[int], now: datetime, note: str | None = None) -> None:
-    from sqlalchemy import update
+    from postcli.store.bulk import Bulk
 
     if job_ids:
-        session.execute(
-            update(Job).where(Job.id.in_(job_ids)).values(
-                status="done", locked_until=None, locked_by=None, updated_at=now, last_error=note
-            )
+        db = Bulk(session)
+        db.update_ids(
+            "UPDATE jobs SET status = 'done', locked_until = NULL, locked_by = NULL, updated_at = ?, "
+            "last_error = ? WHERE id IN",
+            (db.dt(now), note), job_ids,
         )
+        _expire(session, job_ids)
+
+
+def _expire(session: Session, job_ids: list[int]) -> None:
+    """Jobs loaded as ORM objects in this session (e.g. by fail()) no longer match their rows."""
+    if not session.identity_map:
+        return
+    wanted = set(job_ids)
+    for key in list(session.identity_map.keys()):
+        if key[0] is Job and key[1][0] in wanted:
+            obj = session.identity_map.get(key)
+            if obj is not None:
+                session.expire(obj)
 
 
 def fail(session: Session, job_ids: list[int], error: str, now: datetime, *, max_attempts: int,

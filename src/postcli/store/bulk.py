@@ -15,6 +15,7 @@ may appear in the SQL otherwise.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ class Bulk:
 
         self.conn = session.connection()
         dialect = self.conn.dialect
+        self.postgres = dialect.name == "postgresql"
         self._pyformat = dialect.paramstyle != "qmark"
         self._dt_proc = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
         self._json_proc = JSON().dialect_impl(dialect).bind_processor(dialect)
@@ -63,6 +65,11 @@ class Bulk:
             return None
         return self._json_proc(value) if self._json_proc else value
 
+    @staticmethod
+    def from_json(value: Any) -> Any:
+        """A JSON column as the driver returned it (text on SQLite, decoded on PostgreSQL)."""
+        return json.loads(value) if isinstance(value, (str, bytes)) else value
+
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self._pyformat else sql
 
@@ -75,6 +82,20 @@ class Bulk:
         rows = [tuple(r) for r in rows]
         if rows:
             self.conn.exec_driver_sql(self._sql(sql), rows)
+
+    def select_ids(self, sql: str, params: Sequence[Any], ids: Sequence[int], suffix: str = "") -> list[tuple[Any, ...]]:
+        """`sql` ending in "... IN", run for `ids` (a chunk at a time) after `params`."""
+        out: list[tuple[Any, ...]] = []
+        for start in range(0, len(ids), _MAX_PARAMS):
+            chunk = ids[start : start + _MAX_PARAMS]
+            out.extend(self.execute(f"{sql} {in_list(len(chunk))}{suffix}", (*params, *chunk)))
+        return out
+
+    def update_ids(self, sql: str, params: Sequence[Any], ids: Sequence[int]) -> None:
+        """`sql` ending in "... WHERE id IN", run for `ids` (a chunk at a time) after `params`."""
+        for start in range(0, len(ids), _MAX_PARAMS):
+            chunk = ids[start : start + _MAX_PARAMS]
+            self.conn.exec_driver_sql(self._sql(f"{sql} {in_list(len(chunk))}"), (*params, *chunk))
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
                returning: Sequence[str] = ()) -> list[tuple[Any, ...]]:
