@@ -298,6 +298,30 @@ def test_429_retry_after_is_honoured_then_succeeds(cli, home, bsky, masto, accou
     assert {(r["status"], r["attempts"], r["last_error"]) for r in rows} == {("done", 0, None)}
 
 
+def test_a_large_account_is_claimed_in_chunks_and_a_failed_batch_retried_within_the_run(cli, home, masto):
+    """Several chunks (claimed while earlier ones are still being fetched), a batch failing once
+    in the middle: every status is still asked for once (the failed one twice) and snapshotted once."""
+    write_config(home, concurrency=2)
+    m_id = connect_mastodon(cli, masto)
+    sids = [masto.add_status(f"t{i}", favourites_count=i)["id"] for i in range(430)]
+    targets = seed_targets(m_id, sids)
+    masto.set_delay(0.01)
+    masto.reset_log()
+    masto.fail_next("GET", "/api/v1/statuses", 503, times=1)
+
+    out = cli.json("collect")
+    assert out["fetched"] == 430 and out["failed"] == 0 and out["dead_lettered"] == 0
+    calls = multi_get_ids(masto)
+    assert len(calls) == 430 // 20 + 1 + 1  # 22 batches, one of them twice
+    asked = sorted(i for call in calls for i in call)
+    assert len(set(asked)) == 430 and len(asked) == 430 + len(calls[0])
+    counts = dict(db(home).execute(
+        "select target_id, count(*) from post_metric_snapshots group by target_id").fetchall())
+    assert counts == {tid: 1 for _pid, tid in targets}
+    attempts = sorted(r["attempts"] for r in db(home).execute("select attempts from jobs where kind = 'post_metrics'"))
+    assert attempts == [0] * 410 + [1] * 20
+
+
 def test_timeout_is_retried_with_backoff(cli, home, bsky, masto, accounts):
     _, m_id = accounts
     sids = [masto.add_status(f"t{i}")["id"] for i in range(5)]

@@ -33,9 +33,9 @@ from __future__ import annotations
 import gc
 import logging
 import math
-import queue
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -84,10 +84,15 @@ WORKER_CHUNK_BATCHES = 2
 DELETE_GRACE = timedelta(minutes=10)
 # Finished jobs are kept this long (for `jobs list`), then pruned.
 KEEP_DONE = timedelta(days=7)
-# Most pieces of work the writer commits in one transaction.
-MAX_MERGE = 64
+# Most posts the writer records in one transaction: it holds the store's write lock
+# (and, being Python, mostly the GIL) for a few tens of milliseconds at most.
+MAX_WRITE_POSTS = 500
 # How long a fetched batch may wait for others to share its transaction (seconds).
 WRITE_LINGER = 0.05
+
+
+def _posts_in(fetched: deque[tuple[_Fetched, Future[Any]]]) -> int:
+    return sum(len(f.batch) for f, _ in fetched)
 
 
 @dataclass
@@ -107,51 +112,67 @@ class _Fetched:
 class _Writer:
     """The one thread of a run that writes to the store.
 
-    `submit(fn)` queues `fn(session)`; `submit(_Fetched)` queues a fetched batch.
-    The writer runs everything queued so far in one transaction, each piece in
-    its own savepoint so one failing piece fails alone (fetched batches fail
-    together). The future carries the result or the exception.
+    `submit(fn)` queues `fn(session)` (a call: claims, failures; someone is usually
+    waiting for it); `submit(_Fetched)` queues a fetched batch (nobody waits for it).
+    Calls go first, all queued calls in one transaction, so a claim never waits behind
+    a large write. Fetched batches linger a moment so more can share their transaction
+    (each transaction has a fixed cost), up to MAX_WRITE_POSTS posts. Each call runs in
+    its own savepoint so one failing call fails alone (fetched batches fail together).
+    The future carries the result or the exception.
     """
 
     def __init__(self) -> None:
-        self._q: queue.Queue[tuple[Any, Future[Any]] | None] = queue.Queue()
+        self._cond = threading.Condition()
+        self._calls: deque[tuple[Any, Future[Any]]] = deque()
+        self._fetched: deque[tuple[_Fetched, Future[Any]]] = deque()
+        self._closed = False
         self._thread = threading.Thread(target=self._loop, name="collect-writer", daemon=True)
         self._thread.start()
 
     def submit(self, work: Callable[[Session], Any] | _Fetched) -> Future[Any]:
         fut: Future[Any] = Future()
-        self._q.put((work, fut))
+        with self._cond:
+            if isinstance(work, _Fetched):
+                self._fetched.append((work, fut))
+            else:
+                self._calls.append((work, fut))
+            self._cond.notify()
         return fut
 
     def call(self, work: Callable[[Session], Any] | _Fetched) -> Any:
         return self.submit(work).result()
 
     def close(self) -> None:
-        self._q.put(None)
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
         self._thread.join()
 
     def _loop(self) -> None:
-        stop = False
-        while not stop:
-            item = self._q.get()
-            if item is None:
-                return
-            items = [item]
-            # Fetched batches nobody waits for linger a moment so more join their transaction
-            # (each has a fixed cost); a caller waiting on a result (a claim) ends the wait.
-            linger_until = time.monotonic() + WRITE_LINGER if isinstance(item[0], _Fetched) else 0.0
-            while len(items) < MAX_MERGE:
-                try:
-                    wait = linger_until - time.monotonic()
-                    nxt = self._q.get(timeout=wait) if wait > 0 else self._q.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                items.append(nxt)
-                if not isinstance(nxt[0], _Fetched):
-                    linger_until = 0.0
+        while True:
+            with self._cond:
+                while not (self._calls or self._fetched or self._closed):
+                    self._cond.wait()
+                if self._calls:
+                    items: list[tuple[Any, Future[Any]]] = list(self._calls)
+                    self._calls.clear()
+                elif self._fetched:
+                    linger_until = time.monotonic() + WRITE_LINGER
+                    while not (self._calls or self._closed) and _posts_in(self._fetched) < MAX_WRITE_POSTS:
+                        wait = linger_until - time.monotonic()
+                        if wait <= 0:
+                            break
+                        self._cond.wait(wait)
+                    if self._calls:
+                        continue  # calls first; these batches wait for the next round
+                    items = []
+                    n = 0
+                    while self._fetched and (not items or n + len(self._fetched[0][0].batch) <= MAX_WRITE_POSTS):
+                        item = self._fetched.popleft()
+                        n += len(item[0].batch)
+                        items.append(item)
+                else:
+                    return  # closed, and nothing left
             self._run(items)
 
     @staticmethod
@@ -613,6 +634,9 @@ class _AccountRun:
         self.batch = 1
         self.per_post_requests = False
         self._unsettled: list[tuple[list[_Item], Future[Any]]] = []
+        self._unsettled_lock = threading.Lock()
+        self._post_claims = 0
+        self._posts_cond = threading.Condition()  # _drain_posts' queue; notified on _stop too
 
     def run(self) -> None:
         ctx = None
@@ -665,7 +689,14 @@ class _AccountRun:
 
     def _claim(self, kind: str) -> tuple[list[_Item], float]:
         """Claim a chunk and its request budget in one transaction; (items, seconds to wait if none)."""
-        chunk = 1 if kind == "account_metrics" else self.batch * self.chunk_batches * self.parallel
+        if kind == "account_metrics":
+            chunk = 1
+        else:
+            # Small chunks first, so requests go out while the next is claimed (a claim of a
+            # thousand jobs takes tens of milliseconds); then up to chunk_batches rounds.
+            rounds = min(self.chunk_batches, 2 * (self._post_claims + 1))  # 2, 4, 6, ... rounds
+            self._post_claims += 1
+            chunk = self.batch * rounds * self.parallel
         # Posts one request (token) pays for: a batch endpoint answers `batch` posts per
         # call; adapters that ask per post (Graph insights, Tumblr notes) pay per post.
         per_token = 1 if kind == "account_metrics" or self.per_post_requests else self.batch
@@ -697,69 +728,107 @@ class _AccountRun:
 
     def _drain(self, kind: str) -> None:
         try:
-            self._drain_loop(kind)
+            if kind == "post_metrics":
+                self._drain_posts()
+            else:
+                self._drain_loop(kind)
         finally:
             self._settle_writes()
+
+    def _nothing_due(self, kind: str, budget_wait: float) -> bool:
+        """Nothing claimable now: wait for the next retry or budget due within this run;
+        False when there is none (the drain is over)."""
+        self._settle_writes()  # a failed write puts its jobs back in the queue
+        wait = _next_due_in(self.group, kind, self.now())
+        if budget_wait and wait is not None:
+            wait = max(wait, budget_wait)
+        if wait is None or time.monotonic() + wait > self.deadline:
+            return False
+        self.stopped.wait(max(wait, 0.01))
+        return True
 
     def _drain_loop(self, kind: str) -> None:
         while not self.stopped.is_set():
             self._wait_for_pause()
             items, budget_wait = self._claim(kind)
             if not items:
-                self._settle_writes()  # a failed write puts its jobs back in the queue
-                wait = _next_due_in(self.group, kind, self.now())
-                if budget_wait and wait is not None:
-                    wait = max(wait, budget_wait)
-                if wait is None or time.monotonic() + wait > self.deadline:
+                if not self._nothing_due(kind, budget_wait):
                     return
-                self.stopped.wait(max(wait, 0.01))
                 continue
-            if kind == "account_metrics":
-                ids = [it.job_id for it in items]
-                self._guarded(ids, lambda ids=ids: self._account_metrics(ids))
-                continue
-            gone = [it.job_id for it in items if it.post_id is None]
-            if gone:
-                self._write(lambda s, ids=gone: self._finish_gone(s, ids))
-            live = [it for it in items if it.post_id is not None]
-            batches = [live[i : i + self.batch] for i in range(0, len(live), self.batch)]
-            self._run_batches(batches)
+            ids = [it.job_id for it in items]
+            self._guarded(ids, lambda ids=ids: self._account_metrics(ids))
 
-    def _run_batches(self, batches: list[list[_Item]]) -> None:
-        """Fetch the batches `parallel` at a time. A fetch thread hands its result to
-        the writer and goes on to the next batch without waiting for the write."""
-        pending = list(reversed(batches))
-        lock = threading.Lock()
-        writes: list[tuple[list[_Item], Future[Any]]] = []
+    def _drain_posts(self) -> None:
+        """Fetch the account's post jobs `parallel` batches at a time.
+
+        The claiming thread keeps a few rounds of batches queued ahead of the fetch
+        threads, so a new chunk is claimed while the last one is still being fetched
+        and no request slot idles between chunks. A fetch thread hands its result to
+        the writer and goes on to the next batch without waiting for the write.
+        """
+        pending: deque[list[_Item]] = deque()
+        cond = self._posts_cond
+        state = {"active": 0, "done": False}
+        low_water = 3 * self.parallel  # rounds of batches queued ahead: they cover a claim
 
         def worker() -> None:
-            while not self.stopped.is_set():
-                with lock:
-                    if not pending:
+            while True:
+                with cond:
+                    while not pending and not state["done"] and not self.stopped.is_set():
+                        cond.wait()
+                    if self.stopped.is_set() or not pending:
                         return
-                    batch = pending.pop()
-                self._wait_for_pause()
-                fut = self._guarded([it.job_id for it in batch], lambda b=batch: self._posts(b))
-                if fut is not None:
-                    with lock:
-                        writes.append((batch, fut))
+                    batch = pending.popleft()
+                    state["active"] += 1
+                    cond.notify_all()  # the claimer may be waiting for the queue to run low
+                try:
+                    self._wait_for_pause()
+                    fut = self._guarded([it.job_id for it in batch], lambda b=batch: self._posts(b))
+                    if fut is not None:
+                        with self._unsettled_lock:
+                            self._unsettled.append((batch, fut))
+                finally:
+                    with cond:
+                        state["active"] -= 1
+                        cond.notify_all()
 
-        n = min(self.parallel, len(batches))
-        if n <= 1:
-            worker()
-        else:
-            threads = [threading.Thread(target=worker, name=f"collect-{self.account.id}-{i}", daemon=True)
-                       for i in range(n)]
-            for t in threads:
-                t.start()
+        threads = [threading.Thread(target=worker, name=f"collect-{self.account.id}-{i}", daemon=True)
+                   for i in range(self.parallel)]
+        for t in threads:
+            t.start()
+        try:
+            while not self.stopped.is_set():
+                with cond:
+                    while len(pending) >= low_water and not self.stopped.is_set():
+                        cond.wait()
+                self._wait_for_pause()
+                items, budget_wait = self._claim("post_metrics")
+                if not items:
+                    # What is in flight may fail and come back due within this run: let it land first.
+                    with cond:
+                        while (pending or state["active"]) and not self.stopped.is_set():
+                            cond.wait()
+                    if not self._nothing_due("post_metrics", budget_wait):
+                        return
+                    continue
+                gone = [it.job_id for it in items if it.post_id is None]
+                if gone:
+                    self._write(lambda s, ids=gone: self._finish_gone(s, ids))
+                live = [it for it in items if it.post_id is not None]
+                with cond:
+                    pending.extend(live[i : i + self.batch] for i in range(0, len(live), self.batch))
+                    cond.notify_all()
+        finally:
+            with cond:
+                state["done"] = True
+                cond.notify_all()
             for t in threads:
                 t.join()
-        # The writes land while the next chunk is claimed and fetched; _drain settles them.
-        self._unsettled.extend(writes)
 
     def _settle_writes(self) -> None:
         """Wait for this account's queued writes; a batch whose write failed is failed in the store."""
-        writes, self._unsettled = self._unsettled, []
+        with self._unsettled_lock:
+            writes, self._unsettled = self._unsettled, []
         for batch, fut in writes:
             exc = fut.exception()
             if exc is not None:
@@ -879,6 +948,8 @@ class _AccountRun:
             if self.stopped.is_set():
                 return
             self.stopped.set()
+        with self._posts_cond:
+            self._posts_cond.notify_all()
         now = self.now()
 
         def write(session: Session) -> int:
