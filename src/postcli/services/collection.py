@@ -249,8 +249,8 @@ def _record_fetched(session: Session, fetched: list[_Fetched]) -> list[tuple[int
         for it in f.batch:
             if it.job_id not in mine:
                 continue
-            target = targets.get(it.target_id)  # type: ignore[arg-type]
-            if target is None or target[1] != "completed":
+            account_id, status, completed_at = targets.get(it.target_id, (None, None, None))  # type: ignore[arg-type]
+            if status != "completed":  # gone from the store, or no longer published
                 gone.append(it.job_id)
                 n_gone += 1
                 continue
@@ -259,13 +259,13 @@ def _record_fetched(session: Session, fetched: list[_Fetched]) -> list[tuple[int
                 continue
             m = f.results[it.post_id]
             if m is None:
-                if target[2] is not None and f.fetched_at - target[2] < DELETE_GRACE:
+                if completed_at is not None and f.fetched_at - completed_at < DELETE_GRACE:
                     early.append(it.job_id)
                     continue
                 deleted.append(it.target_id)  # type: ignore[arg-type]
                 n_deleted += 1
             else:
-                snapshots.append((TargetRef(it.target_id, target[0]), m, followers[acc_id]))  # type: ignore[arg-type]
+                snapshots.append((TargetRef(it.target_id, account_id), m, followers[acc_id]))  # type: ignore[arg-type]
                 n_fetched += 1
             finished.append(it.job_id)
         dead: list[int] = []
@@ -731,7 +731,7 @@ class _AccountRun:
             if kind == "post_metrics":
                 self._drain_posts()
             else:
-                self._drain_loop(kind)
+                self._drain_account_job()
         finally:
             self._settle_writes()
 
@@ -747,12 +747,12 @@ class _AccountRun:
         self.stopped.wait(max(wait, 0.01))
         return True
 
-    def _drain_loop(self, kind: str) -> None:
+    def _drain_account_job(self) -> None:
         while not self.stopped.is_set():
             self._wait_for_pause()
-            items, budget_wait = self._claim(kind)
+            items, budget_wait = self._claim("account_metrics")
             if not items:
-                if not self._nothing_due(kind, budget_wait):
+                if not self._nothing_due("account_metrics", budget_wait):
                     return
                 continue
             ids = [it.job_id for it in items]
