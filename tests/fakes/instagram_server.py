@@ -59,7 +59,7 @@ import pytest
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from fakes.loopback import LoopbackServer
+from fakes.loopback import Failure, LoopbackServer, take_failure
 
 DEFAULT_TOKEN = "IGAAfake-long-lived-token-0123456789abcdef"
 USER_ID = "17841400000000001"
@@ -103,16 +103,6 @@ class RecordedRequest:
         return None
 
 
-@dataclass
-class _Failure:
-    method: str
-    path_prefix: str
-    status: int
-    json: Any
-    headers: dict[str, str]
-    times: int
-
-
 class FakeInstagram(LoopbackServer):
     """One Instagram professional account, served on 127.0.0.1:<random port>."""
 
@@ -147,7 +137,7 @@ class FakeInstagram(LoopbackServer):
         self.not_enough_viewers: set[str] = set()
         self._container_statuses: list[str] = ["FINISHED"]
         self._error_reason = "Error: Media upload has failed with error code 2207026"
-        self._failures: list[_Failure] = []
+        self._failures: list[Failure] = []
         self._delays: list[tuple[float, str, str]] = []
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -179,7 +169,7 @@ class FakeInstagram(LoopbackServer):
         if json is None:
             json = self.error_body(1, "An unknown error has occurred.", type_="OAuthException")
         with self._lock:
-            self._failures.append(_Failure(method.upper(), path_prefix, status, json, dict(headers or {}), times))
+            self._failures.append(Failure(method.upper(), path_prefix, status, json, dict(headers or {}), times))
 
     def set_delay(self, seconds: float, method: str, path_prefix: str) -> None:
         with self._lock:
@@ -331,11 +321,8 @@ class FakeInstagram(LoopbackServer):
 
     def _injected(self, req: RecordedRequest) -> Response | None:
         with self._lock:
-            for f in self._failures:
-                if f.times > 0 and f.method in ("*", req.method) and req.path.startswith(f.path_prefix):
-                    f.times -= 1
-                    return self._json(f.json, f.status, f.headers)
-        return None
+            f = take_failure(self._failures, req.method, req.path)
+        return None if f is None else self._json(f.json, f.status, f.headers)
 
     def _route(self, req: RecordedRequest) -> Response:
         parts = [p for p in req.path.split("/") if p]

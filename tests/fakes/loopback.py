@@ -8,6 +8,7 @@ so delayed handlers wake up) and implements `_wsgi(environ, start_response)`.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from typing_extensions import Self
@@ -63,3 +64,25 @@ class LoopbackServer:
     @property
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+
+@dataclass
+class Failure:
+    """An injected answer (`fail_next`) for the next `times` requests of `method` ("*": any)
+    whose path starts with `path_prefix`."""
+
+    method: str
+    path_prefix: str
+    status: int
+    json: Any
+    headers: dict[str, str]
+    times: int
+
+
+def take_failure(failures: list[Failure], method: str, path: str) -> Failure | None:
+    """The first injected failure due for this request, with one use spent (under the server's lock)."""
+    for failure in failures:
+        if failure.times > 0 and failure.method in ("*", method) and path.startswith(failure.path_prefix):
+            failure.times -= 1
+            return failure
+    return None

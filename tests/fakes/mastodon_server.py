@@ -36,7 +36,7 @@ import pytest
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from fakes.loopback import LoopbackServer
+from fakes.loopback import Failure, LoopbackServer, take_failure
 
 DEFAULT_TOKEN = "fake-mastodon-token-0123456789"
 
@@ -124,16 +124,6 @@ class RecordedRequest:
 
 
 @dataclass
-class _Failure:
-    method: str
-    path_prefix: str
-    status: int
-    json: Any
-    headers: dict[str, str]
-    times: int
-
-
-@dataclass
 class _Delay:
     seconds: float
     method: str | None
@@ -198,7 +188,7 @@ class FakeMastodon(LoopbackServer):
         self._deleted: set[str] = set()
         self._media: dict[str, dict[str, Any]] = {}
         self._idempotency: dict[str, str] = {}
-        self._failures: list[_Failure] = []
+        self._failures: list[Failure] = []
         self._delays: list[_Delay] = []
         self._revoked = False
         self._stopping = threading.Event()
@@ -273,7 +263,7 @@ class FakeMastodon(LoopbackServer):
             hdrs.setdefault("X-RateLimit-Remaining", "0")
             hdrs.setdefault("X-RateLimit-Reset", reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
         with self._lock:
-            self._failures.append(_Failure(method.upper(), path_prefix, status, json, hdrs, times))
+            self._failures.append(Failure(method.upper(), path_prefix, status, json, hdrs, times))
 
     def set_delay(
         self,
@@ -731,15 +721,10 @@ class FakeMastodon(LoopbackServer):
 
     def _injected(self, req: RecordedRequest) -> Response | None:
         with self._lock:
-            for failure in self._failures:
-                if failure.times <= 0:
-                    continue
-                if failure.method not in ("*", req.method) or not req.path.startswith(failure.path_prefix):
-                    continue
-                failure.times -= 1
-                self.counts[f"{req.method} {req.path} (injected {failure.status})"] += 1
-                return self._json(failure.json, failure.status, failure.headers)
-        return None
+            f = take_failure(self._failures, req.method, req.path)
+            if f is not None:
+                self.counts[f"{req.method} {req.path} (injected {f.status})"] += 1
+        return None if f is None else self._json(f.json, f.status, f.headers)
 
     def _authorized(self, request: Request) -> bool:
         auth = request.headers.get("Authorization", "")

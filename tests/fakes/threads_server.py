@@ -59,7 +59,7 @@ import pytest
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from fakes.loopback import LoopbackServer
+from fakes.loopback import Failure, LoopbackServer, take_failure
 
 DEFAULT_TOKEN = "THAAfakeLongLivedToken0123456789"
 DEFAULT_APP_SECRET = "fake-threads-app-secret-42"
@@ -101,16 +101,6 @@ class RecordedRequest:
             if source.get(name):
                 return source[name][0]
         return None
-
-
-@dataclass
-class _Failure:
-    method: str
-    path_prefix: str
-    status: int
-    json: Any
-    headers: dict[str, str]
-    times: int
 
 
 class FakeThreads(LoopbackServer):
@@ -156,7 +146,7 @@ class FakeThreads(LoopbackServer):
         self.containers: dict[str, dict[str, Any]] = {}
         self.posts: dict[str, dict[str, Any]] = {}
         self.deleted: set[str] = set()
-        self._failures: list[_Failure] = []
+        self._failures: list[Failure] = []
         self._delays: list[tuple[float, str, str]] = []
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -200,7 +190,7 @@ class FakeThreads(LoopbackServer):
             json = {"error": {"message": "An unknown error has occurred.", "type": "OAuthException", "code": 1,
                               "is_transient": True, "fbtrace_id": "FakeTrace"}}
         with self._lock:
-            self._failures.append(_Failure(method.upper(), path_prefix, status, json, dict(headers or {}), times))
+            self._failures.append(Failure(method.upper(), path_prefix, status, json, dict(headers or {}), times))
 
     def set_delay(self, seconds: float, method: str, path_prefix: str) -> None:
         with self._lock:
@@ -316,14 +306,8 @@ class FakeThreads(LoopbackServer):
 
     def _injected(self, req: RecordedRequest) -> Response | None:
         with self._lock:
-            for failure in self._failures:
-                if failure.times <= 0:
-                    continue
-                if failure.method not in ("*", req.method) or not req.path.startswith(failure.path_prefix):
-                    continue
-                failure.times -= 1
-                return self._json(failure.json, failure.status, failure.headers)
-        return None
+            f = take_failure(self._failures, req.method, req.path)
+        return None if f is None else self._json(f.json, f.status, f.headers)
 
     def _route(self, req: RecordedRequest) -> Response:
         path = req.path.rstrip("/")
