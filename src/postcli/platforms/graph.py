@@ -7,14 +7,11 @@ envelope turned into postcli's typed errors:
     {"error": {"message": "...", "type": "OAuthException", "code": 190,
                "error_subcode": 463, "is_transient": false, "fbtrace_id": "..."}}
 
-Error codes (developers.facebook.com/docs/graph-api/guides/error-handling):
-  102, 190 (and its subcodes 458-467)  -> AuthFailed (the token is dead)
-  4, 17, 32, 613, 80001-80014          -> PlatformRateLimited (reset from the
-                                          X-Business-Use-Case-Usage / X-App-Usage headers)
-  9 + subcode 2207042, 24/2207042      -> publishing quota exhausted (rate limited)
-  100 + subcode 33, 803                -> RemoteNotFound (object gone / unknown)
-  1, 2, is_transient, HTTP 5xx         -> PlatformUnavailable (retry may help)
-  anything else                        -> PlatformRejected (the request itself is wrong)
+Error codes: one table with the source of every row (`postcli.platforms.graph_errors`);
+an answer it does not cover falls back on its HTTP status (401 -> AuthFailed,
+404 -> RemoteNotFound, 429 -> PlatformRateLimited, 5xx or `is_transient` ->
+PlatformUnavailable) and otherwise is PlatformRejected (the request itself is wrong).
+Rate limits carry their reset from the X-Business-Use-Case-Usage / X-App-Usage headers.
 
 No SDK and nothing heavy at import time: `postcli --help` must stay fast.
 """
@@ -36,14 +33,7 @@ from postcli.errors import (
     PlatformUnavailable,
     RemoteNotFound,
 )
-from postcli.platforms import tls
-
-AUTH_CODES = {102, 190}
-RATE_CODES = {4, 17, 32, 613} | set(range(80001, 80015))
-QUOTA_SUBCODES = {2207042}  # Instagram "max number of posts per 24 hours"
-NOT_FOUND_CODES = {803}
-NOT_FOUND_SUBCODES = {33}
-TRANSIENT_CODES = {1, 2}
+from postcli.platforms import graph_errors, tls
 
 
 def _usage_reset_seconds(headers: Any) -> float | None:
@@ -107,22 +97,29 @@ def _graph_error(status: int, body: Any, headers: Any, *, platform: str, host: s
     sub = err.get("error_subcode")
     text = str(err.get("error_user_msg") or err.get("message") or "unknown error")
     what = f"{host}: {text} (code {code}{f'/{sub}' if sub else ''})"
-    if code in AUTH_CODES or (status == 401 and code is None):
-        return AuthFailed(what, platform=platform)
-    if sub in QUOTA_SUBCODES:
-        return PlatformRateLimited(
-            what,
-            platform=platform,
-            retry_after=_usage_reset_seconds(headers),
-            hint="The publishing quota for the last 24 hours is used up; publish later.",
-        )
-    if code in RATE_CODES or status == 429:
-        return PlatformRateLimited(what, platform=platform, retry_after=_usage_reset_seconds(headers))
-    if code in NOT_FOUND_CODES or (code == 100 and sub in NOT_FOUND_SUBCODES) or status == 404:
-        return RemoteNotFound(what, platform=platform)
-    if code in TRANSIENT_CODES or err.get("is_transient") or status >= 500:
-        return PlatformUnavailable(what, platform=platform)
-    return PlatformRejected(what, platform=platform)
+    row = graph_errors.lookup(code, sub)
+    kind = row.kind if row is not None else None
+    hint = row.hint if row is not None else None
+    if kind is None:
+        if status == 401:
+            kind = "auth"
+        elif status == 429:
+            kind = "rate"
+        elif status == 404:
+            kind = "not_found"
+        elif err.get("is_transient") or status >= 500:
+            kind = "retry"
+        else:
+            kind = "rejected"
+    if kind == "auth":
+        return AuthFailed(what, platform=platform, hint=hint)
+    if kind in ("rate", "quota"):
+        return PlatformRateLimited(what, platform=platform, retry_after=_usage_reset_seconds(headers), hint=hint)
+    if kind == "not_found":
+        return RemoteNotFound(what, platform=platform, hint=hint)
+    if kind == "retry":
+        return PlatformUnavailable(what, platform=platform, hint=hint)
+    return PlatformRejected(what, platform=platform, hint=hint)
 
 
 class GraphClient:
