@@ -1,7 +1,7 @@
 """The real Threads adapter against the fake Threads API over loopback sockets.
 
 Nothing in the adapter is patched: it is pointed at the fake with ctx.api_base_url,
-and its container polling sleeps through an injected `sleep` (recorded, not slept).
+and its container polling waits through the context's injected clock and sleep (recorded, not slept).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from fakes.clock import FakeClock
 from fakes.threads_server import DEFAULT_APP_SECRET, DEFAULT_TOKEN, FakeThreads, usage_header
 from postcli.platforms.base import (
     AuthFailed,
@@ -35,10 +36,11 @@ def server():
 
 
 def adapter_for(server: FakeThreads, **ctx_overrides) -> tuple[ThreadsAdapter, list[float]]:
+    clock = FakeClock()
+    ctx_overrides.setdefault("clock", clock)
+    ctx_overrides.setdefault("sleep", clock.sleep)
     adapter = ThreadsAdapter(server.account_context(**ctx_overrides))
-    slept: list[float] = []
-    adapter.sleep = slept.append
-    return adapter, slept
+    return adapter, clock.slept
 
 
 def media(tmp_path: Path, name: str, mime: str, *, alt: str | None = None, public: bool = True) -> MediaItem:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator
 
@@ -232,48 +231,6 @@ class GraphClient:
 
     def delete(self, path: str) -> Any:
         return self.request("DELETE", path)
-
-
-def wait_for_container(
-    fetch_status: Callable[[], dict[str, Any]],
-    *,
-    platform: str,
-    timeout_s: float = 300.0,
-    interval_s: float = 1.0,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> dict[str, Any]:
-    """Poll a Threads/Instagram media container until it can be published.
-
-    `fetch_status` returns the container's fields (`status` or `status_code`:
-    IN_PROGRESS, FINISHED, PUBLISHED, ERROR, EXPIRED; `error_message` on ERROR).
-    FINISHED/PUBLISHED -> the fields; ERROR -> PlatformRejected naming the
-    platform's reason; EXPIRED -> PlatformRejected (a container lives 24 h);
-    still IN_PROGRESS after `timeout_s` -> PlatformUnavailable.
-    """
-    deadline = clock() + timeout_s
-    delay = interval_s
-    while True:
-        fields = fetch_status()
-        status = str(fields.get("status_code") or fields.get("status") or "").upper()
-        # Instagram puts "ERROR" in status_code and the reason in status ("Error: ...").
-        if status.startswith("FINISHED") or status.startswith("PUBLISHED"):
-            return fields
-        if status.startswith("ERROR"):
-            reason = fields.get("error_message") or fields.get("status") or "no reason given"
-            raise PlatformRejected(f"{platform} could not process the media: {reason}", platform=platform)
-        if status.startswith("EXPIRED"):
-            raise PlatformRejected(
-                f"{platform} media container expired before it was published", platform=platform
-            )
-        if status and not status.startswith("IN_PROGRESS"):
-            raise MalformedResponse(f"{platform} container has an unknown status {status!r}", platform=platform)
-        if clock() >= deadline:
-            raise PlatformUnavailable(
-                f"{platform} was still processing the media after {timeout_s:g} s", platform=platform
-            )
-        sleep(delay)
-        delay = min(delay * 1.5, 10.0)
 
 
 @contextmanager

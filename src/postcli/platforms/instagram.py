@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 import unicodedata
 from datetime import datetime, timedelta
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, ClassVar, Iterator
 from urllib.parse import urlparse
 
 from postcli.platforms.base import (
@@ -46,7 +45,8 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
-from postcli.platforms.graph import GraphClient, typed_calls, wait_for_container
+from postcli.platforms.graph import GraphClient, typed_calls
+from postcli.platforms.graph_container import ContainerPublisher
 from postcli.platforms.values import as_utc, int_or_none, utc_now
 
 _now = utc_now
@@ -177,14 +177,8 @@ class InstagramAdapter:
     # Insights data "can be delayed up to 48 hours" (Media Insights reference).
     min_collect_hours: ClassVar[int] = 48
 
-    # Container polling: seconds before the first re-check (then x1.5, at most
-    # 10 s) and the total wait. Instance attributes so tests can shorten them.
-    poll_interval: float = 2.0
-    container_timeout: float = 300.0
-
     def __init__(self, ctx: AccountContext) -> None:
         self.ctx = ctx
-        self.sleep: Callable[[float], None] = time.sleep
         self._client: GraphClient | None = None
         self._client_lock = threading.Lock()
         self._pending_token: str | None = None  # a token being verified by connect()
@@ -362,22 +356,19 @@ class InstagramAdapter:
         ig = self._ig_user_id()
         self._check_quota(ig)
         caption = req.text if req.text.strip() else None
+        containers = ContainerPublisher(
+            graph=self._graph(), ctx=self.ctx, platform=PLATFORM, label="Instagram", owner=ig,
+            create_edge="media", publish_edge="media_publish", status_fields="status_code,status",
+            calls=self._calls,
+        )
         if len(req.media) == 1:
             item = req.media[0]
-            container = self._create_container(ig, self._item_params(item, carousel=False, caption=caption), item)
-            self._wait(container, item.path.name)
+            media_id = containers.run([(self._item_params(item, carousel=False, caption=caption), item.path.name)])
         else:
-            children = []
-            for item in req.media:
-                children.append(self._create_container(ig, self._item_params(item, carousel=True), item))
-            for child, item in zip(children, req.media):
-                self._wait(child, item.path.name)
-            container = self._create_container(
-                ig, {"media_type": "CAROUSEL", "children": ",".join(children), "caption": caption}, None
+            media_id = containers.run(
+                [(self._item_params(item, carousel=True), item.path.name) for item in req.media],
+                carousel={"media_type": "CAROUSEL", "caption": caption},
             )
-            self._wait(container, "the carousel")
-        with self._calls("publishing the post"):
-            media_id = str(self._graph().post(f"{ig}/media_publish", creation_id=container)["id"])
         return self._published(media_id, req.text)
 
     def _check_quota(self, ig: str) -> None:
@@ -412,24 +403,6 @@ class InstagramAdapter:
         else:
             params["caption"] = caption  # a child's caption would be ignored silently
         return params
-
-    def _create_container(self, ig: str, params: dict[str, Any], item: MediaItem | None) -> str:
-        what = f"sending {item.path.name} to Instagram" if item else "creating the carousel"
-        with self._calls(what):
-            return str(self._graph().post(f"{ig}/media", **params)["id"])
-
-    def _wait(self, container: str, name: str) -> None:
-        def status() -> dict[str, Any]:
-            with self._calls(f"waiting for Instagram to process {name}"):
-                return self._graph().get(container, fields="status_code,status")
-
-        try:
-            wait_for_container(status, platform=PLATFORM, timeout_s=self.container_timeout,
-                               interval_s=self.poll_interval, sleep=self.sleep)
-        except (PlatformRejected, PlatformUnavailable) as exc:
-            exc.message = f"{name}: {exc.message}"
-            exc.args = (exc.message,)
-            raise
 
     def _published(self, media_id: str, text: str) -> PublishResult:
         # The post exists now: a failure to read its permalink must not turn into a
