@@ -44,6 +44,7 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
+from postcli.platforms.facebook_pages import read_page_directly, view_count, with_business_pages
 from postcli.platforms.graph import GraphClient, graph_error
 from postcli.platforms.values import as_utc, int_or_none
 
@@ -299,7 +300,10 @@ class FacebookAdapter:
                     settings["user_token_expires_at"] = (
                         datetime.now(timezone.utc) + timedelta(seconds=expires_in)
                     ).isoformat()
-            page = self._choose(pages, identifier)
+            pages = with_business_pages(pages, self._get, token)
+            page = self._choose(pages, identifier, token)
+            if not page.get("access_token"):
+                page = {**page, **read_page_directly(self._get, str(page["id"]), token)}
             if not page.get("access_token"):
                 raise PlatformRejected(
                     f"Facebook gave no Page token for {page.get('name')} (id {page['id']})",
@@ -341,8 +345,14 @@ class FacebookAdapter:
         wanted = identifier.strip()
         return wanted == str(page.get("id")) or wanted.casefold() == str(page.get("name") or "").strip().casefold()
 
-    def _choose(self, pages: list[dict[str, Any]], identifier: str | None) -> dict[str, Any]:
+    def _choose(self, pages: list[dict[str, Any]], identifier: str | None, token: str) -> dict[str, Any]:
         listing = "; ".join(f"{p['id']} ({p.get('name')})" for p in pages)
+        wanted = (identifier or "").strip()
+        if wanted.isdigit() and not any(self._matches(p, wanted) for p in pages):
+            # A Page no listing shows (a task granted on the Page alone): ask for it by id.
+            direct = read_page_directly(self._get, wanted, token)
+            if direct.get("access_token"):
+                return {"id": wanted, **direct}
         if not pages:
             raise PlatformRejected(
                 "this user token manages no Facebook Page", platform=PLATFORM,
@@ -683,7 +693,7 @@ class FacebookAdapter:
             comments=total("comments"),
             # Graph leaves `shares` out of a post nobody has shared.
             shares=_int(shares.get("count")) if isinstance(shares, dict) else 0,
-            views=_int(insights.get("post_media_view")) if "post_media_view" in metrics else None,
+            views=view_count(insights.get("post_media_view")) if "post_media_view" in metrics else None,
             reach=(_int(insights.get("post_total_media_view_unique"))
                    if "post_total_media_view_unique" in metrics else None),
             clicks=_int(insights.get("post_clicks")) if "post_clicks" in metrics else None,
@@ -713,7 +723,7 @@ class FacebookAdapter:
         return AccountMetrics(
             followers=_int(body.get("followers_count")),
             # Meta names page_media_view as the replacement of page_impressions (28 days here).
-            impressions=_int(insights.get("page_media_view")),
+            impressions=view_count(insights.get("page_media_view")),
             reach=_int(insights.get("page_total_media_view_unique")),
             raw=body,
         )
