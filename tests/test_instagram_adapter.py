@@ -87,7 +87,7 @@ def test_connect_stores_the_professional_account_id_and_an_estimated_expiry(serv
     assert ctx.settings_changed and ctx.settings["ig_user_id"] == USER_ID
     assert ctx.settings["token_expiry"] == "estimated" and ctx.settings["account_type"] == "BUSINESS"
     [me] = server.requests
-    assert (me.method, me.path, me.version) == ("GET", "/me", "v26.0")
+    assert (me.method, me.path, me.version) == ("GET", "/me", "v27.0")  # the default Graph version
     assert {"user_id", "username", "followers_count"} <= set(me.param("fields").split(","))
     assert me.param("access_token") == server.token
 

@@ -97,6 +97,9 @@ class AccountContext:
     # Called before each request an adapter makes on its own schedule (a container
     # status check), naming it: the hook for a service to charge the account's request budget.
     charge_request: Callable[[str], None] = lambda _what: None
+    # `[graph] version` from config.toml (Facebook, Instagram); the account's own
+    # settings["api_version"] wins over it.
+    graph_version: str | None = None
 
 
 @dataclass

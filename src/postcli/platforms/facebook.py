@@ -5,7 +5,8 @@ with a user token (and the app's id and secret) postcli also keeps the
 long-lived user token, only to re-read the Page token when it refreshes it.
 
 Wire choices, each from the Graph API docs (see docs/platforms/facebook.md):
-- version v26.0 unless `settings["api_version"]` says otherwise;
+- the Graph version of graph.DEFAULT_GRAPH_VERSION (v27.0), `[graph] version` in
+  config.toml, or the account's `settings["api_version"]` (`--graph-version`);
 - post metrics through the Batch API (POST / with `batch=`), 50 requests a
   call: v26.0 removed the root `GET /?ids=` lookup (and removes it from every
   version on 2026-10-27); a batch also answers per post, so a deleted post is
@@ -45,7 +46,7 @@ from postcli.platforms.base import (
     RemoteNotFound,
 )
 from postcli.platforms.facebook_pages import read_page_directly, view_count, with_business_pages
-from postcli.platforms.graph import GraphClient, graph_error
+from postcli.platforms.graph import GraphClient, graph_error, graph_version_for
 from postcli.platforms.values import as_utc, int_or_none
 
 _as_datetime = as_utc
@@ -53,8 +54,8 @@ _int = int_or_none
 
 PLATFORM = "facebook"
 DEFAULT_BASE_URL = "https://graph.facebook.com"
-# developers.facebook.com/docs/graph-api/guides/versioning: "The latest Graph API version is v26.0".
-DEFAULT_API_VERSION = "v26.0"
+# The Graph version: graph.DEFAULT_GRAPH_VERSION unless config ([graph] version) or the
+# account (settings["api_version"], from `accounts add facebook --graph-version`) says otherwise.
 
 # Page feed reference: a post's message holds at most 63,206 characters.
 MAX_TEXT = 63_206
@@ -194,7 +195,7 @@ class FacebookAdapter:
 
     @property
     def _version(self) -> str:
-        return str((self.ctx.settings or {}).get("api_version") or DEFAULT_API_VERSION)
+        return graph_version_for(self.ctx.settings, self.ctx.graph_version)
 
     @property
     def _graph(self) -> _Graph:

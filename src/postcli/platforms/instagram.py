@@ -45,8 +45,9 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
-from postcli.platforms.graph import GraphClient, typed_calls
+from postcli.platforms.graph import GraphClient, graph_version_for, typed_calls
 from postcli.platforms.graph_container import ContainerPublisher
+from postcli.platforms.graph_tokens import exchange_token
 from postcli.platforms.values import as_utc, int_or_none, utc_now
 
 _now = utc_now
@@ -55,9 +56,8 @@ _int = int_or_none
 
 PLATFORM = "instagram"
 DEFAULT_BASE_URL = "https://graph.instagram.com"
-# The newest Graph version when this was written (changelog: v26.0, 29 July 2026);
-# ctx.settings["api_version"] overrides it.
-DEFAULT_API_VERSION = "v26.0"
+# The Graph version: graph.DEFAULT_GRAPH_VERSION unless config ([graph] version) or the
+# account (settings["api_version"], from `accounts add instagram --graph-version`) says otherwise.
 
 # Content publishing guide and IG User /media reference.
 MAX_CAPTION = 2200
@@ -190,7 +190,7 @@ class InstagramAdapter:
             if self._client is None:
                 self._client = GraphClient(
                     base_url=self.ctx.api_base_url or DEFAULT_BASE_URL,
-                    version=str((self.ctx.settings or {}).get("api_version") or DEFAULT_API_VERSION),
+                    version=graph_version_for(self.ctx.settings, self.ctx.graph_version),
                     token=self._token,
                     platform=PLATFORM,
                     timeout=self.ctx.timeout,
@@ -205,7 +205,8 @@ class InstagramAdapter:
         return str(token)
 
     def _secrets_in_play(self) -> list[str]:
-        values = [self._pending_token, (self.ctx.secrets or {}).get("access_token")]
+        secrets = self.ctx.secrets or {}
+        values = [self._pending_token, secrets.get("access_token"), secrets.get("app_secret")]
         return [v for v in values if isinstance(v, str) and len(v) >= 4]
 
     def _calls(self, what: str) -> Any:
@@ -244,28 +245,49 @@ class InstagramAdapter:
                 # id is app-scoped.
                 user_id = str(me.get("user_id") or me["id"])
                 username = str(me["username"])
+            now = _now()
+            token, lifetime, note = self._long_lived(token)
         finally:
             self._pending_token = None
-        now = _now()
-        # No endpoint of Instagram Login reports a pasted token's expiry: assume a
-        # fresh long-lived token until the first refresh says otherwise.
-        expires = now + TOKEN_LIFETIME
+        # Without an exchange no endpoint of Instagram Login reports a pasted token's
+        # expiry: assume a fresh long-lived token until the first refresh says otherwise.
+        expires = now + (timedelta(seconds=lifetime) if lifetime else TOKEN_LIFETIME)
         settings = dict(self.ctx.settings or {})
         settings.update({
             "ig_user_id": user_id,
             "app_scoped_id": str(me["id"]) if me.get("id") else None,
             "username": username,
             "account_type": me.get("account_type"),
-            "api_version": settings.get("api_version") or DEFAULT_API_VERSION,
-            "token_expiry": "estimated",
+            "token_expiry": "reported" if lifetime else "estimated",
+            "token_source": "exchange" if lifetime else "pasted",
         })
+        settings.pop("token_exchange_error", None)
+        if note:
+            settings["token_exchange_error"] = note
         self.ctx.settings = settings
         self.ctx.settings_changed = True
         self.ctx.external_id = user_id
         self.ctx.handle = username
-        self._store_token(token, now, expires, estimated=True)
+        self._store_token(token, now, expires, estimated=not lifetime)
         return AccountInfo(external_id=user_id, handle=username, display_name=me.get("name") or None,
                            token_expires_at=expires)
+
+    def _long_lived(self, token: str) -> tuple[str, int | None, str | None]:
+        """(token, its lifetime when an exchange reported it, why an exchange failed).
+
+        With the app secret (POSTCLI_INSTAGRAM_APP_SECRET) a short-lived token (1 hour)
+        is exchanged for a long-lived one (60 days), as Threads does. A token that is
+        long-lived already is refused by the exchange and kept as it is.
+        """
+        app_secret = (self.ctx.secrets or {}).get("app_secret")
+        if not app_secret:
+            return token, None, None
+        try:
+            new, lifetime = exchange_token(self._graph(), self._calls, grant_type="ig_exchange_token",
+                                           app_secret=str(app_secret), token=token)
+        except PlatformError as exc:
+            return token, None, exc.message
+        return new, lifetime or int(TOKEN_LIFETIME.total_seconds()), None
 
     def _store_token(self, token: str, obtained: datetime, expires: datetime, *, estimated: bool) -> None:
         # The token's dates live beside it in the secrets: save_secrets persists them at

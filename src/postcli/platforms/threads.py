@@ -49,6 +49,7 @@ from postcli.platforms.base import (
 )
 from postcli.platforms.graph import GraphClient, typed_calls
 from postcli.platforms.graph_container import ContainerPublisher
+from postcli.platforms.graph_tokens import exchange_token
 from postcli.platforms.values import as_utc, int_or_none, utc_now
 
 _now = utc_now
@@ -286,12 +287,8 @@ class ThreadsAdapter:
         app_secret = (self.ctx.secrets or {}).get("app_secret")
         if app_secret:
             try:
-                with self._calls("exchanging the token for a long-lived one"):
-                    body = self._graph().request(
-                        "GET", self._unversioned("access_token"),
-                        params={"grant_type": "th_exchange_token", "client_secret": app_secret}, token=token,
-                    )
-                    new, seconds = str(body["access_token"]), _int(body.get("expires_in"))
+                new, seconds = exchange_token(self._graph(), self._calls, grant_type="th_exchange_token",
+                                              app_secret=str(app_secret), token=token)
                 return new, now + (timedelta(seconds=seconds) if seconds else TOKEN_LIFETIME), "exchange", None
             except PlatformError as exc:
                 note = exc.message
