@@ -152,3 +152,11 @@ def test_a_post_collected_then_deleted_is_none_while_the_batch_still_gets_metric
     assert second[kept.id].likes == 5
     answers = [r for r in fb.requests_to("GET", in_batch=True) if r.path == f"/{gone.id}"]
     assert answers[-1].status == 400  # 100/33 inside the batch, not a failed batch
+
+
+def test_a_page_found_in_me_accounts_needs_no_business_lookup(fb):
+    own = fb.add_page("Own Page")
+    token = fb.add_user("Ana", [own])
+    fb.add_business(token, "Agency", owned=[fb.add_page("Other")])
+    assert fresh(fb, []).connect(own.id, token).external_id == own.id
+    assert fb.requests_to("GET", "/me/businesses") == []

@@ -301,7 +301,8 @@ class FacebookAdapter:
                     settings["user_token_expires_at"] = (
                         datetime.now(timezone.utc) + timedelta(seconds=expires_in)
                     ).isoformat()
-            pages = with_business_pages(pages, self._get, token)
+            if not (identifier and any(self._matches(p, identifier) for p in pages)):
+                pages = with_business_pages(pages, self._get, token)
             page = self._choose(pages, identifier, token)
             if not page.get("access_token"):
                 page = {**page, **read_page_directly(self._get, str(page["id"]), token)}
