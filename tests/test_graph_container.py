@@ -105,3 +105,24 @@ def test_instagram_carousel_waits_for_each_child_then_the_carousel(tmp_path):
         assert clock.slept == [1.0, 1.0, 1.0]
         assert len(charged) == 6
         assert len(server.requests_to("POST", f"/{USER_ID}/media_publish")) == 1
+
+
+@pytest.mark.parametrize(("code", "subcode", "path"), [
+    (-2, 2207003, "/media"),  # download timeout while creating the container
+    (-1, 2207001, "/media"),  # Instagram server error
+    (24, 2207008, "/media_publish"),  # media builder expired: start again
+])
+def test_instagram_retryable_errors_leave_the_post_to_a_retry_that_publishes_once(tmp_path, code, subcode, path):
+    # Instagram error-code reference, HTTP 400 rows with "Try again" / "generate a new container":
+    # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/error-codes
+    with FakeInstagram() as server:
+        clock = FakeClock()
+        item = _media(tmp_path, "a.jpg", "image/jpeg", JPEG, server.serve_file("a.jpg", JPEG, "image/jpeg"))
+        server.fail_next("POST", f"/{USER_ID}{path}", 400,
+                         json=FakeInstagram.error_body(code, "Instagram server error. Try again.", subcode=subcode))
+        adapter = _instagram(server, clock, [])
+        with pytest.raises(PlatformUnavailable):
+            adapter.publish(PublishRequest(text="again", idempotency_key="k", media=[item]))
+        assert server.media == {}
+        result = adapter.publish(PublishRequest(text="again", idempotency_key="k", media=[item]))
+        assert list(server.media) == [result.platform_post_id]
