@@ -47,7 +47,7 @@ from postcli.platforms.base import (
 )
 from postcli.platforms.graph import GraphClient, graph_version_for, typed_calls
 from postcli.platforms.graph_container import ContainerPublisher
-from postcli.platforms.graph_tokens import exchange_token
+from postcli.platforms.graph_tokens import exchange_token, store_token
 from postcli.platforms.values import as_utc, int_or_none, utc_now
 
 _now = utc_now
@@ -290,17 +290,7 @@ class InstagramAdapter:
         return new, lifetime or int(TOKEN_LIFETIME.total_seconds()), None
 
     def _store_token(self, token: str, obtained: datetime, expires: datetime, *, estimated: bool) -> None:
-        # The token's dates live beside it in the secrets: save_secrets persists them at
-        # once, and check_health needs them (the health service does not save settings).
-        self.ctx.secrets = {
-            **(self.ctx.secrets or {}),
-            "access_token": token,
-            "token_obtained_at": obtained.isoformat(),
-            "token_expires_at": expires.isoformat(),
-            "token_expires_estimated": estimated,
-        }
-        self.ctx.save_secrets(dict(self.ctx.secrets))
-        self.ctx.token_expires_at = expires
+        store_token(self.ctx, token, obtained, expires, estimated=estimated)
 
     def limits(self) -> Limits:
         return Limits(

@@ -49,7 +49,7 @@ from postcli.platforms.base import (
 )
 from postcli.platforms.graph import GraphClient, typed_calls
 from postcli.platforms.graph_container import ContainerPublisher
-from postcli.platforms.graph_tokens import exchange_token
+from postcli.platforms.graph_tokens import exchange_token, store_token
 from postcli.platforms.values import as_utc, int_or_none, utc_now
 
 _now = utc_now
@@ -307,17 +307,7 @@ class ThreadsAdapter:
         return token, now + TOKEN_LIFETIME, "estimate", note
 
     def _store_token(self, token: str, obtained: datetime, expires: datetime, *, estimated: bool) -> None:
-        # The token's dates live beside it in the secrets: save_secrets persists them
-        # at once, and check_health needs them (the health service does not save settings).
-        self.ctx.secrets = {
-            **(self.ctx.secrets or {}),
-            "access_token": token,
-            "token_obtained_at": obtained.isoformat(),
-            "token_expires_at": expires.isoformat(),
-            "token_expires_estimated": estimated,
-        }
-        self.ctx.save_secrets(dict(self.ctx.secrets))
-        self.ctx.token_expires_at = expires
+        store_token(self.ctx, token, obtained, expires, estimated=estimated)
 
     def check_health(self) -> HealthResult:
         now = _now()
