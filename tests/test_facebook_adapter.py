@@ -84,7 +84,7 @@ def test_connect_with_a_page_token(fb, page):
     assert ctx.settings_changed is True and ctx.external_id == page.id
     # Identity, then the edge a Page token does not have.
     assert calls(fb) == [("GET", "/me"), ("GET", "/me/accounts")]
-    assert {r.version for r in fb.requests} == {"v26.0"}
+    assert {r.version for r in fb.requests} == {"v27.0"}  # the default Graph version
 
 
 def test_connect_with_a_user_token_keeps_only_the_page_token(fb, page):

@@ -1,8 +1,8 @@
 """The real Instagram adapter against the fake graph.instagram.com over loopback sockets.
 
-Nothing in the adapter is patched: tests shorten its container polling through
-its public attributes (poll_interval, container_timeout, sleep) and assert on what
-the fake received and what the adapter returned.
+Nothing in the adapter is patched: its container polling waits through the
+account context's injected clock and sleep (fakes.clock: recorded, not slept), and
+tests assert on what the fake received and what the adapter returned.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from fakes.clock import FakeClock
 from fakes.instagram_server import USER_ID, FakeInstagram
 from postcli.platforms.base import (
     AuthFailed,
@@ -40,12 +40,12 @@ def server():
 
 
 def connected(server: FakeInstagram, **ctx_overrides) -> InstagramAdapter:
-    ctx = server.account_context(secrets={}, settings={}, external_id=None, **ctx_overrides)
+    clock = FakeClock()
+    ctx = server.account_context(secrets={}, settings={}, external_id=None, clock=clock, sleep=clock.sleep,
+                                 **ctx_overrides)
     adapter = InstagramAdapter(ctx)
     adapter.connect(None, server.token)
-    adapter.poll_interval = 0.001
-    adapter.sleeps = []
-    adapter.sleep = adapter.sleeps.append  # record the waits instead of sleeping
+    adapter.sleeps = clock.slept  # the waits, recorded through the context's sleep instead of slept
     server.reset_log()
     return adapter
 
@@ -87,7 +87,7 @@ def test_connect_stores_the_professional_account_id_and_an_estimated_expiry(serv
     assert ctx.settings_changed and ctx.settings["ig_user_id"] == USER_ID
     assert ctx.settings["token_expiry"] == "estimated" and ctx.settings["account_type"] == "BUSINESS"
     [me] = server.requests
-    assert (me.method, me.path, me.version) == ("GET", "/me", "v26.0")
+    assert (me.method, me.path, me.version) == ("GET", "/me", "v27.0")  # the default Graph version
     assert {"user_id", "username", "followers_count"} <= set(me.param("fields").split(","))
     assert me.param("access_token") == server.token
 
@@ -246,8 +246,6 @@ def test_container_error_or_expiry_is_rejected_and_nothing_published(server, tmp
 
 def test_container_still_processing_after_the_timeout_is_unavailable(server, tmp_path):
     adapter = connected(server)
-    adapter.container_timeout = 0.2
-    adapter.sleep = lambda s: time.sleep(min(s, 0.02))
     server.set_container_statuses(["IN_PROGRESS"])
     with pytest.raises(PlatformUnavailable, match="still processing"):
         adapter.publish(PublishRequest(text="x", idempotency_key="k", media=[video(server, tmp_path)]))

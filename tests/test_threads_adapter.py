@@ -1,7 +1,7 @@
 """The real Threads adapter against the fake Threads API over loopback sockets.
 
 Nothing in the adapter is patched: it is pointed at the fake with ctx.api_base_url,
-and its container polling sleeps through an injected `sleep` (recorded, not slept).
+and its container polling waits through the context's injected clock and sleep (recorded, not slept).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from fakes.clock import FakeClock
 from fakes.threads_server import DEFAULT_APP_SECRET, DEFAULT_TOKEN, FakeThreads, usage_header
 from postcli.platforms.base import (
     AuthFailed,
@@ -35,10 +36,11 @@ def server():
 
 
 def adapter_for(server: FakeThreads, **ctx_overrides) -> tuple[ThreadsAdapter, list[float]]:
+    clock = FakeClock()
+    ctx_overrides.setdefault("clock", clock)
+    ctx_overrides.setdefault("sleep", clock.sleep)
     adapter = ThreadsAdapter(server.account_context(**ctx_overrides))
-    slept: list[float] = []
-    adapter.sleep = slept.append
-    return adapter, slept
+    return adapter, clock.slept
 
 
 def media(tmp_path: Path, name: str, mime: str, *, alt: str | None = None, public: bool = True) -> MediaItem:
@@ -533,3 +535,18 @@ def test_cli_connect_publish_and_collect(cli, home, server):
     assert tuple(acc) == (1234, 12)
     assert [r.path for r in server.requests_to("GET", f"/v1.0/{post['id']}/insights")] == [
         f"/v1.0/{post['id']}/insights"]
+
+
+def test_a_thread_collected_once_then_deleted_is_none_and_the_others_still_read(server):
+    # Threads answers the insights of a deleted media with code 100 / subcode 33, HTTP 400
+    # (developers.facebook.com/docs/graph-api/guides/error-handling; the fake's docstring).
+    kept, gone = server.add_post("kept", insights={"likes": 1}), server.add_post("gone", insights={"likes": 2})
+    adapter, _ = adapter_for(server)
+    assert adapter.fetch_post_metrics([gone["id"], kept["id"]])[gone["id"]].likes == 2
+    server.delete_post(gone["id"])
+    server.set_insights(kept["id"], likes=5)
+    second = adapter.fetch_post_metrics([gone["id"], kept["id"]])
+    assert second[gone["id"]] is None
+    assert second[kept["id"]].likes == 5
+    [answer] = [r for r in server.requests if r.path == f"/v1.0/{gone['id']}/insights"][-1:]
+    assert answer.status == 400

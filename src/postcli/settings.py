@@ -50,6 +50,10 @@ DEFAULT_CONFIG_TEXT = """\
 [network]
 # timeout_seconds = 30        # per request (POSTCLI_TIMEOUT overrides)
 
+[graph]
+# version = "v27.0"           # Meta Graph API version for Facebook and Instagram
+                              # (one account: postcli accounts add ... --graph-version)
+
 [s3]
 # bucket = "my-media"
 # region = "eu-central-1"
@@ -115,6 +119,7 @@ class Config:
     # How long a claim holds its jobs before another collector may take them.
     collect_lease_seconds: float = 300.0
     timeout_seconds: float = 30.0
+    graph_version: str | None = None  # [graph] version; None: the adapters' default
     s3: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -138,6 +143,17 @@ def _positive(section: dict[str, Any], key: str, default: float, where: str) -> 
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
         raise InvalidInput(f"config: [{where}] {key} must be a number > 0, not {value!r}.")
     return float(value)
+
+
+def _graph_version(section: dict[str, Any]) -> str | None:
+    value = section.get("version")
+    if value is None:
+        return None
+    import re
+
+    if not isinstance(value, str) or not re.fullmatch(r"v\d{1,3}\.\d{1,2}", value.strip()):
+        raise InvalidInput(f'config: [graph] version must look like "v27.0", not {value!r}.')
+    return value.strip()
 
 
 @lru_cache(maxsize=None)
@@ -165,6 +181,7 @@ def _load(path: Path, mtime: float) -> Config:
         collect_min_interval_seconds=_number(collect, "min_interval_seconds", 60.0, "collect"),
         collect_lease_seconds=_positive(collect, "lease_seconds", 300.0, "collect"),
         timeout_seconds=_number(data.get("network", {}), "timeout_seconds", 30.0, "network"),
+        graph_version=_graph_version(data.get("graph", {})),
         s3=dict(data.get("s3", {})),
         raw=data,
     )

@@ -8,6 +8,13 @@ Shapes follow the Graph API documentation (v26.0):
 - GET /me, GET /me/accounts (data[] of id, name, access_token, category, tasks;
   paging.cursors) - .../reference/user/accounts; a Page token has no `accounts`
   edge: "(#100) Tried accessing nonexisting field (accounts) on node type (Page)";
+- GET /me/businesses (data[] of id, name; needs business_management) -
+  .../graph-api/reference/user/businesses; GET /{business}/owned_pages and
+  /{business}/client_pages (data[] of Pages, fields as asked) -
+  .../marketing-api/reference/business/owned_pages, .../business/client_pages: the Pages
+  a user manages through Business Manager, which /me/accounts leaves out;
+- GET /{page}?fields=access_token,name with a user token that has a task on the
+  Page -> the Page token (.../facebook-login/guides/access-tokens#pagetokens);
 - GET /oauth/access_token?grant_type=fb_exchange_token -> {access_token,
   token_type, expires_in} - .../facebook-login/guides/access-tokens/get-long-lived;
 - POST /{page}/feed (message, attached_media[i]={"media_fbid"}) -> {id};
@@ -20,7 +27,9 @@ Shapes follow the Graph API documentation (v26.0):
   (left out when nobody shared), insights.metric(...) - .../reference/post;
 - GET /{post}/insights?metric=... ; an unknown metric fails the whole request
   with "(#100) The value must be a valid insights metric"; metrics with no data
-  are left out (Page Insights: "only available on Pages with 100 or more likes")
+  are left out (Page Insights: "only available on Pages with 100 or more likes");
+  a value may be an object of breakdown values, {"value": {"page_uploaded": 0, ...},
+  "end_time": ...} (developers.facebook.com/blog/post/2023/04/12/introducing-new-metric-to-the-page-insights-api)
   - .../reference/insights, .../platforminsights/page/deprecated-metrics;
 - POST / with batch=[{method, relative_url}] -> [{code, headers?, body: "<json>"}]
   or null for a request the batch did not finish - .../graph-api/making-multiple-requests;
@@ -199,6 +208,9 @@ class FakeFacebook(LoopbackServer):
         # token -> ("page", page_id) | ("user", user_id, long_lived)
         self.tokens: dict[str, tuple[Any, ...]] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        self.businesses: dict[str, dict[str, Any]] = {}
+        # False: the business Page edges leave out access_token (read from /{page} then).
+        self.business_page_tokens = True
         self.valid_post_metrics = set(POST_METRICS)
         self.valid_page_metrics = set(PAGE_METRICS)
         self.video_post_polls = 0  # GET /{video} answers without post_id this many times
@@ -234,6 +246,29 @@ class FakeFacebook(LoopbackServer):
             self.users[uid] = {"id": uid, "name": name, "pages": [p.id for p in pages]}
             self.tokens[token] = ("user", uid, False)
             return token
+
+    def add_business(self, user_token: str, name: str, *, owned: list[Page] | None = None,
+                     client: list[Page] | None = None) -> str:
+        """A business the token's user works in, with the Pages it owns and those of its clients."""
+        with self._lock:
+            uid = self.tokens[user_token][1]
+            bid = f"8{self._id()}"
+            self.businesses[bid] = {"id": bid, "name": name, "owned": [p.id for p in owned or []],
+                                    "client": [p.id for p in client or []]}
+            self.users[uid].setdefault("businesses", []).append(bid)
+            return bid
+
+    def grant_page(self, user_token: str, page: Page) -> None:
+        """A task on the Page for the user (readable with /{page}) that no listing shows."""
+        with self._lock:
+            self.users[self.tokens[user_token][1]].setdefault("granted", []).append(page.id)
+
+    def _user_can(self, uid: str, page_id: str) -> bool:
+        user = self.users[uid]
+        if page_id in user["pages"] or page_id in user.get("granted", []):
+            return True
+        return any(page_id in self.businesses[b]["owned"] + self.businesses[b]["client"]
+                   for b in user.get("businesses", []))
 
     def account_context(self, page: Page, **overrides: Any) -> Any:
         from postcli.platforms.base import AccountContext
@@ -458,8 +493,16 @@ class FakeFacebook(LoopbackServer):
             if who[0] == "page":
                 raise GraphError(100, "(#100) Tried accessing nonexisting field (accounts) on node type (Page)")
             return self._accounts(who, q)
+        if parts == ["me", "businesses"] and method == "GET":
+            if who[0] == "page":
+                raise GraphError(100, "(#100) Tried accessing nonexisting field (businesses) on node type (Page)")
+            user = self.users[who[1]]
+            return {"data": [{"id": b, "name": self.businesses[b]["name"]} for b in user.get("businesses", [])],
+                    "paging": {"cursors": {"before": _cursor(0), "after": _cursor(0)}}}
         if not parts:
             raise GraphError(100, "(#100) Missing a required parameter")
+        if parts[0] in self.businesses and len(parts) == 2 and parts[1] in ("owned_pages", "client_pages"):
+            return self._business_pages(self.businesses[parts[0]], parts[1], fields, who)
         object_id, edge = parts[0], (parts[1] if len(parts) > 1 else None)
         if object_id in self.pages:
             return self._page(self.pages[object_id], method, edge, fields, q, form, files, who)
@@ -503,6 +546,23 @@ class FakeFacebook(LoopbackServer):
             paging["next"] = f"{self.url}/v26.0/me/accounts?after={_cursor(start + len(chunk))}"
         return {"data": data, "paging": paging}
 
+    def _business_pages(self, business: dict[str, Any], edge: str, fields: list[str],
+                        who: tuple[Any, ...]) -> Any:
+        if who[0] != "user" or business["id"] not in self.users[who[1]].get("businesses", []):
+            raise GraphError(200, "(#200) Requires business_management permission to manage the object",
+                             status=403)
+        ids = business["owned" if edge == "owned_pages" else "client"]
+        data = []
+        for pid in ids:
+            page = self.pages[pid]
+            entry: dict[str, Any] = {"id": page.id}
+            if "name" in fields or not fields:
+                entry["name"] = page.name
+            if "access_token" in fields and self.business_page_tokens:
+                entry["access_token"] = page.long_token if who[2] else page.token
+            data.append(entry)
+        return {"data": data, "paging": {"cursors": {"before": _cursor(0), "after": _cursor(len(data))}}}
+
     def _require_page_token(self, page: Page, who: tuple[Any, ...]) -> None:
         if who != ("page", page.id):
             raise GraphError(200, "(#200) If posting to a page, requires both pages_read_engagement and "
@@ -518,7 +578,7 @@ class FakeFacebook(LoopbackServer):
                 if name in ("id", "name", "followers_count", "fan_count"):
                     out[name] = getattr(page, name)
                 elif name == "access_token":
-                    if who[0] == "user" and page.id in self.users[who[1]]["pages"]:
+                    if who[0] == "user" and self._user_can(who[1], page.id):
                         out[name] = page.long_token if who[2] else page.token
                 elif name == "insights":
                     out["insights"] = self._page_insights(page, spec)

@@ -27,6 +27,10 @@ fixtures exist for Instagram; every shape below comes from these pages):
   text as seen in public client code, not in Meta's pages).
 - GET /<v>/<IG_USER_ID>/insights?metric=reach,views,profile_views&period=day&metric_type=total_value:
   .../api-reference/instagram-user/insights ({"data": [{"name", "period", "total_value": {"value"}}]}).
+- GET /access_token?grant_type=ig_exchange_token&client_secret=...&access_token=<short-lived>
+  (no version): developers.facebook.com/docs/instagram-platform/reference/access_token
+  ({"access_token", "token_type": "bearer", "expires_in": 5183944}); a long-lived token
+  or a wrong secret is refused (the refusal's shape is this fake's choice: code 190 / code 1).
 - GET /refresh_access_token?grant_type=ig_refresh_token (no version):
   .../reference/refresh_access_token ({"access_token", "token_type": "bearer", "expires_in"}).
 - Errors: developers.facebook.com/docs/graph-api/guides/error-handling
@@ -123,6 +127,8 @@ class FakeInstagram(LoopbackServer):
         self.expired_tokens: set[str] = set()
         self.refused_refresh = False  # refresh_access_token answers an error
         self.refresh_expires_in = 5183944  # ~60 days, like Meta's examples
+        self.app_secret = "fake-instagram-app-secret-7"
+        self.short_tokens: set[str] = set()  # short-lived (1 hour): exchangeable, not refreshable
         self.username = username
         self.name = name
         self.followers_count = followers_count
@@ -342,6 +348,8 @@ class FakeInstagram(LoopbackServer):
                 return self._error(190, "Invalid OAuth access token - Cannot parse access token")
             if parts == ["refresh_access_token"] and req.method == "GET":
                 return self._refresh(req, token)
+            if parts == ["access_token"] and req.method == "GET" and req.version is None:
+                return self._exchange(req, token)
             if req.version is None:
                 return self._error(2500, "Unknown path components: " + req.path, type_="IGApiException")
             return self._dispatch(req, parts)
@@ -382,6 +390,22 @@ class FakeInstagram(LoopbackServer):
                            subcode=33, type_="GraphMethodException")
 
     # -- handlers (lock held) ---------------------------------------------------------
+
+    def add_short_token(self, token: str) -> None:
+        with self._lock:
+            self.valid_tokens.add(token)
+            self.short_tokens.add(token)
+
+    def _exchange(self, req: RecordedRequest, token: str) -> Response:
+        if req.param("grant_type") != "ig_exchange_token":
+            return self._error(100, "Invalid grant_type", type_="OAuthException")
+        if req.param("client_secret") != self.app_secret:
+            return self._error(1, "Error validating client secret.", type_="OAuthException")
+        if token not in self.short_tokens:
+            return self._error(190, "Cannot exchange a long-lived access token", type_="OAuthException")
+        new = f"IGAAexchanged-{next(self._seq)}-long-lived-token"
+        self.valid_tokens.add(new)
+        return self._json({"access_token": new, "token_type": "bearer", "expires_in": 5183944})
 
     def _refresh(self, req: RecordedRequest, token: str) -> Response:
         if req.param("grant_type") != "ig_refresh_token":

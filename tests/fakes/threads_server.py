@@ -163,7 +163,7 @@ class FakeThreads(LoopbackServer):
             "api_base_url": self.url,
             "external_id": self.user_id,
             "handle": self.username,
-            "settings": {"user_id": self.user_id, "api_version": self.version, "container_poll_interval": 0.001},
+            "settings": {"user_id": self.user_id, "api_version": self.version},
             "secrets": {"access_token": self.token},
             "timeout": 5.0,
         }

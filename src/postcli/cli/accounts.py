@@ -94,6 +94,20 @@ def _optional_env(name: str) -> str | None:
 
 
 API_BASE_HELP = "API base URL (default: the platform's public one; set it for a proxy or a test server)."
+GRAPH_VERSION_HELP = ("Meta Graph API version for this account, e.g. v27.0 (default: [graph] version in "
+                      "config.toml, else postcli's current default).")
+
+
+def _graph_settings(version: str | None) -> dict[str, str]:
+    """{"api_version": ...} for --graph-version, checked before anything is sent."""
+    if version is None:
+        return {}
+    import re
+
+    value = version.strip()
+    if not re.fullmatch(r"v\d{1,3}\.\d{1,2}", value):
+        raise InvalidInput(f"--graph-version {version!r} is not a Graph API version.", hint="Use a form like v27.0.")
+    return {"api_version": value}
 
 
 @add_app.command("threads")
@@ -128,19 +142,31 @@ def add_threads(
 def add_instagram(
     token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the access token from standard input."),
     api_base: str = typer.Option(None, "--api-base", help=API_BASE_HELP),
+    graph_version: str = typer.Option(None, "--graph-version", help=GRAPH_VERSION_HELP),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Connect an Instagram professional account (Instagram Login) with a long-lived token.
 
     The token (scopes instagram_business_basic, instagram_business_content_publish,
     instagram_business_manage_insights) is read from a hidden prompt,
-    --token-stdin, or POSTCLI_INSTAGRAM_TOKEN. Publishing media needs the S3
-    media store: Instagram fetches images and videos from a public URL.
+    --token-stdin, or POSTCLI_INSTAGRAM_TOKEN. A short-lived token is exchanged
+    for a long-lived one when POSTCLI_INSTAGRAM_APP_SECRET is set. Publishing
+    media needs the S3 media store: Instagram fetches images and videos from a public URL.
     """
     from postcli.services.accounts import add_account
 
+    extra_settings = _graph_settings(graph_version)
     secret = _read_secret(from_stdin=token_stdin, env_var="POSTCLI_INSTAGRAM_TOKEN", prompt="Instagram access token")
-    _print_connected(add_account("instagram", identifier=None, secret=secret, base_url=api_base), as_json)
+    app_secret = _optional_env("POSTCLI_INSTAGRAM_APP_SECRET")
+    result = add_account(
+        "instagram",
+        identifier=None,
+        secret=secret,
+        base_url=api_base,
+        extra_secrets={"app_secret": app_secret} if app_secret else None,
+        extra_settings=extra_settings or None,
+    )
+    _print_connected(result, as_json)
 
 
 @add_app.command("facebook")
@@ -149,6 +175,7 @@ def add_facebook(
     token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the access token from standard input."),
     app_id: str = typer.Option(None, "--app-id", help="Your Meta app id (to exchange a short-lived user token)."),
     api_base: str = typer.Option(None, "--api-base", help=API_BASE_HELP),
+    graph_version: str = typer.Option(None, "--graph-version", help=GRAPH_VERSION_HELP),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Connect a Facebook Page with a Page access token or a user token that manages it.
@@ -160,6 +187,7 @@ def add_facebook(
     """
     from postcli.services.accounts import add_account
 
+    extra_settings = {**({"app_id": app_id} if app_id else {}), **_graph_settings(graph_version)}
     secret = _read_secret(from_stdin=token_stdin, env_var="POSTCLI_FACEBOOK_TOKEN", prompt="Facebook access token")
     app_secret = _optional_env("POSTCLI_FACEBOOK_APP_SECRET")
     result = add_account(
@@ -168,7 +196,7 @@ def add_facebook(
         secret=secret,
         base_url=api_base,
         extra_secrets={"app_secret": app_secret} if app_secret else None,
-        extra_settings={"app_id": app_id} if app_id else None,
+        extra_settings=extra_settings or None,
     )
     _print_connected(result, as_json)
 

@@ -12,6 +12,7 @@ This module must stay cheap to import: no SDKs here.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -90,6 +91,15 @@ class AccountContext:
     # check_health refreshes a long-lived token that is near it.
     token_expires_at: datetime | None = None
     initial_token_expires_at: datetime | None = None  # as stored: the service saves a change
+    # How an adapter waits (container polling): tests inject a fake clock and sleep here.
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    # Called before each request an adapter makes on its own schedule (a container
+    # status check), naming it: the hook for a service to charge the account's request budget.
+    charge_request: Callable[[str], None] = lambda _what: None
+    # `[graph] version` from config.toml (Facebook, Instagram); the account's own
+    # settings["api_version"] wins over it.
+    graph_version: str | None = None
 
 
 @dataclass

@@ -5,7 +5,8 @@ with a user token (and the app's id and secret) postcli also keeps the
 long-lived user token, only to re-read the Page token when it refreshes it.
 
 Wire choices, each from the Graph API docs (see docs/platforms/facebook.md):
-- version v26.0 unless `settings["api_version"]` says otherwise;
+- the Graph version of graph.DEFAULT_GRAPH_VERSION (v27.0), `[graph] version` in
+  config.toml, or the account's `settings["api_version"]` (`--graph-version`);
 - post metrics through the Batch API (POST / with `batch=`), 50 requests a
   call: v26.0 removed the root `GET /?ids=` lookup (and removes it from every
   version on 2026-10-27); a batch also answers per post, so a deleted post is
@@ -44,7 +45,8 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
-from postcli.platforms.graph import GraphClient, graph_error
+from postcli.platforms.facebook_pages import read_page_directly, view_count, with_business_pages
+from postcli.platforms.graph import GraphClient, graph_error, graph_version_for
 from postcli.platforms.values import as_utc, int_or_none
 
 _as_datetime = as_utc
@@ -52,8 +54,8 @@ _int = int_or_none
 
 PLATFORM = "facebook"
 DEFAULT_BASE_URL = "https://graph.facebook.com"
-# developers.facebook.com/docs/graph-api/guides/versioning: "The latest Graph API version is v26.0".
-DEFAULT_API_VERSION = "v26.0"
+# The Graph version: graph.DEFAULT_GRAPH_VERSION unless config ([graph] version) or the
+# account (settings["api_version"], from `accounts add facebook --graph-version`) says otherwise.
 
 # Page feed reference: a post's message holds at most 63,206 characters.
 MAX_TEXT = 63_206
@@ -193,7 +195,7 @@ class FacebookAdapter:
 
     @property
     def _version(self) -> str:
-        return str((self.ctx.settings or {}).get("api_version") or DEFAULT_API_VERSION)
+        return graph_version_for(self.ctx.settings, self.ctx.graph_version)
 
     @property
     def _graph(self) -> _Graph:
@@ -299,7 +301,11 @@ class FacebookAdapter:
                     settings["user_token_expires_at"] = (
                         datetime.now(timezone.utc) + timedelta(seconds=expires_in)
                     ).isoformat()
-            page = self._choose(pages, identifier)
+            if not (identifier and any(self._matches(p, identifier) for p in pages)):
+                pages = with_business_pages(pages, self._get, token)
+            page = self._choose(pages, identifier, token)
+            if not page.get("access_token"):
+                page = {**page, **read_page_directly(self._get, str(page["id"]), token)}
             if not page.get("access_token"):
                 raise PlatformRejected(
                     f"Facebook gave no Page token for {page.get('name')} (id {page['id']})",
@@ -341,8 +347,14 @@ class FacebookAdapter:
         wanted = identifier.strip()
         return wanted == str(page.get("id")) or wanted.casefold() == str(page.get("name") or "").strip().casefold()
 
-    def _choose(self, pages: list[dict[str, Any]], identifier: str | None) -> dict[str, Any]:
+    def _choose(self, pages: list[dict[str, Any]], identifier: str | None, token: str) -> dict[str, Any]:
         listing = "; ".join(f"{p['id']} ({p.get('name')})" for p in pages)
+        wanted = (identifier or "").strip()
+        if wanted.isdigit() and not any(self._matches(p, wanted) for p in pages):
+            # A Page no listing shows (a task granted on the Page alone): ask for it by id.
+            direct = read_page_directly(self._get, wanted, token)
+            if direct.get("access_token"):
+                return {"id": wanted, **direct}
         if not pages:
             raise PlatformRejected(
                 "this user token manages no Facebook Page", platform=PLATFORM,
@@ -683,7 +695,7 @@ class FacebookAdapter:
             comments=total("comments"),
             # Graph leaves `shares` out of a post nobody has shared.
             shares=_int(shares.get("count")) if isinstance(shares, dict) else 0,
-            views=_int(insights.get("post_media_view")) if "post_media_view" in metrics else None,
+            views=view_count(insights.get("post_media_view")) if "post_media_view" in metrics else None,
             reach=(_int(insights.get("post_total_media_view_unique"))
                    if "post_total_media_view_unique" in metrics else None),
             clicks=_int(insights.get("post_clicks")) if "post_clicks" in metrics else None,
@@ -713,7 +725,7 @@ class FacebookAdapter:
         return AccountMetrics(
             followers=_int(body.get("followers_count")),
             # Meta names page_media_view as the replacement of page_impressions (28 days here).
-            impressions=_int(insights.get("page_media_view")),
+            impressions=view_count(insights.get("page_media_view")),
             reach=_int(insights.get("page_total_media_view_unique")),
             raw=body,
         )

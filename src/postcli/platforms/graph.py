@@ -7,14 +7,11 @@ envelope turned into postcli's typed errors:
     {"error": {"message": "...", "type": "OAuthException", "code": 190,
                "error_subcode": 463, "is_transient": false, "fbtrace_id": "..."}}
 
-Error codes (developers.facebook.com/docs/graph-api/guides/error-handling):
-  102, 190 (and its subcodes 458-467)  -> AuthFailed (the token is dead)
-  4, 17, 32, 613, 80001-80014          -> PlatformRateLimited (reset from the
-                                          X-Business-Use-Case-Usage / X-App-Usage headers)
-  9 + subcode 2207042, 24/2207042      -> publishing quota exhausted (rate limited)
-  100 + subcode 33, 803                -> RemoteNotFound (object gone / unknown)
-  1, 2, is_transient, HTTP 5xx         -> PlatformUnavailable (retry may help)
-  anything else                        -> PlatformRejected (the request itself is wrong)
+Error codes: one table with the source of every row (`postcli.platforms.graph_errors`);
+an answer it does not cover falls back on its HTTP status (401 -> AuthFailed,
+404 -> RemoteNotFound, 429 -> PlatformRateLimited, 5xx or `is_transient` ->
+PlatformUnavailable) and otherwise is PlatformRejected (the request itself is wrong).
+Rate limits carry their reset from the X-Business-Use-Case-Usage / X-App-Usage headers.
 
 No SDK and nothing heavy at import time: `postcli --help` must stay fast.
 """
@@ -22,8 +19,8 @@ No SDK and nothing heavy at import time: `postcli --help` must stay fast.
 from __future__ import annotations
 
 import json
+import re
 import threading
-import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator
 
@@ -36,14 +33,25 @@ from postcli.errors import (
     PlatformUnavailable,
     RemoteNotFound,
 )
-from postcli.platforms import tls
+from postcli.platforms import graph_errors, tls
 
-AUTH_CODES = {102, 190}
-RATE_CODES = {4, 17, 32, 613} | set(range(80001, 80015))
-QUOTA_SUBCODES = {2207042}  # Instagram "max number of posts per 24 hours"
-NOT_FOUND_CODES = {803}
-NOT_FOUND_SUBCODES = {33}
-TRANSIENT_CODES = {1, 2}
+# The Graph API version for graph.facebook.com and graph.instagram.com (Threads has its
+# own, v1.0). v27.0 came out on 4 November 2026 (developers.facebook.com/blog/post/2026/11/04/
+# introducing-graph-api-v27-and-marketing-api-v27/). `[graph] version` in config.toml
+# overrides it for every account, `accounts add ... --graph-version` for one.
+DEFAULT_GRAPH_VERSION = "v27.0"
+_VERSION = re.compile(r"^v\d{1,3}\.\d{1,2}$")
+
+
+def valid_graph_version(value: str) -> bool:
+    """True for a version as Graph spells it ("v27.0")."""
+    return bool(_VERSION.match(value or ""))
+
+
+def graph_version_for(settings: dict[str, Any] | None, configured: str | None) -> str:
+    """The account's own version (settings["api_version"]), else the configured one, else the default."""
+    own = (settings or {}).get("api_version")
+    return str(own or configured or DEFAULT_GRAPH_VERSION)
 
 
 def _usage_reset_seconds(headers: Any) -> float | None:
@@ -107,22 +115,29 @@ def _graph_error(status: int, body: Any, headers: Any, *, platform: str, host: s
     sub = err.get("error_subcode")
     text = str(err.get("error_user_msg") or err.get("message") or "unknown error")
     what = f"{host}: {text} (code {code}{f'/{sub}' if sub else ''})"
-    if code in AUTH_CODES or (status == 401 and code is None):
-        return AuthFailed(what, platform=platform)
-    if sub in QUOTA_SUBCODES:
-        return PlatformRateLimited(
-            what,
-            platform=platform,
-            retry_after=_usage_reset_seconds(headers),
-            hint="The publishing quota for the last 24 hours is used up; publish later.",
-        )
-    if code in RATE_CODES or status == 429:
-        return PlatformRateLimited(what, platform=platform, retry_after=_usage_reset_seconds(headers))
-    if code in NOT_FOUND_CODES or (code == 100 and sub in NOT_FOUND_SUBCODES) or status == 404:
-        return RemoteNotFound(what, platform=platform)
-    if code in TRANSIENT_CODES or err.get("is_transient") or status >= 500:
-        return PlatformUnavailable(what, platform=platform)
-    return PlatformRejected(what, platform=platform)
+    row = graph_errors.lookup(code, sub)
+    kind = row.kind if row is not None else None
+    hint = row.hint if row is not None else None
+    if kind is None:
+        if status == 401:
+            kind = "auth"
+        elif status == 429:
+            kind = "rate"
+        elif status == 404:
+            kind = "not_found"
+        elif err.get("is_transient") or status >= 500:
+            kind = "retry"
+        else:
+            kind = "rejected"
+    if kind == "auth":
+        return AuthFailed(what, platform=platform, hint=hint)
+    if kind in ("rate", "quota"):
+        return PlatformRateLimited(what, platform=platform, retry_after=_usage_reset_seconds(headers), hint=hint)
+    if kind == "not_found":
+        return RemoteNotFound(what, platform=platform, hint=hint)
+    if kind == "retry":
+        return PlatformUnavailable(what, platform=platform, hint=hint)
+    return PlatformRejected(what, platform=platform, hint=hint)
 
 
 class GraphClient:
@@ -235,48 +250,6 @@ class GraphClient:
 
     def delete(self, path: str) -> Any:
         return self.request("DELETE", path)
-
-
-def wait_for_container(
-    fetch_status: Callable[[], dict[str, Any]],
-    *,
-    platform: str,
-    timeout_s: float = 300.0,
-    interval_s: float = 1.0,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> dict[str, Any]:
-    """Poll a Threads/Instagram media container until it can be published.
-
-    `fetch_status` returns the container's fields (`status` or `status_code`:
-    IN_PROGRESS, FINISHED, PUBLISHED, ERROR, EXPIRED; `error_message` on ERROR).
-    FINISHED/PUBLISHED -> the fields; ERROR -> PlatformRejected naming the
-    platform's reason; EXPIRED -> PlatformRejected (a container lives 24 h);
-    still IN_PROGRESS after `timeout_s` -> PlatformUnavailable.
-    """
-    deadline = clock() + timeout_s
-    delay = interval_s
-    while True:
-        fields = fetch_status()
-        status = str(fields.get("status_code") or fields.get("status") or "").upper()
-        # Instagram puts "ERROR" in status_code and the reason in status ("Error: ...").
-        if status.startswith("FINISHED") or status.startswith("PUBLISHED"):
-            return fields
-        if status.startswith("ERROR"):
-            reason = fields.get("error_message") or fields.get("status") or "no reason given"
-            raise PlatformRejected(f"{platform} could not process the media: {reason}", platform=platform)
-        if status.startswith("EXPIRED"):
-            raise PlatformRejected(
-                f"{platform} media container expired before it was published", platform=platform
-            )
-        if status and not status.startswith("IN_PROGRESS"):
-            raise MalformedResponse(f"{platform} container has an unknown status {status!r}", platform=platform)
-        if clock() >= deadline:
-            raise PlatformUnavailable(
-                f"{platform} was still processing the media after {timeout_s:g} s", platform=platform
-            )
-        sleep(delay)
-        delay = min(delay * 1.5, 10.0)
 
 
 @contextmanager

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 import unicodedata
 from datetime import datetime, timedelta
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, ClassVar, Iterator
 from urllib.parse import urlparse
 
 from postcli.platforms.base import (
@@ -46,7 +45,9 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
-from postcli.platforms.graph import GraphClient, typed_calls, wait_for_container
+from postcli.platforms.graph import GraphClient, graph_version_for, typed_calls
+from postcli.platforms.graph_container import ContainerPublisher
+from postcli.platforms.graph_tokens import exchange_token, store_token
 from postcli.platforms.values import as_utc, int_or_none, utc_now
 
 _now = utc_now
@@ -55,9 +56,8 @@ _int = int_or_none
 
 PLATFORM = "instagram"
 DEFAULT_BASE_URL = "https://graph.instagram.com"
-# The newest Graph version when this was written (changelog: v26.0, 29 July 2026);
-# ctx.settings["api_version"] overrides it.
-DEFAULT_API_VERSION = "v26.0"
+# The Graph version: graph.DEFAULT_GRAPH_VERSION unless config ([graph] version) or the
+# account (settings["api_version"], from `accounts add instagram --graph-version`) says otherwise.
 
 # Content publishing guide and IG User /media reference.
 MAX_CAPTION = 2200
@@ -177,14 +177,8 @@ class InstagramAdapter:
     # Insights data "can be delayed up to 48 hours" (Media Insights reference).
     min_collect_hours: ClassVar[int] = 48
 
-    # Container polling: seconds before the first re-check (then x1.5, at most
-    # 10 s) and the total wait. Instance attributes so tests can shorten them.
-    poll_interval: float = 2.0
-    container_timeout: float = 300.0
-
     def __init__(self, ctx: AccountContext) -> None:
         self.ctx = ctx
-        self.sleep: Callable[[float], None] = time.sleep
         self._client: GraphClient | None = None
         self._client_lock = threading.Lock()
         self._pending_token: str | None = None  # a token being verified by connect()
@@ -196,7 +190,7 @@ class InstagramAdapter:
             if self._client is None:
                 self._client = GraphClient(
                     base_url=self.ctx.api_base_url or DEFAULT_BASE_URL,
-                    version=str((self.ctx.settings or {}).get("api_version") or DEFAULT_API_VERSION),
+                    version=graph_version_for(self.ctx.settings, self.ctx.graph_version),
                     token=self._token,
                     platform=PLATFORM,
                     timeout=self.ctx.timeout,
@@ -211,7 +205,8 @@ class InstagramAdapter:
         return str(token)
 
     def _secrets_in_play(self) -> list[str]:
-        values = [self._pending_token, (self.ctx.secrets or {}).get("access_token")]
+        secrets = self.ctx.secrets or {}
+        values = [self._pending_token, secrets.get("access_token"), secrets.get("app_secret")]
         return [v for v in values if isinstance(v, str) and len(v) >= 4]
 
     def _calls(self, what: str) -> Any:
@@ -250,41 +245,52 @@ class InstagramAdapter:
                 # id is app-scoped.
                 user_id = str(me.get("user_id") or me["id"])
                 username = str(me["username"])
+            now = _now()
+            token, lifetime, note = self._long_lived(token)
         finally:
             self._pending_token = None
-        now = _now()
-        # No endpoint of Instagram Login reports a pasted token's expiry: assume a
-        # fresh long-lived token until the first refresh says otherwise.
-        expires = now + TOKEN_LIFETIME
+        # Without an exchange no endpoint of Instagram Login reports a pasted token's
+        # expiry: assume a fresh long-lived token until the first refresh says otherwise.
+        expires = now + (timedelta(seconds=lifetime) if lifetime else TOKEN_LIFETIME)
         settings = dict(self.ctx.settings or {})
         settings.update({
             "ig_user_id": user_id,
             "app_scoped_id": str(me["id"]) if me.get("id") else None,
             "username": username,
             "account_type": me.get("account_type"),
-            "api_version": settings.get("api_version") or DEFAULT_API_VERSION,
-            "token_expiry": "estimated",
+            "token_expiry": "reported" if lifetime else "estimated",
+            "token_source": "exchange" if lifetime else "pasted",
         })
+        settings.pop("token_exchange_error", None)
+        if note:
+            settings["token_exchange_error"] = note
         self.ctx.settings = settings
         self.ctx.settings_changed = True
         self.ctx.external_id = user_id
         self.ctx.handle = username
-        self._store_token(token, now, expires, estimated=True)
+        self._store_token(token, now, expires, estimated=not lifetime)
         return AccountInfo(external_id=user_id, handle=username, display_name=me.get("name") or None,
                            token_expires_at=expires)
 
+    def _long_lived(self, token: str) -> tuple[str, int | None, str | None]:
+        """(token, its lifetime when an exchange reported it, why an exchange failed).
+
+        With the app secret (POSTCLI_INSTAGRAM_APP_SECRET) a short-lived token (1 hour)
+        is exchanged for a long-lived one (60 days), as Threads does. A token that is
+        long-lived already is refused by the exchange and kept as it is.
+        """
+        app_secret = (self.ctx.secrets or {}).get("app_secret")
+        if not app_secret:
+            return token, None, None
+        try:
+            new, lifetime = exchange_token(self._graph(), self._calls, grant_type="ig_exchange_token",
+                                           app_secret=str(app_secret), token=token)
+        except PlatformError as exc:
+            return token, None, exc.message
+        return new, lifetime or int(TOKEN_LIFETIME.total_seconds()), None
+
     def _store_token(self, token: str, obtained: datetime, expires: datetime, *, estimated: bool) -> None:
-        # The token's dates live beside it in the secrets: save_secrets persists them at
-        # once, and check_health needs them (the health service does not save settings).
-        self.ctx.secrets = {
-            **(self.ctx.secrets or {}),
-            "access_token": token,
-            "token_obtained_at": obtained.isoformat(),
-            "token_expires_at": expires.isoformat(),
-            "token_expires_estimated": estimated,
-        }
-        self.ctx.save_secrets(dict(self.ctx.secrets))
-        self.ctx.token_expires_at = expires
+        store_token(self.ctx, token, obtained, expires, estimated=estimated)
 
     def limits(self) -> Limits:
         return Limits(
@@ -362,22 +368,19 @@ class InstagramAdapter:
         ig = self._ig_user_id()
         self._check_quota(ig)
         caption = req.text if req.text.strip() else None
+        containers = ContainerPublisher(
+            graph=self._graph(), ctx=self.ctx, platform=PLATFORM, label="Instagram", owner=ig,
+            create_edge="media", publish_edge="media_publish", status_fields="status_code,status",
+            calls=self._calls,
+        )
         if len(req.media) == 1:
             item = req.media[0]
-            container = self._create_container(ig, self._item_params(item, carousel=False, caption=caption), item)
-            self._wait(container, item.path.name)
+            media_id = containers.run([(self._item_params(item, carousel=False, caption=caption), item.path.name)])
         else:
-            children = []
-            for item in req.media:
-                children.append(self._create_container(ig, self._item_params(item, carousel=True), item))
-            for child, item in zip(children, req.media):
-                self._wait(child, item.path.name)
-            container = self._create_container(
-                ig, {"media_type": "CAROUSEL", "children": ",".join(children), "caption": caption}, None
+            media_id = containers.run(
+                [(self._item_params(item, carousel=True), item.path.name) for item in req.media],
+                carousel={"media_type": "CAROUSEL", "caption": caption},
             )
-            self._wait(container, "the carousel")
-        with self._calls("publishing the post"):
-            media_id = str(self._graph().post(f"{ig}/media_publish", creation_id=container)["id"])
         return self._published(media_id, req.text)
 
     def _check_quota(self, ig: str) -> None:
@@ -412,24 +415,6 @@ class InstagramAdapter:
         else:
             params["caption"] = caption  # a child's caption would be ignored silently
         return params
-
-    def _create_container(self, ig: str, params: dict[str, Any], item: MediaItem | None) -> str:
-        what = f"sending {item.path.name} to Instagram" if item else "creating the carousel"
-        with self._calls(what):
-            return str(self._graph().post(f"{ig}/media", **params)["id"])
-
-    def _wait(self, container: str, name: str) -> None:
-        def status() -> dict[str, Any]:
-            with self._calls(f"waiting for Instagram to process {name}"):
-                return self._graph().get(container, fields="status_code,status")
-
-        try:
-            wait_for_container(status, platform=PLATFORM, timeout_s=self.container_timeout,
-                               interval_s=self.poll_interval, sleep=self.sleep)
-        except (PlatformRejected, PlatformUnavailable) as exc:
-            exc.message = f"{name}: {exc.message}"
-            exc.args = (exc.message,)
-            raise
 
     def _published(self, media_id: str, text: str) -> PublishResult:
         # The post exists now: a failure to read its permalink must not turn into a

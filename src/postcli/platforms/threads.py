@@ -24,10 +24,9 @@ from __future__ import annotations
 import functools
 import re
 import threading
-import time
 import unicodedata
 from datetime import datetime, timedelta
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, ClassVar, Iterator
 from urllib.parse import urlparse
 
 from postcli.platforms.base import (
@@ -48,7 +47,9 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
-from postcli.platforms.graph import GraphClient, typed_calls, wait_for_container
+from postcli.platforms.graph import GraphClient, typed_calls
+from postcli.platforms.graph_container import ContainerPublisher
+from postcli.platforms.graph_tokens import exchange_token, store_token
 from postcli.platforms.values import as_utc, int_or_none, utc_now
 
 _now = utc_now
@@ -180,15 +181,8 @@ class ThreadsAdapter:
     metrics_batch_size: ClassVar[int] = 25
     metrics_request_per_post = True  # one request per post: the rate budget charges per post
 
-    # Container polling: seconds before the first re-check (then x1.5, at most 10 s)
-    # and the total wait. ctx.settings["container_poll_interval"] overrides the
-    # first; tests also replace `sleep`.
-    poll_interval: float = 2.0
-    container_timeout: float = 300.0
-
     def __init__(self, ctx: AccountContext) -> None:
         self.ctx = ctx
-        self.sleep: Callable[[float], None] = time.sleep
         self._client: GraphClient | None = None
         self._client_lock = threading.Lock()
         self._pending_token: str | None = None  # a token connect() is still verifying
@@ -293,12 +287,8 @@ class ThreadsAdapter:
         app_secret = (self.ctx.secrets or {}).get("app_secret")
         if app_secret:
             try:
-                with self._calls("exchanging the token for a long-lived one"):
-                    body = self._graph().request(
-                        "GET", self._unversioned("access_token"),
-                        params={"grant_type": "th_exchange_token", "client_secret": app_secret}, token=token,
-                    )
-                    new, seconds = str(body["access_token"]), _int(body.get("expires_in"))
+                new, seconds = exchange_token(self._graph(), self._calls, grant_type="th_exchange_token",
+                                              app_secret=str(app_secret), token=token)
                 return new, now + (timedelta(seconds=seconds) if seconds else TOKEN_LIFETIME), "exchange", None
             except PlatformError as exc:
                 note = exc.message
@@ -317,17 +307,7 @@ class ThreadsAdapter:
         return token, now + TOKEN_LIFETIME, "estimate", note
 
     def _store_token(self, token: str, obtained: datetime, expires: datetime, *, estimated: bool) -> None:
-        # The token's dates live beside it in the secrets: save_secrets persists them
-        # at once, and check_health needs them (the health service does not save settings).
-        self.ctx.secrets = {
-            **(self.ctx.secrets or {}),
-            "access_token": token,
-            "token_obtained_at": obtained.isoformat(),
-            "token_expires_at": expires.isoformat(),
-            "token_expires_estimated": estimated,
-        }
-        self.ctx.save_secrets(dict(self.ctx.secrets))
-        self.ctx.token_expires_at = expires
+        store_token(self.ctx, token, obtained, expires, estimated=estimated)
 
     def check_health(self) -> HealthResult:
         now = _now()
@@ -421,49 +401,30 @@ class ThreadsAdapter:
                                    hint="Nothing was sent to Threads.")
         user_id = self._user_id()
         self._check_quota(user_id)
+        containers = self._containers(user_id)
         if not req.media:
-            container = self._create(user_id, {"media_type": "TEXT", "text": req.text})
-            self._wait(container, "the post")
+            media_id = containers.run([({"media_type": "TEXT", "text": req.text}, "the post")])
         elif len(req.media) == 1:
             item = req.media[0]
-            container = self._create(user_id, {**self._item_params(item), "text": req.text or None})
-            self._wait(container, item.path.name)
+            media_id = containers.run([({**self._item_params(item), "text": req.text or None}, item.path.name)])
         else:
-            children = [self._create(user_id, {**self._item_params(item), "is_carousel_item": "true"})
-                        for item in req.media]
-            for child, item in zip(children, req.media):
-                self._wait(child, item.path.name)
-            container = self._create(user_id, {"media_type": "CAROUSEL", "children": ",".join(children),
-                                               "text": req.text or None})
-            self._wait(container, "the carousel")
-        with self._calls("publishing the post"):
-            media_id = str(self._graph().post(f"{user_id}/threads_publish", creation_id=container)["id"])
+            media_id = containers.run(
+                [({**self._item_params(item), "is_carousel_item": "true"}, item.path.name) for item in req.media],
+                carousel={"media_type": "CAROUSEL", "text": req.text or None},
+            )
         return self._published(media_id, req.text)
+
+    def _containers(self, user_id: str) -> ContainerPublisher:
+        return ContainerPublisher(
+            graph=self._graph(), ctx=self.ctx, platform=PLATFORM, label="Threads", owner=user_id,
+            create_edge="threads", publish_edge="threads_publish", status_fields="status,error_message",
+            calls=self._calls,
+        )
 
     def _item_params(self, item: MediaItem) -> dict[str, Any]:
         if item.is_video:
             return {"media_type": "VIDEO", "video_url": item.public_url, "alt_text": item.alt_text or None}
         return {"media_type": "IMAGE", "image_url": item.public_url, "alt_text": item.alt_text or None}
-
-    def _create(self, user_id: str, params: dict[str, Any]) -> str:
-        with self._calls("creating a media container"):
-            return str(self._graph().post(f"{user_id}/threads", **params)["id"])
-
-    def _wait(self, container: str, what: str) -> None:
-        interval = (self.ctx.settings or {}).get("container_poll_interval", self.poll_interval)
-
-        def status() -> dict[str, Any]:
-            with self._calls(f"waiting for Threads to process {what}"):
-                return self._graph().get(container, fields="status,error_message")
-
-        try:
-            wait_for_container(status, platform=PLATFORM, timeout_s=self.container_timeout,
-                               interval_s=float(interval), sleep=self.sleep)
-        except (PlatformRejected, PlatformUnavailable, MalformedResponse) as exc:
-            exc.message = f"{exc.message} ({what})"
-            exc.args = (exc.message,)
-            exc.hint = exc.hint or "Nothing was published on Threads."
-            raise
 
     def _check_quota(self, user_id: str) -> None:
         """Refuse before creating anything when the 24-hour publishing quota is used up."""

@@ -68,6 +68,7 @@ def context_for(account: Account, *, timeout: float | None = None) -> AccountCon
         save_secrets=save,
         load_secrets=lambda: credentials.load(account_id),
         timeout=timeout or settings.timeout(),
+        graph_version=settings.config().graph_version,
         token_expires_at=account.token_expires_at,
         initial_token_expires_at=account.token_expires_at,
     )
@@ -135,6 +136,7 @@ def add_account(
         secrets=dict(extra_secrets or {}),
         save_secrets=lambda s: captured.update(s),
         timeout=settings.timeout(),
+        graph_version=settings.config().graph_version,
     )
     info = make_adapter(ctx).connect(identifier, secret)
     secrets = {**ctx.secrets, **captured}  # save_secrets holds the newest
