@@ -155,6 +155,11 @@ def media_problems(limits: Any, media: list[MediaItem]) -> list[str]:
             problems.append(f"{m.path.name} is {m.size_bytes:,} bytes, the limit is {cap:,}.")
         if limits.max_alt_text is not None and m.alt_text and len(m.alt_text) > limits.max_alt_text:
             problems.append(f"alt text of {m.path.name} is {len(m.alt_text)} characters, the limit is {limits.max_alt_text}.")
+        if m.is_video and m.duration_s is not None:
+            if limits.max_video_seconds is not None and m.duration_s > limits.max_video_seconds:
+                problems.append(f"{m.path.name} is {_seconds(m.duration_s)} long, the limit is {_seconds(limits.max_video_seconds)}.")
+            if limits.min_video_seconds is not None and m.duration_s < limits.min_video_seconds:
+                problems.append(f"{m.path.name} is {_seconds(m.duration_s)} long, the minimum is {_seconds(limits.min_video_seconds)}.")
     if len(images) > limits.max_images:
         problems.append(f"{len(images)} images, the limit is {limits.max_images}.")
     if len(videos) > limits.max_videos:
@@ -164,6 +169,13 @@ def media_problems(limits: Any, media: list[MediaItem]) -> list[str]:
     if images and videos and not limits.images_and_video:
         problems.append("images and a video cannot be mixed in one post.")
     return problems
+
+
+def _seconds(value: float) -> str:
+    """301.5 -> "5 min 1.5 s"; 3 -> "3 s"."""
+    minutes, secs = divmod(round(value, 2), 60)
+    text = f"{secs:g} s" if secs or not minutes else ""
+    return (f"{int(minutes)} min " + text).strip() if minutes else text
 
 
 # --- creating ----------------------------------------------------------------------
