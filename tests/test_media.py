@@ -274,6 +274,7 @@ def test_scheduled_media_is_copied_so_the_original_can_go(cli, connected, tmp_pa
             "alt_text": "purple",
             "sha256": sha,
             "storage": "local",
+            "override_for": None,  # the post's own media, not --media-for
         }
     ]
     row = db(home).execute(
