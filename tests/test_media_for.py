@@ -169,3 +169,37 @@ def test_the_same_post_with_different_per_platform_media_is_not_a_duplicate(cli,
     first = cli.json("post", "create", "same text", "--to", "mastodon", "--to", "sandbox", "--media-for", f"mastodon={a}")
     second = cli.json("post", "create", "same text", "--to", "mastodon", "--to", "sandbox", "--media-for", f"mastodon={b}")
     assert first["post_id"] != second["post_id"]
+
+
+def test_a_store_at_0003_is_migrated_and_its_media_stays_the_posts_own(cli, home):
+    """Migration 0004 adds post_media.override_for; rows from before are the post's media (NULL)."""
+    from sqlalchemy import create_engine
+
+    from postcli.store.migrate import upgrade_connection
+
+    engine = create_engine(f"sqlite:///{home / 'postcli.db'}")
+    with engine.begin() as conn:
+        upgrade_connection(conn, "0003")
+    engine.dispose()
+    db = sqlite3.connect(home / "postcli.db")
+    with db:
+        db.execute("insert into posts (id, text, status, timezone, source, created_at, updated_at) "
+                   "values (1, 'old', 'draft', 'UTC', 'cli', '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+        db.execute("insert into post_media (post_id, position, storage, key, mime_type, original_filename, "
+                   "size_bytes, sha256) values (1, 0, 'local', 'abc.png', 'image/png', 'old.png', 10, 'abc')")
+    db.close()
+
+    shown = cli.json("post", "show", "1")
+    assert [(m["original_filename"], m["override_for"]) for m in shown["media"]] == [("old.png", None)]
+    db = sqlite3.connect(home / "postcli.db")
+    assert db.execute("select version_num from alembic_version").fetchone()[0] == "0004"
+    assert db.execute("select override_for from post_media").fetchall() == [(None,)]
+
+
+def test_a_platforms_own_media_goes_when_the_edit_drops_its_targets(cli, three, tmp_path):
+    common = png(tmp_path / "common.png", (40, 30), "red")
+    own = png(tmp_path / "own.png", (50, 30), "green")
+    draft = cli.json("post", "create", "draft", "--to", "bluesky", "--to", "mastodon", "--draft",
+                     "--media", str(common), "--media-for", f"mastodon={own}")
+    edited = cli.json("post", "edit", str(draft["id"]), "--to", "bluesky")
+    assert [(m["original_filename"], m["override_for"]) for m in edited["media"]] == [("common.png", None)]

@@ -902,12 +902,14 @@ def edit_post(
             override = _text_for(post.text, overrides, account)
             if override is not None:
                 t.text_override = override
-        if prepared_for:
-            media_for_svc.check_used(prepared_for, [t.account or session.get(Account, t.account_id) for t in post.targets])
-        if stored is not None or stored_for:
+        accounts = [t.account or session.get(Account, t.account_id) for t in post.targets]
+        media_for_svc.check_used(prepared_for, accounts)
+        if stored is not None or stored_for or to is not None:
             common = stored if stored is not None else [m for m in post.media if m.override_for is None]
+            # A target's own media goes with it, as its text override does.
             kept = [] if media == [] else [m for m in post.media
-                                           if m.override_for is not None and m.override_for not in prepared_for]
+                                           if m.override_for is not None and m.override_for not in prepared_for
+                                           and not media_for_svc.unused([m.override_for], accounts)]
             rows = common + kept + stored_for
             for position, row in enumerate(rows):
                 row.position = position
