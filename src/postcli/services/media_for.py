@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence, TypeVar
 from postcli.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from postcli.services.media import Prepared
     from postcli.store.models import Account, PostMedia
 
 T = TypeVar("T")
@@ -102,3 +103,16 @@ def rows_for(account: Account, rows: Iterable[PostMedia]) -> list[PostMedia]:
         else:
             by_key.setdefault(row.override_for, []).append(row)
     return select(account, common, by_key)
+
+
+def store(prepared_for: dict[str, list[Prepared]], start: int) -> list[PostMedia]:
+    """Store --media-for files as rows marked with their key, numbered after the post's media."""
+    from postcli.services import media as media_svc
+
+    rows = []
+    for key, preps in sorted(prepared_for.items()):
+        for prep in preps:
+            row = media_svc.store_prepared(prep, start + len(rows))
+            row.override_for = key
+            rows.append(row)
+    return rows

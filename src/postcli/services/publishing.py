@@ -37,7 +37,8 @@ from postcli.platforms.registry import make_adapter
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
 from postcli.services import media_for as media_for_svc
-from postcli.store.models import Account, Post, PostMedia, PostTarget, utcnow
+from postcli.services.media_limits import media_problems
+from postcli.store.models import Account, Post, PostTarget, utcnow
 from postcli.store.session import session_scope
 
 if TYPE_CHECKING:
@@ -148,41 +149,6 @@ def _s3_configured() -> bool:
     return s3store.load_config() is not None
 
 
-def media_problems(limits: Any, media: list[MediaItem]) -> list[str]:
-    problems: list[str] = []
-    images = [m for m in media if not m.is_video]
-    videos = [m for m in media if m.is_video]
-    for m in media:
-        if m.mime_type not in limits.mime_types:
-            problems.append(f"{m.path.name} is {m.mime_type}, which it does not take ({', '.join(limits.mime_types)}).")
-        cap = limits.max_video_bytes if m.is_video else limits.max_image_bytes
-        if cap is not None and m.size_bytes > cap:
-            problems.append(f"{m.path.name} is {m.size_bytes:,} bytes, the limit is {cap:,}.")
-        if limits.max_alt_text is not None and m.alt_text and len(m.alt_text) > limits.max_alt_text:
-            problems.append(f"alt text of {m.path.name} is {len(m.alt_text)} characters, the limit is {limits.max_alt_text}.")
-        if m.is_video and m.duration_s is not None:
-            if limits.max_video_seconds is not None and m.duration_s > limits.max_video_seconds:
-                problems.append(f"{m.path.name} is {_seconds(m.duration_s)} long, the limit is {_seconds(limits.max_video_seconds)}.")
-            if limits.min_video_seconds is not None and m.duration_s < limits.min_video_seconds:
-                problems.append(f"{m.path.name} is {_seconds(m.duration_s)} long, the minimum is {_seconds(limits.min_video_seconds)}.")
-    if len(images) > limits.max_images:
-        problems.append(f"{len(images)} images, the limit is {limits.max_images}.")
-    if len(videos) > limits.max_videos:
-        problems.append(f"{len(videos)} videos, the limit is {limits.max_videos}.")
-    if limits.max_items is not None and len(media) > limits.max_items:
-        problems.append(f"{len(media)} media files, the limit is {limits.max_items}.")
-    if images and videos and not limits.images_and_video:
-        problems.append("images and a video cannot be mixed in one post.")
-    return problems
-
-
-def _seconds(value: float) -> str:
-    """301.5 -> "5 min 1.5 s"; 3 -> "3 s"."""
-    minutes, secs = divmod(round(value, 2), 60)
-    text = f"{secs:g} s" if secs or not minutes else ""
-    return (f"{int(minutes)} min " + text).strip() if minutes else text
-
-
 # --- creating ----------------------------------------------------------------------
 
 
@@ -279,7 +245,7 @@ def create_post(
     # Copy/upload media only once the post is known to be valid, and outside the write
     # lock (an S3 upload can take a while). Storage is content-addressed: idempotent.
     stored = [media_svc.store_prepared(p, i) for i, p in enumerate(prepared)]
-    stored.extend(_store_for(prepared_for, start=len(stored)))
+    stored.extend(media_for_svc.store(prepared_for, start=len(stored)))
     # Phase 2: write, re-checking what another process may have done meanwhile.
     with session_scope() as session:
         if correlation_id:
@@ -316,19 +282,6 @@ def create_post(
         post.media.extend(stored)
         session.flush()
         return Created(post=_loaded(session, post), created=True, warnings=warnings)
-
-
-def _store_for(prepared_for: dict[str, list[Any]], start: int) -> list[PostMedia]:
-    """Store --media-for files as rows marked with their key, numbered after the post's media."""
-    from postcli.services import media as media_svc
-
-    rows = []
-    for key, preps in sorted(prepared_for.items()):
-        for prep in preps:
-            row = media_svc.store_prepared(prep, start + len(rows))
-            row.override_for = key
-            rows.append(row)
-    return rows
 
 
 def _recent_duplicate(session: Session, chash: str, now: datetime) -> Post | None:
@@ -875,7 +828,7 @@ def edit_post(
     prepared = media_svc.prepare_files(media) if media is not None else None
     prepared_for = {key: media_svc.prepare_files(files) for key, files in (media_for or {}).items()}
     stored = [media_svc.store_prepared(p, i) for i, p in enumerate(prepared)] if prepared is not None else None
-    stored_for = _store_for(prepared_for, start=0)
+    stored_for = media_for_svc.store(prepared_for, start=0)
     with session_scope(immediate=True) as session:
         post = _editable(session, post_id)
         if at is not None:
