@@ -11,6 +11,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fakes.bluesky_server import FakeBlueskyServer
 from fakes.mastodon_server import FakeMastodon
@@ -203,3 +205,20 @@ def test_a_platforms_own_media_goes_when_the_edit_drops_its_targets(cli, three, 
                      "--media", str(common), "--media-for", f"mastodon={own}")
     edited = cli.json("post", "edit", str(draft["id"]), "--to", "bluesky")
     assert [(m["original_filename"], m["override_for"]) for m in edited["media"]] == [("common.png", None)]
+
+
+_KEYS = ("mastodon", "bluesky", "alice.test", "7")
+
+
+@given(st.lists(st.tuples(st.sampled_from(_KEYS), st.text(min_size=1).filter(lambda s: s.strip())), max_size=8),
+       st.data())
+def test_parse_pairs_each_alt_with_the_file_of_its_key_in_order(files, data):
+    from postcli.services.media_for import parse
+
+    alts = {k: data.draw(st.lists(st.text(), max_size=sum(1 for key, _ in files if key == k))) for k in _KEYS}
+    parsed = parse([f"{k.upper()}={path}" for k, path in files],
+                   [f"@{k}={a}" for k in _KEYS for a in alts[k]])
+    for k in _KEYS:
+        expected = [(Path(p), alts[k][i] if i < len(alts[k]) else None)
+                    for i, p in enumerate(p for key, p in files if key == k)]
+        assert parsed.get(k, []) == expected
