@@ -108,13 +108,17 @@ def _platform_table(rows: Any, title: str) -> None:
     from postcli import output
 
     # Impressions and reach are in --json/--csv; the text table stays within 80 columns.
-    cols = ["platform", "posts", "engagement", "avg/post", "eng. rate", "likes", "comments", "shares"]
+    # Targets only when some post went to several accounts of one platform.
+    with_targets = any(r.targets != r.posts for r in rows)
+    cols = ["platform", "posts", *(["targets"] if with_targets else []), "engagement", "avg/post", "eng. rate",
+            "likes", "comments", "shares"]
     output.table(
         cols,
         [
             [
                 r.platform,
                 r.posts,
+                *([r.targets] if with_targets else []),
                 r.engagement,
                 r.avg_engagement_per_post,
                 output.fmt_pct(r.engagement_rate),
@@ -139,6 +143,7 @@ def _render_overview(r: Any) -> None:
     output.kv(
         [
             ("posts published", r.posts_published),
+            *([("targets published", r.targets_published)] if r.targets_published != r.posts_published else []),
             ("total engagement", r.total_engagement),
             ("best platform", r.best_platform or output.NULL),
             ("followers", r.followers_total),

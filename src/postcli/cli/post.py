@@ -45,6 +45,13 @@ def _render_outcome(outcome: Any, as_json: bool) -> None:
         output.line(f"Retry the failed targets with: postcli post retry {outcome.post_id}")
 
 
+MEDIA_FOR_HELP = (
+    "An image or video for one platform (or account) instead of --media: its targets get these files,"
+    " the others the --media ones. Repeatable."
+)
+ALT_FOR_HELP = "Alt text for the --media-for file of that platform in the same position. Repeatable."
+
+
 def _media_pairs(media: list[Path], alt: list[str]) -> list[tuple[Path, str | None]]:
     if len(alt) > len(media):
         raise InvalidInput(f"{len(alt)} --alt given for {len(media)} --media.", hint="Give one --alt per --media, in order.")
@@ -62,6 +69,8 @@ def create(
     text_for: List[str] = typer.Option(
         [], "--text-for", help="PLATFORM=TEXT: different text for one platform (or account). Repeatable."
     ),
+    media_for: List[str] = typer.Option([], "--media-for", metavar="PLATFORM=FILE", help=MEDIA_FOR_HELP),
+    alt_for: List[str] = typer.Option([], "--alt-for", metavar="PLATFORM=TEXT", help=ALT_FOR_HELP),
     at: Optional[str] = typer.Option(None, "--at", help='Schedule: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'),
     tz: Optional[str] = typer.Option(None, "--tz", help="IANA timezone for --at (default: config, else UTC)."),
     draft: bool = typer.Option(False, "--draft", help="Save as a draft; publish later with `post publish`."),
@@ -79,6 +88,7 @@ def create(
 
     from postcli import output, settings
     from postcli.services import publishing
+    from postcli.services.media_for import parse as parse_media_for
     from postcli.timeparse import parse_when, zone
 
     if text == "-":
@@ -91,6 +101,7 @@ def create(
         to,
         text_for=publishing.parse_text_for(text_for),
         media=_media_pairs(media, alt),
+        media_for=parse_media_for(media_for, alt_for),
         at=when,
         tz=tz_name,
         draft=draft,
@@ -197,7 +208,8 @@ def show(
             ("created", output.fmt_time(post.created_at, tz_name)),
             ("error", post.last_error or output.NULL),
         ]
-        + [(f"media {m['position'] + 1}", f"{m['original_filename']} ({m['mime_type']}, {m['size_bytes']:,} bytes)"
+        + [(f"media {m['position'] + 1}" + (f" for {m['override_for']}" if m["override_for"] else ""),
+            f"{m['original_filename']} ({m['mime_type']}, {m['size_bytes']:,} bytes)"
             + (f" alt: {m['alt_text']}" if m["alt_text"] else "")) for m in data["media"]]
     )
     output.table(
@@ -307,7 +319,12 @@ def edit(
     text_for: List[str] = typer.Option([], "--text-for", help="PLATFORM=TEXT override (repeatable)."),
     media: List[Path] = typer.Option([], "--media", help="Replace the media (repeatable)."),
     alt: List[str] = typer.Option([], "--alt", help="Alt text per --media, in order."),
-    no_media: bool = typer.Option(False, "--no-media", help="Remove all media."),
+    media_for: List[str] = typer.Option(
+        [], "--media-for", metavar="PLATFORM=FILE",
+        help="Replace the media of one platform (or account) only; other platforms keep theirs. Repeatable.",
+    ),
+    alt_for: List[str] = typer.Option([], "--alt-for", metavar="PLATFORM=TEXT", help=ALT_FOR_HELP),
+    no_media: bool = typer.Option(False, "--no-media", help="Remove all media (--media-for files too)."),
     at: Optional[str] = typer.Option(None, "--at", help="New publish time (scheduled posts)."),
     tz: Optional[str] = typer.Option(None, "--tz", help="IANA timezone for --at."),
     as_json: bool = JSON_OPT,
@@ -315,6 +332,7 @@ def edit(
     """Change a draft or scheduled post (text, targets, media, time). Validated again."""
     from postcli import settings
     from postcli.services import publishing
+    from postcli.services.media_for import parse as parse_media_for
     from postcli.timeparse import parse_when, zone
 
     if media and no_media:
@@ -327,6 +345,7 @@ def edit(
         to=list(to) or None,
         text_for=publishing.parse_text_for(text_for),
         media=[] if no_media else (_media_pairs(media, alt) if media else None),
+        media_for=parse_media_for(media_for, alt_for),
         at=parse_when(at, tz_name) if at else None,
         tz=tz,
     )

@@ -124,6 +124,9 @@ class Limits:
     max_image_bytes: int | None = None
     max_video_bytes: int | None = None
     max_alt_text: int | None = None
+    # Video length in seconds, checked before anything is sent when the file's duration is known.
+    max_video_seconds: float | None = None
+    min_video_seconds: float | None = None
     mime_types: tuple[str, ...] = ("image/png", "image/jpeg", "image/webp")
     images_and_video: bool = False  # may one post mix images and a video
     # The platform fetches media itself from a public URL (Threads, Instagram):

@@ -160,11 +160,13 @@ class BlueskyAdapter:
             count_unit="graphemes",
             max_images=4,
             max_videos=1,
-            # app.bsky.embed.images blob maxSize; newer lexicons allow 2 MB but
-            # older PDS/AppView deployments still enforce 1 MB.
-            max_image_bytes=1_000_000,
-            # Bluesky's published video limit; a self-hosted PDS may cap uploads lower.
-            max_video_bytes=100_000_000,
+            # The blob maxSize of the current lexicons (bluesky-social/atproto
+            # lexicons/app/bsky/embed/images.json: "May be up to 2 MB, formerly limited
+            # to 1 MB"; embed/video.json: "May be up to 300mb, formerly limited to
+            # 100mb"). A self-hosted PDS on older code may still refuse more than 1 MB /
+            # 100 MB; its refusal is shown as is. The lexicons state no video duration.
+            max_image_bytes=2_000_000,
+            max_video_bytes=300_000_000,
             # The Bluesky app's limit for image alt text (video alt: 1000 graphemes).
             max_alt_text=2000,
             mime_types=("image/png", "image/jpeg", "image/webp", "image/gif", "video/mp4"),

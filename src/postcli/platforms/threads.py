@@ -71,6 +71,8 @@ IMAGE_TYPES = ("image/jpeg", "image/png")
 VIDEO_TYPES = ("video/mp4", "video/quicktime")
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 MAX_VIDEO_BYTES = 1024 * 1024 * 1024
+# Media specifications: "Duration: 300 seconds (5 minutes) maximum, minimum longer than 0 seconds".
+MAX_VIDEO_SECONDS = 300
 
 # Long-lived tokens (get-started/long-lived-tokens): 60 days, refreshable once 24 hours old.
 TOKEN_LIFETIME = timedelta(days=60)
@@ -355,6 +357,7 @@ class ThreadsAdapter:
             max_videos=MAX_CAROUSEL_ITEMS,
             max_image_bytes=MAX_IMAGE_BYTES,
             max_video_bytes=MAX_VIDEO_BYTES,
+            max_video_seconds=MAX_VIDEO_SECONDS,
             max_alt_text=MAX_ALT_TEXT,
             mime_types=IMAGE_TYPES + VIDEO_TYPES,
             images_and_video=True,

@@ -308,7 +308,8 @@ def _day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
 @dataclass
 class PlatformRow:
     platform: str
-    posts: int
+    posts: int  # distinct posts, as posts_published counts them
+    targets: int  # (post, account) pairs: a post sent to two accounts of the platform is 2
     engagement: int | None
     avg_engagement_per_post: float | None  # over posts whose engagement was reported
     engagement_rate: float | None  # see RATE_DESCRIPTION
@@ -322,6 +323,7 @@ class PlatformRow:
 PLATFORM_COLUMNS = (
     "platform",
     "posts",
+    "targets",
     "engagement",
     "avg_engagement_per_post",
     "engagement_rate",
@@ -338,6 +340,7 @@ def _platform_rows(session: Session, sc: _Scope, now: datetime) -> list[Platform
     stmt = _published_targets(
         sc,
         PostTarget.platform,
+        func.count(func.distinct(PostTarget.post_id)),
         func.count(PostTarget.id),
         func.sum(M.engagement),
         func.avg(M.engagement),
@@ -349,12 +352,12 @@ def _platform_rows(session: Session, sc: _Scope, now: datetime) -> list[Platform
         func.sum(M.reach),
     ).outerjoin(M, on).group_by(PostTarget.platform)
     rows = {
-        r[0]: PlatformRow(r[0], r[1], _int(r[2]), _mean(r[3]), _mean(r[4]), *(_int(v) for v in r[5:]))
+        r[0]: PlatformRow(r[0], r[1], r[2], _int(r[3]), _mean(r[4]), _mean(r[5]), *(_int(v) for v in r[6:]))
         for r in session.execute(stmt)
     }
     # Platforms with accounts in scope but nothing published still belong in the comparison.
     for (name,) in session.execute(sc.accounts(select(Account.platform).distinct())):
-        rows.setdefault(name, PlatformRow(name, 0, None, None, None, None, None, None, None, None))
+        rows.setdefault(name, PlatformRow(name, 0, 0, None, None, None, None, None, None, None, None))
     return sorted(rows.values(), key=_platform_order)
 
 
@@ -424,6 +427,7 @@ class AccountFollowers:
 class OverviewReport:
     meta: Meta
     posts_published: int
+    targets_published: int  # a post on two accounts is one post, two targets
     total_engagement: int | None
     best_platform: str | None
     followers_total: int | None
@@ -435,6 +439,7 @@ class OverviewReport:
         return {
             **self.meta.as_json(),
             "posts_published": self.posts_published,
+            "targets_published": self.targets_published,
             "total_engagement": self.total_engagement,
             "best_platform": self.best_platform,
             "followers": {
@@ -475,10 +480,12 @@ def overview(session: Session, q: ReportQuery, *, now: datetime | None = None) -
     sc, meta = _scope(session, q, "overview")
     meta.empty = _store_empty_reason(session, sc)
     if meta.empty:
-        return OverviewReport(meta, 0, None, None, None, {}, [], [])
+        return OverviewReport(meta, 0, 0, None, None, None, {}, [], [])
     now = _now(now)
     rows = _platform_rows(session, sc, now)
-    posts = session.execute(_published_targets(sc, func.count(func.distinct(PostTarget.post_id)))).scalar_one()
+    posts, targets = session.execute(
+        _published_targets(sc, func.count(func.distinct(PostTarget.post_id)), func.count(PostTarget.id))
+    ).one()
     accounts = _followers(session, sc)
     by_platform: dict[str, list[int | None]] = defaultdict(list)
     for a in accounts:
@@ -489,6 +496,7 @@ def overview(session: Session, q: ReportQuery, *, now: datetime | None = None) -
     return OverviewReport(
         meta=meta,
         posts_published=posts,
+        targets_published=targets,
         total_engagement=metrics.total(r.engagement for r in rows),
         best_platform=_best(rows),
         followers_total=metrics.total(followers.values()),
