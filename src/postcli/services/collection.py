@@ -46,8 +46,8 @@ from postcli.errors import AuthFailed, InvalidInput, PlatformError, PlatformRate
 from postcli.platforms.registry import adapter_class, make_adapter
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
+from postcli.services import deletions, rate_budget
 from postcli.services import jobs as jobs_svc
-from postcli.services import rate_budget
 from postcli.services.snapshots import (
     TargetRef,
     latest_followers,
@@ -79,9 +79,6 @@ CHUNK_BATCHES = 10
 # A worker shares the queue with other workers: it claims about one round of
 # parallel batches at a time, so idle workers find work instead of one hoarding it.
 WORKER_CHUNK_BATCHES = 2
-# The Bluesky AppView indexes a new post a few seconds after the PDS accepts it, so a
-# post absent from getPosts this soon after publishing is not called deleted (that is final).
-DELETE_GRACE = timedelta(minutes=10)
 # Finished jobs are kept this long (for `jobs list`), then pruned.
 KEEP_DONE = timedelta(days=7)
 # Most posts the writer records in one transaction: it holds the store's write lock
@@ -233,6 +230,7 @@ def _record_fetched(session: Session, fetched: list[_Fetched]) -> list[tuple[int
         )
     }
     captured_at = max(f.fetched_at for f in fetched)
+    waiting = _not_yet_visible(session, fetched, targets, mine)
     followers: dict[int, int | None] = {}
     snapshots: list[tuple[TargetRef, Any, int | None]] = []
     deleted: list[int] = []
@@ -259,7 +257,7 @@ def _record_fetched(session: Session, fetched: list[_Fetched]) -> list[tuple[int
                 continue
             m = f.results[it.post_id]
             if m is None:
-                if completed_at is not None and f.fetched_at - completed_at < DELETE_GRACE:
+                if it.target_id in waiting:
                     early.append(it.job_id)
                     continue
                 deleted.append(it.target_id)  # type: ignore[arg-type]
@@ -286,6 +284,20 @@ def _record_fetched(session: Session, fetched: list[_Fetched]) -> list[tuple[int
     jobs_svc.finish(session, gone, captured_at, note="skipped: target no longer published")
     jobs_svc.finish(session, early, captured_at, note="not visible on the platform yet")
     return counts
+
+
+def _not_yet_visible(session: Session, fetched: list[_Fetched], targets: dict[int, Any], mine: set[int]) -> set[int]:
+    """Targets the platform answered None for that may only be unindexed yet (services/deletions.py)."""
+    candidates: list[int] = []
+    for f in fetched:
+        if not f.run.deletion_grace:
+            continue
+        for it in f.batch:
+            if it.job_id in mine and it.post_id in f.results and f.results[it.post_id] is None:
+                completed_at = targets.get(it.target_id, (None, None, None))[2]  # type: ignore[arg-type]
+                if deletions.in_grace(f.run.deletion_grace, completed_at, f.fetched_at):
+                    candidates.append(it.target_id)  # type: ignore[arg-type]
+    return set(candidates) - deletions.ever_seen(session, candidates) if candidates else set()
 
 
 def _still_mine(session: Session, items: list[_Item]) -> set[int]:
@@ -619,6 +631,7 @@ class _AccountRun:
         self.group = _group(account.id)
         self.budget_key = rate_budget.key_for(account.id)
         self.limit = rate_budget.limit_for(account.platform)
+        self.deletion_grace = deletions.grace_for(account.platform)
         self.parallel = max(1, min(limit_in_flight, PLATFORM_PARALLEL.get(account.platform, DEFAULT_PARALLEL)))
         self.deadline = time.monotonic() + max_wait
         self.stopped = threading.Event()  # the account needs reconnecting: no more requests
