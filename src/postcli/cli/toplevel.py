@@ -91,9 +91,14 @@ def collect(
     its account needs reconnecting (that is reported on stderr and by `postcli accounts
     health`, which exits 6). Exit 7 when some jobs failed: they are retried with
     backoff by later runs, then dead-lettered (`postcli jobs list --dead`).
+    Exit 5 when a platform rate-limited an account for longer than [collect]
+    max_rate_wait_seconds (default 30; shorter limits are waited out): that account is
+    not asked again in this run, its jobs wait for the reset time (stderr says when)
+    and the other accounts finish. 7 outranks 5.
 
-    --json prints: fetched, accounts, deleted, failed, dead_lettered, skipped,
-    planned, up_to_date, waiting_retry, needs_reconnect, notes.
+    --json prints: fetched, accounts, deleted, failed, dead_lettered, skipped, deferred,
+    rate_limited ([{account, jobs, until}]), planned, up_to_date, waiting_retry,
+    needs_reconnect, notes.
     """
     import sys
 
@@ -152,5 +157,11 @@ def collect(
         output.warn(f"{name} needs reconnecting (see `postcli accounts health`).")
     if report.dead:
         output.warn(f"{report.dead} job(s) were dead-lettered: `postcli jobs list --dead` shows why.")
-    if not report.ok:
-        raise typer.Exit(EXIT_PARTIAL)
+    for name, (jobs, until) in sorted(report.rate_limited.items()):
+        when = f"until {until:%Y-%m-%d %H:%M} UTC" if until else "for now"
+        output.warn(f"{name} is rate limited {when}: {jobs} job(s) deferred; a run after that collects them.")
+    from postcli.services.throttle import exit_code_for
+
+    code = exit_code_for(failed=not report.ok, rate_limited=bool(report.rate_limited))
+    if code:
+        raise typer.Exit(code)

@@ -46,7 +46,7 @@ from postcli.errors import AuthFailed, InvalidInput, PlatformError, PlatformRate
 from postcli.platforms.registry import adapter_class, make_adapter
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
-from postcli.services import deletions, rate_budget
+from postcli.services import deletions, rate_budget, throttle
 from postcli.services import jobs as jobs_svc
 from postcli.services.snapshots import (
     TargetRef,
@@ -322,6 +322,8 @@ class CollectReport:
     up_to_date: int = 0  # keys another run finished moments ago, left alone
     waiting_retry: int = 0  # dead-lettered keys not planned (see `postcli jobs retry`)
     reconnect: list[str] = field(default_factory=list)
+    # Accounts whose jobs wait for a platform's rate limit: name -> (jobs, when it lifts).
+    rate_limited: dict[str, tuple[int, datetime | None]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -339,6 +341,15 @@ class CollectReport:
             if name not in self.reconnect:
                 self.reconnect.append(name)
 
+    def waiting_for_limit(self, name: str, jobs: int, until: datetime | None) -> None:
+        with self._lock:
+            self.rate_limited[name] = (jobs, until)
+
+    @property
+    def deferred(self) -> int:
+        """Jobs deferred to a platform's reset time (not failed: a later run takes them)."""
+        return sum(jobs for jobs, _ in self.rate_limited.values())
+
     def handled(self) -> int:
         return self.fetched + self.accounts + self.deleted + self.failed + self.dead + self.skipped
 
@@ -354,6 +365,11 @@ class CollectReport:
             "failed": self.failed,
             "dead_lettered": self.dead,
             "skipped": self.skipped,
+            "deferred": self.deferred,
+            "rate_limited": [
+                {"account": name, "jobs": jobs, "until": until.isoformat() if until else None}
+                for name, (jobs, until) in sorted(self.rate_limited.items())
+            ],
             "planned": self.planned,
             "up_to_date": self.up_to_date,
             "waiting_retry": self.waiting_retry,
@@ -634,14 +650,19 @@ class _AccountRun:
         self.deletion_grace = deletions.grace_for(account.platform)
         self.parallel = max(1, min(limit_in_flight, PLATFORM_PARALLEL.get(account.platform, DEFAULT_PARALLEL)))
         self.deadline = time.monotonic() + max_wait
-        self.stopped = threading.Event()  # the account needs reconnecting: no more requests
+        # No more requests to this account in this run: it needs reconnecting, or it is throttled.
+        self.stopped = threading.Event()
         self._stop_lock = threading.Lock()
+        self._reconnecting = False
+        self.throttled_until: datetime | None = None  # a rate limit longer than max_rate_wait
+        self._throttle_message = ""
         # Set once this run's account snapshot is written (or failed, or not planned): post
         # snapshots record the follower count it brought.
         self.account_settled = threading.Event()
         self._pause_until = 0.0  # monotonic; set by a 429 so no batch of this account goes out before it
         self._pause_lock = threading.Lock()
         self.cfg = settings.config()
+        self.max_rate_wait = self.cfg.collect_max_rate_wait_seconds
         self.adapter: Adapter | None = None
         self.followers: int | None = None  # from this run's account snapshot, for the post snapshots
         self.batch = 1
@@ -680,6 +701,7 @@ class _AccountRun:
             self.report.note(f"{self.name}: {type(exc).__name__}: {redact(str(exc))}")
         if ctx is not None:
             accounts_svc.save_settings_if_changed(ctx)
+        self._defer_if_throttled()
         # What is still queued after an error waits for the next run: it failed this time.
         self.report.add(failed=_count_errored(self.group))
 
@@ -923,7 +945,10 @@ class _AccountRun:
     # --- failures -----------------------------------------------------------
 
     def _rate_limited(self, job_ids: list[int], exc: PlatformRateLimited) -> None:
-        wait = exc.retry_after if exc.retry_after is not None else 60.0
+        wait = throttle.reset_seconds(exc)
+        if not throttle.bounded_wait(wait, self.max_rate_wait):
+            self._throttle(job_ids, exc, wait)
+            return
         with self._pause_lock:
             self._pause_until = max(self._pause_until, time.monotonic() + wait)
         now = self.now()
@@ -935,6 +960,50 @@ class _AccountRun:
 
         self._write(write)
         self.report.note(f"{self.name} rate limited (retry after {wait:.0f}s)")
+
+    def _throttle(self, job_ids: list[int], exc: PlatformRateLimited, wait: float) -> None:
+        """A limit too long to wait for: no more requests to this account in this run.
+
+        Its budget is paused for every collector until the reset; this batch's jobs
+        are deferred to then now, the rest when the run ends (`_defer_if_throttled`)."""
+        now = self.now()
+        until = throttle.until(now, wait)
+        message = redact(exc.message)
+        with self._stop_lock:
+            first = self.throttled_until is None
+            self.throttled_until = max(self.throttled_until or until, until)
+            self._throttle_message = message
+            self.stopped.set()
+        with self._posts_cond:
+            self._posts_cond.notify_all()
+
+        def write(session: Session) -> None:
+            rate_budget.pause(session, self.budget_key, until, now)
+            mine = sorted(jobs_svc.owned(session, job_ids, self.owner))
+            jobs_svc.postpone(session, mine, until, throttle.note(until, message), now)
+
+        self._write(write)
+        if first:
+            log.warning("%s is rate limited until %s: not asked again in this run", self.name, until)
+
+    def _defer_if_throttled(self) -> None:
+        """At the end of the account's run: what it did not do waits for the reset, and the
+        report learns how many jobs wait for a rate limit (this run's or an earlier one's)."""
+        now = self.now()
+        until = self.throttled_until
+
+        def write(session: Session) -> throttle.Waiting:
+            if until is not None:
+                throttle.defer_account(session, self.group, self.owner, until, self._throttle_message, now)
+            return throttle.waiting(session, self.group, now)
+
+        try:
+            left = self._write(write)
+        except Exception as exc:  # noqa: BLE001 - the run goes on; its jobs' leases run out instead
+            log.error("collecting %s: deferring its jobs failed: %s", self.name, exc)
+            return
+        if left.jobs:
+            self.report.waiting_for_limit(self.name, left.jobs, left.until)
 
     def _failed(self, job_ids: list[int], error: str) -> None:
         now = self.now()
@@ -958,8 +1027,9 @@ class _AccountRun:
         from postcli.store.models import Job
 
         with self._stop_lock:  # the account job and a post batch may both see the 401
-            if self.stopped.is_set():
+            if self._reconnecting:
                 return
+            self._reconnecting = True
             self.stopped.set()
         with self._posts_cond:
             self._posts_cond.notify_all()
@@ -989,7 +1059,9 @@ def _count_errored(group: str) -> int:
     with session_scope(readonly=True) as session:
         return session.scalar(
             select(func.count()).select_from(Job).where(
-                Job.key.like(f"{group}%"), Job.status == "queued", Job.last_error.is_not(None)
+                Job.key.like(f"{group}%"), Job.status == "queued", Job.last_error.is_not(None),
+                # waiting for a platform's rate limit is not a failure (services/throttle.py)
+                Job.last_error.not_like(f"{throttle.NOTE_PREFIX}%"),
             )
         ) or 0
 
