@@ -6,8 +6,6 @@ from typing import Optional
 
 import typer
 
-from postcli.errors import EXIT_ERROR, EXIT_PARTIAL
-
 
 def register(app: typer.Typer) -> None:
     app.command("publish-due")(publish_due)
@@ -52,11 +50,13 @@ def publish_due(
             output.line(f"post {pid}: error - {err}")
         if not report.published and not report.expired and not report.errors:
             output.line("Nothing due.")
-    statuses = {o.status for o in report.published}
-    if "failed" in statuses or report.expired or report.errors:
-        raise typer.Exit(EXIT_PARTIAL if "completed" in statuses or "partial_success" in statuses else EXIT_ERROR)
-    if "partial_success" in statuses:
-        raise typer.Exit(EXIT_PARTIAL)
+    from postcli.cli.post import _warn_rate_limited
+    from postcli.services import exit_codes
+
+    _warn_rate_limited(report.published)
+    code = exit_codes.for_due(report)
+    if code:
+        raise typer.Exit(code)
 
 
 def collect(
@@ -160,8 +160,8 @@ def collect(
     for name, (jobs, until) in sorted(report.rate_limited.items()):
         when = f"until {until:%Y-%m-%d %H:%M} UTC" if until else "for now"
         output.warn(f"{name} is rate limited {when}: {jobs} job(s) deferred; a run after that collects them.")
-    from postcli.services.throttle import exit_code_for
+    from postcli.services.exit_codes import for_collect
 
-    code = exit_code_for(failed=not report.ok, rate_limited=bool(report.rate_limited))
+    code = for_collect(failed=not report.ok, rate_limited=bool(report.rate_limited))
     if code:
         raise typer.Exit(code)

@@ -7,7 +7,7 @@ throttles the account for the rest of the run: no more requests go to it, its
 remaining jobs are deferred to the reset time (run_after) without counting an
 attempt, the request budget is paused for every collector until then, the other
 accounts finish, and `collect` exits 5 (DESIGN.md "Collection rules"; the
-precedence of exit codes is in `exit_code_for`).
+precedence of exit codes is in services/exit_codes.py).
 
 Asking again inside a throttle window also counts against Meta's limits, so a
 throttled account is not asked again in this run, whatever it was doing.
@@ -18,8 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
-
-from postcli.errors import EXIT_OK, EXIT_PARTIAL, EXIT_RATE_LIMITED
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -88,17 +86,6 @@ def waiting(session: Session, group: str, now: datetime) -> Waiting:
         )
     ).one()
     return Waiting(int(count or 0), until)
-
-
-def exit_code_for(*, failed: bool, rate_limited: bool) -> int:
-    """`collect`'s exit code. Failed jobs (7) outrank rate-limited ones (5): a failure needs
-    someone to look, a deferral resolves itself at the reset time. Accounts that need
-    reconnecting do not change it (`accounts health` exits 6 for them)."""
-    if failed:
-        return EXIT_PARTIAL
-    if rate_limited:
-        return EXIT_RATE_LIMITED
-    return EXIT_OK
 
 
 def bounded_wait(seconds: float, limit: float) -> bool:
