@@ -230,7 +230,11 @@ def _record_fetched(session: Session, fetched: list[_Fetched]) -> list[tuple[int
         )
     }
     captured_at = max(f.fetched_at for f in fetched)
-    waiting = _not_yet_visible(session, fetched, targets, mine)
+    waiting = deletions.unindexed(session, [  # answered None, but maybe only not indexed yet
+        (it.target_id, targets.get(it.target_id, (None, None, None))[2], f.fetched_at, f.run.deletion_grace)
+        for f in fetched if f.run.deletion_grace for it in f.batch
+        if it.job_id in mine and it.post_id in f.results and f.results[it.post_id] is None
+    ])
     followers: dict[int, int | None] = {}
     snapshots: list[tuple[TargetRef, Any, int | None]] = []
     deleted: list[int] = []
@@ -284,20 +288,6 @@ def _record_fetched(session: Session, fetched: list[_Fetched]) -> list[tuple[int
     jobs_svc.finish(session, gone, captured_at, note="skipped: target no longer published")
     jobs_svc.finish(session, early, captured_at, note="not visible on the platform yet")
     return counts
-
-
-def _not_yet_visible(session: Session, fetched: list[_Fetched], targets: dict[int, Any], mine: set[int]) -> set[int]:
-    """Targets the platform answered None for that may only be unindexed yet (services/deletions.py)."""
-    candidates: list[int] = []
-    for f in fetched:
-        if not f.run.deletion_grace:
-            continue
-        for it in f.batch:
-            if it.job_id in mine and it.post_id in f.results and f.results[it.post_id] is None:
-                completed_at = targets.get(it.target_id, (None, None, None))[2]  # type: ignore[arg-type]
-                if deletions.in_grace(f.run.deletion_grace, completed_at, f.fetched_at):
-                    candidates.append(it.target_id)  # type: ignore[arg-type]
-    return set(candidates) - deletions.ever_seen(session, candidates) if candidates else set()
 
 
 def _still_mine(session: Session, items: list[_Item]) -> set[int]:
@@ -977,28 +967,16 @@ class _AccountRun:
         with self._posts_cond:
             self._posts_cond.notify_all()
 
-        def write(session: Session) -> None:
-            rate_budget.pause(session, self.budget_key, until, now)
-            mine = sorted(jobs_svc.owned(session, job_ids, self.owner))
-            jobs_svc.postpone(session, mine, until, throttle.note(until, message), now)
-
-        self._write(write)
+        self._write(lambda s: throttle.record(s, self.budget_key, self.owner, job_ids, until, message, now))
         if first:
             log.warning("%s is rate limited until %s: not asked again in this run", self.name, until)
 
     def _defer_if_throttled(self) -> None:
         """At the end of the account's run: what it did not do waits for the reset, and the
         report learns how many jobs wait for a rate limit (this run's or an earlier one's)."""
-        now = self.now()
-        until = self.throttled_until
-
-        def write(session: Session) -> throttle.Waiting:
-            if until is not None:
-                throttle.defer_account(session, self.group, self.owner, until, self._throttle_message, now)
-            return throttle.waiting(session, self.group, now)
-
+        now, until, message = self.now(), self.throttled_until, self._throttle_message
         try:
-            left = self._write(write)
+            left = self._write(lambda s: throttle.settle(s, self.group, self.owner, until, message, now))
         except Exception as exc:  # noqa: BLE001 - the run goes on; its jobs' leases run out instead
             log.error("collecting %s: deferring its jobs failed: %s", self.name, exc)
             return

@@ -49,6 +49,13 @@ def ever_seen(session: Session, target_ids: Iterable[int]) -> set[int]:
     return seen
 
 
+def unindexed(session: Session, absent: list[tuple[int, datetime | None, datetime, timedelta]]) -> set[int]:
+    """Among absent targets [(target_id, completed_at, fetched_at, grace)], those to leave
+    alone this time: within their platform's grace and never seen. The rest are deleted."""
+    early = {tid for tid, completed_at, now, grace in absent if in_grace(grace, completed_at, now)}
+    return early - ever_seen(session, early) if early else set()
+
+
 def not_yet_visible(session: Session, candidates: dict[int, datetime | None], grace: timedelta,
                     now: datetime) -> set[int]:
     """Among absent targets {target_id: completed_at}, those to leave alone this time:

@@ -88,6 +88,27 @@ def waiting(session: Session, group: str, now: datetime) -> Waiting:
     return Waiting(int(count or 0), until)
 
 
+def record(session: Session, budget_key: str, owner: str, job_ids: list[int], until: datetime,
+           message: str, now: datetime) -> None:
+    """The throttle itself: every collector holds off the account until `until`, and the
+    jobs of the refused batch that this collector still holds wait for it."""
+    from postcli.services import jobs as jobs_svc
+    from postcli.services import rate_budget
+
+    rate_budget.pause(session, budget_key, until, now)
+    mine = sorted(jobs_svc.owned(session, job_ids, owner))
+    jobs_svc.postpone(session, mine, until, note(until, message), now)
+
+
+def settle(session: Session, group: str, owner: str, until: datetime | None, message: str,
+           now: datetime) -> Waiting:
+    """At the end of an account's run: a throttled account's other jobs are deferred to
+    `until`; returns what waits for a rate limit (this run's or an earlier one's)."""
+    if until is not None:
+        defer_account(session, group, owner, until, message, now)
+    return waiting(session, group, now)
+
+
 def bounded_wait(seconds: float, limit: float) -> bool:
     """Is a reset `seconds` away short enough to wait for in-process?"""
     return seconds <= limit
