@@ -179,3 +179,28 @@ def test_the_in_process_wait_is_bounded_by_config(cli, home, masto):
     assert code == 5, stderr
     assert out["deferred"] == 3 and out["fetched"] == 0 and out["failed"] == 0
     assert "rate limited until" in stderr
+
+
+def test_a_worker_defers_a_throttled_blog_and_returns(cli, home):
+    """`collect --plan-only` then `collect --worker`: the worker stops asking the blog and ends with 5."""
+    write_config(home)
+    with FakeTumblr() as server:
+        env = {"POSTCLI_TUMBLR_REFRESH_TOKEN": server.refresh_token,
+               "POSTCLI_TUMBLR_CLIENT_SECRET": server.client_secret}
+        r = cli("accounts", "add", "tumblr", "--blog", "alice-writes", "--client-id", server.client_id,
+                "--api-base", server.url, "--token-stdin", "--json", input=server.access_token + "\n", env=env)
+        assert r.exit_code == 0, r.stderr
+        tb_id = json.loads(r.stdout)["id"]
+        assert cli.json("post", "create", "one", "--to", "tumblr")["status"] == "completed"
+        assert cli("collect", "--plan-only").exit_code == 0
+        server.reset_log()
+        server.fail_next("GET", "/v2/", 429, detail="Limit Exceeded", headers={"Retry-After": "300"}, times=1000)
+
+        before = datetime.now(timezone.utc)
+        code, out, stderr = collect_process("--worker")
+        after = datetime.now(timezone.utc)
+
+        assert code == 5, stderr
+        assert out["deferred"] == 2 and out["failed"] == 0
+        assert_deferred(home, tb_id, 2, before + timedelta(seconds=300), after + timedelta(seconds=300))
+        assert len(server.requests_to("GET", "/v2/")) <= 2
