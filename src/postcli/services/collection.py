@@ -493,7 +493,9 @@ def work(
             # Due jobs that nobody could take: their accounts are out of request budget.
         if time.monotonic() - idle_since >= wait:
             left = _count_live(accounts) if accounts else 0
-            if left:
+            names = {f"{a.platform}:{a.handle}" for a in accounts}
+            left -= sum(jobs for name, (jobs, _) in report.rate_limited.items() if name in names)
+            if left > 0:
                 report.note(f"{left} job(s) wait for the request budget ([collect.rate_limits]); a later run takes them")
             return report
         time.sleep(min(1.0, max(0.05, wait / 20)))
