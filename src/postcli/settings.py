@@ -37,6 +37,7 @@ DEFAULT_CONFIG_TEXT = """\
 # backoff_seconds = 2         # first retry delay after a failure, doubling each time
 # min_interval_seconds = 60   # an item collected this recently is not fetched again
 # lease_seconds = 300         # a claim holds its jobs this long before another collector may take them
+# max_rate_wait_seconds = 30  # a rate limit lifting sooner is waited out; a later one defers the account (exit 5)
 
 [collect.rate_limits]
 # Requests per account shared by every collector, as "REQUESTS/SECONDS".
@@ -118,6 +119,8 @@ class Config:
     collect_min_interval_seconds: float = 60.0
     # How long a claim holds its jobs before another collector may take them.
     collect_lease_seconds: float = 300.0
+    # A rate limit that lifts within this is waited out in-process; a later one defers the account.
+    collect_max_rate_wait_seconds: float = 30.0
     timeout_seconds: float = 30.0
     graph_version: str | None = None  # [graph] version; None: the adapters' default
     s3: dict[str, Any] = field(default_factory=dict)
@@ -180,6 +183,7 @@ def _load(path: Path, mtime: float) -> Config:
         collect_backoff_seconds=_number(collect, "backoff_seconds", 2.0, "collect"),
         collect_min_interval_seconds=_number(collect, "min_interval_seconds", 60.0, "collect"),
         collect_lease_seconds=_positive(collect, "lease_seconds", 300.0, "collect"),
+        collect_max_rate_wait_seconds=_number(collect, "max_rate_wait_seconds", 30.0, "collect"),
         timeout_seconds=_number(data.get("network", {}), "timeout_seconds", 30.0, "network"),
         graph_version=_graph_version(data.get("graph", {})),
         s3=dict(data.get("s3", {})),

@@ -7,7 +7,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from postcli.errors import EXIT_ERROR, EXIT_PARTIAL, EXIT_RECONNECT, InvalidInput
+from postcli.errors import EXIT_ERROR, EXIT_PARTIAL, InvalidInput
 
 app = typer.Typer(help="Compose, schedule, publish, list and delete posts.", no_args_is_help=True)
 
@@ -15,10 +15,22 @@ JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs
 
 
 def _exit_for(outcome: Any) -> None:
-    if outcome.status == "partial_success":
-        raise typer.Exit(EXIT_PARTIAL)
-    if outcome.status == "failed":
-        raise typer.Exit(EXIT_RECONNECT if outcome.all_auth_failed else EXIT_ERROR)
+    """The documented code (services/exit_codes.py: 7 > 1 > 6 > 5); a rate limit says when it lifts."""
+    from postcli.services import exit_codes
+
+    _warn_rate_limited([outcome])
+    code = exit_codes.for_outcome(outcome)
+    if code:
+        raise typer.Exit(code)
+
+
+def _warn_rate_limited(outcomes: list[Any]) -> None:
+    from postcli import output
+    from postcli.services import exit_codes
+
+    for t in exit_codes.rate_limited_targets(outcomes):
+        when = f"the limit lifts by {t.retry_at:%Y-%m-%d %H:%M} UTC" if t.retry_at else "the platform did not say until when"
+        output.warn(f"{t.platform} ({t.handle}) is rate limited ({when}): nothing was published there.")
 
 
 def _render_outcome(outcome: Any, as_json: bool) -> None:

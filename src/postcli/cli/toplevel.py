@@ -6,8 +6,6 @@ from typing import Optional
 
 import typer
 
-from postcli.errors import EXIT_ERROR, EXIT_PARTIAL
-
 
 def register(app: typer.Typer) -> None:
     app.command("publish-due")(publish_due)
@@ -52,11 +50,13 @@ def publish_due(
             output.line(f"post {pid}: error - {err}")
         if not report.published and not report.expired and not report.errors:
             output.line("Nothing due.")
-    statuses = {o.status for o in report.published}
-    if "failed" in statuses or report.expired or report.errors:
-        raise typer.Exit(EXIT_PARTIAL if "completed" in statuses or "partial_success" in statuses else EXIT_ERROR)
-    if "partial_success" in statuses:
-        raise typer.Exit(EXIT_PARTIAL)
+    from postcli.cli.post import _warn_rate_limited
+    from postcli.services import exit_codes
+
+    _warn_rate_limited(report.published)
+    code = exit_codes.for_due(report)
+    if code:
+        raise typer.Exit(code)
 
 
 def collect(
@@ -91,9 +91,14 @@ def collect(
     its account needs reconnecting (that is reported on stderr and by `postcli accounts
     health`, which exits 6). Exit 7 when some jobs failed: they are retried with
     backoff by later runs, then dead-lettered (`postcli jobs list --dead`).
+    Exit 5 when a platform rate-limited an account for longer than [collect]
+    max_rate_wait_seconds (default 30; shorter limits are waited out): that account is
+    not asked again in this run, its jobs wait for the reset time (stderr says when)
+    and the other accounts finish. 7 outranks 5.
 
-    --json prints: fetched, accounts, deleted, failed, dead_lettered, skipped,
-    planned, up_to_date, waiting_retry, needs_reconnect, notes.
+    --json prints: fetched, accounts, deleted, failed, dead_lettered, skipped, deferred,
+    rate_limited ([{account, jobs, until}]), planned, up_to_date, waiting_retry,
+    needs_reconnect, notes.
     """
     import sys
 
@@ -152,5 +157,11 @@ def collect(
         output.warn(f"{name} needs reconnecting (see `postcli accounts health`).")
     if report.dead:
         output.warn(f"{report.dead} job(s) were dead-lettered: `postcli jobs list --dead` shows why.")
-    if not report.ok:
-        raise typer.Exit(EXIT_PARTIAL)
+    for name, (jobs, until) in sorted(report.rate_limited.items()):
+        when = f"until {until:%Y-%m-%d %H:%M} UTC" if until else "for now"
+        output.warn(f"{name} is rate limited {when}: {jobs} job(s) deferred; a run after that collects them.")
+    from postcli.services.exit_codes import for_collect
+
+    code = for_collect(failed=not report.ok, rate_limited=bool(report.rate_limited))
+    if code:
+        raise typer.Exit(code)

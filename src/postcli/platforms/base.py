@@ -220,6 +220,10 @@ class Adapter(Protocol):
     # Optional: True when fetch_post_metrics makes one request per post (so the
     # shared request budget charges per post, not per batch).
     # metrics_request_per_post: ClassVar[bool]
+    # Optional: how long after publishing a post the platform does not show yet may
+    # still appear (an indexing lag, Bluesky's AppView: 10 minutes). Default: none, so a
+    # None from fetch_post_metrics is deleted at once (services/deletions.py).
+    # deletion_grace: ClassVar[timedelta]
     # Optional: collect a post at least this many hours after publishing even
     # when `collect --days` is shorter (Instagram insights lag: 48).
     # min_collect_hours: ClassVar[int]

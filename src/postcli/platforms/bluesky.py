@@ -27,7 +27,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urlparse
 
@@ -138,6 +138,9 @@ class BlueskyAdapter:
     default_base_url: ClassVar[str] = "https://bsky.social"
     has_metrics: ClassVar[bool] = True
     metrics_batch_size: ClassVar[int] = 25
+    # The AppView indexes a new post a few seconds after the PDS accepts it: a post absent
+    # from getPosts this soon after publishing, and never seen, is not called deleted yet.
+    deletion_grace: ClassVar[timedelta] = timedelta(minutes=10)
 
     def __init__(self, ctx: AccountContext) -> None:
         self.ctx = ctx

@@ -443,11 +443,13 @@ class ThreadsAdapter:
         total = _int(config.get("quota_total"))
         if usage is None or total is None or usage < total:
             return
-        hours = (_int(config.get("quota_duration")) or 86400) / 3600
+        window = _int(config.get("quota_duration")) or 86400
+        hours = window / 3600
         raise PlatformRateLimited(
             f"Threads allows {total} API-published posts per {hours:g} hours and this profile has published "
             f"{usage}; nothing was sent.",
             platform=PLATFORM,
+            retry_after=float(window),  # at the latest: the oldest post in the window ages out by then
             hint=f"The window is rolling: a post becomes possible again when the oldest of those is {hours:g} "
                  f"hours old, at the latest in {hours:g} hours. Try again later (or schedule the post).",
         )

@@ -331,6 +331,7 @@ class TargetOutcome:
     error: str | None = None
     reconciled: bool = False  # found already published on the platform
     error_kind: str | None = None  # auth | rate_limited | unavailable | rejected | error
+    retry_at: datetime | None = None  # rate_limited: when the platform said the limit lifts
 
 
 @dataclass
@@ -480,10 +481,23 @@ def _send(target: PostTarget, post: Post, account: Account, media: list[MediaIte
             msg += " (the outcome is unknown; a retry checks the platform first)"
         elif kind == "auth":
             msg += " " + accounts_svc.reconnect_hint(account)
+        retry_at = None
+        if kind == "rate_limited":
+            retry_at, lifts = _lifts(exc)
+            msg += f" ({lifts}; then `postcli post retry {post.id}`)"
         _finish_target(target.id, "failed", error=msg, auth_failed=kind == "auth")
-        return TargetOutcome(**base, status="failed", error=msg, error_kind=kind)
+        return TargetOutcome(**base, status="failed", error=msg, error_kind=kind, retry_at=retry_at)
     _complete_target(target.id, result)
     return TargetOutcome(**base, status="completed", url=result.url)
+
+
+def _lifts(exc: PlatformError) -> tuple[datetime | None, str]:
+    """When a rate limit or quota lifts, as a time and as words for the message."""
+    seconds = getattr(exc, "retry_after", None)
+    if seconds is None:
+        return None, "the platform did not say when the limit lifts"
+    at = utcnow() + timedelta(seconds=seconds)
+    return at, f"rate limited; the limit lifts by {at:%Y-%m-%d %H:%M} UTC"
 
 
 def _mark_processing(target_id: int) -> None:
@@ -773,6 +787,7 @@ def outcome_dict(outcome: PublishOutcome) -> dict[str, Any]:
                 "url": t.url,
                 "error": t.error,
                 "reconciled": t.reconciled,
+                "retry_at": t.retry_at,
             }
             for t in outcome.targets
         ],
