@@ -171,3 +171,21 @@ def save(account_id: int | str, secrets: dict[str, Any]) -> None:
 def delete(account_id: int | str) -> None:
     with _lock:
         backend().delete(_key(account_id))
+
+
+# App credentials for browser sign-in (a Mastodon instance's registered client,
+# keyed e.g. "mastodon:https://mastodon.social"): secrets like an account's.
+def load_app(name: str) -> dict[str, Any]:
+    with _lock:
+        raw = backend().get(f"app:{name}")
+    if not raw:
+        return {}
+    data = json.loads(raw)
+    register_secret(data)
+    return data
+
+
+def save_app(name: str, data: dict[str, Any]) -> None:
+    register_secret(data)
+    with _lock:
+        backend().set(f"app:{name}", json.dumps(data))
