@@ -30,6 +30,7 @@ def test_login_registers_the_app_signs_in_with_pkce_then_posts_and_collects(cli,
         assert page.status_code == 200 and "close this tab" in page.text
         code, out, err = login.finish()
         assert code == 0, err
+        assert "Warning" not in err and "Traceback" not in err
         account = json.loads(out)
         assert (account["platform"], account["handle"], account["reconnected"]) == (
             "mastodon", f"mastodonpy_test@{m.domain}", False)

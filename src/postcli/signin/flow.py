@@ -49,10 +49,21 @@ class FlowOptions:
     extra_authorize_params: dict[str, str] = field(default_factory=dict)
 
 
-def _oauth_client(profile: Profile, app: AppCredentials, redirect_uri: str, scopes: tuple[str, ...], timeout: float) -> Any:
-    from authlib.integrations.httpx_client import OAuth2Client
+def _import_oauth_client() -> Any:
+    import warnings
 
+    # authlib 1.7+ prefers the httpx2 fork and warns (on stderr, always) when it falls back
+    # to httpx, which postcli uses everywhere; the httpx client works the same.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The httpx module is deprecated")
+        from authlib.integrations.httpx_client import OAuth2Client
+    return OAuth2Client
+
+
+def _oauth_client(profile: Profile, app: AppCredentials, redirect_uri: str, scopes: tuple[str, ...], timeout: float) -> Any:
     from postcli.platforms.tls import context
+
+    OAuth2Client = _import_oauth_client()  # noqa: N806 - a class
 
     return OAuth2Client(
         client_id=app.client_id,
@@ -143,6 +154,8 @@ def run(profile: Profile, app: AppCredentials, endpoints: Endpoints, opts: FlowO
 
 def _exchange(client: Any, token_url: str, code: str, verifier: str | None, app: AppCredentials) -> dict[str, Any]:
     import httpx
+
+    _import_oauth_client()
     from authlib.integrations.base_client import OAuthError
 
     kwargs: dict[str, Any] = {"code": code, "grant_type": "authorization_code"}
