@@ -52,6 +52,8 @@ class FlowOptions:
 def _import_oauth_client() -> Any:
     import warnings
 
+    import authlib.deprecate  # noqa: F401 - installs its "always" filter first, so ours wins below
+
     # authlib 1.7+ prefers the httpx2 fork and warns (on stderr, always) when it falls back
     # to httpx, which postcli uses everywhere; the httpx client works the same.
     with warnings.catch_warnings():
