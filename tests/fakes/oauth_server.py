@@ -11,7 +11,9 @@ It checks what real servers check (RFC 6749, RFC 7636, RFC 8252):
   code_verifier whose S256 hash matches (RFC 7636 4.6);
 - a code works once (a reused one is invalid_grant).
 
-`issue_token(client, scopes)` (given by the platform fake) returns the token body.
+`issue_token(client, scopes)` (given by the platform fake) returns the token body;
+`token_error(status, error, description)`, when given, renders the token endpoint's
+errors in the platform's own format (Meta's Graph error object).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ def s256(verifier: str) -> str:
 @dataclass
 class AuthorizationServer:
     issue_token: Callable[[Client, list[str]], dict[str, Any]]
+    token_error: Callable[[int, str, str], Response] | None = None
     scope_separator: str = " "
     require_pkce: bool = False
     # What the user does on the consent page: "approve" or "deny".
@@ -129,6 +132,15 @@ class AuthorizationServer:
     # -- the token endpoint ----------------------------------------------------------
 
     def token(self, request: Request) -> Response:
+        response = self._token(request)
+        if response.status_code != 200 and self.token_error is not None:
+            import json
+
+            body = json.loads(response.get_data())
+            return self.token_error(response.status_code, body["error"], body["error_description"])
+        return response
+
+    def _token(self, request: Request) -> Response:
         form = {k: request.form[k] for k in request.form}
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
         if request.authorization and request.authorization.type == "basic":

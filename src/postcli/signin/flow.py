@@ -179,7 +179,13 @@ def _exchange(client: Any, token_url: str, code: str, verifier: str | None, app:
     return token
 
 
-def token_error(error: str | None, description: str | None, app: AppCredentials) -> PostcliError:
+def token_error(error: Any, description: str | None, app: AppCredentials) -> PostcliError:
+    if isinstance(error, dict):
+        # Meta answers with a Graph error object: {"message", "type", "code", "error_subcode"}.
+        message = str(error.get("message") or "")
+        code = error.get("code")
+        error = "invalid_client" if code == 1 or "client secret" in message.lower() else "invalid_grant"
+        description = message or description
     desc = f" ({description})" if description else ""
     if error == "invalid_client":
         return InvalidInput(
