@@ -178,3 +178,17 @@ def test_a_port_in_use_is_named(cli, home):
 def test_login_without_an_instance_asks_for_it(cli):
     r = cli("accounts", "login", "mastodon")
     assert r.exit_code == 2 and "--instance" in r.stderr
+
+
+def test_a_refused_token_marks_the_account_and_names_the_login_command(cli, home):
+    with FakeMastodon(token=TOKEN) as m:
+        r = cli("accounts", "add", "mastodon", "--instance", m.url, "--token-stdin", input=TOKEN + "\n")
+        assert r.exit_code == 0, r.stderr
+        m.revoke_token()
+        r = cli("accounts", "health")
+        assert r.exit_code == 6
+        assert f"postcli accounts login mastodon --instance {m.url}" in r.stdout + r.stderr
+        assert db_rows(home, "select status from accounts") == [("token_expired",)]
+        r = cli("post", "create", "after the revocation", "--to", "mastodon", "--json")
+        assert r.exit_code == 6
+        assert f"postcli accounts login mastodon --instance {m.url}" in r.stdout
