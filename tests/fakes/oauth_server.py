@@ -71,6 +71,8 @@ class AuthorizationServer:
     token_error: Callable[[int, str, str], Response] | None = None
     scope_separator: str = " "
     require_pkce: bool = False
+    # RFC 8252's any-port rule for loopback redirects (Doorkeeper/Mastodon); False = exact match.
+    loopback_any_port: bool = True
     # What the user does on the consent page: "approve" or "deny".
     decision: str = "approve"
     # Make the redirect carry another state (an attacker's redirect).
@@ -104,7 +106,8 @@ class AuthorizationServer:
         if client is None:
             return _page(400, "Client authentication failed due to unknown client.")
         redirect_uri = args.get("redirect_uri", "")
-        if not any(redirect_matches(redirect_uri, r) for r in client.redirect_uris):
+        if not any(redirect_matches(redirect_uri, r) if self.loopback_any_port else redirect_uri == r
+                   for r in client.redirect_uris):
             return _page(400, "The redirect uri included is not valid.")
         state = self.tamper_state if self.tamper_state is not None else args.get("state")
         if args.get("response_type") != "code":

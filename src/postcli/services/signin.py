@@ -59,8 +59,8 @@ def _need_app(p: Profile) -> None:
 
 def login(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
     p = profile(req.platform)
-    scopes = opts.scopes or p.scopes
-    opts.scopes = scopes
+    opts.scopes = opts.scopes or p.scopes
+    opts.port = opts.port or p.default_port
     if p.https_redirect_only and not opts.redirect_uri:
         raise InvalidInput(
             f"{p.platform} accepts only https redirect URIs registered in your app, not the loopback one.",

@@ -32,6 +32,9 @@ class Profile:
     # Meta's Instagram Login and Threads refuse http redirect URIs: a registered https one
     # (--redirect-uri) and the paste-back path are needed.
     https_redirect_only: bool = False
+    # Where the platform matches redirect URIs exactly (no RFC 8252 any-port rule), the
+    # registered http://127.0.0.1:PORT/callback needs a fixed port (--port overrides).
+    default_port: int = 0
     # The step after the code exchange, by name (services/signin.py).
     finish: str = "plain"
     console: str = ""
@@ -87,6 +90,7 @@ PROFILES: dict[str, Profile] = {
         scopes=("pages_show_list", "pages_manage_posts", "pages_read_engagement", "read_insights"),
         scope_separator=",",
         pkce=False,
+        default_port=8765,
         finish="facebook",
         console="https://developers.facebook.com/apps (product: Facebook Login for Business)",
         default_api="https://graph.facebook.com",
@@ -98,6 +102,7 @@ PROFILES: dict[str, Profile] = {
         token_url="{api}/v2/oauth2/token",
         scopes=("basic", "write", "offline_access"),
         pkce=False,
+        default_port=8765,
         finish="tumblr",
         console="https://www.tumblr.com/oauth/apps",
         default_api="https://api.tumblr.com",
