@@ -192,3 +192,20 @@ def test_a_refused_token_marks_the_account_and_names_the_login_command(cli, home
         r = cli("post", "create", "after the revocation", "--to", "mastodon", "--json")
         assert r.exit_code == 6
         assert f"postcli accounts login mastodon --instance {m.url}" in r.stdout
+
+
+def test_an_app_the_instance_forgot_is_registered_again_before_the_browser_opens(home):
+    with FakeMastodon(token=TOKEN) as m:
+        login = start_login("mastodon", "--instance", m.url)
+        login.browse()
+        assert login.finish()[0] == 0
+        (old,) = m.oauth.clients
+        m.oauth.remove_client(old)
+
+        login = start_login("mastodon", "--instance", m.url)
+        assert login.query["client_id"] != old
+        assert login.browse().status_code == 200
+        code, out, err = login.finish()
+        assert code == 0, err
+        assert len(m.requests_to("POST", "/api/v1/apps")) == 2
+        assert stored_credentials(home)[f"app:mastodon:{m.url}"]["client_id"] == login.query["client_id"]

@@ -91,6 +91,11 @@ class AuthorizationServer:
             self.clients[client_id] = client
         return client
 
+    def remove_client(self, client_id: str) -> None:
+        """The instance forgets the app (an admin deleted it)."""
+        with self._lock:
+            self.clients.pop(client_id, None)
+
     def register(self, name: str, redirect_uris: list[str], scopes: list[str]) -> Client:
         n = next(self._seq)
         return self.add_client(f"client-{n}-{secrets.token_hex(4)}", secrets.token_urlsafe(24),
@@ -154,6 +159,10 @@ class AuthorizationServer:
             if client is None or not secrets.compare_digest(client.client_secret, client_secret or ""):
                 return _error(401, "invalid_client", "Client authentication failed due to unknown client, "
                               "no client authentication included, or unsupported authentication method.")
+            if form.get("grant_type") == "client_credentials":
+                # An app-only token (Mastodon: what GET /api/v1/apps/verify_credentials takes).
+                return _json(200, {"access_token": secrets.token_urlsafe(24), "token_type": "Bearer",
+                                   "scope": form.get("scope") or "read", "created_at": 0})
             if form.get("grant_type") != "authorization_code":
                 return _error(400, "unsupported_grant_type", "The authorization grant type is not supported.")
             grant = self.grants.get(form.get("code", ""))

@@ -25,7 +25,11 @@ def app_for(instance: str, scopes: tuple[str, ...], *, timeout: float) -> AppCre
     """The cached registration for these scopes, or a new one (an instance refuses scopes
     its app was not registered with)."""
     cached = credentials.load_app(_cache_key(instance))
-    if cached.get("client_id") and set(scopes) <= set(cached.get("scopes", [])):
+    if (
+        cached.get("client_id")
+        and set(scopes) <= set(cached.get("scopes", []))
+        and _still_known(instance, cached["client_id"], cached.get("client_secret") or "", timeout=timeout)
+    ):
         return AppCredentials(cached["client_id"], cached.get("client_secret"), source="registered on the instance")
     registered = register(instance, scopes, timeout=timeout)
     credentials.save_app(
@@ -33,6 +37,29 @@ def app_for(instance: str, scopes: tuple[str, ...], *, timeout: float) -> AppCre
         {"client_id": registered.client_id, "client_secret": registered.client_secret, "scopes": list(scopes)},
     )
     return registered
+
+
+def _still_known(instance: str, client_id: str, client_secret: str, *, timeout: float) -> bool:
+    """Does the instance still know the cached app? An app-only token (client_credentials)
+    answers that before the browser opens: an unknown client would otherwise show the user an
+    error page and leave postcli waiting."""
+    import httpx
+
+    from postcli.platforms.tls import context
+
+    try:
+        with httpx.Client(timeout=timeout, verify=context()) as http:
+            response = http.post(f"{instance}/oauth/token", data={
+                "grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret,
+                "scope": "read",
+            })
+    except httpx.HTTPError as exc:
+        raise PlatformUnavailable(f"checking postcli's app on {instance}: no answer ({type(exc).__name__}).",
+                                  platform="mastodon") from None
+    if response.status_code >= 500:
+        raise PlatformUnavailable(f"checking postcli's app on {instance}: HTTP {response.status_code}.",
+                                  platform="mastodon")
+    return response.status_code == 200
 
 
 def forget(instance: str) -> None:
