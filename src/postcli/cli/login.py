@@ -33,6 +33,11 @@ def _say(text: str) -> None:
     sys.stderr.flush()
 
 
+def _printable(text: str) -> str:
+    # A Page name is the platform's text: no terminal control sequences from it.
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
 def _read_pasted() -> str:
     _say("Paste the address your browser ended on (or just the code), then press Enter:")
     line = sys.stdin.readline()
@@ -40,6 +45,18 @@ def _read_pasted() -> str:
         raise InvalidInput("nothing was pasted (standard input is closed).",
                            hint="Run it in a terminal, or pipe the redirected address in.")
     return line
+
+
+def _choose_page(pages: list[tuple[str, str]]) -> str | None:
+    """Ask which Page; a closed or empty answer leaves it to the adapter's error (which lists them)."""
+    _say("You manage several Facebook Pages:")
+    for n, (page_id, name) in enumerate(pages, 1):
+        _say(f"  {n}. {_printable(name)} (id {_printable(page_id)})")
+    _say("Post as which one? Type its number or id, then press Enter:")
+    answer = sys.stdin.readline().strip()
+    if answer.isdigit() and 1 <= int(answer) <= len(pages):
+        return pages[int(answer) - 1][0]
+    return answer or None
 
 
 def _open_browser(url: str) -> bool:
@@ -112,5 +129,5 @@ def login(
         read_pasted=_read_pasted,
     )
     req = LoginRequest(platform=platform, instance=instance, client_id=client_id, api_base=api_base,
-                       authorize_url=authorize_url, page=page, blog=blog)
+                       authorize_url=authorize_url, page=page, blog=blog, choose_page=_choose_page)
     _print_connected(run_login(req, opts), as_json)

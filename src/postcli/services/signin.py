@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from postcli import settings
 from postcli.errors import InvalidInput
@@ -28,6 +28,8 @@ class LoginRequest:
     authorize_url: str | None = None
     page: str | None = None
     blog: str | None = None
+    # Facebook: picks a Page from [(id, name)] when several are managed and --page is absent.
+    choose_page: Callable[[list[tuple[str, str]]], str | None] | None = None
 
 
 def app_credentials(platform: str, client_id: str | None) -> flow.AppCredentials | None:
@@ -119,8 +121,12 @@ def _instagram(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any
 
 
 def _facebook(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) -> Connected:
+    from postcli.signin.facebook_pages import choose_page
+
+    page = req.page or choose_page((req.api_base or profile("facebook").default_api).rstrip("/"),
+                                   token["access_token"], req.choose_page, timeout=settings.timeout())
     # A user token: the adapter makes it long-lived with the app id/secret and keeps the Page's token.
-    return add_account("facebook", identifier=req.page, secret=token["access_token"], base_url=req.api_base,
+    return add_account("facebook", identifier=page, secret=token["access_token"], base_url=req.api_base,
                        extra_secrets={"app_secret": app.client_secret}, extra_settings={"app_id": app.client_id})
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from postcli.errors import InvalidInput
 
-META_GRAPH_VERSION = "v21.0"
+# The Graph API version of the Facebook dialog and code exchange: the one the adapter uses.
+META_GRAPH_VERSION = "v26.0"
 
 
 @dataclass(frozen=True)
