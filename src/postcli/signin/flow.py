@@ -173,6 +173,12 @@ def _exchange(client: Any, token_url: str, code: str, verifier: str | None, app:
         raise PlatformUnavailable(f"could not reach the token endpoint ({type(exc).__name__}); nothing was stored.") from None
     except ValueError:
         raise SignInFailed("the token endpoint's answer is not a token; nothing was stored.") from None
+    data = token.get("data")
+    if "access_token" not in token and isinstance(data, list) and data and isinstance(data[0], dict):
+        token = dict(data[0])  # Instagram Login wraps the token: {"data": [{"access_token", "user_id", ...}]}
+    if "error_message" in token:
+        # api.instagram.com's error shape: {"error_type", "code", "error_message"} (HTTP 400).
+        raise token_error({"message": token["error_message"], "code": token.get("code")}, None, app)
     if not isinstance(token.get("access_token"), str) or not token["access_token"]:
         raise SignInFailed("the token endpoint sent no access token; nothing was stored.")
     register_secret(token)
