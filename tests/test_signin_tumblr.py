@@ -53,3 +53,53 @@ def test_tumblr_login_stores_the_rotated_refresh_token_and_posts(cli, home):
 def test_tumblr_login_needs_the_blog_before_the_browser_opens(cli):
     r = cli("accounts", "login", "tumblr")
     assert r.exit_code == 2 and "--blog" in r.stderr
+
+
+def _expire_now(home, account_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Make the stored token due for a refresh (as 42 minutes later)."""
+    import sqlite3
+
+    path = home / "credentials.json"
+    data = json.loads(path.read_text())
+    secrets = json.loads(data[f"account:{account_id}"])
+    secrets["expires_at"] = "2020-01-01T00:00:00+00:00"
+    data[f"account:{account_id}"] = json.dumps(secrets)
+    path.write_text(json.dumps(data))
+    with sqlite3.connect(home / "postcli.db") as conn:
+        conn.execute("update accounts set token_expires_at = '2020-01-01 00:00:00.000000' where id = ?",
+                     (account_id,))
+
+
+def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(cli, home):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    port = _free_port()
+    redirect = f"http://127.0.0.1:{port}/callback"
+    with FakeTumblr() as t:
+        t.oauth.add_client(CLIENT_ID, CLIENT_SECRET, [redirect], ["basic", "write", "offline_access"])
+        login = start_login("tumblr", "--blog", t.blog_name, "--port", str(port), "--api-base", t.url,
+                            "--authorize-url", f"{t.url}/oauth2/authorize", "--json",
+                            env={"POSTCLI_TUMBLR_CLIENT_ID": CLIENT_ID, "POSTCLI_TUMBLR_CLIENT_SECRET": CLIENT_SECRET})
+        login.browse()
+        code, out, err = login.finish()
+        assert code == 0, err
+        account_id = json.loads(out)["id"]
+        _expire_now(home, account_id)
+        refreshes_before = len(t.requests_to("POST", "/v2/oauth2/token"))
+        # A slow token endpoint makes both processes want the refresh before either has saved one.
+        t.set_delay(1.0, "POST", "/v2/oauth2/token")
+        exe = Path(sys.executable).with_name("postcli")
+        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
+        procs = [subprocess.Popen(cmd + ["accounts", "health", "--json"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        results = [(p.wait(timeout=60), p.stdout.read(), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
+        for rc, out, err in results:
+            assert rc == 0, (out, err)
+        refreshes = t.requests_to("POST", "/v2/oauth2/token")[refreshes_before:]
+        assert len(refreshes) == 1  # the second process took the pair the first one stored
+        stored = stored_credentials(home)[f"account:{account_id}"]
+        assert (stored["access_token"], stored["refresh_token"]) == (t.access_token, t.refresh_token)
+        r = cli.json("accounts", "list")
+        assert [a["status"] for a in r] == ["active"]

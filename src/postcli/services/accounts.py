@@ -80,6 +80,7 @@ def context_for(account: Account, *, timeout: float | None = None) -> AccountCon
         secrets=credentials.load(account.id),
         save_secrets=save,
         load_secrets=lambda: credentials.load(account_id),
+        refresh_lock=lambda: credentials.refresh_lock(account_id),
         timeout=timeout or settings.timeout(),
         token_expires_at=account.token_expires_at,
         initial_token_expires_at=account.token_expires_at,
