@@ -140,13 +140,14 @@ def test_a_wrong_client_secret_is_named_and_nothing_is_stored(home):
     with FakeMastodon(token=TOKEN) as m:
         m.oauth.add_client("my-app", "the-right-secret", ["http://127.0.0.1/callback"], ["read", "write"])
         login = start_login("mastodon", "--instance", m.url, env={
-            "POSTCLI_MASTODON_CLIENT_ID": "my-app", "POSTCLI_MASTODON_CLIENT_SECRET": "not-the-secret"})
+            "POSTCLI_MASTODON_CLIENT_ID": "my-app", "POSTCLI_MASTODON_CLIENT_SECRET": "not-the-secret",
+            "POSTCLI_DEBUG": "1"})
         assert login.query["client_id"] == "my-app"
         login.browse()
         code, out, err = login.finish()
         assert code == 2
         assert "does not accept the app's client id/secret" in err and "POSTCLI_MASTODON_CLIENT_ID" in err
-        assert "not-the-secret" not in err
+        assert "Traceback" in err and "not-the-secret" not in err  # --debug shows the traceback, not the secret
         assert m.requests_to("POST", "/api/v1/apps") == []
         _nothing_stored(home, m)
 

@@ -121,6 +121,7 @@ def run(profile: Profile, app: AppCredentials, endpoints: Endpoints, opts: FlowO
 
     from postcli.signin.loopback import CALLBACK_PATH, LoopbackListener
 
+    register_secret(app.client_secret)  # kept out of any message, --debug traceback included
     paste = opts.no_browser or opts.redirect_uri is not None
     listener = None if paste else LoopbackListener(opts.port)
     if opts.redirect_uri:
