@@ -46,3 +46,20 @@ def test_any_paste_gives_a_code_or_a_clear_sign_in_error(text):
         assert err.message
     else:
         assert code and code == code.strip()
+
+
+def test_options_of_another_platform_are_refused(cli):
+    r = cli("accounts", "login", "tumblr", "--blog", "b", "--instance", "https://mastodon.social")
+    assert r.exit_code == 2 and "--instance is for mastodon" in r.stderr
+    r = cli("accounts", "login", "mastodon", "--instance", "https://m.example", "--page", "P")
+    assert r.exit_code == 2 and "--page is for facebook" in r.stderr
+
+
+def test_the_cli_modules_do_not_import_the_oauth_library():
+    import subprocess
+    import sys
+
+    code = ("import sys, postcli.cli, postcli.cli.login; "
+            "heavy = [m for m in ('authlib', 'httpx') if m in sys.modules]; "
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)

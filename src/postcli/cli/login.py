@@ -104,6 +104,10 @@ def login(
     from postcli.signin.flow import FlowOptions
 
     platform = platform.strip().lower()
+    for value, option, owner in ((instance, "--instance", "mastodon"), (page, "--page", "facebook"),
+                                 (blog, "--blog", "tumblr")):
+        if value is not None and platform != owner:
+            raise InvalidInput(f"{option} is for {owner}, not {platform}.", hint=f"Leave {option} out.")
     wanted = tuple(s for s in (scopes or "").replace(",", " ").split() if s)
     if scopes is not None and not wanted:
         raise InvalidInput("--scopes is empty.", hint="Leave it out for the default scopes.")
