@@ -103,3 +103,23 @@ def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(cli, home
         assert (stored["access_token"], stored["refresh_token"]) == (t.access_token, t.refresh_token)
         r = cli.json("accounts", "list")
         assert [a["status"] for a in r] == ["active"]
+
+
+def test_a_refused_refresh_marks_the_account_and_names_the_login_command(cli, home):
+    port = _free_port()
+    redirect = f"http://127.0.0.1:{port}/callback"
+    with FakeTumblr() as t:
+        t.oauth.add_client(CLIENT_ID, CLIENT_SECRET, [redirect], ["basic", "write", "offline_access"])
+        login = start_login("tumblr", "--blog", t.blog_name, "--port", str(port), "--api-base", t.url,
+                            "--authorize-url", f"{t.url}/oauth2/authorize", "--json",
+                            env={"POSTCLI_TUMBLR_CLIENT_ID": CLIENT_ID, "POSTCLI_TUMBLR_CLIENT_SECRET": CLIENT_SECRET})
+        login.browse()
+        code, out, err = login.finish()
+        assert code == 0, err
+        account_id = json.loads(out)["id"]
+        _expire_now(home, account_id)
+        t.refresh_fails_with = (400, {"error": "invalid_grant", "error_description": "The refresh token is invalid."})
+        r = cli("accounts", "health")
+        assert r.exit_code == 6
+        assert f"postcli accounts login tumblr --blog {t.blog_name}" in r.stdout + r.stderr
+        assert [a["status"] for a in cli.json("accounts", "list")] == ["token_expired"]
