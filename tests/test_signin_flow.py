@@ -31,6 +31,8 @@ def test_a_bare_code_is_taken_as_it_is():
     ("http://127.0.0.1:1/callback?code=abc", "state does not match"),
     (f"http://127.0.0.1:1/callback?state={STATE}", "no authorization code"),
     ("   ", "nothing was pasted"),
+    (f"http://127.0.0.1:1/callback?error=server_error&error_description=%1B%5B2Jgone&state={STATE}",
+     "server_error (?[2Jgone)"),
 ])
 def test_what_ends_a_sign_in(text, message):
     with pytest.raises(SignInFailed) as err:

@@ -94,13 +94,18 @@ def parse_redirect(text: str, expected_state: str) -> str:
     return code_from_params(params, expected_state)
 
 
+def _printable(text: str, limit: int = 200) -> str:
+    # The redirect's text comes from outside: no terminal control sequences, no essays.
+    return "".join(c if c.isprintable() else "?" for c in text)[:limit]
+
+
 def code_from_params(params: dict[str, str], expected_state: str) -> str:
     if params.get("error"):
         if params.get("state") not in (None, expected_state):
             raise SignInFailed("the redirect's state does not match this sign-in; nothing was stored.",
                                hint="Start again with `postcli accounts login`; use the newest link only.")
-        error = params["error"]
-        desc = params.get("error_description") or ""
+        error = _printable(params["error"])
+        desc = _printable(params.get("error_description") or "")
         if error == "access_denied":
             raise SignInFailed("the sign-in was declined in the browser; nothing was stored.",
                                hint="Run the command again and approve the access postcli asks for.")
@@ -132,7 +137,10 @@ def run(profile: Profile, app: AppCredentials, endpoints: Endpoints, opts: FlowO
         redirect_uri = f"http://127.0.0.1:{opts.port or _free_port()}{CALLBACK_PATH}"
     state = generate_token(32)
     verifier = generate_token(64) if profile.pkce else None  # 64 chars: within RFC 7636's 43..128
-    with _oauth_client(profile, app, redirect_uri, opts.scopes, opts.timeout) as client:
+    from postcli import settings
+
+    # opts.timeout is how long the user may take; each HTTP request gets the network timeout.
+    with _oauth_client(profile, app, redirect_uri, opts.scopes, settings.timeout()) as client:
         url, _ = client.create_authorization_url(
             endpoints.authorize_url, state=state, code_verifier=verifier, **opts.extra_authorize_params
         )
