@@ -342,7 +342,24 @@ def test_a_refresh_token_another_process_already_spent_is_replaced_by_the_stored
     res = TumblrAdapter(other).check_health()
     assert res.ok
     assert other.secrets["access_token"] == stored[-1]["access_token"]
-    # A's fresh token was used as is: B sent its spent refresh token once, then the identity call.
+    # A's fresh token was used as is: B re-read the store under the refresh lock before
+    # refreshing, so it never sent its spent refresh token; only the identity call went out.
+    assert [r.path for r in server.requests] == ["/v2/user/info"]
+    assert server.requests[0].bearer == stored[-1]["access_token"]
+
+
+def test_a_refresh_refused_because_a_process_without_the_lock_spent_it_takes_the_stored_pair(server):
+    # A process that does not take the refresh lock (an older postcli) saves its new pair only
+    # after B has checked the store: B's refresh is refused, and B then adopts the stored pair.
+    other = server.account_context(token_expires_at=soon(2))
+    stored: list[dict] = []
+    TumblrAdapter(server.account_context(token_expires_at=soon(2), save_secrets=stored.append)).check_health()
+    server.reset_log()
+    reads = iter([dict(other.secrets)])  # the first read (under the lock) still shows B's own pair
+    other.load_secrets = lambda: next(reads, dict(stored[-1]))
+    res = TumblrAdapter(other).check_health()
+    assert res.ok
+    assert other.secrets["access_token"] == stored[-1]["access_token"]
     assert [r.path for r in server.requests] == ["/v2/oauth2/token", "/v2/user/info"]
     assert server.requests[1].bearer == stored[-1]["access_token"]
 

@@ -171,3 +171,63 @@ def save(account_id: int | str, secrets: dict[str, Any]) -> None:
 def delete(account_id: int | str) -> None:
     with _lock:
         backend().delete(_key(account_id))
+
+
+# App credentials for browser sign-in (a Mastodon instance's registered client,
+# keyed e.g. "mastodon:https://mastodon.social"): secrets like an account's.
+def load_app(name: str) -> dict[str, Any]:
+    with _lock:
+        raw = backend().get(f"app:{name}")
+    if not raw:
+        return {}
+    data = json.loads(raw)
+    register_secret(data)
+    return data
+
+
+def save_app(name: str, data: dict[str, Any]) -> None:
+    register_secret(data)
+    with _lock:
+        backend().set(f"app:{name}", json.dumps(data))
+
+
+# One refresh of an account's rotating token at a time, across processes: a refresh token
+# works once, so a second process refreshing with the same one would kill the account.
+# Reentrant within a process (a refresh may retry itself); threads queue on the RLock.
+_refresh_guard = threading.Lock()
+_refresh_state: dict[str, list[Any]] = {}  # lock path -> [RLock, depth, open file]
+
+
+class refresh_lock:  # noqa: N801 - used like a function: `with credentials.refresh_lock(id):`
+    def __init__(self, account_id: int | str) -> None:
+        self.path = settings.paths().config_dir / "locks" / f"refresh-{account_id}.lock"
+        with _refresh_guard:
+            self.state = _refresh_state.setdefault(str(self.path), [threading.RLock(), 0, None])
+
+    def __enter__(self) -> None:
+        import fcntl
+
+        self.state[0].acquire()
+        try:
+            if self.state[1] == 0:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fh = open(self.path, "a")  # noqa: SIM115 - held until the outermost exit
+                os.chmod(self.path, 0o600)
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                self.state[2] = fh
+            self.state[1] += 1
+        except BaseException:
+            self.state[0].release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        import fcntl
+
+        try:
+            self.state[1] -= 1
+            if self.state[1] == 0:
+                fcntl.flock(self.state[2], fcntl.LOCK_UN)
+                self.state[2].close()
+                self.state[2] = None
+        finally:
+            self.state[0].release()

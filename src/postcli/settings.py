@@ -55,6 +55,12 @@ DEFAULT_CONFIG_TEXT = """\
 # version = "v27.0"           # Meta Graph API version for Facebook and Instagram
                               # (one account: postcli accounts add ... --graph-version)
 
+[apps.threads]
+# Your own app's credentials for `postcli accounts login PLATFORM` (docs/signin.md);
+# POSTCLI_<PLATFORM>_CLIENT_ID / _CLIENT_SECRET override them. One table per platform.
+# client_id = "..."
+# client_secret = "..."
+
 [s3]
 # bucket = "my-media"
 # region = "eu-central-1"
@@ -210,3 +216,16 @@ def config() -> Config:
     except FileNotFoundError:
         return Config()
     return _load(path, mtime)
+
+
+def app_config(platform: str) -> dict[str, str]:
+    """The config file's [apps.PLATFORM] table: client_id and client_secret for browser sign-in."""
+    table = config().raw.get("apps", {})
+    section = table.get(platform, {}) if isinstance(table, dict) else None
+    if not isinstance(section, dict):
+        raise InvalidInput(f"config: [apps.{platform}] must be a table with client_id and client_secret.")
+    for key in ("client_id", "client_secret"):
+        value = section.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise InvalidInput(f"config: [apps.{platform}] {key} must be a non-empty string.")
+    return {k: section[k].strip() for k in ("client_id", "client_secret") if section.get(k)}

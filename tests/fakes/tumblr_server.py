@@ -55,6 +55,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from fakes.loopback import LoopbackServer
+from fakes.oauth_server import AuthorizationServer
 
 ACCESS_TOKEN = "fake-tumblr-access-token-0123456789"
 REFRESH_TOKEN = "fake-tumblr-refresh-token-0123456789"
@@ -172,6 +173,10 @@ class FakeTumblr(LoopbackServer):
         self.expires_in = EXPIRES_IN
         self.issued_tokens: list[tuple[str, str]] = []
         self.refresh_fails_with: tuple[int, Any] | None = None
+        # Sign-in (www.tumblr.com/docs/en/api/v2#oauth2-authorization): GET /oauth2/authorize
+        # (www.tumblr.com, served here) and POST /v2/oauth2/token grant_type=authorization_code,
+        # answering the same OAuth2 object as a refresh. Redirect URLs must match exactly.
+        self.oauth = AuthorizationServer(issue_token=self._issue_from_code, loopback_any_port=False)
 
         self.requests: list[RecordedRequest] = []
         self.counts: Counter[str] = Counter()
@@ -484,6 +489,13 @@ class FakeTumblr(LoopbackServer):
             with self._lock:
                 self.counts[route] += 1
 
+        if method == "GET" and path == "/oauth2/authorize":
+            hit("GET /oauth2/authorize")
+            return self.oauth.authorize(request)
+        if method == "POST" and path == "/v2/oauth2/token" and req.param("grant_type") == "authorization_code":
+            hit("POST /v2/oauth2/token (code)")
+            with self._lock:
+                return self.oauth.token(request)
         if method == "POST" and path == "/v2/oauth2/token":
             hit("POST /v2/oauth2/token")
             with self._lock:
@@ -521,6 +533,14 @@ class FakeTumblr(LoopbackServer):
             return handler(req)
 
     # -- handlers (lock held) ---------------------------------------------------------
+
+    def _issue_from_code(self, client: Any, scopes: list[str]) -> dict[str, Any]:
+        n = next(self._seq)
+        self.access_token = f"fake-tumblr-access-{n}-fromcode"
+        self.refresh_token = f"fake-tumblr-refresh-{n}-fromcode"
+        self.issued_tokens.append((self.access_token, self.refresh_token))
+        return {"access_token": self.access_token, "expires_in": self.expires_in, "id_token": False,
+                "refresh_token": self.refresh_token, "scope": " ".join(scopes), "token_type": "bearer"}
 
     def _token(self, req: RecordedRequest) -> Response:
         if self.refresh_fails_with is not None:

@@ -16,6 +16,15 @@ add_app = typer.Typer(
 )
 app.add_typer(add_app, name="add")
 
+
+def _register_login() -> None:
+    from postcli.cli.login import login
+
+    app.command("login")(login)
+
+
+_register_login()
+
 JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
 
 

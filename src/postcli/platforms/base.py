@@ -13,6 +13,7 @@ This module must stay cheap to import: no SDKs here.
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -85,6 +86,8 @@ class AccountContext:
     save_secrets: Callable[[dict[str, Any]], None] = lambda _s: None
     # The secrets as stored now: another process may have refreshed a single-use token.
     load_secrets: Callable[[], dict[str, Any]] = lambda: {}
+    # Held around a refresh of a rotating token (see platforms/rotation.py): one process at a time.
+    refresh_lock: Callable[[], AbstractContextManager[Any]] = nullcontext
     settings_changed: bool = False
     timeout: float = 30.0
     # When the stored access token expires (accounts.token_expires_at), if known:

@@ -434,8 +434,21 @@ class TumblrAdapter:
     def _refresh(self) -> datetime:
         """Trade the refresh token for a new access and refresh token; save both at once.
 
-        POST /v2/oauth2/token grant_type=refresh_token. The caller holds the lock.
+        POST /v2/oauth2/token grant_type=refresh_token. The caller holds the lock; the
+        account's inter-process refresh lock is taken here (platforms/rotation.py).
         """
+        from postcli.platforms.rotation import rotating_refresh
+
+        with rotating_refresh(self.ctx) as adopted:
+            if adopted:  # another process rotated the pair while we waited: use it
+                self._remember_secrets()
+                expires = self._expires_at()
+                if expires is not None and self._now() < expires - REFRESH_MARGIN:
+                    self.ctx.token_expires_at = expires
+                    return expires
+            return self._refresh_locked()
+
+    def _refresh_locked(self) -> datetime:
         what = "refreshing the access token"
         secrets = dict(self.ctx.secrets or {})
         self._remember_secrets()

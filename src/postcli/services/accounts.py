@@ -27,12 +27,25 @@ RECONNECT_HINTS = {
     "tumblr": "postcli accounts add tumblr --blog {handle} (with new OAuth2 tokens)",
 }
 
+# Browser sign-in (`accounts login`, docs/signin.md): offered first where the platform has it.
+LOGIN_HINTS = {
+    "mastodon": "postcli accounts login mastodon --instance {base}",
+    "threads": "postcli accounts login threads --redirect-uri YOUR_HTTPS_REDIRECT",
+    "instagram": "postcli accounts login instagram --redirect-uri YOUR_HTTPS_REDIRECT",
+    "facebook": "postcli accounts login facebook --page {external_id}",
+    "tumblr": "postcli accounts login tumblr --blog {handle}",
+}
+
 
 def reconnect_hint(account: Account) -> str:
     template = RECONNECT_HINTS.get(account.platform, "postcli accounts add {platform} ...")
-    cmd = template.format(
+    values = dict(
         handle=account.handle, base=account.api_base_url, platform=account.platform, external_id=account.external_id
     )
+    cmd = template.format(**values)
+    login = LOGIN_HINTS.get(account.platform)
+    if login:
+        return f"Reconnect it with: {login.format(**values)} (or: {cmd})"
     return f"Reconnect it with: {cmd}"
 
 
@@ -67,6 +80,7 @@ def context_for(account: Account, *, timeout: float | None = None) -> AccountCon
         secrets=credentials.load(account.id),
         save_secrets=save,
         load_secrets=lambda: credentials.load(account_id),
+        refresh_lock=lambda: credentials.refresh_lock(account_id),
         timeout=timeout or settings.timeout(),
         graph_version=settings.config().graph_version,
         token_expires_at=account.token_expires_at,
