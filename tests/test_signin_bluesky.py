@@ -1,0 +1,171 @@
+"""`postcli accounts login bluesky` (AT Protocol OAuth, loopback client, PAR, PKCE, DPoP)
+against the fake PDS + authorization server + PLC directory, then `post create` and
+`collect` with the DPoP-bound session."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from fakes.atproto_oauth_server import SCOPE, FakeAtprotoOAuth
+from signin_helpers import everything_but_credentials, start_login, stored_credentials
+
+
+@pytest.fixture
+def atp():
+    with FakeAtprotoOAuth() as server:
+        server.add_account("alice.test", "unused-password", display_name="Alice")
+        yield server
+
+
+def _login(atp: FakeAtprotoOAuth, *extra: str):
+    return start_login("bluesky", "--handle", "alice.test", "--api-base", atp.url, "--json", *extra,
+                       env={"POSTCLI_PLC_DIRECTORY": atp.url})
+
+
+def _signed_in(atp: FakeAtprotoOAuth, home) -> dict:
+    login = _login(atp)
+    assert login.browse().status_code == 200
+    code, out, err = login.finish()
+    assert code == 0, err
+    return json.loads(out)
+
+
+def _secrets(home, account_id: int) -> dict:
+    return stored_credentials(home)[f"account:{account_id}"]
+
+
+def test_login_resolves_the_handle_pushes_the_request_and_stores_a_dpop_bound_session(atp, home):
+    login = _login(atp)
+    # The browser is sent to the authorize endpoint with only the client id and the pushed request.
+    q = login.query
+    assert set(q) == {"client_id", "request_uri"}
+    assert login.url.startswith(f"{atp.url}/oauth/authorize?")
+    (par,) = atp.par_requests
+    redirect = par["redirect_uri"]
+    assert urlsplit(redirect).hostname == "127.0.0.1" and urlsplit(redirect).path == "/callback"
+    # The loopback client: http://localhost, redirect URI and scope in its query, exact encoding.
+    port = urlsplit(redirect).port
+    assert q["client_id"] == par["client_id"] == (
+        f"http://localhost?redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fcallback"
+        "&scope=atproto%20transition%3Ageneric")
+    assert (par["scope"], par["code_challenge_method"], par["login_hint"]) == (SCOPE, "S256", "alice.test")
+    # PAR went out twice: the first proof had no nonce and was answered use_dpop_nonce.
+    assert ("/oauth/par", "use_dpop_nonce") in atp.dpop_refusals
+
+    assert login.browse().status_code == 200
+    code, out, err = login.finish()
+    assert code == 0, err
+    account = json.loads(out)
+    assert (account["platform"], account["handle"]) == ("bluesky", "alice.test")
+    did = atp.account("alice.test").did
+    assert account["external_id"] == did
+    (tok,) = atp.token_requests
+    assert (tok["grant_type"], tok["redirect_uri"], tok["client_id"]) == ("authorization_code", redirect,
+                                                                          par["client_id"])
+
+    stored = _secrets(home, account["id"])
+    (issued,) = atp.issued
+    assert (stored["access_token"], stored["refresh_token"]) == (issued["access_token"], issued["refresh_token"])
+    assert stored["auth"] == "oauth" and stored["did"] == did
+    assert stored["dpop_key"]["kty"] == "EC" and "d" in stored["dpop_key"]
+    assert stored["token_endpoint"] == f"{atp.url}/oauth/token" and stored["issuer"] == atp.url
+    # The session was checked on the PDS with the token and a proof (getSession).
+    (check,) = atp.calls("com.atproto.server.getSession")
+    assert check.headers["Authorization"].startswith("DPoP ") and check.did == did
+    written = everything_but_credentials(home)
+    for secret in (issued["access_token"], issued["refresh_token"], stored["dpop_key"]["d"]):
+        assert secret.encode() not in written and secret not in out + err
+
+
+def test_post_create_and_collect_use_dpop_proofs_with_nonce_rotation_and_refresh(atp, home, cli):
+    account = _signed_in(atp, home)
+    did = atp.account("alice.test").did
+
+    atp.rotate_nonce()  # the PDS's nonce changes mid-session: one use_dpop_nonce, then the retry works
+    post = cli.json("post", "create", "hello over DPoP", "--to", "bluesky")
+    assert post["status"] == "completed"
+    (create,) = [r for r in atp.calls("com.atproto.repo.createRecord") if r.status == 200]
+    assert create.json["repo"] == did and create.json["record"]["text"] == "hello over DPoP"
+    assert create.headers["Authorization"] == "DPoP " + _secrets(home, account["id"])["access_token"]
+    assert ("/xrpc/com.atproto.repo.createRecord", "use_dpop_nonce") in atp.dpop_refusals
+    assert atp.count("com.atproto.repo.createRecord") == 1  # the refused proof never reached the handler
+
+    # The access token lapses: the PDS refuses it, postcli refreshes (rotating) and retries.
+    atp.expire_access_tokens()
+    old_refresh = _secrets(home, account["id"])["refresh_token"]
+    r = cli("collect", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["fetched"] == 1
+    grants = [t for t in atp.token_requests if t["grant_type"] == "refresh_token"]
+    assert [g["refresh_token"] for g in grants] == [old_refresh]
+    stored = _secrets(home, account["id"])
+    assert (stored["access_token"], stored["refresh_token"]) == (atp.issued[-1]["access_token"],
+                                                                 atp.issued[-1]["refresh_token"])
+    assert atp.calls("app.bsky.feed.getPosts")[-1].status == 200
+    assert any(err == "invalid_token" for _, err in atp.dpop_refusals)  # the lapsed token was refused
+
+
+def test_a_refused_refresh_marks_the_account_and_names_the_login_command(atp, home, cli):
+    _signed_in(atp, home)
+    atp.expire_access_tokens()
+    atp.revoke_refresh_tokens()  # the session was revoked (signed out in the Bluesky app)
+    r = cli("accounts", "health")
+    assert r.exit_code == 6
+    assert "postcli accounts login bluesky --handle alice.test" in r.stdout + r.stderr
+    assert [a["status"] for a in cli.json("accounts", "list")] == ["token_expired"]
+    assert atp.token_requests[-1]["grant_type"] == "refresh_token"
+
+
+def test_a_declined_consent_stores_nothing(atp, home):
+    atp.decision = "deny"
+    login = _login(atp)
+    assert login.browse().status_code == 200
+    code, out, err = login.finish()
+    assert code == 1 and "declined" in err
+    assert stored_credentials(home) == {} and atp.token_requests == []
+
+
+def test_a_redirect_with_another_state_is_refused(atp, home):
+    atp.tamper_state = "attacker-state"
+    login = _login(atp)
+    assert login.browse().status_code == 200
+    code, out, err = login.finish()
+    assert code == 1 and "state does not match" in err
+    assert stored_credentials(home) == {} and atp.token_requests == []
+
+
+def test_the_pushed_request_works_once(atp, home):
+    login = _login(atp)
+    first = login.consent()
+    assert first.status_code == 302
+    assert login.consent().status_code == 400  # the same request_uri again
+    import httpx
+
+    httpx.get(first.headers["location"], timeout=10)
+    code, _, err = login.finish()
+    assert code == 0, err
+
+
+def test_no_browser_paste_back(atp, home):
+    login = _login(atp, "--no-browser")
+    redirect = login.consent().headers["location"]
+    assert parse_qs(urlsplit(redirect).query)["iss"] == [atp.url]
+    login.paste(redirect)
+    code, out, err = login.finish()
+    assert code == 0, err
+    assert json.loads(out)["handle"] == "alice.test"
+
+
+def test_an_unknown_handle_is_bad_input(cli, atp):
+    r = cli("accounts", "login", "bluesky", "--handle", "nobody.test", "--api-base", atp.url,
+            env={"POSTCLI_PLC_DIRECTORY": atp.url})
+    assert r.exit_code == 2 and "handle" in r.stderr
+    assert atp.par_requests == []
+
+
+def test_login_needs_the_handle(cli):
+    r = cli("accounts", "login", "bluesky")
+    assert r.exit_code == 2 and "--handle" in r.stderr
