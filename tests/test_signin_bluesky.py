@@ -137,6 +137,43 @@ def test_a_redirect_with_another_state_is_refused(atp, home):
     assert stored_credentials(home) == {} and atp.token_requests == []
 
 
+def test_a_redirect_from_another_issuer_is_refused(atp, home):
+    atp.tamper_iss = "https://evil.example"  # a mix-up attack: the code is not this server's
+    login = _login(atp)
+    assert login.browse().status_code == 200
+    code, out, err = login.finish()
+    assert code == 1 and "another authorization server" in err
+    assert stored_credentials(home) == {} and atp.token_requests == []
+
+
+def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(atp, home, cli):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    account = _signed_in(atp, home)
+    creds = home / "credentials.json"
+    data = json.loads(creds.read_text())
+    secrets = json.loads(data[f"account:{account['id']}"])
+    secrets["expires_at"] = 1  # due: both processes refresh before their first request
+    data[f"account:{account['id']}"] = json.dumps(secrets)
+    creds.write_text(json.dumps(data))
+    atp.token_delay = 1.0  # both want the refresh before either has saved one
+    exe = Path(sys.executable).with_name("postcli")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
+    procs = [subprocess.Popen(cmd + ["accounts", "health", "--json"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(timeout=60), p.stdout.read(), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
+    for rc, out, err in results:
+        assert rc == 0, (out, err)
+    grants = [t for t in atp.token_requests if t["grant_type"] == "refresh_token"]
+    assert [g["refresh_token"] for g in grants] == [secrets["refresh_token"]]
+    stored = _secrets(home, account["id"])
+    assert (stored["access_token"], stored["refresh_token"]) == (atp.issued[-1]["access_token"],
+                                                                 atp.issued[-1]["refresh_token"])
+    assert [a["status"] for a in cli.json("accounts", "list")] == ["active"]
+
+
 def test_the_pushed_request_works_once(atp, home):
     login = _login(atp)
     first = login.consent()

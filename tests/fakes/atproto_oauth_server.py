@@ -56,6 +56,8 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
         super().__init__(**kwargs)
         self.decision = "approve"
         self.tamper_state: str | None = None
+        self.tamper_iss: str | None = None
+        self.token_delay = 0.0
         self.oauth_access_ttl = 3600
         # One nonce for the PDS and its authorization server: same origin, as with a
         # self-hosted reference PDS (the client keeps nonces per origin).
@@ -136,6 +138,8 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
                 return self._json({"message": "DID not registered"}, 404)
             return self._json(self._did_doc(acc))
         if path in ("/oauth/par", "/oauth/token"):
+            if path == "/oauth/token" and self.token_delay:
+                self._stop.wait(self.token_delay)
             with self._lock:
                 response = self._as_endpoint(request, path)
             response.headers["DPoP-Nonce"] = self.nonce
@@ -265,12 +269,13 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
         par["used"] = True  # a request_uri works once
         form = par["form"]
         state = self.tamper_state or form["state"]
+        iss = self.tamper_iss or self.url
         if self.decision != "approve":
-            params = {"error": "access_denied", "error_description": "Access denied", "state": state, "iss": self.url}
+            params = {"error": "access_denied", "error_description": "Access denied", "state": state, "iss": iss}
         else:
             code = "cod-" + _secrets.token_hex(16)
             self._codes[code] = {"form": form, "jkt": par["jkt"], "used": False}
-            params = {"code": code, "state": state, "iss": self.url}
+            params = {"code": code, "state": state, "iss": iss}
         return Response("", status=302, headers={"Location": form["redirect_uri"] + "?" + urlencode(params)})
 
     def _code_grant(self, form: dict[str, str], jkt: str) -> Response:

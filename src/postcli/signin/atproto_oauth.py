@@ -176,7 +176,8 @@ def sign_in(handle: str, service: str, opts: FlowOptions, timeout: float) -> dic
                 )
             params = got
             code = code_from_params(params, state)
-        if server.iss_parameter and params.get("iss") is not None and params["iss"] != server.issuer:
+        # RFC 9207: a server that announces `iss` must send its own (a pasted bare code has none).
+        if server.iss_parameter and params and params.get("iss") != server.issuer:
             raise SignInFailed("the redirect comes from another authorization server (iss); nothing was stored.")
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
                 "code_verifier": verifier, "client_id": client_id}
