@@ -199,10 +199,26 @@ def test_no_browser_paste_back(atp, home):
 def test_an_unknown_handle_is_bad_input(cli, atp):
     r = cli("accounts", "login", "bluesky", "--handle", "nobody.test", "--api-base", atp.url,
             env={"POSTCLI_PLC_DIRECTORY": atp.url})
-    assert r.exit_code == 2 and "handle" in r.stderr
-    assert atp.par_requests == []
+    assert r.exit_code == 2 and "no Bluesky account has that handle" in r.stderr
+    assert atp.count("com.atproto.identity.resolveHandle") == 1 and atp.par_requests == []
 
 
 def test_login_needs_the_handle(cli):
     r = cli("accounts", "login", "bluesky")
-    assert r.exit_code == 2 and "--handle" in r.stderr
+    assert r.exit_code == 2 and "needs your handle" in r.stderr and "--handle" in r.stderr
+
+
+def test_an_image_upload_is_resent_whole_after_a_nonce_refusal(atp, home, cli, tmp_path):
+    from PIL import Image
+
+    _signed_in(atp, home)
+    image = tmp_path / "a.png"
+    Image.new("RGB", (40, 30), "red").save(image, format="PNG")
+    atp.rotate_nonce()  # the upload is the first PDS call: it meets the new nonce
+    out = cli.json("post", "create", "a picture", "--to", "bluesky", "--media", str(image), "--alt", "red")
+    assert out["status"] == "completed", out
+    assert ("/xrpc/com.atproto.repo.uploadBlob", "use_dpop_nonce") in atp.dpop_refusals
+    (upload,) = atp.calls("com.atproto.repo.uploadBlob")
+    assert upload.body == image.read_bytes() and upload.headers["Authorization"].startswith("DPoP ")
+    embed = atp.last("com.atproto.repo.createRecord").json["record"]["embed"]
+    assert embed["images"][0]["image"]["size"] == len(image.read_bytes())
