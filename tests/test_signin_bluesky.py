@@ -196,6 +196,13 @@ def test_no_browser_paste_back(atp, home):
     assert json.loads(out)["handle"] == "alice.test"
 
 
+def test_no_redirect_in_time_stores_nothing(atp, home):
+    login = _login(atp, "--timeout", "1")
+    code, out, err = login.finish()
+    assert code == 1 and "no sign-in arrived within 1 seconds" in err and "--no-browser" in err
+    assert stored_credentials(home) == {} and atp.token_requests == []
+
+
 def test_an_unknown_handle_is_bad_input(cli, atp):
     r = cli("accounts", "login", "bluesky", "--handle", "nobody.test", "--api-base", atp.url,
             env={"POSTCLI_PLC_DIRECTORY": atp.url})

@@ -148,6 +148,7 @@ def sign_in(handle: str, service: str, opts: FlowOptions, timeout: float) -> dic
         scope = " ".join(opts.scopes) if opts.scopes else SCOPE
         client_id = loopback_client_id(redirect_uri, scope)
         key = new_key()
+        register_secret(key["d"])
         signer = DPoPSigner(key)
         state, verifier = generate_token(32), generate_token(64)
         par = {"client_id": client_id, "response_type": "code", "redirect_uri": redirect_uri, "scope": scope,
