@@ -203,6 +203,25 @@ def test_no_redirect_in_time_stores_nothing(atp, home):
     assert stored_credentials(home) == {} and atp.token_requests == []
 
 
+def test_a_pds_without_oauth_points_to_app_passwords(cli, atp, home):
+    atp.oauth_enabled = False
+    r = cli("accounts", "login", "bluesky", "--handle", "alice.test", "--api-base", atp.url,
+            env={"POSTCLI_PLC_DIRECTORY": atp.url})
+    assert r.exit_code == 1
+    assert "may not offer OAuth sign-in" in r.stderr and "postcli accounts add bluesky" in r.stderr
+    assert atp.par_requests == [] and stored_credentials(home) == {}
+
+
+def test_a_did_that_does_not_claim_the_handle_is_refused(cli, atp, home):
+    # The handle's domain points at Bob's DID, but Bob's DID document does not name that handle.
+    bob = atp.add_account("bob.test", "unused")
+    atp.handle_claims["alice.test"] = bob
+    r = cli("accounts", "login", "bluesky", "--handle", "alice.test", "--api-base", atp.url, "--timeout", "2",
+            env={"POSTCLI_PLC_DIRECTORY": atp.url, "BROWSER": "true"})
+    assert r.exit_code == 1 and "does not claim the handle" in r.stderr
+    assert atp.par_requests == [] and stored_credentials(home) == {}
+
+
 def test_an_unknown_handle_is_bad_input(cli, atp):
     r = cli("accounts", "login", "bluesky", "--handle", "nobody.test", "--api-base", atp.url,
             env={"POSTCLI_PLC_DIRECTORY": atp.url})

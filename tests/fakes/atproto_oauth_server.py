@@ -58,6 +58,8 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
         self.tamper_state: str | None = None
         self.tamper_iss: str | None = None
         self.token_delay = 0.0
+        self.handle_claims: dict[str, str] = {}  # handle -> DID resolveHandle answers instead
+        self.oauth_enabled = True  # False: a PDS from before OAuth (no protected-resource metadata)
         self.oauth_access_ttl = 3600
         # One nonce for the PDS and its authorization server: same origin, as with a
         # self-hosted reference PDS (the client keeps nonces per origin).
@@ -128,10 +130,14 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
     def _handle(self, request: Request) -> Response:
         path = request.path
         if path == "/.well-known/oauth-protected-resource":
+            if not self.oauth_enabled:
+                return Response("Not Found", status=404)
             return self._json({"resource": self.url, "authorization_servers": [self.url],
                                "scopes_supported": [], "bearer_methods_supported": ["header"]})
         if path == "/.well-known/oauth-authorization-server":
             return self._json(self._as_metadata())
+        if path == "/xrpc/com.atproto.identity.resolveHandle" and request.args.get("handle") in self.handle_claims:
+            return self._json({"did": self.handle_claims[request.args["handle"]]})
         if path.startswith("/did:plc:"):
             acc = self._accounts.get(path[1:])
             if acc is None:

@@ -109,7 +109,12 @@ def resolve_identity(http: Any, handle: str, service: str) -> Identity:
 
 
 def discover(http: Any, pds: str) -> AuthServer:
-    resource = _get_json(http, f"{pds}/.well-known/oauth-protected-resource", "the PDS's OAuth metadata")
+    try:
+        resource = _get_json(http, f"{pds}/.well-known/oauth-protected-resource", "the PDS's OAuth metadata")
+    except SignInFailed as exc:  # a PDS from before OAuth (or one with it turned off)
+        raise SignInFailed(f"{exc.message.removesuffix('; nothing was stored.')}: the PDS {pds} may not offer "
+                           "OAuth sign-in; nothing was stored.",
+                           hint="Use an app password: postcli accounts add bluesky --handle …") from None
     servers = resource.get("authorization_servers")
     if not isinstance(servers, list) or not servers or not isinstance(servers[0], str):
         raise SignInFailed(f"the PDS {pds} names no OAuth authorization server; nothing was stored.",
