@@ -70,6 +70,13 @@ def context_for(account: Account, *, timeout: float | None = None) -> AccountCon
     def save(new: dict[str, Any]) -> None:
         credentials.save(account_id, new)
 
+    platform = account.platform
+
+    def charge(_what: str) -> None:
+        from postcli.services import rate_budget
+
+        rate_budget.charge_one(account_id, platform)
+
     return AccountContext(
         platform=account.platform,
         api_base_url=account.api_base_url,
@@ -81,6 +88,7 @@ def context_for(account: Account, *, timeout: float | None = None) -> AccountCon
         save_secrets=save,
         load_secrets=lambda: credentials.load(account_id),
         refresh_lock=lambda: credentials.refresh_lock(account_id),
+        charge_request=charge,
         timeout=timeout or settings.timeout(),
         graph_version=settings.config().graph_version,
         token_expires_at=account.token_expires_at,
