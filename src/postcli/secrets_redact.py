@@ -34,3 +34,16 @@ def redact(text: str) -> str:
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, text)
     return text
+
+
+def redacted_traceback(exc: BaseException | None) -> str:
+    """The traceback --debug prints, chained causes and exception arguments included, secrets masked.
+
+    A server that echoes a token back in its error body puts it into the exception's
+    message and arguments; formatting first and masking the whole text catches every copy.
+    """
+    import traceback
+
+    if exc is None:
+        return ""
+    return redact("".join(traceback.format_exception(exc)))

@@ -6,7 +6,8 @@ from typing import Optional
 
 import typer
 
-from postcli.errors import EXIT_ERROR, EXIT_PARTIAL
+from postcli.errors import EXIT_ERROR, EXIT_PARTIAL, EXIT_USAGE
+from postcli.settings import MIN_CONCURRENCY
 
 
 def register(app: typer.Typer) -> None:
@@ -65,7 +66,7 @@ def collect(
     days: Optional[int] = typer.Option(None, "--days", help="Posts published in the last N days (default: config, 30)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="At most N posts per account (the newest)."),
     concurrency: Optional[int] = typer.Option(
-        None, "--concurrency", min=1, help="Requests in flight at once (default: [collect] concurrency, 8)."
+        None, "--concurrency", min=MIN_CONCURRENCY, help="Requests in flight at once (default: [collect] concurrency, 8)."
     ),
     worker: bool = typer.Option(
         False, "--worker", help="Only work through queued jobs (planned by `collect --plan-only` or any run)."
@@ -92,8 +93,12 @@ def collect(
     health`, which exits 6). Exit 7 when some jobs failed: they are retried with
     backoff by later runs, then dead-lettered (`postcli jobs list --dead`).
 
+    An account that cannot be collected at all (a damaged credentials file, a bad
+    setting) gets one error line on stderr, its queued jobs count as failed, and the
+    run exits 7 - or 2 when the cause is a setting to fix (POSTCLI_TIMEOUT, ...).
+
     --json prints: fetched, accounts, deleted, failed, dead_lettered, skipped,
-    planned, up_to_date, waiting_retry, needs_reconnect, notes.
+    planned, up_to_date, waiting_retry, needs_reconnect, notes, account_errors.
     """
     import sys
 
@@ -152,5 +157,9 @@ def collect(
         output.warn(f"{name} needs reconnecting (see `postcli accounts health`).")
     if report.dead:
         output.warn(f"{report.dead} job(s) were dead-lettered: `postcli jobs list --dead` shows why.")
+    for name, error in report.account_errors:
+        output.error(f"{name}: not collected: {error}")
+    if report.settings_error:
+        raise typer.Exit(EXIT_USAGE)  # a setting to fix before any run can succeed
     if not report.ok:
         raise typer.Exit(EXIT_PARTIAL)
