@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from postcli import settings
-from postcli.errors import BadSettings, PostcliError
+from postcli.errors import BadSettings, PostcliError, ReconnectRequired
 from postcli.secrets_redact import register_secret
 
 SERVICE = "postcli"
@@ -196,9 +196,9 @@ def load(account_id: int | str) -> dict[str, Any]:
     except (TypeError, json.JSONDecodeError):
         data = None
     if not isinstance(data, dict):
-        raise BadSettings(
+        raise ReconnectRequired(
             f"the stored credentials of account {account_id} are damaged.",
-            hint=f"Reconnect it: `postcli accounts remove {account_id}`, then `postcli accounts add`.",
+            hint="Reconnect it with `postcli accounts add` (the same account is updated in place).",
         )
     register_secret(data)
     return data

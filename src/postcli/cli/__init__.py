@@ -27,6 +27,8 @@ class PostcliGroup(TyperGroup):
         from postcli import output
 
         output.reset_consoles()
+        # Click empties ctx.args before the root callback runs; it needs to know about --help.
+        ctx.meta["postcli.help"] = bool({"-h", "--help"} & set(ctx.args))
         try:
             return super().invoke(ctx)
         except PostcliError as exc:
@@ -164,7 +166,7 @@ def _root(
         os.environ["POSTCLI_DEBUG"] = "1"
     # Settings are checked before any command runs (bad ones exit 2 naming the file or
     # variable), except for help and `config`, which must work to repair them.
-    if ctx.invoked_subcommand != "config" and not {"-h", "--help"} & set(ctx.args):
+    if ctx.invoked_subcommand != "config" and not ctx.meta.get("postcli.help"):
         from postcli import settings
 
         settings.paths()

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from postcli import credentials, settings
+from postcli.secrets_redact import register_secret
 from postcli.errors import InvalidInput, NotFound
 from postcli.platforms.base import AccountContext
 from postcli.platforms.registry import DEFAULT_BASE_URLS, adapter_class, make_adapter
@@ -124,6 +125,9 @@ def add_account(
     """
     if not secret:
         raise InvalidInput("no secret given (empty password or token).")
+    # Masked from here on: a server may echo it back in an error that --debug prints.
+    register_secret(secret)
+    register_secret(dict(extra_secrets or {}))
     adapter_class(platform)  # unknown platform -> clear error before any network
     base = normalize_base_url(platform, base_url)
     captured: dict[str, Any] = {}
