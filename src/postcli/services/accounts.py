@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from postcli import credentials, settings
-from postcli.secrets_redact import register_secret
 from postcli.errors import InvalidInput, NotFound
 from postcli.platforms.base import AccountContext
 from postcli.platforms.registry import DEFAULT_BASE_URLS, adapter_class, make_adapter
+from postcli.secrets_redact import register_secret
 from postcli.store.models import Account, utcnow
 from postcli.store.session import session_scope
 
