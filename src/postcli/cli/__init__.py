@@ -164,6 +164,9 @@ def _root(
     """
     if debug:
         os.environ["POSTCLI_DEBUG"] = "1"
+    from postcli.secrets_redact import install_log_handler
+
+    install_log_handler(debug=_debug_enabled())
     # Settings are checked before any command runs (bad ones exit 2 naming the file or
     # variable), except for help and `config`, which must work to repair them.
     if ctx.invoked_subcommand != "config" and not ctx.meta.get("postcli.help"):
