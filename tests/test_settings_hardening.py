@@ -263,6 +263,22 @@ def test_debug_traceback_redacts_a_token_echoed_while_connecting(cli, home):
         assert MASTO_TOKEN not in r.stderr and MASTO_TOKEN not in r.stdout, r.stderr
 
 
+def test_redacted_traceback_masks_arguments_and_chained_causes():
+    from postcli.secrets_redact import register_secret, redacted_traceback
+
+    secret = "s3cr3t-value-registered-0042"
+    register_secret(secret)
+    try:
+        try:
+            raise ValueError("server said", {"echo": secret})
+        except ValueError as inner:
+            raise RuntimeError(f"wrapped {secret!r}") from inner
+    except RuntimeError as exc:
+        text = redacted_traceback(exc)
+    assert "ValueError" in text and "RuntimeError" in text and "direct cause" in text
+    assert secret not in text and text.count("<redacted>") >= 2
+
+
 # --- class 10: read-only homes --------------------------------------------------------------
 
 NOBODY = 65534
@@ -323,7 +339,7 @@ def test_config_init_and_accounts_add_in_a_read_only_home(shared_home):
     home = shared_home
     make_read_only_for_nobody(home)
     r = run_unprivileged(home, "config", "init")
-    assert_clean_process_error(r, 1, str(home), "writable")
+    assert_clean_process_error(r, 1, str(home / "config.toml"), "writable")
     r = run_unprivileged(home, "accounts", "add", "sandbox", "--handle", "ana.sandbox")
     assert_clean_process_error(r, 1, str(home), "writable")
     assert list(home.iterdir()) == []  # nothing left behind
