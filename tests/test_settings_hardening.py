@@ -264,7 +264,7 @@ def test_debug_traceback_redacts_a_token_echoed_while_connecting(cli, home):
 
 
 def test_redacted_traceback_masks_arguments_and_chained_causes():
-    from postcli.secrets_redact import register_secret, redacted_traceback
+    from postcli.secrets_redact import redacted_traceback, register_secret
 
     secret = "s3cr3t-value-registered-0042"
     register_secret(secret)
