@@ -204,6 +204,23 @@ def test_unknown_keys_are_warned_about_by_name_with_a_suggestion(cli, home):
     assert r.stderr.count("timezne") == 1
 
 
+def test_unknown_keys_of_sections_read_elsewhere_are_warned_about_too(cli, home):
+    (home / "config.toml").write_text('[s3]\nbucket = "b"\nregoin = "eu-central-1"\n[credentials]\nbakend = "file"\n')
+    r = cli("post", "list")
+    assert r.exit_code == 0, r.stderr
+    assert "unknown key 'regoin' in [s3] (did you mean 'region'?)" in r.stderr
+    assert "unknown key 'bakend' in [credentials] (did you mean 'backend'?)" in r.stderr
+
+
+def test_an_unknown_credentials_backend_is_a_bad_setting_naming_where(cli, home):
+    (home / "config.toml").write_text('[credentials]\nbackend = "vault"\n')
+    assert_one_clean_error(cli("accounts", "add", "sandbox", "--handle", "a.sandbox"), "[credentials] backend",
+                           str(home / "config.toml"))
+    (home / "config.toml").unlink()
+    r = cli("accounts", "add", "sandbox", "--handle", "a.sandbox", env={"POSTCLI_CREDENTIALS": "vault"})
+    assert_one_clean_error(r, "POSTCLI_CREDENTIALS")
+
+
 def test_known_tables_and_the_written_example_raise_no_warning(cli, home):
     assert cli("config", "init").exit_code == 0
     with (home / "config.toml").open("a") as fh:

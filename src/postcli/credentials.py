@@ -169,11 +169,11 @@ def _usable_keyring() -> Any | None:
 
 
 def backend() -> FileStore | KeyringStore:
-    choice = os.environ.get("POSTCLI_CREDENTIALS") or settings.config().raw.get("credentials", {}).get("backend", "auto")
+    env = os.environ.get("POSTCLI_CREDENTIALS")
+    choice = env or settings.config().raw.get("credentials", {}).get("backend", "auto")
     if choice not in ("auto", "file", "keyring"):
-        raise PostcliError(
-            f"unknown credentials backend {choice!r}.", hint="Use one of: auto, file, keyring."
-        )
+        where = "POSTCLI_CREDENTIALS" if env else f"[credentials] backend in {settings.paths().config_file}"
+        raise BadSettings(f"unknown credentials backend {choice!r} ({where}).", hint="Use one of: auto, file, keyring.")
     if choice in ("auto", "keyring"):
         kr = _usable_keyring()
         if kr is not None:

@@ -155,9 +155,10 @@ class Rule:
         return self.kind(value)
 
 
-# section -> key -> Rule. A section mapped to None is a table read by its own module
-# ([s3]: services/s3store.py, [credentials]: credentials.py); only its shape is checked here.
-SCHEMA: dict[str, dict[str, Rule] | None] = {
+# section -> key -> Rule. A section mapped to a set of key names is read by its own module
+# ([s3]: services/s3store.py, [credentials]: credentials.py), which checks the values; here
+# only its shape and unknown keys.
+SCHEMA: dict[str, dict[str, Rule] | set[str]] = {
     "defaults": {"timezone": Rule("timezone", str)},
     "publish": {
         "max_attempts": Rule("publish_max_attempts", int, MIN_ATTEMPTS),
@@ -173,8 +174,8 @@ SCHEMA: dict[str, dict[str, Rule] | None] = {
         "lease_seconds": Rule("collect_lease_seconds", float, 0, above=True),
     },
     "network": {"timeout_seconds": Rule("timeout_seconds", float, 0, above=True)},
-    "s3": None,
-    "credentials": None,
+    "s3": {"bucket", "region", "endpoint_url", "presign_expiry_seconds", "prefix", "addressing_style"},
+    "credentials": {"backend"},
 }
 # Sub-tables inside a section, read by their own module (the values are checked there).
 SUBTABLES: dict[str, set[str]] = {"collect": {"rate_limits"}}
@@ -239,14 +240,14 @@ def _validate(data: dict[str, Any], path: Path) -> tuple[dict[str, Any], list[st
                 hint=f"Put its settings under a [{section}] header; `postcli config init` writes an example.",
             )
         rules = SCHEMA[section]
-        if rules is None:
-            continue
         for key, value in content.items():
             if key in SUBTABLES.get(section, set()):
                 if not isinstance(value, dict):
                     raise BadSettings(f"config file {path}: [{section}.{key}] must be a table, not {value!r}.")
                 continue
-            rule = rules.get(key)
+            rule = rules.get(key) if isinstance(rules, dict) else None
+            if rule is None and key in rules:
+                continue  # checked by the module that reads the section
             if rule is None:
                 known = list(rules) + sorted(SUBTABLES.get(section, ()))
                 warnings.append(
