@@ -168,6 +168,8 @@ def test_refusing_to_overwrite_is_exit_2_for_config_init_and_db_backup_alike(cli
         ("network", "timeout_seconds", "0", "[network] timeout_seconds must be > 0"),
         ("publish", "max_attempts", "true", "must be a whole number"),
         ("collect", "backoff_seconds", '"2"', "must be a number"),
+        ("network", "timeout_seconds", "nan", "must be a finite number"),
+        ("collect", "days", "99999999999", "[collect] days must be at most 36500"),
     ],
 )
 def test_unusable_config_values_are_refused_naming_the_key(cli, home, section, key, value, needle):

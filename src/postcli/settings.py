@@ -128,6 +128,7 @@ MIN_ATTEMPTS = 1  # [publish]/[collect] max_attempts: 0 would fail everything un
 MIN_LATENESS_MINUTES = 1  # [publish] max_lateness_minutes: 0 would expire every scheduled post
 MIN_CONCURRENCY = 1  # [collect] concurrency and `collect --concurrency`
 MIN_DAYS = 0  # [collect] days and `collect --days`
+MAX_DAYS = 36_500  # a century: further back overflows date arithmetic
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ class Rule:
     kind: type  # int or float (a float setting takes whole numbers too) or str
     low: float | None = None
     above: bool = False  # low is exclusive: the value must be greater than it
+    high: float | None = None
 
     def check(self, value: Any, where: str) -> Any:
         if self.kind is str:
@@ -148,10 +150,14 @@ class Rule:
         if isinstance(value, bool) or not isinstance(value, kinds):
             what = "a whole number" if self.kind is int else "a number"
             raise BadSettings(f"{where} must be {what}, not {value!r}.")
+        if value != value or value in (float("inf"), float("-inf")):
+            raise BadSettings(f"{where} must be a finite number, not {value!r}.")
         if self.low is not None and (value <= self.low if self.above else value < self.low):
             op = ">" if self.above else ">="
             low = int(self.low) if float(self.low).is_integer() else self.low
             raise BadSettings(f"{where} must be {op} {low}, not {value!r}.")
+        if self.high is not None and value > self.high:
+            raise BadSettings(f"{where} must be at most {self.high:g}, not {value!r}.")
         return self.kind(value)
 
 
@@ -165,7 +171,7 @@ SCHEMA: dict[str, dict[str, Rule] | set[str]] = {
         "max_lateness_minutes": Rule("publish_max_lateness_minutes", int, MIN_LATENESS_MINUTES),
     },
     "collect": {
-        "days": Rule("collect_days", int, MIN_DAYS),
+        "days": Rule("collect_days", int, MIN_DAYS, high=MAX_DAYS),
         "refresh_interval_minutes": Rule("refresh_interval_minutes", int, 0),
         "max_attempts": Rule("collect_max_attempts", int, MIN_ATTEMPTS),
         "concurrency": Rule("collect_concurrency", int, MIN_CONCURRENCY),
