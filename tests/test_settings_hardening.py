@@ -322,8 +322,9 @@ def shared_home():
 def run_unprivileged(home: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
     """postcli as user `nobody` (the tests run as root, who can write anything)."""
     env = dict(os.environ, POSTCLI_HOME=str(home), HOME=str(home.parent))
-    src = Path(__file__).resolve().parents[1] / "src"
-    env["PYTHONPATH"] = str(src)
+    # The code under test (PYTHONPATH=src, as the suite is run), as an absolute path.
+    paths = os.environ.get("PYTHONPATH") or str(Path(__file__).resolve().parents[1] / "src")
+    env["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in paths.split(os.pathsep) if p)
     exe = Path(sys.executable).with_name("postcli")
     cmd = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", str(exe), *args]
     return subprocess.run(cmd, env=env, input=input, capture_output=True, text=True, timeout=60)
