@@ -6,6 +6,9 @@ from typing import Optional
 
 import typer
 
+from postcli.errors import EXIT_ERROR, EXIT_PARTIAL, EXIT_USAGE
+from postcli.settings import MIN_CONCURRENCY
+
 
 def register(app: typer.Typer) -> None:
     app.command("publish-due")(publish_due)
@@ -65,7 +68,7 @@ def collect(
     days: Optional[int] = typer.Option(None, "--days", help="Posts published in the last N days (default: config, 30)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="At most N posts per account (the newest)."),
     concurrency: Optional[int] = typer.Option(
-        None, "--concurrency", min=1, help="Requests in flight at once (default: [collect] concurrency, 8)."
+        None, "--concurrency", min=MIN_CONCURRENCY, help="Requests in flight at once (default: [collect] concurrency, 8)."
     ),
     worker: bool = typer.Option(
         False, "--worker", help="Only work through queued jobs (planned by `collect --plan-only` or any run)."
@@ -96,9 +99,13 @@ def collect(
     not asked again in this run, its jobs wait for the reset time (stderr says when)
     and the other accounts finish. 7 outranks 5.
 
+    An account that cannot be collected at all (a damaged credentials file, a bad
+    setting) gets one error line on stderr, its queued jobs count as failed, and the
+    run exits 7 - or 2 when the cause is a setting to fix (POSTCLI_TIMEOUT, ...).
+
     --json prints: fetched, accounts, deleted, failed, dead_lettered, skipped, deferred,
     rate_limited ([{account, jobs, until}]), planned, up_to_date, waiting_retry,
-    needs_reconnect, notes.
+    needs_reconnect, notes, account_errors.
     """
     import sys
 
@@ -160,6 +167,10 @@ def collect(
     for name, (jobs, until) in sorted(report.rate_limited.items()):
         when = f"until {until:%Y-%m-%d %H:%M} UTC" if until else "for now"
         output.warn(f"{name} is rate limited {when}: {jobs} job(s) deferred; a run after that collects them.")
+    for name, error in report.account_errors:
+        output.error(f"{name}: not collected: {error}")
+    if report.settings_error:
+        raise typer.Exit(EXIT_USAGE)  # a setting to fix before any run can succeed
     from postcli.services.exit_codes import for_collect
 
     code = for_collect(failed=not report.ok, rate_limited=bool(report.rate_limited))

@@ -10,6 +10,7 @@ from postcli import credentials, settings
 from postcli.errors import InvalidInput, NotFound
 from postcli.platforms.base import AccountContext
 from postcli.platforms.registry import DEFAULT_BASE_URLS, adapter_class, make_adapter
+from postcli.secrets_redact import register_secret
 from postcli.store.models import Account, utcnow
 from postcli.store.session import session_scope
 
@@ -147,6 +148,9 @@ def add_account(
     """
     if not secret:
         raise InvalidInput("no secret given (empty password or token).")
+    # Masked from here on: a server may echo it back in an error that --debug prints.
+    register_secret(secret)
+    register_secret(dict(extra_secrets or {}))
     adapter_class(platform)  # unknown platform -> clear error before any network
     base = normalize_base_url(platform, base_url)
     captured: dict[str, Any] = {}
