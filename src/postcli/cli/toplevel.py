@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from postcli.errors import EXIT_ERROR, EXIT_PARTIAL, EXIT_USAGE
+from postcli.errors import EXIT_USAGE
 from postcli.settings import MIN_CONCURRENCY
 
 
