@@ -7,6 +7,14 @@ from typing import Any, List, Optional
 
 import typer
 
+from postcli.cli._options import (
+    check_post_filters,
+    count_value,
+    id_value,
+    read_stdin_text,
+    ref_value,
+    text_value,
+)
 from postcli.errors import EXIT_ERROR, EXIT_PARTIAL, EXIT_RECONNECT, InvalidInput
 
 app = typer.Typer(help="Compose, schedule, publish, list and delete posts.", no_args_is_help=True)
@@ -53,20 +61,29 @@ def _media_pairs(media: list[Path], alt: list[str]) -> list[tuple[Path, str | No
 
 @app.command("create")
 def create(
-    text: str = typer.Argument(..., help="The post text. Use - to read it from standard input."),
+    text: str = typer.Argument(..., metavar="TEXT", help="The post text. Use - to read it from standard input."),
     to: List[str] = typer.Option(
-        ..., "--to", help="Account id, handle, platform name (when you have one account there), or 'all'. Repeatable."
+        ..., "--to", metavar="ACCOUNT", parser=text_value,
+        help="Account id, handle, platform name (when you have one account there), or 'all'. Repeatable.",
     ),
-    media: List[Path] = typer.Option([], "--media", help="An image or video to attach. Repeatable."),
-    alt: List[str] = typer.Option([], "--alt", help="Alt text for the --media in the same position. Repeatable."),
+    media: List[Path] = typer.Option([], "--media", metavar="FILE", help="An image or video to attach. Repeatable."),
+    alt: List[str] = typer.Option(
+        [], "--alt", metavar="TEXT", help="Alt text for the --media in the same position. Repeatable."
+    ),
     text_for: List[str] = typer.Option(
-        [], "--text-for", help="PLATFORM=TEXT: different text for one platform (or account). Repeatable."
+        [], "--text-for", metavar="PLATFORM=TEXT", parser=text_value,
+        help="Different text for one platform (or account). Repeatable.",
     ),
-    at: Optional[str] = typer.Option(None, "--at", help='Schedule: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'),
-    tz: Optional[str] = typer.Option(None, "--tz", help="IANA timezone for --at (default: config, else UTC)."),
+    at: Optional[str] = typer.Option(
+        None, "--at", metavar="WHEN", parser=text_value, help='Schedule: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'
+    ),
+    tz: Optional[str] = typer.Option(
+        None, "--tz", metavar="ZONE", parser=text_value, help="IANA timezone for --at (default: config, else UTC)."
+    ),
     draft: bool = typer.Option(False, "--draft", help="Save as a draft; publish later with `post publish`."),
     correlation_id: Optional[str] = typer.Option(
-        None, "--correlation-id", help="Your id for this post: repeating the command returns the same post."
+        None, "--correlation-id", metavar="KEY", parser=text_value,
+        help="Your id for this post: repeating the command returns the same post.",
     ),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -82,7 +99,7 @@ def create(
     from postcli.timeparse import parse_when, zone
 
     if text == "-":
-        text = sys.stdin.read()
+        text = read_stdin_text("the post text on standard input")
     tz_name = tz or settings.config().timezone
     zone(tz_name)
     when = parse_when(at, tz_name) if at else None
@@ -123,13 +140,18 @@ def create(
 
 @app.command("list")
 def list_(
-    status: Optional[str] = typer.Option(None, "--status", help="draft, scheduled, completed, partial_success, failed, ..."),
-    platform: Optional[str] = typer.Option(None, "--platform", help="Only posts with a target on this platform."),
-    page: int = typer.Option(1, "--page", help="Page number (1-based)."),
-    limit: int = typer.Option(20, "--limit", help="Posts per page."),
-    sort: str = typer.Option("created", "--sort", help="created, published or scheduled."),
-    order: str = typer.Option("desc", "--order", help="desc or asc."),
-    tz: Optional[str] = typer.Option(None, "--tz", help="Show times in this timezone."),
+    status: Optional[str] = typer.Option(
+        None, "--status", metavar="STATUS", parser=text_value,
+        help="draft, scheduled, pending, processing, completed, partial_success, failed or cancelled.",
+    ),
+    platform: Optional[str] = typer.Option(
+        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only posts with a target on this platform."
+    ),
+    page: int = typer.Option(1, "--page", metavar="N", parser=count_value, help="Page number (1-based)."),
+    limit: int = typer.Option(20, "--limit", metavar="N", parser=count_value, help="Posts per page."),
+    sort: str = typer.Option("created", "--sort", metavar="created|published|scheduled", help="Sort by this time."),
+    order: str = typer.Option("desc", "--order", metavar="desc|asc", help="Newest (desc) or oldest (asc) first."),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=text_value, help="Show times in this timezone."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """List posts, newest first."""
@@ -140,6 +162,7 @@ def list_(
     tz_name = tz or settings.config().timezone
     zone(tz_name)
     fastread.check_list_args(page=page, limit=limit, sort=sort, order=order)
+    status, platform = check_post_filters(status, platform)
     found = fastread.list_posts(status=status, platform=platform, page=page, limit=limit, sort=sort, order=order)
     if found is None:  # not a current SQLite store: the ORM path (migrates if needed)
         from postcli.services.publishing import list_posts, post_dict
@@ -173,8 +196,8 @@ def list_(
 
 @app.command("show")
 def show(
-    post_id: str = typer.Argument(..., help="The post id."),
-    tz: Optional[str] = typer.Option(None, "--tz", help="Show times in this timezone."),
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=text_value, help="Show times in this timezone."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Show a post with its targets and their links."""
@@ -210,7 +233,7 @@ def show(
 
 
 @app.command("retry")
-def retry(post_id: str = typer.Argument(..., help="The post id."), as_json: bool = JSON_OPT) -> None:
+def retry(post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."), as_json: bool = JSON_OPT) -> None:
     """Publish again only the targets that failed (each is checked on the platform first)."""
     from postcli.services.publishing import retry_post
 
@@ -220,7 +243,10 @@ def retry(post_id: str = typer.Argument(..., help="The post id."), as_json: bool
 
 
 @app.command("publish")
-def publish(post_id: str = typer.Argument(..., help="The post id (a draft or scheduled post)."), as_json: bool = JSON_OPT) -> None:
+def publish(
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id (a draft or scheduled post)."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Publish a draft or scheduled post now."""
     from postcli.services.publishing import publish_now
 
@@ -231,7 +257,7 @@ def publish(post_id: str = typer.Argument(..., help="The post id (a draft or sch
 
 @app.command("delete")
 def delete(
-    post_id: str = typer.Argument(..., help="The post id."),
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
     remote: bool = typer.Option(False, "--remote", help="Also delete it on the platforms it was published to."),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -262,8 +288,12 @@ def delete(
 
 @app.command("import")
 def import_(
-    ref: str = typer.Argument(..., help="A bsky.app link, an at:// URI, or a Mastodon status URL or id."),
-    account: Optional[str] = typer.Option(None, "--account", help="The account it belongs to (id or handle)."),
+    ref: str = typer.Argument(
+        ..., metavar="URL", parser=text_value, help="A bsky.app link, an at:// URI, or a Mastodon status URL or id."
+    ),
+    account: Optional[str] = typer.Option(
+        None, "--account", metavar="ACCOUNT", parser=ref_value, help="The account it belongs to (id or handle)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Track a post made outside postcli, so it is collected and reported like any other."""
@@ -301,15 +331,21 @@ def _show_post(post: Any, as_json: bool, message: str) -> None:
 
 @app.command("edit")
 def edit(
-    post_id: str = typer.Argument(..., help="A draft or scheduled post."),
-    text: Optional[str] = typer.Option(None, "--text", help="New text."),
-    to: List[str] = typer.Option([], "--to", help="Replace the targets (repeatable, like `post create`)."),
-    text_for: List[str] = typer.Option([], "--text-for", help="PLATFORM=TEXT override (repeatable)."),
-    media: List[Path] = typer.Option([], "--media", help="Replace the media (repeatable)."),
-    alt: List[str] = typer.Option([], "--alt", help="Alt text per --media, in order."),
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
+    text: Optional[str] = typer.Option(None, "--text", metavar="TEXT", help="New text."),
+    to: List[str] = typer.Option(
+        [], "--to", metavar="ACCOUNT", parser=text_value, help="Replace the targets (repeatable, like `post create`)."
+    ),
+    text_for: List[str] = typer.Option(
+        [], "--text-for", metavar="PLATFORM=TEXT", parser=text_value, help="Text for one platform (repeatable)."
+    ),
+    media: List[Path] = typer.Option([], "--media", metavar="FILE", help="Replace the media (repeatable)."),
+    alt: List[str] = typer.Option([], "--alt", metavar="TEXT", help="Alt text per --media, in order."),
     no_media: bool = typer.Option(False, "--no-media", help="Remove all media."),
-    at: Optional[str] = typer.Option(None, "--at", help="New publish time (scheduled posts)."),
-    tz: Optional[str] = typer.Option(None, "--tz", help="IANA timezone for --at."),
+    at: Optional[str] = typer.Option(
+        None, "--at", metavar="WHEN", parser=text_value, help="New publish time (scheduled posts)."
+    ),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=text_value, help="IANA timezone for --at."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Change a draft or scheduled post (text, targets, media, time). Validated again."""
@@ -335,9 +371,13 @@ def edit(
 
 @app.command("schedule")
 def schedule(
-    post_id: str = typer.Argument(..., help="A draft or scheduled post."),
-    at: str = typer.Option(..., "--at", help='When: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'),
-    tz: Optional[str] = typer.Option(None, "--tz", help="IANA timezone for --at (default: config, else UTC)."),
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
+    at: str = typer.Option(
+        ..., "--at", metavar="WHEN", parser=text_value, help='When: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'
+    ),
+    tz: Optional[str] = typer.Option(
+        None, "--tz", metavar="ZONE", parser=text_value, help="IANA timezone for --at (default: config, else UTC)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Schedule a draft (or move a scheduled post). cron's `postcli publish-due` publishes it."""
@@ -352,7 +392,10 @@ def schedule(
 
 
 @app.command("cancel")
-def cancel(post_id: str = typer.Argument(..., help="A draft or scheduled post."), as_json: bool = JSON_OPT) -> None:
+def cancel(
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Cancel a draft or scheduled post (it stays in the list as cancelled)."""
     from postcli.services.publishing import cancel_post
 
