@@ -318,17 +318,26 @@ def remove(
 ) -> None:
     """Disconnect an account and forget its credentials. History is kept unless --purge."""
     from postcli import output
-    from postcli.services.accounts import account_dict, remove_account
+    from postcli.services.accounts import account_dict, posts_addressing, remove_account
 
     if purge and not yes:
         if not sys.stdin.isatty():
             raise InvalidInput("--purge deletes history; confirm with --yes.")
         typer.confirm("Delete this account and all its history?", abort=True)
+    waiting = posts_addressing(account)
     acc = remove_account(account, purge=purge)
     if as_json:
-        output.print_json({**account_dict(acc), "purged": purge})
+        output.print_json({**account_dict(acc), "purged": purge, "unpublished_posts": waiting})
         return
     output.line(f"Removed {acc.platform} account {acc.handle} (id {acc.id})" + (" and its history." if purge else "; its history is kept."))
+    if waiting:
+        listed = ", ".join(f"{p['id']} ({p['status']})" for p in waiting)
+        effect = ("lost their target on it" if purge else
+                  "still address it; publishing refuses it with an \"account removed\" error")
+        output.warn(
+            f"{len(waiting)} unpublished post(s) {effect}: {listed}. "
+            "Check their targets with `postcli post show ID`; change them with `postcli post edit ID --to ...`."
+        )
 
 
 @app.command("metrics")

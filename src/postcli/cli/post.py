@@ -29,12 +29,12 @@ def _exit_for(outcome: Any) -> None:
         raise typer.Exit(EXIT_RECONNECT if outcome.all_auth_failed else EXIT_ERROR)
 
 
-def _render_outcome(outcome: Any, as_json: bool) -> None:
+def _render_outcome(outcome: Any, as_json: bool, *, created: bool | None = None) -> None:
     from postcli import output
     from postcli.services.publishing import outcome_dict
 
     if as_json:
-        output.print_json(outcome_dict(outcome))
+        output.print_json(outcome_dict(outcome) | ({} if created is None else {"created": created}))
         return
     output.line(f"Post {outcome.post_id}: {outcome.status}" + (f" ({outcome.note})" if outcome.note else ""))
     output.table(
@@ -116,15 +116,20 @@ def create(
     for w in created.warnings:
         output.warn(w)
     post = created.post
+    # --json has one shape per request: publishing now -> the outcome, --draft/--at -> the post;
+    # both with "created" (false when an earlier identical post was returned).
+    now_shape = not draft and when is None
     if not created.created:
-        if as_json:
+        if as_json and now_shape:
+            output.print_json({**publishing.outcome_dict(publishing.stored_outcome(post)), "created": False})
+        elif as_json:
             output.print_json({**publishing.post_dict(post), "created": False})
         else:
             output.line(f"Post {post.id} already exists for this content ({post.status}); nothing new was created.")
         return
     if post.status == "pending":
         outcome = publishing.publish_post(post.id, allowed=("pending",))
-        _render_outcome(outcome, as_json)
+        _render_outcome(outcome, as_json, created=True)
         _exit_for(outcome)
         return
     if as_json:

@@ -236,6 +236,24 @@ def remove_account(ref: str, *, purge: bool = False) -> Account:
         return account
 
 
+def posts_addressing(ref: str) -> list[dict[str, Any]]:
+    """Drafts and scheduled (or pending) posts with a target on this account, oldest first."""
+    from sqlalchemy import select
+
+    from postcli.store.models import Post, PostTarget
+
+    with session_scope(readonly=True) as session:
+        account = get_account(session, ref, include_removed=True)
+        rows = session.execute(
+            select(Post.id, Post.status)
+            .join(PostTarget, PostTarget.post_id == Post.id)
+            .where(PostTarget.account_id == account.id, Post.status.in_(("draft", "scheduled", "pending")))
+            .order_by(Post.id)
+            .distinct()
+        )
+        return [{"id": pid, "status": status} for pid, status in rows]
+
+
 def account_dict(account: Account) -> dict[str, Any]:
     """The stable JSON shape of an account (no secrets, ever)."""
     return {

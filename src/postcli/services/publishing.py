@@ -105,36 +105,60 @@ def parse_text_for(values: Iterable[str]) -> dict[str, str]:
     return out
 
 
+class Problem(str):
+    """A validation problem, carrying the fix for it (one hint per kind of problem)."""
+
+    fix: str
+
+    def __new__(cls, text: str, fix: str) -> Problem:
+        obj = super().__new__(cls, text)
+        obj.fix = fix
+        return obj
+
+
+FIX_EMPTY = "Write some text (or attach --media FILE)."
+FIX_NEEDS_MEDIA = "Attach an image or video with --media FILE."
+FIX_TOO_LONG = "Shorten the text, or give that platform its own with --text-for PLATFORM=TEXT."
+FIX_TYPE = "Convert the file to one of the listed types."
+FIX_TOO_BIG = "Make the file smaller (resize or compress it)."
+FIX_ALT = "Shorten the alt text (--alt)."
+FIX_COUNT = "Attach fewer files, or spread them over several posts."
+FIX_MIXED = "Post the images and the video separately."
+FIX_S3 = "Configure the S3 media store ([s3] in config.toml, see docs/media.md), or leave that account out of --to."
+
+
 def validate_targets(plans: list[TargetPlan], media: list[MediaItem]) -> None:
     """Every problem of every target, in one error, before anything is sent."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     for plan in plans:
         account = plan.account
         adapter = accounts_svc.adapter_for(account)
         limits = adapter.limits()
         name = f"{account.platform} ({account.handle})"
         if not plan.text.strip() and not media:
-            problems.append(f"{name}: the text is empty.")
+            problems.append(Problem(f"{name}: the text is empty.", FIX_EMPTY))
         if limits.requires_media and not media:
-            problems.append(f"{name}: {account.platform} posts need at least one image or video (--media FILE).")
+            problems.append(Problem(
+                f"{name}: {account.platform} posts need at least one image or video (--media FILE).", FIX_NEEDS_MEDIA
+            ))
         length = adapter.text_length(plan.text)
         if length > limits.max_text:
-            problems.append(
+            problems.append(Problem(
                 f"{name}: text is {length} {limits.count_unit}, the limit is {limits.max_text}"
                 + (f" (each link counts {limits.url_weight})" if limits.url_weight else "")
-                + "."
-            )
-        problems.extend(f"{name}: {p}" for p in media_problems(limits, media))
+                + ".",
+                FIX_TOO_LONG,
+            ))
+        problems.extend(Problem(f"{name}: {p}", p.fix) for p in media_problems(limits, media))
         if media and limits.needs_public_media_url and not _s3_configured():
-            problems.append(
+            problems.append(Problem(
                 f"{name}: {account.platform} fetches media from a public URL, so it needs the S3 media store"
-                " ([s3] in config.toml, see docs/media.md)."
-            )
+                " ([s3] in config.toml, see docs/media.md).",
+                FIX_S3,
+            ))
     if problems:
-        raise InvalidInput(
-            "cannot publish: " + " ".join(problems),
-            hint="Shorten the text (or give a platform its own with --text-for PLATFORM=TEXT); nothing was sent.",
-        )
+        fixes = dict.fromkeys(p.fix for p in problems)
+        raise InvalidInput("cannot publish: " + " ".join(problems), hint=" ".join(fixes) + " Nothing was sent.")
 
 
 def _s3_configured() -> bool:
@@ -143,26 +167,31 @@ def _s3_configured() -> bool:
     return s3store.load_config() is not None
 
 
-def media_problems(limits: Any, media: list[MediaItem]) -> list[str]:
-    problems: list[str] = []
+def media_problems(limits: Any, media: list[MediaItem]) -> list[Problem]:
+    problems: list[Problem] = []
     images = [m for m in media if not m.is_video]
     videos = [m for m in media if m.is_video]
     for m in media:
         if m.mime_type not in limits.mime_types:
-            problems.append(f"{m.path.name} is {m.mime_type}, which it does not take ({', '.join(limits.mime_types)}).")
+            problems.append(Problem(
+                f"{m.path.name} is {m.mime_type}, which it does not take ({', '.join(limits.mime_types)}).", FIX_TYPE
+            ))
         cap = limits.max_video_bytes if m.is_video else limits.max_image_bytes
         if cap is not None and m.size_bytes > cap:
-            problems.append(f"{m.path.name} is {m.size_bytes:,} bytes, the limit is {cap:,}.")
+            problems.append(Problem(f"{m.path.name} is {m.size_bytes:,} bytes, the limit is {cap:,}.", FIX_TOO_BIG))
         if limits.max_alt_text is not None and m.alt_text and len(m.alt_text) > limits.max_alt_text:
-            problems.append(f"alt text of {m.path.name} is {len(m.alt_text)} characters, the limit is {limits.max_alt_text}.")
+            problems.append(Problem(
+                f"alt text of {m.path.name} is {len(m.alt_text)} characters, the limit is {limits.max_alt_text}.",
+                FIX_ALT,
+            ))
     if len(images) > limits.max_images:
-        problems.append(f"{len(images)} images, the limit is {limits.max_images}.")
+        problems.append(Problem(f"{len(images)} images, the limit is {limits.max_images}.", FIX_COUNT))
     if len(videos) > limits.max_videos:
-        problems.append(f"{len(videos)} videos, the limit is {limits.max_videos}.")
+        problems.append(Problem(f"{len(videos)} videos, the limit is {limits.max_videos}.", FIX_COUNT))
     if limits.max_items is not None and len(media) > limits.max_items:
-        problems.append(f"{len(media)} media files, the limit is {limits.max_items}.")
+        problems.append(Problem(f"{len(media)} media files, the limit is {limits.max_items}.", FIX_COUNT))
     if images and videos and not limits.images_and_video:
-        problems.append("images and a video cannot be mixed in one post.")
+        problems.append(Problem("images and a video cannot be mixed in one post.", FIX_MIXED))
     return problems
 
 
@@ -456,6 +485,14 @@ def publish_post(
 
 def _publish_target(target: PostTarget, post: Post, account: Account, media: list[MediaItem]) -> TargetOutcome:
     base = dict(target_id=target.id, account_id=account.id, platform=target.platform, handle=account.handle)
+    if account.removed_at is not None:
+        # Its credentials are gone; trying would end in a misleading "reconnect" (or, for
+        # the sandbox, in a post the user no longer wants there).
+        msg = (f"account removed: the {account.platform} account {account.handle} was removed, so nothing was "
+               f"sent to it (add it again with `postcli accounts add {account.platform}`, then "
+               f"`postcli post retry {post.id}`).")
+        _finish_target(target.id, "failed", error=msg)
+        return TargetOutcome(**base, status="failed", error=msg, error_kind="removed")
     if account.status == "token_expired":
         msg = f"the {account.platform} account {account.handle} needs reconnecting. {accounts_svc.reconnect_hint(account)}"
         _finish_target(target.id, "failed", error=msg)
@@ -764,6 +801,20 @@ def post_dict(post: Post, tz: str | None = None) -> dict[str, Any]:
     }
 
 
+def stored_outcome(post: Post) -> PublishOutcome:
+    """A stored post as a publishing outcome (a repeated `post create` answers in the first one's shape)."""
+    return PublishOutcome(
+        post_id=post.id,
+        status=post.status,
+        targets=[
+            TargetOutcome(target_id=t.id, account_id=t.account_id, platform=t.platform,
+                          handle=t.account.handle if t.account else "", status=t.status,
+                          url=t.platform_post_url, error=t.error)
+            for t in post.targets
+        ],
+    )
+
+
 def outcome_dict(outcome: PublishOutcome) -> dict[str, Any]:
     return {
         "post_id": outcome.post_id,
@@ -796,6 +847,7 @@ def _validate_stored(post: Post) -> None:
         TargetPlan(account=t.account, text=t.text_override if t.text_override is not None else post.text,
                    text_override=t.text_override)
         for t in post.targets
+        if t.account.removed_at is None  # refused when publishing, with its own message
     ]
     validate_targets(plans, [media_svc.media_info(m) for m in post.media])
 
