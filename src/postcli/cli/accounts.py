@@ -357,8 +357,8 @@ def metrics_(
     With --since/--until, lists the stored snapshots instead.
     """
     from postcli import output, settings
-    from postcli.services import account_health
     from postcli.cli._options import check_range
+    from postcli.services import account_health
     from postcli.timeparse import parse_when
 
     if since or until:

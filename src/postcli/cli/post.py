@@ -92,8 +92,6 @@ def create(
     Every target is validated before anything is sent. Exit 7 when some targets
     published and some failed; retry those with `postcli post retry ID`.
     """
-    import sys
-
     from postcli import output, settings
     from postcli.services import publishing
     from postcli.timeparse import parse_when, zone
