@@ -124,8 +124,10 @@ def test_accounts_metrics_ranges_are_checked_like_the_reports(cli):
     acc = sandbox(cli)
     r = cli("accounts", "metrics", str(acc), "--since", "2026-11-20", "--until", "2026-11-01")
     assert r.exit_code == 2 and "not before" in r.stderr, r.stderr
-    r = cli("accounts", "metrics", str(acc), "--since", "2000-01-01", "--until", "2026-01-01")
-    assert r.exit_code == 2 and "3660" in r.stderr, r.stderr
+    r = cli("accounts", "metrics", str(acc), "--since", "2026-01-01", "--until", "9999-12-31")
+    assert r.exit_code == 2 and "out of range" in r.stderr, r.stderr
+    # A listing of stored snapshots costs the same for any range: no cap there.
+    assert cli("accounts", "metrics", str(acc), "--since", "2000-01-01").exit_code == 0
     assert cli("accounts", "metrics", str(acc), "--since", "2026-01-01", "--until", "2026-02-01").exit_code == 0
 
 

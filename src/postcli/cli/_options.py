@@ -224,15 +224,19 @@ def parse_when(value: str, tz: str, *, now: datetime, option: str = "--since") -
         raise InvalidInput(f"cannot read {option} {value!r} as a date.", hint=f"Use {DATE_FORMS}.") from None
 
 
-def check_range(start: datetime, end: datetime) -> None:
-    """The one range guard: a non-empty range of at most MAX_RANGE_DAYS (every --since/--until)."""
+def check_range(start: datetime, end: datetime, *, capped: bool = True) -> None:
+    """The one range guard: a non-empty range of at most MAX_RANGE_DAYS (every --since/--until).
+
+    `capped=False` is for listings whose cost does not grow with the range (accounts metrics
+    lists the snapshots stored): they only need start < end.
+    """
     if start >= end:
         raise InvalidInput(
             f"the period is empty: --since ({start:%Y-%m-%d %H:%M} UTC) is not before "
             f"--until ({end:%Y-%m-%d %H:%M} UTC).",
             hint="Give a start earlier than the end.",
         )
-    if end - start > timedelta(days=MAX_RANGE_DAYS):
+    if capped and end - start > timedelta(days=MAX_RANGE_DAYS):
         raise InvalidInput(
             f"the period {start:%Y-%m-%d} to {end:%Y-%m-%d} spans {(end - start).days} days;"
             f" the limit is {MAX_RANGE_DAYS} (ten years).",
