@@ -84,6 +84,8 @@ def test_an_empty_to_on_post_edit_keeps_the_targets(cli, home):
         ["post", "list", "--status", ""],
         ["post", "schedule", "1", "--at", ""],
         ["accounts", "metrics", "1", "--since", ""],
+        ["db", "backup", ""],
+        ["analytics", "overview", "--account", ""],
     ],
 )
 def test_empty_values_are_usage_errors_everywhere(cli, args):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
 from typing import Annotated, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -54,6 +55,15 @@ def text_value(value: str) -> str:
     if not value.strip():
         raise typer.BadParameter("is empty. Give a value, or leave the option out.")
     return value
+
+
+def path_value(value: str | Path) -> Path:
+    """A file or directory name; an empty one would silently mean "." (the current directory)."""
+    if isinstance(value, Path):
+        return value
+    if not value.strip():
+        raise typer.BadParameter("is empty. Give a path.")
+    return Path(value)
 
 
 def id_value(value: str) -> int | str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from postcli.cli._options import text_value
+from postcli.cli._options import path_value, text_value
 
 app = typer.Typer(help="The store: status, upgrade, backup, copy to PostgreSQL.", no_args_is_help=True)
 
@@ -46,7 +46,7 @@ def upgrade() -> None:
 
 @app.command("backup")
 def backup(
-    file: Path = typer.Argument(..., metavar="FILE", help="Where to write the copy."),
+    file: Path = typer.Argument(..., metavar="FILE", parser=path_value, help="Where to write the copy."),
     force: bool = typer.Option(False, "--force", help="Overwrite the file if it exists."),
 ) -> None:
     """Write a consistent copy of the SQLite store, safe while postcli is running."""

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from postcli.cli._options import path_value
 from postcli.errors import InvalidInput
 
 app = typer.Typer(
@@ -18,7 +19,7 @@ app = typer.Typer(
 @app.command("upload")
 def upload(
     file: Path = typer.Argument(
-        ..., metavar="FILE", help="An image or video (png, jpeg, webp, gif, mp4, mov; sniffed from its bytes)."
+        ..., metavar="FILE", parser=path_value, help="An image or video (png, jpeg, webp, gif, mp4, mov; sniffed from its bytes)."
     ),
     alt: Optional[str] = typer.Option(
         None, "--alt", metavar="TEXT", help="Alt text, echoed in the output for reuse (not stored on the object)."

@@ -11,6 +11,7 @@ from postcli.cli._options import (
     check_post_filters,
     count_value,
     id_value,
+    path_value,
     read_stdin_text,
     ref_value,
     text_value,
@@ -66,7 +67,9 @@ def create(
         ..., "--to", metavar="ACCOUNT", parser=text_value,
         help="Account id, handle, platform name (when you have one account there), or 'all'. Repeatable.",
     ),
-    media: List[Path] = typer.Option([], "--media", metavar="FILE", help="An image or video to attach. Repeatable."),
+    media: List[Path] = typer.Option(
+        [], "--media", metavar="FILE", parser=path_value, help="An image or video to attach. Repeatable."
+    ),
     alt: List[str] = typer.Option(
         [], "--alt", metavar="TEXT", help="Alt text for the --media in the same position. Repeatable."
     ),
@@ -342,7 +345,9 @@ def edit(
     text_for: List[str] = typer.Option(
         [], "--text-for", metavar="PLATFORM=TEXT", parser=text_value, help="Text for one platform (repeatable)."
     ),
-    media: List[Path] = typer.Option([], "--media", metavar="FILE", help="Replace the media (repeatable)."),
+    media: List[Path] = typer.Option(
+        [], "--media", metavar="FILE", parser=path_value, help="Replace the media (repeatable)."
+    ),
     alt: List[str] = typer.Option([], "--alt", metavar="TEXT", help="Alt text per --media, in order."),
     no_media: bool = typer.Option(False, "--no-media", help="Remove all media."),
     at: Optional[str] = typer.Option(
