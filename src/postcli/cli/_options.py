@@ -111,7 +111,10 @@ def read_stdin_text(what: str = "standard input") -> str:
 
     buffer = getattr(sys.stdin, "buffer", None)
     try:
-        return buffer.read().decode("utf-8") if buffer is not None else sys.stdin.read()
+        if buffer is None:
+            return sys.stdin.read()
+        # Decoded by hand to catch bad bytes; newlines as text-mode reading gives them.
+        return buffer.read().decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         raise InvalidInput(
             f"{what} is not valid UTF-8 (byte {exc.start}).", hint="Save the text as UTF-8 and pipe it again."
