@@ -179,6 +179,8 @@ def test_check_range_is_the_one_guard():
         ["collect", "--account", TOO_BIG],
         ["publish-due", "--limit", TOO_BIG],
         ["post", "show", "0"],
+        ["post", "show", "9" * 5000],  # int() refuses strings this long
+        ["post", "list", "--page", "9" * 5000],
     ],
 )
 def test_numbers_out_of_range_are_usage_errors(cli, args):

@@ -46,6 +46,14 @@ MAX_RANGE_DAYS = 3660
 # --- value parsers (typer `parser=`): one rule and one message per kind of value --
 
 
+def _whole(text: str, low: int, high: int) -> int | None:
+    """`text` as an int in [low, high], else None (no int() of a 5000-digit string: Python refuses those)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)):
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
+
+
 def text_value(value: str) -> str:
     """Any option whose emptiness would change meaning (--to, --at, --tz, --period, ...).
 
@@ -72,8 +80,8 @@ def id_value(value: str) -> int | str:
     if not text:
         raise typer.BadParameter("is empty. Give an id (see the list command).")
     if text.isascii() and text.isdigit():
-        number = int(text)
-        if not 1 <= number <= MAX_ID:
+        number = _whole(text.lstrip("0") or "0", 1, MAX_ID)
+        if number is None:
             raise typer.BadParameter(f"ids are whole numbers from 1 to {MAX_ID}.")
         return number
     return text
@@ -91,18 +99,18 @@ def ref_value(value: str) -> str:
 
 def count_value(value: str | int) -> int:
     """--limit, --page...: a whole number from 1 to MAX_COUNT (typer passes defaults through here too)."""
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_COUNT:
+    number = _whole(str(value).strip().lstrip("0") or "0", 1, MAX_COUNT)
+    if number is None:
         raise typer.BadParameter(f"is not a whole number from 1 to {MAX_COUNT:,}.")
-    return int(text)
+    return number
 
 
 def days_value(value: str | int) -> int:
     """A number of days back (collect --days): 1..MAX_RANGE_DAYS."""
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_RANGE_DAYS:
+    number = _whole(str(value).strip().lstrip("0") or "0", 1, MAX_RANGE_DAYS)
+    if number is None:
         raise typer.BadParameter(f"is not a number of days from 1 to {MAX_RANGE_DAYS}.")
-    return int(text)
+    return number
 
 
 def read_stdin_text(what: str = "standard input") -> str:
@@ -119,6 +127,7 @@ def read_stdin_text(what: str = "standard input") -> str:
         raise InvalidInput(
             f"{what} is not valid UTF-8 (byte {exc.start}).", hint="Save the text as UTF-8 and pipe it again."
         ) from None
+
 
 DATE_FORMS = (
     "a date or time python-dateutil reads, e.g. 2024-03-01, 2024-03-01T14:30, "
