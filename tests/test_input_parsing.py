@@ -421,4 +421,5 @@ def test_a_repeated_post_create_json_has_the_first_ones_shape(cli):
     assert again["post_id"] == first["post_id"] and again["targets"][0].keys() == first["targets"][0].keys()
     d1 = cli.json("post", "create", "draft", "--to", str(acc), "--draft", "--correlation-id", "k1")
     d2 = cli.json("post", "create", "draft", "--to", str(acc), "--draft", "--correlation-id", "k1")
-    assert d1.keys() == d2.keys() and d2["created"] is False
+    assert d1.keys() == d2.keys() == first.keys() and d2["created"] is False
+    assert first["id"] == first["post_id"] and first["targets"][0]["target_id"] == first["targets"][0]["id"]

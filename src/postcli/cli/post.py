@@ -30,12 +30,12 @@ def _exit_for(outcome: Any) -> None:
         raise typer.Exit(EXIT_RECONNECT if outcome.all_auth_failed else EXIT_ERROR)
 
 
-def _render_outcome(outcome: Any, as_json: bool, *, created: bool | None = None) -> None:
+def _render_outcome(outcome: Any, as_json: bool) -> None:
     from postcli import output
     from postcli.services.publishing import outcome_dict
 
     if as_json:
-        output.print_json(outcome_dict(outcome) | ({} if created is None else {"created": created}))
+        output.print_json(outcome_dict(outcome))
         return
     output.line(f"Post {outcome.post_id}: {outcome.status}" + (f" ({outcome.note})" if outcome.note else ""))
     output.table(
@@ -117,24 +117,24 @@ def create(
     for w in created.warnings:
         output.warn(w)
     post = created.post
-    # --json has one shape per request: publishing now -> the outcome, --draft/--at -> the post;
-    # both with "created" (false when an earlier identical post was returned).
-    now_shape = not draft and when is None
+    # --json has one shape (docs/json.md) for drafts, scheduled and published posts, new or
+    # repeated; "created" is false when an earlier identical post was returned.
     if not created.created:
-        if as_json and now_shape:
-            output.print_json({**publishing.outcome_dict(publishing.stored_outcome(post)), "created": False})
-        elif as_json:
-            output.print_json({**publishing.post_dict(post), "created": False})
+        if as_json:
+            output.print_json(publishing.created_dict(post, False))
         else:
             output.line(f"Post {post.id} already exists for this content ({post.status}); nothing new was created.")
         return
     if post.status == "pending":
         outcome = publishing.publish_post(post.id, allowed=("pending",))
-        _render_outcome(outcome, as_json, created=True)
+        if as_json:
+            output.print_json(publishing.created_dict(publishing.load_post(post.id), True, outcome))
+        else:
+            _render_outcome(outcome, as_json)
         _exit_for(outcome)
         return
     if as_json:
-        output.print_json({**publishing.post_dict(post), "created": True})
+        output.print_json(publishing.created_dict(post, True))
     elif post.status == "draft":
         output.line(f"Saved draft {post.id}. Publish it with `postcli post publish {post.id}`.")
     else:

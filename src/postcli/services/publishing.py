@@ -801,18 +801,18 @@ def post_dict(post: Post, tz: str | None = None) -> dict[str, Any]:
     }
 
 
-def stored_outcome(post: Post) -> PublishOutcome:
-    """A stored post as a publishing outcome (a repeated `post create` answers in the first one's shape)."""
-    return PublishOutcome(
-        post_id=post.id,
-        status=post.status,
-        targets=[
-            TargetOutcome(target_id=t.id, account_id=t.account_id, platform=t.platform,
-                          handle=t.account.handle if t.account else "", status=t.status,
-                          url=t.platform_post_url, error=t.error)
-            for t in post.targets
-        ],
-    )
+def created_dict(post: Post, created: bool, outcome: PublishOutcome | None = None) -> dict[str, Any]:
+    """`post create --json`: one shape for drafts, scheduled and published posts, new or repeated.
+
+    The post (as `post show --json`) with the outcome's keys merged in: "post_id", "note",
+    "created", and per target "target_id" and "reconciled".
+    """
+    data = post_dict(post)
+    reconciled = {t.target_id for t in outcome.targets if t.reconciled} if outcome else set()
+    for t in data["targets"]:
+        t["target_id"] = t["id"]
+        t["reconciled"] = t["id"] in reconciled
+    return {**data, "post_id": post.id, "note": outcome.note if outcome else None, "created": created}
 
 
 def outcome_dict(outcome: PublishOutcome) -> dict[str, Any]:
