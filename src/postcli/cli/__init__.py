@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup
 
 from postcli import __version__
 from postcli.errors import EXIT_ERROR, PostcliError
@@ -20,8 +20,47 @@ def _debug_enabled() -> bool:
     return os.environ.get("POSTCLI_DEBUG", "") not in ("", "0", "false", "no")
 
 
+class _PlainArgument(TyperArgument):
+    """An argument shown as a CLI shows it: `TEXT` / `[ID]`, not Typer's `{TEXT}` and `TEXT <str>`."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw
+        name = name if self.required else f"[{name}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+
+def _plain_arguments(command: Any) -> None:
+    for param in getattr(command, "params", []):
+        if type(param) is TyperArgument:
+            param.__class__ = _PlainArgument
+    for sub in getattr(command, "commands", {}).values():
+        _plain_arguments(sub)
+
+
+def _reject_undecodable(args: list[str]) -> None:
+    """Bytes that are not UTF-8 in argv arrive as lone surrogates: refuse them up front (exit 2)."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            raise typer.BadParameter(f"the argument {shown!r} is not valid UTF-8; pass text encoded as UTF-8.") from None
+
+
 class PostcliGroup(TyperGroup):
     """Turns every PostcliError into one clear message and its exit code."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Built bottom-up, so every sub-command exists already: give their arguments plain help.
+        _plain_arguments(self)
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        _reject_undecodable(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: typer.Context) -> Any:
         from postcli import output

@@ -20,6 +20,7 @@ from postcli.cli._options import (
     TzOpt,
     UntilOpt,
     check_platform,
+    count_value,
     output_format,
     parse_period,
 )
@@ -282,11 +283,12 @@ def growth(
 
 @app.command()
 def top(
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many posts.", min=1)] = 5,
+    limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", parser=count_value, help="How many posts.")] = 5,
     sort: Annotated[
         str,
         typer.Option(
             "--sort",
+            metavar="METRIC",
             help="engagement, likes, comments, shares, reach, impressions or engagement_rate.",
         ),
     ] = "engagement",

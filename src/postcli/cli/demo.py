@@ -8,12 +8,14 @@ from typing import Optional
 
 import typer
 
+from postcli.cli._options import path_value
+
 
 def demo(
     home: Optional[Path] = typer.Option(
-        None, "--home", help="Keep the demo store in this directory (default: a throwaway one)."
+        None, "--home", metavar="DIR", parser=path_value, help="Keep the demo store in this directory (default: a throwaway one)."
     ),
-    days: int = typer.Option(7, "--days", min=1, max=30, help="How many simulated days of history."),
+    days: int = typer.Option(7, "--days", metavar="N", min=1, max=30, help="How many simulated days of history."),
 ) -> None:
     """Run postcli end to end on a SIMULATED network: connect sandbox accounts, publish
     posts over several simulated days, collect snapshots, and print the reports.

@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from postcli.cli._options import count_value, days_value, ref_value, text_value
 from postcli.errors import EXIT_USAGE
 from postcli.settings import MIN_CONCURRENCY
 
@@ -19,7 +20,9 @@ def register(app: typer.Typer) -> None:
 
 
 def publish_due(
-    limit: Optional[int] = typer.Option(None, "--limit", help="Publish at most this many posts."),
+    limit: Optional[int] = typer.Option(
+        None, "--limit", metavar="N", parser=count_value, help="Publish at most this many posts."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Publish every scheduled post whose time has come (run it from cron, e.g. every minute).
@@ -63,18 +66,29 @@ def publish_due(
 
 
 def collect(
-    platform: Optional[str] = typer.Option(None, "--platform", help="Only this platform."),
-    account: Optional[str] = typer.Option(None, "--account", help="Only this account (id or handle)."),
-    days: Optional[int] = typer.Option(None, "--days", help="Posts published in the last N days (default: config, 30)."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="At most N posts per account (the newest)."),
+    platform: Optional[str] = typer.Option(
+        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only this platform."
+    ),
+    account: Optional[str] = typer.Option(
+        None, "--account", metavar="ACCOUNT", parser=ref_value, help="Only this account (id or handle)."
+    ),
+    days: Optional[int] = typer.Option(
+        None, "--days", metavar="N", parser=days_value,
+        help="Posts published in the last N days, 1-3660 (default: config, 30).",
+    ),
+    limit: Optional[int] = typer.Option(
+        None, "--limit", metavar="N", parser=count_value, help="At most N posts per account (the newest)."
+    ),
     concurrency: Optional[int] = typer.Option(
-        None, "--concurrency", min=MIN_CONCURRENCY, help="Requests in flight at once (default: [collect] concurrency, 8)."
+        None, "--concurrency", metavar="N", min=MIN_CONCURRENCY, max=256,
+        help="Requests in flight at once (default: [collect] concurrency, 8).",
     ),
     worker: bool = typer.Option(
         False, "--worker", help="Only work through queued jobs (planned by `collect --plan-only` or any run)."
     ),
     wait: float = typer.Option(
-        0.0, "--wait", min=0, help="With --worker: keep polling for new jobs this many seconds before exiting."
+        0.0, "--wait", metavar="SECONDS", min=0, max=86400,
+        help="With --worker: keep polling for new jobs this many seconds before exiting.",
     ),
     plan_only: bool = typer.Option(False, "--plan-only", help="Only queue the jobs of this run, for --worker processes."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),

@@ -249,6 +249,9 @@ def resolve_targets(session: Session, refs: list[str]) -> list[Account]:
                 continue
             account = get_account(session, part)
             chosen[account.id] = account
+    if not chosen:  # e.g. --to "," : a post with no target would "complete" having sent nothing
+        raise InvalidInput(f"--to {', '.join(map(repr, refs))} names no account.",
+                           hint="Add --to ACCOUNT (an id, a handle, a platform name, or all).")
     return list(chosen.values())
 
 
@@ -262,6 +265,24 @@ def remove_account(ref: str, *, purge: bool = False) -> Account:
             account.status = "disabled"
         credentials.delete(account.id)
         return account
+
+
+def posts_addressing(ref: str) -> list[dict[str, Any]]:
+    """Drafts and scheduled (or pending) posts with a target on this account, oldest first."""
+    from sqlalchemy import select
+
+    from postcli.store.models import Post, PostTarget
+
+    with session_scope(readonly=True) as session:
+        account = get_account(session, ref, include_removed=True)
+        rows = session.execute(
+            select(Post.id, Post.status)
+            .join(PostTarget, PostTarget.post_id == Post.id)
+            .where(PostTarget.account_id == account.id, Post.status.in_(("draft", "scheduled", "pending")))
+            .order_by(Post.id)
+            .distinct()
+        )
+        return [{"id": pid, "status": status} for pid, status in rows]
 
 
 def account_dict(account: Account) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from postcli.platforms.registry import make_adapter
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
 from postcli.services import media_for as media_for_svc
-from postcli.services.media_limits import media_problems
+from postcli.services.media_limits import Problem, media_problems
 from postcli.store.models import Account, Post, PostTarget, utcnow
 from postcli.store.session import session_scope
 
@@ -108,9 +108,15 @@ def parse_text_for(values: Iterable[str]) -> dict[str, str]:
     return out
 
 
+FIX_EMPTY = "Write some text (or attach --media FILE)."
+FIX_NEEDS_MEDIA = "Attach an image or video with --media FILE."
+FIX_TOO_LONG = "Shorten the text, or give that platform its own with --text-for PLATFORM=TEXT."
+FIX_S3 = "Configure the S3 media store ([s3] in config.toml, see docs/media.md), or leave that account out of --to."
+
+
 def validate_targets(plans: list[TargetPlan], media: list[MediaItem]) -> None:
     """Every problem of every target, in one error, before anything is sent."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     common = media
     for plan in plans:
         media = common if plan.media is None else plan.media
@@ -119,28 +125,29 @@ def validate_targets(plans: list[TargetPlan], media: list[MediaItem]) -> None:
         limits = adapter.limits()
         name = f"{account.platform} ({account.handle})"
         if not plan.text.strip() and not media:
-            problems.append(f"{name}: the text is empty.")
+            problems.append(Problem(f"{name}: the text is empty.", FIX_EMPTY))
         if limits.requires_media and not media:
-            problems.append(f"{name}: {account.platform} posts need at least one image or video (--media FILE).")
+            problems.append(Problem(
+                f"{name}: {account.platform} posts need at least one image or video (--media FILE).", FIX_NEEDS_MEDIA
+            ))
         length = adapter.text_length(plan.text)
         if length > limits.max_text:
-            problems.append(
+            problems.append(Problem(
                 f"{name}: text is {length} {limits.count_unit}, the limit is {limits.max_text}"
                 + (f" (each link counts {limits.url_weight})" if limits.url_weight else "")
-                + "."
-            )
-        problems.extend(f"{name}: {p}" for p in media_problems(limits, media))
+                + ".",
+                FIX_TOO_LONG,
+            ))
+        problems.extend(Problem(f"{name}: {p}", p.fix) for p in media_problems(limits, media))
         if media and limits.needs_public_media_url and not _s3_configured():
-            problems.append(
+            problems.append(Problem(
                 f"{name}: {account.platform} fetches media from a public URL, so it needs the S3 media store"
-                " ([s3] in config.toml, see docs/media.md)."
-            )
+                " ([s3] in config.toml, see docs/media.md).",
+                FIX_S3,
+            ))
     if problems:
-        raise InvalidInput(
-            "cannot publish: " + " ".join(problems),
-            hint="Change what is over the limit, or give a platform its own text or media"
-            " (--text-for PLATFORM=TEXT, --media-for PLATFORM=FILE); nothing was sent.",
-        )
+        fixes = dict.fromkeys(p.fix for p in problems)
+        raise InvalidInput("cannot publish: " + " ".join(problems), hint=" ".join(fixes) + " Nothing was sent.")
 
 
 def _s3_configured() -> bool:
@@ -450,6 +457,14 @@ def publish_post(
 
 def _publish_target(target: PostTarget, post: Post, account: Account, media: list[MediaItem]) -> TargetOutcome:
     base = dict(target_id=target.id, account_id=account.id, platform=target.platform, handle=account.handle)
+    if account.removed_at is not None:
+        # Its credentials are gone; trying would end in a misleading "reconnect" (or, for
+        # the sandbox, in a post the user no longer wants there).
+        msg = (f"account removed: the {account.platform} account {account.handle} was removed, so nothing was "
+               f"sent to it (add it again with `postcli accounts add {account.platform}`, then "
+               f"`postcli post retry {post.id}`).")
+        _finish_target(target.id, "failed", error=msg)
+        return TargetOutcome(**base, status="failed", error=msg, error_kind="removed")
     if account.status == "token_expired":
         msg = f"the {account.platform} account {account.handle} needs reconnecting. {accounts_svc.reconnect_hint(account)}"
         _finish_target(target.id, "failed", error=msg)
@@ -772,6 +787,20 @@ def post_dict(post: Post, tz: str | None = None) -> dict[str, Any]:
     }
 
 
+def created_dict(post: Post, created: bool, outcome: PublishOutcome | None = None) -> dict[str, Any]:
+    """`post create --json`: one shape for drafts, scheduled and published posts, new or repeated.
+
+    The post (as `post show --json`) with the outcome's keys merged in: "post_id", "note",
+    "created", and per target "target_id" and "reconciled".
+    """
+    data = post_dict(post)
+    reconciled = {t.target_id for t in outcome.targets if t.reconciled} if outcome else set()
+    for t in data["targets"]:
+        t["target_id"] = t["id"]
+        t["reconciled"] = t["id"] in reconciled
+    return {**data, "post_id": post.id, "note": outcome.note if outcome else None, "created": created}
+
+
 def outcome_dict(outcome: PublishOutcome) -> dict[str, Any]:
     return {
         "post_id": outcome.post_id,
@@ -806,6 +835,7 @@ def _validate_stored(post: Post) -> None:
                    text_override=t.text_override,
                    media=[media_svc.media_info(m) for m in media_for_svc.rows_for(t.account, post.media)])
         for t in post.targets
+        if t.account.removed_at is None  # refused when publishing, with its own message
     ]
     validate_targets(plans, [media_svc.media_info(m) for m in post.media if m.override_for is None])
 
