@@ -371,7 +371,7 @@ def test_each_validation_problem_has_its_own_fix(cli, home, tmp_path):
         cases = {
             "Write some text": ["  "],
             "Attach fewer files": ["five", *[a for i in range(5) for a in ("--media", str(_png(tmp_path / f"{i}.png")))]],
-            "Make the file smaller": ["big", "--media", str(_noise_png(tmp_path / "big.png", (600, 600)))],
+            "Make the file smaller": ["big", "--media", str(_noise_png(tmp_path / "big.png", (850, 850)))],
             "Shorten the alt text": ["alt", "--media", str(_png(tmp_path / "a.png")), "--alt", "x" * 2001],
             "Shorten the text": ["y" * 301],
         }

@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from postcli.cli._options import text_value
 from postcli.errors import InvalidInput
 
 DEFAULT_TIMEOUT = 300.0
@@ -69,26 +70,26 @@ def _open_browser(url: str) -> bool:
 
 
 def login(
-    platform: str = typer.Argument(..., help="mastodon, threads, instagram, facebook or tumblr."),
-    instance: str = typer.Option(None, "--instance", help="Mastodon: your instance URL, e.g. https://mastodon.social"),
+    platform: str = typer.Argument(..., metavar="PLATFORM", parser=text_value, help="mastodon, threads, instagram, facebook or tumblr."),
+    instance: str = typer.Option(None, "--instance", metavar="URL", parser=text_value, help="Mastodon: your instance URL, e.g. https://mastodon.social"),
     client_id: str = typer.Option(
-        None, "--client-id", help="Your app's client id (else POSTCLI_<PLATFORM>_CLIENT_ID or [apps.PLATFORM])."
+        None, "--client-id", metavar="ID", parser=text_value, help="Your app's client id (else POSTCLI_<PLATFORM>_CLIENT_ID or [apps.PLATFORM])."
     ),
     no_browser: bool = typer.Option(
         False, "--no-browser", help="Do not open a browser: print the address and paste the result back (SSH)."
     ),
-    port: int = typer.Option(0, "--port", min=0, max=65535, help="Loopback port for the redirect (default: any free one)."),
-    scopes: str = typer.Option(None, "--scopes", help="Scopes to ask for, comma or space separated (default: what postcli needs)."),
+    port: int = typer.Option(0, "--port", metavar="N", min=0, max=65535, help="Loopback port for the redirect (default: any free one)."),
+    scopes: str = typer.Option(None, "--scopes", metavar="SCOPES", parser=text_value, help="Scopes to ask for, comma or space separated (default: what postcli needs)."),
     redirect_uri: str = typer.Option(
-        None, "--redirect-uri", help="An https redirect URI registered in your app (Threads, Instagram); implies paste-back."
+        None, "--redirect-uri", metavar="URL", parser=text_value, help="An https redirect URI registered in your app (Threads, Instagram); implies paste-back."
     ),
-    page: str = typer.Option(None, "--page", help="Facebook: the Page id or name to post as."),
-    blog: str = typer.Option(None, "--blog", help="Tumblr: the blog to post to."),
+    page: str = typer.Option(None, "--page", metavar="PAGE", parser=text_value, help="Facebook: the Page id or name to post as."),
+    blog: str = typer.Option(None, "--blog", metavar="BLOG", parser=text_value, help="Tumblr: the blog to post to."),
     timeout: float = typer.Option(
-        None, "--timeout", min=1, help="Seconds to wait for the browser (default 300, or POSTCLI_LOGIN_TIMEOUT)."
+        None, "--timeout", metavar="SECONDS", min=1, help="Seconds to wait for the browser (default 300, or POSTCLI_LOGIN_TIMEOUT)."
     ),
-    api_base: str = typer.Option(None, "--api-base", help="API base URL (for a proxy or a test server)."),
-    authorize_url: str = typer.Option(None, "--authorize-url", help="Consent page URL (for a proxy or a test server)."),
+    api_base: str = typer.Option(None, "--api-base", metavar="URL", parser=text_value, help="API base URL (for a proxy or a test server)."),
+    authorize_url: str = typer.Option(None, "--authorize-url", metavar="URL", parser=text_value, help="Consent page URL (for a proxy or a test server)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md)."),
 ) -> None:
     """Sign in in the browser and connect the account (OAuth 2.0 with PKCE).
