@@ -44,6 +44,7 @@ def _run(
     as_json: bool,
     as_csv: bool,
     render: Callable[[Any], None],
+    service: str = "reports",
     **kwargs: Any,
 ) -> None:
     """Shared by every report: parse options, run the service, print in the chosen format."""
@@ -51,13 +52,16 @@ def _run(
     p = parse_period(period, since, until, tz)
     platform = check_platform(platform)
 
+    import importlib
+
     from postcli import output
     from postcli.services import reports
     from postcli.store.session import session_scope
 
     q = reports.ReportQuery(start=p.start, end=p.end, tz=p.tz, platform=platform, account=account)
+    module = importlib.import_module(f"postcli.services.{service}")
     with session_scope() as session:
-        report = getattr(reports, name)(session, q, **kwargs)
+        report = getattr(module, name)(session, q, **kwargs)
     _warn(report.meta, fmt)
     if fmt == "json":
         output.print_json(report.as_json())
@@ -133,24 +137,78 @@ def _platform_table(rows: Any, title: str) -> None:
 _RATE_CAPTION = "eng. rate: mean per post of engagement ÷ followers at the snapshot"
 
 
+def _fmt_change(c: Any, *, rate: bool = False) -> str:
+    """A change as the terminal shows it: "+5 (+29.41%)", "new", "±0" or "—" (nothing to compare)."""
+    from postcli import output
+
+    if c.new:
+        return "new"
+    if c.change is None:
+        return output.NULL
+    if rate:  # a difference of two fractions, in percentage points
+        return f"{c.change * 100:+.2f} pp"
+    if c.change == 0:
+        return "±0"
+    diff = f"{c.change:+,}" if isinstance(c.change, int) else f"{c.change:+,.2f}"
+    return diff if c.change_pct is None else f"{diff} ({c.change_pct * 100:+.2f}%)"
+
+
+def _with_prev(value: Any, c: Any, *, rate: bool = False) -> str:
+    from postcli import output
+
+    shown = output.fmt_pct(value) if rate else output.fmt(value)
+    if value is None and c.previous is None:
+        return shown
+    prev = output.fmt_pct(c.previous) if rate else output.fmt(c.previous)
+    return f"{shown}   {_fmt_change(c, rate=rate)} vs {prev}"
+
+
+def _change_table(r: Any) -> None:
+    from postcli import output
+
+    pq = r.previous_q
+    output.table(
+        ["platform", "posts before", "Δ posts", "eng. before", "Δ engagement", "Δ eng. rate"],
+        [
+            [
+                row.platform,
+                r.rows[row.platform]["posts"].previous,
+                _fmt_change(r.rows[row.platform]["posts"]),
+                r.rows[row.platform]["engagement"].previous,
+                _fmt_change(r.rows[row.platform]["engagement"]),
+                _fmt_change(r.rows[row.platform]["engagement_rate"], rate=True),
+            ]
+            for row in r.report.platforms
+        ],
+        title=f"Change vs the previous period ({output.fmt_time(pq.start, pq.tz)} → {output.fmt_time(pq.end, pq.tz)})",
+        numeric={"posts before", "Δ posts", "eng. before", "Δ engagement", "Δ eng. rate"},
+    )
+
+
 def _render_overview(r: Any) -> None:
     from postcli import output
 
+    rep, f = r.report, r.figures
     output.kv(
         [
-            ("posts published", r.posts_published),
-            ("total engagement", r.total_engagement),
-            ("best platform", r.best_platform or output.NULL),
-            ("followers", r.followers_total),
-            *((f"  {p}", v) for p, v in r.followers_by_platform.items()),
+            ("posts published", _with_prev(rep.posts_published, f["posts_published"])),
+            ("total engagement", _with_prev(rep.total_engagement, f["total_engagement"])),
+            ("best platform", rep.best_platform or output.NULL),
+            ("followers", _with_prev(rep.followers_total, f["followers_total"])),
+            *(
+                (f"  {p}", _with_prev(v, r.followers_by_platform[p]))
+                for p, v in rep.followers_by_platform.items()
+            ),
         ],
-        title="Overview",
+        title="Overview (now   change vs previous period)",
     )
-    _platform_table(r.platforms, "Per platform (posts published in the period)")
+    _platform_table(rep.platforms, "Per platform (posts published in the period)")
+    _change_table(r)
 
 
 def _render_platforms(r: Any) -> None:
-    _platform_table(r.platforms, "Platforms by engagement")
+    _platform_table(r.report.platforms, "Platforms by engagement")
+    _change_table(r)
 
 
 def _render_timeline(r: Any) -> None:
@@ -241,8 +299,9 @@ def overview(
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
-    """Posts, engagement, best platform and followers for the period."""
-    _run("overview", period, since, until, platform, account, tz, as_json, as_csv, _render_overview)
+    """Posts, engagement, best platform and followers for the period, each beside its change
+    from the previous period of the same length ("new" when that was 0 or not reported)."""
+    _run("overview", period, since, until, platform, account, tz, as_json, as_csv, _render_overview, "report_change")
 
 
 @app.command()
@@ -310,8 +369,8 @@ def platforms(
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
-    """Per-platform totals, best first."""
-    _run("platforms", period, since, until, platform, account, tz, as_json, as_csv, _render_platforms)
+    """Per-platform totals, best first, with the change from the previous period of the same length."""
+    _run("platforms", period, since, until, platform, account, tz, as_json, as_csv, _render_platforms, "report_change")
 
 
 @app.command()
