@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from postcli.services.reports import Meta
 
 app = typer.Typer(
-    help="Reports from the local metrics store: overview, timeline, growth, top, platforms, heatmap.",
+    help="Reports from the local metrics store: overview, timeline, growth, top, platforms, heatmap, best-times.",
     no_args_is_help=True,
 )
 
@@ -285,6 +285,35 @@ def _render_heatmap(r: Any) -> None:
         )
 
 
+def _slot_name(s: Any) -> str:
+    from postcli.services.reports import WEEKDAYS
+
+    return f"{WEEKDAYS[s.weekday]} {s.hour:02d}:00"
+
+
+def _render_best_times(r: Any) -> None:
+    from postcli import output
+    from postcli.services.best_times import MEANING, MIN_POSTS
+
+    if r.ranked:
+        output.table(
+            ["rank", "slot", "mean engagement", "posts"],
+            [[s.rank, _slot_name(s), s.mean_engagement, s.reported_posts] for s in r.ranked],
+            title=f"Best times to post ({r.meta.tz}), by mean engagement per post",
+            numeric={"rank", "mean engagement", "posts"},
+        )
+    else:
+        output.line(f"No slot has {MIN_POSTS} or more posts with reported engagement yet: try a longer --period.")
+    if r.thin:
+        output.table(
+            ["slot", "mean engagement", "posts", "reported"],
+            [[_slot_name(s), s.mean_engagement, s.posts, s.reported_posts] for s in r.thin],
+            title=f"Too few posts to rank (fewer than {MIN_POSTS} with reported engagement)",
+            numeric={"mean engagement", "posts", "reported"},
+        )
+    output.line(MEANING, style="dim")
+
+
 # --- commands --------------------------------------------------------------------
 
 
@@ -386,3 +415,23 @@ def heatmap(
 ) -> None:
     """Mean engagement per post by weekday and hour of publishing, plus the best slots."""
     _run("heatmap", period, since, until, platform, account, tz, as_json, as_csv, _render_heatmap)
+
+
+@app.command("best-times")
+def best_times(
+    period: PeriodOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    platform: PlatformOpt = None,
+    account: AccountOpt = None,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Weekday x hour slots (in --tz) ranked by mean engagement per post, each with its number of posts.
+
+    Only slots with at least 3 posts whose engagement was reported are ranked; thinner ones are
+    listed apart. The ranking says when your posts did well, not that posting then makes them do
+    well: content and audience differ, and older posts have had longer to gather engagement.
+    """
+    _run("best_times", period, since, until, platform, account, tz, as_json, as_csv, _render_best_times, "best_times")
