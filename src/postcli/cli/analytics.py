@@ -138,29 +138,15 @@ _RATE_CAPTION = "eng. rate: mean per post of engagement ÷ followers at the snap
 
 
 def _fmt_change(c: Any, *, rate: bool = False) -> str:
-    """A change as the terminal shows it: "+5 (+29.41%)", "new", "±0" or "—" (nothing to compare)."""
-    from postcli import output
+    from postcli.render.change_text import fmt_change
 
-    if c.new:
-        return "new"
-    if c.change is None:
-        return output.NULL
-    if rate:  # a difference of two fractions, in percentage points
-        return f"{c.change * 100:+.2f} pp"
-    if c.change == 0:
-        return "±0"
-    diff = f"{c.change:+,}" if isinstance(c.change, int) else f"{c.change:+,.2f}"
-    return diff if c.change_pct is None else f"{diff} ({c.change_pct * 100:+.2f}%)"
+    return fmt_change(c, rate=rate)
 
 
 def _with_prev(value: Any, c: Any, *, rate: bool = False) -> str:
-    from postcli import output
+    from postcli.render.change_text import fmt_vs
 
-    shown = output.fmt_pct(value) if rate else output.fmt(value)
-    if value is None and c.previous is None:
-        return shown
-    prev = output.fmt_pct(c.previous) if rate else output.fmt(c.previous)
-    return f"{shown}   {_fmt_change(c, rate=rate)} vs {prev}"
+    return fmt_vs(value, c, rate=rate)
 
 
 def _change_table(r: Any) -> None:

@@ -1,0 +1,102 @@
+"""`postcli analytics report --html FILE` (registered on the analytics app).
+
+Light at import (typer, _options): the services and renderers load inside the command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from postcli.cli._options import (
+    AccountOpt,
+    PeriodOpt,
+    PlatformOpt,
+    SinceOpt,
+    TzOpt,
+    UntilOpt,
+    check_platform,
+    parse_period,
+)
+
+HtmlOpt = Annotated[
+    Path,
+    typer.Option(
+        "--html",
+        metavar="FILE",
+        help="Write the report to this HTML file (self-contained: opening it loads nothing from the network).",
+        dir_okay=False,
+    ),
+]
+OpenOpt = Annotated[bool, typer.Option("--open", help="Open the written file in your web browser.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write atomically (a reader never sees half a file); a clear error for a bad path."""
+    import os
+    import tempfile
+
+    from postcli.errors import InvalidInput
+
+    path = path.expanduser()
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise InvalidInput(f"{path} is a directory.", hint="Give a file name, e.g. --html report.html.")
+    if not folder.is_dir():
+        raise InvalidInput(f"cannot write {path}: the folder {folder} does not exist.", hint="Create it first, or choose another path.")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide a report meant to be shared
+        os.replace(tmp, path)
+    except OSError as e:
+        raise InvalidInput(f"cannot write {path}: {e.strerror or e}.", hint="Choose a path you can write to.") from None
+    return path.resolve()
+
+
+def report(
+    html: HtmlOpt,
+    period: PeriodOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    platform: PlatformOpt = None,
+    account: AccountOpt = None,
+    tz: TzOpt = None,
+    open_it: OpenOpt = False,
+) -> None:
+    """One self-contained HTML page: overview cards with the change vs the previous period, engagement
+    per day, followers per account, platform comparison, top posts with links, the weekday x hour
+    heatmap and the best times to post. Light and dark, printable, no scripts, no network requests.
+    """
+    p = parse_period(period, since, until, tz)
+    platform = check_platform(platform)
+
+    from postcli import output
+    from postcli.render import html_report
+    from postcli.services import dashboard, reports
+    from postcli.store.session import session_scope
+
+    q = reports.ReportQuery(start=p.start, end=p.end, tz=p.tz, platform=platform, account=account)
+    with session_scope() as session:
+        d = dashboard.build(session, q)
+    page = html_report.render(d.as_json(), empty=d.empty)
+    written = write_text(html, page)
+    if d.overview["simulated"]:
+        output.line("(simulated sandbox data)", style="yellow")
+    if d.empty:
+        output.line(d.empty)
+    output.line(f"Wrote {written} ({len(page.encode()) / 1024:,.0f} KB).")
+    if open_it:
+        import webbrowser
+
+        if not webbrowser.open(written.as_uri()):
+            output.warn(f"could not start a web browser; open {written} yourself.")
