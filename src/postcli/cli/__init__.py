@@ -108,12 +108,11 @@ def _root(
 
 
 def _register() -> None:
-    from postcli.cli import accounts, analytics, analytics_files, config, db, jobs, media, post, post_analytics, toplevel
+    from postcli.cli import accounts, analytics, config, db, jobs, media, post, post_analytics, toplevel
 
     app.add_typer(accounts.app, name="accounts")
     app.add_typer(post.app, name="post")
     post_analytics.register(analytics.app)
-    analytics_files.register(analytics.app)
     app.add_typer(analytics.app, name="analytics")
     app.add_typer(jobs.app, name="jobs")
     app.add_typer(media.app, name="media")

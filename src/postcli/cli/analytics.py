@@ -421,3 +421,13 @@ def best_times(
     well: content and audience differ, and older posts have had longer to gather engagement.
     """
     _run("best_times", period, since, until, platform, account, tz, as_json, as_csv, _render_best_times, "best_times")
+
+
+def _register_file_commands() -> None:
+    # `report` lives in its own module (cli/analytics_files.py) to keep this one small.
+    from postcli.cli import analytics_files
+
+    analytics_files.register(app)
+
+
+_register_file_commands()
