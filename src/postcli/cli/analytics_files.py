@@ -6,7 +6,7 @@ Light at import (typer, _options): the services and renderers load inside the co
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -35,6 +35,7 @@ OpenOpt = Annotated[bool, typer.Option("--open", help="Open the written file in 
 
 def register(app: typer.Typer) -> None:
     app.command("report")(report)
+    app.command("digest")(digest)
 
 
 def write_text(path: Path, text: str) -> Path:
@@ -100,3 +101,47 @@ def report(
 
         if not webbrowser.open(written.as_uri()):
             output.warn(f"could not start a web browser; open {written} yourself.")
+
+
+def digest(
+    period: PeriodOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    platform: PlatformOpt = None,
+    account: AccountOpt = None,
+    tz: TzOpt = None,
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="md|html", help="Markdown (default, for chats) or an HTML fragment (for mail).")
+    ] = "md",
+    output_file: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of printing.", dir_okay=False),
+    ] = None,
+) -> None:
+    """The period in a dozen lines for cron, mail or a chat: posts and engagement with their change
+    vs the previous period, followers per platform, the top three posts with links, the best slot.
+
+    Default period: 7d. Example: postcli analytics digest --period 7d --format html -o week.html
+    """
+    from postcli.errors import InvalidInput
+
+    kind = fmt.strip().lower()
+    if kind not in ("md", "html"):
+        raise InvalidInput(f"unknown --format {fmt!r}.", hint="Use md or html.")
+    p = parse_period(period or ("7d" if since is None else None), since, until, tz)
+    platform = check_platform(platform)
+
+    from postcli import output
+    from postcli.render import digest as render
+    from postcli.services import dashboard, reports
+    from postcli.store.session import session_scope
+
+    q = reports.ReportQuery(start=p.start, end=p.end, tz=p.tz, platform=platform, account=account)
+    with session_scope() as session:
+        d = dashboard.build(session, q)
+    text = (render.markdown if kind == "md" else render.html)(d.as_json())
+    if output_file is None:
+        output.console().file.write(text)
+    else:
+        written = write_text(output_file, text)
+        output.err_console().print(f"Wrote {written}.", markup=False, highlight=False)
