@@ -111,8 +111,8 @@ def _card(key: str, label: str, value: Any, change: dict[str, Any] | None, *, sh
         if value is None and change["previous"] is None:
             ch = '<span class="change">nothing to compare</span>'
         else:
-            ch = (f'<span class="change {direction(change)}">{_e(fmt_change(change))} vs previous '
-                  f'({_e(fmt(change["previous"]))})</span>')
+            ch = (f'<span class="change {direction(change)}">{_e(fmt_change(change))} · previous period '
+                  f'{_e(fmt(change["previous"]))}</span>')
     return (f'<div class="card" data-card="{_e(key)}"><span class="label">{_e(label)}</span>'
             f'<span class="value">{text}</span>{ch}</div>')
 
@@ -175,20 +175,20 @@ def _platforms(ov: dict[str, Any]) -> str:
     followers = ov["followers"]["by_platform"]
     table = _table(
         ["platform", "posts", "engagement", "Δ engagement", "avg/post", "eng. rate", "likes", "comments", "shares",
-         "impressions", "reach", "followers"],
+         "followers"],
         (
             [
                 _e(r["platform"]), _n(r["posts"]), _n(r["engagement"]),
                 _e(fmt_change(changes[r["platform"]]["engagement"])) if r["platform"] in changes else _null(),
                 _n(r["avg_engagement_per_post"]), _n(r["engagement_rate"], rate=True, reason="no follower count"),
-                _n(r["likes"]), _n(r["comments"]), _n(r["shares"]), _n(r["impressions"]), _n(r["reach"]),
+                _n(r["likes"]), _n(r["comments"]), _n(r["shares"]),
                 _n(followers.get(r["platform"]), reason="no follower count recorded"),
             ]
             for r in rows
         ),
         numeric={"posts", "engagement", "Δ engagement", "avg/post", "eng. rate", "likes", "comments", "shares",
-                 "impressions", "reach", "followers"},
-        caption="eng. rate: mean per post of engagement ÷ followers at the snapshot. "
+                 "followers"},
+        caption="Impressions and reach: see postcli analytics platforms --json. eng. rate: mean per post of engagement ÷ followers at the snapshot. "
                 "Δ: change vs the previous period of the same length (\"new\" when it was 0 or not reported).",
     )
     return f'<section id="platforms"><h2>Platforms</h2>{chart}{table}</section>'

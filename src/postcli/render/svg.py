@@ -59,7 +59,10 @@ def bars(
                 f'data-value="{v}"><title>{escape(tip)}</title></rect>'
             )
         if i in label_at:
-            out.append(f'<text class="tick" x="{_num(x + bw / 2)}" y="{h - 8}" text-anchor="middle">{escape(label)}</text>')
+            # The end labels anchor inwards so they are not cut off at the chart's edges.
+            anchor = "start" if i == 0 else "end" if i == len(points) - 1 else "middle"
+            tx = x if anchor == "start" else x + bw if anchor == "end" else x + bw / 2
+            out.append(f'<text class="tick" x="{_num(tx)}" y="{h - 8}" text-anchor="{anchor}">{escape(label)}</text>')
     out.append("</svg>")
     return "".join(out)
 
