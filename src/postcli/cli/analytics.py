@@ -23,6 +23,7 @@ from postcli.cli._options import (
     output_format,
     parse_period,
 )
+from postcli.cli.analytics_files import DEFAULT_SIZE, PngOpt, SizeOpt, SvgOpt
 
 if TYPE_CHECKING:
     from postcli.services.reports import Meta
@@ -45,12 +46,21 @@ def _run(
     as_csv: bool,
     render: Callable[[Any], None],
     service: str = "reports",
+    images: tuple[Any, Any, str] | None = None,
     **kwargs: Any,
 ) -> None:
-    """Shared by every report: parse options, run the service, print in the chosen format."""
+    """Shared by every report: parse options, run the service, print in the chosen format.
+
+    images: (--png, --svg, --size) of a chart report; given files are written besides.
+    """
     fmt = output_format(as_json, as_csv)
     p = parse_period(period, since, until, tz)
     platform = check_platform(platform)
+    size = None
+    if images and (images[0] or images[1]):
+        from postcli.cli.analytics_files import parse_size
+
+        size = parse_size(images[2])
 
     import importlib
 
@@ -63,6 +73,10 @@ def _run(
     with session_scope() as session:
         report = getattr(module, name)(session, q, **kwargs)
     _warn(report.meta, fmt)
+    if size is not None and images is not None:
+        from postcli.cli.analytics_files import write_images
+
+        write_images(name, report.as_json(), images[0], images[1], size)
     if fmt == "json":
         output.print_json(report.as_json())
     elif fmt == "csv":
@@ -329,9 +343,12 @@ def timeline(
     tz: TzOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    png: PngOpt = None,
+    svg: SvgOpt = None,
+    size: SizeOpt = DEFAULT_SIZE,
 ) -> None:
     """Engagement gained per day (whenever the post was published), with a chart."""
-    _run("timeline", period, since, until, platform, account, tz, as_json, as_csv, _render_timeline)
+    _run("timeline", period, since, until, platform, account, tz, as_json, as_csv, _render_timeline, images=(png, svg, size))
 
 
 @app.command()
@@ -344,9 +361,12 @@ def growth(
     tz: TzOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    png: PngOpt = None,
+    svg: SvgOpt = None,
+    size: SizeOpt = DEFAULT_SIZE,
 ) -> None:
     """Followers per account per day, and the change over the period."""
-    _run("growth", period, since, until, platform, account, tz, as_json, as_csv, _render_growth)
+    _run("growth", period, since, until, platform, account, tz, as_json, as_csv, _render_growth, images=(png, svg, size))
 
 
 @app.command()
@@ -398,9 +418,12 @@ def heatmap(
     tz: TzOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    png: PngOpt = None,
+    svg: SvgOpt = None,
+    size: SizeOpt = DEFAULT_SIZE,
 ) -> None:
     """Mean engagement per post by weekday and hour of publishing, plus the best slots."""
-    _run("heatmap", period, since, until, platform, account, tz, as_json, as_csv, _render_heatmap)
+    _run("heatmap", period, since, until, platform, account, tz, as_json, as_csv, _render_heatmap, images=(png, svg, size))
 
 
 @app.command("best-times")

@@ -31,6 +31,47 @@ HtmlOpt = Annotated[
     ),
 ]
 OpenOpt = Annotated[bool, typer.Option("--open", help="Open the written file in your web browser.")]
+PngOpt = Annotated[
+    Optional[Path],
+    typer.Option("--png", metavar="FILE", dir_okay=False, help="Also write the chart as a PNG image (needs postcli[charts])."),
+]
+SvgOpt = Annotated[
+    Optional[Path],
+    typer.Option("--svg", metavar="FILE", dir_okay=False, help="Also write the chart as an SVG image (needs postcli[charts])."),
+]
+SizeOpt = Annotated[
+    str,
+    typer.Option("--size", metavar="WIDTHxHEIGHT", help="Size of the --png/--svg image in pixels, e.g. 1200x500."),
+]
+DEFAULT_SIZE = "900x400"
+SIZE_RANGE = (100, 4000)
+
+
+def parse_size(size: str) -> tuple[int, int]:
+    import re
+
+    from postcli.errors import InvalidInput
+
+    m = re.fullmatch(r"\s*(\d{1,5})\s*[x×X]\s*(\d{1,5})\s*", size)
+    lo, hi = SIZE_RANGE
+    if not m or not all(lo <= int(v) <= hi for v in m.groups()):
+        raise InvalidInput(
+            f"invalid --size {size!r}.", hint=f"Use WIDTHxHEIGHT in pixels, each {lo} to {hi}, e.g. {DEFAULT_SIZE}."
+        )
+    return int(m.group(1)), int(m.group(2))
+
+
+def write_images(kind: str, data: dict, png: Path | None, svg: Path | None, size: tuple[int, int]) -> None:
+    """Render the report's chart (render/chart_images.py) into the requested files."""
+    from postcli import output
+    from postcli.render import chart_images
+
+    for fmt, path in (("png", png), ("svg", svg)):
+        if path is None:
+            continue
+        blob = chart_images.render(kind, data, fmt, *size)
+        written = write_bytes(path, blob)
+        output.err_console().print(f"Wrote {written} ({size[0]}x{size[1]}).", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -39,6 +80,10 @@ def register(app: typer.Typer) -> None:
 
 
 def write_text(path: Path, text: str) -> Path:
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
     """Write atomically (a reader never sees half a file); a clear error for a bad path."""
     import os
     import tempfile
@@ -48,13 +93,13 @@ def write_text(path: Path, text: str) -> Path:
     path = path.expanduser()
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
-        raise InvalidInput(f"{path} is a directory.", hint="Give a file name, e.g. --html report.html.")
+        raise InvalidInput(f"{path} is a directory.", hint="Give a file name, e.g. report.html.")
     if not folder.is_dir():
         raise InvalidInput(f"cannot write {path}: the folder {folder} does not exist.", hint="Create it first, or choose another path.")
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide a report meant to be shared
