@@ -16,7 +16,7 @@ A change is {"previous", "change", "change_pct", "new"}:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from postcli.services import reports
@@ -94,8 +94,6 @@ def _csv_change_columns(figures: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _period_json(q: reports.ReportQuery) -> dict[str, Any]:
-    from datetime import timezone
-
     return {"start": q.start.astimezone(timezone.utc), "end": q.end.astimezone(timezone.utc)}
 
 
