@@ -52,8 +52,13 @@ def demo(
             output.line()
             getattr(analytics, name)(period=period)
         output.line()
+        from postcli.cli import analytics_files
+
+        report = root / "report.html"
+        analytics_files.report(html=report, period=period)
+        output.line(f"Open the HTML report in a browser: {report.resolve().as_uri()}")
         if throwaway:
-            output.line("The demo store was temporary. Keep one with: postcli demo --home ./demo "
+            output.line("The demo store was temporary (only report.html is left). Keep one with: postcli demo --home ./demo "
                         "(then POSTCLI_HOME=./demo postcli analytics overview).")
         else:
             output.line(f"Demo store kept in {root}. Explore it with: POSTCLI_HOME={root} postcli analytics overview")
@@ -67,4 +72,11 @@ def demo(
             else:
                 os.environ[k] = v
         if throwaway:
-            shutil.rmtree(root, ignore_errors=True)
+            # The store goes; the HTML report beside it stays for the user to open.
+            for child in (root.iterdir() if root.is_dir() else ()):
+                if child.name == "report.html":
+                    continue
+                if child.is_dir():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
