@@ -38,6 +38,7 @@ from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
 from postcli.store.models import Account, Post, PostTarget, utcnow
 from postcli.store.session import session_scope
+from postcli.textcheck import check_post_texts
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -213,6 +214,7 @@ def create_post(
 
     now = now or utcnow()
     overrides = text_for or {}
+    check_post_texts(text, overrides, [alt for _, alt in media or []])
     tz_name = tz or settings.config().timezone
     if correlation_id is not None and len(correlation_id) > 255:
         raise InvalidInput(
@@ -824,6 +826,7 @@ def edit_post(
     """Change a draft or scheduled post; the result is validated like a new post."""
     from postcli.services import media as media_svc
 
+    check_post_texts(text, text_for, [alt for _, alt in media or []])
     now = now or utcnow()
     prepared = media_svc.prepare_files(media) if media is not None else None
     stored = [media_svc.store_prepared(p, i) for i, p in enumerate(prepared)] if prepared is not None else None
