@@ -543,7 +543,11 @@ def test_values_postgres_refuses_are_one_clear_input_error(on_pg, cli):
     for args, stdin, says in (
         (("post", "create", "x", "--to", "sandbox", "--draft", "--correlation-id", "c" * 300), None,
          "--correlation-id is 300 characters; the limit is 255"),
+        # NUL is refused before the database sees it (issue 13), for every backend.
         (("post", "create", "-", "--to", "sandbox", "--draft"), "nul \x00 inside",
+         "the post text contains the control character U+0000 (NUL) at position 5; nothing was stored"),
+        # A value only PostgreSQL's VARCHAR(255) refuses still gets the database's own one-line refusal.
+        (("accounts", "add", "sandbox", "--handle", "h" * 300), None,
          "the database refused a value, nothing was stored"),
     ):
         result = cli(*args, input=stdin)
