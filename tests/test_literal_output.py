@@ -212,3 +212,26 @@ def test_csv_text_and_clean_units():
     assert output.csv_text("x\x1b[31m") == "x␛[31m"
     assert output.clean("a\r\nb\tc\x00\x7f\x85\u202e") == "a\nb\tc␀\u2421<U+0085><U+202E>"
     assert output.clean("\udcff") == "\ufffd"
+
+
+def _png(path):  # type: ignore[no-untyped-def]
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+    return path
+
+
+def test_alt_text_is_checked_and_printed_literally(cli, tmp_path):
+    _sandbox(cli)
+    image = str(_png(tmp_path / "[x].png"))
+    r = cli("post", "create", "hi", "--to", "1", "--draft", "--media", image, "--alt", "a\x1bb")
+    assert r.exit_code == 2 and "--alt 1 contains the control character U+001B (ESC)" in r.stderr
+    assert cli.json("post", "list")["total"] == 0
+    assert cli("post", "create", "hi", "--to", "1", "--draft", "--media", image, "--alt", "[b]alt :smile:").exit_code == 0
+    shown = cli("post", "show", "1", env={"COLUMNS": "200"}).stdout
+    assert "[x].png (image/png" in shown and "alt: [b]alt :smile:" in shown
