@@ -35,37 +35,9 @@ VALUES = {
     "not_utf8": "caf\udce9",  # invalid UTF-8 in argv arrives as a lone surrogate
 }
 
-# Combinations that still fail on this branch: other helpers own their fix (issue 13's classes
-# named in each reason). strict=True: once fixed, the xfail itself fails and must be removed.
-_OVERFLOW = "issue 13 class 4 (h13parse): an id/number past 2**63 reaches SQLite and ends in OverflowError"
-_NOT_UTF8 = "issue 13 class 4 (h13parse): an argument that is not UTF-8 reaches the store (UnicodeEncodeError)"
-_TZ = "issue 13 classes 2/4 (h13parse): post show --tz is not validated (ZoneInfoNotFoundError)"
-KNOWN: dict[tuple[str, str, str], str] = {
-    **{(c, o, "huge"): _OVERFLOW for c, o in [
-        ("collect", "--account"), ("collect", "--days"), ("collect", "--limit"),
-        ("accounts show", "ACCOUNT"), ("accounts remove", "ACCOUNT"), ("accounts metrics", "ACCOUNT"),
-        ("accounts health", "ACCOUNT"),
-        ("post create", "--to"), ("post edit", "--to"), ("post import", "--account"),
-        ("post show", "POST_ID"), ("post retry", "POST_ID"), ("post publish", "POST_ID"),
-        ("post delete", "POST_ID"), ("post edit", "POST_ID"), ("post cancel", "POST_ID"),
-        ("post list", "--page"), ("post list", "--limit"),
-        ("analytics overview", "--account"), ("analytics growth", "--account"),
-        ("analytics timeline", "--account"), ("analytics top", "--account"),
-        ("analytics platforms", "--account"), ("analytics heatmap", "--account"),
-        ("analytics post", "POST_ID"), ("analytics refresh", "POST_ID"),
-        ("jobs list", "--limit"), ("jobs retry", "JOB_ID"),
-    ]},
-    **{("post show", "--tz", v): _TZ for v in ("blank", "huge", "negative", "malformed", "not_utf8")},
-    **{(c, o, "not_utf8"): _NOT_UTF8 for c, o in [
-        ("collect", "--account"), ("accounts show", "ACCOUNT"), ("accounts remove", "ACCOUNT"),
-        ("accounts metrics", "ACCOUNT"), ("accounts health", "ACCOUNT"), ("accounts add sandbox", "--handle"),
-        ("post create", "--to"), ("post edit", "--to"), ("post import", "--account"),
-        ("post create", "--correlation-id"), ("post list", "--status"), ("post list", "--platform"),
-        ("analytics overview", "--account"), ("analytics growth", "--account"),
-        ("analytics timeline", "--account"), ("analytics top", "--account"),
-        ("analytics platforms", "--account"), ("analytics heatmap", "--account"),
-    ]},
-}
+# Combinations known to fail, each with the reason (issue and class). strict=True: once
+# fixed, the xfail itself fails and must be removed. Empty: every combination passes.
+KNOWN: dict[tuple[str, str, str], str] = {}
 
 _NO_NETWORK = {
     "HTTP_PROXY": "http://127.0.0.1:9",
