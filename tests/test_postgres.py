@@ -252,7 +252,7 @@ def test_which_scopes_take_the_write_lock_on_postgres(on_pg):
 
 # --- reports: identical on both backends -------------------------------------------------
 
-REPORTS = ("overview", "timeline", "growth", "top", "platforms", "heatmap")
+REPORTS = ("overview", "timeline", "growth", "top", "platforms", "heatmap", "best-times")
 
 
 def _report_store(_home):
@@ -262,6 +262,20 @@ def _report_store(_home):
 
 def _heat_store(_home):
     return test_reports.heat.__wrapped__(_home) + ("--tz", "UTC")
+
+
+def _slots_store(_home):
+    import test_best_times
+
+    test_best_times.slots.__wrapped__(_home)
+    return test_best_times.PERIOD
+
+
+def _change_store(_home):
+    import test_report_change
+
+    test_report_change.two_periods.__wrapped__(_home)
+    return test_report_change.PERIOD[:4]
 
 
 def _demo_store(_home):
@@ -298,7 +312,11 @@ def _run_reports(cli, variants) -> dict[tuple[str, ...], dict]:
     return out
 
 
-@pytest.mark.parametrize("build", [_report_store, _heat_store, _demo_store], ids=["reports", "heatmap", "demo"])
+@pytest.mark.parametrize(
+    "build",
+    [_report_store, _heat_store, _slots_store, _change_store, _demo_store],
+    ids=["reports", "heatmap", "best-times", "change", "demo"],
+)
 def test_reports_are_identical_on_sqlite_and_postgres(build, pg, tmp_path, monkeypatch, cli):
     results = {}
     for backend, url in (("sqlite", None), ("postgresql", pg)):
@@ -478,7 +496,8 @@ def test_db_copy_refuses_the_store_itself(home, cli):
         # SQLite does not enforce VARCHAR lengths; PostgreSQL does (posts.correlation_id is 255).
         # `post create` refuses such an id up front now; a store written before that may hold one.
         ("too long an id", "c" * 300, "too long"),
-        # SQLite stores NUL characters in TEXT; PostgreSQL refuses them.
+        # SQLite stores NUL characters in TEXT; PostgreSQL refuses them. `post create` refuses
+        # NUL up front now; a store written before that may hold one.
         ("nul \x00 inside", None, "NUL"),
     ],
     ids=["varchar-length", "nul-character"],
@@ -491,11 +510,12 @@ def test_a_failed_copy_leaves_the_target_empty(text, extra, reason, pg, home, mo
     from postcli.services import database
 
     test_reports.store.__wrapped__(home)
-    bad = ok_json(cli, "post", "create", text, "--to", "bluesky", "--draft")
-    if extra is not None:
-        import sqlite3
+    bad = ok_json(cli, "post", "create", text.replace("\x00", ""), "--to", "bluesky", "--draft")
+    import sqlite3
 
-        with sqlite3.connect(home / "postcli.db") as conn:
+    with sqlite3.connect(home / "postcli.db") as conn:
+        conn.execute("update posts set text = ? where id = ?", (text, bad["id"]))
+        if extra is not None:
             conn.execute("update posts set correlation_id = ? where id = ?", (extra, bad["id"]))
 
     seen: list[tuple[str, int]] = []
@@ -541,7 +561,11 @@ def test_values_postgres_refuses_are_one_clear_input_error(on_pg, cli):
     for args, stdin, says in (
         (("post", "create", "x", "--to", "sandbox", "--draft", "--correlation-id", "c" * 300), None,
          "--correlation-id is 300 characters; the limit is 255"),
+        # NUL is refused before the database sees it (issue 13), for every backend.
         (("post", "create", "-", "--to", "sandbox", "--draft"), "nul \x00 inside",
+         "the post text contains the control character U+0000 (NUL) at position 5; nothing was stored"),
+        # A value only PostgreSQL's VARCHAR(255) refuses still gets the database's own one-line refusal.
+        (("accounts", "add", "sandbox", "--handle", "h" * 300), None,
          "the database refused a value, nothing was stored"),
     ):
         result = cli(*args, input=stdin)

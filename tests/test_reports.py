@@ -400,6 +400,9 @@ def _csv(*args: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(result.stdout)))
 
 
+CHANGE_COLUMNS = [f"{f}_{s}" for f in ("posts", "engagement", "engagement_rate") for s in ("previous", "change", "change_pct")]
+
+
 def test_csv_shapes(store):
     timeline = _csv("timeline", *MARCH, "--platform", "mastodon")
     assert list(timeline[0]) == ["date", "engagement", "likes", "comments", "shares"]
@@ -408,10 +411,12 @@ def test_csv_shapes(store):
     assert list(plat[0]) == [
         "platform", "posts", "targets", "engagement", "avg_engagement_per_post", "engagement_rate",
         "likes", "comments", "shares", "impressions", "reach",
+        *CHANGE_COLUMNS,
     ]
     assert [r["platform"] for r in plat] == ["bluesky", "mastodon", "tumblr"]
     overview = _csv("overview", *MARCH)
-    assert list(overview[0])[-1] == "followers" and overview[0]["followers"] == "205"
+    assert list(overview[0])[-13:] == ["followers", *CHANGE_COLUMNS, "followers_previous", "followers_change", "followers_change_pct"]
+    assert overview[0]["followers"] == "205"
     top = _csv("top", *MARCH)
     assert list(top[0])[:4] == ["rank", "post_id", "target_id", "platform"]
     growth = _csv("growth", *MARCH)

@@ -248,3 +248,23 @@ def test_an_image_upload_is_resent_whole_after_a_nonce_refusal(atp, home, cli, t
     assert upload.body == image.read_bytes() and upload.headers["Authorization"].startswith("DPoP ")
     embed = atp.last("com.atproto.repo.createRecord").json["record"]["embed"]
     assert embed["images"][0]["image"]["size"] == len(image.read_bytes())
+
+
+def test_add_bluesky_on_a_terminal_offers_the_browser_sign_in(atp, home, monkeypatch):
+    import httpx
+
+    from test_signin_offer import Terminal
+
+    monkeypatch.setenv("POSTCLI_PLC_DIRECTORY", atp.url)
+    term = Terminal("accounts", "add", "bluesky", "--handle", "alice.test", "--service", atp.url, "--json")
+    term.read_until(r"Sign in with the browser instead \(postcli accounts login bluesky\)\?")
+    term.type("y\r")
+    url = term.read_until(r"(http://127\.0\.0\.1:\d+/oauth/authorize\?\S+)").group(1)
+    consent = httpx.get(url, follow_redirects=False, timeout=10)
+    assert consent.status_code == 302
+    assert httpx.get(consent.headers["location"], timeout=10).status_code == 200
+    assert term.finish() == 0, term.seen
+    account = json.loads(term.seen[term.seen.index("{"):term.seen.rindex("}") + 1])
+    assert (account["platform"], account["handle"]) == ("bluesky", "alice.test")
+    assert _secrets(home, account["id"])["auth"] == "oauth"
+    assert atp.count("com.atproto.server.createSession") == 0  # no app password involved

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from postcli import settings
-from postcli.errors import PostcliError
+from postcli.errors import BadSettings, PostcliError, ReconnectRequired
 from postcli.secrets_redact import register_secret
 
 SERVICE = "postcli"
@@ -36,14 +36,48 @@ class FileStore:
 
     def _read(self) -> dict[str, Any]:
         try:
-            return json.loads(self.path.read_text(encoding="utf-8"))
+            text = self.path.read_bytes().decode("utf-8")
         except FileNotFoundError:
             return {}
+        except UnicodeDecodeError:
+            raise self._damaged("is not UTF-8 text") from None
+        except IsADirectoryError:
+            raise self._damaged("is a directory, not a file") from None
+        self._keep_private()
+        try:
+            data = json.loads(text)
         except json.JSONDecodeError:
-            raise PostcliError(
-                f"the credentials file {self.path} is damaged.",
-                hint="Remove it and reconnect your accounts with `postcli accounts add`.",
-            ) from None
+            raise self._damaged("is not valid JSON") from None
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise self._damaged("does not hold postcli's credentials (a JSON object of accounts)")
+        return data
+
+    def _damaged(self, what: str) -> BadSettings:
+        return BadSettings(
+            f"the credentials file {self.path} {what}.",
+            hint="Move it aside and reconnect your accounts with `postcli accounts add` "
+            "(or restore it from a backup).",
+        )
+
+    def _keep_private(self) -> None:
+        """Secrets readable by others are a leak already: say so, and close it."""
+        try:
+            mode = self.path.stat().st_mode & 0o777
+        except OSError:
+            return
+        if mode & 0o077:
+            try:
+                os.chmod(self.path, 0o600)
+            except OSError:
+                settings.notice(
+                    f"the credentials file {self.path} is readable by others (mode {mode:04o}) and could not be "
+                    f"made private: run `chmod 600 {self.path}`."
+                )
+                return
+            settings.notice(
+                f"the credentials file {self.path} was readable by others (mode {mode:04o}); "
+                "it is now 0600. Consider rotating the tokens in it."
+            )
 
     def _write(self, data: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -135,11 +169,11 @@ def _usable_keyring() -> Any | None:
 
 
 def backend() -> FileStore | KeyringStore:
-    choice = os.environ.get("POSTCLI_CREDENTIALS") or settings.config().raw.get("credentials", {}).get("backend", "auto")
+    env = os.environ.get("POSTCLI_CREDENTIALS")
+    choice = env or settings.config().raw.get("credentials", {}).get("backend", "auto")
     if choice not in ("auto", "file", "keyring"):
-        raise PostcliError(
-            f"unknown credentials backend {choice!r}.", hint="Use one of: auto, file, keyring."
-        )
+        where = "POSTCLI_CREDENTIALS" if env else f"[credentials] backend in {settings.paths().config_file}"
+        raise BadSettings(f"unknown credentials backend {choice!r} ({where}).", hint="Use one of: auto, file, keyring.")
     if choice in ("auto", "keyring"):
         kr = _usable_keyring()
         if kr is not None:
@@ -157,7 +191,15 @@ def load(account_id: int | str) -> dict[str, Any]:
         raw = backend().get(_key(account_id))
     if not raw:
         return {}
-    data = json.loads(raw)
+    try:
+        data = json.loads(raw)
+    except (TypeError, json.JSONDecodeError):
+        data = None
+    if not isinstance(data, dict):
+        raise ReconnectRequired(
+            f"the stored credentials of account {account_id} are damaged.",
+            hint="Reconnect it with `postcli accounts add` (the same account is updated in place).",
+        )
     register_secret(data)
     return data
 

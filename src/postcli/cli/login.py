@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from postcli.cli._options import text_value
 from postcli.errors import InvalidInput
 
 DEFAULT_TIMEOUT = 300.0
@@ -69,37 +70,38 @@ def _open_browser(url: str) -> bool:
 
 
 def login(
-    platform: str = typer.Argument(..., help="bluesky, mastodon, threads, instagram, facebook or tumblr."),
-    instance: str = typer.Option(None, "--instance", help="Mastodon: your instance URL, e.g. https://mastodon.social"),
+    platform: str = typer.Argument(..., metavar="PLATFORM", parser=text_value, help="bluesky, mastodon, threads, instagram, facebook or tumblr."),
+    instance: str = typer.Option(None, "--instance", metavar="URL", parser=text_value, help="Mastodon: your instance URL, e.g. https://mastodon.social"),
     client_id: str = typer.Option(
-        None, "--client-id", help="Your app's client id (else POSTCLI_<PLATFORM>_CLIENT_ID or [apps.PLATFORM])."
+        None, "--client-id", metavar="ID", parser=text_value, help="Your app's client id (else POSTCLI_<PLATFORM>_CLIENT_ID or [apps.PLATFORM])."
     ),
     no_browser: bool = typer.Option(
         False, "--no-browser", help="Do not open a browser: print the address and paste the result back (SSH)."
     ),
-    port: int = typer.Option(0, "--port", min=0, max=65535, help="Loopback port for the redirect (default: any free one)."),
-    scopes: str = typer.Option(None, "--scopes", help="Scopes to ask for, comma or space separated (default: what postcli needs)."),
+    port: int = typer.Option(0, "--port", metavar="N", min=0, max=65535, help="Loopback port for the redirect (default: any free one)."),
+    scopes: str = typer.Option(None, "--scopes", metavar="SCOPES", parser=text_value, help="Scopes to ask for, comma or space separated (default: what postcli needs)."),
     redirect_uri: str = typer.Option(
-        None, "--redirect-uri", help="An https redirect URI registered in your app (Threads, Instagram); implies paste-back."
+        None, "--redirect-uri", metavar="URL", parser=text_value, help="An https redirect URI registered in your app (Threads, Instagram); implies paste-back."
     ),
-    page: str = typer.Option(None, "--page", help="Facebook: the Page id or name to post as."),
-    blog: str = typer.Option(None, "--blog", help="Tumblr: the blog to post to."),
-    handle: str = typer.Option(None, "--handle", help="Bluesky: your handle (name.bsky.social) or DID."),
+    page: str = typer.Option(None, "--page", metavar="PAGE", parser=text_value, help="Facebook: the Page id or name to post as."),
+    blog: str = typer.Option(None, "--blog", metavar="BLOG", parser=text_value, help="Tumblr: the blog to post to."),
+    handle: str = typer.Option(None, "--handle", metavar="HANDLE", parser=text_value, help="Bluesky: your handle (name.bsky.social) or DID."),
     timeout: float = typer.Option(
-        None, "--timeout", min=1, help="Seconds to wait for the browser (default 300, or POSTCLI_LOGIN_TIMEOUT)."
+        None, "--timeout", metavar="SECONDS", min=1, help="Seconds to wait for the browser (default 300, or POSTCLI_LOGIN_TIMEOUT)."
     ),
     api_base: str = typer.Option(
-        None, "--api-base", help="API base URL (for a proxy or a test server); Bluesky: the service that resolves the handle."
+        None, "--api-base", metavar="URL", parser=text_value,
+        help="API base URL (for a proxy or a test server); Bluesky: the service that resolves the handle.",
     ),
-    authorize_url: str = typer.Option(None, "--authorize-url", help="Consent page URL (for a proxy or a test server)."),
+    authorize_url: str = typer.Option(None, "--authorize-url", metavar="URL", parser=text_value, help="Consent page URL (for a proxy or a test server)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md)."),
 ) -> None:
     """Sign in in the browser and connect the account (OAuth 2.0 with PKCE).
 
     postcli opens the platform's consent page and catches the redirect on
-    http://127.0.0.1:<port>/callback. Mastodon needs only --instance, Bluesky only
-    --handle (AT Protocol OAuth with DPoP); the other platforms need your own app (docs/signin.md). Exit 1 if the sign-in is
-    declined, times out or comes back with a wrong state; nothing is stored then.
+    http://127.0.0.1:<port>/callback. Mastodon needs only --instance, Bluesky
+    only --handle (AT Protocol OAuth with DPoP); the other platforms need your
+    own app (docs/signin.md). Exit 1 if the sign-in is declined, times out or comes back with a wrong state; nothing is stored then.
     """
     from postcli.cli.accounts import _print_connected
     from postcli.services.signin import LoginRequest

@@ -7,6 +7,16 @@ from typing import Any, List, Optional
 
 import typer
 
+from postcli.cli._options import (
+    check_post_filters,
+    count_value,
+    id_value,
+    path_value,
+    read_stdin_text,
+    ref_value,
+    text_value,
+    zone_value,
+)
 from postcli.errors import EXIT_ERROR, EXIT_PARTIAL, InvalidInput
 
 app = typer.Typer(help="Compose, schedule, publish, list and delete posts.", no_args_is_help=True)
@@ -72,22 +82,35 @@ def _media_pairs(media: list[Path], alt: list[str]) -> list[tuple[Path, str | No
 
 @app.command("create")
 def create(
-    text: str = typer.Argument(..., help="The post text. Use - to read it from standard input."),
+    text: str = typer.Argument(..., metavar="TEXT", help="The post text. Use - to read it from standard input."),
     to: List[str] = typer.Option(
-        ..., "--to", help="Account id, handle, platform name (when you have one account there), or 'all'. Repeatable."
+        ..., "--to", metavar="ACCOUNT", parser=ref_value,
+        help="Account id, handle, platform name (when you have one account there), or 'all'. Repeatable.",
     ),
-    media: List[Path] = typer.Option([], "--media", help="An image or video to attach. Repeatable."),
-    alt: List[str] = typer.Option([], "--alt", help="Alt text for the --media in the same position. Repeatable."),
+    media: List[Path] = typer.Option(
+        [], "--media", metavar="FILE", parser=path_value, help="An image or video to attach. Repeatable."
+    ),
+    alt: List[str] = typer.Option(
+        [], "--alt", metavar="TEXT", help="Alt text for the --media in the same position. Repeatable."
+    ),
     text_for: List[str] = typer.Option(
-        [], "--text-for", help="PLATFORM=TEXT: different text for one platform (or account). Repeatable."
+        [], "--text-for", metavar="PLATFORM=TEXT", parser=text_value,
+        help="Different text for one platform (or account). Repeatable.",
     ),
-    media_for: List[str] = typer.Option([], "--media-for", metavar="PLATFORM=FILE", help=MEDIA_FOR_HELP),
+    at: Optional[str] = typer.Option(
+        None, "--at", metavar="WHEN", parser=text_value, help='Schedule: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'
+    ),
+    tz: Optional[str] = typer.Option(
+        None, "--tz", metavar="ZONE", parser=zone_value, help="IANA timezone for --at (default: config, else UTC)."
+    ),
+    media_for: List[str] = typer.Option(
+        [], "--media-for", metavar="PLATFORM=FILE", parser=text_value, help=MEDIA_FOR_HELP
+    ),
     alt_for: List[str] = typer.Option([], "--alt-for", metavar="PLATFORM=TEXT", help=ALT_FOR_HELP),
-    at: Optional[str] = typer.Option(None, "--at", help='Schedule: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'),
-    tz: Optional[str] = typer.Option(None, "--tz", help="IANA timezone for --at (default: config, else UTC)."),
     draft: bool = typer.Option(False, "--draft", help="Save as a draft; publish later with `post publish`."),
     correlation_id: Optional[str] = typer.Option(
-        None, "--correlation-id", help="Your id for this post: repeating the command returns the same post."
+        None, "--correlation-id", metavar="KEY", parser=text_value,
+        help="Your id for this post: repeating the command returns the same post.",
     ),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -96,15 +119,13 @@ def create(
     Every target is validated before anything is sent. Exit 7 when some targets
     published and some failed; retry those with `postcli post retry ID`.
     """
-    import sys
-
     from postcli import output, settings
     from postcli.services import publishing
     from postcli.services.media_for import parse as parse_media_for
     from postcli.timeparse import parse_when, zone
 
     if text == "-":
-        text = sys.stdin.read()
+        text = read_stdin_text("the post text on standard input")
     tz_name = tz or settings.config().timezone
     zone(tz_name)
     when = parse_when(at, tz_name) if at else None
@@ -122,19 +143,24 @@ def create(
     for w in created.warnings:
         output.warn(w)
     post = created.post
+    # --json has one shape (docs/json.md) for drafts, scheduled and published posts, new or
+    # repeated; "created" is false when an earlier identical post was returned.
     if not created.created:
         if as_json:
-            output.print_json({**publishing.post_dict(post), "created": False})
+            output.print_json(publishing.created_dict(post, False))
         else:
             output.line(f"Post {post.id} already exists for this content ({post.status}); nothing new was created.")
         return
     if post.status == "pending":
         outcome = publishing.publish_post(post.id, allowed=("pending",))
-        _render_outcome(outcome, as_json)
+        if as_json:
+            output.print_json(publishing.created_dict(publishing.load_post(post.id), True, outcome))
+        else:
+            _render_outcome(outcome, as_json)
         _exit_for(outcome)
         return
     if as_json:
-        output.print_json({**publishing.post_dict(post), "created": True})
+        output.print_json(publishing.created_dict(post, True))
     elif post.status == "draft":
         output.line(f"Saved draft {post.id}. Publish it with `postcli post publish {post.id}`.")
     else:
@@ -146,13 +172,18 @@ def create(
 
 @app.command("list")
 def list_(
-    status: Optional[str] = typer.Option(None, "--status", help="draft, scheduled, completed, partial_success, failed, ..."),
-    platform: Optional[str] = typer.Option(None, "--platform", help="Only posts with a target on this platform."),
-    page: int = typer.Option(1, "--page", help="Page number (1-based)."),
-    limit: int = typer.Option(20, "--limit", help="Posts per page."),
-    sort: str = typer.Option("created", "--sort", help="created, published or scheduled."),
-    order: str = typer.Option("desc", "--order", help="desc or asc."),
-    tz: Optional[str] = typer.Option(None, "--tz", help="Show times in this timezone."),
+    status: Optional[str] = typer.Option(
+        None, "--status", metavar="STATUS", parser=text_value,
+        help="draft, scheduled, pending, processing, completed, partial_success, failed or cancelled.",
+    ),
+    platform: Optional[str] = typer.Option(
+        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only posts with a target on this platform."
+    ),
+    page: int = typer.Option(1, "--page", metavar="N", parser=count_value, help="Page number (1-based)."),
+    limit: int = typer.Option(20, "--limit", metavar="N", parser=count_value, help="Posts per page."),
+    sort: str = typer.Option("created", "--sort", metavar="created|published|scheduled", help="Sort by this time."),
+    order: str = typer.Option("desc", "--order", metavar="desc|asc", help="Newest (desc) or oldest (asc) first."),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=zone_value, help="Show times in this timezone."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """List posts, newest first."""
@@ -163,6 +194,7 @@ def list_(
     tz_name = tz or settings.config().timezone
     zone(tz_name)
     fastread.check_list_args(page=page, limit=limit, sort=sort, order=order)
+    status, platform = check_post_filters(status, platform)
     found = fastread.list_posts(status=status, platform=platform, page=page, limit=limit, sort=sort, order=order)
     if found is None:  # not a current SQLite store: the ORM path (migrates if needed)
         from postcli.services.publishing import list_posts, post_dict
@@ -196,8 +228,8 @@ def list_(
 
 @app.command("show")
 def show(
-    post_id: str = typer.Argument(..., help="The post id."),
-    tz: Optional[str] = typer.Option(None, "--tz", help="Show times in this timezone."),
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=zone_value, help="Show times in this timezone."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Show a post with its targets and their links."""
@@ -234,7 +266,7 @@ def show(
 
 
 @app.command("retry")
-def retry(post_id: str = typer.Argument(..., help="The post id."), as_json: bool = JSON_OPT) -> None:
+def retry(post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."), as_json: bool = JSON_OPT) -> None:
     """Publish again only the targets that failed (each is checked on the platform first)."""
     from postcli.services.publishing import retry_post
 
@@ -244,7 +276,10 @@ def retry(post_id: str = typer.Argument(..., help="The post id."), as_json: bool
 
 
 @app.command("publish")
-def publish(post_id: str = typer.Argument(..., help="The post id (a draft or scheduled post)."), as_json: bool = JSON_OPT) -> None:
+def publish(
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id (a draft or scheduled post)."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Publish a draft or scheduled post now."""
     from postcli.services.publishing import publish_now
 
@@ -255,7 +290,7 @@ def publish(post_id: str = typer.Argument(..., help="The post id (a draft or sch
 
 @app.command("delete")
 def delete(
-    post_id: str = typer.Argument(..., help="The post id."),
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
     remote: bool = typer.Option(False, "--remote", help="Also delete it on the platforms it was published to."),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -286,8 +321,12 @@ def delete(
 
 @app.command("import")
 def import_(
-    ref: str = typer.Argument(..., help="A bsky.app link, an at:// URI, or a Mastodon status URL or id."),
-    account: Optional[str] = typer.Option(None, "--account", help="The account it belongs to (id or handle)."),
+    ref: str = typer.Argument(
+        ..., metavar="URL", parser=text_value, help="A bsky.app link, an at:// URI, or a Mastodon status URL or id."
+    ),
+    account: Optional[str] = typer.Option(
+        None, "--account", metavar="ACCOUNT", parser=ref_value, help="The account it belongs to (id or handle)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Track a post made outside postcli, so it is collected and reported like any other."""
@@ -325,20 +364,28 @@ def _show_post(post: Any, as_json: bool, message: str) -> None:
 
 @app.command("edit")
 def edit(
-    post_id: str = typer.Argument(..., help="A draft or scheduled post."),
-    text: Optional[str] = typer.Option(None, "--text", help="New text."),
-    to: List[str] = typer.Option([], "--to", help="Replace the targets (repeatable, like `post create`)."),
-    text_for: List[str] = typer.Option([], "--text-for", help="PLATFORM=TEXT override (repeatable)."),
-    media: List[Path] = typer.Option([], "--media", help="Replace the media (repeatable)."),
-    alt: List[str] = typer.Option([], "--alt", help="Alt text per --media, in order."),
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
+    text: Optional[str] = typer.Option(None, "--text", metavar="TEXT", help="New text."),
+    to: List[str] = typer.Option(
+        [], "--to", metavar="ACCOUNT", parser=ref_value, help="Replace the targets (repeatable, like `post create`)."
+    ),
+    text_for: List[str] = typer.Option(
+        [], "--text-for", metavar="PLATFORM=TEXT", parser=text_value, help="Text for one platform (repeatable)."
+    ),
+    media: List[Path] = typer.Option(
+        [], "--media", metavar="FILE", parser=path_value, help="Replace the media (repeatable)."
+    ),
+    alt: List[str] = typer.Option([], "--alt", metavar="TEXT", help="Alt text per --media, in order."),
     media_for: List[str] = typer.Option(
-        [], "--media-for", metavar="PLATFORM=FILE",
+        [], "--media-for", metavar="PLATFORM=FILE", parser=text_value,
         help="Replace the media of one platform (or account) only; other platforms keep theirs. Repeatable.",
     ),
     alt_for: List[str] = typer.Option([], "--alt-for", metavar="PLATFORM=TEXT", help=ALT_FOR_HELP),
     no_media: bool = typer.Option(False, "--no-media", help="Remove all media (--media-for files too)."),
-    at: Optional[str] = typer.Option(None, "--at", help="New publish time (scheduled posts)."),
-    tz: Optional[str] = typer.Option(None, "--tz", help="IANA timezone for --at."),
+    at: Optional[str] = typer.Option(
+        None, "--at", metavar="WHEN", parser=text_value, help="New publish time (scheduled posts)."
+    ),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=zone_value, help="IANA timezone for --at."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Change a draft or scheduled post (text, targets, media, time). Validated again."""
@@ -366,9 +413,13 @@ def edit(
 
 @app.command("schedule")
 def schedule(
-    post_id: str = typer.Argument(..., help="A draft or scheduled post."),
-    at: str = typer.Option(..., "--at", help='When: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'),
-    tz: Optional[str] = typer.Option(None, "--tz", help="IANA timezone for --at (default: config, else UTC)."),
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
+    at: str = typer.Option(
+        ..., "--at", metavar="WHEN", parser=text_value, help='When: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'
+    ),
+    tz: Optional[str] = typer.Option(
+        None, "--tz", metavar="ZONE", parser=zone_value, help="IANA timezone for --at (default: config, else UTC)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Schedule a draft (or move a scheduled post). cron's `postcli publish-due` publishes it."""
@@ -383,7 +434,10 @@ def schedule(
 
 
 @app.command("cancel")
-def cancel(post_id: str = typer.Argument(..., help="A draft or scheduled post."), as_json: bool = JSON_OPT) -> None:
+def cancel(
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Cancel a draft or scheduled post (it stays in the list as cancelled)."""
     from postcli.services.publishing import cancel_post
 

@@ -6,6 +6,10 @@ from typing import Optional
 
 import typer
 
+from postcli.cli._options import count_value, days_value, ref_value, text_value
+from postcli.errors import EXIT_USAGE
+from postcli.settings import MIN_CONCURRENCY
+
 
 def register(app: typer.Typer) -> None:
     app.command("publish-due")(publish_due)
@@ -16,7 +20,9 @@ def register(app: typer.Typer) -> None:
 
 
 def publish_due(
-    limit: Optional[int] = typer.Option(None, "--limit", help="Publish at most this many posts."),
+    limit: Optional[int] = typer.Option(
+        None, "--limit", metavar="N", parser=count_value, help="Publish at most this many posts."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Publish every scheduled post whose time has come (run it from cron, e.g. every minute).
@@ -60,18 +66,29 @@ def publish_due(
 
 
 def collect(
-    platform: Optional[str] = typer.Option(None, "--platform", help="Only this platform."),
-    account: Optional[str] = typer.Option(None, "--account", help="Only this account (id or handle)."),
-    days: Optional[int] = typer.Option(None, "--days", help="Posts published in the last N days (default: config, 30)."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="At most N posts per account (the newest)."),
+    platform: Optional[str] = typer.Option(
+        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only this platform."
+    ),
+    account: Optional[str] = typer.Option(
+        None, "--account", metavar="ACCOUNT", parser=ref_value, help="Only this account (id or handle)."
+    ),
+    days: Optional[int] = typer.Option(
+        None, "--days", metavar="N", parser=days_value,
+        help="Posts published in the last N days, 1-3660 (default: config, 30).",
+    ),
+    limit: Optional[int] = typer.Option(
+        None, "--limit", metavar="N", parser=count_value, help="At most N posts per account (the newest)."
+    ),
     concurrency: Optional[int] = typer.Option(
-        None, "--concurrency", min=1, help="Requests in flight at once (default: [collect] concurrency, 8)."
+        None, "--concurrency", metavar="N", min=MIN_CONCURRENCY, max=256,
+        help="Requests in flight at once (default: [collect] concurrency, 8).",
     ),
     worker: bool = typer.Option(
         False, "--worker", help="Only work through queued jobs (planned by `collect --plan-only` or any run)."
     ),
     wait: float = typer.Option(
-        0.0, "--wait", min=0, help="With --worker: keep polling for new jobs this many seconds before exiting."
+        0.0, "--wait", metavar="SECONDS", min=0, max=86400,
+        help="With --worker: keep polling for new jobs this many seconds before exiting.",
     ),
     plan_only: bool = typer.Option(False, "--plan-only", help="Only queue the jobs of this run, for --worker processes."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
@@ -96,9 +113,13 @@ def collect(
     not asked again in this run, its jobs wait for the reset time (stderr says when)
     and the other accounts finish. 7 outranks 5.
 
+    An account that cannot be collected at all (a damaged credentials file, a bad
+    setting) gets one error line on stderr, its queued jobs count as failed, and the
+    run exits 7 - or 2 when the cause is a setting to fix (POSTCLI_TIMEOUT, ...).
+
     --json prints: fetched, accounts, deleted, failed, dead_lettered, skipped, deferred,
     rate_limited ([{account, jobs, until}]), planned, up_to_date, waiting_retry,
-    needs_reconnect, notes.
+    needs_reconnect, notes, account_errors.
     """
     import sys
 
@@ -160,6 +181,10 @@ def collect(
     for name, (jobs, until) in sorted(report.rate_limited.items()):
         when = f"until {until:%Y-%m-%d %H:%M} UTC" if until else "for now"
         output.warn(f"{name} is rate limited {when}: {jobs} job(s) deferred; a run after that collects them.")
+    for name, error in report.account_errors:
+        output.error(f"{name}: not collected: {error}")
+    if report.settings_error:
+        raise typer.Exit(EXIT_USAGE)  # a setting to fix before any run can succeed
     from postcli.services.exit_codes import for_collect
 
     code = for_collect(failed=not report.ok, rate_limited=bool(report.rate_limited))

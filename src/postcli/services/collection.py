@@ -42,7 +42,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
 from postcli import settings
-from postcli.errors import AuthFailed, InvalidInput, PlatformError, PlatformRateLimited
+from postcli.errors import AuthFailed, BadSettings, InvalidInput, PlatformError, PlatformRateLimited, PostcliError
 from postcli.platforms.registry import adapter_class, make_adapter
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
@@ -315,6 +315,9 @@ class CollectReport:
     # Accounts whose jobs wait for a platform's rate limit: name -> (jobs, when it lifts).
     rate_limited: dict[str, tuple[int, datetime | None]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Accounts that could not be collected at all (damaged credentials, a bad setting): (name, why).
+    account_errors: list[tuple[str, str]] = field(default_factory=list)
+    settings_error: bool = False  # one of them was a setting to fix: the run exits 2, not 7
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **counts: int) -> None:
@@ -340,12 +343,17 @@ class CollectReport:
         """Jobs deferred to a platform's reset time (not failed: a later run takes them)."""
         return sum(jobs for jobs, _ in self.rate_limited.values())
 
+    def account_failed(self, name: str, error: str, *, bad_settings: bool = False) -> None:
+        with self._lock:
+            self.account_errors.append((name, error))
+            self.settings_error = self.settings_error or bad_settings
+
     def handled(self) -> int:
         return self.fetched + self.accounts + self.deleted + self.failed + self.dead + self.skipped
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0 and self.dead == 0
+        return self.failed == 0 and self.dead == 0 and not self.account_errors
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -365,6 +373,7 @@ class CollectReport:
             "waiting_retry": self.waiting_retry,
             "needs_reconnect": sorted(self.reconnect),
             "notes": self.notes,
+            "account_errors": [{"account": name, "error": error} for name, error in self.account_errors],
         }
 
 
@@ -666,6 +675,7 @@ class _AccountRun:
 
     def run(self) -> None:
         ctx = None
+        failed_account = False
         try:
             ctx = accounts_svc.context_for(self.account)
             self.adapter = make_adapter(ctx)
@@ -689,13 +699,17 @@ class _AccountRun:
         except AuthFailed:
             self._stop()
         except Exception as exc:  # noqa: BLE001 - one account's surprise must not end the run for the others
-            log.exception("collecting %s failed", self.name)
-            self.report.note(f"{self.name}: {type(exc).__name__}: {redact(str(exc))}")
+            # Reported once, as this account's line and in the exit code; the traceback only with --debug.
+            log.debug("collecting %s failed", self.name, exc_info=True)
+            why = exc.message if isinstance(exc, PostcliError) else f"unexpected {type(exc).__name__}: {exc}"
+            self.report.account_failed(self.name, redact(why), bad_settings=isinstance(exc, BadSettings))
+            failed_account = True
         if ctx is not None:
             accounts_svc.save_settings_if_changed(ctx)
         self._defer_if_throttled()
-        # What is still queued after an error waits for the next run: it failed this time.
-        self.report.add(failed=_count_errored(self.group))
+        # What is still queued after an error waits for the next run: it failed this time (all of
+        # it when the account itself failed: those jobs were never run).
+        self.report.add(failed=_count_errored(self.group, errored_only=not failed_account))
 
     def _account_phase(self, claimed: list[_Item]) -> None:
         try:
@@ -1031,19 +1045,20 @@ class _AccountRun:
         self.report.needs_reconnect(self.name)
 
 
-def _count_errored(group: str) -> int:
+def _count_errored(group: str, *, errored_only: bool = True) -> int:
     from sqlalchemy import func, select
 
     from postcli.store.models import Job
 
     with session_scope(readonly=True) as session:
-        return session.scalar(
-            select(func.count()).select_from(Job).where(
-                Job.key.like(f"{group}%"), Job.status == "queued", Job.last_error.is_not(None),
+        q = select(func.count()).select_from(Job).where(Job.key.like(f"{group}%"), Job.status.in_(jobs_svc.LIVE))
+        if errored_only:
+            q = q.where(
+                Job.status == "queued", Job.last_error.is_not(None),
                 # waiting for a platform's rate limit is not a failure (services/throttle.py)
                 Job.last_error.not_like(f"{throttle.NOTE_PREFIX}%"),
             )
-        ) or 0
+        return session.scalar(q) or 0
 
 
 def _next_due_in(group: str, kind: str, now: datetime) -> float | None:

@@ -37,9 +37,10 @@ from postcli.platforms.registry import make_adapter
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
 from postcli.services import media_for as media_for_svc
-from postcli.services.media_limits import media_problems
+from postcli.services.media_limits import Problem, media_problems
 from postcli.store.models import Account, Post, PostTarget, utcnow
 from postcli.store.session import session_scope
+from postcli.textcheck import check_post_texts
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -108,9 +109,15 @@ def parse_text_for(values: Iterable[str]) -> dict[str, str]:
     return out
 
 
+FIX_EMPTY = "Write some text (or attach --media FILE)."
+FIX_NEEDS_MEDIA = "Attach an image or video with --media FILE."
+FIX_TOO_LONG = "Shorten the text, or give that platform its own with --text-for PLATFORM=TEXT."
+FIX_S3 = "Configure the S3 media store ([s3] in config.toml, see docs/media.md), or leave that account out of --to."
+
+
 def validate_targets(plans: list[TargetPlan], media: list[MediaItem]) -> None:
     """Every problem of every target, in one error, before anything is sent."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     common = media
     for plan in plans:
         media = common if plan.media is None else plan.media
@@ -119,28 +126,29 @@ def validate_targets(plans: list[TargetPlan], media: list[MediaItem]) -> None:
         limits = adapter.limits()
         name = f"{account.platform} ({account.handle})"
         if not plan.text.strip() and not media:
-            problems.append(f"{name}: the text is empty.")
+            problems.append(Problem(f"{name}: the text is empty.", FIX_EMPTY))
         if limits.requires_media and not media:
-            problems.append(f"{name}: {account.platform} posts need at least one image or video (--media FILE).")
+            problems.append(Problem(
+                f"{name}: {account.platform} posts need at least one image or video (--media FILE).", FIX_NEEDS_MEDIA
+            ))
         length = adapter.text_length(plan.text)
         if length > limits.max_text:
-            problems.append(
+            problems.append(Problem(
                 f"{name}: text is {length} {limits.count_unit}, the limit is {limits.max_text}"
                 + (f" (each link counts {limits.url_weight})" if limits.url_weight else "")
-                + "."
-            )
-        problems.extend(f"{name}: {p}" for p in media_problems(limits, media))
+                + ".",
+                FIX_TOO_LONG,
+            ))
+        problems.extend(Problem(f"{name}: {p}", p.fix) for p in media_problems(limits, media))
         if media and limits.needs_public_media_url and not _s3_configured():
-            problems.append(
+            problems.append(Problem(
                 f"{name}: {account.platform} fetches media from a public URL, so it needs the S3 media store"
-                " ([s3] in config.toml, see docs/media.md)."
-            )
+                " ([s3] in config.toml, see docs/media.md).",
+                FIX_S3,
+            ))
     if problems:
-        raise InvalidInput(
-            "cannot publish: " + " ".join(problems),
-            hint="Change what is over the limit, or give a platform its own text or media"
-            " (--text-for PLATFORM=TEXT, --media-for PLATFORM=FILE); nothing was sent.",
-        )
+        fixes = dict.fromkeys(p.fix for p in problems)
+        raise InvalidInput("cannot publish: " + " ".join(problems), hint=" ".join(fixes) + " Nothing was sent.")
 
 
 def _s3_configured() -> bool:
@@ -197,6 +205,7 @@ def create_post(
 
     now = now or utcnow()
     overrides = text_for or {}
+    check_post_texts(text, overrides, [alt for _, alt in media or []])
     tz_name = tz or settings.config().timezone
     if correlation_id is not None and len(correlation_id) > 255:
         raise InvalidInput(
@@ -450,6 +459,14 @@ def publish_post(
 
 def _publish_target(target: PostTarget, post: Post, account: Account, media: list[MediaItem]) -> TargetOutcome:
     base = dict(target_id=target.id, account_id=account.id, platform=target.platform, handle=account.handle)
+    if account.removed_at is not None:
+        # Its credentials are gone; trying would end in a misleading "reconnect" (or, for
+        # the sandbox, in a post the user no longer wants there).
+        msg = (f"account removed: the {account.platform} account {account.handle} was removed, so nothing was "
+               f"sent to it (add it again with `postcli accounts add {account.platform}`, then "
+               f"`postcli post retry {post.id}`).")
+        _finish_target(target.id, "failed", error=msg)
+        return TargetOutcome(**base, status="failed", error=msg, error_kind="removed")
     if account.status == "token_expired":
         msg = f"the {account.platform} account {account.handle} needs reconnecting. {accounts_svc.reconnect_hint(account)}"
         _finish_target(target.id, "failed", error=msg)
@@ -772,6 +789,22 @@ def post_dict(post: Post, tz: str | None = None) -> dict[str, Any]:
     }
 
 
+def created_dict(post: Post, created: bool, outcome: PublishOutcome | None = None) -> dict[str, Any]:
+    """`post create --json`: one shape for drafts, scheduled and published posts, new or repeated.
+
+    The post (as `post show --json`) with the outcome's keys merged in: "post_id", "note",
+    "created", and per target "target_id", "reconciled" and "retry_at" (when a rate limit
+    lifts; null otherwise).
+    """
+    data = post_dict(post)
+    sent = {t.target_id: t for t in outcome.targets} if outcome else {}
+    for t in data["targets"]:
+        t["target_id"] = t["id"]
+        t["reconciled"] = bool(sent.get(t["id"]) and sent[t["id"]].reconciled)
+        t["retry_at"] = sent[t["id"]].retry_at if t["id"] in sent else None
+    return {**data, "post_id": post.id, "note": outcome.note if outcome else None, "created": created}
+
+
 def outcome_dict(outcome: PublishOutcome) -> dict[str, Any]:
     return {
         "post_id": outcome.post_id,
@@ -806,6 +839,7 @@ def _validate_stored(post: Post) -> None:
                    text_override=t.text_override,
                    media=[media_svc.media_info(m) for m in media_for_svc.rows_for(t.account, post.media)])
         for t in post.targets
+        if t.account.removed_at is None  # refused when publishing, with its own message
     ]
     validate_targets(plans, [media_svc.media_info(m) for m in post.media if m.override_for is None])
 
@@ -839,6 +873,7 @@ def edit_post(
     """
     from postcli.services import media as media_svc
 
+    check_post_texts(text, text_for, [alt for _, alt in media or []])
     now = now or utcnow()
     prepared = media_svc.prepare_files(media) if media is not None else None
     prepared_for = {key: media_svc.prepare_files(files) for key, files in (media_for or {}).items()}
