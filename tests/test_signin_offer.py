@@ -100,7 +100,9 @@ def test_add_mastodon_on_a_terminal_no_asks_for_the_token_as_before(home):
         term = Terminal("accounts", "add", "mastodon", "--instance", m.url, "--json")
         term.read_until(r"Sign in with the browser instead")
         term.type("n\r")
-        term.read_until(r"Mastodon access token:")
+        # Click writes "...token:" itself, then getpass turns echo off (flushing what was typed)
+        # and writes the " ": type only after that.
+        term.read_until(r"Mastodon access token: ")
         term.type(TOKEN + "\r")
         assert term.finish() == 0, term.seen
         assert TOKEN not in term.seen  # a hidden prompt
