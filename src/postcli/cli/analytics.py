@@ -1,7 +1,8 @@
 """`postcli analytics ...`: the reports (services/reports.py does the work, output.py draws).
 
-Module level stays light (typer, postcli.errors, _options): SQLAlchemy and the
-services are imported inside the commands so `postcli --help` does not load them.
+Module level stays light (typer, postcli.errors, _options): the services are imported
+inside the commands so `postcli --help` does not load them, and the reports read the
+store through store/dbapi.py, so a report does not load SQLAlchemy either.
 """
 
 from __future__ import annotations
@@ -53,11 +54,11 @@ def _run(
 
     from postcli import output
     from postcli.services import reports
-    from postcli.store.session import session_scope
+    from postcli.store.dbapi import open_reader
 
     q = reports.ReportQuery(start=p.start, end=p.end, tz=p.tz, platform=platform, account=account)
-    with session_scope() as session:
-        report = getattr(reports, name)(session, q, **kwargs)
+    with open_reader() as db:  # no SQLAlchemy when the store is current (issue 16)
+        report = getattr(reports, name)(db, q, **kwargs)
     _warn(report.meta, fmt)
     if fmt == "json":
         output.print_json(report.as_json())
