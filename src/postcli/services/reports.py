@@ -235,14 +235,18 @@ def _nothing_published(sc: _Scope) -> str:
 
 # --- shared SQL pieces ------------------------------------------------------------
 
-# The target's own completion time is when it went live there; an imported post may only have the post's.
-_PUBLISHED = "COALESCE(t.completed_at, p.published_at)"
 _RATE = "CASE WHEN m.follower_count > 0 THEN CAST(m.engagement AS FLOAT) / m.follower_count ELSE NULL END"
+# When a target went live: its own completion time, else (an imported post) the post's.
+_PUBLISHED = "pt.published"
 
 
 def _published_targets(sc: _Scope, now: datetime | None, join: str = "") -> tuple[str, dict[str, Any]]:
     """FROM ... WHERE for the targets published in the period, each joined to its metrics `m`
-    as of the period's end (columns: t = post_targets, p = posts, m = metrics or NULLs).
+    as of the period's end (t = post_targets, p = posts, pt.published, m = metrics or NULLs).
+
+    The period is found through the indexes on post_targets.completed_at and
+    posts.published_at (two disjoint halves: a target's own time, else its post's), so
+    the cost follows the posts in the period, not all posts in the store.
 
     A period that ends now reads post_metric_latest (one row per target); one that ended
     in the past picks the latest snapshot before its end through the (target_id,
@@ -260,9 +264,16 @@ def _published_targets(sc: _Scope, now: datetime | None, join: str = "") -> tupl
             "ORDER BY s2.captured_at DESC, s2.id DESC LIMIT 1)"
         )
     t_where, params = sc.targets()
+    in_period = (
+        "(SELECT t1.id AS id, t1.completed_at AS published FROM post_targets t1 "
+        "WHERE t1.completed_at >= :start AND t1.completed_at < :end "
+        "UNION ALL "
+        "SELECT t2.id, p2.published_at FROM posts p2 JOIN post_targets t2 ON t2.post_id = p2.id "
+        "WHERE p2.published_at >= :start AND p2.published_at < :end AND t2.completed_at IS NULL) AS pt"
+    )
     sql = (
-        f"FROM post_targets t JOIN posts p ON p.id = t.post_id {join} {metrics_join} "
-        f"WHERE t.platform_post_id IS NOT NULL AND {_PUBLISHED} >= :start AND {_PUBLISHED} < :end{t_where}"
+        f"FROM {in_period} JOIN post_targets t ON t.id = pt.id JOIN posts p ON p.id = t.post_id {join} "
+        f"{metrics_join} WHERE t.platform_post_id IS NOT NULL{t_where}"
     )
     return sql, {**params, "start": sc.q.start, "end": sc.q.end}
 

@@ -175,7 +175,12 @@ def _sqlite(url: str, *, migrate: bool = False) -> Reader | None:
         if migrate:
             raise
         return None
-    if not store_session.check_revision(rev[0] if rev else None):
+    try:
+        current = store_session.check_revision(rev[0] if rev else None)
+    except BaseException:
+        conn.close()
+        raise
+    if not current:
         conn.close()
         return None
     conn.execute("BEGIN")  # one snapshot for all of a report's statements
