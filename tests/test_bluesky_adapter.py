@@ -109,7 +109,7 @@ def test_module_is_cheap_and_satisfies_the_protocol(server):
         300,
         "graphemes",
         4,
-        1_000_000,
+        2_000_000,  # app.bsky.embed.images maxSize in the current lexicon
     )
     assert "image/png" in limits.mime_types and "video/quicktime" not in limits.mime_types
 

@@ -14,6 +14,9 @@ def test_demo_runs_end_to_end_and_leaves_the_real_store_alone(home, tmp_path):
     for section in ("Overview", "Engagement gained per day", "Top posts", "Best slots"):
         assert section in out
     assert (keep / "postcli.db").exists()
+    report = keep / "report.html"
+    assert report.exists() and "SIMULATED DATA" in report.read_text()
+    assert report.resolve().as_uri() in out
     assert not (home / "postcli.db").exists()  # the user's POSTCLI_HOME was not touched
     # The kept store answers reports like any other.
     top = run_postcli("analytics", "top", "--json", env={"POSTCLI_HOME": str(keep)})
@@ -31,3 +34,20 @@ def test_demo_refuses_a_non_empty_home(tmp_path):
     (d / "something").write_text("x")
     r = run_postcli("demo", "--home", str(d))
     assert r.returncode == 2 and "not empty" in r.stderr
+
+
+def test_throwaway_demo_leaves_only_its_html_report(home):
+    import re
+    import shutil
+    from pathlib import Path
+    from urllib.parse import unquote, urlparse
+
+    r = run_postcli("demo", "--days", "1", timeout=180)
+    assert r.returncode == 0, r.stderr
+    uri = re.search(r"file://\S+report\.html", r.stdout).group(0)
+    report = Path(unquote(urlparse(uri).path))
+    try:
+        assert report.exists() and 'data-chart="timeline"' in report.read_text()
+        assert [p.name for p in report.parent.iterdir()] == ["report.html"]  # the store itself is gone
+    finally:
+        shutil.rmtree(report.parent, ignore_errors=True)

@@ -152,11 +152,11 @@ def test_five_images_are_over_the_bluesky_limit_and_nothing_is_sent(cli, connect
 
 def test_an_image_over_bluesky_blob_limit_is_refused_before_anything_is_sent(cli, connected, tmp_path, home):
     bsky, masto = connected
-    big = noise_png(tmp_path / "noise.png", (600, 600))
-    assert big.stat().st_size > 1_000_000
+    big = noise_png(tmp_path / "noise.png", (850, 850))
+    assert big.stat().st_size > 2_000_000  # app.bsky.embed.images maxSize (was 1,000,000)
     r = cli("post", "create", "big one", "--to", "all", "--media", str(big))
     assert r.exit_code == 2, r.stdout + r.stderr
-    assert "bluesky (alice.test)" in r.stderr and "1,000,000" in r.stderr
+    assert "bluesky (alice.test)" in r.stderr and "2,000,000" in r.stderr
     assert f"{big.stat().st_size:,}" in r.stderr
     assert "mastodon" not in r.stderr.split("hint")[0]  # 16 MB is fine there; only Bluesky is named
     assert_nothing_sent_or_stored(bsky, masto, home)
@@ -274,6 +274,7 @@ def test_scheduled_media_is_copied_so_the_original_can_go(cli, connected, tmp_pa
             "alt_text": "purple",
             "sha256": sha,
             "storage": "local",
+            "override_for": None,  # the post's own media, not --media-for
         }
     ]
     row = db(home).execute(

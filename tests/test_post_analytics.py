@@ -135,6 +135,20 @@ def test_refresh_marks_a_deleted_post(cli, home, bsky, masto, published):
     assert rows["mastodon"]["status"] == "deleted" and rows["bluesky"]["likes"] == 3
 
 
+def test_refresh_marks_a_mastodon_status_deleted_seconds_after_publishing(cli, home, bsky, masto, published):
+    """Mastodon has no indexing lag (issue 14): no grace, the status is deleted at once. Bluesky's
+    post, absent and never seen, is within its 10-minute grace and reported as not visible yet."""
+    post_id, _, ids = published
+    masto.delete_status(ids["mastodon"])
+    bsky.delete_record(ids["bluesky"])
+    data = cli("analytics", "refresh", str(post_id), "--json")
+    body = json.loads(data.stdout)
+    rows = {r["platform"]: r for r in body["metrics_by_target"]}
+    assert rows["mastodon"]["status"] == "deleted"
+    assert rows["bluesky"]["status"] == "completed"
+    assert [e["platform"] for e in body["errors"]] == ["bluesky"]
+
+
 # --- post import ---------------------------------------------------------------------------------
 
 

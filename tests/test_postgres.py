@@ -252,7 +252,7 @@ def test_which_scopes_take_the_write_lock_on_postgres(on_pg):
 
 # --- reports: identical on both backends -------------------------------------------------
 
-REPORTS = ("overview", "timeline", "growth", "top", "platforms", "heatmap")
+REPORTS = ("overview", "timeline", "growth", "top", "platforms", "heatmap", "best-times")
 
 
 def _report_store(_home):
@@ -262,6 +262,20 @@ def _report_store(_home):
 
 def _heat_store(_home):
     return test_reports.heat.__wrapped__(_home) + ("--tz", "UTC")
+
+
+def _slots_store(_home):
+    import test_best_times
+
+    test_best_times.slots.__wrapped__(_home)
+    return test_best_times.PERIOD
+
+
+def _change_store(_home):
+    import test_report_change
+
+    test_report_change.two_periods.__wrapped__(_home)
+    return test_report_change.PERIOD[:4]
 
 
 def _demo_store(_home):
@@ -298,7 +312,11 @@ def _run_reports(cli, variants) -> dict[tuple[str, ...], dict]:
     return out
 
 
-@pytest.mark.parametrize("build", [_report_store, _heat_store, _demo_store], ids=["reports", "heatmap", "demo"])
+@pytest.mark.parametrize(
+    "build",
+    [_report_store, _heat_store, _slots_store, _change_store, _demo_store],
+    ids=["reports", "heatmap", "best-times", "change", "demo"],
+)
 def test_reports_are_identical_on_sqlite_and_postgres(build, pg, tmp_path, monkeypatch, cli):
     results = {}
     for backend, url in (("sqlite", None), ("postgresql", pg)):

@@ -53,13 +53,18 @@ def test_analytics_post_loads_no_sqlalchemy_and_matches_in_process(home, cli):
     assert [r["captured_at"] for r in hist["history"]] == sorted(r["captured_at"] for r in hist["history"])
 
 
-def test_a_limit_and_a_bad_limit_still_go_through_typer_rules(home, cli):
+def test_option_values_and_their_errors_are_unchanged_without_pydantic(home, cli):
     test_reports.store.__wrapped__(home)
     data, err = _probe("analytics", "top", *MARCH, "--json", "-n", "2")
     assert "HEAVY= EXIT=0" in err and data["limit"] == 2 and len(data["posts"]) == 2
-    for bad, words in (("0", "greater than or equal to 1"), ("abc", "valid integer")):
+    for bad in ("0", "abc"):
         result = cli("analytics", "top", *MARCH, "--limit", bad)
-        assert result.exit_code == 2 and words in result.stderr, result.stderr
+        assert result.exit_code == 2, result.stderr
+        assert "Invalid value for '--limit' / '-n': is not a whole number from 1 to 1,000,000." in result.stderr
+    result = cli("analytics", "overview", *MARCH, "--tz", " ")
+    assert result.exit_code == 2 and "Invalid value for '--tz': is empty." in result.stderr, result.stderr
+    _, err = _probe("analytics", "overview", "--period", "7d", "--tz", "")
+    assert "HEAVY= EXIT=2" in err, err
 
 
 def test_a_report_on_a_missing_store_creates_it_through_the_session_path(home, cli):

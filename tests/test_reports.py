@@ -239,6 +239,7 @@ def test_overview(store):
     assert bsky == {
         "platform": "bluesky",
         "posts": 1,
+        "targets": 1,
         "engagement": 18,
         "avg_engagement_per_post": 18.0,
         "engagement_rate": pytest.approx(18 / 200),
@@ -273,6 +274,31 @@ def test_best_platform_ties_are_broken_by_name(home):
     assert [p["platform"] for p in data["platforms"]] == ["bluesky", "mastodon"]
     assert data["best_platform"] == "bluesky"
     assert run_json("overview", *args)["best_platform"] == "bluesky"
+
+
+def test_a_post_sent_to_two_accounts_of_one_platform_is_one_post_and_two_targets(home):
+    st = Store()
+    work = st.account("mastodon", "work@x.example")
+    me = st.account("mastodon", "me@y.example")
+    bsky = st.account("bluesky", "b.bsky.social")
+    both = st.post("to both mastodon accounts and bluesky", "2024-03-01T10:00:00", work, me, bsky)
+    (solo,) = st.post("only work", "2024-03-01T11:00:00", work)
+    for target in (*both, solo):
+        st.snap(target, "2024-03-01T12:00:00", likes=2)
+    args = ("--since", "2024-03-01", "--until", "2024-03-02", "--tz", "UTC")
+
+    overview = run_json("overview", *args)
+    assert (overview["posts_published"], overview["targets_published"]) == (2, 4)
+    rows = {r["platform"]: r for r in overview["platforms"]}
+    # "posts" counts posts in both places; "targets" counts (post, account) pairs.
+    assert (rows["mastodon"]["posts"], rows["mastodon"]["targets"]) == (2, 3)
+    assert (rows["bluesky"]["posts"], rows["bluesky"]["targets"]) == (1, 1)
+    assert run_json("platforms", *args)["platforms"] == overview["platforms"]
+    assert _csv("platforms", *args)[0]["targets"] in ("3", "1")
+
+    text = run("overview", *args)
+    assert text.exit_code == 0, text.stderr
+    assert "targets published" in text.stdout and "targets" in text.stdout
 
 
 # --- top ----------------------------------------------------------------------------
@@ -374,18 +400,23 @@ def _csv(*args: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(result.stdout)))
 
 
+CHANGE_COLUMNS = [f"{f}_{s}" for f in ("posts", "engagement", "engagement_rate") for s in ("previous", "change", "change_pct")]
+
+
 def test_csv_shapes(store):
     timeline = _csv("timeline", *MARCH, "--platform", "mastodon")
     assert list(timeline[0]) == ["date", "engagement", "likes", "comments", "shares"]
     assert timeline[0]["engagement"] == "" and timeline[2]["engagement"] == "3"
     plat = _csv("platforms", *MARCH)
     assert list(plat[0]) == [
-        "platform", "posts", "engagement", "avg_engagement_per_post", "engagement_rate",
+        "platform", "posts", "targets", "engagement", "avg_engagement_per_post", "engagement_rate",
         "likes", "comments", "shares", "impressions", "reach",
+        *CHANGE_COLUMNS,
     ]
     assert [r["platform"] for r in plat] == ["bluesky", "mastodon", "tumblr"]
     overview = _csv("overview", *MARCH)
-    assert list(overview[0])[-1] == "followers" and overview[0]["followers"] == "205"
+    assert list(overview[0])[-13:] == ["followers", *CHANGE_COLUMNS, "followers_previous", "followers_change", "followers_change_pct"]
+    assert overview[0]["followers"] == "205"
     top = _csv("top", *MARCH)
     assert list(top[0])[:4] == ["rank", "post_id", "target_id", "platform"]
     growth = _csv("growth", *MARCH)

@@ -519,6 +519,10 @@ def test_cli_connect_publish_and_collect(cli, home, server):
     assert [(c.param("media_type"), c.param("text")) for c in create] == [("TEXT", "Hello from postcli 👋")]
     # The refreshed token from `accounts add` is the one in use.
     assert create[0].param("access_token") != DEFAULT_TOKEN and create[0].param("access_token") in server.tokens
+    # The container status check was charged to the account's shared request budget
+    # (the one collectors draw from): a full bucket of 200 less one.
+    budget = sqlite3.connect(home / "postcli.db").execute("select key, tokens from rate_budgets").fetchall()
+    assert [(k, round(t)) for k, t in budget] == [(f"acct:{account['id']}", 199)], budget
 
     server.set_insights(post["id"], views=120, likes=9, replies=2, reposts=1)
     server.reset_log()

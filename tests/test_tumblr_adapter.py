@@ -342,7 +342,24 @@ def test_a_refresh_token_another_process_already_spent_is_replaced_by_the_stored
     res = TumblrAdapter(other).check_health()
     assert res.ok
     assert other.secrets["access_token"] == stored[-1]["access_token"]
-    # A's fresh token was used as is: B sent its spent refresh token once, then the identity call.
+    # A's fresh token was used as is: B re-read the store under the refresh lock before
+    # refreshing, so it never sent its spent refresh token; only the identity call went out.
+    assert [r.path for r in server.requests] == ["/v2/user/info"]
+    assert server.requests[0].bearer == stored[-1]["access_token"]
+
+
+def test_a_refresh_refused_because_a_process_without_the_lock_spent_it_takes_the_stored_pair(server):
+    # A process that does not take the refresh lock (an older postcli) saves its new pair only
+    # after B has checked the store: B's refresh is refused, and B then adopts the stored pair.
+    other = server.account_context(token_expires_at=soon(2))
+    stored: list[dict] = []
+    TumblrAdapter(server.account_context(token_expires_at=soon(2), save_secrets=stored.append)).check_health()
+    server.reset_log()
+    reads = iter([dict(other.secrets)])  # the first read (under the lock) still shows B's own pair
+    other.load_secrets = lambda: next(reads, dict(stored[-1]))
+    res = TumblrAdapter(other).check_health()
+    assert res.ok
+    assert other.secrets["access_token"] == stored[-1]["access_token"]
     assert [r.path for r in server.requests] == ["/v2/oauth2/token", "/v2/user/info"]
     assert server.requests[1].bearer == stored[-1]["access_token"]
 
@@ -385,11 +402,12 @@ def test_401_during_publish_refreshes_and_posts_once(server, tmp_path):
 
 
 def test_a_second_401_after_refreshing_is_auth_failed(server):
+    pid = server.add_post("x")
     a = adapter(server)
     server.expire_access_token()
     server.fail_next("GET", "/v2/blog/", 401, detail="Unable to authorize", code=1016, times=2)
     with pytest.raises(AuthFailed):
-        a.fetch_account_metrics()
+        a.fetch_post_metrics([pid])  # one request (the account metrics make two since issue 14)
     assert server.count("POST /v2/oauth2/token") == 1
 
 
@@ -521,19 +539,60 @@ def test_replies_beyond_one_page_of_notes_are_none_not_a_partial_count(server):
     assert server.count("GET /v2/blog/:blog/notes") == 1
 
 
-def test_account_metrics_from_followers_endpoint_and_blog_info(server):
+def test_account_metrics_take_followers_from_the_blogs_entry_in_user_info(server):
+    """tumblr/docs api.md "/user/info": each of user.blogs has `followers`, "total count of
+    followers for this blog"; "/info" lists `posts` and no follower count."""
     server.add_post("one")
     server.add_post("two")
     m = adapter(server).fetch_account_metrics()
     assert (m.followers, m.posts_count, m.following) == (120, 2, None)
-    assert server.requests_to("GET", "/v2/blog/")[1].query["limit"] == ["1"]
-    assert m.raw["followers_source"] == "followers"
+    assert m.raw["followers_source"] == "user_info"
+    assert [r.path for r in server.requests] == ["/v2/user/info", f"/v2/blog/{server.blog_uuid}/info"]
 
 
-def test_account_metrics_take_followers_from_blog_info_when_present():
+def test_account_metrics_ignore_an_undocumented_follower_count_in_blog_info():
     with FakeTumblr(followers=77, followers_in_info=True) as s:
+        s.blogs[0]["followers"] = 80  # the documented source wins
         m = TumblrAdapter(s.account_context()).fetch_account_metrics()
-        assert m.followers == 77 and [r.path.rsplit("/", 1)[-1] for r in s.requests] == ["info"]
+        assert m.followers == 80 and m.raw["followers_source"] == "user_info"
+
+
+def test_account_metrics_fall_back_to_the_followers_endpoint():
+    """A blog entry without `followers` (or a blog gone from user.blogs): /followers?limit=1 total_users."""
+    with FakeTumblr(followers=55, followers_in_user_info=False) as s:
+        m = TumblrAdapter(s.account_context()).fetch_account_metrics()
+        assert m.followers == 55 and m.raw["followers_source"] == "followers"
+        (followers,) = [r for r in s.requests if r.path.endswith("/followers")]
+        assert followers.query["limit"] == ["1"]
+
+
+def test_api_key_endpoints_get_the_client_id_as_api_key_beside_the_bearer_token(server):
+    """api.md "Authentication": /info, GET /posts and /notes are "API Key" endpoints
+    (api_key = the OAuth consumer key = the OAuth2 client_id); /user/info and /followers are OAuth."""
+    pid = server.add_post("one", likes=2)
+    a = adapter(server)
+    a.fetch_account_metrics()
+    a.fetch_post_metrics([pid])
+    a.resolve_post(pid)
+    a.find_published(PublishRequest(text="nothing like it", idempotency_key="k"))
+    by_tail = {}
+    for r in server.requests:
+        tail = r.path.split("/", 4)[-1] if r.path.startswith("/v2/blog/") else r.path
+        by_tail.setdefault(tail, []).append(r)
+    assert {"info", "notes", "posts", "/v2/user/info"} <= by_tail.keys()
+    for tail in ("info", "notes", "posts"):
+        for r in by_tail[tail]:
+            assert r.query.get("api_key") == [server.client_id] and r.bearer == server.access_token, (tail, r.query)
+    assert all("api_key" not in r.query and r.bearer for r in by_tail["/v2/user/info"])
+    assert {r.status for r in server.requests} == {200}
+
+
+def test_without_a_client_id_the_bearer_token_goes_alone(server):
+    pid = server.add_post("one")
+    settings = {"blog_name": server.blog_name, "blog_uuid": server.blog_uuid}
+    a = adapter(server, settings=settings, secrets={"access_token": server.access_token})
+    assert a.fetch_post_metrics([pid])[pid] is not None
+    assert all("api_key" not in r.query for r in server.requests)
 
 
 # -- reconciliation, delete, resolve -----------------------------------------------------------------

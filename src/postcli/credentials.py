@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from postcli import settings
-from postcli.errors import PostcliError
+from postcli.errors import BadSettings, PostcliError, ReconnectRequired
 from postcli.secrets_redact import register_secret
 
 SERVICE = "postcli"
@@ -36,14 +36,48 @@ class FileStore:
 
     def _read(self) -> dict[str, Any]:
         try:
-            return json.loads(self.path.read_text(encoding="utf-8"))
+            text = self.path.read_bytes().decode("utf-8")
         except FileNotFoundError:
             return {}
+        except UnicodeDecodeError:
+            raise self._damaged("is not UTF-8 text") from None
+        except IsADirectoryError:
+            raise self._damaged("is a directory, not a file") from None
+        self._keep_private()
+        try:
+            data = json.loads(text)
         except json.JSONDecodeError:
-            raise PostcliError(
-                f"the credentials file {self.path} is damaged.",
-                hint="Remove it and reconnect your accounts with `postcli accounts add`.",
-            ) from None
+            raise self._damaged("is not valid JSON") from None
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise self._damaged("does not hold postcli's credentials (a JSON object of accounts)")
+        return data
+
+    def _damaged(self, what: str) -> BadSettings:
+        return BadSettings(
+            f"the credentials file {self.path} {what}.",
+            hint="Move it aside and reconnect your accounts with `postcli accounts add` "
+            "(or restore it from a backup).",
+        )
+
+    def _keep_private(self) -> None:
+        """Secrets readable by others are a leak already: say so, and close it."""
+        try:
+            mode = self.path.stat().st_mode & 0o777
+        except OSError:
+            return
+        if mode & 0o077:
+            try:
+                os.chmod(self.path, 0o600)
+            except OSError:
+                settings.notice(
+                    f"the credentials file {self.path} is readable by others (mode {mode:04o}) and could not be "
+                    f"made private: run `chmod 600 {self.path}`."
+                )
+                return
+            settings.notice(
+                f"the credentials file {self.path} was readable by others (mode {mode:04o}); "
+                "it is now 0600. Consider rotating the tokens in it."
+            )
 
     def _write(self, data: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -135,11 +169,11 @@ def _usable_keyring() -> Any | None:
 
 
 def backend() -> FileStore | KeyringStore:
-    choice = os.environ.get("POSTCLI_CREDENTIALS") or settings.config().raw.get("credentials", {}).get("backend", "auto")
+    env = os.environ.get("POSTCLI_CREDENTIALS")
+    choice = env or settings.config().raw.get("credentials", {}).get("backend", "auto")
     if choice not in ("auto", "file", "keyring"):
-        raise PostcliError(
-            f"unknown credentials backend {choice!r}.", hint="Use one of: auto, file, keyring."
-        )
+        where = "POSTCLI_CREDENTIALS" if env else f"[credentials] backend in {settings.paths().config_file}"
+        raise BadSettings(f"unknown credentials backend {choice!r} ({where}).", hint="Use one of: auto, file, keyring.")
     if choice in ("auto", "keyring"):
         kr = _usable_keyring()
         if kr is not None:
@@ -157,7 +191,15 @@ def load(account_id: int | str) -> dict[str, Any]:
         raw = backend().get(_key(account_id))
     if not raw:
         return {}
-    data = json.loads(raw)
+    try:
+        data = json.loads(raw)
+    except (TypeError, json.JSONDecodeError):
+        data = None
+    if not isinstance(data, dict):
+        raise ReconnectRequired(
+            f"the stored credentials of account {account_id} are damaged.",
+            hint="Reconnect it with `postcli accounts add` (the same account is updated in place).",
+        )
     register_secret(data)
     return data
 
@@ -171,3 +213,63 @@ def save(account_id: int | str, secrets: dict[str, Any]) -> None:
 def delete(account_id: int | str) -> None:
     with _lock:
         backend().delete(_key(account_id))
+
+
+# App credentials for browser sign-in (a Mastodon instance's registered client,
+# keyed e.g. "mastodon:https://mastodon.social"): secrets like an account's.
+def load_app(name: str) -> dict[str, Any]:
+    with _lock:
+        raw = backend().get(f"app:{name}")
+    if not raw:
+        return {}
+    data = json.loads(raw)
+    register_secret(data)
+    return data
+
+
+def save_app(name: str, data: dict[str, Any]) -> None:
+    register_secret(data)
+    with _lock:
+        backend().set(f"app:{name}", json.dumps(data))
+
+
+# One refresh of an account's rotating token at a time, across processes: a refresh token
+# works once, so a second process refreshing with the same one would kill the account.
+# Reentrant within a process (a refresh may retry itself); threads queue on the RLock.
+_refresh_guard = threading.Lock()
+_refresh_state: dict[str, list[Any]] = {}  # lock path -> [RLock, depth, open file]
+
+
+class refresh_lock:  # noqa: N801 - used like a function: `with credentials.refresh_lock(id):`
+    def __init__(self, account_id: int | str) -> None:
+        self.path = settings.paths().config_dir / "locks" / f"refresh-{account_id}.lock"
+        with _refresh_guard:
+            self.state = _refresh_state.setdefault(str(self.path), [threading.RLock(), 0, None])
+
+    def __enter__(self) -> None:
+        import fcntl
+
+        self.state[0].acquire()
+        try:
+            if self.state[1] == 0:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fh = open(self.path, "a")  # noqa: SIM115 - held until the outermost exit
+                os.chmod(self.path, 0o600)
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                self.state[2] = fh
+            self.state[1] += 1
+        except BaseException:
+            self.state[0].release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        import fcntl
+
+        try:
+            self.state[1] -= 1
+            if self.state[1] == 0:
+                fcntl.flock(self.state[2], fcntl.LOCK_UN)
+                self.state[2].close()
+                self.state[2] = None
+        finally:
+            self.state[0].release()

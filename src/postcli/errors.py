@@ -50,6 +50,14 @@ class InvalidInput(PostcliError):
     exit_code = EXIT_USAGE
 
 
+class BadSettings(InvalidInput):
+    """A setting postcli cannot use (config file, credentials file, environment variable): exit 2.
+
+    Apart from other invalid input so `collect` can tell "fix your settings" from a
+    platform's failure when it sums up a run.
+    """
+
+
 class NotFound(PostcliError):
     exit_code = EXIT_NOT_FOUND
 

@@ -119,7 +119,10 @@ def fmt_time(value: datetime | None, tz: str | None = None) -> str:
     if value is None:
         return NULL
     zone = ZoneInfo(tz) if tz else timezone.utc
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    try:
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    except OverflowError:  # a stored time near year 9999 has no local time east of UTC: show it in UTC
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def excerpt(text: str | None, width: int = 50) -> str:

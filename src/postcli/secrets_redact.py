@@ -34,3 +34,42 @@ def redact(text: str) -> str:
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, text)
     return text
+
+
+def redacted_traceback(exc: BaseException | None) -> str:
+    """The traceback --debug prints, chained causes and exception arguments included, secrets masked.
+
+    A server that echoes a token back in its error body puts it into the exception's
+    message and arguments; formatting first and masking the whole text catches every copy.
+    """
+    import traceback
+
+    if exc is None:
+        return ""
+    return redact("".join(traceback.format_exception(exc)))
+
+
+def install_log_handler(*, debug: bool) -> None:
+    """postcli's loggers write to stderr through `redact`; tracebacks only with --debug.
+
+    Without a handler Python's last-resort one printed `log.exception`'s traceback (and
+    whatever secret an exception carried) on every run."""
+    import logging
+
+    class _Formatter(logging.Formatter):
+        def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]  # noqa: N802 - logging's name
+            return super().formatException(ei) if debug else ""
+
+        def format(self, record: logging.LogRecord) -> str:
+            record.exc_text = None  # formatted afresh, so the choice above holds
+            return redact(super().format(record)).rstrip()
+
+    logger = logging.getLogger("postcli")
+    for old in [h for h in logger.handlers if getattr(h, "_postcli", False)]:
+        logger.removeHandler(old)
+    handler = logging.StreamHandler()
+    handler._postcli = True  # type: ignore[attr-defined]
+    handler.setFormatter(_Formatter("postcli: %(message)s"))
+    handler.setLevel(logging.DEBUG if debug else logging.WARNING)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug else logging.NOTSET)

@@ -14,6 +14,23 @@ ACCEPTED = (
     'or "today 18:00" / "tomorrow 9:00"'
 )
 
+# Every date a user gives lies in [EARLIEST, LATEST): far enough from datetime's
+# limits (years 1 and 9999) that showing it in any timezone (UTC-12..UTC+14), or
+# adding a report's days to it, cannot overflow.
+EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+
+
+def check_bounds(moment: datetime, what: str) -> datetime:
+    """`moment` (aware) if it lies in [EARLIEST, LATEST); InvalidInput naming `what` otherwise."""
+    if not EARLIEST <= moment < LATEST:
+        raise InvalidInput(
+            f"{what} is out of range: postcli takes dates from {EARLIEST:%Y-%m-%d} to 8999-12-31.",
+            hint="Give a date within that range.",
+        )
+    return moment
+
+
 _REL = re.compile(
     r"^(?:\+|in\s+)\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hrs?|hours?|d|days?|w|weeks?)$",
     re.IGNORECASE,
@@ -61,10 +78,20 @@ def localize(naive: datetime, tz: tzinfo) -> datetime:
 
 def parse_when(text: str, tz_name: str | None, now: datetime | None = None) -> datetime:
     """A moment in UTC. Times without an offset are wall-clock times in `tz_name`."""
-    from dateutil import parser as dtparser
-
     tz = zone(tz_name)
     now = now or datetime.now(timezone.utc)
+    try:
+        return check_bounds(_parse(text, tz, now), repr(text))
+    except (OverflowError, ValueError):  # "+99999999d", or a wall-clock time next to year 9999
+        raise InvalidInput(
+            f"the time {text!r} is out of range: postcli takes dates from {EARLIEST:%Y-%m-%d} to 8999-12-31.",
+            hint="Give a time within that range.",
+        ) from None
+
+
+def _parse(text: str, tz: tzinfo, now: datetime) -> datetime:
+    from dateutil import parser as dtparser
+
     raw = text.strip()
     m = _REL.match(raw)
     if m:

@@ -63,6 +63,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from fakes.loopback import LoopbackServer
+from fakes.oauth_server import AuthorizationServer
 
 POST_METRICS = {
     "post_media_view",
@@ -222,6 +223,14 @@ class FakeFacebook(LoopbackServer):
         self._seq = itertools.count(1001)
         self._lock = threading.RLock()
         self._stopping = threading.Event()
+        # Sign-in (developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow): the
+        # dialog GET /{version}/dialog/oauth (www.facebook.com, served here) and the code exchange
+        # /{version}/oauth/access_token (client_id, client_secret, redirect_uri, code) ->
+        # {access_token, token_type, expires_in}: a short-lived token of `signin_user` (a token
+        # from add_user). Redirect URIs match exactly; errors are Graph error objects.
+        self.signin_user: str | None = None
+        self.oauth = AuthorizationServer(issue_token=self._issue_user_token, scope_separator=",",
+                                         loopback_any_port=False, token_error=self._oauth_error)
 
     # -- state set-up ------------------------------------------------------------
 
@@ -366,6 +375,10 @@ class FakeFacebook(LoopbackServer):
             self.requests.append(recorded)
         self._maybe_delay(recorded)
         token = (query.get("access_token") or form.get("access_token") or [None])[0]
+        if request.method == "GET" and path == "/dialog/oauth":
+            return self.oauth.authorize(request)(environ, start_response)
+        if path == "/oauth/access_token" and "code" in form:
+            return self.oauth.token(request)(environ, start_response)
         try:
             if request.method == "POST" and path == "/" and "batch" in form:
                 status, payload, headers = self._batch(form, token)
@@ -377,6 +390,17 @@ class FakeFacebook(LoopbackServer):
         recorded.status = status
         return Response(jsonlib.dumps(payload), status=status, headers=headers,
                         content_type="application/json; charset=UTF-8")(environ, start_response)
+
+    def _issue_user_token(self, client: Any, scopes: list[str]) -> dict[str, Any]:
+        uid = self.tokens[self.signin_user or ""][1]
+        new = f"EAAUSER{uid}code{next(self._seq)}"
+        self.tokens[new] = ("user", uid, False)
+        return {"access_token": new, "token_type": "bearer", "expires_in": 5183944}
+
+    def _oauth_error(self, status: int, error: str, description: str) -> Response:
+        err = (GraphError(1, "Error validating client secret.") if error == "invalid_client"
+               else GraphError(100, "This authorization code has been used.", subcode=36009))
+        return Response(jsonlib.dumps(err.payload()), status=400, content_type="application/json")
 
     @staticmethod
     def _split_version(path: str) -> tuple[str, str | None]:

@@ -64,6 +64,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from fakes.loopback import Failure, LoopbackServer, take_failure
+from fakes.oauth_server import AuthorizationServer
 
 DEFAULT_TOKEN = "IGAAfake-long-lived-token-0123456789abcdef"
 USER_ID = "17841400000000001"
@@ -99,6 +100,7 @@ class RecordedRequest:
     headers: Headers
     status: int | None = None
     at: float = field(default_factory=time.time)
+    request: Any = field(default=None, repr=False, compare=False)  # the werkzeug Request (sign-in routes)
 
     def param(self, name: str) -> str | None:
         for source in (self.form, self.query):
@@ -121,14 +123,22 @@ class FakeInstagram(LoopbackServer):
         followers_count: int = 1200,
         follows_count: int = 80,
         quota_total: int = 100,
+        app_secret: str = "fake-instagram-app-secret-7",
     ) -> None:
         self.token = token
         self.valid_tokens = {token}
         self.expired_tokens: set[str] = set()
         self.refused_refresh = False  # refresh_access_token answers an error
         self.refresh_expires_in = 5183944  # ~60 days, like Meta's examples
-        self.app_secret = "fake-instagram-app-secret-7"
+        self.app_secret = app_secret
         self.short_tokens: set[str] = set()  # short-lived (1 hour): exchangeable, not refreshable
+        # Sign-in (developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/
+        # business-login): the dialog www.instagram.com/oauth/authorize and the code exchange
+        # POST api.instagram.com/oauth/access_token, both served here; the exchange answers
+        # {"data": [{"access_token", "user_id", "permissions"}]} (a short-lived token), errors
+        # {"error_type": "OAuthException", "code": 400, "error_message"}. https redirects only.
+        self.oauth = AuthorizationServer(issue_token=self._issue_short_token, scope_separator=",",
+                                         loopback_any_port=False, token_error=self._oauth_error)
         self.username = username
         self.name = name
         self.followers_count = followers_count
@@ -307,6 +317,7 @@ class FakeInstagram(LoopbackServer):
             query={k: request.args.getlist(k) for k in request.args.keys()},
             form={k: request.form.getlist(k) for k in request.form.keys()},
             headers=Headers(list(request.headers.items())),
+            request=request,
         )
         with self._lock:
             self.requests.append(recorded)
@@ -317,6 +328,16 @@ class FakeInstagram(LoopbackServer):
             response = self._error(1, f"fake server error: {type(exc).__name__}: {exc}", status=500)
         recorded.status = response.status_code
         return response(environ, start_response)
+
+    def _issue_short_token(self, client: Any, scopes: list[str]) -> dict[str, Any]:
+        new = f"IGAAfakeShort{len(self.valid_tokens):04d}"
+        self.valid_tokens.add(new)
+        self.short_tokens.add(new)
+        return {"data": [{"access_token": new, "user_id": USER_ID, "permissions": ",".join(scopes)}]}
+
+    def _oauth_error(self, status: int, error: str, description: str) -> Response:
+        message = "Error validating client secret." if error == "invalid_client" else "Invalid authorization code"
+        return self._json({"error_type": "OAuthException", "code": 400, "error_message": message}, 400)
 
     def _maybe_delay(self, req: RecordedRequest) -> None:
         with self._lock:
@@ -338,6 +359,10 @@ class FakeInstagram(LoopbackServer):
                     return Response("not found", status=404)
                 data, ctype = self.files[parts[1]]
             return Response(data, content_type=ctype)
+        if (req.method, req.path) == ("GET", "/oauth/authorize"):
+            return self.oauth.authorize(req.request)
+        if (req.method, req.path) == ("POST", "/oauth/access_token"):
+            return self.oauth.token(req.request)
         token = req.param("access_token")
         with self._lock:
             if token in self.expired_tokens:

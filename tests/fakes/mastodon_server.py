@@ -37,6 +37,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from fakes.loopback import Failure, LoopbackServer, take_failure
+from fakes.oauth_server import AuthorizationServer
 
 DEFAULT_TOKEN = "fake-mastodon-token-0123456789"
 
@@ -194,6 +195,11 @@ class FakeMastodon(LoopbackServer):
         self._stopping = threading.Event()
         self._seq = itertools.count(1)
         self._ratelimit_remaining = ratelimit_limit
+        # Sign-in (https://docs.joinmastodon.org/methods/apps/, /methods/oauth/): apps registered
+        # with POST /api/v1/apps, the consent page and the token endpoint. Issued tokens are
+        # `self.token`, the one the API accepts. The consent page consents at once
+        # (`self.oauth.decision = "deny"` declines).
+        self.oauth = AuthorizationServer(issue_token=self._issue_token)
 
     @property
     def domain(self) -> str:
@@ -750,6 +756,15 @@ class FakeMastodon(LoopbackServer):
             with self._lock:
                 return self._json(self._instance_v1_json())
 
+        if (method, path) == ("GET", "/oauth/authorize"):
+            hit("GET /oauth/authorize")
+            return self.oauth.authorize(request)
+        if (method, path) == ("POST", "/oauth/token"):
+            hit("POST /oauth/token")
+            return self.oauth.token(request)
+        if (method, path) == ("POST", "/api/v1/apps"):
+            hit("POST /api/v1/apps")
+            return self._create_app(request)
         if not path.startswith("/api/"):
             hit(f"{method} {path}")
             return self._html_not_found()
@@ -785,6 +800,30 @@ class FakeMastodon(LoopbackServer):
         hdrs = self._ratelimit_headers()
         return Response("<!DOCTYPE html><html><body>404</body></html>", status=404, headers=hdrs,
                         content_type="text/html; charset=utf-8")
+
+    # -- sign-in ---------------------------------------------------------------------
+
+    def _create_app(self, request: Request) -> Response:
+        """POST /api/v1/apps (form or JSON); the 4.3+ response shape."""
+        data = request.get_json(silent=True) if request.mimetype == "application/json" else None
+        get = (lambda k: data.get(k)) if isinstance(data, dict) else (lambda k: request.form.get(k))
+        name, uris, scopes = get("client_name"), get("redirect_uris"), get("scopes") or "read"
+        if not name:
+            return self._error(422, "Validation failed: Application name can't be blank")
+        if not uris:
+            return self._error(422, "Validation failed: Redirect URI can't be blank")
+        uri_list = uris if isinstance(uris, list) else str(uris).split()
+        client = self.oauth.register(name, uri_list, str(scopes).split())
+        return self._json({
+            "id": str(next(self._seq)), "name": name, "website": get("website"), "scopes": client.scopes,
+            "redirect_uris": uri_list, "redirect_uri": "\n".join(uri_list),
+            "vapid_key": "BCk-QqERU0q-CfYZjcuB6lnyyOYfJ2AifKqfeGIm7Z-HiTU5T9eTG5GxVA0_OH5mMlI4UkkDTpaZwozy0TzdZ2M=",
+            "client_id": client.client_id, "client_secret": client.client_secret, "client_secret_expires_at": 0,
+        })
+
+    def _issue_token(self, client: Any, scopes: list[str]) -> dict[str, Any]:
+        return {"access_token": self.token, "token_type": "Bearer", "scope": " ".join(scopes),
+                "created_at": int(time.time())}
 
     # -- handlers (called with the lock held) ---------------------------------------
 

@@ -60,6 +60,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from fakes.loopback import Failure, LoopbackServer, take_failure
+from fakes.oauth_server import AuthorizationServer
 
 DEFAULT_TOKEN = "THAAfakeLongLivedToken0123456789"
 DEFAULT_APP_SECRET = "fake-threads-app-secret-42"
@@ -94,6 +95,7 @@ class RecordedRequest:
     headers: Headers
     status: int | None = None
     at: float = field(default_factory=time.time)
+    request: Any = field(default=None, repr=False, compare=False)  # the werkzeug Request (sign-in routes)
 
     def param(self, name: str) -> str | None:
         """First value of a query or form field (Graph takes either)."""
@@ -153,6 +155,13 @@ class FakeThreads(LoopbackServer):
         self._container_seq = itertools.count(17900000000000001)
         self._media_seq = itertools.count(18000000000000001)
         self._token_seq = itertools.count(1)
+        # Sign-in (developers.facebook.com/docs/threads/get-started/get-access-tokens-and-permissions):
+        # the dialog at threads.net/oauth/authorize (served here) redirects with ?code=&state=;
+        # POST /oauth/access_token (client_id, client_secret, grant_type=authorization_code,
+        # redirect_uri, code) -> {"access_token": <short-lived>, "user_id": ...}. The app's client
+        # id is registered with `self.oauth.add_client(app_id, self.app_secret, [redirect], scopes)`.
+        self.oauth = AuthorizationServer(issue_token=self._issue_short_token, scope_separator=",",
+                                         token_error=self._oauth_error)
 
     def account_context(self, **overrides: Any) -> Any:
         """An AccountContext for this profile as `accounts add` leaves it (token included)."""
@@ -290,6 +299,7 @@ class FakeThreads(LoopbackServer):
             query={k: request.args.getlist(k) for k in request.args.keys()},
             form={k: request.form.getlist(k) for k in request.form.keys()},
             headers=Headers(list(request.headers.items())),
+            request=request,
         )
         with self._lock:
             self.requests.append(recorded)
@@ -314,6 +324,10 @@ class FakeThreads(LoopbackServer):
         with self._lock:
             self.counts[f"{req.method} {path}"] += 1
             token = req.param("access_token")
+            if (req.method, path) == ("GET", "/oauth/authorize"):
+                return self.oauth.authorize(req.request)
+            if (req.method, path) == ("POST", "/oauth/access_token"):
+                return self.oauth.token(req.request)
             if path in ("/access_token", "/refresh_access_token"):
                 return self._token_endpoint(req, path, token)
             prefix = f"/{self.version}/"
@@ -328,6 +342,23 @@ class FakeThreads(LoopbackServer):
             if parts[0] == "me":
                 parts[0] = self.user_id
             return self._graph(req, parts)
+
+    def _issue_short_token(self, client: Any, scopes: list[str]) -> dict[str, Any]:
+        new = f"THQVJfakeShort{next(self._token_seq):04d}Token"
+        self.add_token(new, kind="short")
+        return {"access_token": new, "user_id": int(self.user_id)}
+
+    def _oauth_error(self, status: int, error: str, description: str) -> Response:
+        # Graph-style errors (chosen here, the docs show none): a bad secret is code 1, a bad
+        # or reused code or another redirect_uri code 100 (subcode 36008 for the redirect).
+        if error == "invalid_client":
+            return self._error(400, 1, "Error validating client secret.", type_="OAuthException")
+        if "redirect" in description:
+            return self._error(400, 100, "Error validating verification code. Please make sure your "
+                               "redirect_uri is identical to the one you used in the OAuth dialog request",
+                               type_="OAuthException", subcode=36008)
+        return self._error(400, 100, "This authorization code has been used.", type_="OAuthException",
+                           subcode=36009)
 
     def _token_endpoint(self, req: RecordedRequest, path: str, token: str | None) -> Response:
         grant = req.param("grant_type")

@@ -7,7 +7,13 @@ https://www.tumblr.com/docs/npf):
 - every answer is {"meta": {"status", "msg"}, "response": ...}; errors add
   "errors": [{"title", "code", "detail"}] with "response": [] ("Response Format",
   "Errors and Error Subcodes"; the 401 body is the one quoted in tumblr/docs#72);
-- GET /v2/user/info (user.name, user.blogs[] with name, url, title, uuid, followers);
+- GET /v2/user/info (user.name, user.blogs[] with name, url, title, primary,
+  followers, tweet, type: "/user/info" lists blogs.followers as the blog's
+  follower count; uuid is not listed there but other responses carry it);
+- the endpoints the docs mark "API Key" (GET /info, /posts, /notes) take the
+  bearer token with or without `api_key`; an `api_key` that is not the app's
+  client id (the OAuth consumer key) is refused like a bad token (an assumption:
+  the docs do not show that answer);
 - GET /v2/blog/{id}/info (blog.posts, blog.name, blog.uuid, ...), /followers
   (total_users, users[]), /posts (?id= answers one post or 404; npf=true gives
   NPF "content"; id, id_string, post_url, timestamp, note_count), /notes
@@ -49,6 +55,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from fakes.loopback import LoopbackServer
+from fakes.oauth_server import AuthorizationServer
 
 ACCESS_TOKEN = "fake-tumblr-access-token-0123456789"
 REFRESH_TOKEN = "fake-tumblr-refresh-token-0123456789"
@@ -143,6 +150,7 @@ class FakeTumblr(LoopbackServer):
         other_blogs: tuple[str, ...] = ("alice-side",),
         followers: int = 120,
         followers_in_info: bool = False,
+        followers_in_user_info: bool = True,
         access_token: str = ACCESS_TOKEN,
         refresh_token: str = REFRESH_TOKEN,
         client_id: str = CLIENT_ID,
@@ -154,6 +162,7 @@ class FakeTumblr(LoopbackServer):
         self.followers = followers
         # Blog info documents no follower count; some answers may carry one.
         self.followers_in_info = followers_in_info
+        self.followers_in_user_info = followers_in_user_info
         self.blogs = [self._blog_record(blog_name, blog_uuid, primary=True)] + [
             self._blog_record(name, f"t:{name.replace('-', '')}Uuid", primary=False) for name in other_blogs
         ]
@@ -164,6 +173,10 @@ class FakeTumblr(LoopbackServer):
         self.expires_in = EXPIRES_IN
         self.issued_tokens: list[tuple[str, str]] = []
         self.refresh_fails_with: tuple[int, Any] | None = None
+        # Sign-in (www.tumblr.com/docs/en/api/v2#oauth2-authorization): GET /oauth2/authorize
+        # (www.tumblr.com, served here) and POST /v2/oauth2/token grant_type=authorization_code,
+        # answering the same OAuth2 object as a refresh. Redirect URLs must match exactly.
+        self.oauth = AuthorizationServer(issue_token=self._issue_from_code, loopback_any_port=False)
 
         self.requests: list[RecordedRequest] = []
         self.counts: Counter[str] = Counter()
@@ -278,7 +291,7 @@ class FakeTumblr(LoopbackServer):
     # -- JSON shapes ------------------------------------------------------------------
 
     def _blog_record(self, name: str, uuid: str, *, primary: bool) -> dict[str, Any]:
-        return {
+        record = {
             "name": name,
             "title": f"{name.replace('-', ' ').title()}",
             "url": f"https://{name}.tumblr.com/",
@@ -288,6 +301,9 @@ class FakeTumblr(LoopbackServer):
             "tweet": "N",
             "type": "public",
         }
+        if primary and not self.followers_in_user_info:
+            del record["followers"]
+        return record
 
     def _blog_info(self) -> dict[str, Any]:
         blog = {
@@ -473,11 +489,19 @@ class FakeTumblr(LoopbackServer):
             with self._lock:
                 self.counts[route] += 1
 
+        if method == "GET" and path == "/oauth2/authorize":
+            hit("GET /oauth2/authorize")
+            return self.oauth.authorize(request)
+        if method == "POST" and path == "/v2/oauth2/token" and req.param("grant_type") == "authorization_code":
+            hit("POST /v2/oauth2/token (code)")
+            with self._lock:
+                return self.oauth.token(request)
         if method == "POST" and path == "/v2/oauth2/token":
             hit("POST /v2/oauth2/token")
             with self._lock:
                 return self._token(req)
-        if req.bearer != self.access_token:
+        api_key = req.query.get("api_key", [None])[0]
+        if req.bearer != self.access_token or (api_key is not None and api_key != self.client_id):
             hit(f"{method} {path} (401)")
             # The body tumblr/docs#72 quotes for a refused authorization.
             return self._error(401, "Unable to authorize", 1016)
@@ -509,6 +533,14 @@ class FakeTumblr(LoopbackServer):
             return handler(req)
 
     # -- handlers (lock held) ---------------------------------------------------------
+
+    def _issue_from_code(self, client: Any, scopes: list[str]) -> dict[str, Any]:
+        n = next(self._seq)
+        self.access_token = f"fake-tumblr-access-{n}-fromcode"
+        self.refresh_token = f"fake-tumblr-refresh-{n}-fromcode"
+        self.issued_tokens.append((self.access_token, self.refresh_token))
+        return {"access_token": self.access_token, "expires_in": self.expires_in, "id_token": False,
+                "refresh_token": self.refresh_token, "scope": " ".join(scopes), "token_type": "bearer"}
 
     def _token(self, req: RecordedRequest) -> Response:
         if self.refresh_fails_with is not None:

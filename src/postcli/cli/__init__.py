@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup
 
 from postcli import __version__
 from postcli.cli import _params
@@ -24,18 +23,59 @@ def _debug_enabled() -> bool:
     return os.environ.get("POSTCLI_DEBUG", "") not in ("", "0", "false", "no")
 
 
+class _PlainArgument(TyperArgument):
+    """An argument shown as a CLI shows it: `TEXT` / `[ID]`, not Typer's `{TEXT}` and `TEXT <str>`."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw
+        name = name if self.required else f"[{name}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+
+def _plain_arguments(command: Any) -> None:
+    for param in getattr(command, "params", []):
+        if type(param) is TyperArgument:
+            param.__class__ = _PlainArgument
+    for sub in getattr(command, "commands", {}).values():
+        _plain_arguments(sub)
+
+
+def _reject_undecodable(args: list[str]) -> None:
+    """Bytes that are not UTF-8 in argv arrive as lone surrogates: refuse them up front (exit 2)."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            raise typer.BadParameter(f"the argument {shown!r} is not valid UTF-8; pass text encoded as UTF-8.") from None
+
+
 class PostcliGroup(TyperGroup):
     """Turns every PostcliError into one clear message and its exit code."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Built bottom-up, so every sub-command exists already: give their arguments plain help.
+        _plain_arguments(self)
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        _reject_undecodable(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: typer.Context) -> Any:
         from postcli import output
 
         output.reset_consoles()
+        # Click empties ctx.args before the root callback runs; it needs to know about --help.
+        ctx.meta["postcli.help"] = bool({"-h", "--help"} & set(ctx.args))
         try:
             return super().invoke(ctx)
         except PostcliError as exc:
-            if _debug_enabled():
-                traceback.print_exc()
+            _print_notices()
+            _debug_traceback()
             output.error(exc.message, exc.hint)
             raise typer.Exit(exc.exit_code) from None
         except BrokenPipeError:
@@ -43,17 +83,68 @@ class PostcliGroup(TyperGroup):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(EXIT_ERROR) from None
+        except OSError as exc:
+            described = _describe_os_error(exc)
+            if described is None:
+                return self._unexpected(exc)
+            _print_notices()
+            _debug_traceback()
+            output.error(*described)
+            raise typer.Exit(EXIT_ERROR) from None
         except KeyboardInterrupt:
             output.error("interrupted.")
             raise typer.Exit(130) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
-            if _debug_enabled():
-                traceback.print_exc()
-            message, hint = _describe_unexpected(exc)
-            output.error(message, hint)
-            raise typer.Exit(EXIT_ERROR) from None
+            return self._unexpected(exc)
+        finally:
+            _print_notices()
+
+    def _unexpected(self, exc: Exception) -> Any:
+        from postcli import output
+
+        _print_notices()
+        _debug_traceback()
+        message, hint = _describe_unexpected(exc)
+        output.error(message, hint)
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def _print_notices() -> None:
+    from postcli import output, settings
+
+    for text in settings.take_notices():
+        output.warn(text)
+
+
+def _debug_traceback() -> None:
+    """With --debug: the traceback, secrets masked (users are asked to paste it into bug reports)."""
+    if not _debug_enabled():
+        return
+    from postcli.secrets_redact import redacted_traceback
+
+    sys.stderr.write(redacted_traceback(sys.exc_info()[1]))
+    sys.stderr.flush()
+
+
+def _describe_os_error(exc: OSError) -> tuple[str, str] | None:
+    """A file postcli cannot write or read (a read-only home, a full disk): one line naming it."""
+    import errno
+
+    name = exc.filename
+    if name is None:
+        return None
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (
+            f"cannot write {name}: {exc.strerror.lower() if exc.strerror else 'permission denied'}.",
+            "Make that directory writable for this user, or point POSTCLI_HOME at one that is.",
+        )
+    if exc.errno == errno.ENOSPC:
+        return (f"cannot write {name}: the disk is full.", "Free some space and try again.")
+    if exc.errno in (errno.ENOTDIR, errno.EISDIR):
+        return (f"{name}: {exc.strerror}.", "A file stands where postcli needs a directory, or the other way round.")
+    return None
 
 
 def _describe_unexpected(exc: Exception) -> tuple[str, str]:
@@ -67,6 +158,12 @@ def _describe_unexpected(exc: Exception) -> tuple[str, str]:
             "the database is busy (another postcli is writing to it).",
             "Try again in a moment.",
         )
+    if name in ("OperationalError", "DatabaseError") and any(
+        w in text for w in ("readonly database", "not a database", "malformed", "unable to open")
+    ):
+        from postcli.store.session import sqlite_hint
+
+        return f"the database cannot be used: {text}.", sqlite_hint(text)
     from postcli.secrets_redact import redact
 
     return (
@@ -95,6 +192,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors (same as POSTCLI_DEBUG=1)."),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
@@ -108,6 +206,18 @@ def _root(
     """
     if debug:
         os.environ["POSTCLI_DEBUG"] = "1"
+    from postcli.secrets_redact import install_log_handler
+
+    install_log_handler(debug=_debug_enabled())
+    # Settings are checked before any command runs (bad ones exit 2 naming the file or
+    # variable), except for help and `config`, which must work to repair them.
+    if ctx.invoked_subcommand != "config" and not ctx.meta.get("postcli.help"):
+        from postcli import settings
+
+        settings.paths()
+        settings.database_url()
+        settings.config()
+        settings.timeout()
 
 
 def _register() -> None:
@@ -132,8 +242,10 @@ def main() -> None:
         app()
     except SystemExit:
         raise
-    except BaseException:  # pragma: no cover - PostcliGroup handles everything it can
+    except BaseException as exc:  # pragma: no cover - PostcliGroup handles everything it can
         if _debug_enabled():
-            raise
+            from postcli.secrets_redact import redacted_traceback
+
+            sys.stderr.write(redacted_traceback(exc))
         sys.stderr.write("error: unexpected failure; run with --debug for details.\n")
         sys.exit(EXIT_ERROR)

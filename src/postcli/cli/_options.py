@@ -10,6 +10,11 @@ Use in a command:
                  as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
         fmt = output_format(as_json, as_csv)
         p = parse_period(period, since, until, tz)
+
+It also holds the one set of value parsers every command uses (`parser=` on an
+option or argument), so a value's rules and its error are the same everywhere:
+empty text, ids and counts out of range, dates too far out, and one cap on the
+length of any --since/--until range (MAX_RANGE_DAYS).
 """
 
 from __future__ import annotations
@@ -17,15 +22,112 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
 from typing import Annotated, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
 from postcli.errors import InvalidInput
+from postcli.timeparse import check_bounds
 
 DEFAULT_PERIOD = "30d"
 PERIOD_CHOICES = ("7d", "30d", "90d")
+
+# Ids are 64-bit signed integers in SQLite and PostgreSQL.
+MAX_ID = 2**63 - 1
+# --limit, --page and friends: far beyond any real store, far below any overflow.
+MAX_COUNT = 1_000_000
+# The one cap on a report range (--period, --since/--until, --days): ten years.
+# Reports build one bucket per day, so their cost grows with the range.
+MAX_RANGE_DAYS = 3660
+
+
+# --- value parsers (typer `parser=`): one rule and one message per kind of value --
+
+
+def _whole(text: str, low: int, high: int) -> int | None:
+    """`text` as an int in [low, high], else None (no int() of a 5000-digit string: Python refuses those)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)):
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
+
+
+def text_value(value: str) -> str:
+    """Any option whose emptiness would change meaning (--to, --at, --tz, --period, ...).
+
+    An empty shell variable must not turn `--at "$WHEN"` into "publish now" or
+    `--to "$WHO"` into "no targets".
+    """
+    if not value.strip():
+        raise typer.BadParameter("is empty. Give a value, or leave the option out.")
+    return value
+
+
+def path_value(value: str | Path) -> Path:
+    """A file or directory name; an empty one would silently mean "." (the current directory)."""
+    if isinstance(value, Path):
+        return value
+    if not value.strip():
+        raise typer.BadParameter("is empty. Give a path.")
+    return Path(value)
+
+
+def id_value(value: str) -> int | str:
+    """An id: a whole number 1..2^63-1. Other text is kept, so the command says "not found"."""
+    text = value.strip()
+    if not text:
+        raise typer.BadParameter("is empty. Give an id (see the list command).")
+    if text.isascii() and text.isdigit():
+        number = _whole(text.lstrip("0") or "0", 1, MAX_ID)
+        if number is None:
+            raise typer.BadParameter(f"ids are whole numbers from 1 to {MAX_ID}.")
+        return number
+    return text
+
+
+def ref_value(value: str) -> str:
+    """An account reference: an id (bounded like id_value) or a handle."""
+    text = value.strip()
+    if not text:
+        raise typer.BadParameter("is empty. Give an account id or handle (see `postcli accounts list`).")
+    if text.isascii() and text.isdigit():
+        id_value(text)
+    return text
+
+
+def count_value(value: str | int) -> int:
+    """--limit, --page...: a whole number from 1 to MAX_COUNT (typer passes defaults through here too)."""
+    number = _whole(str(value).strip().lstrip("0") or "0", 1, MAX_COUNT)
+    if number is None:
+        raise typer.BadParameter(f"is not a whole number from 1 to {MAX_COUNT:,}.")
+    return number
+
+
+def days_value(value: str | int) -> int:
+    """A number of days back (collect --days): 1..MAX_RANGE_DAYS."""
+    number = _whole(str(value).strip().lstrip("0") or "0", 1, MAX_RANGE_DAYS)
+    if number is None:
+        raise typer.BadParameter(f"is not a number of days from 1 to {MAX_RANGE_DAYS}.")
+    return number
+
+
+def read_stdin_text(what: str = "standard input") -> str:
+    """All of stdin as text; invalid UTF-8 is bad input, not a crash."""
+    import sys
+
+    buffer = getattr(sys.stdin, "buffer", None)
+    try:
+        if buffer is None:
+            return sys.stdin.read()
+        # Decoded by hand to catch bad bytes; newlines as text-mode reading gives them.
+        return buffer.read().decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"{what} is not valid UTF-8 (byte {exc.start}).", hint="Save the text as UTF-8 and pipe it again."
+        ) from None
+
 
 DATE_FORMS = (
     "a date or time python-dateutil reads, e.g. 2024-03-01, 2024-03-01T14:30, "
@@ -36,25 +138,39 @@ PeriodOpt = Annotated[
     Optional[str],
     typer.Option(
         "--period",
-        help="How far back from now: 7d, 30d (default) or 90d (any number of days, e.g. 14d).",
+        metavar="7d|30d|90d",
+        parser=text_value,
+        help="How far back from now: 7d, 30d (default) or 90d (any number of days up to 3660, e.g. 14d).",
         show_default=False,
     ),
 ]
 SinceOpt = Annotated[
     Optional[str],
-    typer.Option("--since", help="Start (inclusive), e.g. 2024-03-01; dates are midnight in --tz."),
+    typer.Option(
+        "--since", metavar="DATE", parser=text_value,
+        help="Start (inclusive), e.g. 2024-03-01; dates are midnight in --tz. A range spans at most 3660 days.",
+    ),
 ]
 UntilOpt = Annotated[
     Optional[str],
-    typer.Option("--until", help="End (exclusive), e.g. 2024-04-01; default now."),
+    typer.Option("--until", metavar="DATE", parser=text_value, help="End (exclusive), e.g. 2024-04-01; default now."),
 ]
 PlatformOpt = Annotated[
-    Optional[str], typer.Option("--platform", "-p", help="Only this platform (bluesky, mastodon, ...).")
+    Optional[str],
+    typer.Option(
+        "--platform", "-p", metavar="PLATFORM", parser=text_value, help="Only this platform (bluesky, mastodon, ...)."
+    ),
 ]
-AccountOpt = Annotated[Optional[str], typer.Option("--account", "-a", help="Only this account (id or handle).")]
+AccountOpt = Annotated[
+    Optional[str],
+    typer.Option("--account", "-a", metavar="ACCOUNT", parser=ref_value, help="Only this account (id or handle)."),
+]
 TzOpt = Annotated[
     Optional[str],
-    typer.Option("--tz", help="Timezone for days and hours (IANA, e.g. Europe/Berlin); default from config, else UTC."),
+    typer.Option(
+        "--tz", metavar="ZONE", parser=text_value,
+        help="Timezone for days and hours (IANA, e.g. Europe/Berlin); default from config, else UTC.",
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (stable shape, see docs/reports.md).")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV (stable columns, see docs/reports.md).")]
@@ -96,11 +212,12 @@ def resolve_tz(tz: str | None) -> str:
 
 
 def parse_days(period: str) -> int:
-    m = re.fullmatch(r"\s*(\d{1,4})\s*d\s*", period.lower())
-    if not m or int(m.group(1)) == 0:
+    m = re.fullmatch(r"\s*(\d{1,9})\s*d\s*", period.lower())
+    if not m or not 1 <= int(m.group(1)) <= MAX_RANGE_DAYS:
         raise InvalidInput(
             f"invalid --period {period!r}.",
-            hint=f"Use {', '.join(PERIOD_CHOICES)} (or another number of days like 14d), or --since/--until.",
+            hint=f"Use {', '.join(PERIOD_CHOICES)} (or another number of days from 1 to {MAX_RANGE_DAYS}, like 14d),"
+            " or --since/--until.",
         )
     return int(m.group(1))
 
@@ -122,11 +239,31 @@ def parse_when(value: str, tz: str, *, now: datetime, option: str = "--since") -
     try:
         # default= fills missing parts with today's midnight, so "2024-03-01" is local midnight.
         parsed = parser.parse(value, default=midnight.replace(tzinfo=None))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=zone)
+        return check_bounds(parsed.astimezone(timezone.utc), f"{option} {value}")
     except (ValueError, OverflowError):
         raise InvalidInput(f"cannot read {option} {value!r} as a date.", hint=f"Use {DATE_FORMS}.") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(timezone.utc)
+
+
+def check_range(start: datetime, end: datetime, *, capped: bool = True) -> None:
+    """The one range guard: a non-empty range of at most MAX_RANGE_DAYS (every --since/--until).
+
+    `capped=False` is for listings whose cost does not grow with the range (accounts metrics
+    lists the snapshots stored): they only need start < end.
+    """
+    if start >= end:
+        raise InvalidInput(
+            f"the period is empty: --since ({start:%Y-%m-%d %H:%M} UTC) is not before "
+            f"--until ({end:%Y-%m-%d %H:%M} UTC).",
+            hint="Give a start earlier than the end.",
+        )
+    if capped and end - start > timedelta(days=MAX_RANGE_DAYS):
+        raise InvalidInput(
+            f"the period {start:%Y-%m-%d} to {end:%Y-%m-%d} spans {(end - start).days} days;"
+            f" the limit is {MAX_RANGE_DAYS} (ten years).",
+            hint="Ask for a shorter range, e.g. one year at a time.",
+        )
 
 
 def parse_period(
@@ -151,14 +288,9 @@ def parse_period(
         label = "custom"
     else:
         days = parse_days(period or DEFAULT_PERIOD)
-        start = end - timedelta(days=days)
+        start = check_bounds(end - timedelta(days=days), f"--period {days}d")
         label = f"{days}d" if until is None else "custom"
-    if start >= end:
-        raise InvalidInput(
-            f"the period is empty: --since ({start:%Y-%m-%d %H:%M} UTC) is not before "
-            f"--until ({end:%Y-%m-%d %H:%M} UTC).",
-            hint="Give a start earlier than the end.",
-        )
+    check_range(start, end)
     return Period(start=start, end=end, tz=zone, label=label)
 
 
@@ -173,3 +305,16 @@ def check_platform(platform: str | None) -> str | None:
     if name not in known:
         raise InvalidInput(f"unknown platform {platform!r}.", hint=f"Known platforms: {', '.join(sorted(known))}.")
     return name
+
+
+POST_STATUSES = ("draft", "scheduled", "pending", "processing", "completed", "partial_success", "failed", "cancelled")
+
+
+def check_post_filters(status: str | None, platform: str | None) -> tuple[str | None, str | None]:
+    """`post list --status/--platform`: a typo is bad input (exit 2, choices listed), as in the reports."""
+    if status is not None:
+        wanted = status.strip().lower().replace("-", "_")
+        if wanted not in POST_STATUSES:
+            raise InvalidInput(f"unknown --status {status!r}.", hint=f"Use one of: {', '.join(POST_STATUSES)}.")
+        status = wanted
+    return status, check_platform(platform)

@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from postcli.cli._options import ref_value, text_value
 from postcli.errors import InvalidInput
 
 app = typer.Typer(help="Connect, list and remove accounts; check their health and metrics.", no_args_is_help=True)
@@ -16,14 +17,30 @@ add_app = typer.Typer(
 )
 app.add_typer(add_app, name="add")
 
+
+def _register_login() -> None:
+    from postcli.cli.login import login
+
+    app.command("login")(login)
+
+
+_register_login()
+
 JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
 
 
 def _read_secret(*, from_stdin: bool, env_var: str, prompt: str) -> str:
     if from_stdin:
-        value = sys.stdin.readline().rstrip("\r\n")
+        try:
+            value = sys.stdin.readline().rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"the {prompt} on standard input is not valid UTF-8.") from None
         if not value:
-            raise InvalidInput("nothing was read from standard input.", hint=f"Pipe the secret in: echo ... | {prompt}")
+            raise InvalidInput(
+                f"no {prompt} was read from standard input.",
+                hint=f"Pipe it in, e.g. `printenv MY_SECRET | {_stdin_command(env_var)}`, or set {env_var}"
+                " instead.",
+            )
         return value
     value = os.environ.get(env_var)
     if value:
@@ -34,6 +51,13 @@ def _read_secret(*, from_stdin: bool, env_var: str, prompt: str) -> str:
             hint=f"Use the --*-stdin option or set {env_var}.",
         )
     return typer.prompt(prompt, hide_input=True)
+
+
+def _stdin_command(env_var: str) -> str:
+    """POSTCLI_BLUESKY_PASSWORD -> `postcli accounts add bluesky ... --password-stdin`."""
+    platform = env_var.split("_")[1].lower()
+    option = "--password-stdin" if env_var.endswith("PASSWORD") else "--token-stdin"
+    return f"postcli accounts add {platform} ... {option}"
 
 
 def _print_connected(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
@@ -50,9 +74,12 @@ def _print_connected(result, as_json: bool) -> None:  # type: ignore[no-untyped-
 
 @add_app.command("bluesky")
 def add_bluesky(
-    handle: str = typer.Option(..., "--handle", help="Your handle, e.g. alice.bsky.social (or your DID)."),
+    handle: str = typer.Option(
+        ..., "--handle", metavar="HANDLE", parser=text_value, help="Your handle, e.g. alice.bsky.social (or your DID)."
+    ),
     service: str = typer.Option(
-        "https://bsky.social", "--service", help="Your PDS URL (for self-hosted servers)."
+        "https://bsky.social", "--service", metavar="URL", parser=text_value,
+        help="Your PDS URL (for self-hosted servers).",
     ),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the app password from standard input."
@@ -74,7 +101,9 @@ def add_bluesky(
 
 @add_app.command("mastodon")
 def add_mastodon(
-    instance: str = typer.Option(..., "--instance", help="Your instance URL, e.g. https://mastodon.social"),
+    instance: str = typer.Option(
+        ..., "--instance", metavar="URL", parser=text_value, help="Your instance URL, e.g. https://mastodon.social"
+    ),
     token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the access token from standard input."),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -113,7 +142,7 @@ def _graph_settings(version: str | None) -> dict[str, str]:
 @add_app.command("threads")
 def add_threads(
     token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the access token from standard input."),
-    api_base: str = typer.Option(None, "--api-base", help=API_BASE_HELP),
+    api_base: str = typer.Option(None, "--api-base", metavar="URL", parser=text_value, help=API_BASE_HELP),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Connect a Threads profile with a long-lived access token.
@@ -141,8 +170,8 @@ def add_threads(
 @add_app.command("instagram")
 def add_instagram(
     token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the access token from standard input."),
-    api_base: str = typer.Option(None, "--api-base", help=API_BASE_HELP),
-    graph_version: str = typer.Option(None, "--graph-version", help=GRAPH_VERSION_HELP),
+    api_base: str = typer.Option(None, "--api-base", metavar="URL", parser=text_value, help=API_BASE_HELP),
+    graph_version: str = typer.Option(None, "--graph-version", metavar="VERSION", parser=text_value, help=GRAPH_VERSION_HELP),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Connect an Instagram professional account (Instagram Login) with a long-lived token.
@@ -171,11 +200,16 @@ def add_instagram(
 
 @add_app.command("facebook")
 def add_facebook(
-    page: str = typer.Option(None, "--page", help="The Page id (or name) to post as, when the token manages several."),
+    page: str = typer.Option(
+        None, "--page", metavar="PAGE", parser=text_value,
+        help="The Page id (or name) to post as, when the token manages several.",
+    ),
     token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the access token from standard input."),
-    app_id: str = typer.Option(None, "--app-id", help="Your Meta app id (to exchange a short-lived user token)."),
-    api_base: str = typer.Option(None, "--api-base", help=API_BASE_HELP),
-    graph_version: str = typer.Option(None, "--graph-version", help=GRAPH_VERSION_HELP),
+    app_id: str = typer.Option(
+        None, "--app-id", metavar="ID", parser=text_value, help="Your Meta app id (to exchange a short-lived user token)."
+    ),
+    api_base: str = typer.Option(None, "--api-base", metavar="URL", parser=text_value, help=API_BASE_HELP),
+    graph_version: str = typer.Option(None, "--graph-version", metavar="VERSION", parser=text_value, help=GRAPH_VERSION_HELP),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Connect a Facebook Page with a Page access token or a user token that manages it.
@@ -203,10 +237,15 @@ def add_facebook(
 
 @add_app.command("tumblr")
 def add_tumblr(
-    blog: str = typer.Option(..., "--blog", help="The blog to post to, e.g. myblog (or myblog.tumblr.com)."),
-    client_id: str = typer.Option(None, "--client-id", help="Your Tumblr app's OAuth2 client id (to refresh tokens)."),
+    blog: str = typer.Option(
+        ..., "--blog", metavar="BLOG", parser=text_value, help="The blog to post to, e.g. myblog (or myblog.tumblr.com)."
+    ),
+    client_id: str = typer.Option(
+        None, "--client-id", metavar="ID", parser=text_value,
+        help="Your Tumblr app's OAuth2 client id (to refresh tokens).",
+    ),
     token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the access token from standard input."),
-    api_base: str = typer.Option(None, "--api-base", help=API_BASE_HELP),
+    api_base: str = typer.Option(None, "--api-base", metavar="URL", parser=text_value, help=API_BASE_HELP),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Connect a Tumblr blog with OAuth2 tokens.
@@ -240,7 +279,9 @@ def add_tumblr(
 
 @add_app.command("sandbox", hidden=True)
 def add_sandbox(
-    handle: str = typer.Option("me.sandbox", "--handle", help="A name for the simulated account."),
+    handle: str = typer.Option(
+        "me.sandbox", "--handle", metavar="HANDLE", parser=text_value, help="A name for the simulated account."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Connect a SIMULATED sandbox account (no network; used by `postcli demo`)."""
@@ -284,7 +325,10 @@ def list_(
 
 
 @app.command("show")
-def show(account: str = typer.Argument(..., help="Account id or handle."), as_json: bool = JSON_OPT) -> None:
+def show(
+    account: str = typer.Argument(..., metavar="ACCOUNT", parser=ref_value, help="Account id or handle."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Show one account."""
     from postcli import output
     from postcli.services.accounts import account_dict, get_account, reconnect_hint
@@ -304,31 +348,45 @@ def show(account: str = typer.Argument(..., help="Account id or handle."), as_js
 
 @app.command("remove")
 def remove(
-    account: str = typer.Argument(..., help="Account id or handle."),
+    account: str = typer.Argument(..., metavar="ACCOUNT", parser=ref_value, help="Account id or handle."),
     purge: bool = typer.Option(False, "--purge", help="Also delete its posts' targets and metric history."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (with --purge)."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Disconnect an account and forget its credentials. History is kept unless --purge."""
     from postcli import output
-    from postcli.services.accounts import account_dict, remove_account
+    from postcli.services.accounts import account_dict, posts_addressing, remove_account
 
     if purge and not yes:
         if not sys.stdin.isatty():
             raise InvalidInput("--purge deletes history; confirm with --yes.")
         typer.confirm("Delete this account and all its history?", abort=True)
+    waiting = posts_addressing(account)
     acc = remove_account(account, purge=purge)
     if as_json:
-        output.print_json({**account_dict(acc), "purged": purge})
+        output.print_json({**account_dict(acc), "purged": purge, "unpublished_posts": waiting})
         return
     output.line(f"Removed {acc.platform} account {acc.handle} (id {acc.id})" + (" and its history." if purge else "; its history is kept."))
+    if waiting:
+        listed = ", ".join(f"{p['id']} ({p['status']})" for p in waiting)
+        effect = ("lost their target on it" if purge else
+                  "still address it; publishing refuses it with an \"account removed\" error")
+        output.warn(
+            f"{len(waiting)} unpublished post(s) {effect}: {listed}. "
+            "Check their targets with `postcli post show ID`; change them with `postcli post edit ID --to ...`."
+        )
 
 
 @app.command("metrics")
 def metrics_(
-    account: str = typer.Argument(..., help="Account id or handle."),
-    since: str = typer.Option(None, "--since", help="List the stored series from this date (e.g. 2026-11-01)."),
-    until: str = typer.Option(None, "--until", help="...until this date (exclusive)."),
+    account: str = typer.Argument(..., metavar="ACCOUNT", parser=ref_value, help="Account id or handle."),
+    since: str = typer.Option(
+        None, "--since", metavar="DATE", parser=text_value,
+        help="List the stored series from this date (e.g. 2026-11-01).",
+    ),
+    until: str = typer.Option(
+        None, "--until", metavar="DATE", parser=text_value, help="...until this date (exclusive)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Followers, following and post count: live (stored as a snapshot), else the latest snapshot.
@@ -336,14 +394,19 @@ def metrics_(
     With --since/--until, lists the stored snapshots instead.
     """
     from postcli import output, settings
+    from postcli.cli._options import check_range
     from postcli.services import account_health
     from postcli.timeparse import parse_when
 
     if since or until:
+        from datetime import datetime, timezone
+
         tz = settings.config().timezone
-        data = account_health.account_metrics_series(
-            account, parse_when(since, tz) if since else None, parse_when(until, tz) if until else None
-        )
+        start = parse_when(since, tz) if since else None
+        end = parse_when(until, tz) if until else None
+        if start is not None:
+            check_range(start, end or datetime.now(timezone.utc), capped=False)
+        data = account_health.account_metrics_series(account, start, end)
         if as_json:
             output.print_json(data)
             return
@@ -378,7 +441,9 @@ def metrics_(
 
 @app.command("health")
 def health(
-    account: str = typer.Argument(None, help="Account id or handle (default: all)."),
+    account: str = typer.Argument(
+        None, metavar="ACCOUNT", parser=ref_value, help="Account id or handle (default: all)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Probe each account live (refreshing tokens near expiry). Exit 6 if any needs reconnecting."""

@@ -21,15 +21,17 @@ from postcli.cli._options import (
     TzOpt,
     UntilOpt,
     check_platform,
+    count_value,
     output_format,
     parse_period,
 )
+from postcli.cli.analytics_files import DEFAULT_SIZE, PngOpt, SizeOpt, SvgOpt
 
 if TYPE_CHECKING:
     from postcli.services.reports import Meta
 
 app = typer.Typer(
-    help="Reports from the local metrics store: overview, timeline, growth, top, platforms, heatmap.",
+    help="Reports from the local metrics store: overview, timeline, growth, top, platforms, heatmap, best-times.",
     no_args_is_help=True,
 )
 
@@ -45,21 +47,38 @@ def _run(
     as_json: bool,
     as_csv: bool,
     render: Callable[[Any], None],
+    service: str = "reports",
+    images: tuple[Any, Any, str] | None = None,
     **kwargs: Any,
 ) -> None:
-    """Shared by every report: parse options, run the service, print in the chosen format."""
+    """Shared by every report: parse options, run the service, print in the chosen format.
+
+    images: (--png, --svg, --size) of a chart report; given files are written besides.
+    """
     fmt = output_format(as_json, as_csv)
     p = parse_period(period, since, until, tz)
     platform = check_platform(platform)
+    size = None
+    if images and (images[0] or images[1]):
+        from postcli.cli.analytics_files import parse_size
+
+        size = parse_size(images[2])
+
+    import importlib
 
     from postcli import output
     from postcli.services import reports
     from postcli.store.dbapi import open_reader
 
     q = reports.ReportQuery(start=p.start, end=p.end, tz=p.tz, platform=platform, account=account)
+    module = importlib.import_module(f"postcli.services.{service}")
     with open_reader() as db:  # no SQLAlchemy when the store is current (issue 16)
-        report = getattr(reports, name)(db, q, **kwargs)
+        report = getattr(module, name)(db, q, **kwargs)
     _warn(report.meta, fmt)
+    if size is not None and images is not None:
+        from postcli.cli.analytics_files import write_images
+
+        write_images(name, report.as_json(), images[0], images[1], size)
     if fmt == "json":
         output.print_json(report.as_json())
     elif fmt == "csv":
@@ -109,13 +128,17 @@ def _platform_table(rows: Any, title: str) -> None:
     from postcli import output
 
     # Impressions and reach are in --json/--csv; the text table stays within 80 columns.
-    cols = ["platform", "posts", "engagement", "avg/post", "eng. rate", "likes", "comments", "shares"]
+    # Targets only when some post went to several accounts of one platform.
+    with_targets = any(r.targets != r.posts for r in rows)
+    cols = ["platform", "posts", *(["targets"] if with_targets else []), "engagement", "avg/post", "eng. rate",
+            "likes", "comments", "shares"]
     output.table(
         cols,
         [
             [
                 r.platform,
                 r.posts,
+                *([r.targets] if with_targets else []),
                 r.engagement,
                 r.avg_engagement_per_post,
                 output.fmt_pct(r.engagement_rate),
@@ -134,24 +157,65 @@ def _platform_table(rows: Any, title: str) -> None:
 _RATE_CAPTION = "eng. rate: mean per post of engagement ÷ followers at the snapshot"
 
 
+def _fmt_change(c: Any, *, rate: bool = False) -> str:
+    from postcli.render.change_text import fmt_change
+
+    return fmt_change(c, rate=rate)
+
+
+def _with_prev(value: Any, c: Any, *, rate: bool = False) -> str:
+    from postcli.render.change_text import fmt_vs
+
+    return fmt_vs(value, c, rate=rate)
+
+
+def _change_table(r: Any) -> None:
+    from postcli import output
+
+    pq = r.previous_q
+    output.table(
+        ["platform", "posts before", "Δ posts", "eng. before", "Δ engagement", "Δ eng. rate"],
+        [
+            [
+                row.platform,
+                r.rows[row.platform]["posts"].previous,
+                _fmt_change(r.rows[row.platform]["posts"]),
+                r.rows[row.platform]["engagement"].previous,
+                _fmt_change(r.rows[row.platform]["engagement"]),
+                _fmt_change(r.rows[row.platform]["engagement_rate"], rate=True),
+            ]
+            for row in r.report.platforms
+        ],
+        title=f"Change vs the previous period ({output.fmt_time(pq.start, pq.tz)} → {output.fmt_time(pq.end, pq.tz)})",
+        numeric={"posts before", "Δ posts", "eng. before", "Δ engagement", "Δ eng. rate"},
+    )
+
+
 def _render_overview(r: Any) -> None:
     from postcli import output
 
+    rep, f = r.report, r.figures
     output.kv(
         [
-            ("posts published", r.posts_published),
-            ("total engagement", r.total_engagement),
-            ("best platform", r.best_platform or output.NULL),
-            ("followers", r.followers_total),
-            *((f"  {p}", v) for p, v in r.followers_by_platform.items()),
+            ("posts published", _with_prev(rep.posts_published, f["posts_published"])),
+            *([("targets published", rep.targets_published)] if rep.targets_published != rep.posts_published else []),
+            ("total engagement", _with_prev(rep.total_engagement, f["total_engagement"])),
+            ("best platform", rep.best_platform or output.NULL),
+            ("followers", _with_prev(rep.followers_total, f["followers_total"])),
+            *(
+                (f"  {p}", _with_prev(v, r.followers_by_platform[p]))
+                for p, v in rep.followers_by_platform.items()
+            ),
         ],
-        title="Overview",
+        title="Overview (now   change vs previous period)",
     )
-    _platform_table(r.platforms, "Per platform (posts published in the period)")
+    _platform_table(rep.platforms, "Per platform (posts published in the period)")
+    _change_table(r)
 
 
 def _render_platforms(r: Any) -> None:
-    _platform_table(r.platforms, "Platforms by engagement")
+    _platform_table(r.report.platforms, "Platforms by engagement")
+    _change_table(r)
 
 
 def _render_timeline(r: Any) -> None:
@@ -228,6 +292,35 @@ def _render_heatmap(r: Any) -> None:
         )
 
 
+def _slot_name(s: Any) -> str:
+    from postcli.services.reports import WEEKDAYS
+
+    return f"{WEEKDAYS[s.weekday]} {s.hour:02d}:00"
+
+
+def _render_best_times(r: Any) -> None:
+    from postcli import output
+    from postcli.services.best_times import MEANING, MIN_POSTS
+
+    if r.ranked:
+        output.table(
+            ["rank", "slot", "mean engagement", "posts"],
+            [[s.rank, _slot_name(s), s.mean_engagement, s.reported_posts] for s in r.ranked],
+            title=f"Best times to post ({r.meta.tz}), by mean engagement per post",
+            numeric={"rank", "mean engagement", "posts"},
+        )
+    else:
+        output.line(f"No slot has {MIN_POSTS} or more posts with reported engagement yet: try a longer --period.")
+    if r.thin:
+        output.table(
+            ["slot", "mean engagement", "posts", "reported"],
+            [[_slot_name(s), s.mean_engagement, s.posts, s.reported_posts] for s in r.thin],
+            title=f"Too few posts to rank (fewer than {MIN_POSTS} with reported engagement)",
+            numeric={"mean engagement", "posts", "reported"},
+        )
+    output.line(MEANING, style="dim")
+
+
 # --- commands --------------------------------------------------------------------
 
 
@@ -242,8 +335,9 @@ def overview(
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
-    """Posts, engagement, best platform and followers for the period."""
-    _run("overview", period, since, until, platform, account, tz, as_json, as_csv, _render_overview)
+    """Posts, engagement, best platform and followers for the period, each beside its change
+    from the previous period of the same length ("new" when that was 0 or not reported)."""
+    _run("overview", period, since, until, platform, account, tz, as_json, as_csv, _render_overview, "report_change")
 
 
 @app.command()
@@ -256,9 +350,12 @@ def timeline(
     tz: TzOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    png: PngOpt = None,
+    svg: SvgOpt = None,
+    size: SizeOpt = DEFAULT_SIZE,
 ) -> None:
     """Engagement gained per day (whenever the post was published), with a chart."""
-    _run("timeline", period, since, until, platform, account, tz, as_json, as_csv, _render_timeline)
+    _run("timeline", period, since, until, platform, account, tz, as_json, as_csv, _render_timeline, images=(png, svg, size))
 
 
 @app.command()
@@ -271,18 +368,22 @@ def growth(
     tz: TzOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    png: PngOpt = None,
+    svg: SvgOpt = None,
+    size: SizeOpt = DEFAULT_SIZE,
 ) -> None:
     """Followers per account per day, and the change over the period."""
-    _run("growth", period, since, until, platform, account, tz, as_json, as_csv, _render_growth)
+    _run("growth", period, since, until, platform, account, tz, as_json, as_csv, _render_growth, images=(png, svg, size))
 
 
 @app.command()
 def top(
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many posts.", min=1)] = 5,
+    limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", parser=count_value, help="How many posts.")] = 5,
     sort: Annotated[
         str,
         typer.Option(
             "--sort",
+            metavar="METRIC",
             help="engagement, likes, comments, shares, reach, impressions or engagement_rate.",
         ),
     ] = "engagement",
@@ -311,8 +412,8 @@ def platforms(
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
-    """Per-platform totals, best first."""
-    _run("platforms", period, since, until, platform, account, tz, as_json, as_csv, _render_platforms)
+    """Per-platform totals, best first, with the change from the previous period of the same length."""
+    _run("platforms", period, since, until, platform, account, tz, as_json, as_csv, _render_platforms, "report_change")
 
 
 @app.command()
@@ -325,6 +426,39 @@ def heatmap(
     tz: TzOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    png: PngOpt = None,
+    svg: SvgOpt = None,
+    size: SizeOpt = DEFAULT_SIZE,
 ) -> None:
     """Mean engagement per post by weekday and hour of publishing, plus the best slots."""
-    _run("heatmap", period, since, until, platform, account, tz, as_json, as_csv, _render_heatmap)
+    _run("heatmap", period, since, until, platform, account, tz, as_json, as_csv, _render_heatmap, images=(png, svg, size))
+
+
+@app.command("best-times")
+def best_times(
+    period: PeriodOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    platform: PlatformOpt = None,
+    account: AccountOpt = None,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Weekday x hour slots (in --tz) ranked by mean engagement per post, each with its number of posts.
+
+    Only slots with at least 3 posts whose engagement was reported are ranked; thinner ones are
+    listed apart. The ranking says when your posts did well, not that posting then makes them do
+    well: content and audience differ, and older posts have had longer to gather engagement.
+    """
+    _run("best_times", period, since, until, platform, account, tz, as_json, as_csv, _render_best_times, "best_times")
+
+
+def _register_file_commands() -> None:
+    # `report` lives in its own module (cli/analytics_files.py) to keep this one small.
+    from postcli.cli import analytics_files
+
+    analytics_files.register(app)
+
+
+_register_file_commands()

@@ -31,11 +31,14 @@ def path(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
 def init(force: bool = typer.Option(False, "--force", help="Replace an existing config file.")) -> None:
     """Write a config.toml with every setting commented out at its default."""
     from postcli import output, settings
-    from postcli.errors import BadState
+    from postcli.errors import InvalidInput
 
     target = settings.paths().config_file
+    # Refusing to overwrite without --force is a usage error (exit 2), as for `db backup`.
+    if target.is_dir():
+        raise InvalidInput(f"{target} is a directory.", hint="Move it aside, then run `postcli config init` again.")
     if target.exists() and not force:
-        raise BadState(f"{target} already exists.", hint="Edit it, or pass --force to start over.")
+        raise InvalidInput(f"{target} already exists.", hint="Edit it, or pass --force to start over.")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(settings.DEFAULT_CONFIG_TEXT)
+    settings.write_private_text(target, settings.DEFAULT_CONFIG_TEXT)
     output.line(f"wrote {target}")

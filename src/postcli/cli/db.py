@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from postcli.cli._options import path_value, text_value
+
 app = typer.Typer(help="The store: status, upgrade, backup, copy to PostgreSQL.", no_args_is_help=True)
 
 JSON_OPT = typer.Option(False, "--json", help="Print JSON.")
@@ -44,7 +46,7 @@ def upgrade() -> None:
 
 @app.command("backup")
 def backup(
-    file: Path = typer.Argument(..., help="Where to write the copy."),
+    file: Path = typer.Argument(..., metavar="FILE", parser=path_value, help="Where to write the copy."),
     force: bool = typer.Option(False, "--force", help="Overwrite the file if it exists."),
 ) -> None:
     """Write a consistent copy of the SQLite store, safe while postcli is running."""
@@ -57,7 +59,7 @@ def backup(
 
 @app.command("copy")
 def copy(
-    to: str = typer.Option(..., "--to", help="URL of an EMPTY database, e.g. postgresql+psycopg://user@host/postcli."),
+    to: str = typer.Option(..., "--to", metavar="URL", parser=text_value, help="URL of an EMPTY database, e.g. postgresql+psycopg://user@host/postcli."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Copy this store into an empty database (normally PostgreSQL), ids kept.

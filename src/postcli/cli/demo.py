@@ -8,12 +8,14 @@ from typing import Optional
 
 import typer
 
+from postcli.cli._options import path_value
+
 
 def demo(
     home: Optional[Path] = typer.Option(
-        None, "--home", help="Keep the demo store in this directory (default: a throwaway one)."
+        None, "--home", metavar="DIR", parser=path_value, help="Keep the demo store in this directory (default: a throwaway one)."
     ),
-    days: int = typer.Option(7, "--days", min=1, max=30, help="How many simulated days of history."),
+    days: int = typer.Option(7, "--days", metavar="N", min=1, max=30, help="How many simulated days of history."),
 ) -> None:
     """Run postcli end to end on a SIMULATED network: connect sandbox accounts, publish
     posts over several simulated days, collect snapshots, and print the reports.
@@ -50,8 +52,13 @@ def demo(
             output.line()
             getattr(analytics, name)(period=period)
         output.line()
+        from postcli.cli import analytics_files
+
+        report = root / "report.html"
+        analytics_files.report(html=report, period=period)
+        output.line(f"Open the HTML report in a browser: {report.resolve().as_uri()}")
         if throwaway:
-            output.line("The demo store was temporary. Keep one with: postcli demo --home ./demo "
+            output.line("The demo store was temporary (only report.html is left). Keep one with: postcli demo --home ./demo "
                         "(then POSTCLI_HOME=./demo postcli analytics overview).")
         else:
             output.line(f"Demo store kept in {root}. Explore it with: POSTCLI_HOME={root} postcli analytics overview")
@@ -65,4 +72,11 @@ def demo(
             else:
                 os.environ[k] = v
         if throwaway:
-            shutil.rmtree(root, ignore_errors=True)
+            # The store goes; the HTML report beside it stays for the user to open.
+            for child in (root.iterdir() if root.is_dir() else ()):
+                if child.name == "report.html":
+                    continue
+                if child.is_dir():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)

@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from postcli.cli._options import count_value, id_value, text_value
 from postcli.errors import InvalidInput
 
 app = typer.Typer(help="Inspect and retry collection jobs (the dead-letter queue).", no_args_is_help=True)
@@ -14,8 +15,10 @@ app = typer.Typer(help="Inspect and retry collection jobs (the dead-letter queue
 @app.command("list")
 def list_(
     dead: bool = typer.Option(False, "--dead", help="Only dead-lettered jobs."),
-    status: Optional[str] = typer.Option(None, "--status", help="queued, running, done or dead."),
-    limit: int = typer.Option(100, "--limit", help="At most this many, newest first."),
+    status: Optional[str] = typer.Option(
+        None, "--status", metavar="queued|running|done|dead", parser=text_value, help="Only jobs in this state."
+    ),
+    limit: int = typer.Option(100, "--limit", metavar="N", parser=count_value, help="At most this many, newest first."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List jobs, newest first."""
@@ -37,7 +40,7 @@ def list_(
 
 @app.command("retry")
 def retry(
-    job_id: Optional[int] = typer.Argument(None, help="A dead job's id."),
+    job_id: Optional[str] = typer.Argument(None, metavar="ID", parser=id_value, help="A dead job's id."),
     all_dead: bool = typer.Option(False, "--all-dead", help="Requeue every dead job."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -45,6 +48,8 @@ def retry(
     from postcli import output
     from postcli.services.jobs import retry_jobs
 
+    if isinstance(job_id, str):
+        raise InvalidInput(f"job ids are numbers, not {job_id!r}.", hint="See them with `postcli jobs list --dead`.")
     if (job_id is None) == (not all_dead):
         raise InvalidInput("give a job id or --all-dead (not both).")
     ids = retry_jobs(job_id, all_dead=all_dead)

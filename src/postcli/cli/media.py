@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from postcli.cli._options import path_value
 from postcli.errors import InvalidInput
 
 app = typer.Typer(
@@ -18,14 +19,17 @@ app = typer.Typer(
 @app.command("upload")
 def upload(
     file: Path = typer.Argument(
-        ..., help="An image or video (png, jpeg, webp, gif, mp4, mov; sniffed from its bytes)."
+        ..., metavar="FILE", parser=path_value, help="An image or video (png, jpeg, webp, gif, mp4, mov; sniffed from its bytes)."
     ),
     alt: Optional[str] = typer.Option(
-        None, "--alt", help="Alt text, echoed in the output for reuse (not stored on the object)."
+        None, "--alt", metavar="TEXT", help="Alt text, echoed in the output for reuse (not stored on the object)."
     ),
     expires: Optional[int] = typer.Option(
         None,
         "--expires",
+        metavar="SECONDS",
+        min=1,
+        max=604800,
         help="Seconds the presigned URL stays valid (1-604800; default: [s3] presign_expiry_seconds, 86400).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (see docs/media.md)."),

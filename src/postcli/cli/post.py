@@ -7,7 +7,16 @@ from typing import Any, List, Optional
 
 import typer
 
-from postcli.errors import EXIT_ERROR, EXIT_PARTIAL, EXIT_RECONNECT, InvalidInput
+from postcli.cli._options import (
+    check_post_filters,
+    count_value,
+    id_value,
+    path_value,
+    read_stdin_text,
+    ref_value,
+    text_value,
+)
+from postcli.errors import EXIT_ERROR, EXIT_PARTIAL, InvalidInput
 
 app = typer.Typer(help="Compose, schedule, publish, list and delete posts.", no_args_is_help=True)
 
@@ -15,10 +24,22 @@ JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs
 
 
 def _exit_for(outcome: Any) -> None:
-    if outcome.status == "partial_success":
-        raise typer.Exit(EXIT_PARTIAL)
-    if outcome.status == "failed":
-        raise typer.Exit(EXIT_RECONNECT if outcome.all_auth_failed else EXIT_ERROR)
+    """The documented code (services/exit_codes.py: 7 > 1 > 6 > 5); a rate limit says when it lifts."""
+    from postcli.services import exit_codes
+
+    _warn_rate_limited([outcome])
+    code = exit_codes.for_outcome(outcome)
+    if code:
+        raise typer.Exit(code)
+
+
+def _warn_rate_limited(outcomes: list[Any]) -> None:
+    from postcli import output
+    from postcli.services import exit_codes
+
+    for t in exit_codes.rate_limited_targets(outcomes):
+        when = f"the limit lifts by {t.retry_at:%Y-%m-%d %H:%M} UTC" if t.retry_at else "the platform did not say until when"
+        output.warn(f"{t.platform} ({t.handle}) is rate limited ({when}): nothing was published there.")
 
 
 def _render_outcome(outcome: Any, as_json: bool) -> None:
@@ -45,6 +66,13 @@ def _render_outcome(outcome: Any, as_json: bool) -> None:
         output.line(f"Retry the failed targets with: postcli post retry {outcome.post_id}")
 
 
+MEDIA_FOR_HELP = (
+    "An image or video for one platform (or account) instead of --media: its targets get these files,"
+    " the others the --media ones. Repeatable."
+)
+ALT_FOR_HELP = "Alt text for the --media-for file of that platform in the same position. Repeatable."
+
+
 def _media_pairs(media: list[Path], alt: list[str]) -> list[tuple[Path, str | None]]:
     if len(alt) > len(media):
         raise InvalidInput(f"{len(alt)} --alt given for {len(media)} --media.", hint="Give one --alt per --media, in order.")
@@ -53,20 +81,35 @@ def _media_pairs(media: list[Path], alt: list[str]) -> list[tuple[Path, str | No
 
 @app.command("create")
 def create(
-    text: str = typer.Argument(..., help="The post text. Use - to read it from standard input."),
+    text: str = typer.Argument(..., metavar="TEXT", help="The post text. Use - to read it from standard input."),
     to: List[str] = typer.Option(
-        ..., "--to", help="Account id, handle, platform name (when you have one account there), or 'all'. Repeatable."
+        ..., "--to", metavar="ACCOUNT", parser=text_value,
+        help="Account id, handle, platform name (when you have one account there), or 'all'. Repeatable.",
     ),
-    media: List[Path] = typer.Option([], "--media", help="An image or video to attach. Repeatable."),
-    alt: List[str] = typer.Option([], "--alt", help="Alt text for the --media in the same position. Repeatable."),
+    media: List[Path] = typer.Option(
+        [], "--media", metavar="FILE", parser=path_value, help="An image or video to attach. Repeatable."
+    ),
+    alt: List[str] = typer.Option(
+        [], "--alt", metavar="TEXT", help="Alt text for the --media in the same position. Repeatable."
+    ),
     text_for: List[str] = typer.Option(
-        [], "--text-for", help="PLATFORM=TEXT: different text for one platform (or account). Repeatable."
+        [], "--text-for", metavar="PLATFORM=TEXT", parser=text_value,
+        help="Different text for one platform (or account). Repeatable.",
     ),
-    at: Optional[str] = typer.Option(None, "--at", help='Schedule: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'),
-    tz: Optional[str] = typer.Option(None, "--tz", help="IANA timezone for --at (default: config, else UTC)."),
+    at: Optional[str] = typer.Option(
+        None, "--at", metavar="WHEN", parser=text_value, help='Schedule: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'
+    ),
+    tz: Optional[str] = typer.Option(
+        None, "--tz", metavar="ZONE", parser=text_value, help="IANA timezone for --at (default: config, else UTC)."
+    ),
+    media_for: List[str] = typer.Option(
+        [], "--media-for", metavar="PLATFORM=FILE", parser=text_value, help=MEDIA_FOR_HELP
+    ),
+    alt_for: List[str] = typer.Option([], "--alt-for", metavar="PLATFORM=TEXT", help=ALT_FOR_HELP),
     draft: bool = typer.Option(False, "--draft", help="Save as a draft; publish later with `post publish`."),
     correlation_id: Optional[str] = typer.Option(
-        None, "--correlation-id", help="Your id for this post: repeating the command returns the same post."
+        None, "--correlation-id", metavar="KEY", parser=text_value,
+        help="Your id for this post: repeating the command returns the same post.",
     ),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -75,14 +118,13 @@ def create(
     Every target is validated before anything is sent. Exit 7 when some targets
     published and some failed; retry those with `postcli post retry ID`.
     """
-    import sys
-
     from postcli import output, settings
     from postcli.services import publishing
+    from postcli.services.media_for import parse as parse_media_for
     from postcli.timeparse import parse_when, zone
 
     if text == "-":
-        text = sys.stdin.read()
+        text = read_stdin_text("the post text on standard input")
     tz_name = tz or settings.config().timezone
     zone(tz_name)
     when = parse_when(at, tz_name) if at else None
@@ -91,6 +133,7 @@ def create(
         to,
         text_for=publishing.parse_text_for(text_for),
         media=_media_pairs(media, alt),
+        media_for=parse_media_for(media_for, alt_for),
         at=when,
         tz=tz_name,
         draft=draft,
@@ -99,19 +142,24 @@ def create(
     for w in created.warnings:
         output.warn(w)
     post = created.post
+    # --json has one shape (docs/json.md) for drafts, scheduled and published posts, new or
+    # repeated; "created" is false when an earlier identical post was returned.
     if not created.created:
         if as_json:
-            output.print_json({**publishing.post_dict(post), "created": False})
+            output.print_json(publishing.created_dict(post, False))
         else:
             output.line(f"Post {post.id} already exists for this content ({post.status}); nothing new was created.")
         return
     if post.status == "pending":
         outcome = publishing.publish_post(post.id, allowed=("pending",))
-        _render_outcome(outcome, as_json)
+        if as_json:
+            output.print_json(publishing.created_dict(publishing.load_post(post.id), True, outcome))
+        else:
+            _render_outcome(outcome, as_json)
         _exit_for(outcome)
         return
     if as_json:
-        output.print_json({**publishing.post_dict(post), "created": True})
+        output.print_json(publishing.created_dict(post, True))
     elif post.status == "draft":
         output.line(f"Saved draft {post.id}. Publish it with `postcli post publish {post.id}`.")
     else:
@@ -123,13 +171,18 @@ def create(
 
 @app.command("list")
 def list_(
-    status: Optional[str] = typer.Option(None, "--status", help="draft, scheduled, completed, partial_success, failed, ..."),
-    platform: Optional[str] = typer.Option(None, "--platform", help="Only posts with a target on this platform."),
-    page: int = typer.Option(1, "--page", help="Page number (1-based)."),
-    limit: int = typer.Option(20, "--limit", help="Posts per page."),
-    sort: str = typer.Option("created", "--sort", help="created, published or scheduled."),
-    order: str = typer.Option("desc", "--order", help="desc or asc."),
-    tz: Optional[str] = typer.Option(None, "--tz", help="Show times in this timezone."),
+    status: Optional[str] = typer.Option(
+        None, "--status", metavar="STATUS", parser=text_value,
+        help="draft, scheduled, pending, processing, completed, partial_success, failed or cancelled.",
+    ),
+    platform: Optional[str] = typer.Option(
+        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only posts with a target on this platform."
+    ),
+    page: int = typer.Option(1, "--page", metavar="N", parser=count_value, help="Page number (1-based)."),
+    limit: int = typer.Option(20, "--limit", metavar="N", parser=count_value, help="Posts per page."),
+    sort: str = typer.Option("created", "--sort", metavar="created|published|scheduled", help="Sort by this time."),
+    order: str = typer.Option("desc", "--order", metavar="desc|asc", help="Newest (desc) or oldest (asc) first."),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=text_value, help="Show times in this timezone."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """List posts, newest first."""
@@ -140,6 +193,7 @@ def list_(
     tz_name = tz or settings.config().timezone
     zone(tz_name)
     fastread.check_list_args(page=page, limit=limit, sort=sort, order=order)
+    status, platform = check_post_filters(status, platform)
     found = fastread.list_posts(status=status, platform=platform, page=page, limit=limit, sort=sort, order=order)
     if found is None:  # not a current SQLite store: the ORM path (migrates if needed)
         from postcli.services.publishing import list_posts, post_dict
@@ -173,8 +227,8 @@ def list_(
 
 @app.command("show")
 def show(
-    post_id: str = typer.Argument(..., help="The post id."),
-    tz: Optional[str] = typer.Option(None, "--tz", help="Show times in this timezone."),
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=text_value, help="Show times in this timezone."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Show a post with its targets and their links."""
@@ -197,7 +251,8 @@ def show(
             ("created", output.fmt_time(post.created_at, tz_name)),
             ("error", post.last_error or output.NULL),
         ]
-        + [(f"media {m['position'] + 1}", f"{m['original_filename']} ({m['mime_type']}, {m['size_bytes']:,} bytes)"
+        + [(f"media {m['position'] + 1}" + (f" for {m['override_for']}" if m["override_for"] else ""),
+            f"{m['original_filename']} ({m['mime_type']}, {m['size_bytes']:,} bytes)"
             + (f" alt: {m['alt_text']}" if m["alt_text"] else "")) for m in data["media"]]
     )
     output.table(
@@ -210,7 +265,7 @@ def show(
 
 
 @app.command("retry")
-def retry(post_id: str = typer.Argument(..., help="The post id."), as_json: bool = JSON_OPT) -> None:
+def retry(post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."), as_json: bool = JSON_OPT) -> None:
     """Publish again only the targets that failed (each is checked on the platform first)."""
     from postcli.services.publishing import retry_post
 
@@ -220,7 +275,10 @@ def retry(post_id: str = typer.Argument(..., help="The post id."), as_json: bool
 
 
 @app.command("publish")
-def publish(post_id: str = typer.Argument(..., help="The post id (a draft or scheduled post)."), as_json: bool = JSON_OPT) -> None:
+def publish(
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id (a draft or scheduled post)."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Publish a draft or scheduled post now."""
     from postcli.services.publishing import publish_now
 
@@ -231,7 +289,7 @@ def publish(post_id: str = typer.Argument(..., help="The post id (a draft or sch
 
 @app.command("delete")
 def delete(
-    post_id: str = typer.Argument(..., help="The post id."),
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
     remote: bool = typer.Option(False, "--remote", help="Also delete it on the platforms it was published to."),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -262,8 +320,12 @@ def delete(
 
 @app.command("import")
 def import_(
-    ref: str = typer.Argument(..., help="A bsky.app link, an at:// URI, or a Mastodon status URL or id."),
-    account: Optional[str] = typer.Option(None, "--account", help="The account it belongs to (id or handle)."),
+    ref: str = typer.Argument(
+        ..., metavar="URL", parser=text_value, help="A bsky.app link, an at:// URI, or a Mastodon status URL or id."
+    ),
+    account: Optional[str] = typer.Option(
+        None, "--account", metavar="ACCOUNT", parser=ref_value, help="The account it belongs to (id or handle)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Track a post made outside postcli, so it is collected and reported like any other."""
@@ -301,20 +363,34 @@ def _show_post(post: Any, as_json: bool, message: str) -> None:
 
 @app.command("edit")
 def edit(
-    post_id: str = typer.Argument(..., help="A draft or scheduled post."),
-    text: Optional[str] = typer.Option(None, "--text", help="New text."),
-    to: List[str] = typer.Option([], "--to", help="Replace the targets (repeatable, like `post create`)."),
-    text_for: List[str] = typer.Option([], "--text-for", help="PLATFORM=TEXT override (repeatable)."),
-    media: List[Path] = typer.Option([], "--media", help="Replace the media (repeatable)."),
-    alt: List[str] = typer.Option([], "--alt", help="Alt text per --media, in order."),
-    no_media: bool = typer.Option(False, "--no-media", help="Remove all media."),
-    at: Optional[str] = typer.Option(None, "--at", help="New publish time (scheduled posts)."),
-    tz: Optional[str] = typer.Option(None, "--tz", help="IANA timezone for --at."),
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
+    text: Optional[str] = typer.Option(None, "--text", metavar="TEXT", help="New text."),
+    to: List[str] = typer.Option(
+        [], "--to", metavar="ACCOUNT", parser=text_value, help="Replace the targets (repeatable, like `post create`)."
+    ),
+    text_for: List[str] = typer.Option(
+        [], "--text-for", metavar="PLATFORM=TEXT", parser=text_value, help="Text for one platform (repeatable)."
+    ),
+    media: List[Path] = typer.Option(
+        [], "--media", metavar="FILE", parser=path_value, help="Replace the media (repeatable)."
+    ),
+    alt: List[str] = typer.Option([], "--alt", metavar="TEXT", help="Alt text per --media, in order."),
+    media_for: List[str] = typer.Option(
+        [], "--media-for", metavar="PLATFORM=FILE", parser=text_value,
+        help="Replace the media of one platform (or account) only; other platforms keep theirs. Repeatable.",
+    ),
+    alt_for: List[str] = typer.Option([], "--alt-for", metavar="PLATFORM=TEXT", help=ALT_FOR_HELP),
+    no_media: bool = typer.Option(False, "--no-media", help="Remove all media (--media-for files too)."),
+    at: Optional[str] = typer.Option(
+        None, "--at", metavar="WHEN", parser=text_value, help="New publish time (scheduled posts)."
+    ),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=text_value, help="IANA timezone for --at."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Change a draft or scheduled post (text, targets, media, time). Validated again."""
     from postcli import settings
     from postcli.services import publishing
+    from postcli.services.media_for import parse as parse_media_for
     from postcli.timeparse import parse_when, zone
 
     if media and no_media:
@@ -327,6 +403,7 @@ def edit(
         to=list(to) or None,
         text_for=publishing.parse_text_for(text_for),
         media=[] if no_media else (_media_pairs(media, alt) if media else None),
+        media_for=parse_media_for(media_for, alt_for),
         at=parse_when(at, tz_name) if at else None,
         tz=tz,
     )
@@ -335,9 +412,13 @@ def edit(
 
 @app.command("schedule")
 def schedule(
-    post_id: str = typer.Argument(..., help="A draft or scheduled post."),
-    at: str = typer.Option(..., "--at", help='When: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'),
-    tz: Optional[str] = typer.Option(None, "--tz", help="IANA timezone for --at (default: config, else UTC)."),
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
+    at: str = typer.Option(
+        ..., "--at", metavar="WHEN", parser=text_value, help='When: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'
+    ),
+    tz: Optional[str] = typer.Option(
+        None, "--tz", metavar="ZONE", parser=text_value, help="IANA timezone for --at (default: config, else UTC)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Schedule a draft (or move a scheduled post). cron's `postcli publish-due` publishes it."""
@@ -352,7 +433,10 @@ def schedule(
 
 
 @app.command("cancel")
-def cancel(post_id: str = typer.Argument(..., help="A draft or scheduled post."), as_json: bool = JSON_OPT) -> None:
+def cancel(
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Cancel a draft or scheduled post (it stays in the list as cancelled)."""
     from postcli.services.publishing import cancel_post
 

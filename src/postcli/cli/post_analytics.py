@@ -6,6 +6,8 @@ from typing import Any, Optional
 
 import typer
 
+from postcli.cli._options import id_value, text_value
+
 JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
 METRIC_COLUMNS = ("likes", "comments", "shares", "quotes", "saves", "impressions", "reach", "views", "engagement")
 
@@ -47,8 +49,10 @@ def _render(data: dict[str, Any], *, history: bool = False) -> None:
 
 
 def post(
-    post_id: str = typer.Argument(..., help="The post id."),
-    platform: Optional[str] = typer.Option(None, "--platform", help="Only this platform's target."),
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
+    platform: Optional[str] = typer.Option(
+        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only this platform's target."
+    ),
     history: bool = typer.Option(False, "--history", help="List every snapshot, oldest first."),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -67,8 +71,10 @@ def post(
 
 
 def refresh(
-    post_id: str = typer.Argument(..., help="The post id."),
-    platform: Optional[str] = typer.Option(None, "--platform", help="Only this platform's target."),
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
+    platform: Optional[str] = typer.Option(
+        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only this platform's target."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Fetch a post's metrics live now, store the snapshot and show it.

@@ -6,7 +6,9 @@ from typing import Optional
 
 import typer
 
-from postcli.errors import EXIT_ERROR, EXIT_PARTIAL
+from postcli.cli._options import count_value, days_value, ref_value, text_value
+from postcli.errors import EXIT_USAGE
+from postcli.settings import MIN_CONCURRENCY
 
 
 def register(app: typer.Typer) -> None:
@@ -18,7 +20,9 @@ def register(app: typer.Typer) -> None:
 
 
 def publish_due(
-    limit: Optional[int] = typer.Option(None, "--limit", help="Publish at most this many posts."),
+    limit: Optional[int] = typer.Option(
+        None, "--limit", metavar="N", parser=count_value, help="Publish at most this many posts."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Publish every scheduled post whose time has come (run it from cron, e.g. every minute).
@@ -52,26 +56,39 @@ def publish_due(
             output.line(f"post {pid}: error - {err}")
         if not report.published and not report.expired and not report.errors:
             output.line("Nothing due.")
-    statuses = {o.status for o in report.published}
-    if "failed" in statuses or report.expired or report.errors:
-        raise typer.Exit(EXIT_PARTIAL if "completed" in statuses or "partial_success" in statuses else EXIT_ERROR)
-    if "partial_success" in statuses:
-        raise typer.Exit(EXIT_PARTIAL)
+    from postcli.cli.post import _warn_rate_limited
+    from postcli.services import exit_codes
+
+    _warn_rate_limited(report.published)
+    code = exit_codes.for_due(report)
+    if code:
+        raise typer.Exit(code)
 
 
 def collect(
-    platform: Optional[str] = typer.Option(None, "--platform", help="Only this platform."),
-    account: Optional[str] = typer.Option(None, "--account", help="Only this account (id or handle)."),
-    days: Optional[int] = typer.Option(None, "--days", help="Posts published in the last N days (default: config, 30)."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="At most N posts per account (the newest)."),
+    platform: Optional[str] = typer.Option(
+        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only this platform."
+    ),
+    account: Optional[str] = typer.Option(
+        None, "--account", metavar="ACCOUNT", parser=ref_value, help="Only this account (id or handle)."
+    ),
+    days: Optional[int] = typer.Option(
+        None, "--days", metavar="N", parser=days_value,
+        help="Posts published in the last N days, 1-3660 (default: config, 30).",
+    ),
+    limit: Optional[int] = typer.Option(
+        None, "--limit", metavar="N", parser=count_value, help="At most N posts per account (the newest)."
+    ),
     concurrency: Optional[int] = typer.Option(
-        None, "--concurrency", min=1, help="Requests in flight at once (default: [collect] concurrency, 8)."
+        None, "--concurrency", metavar="N", min=MIN_CONCURRENCY, max=256,
+        help="Requests in flight at once (default: [collect] concurrency, 8).",
     ),
     worker: bool = typer.Option(
         False, "--worker", help="Only work through queued jobs (planned by `collect --plan-only` or any run)."
     ),
     wait: float = typer.Option(
-        0.0, "--wait", min=0, help="With --worker: keep polling for new jobs this many seconds before exiting."
+        0.0, "--wait", metavar="SECONDS", min=0, max=86400,
+        help="With --worker: keep polling for new jobs this many seconds before exiting.",
     ),
     plan_only: bool = typer.Option(False, "--plan-only", help="Only queue the jobs of this run, for --worker processes."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
@@ -91,9 +108,18 @@ def collect(
     its account needs reconnecting (that is reported on stderr and by `postcli accounts
     health`, which exits 6). Exit 7 when some jobs failed: they are retried with
     backoff by later runs, then dead-lettered (`postcli jobs list --dead`).
+    Exit 5 when a platform rate-limited an account for longer than [collect]
+    max_rate_wait_seconds (default 30; shorter limits are waited out): that account is
+    not asked again in this run, its jobs wait for the reset time (stderr says when)
+    and the other accounts finish. 7 outranks 5.
 
-    --json prints: fetched, accounts, deleted, failed, dead_lettered, skipped,
-    planned, up_to_date, waiting_retry, needs_reconnect, notes.
+    An account that cannot be collected at all (a damaged credentials file, a bad
+    setting) gets one error line on stderr, its queued jobs count as failed, and the
+    run exits 7 - or 2 when the cause is a setting to fix (POSTCLI_TIMEOUT, ...).
+
+    --json prints: fetched, accounts, deleted, failed, dead_lettered, skipped, deferred,
+    rate_limited ([{account, jobs, until}]), planned, up_to_date, waiting_retry,
+    needs_reconnect, notes, account_errors.
     """
     import sys
 
@@ -152,5 +178,15 @@ def collect(
         output.warn(f"{name} needs reconnecting (see `postcli accounts health`).")
     if report.dead:
         output.warn(f"{report.dead} job(s) were dead-lettered: `postcli jobs list --dead` shows why.")
-    if not report.ok:
-        raise typer.Exit(EXIT_PARTIAL)
+    for name, (jobs, until) in sorted(report.rate_limited.items()):
+        when = f"until {until:%Y-%m-%d %H:%M} UTC" if until else "for now"
+        output.warn(f"{name} is rate limited {when}: {jobs} job(s) deferred; a run after that collects them.")
+    for name, error in report.account_errors:
+        output.error(f"{name}: not collected: {error}")
+    if report.settings_error:
+        raise typer.Exit(EXIT_USAGE)  # a setting to fix before any run can succeed
+    from postcli.services.exit_codes import for_collect
+
+    code = for_collect(failed=not report.ok, rate_limited=bool(report.rate_limited))
+    if code:
+        raise typer.Exit(code)

@@ -13,6 +13,7 @@ This module must stay cheap to import: no SDKs here.
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -85,6 +86,8 @@ class AccountContext:
     save_secrets: Callable[[dict[str, Any]], None] = lambda _s: None
     # The secrets as stored now: another process may have refreshed a single-use token.
     load_secrets: Callable[[], dict[str, Any]] = lambda: {}
+    # Held around a refresh of a rotating token (see platforms/rotation.py): one process at a time.
+    refresh_lock: Callable[[], AbstractContextManager[Any]] = nullcontext
     settings_changed: bool = False
     timeout: float = 30.0
     # When the stored access token expires (accounts.token_expires_at), if known:
@@ -124,6 +127,9 @@ class Limits:
     max_image_bytes: int | None = None
     max_video_bytes: int | None = None
     max_alt_text: int | None = None
+    # Video length in seconds, checked before anything is sent when the file's duration is known.
+    max_video_seconds: float | None = None
+    min_video_seconds: float | None = None
     mime_types: tuple[str, ...] = ("image/png", "image/jpeg", "image/webp")
     images_and_video: bool = False  # may one post mix images and a video
     # The platform fetches media itself from a public URL (Threads, Instagram):
@@ -217,6 +223,10 @@ class Adapter(Protocol):
     # Optional: True when fetch_post_metrics makes one request per post (so the
     # shared request budget charges per post, not per batch).
     # metrics_request_per_post: ClassVar[bool]
+    # Optional: how long after publishing a post the platform does not show yet may
+    # still appear (an indexing lag, Bluesky's AppView: 10 minutes). Default: none, so a
+    # None from fetch_post_metrics is deleted at once (services/deletions.py).
+    # deletion_grace: ClassVar[timedelta]
     # Optional: collect a post at least this many hours after publishing even
     # when `collect --days` is shorter (Instagram insights lag: 48).
     # min_collect_hours: ClassVar[int]

@@ -27,7 +27,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urlparse
 
@@ -138,6 +138,9 @@ class BlueskyAdapter:
     default_base_url: ClassVar[str] = "https://bsky.social"
     has_metrics: ClassVar[bool] = True
     metrics_batch_size: ClassVar[int] = 25
+    # The AppView indexes a new post a few seconds after the PDS accepts it: a post absent
+    # from getPosts this soon after publishing, and never seen, is not called deleted yet.
+    deletion_grace: ClassVar[timedelta] = timedelta(minutes=10)
 
     def __init__(self, ctx: AccountContext) -> None:
         self.ctx = ctx
@@ -160,11 +163,13 @@ class BlueskyAdapter:
             count_unit="graphemes",
             max_images=4,
             max_videos=1,
-            # app.bsky.embed.images blob maxSize; newer lexicons allow 2 MB but
-            # older PDS/AppView deployments still enforce 1 MB.
-            max_image_bytes=1_000_000,
-            # Bluesky's published video limit; a self-hosted PDS may cap uploads lower.
-            max_video_bytes=100_000_000,
+            # The blob maxSize of the current lexicons (bluesky-social/atproto
+            # lexicons/app/bsky/embed/images.json: "May be up to 2 MB, formerly limited
+            # to 1 MB"; embed/video.json: "May be up to 300mb, formerly limited to
+            # 100mb"). A self-hosted PDS on older code may still refuse more than 1 MB /
+            # 100 MB; its refusal is shown as is. The lexicons state no video duration.
+            max_image_bytes=2_000_000,
+            max_video_bytes=300_000_000,
             # The Bluesky app's limit for image alt text (video alt: 1000 graphemes).
             max_alt_text=2000,
             mime_types=("image/png", "image/jpeg", "image/webp", "image/gif", "video/mp4"),

@@ -67,6 +67,8 @@ MAX_CAROUSEL_ITEMS = 10
 MAX_ALT_TEXT = 1000
 MAX_IMAGE_BYTES = 8_000_000  # "8 MB"; the error text says MiB, the smaller bound is safe
 MAX_VIDEO_BYTES = 300 * 1024 * 1024  # Reels: 300 MB
+# IG User Media reference, Reel specifications: "Duration: 15 mins max, 3 seconds min".
+MIN_VIDEO_SECONDS, MAX_VIDEO_SECONDS = 3, 15 * 60
 IMAGE_TYPES = ("image/jpeg",)
 VIDEO_TYPES = ("video/mp4", "video/quicktime")
 MIN_ASPECT, MAX_ASPECT = 4 / 5, 1.91  # images outside 4:5 .. 1.91:1 are refused, not cropped
@@ -303,6 +305,8 @@ class InstagramAdapter:
             requires_media=True,
             max_image_bytes=MAX_IMAGE_BYTES,
             max_video_bytes=MAX_VIDEO_BYTES,
+            min_video_seconds=MIN_VIDEO_SECONDS,
+            max_video_seconds=MAX_VIDEO_SECONDS,
             max_alt_text=MAX_ALT_TEXT,
             mime_types=IMAGE_TYPES + VIDEO_TYPES,
             images_and_video=True,

@@ -250,6 +250,11 @@ class SandboxAdapter:
                 "idempotency_key": req.idempotency_key,
                 "published_at": _iso(_clock(state)),
                 "media": len(req.media),
+                # What was attached, so a test (or a curious user) can see which files went where.
+                "media_files": [
+                    {"name": m.path.name, "mime_type": m.mime_type, "size_bytes": m.size_bytes, "alt_text": m.alt_text}
+                    for m in req.media
+                ],
                 "deleted": False,
             }
             state["posts"][post_id] = post

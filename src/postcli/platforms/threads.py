@@ -71,6 +71,8 @@ IMAGE_TYPES = ("image/jpeg", "image/png")
 VIDEO_TYPES = ("video/mp4", "video/quicktime")
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 MAX_VIDEO_BYTES = 1024 * 1024 * 1024
+# Media specifications: "Duration: 300 seconds (5 minutes) maximum, minimum longer than 0 seconds".
+MAX_VIDEO_SECONDS = 300
 
 # Long-lived tokens (get-started/long-lived-tokens): 60 days, refreshable once 24 hours old.
 TOKEN_LIFETIME = timedelta(days=60)
@@ -355,6 +357,7 @@ class ThreadsAdapter:
             max_videos=MAX_CAROUSEL_ITEMS,
             max_image_bytes=MAX_IMAGE_BYTES,
             max_video_bytes=MAX_VIDEO_BYTES,
+            max_video_seconds=MAX_VIDEO_SECONDS,
             max_alt_text=MAX_ALT_TEXT,
             mime_types=IMAGE_TYPES + VIDEO_TYPES,
             images_and_video=True,
@@ -440,11 +443,13 @@ class ThreadsAdapter:
         total = _int(config.get("quota_total"))
         if usage is None or total is None or usage < total:
             return
-        hours = (_int(config.get("quota_duration")) or 86400) / 3600
+        window = _int(config.get("quota_duration")) or 86400
+        hours = window / 3600
         raise PlatformRateLimited(
             f"Threads allows {total} API-published posts per {hours:g} hours and this profile has published "
             f"{usage}; nothing was sent.",
             platform=PLATFORM,
+            retry_after=float(window),  # at the latest: the oldest post in the window ages out by then
             hint=f"The window is rolling: a post becomes possible again when the oldest of those is {hours:g} "
                  f"hours old, at the latest in {hours:g} hours. Try again later (or schedule the post).",
         )

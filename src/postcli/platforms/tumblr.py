@@ -286,6 +286,20 @@ class TumblrAdapter:
     def _blog_name(self) -> str | None:
         return (self.ctx.settings or {}).get("blog_name") or blog_identifier(self.ctx.handle) or None
 
+    def _keyed(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Query parameters for an endpoint the docs list as "API Key" (/info, GET /posts, /notes).
+
+        The docs ("Authentication") ask those for `api_key`, the OAuth consumer key, which
+        is the OAuth2 client id; they do not say a bearer token alone satisfies them. So the
+        key goes along with the bearer token whenever postcli knows the client id (it is
+        not a secret: the docs put it in URLs). Without one, the bearer token goes alone.
+        """
+        out = dict(params or {})
+        client_id = (self.ctx.settings or {}).get("client_id")
+        if client_id:
+            out["api_key"] = str(client_id)
+        return out
+
     def _blog_path(self, tail: str) -> str:
         blog = (self.ctx.settings or {}).get("blog_uuid") or self._blog_name()
         if not blog:
@@ -420,8 +434,21 @@ class TumblrAdapter:
     def _refresh(self) -> datetime:
         """Trade the refresh token for a new access and refresh token; save both at once.
 
-        POST /v2/oauth2/token grant_type=refresh_token. The caller holds the lock.
+        POST /v2/oauth2/token grant_type=refresh_token. The caller holds the lock; the
+        account's inter-process refresh lock is taken here (platforms/rotation.py).
         """
+        from postcli.platforms.rotation import rotating_refresh
+
+        with rotating_refresh(self.ctx) as adopted:
+            if adopted:  # another process rotated the pair while we waited: use it
+                self._remember_secrets()
+                expires = self._expires_at()
+                if expires is not None and self._now() < expires - REFRESH_MARGIN:
+                    self.ctx.token_expires_at = expires
+                    return expires
+            return self._refresh_locked()
+
+    def _refresh_locked(self) -> datetime:
         what = "refreshing the access token"
         secrets = dict(self.ctx.secrets or {})
         self._remember_secrets()
@@ -673,7 +700,7 @@ class TumblrAdapter:
 
     def _get_post(self, post_id: str, what: str) -> dict[str, Any]:
         """GET /v2/blog/{blog}/posts?id= : the post in NPF, or RemoteNotFound."""
-        found = self._api("GET", self._blog_path("posts"), what, params={"id": post_id, "npf": "true"})
+        found = self._api("GET", self._blog_path("posts"), what, params=self._keyed({"id": post_id, "npf": "true"}))
         posts = found.get("posts")
         if not isinstance(posts, list) or not posts or not isinstance(posts[0], dict):
             raise self._fail(RemoteNotFound, f"post {post_id} is not on the blog {self._blog_name()}")
@@ -696,7 +723,7 @@ class TumblrAdapter:
                 "GET",
                 self._blog_path("posts"),
                 "looking for an earlier attempt among the blog's posts",
-                params={"npf": "true", "limit": _PAGE_SIZE, "offset": page * _PAGE_SIZE},
+                params=self._keyed({"npf": "true", "limit": _PAGE_SIZE, "offset": page * _PAGE_SIZE}),
             )
             listed = found.get("posts")
             posts = [p for p in listed if isinstance(p, dict)] if isinstance(listed, list) else []
@@ -774,7 +801,7 @@ class TumblrAdapter:
                     "GET",
                     self._blog_path("notes"),
                     f"fetching the notes of post {post_id}",
-                    params={"id": post_id, "mode": "conversation"},
+                    params=self._keyed({"id": post_id, "mode": "conversation"}),
                 )
             except RemoteNotFound:
                 result[post_id] = None  # deleted; the other posts still count
@@ -783,13 +810,23 @@ class TumblrAdapter:
         return result
 
     def fetch_account_metrics(self) -> AccountMetrics:
-        """GET /v2/blog/{blog}/info (posts); followers from it, else /followers?limit=1 (total_users)."""
-        info = self._api("GET", self._blog_path("info"), "reading the blog's counters")
+        """Followers from the blog's entry in GET /v2/user/info, posts from GET /v2/blog/{blog}/info.
+
+        The docs list `followers` for each of `user.blogs` ("/user/info"), not in the
+        blog info. A blog missing from user.blogs (the user lost access) or an entry
+        without `followers` falls back to /followers?limit=1 (total_users).
+        """
+        user = self._api("GET", "/v2/user/info", "reading the blog's follower count").get("user") or {}
+        blogs = [b for b in (user.get("blogs") or []) if isinstance(b, dict) and b.get("name")]
+        settings = self.ctx.settings or {}
+        wanted = [str(w).lower() for w in (settings.get("blog_uuid"), self._blog_name()) if w]
+        entry = next((b for b in (self._find_blog(blogs, w) for w in wanted) if b is not None), None)
+        followers = _int_or_none(entry.get("followers")) if entry is not None else None
+        source = "user_info" if followers is not None else None
+        info = self._api("GET", self._blog_path("info"), "reading the blog's counters", params=self._keyed())
         blog = info.get("blog")
         if not isinstance(blog, dict):
             raise self._fail(MalformedResponse, f"{self._host} sent no blog info")
-        followers = _int_or_none(blog.get("followers"))
-        source = "info" if followers is not None else None
         if followers is None:
             found = self._api(
                 "GET", self._blog_path("followers"), "counting the blog's followers", params={"limit": 1}

@@ -10,6 +10,7 @@ from postcli import credentials, settings
 from postcli.errors import InvalidInput, NotFound
 from postcli.platforms.base import AccountContext
 from postcli.platforms.registry import DEFAULT_BASE_URLS, adapter_class, make_adapter
+from postcli.secrets_redact import register_secret
 from postcli.store.models import Account, utcnow
 from postcli.store.session import session_scope
 
@@ -27,12 +28,25 @@ RECONNECT_HINTS = {
     "tumblr": "postcli accounts add tumblr --blog {handle} (with new OAuth2 tokens)",
 }
 
+# Browser sign-in (`accounts login`, docs/signin.md): offered first where the platform has it.
+LOGIN_HINTS = {
+    "mastodon": "postcli accounts login mastodon --instance {base}",
+    "threads": "postcli accounts login threads --redirect-uri YOUR_HTTPS_REDIRECT",
+    "instagram": "postcli accounts login instagram --redirect-uri YOUR_HTTPS_REDIRECT",
+    "facebook": "postcli accounts login facebook --page {external_id}",
+    "tumblr": "postcli accounts login tumblr --blog {handle}",
+}
+
 
 def reconnect_hint(account: Account) -> str:
     template = RECONNECT_HINTS.get(account.platform, "postcli accounts add {platform} ...")
-    cmd = template.format(
+    values = dict(
         handle=account.handle, base=account.api_base_url, platform=account.platform, external_id=account.external_id
     )
+    cmd = template.format(**values)
+    login = LOGIN_HINTS.get(account.platform)
+    if login:
+        return f"Reconnect it with: {login.format(**values)} (or: {cmd})"
     return f"Reconnect it with: {cmd}"
 
 
@@ -57,6 +71,13 @@ def context_for(account: Account, *, timeout: float | None = None) -> AccountCon
     def save(new: dict[str, Any]) -> None:
         credentials.save(account_id, new)
 
+    platform = account.platform
+
+    def charge(_what: str) -> None:
+        from postcli.services import rate_budget
+
+        rate_budget.charge_one(account_id, platform)
+
     return AccountContext(
         platform=account.platform,
         api_base_url=account.api_base_url,
@@ -67,6 +88,8 @@ def context_for(account: Account, *, timeout: float | None = None) -> AccountCon
         secrets=credentials.load(account.id),
         save_secrets=save,
         load_secrets=lambda: credentials.load(account_id),
+        refresh_lock=lambda: credentials.refresh_lock(account_id),
+        charge_request=charge,
         timeout=timeout or settings.timeout(),
         graph_version=settings.config().graph_version,
         token_expires_at=account.token_expires_at,
@@ -125,6 +148,9 @@ def add_account(
     """
     if not secret:
         raise InvalidInput("no secret given (empty password or token).")
+    # Masked from here on: a server may echo it back in an error that --debug prints.
+    register_secret(secret)
+    register_secret(dict(extra_secrets or {}))
     adapter_class(platform)  # unknown platform -> clear error before any network
     base = normalize_base_url(platform, base_url)
     captured: dict[str, Any] = {}
@@ -223,6 +249,9 @@ def resolve_targets(session: Session, refs: list[str]) -> list[Account]:
                 continue
             account = get_account(session, part)
             chosen[account.id] = account
+    if not chosen:  # e.g. --to "," : a post with no target would "complete" having sent nothing
+        raise InvalidInput(f"--to {', '.join(map(repr, refs))} names no account.",
+                           hint="Add --to ACCOUNT (an id, a handle, a platform name, or all).")
     return list(chosen.values())
 
 
@@ -236,6 +265,24 @@ def remove_account(ref: str, *, purge: bool = False) -> Account:
             account.status = "disabled"
         credentials.delete(account.id)
         return account
+
+
+def posts_addressing(ref: str) -> list[dict[str, Any]]:
+    """Drafts and scheduled (or pending) posts with a target on this account, oldest first."""
+    from sqlalchemy import select
+
+    from postcli.store.models import Post, PostTarget
+
+    with session_scope(readonly=True) as session:
+        account = get_account(session, ref, include_removed=True)
+        rows = session.execute(
+            select(Post.id, Post.status)
+            .join(PostTarget, PostTarget.post_id == Post.id)
+            .where(PostTarget.account_id == account.id, Post.status.in_(("draft", "scheduled", "pending")))
+            .order_by(Post.id)
+            .distinct()
+        )
+        return [{"id": pid, "status": status} for pid, status in rows]
 
 
 def account_dict(account: Account) -> dict[str, Any]:

@@ -42,12 +42,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
 from postcli import settings
-from postcli.errors import AuthFailed, InvalidInput, PlatformError, PlatformRateLimited
+from postcli.errors import AuthFailed, BadSettings, InvalidInput, PlatformError, PlatformRateLimited, PostcliError
 from postcli.platforms.registry import adapter_class, make_adapter
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
+from postcli.services import deletions, rate_budget, throttle
 from postcli.services import jobs as jobs_svc
-from postcli.services import rate_budget
 from postcli.services.snapshots import (
     TargetRef,
     latest_followers,
@@ -79,9 +79,6 @@ CHUNK_BATCHES = 10
 # A worker shares the queue with other workers: it claims about one round of
 # parallel batches at a time, so idle workers find work instead of one hoarding it.
 WORKER_CHUNK_BATCHES = 2
-# The Bluesky AppView indexes a new post a few seconds after the PDS accepts it, so a
-# post absent from getPosts this soon after publishing is not called deleted (that is final).
-DELETE_GRACE = timedelta(minutes=10)
 # Finished jobs are kept this long (for `jobs list`), then pruned.
 KEEP_DONE = timedelta(days=7)
 # Most posts the writer records in one transaction: it holds the store's write lock
@@ -233,6 +230,11 @@ def _record_fetched(session: Session, fetched: list[_Fetched]) -> list[tuple[int
         )
     }
     captured_at = max(f.fetched_at for f in fetched)
+    waiting = deletions.unindexed(session, [  # answered None, but maybe only not indexed yet
+        (it.target_id, targets.get(it.target_id, (None, None, None))[2], f.fetched_at, f.run.deletion_grace)
+        for f in fetched if f.run.deletion_grace for it in f.batch
+        if it.job_id in mine and it.post_id in f.results and f.results[it.post_id] is None
+    ])
     followers: dict[int, int | None] = {}
     snapshots: list[tuple[TargetRef, Any, int | None]] = []
     deleted: list[int] = []
@@ -259,7 +261,7 @@ def _record_fetched(session: Session, fetched: list[_Fetched]) -> list[tuple[int
                 continue
             m = f.results[it.post_id]
             if m is None:
-                if completed_at is not None and f.fetched_at - completed_at < DELETE_GRACE:
+                if it.target_id in waiting:
                     early.append(it.job_id)
                     continue
                 deleted.append(it.target_id)  # type: ignore[arg-type]
@@ -310,7 +312,12 @@ class CollectReport:
     up_to_date: int = 0  # keys another run finished moments ago, left alone
     waiting_retry: int = 0  # dead-lettered keys not planned (see `postcli jobs retry`)
     reconnect: list[str] = field(default_factory=list)
+    # Accounts whose jobs wait for a platform's rate limit: name -> (jobs, when it lifts).
+    rate_limited: dict[str, tuple[int, datetime | None]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Accounts that could not be collected at all (damaged credentials, a bad setting): (name, why).
+    account_errors: list[tuple[str, str]] = field(default_factory=list)
+    settings_error: bool = False  # one of them was a setting to fix: the run exits 2, not 7
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **counts: int) -> None:
@@ -327,12 +334,26 @@ class CollectReport:
             if name not in self.reconnect:
                 self.reconnect.append(name)
 
+    def waiting_for_limit(self, name: str, jobs: int, until: datetime | None) -> None:
+        with self._lock:
+            self.rate_limited[name] = (jobs, until)
+
+    @property
+    def deferred(self) -> int:
+        """Jobs deferred to a platform's reset time (not failed: a later run takes them)."""
+        return sum(jobs for jobs, _ in self.rate_limited.values())
+
+    def account_failed(self, name: str, error: str, *, bad_settings: bool = False) -> None:
+        with self._lock:
+            self.account_errors.append((name, error))
+            self.settings_error = self.settings_error or bad_settings
+
     def handled(self) -> int:
         return self.fetched + self.accounts + self.deleted + self.failed + self.dead + self.skipped
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0 and self.dead == 0
+        return self.failed == 0 and self.dead == 0 and not self.account_errors
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -342,11 +363,17 @@ class CollectReport:
             "failed": self.failed,
             "dead_lettered": self.dead,
             "skipped": self.skipped,
+            "deferred": self.deferred,
+            "rate_limited": [
+                {"account": name, "jobs": jobs, "until": until.isoformat() if until else None}
+                for name, (jobs, until) in sorted(self.rate_limited.items())
+            ],
             "planned": self.planned,
             "up_to_date": self.up_to_date,
             "waiting_retry": self.waiting_retry,
             "needs_reconnect": sorted(self.reconnect),
             "notes": self.notes,
+            "account_errors": [{"account": name, "error": error} for name, error in self.account_errors],
         }
 
 
@@ -475,7 +502,9 @@ def work(
             # Due jobs that nobody could take: their accounts are out of request budget.
         if time.monotonic() - idle_since >= wait:
             left = _count_live(accounts) if accounts else 0
-            if left:
+            names = {f"{a.platform}:{a.handle}" for a in accounts}
+            left -= sum(jobs for name, (jobs, _) in report.rate_limited.items() if name in names)
+            if left > 0:
                 report.note(f"{left} job(s) wait for the request budget ([collect.rate_limits]); a later run takes them")
             return report
         time.sleep(min(1.0, max(0.05, wait / 20)))
@@ -619,16 +648,22 @@ class _AccountRun:
         self.group = _group(account.id)
         self.budget_key = rate_budget.key_for(account.id)
         self.limit = rate_budget.limit_for(account.platform)
+        self.deletion_grace = deletions.grace_for(account.platform)
         self.parallel = max(1, min(limit_in_flight, PLATFORM_PARALLEL.get(account.platform, DEFAULT_PARALLEL)))
         self.deadline = time.monotonic() + max_wait
-        self.stopped = threading.Event()  # the account needs reconnecting: no more requests
+        # No more requests to this account in this run: it needs reconnecting, or it is throttled.
+        self.stopped = threading.Event()
         self._stop_lock = threading.Lock()
+        self._reconnecting = False
+        self.throttled_until: datetime | None = None  # a rate limit longer than max_rate_wait
+        self._throttle_message = ""
         # Set once this run's account snapshot is written (or failed, or not planned): post
         # snapshots record the follower count it brought.
         self.account_settled = threading.Event()
         self._pause_until = 0.0  # monotonic; set by a 429 so no batch of this account goes out before it
         self._pause_lock = threading.Lock()
         self.cfg = settings.config()
+        self.max_rate_wait = self.cfg.collect_max_rate_wait_seconds
         self.adapter: Adapter | None = None
         self.followers: int | None = None  # from this run's account snapshot, for the post snapshots
         self.batch = 1
@@ -640,6 +675,7 @@ class _AccountRun:
 
     def run(self) -> None:
         ctx = None
+        failed_account = False
         try:
             ctx = accounts_svc.context_for(self.account)
             self.adapter = make_adapter(ctx)
@@ -663,12 +699,17 @@ class _AccountRun:
         except AuthFailed:
             self._stop()
         except Exception as exc:  # noqa: BLE001 - one account's surprise must not end the run for the others
-            log.exception("collecting %s failed", self.name)
-            self.report.note(f"{self.name}: {type(exc).__name__}: {redact(str(exc))}")
+            # Reported once, as this account's line and in the exit code; the traceback only with --debug.
+            log.debug("collecting %s failed", self.name, exc_info=True)
+            why = exc.message if isinstance(exc, PostcliError) else f"unexpected {type(exc).__name__}: {exc}"
+            self.report.account_failed(self.name, redact(why), bad_settings=isinstance(exc, BadSettings))
+            failed_account = True
         if ctx is not None:
             accounts_svc.save_settings_if_changed(ctx)
-        # What is still queued after an error waits for the next run: it failed this time.
-        self.report.add(failed=_count_errored(self.group))
+        self._defer_if_throttled()
+        # What is still queued after an error waits for the next run: it failed this time (all of
+        # it when the account itself failed: those jobs were never run).
+        self.report.add(failed=_count_errored(self.group, errored_only=not failed_account))
 
     def _account_phase(self, claimed: list[_Item]) -> None:
         try:
@@ -910,7 +951,10 @@ class _AccountRun:
     # --- failures -----------------------------------------------------------
 
     def _rate_limited(self, job_ids: list[int], exc: PlatformRateLimited) -> None:
-        wait = exc.retry_after if exc.retry_after is not None else 60.0
+        wait = throttle.reset_seconds(exc)
+        if not throttle.bounded_wait(wait, self.max_rate_wait):
+            self._throttle(job_ids, exc, wait)
+            return
         with self._pause_lock:
             self._pause_until = max(self._pause_until, time.monotonic() + wait)
         now = self.now()
@@ -922,6 +966,38 @@ class _AccountRun:
 
         self._write(write)
         self.report.note(f"{self.name} rate limited (retry after {wait:.0f}s)")
+
+    def _throttle(self, job_ids: list[int], exc: PlatformRateLimited, wait: float) -> None:
+        """A limit too long to wait for: no more requests to this account in this run.
+
+        Its budget is paused for every collector until the reset; this batch's jobs
+        are deferred to then now, the rest when the run ends (`_defer_if_throttled`)."""
+        now = self.now()
+        until = throttle.until(now, wait)
+        message = redact(exc.message)
+        with self._stop_lock:
+            first = self.throttled_until is None
+            self.throttled_until = max(self.throttled_until or until, until)
+            self._throttle_message = message
+            self.stopped.set()
+        with self._posts_cond:
+            self._posts_cond.notify_all()
+
+        self._write(lambda s: throttle.record(s, self.budget_key, self.owner, job_ids, until, message, now))
+        if first:
+            log.warning("%s is rate limited until %s: not asked again in this run", self.name, until)
+
+    def _defer_if_throttled(self) -> None:
+        """At the end of the account's run: what it did not do waits for the reset, and the
+        report learns how many jobs wait for a rate limit (this run's or an earlier one's)."""
+        now, until, message = self.now(), self.throttled_until, self._throttle_message
+        try:
+            left = self._write(lambda s: throttle.settle(s, self.group, self.owner, until, message, now))
+        except Exception as exc:  # noqa: BLE001 - the run goes on; its jobs' leases run out instead
+            log.error("collecting %s: deferring its jobs failed: %s", self.name, exc)
+            return
+        if left.jobs:
+            self.report.waiting_for_limit(self.name, left.jobs, left.until)
 
     def _failed(self, job_ids: list[int], error: str) -> None:
         now = self.now()
@@ -945,8 +1021,9 @@ class _AccountRun:
         from postcli.store.models import Job
 
         with self._stop_lock:  # the account job and a post batch may both see the 401
-            if self.stopped.is_set():
+            if self._reconnecting:
                 return
+            self._reconnecting = True
             self.stopped.set()
         with self._posts_cond:
             self._posts_cond.notify_all()
@@ -968,17 +1045,20 @@ class _AccountRun:
         self.report.needs_reconnect(self.name)
 
 
-def _count_errored(group: str) -> int:
+def _count_errored(group: str, *, errored_only: bool = True) -> int:
     from sqlalchemy import func, select
 
     from postcli.store.models import Job
 
     with session_scope(readonly=True) as session:
-        return session.scalar(
-            select(func.count()).select_from(Job).where(
-                Job.key.like(f"{group}%"), Job.status == "queued", Job.last_error.is_not(None)
+        q = select(func.count()).select_from(Job).where(Job.key.like(f"{group}%"), Job.status.in_(jobs_svc.LIVE))
+        if errored_only:
+            q = q.where(
+                Job.status == "queued", Job.last_error.is_not(None),
+                # waiting for a platform's rate limit is not a failure (services/throttle.py)
+                Job.last_error.not_like(f"{throttle.NOTE_PREFIX}%"),
             )
-        ) or 0
+        return session.scalar(q) or 0
 
 
 def _next_due_in(group: str, kind: str, now: datetime) -> float | None:

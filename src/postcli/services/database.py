@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -88,6 +89,8 @@ def backup(dest: Path, *, overwrite: bool = False) -> Path:
     store.engine(url)  # creates/migrates the store first so there is something to copy
     src_path = url.split("///", 1)[1]
     dest = dest.expanduser()
+    if dest.is_dir():
+        raise InvalidInput(f"{dest} is a directory.", hint=f"Give a file name, e.g. {dest / 'postcli-backup.db'}.")
     if dest.exists() and not overwrite:
         raise InvalidInput(f"{dest} already exists.", hint="Choose another file or pass --force.")
     if dest.resolve() == Path(src_path).resolve():
@@ -96,6 +99,8 @@ def backup(dest: Path, *, overwrite: bool = False) -> Path:
     tmp = dest.with_name(dest.name + ".partial")
     tmp.unlink(missing_ok=True)
     try:
+        # The copy holds the same posts as the store: private from its first byte.
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         src = sqlite3.connect(src_path, timeout=30)
         out = sqlite3.connect(tmp)
         try:
@@ -107,8 +112,9 @@ def backup(dest: Path, *, overwrite: bool = False) -> Path:
             src.close()
         tmp.replace(dest)
     except sqlite3.Error as exc:
-        tmp.unlink(missing_ok=True)
         raise PostcliError(f"backup failed: {exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)  # gone after the rename; a leftover only after a failure
     return dest
 
 

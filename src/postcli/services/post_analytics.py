@@ -8,7 +8,7 @@ from typing import Any
 from postcli import settings
 from postcli.errors import AuthFailed, BadState, NotFound, PlatformError, RateLimited
 from postcli.services import accounts as accounts_svc
-from postcli.services.collection import DELETE_GRACE
+from postcli.services import deletions
 from postcli.services.post_report import UNPUBLISHED, post_analytics, totals  # noqa: F401 - re-exported
 from postcli.services.publishing import get_post
 from postcli.services.snapshots import latest_followers, record_post_snapshot
@@ -71,7 +71,8 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
             target = session.get(PostTarget, target_id)
             m = result.get(platform_post_id)
             if m is None:
-                if target.completed_at is not None and now - target.completed_at < DELETE_GRACE:
+                grace = deletions.grace_for(account.platform)
+                if deletions.not_yet_visible(session, {target.id: target.completed_at}, grace, now):
                     errors.append({"target_id": target_id, "platform": account.platform, "kind": "platform",
                                    "error": "the platform does not show the post yet; try again in a few minutes"})
                     continue

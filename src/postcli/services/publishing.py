@@ -36,6 +36,8 @@ from postcli.platforms.base import MediaItem, PublishRequest, PublishResult
 from postcli.platforms.registry import make_adapter
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
+from postcli.services import media_for as media_for_svc
+from postcli.services.media_limits import Problem, media_problems
 from postcli.store.models import Account, Post, PostTarget, utcnow
 from postcli.store.session import session_scope
 
@@ -83,6 +85,7 @@ class TargetPlan:
     account: Account
     text: str
     text_override: str | None
+    media: list[MediaItem] | None = None  # its own (--media-for); None: the post's media
 
 
 def _text_for(text: str, overrides: dict[str, str], account: Account) -> str | None:
@@ -105,65 +108,52 @@ def parse_text_for(values: Iterable[str]) -> dict[str, str]:
     return out
 
 
+FIX_EMPTY = "Write some text (or attach --media FILE)."
+FIX_NEEDS_MEDIA = "Attach an image or video with --media FILE."
+FIX_TOO_LONG = "Shorten the text, or give that platform its own with --text-for PLATFORM=TEXT."
+FIX_S3 = "Configure the S3 media store ([s3] in config.toml, see docs/media.md), or leave that account out of --to."
+
+
 def validate_targets(plans: list[TargetPlan], media: list[MediaItem]) -> None:
     """Every problem of every target, in one error, before anything is sent."""
-    problems: list[str] = []
+    problems: list[Problem] = []
+    common = media
     for plan in plans:
+        media = common if plan.media is None else plan.media
         account = plan.account
         adapter = accounts_svc.adapter_for(account)
         limits = adapter.limits()
         name = f"{account.platform} ({account.handle})"
         if not plan.text.strip() and not media:
-            problems.append(f"{name}: the text is empty.")
+            problems.append(Problem(f"{name}: the text is empty.", FIX_EMPTY))
         if limits.requires_media and not media:
-            problems.append(f"{name}: {account.platform} posts need at least one image or video (--media FILE).")
+            problems.append(Problem(
+                f"{name}: {account.platform} posts need at least one image or video (--media FILE).", FIX_NEEDS_MEDIA
+            ))
         length = adapter.text_length(plan.text)
         if length > limits.max_text:
-            problems.append(
+            problems.append(Problem(
                 f"{name}: text is {length} {limits.count_unit}, the limit is {limits.max_text}"
                 + (f" (each link counts {limits.url_weight})" if limits.url_weight else "")
-                + "."
-            )
-        problems.extend(f"{name}: {p}" for p in media_problems(limits, media))
+                + ".",
+                FIX_TOO_LONG,
+            ))
+        problems.extend(Problem(f"{name}: {p}", p.fix) for p in media_problems(limits, media))
         if media and limits.needs_public_media_url and not _s3_configured():
-            problems.append(
+            problems.append(Problem(
                 f"{name}: {account.platform} fetches media from a public URL, so it needs the S3 media store"
-                " ([s3] in config.toml, see docs/media.md)."
-            )
+                " ([s3] in config.toml, see docs/media.md).",
+                FIX_S3,
+            ))
     if problems:
-        raise InvalidInput(
-            "cannot publish: " + " ".join(problems),
-            hint="Shorten the text (or give a platform its own with --text-for PLATFORM=TEXT); nothing was sent.",
-        )
+        fixes = dict.fromkeys(p.fix for p in problems)
+        raise InvalidInput("cannot publish: " + " ".join(problems), hint=" ".join(fixes) + " Nothing was sent.")
 
 
 def _s3_configured() -> bool:
     from postcli.services import s3store
 
     return s3store.load_config() is not None
-
-
-def media_problems(limits: Any, media: list[MediaItem]) -> list[str]:
-    problems: list[str] = []
-    images = [m for m in media if not m.is_video]
-    videos = [m for m in media if m.is_video]
-    for m in media:
-        if m.mime_type not in limits.mime_types:
-            problems.append(f"{m.path.name} is {m.mime_type}, which it does not take ({', '.join(limits.mime_types)}).")
-        cap = limits.max_video_bytes if m.is_video else limits.max_image_bytes
-        if cap is not None and m.size_bytes > cap:
-            problems.append(f"{m.path.name} is {m.size_bytes:,} bytes, the limit is {cap:,}.")
-        if limits.max_alt_text is not None and m.alt_text and len(m.alt_text) > limits.max_alt_text:
-            problems.append(f"alt text of {m.path.name} is {len(m.alt_text)} characters, the limit is {limits.max_alt_text}.")
-    if len(images) > limits.max_images:
-        problems.append(f"{len(images)} images, the limit is {limits.max_images}.")
-    if len(videos) > limits.max_videos:
-        problems.append(f"{len(videos)} videos, the limit is {limits.max_videos}.")
-    if limits.max_items is not None and len(media) > limits.max_items:
-        problems.append(f"{len(media)} media files, the limit is {limits.max_items}.")
-    if images and videos and not limits.images_and_video:
-        problems.append("images and a video cannot be mixed in one post.")
-    return problems
 
 
 # --- creating ----------------------------------------------------------------------
@@ -199,6 +189,7 @@ def create_post(
     *,
     text_for: dict[str, str] | None = None,
     media: list[tuple[Path, str | None]] | None = None,
+    media_for: dict[str, list[tuple[Path, str | None]]] | None = None,
     at: datetime | None = None,
     tz: str | None = None,
     draft: bool = False,
@@ -225,6 +216,7 @@ def create_post(
             hint="Give a future time, or leave out --at to publish now.",
         )
     prepared = media_svc.prepare_files(media or [])
+    prepared_for = {key: media_svc.prepare_files(files) for key, files in (media_for or {}).items()}
     # Phase 1, reading only: find the targets, validate, look for an existing post.
     with session_scope(readonly=True) as session:
         if correlation_id:
@@ -243,18 +235,24 @@ def create_post(
                 f"--text-for {', '.join(unused)} matches none of the targets.",
                 hint="Use a platform name, handle or id that is among --to.",
             )
+        media_for_svc.check_used(prepared_for, targets)
+        items_for = {key: [p.as_media_item() for p in preps] for key, preps in prepared_for.items()}
         plans = [
-            TargetPlan(account=a, text=_text_for(text, overrides, a) or text, text_override=_text_for(text, overrides, a))
+            TargetPlan(account=a, text=_text_for(text, overrides, a) or text, text_override=_text_for(text, overrides, a),
+                       media=media_for_svc.own(a, items_for))
             for a in targets
         ]
         validate_targets(plans, [p.as_media_item() for p in prepared])
-        chash = content_hash(text, overrides, [a.id for a in targets], at, [p.sha256 for p in prepared])
+        chash = content_hash(text, overrides, [a.id for a in targets], at,
+                             [p.sha256 for p in prepared]
+                             + [f"{key}={p.sha256}" for key, preps in sorted(prepared_for.items()) for p in preps])
         dup = _recent_duplicate(session, chash, now) if not correlation_id and not draft else None
         if dup is not None:
             return Created(post=dup, created=False, warnings=warnings)
     # Copy/upload media only once the post is known to be valid, and outside the write
     # lock (an S3 upload can take a while). Storage is content-addressed: idempotent.
     stored = [media_svc.store_prepared(p, i) for i, p in enumerate(prepared)]
+    stored.extend(media_for_svc.store(prepared_for, start=len(stored)))
     # Phase 2: write, re-checking what another process may have done meanwhile.
     with session_scope() as session:
         if correlation_id:
@@ -340,6 +338,7 @@ class TargetOutcome:
     error: str | None = None
     reconciled: bool = False  # found already published on the platform
     error_kind: str | None = None  # auth | rate_limited | unavailable | rejected | error
+    retry_at: datetime | None = None  # rate_limited: when the platform said the limit lifts
 
 
 @dataclass
@@ -378,10 +377,11 @@ def _claim(post_id: int, allowed: tuple[str, ...], now: datetime) -> Post:
         return _loaded(session, post)
 
 
-def _media_items(post: Post) -> list[MediaItem]:
+def _media_items(post: Post) -> dict[int, MediaItem]:
+    """Every stored file of the post (its own and --media-for ones), by row id."""
     from postcli.services import media as media_svc
 
-    return [media_svc.media_item(m) for m in post.media]
+    return {m.id: media_svc.media_item(m) for m in post.media}
 
 
 def _request(target: PostTarget, post: Post, media: list[MediaItem]) -> PublishRequest:
@@ -450,12 +450,21 @@ def publish_post(
             _finish_target(target.id, "failed", error=msg)
             outcomes.append(TargetOutcome(**base, status="failed", error=msg, error_kind="error"))
             continue
-        outcomes.append(_publish_target(target, post, account, media))
+        mine = [media[m.id] for m in media_for_svc.rows_for(account, post.media)]
+        outcomes.append(_publish_target(target, post, account, mine))
     return _finish_post(post.id, outcomes, note=note)
 
 
 def _publish_target(target: PostTarget, post: Post, account: Account, media: list[MediaItem]) -> TargetOutcome:
     base = dict(target_id=target.id, account_id=account.id, platform=target.platform, handle=account.handle)
+    if account.removed_at is not None:
+        # Its credentials are gone; trying would end in a misleading "reconnect" (or, for
+        # the sandbox, in a post the user no longer wants there).
+        msg = (f"account removed: the {account.platform} account {account.handle} was removed, so nothing was "
+               f"sent to it (add it again with `postcli accounts add {account.platform}`, then "
+               f"`postcli post retry {post.id}`).")
+        _finish_target(target.id, "failed", error=msg)
+        return TargetOutcome(**base, status="failed", error=msg, error_kind="removed")
     if account.status == "token_expired":
         msg = f"the {account.platform} account {account.handle} needs reconnecting. {accounts_svc.reconnect_hint(account)}"
         _finish_target(target.id, "failed", error=msg)
@@ -487,10 +496,23 @@ def _send(target: PostTarget, post: Post, account: Account, media: list[MediaIte
             msg += " (the outcome is unknown; a retry checks the platform first)"
         elif kind == "auth":
             msg += " " + accounts_svc.reconnect_hint(account)
+        retry_at = None
+        if kind == "rate_limited":
+            retry_at, lifts = _lifts(exc)
+            msg += f" ({lifts}; then `postcli post retry {post.id}`)"
         _finish_target(target.id, "failed", error=msg, auth_failed=kind == "auth")
-        return TargetOutcome(**base, status="failed", error=msg, error_kind=kind)
+        return TargetOutcome(**base, status="failed", error=msg, error_kind=kind, retry_at=retry_at)
     _complete_target(target.id, result)
     return TargetOutcome(**base, status="completed", url=result.url)
+
+
+def _lifts(exc: PlatformError) -> tuple[datetime | None, str]:
+    """When a rate limit or quota lifts, as a time and as words for the message."""
+    seconds = getattr(exc, "retry_after", None)
+    if seconds is None:
+        return None, "the platform did not say when the limit lifts"
+    at = utcnow() + timedelta(seconds=seconds)
+    return at, f"rate limited; the limit lifts by {at:%Y-%m-%d %H:%M} UTC"
 
 
 def _mark_processing(target_id: int) -> None:
@@ -758,10 +780,25 @@ def post_dict(post: Post, tz: str | None = None) -> dict[str, Any]:
                 "alt_text": m.alt_text,
                 "sha256": m.sha256,
                 "storage": m.storage,
+                "override_for": m.override_for,
             }
             for m in post.media
         ],
     }
+
+
+def created_dict(post: Post, created: bool, outcome: PublishOutcome | None = None) -> dict[str, Any]:
+    """`post create --json`: one shape for drafts, scheduled and published posts, new or repeated.
+
+    The post (as `post show --json`) with the outcome's keys merged in: "post_id", "note",
+    "created", and per target "target_id" and "reconciled".
+    """
+    data = post_dict(post)
+    reconciled = {t.target_id for t in outcome.targets if t.reconciled} if outcome else set()
+    for t in data["targets"]:
+        t["target_id"] = t["id"]
+        t["reconciled"] = t["id"] in reconciled
+    return {**data, "post_id": post.id, "note": outcome.note if outcome else None, "created": created}
 
 
 def outcome_dict(outcome: PublishOutcome) -> dict[str, Any]:
@@ -779,6 +816,7 @@ def outcome_dict(outcome: PublishOutcome) -> dict[str, Any]:
                 "url": t.url,
                 "error": t.error,
                 "reconciled": t.reconciled,
+                "retry_at": t.retry_at,
             }
             for t in outcome.targets
         ],
@@ -794,10 +832,12 @@ def _validate_stored(post: Post) -> None:
 
     plans = [
         TargetPlan(account=t.account, text=t.text_override if t.text_override is not None else post.text,
-                   text_override=t.text_override)
+                   text_override=t.text_override,
+                   media=[media_svc.media_info(m) for m in media_for_svc.rows_for(t.account, post.media)])
         for t in post.targets
+        if t.account.removed_at is None  # refused when publishing, with its own message
     ]
-    validate_targets(plans, [media_svc.media_info(m) for m in post.media])
+    validate_targets(plans, [media_svc.media_info(m) for m in post.media if m.override_for is None])
 
 
 def _editable(session: Session, post_id: int | str) -> Post:
@@ -817,16 +857,23 @@ def edit_post(
     to: list[str] | None = None,
     text_for: dict[str, str] | None = None,
     media: list[tuple[Path, str | None]] | None = None,
+    media_for: dict[str, list[tuple[Path, str | None]]] | None = None,
     at: datetime | None = None,
     tz: str | None = None,
     now: datetime | None = None,
 ) -> Post:
-    """Change a draft or scheduled post; the result is validated like a new post."""
+    """Change a draft or scheduled post; the result is validated like a new post.
+
+    `media` replaces the post's media (`[]` removes all media, --media-for files
+    included); `media_for` replaces the files of the keys it names and keeps the others.
+    """
     from postcli.services import media as media_svc
 
     now = now or utcnow()
     prepared = media_svc.prepare_files(media) if media is not None else None
+    prepared_for = {key: media_svc.prepare_files(files) for key, files in (media_for or {}).items()}
     stored = [media_svc.store_prepared(p, i) for i, p in enumerate(prepared)] if prepared is not None else None
+    stored_for = media_for_svc.store(prepared_for, start=0)
     with session_scope(immediate=True) as session:
         post = _editable(session, post_id)
         if at is not None:
@@ -853,8 +900,18 @@ def edit_post(
             override = _text_for(post.text, overrides, account)
             if override is not None:
                 t.text_override = override
-        if stored is not None:
-            post.media = stored
+        accounts = [t.account or session.get(Account, t.account_id) for t in post.targets]
+        media_for_svc.check_used(prepared_for, accounts)
+        if stored is not None or stored_for or to is not None:
+            common = stored if stored is not None else [m for m in post.media if m.override_for is None]
+            # A target's own media goes with it, as its text override does.
+            kept = [] if media == [] else [m for m in post.media
+                                           if m.override_for is not None and m.override_for not in prepared_for
+                                           and not media_for_svc.unused([m.override_for], accounts)]
+            rows = common + kept + stored_for
+            for position, row in enumerate(rows):
+                row.position = position
+            post.media = rows
         session.flush()
         for t in post.targets:
             session.refresh(t)

@@ -131,3 +131,21 @@ def pause(session: Session, key: str, until: datetime, now: datetime) -> None:
         row.paused_until = until
     row.tokens = 0.0
     row.updated_at = now
+
+
+def charge_one(account_id: int, platform: str, now: datetime | None = None) -> None:
+    """Charge one request an adapter made outside `collect` (a Threads/Instagram
+    container status check while publishing) to the account's shared bucket.
+
+    Never waits and never refuses: the publish is under way and its checks are
+    already spaced as Meta recommends; an empty bucket simply makes collectors
+    wait longer for this account.
+    """
+    from postcli.store.models import utcnow
+    from postcli.store.session import session_scope
+
+    limit = limit_for(platform)
+    if limit is None:
+        return
+    with session_scope() as session:
+        take(session, key_for(account_id), limit, 1, now or utcnow())

@@ -301,7 +301,8 @@ def _day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
 @dataclass
 class PlatformRow:
     platform: str
-    posts: int
+    posts: int  # distinct posts, as posts_published counts them
+    targets: int  # (post, account) pairs: a post sent to two accounts of the platform is 2
     engagement: int | None
     avg_engagement_per_post: float | None  # over posts whose engagement was reported
     engagement_rate: float | None  # see RATE_DESCRIPTION
@@ -315,6 +316,7 @@ class PlatformRow:
 PLATFORM_COLUMNS = (
     "platform",
     "posts",
+    "targets",
     "engagement",
     "avg_engagement_per_post",
     "engagement_rate",
@@ -329,18 +331,19 @@ PLATFORM_COLUMNS = (
 def _platform_rows(db: Reader, sc: _Scope, now: datetime) -> list[PlatformRow]:
     frm, params = _published_targets(sc, now)
     found = db.rows(
-        "SELECT t.platform, count(t.id), sum(m.engagement), avg(m.engagement), "
+        "SELECT t.platform, count(DISTINCT t.post_id), count(t.id), sum(m.engagement), avg(m.engagement), "
         f"avg({_RATE}), sum(m.likes), sum(m.comments), sum(m.shares), sum(m.impressions), sum(m.reach) "
         f"{frm} GROUP BY t.platform",
         **params,
     )
     rows = {
-        r[0]: PlatformRow(r[0], r[1], _int(r[2]), _mean(r[3]), _mean(r[4]), *(_int(v) for v in r[5:])) for r in found
+        r[0]: PlatformRow(r[0], r[1], r[2], _int(r[3]), _mean(r[4]), _mean(r[5]), *(_int(v) for v in r[6:]))
+        for r in found
     }
     # Platforms with accounts in scope but nothing published still belong in the comparison.
     where, params = sc.accounts()
     for (name,) in db.rows(f"SELECT DISTINCT a.platform FROM accounts a{where}", **params):
-        rows.setdefault(name, PlatformRow(name, 0, None, None, None, None, None, None, None, None))
+        rows.setdefault(name, PlatformRow(name, 0, 0, None, None, None, None, None, None, None, None))
     return sorted(rows.values(), key=_platform_order)
 
 
@@ -411,6 +414,7 @@ class AccountFollowers:
 class OverviewReport:
     meta: Meta
     posts_published: int
+    targets_published: int  # a post on two accounts is one post, two targets
     total_engagement: int | None
     best_platform: str | None
     followers_total: int | None
@@ -422,6 +426,7 @@ class OverviewReport:
         return {
             **self.meta.as_json(),
             "posts_published": self.posts_published,
+            "targets_published": self.targets_published,
             "total_engagement": self.total_engagement,
             "best_platform": self.best_platform,
             "followers": {
@@ -459,11 +464,11 @@ def overview(session: Any, q: ReportQuery, *, now: datetime | None = None) -> Ov
     sc, meta = _scope(db, q, "overview")
     meta.empty = _store_empty_reason(db, sc)
     if meta.empty:
-        return OverviewReport(meta, 0, None, None, None, {}, [], [])
+        return OverviewReport(meta, 0, 0, None, None, None, {}, [], [])
     now = _now(now)
     rows = _platform_rows(db, sc, now)
     frm, params = _published_targets(sc, None)
-    posts = db.scalar(f"SELECT count(DISTINCT t.post_id) {frm}", **params)
+    posts, targets = db.one(f"SELECT count(DISTINCT t.post_id), count(t.id) {frm}", **params) or (0, 0)
     accounts = _followers(db, sc)
     by_platform: dict[str, list[int | None]] = defaultdict(list)
     for a in accounts:
@@ -474,6 +479,7 @@ def overview(session: Any, q: ReportQuery, *, now: datetime | None = None) -> Ov
     return OverviewReport(
         meta=meta,
         posts_published=posts,
+        targets_published=targets,
         total_engagement=metrics.total(r.engagement for r in rows),
         best_platform=_best(rows),
         followers_total=metrics.total(followers.values()),

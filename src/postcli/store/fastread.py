@@ -121,6 +121,7 @@ def list_posts(*, status: str | None, platform: str | None, page: int, limit: in
                         "alt_text": m["alt_text"],
                         "sha256": m["sha256"],
                         "storage": m["storage"],
+                        "override_for": m["override_for"],
                     }
                 )
         posts = [

@@ -11,6 +11,7 @@ read-then-write claim never races another process.
 
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
 # The newest migration this code knows. tests/test_store.py checks it matches Alembic's head.
-SCHEMA_HEAD = "0003"
-SCHEMA_REVISIONS = ("0001", "0002", "0003")
+SCHEMA_HEAD = "0004"
+SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004")
 
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
@@ -71,11 +72,25 @@ def open_error(url: str, exc: BaseException) -> StoreError:
         password = None
     if password:
         reason = reason.replace(str(password), "***")
+    if url.startswith("sqlite"):
+        return StoreError(f"cannot open the database {safe_url(url)}: {reason}", hint=sqlite_hint(reason))
     return StoreError(
         f"cannot open the database {safe_url(url)}: {reason}",
         hint="Check POSTCLI_DATABASE_URL (postgresql+psycopg://user:password@host:port/dbname) "
         "and that the server is running.",
     )
+
+
+def sqlite_hint(reason: str) -> str:
+    """What to do about a SQLite file that cannot be used: about the file, never PostgreSQL settings."""
+    low = reason.lower()
+    if "readonly" in low or "read-only" in low or "unable to open" in low or "permission" in low:
+        return ("This user cannot write the database file or its directory (SQLite writes -wal/-shm files "
+                "beside it). Make both writable, or run as their owner; reading commands work without it.")
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return ("The file is damaged or not a postcli store. Restore it from a backup (`postcli db backup` "
+                "makes one), or move it aside to start a new store.")
+    return "Check the database file and its directory (`postcli config path` shows where it is)."
 
 
 def make_engine(url: str) -> Engine:
@@ -86,16 +101,55 @@ def make_engine(url: str) -> Engine:
         return _make_pg_engine(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _on_connect_sqlite)
+        readonly = False
+        if path and path != ":memory:" and "?" not in path:
+            _create_private(Path(path))
+            readonly = sqlite_read_only(Path(path))
+        if readonly:
+            engine = create_engine(url, creator=lambda: _connect_read_only(Path(path)))
+        else:
+            engine = create_engine(url, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _on_connect_sqlite)
         # pysqlite's own transaction handling defers BEGIN; issue it ourselves so
         # a read-then-write claim is one transaction (BEGIN IMMEDIATE where asked).
         event.listen(engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
         event.listen(engine, "begin", _begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _create_private(path: Path) -> None:
+    """A new store is created 0600: it holds a person's posts. SQLite gives its -wal and
+    -shm files the database file's mode, so they are private too."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def sqlite_read_only(path: Path) -> bool:
+    """True when this user may read the store but not write it (a read-only file or directory:
+    SQLite needs to create the -wal and -shm files beside it)."""
+    return path.is_file() and (not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK))
+
+
+def _connect_read_only(path: Path):  # type: ignore[no-untyped-def]
+    """Reading commands still work on a store this user cannot write.
+
+    Without -wal/-shm files (a cleanly closed store) and no way to create them, SQLite
+    can only open a WAL database as immutable; that is safe here because nobody who can
+    write left a log behind. With them present it reads them (mode=ro)."""
+    import sqlite3
+    from urllib.parse import quote
+
+    wal_present = Path(f"{path}-wal").exists() and Path(f"{path}-shm").exists()
+    flags = "mode=ro" if wal_present else "mode=ro&immutable=1"
+    conn = sqlite3.connect(f"file:{quote(str(path))}?{flags}", uri=True, timeout=30, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.isolation_level = None
+    return conn
 
 
 def _begin(conn) -> None:  # type: ignore[no-untyped-def]
@@ -163,6 +217,14 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         if not inspect(conn).has_table("alembic_version"):
+            if inspect(conn).has_table("posts") or inspect(conn).has_table("accounts"):
+                # Migrating would try to create tables that are there: refuse, and say why.
+                raise StoreError(
+                    f"the store {safe_url(str(engine.url))} has postcli's tables but no schema version "
+                    "(its alembic_version table is gone), so postcli cannot tell how to upgrade it.",
+                    hint="Restore it from a backup (`postcli db backup` makes one), or move it aside to start "
+                    "a new store.",
+                )
             return None
         row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
         return row[0] if row else None
@@ -203,6 +265,12 @@ def engine(url: str | None = None, *, migrate: bool = True) -> Engine:
                     eng.dispose()
                     raise open_error(url, exc) from None
                 if not check_revision(rev):
+                    if eng.dialect.name == "sqlite" and sqlite_read_only(Path(eng.url.database or "")):
+                        eng.dispose()
+                        raise StoreError(
+                            f"the store {eng.url.database} needs a schema upgrade, but this user cannot write it.",
+                            hint="Run `postcli db upgrade` as a user who can write it, or make it writable.",
+                        )
                     upgrade(eng)
             _engines[url] = eng
         return eng

@@ -1,0 +1,192 @@
+"""`postcli analytics report --html FILE` (registered on the analytics app).
+
+Light at import (typer, _options): the services and renderers load inside the command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from postcli.cli._options import (
+    AccountOpt,
+    PeriodOpt,
+    PlatformOpt,
+    SinceOpt,
+    TzOpt,
+    UntilOpt,
+    check_platform,
+    parse_period,
+)
+
+HtmlOpt = Annotated[
+    Path,
+    typer.Option(
+        "--html",
+        metavar="FILE",
+        help="Write the report to this HTML file (self-contained: opening it loads nothing from the network).",
+        dir_okay=False,
+    ),
+]
+OpenOpt = Annotated[bool, typer.Option("--open", help="Open the written file in your web browser.")]
+PngOpt = Annotated[
+    Optional[Path],
+    typer.Option("--png", metavar="FILE", dir_okay=False, help="Also write the chart as a PNG image (needs postcli[charts])."),
+]
+SvgOpt = Annotated[
+    Optional[Path],
+    typer.Option("--svg", metavar="FILE", dir_okay=False, help="Also write the chart as an SVG image (needs postcli[charts])."),
+]
+SizeOpt = Annotated[
+    str,
+    typer.Option("--size", metavar="WIDTHxHEIGHT", help="Size of the --png/--svg image in pixels, e.g. 1200x500."),
+]
+DEFAULT_SIZE = "900x400"
+SIZE_RANGE = (100, 4000)
+
+
+def parse_size(size: str) -> tuple[int, int]:
+    import re
+
+    from postcli.errors import InvalidInput
+
+    m = re.fullmatch(r"\s*(\d{1,5})\s*[x×X]\s*(\d{1,5})\s*", size)
+    lo, hi = SIZE_RANGE
+    if not m or not all(lo <= int(v) <= hi for v in m.groups()):
+        raise InvalidInput(
+            f"invalid --size {size!r}.", hint=f"Use WIDTHxHEIGHT in pixels, each {lo} to {hi}, e.g. {DEFAULT_SIZE}."
+        )
+    return int(m.group(1)), int(m.group(2))
+
+
+def write_images(kind: str, data: dict, png: Path | None, svg: Path | None, size: tuple[int, int]) -> None:
+    """Render the report's chart (render/chart_images.py) into the requested files."""
+    from postcli import output
+    from postcli.render import chart_images
+
+    for fmt, path in (("png", png), ("svg", svg)):
+        if path is None:
+            continue
+        blob = chart_images.render(kind, data, fmt, *size)
+        written = write_bytes(path, blob)
+        output.err_console().print(f"Wrote {written} ({size[0]}x{size[1]}).", markup=False, highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
+    app.command("digest")(digest)
+
+
+def write_text(path: Path, text: str) -> Path:
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    """Write atomically (a reader never sees half a file); a clear error for a bad path."""
+    import os
+    import tempfile
+
+    from postcli.errors import InvalidInput
+
+    path = path.expanduser()
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise InvalidInput(f"{path} is a directory.", hint="Give a file name, e.g. report.html.")
+    if not folder.is_dir():
+        raise InvalidInput(f"cannot write {path}: the folder {folder} does not exist.", hint="Create it first, or choose another path.")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide a report meant to be shared
+        os.replace(tmp, path)
+    except OSError as e:
+        raise InvalidInput(f"cannot write {path}: {e.strerror or e}.", hint="Choose a path you can write to.") from None
+    return path.resolve()
+
+
+def report(
+    html: HtmlOpt,
+    period: PeriodOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    platform: PlatformOpt = None,
+    account: AccountOpt = None,
+    tz: TzOpt = None,
+    open_it: OpenOpt = False,
+) -> None:
+    """One self-contained HTML page: overview cards with the change vs the previous period, engagement
+    per day, followers per account, platform comparison, top posts with links, the weekday x hour
+    heatmap and the best times to post. Light and dark, printable, no scripts, no network requests.
+    """
+    p = parse_period(period, since, until, tz)
+    platform = check_platform(platform)
+
+    from postcli import output
+    from postcli.render import html_report
+    from postcli.services import dashboard, reports
+    from postcli.store.dbapi import open_reader
+
+    q = reports.ReportQuery(start=p.start, end=p.end, tz=p.tz, platform=platform, account=account)
+    with open_reader() as db:
+        d = dashboard.build(db, q)
+    page = html_report.render(d.as_json(), empty=d.empty)
+    written = write_text(html, page)
+    if d.overview["simulated"]:
+        output.line("(simulated sandbox data)", style="yellow")
+    if d.empty:
+        output.line(d.empty)
+    output.line(f"Wrote {written} ({len(page.encode()) / 1024:,.0f} KB).")
+    if open_it:
+        import webbrowser
+
+        if not webbrowser.open(written.as_uri()):
+            output.warn(f"could not start a web browser; open {written} yourself.")
+
+
+def digest(
+    period: PeriodOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    platform: PlatformOpt = None,
+    account: AccountOpt = None,
+    tz: TzOpt = None,
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="md|html", help="Markdown (default, for chats) or an HTML fragment (for mail).")
+    ] = "md",
+    output_file: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of printing.", dir_okay=False),
+    ] = None,
+) -> None:
+    """The period in a dozen lines for cron, mail or a chat: posts and engagement with their change
+    vs the previous period, followers per platform, the top three posts with links, the best slot.
+
+    Default period: 7d. Example: postcli analytics digest --period 7d --format html -o week.html
+    """
+    from postcli.errors import InvalidInput
+
+    kind = fmt.strip().lower()
+    if kind not in ("md", "html"):
+        raise InvalidInput(f"unknown --format {fmt!r}.", hint="Use md or html.")
+    p = parse_period(period or ("7d" if since is None else None), since, until, tz)
+    platform = check_platform(platform)
+
+    from postcli import output
+    from postcli.render import digest as render
+    from postcli.services import dashboard, reports
+    from postcli.store.dbapi import open_reader
+
+    q = reports.ReportQuery(start=p.start, end=p.end, tz=p.tz, platform=platform, account=account)
+    with open_reader() as db:
+        d = dashboard.build(db, q)
+    text = (render.markdown if kind == "md" else render.html)(d.as_json())
+    if output_file is None:
+        output.console().file.write(text)
+    else:
+        written = write_text(output_file, text)
+        output.err_console().print(f"Wrote {written}.", markup=False, highlight=False)

@@ -1,0 +1,1 @@
+"""Renderers beyond the terminal: the self-contained HTML report and its inline SVG charts."""

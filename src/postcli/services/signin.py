@@ -1,0 +1,141 @@
+"""`postcli accounts login`: sign in in the browser, then store the account the way
+`accounts add` does (the adapter's connect runs the platform's post-exchange steps:
+Threads' and Instagram's long-lived token exchange, Facebook's Page lookup,
+Tumblr's refresh check).
+
+Tokens and client secrets only ever reach the credentials store.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from postcli import settings
+from postcli.errors import InvalidInput
+from postcli.services.accounts import Connected, add_account, normalize_base_url
+from postcli.signin import flow
+from postcli.signin.profiles import Profile, profile
+
+
+@dataclass
+class LoginRequest:
+    platform: str
+    instance: str | None = None
+    client_id: str | None = None
+    api_base: str | None = None
+    authorize_url: str | None = None
+    page: str | None = None
+    blog: str | None = None
+    # Facebook: picks a Page from [(id, name)] when several are managed and --page is absent.
+    choose_page: Callable[[list[tuple[str, str]]], str | None] | None = None
+
+
+def app_credentials(platform: str, client_id: str | None) -> flow.AppCredentials | None:
+    """--client-id, else POSTCLI_<PLATFORM>_CLIENT_ID/_CLIENT_SECRET, else config [apps.PLATFORM]."""
+    prefix = f"POSTCLI_{platform.upper()}_"
+    env_id, env_secret = os.environ.get(prefix + "CLIENT_ID"), os.environ.get(prefix + "CLIENT_SECRET")
+    conf = settings.app_config(platform)
+    if client_id:
+        secret = env_secret or conf.get("client_secret")
+        return flow.AppCredentials(client_id, secret, source="--client-id with " + (
+            f"{prefix}CLIENT_SECRET" if env_secret else f"[apps.{platform}] client_secret"))
+    if env_id:
+        return flow.AppCredentials(env_id, env_secret or conf.get("client_secret"),
+                                   source=f"{prefix}CLIENT_ID / {prefix}CLIENT_SECRET")
+    if conf.get("client_id"):
+        return flow.AppCredentials(conf["client_id"], env_secret or conf.get("client_secret"),
+                                   source=f"the config file's [apps.{platform}]")
+    return None
+
+
+def _need_app(p: Profile) -> None:
+    prefix = f"POSTCLI_{p.platform.upper()}_"
+    raise InvalidInput(
+        f"signing in to {p.platform} needs your own app's client id and secret.",
+        hint=f"Create the app at {p.console} (steps: docs/signin.md), then set {prefix}CLIENT_ID and "
+        f"{prefix}CLIENT_SECRET (or [apps.{p.platform}] in the config file).",
+    )
+
+
+def login(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
+    p = profile(req.platform)
+    opts.scopes = opts.scopes or p.scopes
+    opts.port = opts.port or p.default_port
+    if p.https_redirect_only and not opts.redirect_uri:
+        raise InvalidInput(
+            f"{p.platform} accepts only https redirect URIs registered in your app, not the loopback one.",
+            hint="Register e.g. https://localhost/callback in the app and pass it with --redirect-uri; "
+            "postcli then asks you to paste back the address the browser ends on (docs/signin.md).",
+        )
+    if p.platform == "tumblr" and not req.blog:  # asked before the consent page, not after
+        raise InvalidInput("Tumblr sign-in needs the blog to post to.", hint="Add --blog myblog")
+    if p.registers_app:
+        return _login_mastodon(req, p, opts)
+    app = app_credentials(p.platform, req.client_id)
+    if app is None or not app.client_secret:
+        _need_app(p)
+    assert app is not None
+    api = (req.api_base or p.default_api).rstrip("/")
+    endpoints = flow.Endpoints(
+        authorize_url=req.authorize_url or p.authorize_url.format(dialog=p.default_dialog),
+        token_url=p.token_url.format(api=api),
+    )
+    token = flow.run(p, app, endpoints, opts)
+    return _FINISH[p.finish](req, app, token)
+
+
+def _login_mastodon(req: LoginRequest, p: Profile, opts: flow.FlowOptions) -> Connected:
+    from postcli.signin import mastodon_app
+
+    if not req.instance:
+        raise InvalidInput("signing in to Mastodon needs your instance.", hint="Add --instance https://your.instance")
+    base = normalize_base_url("mastodon", req.instance)
+    app = app_credentials("mastodon", req.client_id)
+    registered = app is None
+    if app is None:
+        app = mastodon_app.app_for(base, opts.scopes, timeout=settings.timeout())
+    endpoints = flow.Endpoints(
+        authorize_url=req.authorize_url or p.authorize_url.format(instance=base),
+        token_url=p.token_url.format(instance=base),
+    )
+    try:
+        token = flow.run(p, app, endpoints, opts)
+    except InvalidInput:
+        if registered:  # the instance forgot our app (or the admin removed it): register anew next time
+            mastodon_app.forget(base)
+        raise
+    return add_account("mastodon", identifier=None, secret=token["access_token"], base_url=base)
+
+
+def _threads(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) -> Connected:
+    # The adapter trades the 1-hour token for a 60-day one (th_exchange_token) with the app secret.
+    return add_account("threads", identifier=None, secret=token["access_token"], base_url=req.api_base,
+                       extra_secrets={"app_secret": app.client_secret})
+
+
+def _instagram(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) -> Connected:
+    return add_account("instagram", identifier=None, secret=token["access_token"], base_url=req.api_base,
+                       extra_secrets={"app_secret": app.client_secret})
+
+
+def _facebook(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) -> Connected:
+    from postcli.signin.facebook_pages import choose_page
+
+    page = req.page or choose_page((req.api_base or profile("facebook").default_api).rstrip("/"),
+                                   token["access_token"], req.choose_page, timeout=settings.timeout())
+    # A user token: the adapter makes it long-lived with the app id/secret and keeps the Page's token.
+    return add_account("facebook", identifier=page, secret=token["access_token"], base_url=req.api_base,
+                       extra_secrets={"app_secret": app.client_secret}, extra_settings={"app_id": app.client_id})
+
+
+def _tumblr(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) -> Connected:
+    extra = {"client_secret": app.client_secret}
+    if token.get("refresh_token"):
+        extra["refresh_token"] = token["refresh_token"]
+    return add_account("tumblr", identifier=req.blog, secret=token["access_token"], base_url=req.api_base,
+                       extra_secrets=extra, extra_settings={"client_id": app.client_id})
+
+
+_FINISH = {"threads": _threads, "instagram": _instagram, "facebook": _facebook, "tumblr": _tumblr}

@@ -1,0 +1,223 @@
+"""The authorization code flow, once for every platform: state, PKCE (S256), the
+consent page, the redirect (loopback or pasted back) and the code exchange.
+
+authlib's httpx OAuth2Client builds the URL (code_challenge from the verifier,
+method S256) and makes the token request with the profile's client
+authentication; this module adds what a CLI needs around it.
+"""
+
+from __future__ import annotations
+
+import secrets as pysecrets
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+from postcli.errors import InvalidInput, PlatformUnavailable, PostcliError
+from postcli.secrets_redact import register_secret
+from postcli.signin.profiles import Profile
+
+
+class SignInFailed(PostcliError):
+    """The sign-in did not complete (denied, state mismatch, timeout, refused code). Exit 1."""
+
+
+@dataclass
+class AppCredentials:
+    client_id: str
+    client_secret: str | None
+    source: str  # where they came from, for messages: option, environment, config, registered
+
+
+@dataclass
+class Endpoints:
+    authorize_url: str
+    token_url: str
+
+
+@dataclass
+class FlowOptions:
+    scopes: tuple[str, ...]
+    timeout: float
+    no_browser: bool = False
+    port: int = 0
+    # A registered https redirect (Meta products that refuse http): implies paste-back.
+    redirect_uri: str | None = None
+    open_browser: Callable[[str], bool] = lambda url: False
+    announce: Callable[[str], None] = lambda text: None
+    read_pasted: Callable[[], str] = lambda: ""
+    extra_authorize_params: dict[str, str] = field(default_factory=dict)
+
+
+def _import_oauth_client() -> Any:
+    import warnings
+
+    import authlib.deprecate  # noqa: F401 - installs its "always" filter first, so ours wins below
+
+    # authlib 1.7+ prefers the httpx2 fork and warns (on stderr, always) when it falls back
+    # to httpx, which postcli uses everywhere; the httpx client works the same.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The httpx module is deprecated")
+        from authlib.integrations.httpx_client import OAuth2Client
+    return OAuth2Client
+
+
+def _oauth_client(profile: Profile, app: AppCredentials, redirect_uri: str, scopes: tuple[str, ...], timeout: float) -> Any:
+    from postcli.platforms.tls import context
+
+    OAuth2Client = _import_oauth_client()  # noqa: N806 - a class
+
+    return OAuth2Client(
+        client_id=app.client_id,
+        client_secret=app.client_secret,
+        token_endpoint_auth_method=profile.client_auth if app.client_secret else "none",
+        scope=profile.scope_separator.join(scopes),
+        redirect_uri=redirect_uri,
+        code_challenge_method="S256" if profile.pkce else None,
+        timeout=timeout,
+        verify=context(),
+    )
+
+
+def parse_redirect(text: str, expected_state: str) -> str:
+    """The code from a redirect's query (a URL, a query string, or a bare code pasted back).
+
+    `error=` and a state that is not ours end the sign-in; nothing is exchanged.
+    """
+    text = text.strip()
+    if not text:
+        raise SignInFailed("nothing was pasted.", hint="Paste the whole address your browser ended on.")
+    if "=" not in text:
+        return text  # a bare code: there is no state to compare
+    query = urlsplit(text).query if "://" in text else text.lstrip("?")
+    params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    return code_from_params(params, expected_state)
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    # The redirect's text comes from outside: no terminal control sequences, no essays.
+    return "".join(c if c.isprintable() else "?" for c in text)[:limit]
+
+
+def code_from_params(params: dict[str, str], expected_state: str) -> str:
+    if params.get("error"):
+        if params.get("state") not in (None, expected_state):
+            raise SignInFailed("the redirect's state does not match this sign-in; nothing was stored.",
+                               hint="Start again with `postcli accounts login`; use the newest link only.")
+        error = _printable(params["error"])
+        desc = _printable(params.get("error_description") or "")
+        if error == "access_denied":
+            raise SignInFailed("the sign-in was declined in the browser; nothing was stored.",
+                               hint="Run the command again and approve the access postcli asks for.")
+        raise SignInFailed(f"the platform refused the sign-in: {error}" + (f" ({desc})" if desc else "") + ".")
+    if not pysecrets.compare_digest(params.get("state") or "", expected_state):
+        # A redirect we did not start (CSRF) or an old tab of an earlier attempt.
+        raise SignInFailed("the redirect's state does not match this sign-in; nothing was stored.",
+                           hint="Start again with `postcli accounts login`; use the newest link only.")
+    code = params.get("code")
+    if not code:
+        raise SignInFailed("the redirect has no authorization code.")
+    return code
+
+
+def run(profile: Profile, app: AppCredentials, endpoints: Endpoints, opts: FlowOptions) -> dict[str, Any]:
+    """Send the user to the consent page, catch the code, trade it for tokens."""
+    from authlib.common.security import generate_token
+
+    from postcli.signin.loopback import CALLBACK_PATH, LoopbackListener
+
+    register_secret(app.client_secret)  # kept out of any message, --debug traceback included
+    paste = opts.no_browser or opts.redirect_uri is not None
+    listener = None if paste else LoopbackListener(opts.port)
+    if opts.redirect_uri:
+        redirect_uri = opts.redirect_uri
+    elif listener is not None:
+        redirect_uri = listener.redirect_uri
+    else:
+        redirect_uri = f"http://127.0.0.1:{opts.port or _free_port()}{CALLBACK_PATH}"
+    state = generate_token(32)
+    verifier = generate_token(64) if profile.pkce else None  # 64 chars: within RFC 7636's 43..128
+    from postcli import settings
+
+    # opts.timeout is how long the user may take; each HTTP request gets the network timeout.
+    with _oauth_client(profile, app, redirect_uri, opts.scopes, settings.timeout()) as client:
+        url, _ = client.create_authorization_url(
+            endpoints.authorize_url, state=state, code_verifier=verifier, **opts.extra_authorize_params
+        )
+        if listener is None:
+            opts.announce(url)
+            code = parse_redirect(opts.read_pasted(), state)
+        else:
+            with listener:
+                opts.announce(url)
+                if not opts.no_browser:
+                    opts.open_browser(url)
+                params = listener.wait(opts.timeout)
+            if params is None:
+                raise SignInFailed(
+                    f"no sign-in arrived within {opts.timeout:g} seconds; nothing was stored.",
+                    hint="Finish it in the browser sooner (--timeout), or use --no-browser to paste the "
+                    "address back (for SSH sessions or a browser on another machine).",
+                )
+            code = code_from_params(params, state)
+        return _exchange(client, endpoints.token_url, code, verifier, app)
+
+
+def _exchange(client: Any, token_url: str, code: str, verifier: str | None, app: AppCredentials) -> dict[str, Any]:
+    import httpx
+
+    _import_oauth_client()
+    from authlib.integrations.base_client import OAuthError
+
+    kwargs: dict[str, Any] = {"code": code, "grant_type": "authorization_code"}
+    if verifier:
+        kwargs["code_verifier"] = verifier
+    try:
+        token = dict(client.fetch_token(token_url, **kwargs))
+    except OAuthError as exc:
+        raise token_error(exc.error, exc.description, app) from None
+    except httpx.HTTPStatusError as exc:
+        raise SignInFailed(f"the token endpoint answered HTTP {exc.response.status_code}; nothing was stored.") from None
+    except httpx.HTTPError as exc:
+        raise PlatformUnavailable(f"could not reach the token endpoint ({type(exc).__name__}); nothing was stored.") from None
+    except ValueError:
+        raise SignInFailed("the token endpoint's answer is not a token; nothing was stored.") from None
+    data = token.get("data")
+    if "access_token" not in token and isinstance(data, list) and data and isinstance(data[0], dict):
+        token = dict(data[0])  # Instagram Login wraps the token: {"data": [{"access_token", "user_id", ...}]}
+    if "error_message" in token:
+        # api.instagram.com's error shape: {"error_type", "code", "error_message"} (HTTP 400).
+        raise token_error({"message": token["error_message"], "code": token.get("code")}, None, app)
+    if not isinstance(token.get("access_token"), str) or not token["access_token"]:
+        raise SignInFailed("the token endpoint sent no access token; nothing was stored.")
+    register_secret(token)
+    return token
+
+
+def token_error(error: Any, description: str | None, app: AppCredentials) -> PostcliError:
+    if isinstance(error, dict):
+        # Meta answers with a Graph error object: {"message", "type", "code", "error_subcode"}.
+        message = str(error.get("message") or "")
+        code = error.get("code")
+        error = "invalid_client" if code == 1 or "client secret" in message.lower() else "invalid_grant"
+        description = message or description
+    desc = f" ({description})" if description else ""
+    if error == "invalid_client":
+        return InvalidInput(
+            f"the platform does not accept the app's client id/secret{desc}; nothing was stored.",
+            hint=f"Check the client id and secret ({app.source}) against your app's settings.",
+        )
+    if error == "invalid_grant":
+        return SignInFailed(
+            f"the platform refused the authorization code{desc}; nothing was stored.",
+            hint="Codes work once and for minutes only, with the same redirect URI: run the command again.",
+        )
+    return SignInFailed(f"the platform refused the code exchange: {error}{desc}; nothing was stored.")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

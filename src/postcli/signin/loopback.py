@@ -1,0 +1,94 @@
+"""The loopback redirect listener (RFC 8252 section 7.3): http://127.0.0.1:<port>/callback.
+
+It waits for one redirect to /callback, answers the browser with a short page,
+and hands the query string back. Other paths (favicon) get a 404 and are ignored.
+"""
+
+from __future__ import annotations
+
+import errno
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from postcli.errors import InvalidInput
+
+CALLBACK_PATH = "/callback"
+
+_DONE_PAGE = (
+    "<!doctype html><meta charset=utf-8><title>postcli</title>"
+    "<p>{message}</p><p>You can close this tab and return to the terminal.</p>"
+)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        parts = urlsplit(self.path)
+        if parts.path != CALLBACK_PATH or self.server.result is not None:
+            self.send_response(404)
+            self.end_headers()
+            return
+        params = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        ok = "code" in params and "error" not in params
+        message = "Signed in: postcli has the authorization." if ok else "Sign-in did not complete."
+        body = _DONE_PAGE.format(message=message).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+        self.server.result = params
+        self.server.arrived.set()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the query holds the code: never log it
+
+
+class _Server(HTTPServer):
+    result: dict[str, str] | None = None
+
+    def __init__(self, port: int) -> None:
+        self.arrived = threading.Event()
+        super().__init__(("127.0.0.1", port), _Handler)
+
+
+class LoopbackListener:
+    """`with LoopbackListener(port) as lb: ...; params = lb.wait(timeout)`; port 0 = any free one."""
+
+    def __init__(self, port: int = 0) -> None:
+        try:
+            self._server = _Server(port)
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise InvalidInput(
+                    f"port {port} on 127.0.0.1 is in use (or not allowed).",
+                    hint="Pick another --port, or leave --port out to use any free one.",
+                ) from None
+            raise
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="signin-loopback", daemon=True
+        )
+
+    @property
+    def redirect_uri(self) -> str:
+        return f"http://127.0.0.1:{self.port}{CALLBACK_PATH}"
+
+    def __enter__(self) -> LoopbackListener:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def wait(self, timeout: float) -> dict[str, str] | None:
+        """The redirect's query parameters, or None when none came in time."""
+        if not self._server.arrived.wait(timeout):
+            return None
+        return self._server.result

@@ -1,0 +1,119 @@
+"""`analytics best-times` (services/best_times.py) on a store built for it."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from test_reports import Store, run, run_json
+
+PERIOD = ("--since", "2024-03-01", "--until", "2024-03-29")
+
+
+@pytest.fixture
+def slots(home):
+    s = Store()
+    b = s.account("bluesky", "b.bsky.social")
+    m = s.account("mastodon", "m@masto.example")
+
+    def post(when: str, acc: int, **counters) -> None:
+        (t,) = s.post(f"post at {when}", when, acc)
+        s.snap(t, "2024-03-28T00:00:00", **counters)
+
+    # Monday 2024-03-04, 10:xx UTC: 3, 6, 9 -> mean 6 (UTC). In Kolkata (+05:30) these are
+    # 15:30, 15:40 and 16:10: two slots, both too thin.
+    post("2024-03-04T10:00:00", b, likes=3)
+    post("2024-03-04T10:10:00", b, likes=6)
+    post("2024-03-04T10:40:00", b, likes=9)
+    # Tuesday 14:00 UTC: 10, 10, a real 0, and one whose engagement is not reported.
+    post("2024-03-05T14:00:00", b, likes=10)
+    post("2024-03-05T14:05:00", b, likes=10)
+    post("2024-03-05T14:10:00", b, likes=0, comments=0, shares=0)
+    post("2024-03-05T14:15:00", b, views=99)
+    # Wednesday 09:00 UTC: the best mean, but two posts only.
+    post("2024-03-06T09:00:00", b, likes=100)
+    post("2024-03-06T09:30:00", b, likes=100)
+    # Thursday 08:00 UTC: one post, engagement never reported.
+    post("2024-03-07T08:00:00", b, views=5)
+    # Friday 09:00 in New York on both sides of the DST change (2024-03-10): 14:00 UTC (EST),
+    # then 13:00 UTC (EDT) twice. One slot in New York; in UTC two, both thin.
+    post("2024-03-08T14:00:00", b, likes=7)
+    post("2024-03-15T13:00:00", b, likes=7)
+    post("2024-03-22T13:00:00", b, likes=7)
+    # Mastodon, Saturday 12:00 UTC: 50 each.
+    for day in ("09", "16", "23"):
+        post(f"2024-03-{day}T12:00:00", m, likes=50)
+    return s
+
+
+def _names(slots):
+    return [(x["weekday_name"], x["hour"]) for x in slots]
+
+
+def test_ranked_in_utc_with_thin_slots_apart(slots):
+    data = run_json("best-times", *PERIOD, "--tz", "UTC")
+    assert data["report"] == "best-times" and data["min_posts"] == 3
+    assert data["ranked"] == [
+        {"rank": 1, "weekday": 5, "weekday_name": "Sat", "hour": 12, "posts": 3, "reported_posts": 3, "mean_engagement": 50.0},
+        {"rank": 2, "weekday": 1, "weekday_name": "Tue", "hour": 14, "posts": 4, "reported_posts": 3,
+         "mean_engagement": pytest.approx(20 / 3)},
+        {"rank": 3, "weekday": 0, "weekday_name": "Mon", "hour": 10, "posts": 3, "reported_posts": 3, "mean_engagement": 6.0},
+    ]
+    thin = data["too_few_posts"]
+    # Best mean first, unreported last; none of them ranked, however good their mean.
+    assert _names(thin) == [("Wed", 9), ("Fri", 13), ("Fri", 14), ("Thu", 8)]
+    assert all(x["rank"] is None for x in thin)
+    assert thin[0]["mean_engagement"] == 100.0 and thin[0]["posts"] == 2
+    assert thin[-1] == {"rank": None, "weekday": 3, "weekday_name": "Thu", "hour": 8, "posts": 1,
+                        "reported_posts": 0, "mean_engagement": None}
+
+
+def test_half_hour_zone_splits_the_hour(slots):
+    data = run_json("best-times", *PERIOD, "--tz", "Asia/Kolkata")
+    assert ("Mon", 15) not in _names(data["ranked"]) and ("Mon", 16) not in _names(data["ranked"])
+    thin = {(x["weekday_name"], x["hour"]): x for x in data["too_few_posts"]}
+    assert thin[("Mon", 15)]["posts"] == 2 and thin[("Mon", 15)]["mean_engagement"] == 4.5
+    assert thin[("Mon", 16)]["posts"] == 1 and thin[("Mon", 16)]["mean_engagement"] == 9.0
+    assert ("Tue", 19) in _names(data["ranked"])  # 14:00-14:15 UTC are 19:30-19:45 IST
+
+
+def test_dst_keeps_the_local_hour(slots):
+    data = run_json("best-times", *PERIOD, "--tz", "America/New_York")
+    fri = next(x for x in data["ranked"] if x["weekday_name"] == "Fri")
+    assert (fri["hour"], fri["posts"], fri["mean_engagement"]) == (9, 3, 7.0)
+
+
+def test_platform_filter_and_csv(slots):
+    data = run_json("best-times", *PERIOD, "--tz", "UTC", "--platform", "bluesky")
+    assert _names(data["ranked"]) == [("Tue", 14), ("Mon", 10)]
+    assert data["ranked"][0]["rank"] == 1
+    rows = list(csv.DictReader(io.StringIO(run("best-times", *PERIOD, "--tz", "UTC", "--csv").stdout)))
+    assert list(rows[0]) == ["rank", "weekday", "weekday_name", "hour", "posts", "reported_posts", "mean_engagement"]
+    assert [r["rank"] for r in rows] == ["1", "2", "3", "", "", "", ""]
+    assert rows[-1]["mean_engagement"] == ""  # NULL, not 0
+
+
+def test_text_explains_the_ranking(slots):
+    out = run("best-times", *PERIOD, "--tz", "UTC").stdout
+    assert "Sat 12:00" in out and "Too few posts to rank" in out and "Wed 09:00" in out
+    assert "not that posting then makes them" in " ".join(out.split())
+    help_text = " ".join(run("best-times", "--help").stdout.split())
+    assert "at least 3 posts" in help_text and "not that posting then" in help_text
+
+
+def test_no_ranked_slot_yet(home):
+    s = Store()
+    b = s.account("bluesky", "b")
+    (t,) = s.post("one", "2024-03-04T10:00:00", b)
+    s.snap(t, "2024-03-05T00:00:00", likes=1)
+    out = run("best-times", *PERIOD, "--tz", "UTC")
+    assert out.exit_code == 0 and "No slot has 3 or more posts" in out.stdout and "Mon 10:00" in out.stdout
+    data = run_json("best-times", *PERIOD, "--tz", "UTC")
+    assert data["ranked"] == [] and len(data["too_few_posts"]) == 1
+
+
+def test_empty_store(home):
+    assert "No accounts yet" in run("best-times").stdout
+    assert run_json("best-times")["ranked"] == []

@@ -1,0 +1,138 @@
+"""Change vs the previous period (services/report_change.py) in overview and platforms."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from test_reports import Store, run, run_json
+
+# The period is 03-01..03-05; the previous one, of the same length, 02-26..03-01.
+PERIOD = ("--since", "2024-03-01", "--until", "2024-03-05", "--tz", "UTC")
+
+
+@pytest.fixture
+def two_periods(home):
+    s = Store()
+    bsky = s.account("bluesky", "b.bsky.social")
+    masto = s.account("mastodon", "m@masto.example")
+    tumblr = s.account("tumblr", "t-tumblr")
+    threads = s.account("threads", "th")
+    fb = s.account("facebook", "fb-page")
+    # Bluesky: 10 before, 15 now: +5, +50 %.
+    (t,) = s.post("b before", "2024-02-27T10:00:00", bsky)
+    s.snap(t, "2024-02-28T10:00:00", 100, likes=10, comments=0, shares=0)
+    (t,) = s.post("b now", "2024-03-02T10:00:00", bsky)
+    s.snap(t, "2024-03-03T10:00:00", 100, likes=12, comments=2, shares=1)
+    # Mastodon: a real 0 before, 4 now: "new", change +4, no percentage.
+    (t,) = s.post("m before", "2024-02-27T10:00:00", masto)
+    s.snap(t, "2024-02-28T10:00:00", 50, likes=0, comments=0, shares=0)
+    (t,) = s.post("m now", "2024-03-02T10:00:00", masto)
+    s.snap(t, "2024-03-03T10:00:00", 50, likes=4, comments=0, shares=0)
+    # Tumblr: engagement not reported in either period: no change at all, not "new", not 0 %.
+    (t,) = s.post("t before", "2024-02-27T10:00:00", tumblr)
+    s.snap(t, "2024-02-28T10:00:00", views=5)
+    (t,) = s.post("t now", "2024-03-02T10:00:00", tumblr)
+    s.snap(t, "2024-03-03T10:00:00", views=9)
+    # Threads: nothing before (NULL), 7 now: "new", change unknown.
+    (t,) = s.post("th now", "2024-03-02T10:00:00", threads)
+    s.snap(t, "2024-03-03T10:00:00", likes=7, comments=0, shares=0)
+    # Facebook: 5 before, 0 now: -5, -100 %.
+    (t,) = s.post("fb before", "2024-02-27T10:00:00", fb)
+    s.snap(t, "2024-02-28T10:00:00", likes=5, comments=0, shares=0)
+    (t,) = s.post("fb now", "2024-03-02T10:00:00", fb)
+    s.snap(t, "2024-03-03T10:00:00", likes=0, comments=0, shares=0)
+    # Followers: bluesky 100 -> 120; mastodon had no snapshot before.
+    s.followers(bsky, "2024-02-28T00:00:00", 100)
+    s.followers(bsky, "2024-03-04T00:00:00", 120)
+    s.followers(masto, "2024-03-04T00:00:00", 50)
+    return s
+
+
+def ch(previous, change, pct, new):
+    return {"previous": previous, "change": change, "change_pct": pct, "new": new}
+
+
+def test_overview_changes(two_periods):
+    data = run_json("overview", *PERIOD)
+    assert data["previous_period"] == {"start": "2024-02-26T00:00:00Z", "end": "2024-03-01T00:00:00Z"}
+    c = data["change"]
+    assert data["posts_published"] == 5 and c["posts_published"] == ch(4, 1, 0.25, False)
+    assert data["total_engagement"] == 15 + 4 + 7 + 0
+    assert c["total_engagement"] == ch(15, 11, pytest.approx(11 / 15), False)
+    assert data["followers"]["total"] == 170 and c["followers_total"] == ch(100, 70, 0.7, False)
+    assert c["followers_by_platform"]["bluesky"] == ch(100, 20, 0.2, False)
+    assert c["followers_by_platform"]["mastodon"] == ch(None, None, None, True)
+    assert c["followers_by_platform"]["tumblr"] == ch(None, None, None, False)
+    rows = c["platforms"]
+    assert rows["bluesky"]["engagement"] == ch(10, 5, 0.5, False)
+    assert rows["mastodon"]["engagement"] == ch(0, 4, None, True)
+    assert rows["tumblr"]["engagement"] == ch(None, None, None, False)
+    assert rows["threads"]["engagement"] == ch(None, None, None, True)
+    assert rows["facebook"]["engagement"] == ch(5, -5, -1.0, False)
+    assert rows["threads"]["posts"] == ch(0, 1, None, True)
+    assert rows["bluesky"]["engagement_rate"] == ch(0.1, pytest.approx(0.05), pytest.approx(0.5), False)
+    # The platform rows keep their documented shape.
+    assert set(data["platforms"][0]) == {
+        "platform", "posts", "engagement", "avg_engagement_per_post", "engagement_rate",
+        "likes", "comments", "shares", "impressions", "reach",
+    }
+
+
+def test_platforms_changes_json_and_csv(two_periods):
+    data = run_json("platforms", *PERIOD)
+    assert data["previous_period"]["end"] == "2024-03-01T00:00:00Z"
+    assert data["change"]["platforms"]["mastodon"]["engagement"] == ch(0, 4, None, True)
+    result = run("platforms", *PERIOD, "--csv")
+    rows = {r["platform"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
+    assert rows["bluesky"]["engagement_previous"] == "10" and rows["bluesky"]["engagement_change"] == "5"
+    assert rows["bluesky"]["engagement_change_pct"] == "0.5"
+    assert rows["mastodon"]["engagement_change_pct"] == "new"
+    assert rows["tumblr"]["engagement_previous"] == "" and rows["tumblr"]["engagement_change_pct"] == ""
+    assert float(rows["facebook"]["engagement_change_pct"]) == -1.0
+    over = {r["platform"]: r for r in csv.DictReader(io.StringIO(run("overview", *PERIOD, "--csv").stdout))}
+    assert over["bluesky"]["followers_change"] == "20" and over["mastodon"]["followers_change_pct"] == "new"
+
+
+def test_text_shows_the_change(two_periods):
+    out = run("overview", *PERIOD).stdout
+    assert "+11 (+73.33%) vs 15" in out  # total engagement
+    assert "Change vs the previous period" in out
+    plat = run("platforms", *PERIOD).stdout
+    change_rows = plat.split("Change vs the previous period")[1].splitlines()
+    rows = {ln.split()[0]: ln.split() for ln in change_rows if ln.strip() and not ln.strip().startswith(("p", "━"))}
+    assert rows["mastodon"] == ["mastodon", "1", "±0", "0", "new", "new"]  # 0 before: "new", not a % of 0
+    assert rows["facebook"][:5] == ["facebook", "1", "±0", "5", "-5"]
+    assert "(-100.00%)" in "".join(change_rows)
+    assert rows["tumblr"] == ["tumblr", "1", "±0", "—", "—", "—"]  # NULL both times: nothing to compare
+    assert rows["threads"] == ["threads", "0", "new", "—", "new", "—"]
+
+
+def test_empty_previous_period_is_all_new(home):
+    s = Store()
+    acc = s.account("bluesky", "only-now")
+    (t,) = s.post("now", "2024-03-02T10:00:00", acc)
+    s.snap(t, "2024-03-03T10:00:00", likes=3)
+    data = run_json("overview", *PERIOD)
+    assert data["change"]["total_engagement"] == ch(None, None, None, True)
+    assert data["change"]["posts_published"] == ch(0, 1, None, True)
+
+
+numbers = st.one_of(st.none(), st.integers(-1000, 1000), st.floats(-10, 10, allow_nan=False))
+
+
+@given(numbers, numbers)
+def test_change_never_divides_by_nothing(current, previous):
+    from postcli.services.report_change import change
+
+    c = change(current, previous)
+    assert c.previous == previous
+    if not previous:
+        assert c.change_pct is None  # no percentage of 0 or NULL, never a fake 0 %
+    if current is None or previous is None:
+        assert c.change is None
+    assert c.new == (current is not None and current != 0 and not previous)

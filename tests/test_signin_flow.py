@@ -1,0 +1,67 @@
+"""The redirect parsing every sign-in shares: a pasted address, a query, or a bare code."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from postcli.signin.flow import SignInFailed, parse_redirect
+
+STATE = "s" * 32
+
+
+def test_a_pasted_address_gives_its_code():
+    url = f"http://127.0.0.1:5555/callback?code=abc123&state={STATE}"
+    assert parse_redirect(url + "\n", STATE) == "abc123"
+    assert parse_redirect(f"?code=abc123&state={STATE}", STATE) == "abc123"
+    assert parse_redirect(f"https://localhost/callback?state={STATE}&code=xyz#_", STATE) == "xyz"
+
+
+def test_a_bare_code_is_taken_as_it_is():
+    assert parse_redirect("  AQBx-code_123  ", STATE) == "AQBx-code_123"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (f"http://127.0.0.1:1/callback?error=access_denied&state={STATE}", "declined"),
+    ("http://127.0.0.1:1/callback?error=access_denied&state=other", "state does not match"),
+    (f"http://127.0.0.1:1/callback?error=invalid_scope&error_description=bad+scope&state={STATE}",
+     "invalid_scope (bad scope)"),
+    ("http://127.0.0.1:1/callback?code=abc&state=other", "state does not match"),
+    ("http://127.0.0.1:1/callback?code=abc", "state does not match"),
+    (f"http://127.0.0.1:1/callback?state={STATE}", "no authorization code"),
+    ("   ", "nothing was pasted"),
+    (f"http://127.0.0.1:1/callback?error=server_error&error_description=%1B%5B2Jgone&state={STATE}",
+     "server_error (?[2Jgone)"),
+])
+def test_what_ends_a_sign_in(text, message):
+    with pytest.raises(SignInFailed) as err:
+        parse_redirect(text, STATE)
+    assert message in err.value.message
+
+
+@given(st.text())
+def test_any_paste_gives_a_code_or_a_clear_sign_in_error(text):
+    try:
+        code = parse_redirect(text, STATE)
+    except SignInFailed as err:
+        assert err.message
+    else:
+        assert code and code == code.strip()
+
+
+def test_options_of_another_platform_are_refused(cli):
+    r = cli("accounts", "login", "tumblr", "--blog", "b", "--instance", "https://mastodon.social")
+    assert r.exit_code == 2 and "--instance is for mastodon" in r.stderr
+    r = cli("accounts", "login", "mastodon", "--instance", "https://m.example", "--page", "P")
+    assert r.exit_code == 2 and "--page is for facebook" in r.stderr
+
+
+def test_the_cli_modules_do_not_import_the_oauth_library():
+    import subprocess
+    import sys
+
+    code = ("import sys, postcli.cli, postcli.cli.login; "
+            "heavy = [m for m in ('authlib', 'httpx') if m in sys.modules]; "
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)
