@@ -168,8 +168,11 @@ def _sqlite(url: str, *, migrate: bool = False) -> Reader | None:
     if not path.is_file():
         return None
     try:
-        conn = sqlite3.connect(str(path), timeout=30)
-        conn.execute("PRAGMA busy_timeout=30000")
+        if store_session.sqlite_read_only(path):  # reading works on a store this user cannot write
+            conn = store_session._connect_read_only(path)
+        else:
+            conn = sqlite3.connect(str(path), timeout=30)
+            conn.execute("PRAGMA busy_timeout=30000")
         rev = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     except sqlite3.Error:
         if migrate:
