@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 import pytest
 
 import test_reports
+from pgserver import pg_server, pg_url  # noqa: F401 - fixtures
 from postcli.store import dbapi
 
 UTC = timezone.utc
@@ -132,3 +133,22 @@ def test_datetimes_cross_the_layer_as_naive_utc():
     assert dbapi.Reader.dt(datetime(2024, 3, 1, 12, 30)) == moment
     with pytest.raises(ValueError):
         dbapi.Reader(None, "sqlite")._param(datetime(2024, 3, 1))
+
+
+def test_analytics_post_and_best_times_are_identical_on_postgres(tmp_path, monkeypatch, cli, request):
+    """The same SQL on psycopg: one post's numbers (with history) and best-times match SQLite's."""
+    pg = request.getfixturevalue("pg_url")
+    from test_postgres import use
+
+    results = {}
+    for backend, url in (("sqlite", None), ("postgresql", pg)):
+        use(monkeypatch, tmp_path / backend, url)
+        test_reports.store.__wrapped__(tmp_path / backend)
+        out = []
+        for args in (("post", "1", "--history"), ("post", "2", "--platform", "mastodon"), ("best-times", *MARCH)):
+            result = cli("analytics", *args, "--json")
+            assert result.exit_code in (0, 3), (args, result.stderr)  # 3: no mastodon target
+            out.append(json.loads(result.stdout) if result.exit_code == 0 else result.stderr)
+        results[backend] = out
+    assert results["postgresql"] == results["sqlite"]
+    assert results["sqlite"][0]["history"]
