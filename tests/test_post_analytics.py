@@ -198,3 +198,17 @@ def test_import_refuses_bad_references(cli, home, bsky, masto):
         assert "Traceback" not in r.stderr and r.stderr.strip()
     assert cli("post", "import", "123", "--account", "nobody").exit_code == 3
     assert db(home).execute("select count(*) from posts").fetchone()[0] == 0
+
+
+def test_an_imported_post_with_control_characters_is_stored_without_nul_and_printed_literally(cli, home, bsky):
+    # A stranger's post may hold anything: NUL cannot go into PostgreSQL's text columns, so it
+    # is stored as U+FFFD (on every backend, so stores copy between them); ESC/BEL are kept as
+    # data and only made visible when printed (issue 13 classes 1 and 11).
+    connect_bluesky(cli, bsky)
+    uri = bsky.add_post("alice.test", "hi\x00there \x1b]0;pwned\x07[bold]x[/bold]", likes=1)
+    imported = cli.json("post", "import", uri)
+    assert imported["text"] == "hi\ufffdthere \x1b]0;pwned\x07[bold]x[/bold]"
+    shown = cli("post", "show", str(imported["id"]))
+    assert shown.exit_code == 0
+    assert "\x00" not in shown.stdout and "\x1b" not in shown.stdout and "\x07" not in shown.stdout
+    assert "[bold]x[/bold]" in shown.stdout

@@ -496,7 +496,8 @@ def test_db_copy_refuses_the_store_itself(home, cli):
         # SQLite does not enforce VARCHAR lengths; PostgreSQL does (posts.correlation_id is 255).
         # `post create` refuses such an id up front now; a store written before that may hold one.
         ("too long an id", "c" * 300, "too long"),
-        # SQLite stores NUL characters in TEXT; PostgreSQL refuses them.
+        # SQLite stores NUL characters in TEXT; PostgreSQL refuses them. `post create` refuses
+        # NUL up front now; a store written before that may hold one.
         ("nul \x00 inside", None, "NUL"),
     ],
     ids=["varchar-length", "nul-character"],
@@ -509,11 +510,12 @@ def test_a_failed_copy_leaves_the_target_empty(text, extra, reason, pg, home, mo
     from postcli.services import database
 
     test_reports.store.__wrapped__(home)
-    bad = ok_json(cli, "post", "create", text, "--to", "bluesky", "--draft")
-    if extra is not None:
-        import sqlite3
+    bad = ok_json(cli, "post", "create", text.replace("\x00", ""), "--to", "bluesky", "--draft")
+    import sqlite3
 
-        with sqlite3.connect(home / "postcli.db") as conn:
+    with sqlite3.connect(home / "postcli.db") as conn:
+        conn.execute("update posts set text = ? where id = ?", (text, bad["id"]))
+        if extra is not None:
             conn.execute("update posts set correlation_id = ? where id = ?", (extra, bad["id"]))
 
     seen: list[tuple[str, int]] = []
@@ -559,7 +561,11 @@ def test_values_postgres_refuses_are_one_clear_input_error(on_pg, cli):
     for args, stdin, says in (
         (("post", "create", "x", "--to", "sandbox", "--draft", "--correlation-id", "c" * 300), None,
          "--correlation-id is 300 characters; the limit is 255"),
+        # NUL is refused before the database sees it (issue 13), for every backend.
         (("post", "create", "-", "--to", "sandbox", "--draft"), "nul \x00 inside",
+         "the post text contains the control character U+0000 (NUL) at position 5; nothing was stored"),
+        # A value only PostgreSQL's VARCHAR(255) refuses still gets the database's own one-line refusal.
+        (("accounts", "add", "sandbox", "--handle", "h" * 300), None,
          "the database refused a value, nothing was stored"),
     ):
         result = cli(*args, input=stdin)

@@ -2,6 +2,11 @@
 
 Services return plain data (dicts, dataclasses); commands hand it here. NULL
 is shown as "—", never as 0.
+
+Text is data, never markup: every table cell, title, caption and message goes
+through `literal()`, which builds a rich Text (so "[b]" prints as "[b]") from
+`clean()`ed text (so ESC, BEL, NUL and friends show as visible symbols instead
+of reaching the terminal). See docs/output.md.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, timezone
@@ -17,6 +23,40 @@ from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 NULL = "—"
+
+# What a terminal would act on instead of showing: C0 controls (but tab and newline),
+# DEL, C1 controls (U+009B is a CSI on many terminals), the bidi embeddings, overrides
+# and isolates that reorder what a reader sees, and lone surrogates (undecodable bytes
+# from argv or a platform) that cannot be written as UTF-8 at all.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # the Unicode "control picture": ␛ for ESC, ␀ for NUL, ␇ for BEL
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    if 0xD800 <= code <= 0xDFFF:
+        return "\ufffd"
+    return f"<U+{code:04X}>"
+
+
+def clean(text: str) -> str:
+    """`text` with everything a terminal would interpret made visible; newlines and tabs kept."""
+    return _UNSAFE.sub(_visible, text.replace("\r\n", "\n"))
+
+
+def literal(value: Any, style: str = "") -> Any:
+    """A rich Text that prints `value` exactly as written (no markup, no emoji codes), cleaned.
+
+    A Text passed in is returned as is: it was built on purpose (e.g. by this module).
+    """
+    from rich.text import Text
+
+    if isinstance(value, Text):
+        return value
+    return Text(clean(value if isinstance(value, str) else fmt(value)), style=style)
 
 _console = None
 _err_console = None
@@ -28,7 +68,7 @@ def console():  # type: ignore[no-untyped-def]
         from rich.console import Console
 
         # Piped output gets no colour and no wrapping surprises.
-        _console = Console(soft_wrap=not sys.stdout.isatty(), highlight=False)
+        _console = Console(soft_wrap=not sys.stdout.isatty(), highlight=False, emoji=False)
     return _console
 
 
@@ -38,7 +78,7 @@ def err_console():  # type: ignore[no-untyped-def]
         from rich.console import Console
 
         # Piped/logged errors stay one line each so scripts can grep them.
-        _err_console = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())
+        _err_console = Console(stderr=True, highlight=False, emoji=False, soft_wrap=not sys.stderr.isatty())
     return _err_console
 
 
@@ -68,8 +108,14 @@ def _default(obj: Any) -> Any:
     return str(obj)
 
 
+# json.dumps escapes C0 controls but writes DEL, C1 controls and bidi overrides raw;
+# these only ever occur inside JSON strings, where their \\u escape means the same.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
 def to_json(data: Any) -> str:
-    return json.dumps(data, default=_default, ensure_ascii=False, indent=2)
+    text = json.dumps(data, default=_default, ensure_ascii=False, indent=2)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def print_json(data: Any) -> None:
@@ -88,12 +134,28 @@ def print_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = No
     sys.stdout.flush()
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV
+# Injection"): text cells that do get a leading apostrophe, which spreadsheets show as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Controls in CSV text are made visible like on a terminal (CSV is often just `cat`-ed);
+# tab, CR and newline are kept: the csv module quotes them.
+_CSV_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
 def _csv_cell(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return _default(value)
+    if isinstance(value, (int, Decimal)):  # bool too
+        return value
     if isinstance(value, float):
         return f"{value:.6g}"
-    return value
+    return csv_text(str(value))
+
+
+def csv_text(text: str) -> str:
+    """A text cell as it goes into CSV: controls made visible, formula starts neutralised."""
+    text = _CSV_UNSAFE.sub(_visible, text)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 # --- human formatting ----------------------------------------------------------
@@ -144,65 +206,81 @@ def table(
     from rich.table import Table
 
     numeric = set(numeric)
-    t = Table(title=title, caption=caption, box=box.SIMPLE_HEAVY, title_justify="left")
+    t = Table(title=_title(title), caption=_title(caption, "table.caption"), box=box.SIMPLE_HEAVY,
+              title_justify="left")
     for col in columns:
         # A header is never folded mid-word when the terminal is narrow.
-        t.add_column(col, justify="right" if col in numeric else "left", overflow="fold", min_width=min(len(col), 12))
+        t.add_column(literal(col), justify="right" if col in numeric else "left", overflow="fold",
+                     min_width=min(len(col), 12))
     for row in rows:
-        t.add_row(*[cell if isinstance(cell, str) else fmt(cell) for cell in row])
+        t.add_row(*[literal(cell) for cell in row])
     console().print(t)
+
+
+def _title(text: str | None, style: str = "table.title") -> Any:
+    # A str title would be read as markup; a Text one keeps the table's usual look.
+    return None if text is None else literal(text, style)
 
 
 def kv(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) -> None:
     from rich import box
     from rich.table import Table
 
-    t = Table(title=title, box=box.SIMPLE, show_header=False, title_justify="left")
+    t = Table(title=_title(title), box=box.SIMPLE, show_header=False, title_justify="left")
     t.add_column("key", style="bold")
     t.add_column("value", overflow="fold")
     for k, v in pairs:
-        t.add_row(k, v if isinstance(v, str) else fmt(v))
+        t.add_row(literal(k), literal(v))
     console().print(t)
 
 
-def line(text: str = "", style: str | None = None) -> None:
-    console().print(text, style=style, markup=False) if style else console().print(text, markup=False)
+def line(text: Any = "", style: str | None = None, *, err: bool = False, soft_wrap: bool | None = None) -> None:
+    """One message, printed literally (see literal()); `err` sends it to stderr."""
+    (err_console() if err else console()).print(literal(text, style or ""), soft_wrap=soft_wrap)
 
 
 def markup(text: str) -> None:
+    """Rich markup for text written in this code base only: never pass it user or platform text."""
     console().print(text)
 
 
 def warn(text: str) -> None:
-    err_console().print(f"[yellow]warning:[/yellow] {escape(text)}")
+    from rich.text import Text
+
+    err_console().print(Text.assemble(("warning:", "yellow"), " ", literal(text)))
 
 
 def error(message: str, hint: str | None = None) -> None:
-    err_console().print(f"[bold red]error:[/bold red] {escape(message)}")
+    from rich.text import Text
+
+    err_console().print(Text.assemble(("error:", "bold red"), " ", literal(message)))
     if hint:
-        err_console().print(f"[dim]hint:[/dim] {escape(hint)}")
+        err_console().print(Text.assemble(("hint:", "dim"), " ", literal(hint)))
 
 
 def escape(text: str) -> str:
+    """`text` made safe to embed in markup() (brackets escaped, controls made visible)."""
     from rich.markup import escape as _escape
 
-    return _escape(text)
+    return _escape(clean(text))
 
 
 def bar_chart(points: Sequence[tuple[str, float | int | None]], *, width: int = 40, title: str | None = None) -> None:
     """A horizontal bar per label; None is drawn as an empty row marked "—"."""
     values = [v for _, v in points if v is not None]
     peak = max(values) if values else 0
+    from rich.text import Text
+
     if title:
-        console().print(title, style="bold", markup=False)
+        line(title, style="bold")
     label_w = max((len(lbl) for lbl, _ in points), default=0)
     for label, value in points:
         if value is None:
-            console().print(f"{label.ljust(label_w)} {NULL}", markup=False)
+            line(f"{label.ljust(label_w)} {NULL}")
             continue
         n = 0 if peak <= 0 else round(width * value / peak)
         bar = "█" * n
-        console().print(f"{label.ljust(label_w)} [cyan]{bar}[/cyan] {fmt(value)}")
+        console().print(Text.assemble(literal(label.ljust(label_w)), " ", (bar, "cyan"), f" {fmt(value)}"))
 
 
 # --- report charts (appended for `postcli analytics`) ------------------------------
@@ -241,10 +319,10 @@ def heat_grid(
     """
     peak = max((v for row in cells for v in row if v is not None), default=0)
     if title:
-        console().print(title, style="bold", markup=False)
+        line(title, style="bold")
     label_w = max((len(lbl) for lbl in row_labels), default=0)
     header = " " * label_w + " " + "".join(lbl[:cell_width].rjust(cell_width) for lbl in col_labels)
-    console().print(header, style="dim", markup=False)
+    line(header, style="dim")
     for label, row in zip(row_labels, cells):
         parts = []
         for v in row:
@@ -253,6 +331,6 @@ def heat_grid(
             else:
                 i = 0 if peak <= 0 else max(1 if v > 0 else 0, round(v / peak * (len(_SHADES) - 1)))
                 parts.append(_SHADES[i] * cell_width)
-        console().print(f"{label.ljust(label_w)} " + "".join(parts), markup=False)
+        line(f"{label.ljust(label_w)} " + "".join(parts))
     legend = "  ".join(f"{_SHADES[i]}{_SHADES[i]} ≤{fmt(peak * i / (len(_SHADES) - 1))}" for i in range(1, len(_SHADES)))
-    console().print(f"{' ' * label_w} · no posts   {legend}", style="dim", markup=False)
+    line(f"{' ' * label_w} · no posts   {legend}", style="dim")

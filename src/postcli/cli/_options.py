@@ -65,6 +65,18 @@ def text_value(value: str) -> str:
     return value
 
 
+def zone_value(value: str) -> str:
+    """--tz: an IANA timezone name, checked when the command line is read (every command alike)."""
+    text = text_value(value).strip()
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):
+        raise typer.BadParameter(
+            "is not an IANA timezone. Use a name such as UTC, Europe/Berlin or America/New_York."
+        ) from None
+    return text
+
+
 def path_value(value: str | Path) -> Path:
     """A file or directory name; an empty one would silently mean "." (the current directory)."""
     if isinstance(value, Path):
@@ -168,7 +180,7 @@ AccountOpt = Annotated[
 TzOpt = Annotated[
     Optional[str],
     typer.Option(
-        "--tz", metavar="ZONE", parser=text_value,
+        "--tz", metavar="ZONE", parser=zone_value,
         help="Timezone for days and hours (IANA, e.g. Europe/Berlin); default from config, else UTC.",
     ),
 ]

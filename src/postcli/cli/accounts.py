@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any, Callable
 
 import typer
 
@@ -29,7 +30,11 @@ _register_login()
 JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
 
 
-def _read_secret(*, from_stdin: bool, env_var: str, prompt: str) -> str:
+def _read_secret(
+    *, from_stdin: bool, env_var: str, prompt: str, login: Callable[[], None] | None = None
+) -> str:
+    """The secret from stdin, the environment or a hidden prompt. `login` (platforms with a
+    browser sign-in): asked on a terminal before the prompt, and named in the hint without one."""
     if from_stdin:
         try:
             value = sys.stdin.readline().rstrip("\r\n")
@@ -45,12 +50,35 @@ def _read_secret(*, from_stdin: bool, env_var: str, prompt: str) -> str:
     value = os.environ.get(env_var)
     if value:
         return value
+    platform = env_var.split("_")[1].lower()
     if not sys.stdin.isatty():
+        also = f", or sign in with the browser: `postcli accounts login {platform}`" if login else ""
         raise InvalidInput(
             "no secret given and there is no terminal to ask on.",
-            hint=f"Use the --*-stdin option or set {env_var}.",
+            hint=f"Use the --*-stdin option or set {env_var}{also}.",
         )
+    if login is not None and typer.confirm(
+        f"No {prompt} given. Sign in with the browser instead (postcli accounts login {platform})?", default=True
+    ):
+        login()
+        raise typer.Exit(0)
     return typer.prompt(prompt, hide_input=True)
+
+
+def _browser_login(platform: str, as_json: bool, **options: str | None) -> Callable[[], None]:
+    """`accounts login PLATFORM` with what `accounts add` was given (its --instance, --page, ...)."""
+
+    def run() -> None:
+        from postcli.cli.login import login
+
+        args: dict[str, Any] = dict(
+            instance=None, client_id=None, no_browser=False, port=0, scopes=None, redirect_uri=None,
+            page=None, blog=None, timeout=None, api_base=None, authorize_url=None,
+        )
+        args.update(options)
+        login(platform=platform, as_json=as_json, **args)
+
+    return run
 
 
 def _stdin_command(env_var: str) -> str:
@@ -114,7 +142,10 @@ def add_mastodon(
     """
     from postcli.services.accounts import add_account
 
-    secret = _read_secret(from_stdin=token_stdin, env_var="POSTCLI_MASTODON_TOKEN", prompt="Mastodon access token")
+    secret = _read_secret(
+        from_stdin=token_stdin, env_var="POSTCLI_MASTODON_TOKEN", prompt="Mastodon access token",
+        login=_browser_login("mastodon", as_json, instance=instance),
+    )
     _print_connected(add_account("mastodon", identifier=None, secret=secret, base_url=instance), as_json)
 
 
@@ -155,7 +186,10 @@ def add_threads(
     """
     from postcli.services.accounts import add_account
 
-    secret = _read_secret(from_stdin=token_stdin, env_var="POSTCLI_THREADS_TOKEN", prompt="Threads access token")
+    secret = _read_secret(
+        from_stdin=token_stdin, env_var="POSTCLI_THREADS_TOKEN", prompt="Threads access token",
+        login=_browser_login("threads", as_json, api_base=api_base),
+    )
     app_secret = _optional_env("POSTCLI_THREADS_APP_SECRET")
     result = add_account(
         "threads",
@@ -185,7 +219,10 @@ def add_instagram(
     from postcli.services.accounts import add_account
 
     extra_settings = _graph_settings(graph_version)
-    secret = _read_secret(from_stdin=token_stdin, env_var="POSTCLI_INSTAGRAM_TOKEN", prompt="Instagram access token")
+    secret = _read_secret(
+        from_stdin=token_stdin, env_var="POSTCLI_INSTAGRAM_TOKEN", prompt="Instagram access token",
+        login=_browser_login("instagram", as_json, api_base=api_base),
+    )
     app_secret = _optional_env("POSTCLI_INSTAGRAM_APP_SECRET")
     result = add_account(
         "instagram",
@@ -222,7 +259,10 @@ def add_facebook(
     from postcli.services.accounts import add_account
 
     extra_settings = {**({"app_id": app_id} if app_id else {}), **_graph_settings(graph_version)}
-    secret = _read_secret(from_stdin=token_stdin, env_var="POSTCLI_FACEBOOK_TOKEN", prompt="Facebook access token")
+    secret = _read_secret(
+        from_stdin=token_stdin, env_var="POSTCLI_FACEBOOK_TOKEN", prompt="Facebook access token",
+        login=_browser_login("facebook", as_json, api_base=api_base, page=page),
+    )
     app_secret = _optional_env("POSTCLI_FACEBOOK_APP_SECRET")
     result = add_account(
         "facebook",
@@ -257,7 +297,10 @@ def add_tumblr(
     """
     from postcli.services.accounts import add_account
 
-    secret = _read_secret(from_stdin=token_stdin, env_var="POSTCLI_TUMBLR_TOKEN", prompt="Tumblr access token")
+    secret = _read_secret(
+        from_stdin=token_stdin, env_var="POSTCLI_TUMBLR_TOKEN", prompt="Tumblr access token",
+        login=_browser_login("tumblr", as_json, api_base=api_base, blog=blog, client_id=client_id),
+    )
     extra = {
         k: v
         for k, v in {

@@ -46,7 +46,7 @@ def demo(
         output.markup("[bold yellow]SIMULATED DATA[/] — postcli demo uses the built-in sandbox network: "
                       "no real accounts, no network.")
         with output.err_console().status("simulating a week of posting and collecting…"):
-            result = run(days=days, step=lambda m: output.err_console().print(f"[dim]· {m}[/dim]"))
+            result = run(days=days, step=lambda m: output.line(f"· {m}", style="dim", err=True))
         period = "7d" if days <= 7 else ("30d" if days <= 30 else "90d")
         for name in ("overview", "timeline", "top", "heatmap"):
             output.line()

@@ -52,16 +52,16 @@ def upload(
     dims = f"{result.width}x{result.height}" if result.width and result.height else None
     output.kv(
         [
-            ("file", output.escape(result.original_filename)),
+            ("file", result.original_filename),
             ("type", result.mime_type + (f", {dims}" if dims else "")
              + (f", {result.duration_s:.1f} s" if result.duration_s else "")),
             ("size", f"{result.size_bytes:,} bytes"),
             ("sha256", result.sha256),
             ("bucket", result.bucket),
             ("key", result.key + ("" if result.uploaded else " (already there, not uploaded again)")),
-            ("alt", output.escape(result.alt_text) if result.alt_text else output.NULL),
+            ("alt", result.alt_text or output.NULL),
             ("expires", output.fmt_time(result.expires_at)),
         ]
     )
     # The URL on its own line, unwrapped, so it can be copied whole.
-    output.console().print(result.url, soft_wrap=True, markup=False, highlight=False)
+    output.line(result.url, soft_wrap=True)

@@ -15,6 +15,7 @@ from postcli.cli._options import (
     read_stdin_text,
     ref_value,
     text_value,
+    zone_value,
 )
 from postcli.errors import EXIT_ERROR, EXIT_PARTIAL, InvalidInput
 
@@ -83,7 +84,7 @@ def _media_pairs(media: list[Path], alt: list[str]) -> list[tuple[Path, str | No
 def create(
     text: str = typer.Argument(..., metavar="TEXT", help="The post text. Use - to read it from standard input."),
     to: List[str] = typer.Option(
-        ..., "--to", metavar="ACCOUNT", parser=text_value,
+        ..., "--to", metavar="ACCOUNT", parser=ref_value,
         help="Account id, handle, platform name (when you have one account there), or 'all'. Repeatable.",
     ),
     media: List[Path] = typer.Option(
@@ -100,7 +101,7 @@ def create(
         None, "--at", metavar="WHEN", parser=text_value, help='Schedule: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'
     ),
     tz: Optional[str] = typer.Option(
-        None, "--tz", metavar="ZONE", parser=text_value, help="IANA timezone for --at (default: config, else UTC)."
+        None, "--tz", metavar="ZONE", parser=zone_value, help="IANA timezone for --at (default: config, else UTC)."
     ),
     media_for: List[str] = typer.Option(
         [], "--media-for", metavar="PLATFORM=FILE", parser=text_value, help=MEDIA_FOR_HELP
@@ -182,7 +183,7 @@ def list_(
     limit: int = typer.Option(20, "--limit", metavar="N", parser=count_value, help="Posts per page."),
     sort: str = typer.Option("created", "--sort", metavar="created|published|scheduled", help="Sort by this time."),
     order: str = typer.Option("desc", "--order", metavar="desc|asc", help="Newest (desc) or oldest (asc) first."),
-    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=text_value, help="Show times in this timezone."),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=zone_value, help="Show times in this timezone."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """List posts, newest first."""
@@ -228,7 +229,7 @@ def list_(
 @app.command("show")
 def show(
     post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
-    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=text_value, help="Show times in this timezone."),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=zone_value, help="Show times in this timezone."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Show a post with its targets and their links."""
@@ -366,7 +367,7 @@ def edit(
     post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
     text: Optional[str] = typer.Option(None, "--text", metavar="TEXT", help="New text."),
     to: List[str] = typer.Option(
-        [], "--to", metavar="ACCOUNT", parser=text_value, help="Replace the targets (repeatable, like `post create`)."
+        [], "--to", metavar="ACCOUNT", parser=ref_value, help="Replace the targets (repeatable, like `post create`)."
     ),
     text_for: List[str] = typer.Option(
         [], "--text-for", metavar="PLATFORM=TEXT", parser=text_value, help="Text for one platform (repeatable)."
@@ -384,7 +385,7 @@ def edit(
     at: Optional[str] = typer.Option(
         None, "--at", metavar="WHEN", parser=text_value, help="New publish time (scheduled posts)."
     ),
-    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=text_value, help="IANA timezone for --at."),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=zone_value, help="IANA timezone for --at."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Change a draft or scheduled post (text, targets, media, time). Validated again."""
@@ -417,7 +418,7 @@ def schedule(
         ..., "--at", metavar="WHEN", parser=text_value, help='When: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'
     ),
     tz: Optional[str] = typer.Option(
-        None, "--tz", metavar="ZONE", parser=text_value, help="IANA timezone for --at (default: config, else UTC)."
+        None, "--tz", metavar="ZONE", parser=zone_value, help="IANA timezone for --at (default: config, else UTC)."
     ),
     as_json: bool = JSON_OPT,
 ) -> None:

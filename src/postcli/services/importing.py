@@ -102,7 +102,11 @@ def import_post(ref: str, *, account: str | None = None) -> tuple[Post, bool]:
             return _loaded(session, existing.post), False
         now = utcnow()
         published = found.published_at or now
-        post = Post(text=found.text or "", status="completed", source="import", created_at=now, updated_at=now,
+        # A stranger's text is data, but PostgreSQL refuses NUL in text columns (SQLite would
+        # keep it): stored as U+FFFD on both, so a store copies between them. Printing makes
+        # every other control character visible (output.clean).
+        text = (found.text or "").replace("\x00", "\ufffd")
+        post = Post(text=text, status="completed", source="import", created_at=now, updated_at=now,
                     published_at=published, timezone="UTC")
         post.targets.append(
             PostTarget(

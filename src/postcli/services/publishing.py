@@ -40,6 +40,7 @@ from postcli.services import media_for as media_for_svc
 from postcli.services.media_limits import Problem, media_problems
 from postcli.store.models import Account, Post, PostTarget, utcnow
 from postcli.store.session import session_scope
+from postcli.textcheck import check_post_texts
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -204,6 +205,7 @@ def create_post(
 
     now = now or utcnow()
     overrides = text_for or {}
+    check_post_texts(text, overrides, [alt for _, alt in media or []])
     tz_name = tz or settings.config().timezone
     if correlation_id is not None and len(correlation_id) > 255:
         raise InvalidInput(
@@ -869,6 +871,7 @@ def edit_post(
     """
     from postcli.services import media as media_svc
 
+    check_post_texts(text, text_for, [alt for _, alt in media or []])
     now = now or utcnow()
     prepared = media_svc.prepare_files(media) if media is not None else None
     prepared_for = {key: media_svc.prepare_files(files) for key, files in (media_for or {}).items()}

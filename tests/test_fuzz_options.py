@@ -1,0 +1,144 @@
+"""Every command's --help-listed options and arguments, fed empty, huge, negative, malformed and
+not-UTF-8 values.
+
+The command tree is read from the real Click tree (typer.main.get_command), so a new option is
+fuzzed without touching this file. Whatever the value, postcli answers with a message and a
+documented exit code: never "This is a bug", never a traceback (no --debug here).
+
+Each case runs in its own copy of a small store (a sandbox account, a draft, a published post),
+so a command that changes the store cannot affect the next case. Nothing here reaches a
+network: sandbox accounts are simulated, and the proxy variables point at a closed port.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from postcli.store import session as store_session
+
+# Commands that wait, loop or build a whole store of their own.
+SKIP = {"demo"}
+# Options that make a command wait for work instead of ending.
+SKIP_OPTIONS = {("collect", "--wait")}
+
+VALUES = {
+    "empty": "",
+    "blank": "   ",
+    "huge": "9" * 40,  # past 2**63
+    "negative": "-1",
+    "malformed": "[/x]\x1b[31m%s{}\u202e:smile:",
+    "not_utf8": "caf\udce9",  # invalid UTF-8 in argv arrives as a lone surrogate
+}
+
+# Combinations known to fail, each with the reason (issue and class). strict=True: once
+# fixed, the xfail itself fails and must be removed. Empty: every combination passes.
+KNOWN: dict[tuple[str, str, str], str] = {}
+
+_NO_NETWORK = {
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "ALL_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "",
+    "POSTCLI_TIMEOUT": "2",
+}
+
+
+def _commands():  # type: ignore[no-untyped-def]
+    from postcli.cli import app
+
+    def walk(cmd, path):  # type: ignore[no-untyped-def]
+        subs = getattr(cmd, "commands", None)
+        if subs is None:
+            yield path, cmd
+            return
+        for name, sub in subs.items():
+            yield from walk(sub, [*path, name])
+
+    yield from walk(typer.main.get_command(app), [])
+
+
+def _is_flag(param) -> bool:  # type: ignore[no-untyped-def]
+    return bool(getattr(param, "is_flag", False)) or bool(getattr(param, "count", False))
+
+
+def _name(param) -> str:  # type: ignore[no-untyped-def]
+    return param.opts[0] if param.param_type_name == "option" else param.name.upper()
+
+
+def _base_args(cmd, fuzzed) -> tuple[list[str], list[str]]:  # type: ignore[no-untyped-def]
+    """Plausible values for the other required parameters: (options, positionals)."""
+    opts: list[str] = []
+    pos: list[str] = []
+    for p in cmd.params:
+        if p is fuzzed or not p.required or _is_flag(p):
+            continue
+        if p.param_type_name == "option":
+            opts.append(f"{p.opts[0]}=1")
+        else:
+            pos.append("1")
+    return opts, pos
+
+
+def _cases():  # type: ignore[no-untyped-def]
+    for path, cmd in _commands():
+        command = " ".join(path)
+        if path[0] in SKIP:
+            continue
+        for param in cmd.params:
+            if param.name == "help" or _is_flag(param) or (command, _name(param)) in SKIP_OPTIONS:
+                continue
+            for label in VALUES:
+                key = (command, _name(param), label)
+                marks = [pytest.mark.xfail(strict=True, reason=KNOWN[key])] if key in KNOWN else []
+                yield pytest.param(path, _name(param), label, marks=marks, id=f"{command}:{_name(param)}={label}")
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small store: sandbox account 1, draft post 1, published post 2."""
+    from postcli.cli import app
+
+    tpl = tmp_path_factory.mktemp("fuzz-template")
+    runner = CliRunner()
+    env = {"POSTCLI_HOME": str(tpl), "POSTCLI_CREDENTIALS": "file", **_NO_NETWORK}
+    for args in (
+        ["accounts", "add", "sandbox", "--handle", "fuzz"],
+        ["post", "create", "a draft", "--to", "1", "--draft"],
+        ["post", "create", "a published post", "--to", "1"],
+    ):
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 0, (args, result.stdout, result.stderr)
+    store_session.reset()
+    return tpl
+
+
+@pytest.mark.parametrize(("path", "option", "label"), list(_cases()))
+def test_no_value_makes_postcli_crash(path, option, label, template, home, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    from postcli.cli import app
+
+    shutil.rmtree(home)
+    shutil.copytree(template, home)
+    monkeypatch.chdir(tmp_path)  # `db backup FILE` and friends write relative to here
+    monkeypatch.setenv("POSTCLI_CREDENTIALS", "file")
+    for k, v in _NO_NETWORK.items():
+        monkeypatch.setenv(k, v)
+    cmd = dict((" ".join(p), c) for p, c in _commands())[" ".join(path)]
+    param = next(p for p in cmd.params if _name(p) == option)
+    opts, pos = _base_args(cmd, param)
+    value = VALUES[label]
+    if param.param_type_name == "option":
+        opts.append(f"{option}={value}")
+    else:
+        pos.append(value)
+    args = [*path, *opts, "--", *pos]
+    result = CliRunner().invoke(app, args, input="")
+    out = result.stdout + result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), (args, repr(result.exception))
+    assert "This is a bug" not in out, (args, out)
+    assert "Traceback" not in out, (args, out)
+    assert result.exit_code in (0, 1, 2, 3, 4, 5, 6, 7), (args, result.exit_code, out)
