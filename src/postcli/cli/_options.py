@@ -71,8 +71,10 @@ def zone_value(value: str) -> str:
     try:
         ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):
-        raise typer.BadParameter(
-            "is not an IANA timezone. Use a name such as UTC, Europe/Berlin or America/New_York."
+        # The same message as resolve_tz's, raised while the command line is read.
+        raise InvalidInput(
+            f"unknown timezone {text!r} (--tz).",
+            hint="Use an IANA name such as UTC, Europe/Berlin or America/New_York.",
         ) from None
     return text
 

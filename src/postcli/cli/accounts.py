@@ -73,7 +73,7 @@ def _browser_login(platform: str, as_json: bool, **options: str | None) -> Calla
 
         args: dict[str, Any] = dict(
             instance=None, client_id=None, no_browser=False, port=0, scopes=None, redirect_uri=None,
-            page=None, blog=None, timeout=None, api_base=None, authorize_url=None,
+            page=None, blog=None, handle=None, timeout=None, api_base=None, authorize_url=None,
         )
         args.update(options)
         login(platform=platform, as_json=as_json, **args)
@@ -122,7 +122,9 @@ def add_bluesky(
     from postcli.services.accounts import add_account
 
     secret = _read_secret(
-        from_stdin=password_stdin, env_var="POSTCLI_BLUESKY_PASSWORD", prompt="Bluesky app password"
+        from_stdin=password_stdin, env_var="POSTCLI_BLUESKY_PASSWORD", prompt="Bluesky app password",
+        # The sign-in resolves the handle on --service (a PDS resolves its own accounts' handles).
+        login=_browser_login("bluesky", as_json, handle=handle.lstrip("@"), api_base=service),
     )
     _print_connected(add_account("bluesky", identifier=handle.lstrip("@"), secret=secret, base_url=service), as_json)
 

@@ -70,7 +70,7 @@ def _open_browser(url: str) -> bool:
 
 
 def login(
-    platform: str = typer.Argument(..., metavar="PLATFORM", parser=text_value, help="mastodon, threads, instagram, facebook or tumblr."),
+    platform: str = typer.Argument(..., metavar="PLATFORM", parser=text_value, help="bluesky, mastodon, threads, instagram, facebook or tumblr."),
     instance: str = typer.Option(None, "--instance", metavar="URL", parser=text_value, help="Mastodon: your instance URL, e.g. https://mastodon.social"),
     client_id: str = typer.Option(
         None, "--client-id", metavar="ID", parser=text_value, help="Your app's client id (else POSTCLI_<PLATFORM>_CLIENT_ID or [apps.PLATFORM])."
@@ -85,19 +85,23 @@ def login(
     ),
     page: str = typer.Option(None, "--page", metavar="PAGE", parser=text_value, help="Facebook: the Page id or name to post as."),
     blog: str = typer.Option(None, "--blog", metavar="BLOG", parser=text_value, help="Tumblr: the blog to post to."),
+    handle: str = typer.Option(None, "--handle", metavar="HANDLE", parser=text_value, help="Bluesky: your handle (name.bsky.social) or DID."),
     timeout: float = typer.Option(
         None, "--timeout", metavar="SECONDS", min=1, help="Seconds to wait for the browser (default 300, or POSTCLI_LOGIN_TIMEOUT)."
     ),
-    api_base: str = typer.Option(None, "--api-base", metavar="URL", parser=text_value, help="API base URL (for a proxy or a test server)."),
+    api_base: str = typer.Option(
+        None, "--api-base", metavar="URL", parser=text_value,
+        help="API base URL (for a proxy or a test server); Bluesky: the service that resolves the handle.",
+    ),
     authorize_url: str = typer.Option(None, "--authorize-url", metavar="URL", parser=text_value, help="Consent page URL (for a proxy or a test server)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md)."),
 ) -> None:
     """Sign in in the browser and connect the account (OAuth 2.0 with PKCE).
 
     postcli opens the platform's consent page and catches the redirect on
-    http://127.0.0.1:<port>/callback. Mastodon needs only --instance; the other
-    platforms need your own app (docs/signin.md). Exit 1 if the sign-in is
-    declined, times out or comes back with a wrong state; nothing is stored then.
+    http://127.0.0.1:<port>/callback. Mastodon needs only --instance, Bluesky
+    only --handle (AT Protocol OAuth with DPoP); the other platforms need your
+    own app (docs/signin.md). Exit 1 if the sign-in is declined, times out or comes back with a wrong state; nothing is stored then.
     """
     from postcli.cli.accounts import _print_connected
     from postcli.services.signin import LoginRequest
@@ -106,7 +110,7 @@ def login(
 
     platform = platform.strip().lower()
     for value, option, owner in ((instance, "--instance", "mastodon"), (page, "--page", "facebook"),
-                                 (blog, "--blog", "tumblr")):
+                                 (blog, "--blog", "tumblr"), (handle, "--handle", "bluesky")):
         if value is not None and platform != owner:
             raise InvalidInput(f"{option} is for {owner}, not {platform}.", hint=f"Leave {option} out.")
     wanted = tuple(s for s in (scopes or "").replace(",", " ").split() if s)
@@ -134,5 +138,6 @@ def login(
         read_pasted=_read_pasted,
     )
     req = LoginRequest(platform=platform, instance=instance, client_id=client_id, api_base=api_base,
-                       authorize_url=authorize_url, page=page, blog=blog, choose_page=_choose_page)
+                       authorize_url=authorize_url, page=page, blog=blog, handle=handle,
+                       choose_page=_choose_page)
     _print_connected(run_login(req, opts), as_json)

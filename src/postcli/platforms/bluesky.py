@@ -51,6 +51,7 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
+from postcli.platforms.bluesky_oauth import OAuthSession, is_oauth, login_hint
 
 if TYPE_CHECKING:  # pragma: no cover
     from atproto_client import Client
@@ -154,6 +155,9 @@ class BlueskyAdapter:
         self._refresh_expires_at: datetime | None = None
         # Collection may share one adapter between threads; the session must be built/recovered once.
         self._lock = threading.RLock()
+        self._oauth: OAuthSession | None = None
+        if is_oauth(ctx.secrets):
+            self._oauth = OAuthSession(ctx)
 
     # --- Adapter protocol: static bits -----------------------------------
 
@@ -187,9 +191,14 @@ class BlueskyAdapter:
         from atproto_client import Client
         from atproto_client.request import Request
 
-        request = Request(
-            timeout=self.ctx.timeout, event_hooks={"request": [self._note_request]}, verify=tls.context()
-        )
+        kwargs = {"timeout": self.ctx.timeout, "event_hooks": {"request": [self._note_request]},
+                  "verify": tls.context()}
+        if self._oauth is not None:  # AT Protocol OAuth: DPoP-bound tokens, no SDK session
+            from postcli.platforms.bluesky_oauth import dpop_request_class
+
+            request = dpop_request_class()(self._oauth, **kwargs)
+        else:
+            request = Request(**kwargs)
         client = Client(base_url=self._base_url, request=request)
         client.on_session_change(lambda event, session: self._on_session_change(client, event, session))
         return client
@@ -225,13 +234,19 @@ class BlueskyAdapter:
         self.ctx.save_secrets(new)
 
     @property
+    def _reconnect_hint(self) -> str:
+        if self._oauth is not None:
+            return login_hint(self.ctx.secrets.get("handle") or self.ctx.handle)
+        return _RECONNECT_HINT
+
+    @property
     def _did(self) -> str:
         did = self.ctx.external_id or self.ctx.secrets.get("did")
         if not did:
             raise AuthFailed(
                 "this Bluesky account has no stored identity (DID).",
                 platform=PLATFORM,
-                hint=_RECONNECT_HINT,
+                hint=self._reconnect_hint,
             )
         return did
 
@@ -247,6 +262,8 @@ class BlueskyAdapter:
 
     def _restore_client(self) -> Client:
         client = self._new_client()
+        if self._oauth is not None:
+            return client
         session = self.ctx.secrets.get("session")
         if session:
             try:
@@ -270,7 +287,7 @@ class BlueskyAdapter:
             raise AuthFailed(
                 f"the Bluesky session for {ident or 'this account'} expired or was revoked.",
                 platform=PLATFORM,
-                hint=_RECONNECT_HINT,
+                hint=self._reconnect_hint,
             )
         try:
             client.login(ident, password, fetch_bsky_profile=False)
@@ -281,7 +298,7 @@ class BlueskyAdapter:
                     f"Bluesky no longer accepts the stored app password for {ident}; "
                     "the account must be reconnected.",
                     platform=PLATFORM,
-                    hint=_RECONNECT_HINT,
+                    hint=self._reconnect_hint,
                 ) from None
             raise err from None
 
@@ -308,6 +325,9 @@ class BlueskyAdapter:
             self._recover_session_locked(client, action)
 
     def _recover_session_locked(self, client: Client, action: str) -> None:
+        if self._oauth is not None:
+            self._oauth.refresh()  # a refusal is AuthFailed with the `accounts login` command
+            return
         if self._last_nsid != _NSID_REFRESH:
             # The access token was refused although the SDK thought it fresh (clock
             # skew, server restart): a refresh is far cheaper than createSession.
@@ -383,7 +403,7 @@ class BlueskyAdapter:
             )
         if isinstance(exc, LoginRequiredError):
             return AuthFailed(
-                "the Bluesky session is missing or unreadable.", platform=PLATFORM, hint=_RECONNECT_HINT
+                "the Bluesky session is missing or unreadable.", platform=PLATFORM, hint=self._reconnect_hint
             )
         if isinstance(exc, RequestErrorBase):
             status = exc.response.status_code
@@ -409,7 +429,7 @@ class BlueskyAdapter:
                 return AuthFailed(
                     f"Bluesky refused the credentials while {action} ({said}).",
                     platform=PLATFORM,
-                    hint=_RECONNECT_HINT,
+                    hint=self._reconnect_hint,
                 )
             if status == 400 and name in _NOT_FOUND_ERRORS:
                 return RemoteNotFound(f"not found on Bluesky while {action} ({said}).", platform=PLATFORM)
@@ -454,6 +474,8 @@ class BlueskyAdapter:
         if not identifier:
             raise InvalidInput("a Bluesky handle is required.", hint="Pass --handle name.bsky.social.")
         ident = identifier.strip().lstrip("@")
+        if self._oauth is not None:
+            return self._connect_oauth(secret)
         client = self._new_client()
         self._pending_password = secret
         try:
@@ -482,6 +504,23 @@ class BlueskyAdapter:
             display_name=display_name,
             token_expires_at=self._refresh_expires_at,
         )
+
+    def _connect_oauth(self, access_token: str) -> AccountInfo:
+        """After `accounts login`: the token's owner must be the DID the sign-in resolved."""
+        self.ctx.secrets = {**self.ctx.secrets, "access_token": access_token}
+        body = self._run("checking the new session",
+                         lambda c: self._content(c.invoke_query("com.atproto.server.getSession")))
+        if body.get("did") != self.ctx.secrets.get("did"):
+            raise AuthFailed("the PDS says the new session belongs to another account.", platform=PLATFORM,
+                             hint=login_hint(self.ctx.secrets.get("handle")))
+        handle = body.get("handle") if isinstance(body.get("handle"), str) else self.ctx.secrets.get("handle")
+        self.ctx.secrets = {**self.ctx.secrets, "handle": handle}
+        client = self._session_client()
+        try:
+            display_name = self._profile(client, body["did"]).get("displayName") or None
+        except Exception:  # a PDS without an AppView still makes a working account
+            display_name = None
+        return AccountInfo(external_id=body["did"], handle=handle, display_name=display_name)
 
     def check_health(self) -> HealthResult:
         """Failures are raised (AuthFailed -> reconnect; other PlatformErrors -> unreachable)."""

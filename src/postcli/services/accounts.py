@@ -30,6 +30,7 @@ RECONNECT_HINTS = {
 
 # Browser sign-in (`accounts login`, docs/signin.md): offered first where the platform has it.
 LOGIN_HINTS = {
+    "bluesky": "postcli accounts login bluesky --handle {handle}",
     "mastodon": "postcli accounts login mastodon --instance {base}",
     "threads": "postcli accounts login threads --redirect-uri YOUR_HTTPS_REDIRECT",
     "instagram": "postcli accounts login instagram --redirect-uri YOUR_HTTPS_REDIRECT",

@@ -793,13 +793,15 @@ def created_dict(post: Post, created: bool, outcome: PublishOutcome | None = Non
     """`post create --json`: one shape for drafts, scheduled and published posts, new or repeated.
 
     The post (as `post show --json`) with the outcome's keys merged in: "post_id", "note",
-    "created", and per target "target_id" and "reconciled".
+    "created", and per target "target_id", "reconciled" and "retry_at" (when a rate limit
+    lifts; null otherwise).
     """
     data = post_dict(post)
-    reconciled = {t.target_id for t in outcome.targets if t.reconciled} if outcome else set()
+    sent = {t.target_id: t for t in outcome.targets} if outcome else {}
     for t in data["targets"]:
         t["target_id"] = t["id"]
-        t["reconciled"] = t["id"] in reconciled
+        t["reconciled"] = bool(sent.get(t["id"]) and sent[t["id"]].reconciled)
+        t["retry_at"] = sent[t["id"]].retry_at if t["id"] in sent else None
     return {**data, "post_id": post.id, "note": outcome.note if outcome else None, "created": created}
 
 

@@ -28,6 +28,7 @@ class LoginRequest:
     authorize_url: str | None = None
     page: str | None = None
     blog: str | None = None
+    handle: str | None = None  # Bluesky
     # Facebook: picks a Page from [(id, name)] when several are managed and --page is absent.
     choose_page: Callable[[list[tuple[str, str]]], str | None] | None = None
 
@@ -60,6 +61,8 @@ def _need_app(p: Profile) -> None:
 
 
 def login(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
+    if req.platform == "bluesky":
+        return _login_bluesky(req, opts)
     p = profile(req.platform)
     opts.scopes = opts.scopes or p.scopes
     opts.port = opts.port or p.default_port
@@ -107,6 +110,19 @@ def _login_mastodon(req: LoginRequest, p: Profile, opts: flow.FlowOptions) -> Co
             mastodon_app.forget(base)
         raise
     return add_account("mastodon", identifier=None, secret=token["access_token"], base_url=base)
+
+
+def _login_bluesky(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
+    """AT Protocol OAuth (signin/atproto_oauth.py); the account's base URL is the handle's PDS."""
+    from postcli.signin import atproto_oauth
+
+    if not req.handle:
+        raise InvalidInput("signing in to Bluesky needs your handle.", hint="Add --handle name.bsky.social")
+    service = normalize_base_url("bluesky", req.api_base or atproto_oauth.DEFAULT_SERVICE)
+    stored = atproto_oauth.sign_in(req.handle, service, opts, timeout=settings.timeout())
+    pds = stored.pop("pds")
+    return add_account("bluesky", identifier=stored["handle"], secret=stored["access_token"], base_url=pds,
+                       extra_secrets=stored)
 
 
 def _threads(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) -> Connected:

@@ -116,7 +116,5 @@ def profile(platform: str) -> Profile:
     try:
         return PROFILES[platform]
     except KeyError:
-        hint = "Browser sign-in works for: " + ", ".join(sorted(PROFILES)) + "."
-        if platform == "bluesky":
-            hint = "Bluesky sign-in uses an app password for now: postcli accounts add bluesky --handle ..."
+        hint = "Browser sign-in works for: " + ", ".join(sorted([*PROFILES, "bluesky"])) + "."
         raise InvalidInput(f"browser sign-in is not available for {platform!r}.", hint=hint) from None
