@@ -13,7 +13,10 @@ import typer
 from typer.core import TyperArgument, TyperGroup
 
 from postcli import __version__
+from postcli.cli import _params
 from postcli.errors import EXIT_ERROR, PostcliError
+
+_params.install()  # plain option values without importing Pydantic (issue 16)
 
 
 def _debug_enabled() -> bool:

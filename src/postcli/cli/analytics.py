@@ -1,7 +1,8 @@
 """`postcli analytics ...`: the reports (services/reports.py does the work, output.py draws).
 
-Module level stays light (typer, postcli.errors, _options): SQLAlchemy and the
-services are imported inside the commands so `postcli --help` does not load them.
+Module level stays light (typer, postcli.errors, _options): the services are imported
+inside the commands so `postcli --help` does not load them, and the reports read the
+store through store/dbapi.py, so a report does not load SQLAlchemy either.
 """
 
 from __future__ import annotations
@@ -67,12 +68,12 @@ def _run(
 
     from postcli import output
     from postcli.services import reports
-    from postcli.store.session import session_scope
+    from postcli.store.dbapi import open_reader
 
     q = reports.ReportQuery(start=p.start, end=p.end, tz=p.tz, platform=platform, account=account)
     module = importlib.import_module(f"postcli.services.{service}")
-    with session_scope() as session:
-        report = getattr(module, name)(session, q, **kwargs)
+    with open_reader() as db:  # no SQLAlchemy when the store is current (issue 16)
+        report = getattr(module, name)(db, q, **kwargs)
     _warn(report.meta, fmt)
     if size is not None and images is not None:
         from postcli.cli.analytics_files import write_images

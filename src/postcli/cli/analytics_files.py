@@ -129,11 +129,11 @@ def report(
     from postcli import output
     from postcli.render import html_report
     from postcli.services import dashboard, reports
-    from postcli.store.session import session_scope
+    from postcli.store.dbapi import open_reader
 
     q = reports.ReportQuery(start=p.start, end=p.end, tz=p.tz, platform=platform, account=account)
-    with session_scope() as session:
-        d = dashboard.build(session, q)
+    with open_reader() as db:
+        d = dashboard.build(db, q)
     page = html_report.render(d.as_json(), empty=d.empty)
     written = write_text(html, page)
     if d.overview["simulated"]:
@@ -179,11 +179,11 @@ def digest(
     from postcli import output
     from postcli.render import digest as render
     from postcli.services import dashboard, reports
-    from postcli.store.session import session_scope
+    from postcli.store.dbapi import open_reader
 
     q = reports.ReportQuery(start=p.start, end=p.end, tz=p.tz, platform=platform, account=account)
-    with session_scope() as session:
-        d = dashboard.build(session, q)
+    with open_reader() as db:
+        d = dashboard.build(db, q)
     text = (render.markdown if kind == "md" else render.html)(d.as_json())
     if output_file is None:
         output.console().file.write(text)

@@ -61,7 +61,7 @@ def post(
     Exit 4 for a draft or scheduled post (nothing published yet), 3 for an unknown id.
     """
     from postcli import output
-    from postcli.services.post_analytics import post_analytics
+    from postcli.services.post_report import post_analytics
 
     data = post_analytics(post_id, platform=platform, history=history)
     if as_json:

@@ -16,15 +16,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import func
+from typing import Any
 
 from postcli.services import reports
-from postcli.store.models import PostTarget
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+from postcli.store.dbapi import reader
 
 MIN_POSTS = 3  # posts with reported engagement a slot needs before it is ranked
 # Quarter hours: every zone's offset is a whole number of them (+05:30, +05:45), so a
@@ -83,24 +78,20 @@ class BestTimesReport:
         return COLUMNS, [s.as_json() for s in (*self.ranked, *self.thin)]
 
 
-def best_times(session: Session, q: reports.ReportQuery, *, now: datetime | None = None) -> BestTimesReport:
-    sc, meta = reports._scope(session, q, "best-times")
-    meta.empty = reports._store_empty_reason(session, sc)
+def best_times(session: Any, q: reports.ReportQuery, *, now: datetime | None = None) -> BestTimesReport:
+    db = reader(session)
+    sc, meta = reports._scope(db, q, "best-times")
+    meta.empty = reports._store_empty_reason(db, sc)
     if meta.empty:
         return BestTimesReport(meta, [], [])
-    M, on = reports._metrics_entity(sc, reports._now(now))
-    dialect = session.get_bind().dialect.name
-    bucket = reports._integer_bucket(reports._published_at(), BUCKET_SECONDS, dialect)
-    stmt = (
-        reports._published_targets(
-            sc, bucket.label("b"), func.count(PostTarget.id), func.count(M.engagement), func.sum(M.engagement)
-        )
-        .outerjoin(M, on)
-        .group_by(bucket)
+    bucket = db.epoch_bucket(reports._PUBLISHED, BUCKET_SECONDS)
+    frm, params = reports._published_targets(sc, reports._now(now))
+    found = db.rows(
+        f"SELECT {bucket}, count(t.id), count(m.engagement), sum(m.engagement) {frm} GROUP BY {bucket}", **params
     )
     zone = sc.q.zone
     acc: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])  # posts, reported, sum
-    for b, posts, reported, total in session.execute(stmt):
+    for b, posts, reported, total in found:
         loc = datetime.fromtimestamp(int(b) * BUCKET_SECONDS, timezone.utc).astimezone(zone)
         a = acc[(loc.weekday(), loc.hour)]
         a[0] += posts

@@ -1,23 +1,19 @@
-"""One post's numbers: latest snapshot per target, totals, history, and live refresh."""
+"""One post's live refresh; its numbers (latest per target, totals, history) are read by post_report.py."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from postcli import metrics, settings
+from postcli import settings
 from postcli.errors import AuthFailed, BadState, NotFound, PlatformError, RateLimited
-from postcli.platforms.base import METRIC_KEYS
 from postcli.services import accounts as accounts_svc
 from postcli.services import deletions
+from postcli.services.post_report import UNPUBLISHED, post_analytics, totals  # noqa: F401 - re-exported
 from postcli.services.publishing import get_post
 from postcli.services.snapshots import latest_followers, record_post_snapshot
-from postcli.store.models import Post, PostMetricLatest, PostMetricSnapshot, PostTarget, utcnow
+from postcli.store.models import Post, PostTarget, utcnow
 from postcli.store.session import session_scope
-
-UNPUBLISHED = ("draft", "scheduled", "pending", "cancelled")
-TOTAL_KEYS = ("impressions", "reach", "views", "likes", "comments", "shares", "quotes", "saves", "clicks",
-              "video_views", "engagement")
 
 
 def _published_post(session, post_id: int | str) -> Post:  # type: ignore[no-untyped-def]
@@ -37,58 +33,6 @@ def _targets(post: Post, platform: str | None) -> list[PostTarget]:
         if not targets:
             raise NotFound(f"post {post.id} has no published target on {platform}.")
     return targets
-
-
-def _row(target: PostTarget, snap: Any) -> dict[str, Any]:
-    values = {k: getattr(snap, k) if snap is not None else None for k in METRIC_KEYS}
-    engagement = snap.engagement if snap is not None else None
-    follower_count = snap.follower_count if snap is not None else None
-    return {
-        "target_id": target.id,
-        "platform": target.platform,
-        "handle": target.account.handle,
-        "status": target.status,
-        "url": target.platform_post_url,
-        **values,
-        "engagement": engagement,
-        "follower_count": follower_count,
-        "engagement_rate": metrics.engagement_rate(engagement, follower_count),
-        "virality": metrics.virality(values["shares"], engagement),
-        "captured_at": snap.captured_at if snap is not None else None,
-    }
-
-
-def totals(rows: list[dict[str, Any]]) -> dict[str, int | None]:
-    """Sums of reported values only: NULL + NULL = NULL, 3 + NULL = 3."""
-    return {f"total_{k}": metrics.total(r[k] for r in rows) for k in TOTAL_KEYS}
-
-
-def post_analytics(post_id: int | str, *, platform: str | None = None, history: bool = False) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    with session_scope() as session:
-        post = _published_post(session, post_id)
-        targets = _targets(post, platform)
-        rows = [_row(t, session.get(PostMetricLatest, t.id)) for t in targets]
-        result: dict[str, Any] = {
-            "post_id": post.id,
-            "status": post.status,
-            "published_at": post.published_at,
-            "text": post.text,
-            "metrics_by_target": rows,
-            "aggregated_metrics": totals(rows),
-            "collected": any(r["captured_at"] is not None for r in rows),
-            "needs_reconnect": sorted({f"{t.platform}:{t.account.handle}" for t in targets if t.account.status == "token_expired"}),
-        }
-        if history:
-            snaps = session.scalars(
-                select(PostMetricSnapshot)
-                .where(PostMetricSnapshot.target_id.in_([t.id for t in targets]))
-                .order_by(PostMetricSnapshot.captured_at, PostMetricSnapshot.id)
-            )
-            by_id = {t.id: t for t in targets}
-            result["history"] = [_row(by_id[s.target_id], s) for s in snaps]
-        return result
 
 
 def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | None = None) -> dict[str, Any]:

@@ -1,0 +1,102 @@
+"""`analytics post ID`: one post's latest numbers per target, totals and history.
+
+Read through store/dbapi.py (plain SQL on sqlite3/psycopg, like the reports) so the
+command does not load SQLAlchemy; services/post_analytics.py re-exports it for
+`analytics refresh`, which shows the same view after writing its snapshot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from postcli import metrics
+from postcli.errors import BadState, NotFound
+from postcli.platforms.base import METRIC_KEYS
+from postcli.store.dbapi import Reader, in_list, open_reader
+
+UNPUBLISHED = ("draft", "scheduled", "pending", "cancelled")
+TOTAL_KEYS = ("impressions", "reach", "views", "likes", "comments", "shares", "quotes", "saves", "clicks",
+              "video_views", "engagement")
+_SNAP_COLUMNS = ", ".join((*METRIC_KEYS, "engagement", "follower_count", "captured_at"))
+
+
+def _row(db: Reader, target: dict[str, Any], snap: tuple[Any, ...] | None) -> dict[str, Any]:
+    n = len(METRIC_KEYS)
+    values = dict(zip(METRIC_KEYS, snap[:n])) if snap is not None else dict.fromkeys(METRIC_KEYS)
+    engagement = snap[n] if snap is not None else None
+    follower_count = snap[n + 1] if snap is not None else None
+    return {
+        "target_id": target["id"],
+        "platform": target["platform"],
+        "handle": target["handle"],
+        "status": target["status"],
+        "url": target["url"],
+        **values,
+        "engagement": engagement,
+        "follower_count": follower_count,
+        "engagement_rate": metrics.engagement_rate(engagement, follower_count),
+        "virality": metrics.virality(values["shares"], engagement),
+        "captured_at": db.dt(snap[n + 2]) if snap is not None else None,
+    }
+
+
+def totals(rows: list[dict[str, Any]]) -> dict[str, int | None]:
+    """Sums of reported values only: NULL + NULL = NULL, 3 + NULL = 3."""
+    return {f"total_{k}": metrics.total(r[k] for r in rows) for k in TOTAL_KEYS}
+
+
+def post_analytics(post_id: int | str, *, platform: str | None = None, history: bool = False) -> dict[str, Any]:
+    with open_reader() as db:
+        return read_post_analytics(db, post_id, platform=platform, history=history)
+
+
+def read_post_analytics(db: Reader, post_id: int | str, *, platform: str | None = None,
+                        history: bool = False) -> dict[str, Any]:
+    text = str(post_id).strip()
+    post = db.one("SELECT id, status, published_at, text FROM posts WHERE id = :id", id=int(text)) if text.isdigit() else None
+    if post is None:
+        raise NotFound(f"no post {text!r}.", hint="See your posts with `postcli post list`.")
+    pid, status, published_at, post_text = post
+    targets = [
+        dict(zip(("id", "platform", "handle", "status", "url", "platform_post_id", "account_status"), r))
+        for r in db.rows(
+            "SELECT t.id, t.platform, a.handle, t.status, t.platform_post_url, t.platform_post_id, a.status "
+            "FROM post_targets t JOIN accounts a ON a.id = t.account_id WHERE t.post_id = :id ORDER BY t.id",
+            id=pid,
+        )
+    ]
+    if status in UNPUBLISHED or not any(t["platform_post_id"] for t in targets):
+        raise BadState(
+            f"analytics are only available after a post is published (post {pid} is {status}).",
+            hint=f"Publish it with `postcli post publish {pid}`." if status in ("draft", "scheduled") else None,
+        )
+    targets = [t for t in targets if t["platform_post_id"]]
+    if platform:
+        targets = [t for t in targets if t["platform"] == platform]
+        if not targets:
+            raise NotFound(f"post {pid} has no published target on {platform}.")
+    marks, params = in_list("t", [t["id"] for t in targets])
+    latest = {
+        r[0]: r[1:]
+        for r in db.rows(f"SELECT target_id, {_SNAP_COLUMNS} FROM post_metric_latest WHERE target_id IN {marks}", **params)
+    }
+    rows = [_row(db, t, latest.get(t["id"])) for t in targets]
+    result: dict[str, Any] = {
+        "post_id": pid,
+        "status": status,
+        "published_at": db.dt(published_at),
+        "text": post_text,
+        "metrics_by_target": rows,
+        "aggregated_metrics": totals(rows),
+        "collected": any(r["captured_at"] is not None for r in rows),
+        "needs_reconnect": sorted({f"{t['platform']}:{t['handle']}" for t in targets if t["account_status"] == "token_expired"}),
+    }
+    if history:
+        by_id = {t["id"]: t for t in targets}
+        snaps = db.rows(
+            f"SELECT target_id, {_SNAP_COLUMNS} FROM post_metric_snapshots WHERE target_id IN {marks} "
+            "ORDER BY captured_at, id",
+            **params,
+        )
+        result["history"] = [_row(db, by_id[s[0]], s[1:]) for s in snaps]
+    return result
