@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperArgument, TyperGroup
 
 from postcli import __version__
-from postcli.errors import EXIT_ERROR, PostcliError
+from postcli.errors import EXIT_ERROR, EXIT_INTERRUPTED, PostcliError
 
 
 def _debug_enabled() -> bool:
@@ -90,7 +90,7 @@ class PostcliGroup(TyperGroup):
             raise typer.Exit(EXIT_ERROR) from None
         except KeyboardInterrupt:
             output.error("interrupted.")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Iterable
 from postcli.errors import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_RATE_LIMITED, EXIT_RECONNECT
 
 if TYPE_CHECKING:
-    from postcli.services.publishing import DueReport, PublishOutcome, TargetOutcome
+    from postcli.services.posts.due import DueReport
+    from postcli.services.posts.publish import PublishOutcome, TargetOutcome
 
 
 def _for_failures(kinds: Iterable[str | None]) -> int:

@@ -10,7 +10,7 @@ from postcli.errors import AuthFailed, BadState, NotFound, PlatformError, RateLi
 from postcli.platforms.base import METRIC_KEYS
 from postcli.services import accounts as accounts_svc
 from postcli.services import deletions
-from postcli.services.publishing import get_post
+from postcli.services.posts.queries import get_post
 from postcli.services.snapshots import latest_followers, record_post_snapshot
 from postcli.store.models import Post, PostMetricLatest, PostMetricSnapshot, PostTarget, utcnow
 from postcli.store.session import session_scope
