@@ -110,6 +110,18 @@ def test_due_and_delete_results_carry_their_exit_code():
     assert DeleteReport(post_id=1, removed_local=False, remote=[failed]).exit_code == errors.EXIT_ERROR
 
 
+@pytest.mark.parametrize(
+    "kinds, code",
+    [([], errors.EXIT_OK), (["auth"], errors.EXIT_RECONNECT), (["auth", "auth"], errors.EXIT_RECONNECT),
+     (["auth", "platform"], errors.EXIT_PARTIAL), (["platform"], errors.EXIT_PARTIAL)],
+)
+def test_a_refresh_result_carries_its_exit_code(kinds, code):
+    from postcli.services.post_analytics import Refreshed
+
+    errs = [{"target_id": i, "platform": "mastodon", "error": "x", "kind": k} for i, k in enumerate(kinds)]
+    assert Refreshed({"errors": errs}).exit_code == code
+
+
 def test_an_interrupt_has_its_named_code_in_the_table():
     assert errors.EXIT_INTERRUPTED == 130 and errors.EXIT_INTERRUPTED in errors.EXIT_CODES
     assert not hasattr(errors, "PartialSuccess")

@@ -1,4 +1,7 @@
-"""Which documented exit code a publishing outcome gets (errors.py has the table).
+"""Which documented exit code a result gets (errors.py has the table).
+
+The results carry it as `exit_code` (posts.publish.PublishOutcome, posts.due.DueReport,
+post_analytics.Refreshed); the commands only exit with it.
 
 A refusal that lifts by itself (a rate limit, a publishing quota) is 5 wherever it
 happens: `post create`, `post publish`, `post retry`, `publish-due`. When outcomes
@@ -63,6 +66,15 @@ def for_due(report: DueReport) -> int:
 
 def rate_limited_targets(outcomes: Iterable[PublishOutcome]) -> list[TargetOutcome]:
     return [t for o in outcomes for t in o.targets if t.status == "failed" and t.error_kind == "rate_limited"]
+
+
+def for_refresh(errors: Iterable[dict[str, object]]) -> int:
+    """`analytics refresh`: 6 when every target that failed needs its account reconnected,
+    7 when any other target failed (the others' numbers were still stored), else 0."""
+    kinds = {e["kind"] for e in errors}
+    if not kinds:
+        return EXIT_OK
+    return EXIT_RECONNECT if kinds == {"auth"} else EXIT_PARTIAL
 
 
 def for_collect(*, failed: bool, rate_limited: bool) -> int:
