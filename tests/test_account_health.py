@@ -30,6 +30,7 @@ def test_metrics_live_then_snapshot_fallback_then_series(cli, home, masto):
 
     live = cli.json("accounts", "metrics", str(m_id))
     assert live["source"] == "live" and live["followers"] == 50 and live["following"] == 7
+    assert live["needs_reconnect"] is False
     # Mastodon reports no impressions/reach/profile views: NULL, not 0.
     assert live["impressions"] is None and live["reach"] is None and live["profile_views"] is None
     assert [tuple(r) for r in db(home).execute("select followers from account_metric_snapshots")] == [(50,)]
@@ -73,6 +74,8 @@ def test_metrics_of_revoked_account_exits_6_with_the_snapshot(cli, home, masto):
     r = cli("accounts", "metrics", str(m_id), "--json")
     assert r.exit_code == 6 and "reconnect" in r.stderr.lower()
     assert json.loads(r.stdout)["source"] == "snapshot"
+    # A structured flag, not the word "reconnect" found in the warning, decides exit 6.
+    assert json.loads(r.stdout)["needs_reconnect"] is True
 
 
 def test_health_healthy_then_revoked(cli, home, bsky, masto):

@@ -10,8 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from postcli import output
-from postcli.services.publishing import list_posts, post_dict
-from postcli.store import fastread
+from postcli.services.posts import queries
 from postcli.store.models import Account, Post, PostMedia, PostTarget
 from postcli.store.session import session_scope
 
@@ -51,14 +50,13 @@ def store(home):
     ],
 )
 def test_fast_path_equals_the_orm_path(store, kwargs):
-    fast = fastread.list_posts(**kwargs)
+    fast = queries.fast_page(**kwargs)
     assert fast is not None
-    posts, total = list_posts(**kwargs)
-    assert output.to_json(fast) == output.to_json(([post_dict(p) for p in posts], total))
+    assert output.to_json(fast) == output.to_json(queries.orm_page(**kwargs))
 
 
 def test_fast_path_steps_aside_for_a_store_that_is_not_current(home):
-    assert fastread.list_posts(status=None, platform=None, page=1, limit=1, sort="created", order="desc") is None
+    assert queries.fast_page(status=None, platform=None, page=1, limit=1, sort="created", order="desc") is None
 
 
 def test_post_list_does_not_import_sqlalchemy_on_a_current_store(store, home):

@@ -213,7 +213,7 @@ _KEYS = ("mastodon", "bluesky", "alice.test", "7")
 @given(st.lists(st.tuples(st.sampled_from(_KEYS), st.text(min_size=1).filter(lambda s: s.strip())), max_size=8),
        st.data())
 def test_parse_pairs_each_alt_with_the_file_of_its_key_in_order(files, data):
-    from postcli.services.media_for import parse
+    from postcli.services.posts.media_for import parse
 
     alts = {k: data.draw(st.lists(st.text(), max_size=sum(1 for key, _ in files if key == k))) for k in _KEYS}
     parsed = parse([f"{k.upper()}={path}" for k, path in files],

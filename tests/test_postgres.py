@@ -147,7 +147,7 @@ def test_postgres_urls_mean_psycopg_3():
 
 
 def test_cli_commands_run_on_postgres(on_pg, cli):
-    from postcli.store import fastread
+    from postcli.services.posts import queries
 
     acc = ok_json(cli, "accounts", "add", "sandbox", "--handle", "ana.sandbox")
     assert acc["id"] == 1 and acc["platform"] == "sandbox"
@@ -159,7 +159,7 @@ def test_cli_commands_run_on_postgres(on_pg, cli):
     draft = ok_json(cli, "post", "create", "a draft", "--to", "sandbox", "--draft")
 
     # post list reads through the ORM here: the stdlib-sqlite3 fast path stands aside.
-    assert fastread.list_posts(status=None, platform=None, page=1, limit=20, sort="created", order="desc") is None
+    assert queries.fast_page(status=None, platform=None, page=1, limit=20, sort="created", order="desc") is None
     listed = ok_json(cli, "post", "list")
     assert listed["total"] == 3
     assert [p["id"] for p in listed["posts"]] == [draft["id"], later["id"], now_post["post_id"]]

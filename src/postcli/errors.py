@@ -4,7 +4,8 @@ Every failure a user can cause or meet is one of these; the CLI turns it into a
 message on stderr and its exit code, never a traceback.
 
     0 ok · 1 error · 2 bad usage or invalid input · 3 not found · 4 not in a state
-    for that · 5 rate limited · 6 account needs reconnecting · 7 partial success
+    for that · 5 rate limited · 6 account needs reconnecting · 7 partial success ·
+    130 interrupted (Ctrl-C, the shell's convention: 128 + SIGINT)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ EXIT_BAD_STATE = 4
 EXIT_RATE_LIMITED = 5
 EXIT_RECONNECT = 6
 EXIT_PARTIAL = 7
+EXIT_INTERRUPTED = 130
 
 EXIT_CODES = {
     EXIT_OK: "ok",
@@ -29,6 +31,7 @@ EXIT_CODES = {
     EXIT_RATE_LIMITED: "rate limited",
     EXIT_RECONNECT: "account needs reconnecting (token expired or revoked)",
     EXIT_PARTIAL: "partial success (some targets published, some failed)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
 }
 
 
@@ -88,10 +91,6 @@ class ReconnectRequired(PostcliError):
     """The account's token was revoked or expired and could not be refreshed."""
 
     exit_code = EXIT_RECONNECT
-
-
-class PartialSuccess(PostcliError):
-    exit_code = EXIT_PARTIAL
 
 
 class StoreError(PostcliError):

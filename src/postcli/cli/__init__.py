@@ -14,7 +14,7 @@ from typer.core import TyperArgument, TyperGroup
 
 from postcli import __version__
 from postcli.cli import _params
-from postcli.errors import EXIT_ERROR, PostcliError
+from postcli.errors import EXIT_ERROR, EXIT_INTERRUPTED, PostcliError
 
 _params.install()  # plain option values without importing Pydantic (issue 16)
 
@@ -93,7 +93,7 @@ class PostcliGroup(TyperGroup):
             raise typer.Exit(EXIT_ERROR) from None
         except KeyboardInterrupt:
             output.error("interrupted.")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks

@@ -478,7 +478,7 @@ def metrics_(
             + [("source", data["source"]), ("captured", output.fmt_time(data["captured_at"]))],
             title=f"{data['platform']} {data['handle']}",
         )
-    if data.get("warning") and "reconnect" in data["warning"]:
+    if data["needs_reconnect"]:
         from postcli.errors import EXIT_RECONNECT
 
         raise typer.Exit(EXIT_RECONNECT)

@@ -17,7 +17,7 @@ from postcli.cli._options import (
     text_value,
     zone_value,
 )
-from postcli.errors import EXIT_ERROR, EXIT_PARTIAL, InvalidInput
+from postcli.errors import InvalidInput
 
 app = typer.Typer(help="Compose, schedule, publish, list and delete posts.", no_args_is_help=True)
 
@@ -25,13 +25,10 @@ JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs
 
 
 def _exit_for(outcome: Any) -> None:
-    """The documented code (services/exit_codes.py: 7 > 1 > 6 > 5); a rate limit says when it lifts."""
-    from postcli.services import exit_codes
-
+    """Exit with the outcome's code (services/exit_codes.py: 7 > 1 > 6 > 5); a rate limit says when it lifts."""
     _warn_rate_limited([outcome])
-    code = exit_codes.for_outcome(outcome)
-    if code:
-        raise typer.Exit(code)
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
 
 
 def _warn_rate_limited(outcomes: list[Any]) -> None:
@@ -45,7 +42,7 @@ def _warn_rate_limited(outcomes: list[Any]) -> None:
 
 def _render_outcome(outcome: Any, as_json: bool) -> None:
     from postcli import output
-    from postcli.services.publishing import outcome_dict
+    from postcli.services.posts.views import outcome_dict
 
     if as_json:
         output.print_json(outcome_dict(outcome))
@@ -120,8 +117,9 @@ def create(
     published and some failed; retry those with `postcli post retry ID`.
     """
     from postcli import output, settings
-    from postcli.services import publishing
-    from postcli.services.media_for import parse as parse_media_for
+    from postcli.services.posts import compose, publish, queries, views
+    from postcli.services.posts.media_for import parse as parse_media_for
+    from postcli.services.posts.validation import parse_text_for
     from postcli.timeparse import parse_when, zone
 
     if text == "-":
@@ -129,10 +127,10 @@ def create(
     tz_name = tz or settings.config().timezone
     zone(tz_name)
     when = parse_when(at, tz_name) if at else None
-    created = publishing.create_post(
+    created = compose.create_post(
         text,
         to,
-        text_for=publishing.parse_text_for(text_for),
+        text_for=parse_text_for(text_for),
         media=_media_pairs(media, alt),
         media_for=parse_media_for(media_for, alt_for),
         at=when,
@@ -147,26 +145,26 @@ def create(
     # repeated; "created" is false when an earlier identical post was returned.
     if not created.created:
         if as_json:
-            output.print_json(publishing.created_dict(post, False))
+            output.print_json(views.created_dict(post, False))
         else:
-            output.line(f"Post {post.id} already exists for this content ({post.status}); nothing new was created.")
+            output.line(f"Post {post['id']} already exists for this content ({post['status']}); nothing new was created.")
         return
-    if post.status == "pending":
-        outcome = publishing.publish_post(post.id, allowed=("pending",))
+    if post["status"] == "pending":
+        outcome = publish.publish_post(post["id"], allowed=("pending",))
         if as_json:
-            output.print_json(publishing.created_dict(publishing.load_post(post.id), True, outcome))
+            output.print_json(views.created_dict(queries.show_post(post["id"]), True, outcome))
         else:
             _render_outcome(outcome, as_json)
         _exit_for(outcome)
         return
     if as_json:
-        output.print_json(publishing.created_dict(post, True))
-    elif post.status == "draft":
-        output.line(f"Saved draft {post.id}. Publish it with `postcli post publish {post.id}`.")
+        output.print_json(views.created_dict(post, True))
+    elif post["status"] == "draft":
+        output.line(f"Saved draft {post['id']}. Publish it with `postcli post publish {post['id']}`.")
     else:
         output.line(
-            f"Scheduled post {post.id} for {output.fmt_time(post.scheduled_at, post.timezone)} ({post.timezone}). "
-            "Make sure cron runs `postcli publish-due`."
+            f"Scheduled post {post['id']} for {output.fmt_time(post['scheduled_at'], post['timezone'])}"
+            f" ({post['timezone']}). Make sure cron runs `postcli publish-due`."
         )
 
 
@@ -188,21 +186,14 @@ def list_(
 ) -> None:
     """List posts, newest first."""
     from postcli import output, settings
-    from postcli.store import fastread
+    from postcli.services.posts.queries import check_list_args, list_posts
     from postcli.timeparse import zone
 
     tz_name = tz or settings.config().timezone
     zone(tz_name)
-    fastread.check_list_args(page=page, limit=limit, sort=sort, order=order)
+    check_list_args(page=page, limit=limit, sort=sort, order=order)
     status, platform = check_post_filters(status, platform)
-    found = fastread.list_posts(status=status, platform=platform, page=page, limit=limit, sort=sort, order=order)
-    if found is None:  # not a current SQLite store: the ORM path (migrates if needed)
-        from postcli.services.publishing import list_posts, post_dict
-
-        objs, total = list_posts(status=status, platform=platform, page=page, limit=limit, sort=sort, order=order)
-        posts = [post_dict(p) for p in objs]
-    else:
-        posts, total = found
+    posts, total = list_posts(status=status, platform=platform, page=page, limit=limit, sort=sort, order=order)
     if as_json:
         output.print_json({"total": total, "page": page, "limit": limit, "posts": posts})
         return
@@ -234,23 +225,22 @@ def show(
 ) -> None:
     """Show a post with its targets and their links."""
     from postcli import output, settings
-    from postcli.services.publishing import load_post, post_dict
+    from postcli.services.posts.queries import show_post
 
-    post = load_post(post_id)
-    data = post_dict(post)
+    data = show_post(post_id)
     if as_json:
         output.print_json(data)
         return
     tz_name = tz or settings.config().timezone
     output.kv(
         [
-            ("id", str(post.id)),
-            ("status", post.status),
-            ("text", post.text),
-            ("scheduled", output.fmt_time(post.scheduled_at, tz_name)),
-            ("published", output.fmt_time(post.published_at, tz_name)),
-            ("created", output.fmt_time(post.created_at, tz_name)),
-            ("error", post.last_error or output.NULL),
+            ("id", str(data["id"])),
+            ("status", data["status"]),
+            ("text", data["text"]),
+            ("scheduled", output.fmt_time(data["scheduled_at"], tz_name)),
+            ("published", output.fmt_time(data["published_at"], tz_name)),
+            ("created", output.fmt_time(data["created_at"], tz_name)),
+            ("error", data["error"] or output.NULL),
         ]
         + [(f"media {m['position'] + 1}" + (f" for {m['override_for']}" if m["override_for"] else ""),
             f"{m['original_filename']} ({m['mime_type']}, {m['size_bytes']:,} bytes)"
@@ -268,7 +258,7 @@ def show(
 @app.command("retry")
 def retry(post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."), as_json: bool = JSON_OPT) -> None:
     """Publish again only the targets that failed (each is checked on the platform first)."""
-    from postcli.services.publishing import retry_post
+    from postcli.services.posts.publish import retry_post
 
     outcome = retry_post(post_id)
     _render_outcome(outcome, as_json)
@@ -281,7 +271,7 @@ def publish(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Publish a draft or scheduled post now."""
-    from postcli.services.publishing import publish_now
+    from postcli.services.posts.publish import publish_now
 
     outcome = publish_now(post_id)
     _render_outcome(outcome, as_json)
@@ -296,18 +286,12 @@ def delete(
 ) -> None:
     """Delete a post from the store (and with --remote, from the platforms)."""
     from postcli import output
-    from postcli.services.publishing import delete_post
+    from postcli.services.posts.delete import delete_post
+    from postcli.services.posts.views import delete_dict
 
     report = delete_post(post_id, remote=remote)
-    failed = [t for t in report.remote if t.status == "failed"]
     if as_json:
-        output.print_json(
-            {
-                "post_id": report.post_id,
-                "removed_local": report.removed_local,
-                "remote": [{"platform": t.platform, "handle": t.handle, "status": t.status, "error": t.error} for t in report.remote],
-            }
-        )
+        output.print_json(delete_dict(report))
     else:
         for t in report.remote:
             output.line(f"{t.platform} ({t.handle}): {t.status}" + (f" - {t.error}" if t.error else ""))
@@ -315,8 +299,8 @@ def delete(
             output.line(f"Deleted post {report.post_id}.")
         else:
             output.line(f"Kept post {report.post_id} in the store because a remote delete failed; try again.")
-    if failed:
-        raise typer.Exit(EXIT_PARTIAL if len(failed) < len(report.remote) else EXIT_ERROR)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 @app.command("import")
@@ -332,32 +316,31 @@ def import_(
     """Track a post made outside postcli, so it is collected and reported like any other."""
     from postcli import output
     from postcli.services.importing import import_post
-    from postcli.services.publishing import post_dict
 
     post, created = import_post(ref, account=account)
     if as_json:
-        output.print_json({**post_dict(post), "created": created})
+        output.print_json({**post, "created": created})
         return
     verb = "Imported" if created else "Already tracked as"
-    output.line(f"{verb} post {post.id} ({post.targets[0].platform_post_url or post.targets[0].platform_post_id}).")
+    target = post["targets"][0]
+    output.line(f"{verb} post {post['id']} ({target['url'] or target['platform_post_id']}).")
     from datetime import datetime, timedelta, timezone
 
     from postcli import settings
 
     days = settings.config().collect_days
-    published = post.published_at
+    published = post["published_at"]
     if published is not None and published < datetime.now(timezone.utc) - timedelta(days=days):
         # `collect` only snapshots the last N days; say so rather than leave the user waiting.
         output.line(f"It was published more than {days} days ago, so `postcli collect` skips it; "
-                    f"`postcli analytics refresh {post.id}` fetches it on demand.")
+                    f"`postcli analytics refresh {post['id']}` fetches it on demand.")
 
 
-def _show_post(post: Any, as_json: bool, message: str) -> None:
+def _show_post(post: dict[str, Any], as_json: bool, message: str) -> None:
     from postcli import output
-    from postcli.services.publishing import post_dict
 
     if as_json:
-        output.print_json(post_dict(post))
+        output.print_json(post)
     else:
         output.line(message)
 
@@ -390,25 +373,26 @@ def edit(
 ) -> None:
     """Change a draft or scheduled post (text, targets, media, time). Validated again."""
     from postcli import settings
-    from postcli.services import publishing
-    from postcli.services.media_for import parse as parse_media_for
+    from postcli.services.posts.compose import edit_post
+    from postcli.services.posts.media_for import parse as parse_media_for
+    from postcli.services.posts.validation import parse_text_for
     from postcli.timeparse import parse_when, zone
 
     if media and no_media:
         raise InvalidInput("--media and --no-media contradict each other.")
     tz_name = tz or settings.config().timezone
     zone(tz_name)
-    post = publishing.edit_post(
+    post = edit_post(
         post_id,
         text=text,
         to=list(to) or None,
-        text_for=publishing.parse_text_for(text_for),
+        text_for=parse_text_for(text_for),
         media=[] if no_media else (_media_pairs(media, alt) if media else None),
         media_for=parse_media_for(media_for, alt_for),
         at=parse_when(at, tz_name) if at else None,
         tz=tz,
     )
-    _show_post(post, as_json, f"Updated post {post.id} ({post.status}).")
+    _show_post(post, as_json, f"Updated post {post['id']} ({post['status']}).")
 
 
 @app.command("schedule")
@@ -424,13 +408,14 @@ def schedule(
 ) -> None:
     """Schedule a draft (or move a scheduled post). cron's `postcli publish-due` publishes it."""
     from postcli import output, settings
-    from postcli.services.publishing import schedule_post
+    from postcli.services.posts.compose import schedule_post
     from postcli.timeparse import parse_when, zone
 
     tz_name = tz or settings.config().timezone
     zone(tz_name)
     post = schedule_post(post_id, parse_when(at, tz_name), tz=tz_name)
-    _show_post(post, as_json, f"Scheduled post {post.id} for {output.fmt_time(post.scheduled_at, post.timezone)} ({post.timezone}).")
+    when = output.fmt_time(post["scheduled_at"], post["timezone"])
+    _show_post(post, as_json, f"Scheduled post {post['id']} for {when} ({post['timezone']}).")
 
 
 @app.command("cancel")
@@ -439,7 +424,7 @@ def cancel(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Cancel a draft or scheduled post (it stays in the list as cancelled)."""
-    from postcli.services.publishing import cancel_post
+    from postcli.services.posts.compose import cancel_post
 
     post = cancel_post(post_id)
-    _show_post(post, as_json, f"Cancelled post {post.id}.")
+    _show_post(post, as_json, f"Cancelled post {post['id']}.")

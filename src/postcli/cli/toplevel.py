@@ -31,19 +31,12 @@ def publish_due(
     half-published by a crash are checked on the platform and finished.
     """
     from postcli import output
-    from postcli.services.publishing import outcome_dict
-    from postcli.services.publishing import publish_due as run
+    from postcli.services.posts.due import publish_due as run
+    from postcli.services.posts.views import due_dict
 
     report = run(limit=limit)
     if as_json:
-        output.print_json(
-            {
-                "published": [outcome_dict(o) for o in report.published],
-                "expired": report.expired,
-                "skipped": report.skipped,
-                "errors": [{"post_id": pid, "error": err} for pid, err in report.errors],
-            }
-        )
+        output.print_json(due_dict(report))
     else:
         for o in report.published:
             output.line(f"post {o.post_id}: {o.status}" + (f" ({o.note})" if o.note else ""))
@@ -57,12 +50,10 @@ def publish_due(
         if not report.published and not report.expired and not report.errors:
             output.line("Nothing due.")
     from postcli.cli.post import _warn_rate_limited
-    from postcli.services import exit_codes
 
     _warn_rate_limited(report.published)
-    code = exit_codes.for_due(report)
-    if code:
-        raise typer.Exit(code)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 def collect(

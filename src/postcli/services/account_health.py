@@ -35,12 +35,14 @@ def account_metrics(ref: str, *, now: datetime | None = None) -> dict[str, Any]:
     with session_scope() as session:
         account = accounts_svc.get_account(session, ref)
     warning = None
-    if account.status != "token_expired":
+    reconnect = account.status == "token_expired"
+    if not reconnect:
         try:
             m = accounts_svc.adapter_for(account).fetch_account_metrics()
         except AuthFailed:
             with session_scope(immediate=True) as session:
                 accounts_svc.mark_token_expired(session, session.get(Account, account.id))
+            reconnect = True
             warning = f"the account needs reconnecting. {accounts_svc.reconnect_hint(account)}"
         except PlatformError as exc:
             warning = f"live metrics unavailable ({exc.message}); showing the latest snapshot."
@@ -48,7 +50,7 @@ def account_metrics(ref: str, *, now: datetime | None = None) -> dict[str, Any]:
             with session_scope() as session:
                 snap = record_account_snapshot(session, account.id, m, now)
                 session.flush()
-                return {**_snap_dict(account, snap, "live"), "warning": None}
+                return {**_snap_dict(account, snap, "live"), "warning": None, "needs_reconnect": False}
     else:
         warning = f"the account needs reconnecting. {accounts_svc.reconnect_hint(account)}"
     with session_scope() as session:
@@ -71,8 +73,9 @@ def account_metrics(ref: str, *, now: datetime | None = None) -> dict[str, Any]:
                 "metrics": None,
                 "message": "No metrics collected yet for this account.",
                 "warning": warning,
+                "needs_reconnect": reconnect,
             }
-        return {**_snap_dict(account, snap, "snapshot"), "warning": warning}
+        return {**_snap_dict(account, snap, "snapshot"), "warning": warning, "needs_reconnect": reconnect}
 
 
 def account_metrics_series(ref: str, since: datetime | None, until: datetime | None) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from postcli.services import accounts as accounts_svc
-from postcli.services import collection, publishing
+from postcli.services import collection
+from postcli.services.posts import compose, publish
 
 ACCOUNTS = ("studio.sandbox", "notes.sandbox")
 POST_TEXTS = (
@@ -69,8 +70,8 @@ def run(*, days: int = 7, posts_per_day: int = 2, now: datetime | None = None,
         if kind == "post":
             text = POST_TEXTS[posts % len(POST_TEXTS)]
             targets = list(ACCOUNTS) if posts % 3 else [ACCOUNTS[posts % 2]]
-            created = publishing.create_post(f"{text} (#{posts + 1})", targets, source="demo", now=when)
-            publishing.publish_post(created.post.id, allowed=("pending",), now=when)
+            created = compose.create_post(f"{text} (#{posts + 1})", targets, source="demo", now=when)
+            publish.publish_post(created.post["id"], allowed=("pending",), now=when)
             posts += 1
         else:
             collection.collect(now=lambda when=when: when)

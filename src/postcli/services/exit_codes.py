@@ -1,4 +1,7 @@
-"""Which documented exit code a publishing outcome gets (errors.py has the table).
+"""Which documented exit code a result gets (errors.py has the table).
+
+The results carry it as `exit_code` (posts.publish.PublishOutcome, posts.due.DueReport,
+post_analytics.Refreshed); the commands only exit with it.
 
 A refusal that lifts by itself (a rate limit, a publishing quota) is 5 wherever it
 happens: `post create`, `post publish`, `post retry`, `publish-due`. When outcomes
@@ -21,7 +24,8 @@ from typing import TYPE_CHECKING, Iterable
 from postcli.errors import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_RATE_LIMITED, EXIT_RECONNECT
 
 if TYPE_CHECKING:
-    from postcli.services.publishing import DueReport, PublishOutcome, TargetOutcome
+    from postcli.services.posts.due import DueReport
+    from postcli.services.posts.publish import PublishOutcome, TargetOutcome
 
 
 def _for_failures(kinds: Iterable[str | None]) -> int:
@@ -62,6 +66,15 @@ def for_due(report: DueReport) -> int:
 
 def rate_limited_targets(outcomes: Iterable[PublishOutcome]) -> list[TargetOutcome]:
     return [t for o in outcomes for t in o.targets if t.status == "failed" and t.error_kind == "rate_limited"]
+
+
+def for_refresh(errors: Iterable[dict[str, object]]) -> int:
+    """`analytics refresh`: 6 when every target that failed needs its account reconnected,
+    7 when any other target failed (the others' numbers were still stored), else 0."""
+    kinds = {e["kind"] for e in errors}
+    if not kinds:
+        return EXIT_OK
+    return EXIT_RECONNECT if kinds == {"auth"} else EXIT_PARTIAL
 
 
 def for_collect(*, failed: bool, rate_limited: bool) -> int:

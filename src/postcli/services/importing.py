@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlparse
 
 from postcli.errors import InvalidInput
 from postcli.services import accounts as accounts_svc
-from postcli.services.publishing import _loaded, new_idempotency_key
+from postcli.services.posts.compose import new_idempotency_key
+from postcli.services.posts.views import post_dict
 from postcli.store.models import Account, Post, PostTarget, utcnow
 from postcli.store.session import session_scope
 
@@ -74,8 +76,8 @@ def _bluesky_author(ref: str) -> str | None:
     return parts[1].lower() if len(parts) >= 2 and parts[0] == "profile" else None
 
 
-def import_post(ref: str, *, account: str | None = None) -> tuple[Post, bool]:
-    """Returns (post, created); importing the same post twice returns the first import."""
+def import_post(ref: str, *, account: str | None = None) -> tuple[dict[str, Any], bool]:
+    """Returns (post as views.post_dict, created); importing the same post twice returns the first import."""
     from sqlalchemy import select
 
     ref = ref.strip()
@@ -99,7 +101,7 @@ def import_post(ref: str, *, account: str | None = None) -> tuple[Post, bool]:
             select(PostTarget).where(PostTarget.account_id == acc.id, PostTarget.platform_post_id == found.platform_post_id)
         ).first()
         if existing is not None:
-            return _loaded(session, existing.post), False
+            return post_dict(existing.post), False
         now = utcnow()
         published = found.published_at or now
         # A stranger's text is data, but PostgreSQL refuses NUL in text columns (SQLite would
@@ -121,4 +123,4 @@ def import_post(ref: str, *, account: str | None = None) -> tuple[Post, bool]:
         )
         session.add(post)
         session.flush()
-        return _loaded(session, post), True
+        return post_dict(post), True

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from postcli import settings
 from postcli.errors import AuthFailed, BadState, NotFound, PlatformError, RateLimited
 from postcli.services import accounts as accounts_svc
-from postcli.services import deletions
+from postcli.services import deletions, exit_codes
 from postcli.services.post_report import UNPUBLISHED, post_analytics, totals  # noqa: F401 - re-exported
-from postcli.services.publishing import get_post
+from postcli.services.posts.queries import get_post
 from postcli.services.snapshots import latest_followers, record_post_snapshot
 from postcli.store.models import Post, PostTarget, utcnow
 from postcli.store.session import session_scope
@@ -35,7 +36,16 @@ def _targets(post: Post, platform: str | None) -> list[PostTarget]:
     return targets
 
 
-def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+@dataclass
+class Refreshed:
+    data: dict[str, Any]  # post_analytics() after the refresh, with "refreshed_at" and "errors"
+
+    @property
+    def exit_code(self) -> int:
+        return exit_codes.for_refresh(self.data["errors"])
+
+
+def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | None = None) -> Refreshed:
     """Fetch live now and store a snapshot; at most once per refresh interval per post."""
     now = now or utcnow()
     interval = timedelta(minutes=settings.config().refresh_interval_minutes)
@@ -88,4 +98,4 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
     data = post_analytics(pid, platform=platform)
     data["refreshed_at"] = now
     data["errors"] = errors
-    return data
+    return Refreshed(data)

@@ -4,7 +4,8 @@ Importing SQLAlchemy's ORM costs ~0.45 s, more than half of `post list`'s
 0.7 s budget. When the store is a SQLite file already at the current schema,
 the listing is read with the stdlib sqlite3 module instead. Anything else
 (PostgreSQL, a store that needs migrating) returns None and the ORM path runs.
-tests/test_fastread.py pins the output to the ORM path's, field for field.
+It returns plain rows; services/posts/views.py maps them, as it maps the ORM's,
+and tests/test_fastread.py pins the two pages equal, field for field.
 """
 
 from __future__ import annotations
@@ -38,30 +39,27 @@ def _connect() -> sqlite3.Connection | None:
     return conn
 
 
+def _values(row: sqlite3.Row) -> dict[str, Any]:
+    """A row's plain values, as the ORM reads them: every `*_at` column is an aware UTC datetime."""
+    return {k: _dt(row[k]) if k.endswith("_at") else row[k] for k in row.keys()}
+
+
 def _dt(value: str | None) -> datetime | None:
     if value is None:
         return None
     return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
 
 
-_SORT_COLUMNS = {"created": "created_at", "published": "published_at", "scheduled": "scheduled_at"}
+_SORT_COLUMNS = ("created_at", "published_at", "scheduled_at")
+Row = dict[str, Any]
 
 
-def check_list_args(*, page: int, limit: int, sort: str, order: str) -> None:
-    """The listing's argument rules, shared by this path and the ORM path."""
-    from postcli.errors import InvalidInput
-
-    if sort not in _SORT_COLUMNS:
-        raise InvalidInput(f"--sort {sort!r} is not one of: {', '.join(_SORT_COLUMNS)}.")
-    if order not in ("asc", "desc"):
-        raise InvalidInput(f"--order {order!r} is not asc or desc.")
-    if page < 1 or limit < 1:
-        raise InvalidInput("--page and --limit must be 1 or more.")
-
-
-def list_posts(*, status: str | None, platform: str | None, page: int, limit: int, sort: str,
-               order: str) -> tuple[list[dict[str, Any]], int] | None:
-    """The same page as services.publishing.list_posts, as post_dict()s; None = use the ORM."""
+def list_posts(*, status: str | None, platform: str | None, page: int, limit: int, sort_column: str,
+               order: str) -> tuple[list[tuple[Row, list[Row], list[Row]]], int] | None:
+    """The same page as services.posts.queries.orm_page, as plain rows: (post, its targets (each
+    with its account's handle), its media) per post, and the total. None = use the ORM."""
+    if sort_column not in _SORT_COLUMNS or order not in ("asc", "desc"):
+        raise ValueError(f"cannot sort by {sort_column} {order}")
     conn = _connect()
     if conn is None:
         return None
@@ -75,7 +73,7 @@ def list_posts(*, status: str | None, platform: str | None, page: int, limit: in
             args.append(platform)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         total = conn.execute(f"SELECT count(*) FROM posts p {clause}", args).fetchone()[0]
-        col = _SORT_COLUMNS[sort]
+        col = sort_column
         direction = "DESC" if order == "desc" else "ASC"
         rows = conn.execute(
             f"SELECT * FROM posts p {clause} ORDER BY p.{col} IS NULL, p.{col} {direction}, p.id {direction} "
@@ -84,64 +82,17 @@ def list_posts(*, status: str | None, platform: str | None, page: int, limit: in
         ).fetchall()
         ids = [r["id"] for r in rows]
         marks = ",".join("?" * len(ids))
-        targets: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
-        media: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+        targets: dict[int, list[Row]] = {i: [] for i in ids}
+        media: dict[int, list[Row]] = {i: [] for i in ids}
         if ids:
             for t in conn.execute(
                 f"SELECT t.*, a.handle FROM post_targets t LEFT JOIN accounts a ON a.id = t.account_id "
                 f"WHERE t.post_id IN ({marks}) ORDER BY t.id",
                 ids,
             ):
-                targets[t["post_id"]].append(
-                    {
-                        "id": t["id"],
-                        "account_id": t["account_id"],
-                        "platform": t["platform"],
-                        "handle": t["handle"],
-                        "status": t["status"],
-                        "text_override": t["text_override"],
-                        "platform_post_id": t["platform_post_id"],
-                        "url": t["platform_post_url"],
-                        "error": t["error"],
-                        "attempt_count": t["attempt_count"],
-                        "last_attempt_at": _dt(t["last_attempt_at"]),
-                        "completed_at": _dt(t["completed_at"]),
-                    }
-                )
+                targets[t["post_id"]].append(_values(t))
             for m in conn.execute(f"SELECT * FROM post_media WHERE post_id IN ({marks}) ORDER BY position", ids):
-                media[m["post_id"]].append(
-                    {
-                        "position": m["position"],
-                        "mime_type": m["mime_type"],
-                        "original_filename": m["original_filename"],
-                        "size_bytes": m["size_bytes"],
-                        "width": m["width"],
-                        "height": m["height"],
-                        "duration_s": m["duration_s"],
-                        "alt_text": m["alt_text"],
-                        "sha256": m["sha256"],
-                        "storage": m["storage"],
-                        "override_for": m["override_for"],
-                    }
-                )
-        posts = [
-            {
-                "id": r["id"],
-                "status": r["status"],
-                "text": r["text"],
-                "scheduled_at": _dt(r["scheduled_at"]),
-                "timezone": r["timezone"],
-                "correlation_id": r["correlation_id"],
-                "source": r["source"],
-                "created_at": _dt(r["created_at"]),
-                "updated_at": _dt(r["updated_at"]),
-                "published_at": _dt(r["published_at"]),
-                "error": r["last_error"],
-                "targets": targets[r["id"]],
-                "media": media[r["id"]],
-            }
-            for r in rows
-        ]
-        return posts, total
+                media[m["post_id"]].append(_values(m))
+        return [(_values(r), targets[r["id"]], media[r["id"]]) for r in rows], total
     finally:
         conn.close()

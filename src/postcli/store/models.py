@@ -129,7 +129,7 @@ class PostMedia(Base):
     alt_text: Mapped[str | None] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     # NULL: the post's media. Otherwise the --media-for key (platform, handle or account
-    # id) whose targets get this file instead of the post's media (services/media_for.py).
+    # id) whose targets get this file instead of the post's media (services/posts/media_for.py).
     override_for: Mapped[str | None] = mapped_column(String(255))
 
     post: Mapped[Post] = relationship(back_populates="media")

@@ -1,0 +1,341 @@
+"""Publishing a post so that nothing is ever posted twice or lost.
+
+The rules (DESIGN.md "Publishing rules"):
+- a target's idempotency key is stored before its first request (compose.py);
+- a target is marked `processing` (committed) before the request leaves, so a
+  crash leaves evidence; any target attempted before is reconciled with the
+  platform (`find_published`) before it is sent again;
+- one post is published by one process at a time (a claim with an owner and a
+  lease; a dead owner's claim is taken over).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from postcli import settings
+from postcli.errors import (
+    AuthFailed,
+    BadState,
+    PlatformError,
+    PlatformRateLimited,
+    PlatformUnavailable,
+    PostcliError,
+)
+from postcli.platforms.base import MediaItem, PublishRequest, PublishResult
+from postcli.platforms.registry import make_adapter
+from postcli.secrets_redact import redact
+from postcli.services import accounts as accounts_svc
+from postcli.services import exit_codes
+from postcli.services.posts import media_for as media_for_svc
+from postcli.services.posts.queries import get_post, loaded
+from postcli.services.posts.validation import validate_stored
+from postcli.store.models import PostTarget, utcnow
+from postcli.store.session import session_scope
+
+if TYPE_CHECKING:
+    from postcli.store.models import Account, Post
+
+LEASE = timedelta(minutes=10)
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_alive(owner: str | None) -> bool:
+    """Is the process that claimed a post still running? Only knowable on this host."""
+    if not owner:
+        return False
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another machine: trust its lease
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class TargetOutcome:
+    target_id: int
+    account_id: int
+    platform: str
+    handle: str
+    status: str
+    url: str | None = None
+    error: str | None = None
+    reconciled: bool = False  # found already published on the platform
+    error_kind: str | None = None  # auth | rate_limited | unavailable | rejected | error
+    retry_at: datetime | None = None  # rate_limited: when the platform said the limit lifts
+
+
+@dataclass
+class PublishOutcome:
+    post_id: int
+    status: str
+    targets: list[TargetOutcome]
+    note: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """The documented code for this outcome (services/exit_codes.py: 7 > 1 > 6 > 5)."""
+        return exit_codes.for_outcome(self)
+
+
+def _claim(post_id: int, allowed: tuple[str, ...], now: datetime) -> Post:
+    """Take the post for this process, atomically; refuse if another live process has it."""
+    with session_scope(immediate=True) as session:
+        post = get_post(session, post_id)
+        if post.status == "processing" and post.locked_by and post.locked_by != owner_id():
+            lease_ok = post.locked_until is not None and post.locked_until > now
+            if lease_ok and _owner_alive(post.locked_by):
+                raise BadState(
+                    f"post {post_id} is being published by another postcli process ({post.locked_by}).",
+                    hint="Wait for it to finish, then check `postcli post show " + str(post_id) + "`.",
+                )
+        elif post.status not in allowed:
+            raise BadState(
+                f"post {post_id} is {post.status}; this needs a post that is {' or '.join(allowed)}.",
+                hint=f"See it with `postcli post show {post_id}`.",
+            )
+        post.status = "processing"
+        post.locked_by = owner_id()
+        post.locked_until = now + LEASE
+        post.updated_at = now
+        return loaded(post)
+
+
+def _media_items(post: Post) -> dict[int, MediaItem]:
+    """Every stored file of the post (its own and --media-for ones), by row id."""
+    from postcli.services import media as media_svc
+
+    return {m.id: media_svc.media_item(m) for m in post.media}
+
+
+def _request(target: PostTarget, post: Post, media: list[MediaItem]) -> PublishRequest:
+    return PublishRequest(
+        text=target.text_override if target.text_override is not None else post.text,
+        idempotency_key=target.idempotency_key,
+        media=media,
+        first_attempt_at=target.first_attempt_at,
+    )
+
+
+def error_kind(exc: PlatformError) -> str:
+    if isinstance(exc, AuthFailed):
+        return "auth"
+    if isinstance(exc, PlatformRateLimited):
+        return "rate_limited"
+    if isinstance(exc, PlatformUnavailable):
+        return "unavailable"
+    if exc.exit_code == 2:
+        return "rejected"
+    return "error"
+
+
+def publish_post(
+    post_id: int,
+    *,
+    allowed: tuple[str, ...] = ("pending", "scheduled", "failed", "partial_success", "processing"),
+    now: datetime | None = None,
+    note: str | None = None,
+) -> PublishOutcome:
+    """Publish every target of a post that is not done yet; reconcile before resending."""
+    now = now or utcnow()
+    post = _claim(post_id, allowed, now)
+    max_attempts = settings.config().publish_max_attempts
+    try:
+        media = _media_items(post)
+    except PostcliError as exc:
+        # The media cannot be had (e.g. S3 unreachable): fail the open targets and release
+        # the claim, so the post can be retried and later due posts are not held up.
+        msg = redact(exc.message)
+        failed = []
+        for target in post.targets:
+            if target.status in ("completed", "deleted", "skipped"):
+                continue
+            finish_target(target.id, "failed", error=f"media unavailable: {msg}")
+            failed.append(TargetOutcome(target_id=target.id, account_id=target.account_id, platform=target.platform,
+                                        handle=target.account.handle, status="failed",
+                                        error=f"media unavailable: {msg}", error_kind="error"))
+        done = [TargetOutcome(target_id=t.id, account_id=t.account_id, platform=t.platform, handle=t.account.handle,
+                              status=t.status, url=t.platform_post_url)
+                for t in post.targets if t.status == "completed"]
+        return _finish_post(post.id, done + failed, note=note)
+    outcomes: list[TargetOutcome] = []
+    for target in post.targets:
+        account = target.account
+        base = dict(target_id=target.id, account_id=account.id, platform=target.platform, handle=account.handle)
+        if target.status in ("completed", "deleted", "skipped"):
+            outcomes.append(TargetOutcome(**base, status=target.status, url=target.platform_post_url))
+            continue
+        if target.attempt_count >= max_attempts:
+            last = (target.error or "unknown error").split(" (raise [publish] max_attempts")[0]
+            if last.startswith("gave up after"):
+                last = last.split(": ", 1)[-1]
+            msg = (f"gave up after {target.attempt_count} attempts: {last} "
+                   f"(raise [publish] max_attempts in the config to try again)")
+            finish_target(target.id, "failed", error=msg)
+            outcomes.append(TargetOutcome(**base, status="failed", error=msg, error_kind="error"))
+            continue
+        mine = [media[m.id] for m in media_for_svc.rows_for(account, post.media)]
+        outcomes.append(_publish_target(target, post, account, mine))
+    return _finish_post(post.id, outcomes, note=note)
+
+
+def _publish_target(target: PostTarget, post: Post, account: Account, media: list[MediaItem]) -> TargetOutcome:
+    base = dict(target_id=target.id, account_id=account.id, platform=target.platform, handle=account.handle)
+    if account.removed_at is not None:
+        # Its credentials are gone; trying would end in a misleading "reconnect" (or, for
+        # the sandbox, in a post the user no longer wants there).
+        msg = (f"account removed: the {account.platform} account {account.handle} was removed, so nothing was "
+               f"sent to it (add it again with `postcli accounts add {account.platform}`, then "
+               f"`postcli post retry {post.id}`).")
+        finish_target(target.id, "failed", error=msg)
+        return TargetOutcome(**base, status="failed", error=msg, error_kind="removed")
+    if account.status == "token_expired":
+        msg = f"the {account.platform} account {account.handle} needs reconnecting. {accounts_svc.reconnect_hint(account)}"
+        finish_target(target.id, "failed", error=msg)
+        return TargetOutcome(**base, status="failed", error=msg, error_kind="auth")
+    ctx = accounts_svc.context_for(account)
+    try:
+        return _send(target, post, account, media, make_adapter(ctx), base)
+    finally:
+        # What the adapter learnt (a refreshed token's expiry, platform settings) is kept.
+        accounts_svc.save_settings_if_changed(ctx)
+
+
+def _send(target: PostTarget, post: Post, account: Account, media: list[MediaItem], adapter: Any,
+          base: dict[str, Any]) -> TargetOutcome:
+    req = _request(target, post, media)
+    try:
+        if target.attempt_count > 0 or target.status == "processing":
+            # An earlier attempt may have reached the platform: look before sending again.
+            found = adapter.find_published(req)
+            if found is not None:
+                _complete_target(target.id, found)
+                return TargetOutcome(**base, status="completed", url=found.url, reconciled=True)
+        _mark_processing(target.id)
+        result = adapter.publish(req)
+    except PlatformError as exc:
+        kind = error_kind(exc)
+        msg = redact(exc.message)
+        if kind == "unavailable":
+            msg += " (the outcome is unknown; a retry checks the platform first)"
+        elif kind == "auth":
+            msg += " " + accounts_svc.reconnect_hint(account)
+        retry_at = None
+        if kind == "rate_limited":
+            retry_at, lifts = _lifts(exc)
+            msg += f" ({lifts}; then `postcli post retry {post.id}`)"
+        finish_target(target.id, "failed", error=msg, auth_failed=kind == "auth")
+        return TargetOutcome(**base, status="failed", error=msg, error_kind=kind, retry_at=retry_at)
+    _complete_target(target.id, result)
+    return TargetOutcome(**base, status="completed", url=result.url)
+
+
+def _lifts(exc: PlatformError) -> tuple[datetime | None, str]:
+    """When a rate limit or quota lifts, as a time and as words for the message."""
+    seconds = getattr(exc, "retry_after", None)
+    if seconds is None:
+        return None, "the platform did not say when the limit lifts"
+    at = utcnow() + timedelta(seconds=seconds)
+    return at, f"rate limited; the limit lifts by {at:%Y-%m-%d %H:%M} UTC"
+
+
+def _mark_processing(target_id: int) -> None:
+    now = utcnow()
+    with session_scope() as session:
+        target = session.get(PostTarget, target_id)
+        assert target is not None
+        target.status = "processing"
+        target.attempt_count += 1
+        target.first_attempt_at = target.first_attempt_at or now
+        target.last_attempt_at = now
+        target.error = None
+
+
+def _complete_target(target_id: int, result: PublishResult) -> None:
+    with session_scope() as session:
+        target = session.get(PostTarget, target_id)
+        assert target is not None
+        target.status = "completed"
+        target.platform_post_id = result.platform_post_id
+        target.platform_post_url = result.url
+        target.completed_at = result.published_at or utcnow()
+        target.error = None
+
+
+def finish_target(target_id: int, status: str, *, error: str | None = None, auth_failed: bool = False) -> None:
+    with session_scope() as session:
+        target = session.get(PostTarget, target_id)
+        assert target is not None
+        target.status = status
+        target.error = error
+        if auth_failed:
+            accounts_svc.mark_token_expired(session, target.account)
+
+
+def _finish_post(post_id: int, outcomes: list[TargetOutcome], note: str | None = None) -> PublishOutcome:
+    done = [o for o in outcomes if o.status == "completed"]
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed and done:
+        status = "partial_success"
+    elif failed:
+        status = "failed"
+    else:
+        status = "completed"
+    with session_scope() as session:
+        post = get_post(session, post_id)
+        post.status = status
+        post.locked_by = None
+        post.locked_until = None
+        post.updated_at = utcnow()
+        times = [t.completed_at for t in post.targets if t.completed_at is not None]
+        if times and post.published_at is None:
+            post.published_at = min(times)
+        post.last_error = "; ".join(f"{o.platform}: {o.error}" for o in failed) or None
+        if note:
+            post.last_error = f"{note}" + (f"; {post.last_error}" if post.last_error else "")
+    return PublishOutcome(post_id=post_id, status=status, targets=outcomes, note=note)
+
+
+def retry_post(post_id: int | str) -> PublishOutcome:
+    with session_scope() as session:
+        post = get_post(session, post_id)
+        pid = post.id
+        status = post.status
+        if status not in ("failed", "partial_success", "processing"):
+            raise BadState(
+                f"post {pid} is {status}; only failed or partially published posts can be retried.",
+                hint=f"See it with `postcli post show {pid}`.",
+            )
+    return publish_post(pid, allowed=("failed", "partial_success", "processing"))
+
+
+def publish_now(post_id: int | str, *, now: datetime | None = None) -> PublishOutcome:
+    """`post publish`: a draft or scheduled post, validated again, then published."""
+    now = now or utcnow()
+    with session_scope(immediate=True) as session:
+        post = get_post(session, post_id)
+        if post.status not in ("draft", "scheduled", "pending"):
+            raise BadState(
+                f"post {post.id} is {post.status}; `post publish` takes drafts and scheduled posts.",
+                hint=f"For failed targets use `postcli post retry {post.id}`.",
+            )
+        validate_stored(post)
+        if post.status == "draft":
+            post.created_at = now
+        post.status = "pending"
+        pid = post.id
+    return publish_post(pid, allowed=("pending",), now=now)
+
+

@@ -1,0 +1,179 @@
+"""Every problem of every target, found before anything is sent.
+
+A target's `Limits` (from its adapter, each with its source: docs/media.md,
+docs/platforms/) are checked against the text and the media it would get; all
+problems are reported in one error, each kind with its fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable
+
+from postcli.errors import InvalidInput
+from postcli.platforms.base import MediaItem
+from postcli.services import accounts as accounts_svc
+from postcli.services.posts import media_for as media_for_svc
+
+if TYPE_CHECKING:
+    from postcli.store.models import Account, Post
+
+
+class Problem(str):
+    """A validation problem, carrying the fix for it (one hint per kind of problem)."""
+
+    fix: str
+
+    def __new__(cls, text: str, fix: str) -> Problem:
+        obj = super().__new__(cls, text)
+        obj.fix = fix
+        return obj
+
+
+_OWN = ", or give that platform its own with --media-for PLATFORM=FILE"
+FIX_TYPE = "Convert the file to one of the listed types" + _OWN + "."
+FIX_TOO_BIG = "Make the file smaller (resize or compress it)" + _OWN + "."
+FIX_ALT = "Shorten the alt text (--alt, --alt-for)."
+FIX_COUNT = "Attach fewer files, or spread them over several posts."
+FIX_MIXED = "Post the images and the video separately."
+FIX_DURATION = "Trim the video to the platform's length limits" + _OWN + "."
+
+
+def media_problems(limits: Any, media: list[MediaItem]) -> list[Problem]:
+    problems: list[Problem] = []
+    images = [m for m in media if not m.is_video]
+    videos = [m for m in media if m.is_video]
+    for m in media:
+        if m.mime_type not in limits.mime_types:
+            problems.append(Problem(
+                f"{m.path.name} is {m.mime_type}, which it does not take ({', '.join(limits.mime_types)}).", FIX_TYPE
+            ))
+        cap = limits.max_video_bytes if m.is_video else limits.max_image_bytes
+        if cap is not None and m.size_bytes > cap:
+            problems.append(Problem(f"{m.path.name} is {m.size_bytes:,} bytes, the limit is {cap:,}.", FIX_TOO_BIG))
+        if limits.max_alt_text is not None and m.alt_text and len(m.alt_text) > limits.max_alt_text:
+            problems.append(Problem(
+                f"alt text of {m.path.name} is {len(m.alt_text)} characters, the limit is {limits.max_alt_text}.",
+                FIX_ALT,
+            ))
+        if m.is_video and m.duration_s is not None:
+            if limits.max_video_seconds is not None and m.duration_s > limits.max_video_seconds:
+                problems.append(Problem(
+                    f"{m.path.name} is {_seconds(m.duration_s)} long, the limit is {_seconds(limits.max_video_seconds)}.",
+                    FIX_DURATION,
+                ))
+            if limits.min_video_seconds is not None and m.duration_s < limits.min_video_seconds:
+                problems.append(Problem(
+                    f"{m.path.name} is {_seconds(m.duration_s)} long, the minimum is {_seconds(limits.min_video_seconds)}.",
+                    FIX_DURATION,
+                ))
+    if len(images) > limits.max_images:
+        problems.append(Problem(f"{len(images)} images, the limit is {limits.max_images}.", FIX_COUNT))
+    if len(videos) > limits.max_videos:
+        problems.append(Problem(f"{len(videos)} videos, the limit is {limits.max_videos}.", FIX_COUNT))
+    if limits.max_items is not None and len(media) > limits.max_items:
+        problems.append(Problem(f"{len(media)} media files, the limit is {limits.max_items}.", FIX_COUNT))
+    if images and videos and not limits.images_and_video:
+        problems.append(Problem("images and a video cannot be mixed in one post.", FIX_MIXED))
+    return problems
+
+
+def _seconds(value: float) -> str:
+    """301.5 -> "5 min 1.5 s"; 3 -> "3 s"."""
+    minutes, secs = divmod(round(value, 2), 60)
+    text = f"{secs:g} s" if secs or not minutes else ""
+    return (f"{int(minutes)} min " + text).strip() if minutes else text
+
+
+# --- text and targets -----------------------------------------------------------------
+
+
+@dataclass
+class TargetPlan:
+    account: Account
+    text: str
+    text_override: str | None
+    media: list[MediaItem] | None = None  # its own (--media-for); None: the post's media
+
+
+def own_text(overrides: dict[str, str], account: Account) -> str | None:
+    """The account's own text (account id, then handle, then platform), None when it has none."""
+    for key in media_for_svc.account_keys(account):
+        if key in overrides:
+            return overrides[key]
+    return None
+
+
+def parse_text_for(values: Iterable[str]) -> dict[str, str]:
+    """`--text-for PLATFORM=TEXT` (or ACCOUNT=TEXT) -> {key: text}."""
+    out: dict[str, str] = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(
+                f"--text-for {value!r} is not PLATFORM=TEXT.", hint='Example: --text-for mastodon="Longer text"'
+            )
+        out[key.strip().lower().lstrip("@")] = text
+    return out
+
+
+FIX_EMPTY = "Write some text (or attach --media FILE)."
+FIX_NEEDS_MEDIA = "Attach an image or video with --media FILE."
+FIX_TOO_LONG = "Shorten the text, or give that platform its own with --text-for PLATFORM=TEXT."
+FIX_S3 = "Configure the S3 media store ([s3] in config.toml, see docs/media.md), or leave that account out of --to."
+
+
+def validate_targets(plans: list[TargetPlan], media: list[MediaItem]) -> None:
+    """Every problem of every target, in one error, before anything is sent."""
+    problems: list[Problem] = []
+    common = media
+    for plan in plans:
+        media = common if plan.media is None else plan.media
+        account = plan.account
+        adapter = accounts_svc.adapter_for(account)
+        limits = adapter.limits()
+        name = f"{account.platform} ({account.handle})"
+        if not plan.text.strip() and not media:
+            problems.append(Problem(f"{name}: the text is empty.", FIX_EMPTY))
+        if limits.requires_media and not media:
+            problems.append(Problem(
+                f"{name}: {account.platform} posts need at least one image or video (--media FILE).", FIX_NEEDS_MEDIA
+            ))
+        length = adapter.text_length(plan.text)
+        if length > limits.max_text:
+            problems.append(Problem(
+                f"{name}: text is {length} {limits.count_unit}, the limit is {limits.max_text}"
+                + (f" (each link counts {limits.url_weight})" if limits.url_weight else "")
+                + ".",
+                FIX_TOO_LONG,
+            ))
+        problems.extend(Problem(f"{name}: {p}", p.fix) for p in media_problems(limits, media))
+        if media and limits.needs_public_media_url and not _s3_configured():
+            problems.append(Problem(
+                f"{name}: {account.platform} fetches media from a public URL, so it needs the S3 media store"
+                " ([s3] in config.toml, see docs/media.md).",
+                FIX_S3,
+            ))
+    if problems:
+        fixes = dict.fromkeys(p.fix for p in problems)
+        raise InvalidInput("cannot publish: " + " ".join(problems), hint=" ".join(fixes) + " Nothing was sent.")
+
+
+def validate_stored(post: Post) -> None:
+    """Validate a stored post as `post create` validates a new one (no media download)."""
+    from postcli.services import media as media_svc
+
+    plans = [
+        TargetPlan(account=t.account, text=t.text_override if t.text_override is not None else post.text,
+                   text_override=t.text_override,
+                   media=[media_svc.media_info(m) for m in media_for_svc.rows_for(t.account, post.media)])
+        for t in post.targets
+        if t.account.removed_at is None  # refused when publishing, with its own message
+    ]
+    validate_targets(plans, [media_svc.media_info(m) for m in post.media if m.override_for is None])
+
+
+def _s3_configured() -> bool:
+    from postcli.services import s3store
+
+    return s3store.load_config() is not None

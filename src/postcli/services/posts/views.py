@@ -1,0 +1,133 @@
+"""The JSON shapes of posts and publishing results (docs/json.md).
+
+One mapping, `post_view`, over plain row values (a mapping per post, target and
+media row): the ORM path (`post_dict`) and `post list`'s stdlib fast path
+(store/fastread.py) both go through it, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+if TYPE_CHECKING:
+    from postcli.services.posts.delete import DeleteReport
+    from postcli.services.posts.due import DueReport
+    from postcli.services.posts.publish import PublishOutcome
+    from postcli.store.models import Post
+
+Row = Mapping[str, Any]
+
+# The store columns each view reads (a target row also carries its account's "handle").
+POST_COLUMNS = ("id", "status", "text", "scheduled_at", "timezone", "correlation_id", "source", "created_at",
+                "updated_at", "published_at", "last_error")
+TARGET_COLUMNS = ("id", "account_id", "platform", "status", "text_override", "platform_post_id", "platform_post_url",
+                  "error", "attempt_count", "last_attempt_at", "completed_at")
+MEDIA_COLUMNS = ("position", "mime_type", "original_filename", "size_bytes", "width", "height", "duration_s",
+                 "alt_text", "sha256", "storage", "override_for")
+
+
+def target_view(t: Row) -> dict[str, Any]:
+    return {
+        "id": t["id"],
+        "account_id": t["account_id"],
+        "platform": t["platform"],
+        "handle": t["handle"],
+        "status": t["status"],
+        "text_override": t["text_override"],
+        "platform_post_id": t["platform_post_id"],
+        "url": t["platform_post_url"],
+        "error": t["error"],
+        "attempt_count": t["attempt_count"],
+        "last_attempt_at": t["last_attempt_at"],
+        "completed_at": t["completed_at"],
+    }
+
+
+def post_view(post: Row, targets: Iterable[Row], media: Iterable[Row]) -> dict[str, Any]:
+    """The stable JSON shape of a post, from its row, its target rows and its media rows."""
+    return {
+        "id": post["id"],
+        "status": post["status"],
+        "text": post["text"],
+        "scheduled_at": post["scheduled_at"],
+        "timezone": post["timezone"],
+        "correlation_id": post["correlation_id"],
+        "source": post["source"],
+        "created_at": post["created_at"],
+        "updated_at": post["updated_at"],
+        "published_at": post["published_at"],
+        "error": post["last_error"],
+        "targets": [target_view(t) for t in targets],
+        "media": [{k: m[k] for k in MEDIA_COLUMNS} for m in media],
+    }
+
+
+def _values(obj: Any, columns: Iterable[str]) -> dict[str, Any]:
+    return {c: getattr(obj, c) for c in columns}
+
+
+def post_dict(post: Post) -> dict[str, Any]:
+    """`post_view` of an ORM post (its targets and media loaded)."""
+    return post_view(
+        _values(post, POST_COLUMNS),
+        [{**_values(t, TARGET_COLUMNS), "handle": t.account.handle if t.account else None} for t in post.targets],
+        [_values(m, MEDIA_COLUMNS) for m in post.media],
+    )
+
+
+def created_dict(post: dict[str, Any], created: bool, outcome: PublishOutcome | None = None) -> dict[str, Any]:
+    """`post create --json`: one shape for drafts, scheduled and published posts, new or repeated.
+
+    The post (as `post show --json`) with the outcome's keys merged in: "post_id", "note",
+    "created", and per target "target_id", "reconciled" and "retry_at".
+    """
+    outcomes = {t.target_id: t for t in outcome.targets} if outcome else {}
+    targets = [
+        {**t, "target_id": t["id"], "reconciled": t["id"] in outcomes and outcomes[t["id"]].reconciled,
+         "retry_at": outcomes[t["id"]].retry_at if t["id"] in outcomes else None}
+        for t in post["targets"]
+    ]
+    return {**post, "targets": targets, "post_id": post["id"], "note": outcome.note if outcome else None,
+            "created": created}
+
+
+def outcome_dict(outcome: PublishOutcome) -> dict[str, Any]:
+    return {
+        "post_id": outcome.post_id,
+        "status": outcome.status,
+        "note": outcome.note,
+        "targets": [
+            {
+                "target_id": t.target_id,
+                "account_id": t.account_id,
+                "platform": t.platform,
+                "handle": t.handle,
+                "status": t.status,
+                "url": t.url,
+                "error": t.error,
+                "reconciled": t.reconciled,
+                "retry_at": t.retry_at,
+            }
+            for t in outcome.targets
+        ],
+    }
+
+
+def due_dict(report: DueReport) -> dict[str, Any]:
+    """`publish-due --json`."""
+    return {
+        "published": [outcome_dict(o) for o in report.published],
+        "expired": report.expired,
+        "skipped": report.skipped,
+        "errors": [{"post_id": pid, "error": err} for pid, err in report.errors],
+    }
+
+
+def delete_dict(report: DeleteReport) -> dict[str, Any]:
+    """`post delete --json`."""
+    return {
+        "post_id": report.post_id,
+        "removed_local": report.removed_local,
+        "remote": [{"platform": t.platform, "handle": t.handle, "status": t.status, "error": t.error}
+                   for t in report.remote],
+    }
