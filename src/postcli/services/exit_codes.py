@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
-from postcli.errors import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_RATE_LIMITED, EXIT_RECONNECT
+from postcli.errors import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_RATE_LIMITED, EXIT_RECONNECT, EXIT_USAGE
 
 if TYPE_CHECKING:
     from postcli.services.publishing import DueReport, PublishOutcome, TargetOutcome
@@ -64,10 +64,13 @@ def rate_limited_targets(outcomes: Iterable[PublishOutcome]) -> list[TargetOutco
     return [t for o in outcomes for t in o.targets if t.status == "failed" and t.error_kind == "rate_limited"]
 
 
-def for_collect(*, failed: bool, rate_limited: bool) -> int:
-    """`collect`: failed jobs (7) outrank rate-limited ones (5): a failure needs someone to
-    look, a deferral resolves itself at the reset time. Accounts that need reconnecting
-    do not change it (`accounts health` exits 6 for them)."""
+def for_collect(*, failed: bool, rate_limited: bool, bad_settings: bool = False) -> int:
+    """`collect`: a setting to fix (2) comes first: no run can succeed before it is fixed.
+    Then failed jobs (7) outrank rate-limited ones (5): a failure needs someone to look,
+    a deferral resolves itself at the reset time. Accounts that need reconnecting do not
+    change it (`accounts health` exits 6 for them)."""
+    if bad_settings:
+        return EXIT_USAGE
     if failed:
         return EXIT_PARTIAL
     if rate_limited:

@@ -9,7 +9,7 @@ from postcli import metrics, settings
 from postcli.errors import AuthFailed, BadState, NotFound, PlatformError, RateLimited
 from postcli.platforms.base import METRIC_KEYS
 from postcli.services import accounts as accounts_svc
-from postcli.services import deletions
+from postcli.services.collect import deletions
 from postcli.services.publishing import get_post
 from postcli.services.snapshots import latest_followers, record_post_snapshot
 from postcli.store.models import Post, PostMetricLatest, PostMetricSnapshot, PostTarget, utcnow
