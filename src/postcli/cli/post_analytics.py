@@ -82,17 +82,14 @@ def refresh(
     Allowed once per 15 minutes per post ([collect] refresh_interval_minutes); sooner exits 5.
     """
     from postcli import output
-    from postcli.errors import EXIT_PARTIAL, EXIT_RECONNECT
     from postcli.services.post_analytics import refresh as run
 
-    data = run(post_id, platform=platform)
+    result = run(post_id, platform=platform)
+    data = result.data
     for e in data["errors"]:
         output.warn(f"{e['platform']}: {e['error']}")
     if as_json:
         output.print_json(data)
     else:
         _render(data)
-    if data["errors"]:
-        if all(e["kind"] == "auth" for e in data["errors"]):
-            raise typer.Exit(EXIT_RECONNECT)
-        raise typer.Exit(EXIT_PARTIAL)
+    raise typer.Exit(result.exit_code)

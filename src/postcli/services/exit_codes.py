@@ -76,3 +76,17 @@ def for_collect(*, failed: bool, rate_limited: bool, bad_settings: bool = False)
     if rate_limited:
         return EXIT_RATE_LIMITED
     return EXIT_OK
+
+
+def for_refresh(error_kinds: Iterable[str]) -> int:
+    """`analytics refresh`: 6 when every target that failed needs its account reconnected
+    (nothing else can help before that), else 7 when any target failed, else 0."""
+    kinds = set(error_kinds)
+    if not kinds:
+        return EXIT_OK
+    return EXIT_RECONNECT if kinds == {"auth"} else EXIT_PARTIAL
+
+
+def for_reconnect(needs_reconnect: bool) -> int:
+    """`accounts health` and `accounts metrics`: 6 when an account needs reconnecting."""
+    return EXIT_RECONNECT if needs_reconnect else EXIT_OK

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -91,7 +92,21 @@ def post_analytics(post_id: int | str, *, platform: str | None = None, history: 
         return result
 
 
-def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Refreshed:
+    """`analytics refresh`: the post's numbers after the refresh (with `refreshed_at` and
+    `errors`, one per target that could not be fetched) and the exit code they make."""
+
+    data: dict[str, Any]
+
+    @property
+    def exit_code(self) -> int:
+        from postcli.services.exit_codes import for_refresh
+
+        return for_refresh(e["kind"] for e in self.data["errors"])
+
+
+def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | None = None) -> Refreshed:
     """Fetch live now and store a snapshot; at most once per refresh interval per post."""
     now = now or utcnow()
     interval = timedelta(minutes=settings.config().refresh_interval_minutes)
@@ -144,4 +159,4 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
     data = post_analytics(pid, platform=platform)
     data["refreshed_at"] = now
     data["errors"] = errors
-    return data
+    return Refreshed(data)
