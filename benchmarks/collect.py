@@ -138,7 +138,7 @@ def main() -> int:
 
     try:
         from postcli.services import accounts as accounts_svc
-        from postcli.services.collection import collect
+        from postcli.services.collect.run import collect
         from postcli.store.session import session_scope
 
         bsky_url, masto_url, uris, sids = conn.recv()

@@ -78,6 +78,20 @@ def test_metrics_of_revoked_account_exits_6_with_the_snapshot(cli, home, masto):
     assert json.loads(r.stdout)["needs_reconnect"] is True
 
 
+def test_an_outage_whose_message_mentions_reconnecting_is_not_a_reconnect(cli, home, masto):
+    """Exit 6 comes from the account needing a reconnect, not from the word in a message."""
+    m_id = connect_mastodon(cli, masto)
+    cli.json("accounts", "metrics", str(m_id))
+    # Mastodon shows a 4xx's {"error": ...} text; the adapter passes it on (not an auth failure).
+    masto.fail_next("GET", "/api/v1/accounts/verify_credentials", 422,
+                    json={"error": "Busy migrating: reconnect your client in an hour"})
+    r = cli("accounts", "metrics", str(m_id), "--json")
+    assert "reconnect your client" in r.stderr  # the platform's words are shown...
+    assert r.exit_code == 0, r.stderr  # ... but the account is fine: the snapshot answers
+    assert json.loads(r.stdout)["source"] == "snapshot"
+    assert cli.json("accounts", "list")[0]["status"] == "active"
+
+
 def test_health_healthy_then_revoked(cli, home, bsky, masto):
     b_id = connect_bluesky(cli, bsky)
     m_id = connect_mastodon(cli, masto)

@@ -156,12 +156,12 @@ def test_worker_refuses_options_that_belong_to_planning(cli):
 def test_platforms_whose_numbers_settle_late_are_collected_for_48_hours():
     from datetime import timedelta
 
-    from postcli.services.collection import _window
+    from postcli.services.collect.planning import window
 
-    assert _window("instagram", 1) == timedelta(hours=48)
-    assert _window("facebook", 0) == timedelta(hours=48)
-    assert _window("instagram", 30) == timedelta(days=30)
-    assert _window("mastodon", 1) == timedelta(days=1)
+    assert window("instagram", 1) == timedelta(hours=48)
+    assert window("facebook", 0) == timedelta(hours=48)
+    assert window("instagram", 30) == timedelta(days=30)
+    assert window("mastodon", 1) == timedelta(days=1)
 
 
 def test_results_of_a_lost_lease_are_dropped(cli, home, masto, backend):
@@ -173,7 +173,7 @@ def test_results_of_a_lost_lease_are_dropped(cli, home, masto, backend):
 
     from sqlalchemy import select, update
 
-    from postcli.services.collection import collect
+    from postcli.services.collect.run import collect
     from postcli.store.models import Job, PostMetricSnapshot
     from postcli.store.session import session_scope
 

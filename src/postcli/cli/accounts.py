@@ -465,7 +465,8 @@ def metrics_(
             title=f"{data['platform']} {data['handle']}",
         )
         return
-    data = account_health.account_metrics(account)
+    result = account_health.account_metrics(account)
+    data = result.data
     if data.get("warning"):
         output.warn(data["warning"])
     if as_json:
@@ -478,10 +479,7 @@ def metrics_(
             + [("source", data["source"]), ("captured", output.fmt_time(data["captured_at"]))],
             title=f"{data['platform']} {data['handle']}",
         )
-    if data["needs_reconnect"]:
-        from postcli.errors import EXIT_RECONNECT
-
-        raise typer.Exit(EXIT_RECONNECT)
+    raise typer.Exit(result.exit_code)
 
 
 @app.command("health")
@@ -493,8 +491,8 @@ def health(
 ) -> None:
     """Probe each account live (refreshing tokens near expiry). Exit 6 if any needs reconnecting."""
     from postcli import output
-    from postcli.errors import EXIT_RECONNECT
     from postcli.services.account_health import health as run
+    from postcli.services.exit_codes import for_reconnect
 
     rows = run(account)
     if as_json:
@@ -513,5 +511,4 @@ def health(
         for r in rows:
             if r["reconnect"]:
                 output.warn(f"{r['platform']} {r['handle']}: {r['reconnect']}")
-    if any(r["status"] == "token_expired" for r in rows):
-        raise typer.Exit(EXIT_RECONNECT)
+    raise typer.Exit(for_reconnect(any(r["status"] == "token_expired" for r in rows)))

@@ -92,5 +92,4 @@ def refresh(
         output.print_json(data)
     else:
         _render(data)
-    if result.exit_code:
-        raise typer.Exit(result.exit_code)
+    raise typer.Exit(result.exit_code)

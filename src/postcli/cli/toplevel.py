@@ -7,7 +7,6 @@ from typing import Optional
 import typer
 
 from postcli.cli._options import count_value, days_value, ref_value, text_value
-from postcli.errors import EXIT_USAGE
 from postcli.settings import MIN_CONCURRENCY
 
 
@@ -115,7 +114,7 @@ def collect(
     import sys
 
     from postcli import output
-    from postcli.services.collection import collect as run
+    from postcli.services.collect.run import collect as run
 
     progress = None
     bar = None
@@ -140,11 +139,12 @@ def collect(
                 hint="Plan with `postcli collect --plan-only [--days N]`, then run workers.",
             )
         if worker:
-            from postcli.services.collection import work
+            from postcli.services.collect.worker import work
 
             report = work(platform=platform, wait=wait, concurrency=concurrency, progress=progress)
         elif plan_only:
-            from postcli.services.collection import CollectReport, plan
+            from postcli.services.collect.planning import plan
+            from postcli.services.collect.report import CollectReport
 
             report = CollectReport()
             plan(platform=platform, account=account, days=days, limit=limit, now=utcnow(), report=report)
@@ -174,10 +174,4 @@ def collect(
         output.warn(f"{name} is rate limited {when}: {jobs} job(s) deferred; a run after that collects them.")
     for name, error in report.account_errors:
         output.error(f"{name}: not collected: {error}")
-    if report.settings_error:
-        raise typer.Exit(EXIT_USAGE)  # a setting to fix before any run can succeed
-    from postcli.services.exit_codes import for_collect
-
-    code = for_collect(failed=not report.ok, rate_limited=bool(report.rate_limited))
-    if code:
-        raise typer.Exit(code)
+    raise typer.Exit(report.exit_code)

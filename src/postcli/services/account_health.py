@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,21 @@ from postcli.store.models import Account, AccountMetricSnapshot, utcnow
 from postcli.store.session import session_scope
 
 _FIELDS = ("followers", "following", "posts_count", "impressions", "reach", "profile_views")
+
+
+@dataclass(frozen=True)
+class AccountMetrics:
+    """`accounts metrics`: what to show, and whether the account needs reconnecting
+    (then the numbers are the latest snapshot, not live)."""
+
+    data: dict[str, Any]
+    reconnect: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        from postcli.services.exit_codes import for_reconnect
+
+        return for_reconnect(self.reconnect)
 
 
 def _snap_dict(account: Account, snap: AccountMetricSnapshot, source: str) -> dict[str, Any]:
@@ -27,10 +43,8 @@ def _snap_dict(account: Account, snap: AccountMetricSnapshot, source: str) -> di
     }
 
 
-def account_metrics(ref: str, *, now: datetime | None = None) -> dict[str, Any]:
+def account_metrics(ref: str, *, now: datetime | None = None) -> AccountMetrics:
     """Live first (stored as a snapshot); the latest snapshot when the platform can't be reached."""
-    from sqlalchemy import select
-
     now = now or utcnow()
     with session_scope() as session:
         account = accounts_svc.get_account(session, ref)
@@ -43,16 +57,21 @@ def account_metrics(ref: str, *, now: datetime | None = None) -> dict[str, Any]:
             with session_scope(immediate=True) as session:
                 accounts_svc.mark_token_expired(session, session.get(Account, account.id))
             reconnect = True
-            warning = f"the account needs reconnecting. {accounts_svc.reconnect_hint(account)}"
         except PlatformError as exc:
             warning = f"live metrics unavailable ({exc.message}); showing the latest snapshot."
         else:
             with session_scope() as session:
                 snap = record_account_snapshot(session, account.id, m, now)
                 session.flush()
-                return {**_snap_dict(account, snap, "live"), "warning": None, "needs_reconnect": False}
-    else:
+                return AccountMetrics({**_snap_dict(account, snap, "live"), "warning": None, "needs_reconnect": False})
+    if reconnect:
         warning = f"the account needs reconnecting. {accounts_svc.reconnect_hint(account)}"
+    return AccountMetrics({**_latest_snapshot(account, warning), "needs_reconnect": reconnect}, reconnect)
+
+
+def _latest_snapshot(account: Account, warning: str | None) -> dict[str, Any]:
+    from sqlalchemy import select
+
     with session_scope() as session:
         snap = session.scalars(
             select(AccountMetricSnapshot)
@@ -73,9 +92,8 @@ def account_metrics(ref: str, *, now: datetime | None = None) -> dict[str, Any]:
                 "metrics": None,
                 "message": "No metrics collected yet for this account.",
                 "warning": warning,
-                "needs_reconnect": reconnect,
             }
-        return {**_snap_dict(account, snap, "snapshot"), "warning": warning, "needs_reconnect": reconnect}
+        return {**_snap_dict(account, snap, "snapshot"), "warning": warning}
 
 
 def account_metrics_series(ref: str, since: datetime | None, until: datetime | None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from postcli.services import accounts as accounts_svc
-from postcli.services import collection
+from postcli.services.collect.run import collect
 from postcli.services.posts import compose, publish
 
 ACCOUNTS = ("studio.sandbox", "notes.sandbox")
@@ -74,7 +74,7 @@ def run(*, days: int = 7, posts_per_day: int = 2, now: datetime | None = None,
             publish.publish_post(created.post["id"], allowed=("pending",), now=when)
             posts += 1
         else:
-            collection.collect(now=lambda when=when: when)
+            collect(now=lambda when=when: when)
             rounds += 1
     say(f"published {posts} posts and collected {rounds} rounds of snapshots over {days} simulated days")
     return DemoResult(accounts=len(ACCOUNTS), posts=posts, rounds=rounds, start=start, end=end)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
-from postcli.errors import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_RATE_LIMITED, EXIT_RECONNECT
+from postcli.errors import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_RATE_LIMITED, EXIT_RECONNECT, EXIT_USAGE
 
 if TYPE_CHECKING:
     from postcli.services.posts.due import DueReport
@@ -68,21 +68,29 @@ def rate_limited_targets(outcomes: Iterable[PublishOutcome]) -> list[TargetOutco
     return [t for o in outcomes for t in o.targets if t.status == "failed" and t.error_kind == "rate_limited"]
 
 
-def for_refresh(errors: Iterable[dict[str, object]]) -> int:
-    """`analytics refresh`: 6 when every target that failed needs its account reconnected,
-    7 when any other target failed (the others' numbers were still stored), else 0."""
-    kinds = {e["kind"] for e in errors}
-    if not kinds:
-        return EXIT_OK
-    return EXIT_RECONNECT if kinds == {"auth"} else EXIT_PARTIAL
-
-
-def for_collect(*, failed: bool, rate_limited: bool) -> int:
-    """`collect`: failed jobs (7) outrank rate-limited ones (5): a failure needs someone to
-    look, a deferral resolves itself at the reset time. Accounts that need reconnecting
-    do not change it (`accounts health` exits 6 for them)."""
+def for_collect(*, failed: bool, rate_limited: bool, bad_settings: bool = False) -> int:
+    """`collect`: a setting to fix (2) comes first: no run can succeed before it is fixed.
+    Then failed jobs (7) outrank rate-limited ones (5): a failure needs someone to look,
+    a deferral resolves itself at the reset time. Accounts that need reconnecting do not
+    change it (`accounts health` exits 6 for them)."""
+    if bad_settings:
+        return EXIT_USAGE
     if failed:
         return EXIT_PARTIAL
     if rate_limited:
         return EXIT_RATE_LIMITED
     return EXIT_OK
+
+
+def for_refresh(error_kinds: Iterable[str]) -> int:
+    """`analytics refresh`: 6 when every target that failed needs its account reconnected
+    (nothing else can help before that), else 7 when any target failed, else 0."""
+    kinds = set(error_kinds)
+    if not kinds:
+        return EXIT_OK
+    return EXIT_RECONNECT if kinds == {"auth"} else EXIT_PARTIAL
+
+
+def for_reconnect(needs_reconnect: bool) -> int:
+    """`accounts health` and `accounts metrics`: 6 when an account needs reconnecting."""
+    return EXIT_RECONNECT if needs_reconnect else EXIT_OK

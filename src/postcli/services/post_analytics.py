@@ -9,7 +9,7 @@ from typing import Any
 from postcli import settings
 from postcli.errors import AuthFailed, BadState, NotFound, PlatformError, RateLimited
 from postcli.services import accounts as accounts_svc
-from postcli.services import deletions, exit_codes
+from postcli.services.collect import deletions
 from postcli.services.post_report import UNPUBLISHED, post_analytics, totals  # noqa: F401 - re-exported
 from postcli.services.posts.queries import get_post
 from postcli.services.snapshots import latest_followers, record_post_snapshot
@@ -36,13 +36,18 @@ def _targets(post: Post, platform: str | None) -> list[PostTarget]:
     return targets
 
 
-@dataclass
+@dataclass(frozen=True)
 class Refreshed:
-    data: dict[str, Any]  # post_analytics() after the refresh, with "refreshed_at" and "errors"
+    """`analytics refresh`: the post's numbers after the refresh (with `refreshed_at` and
+    `errors`, one per target that could not be fetched) and the exit code they make."""
+
+    data: dict[str, Any]
 
     @property
     def exit_code(self) -> int:
-        return exit_codes.for_refresh(self.data["errors"])
+        from postcli.services.exit_codes import for_refresh
+
+        return for_refresh(e["kind"] for e in self.data["errors"])
 
 
 def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | None = None) -> Refreshed:

@@ -60,5 +60,4 @@ def not_yet_visible(session: Session, candidates: dict[int, datetime | None], gr
                     now: datetime) -> set[int]:
     """Among absent targets {target_id: completed_at}, those to leave alone this time:
     within the platform's grace and never seen in a snapshot. Every other one is deleted."""
-    early = {tid for tid, completed_at in candidates.items() if in_grace(grace, completed_at, now)}
-    return early - ever_seen(session, early) if early else set()
+    return unindexed(session, [(tid, completed_at, now, grace) for tid, completed_at in candidates.items()])
