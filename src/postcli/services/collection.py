@@ -453,7 +453,7 @@ def _plan_lock(session: Session) -> None:
 
 def _window(platform: str, days: int) -> timedelta:
     """How far back to collect: `days`, or longer for platforms whose numbers settle late."""
-    min_hours = getattr(adapter_class(platform), "min_collect_hours", 0) or 0
+    min_hours = adapter_class(platform).min_collect_hours
     return max(timedelta(days=days), timedelta(hours=min_hours))
 
 
@@ -684,7 +684,7 @@ class _AccountRun:
             # A full collection over the SDKs' objects took ~150 ms, with the GIL held.
             gc.freeze()
             self.batch = max(1, self.adapter.metrics_batch_size)
-            self.per_post_requests = bool(getattr(self.adapter, "metrics_request_per_post", False))
+            self.per_post_requests = self.adapter.metrics_request_per_post
             # The account's counters and its posts' are fetched side by side; post
             # snapshots wait for the follower count before they are written (_posts).
             # Its job is claimed first, so its request budget comes before the posts'.
