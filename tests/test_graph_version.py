@@ -13,7 +13,7 @@ import pytest
 
 from fakes.facebook_server import FakeFacebook
 from fakes.instagram_server import USER_ID, FakeInstagram
-from postcli.platforms.facebook import FacebookAdapter
+from postcli.platforms.facebook.adapter import FacebookAdapter
 from postcli.platforms.instagram import InstagramAdapter
 
 

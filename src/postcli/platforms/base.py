@@ -315,9 +315,10 @@ class AdapterBase:
     def secrets_in_play(self) -> Iterable[object]:
         """Every secret this adapter may hold now; masked out of every message it raises.
 
-        Default: the string values of ctx.secrets. An adapter holding more (a token
-        just exchanged, an SDK client's copy) adds them."""
-        return [v for k, v in (self.ctx.secrets or {}).items() if k != "expires_at"]
+        Default: the values of ctx.secrets but the times kept with them ("expires_at",
+        "token_obtained_at"...). An adapter holding more (a token just exchanged, an SDK
+        client's copy) adds them."""
+        return [v for k, v in (self.ctx.secrets or {}).items() if not k.endswith("_at")]
 
     def scrub(self, text: str) -> str:
         """`text` with every secret in play masked (secrets_redact.MASK)."""
