@@ -21,14 +21,12 @@ httpx is imported lazily by GraphClient: `postcli --help` must stay fast.
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Iterator
 from urllib.parse import urlparse
 
 from postcli.platforms.base import (
-    AccountContext,
     AccountInfo,
     AccountMetrics,
     AuthFailed,
@@ -45,9 +43,9 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
-from postcli.platforms.graph import GraphClient, graph_version_for, typed_calls
+from postcli.platforms.graph import graph_version_for
 from postcli.platforms.graph_container import ContainerPublisher
-from postcli.platforms.graph_tokens import exchange_token, store_token
+from postcli.platforms.graph_tokens import UserTokenAdapter, exchange_token
 from postcli.platforms.values import as_utc, int_or_none, utc_now
 
 _now = utc_now
@@ -166,7 +164,7 @@ def _insights(body: Any) -> dict[str, int | None]:
 # --- the adapter -----------------------------------------------------------------------
 
 
-class InstagramAdapter:
+class InstagramAdapter(UserTokenAdapter):
     """One Instagram professional account connected with Instagram Login."""
 
     platform: ClassVar[str] = PLATFORM
@@ -175,51 +173,22 @@ class InstagramAdapter:
     # There is no documented multi-media insights call on graph.instagram.com, so
     # a batch is one request per post; 10 keeps a rate-limited batch small.
     metrics_batch_size: ClassVar[int] = 10
-    metrics_request_per_post = True  # one request per post: the rate budget charges per post
+    metrics_request_per_post: ClassVar[bool] = True  # one request per post: the rate budget charges per post
+    label: ClassVar[str] = "Instagram"
+    token_hint: ClassVar[str] = RECONNECT_HINT
+    calls_hint: ClassVar[str | None] = None
+    # No idempotency key: find_published looks among the account's newest posts; without
+    # a first attempt, as far back as a container lives (24 hours).
+    reconciles_by_recent_posts: ClassVar[bool] = True
+    reconcile_margin: ClassVar[timedelta] = RECONCILE_MARGIN
+    reconcile_lookback: ClassVar[timedelta | None] = timedelta(hours=24)
     # Insights data "can be delayed up to 48 hours" (Media Insights reference).
     min_collect_hours: ClassVar[int] = 48
 
-    def __init__(self, ctx: AccountContext) -> None:
-        self.ctx = ctx
-        self._client: GraphClient | None = None
-        self._client_lock = threading.Lock()
-        self._pending_token: str | None = None  # a token being verified by connect()
-
     # -- plumbing -----------------------------------------------------------------
 
-    def _graph(self) -> GraphClient:
-        with self._client_lock:
-            if self._client is None:
-                self._client = GraphClient(
-                    base_url=self.ctx.api_base_url or DEFAULT_BASE_URL,
-                    version=graph_version_for(self.ctx.settings, self.ctx.graph_version),
-                    token=self._token,
-                    platform=PLATFORM,
-                    timeout=self.ctx.timeout,
-                )
-            return self._client
-
-    def _token(self) -> str:
-        token = (self.ctx.secrets or {}).get("access_token")
-        if not token:
-            raise AuthFailed("no Instagram access token is stored for this account", platform=PLATFORM,
-                             hint=RECONNECT_HINT)
-        return str(token)
-
-    def _secrets_in_play(self) -> list[str]:
-        secrets = self.ctx.secrets or {}
-        values = [self._pending_token, secrets.get("access_token"), secrets.get("app_secret")]
-        return [v for v in values if isinstance(v, str) and len(v) >= 4]
-
-    def _calls(self, what: str) -> Any:
-        """Typed errors only, and never a secret in their text (graph.typed_calls)."""
-        return typed_calls(
-            platform=PLATFORM,
-            host=urlparse(self._graph().base_url).netloc,
-            what=what,
-            secrets=self._secrets_in_play,
-            reconnect_hint=None,
-        )
+    def _graph_version(self) -> str:
+        return graph_version_for(self.ctx.settings, self.ctx.graph_version)
 
     def _ig_user_id(self) -> str:
         settings = self.ctx.settings or {}
@@ -290,9 +259,6 @@ class InstagramAdapter:
         except PlatformError as exc:
             return token, None, exc.message
         return new, lifetime or int(TOKEN_LIFETIME.total_seconds()), None
-
-    def _store_token(self, token: str, obtained: datetime, expires: datetime, *, estimated: bool) -> None:
-        store_token(self.ctx, token, obtained, expires, estimated=estimated)
 
     def limits(self) -> Limits:
         return Limits(
@@ -456,22 +422,27 @@ class InstagramAdapter:
         kind of post (image, video, carousel). Two identical captions published
         in that window cannot be told apart.
         """
-        first = _as_datetime(req.first_attempt_at)
-        # Without a first attempt, look back as far as a container lives (24 hours).
-        since = first - RECONCILE_MARGIN if first else _now() - timedelta(hours=24)
-        wanted = _comparable(req.text)
+        return self.find_in_recent_posts(req)
+
+    def recent_posts(self, since: datetime | None) -> Iterator[dict[str, Any]]:
+        return self._recent_media(RECONCILE_PAGES)
+
+    def post_created_at(self, post: dict[str, Any]) -> datetime | None:
+        return _as_datetime(post.get("timestamp"))
+
+    def same_post(self, post: dict[str, Any], req: PublishRequest) -> bool:
+        if _comparable(str(post.get("caption") or "")) != _comparable(req.text):
+            return False
         kind = _expected_media_type(req.media)
-        for item in self._recent_media(RECONCILE_PAGES):
-            created = _as_datetime(item.get("timestamp"))
-            if created and created < since:
-                return None
-            if _comparable(str(item.get("caption") or "")) != wanted:
-                continue
-            if kind and item.get("media_type") and item["media_type"] != kind:
-                continue
-            return PublishResult(platform_post_id=str(item["id"]), url=item.get("permalink"),
-                                 published_at=created, text=item.get("caption"))
-        return None
+        return not (kind and post.get("media_type") and post["media_type"] != kind)
+
+    def reconciled(self, post: dict[str, Any], req: PublishRequest) -> PublishResult:
+        return PublishResult(
+            platform_post_id=str(post["id"]),
+            url=post.get("permalink"),
+            published_at=_as_datetime(post.get("timestamp")),
+            text=post.get("caption"),
+        )
 
     def delete(self, platform_post_id: str) -> None:
         # Only the Instagram API with Facebook Login (instagram_manage_contents) has

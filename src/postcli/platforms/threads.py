@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
 import unicodedata
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Iterator
 from urllib.parse import urlparse
 
 from postcli.platforms.base import (
-    AccountContext,
     AccountInfo,
     AccountMetrics,
     AuthFailed,
@@ -47,9 +45,8 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
-from postcli.platforms.graph import GraphClient, typed_calls
 from postcli.platforms.graph_container import ContainerPublisher
-from postcli.platforms.graph_tokens import exchange_token, store_token
+from postcli.platforms.graph_tokens import UserTokenAdapter, exchange_token
 from postcli.platforms.values import as_utc, int_or_none, utc_now
 
 _now = utc_now
@@ -172,7 +169,7 @@ def _insights(body: Any) -> dict[str, int | None]:
 # --- the adapter -----------------------------------------------------------------------
 
 
-class ThreadsAdapter:
+class ThreadsAdapter(UserTokenAdapter):
     """One Threads profile, acting with a (long-lived) Threads user access token."""
 
     platform: ClassVar[str] = PLATFORM
@@ -181,54 +178,26 @@ class ThreadsAdapter:
     # No multi-id insights call is documented for Threads: a batch of ids is one
     # request per post.
     metrics_batch_size: ClassVar[int] = 25
-    metrics_request_per_post = True  # one request per post: the rate budget charges per post
-
-    def __init__(self, ctx: AccountContext) -> None:
-        self.ctx = ctx
-        self._client: GraphClient | None = None
-        self._client_lock = threading.Lock()
-        self._pending_token: str | None = None  # a token connect() is still verifying
+    metrics_request_per_post: ClassVar[bool] = True  # one request per post: the rate budget charges per post
+    label: ClassVar[str] = "Threads"
+    token_hint: ClassVar[str] = RECONNECT_HINT
+    calls_hint: ClassVar[str | None] = RECONNECT_HINT
+    # No idempotency key: find_published looks among the profile's threads; the listing
+    # is filtered by `since` but its order is not documented, so the oldest match wins.
+    reconciles_by_recent_posts: ClassVar[bool] = True
+    reconcile_margin: ClassVar[timedelta] = RECONCILE_MARGIN
+    reconcile_lookback: ClassVar[timedelta | None] = timedelta(hours=24)
+    reconcile_oldest_match: ClassVar[bool] = True
 
     # -- plumbing -----------------------------------------------------------------
 
-    def _graph(self) -> GraphClient:
-        with self._client_lock:
-            if self._client is None:
-                self._client = GraphClient(
-                    base_url=self.ctx.api_base_url or DEFAULT_BASE_URL,
-                    version=str((self.ctx.settings or {}).get("api_version") or DEFAULT_API_VERSION),
-                    token=self._token,
-                    platform=PLATFORM,
-                    timeout=self.ctx.timeout,
-                )
-            return self._client
+    def _graph_version(self) -> str:
+        return str((self.ctx.settings or {}).get("api_version") or DEFAULT_API_VERSION)
 
     def _unversioned(self, path: str) -> str:
         # /access_token and /refresh_access_token live outside the versioned tree;
         # /v1.0/access_token answers "Unsupported request".
         return f"{self._graph().base_url}/{path}"
-
-    def _token(self) -> str:
-        token = (self.ctx.secrets or {}).get("access_token")
-        if not token:
-            raise AuthFailed("no Threads access token is stored for this account", platform=PLATFORM,
-                             hint=RECONNECT_HINT)
-        return str(token)
-
-    def _secrets_in_play(self) -> list[str]:
-        secrets = self.ctx.secrets or {}
-        values = [self._pending_token, secrets.get("access_token"), secrets.get("app_secret")]
-        return [v for v in values if isinstance(v, str) and len(v) >= 4]
-
-    def _calls(self, what: str) -> Any:
-        """Typed errors only, and never a secret in their text (graph.typed_calls)."""
-        return typed_calls(
-            platform=PLATFORM,
-            host=urlparse(self._graph().base_url).netloc,
-            what=what,
-            secrets=self._secrets_in_play,
-            reconnect_hint=RECONNECT_HINT,
-        )
 
     def _user_id(self) -> str:
         settings = self.ctx.settings or {}
@@ -307,9 +276,6 @@ class ThreadsAdapter:
         except PlatformError:
             pass  # too young to refresh (or short-lived): estimate
         return token, now + TOKEN_LIFETIME, "estimate", note
-
-    def _store_token(self, token: str, obtained: datetime, expires: datetime, *, estimated: bool) -> None:
-        store_token(self.ctx, token, obtained, expires, estimated=estimated)
 
     def check_health(self) -> HealthResult:
         now = _now()
@@ -503,21 +469,23 @@ class ThreadsAdapter:
         type. Limits: a post edited or deleted since is not found, and an identical
         post made by hand in that window would be taken for ours.
         """
-        first = _as_datetime(req.first_attempt_at)
-        since = first - RECONCILE_MARGIN if first is not None else _now() - timedelta(hours=24)
-        wanted, kind = _comparable(req.text), _expected_media_type(req.media)
-        found: list[tuple[datetime, dict[str, Any]]] = []
-        for post in self._recent(since=since, pages=RECONCILE_PAGES,
-                                 what="looking for an earlier attempt among the profile's threads"):
-            created = _as_datetime(post.get("timestamp"))
-            if created is None or created < since:
-                continue
-            if post.get("media_type") not in (kind, None) or _comparable(post.get("text") or "") != wanted:
-                continue
-            found.append((created, post))
-        if not found:
-            return None
-        return self._result(min(found, key=lambda pair: pair[0])[1])
+        return self.find_in_recent_posts(req)
+
+    def recent_posts(self, since: datetime | None) -> Iterator[dict[str, Any]]:
+        return self._recent(
+            since=since, pages=RECONCILE_PAGES, what="looking for an earlier attempt among the profile's threads"
+        )
+
+    def post_created_at(self, post: dict[str, Any]) -> datetime | None:
+        return _as_datetime(post.get("timestamp"))
+
+    def same_post(self, post: dict[str, Any], req: PublishRequest) -> bool:
+        return post.get("media_type") in (_expected_media_type(req.media), None) and _comparable(
+            post.get("text") or ""
+        ) == _comparable(req.text)
+
+    def reconciled(self, post: dict[str, Any], req: PublishRequest) -> PublishResult:
+        return self._result(post)
 
     def delete(self, platform_post_id: str) -> None:
         try:
