@@ -76,6 +76,16 @@ class UserTokenAdapter(AdapterBase):
     def _store_token(self, token: str, obtained: datetime, expires: datetime, *, estimated: bool) -> None:
         store_token(self.ctx, token, obtained, expires, estimated=estimated)
 
+    def _keep_identity(self, settings: dict[str, Any], note: str | None, user_id: str, username: str) -> None:
+        """What connect learned: the settings (with why the token exchange failed, if it did) and who it is."""
+        settings.pop("token_exchange_error", None)
+        if note:
+            settings["token_exchange_error"] = note
+        self.ctx.settings = settings
+        self.ctx.settings_changed = True
+        self.ctx.external_id = user_id
+        self.ctx.handle = username
+
 
 def exchange_token(
     graph: GraphClient,

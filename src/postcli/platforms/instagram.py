@@ -232,13 +232,7 @@ class InstagramAdapter(UserTokenAdapter):
             "token_expiry": "reported" if lifetime else "estimated",
             "token_source": "exchange" if lifetime else "pasted",
         })
-        settings.pop("token_exchange_error", None)
-        if note:
-            settings["token_exchange_error"] = note
-        self.ctx.settings = settings
-        self.ctx.settings_changed = True
-        self.ctx.external_id = user_id
-        self.ctx.handle = username
+        self._keep_identity(settings, note, user_id, username)
         self._store_token(token, now, expires, estimated=not lifetime)
         return AccountInfo(external_id=user_id, handle=username, display_name=me.get("name") or None,
                            token_expires_at=expires)

@@ -233,13 +233,7 @@ class ThreadsAdapter(UserTokenAdapter):
             "token_source": source,  # exchange | refresh | estimate
             "token_expires_estimated": source == "estimate",
         })
-        settings.pop("token_exchange_error", None)
-        if note:
-            settings["token_exchange_error"] = note
-        self.ctx.settings = settings
-        self.ctx.settings_changed = True
-        self.ctx.external_id = user_id
-        self.ctx.handle = username
+        self._keep_identity(settings, note, user_id, username)
         self._store_token(token, _now(), expires, estimated=source == "estimate")
         return AccountInfo(external_id=user_id, handle=username, display_name=me.get("name") or None,
                            token_expires_at=expires)
