@@ -15,7 +15,7 @@ _ADAPTERS = {
     "mastodon": "postcli.platforms.mastodon.adapter:MastodonAdapter",
     "sandbox": "postcli.platforms.sandbox:SandboxAdapter",
     "threads": "postcli.platforms.threads:ThreadsAdapter",
-    "instagram": "postcli.platforms.instagram:InstagramAdapter",
+    "instagram": "postcli.platforms.instagram.adapter:InstagramAdapter",
     "facebook": "postcli.platforms.facebook.adapter:FacebookAdapter",
     "tumblr": "postcli.platforms.tumblr.adapter:TumblrAdapter",
 }

@@ -1,8 +1,8 @@
 """Instagram adapter: the Instagram API with Instagram Login (graph.instagram.com).
 
 Everything goes through the shared Graph wire layer (`postcli.platforms.graph`);
-this module adds what is Instagram's own (docs/platforms/instagram.md has the
-sources):
+this package adds what is Instagram's own (docs/platforms/instagram.md has the
+sources; insights.py holds the metrics, rules.py what a post may be):
 
 - publishing is container based: Instagram fetches each image/video from a
   public URL (the S3 presigned `MediaItem.public_url`), we poll the container
@@ -28,7 +28,6 @@ from urllib.parse import urlparse
 
 from postcli.platforms.base import (
     AccountInfo,
-    AccountMetrics,
     AuthFailed,
     HealthResult,
     Limits,
@@ -38,38 +37,30 @@ from postcli.platforms.base import (
     PlatformRateLimited,
     PlatformRejected,
     PlatformUnavailable,
-    PostMetrics,
     PublishRequest,
     PublishResult,
     RemoteNotFound,
 )
-from postcli.platforms.graph import graph_version_for
 from postcli.platforms.graph_container import ContainerPublisher
-from postcli.platforms.graph_tokens import UserTokenAdapter, exchange_token
+from postcli.platforms.graph_tokens import exchange_token
+from postcli.platforms.instagram.insights import DEFAULT_BASE_URL, PLATFORM, InstagramInsights
+from postcli.platforms.instagram.rules import (
+    IMAGE_TYPES,
+    MAX_ALT_TEXT,
+    MAX_CAPTION,
+    MAX_CAROUSEL_ITEMS,
+    MAX_IMAGE_BYTES,
+    MAX_VIDEO_BYTES,
+    MAX_VIDEO_SECONDS,
+    MIN_VIDEO_SECONDS,
+    VIDEO_TYPES,
+    content_problems,
+)
 from postcli.platforms.values import as_utc, int_or_none, utc_now
 
 _now = utc_now
 _as_datetime = as_utc
 _int = int_or_none
-
-PLATFORM = "instagram"
-DEFAULT_BASE_URL = "https://graph.instagram.com"
-# The Graph version: graph.DEFAULT_GRAPH_VERSION unless config ([graph] version) or the
-# account (settings["api_version"], from `accounts add instagram --graph-version`) says otherwise.
-
-# Content publishing guide and IG User /media reference.
-MAX_CAPTION = 2200
-MAX_HASHTAGS = 30
-MAX_MENTIONS = 20
-MAX_CAROUSEL_ITEMS = 10
-MAX_ALT_TEXT = 1000
-MAX_IMAGE_BYTES = 8_000_000  # "8 MB"; the error text says MiB, the smaller bound is safe
-MAX_VIDEO_BYTES = 300 * 1024 * 1024  # Reels: 300 MB
-# IG User Media reference, Reel specifications: "Duration: 15 mins max, 3 seconds min".
-MIN_VIDEO_SECONDS, MAX_VIDEO_SECONDS = 3, 15 * 60
-IMAGE_TYPES = ("image/jpeg",)
-VIDEO_TYPES = ("video/mp4", "video/quicktime")
-MIN_ASPECT, MAX_ASPECT = 4 / 5, 1.91  # images outside 4:5 .. 1.91:1 are refused, not cropped
 
 # Long-lived Instagram User tokens (reference/refresh_access_token).
 TOKEN_LIFETIME = timedelta(days=60)
@@ -83,49 +74,14 @@ RESOLVE_PAGES = 10  # 500 newest posts
 
 ME_FIELDS = "user_id,username,name,account_type,profile_picture_url,followers_count,follows_count,media_count"
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,permalink,shortcode,timestamp"
-# Media insights asked for every post; saved -> saves. impressions/plays/video_views
-# were removed in 2025 in favour of views.
-POST_METRICS = ("views", "reach", "likes", "comments", "shares", "saved")
-_METRIC_KEY = {"views": "views", "reach": "reach", "likes": "likes", "comments": "comments",
-               "shares": "shares", "saved": "saves"}
-ACCOUNT_METRICS = ("reach", "views", "profile_views")
 
-_HASHTAG = re.compile(r"(?<![\w&#])#\w+")
-_MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]+")
 _POST_PATH = re.compile(r"/(?:p|reels?|tv)/([A-Za-z0-9_-]+)")
 _INSTAGRAM_HOSTS = {"instagram.com", "www.instagram.com", "m.instagram.com", "instagr.am", "www.instagr.am"}
-# graph.py formats every Graph error as "<host>: <text> (code N[/subcode])".
-_CODE = re.compile(r"\(code (-?\d+)(?:/(\d+))?\)\s*$")
-_UNSUPPORTED = (
-    re.compile(r"does not support the ([\w ,]+?) metrics? for", re.IGNORECASE),
-    re.compile(r"metrics? ([\w ,]+?) (?:is|are) not (?:available|supported)", re.IGNORECASE),
-    re.compile(r"the ([\w ,]+?) metrics? (?:is|are) not (?:available|supported)", re.IGNORECASE),
-)
 
 RECONNECT_HINT = "Reconnect it with a new long-lived token: postcli accounts add instagram"
 
 
 # --- small helpers -------------------------------------------------------------------
-
-
-def error_code(exc: PlatformError) -> tuple[int | None, int | None]:
-    """(code, subcode) of a Graph error raised by GraphClient (its attributes; else the message)."""
-    if getattr(exc, "code", None) is not None:
-        return exc.code, getattr(exc, "subcode", None)  # type: ignore[attr-defined]
-    m = _CODE.search(exc.message or "")
-    if not m:
-        return None, None
-    return int(m.group(1)), (int(m.group(2)) if m.group(2) else None)
-
-
-def unsupported_metrics(message: str, asked: list[str]) -> list[str]:
-    """The metrics a code-100 insights error names as not available for this media."""
-    for pattern in _UNSUPPORTED:
-        m = pattern.search(message or "")
-        if m:
-            named = {n.strip() for n in re.split(r"[,\s]+", m.group(1)) if n.strip()}
-            return [a for a in asked if a in named]
-    return []
 
 
 def _comparable(text: str) -> str:
@@ -144,27 +100,10 @@ def _expected_media_type(media: list[MediaItem]) -> str | None:
     return None
 
 
-def _insight_value(item: dict[str, Any]) -> int | None:
-    values = item.get("values")
-    if isinstance(values, list) and values and isinstance(values[0], dict):
-        return _int(values[0].get("value"))
-    total = item.get("total_value")
-    if isinstance(total, dict):
-        return _int(total.get("value"))
-    return None
-
-
-def _insights(body: Any) -> dict[str, int | None]:
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, list):
-        raise MalformedResponse("Instagram answered insights without a data list", platform=PLATFORM)
-    return {str(item["name"]): _insight_value(item) for item in data if isinstance(item, dict) and "name" in item}
-
-
 # --- the adapter -----------------------------------------------------------------------
 
 
-class InstagramAdapter(UserTokenAdapter):
+class InstagramAdapter(InstagramInsights):
     """One Instagram professional account connected with Instagram Login."""
 
     platform: ClassVar[str] = PLATFORM
@@ -185,29 +124,17 @@ class InstagramAdapter(UserTokenAdapter):
     # Insights data "can be delayed up to 48 hours" (Media Insights reference).
     min_collect_hours: ClassVar[int] = 48
 
-    # -- plumbing -----------------------------------------------------------------
-
-    def _graph_version(self) -> str:
-        return graph_version_for(self.ctx.settings, self.ctx.graph_version)
-
-    def _ig_user_id(self) -> str:
-        settings = self.ctx.settings or {}
-        user_id = settings.get("ig_user_id") or self.ctx.external_id
-        if not user_id:
-            with self._calls("reading the account id"):
-                user_id = str(self._graph().get("me", fields="user_id")["user_id"])
-            self.ctx.settings = {**settings, "ig_user_id": user_id}
-            self.ctx.settings_changed = True
-        return str(user_id)
-
     # -- account -------------------------------------------------------------------
 
     def connect(self, identifier: str | None, secret: str) -> AccountInfo:
         token = (secret or "").strip()
         if not token:
-            raise AuthFailed("an Instagram access token is required", platform=PLATFORM,
-                             hint="Generate a long-lived token in the Meta App Dashboard (Instagram > API setup "
-                                  "with Instagram business login).")
+            raise AuthFailed(
+                "an Instagram access token is required",
+                platform=PLATFORM,
+                hint="Generate a long-lived token in the Meta App Dashboard (Instagram > API setup "
+                "with Instagram business login).",
+            )
         self._pending_token = token
         try:
             with self._calls("verifying the access token"):
@@ -224,18 +151,21 @@ class InstagramAdapter(UserTokenAdapter):
         # expiry: assume a fresh long-lived token until the first refresh says otherwise.
         expires = now + (timedelta(seconds=lifetime) if lifetime else TOKEN_LIFETIME)
         settings = dict(self.ctx.settings or {})
-        settings.update({
-            "ig_user_id": user_id,
-            "app_scoped_id": str(me["id"]) if me.get("id") else None,
-            "username": username,
-            "account_type": me.get("account_type"),
-            "token_expiry": "reported" if lifetime else "estimated",
-            "token_source": "exchange" if lifetime else "pasted",
-        })
+        settings.update(
+            {
+                "ig_user_id": user_id,
+                "app_scoped_id": str(me["id"]) if me.get("id") else None,
+                "username": username,
+                "account_type": me.get("account_type"),
+                "token_expiry": "reported" if lifetime else "estimated",
+                "token_source": "exchange" if lifetime else "pasted",
+            }
+        )
         self._keep_identity(settings, note, user_id, username)
         self._store_token(token, now, expires, estimated=not lifetime)
-        return AccountInfo(external_id=user_id, handle=username, display_name=me.get("name") or None,
-                           token_expires_at=expires)
+        return AccountInfo(
+            external_id=user_id, handle=username, display_name=me.get("name") or None, token_expires_at=expires
+        )
 
     def _long_lived(self, token: str) -> tuple[str, int | None, str | None]:
         """(token, its lifetime when an exchange reported it, why an exchange failed).
@@ -248,8 +178,9 @@ class InstagramAdapter(UserTokenAdapter):
         if not app_secret:
             return token, None, None
         try:
-            new, lifetime = exchange_token(self._graph(), self._calls, grant_type="ig_exchange_token",
-                                           app_secret=str(app_secret), token=token)
+            new, lifetime = exchange_token(
+                self._graph(), self._calls, grant_type="ig_exchange_token", app_secret=str(app_secret), token=token
+            )
         except PlatformError as exc:
             return token, None, exc.message
         return new, lifetime or int(TOKEN_LIFETIME.total_seconds()), None
@@ -278,63 +209,26 @@ class InstagramAdapter(UserTokenAdapter):
 
     # -- publishing ----------------------------------------------------------------
 
-    def _problems(self, req: PublishRequest) -> list[str]:
-        problems: list[str] = []
-        if not req.media:
-            problems.append("Instagram cannot publish a post without an image or a video (text-only posts do "
-                            "not exist there); add a JPEG image or an MP4/MOV video.")
-        length = self.text_length(req.text)
-        if length > MAX_CAPTION:
-            problems.append(f"the caption is {length} characters, Instagram allows {MAX_CAPTION:,}.")
-        hashtags = len(_HASHTAG.findall(req.text))
-        if hashtags > MAX_HASHTAGS:
-            problems.append(f"the caption has {hashtags} hashtags, Instagram allows {MAX_HASHTAGS}.")
-        mentions = len(_MENTION.findall(req.text))
-        if mentions > MAX_MENTIONS:
-            problems.append(f"the caption has {mentions} @mentions, Instagram allows {MAX_MENTIONS}.")
-        if len(req.media) > MAX_CAROUSEL_ITEMS:
-            problems.append(f"{len(req.media)} media files, an Instagram carousel holds at most {MAX_CAROUSEL_ITEMS}.")
-        for item in req.media:
-            problems.extend(self._item_problems(item))
-        return problems
-
-    def _item_problems(self, item: MediaItem) -> list[str]:
-        name = item.path.name
-        problems = []
-        if item.is_video:
-            if item.mime_type not in VIDEO_TYPES:
-                problems.append(f"{name} is {item.mime_type}; Instagram takes MP4 or MOV videos.")
-            elif item.size_bytes > MAX_VIDEO_BYTES:
-                problems.append(f"{name} is {item.size_bytes:,} bytes, Instagram takes videos up to {MAX_VIDEO_BYTES:,}.")
-        elif item.mime_type not in IMAGE_TYPES:
-            problems.append(f"{name} is {item.mime_type}; Instagram only takes JPEG images (convert it to JPEG).")
-        else:
-            if item.size_bytes > MAX_IMAGE_BYTES:
-                problems.append(f"{name} is {item.size_bytes:,} bytes, Instagram takes images up to {MAX_IMAGE_BYTES:,}.")
-            if item.width and item.height:
-                ratio = item.width / item.height
-                if not MIN_ASPECT - 1e-3 <= ratio <= MAX_ASPECT + 1e-3:
-                    problems.append(f"{name} is {item.width}x{item.height}; Instagram takes images between 4:5 "
-                                    "(portrait) and 1.91:1 (landscape).")
-            if item.alt_text and len(item.alt_text) > MAX_ALT_TEXT:
-                problems.append(f"the alt text of {name} is {len(item.alt_text)} characters, Instagram allows "
-                                f"{MAX_ALT_TEXT}.")
-        if not item.public_url:
-            problems.append(f"{name} has no public URL: Instagram fetches media itself, so publishing needs the "
-                            "S3 media store ([s3] in config.toml).")
-        return problems
-
     def publish(self, req: PublishRequest) -> PublishResult:
-        problems = self._problems(req)
+        problems = content_problems(req)
         if problems:
-            raise PlatformRejected("cannot publish to Instagram: " + " ".join(problems), platform=PLATFORM,
-                                   hint="Nothing was sent to Instagram.")
+            raise PlatformRejected(
+                "cannot publish to Instagram: " + " ".join(problems),
+                platform=PLATFORM,
+                hint="Nothing was sent to Instagram.",
+            )
         ig = self._ig_user_id()
         self._check_quota(ig)
         caption = req.text if req.text.strip() else None
         containers = ContainerPublisher(
-            graph=self._graph(), ctx=self.ctx, platform=PLATFORM, label="Instagram", owner=ig,
-            create_edge="media", publish_edge="media_publish", status_fields="status_code,status",
+            graph=self._graph(),
+            ctx=self.ctx,
+            platform=PLATFORM,
+            label="Instagram",
+            owner=ig,
+            create_edge="media",
+            publish_edge="media_publish",
+            status_fields="status_code,status",
             calls=self._calls,
         )
         if len(req.media) == 1:
@@ -389,8 +283,12 @@ class InstagramAdapter(UserTokenAdapter):
                 info = self._graph().get(media_id, fields="id,permalink,timestamp")
         except PlatformError:
             pass
-        return PublishResult(platform_post_id=media_id, url=info.get("permalink"),
-                             published_at=_as_datetime(info.get("timestamp")) or _now(), text=text)
+        return PublishResult(
+            platform_post_id=media_id,
+            url=info.get("permalink"),
+            published_at=_as_datetime(info.get("timestamp")) or _now(),
+            text=text,
+        )
 
     def _recent_media(self, pages: int, fields: str = MEDIA_FIELDS) -> Iterator[dict[str, Any]]:
         """The account's media, newest first, up to `pages` pages."""
@@ -453,83 +351,6 @@ class InstagramAdapter(UserTokenAdapter):
             hint="Open the post in the Instagram app and choose Delete.",
         )
 
-    # -- metrics -------------------------------------------------------------------
-
-    def fetch_post_metrics(self, platform_post_ids: list[str]) -> dict[str, PostMetrics | None]:
-        result: dict[str, PostMetrics | None] = {}
-        for media_id in dict.fromkeys(str(i) for i in platform_post_ids):
-            try:
-                result[media_id] = self._post_metrics(media_id)
-            except RemoteNotFound:
-                result[media_id] = None  # deleted
-        return result
-
-    def _post_metrics(self, media_id: str) -> PostMetrics:
-        asked = list(POST_METRICS)
-        dropped: list[str] = []
-        raw: dict[str, Any] = {"id": media_id}
-        while asked:
-            try:
-                with self._calls(f"reading the insights of post {media_id}"):
-                    values = _insights(self._graph().get(f"{media_id}/insights", metric=",".join(asked)))
-            except PlatformRejected as exc:
-                names = unsupported_metrics(exc.message, asked)
-                if not names:
-                    # No insights for this post ("not enough viewers", posted before the
-                    # account turned professional, no insights permission): fall back to
-                    # the counters on the media itself.
-                    raw["insights_error"] = exc.message
-                    return self._counter_metrics(media_id, raw)
-                dropped.extend(names)
-                asked = [m for m in asked if m not in names]
-                continue
-            raw["insights"] = values
-            if dropped:
-                raw["unsupported"] = dropped
-            # A metric with no data is left out of the answer: None, never 0.
-            return PostMetrics(raw=raw, **{_METRIC_KEY[m]: values.get(m) for m in POST_METRICS if m in values})
-        raw["unsupported"] = dropped
-        return self._counter_metrics(media_id, raw)
-
-    def _counter_metrics(self, media_id: str, raw: dict[str, Any]) -> PostMetrics:
-        with self._calls(f"reading post {media_id}"):
-            fields = self._graph().get(media_id, fields="id,media_type,media_product_type,like_count,comments_count")
-        raw["fields"] = {k: fields.get(k) for k in ("media_type", "media_product_type", "like_count", "comments_count")}
-        return PostMetrics(likes=_int(fields.get("like_count")), comments=_int(fields.get("comments_count")), raw=raw)
-
-    def fetch_account_metrics(self) -> AccountMetrics:
-        with self._calls("reading the account's counters"):
-            me = self._graph().get("me", fields="user_id,username,followers_count,follows_count,media_count")
-        raw: dict[str, Any] = {k: me.get(k) for k in ("user_id", "username", "followers_count", "follows_count",
-                                                       "media_count")}
-        insights = self._account_insights(str(me.get("user_id") or self._ig_user_id()), raw)
-        raw["insights"] = insights
-        return AccountMetrics(
-            followers=_int(me.get("followers_count")),
-            following=_int(me.get("follows_count")),
-            posts_count=_int(me.get("media_count")),
-            impressions=None,  # removed from the API in 2025
-            reach=insights.get("reach"),
-            profile_views=insights.get("profile_views"),
-            raw=raw,
-        )
-
-    def _account_insights(self, ig: str, raw: dict[str, Any]) -> dict[str, int | None]:
-        """Yesterday-to-now totals; optional: an account without them still has counters."""
-        asked = list(ACCOUNT_METRICS)
-        for _ in range(2):
-            try:
-                with self._calls("reading the account's insights"):
-                    return _insights(self._graph().get(f"{ig}/insights", metric=",".join(asked), period="day",
-                                                       metric_type="total_value"))
-            except (PlatformRejected, MalformedResponse) as exc:
-                names = unsupported_metrics(exc.message, asked)
-                asked = [m for m in asked if m not in names]
-                if not names or not asked:
-                    raw["insights_error"] = exc.message
-                    return {}
-        return {}
-
     # -- health ----------------------------------------------------------------------
 
     def check_health(self) -> HealthResult:
@@ -549,8 +370,11 @@ class InstagramAdapter(UserTokenAdapter):
                 raise
             except PlatformError as exc:
                 if near_expiry:
-                    raise AuthFailed(f"Instagram refused to refresh the access token: {exc.message}",
-                                     platform=PLATFORM, hint=RECONNECT_HINT) from None
+                    raise AuthFailed(
+                        f"Instagram refused to refresh the access token: {exc.message}",
+                        platform=PLATFORM,
+                        hint=RECONNECT_HINT,
+                    ) from None
         with self._calls("checking the access token"):
             self._graph().get("me", fields="user_id,username")
         return HealthResult(ok=True, token_expires_at=expires)
@@ -559,8 +383,9 @@ class InstagramAdapter(UserTokenAdapter):
         graph = self._graph()
         with self._calls("refreshing the access token"):
             # Not versioned: GET https://graph.instagram.com/refresh_access_token
-            body = graph.request("GET", f"{graph.base_url}/refresh_access_token",
-                                 params={"grant_type": "ig_refresh_token"})
+            body = graph.request(
+                "GET", f"{graph.base_url}/refresh_access_token", params={"grant_type": "ig_refresh_token"}
+            )
             token = str(body["access_token"])
             lifetime = _int(body.get("expires_in"))
         if not token:
@@ -587,8 +412,11 @@ class InstagramAdapter(UserTokenAdapter):
         parsed = urlparse(value if "://" in value else f"https://{value}")
         m = _POST_PATH.search(parsed.path)
         if parsed.netloc.lower() not in _INSTAGRAM_HOSTS or not m:
-            raise RemoteNotFound(f"{value!r} is not an Instagram post link", platform=PLATFORM,
-                                 hint="Give a link like https://www.instagram.com/p/SHORTCODE/ or the media id.")
+            raise RemoteNotFound(
+                f"{value!r} is not an Instagram post link",
+                platform=PLATFORM,
+                hint="Give a link like https://www.instagram.com/p/SHORTCODE/ or the media id.",
+            )
         code = m.group(1)
         for item in self._recent_media(RESOLVE_PAGES):
             link = str(item.get("permalink") or "")
@@ -601,5 +429,9 @@ class InstagramAdapter(UserTokenAdapter):
         )
 
     def _result(self, item: dict[str, Any]) -> PublishResult:
-        return PublishResult(platform_post_id=str(item["id"]), url=item.get("permalink"),
-                             published_at=_as_datetime(item.get("timestamp")), text=item.get("caption"))
+        return PublishResult(
+            platform_post_id=str(item["id"]),
+            url=item.get("permalink"),
+            published_at=_as_datetime(item.get("timestamp")),
+            text=item.get("caption"),
+        )
