@@ -14,7 +14,7 @@ _ADAPTERS = {
     "bluesky": "postcli.platforms.bluesky:BlueskyAdapter",
     "mastodon": "postcli.platforms.mastodon.adapter:MastodonAdapter",
     "sandbox": "postcli.platforms.sandbox:SandboxAdapter",
-    "threads": "postcli.platforms.threads:ThreadsAdapter",
+    "threads": "postcli.platforms.threads.adapter:ThreadsAdapter",
     "instagram": "postcli.platforms.instagram.adapter:InstagramAdapter",
     "facebook": "postcli.platforms.facebook.adapter:FacebookAdapter",
     "tumblr": "postcli.platforms.tumblr.adapter:TumblrAdapter",
