@@ -57,7 +57,9 @@ def adapter_class(platform: str) -> type[AdapterBase]:
     if not issubclass(cls, AdapterBase):
         # Bluesky until bluesky.py subclasses AdapterBase (issue 15): its own methods
         # win, the base fills in the capabilities it does not declare.
-        cls = _adopted.setdefault(cls, type(cls.__name__, (cls, AdapterBase), {"__module__": cls.__module__}))
+        if cls not in _adopted:
+            _adopted[cls] = type(cls.__name__, (cls, AdapterBase), {"__module__": cls.__module__})
+        cls = _adopted[cls]
     return cls
 
 
