@@ -25,7 +25,7 @@ from postcli.platforms.base import (
     PublishRequest,
     RemoteNotFound,
 )
-from postcli.platforms.facebook import MAX_TEXT, FacebookAdapter
+from postcli.platforms.facebook.adapter import MAX_TEXT, FacebookAdapter
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -660,7 +660,7 @@ def test_cli_several_pages_need_the_page_option(cli, fb, page):
 
 
 def test_module_imports_nothing_heavy():
-    code = ("import sys, postcli.platforms.facebook; "
+    code = ("import sys, postcli.platforms.facebook.adapter; "
             "assert 'httpx' not in sys.modules, 'httpx imported at module level'")
     src = str(Path(__file__).resolve().parents[1] / "src")
     subprocess.run([sys.executable, "-c", code], check=True, env={"PYTHONPATH": src})

@@ -20,7 +20,7 @@ import pytest
 
 from fakes.facebook_server import FakeFacebook
 from postcli.platforms.base import AccountContext, PlatformRejected
-from postcli.platforms.facebook import FacebookAdapter
+from postcli.platforms.facebook.adapter import FacebookAdapter
 
 
 @pytest.fixture

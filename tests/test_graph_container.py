@@ -21,8 +21,8 @@ from fakes.instagram_server import USER_ID, FakeInstagram
 from fakes.threads_server import FakeThreads
 from postcli.platforms.base import MediaItem, PlatformUnavailable, PublishRequest
 from postcli.platforms.graph_container import poll_delays
-from postcli.platforms.instagram import InstagramAdapter
-from postcli.platforms.threads import ThreadsAdapter
+from postcli.platforms.instagram.adapter import InstagramAdapter
+from postcli.platforms.threads.adapter import ThreadsAdapter
 
 FULL_SCHEDULE = [1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 60.0, 60.0, 60.0]  # 300 s in all
 JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")

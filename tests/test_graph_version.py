@@ -13,8 +13,8 @@ import pytest
 
 from fakes.facebook_server import FakeFacebook
 from fakes.instagram_server import USER_ID, FakeInstagram
-from postcli.platforms.facebook import FacebookAdapter
-from postcli.platforms.instagram import InstagramAdapter
+from postcli.platforms.facebook.adapter import FacebookAdapter
+from postcli.platforms.instagram.adapter import InstagramAdapter
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ from postcli.platforms.base import (
     PublishRequest,
     RemoteNotFound,
 )
-from postcli.platforms.instagram import InstagramAdapter, error_code, unsupported_metrics
+from postcli.platforms.instagram.adapter import InstagramAdapter
+from postcli.platforms.instagram.insights import error_code, unsupported_metrics
 
 JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452")
@@ -597,7 +598,7 @@ def test_resolve_post_by_link_or_id(server):
 
 
 def test_module_imports_without_httpx():
-    code = "import sys, postcli.platforms.instagram; assert 'httpx' not in sys.modules"
+    code = "import sys, postcli.platforms.instagram.adapter; assert 'httpx' not in sys.modules"
     src = str(Path(__file__).resolve().parents[1] / "src")
     subprocess.run([sys.executable, "-c", code], check=True, env={"PYTHONPATH": src})
 

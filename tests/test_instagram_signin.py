@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from fakes.instagram_server import USER_ID, FakeInstagram
-from postcli.platforms.instagram import InstagramAdapter
+from postcli.platforms.instagram.adapter import InstagramAdapter
 
 SHORT = "IGAAshort-lived-token-1234567890"
 

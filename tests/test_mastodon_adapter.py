@@ -22,7 +22,8 @@ from postcli.platforms.base import (
     PublishRequest,
     RemoteNotFound,
 )
-from postcli.platforms.mastodon import MastodonAdapter, mastodon_text_length
+from postcli.platforms.mastodon.adapter import MastodonAdapter
+from postcli.platforms.mastodon.text import mastodon_text_length
 
 # A 1x1 PNG: the fake only looks at the multipart headers, but keep it honest.
 PNG = bytes.fromhex(
@@ -469,7 +470,7 @@ def test_metrics_use_the_token_given_at_connect_and_never_load_the_sdk(tmp_path)
     code = """
 import sys
 from fakes.mastodon_server import FakeMastodon
-from postcli.platforms.mastodon import MastodonAdapter
+from postcli.platforms.mastodon.adapter import MastodonAdapter
 with FakeMastodon() as s:
     sid = s.add_status("hello", favourites_count=3)["id"]
     adapter = MastodonAdapter(s.account_context())
@@ -569,6 +570,6 @@ def test_check_health_ok(server):
 
 
 def test_module_imports_without_the_sdk():
-    code = "import sys, postcli.platforms.mastodon; assert 'mastodon' not in sys.modules, 'SDK imported'"
+    code = "import sys, postcli.platforms.mastodon.adapter; assert 'mastodon' not in sys.modules, 'SDK imported'"
     src = str(Path(__file__).resolve().parents[1] / "src")
     subprocess.run([sys.executable, "-c", code], check=True, env={"PYTHONPATH": src})

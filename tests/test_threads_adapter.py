@@ -26,7 +26,8 @@ from postcli.platforms.base import (
     PublishRequest,
     RemoteNotFound,
 )
-from postcli.platforms.threads import ThreadsAdapter, count_links, threads_text_length
+from postcli.platforms.threads.adapter import ThreadsAdapter
+from postcli.platforms.threads.rules import count_links, threads_text_length
 
 
 @pytest.fixture
@@ -491,7 +492,7 @@ def test_resolve_post_by_id_and_by_url(server):
 
 
 def test_module_imports_without_httpx_or_regex():
-    code = ("import sys, postcli.platforms.threads; "
+    code = ("import sys, postcli.platforms.threads.adapter; "
             "assert 'httpx' not in sys.modules and 'regex' not in sys.modules, 'heavy import'")
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -28,7 +28,8 @@ from postcli.platforms.base import (
     PublishRequest,
     RemoteNotFound,
 )
-from postcli.platforms.tumblr import TumblrAdapter, blog_identifier, paragraphs, post_reference
+from postcli.platforms.tumblr.adapter import TumblrAdapter
+from postcli.platforms.tumblr.npf import blog_identifier, paragraphs, post_reference
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -649,7 +650,7 @@ def test_resolve_post_by_id_and_urls(server):
 
 
 def test_module_imports_without_httpx():
-    code = "import sys, postcli.platforms.tumblr; assert 'httpx' not in sys.modules, 'httpx imported'"
+    code = "import sys, postcli.platforms.tumblr.adapter; assert 'httpx' not in sys.modules, 'httpx imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -7,6 +7,7 @@ that leaves postcli in an error passes through `redact`.
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 _known: set[str] = set()
 
@@ -16,7 +17,17 @@ _PATTERNS = (
     re.compile(r"(?i)((?:access_token|refresh_token|password|app_password|token)[\"']?\s*[:=]\s*[\"']?)[^\s\"',&]+"),
 )
 
-MASK = "<redacted>"
+MASK = "<redacted>"  # the one marker for a masked secret, wherever postcli masks one
+
+
+def mask(text: str, secrets: Iterable[object]) -> str:
+    """`text` with each of `secrets` (strings of 4+ characters) replaced by MASK, longest first.
+
+    For secrets an adapter holds but that are not registered (a token just received)."""
+    values = {s for s in secrets if isinstance(s, str) and len(s) >= 4}
+    for secret in sorted(values, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
 
 
 def register_secret(value: object) -> None:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
+from typing import Any, Callable, ClassVar, Iterable, Protocol, runtime_checkable
 
 from postcli.errors import (  # re-exported for adapters
     AuthFailed,
@@ -34,6 +34,7 @@ __all__ = [
     "AccountInfo",
     "AccountMetrics",
     "Adapter",
+    "AdapterBase",
     "AuthFailed",
     "HealthResult",
     "Limits",
@@ -213,23 +214,17 @@ class HealthResult:
 
 @runtime_checkable
 class Adapter(Protocol):
-    """One network. Constructed per account: `AdapterClass(ctx)`."""
+    """One network. Constructed per account: `AdapterClass(ctx)`. Adapters subclass
+    AdapterBase (below), which declares the optional capabilities with defaults."""
 
     platform: ClassVar[str]
     default_base_url: ClassVar[str]
     has_metrics: ClassVar[bool]
     # Most post ids fetch_post_metrics takes in one call (batching).
     metrics_batch_size: ClassVar[int]
-    # Optional: True when fetch_post_metrics makes one request per post (so the
-    # shared request budget charges per post, not per batch).
-    # metrics_request_per_post: ClassVar[bool]
-    # Optional: how long after publishing a post the platform does not show yet may
-    # still appear (an indexing lag, Bluesky's AppView: 10 minutes). Default: none, so a
-    # None from fetch_post_metrics is deleted at once (services/deletions.py).
-    # deletion_grace: ClassVar[timedelta]
-    # Optional: collect a post at least this many hours after publishing even
-    # when `collect --days` is shorter (Instagram insights lag: 48).
-    # min_collect_hours: ClassVar[int]
+    # The optional capabilities (metrics_request_per_post, deletion_grace,
+    # min_collect_hours, idempotency_key, reconciles_by_recent_posts) are declared with
+    # their defaults on AdapterBase; services read them from there, never by probing.
 
     def __init__(self, ctx: AccountContext) -> None: ...
 
@@ -267,3 +262,127 @@ class Adapter(Protocol):
     def resolve_post(self, url_or_id: str) -> PublishResult:
         """Turn a post URL/URI/id made elsewhere into (id, url); RemoteNotFound if absent."""
         ...
+
+
+class AdapterBase:
+    """What every adapter shares: the optional capabilities with their defaults, secret
+    masking through `postcli.secrets_redact`, and the outline of reconciling an attempt
+    whose outcome is unknown by looking through the account's recent posts.
+
+    An adapter subclasses this, sets the ClassVars it differs in, and implements the
+    methods of `Adapter`. Services read the capabilities as plain attributes (never
+    `getattr` with a default): every one is declared here. See docs/adapters.md.
+    """
+
+    platform: ClassVar[str]
+    default_base_url: ClassVar[str]
+    has_metrics: ClassVar[bool] = True
+    # Most post ids fetch_post_metrics takes in one call (batching).
+    metrics_batch_size: ClassVar[int] = 1
+    # True when fetch_post_metrics makes one request per post (so the shared request
+    # budget charges per post, not per batch).
+    metrics_request_per_post: ClassVar[bool] = False
+    # How long after publishing a post the platform does not show yet may still appear
+    # (an indexing lag, Bluesky's AppView: 10 minutes). Default: none, so a None from
+    # fetch_post_metrics is deleted at once (services/deletions.py).
+    deletion_grace: ClassVar[timedelta] = timedelta(0)
+    # Collect a post at least this many hours after publishing even when `collect --days`
+    # is shorter (Instagram's and Facebook's insights lag: 48).
+    min_collect_hours: ClassVar[int] = 0
+    # The platform itself de-duplicates a repeated publish by PublishRequest.idempotency_key
+    # (Mastodon's Idempotency-Key header, Bluesky's record key); False: it has no such key
+    # and find_published has to look for the post.
+    idempotency_key: ClassVar[bool] = False
+    # find_published looks through the account's recent posts (find_in_recent_posts):
+    # set by adapters that implement recent_posts / same_post / reconciled below.
+    reconciles_by_recent_posts: ClassVar[bool] = False
+    # Recent posts created this long before the first attempt still count (clock skew).
+    reconcile_margin: ClassVar[timedelta] = timedelta(minutes=5)
+    # How far back to look when the first attempt's time is unknown; None: no bound.
+    reconcile_lookback: ClassVar[timedelta | None] = None
+    # True: every recent post in the window is read and the OLDEST match wins (a
+    # platform whose listing is not strictly newest first). False: newest first, the
+    # first match wins and the first post older than the window ends the search.
+    reconcile_oldest_match: ClassVar[bool] = False
+
+    ctx: AccountContext
+
+    def __init__(self, ctx: AccountContext) -> None:
+        self.ctx = ctx
+
+    # -- secrets ---------------------------------------------------------------------
+
+    def secrets_in_play(self) -> Iterable[object]:
+        """Every secret this adapter may hold now; masked out of every message it raises.
+
+        Default: the values of ctx.secrets but the times kept with them ("expires_at",
+        "token_obtained_at"...). An adapter holding more (a token just exchanged, an SDK
+        client's copy) adds them."""
+        return [v for k, v in (self.ctx.secrets or {}).items() if not k.endswith("_at")]
+
+    def scrub(self, text: str) -> str:
+        """`text` with every secret in play masked (secrets_redact.MASK)."""
+        from postcli.secrets_redact import mask
+
+        return mask(text, self.secrets_in_play())
+
+    def scrub_error(self, exc: PlatformError) -> PlatformError:
+        """The same error with its message scrubbed (args kept in step)."""
+        message = self.scrub(exc.message)
+        if message != exc.message:
+            exc.message = message
+            exc.args = (message,)
+        return exc
+
+    # -- reconciling an unknown outcome -------------------------------------------------
+
+    def recent_posts(self, since: datetime | None) -> Iterable[Any]:
+        """The account's posts, newest first, created after `since` where the platform can
+        filter (a bounded number of pages). Needed when reconciles_by_recent_posts."""
+        raise NotImplementedError
+
+    def post_created_at(self, post: Any) -> datetime | None:
+        """When a listed post was created (aware UTC), if the listing says."""
+        raise NotImplementedError
+
+    def same_post(self, post: Any, req: PublishRequest) -> bool:
+        """Is the listed `post` what `req` would have published (text, media)?"""
+        raise NotImplementedError
+
+    def reconciled(self, post: Any, req: PublishRequest) -> PublishResult:
+        """The PublishResult for a listed post found to be `req`'s."""
+        raise NotImplementedError
+
+    def reconcile_since(self, req: PublishRequest) -> datetime | None:
+        """The oldest creation time a post of `req` can have."""
+        first = req.first_attempt_at
+        if first is not None:
+            if first.tzinfo is None:
+                first = first.replace(tzinfo=timezone.utc)
+            return first - self.reconcile_margin
+        if self.reconcile_lookback is None:
+            return None
+        return datetime.now(timezone.utc) - self.reconcile_lookback
+
+    def find_in_recent_posts(self, req: PublishRequest) -> PublishResult | None:
+        """The outline every "look for it among recent posts" reconciliation follows.
+
+        A post published by hand with the same content in the window is taken for ours:
+        the platforms offer nothing better without an idempotency key."""
+        since = self.reconcile_since(req)
+        found: list[tuple[datetime, Any]] = []
+        for post in self.recent_posts(since):
+            created = self.post_created_at(post)
+            if since is not None and created is not None and created < since:
+                if self.reconcile_oldest_match:
+                    continue
+                return None  # newest first: the rest are older still
+            if not self.same_post(post, req):
+                continue
+            if not self.reconcile_oldest_match:
+                return self.reconciled(post, req)
+            if created is not None:
+                found.append((created, post))
+        if not found:
+            return None
+        return self.reconciled(min(found, key=lambda pair: pair[0])[1], req)

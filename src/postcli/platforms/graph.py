@@ -270,10 +270,12 @@ def typed_calls(
     try:
         yield
     except PlatformError as exc:
-        for secret in secrets():  # read now: a refresh inside the block may have added one
-            if isinstance(secret, str) and len(secret) >= 4 and secret in exc.message:
-                exc.message = exc.message.replace(secret, "<redacted>")
-                exc.args = (exc.message,)
+        from postcli.secrets_redact import mask
+
+        message = mask(exc.message, secrets())  # read now: a refresh inside the block may have added one
+        if message != exc.message:
+            exc.message = message
+            exc.args = (message,)
         if exc.platform is None:
             exc.platform = platform
         if reconnect_hint and isinstance(exc, AuthFailed) and exc.hint is None:
@@ -281,3 +283,37 @@ def typed_calls(
         raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError):
         raise MalformedResponse(f"{host} sent an unexpected answer while {what}", platform=platform) from None
+
+
+# --- the Batch API ---------------------------------------------------------------------
+# https://developers.facebook.com/docs/graph-api/batch-requests: POST / with `batch=`, at
+# most 50 requests; the answer is one {"code", "headers", "body"} per request, in order,
+# or null for a request the batch timed out on.
+
+BATCH_LIMIT = 50
+
+
+def run_batch(
+    post: Callable[[dict[str, Any]], Any], relative_urls: list[str], *, host: str, platform: str
+) -> list[tuple[int | None, Any]]:
+    """One Batch API call of GETs: (status, decoded body) per request; (None, None) if it did not run.
+
+    `post` sends the form to the root path (the adapter's own call, which types and scrubs errors).
+    """
+    from postcli.platforms.values import int_or_none
+
+    batch = json.dumps([{"method": "GET", "relative_url": url} for url in relative_urls])
+    answers = post({"batch": batch, "include_headers": "false"})
+    if not isinstance(answers, list) or len(answers) != len(relative_urls):
+        raise MalformedResponse(f"{host} answered the batch with something else", platform=platform)
+    out: list[tuple[int | None, Any]] = []
+    for answer in answers:
+        if not isinstance(answer, dict):
+            out.append((None, None))  # Graph answers null for a request the batch timed out on
+            continue
+        try:
+            body = json.loads(answer.get("body") or "null")
+        except (TypeError, ValueError):
+            body = None
+        out.append((int_or_none(answer.get("code")), body))
+    return out

@@ -11,12 +11,80 @@ and answer {"access_token": "...", "token_type": "bearer", "expires_in": 5183944
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
-from typing import Any, Callable, ContextManager
+from typing import Any, Callable, ClassVar, ContextManager
+from urllib.parse import urlparse
 
-from postcli.platforms.base import AccountContext
-from postcli.platforms.graph import GraphClient
+from postcli.platforms.base import AccountContext, AdapterBase, AuthFailed
+from postcli.platforms.graph import GraphClient, typed_calls
 from postcli.platforms.values import int_or_none
+
+
+class UserTokenAdapter(AdapterBase):
+    """What Threads and Instagram share: one GraphClient acting with the account's user token,
+    calls that leave only as typed errors with every secret masked, and keeping a new token."""
+
+    label: ClassVar[str]  # the platform's name in messages: "Threads", "Instagram"
+    default_base_url: ClassVar[str]
+    # The hint for "no token is stored", and the one typed_calls adds to an AuthFailed.
+    token_hint: ClassVar[str]
+    calls_hint: ClassVar[str | None] = None
+
+    def __init__(self, ctx: AccountContext) -> None:
+        super().__init__(ctx)
+        self._client: GraphClient | None = None
+        self._client_lock = threading.Lock()
+        self._pending_token: str | None = None  # a token connect() is still verifying
+
+    def _graph_version(self) -> str:
+        raise NotImplementedError
+
+    def _graph(self) -> GraphClient:
+        with self._client_lock:
+            if self._client is None:
+                self._client = GraphClient(
+                    base_url=self.ctx.api_base_url or self.default_base_url,
+                    version=self._graph_version(),
+                    token=self._token,
+                    platform=self.platform,
+                    timeout=self.ctx.timeout,
+                )
+            return self._client
+
+    def _token(self) -> str:
+        token = (self.ctx.secrets or {}).get("access_token")
+        if not token:
+            raise AuthFailed(
+                f"no {self.label} access token is stored for this account", platform=self.platform, hint=self.token_hint
+            )
+        return str(token)
+
+    def secrets_in_play(self) -> list[object]:
+        return [self._pending_token, *super().secrets_in_play()]
+
+    def _calls(self, what: str) -> Any:
+        """Typed errors only, and never a secret in their text (graph.typed_calls)."""
+        return typed_calls(
+            platform=self.platform,
+            host=urlparse(self._graph().base_url).netloc,
+            what=what,
+            secrets=self.secrets_in_play,
+            reconnect_hint=self.calls_hint,
+        )
+
+    def _store_token(self, token: str, obtained: datetime, expires: datetime, *, estimated: bool) -> None:
+        store_token(self.ctx, token, obtained, expires, estimated=estimated)
+
+    def _keep_identity(self, settings: dict[str, Any], note: str | None, user_id: str, username: str) -> None:
+        """What connect learned: the settings (with why the token exchange failed, if it did) and who it is."""
+        settings.pop("token_exchange_error", None)
+        if note:
+            settings["token_exchange_error"] = note
+        self.ctx.settings = settings
+        self.ctx.settings_changed = True
+        self.ctx.external_id = user_id
+        self.ctx.handle = username
 
 
 def exchange_token(

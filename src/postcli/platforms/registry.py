@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING
 from postcli.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from postcli.platforms.base import AccountContext, Adapter
+    from postcli.platforms.base import AccountContext, AdapterBase
 
 _ADAPTERS = {
     "bluesky": "postcli.platforms.bluesky:BlueskyAdapter",
-    "mastodon": "postcli.platforms.mastodon:MastodonAdapter",
+    "mastodon": "postcli.platforms.mastodon.adapter:MastodonAdapter",
     "sandbox": "postcli.platforms.sandbox:SandboxAdapter",
-    "threads": "postcli.platforms.threads:ThreadsAdapter",
-    "instagram": "postcli.platforms.instagram:InstagramAdapter",
-    "facebook": "postcli.platforms.facebook:FacebookAdapter",
-    "tumblr": "postcli.platforms.tumblr:TumblrAdapter",
+    "threads": "postcli.platforms.threads.adapter:ThreadsAdapter",
+    "instagram": "postcli.platforms.instagram.adapter:InstagramAdapter",
+    "facebook": "postcli.platforms.facebook.adapter:FacebookAdapter",
+    "tumblr": "postcli.platforms.tumblr.adapter:TumblrAdapter",
 }
 
 # Platforms named by the product but without an adapter yet.
@@ -37,7 +37,7 @@ def platform_names() -> list[str]:
     return sorted(_ADAPTERS)
 
 
-def adapter_class(platform: str) -> type[Adapter]:
+def adapter_class(platform: str) -> type[AdapterBase]:
     try:
         target = _ADAPTERS[platform]
     except KeyError:
@@ -51,8 +51,20 @@ def adapter_class(platform: str) -> type[Adapter]:
             hint=f"Supported platforms: {', '.join(platform_names())}.",
         ) from None
     module_name, _, cls_name = target.partition(":")
-    return getattr(importlib.import_module(module_name), cls_name)
+    cls = getattr(importlib.import_module(module_name), cls_name)
+    from postcli.platforms.base import AdapterBase
+
+    if not issubclass(cls, AdapterBase):
+        # Bluesky until bluesky.py subclasses AdapterBase (issue 15): its own methods
+        # win, the base fills in the capabilities it does not declare.
+        if cls not in _adopted:
+            _adopted[cls] = type(cls.__name__, (cls, AdapterBase), {"__module__": cls.__module__})
+        cls = _adopted[cls]
+    return cls
 
 
-def make_adapter(ctx: AccountContext) -> Adapter:
+_adopted: dict[type, type[AdapterBase]] = {}
+
+
+def make_adapter(ctx: AccountContext) -> AdapterBase:
     return adapter_class(ctx.platform)(ctx)

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Iterator
 
 from postcli.platforms.base import (
-    AccountContext,
     AccountInfo,
     AccountMetrics,
+    AdapterBase,
     HealthResult,
     Limits,
     PostMetrics,
@@ -187,16 +187,14 @@ def simulate_followers(handle: str, since: datetime, now: datetime) -> int:
 # --- the adapter ---------------------------------------------------------------------
 
 
-class SandboxAdapter:
+class SandboxAdapter(AdapterBase):
     """A simulated network (see the module docstring). Clearly not a real platform."""
 
     platform: ClassVar[str] = "sandbox"
     default_base_url: ClassVar[str] = "sandbox://local"
     has_metrics: ClassVar[bool] = True
     metrics_batch_size: ClassVar[int] = 50
-
-    def __init__(self, ctx: AccountContext) -> None:
-        self.ctx = ctx
+    idempotency_key: ClassVar[bool] = True  # a repeated key answers the post made first
 
     @property
     def handle(self) -> str:

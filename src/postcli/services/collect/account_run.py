@@ -96,7 +96,7 @@ class AccountRun:
             self.ctx = accounts_svc.context_for(self.account)
             self.adapter = make_adapter(self.ctx)
             self.batch = max(1, self.adapter.metrics_batch_size)
-            self.per_post_requests = bool(getattr(self.adapter, "metrics_request_per_post", False))
+            self.per_post_requests = self.adapter.metrics_request_per_post
         except Exception as exc:  # noqa: BLE001 - raised again by run(), where it is reported
             self._prepare_error = exc
 

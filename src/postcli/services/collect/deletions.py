@@ -25,7 +25,7 @@ NO_GRACE = timedelta(0)
 
 def grace_for(platform: str) -> timedelta:
     """The platform's indexing lag as its adapter declares it; none unless declared."""
-    grace = getattr(adapter_class(platform), "deletion_grace", NO_GRACE)
+    grace = adapter_class(platform).deletion_grace
     return grace if isinstance(grace, timedelta) and grace > NO_GRACE else NO_GRACE
 
 

@@ -98,5 +98,5 @@ def _plan_lock(session: Session) -> None:
 
 def window(platform: str, days: int) -> timedelta:
     """How far back to collect: `days`, or longer for platforms whose numbers settle late."""
-    min_hours = getattr(adapter_class(platform), "min_collect_hours", 0) or 0
+    min_hours = adapter_class(platform).min_collect_hours
     return max(timedelta(days=days), timedelta(hours=min_hours))

@@ -14,25 +14,21 @@ this module adds what is Threads' own (docs/platforms/threads.md has the sources
 - a long-lived token lives 60 days and is refreshed (once it is 24 hours old) by
   `check_health` within 7 days of its expiry. The token endpoints are not
   versioned (`/access_token`, `/refresh_access_token`).
-- insights are read one post per call (no multi-id insights call is documented).
+- insights are read one post per call (insights.py); rules.py holds what a post may be.
 
 httpx is imported lazily by GraphClient: `postcli --help` must stay fast.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-import threading
 import unicodedata
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Iterator
 from urllib.parse import urlparse
 
 from postcli.platforms.base import (
-    AccountContext,
     AccountInfo,
-    AccountMetrics,
     AuthFailed,
     HealthResult,
     Limits,
@@ -42,37 +38,31 @@ from postcli.platforms.base import (
     PlatformRateLimited,
     PlatformRejected,
     PlatformUnavailable,
-    PostMetrics,
     PublishRequest,
     PublishResult,
     RemoteNotFound,
 )
-from postcli.platforms.graph import GraphClient, typed_calls
 from postcli.platforms.graph_container import ContainerPublisher
-from postcli.platforms.graph_tokens import exchange_token, store_token
+from postcli.platforms.graph_tokens import exchange_token
+from postcli.platforms.threads.insights import DEFAULT_API_VERSION, DEFAULT_BASE_URL, PLATFORM, ThreadsInsights
+from postcli.platforms.threads.rules import (
+    IMAGE_TYPES,
+    MAX_ALT_TEXT,
+    MAX_CAROUSEL_ITEMS,
+    MAX_IMAGE_BYTES,
+    MAX_TEXT,
+    MAX_VIDEO_BYTES,
+    MAX_VIDEO_SECONDS,
+    VIDEO_TYPES,
+    content_problems,
+    threads_text_length,
+)
 from postcli.platforms.values import as_utc, int_or_none, utc_now
 
 _now = utc_now
 _as_datetime = as_utc
 _int = int_or_none
 
-PLATFORM = "threads"
-DEFAULT_BASE_URL = "https://graph.threads.net"
-DEFAULT_API_VERSION = "v1.0"
-
-# Threads Posts guide: "Text posts are limited to 500 characters. Emojis are counted
-# as the number of UTF-8 bytes"; carousels hold 2 to 20 items; at most 5 links.
-MAX_TEXT = 500
-MAX_CAROUSEL_ITEMS = 20
-MAX_LINKS = 5
-MAX_ALT_TEXT = 1000
-# Media specifications: images JPEG/PNG up to 8 MB, videos MOV/MP4 up to 1 GB.
-IMAGE_TYPES = ("image/jpeg", "image/png")
-VIDEO_TYPES = ("video/mp4", "video/quicktime")
-MAX_IMAGE_BYTES = 8 * 1024 * 1024
-MAX_VIDEO_BYTES = 1024 * 1024 * 1024
-# Media specifications: "Duration: 300 seconds (5 minutes) maximum, minimum longer than 0 seconds".
-MAX_VIDEO_SECONDS = 300
 
 # Long-lived tokens (get-started/long-lived-tokens): 60 days, refreshable once 24 hours old.
 TOKEN_LIFETIME = timedelta(days=60)
@@ -86,48 +76,11 @@ RESOLVE_PAGES = 10  # the 500 newest threads
 
 ME_FIELDS = "id,username,name,threads_profile_picture_url,threads_biography"
 MEDIA_FIELDS = "id,media_type,text,timestamp,permalink,shortcode"
-POST_METRICS = ("views", "likes", "replies", "reposts", "quotes", "shares")
-# Threads' own "shares" (sends) has no key in DESIGN.md's metrics: it stays in raw.
-_METRIC_KEY = {"views": "views", "likes": "likes", "replies": "comments", "reposts": "shares", "quotes": "quotes"}
-ACCOUNT_METRICS = ("followers_count", "views", "likes", "replies", "reposts", "quotes", "clicks")
 
-_URL = re.compile(r"(?i)(?<![\w@])(?:https?://|www\.)[^\s<>\"]+")
 _POST_PATH = re.compile(r"^/(?:@[^/]+/post|t)/([A-Za-z0-9_-]+)/?$")
 _THREADS_HOSTS = {"threads.net", "www.threads.net", "threads.com", "www.threads.com"}
 
 RECONNECT_HINT = "Reconnect it with a new long-lived token: postcli accounts add threads"
-
-
-# --- small helpers -------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1)
-def _emoji_char() -> Any:
-    import regex  # ~20 ms; only needed when a text is measured
-
-    return regex.compile("[\\p{Extended_Pictographic}\\p{Regional_Indicator}\u20e3]")
-
-
-def threads_text_length(text: str) -> int:
-    """Length of `text` against Threads' 500-character limit.
-
-    The Posts guide counts emojis "as the number of UTF-8 bytes" (and points at a
-    grapheme splitter), so a grapheme cluster holding an emoji (with its
-    modifiers, joiners and variation selectors) counts its UTF-8 bytes; any other
-    cluster counts its code points.
-    """
-    import regex
-
-    emoji = _emoji_char()
-    total = 0
-    for cluster in regex.findall(r"\X", text or ""):
-        total += len(cluster.encode("utf-8")) if emoji.search(cluster) else len(cluster)
-    return total
-
-
-def count_links(text: str) -> int:
-    """Unique URLs in `text`, as the link limit counts them (best effort)."""
-    return len({m.group(0).rstrip(".,;:!?)]}'\"").lower() for m in _URL.finditer(text or "")})
 
 
 def _comparable(text: str) -> str:
@@ -142,37 +95,10 @@ def _expected_media_type(media: list[MediaItem]) -> str:
     return "TEXT_POST"
 
 
-def _insight_value(item: dict[str, Any]) -> int | None:
-    """One insights entry: media metrics put it in values[0]; user metrics in
-    total_value, daily `values` (views) or `link_total_values` (clicks)."""
-    total = item.get("total_value")
-    if isinstance(total, dict):
-        return _int(total.get("value"))
-    links = item.get("link_total_values")
-    if isinstance(links, list):
-        found = [_int(v.get("value")) for v in links if isinstance(v, dict)]
-        found = [v for v in found if v is not None]
-        return sum(found) if found else None
-    values = item.get("values")
-    if isinstance(values, list):
-        found = [_int(v.get("value")) for v in values if isinstance(v, dict)]
-        found = [v for v in found if v is not None]
-        # A media metric has one lifetime value; profile views come per day.
-        return sum(found) if found else None
-    return None
-
-
-def _insights(body: Any) -> dict[str, int | None]:
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, list):
-        raise MalformedResponse("Threads answered insights without a data list", platform=PLATFORM)
-    return {str(item["name"]): _insight_value(item) for item in data if isinstance(item, dict) and "name" in item}
-
-
 # --- the adapter -----------------------------------------------------------------------
 
 
-class ThreadsAdapter:
+class ThreadsAdapter(ThreadsInsights):
     """One Threads profile, acting with a (long-lived) Threads user access token."""
 
     platform: ClassVar[str] = PLATFORM
@@ -181,72 +107,27 @@ class ThreadsAdapter:
     # No multi-id insights call is documented for Threads: a batch of ids is one
     # request per post.
     metrics_batch_size: ClassVar[int] = 25
-    metrics_request_per_post = True  # one request per post: the rate budget charges per post
-
-    def __init__(self, ctx: AccountContext) -> None:
-        self.ctx = ctx
-        self._client: GraphClient | None = None
-        self._client_lock = threading.Lock()
-        self._pending_token: str | None = None  # a token connect() is still verifying
-
-    # -- plumbing -----------------------------------------------------------------
-
-    def _graph(self) -> GraphClient:
-        with self._client_lock:
-            if self._client is None:
-                self._client = GraphClient(
-                    base_url=self.ctx.api_base_url or DEFAULT_BASE_URL,
-                    version=str((self.ctx.settings or {}).get("api_version") or DEFAULT_API_VERSION),
-                    token=self._token,
-                    platform=PLATFORM,
-                    timeout=self.ctx.timeout,
-                )
-            return self._client
-
-    def _unversioned(self, path: str) -> str:
-        # /access_token and /refresh_access_token live outside the versioned tree;
-        # /v1.0/access_token answers "Unsupported request".
-        return f"{self._graph().base_url}/{path}"
-
-    def _token(self) -> str:
-        token = (self.ctx.secrets or {}).get("access_token")
-        if not token:
-            raise AuthFailed("no Threads access token is stored for this account", platform=PLATFORM,
-                             hint=RECONNECT_HINT)
-        return str(token)
-
-    def _secrets_in_play(self) -> list[str]:
-        secrets = self.ctx.secrets or {}
-        values = [self._pending_token, secrets.get("access_token"), secrets.get("app_secret")]
-        return [v for v in values if isinstance(v, str) and len(v) >= 4]
-
-    def _calls(self, what: str) -> Any:
-        """Typed errors only, and never a secret in their text (graph.typed_calls)."""
-        return typed_calls(
-            platform=PLATFORM,
-            host=urlparse(self._graph().base_url).netloc,
-            what=what,
-            secrets=self._secrets_in_play,
-            reconnect_hint=RECONNECT_HINT,
-        )
-
-    def _user_id(self) -> str:
-        settings = self.ctx.settings or {}
-        user_id = settings.get("user_id") or self.ctx.external_id
-        if not user_id:
-            with self._calls("reading the profile id"):
-                user_id = str(self._graph().get("me", fields="id")["id"])
-            self.ctx.settings = {**settings, "user_id": user_id}
-            self.ctx.settings_changed = True
-        return str(user_id)
+    metrics_request_per_post: ClassVar[bool] = True  # one request per post: the rate budget charges per post
+    label: ClassVar[str] = "Threads"
+    token_hint: ClassVar[str] = RECONNECT_HINT
+    calls_hint: ClassVar[str | None] = RECONNECT_HINT
+    # No idempotency key: find_published looks among the profile's threads; the listing
+    # is filtered by `since` but its order is not documented, so the oldest match wins.
+    reconciles_by_recent_posts: ClassVar[bool] = True
+    reconcile_margin: ClassVar[timedelta] = RECONCILE_MARGIN
+    reconcile_lookback: ClassVar[timedelta | None] = timedelta(hours=24)
+    reconcile_oldest_match: ClassVar[bool] = True
 
     # -- account -------------------------------------------------------------------
 
     def connect(self, identifier: str | None, secret: str) -> AccountInfo:
         token = (secret or "").strip()
         if not token:
-            raise AuthFailed("a Threads access token is required", platform=PLATFORM,
-                             hint="Generate one in the Meta App Dashboard (Threads use case > Access tokens).")
+            raise AuthFailed(
+                "a Threads access token is required",
+                platform=PLATFORM,
+                hint="Generate one in the Meta App Dashboard (Threads use case > Access tokens).",
+            )
         self._pending_token = token
         try:
             with self._calls("verifying the access token"):
@@ -257,23 +138,20 @@ class ThreadsAdapter:
             token, expires, source, note = self._long_lived(token)
         finally:
             self._pending_token = None
-        settings.update({
-            "user_id": user_id,
-            "username": username,
-            "api_version": settings.get("api_version") or DEFAULT_API_VERSION,
-            "token_source": source,  # exchange | refresh | estimate
-            "token_expires_estimated": source == "estimate",
-        })
-        settings.pop("token_exchange_error", None)
-        if note:
-            settings["token_exchange_error"] = note
-        self.ctx.settings = settings
-        self.ctx.settings_changed = True
-        self.ctx.external_id = user_id
-        self.ctx.handle = username
+        settings.update(
+            {
+                "user_id": user_id,
+                "username": username,
+                "api_version": settings.get("api_version") or DEFAULT_API_VERSION,
+                "token_source": source,  # exchange | refresh | estimate
+                "token_expires_estimated": source == "estimate",
+            }
+        )
+        self._keep_identity(settings, note, user_id, username)
         self._store_token(token, _now(), expires, estimated=source == "estimate")
-        return AccountInfo(external_id=user_id, handle=username, display_name=me.get("name") or None,
-                           token_expires_at=expires)
+        return AccountInfo(
+            external_id=user_id, handle=username, display_name=me.get("name") or None, token_expires_at=expires
+        )
 
     def _long_lived(self, token: str) -> tuple[str, datetime, str, str | None]:
         """(token, expiry, how the expiry is known, why an exchange failed).
@@ -289,16 +167,19 @@ class ThreadsAdapter:
         app_secret = (self.ctx.secrets or {}).get("app_secret")
         if app_secret:
             try:
-                new, seconds = exchange_token(self._graph(), self._calls, grant_type="th_exchange_token",
-                                              app_secret=str(app_secret), token=token)
+                new, seconds = exchange_token(
+                    self._graph(), self._calls, grant_type="th_exchange_token", app_secret=str(app_secret), token=token
+                )
                 return new, now + (timedelta(seconds=seconds) if seconds else TOKEN_LIFETIME), "exchange", None
             except PlatformError as exc:
                 note = exc.message
         try:
             with self._calls("refreshing the access token"):
                 body = self._graph().request(
-                    "GET", self._unversioned("refresh_access_token"),
-                    params={"grant_type": "th_refresh_token"}, token=token,
+                    "GET",
+                    self._unversioned("refresh_access_token"),
+                    params={"grant_type": "th_refresh_token"},
+                    token=token,
                 )
                 new, seconds = str(body["access_token"]), _int(body.get("expires_in"))
             if seconds:
@@ -308,15 +189,15 @@ class ThreadsAdapter:
             pass  # too young to refresh (or short-lived): estimate
         return token, now + TOKEN_LIFETIME, "estimate", note
 
-    def _store_token(self, token: str, obtained: datetime, expires: datetime, *, estimated: bool) -> None:
-        store_token(self.ctx, token, obtained, expires, estimated=estimated)
-
     def check_health(self) -> HealthResult:
         now = _now()
         secrets = self.ctx.secrets or {}
         expires = self.ctx.token_expires_at or _as_datetime(secrets.get("token_expires_at"))
-        estimated = bool(secrets.get("token_expires_estimated",
-                                     (self.ctx.settings or {}).get("token_expires_estimated", expires is None)))
+        estimated = bool(
+            secrets.get(
+                "token_expires_estimated", (self.ctx.settings or {}).get("token_expires_estimated", expires is None)
+            )
+        )
         obtained = _as_datetime(secrets.get("token_obtained_at"))
         due = expires is not None and expires - now <= REFRESH_WITHIN
         # An estimated expiry may be wrong (the token was older than we knew): once
@@ -329,8 +210,11 @@ class ThreadsAdapter:
                 raise  # the network, not the token: try again later
             except PlatformError as exc:
                 if due:
-                    raise AuthFailed(f"the Threads access token could not be refreshed: {exc.message}",
-                                     platform=PLATFORM, hint=RECONNECT_HINT) from None
+                    raise AuthFailed(
+                        f"the Threads access token could not be refreshed: {exc.message}",
+                        platform=PLATFORM,
+                        hint=RECONNECT_HINT,
+                    ) from None
         with self._calls("checking the access token"):
             self._graph().get("me", fields="id,username")
         return HealthResult(ok=True, token_expires_at=expires)
@@ -338,13 +222,18 @@ class ThreadsAdapter:
     def _refresh(self, now: datetime) -> datetime:
         with self._calls("refreshing the access token"):
             body = self._graph().request(
-                "GET", self._unversioned("refresh_access_token"), params={"grant_type": "th_refresh_token"},
+                "GET",
+                self._unversioned("refresh_access_token"),
+                params={"grant_type": "th_refresh_token"},
             )
             token, seconds = str(body["access_token"]), _int(body.get("expires_in"))
         expires = now + (timedelta(seconds=seconds) if seconds else TOKEN_LIFETIME)
         self._store_token(token, now, expires, estimated=not seconds)
-        self.ctx.settings = {**(self.ctx.settings or {}), "token_expires_estimated": not seconds,
-                             "token_source": "refresh"}
+        self.ctx.settings = {
+            **(self.ctx.settings or {}),
+            "token_expires_estimated": not seconds,
+            "token_source": "refresh",
+        }
         self.ctx.settings_changed = True
         return expires
 
@@ -369,39 +258,14 @@ class ThreadsAdapter:
 
     # -- publishing ----------------------------------------------------------------
 
-    def _problems(self, req: PublishRequest) -> list[str]:
-        problems: list[str] = []
-        if not req.text.strip() and not req.media:
-            problems.append("the text is empty.")
-        length = self.text_length(req.text)
-        if length > MAX_TEXT:
-            problems.append(f"the text is {length} characters (an emoji counts its UTF-8 bytes), "
-                            f"Threads allows {MAX_TEXT}.")
-        links = count_links(req.text)
-        if links > MAX_LINKS:
-            problems.append(f"the text has {links} links, Threads allows {MAX_LINKS}.")
-        if len(req.media) > MAX_CAROUSEL_ITEMS:
-            problems.append(f"{len(req.media)} media files, a Threads carousel holds at most {MAX_CAROUSEL_ITEMS}.")
-        for item in req.media:
-            name = item.path.name
-            allowed, cap = (VIDEO_TYPES, MAX_VIDEO_BYTES) if item.is_video else (IMAGE_TYPES, MAX_IMAGE_BYTES)
-            if item.mime_type not in allowed:
-                problems.append(f"{name} is {item.mime_type}; Threads takes JPEG/PNG images and MP4/MOV videos.")
-            elif item.size_bytes > cap:
-                problems.append(f"{name} is {item.size_bytes:,} bytes, Threads takes up to {cap:,}.")
-            if item.alt_text and len(item.alt_text) > MAX_ALT_TEXT:
-                problems.append(f"the alt text of {name} is {len(item.alt_text)} characters, "
-                                f"Threads allows {MAX_ALT_TEXT}.")
-            if not (item.public_url or "").startswith(("http://", "https://")):
-                problems.append(f"{name} has no public URL: Threads fetches media itself, so publishing needs the "
-                                "S3 media store ([s3] in config.toml).")
-        return problems
-
     def publish(self, req: PublishRequest) -> PublishResult:
-        problems = self._problems(req)
+        problems = content_problems(req)
         if problems:
-            raise PlatformRejected("cannot publish to Threads: " + " ".join(problems), platform=PLATFORM,
-                                   hint="Nothing was sent to Threads.")
+            raise PlatformRejected(
+                "cannot publish to Threads: " + " ".join(problems),
+                platform=PLATFORM,
+                hint="Nothing was sent to Threads.",
+            )
         user_id = self._user_id()
         self._check_quota(user_id)
         containers = self._containers(user_id)
@@ -419,8 +283,14 @@ class ThreadsAdapter:
 
     def _containers(self, user_id: str) -> ContainerPublisher:
         return ContainerPublisher(
-            graph=self._graph(), ctx=self.ctx, platform=PLATFORM, label="Threads", owner=user_id,
-            create_edge="threads", publish_edge="threads_publish", status_fields="status,error_message",
+            graph=self._graph(),
+            ctx=self.ctx,
+            platform=PLATFORM,
+            label="Threads",
+            owner=user_id,
+            create_edge="threads",
+            publish_edge="threads_publish",
+            status_fields="status,error_message",
             calls=self._calls,
         )
 
@@ -451,7 +321,7 @@ class ThreadsAdapter:
             platform=PLATFORM,
             retry_after=float(window),  # at the latest: the oldest post in the window ages out by then
             hint=f"The window is rolling: a post becomes possible again when the oldest of those is {hours:g} "
-                 f"hours old, at the latest in {hours:g} hours. Try again later (or schedule the post).",
+            f"hours old, at the latest in {hours:g} hours. Try again later (or schedule the post).",
         )
 
     def _published(self, media_id: str, text: str) -> PublishResult:
@@ -503,21 +373,23 @@ class ThreadsAdapter:
         type. Limits: a post edited or deleted since is not found, and an identical
         post made by hand in that window would be taken for ours.
         """
-        first = _as_datetime(req.first_attempt_at)
-        since = first - RECONCILE_MARGIN if first is not None else _now() - timedelta(hours=24)
-        wanted, kind = _comparable(req.text), _expected_media_type(req.media)
-        found: list[tuple[datetime, dict[str, Any]]] = []
-        for post in self._recent(since=since, pages=RECONCILE_PAGES,
-                                 what="looking for an earlier attempt among the profile's threads"):
-            created = _as_datetime(post.get("timestamp"))
-            if created is None or created < since:
-                continue
-            if post.get("media_type") not in (kind, None) or _comparable(post.get("text") or "") != wanted:
-                continue
-            found.append((created, post))
-        if not found:
-            return None
-        return self._result(min(found, key=lambda pair: pair[0])[1])
+        return self.find_in_recent_posts(req)
+
+    def recent_posts(self, since: datetime | None) -> Iterator[dict[str, Any]]:
+        return self._recent(
+            since=since, pages=RECONCILE_PAGES, what="looking for an earlier attempt among the profile's threads"
+        )
+
+    def post_created_at(self, post: dict[str, Any]) -> datetime | None:
+        return _as_datetime(post.get("timestamp"))
+
+    def same_post(self, post: dict[str, Any], req: PublishRequest) -> bool:
+        return post.get("media_type") in (_expected_media_type(req.media), None) and _comparable(
+            post.get("text") or ""
+        ) == _comparable(req.text)
+
+    def reconciled(self, post: dict[str, Any], req: PublishRequest) -> PublishResult:
+        return self._result(post)
 
     def delete(self, platform_post_id: str) -> None:
         try:
@@ -527,36 +399,6 @@ class ThreadsAdapter:
             return  # already gone is what we wanted
         if isinstance(body, dict) and body.get("success") is False:
             raise PlatformRejected(f"Threads did not delete thread {platform_post_id}", platform=PLATFORM)
-
-    # -- metrics -------------------------------------------------------------------
-
-    def fetch_post_metrics(self, platform_post_ids: list[str]) -> dict[str, PostMetrics | None]:
-        result: dict[str, PostMetrics | None] = {}
-        for media_id in dict.fromkeys(str(i) for i in platform_post_ids):
-            try:
-                with self._calls(f"reading the insights of thread {media_id}"):
-                    values = _insights(self._graph().get(f"{media_id}/insights", metric=",".join(POST_METRICS)))
-            except RemoteNotFound:
-                result[media_id] = None  # deleted
-                continue
-            # A metric missing from the answer was not reported: None, never 0.
-            result[media_id] = PostMetrics(
-                raw={"id": media_id, "insights": values},
-                **{key: values.get(name) for name, key in _METRIC_KEY.items()},
-            )
-        return result
-
-    def fetch_account_metrics(self) -> AccountMetrics:
-        user_id = self._user_id()
-        with self._calls("reading the profile's insights"):
-            values = _insights(self._graph().get(f"{user_id}/threads_insights", metric=",".join(ACCOUNT_METRICS)))
-        return AccountMetrics(
-            followers=values.get("followers_count"),
-            # User insights' "views" are profile views, per day over the API's default
-            # window (yesterday and today); their sum.
-            profile_views=values.get("views"),
-            raw={"id": user_id, "insights": values, "window": "yesterday-today"},
-        )
 
     # -- importing -----------------------------------------------------------------
 
@@ -573,10 +415,15 @@ class ThreadsAdapter:
         parsed = urlparse(value if "://" in value else f"https://{value}")
         m = _POST_PATH.match(parsed.path)
         if parsed.netloc.lower() not in _THREADS_HOSTS or not m:
-            raise RemoteNotFound(f"{value!r} is not a Threads post URL", platform=PLATFORM,
-                                 hint="Give the media id or a URL like https://www.threads.net/@you/post/CODE.")
+            raise RemoteNotFound(
+                f"{value!r} is not a Threads post URL",
+                platform=PLATFORM,
+                hint="Give the media id or a URL like https://www.threads.net/@you/post/CODE.",
+            )
         code = m.group(1)
-        for post in self._recent(since=None, pages=RESOLVE_PAGES, what="looking for the post among the profile's threads"):
+        for post in self._recent(
+            since=None, pages=RESOLVE_PAGES, what="looking for the post among the profile's threads"
+        ):
             link = urlparse(str(post.get("permalink") or "")).path.rstrip("/")
             if post.get("shortcode") == code or link.endswith(f"/{code}"):
                 return self._result(post)

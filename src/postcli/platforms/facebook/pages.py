@@ -1,4 +1,4 @@
-"""Finding a user's Facebook Pages, and reading Page view metrics (for platforms/facebook.py).
+"""Finding a user's Facebook Pages, and reading Page view metrics (for the Facebook adapter).
 
 /me/accounts lists the Pages a user has a task on directly; Pages managed
 through Business Manager are left out of it. They are the owned and client

@@ -1,0 +1,172 @@
+"""AdapterBase: the capabilities every adapter declares, the one secret marker, and the shared
+outline of reconciling an unknown outcome through the account's recent posts (docs/adapters.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar
+
+import pytest
+
+from fakes.mastodon_server import FakeMastodon
+from postcli.platforms.base import AccountContext, AdapterBase, AuthFailed, PublishRequest, PublishResult
+from postcli.platforms.registry import adapter_class, platform_names
+from postcli.secrets_redact import MASK
+
+T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+
+CAPABILITIES = {
+    "has_metrics": bool,
+    "metrics_batch_size": int,
+    "metrics_request_per_post": bool,
+    "min_collect_hours": int,
+    "deletion_grace": timedelta,
+    "idempotency_key": bool,
+    "reconciles_by_recent_posts": bool,
+}
+
+
+@pytest.mark.parametrize("platform", platform_names())
+def test_every_adapter_declares_every_capability(platform):
+    cls = adapter_class(platform)
+    assert issubclass(cls, AdapterBase)
+    assert cls.platform == platform
+    for name, kind in CAPABILITIES.items():
+        assert isinstance(getattr(cls, name), kind), (platform, name)
+
+
+def test_the_capabilities_each_platform_declares():
+    declared = {p: adapter_class(p) for p in platform_names()}
+    assert {p for p, c in declared.items() if c.metrics_request_per_post} == {"facebook", "instagram", "threads", "tumblr"}
+    assert {p: c.min_collect_hours for p, c in declared.items() if c.min_collect_hours} == {"facebook": 48, "instagram": 48}
+    assert {p: c.deletion_grace for p, c in declared.items() if c.deletion_grace} == {"bluesky": timedelta(minutes=10)}
+    assert {p for p, c in declared.items() if c.reconciles_by_recent_posts} == {
+        "facebook", "instagram", "mastodon", "threads", "tumblr",
+    }
+    assert declared["mastodon"].idempotency_key and declared["sandbox"].idempotency_key
+
+
+def test_the_registry_gives_the_same_class_every_time():
+    assert adapter_class("bluesky") is adapter_class("bluesky")
+    assert adapter_class("mastodon") is adapter_class("mastodon")
+
+
+# -- secrets -------------------------------------------------------------------------------
+
+
+class _Plain(AdapterBase):
+    platform: ClassVar[str] = "plain"
+    default_base_url: ClassVar[str] = "https://plain.example"
+
+
+def _ctx(**secrets: Any) -> AccountContext:
+    return AccountContext(platform="plain", api_base_url="https://plain.example", secrets=secrets)
+
+
+def test_scrub_masks_every_secret_with_the_one_marker_but_not_the_times_kept_beside_them():
+    adapter = _Plain(_ctx(access_token="tok-abcdef", app_secret="sec-123456", token_expires_at="2026-05-01"))
+    text = adapter.scrub("token tok-abcdef, secret sec-123456, expires 2026-05-01")
+    assert text == f"token {MASK}, secret {MASK}, expires 2026-05-01"
+
+
+def test_scrub_masks_the_longer_secret_first():
+    adapter = _Plain(_ctx(a="abcd", b="abcdefgh"))
+    assert adapter.scrub("x abcdefgh y abcd") == f"x {MASK} y {MASK}"
+
+
+def test_a_real_adapters_error_carries_the_one_marker():
+    token = "tok-9f8e7d6c5b4a"
+    with FakeMastodon(token=token) as server:
+        from postcli.platforms.mastodon.adapter import MastodonAdapter
+
+        adapter = MastodonAdapter(server.account_context())
+        server.fail_next("GET", "/api/v1/accounts/verify_credentials", 401, json={"error": f"token {token} revoked"})
+        with pytest.raises(AuthFailed) as err:
+            adapter.check_health()
+    assert token not in str(err.value)
+    assert f"token {MASK} revoked" in str(err.value)
+
+
+# -- the reconcile outline -----------------------------------------------------------------
+
+
+class _Listed(AdapterBase):
+    """The four hooks over an in-memory listing (the outline is what is under test)."""
+
+    platform: ClassVar[str] = "listed"
+    default_base_url: ClassVar[str] = "https://listed.example"
+    reconciles_by_recent_posts: ClassVar[bool] = True
+
+    def __init__(self, posts: list[dict[str, Any]]) -> None:
+        super().__init__(_ctx())
+        self.posts = posts
+        self.asked_since: list[datetime | None] = []
+
+    def recent_posts(self, since):
+        self.asked_since.append(since)
+        return iter(self.posts)
+
+    def post_created_at(self, post):
+        return post.get("at")
+
+    def same_post(self, post, req):
+        return post["text"] == req.text
+
+    def reconciled(self, post, req):
+        return PublishResult(platform_post_id=post["id"], published_at=post.get("at"))
+
+
+def _req(text: str = "hello", first: datetime | None = T0) -> PublishRequest:
+    return PublishRequest(text=text, idempotency_key="k", first_attempt_at=first)
+
+
+def test_newest_first_the_first_match_wins():
+    adapter = _Listed([
+        {"id": "3", "text": "other", "at": T0 + timedelta(minutes=3)},
+        {"id": "2", "text": "hello", "at": T0 + timedelta(minutes=2)},
+        {"id": "1", "text": "hello", "at": T0 + timedelta(minutes=1)},
+    ])
+    assert adapter.find_in_recent_posts(_req()).platform_post_id == "2"
+    assert adapter.asked_since == [T0 - timedelta(minutes=5)]
+
+
+def test_a_post_older_than_the_window_ends_the_search():
+    adapter = _Listed([
+        {"id": "2", "text": "other", "at": T0},
+        {"id": "1", "text": "hello", "at": T0 - timedelta(minutes=6)},  # before first attempt - margin
+    ])
+    assert adapter.find_in_recent_posts(_req()) is None
+
+
+def test_a_naive_first_attempt_is_utc():
+    adapter = _Listed([{"id": "1", "text": "hello", "at": T0 - timedelta(minutes=4)}])
+    found = adapter.find_in_recent_posts(_req(first=T0.replace(tzinfo=None)))
+    assert found is not None and adapter.asked_since == [T0 - timedelta(minutes=5)]
+
+
+def test_without_a_first_attempt_the_lookback_bounds_the_window():
+    now = datetime.now(timezone.utc)
+    posts = [{"id": "1", "text": "hello", "at": now - timedelta(hours=30)}]
+    assert _Listed(posts).find_in_recent_posts(_req(first=None)).platform_post_id == "1"  # no bound by default
+
+    class _Bounded(_Listed):
+        reconcile_lookback: ClassVar[timedelta | None] = timedelta(hours=24)
+
+    bounded = _Bounded(posts)
+    assert bounded.find_in_recent_posts(_req(first=None)) is None
+    (since,) = bounded.asked_since
+    assert now - timedelta(hours=24, minutes=1) < since <= now - timedelta(hours=24) + timedelta(minutes=1)
+
+
+def test_oldest_match_reads_the_whole_window_and_skips_undated_and_older_posts():
+    class _Oldest(_Listed):
+        reconcile_oldest_match: ClassVar[bool] = True
+
+    adapter = _Oldest([
+        {"id": "old", "text": "hello", "at": T0 - timedelta(hours=1)},  # outside: skipped, not the end
+        {"id": "b", "text": "hello", "at": T0 + timedelta(minutes=2)},
+        {"id": "undated", "text": "hello"},
+        {"id": "a", "text": "hello", "at": T0 + timedelta(minutes=1)},
+    ])
+    assert adapter.find_in_recent_posts(_req()).platform_post_id == "a"
+    assert _Oldest([{"id": "undated", "text": "hello"}]).find_in_recent_posts(_req()) is None
