@@ -37,6 +37,7 @@ from postcli.platforms.base import (
     AccountContext,
     AccountInfo,
     AccountMetrics,
+    AdapterBase,
     AuthFailed,
     HealthResult,
     Limits,
@@ -134,7 +135,7 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class BlueskyAdapter:
+class BlueskyAdapter(AdapterBase):
     platform: ClassVar[str] = PLATFORM
     default_base_url: ClassVar[str] = "https://bsky.social"
     has_metrics: ClassVar[bool] = True
@@ -142,6 +143,8 @@ class BlueskyAdapter:
     # The AppView indexes a new post a few seconds after the PDS accepts it: a post absent
     # from getPosts this soon after publishing, and never seen, is not called deleted yet.
     deletion_grace: ClassVar[timedelta] = timedelta(minutes=10)
+    # The record key (rkey) is derived from the idempotency key: a retry writes the same record.
+    idempotency_key: ClassVar[bool] = True
 
     def __init__(self, ctx: AccountContext) -> None:
         self.ctx = ctx
@@ -357,12 +360,17 @@ class BlueskyAdapter:
 
     # --- error mapping -----------------------------------------------------
 
+    def secrets_in_play(self) -> list[object]:
+        # Not the base's "every stored value": Bluesky also stores its DID, handle and
+        # endpoints beside the secrets, and those belong in messages.
+        s = self.ctx.secrets or {}
+        return [self._pending_password, *(s.get(k) for k in ("app_password", "session", "access_token",
+                                                              "refresh_token"))]
+
     def _scrub(self, text: str) -> str:
-        text = _JWT_RE.sub("<token>", text)
-        for secret in (self._pending_password, self.ctx.secrets.get("app_password")):
-            if secret:
-                text = text.replace(secret, "<redacted>")
-        return text[:300]
+        from postcli.secrets_redact import MASK
+
+        return self.scrub(_JWT_RE.sub(MASK, text))[:300]
 
     def _map_error(self, exc: BaseException, action: str) -> PostcliError:
         """Every SDK/network failure -> one typed postcli error (never a secret in it)."""

@@ -51,19 +51,7 @@ def adapter_class(platform: str) -> type[AdapterBase]:
             hint=f"Supported platforms: {', '.join(platform_names())}.",
         ) from None
     module_name, _, cls_name = target.partition(":")
-    cls = getattr(importlib.import_module(module_name), cls_name)
-    from postcli.platforms.base import AdapterBase
-
-    if not issubclass(cls, AdapterBase):
-        # Bluesky until bluesky.py subclasses AdapterBase (issue 15): its own methods
-        # win, the base fills in the capabilities it does not declare.
-        if cls not in _adopted:
-            _adopted[cls] = type(cls.__name__, (cls, AdapterBase), {"__module__": cls.__module__})
-        cls = _adopted[cls]
-    return cls
-
-
-_adopted: dict[type, type[AdapterBase]] = {}
+    return getattr(importlib.import_module(module_name), cls_name)
 
 
 def make_adapter(ctx: AccountContext) -> AdapterBase:
