@@ -117,6 +117,8 @@ def visit(page: Path, *, screenshot: Path | None = None, size: tuple[int, int] =
         args = [
             exe, *FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--log-level=0",
             f"--proxy-server=http://127.0.0.1:{rec.port}", "--proxy-bypass-list=<-loopback>",
+            # Belt and braces: should anything bypass the proxy, no name resolves.
+            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
             f"--window-size={size[0]},{size[1]}",
         ]
         if dark:

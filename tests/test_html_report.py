@@ -14,7 +14,7 @@ DAYS = 90
 START = date(2024, 1, 1)
 PERIOD = ("--since", START.isoformat(), "--until", (START + timedelta(days=DAYS)).isoformat(), "--tz", "Asia/Kolkata")
 HOSTILE = (
-    '</title><script>console.error("pwned")</script><img src="http://198.51.100.7/x.png" onerror="alert(1)">'
+    '</title><script>console.error("pwned")</script><img src="http://example.invalid/x.png" onerror="alert(1)">'
     '" onmouseover="alert(2) <style>body{display:none}</style> &amp; {{7*7}}'
 )
 
@@ -111,9 +111,9 @@ def test_dark_mode_and_screenshot(big, tmp_path):
 def test_the_harness_catches_requests_and_console_errors(tmp_path):
     """The checks above could fail: a page that loads an image and logs an error is caught."""
     bad = tmp_path / "bad.html"
-    bad.write_text('<!doctype html><img src="http://198.51.100.7/x.png"><script>console.error("boom")</script>')
+    bad.write_text('<!doctype html><img src="http://example.invalid/x.png"><script>console.error("boom")</script>')
     visit = browser.visit(bad)
-    assert any("198.51.100.7" in r for r in visit.requests)
+    assert any("example.invalid" in r for r in visit.requests)
     assert any("boom" in c for c in visit.console)
 
 
