@@ -26,7 +26,8 @@ from postcli.platforms.base import (
     PublishRequest,
     RemoteNotFound,
 )
-from postcli.platforms.bluesky import TID_RE, BlueskyAdapter, new_tid
+from postcli.platforms.bluesky.adapter import BlueskyAdapter
+from postcli.platforms.bluesky.tid import TID_RE, new_tid
 
 PASSWORD = "alice-app-pass-1234"
 JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}")

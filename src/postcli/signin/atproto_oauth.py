@@ -21,8 +21,8 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from postcli.errors import InvalidInput, PlatformUnavailable
-from postcli.platforms.bluesky_oauth import TokenRefused, apply_token, token_request
-from postcli.platforms.dpop import DPoPSigner, new_key
+from postcli.platforms.bluesky.dpop import DPoPSigner, new_key
+from postcli.platforms.bluesky.oauth import TokenRefused, apply_token, token_request
 from postcli.secrets_redact import register_secret
 from postcli.signin.flow import FlowOptions, SignInFailed, code_from_params, parse_redirect
 
