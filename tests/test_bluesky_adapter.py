@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -574,3 +575,15 @@ def test_fake_server_quirks_match_the_recordings(server):
         unknown = http.get(f"{base}/com.atproto.identity.resolveHandle", params={"handle": "nobody.test"})
         assert (unknown.status_code, unknown.json()["error"]) == (400, "HandleNotFound")
     assert server.count("com.atproto.repo.createRecord") == 3
+
+
+def test_package_imports_without_the_sdk():
+    modules = ("adapter", "session", "errors", "tid", "embed", "values", "oauth", "dpop")
+    code = (
+        "import sys\n"
+        + "".join(f"import postcli.platforms.bluesky.{m}\n" for m in modules)
+        + "heavy = [m for m in ('atproto', 'atproto_client', 'httpx', 'joserfc') if m in sys.modules]\n"
+        + "assert not heavy, heavy\n"
+    )
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    subprocess.run([sys.executable, "-c", code], check=True, env={"PYTHONPATH": src})
