@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ from postcli.platforms.base import (
     PublishRequest,
     RemoteNotFound,
 )
-from postcli.platforms.bluesky import TID_RE, BlueskyAdapter, new_tid
+from postcli.platforms.bluesky.adapter import BlueskyAdapter
+from postcli.platforms.bluesky.tid import TID_RE, new_tid
 
 PASSWORD = "alice-app-pass-1234"
 JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}")
@@ -573,3 +575,15 @@ def test_fake_server_quirks_match_the_recordings(server):
         unknown = http.get(f"{base}/com.atproto.identity.resolveHandle", params={"handle": "nobody.test"})
         assert (unknown.status_code, unknown.json()["error"]) == (400, "HandleNotFound")
     assert server.count("com.atproto.repo.createRecord") == 3
+
+
+def test_package_imports_without_the_sdk():
+    modules = ("adapter", "session", "errors", "tid", "embed", "values", "oauth", "dpop")
+    code = (
+        "import sys\n"
+        + "".join(f"import postcli.platforms.bluesky.{m}\n" for m in modules)
+        + "heavy = [m for m in ('atproto', 'atproto_client', 'httpx', 'joserfc') if m in sys.modules]\n"
+        + "assert not heavy, heavy\n"
+    )
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    subprocess.run([sys.executable, "-c", code], check=True, env={"PYTHONPATH": src})

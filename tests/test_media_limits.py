@@ -76,7 +76,7 @@ def test_bluesky_takes_an_image_between_the_old_1mb_and_the_current_2mb_limit(cl
 
 def test_bluesky_limits_are_the_current_lexicons():
     from postcli.platforms.base import AccountContext
-    from postcli.platforms.bluesky import BlueskyAdapter
+    from postcli.platforms.bluesky.adapter import BlueskyAdapter
 
     limits = BlueskyAdapter(AccountContext(platform="bluesky", api_base_url="http://127.0.0.1:9")).limits()
     assert (limits.max_image_bytes, limits.max_video_bytes) == (2_000_000, 300_000_000)

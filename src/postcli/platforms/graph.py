@@ -54,6 +54,16 @@ def graph_version_for(settings: dict[str, Any] | None, configured: str | None) -
     return str(own or configured or DEFAULT_GRAPH_VERSION)
 
 
+def insights_by_name(
+    body: Any, value_of: Callable[[dict[str, Any]], int | None], *, label: str, platform: str
+) -> dict[str, int | None]:
+    """An /insights answer ({"data": [{"name": ..., ...}]}) as metric name -> value_of(entry)."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        raise MalformedResponse(f"{label} answered insights without a data list", platform=platform)
+    return {str(item["name"]): value_of(item) for item in data if isinstance(item, dict) and "name" in item}
+
+
 def _usage_reset_seconds(headers: Any) -> float | None:
     """Seconds until access returns, from Meta's usage headers (minutes in the JSON)."""
     for name in ("X-Business-Use-Case-Usage", "X-Ad-Account-Usage", "X-App-Usage"):

@@ -12,13 +12,27 @@ and answer {"access_token": "...", "token_type": "bearer", "expires_in": 5183944
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable, ClassVar, ContextManager
 from urllib.parse import urlparse
 
 from postcli.platforms.base import AccountContext, AdapterBase, AuthFailed
 from postcli.platforms.graph import GraphClient, typed_calls
 from postcli.platforms.values import int_or_none
+
+# Long-lived user tokens of both (Threads get-started/long-lived-tokens, Instagram
+# reference/refresh_access_token): 60 days, refreshable once 24 hours old; postcli refreshes
+# within 7 days of the expiry.
+TOKEN_LIFETIME = timedelta(days=60)
+REFRESH_WITHIN = timedelta(days=7)
+REFRESH_MIN_AGE = timedelta(hours=24)
+
+# Looking for a post among the account's newest (reconciling an unknown outcome, importing
+# by URL): both list media newest first, 50 a page at most.
+RECONCILE_MARGIN = timedelta(minutes=5)
+PAGE_SIZE = 50
+RECONCILE_PAGES = 4  # the 200 newest posts since the first attempt
+RESOLVE_PAGES = 10  # the 500 newest posts
 
 
 class UserTokenAdapter(AdapterBase):
@@ -72,6 +86,18 @@ class UserTokenAdapter(AdapterBase):
             secrets=self.secrets_in_play,
             reconnect_hint=self.calls_hint,
         )
+
+    def _own_id(self, setting: str, *, field: str, what: str) -> str:
+        """The id the account's calls hang on: settings[setting] (or the external id), else
+        read once from /me (its `field`) and kept in the settings."""
+        settings = self.ctx.settings or {}
+        own = settings.get(setting) or self.ctx.external_id
+        if not own:
+            with self._calls(f"reading {what}"):
+                own = str(self._graph().get("me", fields=field)[field])
+            self.ctx.settings = {**settings, setting: own}
+            self.ctx.settings_changed = True
+        return str(own)
 
     def _store_token(self, token: str, obtained: datetime, expires: datetime, *, estimated: bool) -> None:
         store_token(self.ctx, token, obtained, expires, estimated=estimated)

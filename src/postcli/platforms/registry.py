@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from postcli.platforms.base import AccountContext, AdapterBase
 
 _ADAPTERS = {
-    "bluesky": "postcli.platforms.bluesky:BlueskyAdapter",
+    "bluesky": "postcli.platforms.bluesky.adapter:BlueskyAdapter",
     "mastodon": "postcli.platforms.mastodon.adapter:MastodonAdapter",
     "sandbox": "postcli.platforms.sandbox:SandboxAdapter",
     "threads": "postcli.platforms.threads.adapter:ThreadsAdapter",

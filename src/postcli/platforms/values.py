@@ -35,3 +35,21 @@ def as_utc(value: Any) -> datetime | None:
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header (RFC 9110: delay-seconds or an HTTP date) as seconds from now;
+    None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime  # ~20 ms; only needed on a 429
+
+    try:
+        when = as_utc(parsedate_to_datetime(value))
+    except (TypeError, ValueError):
+        return None
+    return None if when is None else max(0.0, (when - utc_now()).total_seconds())

@@ -21,10 +21,10 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from postcli.errors import InvalidInput, PlatformUnavailable
-from postcli.platforms.bluesky_oauth import TokenRefused, apply_token, token_request
-from postcli.platforms.dpop import DPoPSigner, new_key
+from postcli.platforms.bluesky.dpop import DPoPSigner, new_key
+from postcli.platforms.bluesky.oauth import TokenRefused, apply_token, token_request
 from postcli.secrets_redact import register_secret
-from postcli.signin.flow import FlowOptions, SignInFailed, code_from_params, parse_redirect
+from postcli.signin.flow import FlowOptions, SignInFailed, await_redirect, code_from_params, parse_redirect
 
 SCOPE = "atproto transition:generic"
 DEFAULT_SERVICE = "https://bsky.social"
@@ -142,13 +142,13 @@ def sign_in(handle: str, service: str, opts: FlowOptions, timeout: float) -> dic
     from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
     from postcli.platforms import tls
-    from postcli.signin.loopback import CALLBACK_PATH, LoopbackListener
+    from postcli.signin.loopback import CALLBACK_PATH, LoopbackListener, free_port
 
     with httpx.Client(timeout=timeout, verify=tls.context()) as http:
         ident = resolve_identity(http, handle, service.rstrip("/"))
         server = discover(http, ident.pds)
         listener = None if opts.no_browser else LoopbackListener(opts.port)
-        port = listener.port if listener is not None else (opts.port or _free_port())
+        port = listener.port if listener is not None else (opts.port or free_port())
         redirect_uri = f"http://127.0.0.1:{port}{CALLBACK_PATH}"
         scope = " ".join(opts.scopes) if opts.scopes else SCOPE
         client_id = loopback_client_id(redirect_uri, scope)
@@ -170,17 +170,7 @@ def sign_in(handle: str, service: str, opts: FlowOptions, timeout: float) -> dic
             params = _params(pasted)
             code = parse_redirect(pasted, state)
         else:
-            with listener:
-                opts.announce(url)
-                opts.open_browser(url)
-                got = listener.wait(opts.timeout)
-            if got is None:
-                raise SignInFailed(
-                    f"no sign-in arrived within {opts.timeout:g} seconds; nothing was stored.",
-                    hint="Finish it in the browser sooner (--timeout), or use --no-browser to paste the "
-                    "address back (for SSH sessions or a browser on another machine).",
-                )
-            params = got
+            params = await_redirect(listener, url, opts)
             code = code_from_params(params, state)
         # RFC 9207: a server that announces `iss` must send its own (a pasted bare code has none).
         if server.iss_parameter and params and params.get("iss") != server.issuer:
@@ -227,11 +217,3 @@ def _as_auth_server(call: Any, what: str) -> dict[str, Any]:
     except httpx.HTTPError as exc:
         raise PlatformUnavailable(f"could not reach the authorization server ({type(exc).__name__}); "
                                   "nothing was stored.") from None
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

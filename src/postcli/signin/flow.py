@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import secrets as pysecrets
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 from postcli.errors import InvalidInput, PlatformUnavailable, PostcliError
 from postcli.secrets_redact import register_secret
 from postcli.signin.profiles import Profile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from postcli.signin.loopback import LoopbackListener
 
 
 class SignInFailed(PostcliError):
@@ -120,11 +123,26 @@ def code_from_params(params: dict[str, str], expected_state: str) -> str:
     return code
 
 
+def await_redirect(listener: LoopbackListener, url: str, opts: FlowOptions) -> dict[str, str]:
+    """Send the browser to `url` and wait for the redirect's query parameters on `listener`."""
+    with listener:
+        opts.announce(url)
+        opts.open_browser(url)
+        params = listener.wait(opts.timeout)
+    if params is None:
+        raise SignInFailed(
+            f"no sign-in arrived within {opts.timeout:g} seconds; nothing was stored.",
+            hint="Finish it in the browser sooner (--timeout), or use --no-browser to paste the "
+            "address back (for SSH sessions or a browser on another machine).",
+        )
+    return params
+
+
 def run(profile: Profile, app: AppCredentials, endpoints: Endpoints, opts: FlowOptions) -> dict[str, Any]:
     """Send the user to the consent page, catch the code, trade it for tokens."""
     from authlib.common.security import generate_token
 
-    from postcli.signin.loopback import CALLBACK_PATH, LoopbackListener
+    from postcli.signin.loopback import CALLBACK_PATH, LoopbackListener, free_port
 
     register_secret(app.client_secret)  # kept out of any message, --debug traceback included
     paste = opts.no_browser or opts.redirect_uri is not None
@@ -134,7 +152,7 @@ def run(profile: Profile, app: AppCredentials, endpoints: Endpoints, opts: FlowO
     elif listener is not None:
         redirect_uri = listener.redirect_uri
     else:
-        redirect_uri = f"http://127.0.0.1:{opts.port or _free_port()}{CALLBACK_PATH}"
+        redirect_uri = f"http://127.0.0.1:{opts.port or free_port()}{CALLBACK_PATH}"
     state = generate_token(32)
     verifier = generate_token(64) if profile.pkce else None  # 64 chars: within RFC 7636's 43..128
     from postcli import settings
@@ -148,18 +166,7 @@ def run(profile: Profile, app: AppCredentials, endpoints: Endpoints, opts: FlowO
             opts.announce(url)
             code = parse_redirect(opts.read_pasted(), state)
         else:
-            with listener:
-                opts.announce(url)
-                if not opts.no_browser:
-                    opts.open_browser(url)
-                params = listener.wait(opts.timeout)
-            if params is None:
-                raise SignInFailed(
-                    f"no sign-in arrived within {opts.timeout:g} seconds; nothing was stored.",
-                    hint="Finish it in the browser sooner (--timeout), or use --no-browser to paste the "
-                    "address back (for SSH sessions or a browser on another machine).",
-                )
-            code = code_from_params(params, state)
+            code = code_from_params(await_redirect(listener, url, opts), state)
         return _exchange(client, endpoints.token_url, code, verifier, app)
 
 
@@ -213,11 +220,3 @@ def token_error(error: Any, description: str | None, app: AppCredentials) -> Pos
             hint="Codes work once and for minutes only, with the same redirect URI: run the command again.",
         )
     return SignInFailed(f"the platform refused the code exchange: {error}{desc}; nothing was stored.")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

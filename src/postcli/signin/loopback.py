@@ -92,3 +92,12 @@ class LoopbackListener:
         if not self._server.arrived.wait(timeout):
             return None
         return self._server.result
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 now, for a redirect URI the paste-back path never listens on."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

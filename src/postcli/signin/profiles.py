@@ -43,6 +43,23 @@ class Profile:
     default_dialog: str = ""
 
 
+def _meta_login(platform: str, *, scopes: tuple[str, ...], console: str, default_api: str, default_dialog: str) -> Profile:
+    """Threads and Instagram Login: one Meta flow (comma-joined scopes, no PKCE, https redirects only)."""
+    return Profile(
+        platform=platform,
+        authorize_url="{dialog}/oauth/authorize",
+        token_url="{api}/oauth/access_token",
+        scopes=scopes,
+        scope_separator=",",
+        pkce=False,
+        https_redirect_only=True,
+        finish=platform,
+        console=console,
+        default_api=default_api,
+        default_dialog=default_dialog,
+    )
+
+
 PROFILES: dict[str, Profile] = {
     "mastodon": Profile(
         platform="mastodon",
@@ -54,32 +71,20 @@ PROFILES: dict[str, Profile] = {
         finish="mastodon",
         console="none: postcli registers itself on your instance",
     ),
-    "threads": Profile(
-        platform="threads",
-        authorize_url="{dialog}/oauth/authorize",
-        token_url="{api}/oauth/access_token",
+    "threads": _meta_login(
+        "threads",
         scopes=("threads_basic", "threads_content_publish", "threads_manage_insights", "threads_delete"),
-        scope_separator=",",
-        pkce=False,
-        https_redirect_only=True,
-        finish="threads",
         console="https://developers.facebook.com/apps (use case: Access the Threads API)",
         default_api="https://graph.threads.net",
         default_dialog="https://threads.net",
     ),
-    "instagram": Profile(
-        platform="instagram",
-        authorize_url="{dialog}/oauth/authorize",
-        token_url="{api}/oauth/access_token",
+    "instagram": _meta_login(
+        "instagram",
         scopes=(
             "instagram_business_basic",
             "instagram_business_content_publish",
             "instagram_business_manage_insights",
         ),
-        scope_separator=",",
-        pkce=False,
-        https_redirect_only=True,
-        finish="instagram",
         console="https://developers.facebook.com/apps (product: Instagram API with Instagram Login)",
         default_api="https://api.instagram.com",
         default_dialog="https://www.instagram.com",

@@ -150,14 +150,19 @@ class FacebookAdapter(FacebookAccount):
 
     def _upload_photo(self, page_id: str, item: MediaItem) -> str:
         data = {"published": "false", "alt_text_custom": item.alt_text or None}
+        body = self._send_file(f"{page_id}/photos", data, item)
+        return self._new_id(body, item, f"no photo id for {item.path.name}")
+
+    def _send_file(self, path: str, data: dict[str, Any], item: MediaItem) -> Any:
+        """POST `data` with the file as the multipart `source` part."""
         with self._open(item) as fh:
-            body = self._call(
-                "POST", f"{page_id}/photos", data=data, files={"source": (item.path.name, fh, item.mime_type)}
-            )
-        photo_id = self._dict(body, f"uploading {item.path.name}").get("id")
-        if not photo_id:
-            raise MalformedResponse(f"{self._graph.host} returned no photo id for {item.path.name}", platform=PLATFORM)
-        return str(photo_id)
+            return self._call("POST", path, data=data, files={"source": (item.path.name, fh, item.mime_type)})
+
+    def _new_id(self, body: Any, item: MediaItem, missing: str) -> str:
+        new_id = self._dict(body, f"uploading {item.path.name}").get("id")
+        if not new_id:
+            raise MalformedResponse(f"{self._graph.host} returned {missing}", platform=PLATFORM)
+        return str(new_id)
 
     def _publish_video(self, page_id: str, text: str, item: MediaItem) -> PublishResult:
         data: dict[str, Any] = {"description": text or None}
@@ -166,14 +171,8 @@ class FacebookAdapter(FacebookAccount):
             data["file_url"] = item.public_url
             body = self._call("POST", f"{page_id}/videos", data=data)
         else:
-            with self._open(item) as fh:
-                body = self._call(
-                    "POST", f"{page_id}/videos", data=data, files={"source": (item.path.name, fh, item.mime_type)}
-                )
-        video_id = self._dict(body, f"uploading {item.path.name}").get("id")
-        if not video_id:
-            raise MalformedResponse(f"{self._graph.host} returned no video id", platform=PLATFORM)
-        return self._video_post(str(video_id), text, item.path.name)
+            body = self._send_file(f"{page_id}/videos", data, item)
+        return self._video_post(self._new_id(body, item, "no video id"), text, item.path.name)
 
     def _video_post(self, video_id: str, text: str, name: str) -> PublishResult:
         """Wait for the Page post of an uploaded video (Video.post_id)."""

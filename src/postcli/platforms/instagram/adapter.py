@@ -42,7 +42,16 @@ from postcli.platforms.base import (
     RemoteNotFound,
 )
 from postcli.platforms.graph_container import ContainerPublisher
-from postcli.platforms.graph_tokens import exchange_token
+from postcli.platforms.graph_tokens import (
+    PAGE_SIZE,
+    RECONCILE_MARGIN,
+    RECONCILE_PAGES,
+    REFRESH_MIN_AGE,
+    REFRESH_WITHIN,
+    RESOLVE_PAGES,
+    TOKEN_LIFETIME,
+    exchange_token,
+)
 from postcli.platforms.instagram.insights import DEFAULT_BASE_URL, PLATFORM, InstagramInsights
 from postcli.platforms.instagram.rules import (
     IMAGE_TYPES,
@@ -56,21 +65,9 @@ from postcli.platforms.instagram.rules import (
     VIDEO_TYPES,
     content_problems,
 )
-from postcli.platforms.values import as_utc, int_or_none, utc_now
-
-_now = utc_now
-_as_datetime = as_utc
-_int = int_or_none
-
-# Long-lived Instagram User tokens (reference/refresh_access_token).
-TOKEN_LIFETIME = timedelta(days=60)
-REFRESH_WITHIN = timedelta(days=7)
-REFRESH_MIN_AGE = timedelta(hours=24)
-
-RECONCILE_MARGIN = timedelta(minutes=5)
-PAGE_SIZE = 50
-RECONCILE_PAGES = 4  # 200 newest posts
-RESOLVE_PAGES = 10  # 500 newest posts
+from postcli.platforms.values import as_utc as _as_datetime
+from postcli.platforms.values import int_or_none as _int
+from postcli.platforms.values import utc_now as _now
 
 ME_FIELDS = "user_id,username,name,account_type,profile_picture_url,followers_count,follows_count,media_count"
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,permalink,shortcode,timestamp"

@@ -15,13 +15,9 @@ from postcli.platforms.base import (
     PostMetrics,
     RemoteNotFound,
 )
-from postcli.platforms.graph import graph_version_for
+from postcli.platforms.graph import graph_version_for, insights_by_name
 from postcli.platforms.graph_tokens import UserTokenAdapter
-from postcli.platforms.values import as_utc, int_or_none, utc_now
-
-_now = utc_now
-_as_datetime = as_utc
-_int = int_or_none
+from postcli.platforms.values import int_or_none as _int
 
 PLATFORM = "instagram"
 DEFAULT_BASE_URL = "https://graph.instagram.com"
@@ -81,10 +77,7 @@ def _insight_value(item: dict[str, Any]) -> int | None:
 
 
 def _insights(body: Any) -> dict[str, int | None]:
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, list):
-        raise MalformedResponse("Instagram answered insights without a data list", platform=PLATFORM)
-    return {str(item["name"]): _insight_value(item) for item in data if isinstance(item, dict) and "name" in item}
+    return insights_by_name(body, _insight_value, label="Instagram", platform=PLATFORM)
 
 
 class InstagramInsights(UserTokenAdapter):
@@ -99,14 +92,7 @@ class InstagramInsights(UserTokenAdapter):
         return graph_version_for(self.ctx.settings, self.ctx.graph_version)
 
     def _ig_user_id(self) -> str:
-        settings = self.ctx.settings or {}
-        user_id = settings.get("ig_user_id") or self.ctx.external_id
-        if not user_id:
-            with self._calls("reading the account id"):
-                user_id = str(self._graph().get("me", fields="user_id")["user_id"])
-            self.ctx.settings = {**settings, "ig_user_id": user_id}
-            self.ctx.settings_changed = True
-        return str(user_id)
+        return self._own_id("ig_user_id", field="user_id", what="the account id")
 
     # -- metrics -------------------------------------------------------------------
 

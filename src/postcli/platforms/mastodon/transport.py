@@ -25,7 +25,7 @@ from postcli.platforms.base import (
     PlatformUnavailable,
     RemoteNotFound,
 )
-from postcli.platforms.values import as_utc, int_or_none
+from postcli.platforms.values import as_utc, int_or_none, retry_after_seconds
 
 _as_datetime = as_utc
 _int_or_none = int_or_none
@@ -104,16 +104,9 @@ def _retry_after(response: Any) -> float | None:
     from email.utils import parsedate_to_datetime  # ~20 ms; only needed on a 429
 
     headers = response.headers
-    value = headers.get("Retry-After")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            try:
-                when = parsedate_to_datetime(value)
-                return max(0.0, (_as_datetime(when) - datetime.now(timezone.utc)).total_seconds())
-            except (TypeError, ValueError):
-                pass
+    seconds = retry_after_seconds(headers.get("Retry-After"))
+    if seconds is not None:
+        return seconds
     reset = headers.get("X-RateLimit-Reset")
     if not reset:
         return None

@@ -43,7 +43,16 @@ from postcli.platforms.base import (
     RemoteNotFound,
 )
 from postcli.platforms.graph_container import ContainerPublisher
-from postcli.platforms.graph_tokens import exchange_token
+from postcli.platforms.graph_tokens import (
+    PAGE_SIZE,
+    RECONCILE_MARGIN,
+    RECONCILE_PAGES,
+    REFRESH_MIN_AGE,
+    REFRESH_WITHIN,
+    RESOLVE_PAGES,
+    TOKEN_LIFETIME,
+    exchange_token,
+)
 from postcli.platforms.threads.insights import DEFAULT_API_VERSION, DEFAULT_BASE_URL, PLATFORM, ThreadsInsights
 from postcli.platforms.threads.rules import (
     IMAGE_TYPES,
@@ -57,22 +66,9 @@ from postcli.platforms.threads.rules import (
     content_problems,
     threads_text_length,
 )
-from postcli.platforms.values import as_utc, int_or_none, utc_now
-
-_now = utc_now
-_as_datetime = as_utc
-_int = int_or_none
-
-
-# Long-lived tokens (get-started/long-lived-tokens): 60 days, refreshable once 24 hours old.
-TOKEN_LIFETIME = timedelta(days=60)
-REFRESH_WITHIN = timedelta(days=7)
-REFRESH_MIN_AGE = timedelta(hours=24)
-
-RECONCILE_MARGIN = timedelta(minutes=5)
-PAGE_SIZE = 50
-RECONCILE_PAGES = 4  # the 200 newest threads since the first attempt
-RESOLVE_PAGES = 10  # the 500 newest threads
+from postcli.platforms.values import as_utc as _as_datetime
+from postcli.platforms.values import int_or_none as _int
+from postcli.platforms.values import utc_now as _now
 
 ME_FIELDS = "id,username,name,threads_profile_picture_url,threads_biography"
 MEDIA_FIELDS = "id,media_type,text,timestamp,permalink,shortcode"

@@ -8,16 +8,12 @@ from typing import Any, ClassVar
 
 from postcli.platforms.base import (
     AccountMetrics,
-    MalformedResponse,
     PostMetrics,
     RemoteNotFound,
 )
+from postcli.platforms.graph import insights_by_name
 from postcli.platforms.graph_tokens import UserTokenAdapter
-from postcli.platforms.values import as_utc, int_or_none, utc_now
-
-_now = utc_now
-_as_datetime = as_utc
-_int = int_or_none
+from postcli.platforms.values import int_or_none as _int
 
 PLATFORM = "threads"
 DEFAULT_BASE_URL = "https://graph.threads.net"
@@ -50,10 +46,7 @@ def _insight_value(item: dict[str, Any]) -> int | None:
 
 
 def _insights(body: Any) -> dict[str, int | None]:
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, list):
-        raise MalformedResponse("Threads answered insights without a data list", platform=PLATFORM)
-    return {str(item["name"]): _insight_value(item) for item in data if isinstance(item, dict) and "name" in item}
+    return insights_by_name(body, _insight_value, label="Threads", platform=PLATFORM)
 
 
 class ThreadsInsights(UserTokenAdapter):
@@ -73,14 +66,7 @@ class ThreadsInsights(UserTokenAdapter):
         return f"{self._graph().base_url}/{path}"
 
     def _user_id(self) -> str:
-        settings = self.ctx.settings or {}
-        user_id = settings.get("user_id") or self.ctx.external_id
-        if not user_id:
-            with self._calls("reading the profile id"):
-                user_id = str(self._graph().get("me", fields="id")["id"])
-            self.ctx.settings = {**settings, "user_id": user_id}
-            self.ctx.settings_changed = True
-        return str(user_id)
+        return self._own_id("user_id", field="id", what="the profile id")
 
     # -- metrics -------------------------------------------------------------------
 

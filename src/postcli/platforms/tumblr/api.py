@@ -28,7 +28,7 @@ from postcli.platforms.base import (
     RemoteNotFound,
 )
 from postcli.platforms.tumblr.npf import blog_identifier
-from postcli.platforms.values import as_utc, int_or_none
+from postcli.platforms.values import as_utc, int_or_none, retry_after_seconds
 
 _int_or_none = int_or_none
 _as_datetime = as_utc
@@ -86,19 +86,9 @@ def _error_codes(body: Any) -> set[int]:
 
 def _retry_after(headers: Any) -> float | None:
     """Seconds to wait: Retry-After, else the X-Ratelimit-Per{day,hour}-Reset of the exhausted window."""
-    value = headers.get("Retry-After")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            from email.utils import parsedate_to_datetime
-
-            try:
-                when = _as_datetime(parsedate_to_datetime(value))
-            except (TypeError, ValueError):
-                when = None
-            if when is not None:
-                return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    seconds = retry_after_seconds(headers.get("Retry-After"))
+    if seconds is not None:
+        return seconds
     # Tumblr's resets are seconds from now, not timestamps.
     for window in ("Perday", "Perhour"):
         if headers.get(f"X-Ratelimit-{window}-Remaining") == "0":

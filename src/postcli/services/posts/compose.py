@@ -34,7 +34,7 @@ EDITABLE = ("draft", "scheduled")
 
 def new_idempotency_key(platform: str) -> str:
     if platform == "bluesky":
-        from postcli.platforms.bluesky import new_tid
+        from postcli.platforms.bluesky.tid import new_tid
 
         return new_tid()
     return uuid.uuid4().hex

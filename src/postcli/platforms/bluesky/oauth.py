@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from postcli.platforms.base import AccountContext, AuthFailed, PlatformUnavailable
-from postcli.platforms.dpop import DPoPSigner, wants_nonce
+from postcli.platforms.bluesky.dpop import DPoPSigner, wants_nonce
 from postcli.secrets_redact import register_secret
 
 PLATFORM = "bluesky"

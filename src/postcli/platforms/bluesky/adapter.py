@@ -1,0 +1,383 @@
+"""Bluesky (AT Protocol) adapter over the atproto SDK.
+
+The SDK costs ~1.5 s to import, so it is imported inside methods only; importing
+this module stays cheap. The session (restore, refresh, recovery) is in session.py.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlparse
+
+from postcli.errors import InvalidInput
+from postcli.platforms.base import (
+    AccountContext,
+    AccountInfo,
+    AccountMetrics,
+    AdapterBase,
+    AuthFailed,
+    HealthResult,
+    Limits,
+    MalformedResponse,
+    PlatformRejected,
+    PostMetrics,
+    PublishRequest,
+    PublishResult,
+    RemoteNotFound,
+)
+from postcli.platforms.bluesky.embed import build_embed, read_media
+from postcli.platforms.bluesky.errors import APP_PASSWORD_HINT, JWT_RE
+from postcli.platforms.bluesky.oauth import login_hint
+from postcli.platforms.bluesky.session import BlueskySession
+from postcli.platforms.bluesky.tid import is_tid
+from postcli.platforms.bluesky.values import (
+    PLATFORM,
+    POST_COLLECTION,
+    WEB_URL_RE,
+    content,
+    count,
+    now_iso,
+    parse_at_uri,
+    parse_dt,
+    post_metrics,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from atproto_client import Client
+
+
+class BlueskyAdapter(BlueskySession, AdapterBase):
+    platform: ClassVar[str] = PLATFORM
+    default_base_url: ClassVar[str] = "https://bsky.social"
+    has_metrics: ClassVar[bool] = True
+    metrics_batch_size: ClassVar[int] = 25
+    # The AppView indexes a new post a few seconds after the PDS accepts it: a post absent
+    # from getPosts this soon after publishing, and never seen, is not called deleted yet.
+    deletion_grace: ClassVar[timedelta] = timedelta(minutes=10)
+    # The record key (rkey) is derived from the idempotency key: a retry writes the same record.
+    idempotency_key: ClassVar[bool] = True
+
+    def __init__(self, ctx: AccountContext) -> None:
+        self._init_session(ctx, ctx.api_base_url or self.default_base_url)
+
+    # --- Adapter protocol: static bits -----------------------------------
+
+    def limits(self) -> Limits:
+        return Limits(
+            max_text=300,
+            count_unit="graphemes",
+            max_images=4,
+            max_videos=1,
+            # The blob maxSize of the current lexicons (bluesky-social/atproto
+            # lexicons/app/bsky/embed/images.json: "May be up to 2 MB, formerly limited
+            # to 1 MB"; embed/video.json: "May be up to 300mb, formerly limited to
+            # 100mb"). A self-hosted PDS on older code may still refuse more than 1 MB /
+            # 100 MB; its refusal is shown as is. The lexicons state no video duration.
+            max_image_bytes=2_000_000,
+            max_video_bytes=300_000_000,
+            # The Bluesky app's limit for image alt text (video alt: 1000 graphemes).
+            max_alt_text=2000,
+            mime_types=("image/png", "image/jpeg", "image/webp", "image/gif", "video/mp4"),
+            images_and_video=False,
+        )
+
+    def text_length(self, text: str) -> int:
+        import regex
+
+        return len(regex.findall(r"\X", text))
+
+    # --- error mapping -----------------------------------------------------
+
+    def secrets_in_play(self) -> list[object]:
+        # Not the base's "every stored value": Bluesky also stores its DID, handle and
+        # endpoints beside the secrets, and those belong in messages.
+        s = self.ctx.secrets or {}
+        return [self._pending_password, *(s.get(k) for k in ("app_password", "session", "access_token",
+                                                              "refresh_token"))]
+
+    def _scrub(self, text: str) -> str:
+        from postcli.secrets_redact import MASK
+
+        return self.scrub(JWT_RE.sub(MASK, text))[:300]
+
+    # --- connect / health ------------------------------------------------
+
+    def connect(self, identifier: str | None, secret: str) -> AccountInfo:
+        if not identifier:
+            raise InvalidInput("a Bluesky handle is required.", hint="Pass --handle name.bsky.social.")
+        ident = identifier.strip().lstrip("@")
+        if self._oauth is not None:
+            return self._connect_oauth(secret)
+        client = self._new_client()
+        self._pending_password = secret
+        try:
+            client.login(ident, secret, fetch_bsky_profile=False)
+        except Exception as exc:
+            err = self._map_error(exc, "logging in")
+            if isinstance(err, AuthFailed):
+                raise AuthFailed(
+                    f"Bluesky did not accept the handle or app password for {ident}.",
+                    platform=PLATFORM,
+                    hint=APP_PASSWORD_HINT,
+                ) from None
+            raise err from None
+        self._client = client
+        did = self.ctx.secrets["did"]
+        handle = self.ctx.secrets["handle"]
+        display_name = None
+        try:
+            profile = self._profile(client, did)
+            display_name = profile.get("displayName") or None
+        except Exception:  # a PDS without an AppView still makes a working account
+            display_name = None
+        return AccountInfo(
+            external_id=did,
+            handle=handle,
+            display_name=display_name,
+            token_expires_at=self._refresh_expires_at,
+        )
+
+    def _connect_oauth(self, access_token: str) -> AccountInfo:
+        """After `accounts login`: the token's owner must be the DID the sign-in resolved."""
+        self.ctx.secrets = {**self.ctx.secrets, "access_token": access_token}
+        body = self._run("checking the new session",
+                         lambda c: content(c.invoke_query("com.atproto.server.getSession")))
+        if body.get("did") != self.ctx.secrets.get("did"):
+            raise AuthFailed("the PDS says the new session belongs to another account.", platform=PLATFORM,
+                             hint=login_hint(self.ctx.secrets.get("handle")))
+        handle = body.get("handle") if isinstance(body.get("handle"), str) else self.ctx.secrets.get("handle")
+        self.ctx.secrets = {**self.ctx.secrets, "handle": handle}
+        client = self._session_client()
+        try:
+            display_name = self._profile(client, body["did"]).get("displayName") or None
+        except Exception:  # a PDS without an AppView still makes a working account
+            display_name = None
+        return AccountInfo(external_id=body["did"], handle=handle, display_name=display_name)
+
+    def check_health(self) -> HealthResult:
+        """Failures are raised (AuthFailed -> reconnect; other PlatformErrors -> unreachable)."""
+        body = self._run(
+            "checking the session",
+            lambda c: content(c.invoke_query("com.atproto.server.getSession")),
+        )
+        if body.get("active") is False:
+            status = body.get("status") or "inactive"
+            return HealthResult(
+                ok=False,
+                error_code="account_inactive",
+                message=f"the Bluesky account is {status}.",
+                token_expires_at=self._refresh_expires_at,
+            )
+        return HealthResult(ok=True, token_expires_at=self._refresh_expires_at)
+
+    # --- publishing ----------------------------------------------------------
+
+    def _post_url(self, handle_or_did: str, rkey: str) -> str:
+        return f"https://bsky.app/profile/{handle_or_did}/post/{rkey}"
+
+    def publish(self, req: PublishRequest) -> PublishResult:
+        from atproto_client import models
+
+        rkey = req.idempotency_key
+        if not is_tid(rkey):
+            raise PlatformRejected(
+                f"the idempotency key {rkey!r} is not a TID, which Bluesky requires as a post's record key.",
+                platform=PLATFORM,
+            )
+        did = self._did
+        uri = f"at://{did}/{POST_COLLECTION}/{rkey}"
+        media = [read_media(m) for m in req.media]
+        created_at = now_iso()
+
+        def op(client: Client) -> PublishResult:
+            facets = client.detect_facets(req.text) if req.text else []
+            embed = build_embed(client, media)
+            record = models.AppBskyFeedPost.Record(
+                text=req.text,
+                created_at=created_at,
+                facets=facets or None,
+                embed=embed,
+            )
+            data = models.ComAtprotoRepoCreateRecord.Data(
+                repo=did, collection=POST_COLLECTION, rkey=rkey, record=record
+            )
+            try:
+                response = client.invoke_procedure(
+                    "com.atproto.repo.createRecord",
+                    data=data,
+                    input_encoding="application/json",
+                    output_encoding="application/json",
+                )
+                body = response.content if isinstance(response.content, dict) else {}
+            except ValueError:
+                # Only a 2xx body is parsed, so the record exists even if its answer is unreadable.
+                body = {}
+            return PublishResult(
+                platform_post_id=body.get("uri") if isinstance(body.get("uri"), str) else uri,
+                url=self._post_url(self._handle, rkey),
+                published_at=parse_dt(created_at),
+            )
+
+        return self._run("publishing a post", op)
+
+    def find_published(self, req: PublishRequest) -> PublishResult | None:
+        from atproto_client import models
+
+        rkey = req.idempotency_key
+        if not is_tid(rkey):
+            return None  # such a key can never have been used as an rkey
+        did = self._did
+        params = models.ComAtprotoRepoGetRecord.Params(repo=did, collection=POST_COLLECTION, rkey=rkey)
+        try:
+            body = self._run(
+                "checking whether the post was already published",
+                lambda c: content(c.invoke_query("com.atproto.repo.getRecord", params=params)),
+            )
+        except RemoteNotFound:
+            return None
+        value = body.get("value") if isinstance(body.get("value"), dict) else {}
+        uri = body.get("uri") if isinstance(body.get("uri"), str) else f"at://{did}/{POST_COLLECTION}/{rkey}"
+        return PublishResult(
+            platform_post_id=uri,
+            url=self._post_url(self._handle, rkey),
+            published_at=parse_dt(value.get("createdAt")),
+        )
+
+    def delete(self, platform_post_id: str) -> None:
+        from atproto_client import models
+
+        parts = parse_at_uri(platform_post_id)
+        if parts is None:
+            raise InvalidInput(f"{platform_post_id!r} is not an at:// post URI.")
+        repo, collection, rkey = parts
+        data = models.ComAtprotoRepoDeleteRecord.Data(repo=repo, collection=collection, rkey=rkey)
+        # deleteRecord is idempotent on the PDS: a second delete answers 200 {}.
+        self._run(
+            "deleting a post",
+            lambda c: c.invoke_procedure(
+                "com.atproto.repo.deleteRecord",
+                data=data,
+                input_encoding="application/json",
+                output_encoding="application/json",
+            ),
+        )
+
+    # --- metrics -----------------------------------------------------------
+
+    def _get_posts(self, uris: list[str]) -> list[dict[str, Any]]:
+        from atproto_client import models
+
+        params = models.AppBskyFeedGetPosts.Params(uris=uris)
+        body = self._run(
+            "fetching post metrics",
+            lambda c: content(c.invoke_query("app.bsky.feed.getPosts", params=params)),
+        )
+        posts = body.get("posts")
+        if not isinstance(posts, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("uri"), str) for p in posts
+        ):
+            raise MalformedResponse(
+                f"Bluesky at {self._host} answered getPosts without a readable 'posts' list.",
+                platform=PLATFORM,
+            )
+        return posts
+
+    def fetch_post_metrics(self, platform_post_ids: list[str]) -> dict[str, PostMetrics | None]:
+        result: dict[str, PostMetrics | None] = {pid: None for pid in platform_post_ids}
+        # A malformed uri fails the whole getPosts batch (400); such an id cannot exist anyway.
+        valid = list(dict.fromkeys(p for p in platform_post_ids if parse_at_uri(p)))
+        for start in range(0, len(valid), self.metrics_batch_size):
+            chunk = valid[start : start + self.metrics_batch_size]
+            for view in self._get_posts(chunk):
+                if view["uri"] in result:
+                    result[view["uri"]] = post_metrics(view, self._host)
+        return result
+
+    def _profile(self, client: Client, actor: str) -> dict[str, Any]:
+        from atproto_client import models
+
+        params = models.AppBskyActorGetProfile.Params(actor=actor)
+        return content(client.invoke_query("app.bsky.actor.getProfile", params=params))
+
+    def fetch_account_metrics(self) -> AccountMetrics:
+        did = self._did
+        body = self._run("fetching account metrics", lambda c: self._profile(c, did))
+        raw = {
+            k: body[k]
+            for k in ("did", "handle", "followersCount", "followsCount", "postsCount", "indexedAt")
+            if k in body
+        }
+        return AccountMetrics(
+            followers=count(body, "followersCount", self._host),
+            following=count(body, "followsCount", self._host),
+            posts_count=count(body, "postsCount", self._host),
+            raw=raw,
+        )
+
+    # --- import ------------------------------------------------------------
+
+    def resolve_post(self, url_or_id: str) -> PublishResult:
+        from atproto_client import models
+
+        text = (url_or_id or "").strip()
+        parts = parse_at_uri(text)
+        if parts is not None:
+            actor, collection, rkey = parts
+            if collection != POST_COLLECTION:
+                raise InvalidInput(f"{text!r} is not a Bluesky post (collection {collection}).")
+        else:
+            parsed = urlparse(text)
+            m = WEB_URL_RE.match(parsed.path) if parsed.scheme in ("http", "https") else None
+            if m is None:
+                raise InvalidInput(
+                    f"{text!r} is not a Bluesky post.",
+                    hint="Use https://bsky.app/profile/HANDLE/post/RKEY or an at:// URI.",
+                )
+            actor, rkey = m.group("actor"), m.group("rkey")
+        if not actor.startswith("did:"):
+            params = models.ComAtprotoIdentityResolveHandle.Params(handle=actor)
+            try:
+                body = self._run(
+                    "resolving the handle",
+                    lambda c: content(
+                        c.invoke_query("com.atproto.identity.resolveHandle", params=params)
+                    ),
+                )
+            except PlatformRejected:  # syntactically invalid handle
+                raise RemoteNotFound(f"no Bluesky account {actor!r}.", platform=PLATFORM) from None
+            did = body.get("did")
+            if not isinstance(did, str):
+                raise MalformedResponse("resolveHandle answered without a DID.", platform=PLATFORM)
+        else:
+            did = actor
+        uri = f"at://{did}/{POST_COLLECTION}/{rkey}"
+        views = self._get_posts([uri])
+        if views:
+            view = views[0]
+            author = view.get("author") if isinstance(view.get("author"), dict) else {}
+            record = view.get("record") if isinstance(view.get("record"), dict) else {}
+            return PublishResult(
+                platform_post_id=view["uri"],
+                url=self._post_url(author.get("handle") or did, rkey),
+                published_at=parse_dt(record.get("createdAt")),
+                text=record.get("text") if isinstance(record.get("text"), str) else None,
+            )
+        # The AppView may lag behind the PDS (or be absent): the repo is the authority.
+        params = models.ComAtprotoRepoGetRecord.Params(repo=did, collection=POST_COLLECTION, rkey=rkey)
+        try:
+            body = self._run(
+                "looking up the post",
+                lambda c: content(c.invoke_query("com.atproto.repo.getRecord", params=params)),
+            )
+        except (RemoteNotFound, PlatformRejected):
+            raise RemoteNotFound(
+                f"the Bluesky post {text} does not exist (any more).", platform=PLATFORM
+            ) from None
+        value = body.get("value") if isinstance(body.get("value"), dict) else {}
+        return PublishResult(
+            platform_post_id=body.get("uri") if isinstance(body.get("uri"), str) else uri,
+            url=self._post_url(actor if not actor.startswith("did:") else did, rkey),
+            published_at=parse_dt(value.get("createdAt")),
+            text=value.get("text") if isinstance(value.get("text"), str) else None,
+        )
