@@ -39,11 +39,12 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any
 
 import regex
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from fakes.loopback import LoopbackServer
 
 TID_RE = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 HANDLE_RE = re.compile(
@@ -140,11 +141,6 @@ class _Fault:
     times: int
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:  # keep test output clean
-        pass
-
-
 class XrpcError(Exception):
     def __init__(self, status: int, error: str | None, message: str | None = None, headers=None):
         super().__init__(error)
@@ -154,8 +150,8 @@ class XrpcError(Exception):
         self.headers = headers or {}
 
 
-class FakeBlueskyServer:
-    """A fake PDS on 127.0.0.1:<random port>, served from a background thread.
+class FakeBlueskyServer(LoopbackServer):
+    """A fake PDS on 127.0.0.1:<random port>, served from a background thread (fakes/loopback.py).
 
     Knobs (all thread-safe to set from the test thread):
       access_ttl / refresh_ttl  lifetime (s) of newly issued JWTs; the SDK refreshes
@@ -165,6 +161,8 @@ class FakeBlueskyServer:
       pds_endpoint               what didDoc's #atproto_pds says (default: self.url)
       include_did_doc            False -> sessions come without didDoc
     """
+
+    thread_name = "fake-bsky"
 
     def __init__(
         self,
@@ -182,11 +180,11 @@ class FakeBlueskyServer:
         self.hang_seconds = 30.0
         self.requests: list[RecordedRequest] = []
         self.counts: Counter[str] = Counter()
-        self._host = host
-        self._port = port
+        self.bind_host = host
+        self.bind_port = port
         self._secret = _secrets.token_bytes(32)
         self._lock = threading.RLock()
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
         self._accounts: dict[str, Account] = {}  # did -> account
         self._records: dict[str, StoredRecord] = {}  # uri -> record
         self._blobs: dict[str, tuple[str, bytes]] = {}
@@ -194,48 +192,6 @@ class FakeBlueskyServer:
         self._faults: dict[str, list[_Fault]] = {}
         self._delays: dict[str, float] = {}
         self._hangs: Counter[str] = Counter()
-        self._server = None
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle -------------------------------------------------------
-
-    def start(self) -> FakeBlueskyServer:
-        self._stop.clear()
-        self._server = make_server(
-            self._host, self._port, self._wsgi, threaded=True, request_handler=_QuietHandler
-        )
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-bsky", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()  # releases delayed/hanging handlers
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "server not started"
-        return self._server.server_port
-
-    @property
-    def url(self) -> str:
-        return f"http://{self._host}:{self.port}"
-
-    @property
-    def host(self) -> str:
-        return f"{self._host}:{self.port}"
 
     # --- test setup ------------------------------------------------------
 
@@ -631,7 +587,7 @@ class FakeBlueskyServer:
             if hang:
                 self._hangs[nsid] -= 1
         if delay:
-            self._stop.wait(delay)
+            self._stopping.wait(delay)
         if fault is not None:
             response = self._fault_response(fault)
         else:
@@ -641,7 +597,7 @@ class FakeBlueskyServer:
                 response = self._error(e.status, e.error, e.message, e.headers)
         rec.status = response.status_code
         if hang:
-            self._stop.wait(self.hang_seconds)
+            self._stopping.wait(self.hang_seconds)
         return response
 
     def _take_fault(self, nsid: str) -> _Fault | None:

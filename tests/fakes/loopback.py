@@ -2,7 +2,9 @@
 in a daemon thread, started and stopped as a context manager.
 
 A subclass sets `thread_name`, creates `self._stopping = threading.Event()` (set on stop,
-so delayed handlers wake up) and implements `_wsgi(environ, start_response)`.
+so delayed or hanging handlers wake up; cleared on start) and implements
+`_wsgi(environ, start_response)`. It may set `bind_host`/`bind_port` (default 127.0.0.1 and a
+free port). All seven fakes (Bluesky and its OAuth subclass included) run on this base.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ class QuietHandler(WSGIRequestHandler):
 
 class LoopbackServer:
     thread_name = "fake-server"
+    bind_host = "127.0.0.1"
+    bind_port = 0
     _stopping: threading.Event
     _server: Any = None
     _thread: threading.Thread | None = None
@@ -31,7 +35,10 @@ class LoopbackServer:
         raise NotImplementedError
 
     def start(self) -> Self:
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=QuietHandler)
+        self._stopping.clear()
+        self._server = make_server(self.bind_host, self.bind_port, self._wsgi, threaded=True,
+                                   request_handler=QuietHandler)
+        self._server.daemon_threads = True
         self.port = self._server.server_port
         # A short poll interval keeps shutdown (and so each test's teardown) fast.
         self._thread = threading.Thread(
@@ -59,11 +66,11 @@ class LoopbackServer:
     @property
     def url(self) -> str:
         """Base URL to point an account at (http://127.0.0.1:PORT)."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.bind_host}:{self.port}"
 
     @property
     def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.bind_host}:{self.port}"
 
 
 @dataclass
