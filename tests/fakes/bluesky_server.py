@@ -44,7 +44,7 @@ from typing import Any
 import regex
 from werkzeug.wrappers import Request, Response
 
-from fakes.loopback import LoopbackServer
+from fakes.loopback import Failure, LoopbackServer, RecordedRequest, take_failure
 
 TID_RE = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 HANDLE_RE = re.compile(
@@ -94,20 +94,6 @@ def grapheme_len(text: str) -> int:
 
 
 @dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    nsid: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    json: Any
-    body: bytes
-    auth: str  # "none", "access", "refresh", "invalid"
-    did: str | None  # whose token was presented
-    status: int | None = None
-
-
-@dataclass
 class Account:
     did: str
     handle: str
@@ -138,7 +124,6 @@ class _Fault:
     headers: dict[str, str]
     body: bytes | str | None
     content_type: str | None
-    times: int
 
 
 class XrpcError(Exception):
@@ -189,8 +174,8 @@ class FakeBlueskyServer(LoopbackServer):
         self._records: dict[str, StoredRecord] = {}  # uri -> record
         self._blobs: dict[str, tuple[str, bytes]] = {}
         self._refresh: dict[str, dict[str, Any]] = {}  # jti -> {"did", "revoked"}
-        self._faults: dict[str, list[_Fault]] = {}
-        self._delays: dict[str, float] = {}
+        self._failures: list[Failure] = []
+        self._nsid_delays: dict[str, float] = {}
         self._hangs: Counter[str] = Counter()
 
     # --- test setup ------------------------------------------------------
@@ -324,9 +309,10 @@ class FakeBlueskyServer(LoopbackServer):
         (e.g. b"{not json" for a malformed answer); content_type=None sends none.
         """
         with self._lock:
-            self._faults.setdefault(nsid, []).append(
-                _Fault(status, error, message, dict(headers or {}), body, content_type, times)
-            )
+            fault = _Fault(status, error, message, dict(headers or {}), body, content_type)
+            # Matched on the XRPC method name, exactly; "*" matches any.
+            self._failures.append(Failure("*", "" if nsid == "*" else nsid, status, None, fault.headers, times,
+                                          exact=nsid != "*", detail=fault))
 
     def set_delay(self, seconds: float, nsid: str | None = None) -> None:
         """Sleep before handling `nsid` (None = every request)."""
@@ -334,7 +320,7 @@ class FakeBlueskyServer(LoopbackServer):
             if nsid is None:
                 self.delay = seconds
             else:
-                self._delays[nsid] = seconds
+                self._nsid_delays[nsid] = seconds
 
     def hang_after_success(self, nsid: str, times: int = 1) -> None:
         """The next `times` calls of `nsid` are carried out, but the answer is held back
@@ -581,7 +567,7 @@ class FakeBlueskyServer(LoopbackServer):
         with self._lock:
             self.requests.append(rec)
             self.counts[nsid] += 1
-            delay = self._delays.get(nsid, self.delay)
+            delay = self._nsid_delays.get(nsid, self.delay)
             fault = self._take_fault(nsid)
             hang = self._hangs[nsid] > 0
             if hang:
@@ -601,15 +587,11 @@ class FakeBlueskyServer(LoopbackServer):
         return response
 
     def _take_fault(self, nsid: str) -> _Fault | None:
-        for key in (nsid, "*"):
-            queue = self._faults.get(key)
-            if queue:
-                fault = queue[0]
-                fault.times -= 1
-                if fault.times <= 0:
-                    queue.pop(0)
-                return fault
-        return None
+        """A fault named for this method first, then one for any ("*") (under the lock)."""
+        named = [f for f in self._failures if f.exact]
+        anything = [f for f in self._failures if not f.exact]
+        failure = take_failure(named, "*", nsid) or take_failure(anything, "*", nsid)
+        return None if failure is None else failure.detail
 
     def _fault_response(self, fault: _Fault) -> Response:
         if fault.body is not None:
