@@ -1,16 +1,16 @@
-"""Shared fixtures: every test gets its own POSTCLI_HOME, a real SQLite file, no keyring."""
+"""Shared fixtures: every test gets its own POSTCLI_HOME, a real SQLite file, no keyring; `cli`;
+`backend` (SQLite and PostgreSQL) and pgserver's `pg_server`/`pg_url`. Helpers live in tests/support/."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from pgserver import pg_server, pg_url  # noqa: F401  (fixtures)
 from postcli.store import session as store_session
+from support.backend import backend  # noqa: F401  (fixture)
+from support.cli import Cli
 
 _ENV_TO_CLEAR = (
     "POSTCLI_DATABASE_URL",
@@ -46,54 +46,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     store_session.reset()
 
 
-class Cli:
-    """Runs the real Typer app in-process; stdout and stderr kept apart."""
-
-    def __init__(self) -> None:
-        from typer.testing import CliRunner
-
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-        from postcli.cli import app
-
-        result = self.runner.invoke(app, list(args), input=input, env=env, catch_exceptions=False)
-        return result
-
-    def json(self, *args: str, input: str | None = None, code: int = 0):  # type: ignore[no-untyped-def]
-        result = self(*args, "--json", input=input)
-        assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-        return json.loads(result.stdout)
-
-
 @pytest.fixture
 def cli() -> Cli:
     return Cli()
-
-
-def run_postcli(*args: str, env: dict[str, str] | None = None, input: str | None = None,
-                timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """The installed entry point as a separate process (same interpreter/venv)."""
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    exe = Path(sys.executable).with_name("postcli")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
-    return subprocess.run(cmd + list(args), env=full_env, input=input, capture_output=True, text=True, timeout=timeout)
-
-
-def kill_when(proc: subprocess.Popen, reached, timeout: float = 30) -> None:  # type: ignore[type-arg]
-    """SIGKILL `proc` as soon as `reached()` is true (e.g. the fake saw the request)."""
-    import signal
-    import time
-
-    deadline = time.monotonic() + timeout
-    try:
-        while not reached():
-            assert time.monotonic() < deadline, "the process never got there"
-            assert proc.poll() is None, proc.communicate()
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()

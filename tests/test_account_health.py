@@ -8,7 +8,7 @@ import pytest
 
 from fakes.bluesky_server import FakeBlueskyServer
 from fakes.mastodon_server import FakeMastodon
-from test_collect import BSKY_PASS, MASTO_TOKEN, connect_bluesky, connect_mastodon, db, write_config
+from support.accounts import BSKY_PASS, MASTO_TOKEN, connect_bluesky, connect_mastodon, db, write_config
 
 
 @pytest.fixture

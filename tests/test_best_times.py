@@ -7,45 +7,17 @@ import io
 
 import pytest
 
-from test_reports import Store, run, run_json
+from support.builders import SLOTS_PERIOD, Store, run, run_json, slots_store
 
-PERIOD = ("--since", "2024-03-01", "--until", "2024-03-29")
+PERIOD = SLOTS_PERIOD
+
+# Every report test runs on SQLite and on PostgreSQL (support/backend.py).
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 @pytest.fixture
 def slots(home):
-    s = Store()
-    b = s.account("bluesky", "b.bsky.social")
-    m = s.account("mastodon", "m@masto.example")
-
-    def post(when: str, acc: int, **counters) -> None:
-        (t,) = s.post(f"post at {when}", when, acc)
-        s.snap(t, "2024-03-28T00:00:00", **counters)
-
-    # Monday 2024-03-04, 10:xx UTC: 3, 6, 9 -> mean 6 (UTC). In Kolkata (+05:30) these are
-    # 15:30, 15:40 and 16:10: two slots, both too thin.
-    post("2024-03-04T10:00:00", b, likes=3)
-    post("2024-03-04T10:10:00", b, likes=6)
-    post("2024-03-04T10:40:00", b, likes=9)
-    # Tuesday 14:00 UTC: 10, 10, a real 0, and one whose engagement is not reported.
-    post("2024-03-05T14:00:00", b, likes=10)
-    post("2024-03-05T14:05:00", b, likes=10)
-    post("2024-03-05T14:10:00", b, likes=0, comments=0, shares=0)
-    post("2024-03-05T14:15:00", b, views=99)
-    # Wednesday 09:00 UTC: the best mean, but two posts only.
-    post("2024-03-06T09:00:00", b, likes=100)
-    post("2024-03-06T09:30:00", b, likes=100)
-    # Thursday 08:00 UTC: one post, engagement never reported.
-    post("2024-03-07T08:00:00", b, views=5)
-    # Friday 09:00 in New York on both sides of the DST change (2024-03-10): 14:00 UTC (EST),
-    # then 13:00 UTC (EDT) twice. One slot in New York; in UTC two, both thin.
-    post("2024-03-08T14:00:00", b, likes=7)
-    post("2024-03-15T13:00:00", b, likes=7)
-    post("2024-03-22T13:00:00", b, likes=7)
-    # Mastodon, Saturday 12:00 UTC: 50 each.
-    for day in ("09", "16", "23"):
-        post(f"2024-03-{day}T12:00:00", m, likes=50)
-    return s
+    return slots_store()
 
 
 def _names(slots):

@@ -10,20 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
-import test_snapshots
-from pgserver import pg_server, pg_url  # noqa: F401
-from test_postgres import use
+from support.builders import paired_targets
 
 UTC = timezone.utc
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request, home, monkeypatch) -> str:
-    if request.param == "postgresql":
-        use(monkeypatch, home, request.getfixturevalue("pg_url"))
-    return request.param
 
 
 def _raw_job_rows(keys: list[str]) -> dict[str, tuple]:
@@ -64,19 +53,13 @@ def test_enqueue_stores_what_the_orm_stores(backend):
     assert got["bulk"] == got["orm"] == (now.astimezone(UTC), payload)
 
 
-def test_snapshot_batches_equal_one_by_one(backend):
-    """The batch path (Bulk) and the ORM path leave the same snapshots, latest and hourly rows,
-    NULLs, deltas and out-of-order snapshots included, on both backends."""
-    test_snapshots.test_batch_equals_one_by_one_including_nulls_and_out_of_order()
-
-
 def test_snapshot_raw_json_and_times_stored_as_the_orm_stores_them(backend):
     from postcli.platforms.base import PostMetrics
     from postcli.services.snapshots import TargetRef, record_post_snapshot, record_post_snapshots
     from postcli.store.models import PostTarget
     from postcli.store.session import session_scope
 
-    one, batch = test_snapshots._targets(1)
+    one, batch = paired_targets(1)
     when = datetime(2026, 11, 23, 9, 59, 59, 999999, tzinfo=UTC)
     raw = {"uri": "at://did:plc:x/app.bsky.feed.post/3k", "likeCount": 3, "text": "ünïcode ✓"}
     with session_scope() as s:

@@ -7,14 +7,14 @@ import sys
 
 import pytest
 
-from test_reports import (
-    MARCH,
-    run,
-    run_json,
-    store,  # noqa: F401  (fixture)
-)
+from support.builders import MARCH, report_store, run, run_json
 
 pytest.importorskip("vl_convert", reason="chart images need the optional vl-convert-python (postcli[charts])")
+
+
+@pytest.fixture
+def store(home):
+    return report_store()
 
 
 def _marks(svg: str, role: str) -> int:
@@ -22,7 +22,7 @@ def _marks(svg: str, role: str) -> int:
     return svg.count(f'aria-roledescription="{role}"')
 
 
-def test_timeline_png_and_svg(store, tmp_path):  # noqa: F811
+def test_timeline_png_and_svg(store, tmp_path):
     png, svg = tmp_path / "t.png", tmp_path / "t.svg"
     result = run("timeline", *MARCH, "--png", str(png), "--svg", str(svg), "--size", "640x300")
     assert result.exit_code == 0, result.stderr
@@ -39,7 +39,7 @@ def test_timeline_png_and_svg(store, tmp_path):  # noqa: F811
     assert _marks(text, "bar") == len(reported) == len(days) == 4
 
 
-def test_timeline_leaves_unreported_days_out(store, tmp_path):  # noqa: F811
+def test_timeline_leaves_unreported_days_out(store, tmp_path):
     svg = tmp_path / "m.svg"
     assert run("timeline", *MARCH, "--platform", "mastodon", "--svg", str(svg)).exit_code == 0
     days = run_json("timeline", *MARCH, "--platform", "mastodon")["days"]
@@ -48,7 +48,7 @@ def test_timeline_leaves_unreported_days_out(store, tmp_path):  # noqa: F811
     assert _marks(svg.read_text(), "bar") == len(reported)  # NULL days are not drawn as 0
 
 
-def test_growth_svg_has_a_point_per_reported_day(store, tmp_path):  # noqa: F811
+def test_growth_svg_has_a_point_per_reported_day(store, tmp_path):
     svg = tmp_path / "g.svg"
     assert run("growth", *MARCH, "--svg", str(svg)).exit_code == 0
     data = run_json("growth", *MARCH)
@@ -56,7 +56,7 @@ def test_growth_svg_has_a_point_per_reported_day(store, tmp_path):  # noqa: F811
     assert points and _marks(svg.read_text(), "point") == points
 
 
-def test_heatmap_svg_has_168_cells(store, tmp_path):  # noqa: F811
+def test_heatmap_svg_has_168_cells(store, tmp_path):
     svg, png = tmp_path / "h.svg", tmp_path / "h.png"
     result = run("heatmap", *MARCH, "--svg", str(svg), "--png", str(png), "--json")
     assert result.exit_code == 0
@@ -68,19 +68,19 @@ def test_heatmap_svg_has_168_cells(store, tmp_path):  # noqa: F811
 
 
 @pytest.mark.parametrize("size", ["big", "10x10", "900x", "5000x400", "0x0"])
-def test_bad_size_exits_2_and_writes_nothing(store, tmp_path, size):  # noqa: F811
+def test_bad_size_exits_2_and_writes_nothing(store, tmp_path, size):
     png = tmp_path / "x.png"
     result = run("timeline", *MARCH, "--png", str(png), "--size", size)
     assert result.exit_code == 2 and "WIDTHxHEIGHT" in result.stderr
     assert not png.exists()
 
 
-def test_unwritable_path_exits_2(store, tmp_path):  # noqa: F811
+def test_unwritable_path_exits_2(store, tmp_path):
     result = run("heatmap", *MARCH, "--png", str(tmp_path / "nope" / "h.png"))
     assert result.exit_code == 2 and "does not exist" in result.stderr
 
 
-def test_charting_library_is_loaded_only_when_asked(store):  # noqa: F811
+def test_charting_library_is_loaded_only_when_asked(store):
     code = (
         "import sys\n"
         "from postcli.cli import app\n"

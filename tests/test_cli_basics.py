@@ -6,8 +6,8 @@ import json
 import subprocess
 import sys
 
-from conftest import run_postcli
 from postcli import errors
+from support.cli import run_postcli
 
 
 def test_help_does_not_import_heavy_libraries():

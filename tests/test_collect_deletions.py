@@ -24,7 +24,7 @@ import pytest
 from fakes.bluesky_server import FakeBlueskyServer
 from fakes.mastodon_server import FakeMastodon
 from fakes.tumblr_server import FakeTumblr
-from test_collect import (
+from support.accounts import (
     BSKY_PASS,
     MASTO_TOKEN,
     connect_bluesky,

@@ -28,13 +28,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import run_postcli
 from fakes.facebook_server import FakeFacebook
 from fakes.mastodon_server import FakeMastodon
 from fakes.threads_server import DEFAULT_TOKEN as THREADS_TOKEN
 from fakes.threads_server import FakeThreads
 from fakes.tumblr_server import FakeTumblr
-from test_collect import MASTO_TOKEN, connect_mastodon, db, multi_get_ids, seed_targets, write_config
+from support.accounts import MASTO_TOKEN, connect_mastodon, db, multi_get_ids, seed_targets, write_config
+from support.cli import run_postcli
 
 RUN_TIMEOUT = 90  # seconds; a run that waits for a 5-minute reset fails the test instead of hanging
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import run_postcli
+from support.cli import run_postcli
 
 
 def test_demo_runs_end_to_end_and_leaves_the_real_store_alone(home, tmp_path):

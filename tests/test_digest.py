@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from test_best_times import PERIOD as SLOTS_PERIOD
-from test_best_times import slots  # noqa: F401  (fixture)
-from test_report_change import PERIOD, two_periods  # noqa: F401  (fixture)
-from test_reports import Store, run
+import pytest
+
+from support.builders import CHANGE_PERIOD as PERIOD
+from support.builders import SLOTS_PERIOD, Store, run, slots_store, two_periods_store
 
 
-def test_markdown_digest(two_periods):  # noqa: F811
+@pytest.fixture
+def two_periods(home):
+    return two_periods_store()
+
+
+@pytest.fixture
+def slots(home):
+    return slots_store()
+
+
+def test_markdown_digest(two_periods):
     result = run("digest", *PERIOD)
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -23,7 +33,7 @@ def test_markdown_digest(two_periods):  # noqa: F811
     assert len(lines) <= 12
 
 
-def test_best_slot_line(slots):  # noqa: F811
+def test_best_slot_line(slots):
     out = run("digest", *SLOTS_PERIOD, "--tz", "UTC").stdout
     assert "- Best slot: Sat 12:00 (UTC): mean engagement 50.00 over 3 posts" in out
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 import browser
-from test_reports import Store, run, run_json
+from support.builders import Store, run, run_json
 
 DAYS = 90
 START = date(2024, 1, 1)

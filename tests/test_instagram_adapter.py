@@ -607,7 +607,7 @@ def test_module_imports_without_httpx():
 
 
 def test_cli_connect_import_and_collect(cli, home, server):
-    from test_collect import db, write_config
+    from support.accounts import db, write_config
 
     write_config(home)
     post = server.add_media("From the app", timestamp=datetime.now(timezone.utc) - timedelta(hours=3),

@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from conftest import run_postcli
+from support.cli import run_postcli
 
 # Everything a terminal acts on instead of printing; what postcli writes must contain none.
 RAW_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

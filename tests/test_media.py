@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 from pathlib import Path
 
@@ -15,27 +14,10 @@ import pytest
 
 from fakes.bluesky_server import FakeBlueskyServer
 from fakes.mastodon_server import FakeMastodon
-
-BSKY_PASS = "alice-app-pass"
-MASTO_TOKEN = "masto-secret-token-123456"
-
+from support.accounts import BSKY_PASS, MASTO_TOKEN
+from support.media import noise_png, png
 
 # --- helpers -------------------------------------------------------------------------
-
-
-def png(path: Path, size: tuple[int, int] = (40, 30), color: str = "red") -> Path:
-    from PIL import Image
-
-    Image.new("RGB", size, color).save(path, format="PNG")
-    return path
-
-
-def noise_png(path: Path, size: tuple[int, int]) -> Path:
-    """Random pixels do not compress: the file is about width*height*3 bytes."""
-    from PIL import Image
-
-    Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)).save(path, format="PNG")
-    return path
 
 
 def rotated_jpeg(path: Path, stored: tuple[int, int]) -> Path:

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from fakes.bluesky_server import FakeBlueskyServer
 from fakes.mastodon_server import FakeMastodon
-from test_media import BSKY_PASS, MASTO_TOKEN, noise_png, png
+from support.accounts import BSKY_PASS, MASTO_TOKEN
+from support.media import noise_png, png
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ import pytest
 from fakes.bluesky_server import FakeBlueskyServer
 from fakes.instagram_server import FakeInstagram
 from fakes.threads_server import DEFAULT_TOKEN, FakeThreads
-from test_media import BSKY_PASS, noise_png
+from support.accounts import BSKY_PASS
+from support.media import noise_png
 
 
 def _box(kind: bytes, payload: bytes) -> bytes:

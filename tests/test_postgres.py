@@ -14,23 +14,12 @@ from pathlib import Path
 
 import pytest
 
-import test_reports
-from pgserver import pg_server, pg_url  # noqa: F401
 from postcli.store import session as store_session
+from support import builders
+from support.backend import use
 
 UTC = timezone.utc
-MARCH = test_reports.MARCH
-
-
-def use(monkeypatch, home: Path, url: str | None) -> None:
-    """Point postcli at a store (None = the SQLite file in `home`) and forget cached engines."""
-    home.mkdir(parents=True, exist_ok=True)
-    monkeypatch.setenv("POSTCLI_HOME", str(home))
-    if url is None:
-        monkeypatch.delenv("POSTCLI_DATABASE_URL", raising=False)
-    else:
-        monkeypatch.setenv("POSTCLI_DATABASE_URL", url)
-    store_session.reset()
+MARCH = builders.MARCH
 
 
 @pytest.fixture
@@ -256,26 +245,22 @@ REPORTS = ("overview", "timeline", "growth", "top", "platforms", "heatmap", "bes
 
 
 def _report_store(_home):
-    test_reports.store.__wrapped__(_home)  # the report tests' own fixture data
+    builders.report_store()  # the report tests' own fixture data
     return MARCH
 
 
 def _heat_store(_home):
-    return test_reports.heat.__wrapped__(_home) + ("--tz", "UTC")
+    return builders.heat_store() + ("--tz", "UTC")
 
 
 def _slots_store(_home):
-    import test_best_times
-
-    test_best_times.slots.__wrapped__(_home)
-    return test_best_times.PERIOD
+    builders.slots_store()
+    return builders.SLOTS_PERIOD
 
 
 def _change_store(_home):
-    import test_report_change
-
-    test_report_change.two_periods.__wrapped__(_home)
-    return test_report_change.PERIOD[:4]
+    builders.two_periods_store()
+    return builders.CHANGE_PERIOD[:4]
 
 
 def _demo_store(_home):
@@ -379,7 +364,7 @@ def _populate(cli, home: Path, tmp_path: Path) -> dict:
     secrets, published/scheduled/draft posts, media, jobs and snapshots from a collect."""
     from PIL import Image
 
-    test_reports.store.__wrapped__(home)
+    builders.report_store()
     ok_json(cli, "accounts", "add", "sandbox", "--handle", "copy.sandbox")
     image = tmp_path / "pic.png"
     Image.new("RGB", (8, 6), "red").save(image)
@@ -442,7 +427,7 @@ def test_db_copy_sqlite_to_postgres_keeps_everything(pg, home, tmp_path, monkeyp
 
 
 def test_db_copy_prints_counts_and_the_secrets_note(pg, home, monkeypatch, cli):
-    test_reports.store.__wrapped__(home)
+    builders.report_store()
     result = cli("db", "copy", "--to", pg)
     assert result.exit_code == 0, result.stderr
     out = result.stdout
@@ -456,7 +441,7 @@ def test_db_copy_accepts_a_migrated_but_empty_target(pg, home, monkeypatch, cli)
     use(monkeypatch, home, pg)
     assert cli("db", "upgrade").exit_code == 0  # e.g. someone ran a postcli command against it once
     use(monkeypatch, home, None)
-    test_reports.store.__wrapped__(home)
+    builders.report_store()
     copied = ok_json(cli, "db", "copy", "--to", pg)
     assert {t["table"]: t["target"] for t in copied["tables"]}["accounts"] == 3
 
@@ -465,7 +450,7 @@ def test_db_copy_refuses_a_target_with_rows(pg, home, monkeypatch, cli):
     use(monkeypatch, home, pg)
     ok_json(cli, "accounts", "add", "sandbox", "--handle", "already.sandbox")
     use(monkeypatch, home, None)
-    test_reports.store.__wrapped__(home)
+    builders.report_store()
     result = cli("db", "copy", "--to", pg)
     assert result.exit_code == 2
     assert "not empty" in result.stderr and "accounts" in result.stderr and "empty database" in result.stderr
@@ -474,7 +459,7 @@ def test_db_copy_refuses_a_target_with_rows(pg, home, monkeypatch, cli):
 
 def test_db_copy_refuses_a_database_with_other_tables(pg, home, monkeypatch, cli):
     pg_exec(pg, "CREATE TABLE invoices (id int)")
-    test_reports.store.__wrapped__(home)
+    builders.report_store()
     result = cli("db", "copy", "--to", pg)
     assert result.exit_code == 2
     assert "invoices" in result.stderr and "did not create" in result.stderr
@@ -509,7 +494,7 @@ def test_a_failed_copy_leaves_the_target_empty(text, extra, reason, pg, home, mo
     from postcli.errors import PostcliError
     from postcli.services import database
 
-    test_reports.store.__wrapped__(home)
+    builders.report_store()
     bad = ok_json(cli, "post", "create", text.replace("\x00", ""), "--to", "bluesky", "--draft")
     import sqlite3
 
@@ -536,7 +521,7 @@ def test_a_failed_copy_leaves_the_target_empty(text, extra, reason, pg, home, mo
 
 
 def test_db_copy_to_another_sqlite_file(home, tmp_path, monkeypatch, cli):
-    test_reports.store.__wrapped__(home)
+    builders.report_store()
     before = _table_rows(None, home, monkeypatch)
     target = f"sqlite:///{tmp_path / 'copy' / 'postcli.db'}"
     use(monkeypatch, home, None)
@@ -546,7 +531,7 @@ def test_db_copy_to_another_sqlite_file(home, tmp_path, monkeypatch, cli):
 
 
 def test_db_copy_from_postgres_back_to_sqlite(on_pg, home, tmp_path, monkeypatch, cli):
-    test_reports.store.__wrapped__(home)
+    builders.report_store()
     before = _table_rows(on_pg, home, monkeypatch)
     nulls = _null_raws(on_pg, home, monkeypatch)
     target = f"sqlite:///{tmp_path / 'back' / 'postcli.db'}"

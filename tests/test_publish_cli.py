@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import kill_when, run_postcli
 from fakes.bluesky_server import FakeBlueskyServer
 from fakes.mastodon_server import FakeMastodon
+from support.cli import kill_when, run_postcli
 
 BSKY_PASS = "alice-app-pass"
 MASTO_TOKEN = "masto-secret-token-123456"

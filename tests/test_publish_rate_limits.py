@@ -21,9 +21,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from fakes.mastodon_server import FakeMastodon
-from fakes.threads_server import DEFAULT_TOKEN as THREADS_TOKEN
 from fakes.threads_server import FakeThreads
-from test_collect import MASTO_TOKEN, connect_mastodon
+from support.accounts import MASTO_TOKEN, connect_mastodon, connect_threads
 
 
 @pytest.fixture
@@ -36,13 +35,6 @@ def masto():
 def threads():
     with FakeThreads() as server:
         yield server
-
-
-def connect_threads(cli, server: FakeThreads) -> int:
-    r = cli("accounts", "add", "threads", "--api-base", server.url, "--token-stdin", "--json",
-            input=THREADS_TOKEN + "\n")
-    assert r.exit_code == 0, r.stderr
-    return json.loads(r.stdout)["id"]
 
 
 def minute(at: datetime) -> set[str]:

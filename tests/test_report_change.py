@@ -9,48 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from test_reports import Store, run, run_json
+from support.builders import CHANGE_PERIOD, Store, run, run_json, two_periods_store
 
-# The period is 03-01..03-05; the previous one, of the same length, 02-26..03-01.
-PERIOD = ("--since", "2024-03-01", "--until", "2024-03-05", "--tz", "UTC")
+PERIOD = CHANGE_PERIOD
+
+# Every report test runs on SQLite and on PostgreSQL (support/backend.py).
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 @pytest.fixture
 def two_periods(home):
-    s = Store()
-    bsky = s.account("bluesky", "b.bsky.social")
-    masto = s.account("mastodon", "m@masto.example")
-    tumblr = s.account("tumblr", "t-tumblr")
-    threads = s.account("threads", "th")
-    fb = s.account("facebook", "fb-page")
-    # Bluesky: 10 before, 15 now: +5, +50 %.
-    (t,) = s.post("b before", "2024-02-27T10:00:00", bsky)
-    s.snap(t, "2024-02-28T10:00:00", 100, likes=10, comments=0, shares=0)
-    (t,) = s.post("b now", "2024-03-02T10:00:00", bsky)
-    s.snap(t, "2024-03-03T10:00:00", 100, likes=12, comments=2, shares=1)
-    # Mastodon: a real 0 before, 4 now: "new", change +4, no percentage.
-    (t,) = s.post("m before", "2024-02-27T10:00:00", masto)
-    s.snap(t, "2024-02-28T10:00:00", 50, likes=0, comments=0, shares=0)
-    (t,) = s.post("m now", "2024-03-02T10:00:00", masto)
-    s.snap(t, "2024-03-03T10:00:00", 50, likes=4, comments=0, shares=0)
-    # Tumblr: engagement not reported in either period: no change at all, not "new", not 0 %.
-    (t,) = s.post("t before", "2024-02-27T10:00:00", tumblr)
-    s.snap(t, "2024-02-28T10:00:00", views=5)
-    (t,) = s.post("t now", "2024-03-02T10:00:00", tumblr)
-    s.snap(t, "2024-03-03T10:00:00", views=9)
-    # Threads: nothing before (NULL), 7 now: "new", change unknown.
-    (t,) = s.post("th now", "2024-03-02T10:00:00", threads)
-    s.snap(t, "2024-03-03T10:00:00", likes=7, comments=0, shares=0)
-    # Facebook: 5 before, 0 now: -5, -100 %.
-    (t,) = s.post("fb before", "2024-02-27T10:00:00", fb)
-    s.snap(t, "2024-02-28T10:00:00", likes=5, comments=0, shares=0)
-    (t,) = s.post("fb now", "2024-03-02T10:00:00", fb)
-    s.snap(t, "2024-03-03T10:00:00", likes=0, comments=0, shares=0)
-    # Followers: bluesky 100 -> 120; mastodon had no snapshot before.
-    s.followers(bsky, "2024-02-28T00:00:00", 100)
-    s.followers(bsky, "2024-03-04T00:00:00", 120)
-    s.followers(masto, "2024-03-04T00:00:00", 50)
-    return s
+    return two_periods_store()
 
 
 def ch(previous, change, pct, new):

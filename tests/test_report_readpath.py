@@ -12,12 +12,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-import test_reports
-from pgserver import pg_server, pg_url  # noqa: F401 - fixtures
 from postcli.store import dbapi
+from support import builders
+from support.backend import use
 
 UTC = timezone.utc
-MARCH = test_reports.MARCH
+MARCH = builders.MARCH
 REPORTS = ("overview", "timeline", "growth", "top", "platforms", "heatmap")
 
 _PROBE = (
@@ -37,14 +37,14 @@ def _probe(*args: str) -> tuple[dict, str]:
 
 @pytest.mark.parametrize("report", REPORTS)
 def test_report_commands_load_neither_sqlalchemy_nor_pydantic_on_a_current_store(report, home, cli):
-    test_reports.store.__wrapped__(home)
+    builders.report_store()
     data, err = _probe("analytics", report, *MARCH, "--json")
     assert "HEAVY= EXIT=0" in err, err
     assert data == cli.json("analytics", report, *MARCH)  # the same report as in-process
 
 
 def test_analytics_post_loads_no_sqlalchemy_and_matches_in_process(home, cli):
-    test_reports.store.__wrapped__(home)
+    builders.report_store()
     data, err = _probe("analytics", "post", "1", "--json")
     assert "HEAVY= EXIT=0" in err, err
     assert data["post_id"] == 1 and data["metrics_by_target"]
@@ -55,7 +55,7 @@ def test_analytics_post_loads_no_sqlalchemy_and_matches_in_process(home, cli):
 
 
 def test_option_values_and_their_errors_are_unchanged_without_pydantic(home, cli):
-    test_reports.store.__wrapped__(home)
+    builders.report_store()
     data, err = _probe("analytics", "top", *MARCH, "--json", "-n", "2")
     assert "HEAVY= EXIT=0" in err and data["limit"] == 2 and len(data["posts"]) == 2
     for bad in ("0", "abc"):
@@ -79,7 +79,7 @@ def test_a_report_on_a_missing_store_creates_it_through_the_session_path(home, c
 
 
 def test_a_store_from_a_newer_postcli_is_one_clear_error(home, cli):
-    test_reports.store.__wrapped__(home)
+    builders.report_store()
     conn = sqlite3.connect(home / "postcli.db")
     conn.execute("UPDATE alembic_version SET version_num = '9999'")
     conn.commit()
@@ -94,7 +94,7 @@ def test_a_store_from_a_newer_postcli_is_one_clear_error(home, cli):
 
 def test_an_orm_session_runs_the_same_sql(home):
     """Callers holding a session (any URL SQLAlchemy opens) get the very same reports."""
-    test_reports.store.__wrapped__(home)
+    builders.report_store()
     from postcli import output
     from postcli.services import reports
     from postcli.store.session import session_scope
@@ -138,12 +138,10 @@ def test_datetimes_cross_the_layer_as_naive_utc():
 def test_analytics_post_and_best_times_are_identical_on_postgres(tmp_path, monkeypatch, cli, request):
     """The same SQL on psycopg: one post's numbers (with history) and best-times match SQLite's."""
     pg = request.getfixturevalue("pg_url")
-    from test_postgres import use
-
     results = {}
     for backend, url in (("sqlite", None), ("postgresql", pg)):
         use(monkeypatch, tmp_path / backend, url)
-        test_reports.store.__wrapped__(tmp_path / backend)
+        builders.report_store()
         out = []
         for args in (("post", "1", "--history"), ("post", "2", "--platform", "mastodon"), ("best-times", *MARCH)):
             result = cli("analytics", *args, "--json")

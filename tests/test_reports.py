@@ -4,103 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import pytest
-from typer.testing import CliRunner
 
-from postcli.platforms.base import AccountContext, PostMetrics, PublishRequest
+from postcli.platforms.base import AccountContext, PublishRequest
+from support.builders import MARCH, Store, at, heat_store, report_store, run, run_json
 
 UTC = timezone.utc
 
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-def run(*args: str):
-    from postcli.cli import app
-
-    result = CliRunner().invoke(app, ["analytics", *args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
-
-
-def run_json(*args: str) -> dict:
-    result = run(*args, "--json")
-    assert result.exit_code == 0, result.output + result.stderr
-    return json.loads(result.stdout)
-
-
-# --- fixture builders -------------------------------------------------------------
-
-
-class Store:
-    """Builds accounts/posts/targets with the ORM and snapshots through record_post_snapshot."""
-
-    def __init__(self):
-        from postcli.store.session import session_scope
-
-        self.scope = session_scope
-        self._n = 0
-
-    def account(self, platform: str, handle: str, status: str = "active") -> int:
-        from postcli.store.models import Account
-
-        with self.scope() as s:
-            a = Account(
-                platform=platform,
-                handle=handle,
-                external_id=f"{platform}:{handle}",
-                api_base_url=f"https://{platform}.example",
-                status=status,
-            )
-            s.add(a)
-            s.flush()
-            return a.id
-
-    def post(self, text: str, published: str, *account_ids: int) -> list[int]:
-        """A completed post on each account; returns the target ids."""
-        from postcli.store.models import Account, Post, PostTarget
-
-        self._n += 1
-        when = at(published)
-        with self.scope() as s:
-            p = Post(text=text, status="completed", published_at=when, correlation_id=f"c{self._n}")
-            s.add(p)
-            for acc_id in account_ids:
-                acc = s.get(Account, acc_id)
-                p.targets.append(
-                    PostTarget(
-                        account_id=acc_id,
-                        platform=acc.platform,
-                        status="completed",
-                        idempotency_key=f"k{self._n}-{acc_id}",
-                        platform_post_id=f"{acc.platform}-{self._n}",
-                        platform_post_url=f"https://{acc.platform}.example/p/{self._n}",
-                        completed_at=when,
-                    )
-                )
-            s.flush()
-            return [t.id for t in p.targets]
-
-    def snap(self, target_id: int, when: str, follower_count: int | None = None, **counters) -> None:
-        from postcli.services.snapshots import record_post_snapshot
-        from postcli.store.models import PostTarget
-
-        with self.scope() as s:
-            record_post_snapshot(s, s.get(PostTarget, target_id), PostMetrics(**counters), at(when), follower_count)
-
-    def followers(self, account_id: int, when: str, followers: int | None) -> None:
-        from postcli.platforms.base import AccountMetrics
-        from postcli.services.snapshots import record_account_snapshot
-
-        with self.scope() as s:
-            record_account_snapshot(s, account_id, AccountMetrics(followers=followers), at(when))
-
-
-MARCH = ("--since", "2024-03-01", "--until", "2024-03-05", "--tz", "UTC")
+# Every report test runs on SQLite and on PostgreSQL (support/backend.py).
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 @pytest.fixture
@@ -109,33 +23,7 @@ def store(home):
 
     Engagement (likes + comments + shares) per snapshot is noted after each.
     """
-    st = Store()
-    st.bsky = st.account("bluesky", "ana.bsky.social")
-    st.masto = st.account("mastodon", "ana@mastodon.example")
-    st.tumblr = st.account("tumblr", "ana-tumblr")
-    # Published before the period, still engaging inside it.
-    (st.old,) = st.post("an old post", "2024-02-20T12:00:00", st.bsky)
-    st.snap(st.old, "2024-02-21T09:00:00", likes=100, comments=0, shares=0)  # 100
-    st.snap(st.old, "2024-03-02T10:00:00", likes=104, comments=0, shares=0)  # 104: +4 on 03-02
-    # Published in the period on Bluesky.
-    (st.p1,) = st.post("hello bluesky", "2024-03-01T10:00:00", st.bsky)
-    st.snap(st.p1, "2024-03-01T12:00:00", 200, likes=5, comments=1, shares=0)  # 6
-    st.snap(st.p1, "2024-03-01T20:00:00", 200, likes=8, comments=1, shares=1)  # 10: 03-01 = 10 in full
-    st.snap(st.p1, "2024-03-02T09:00:00", 200, likes=10, comments=2, shares=1)  # 13: +3 on 03-02
-    st.snap(st.p1, "2024-03-04T09:00:00", 200, likes=15, comments=2, shares=1)  # 18: +5 on 03-04
-    # Mastodon: data starts on 03-03; shares are not reported once (NULL, not 0).
-    (st.m1,) = st.post("hello mastodon", "2024-03-03T08:00:00", st.masto)
-    st.snap(st.m1, "2024-03-03T09:00:00", 50, likes=2, comments=None, shares=1)  # 3
-    st.snap(st.m1, "2024-03-04T09:00:00", 50, likes=4, comments=None, shares=None)  # 4: +1 on 03-04
-    # Tumblr reports no likes/comments/shares at all: engagement is NULL everywhere.
-    (st.t1,) = st.post("hello tumblr", "2024-03-02T15:00:00", st.tumblr)
-    st.snap(st.t1, "2024-03-02T16:00:00", views=40)
-    st.followers(st.bsky, "2024-03-01T00:00:00", 190)
-    st.followers(st.bsky, "2024-03-03T12:00:00", 200)
-    st.followers(st.bsky, "2024-03-03T18:00:00", 205)
-    st.followers(st.masto, "2024-03-04T06:00:00", 50)
-    st.followers(st.tumblr, "2024-03-04T06:00:00", None)
-    return st
+    return report_store()
 
 
 # --- timeline ---------------------------------------------------------------------
@@ -353,16 +241,7 @@ def test_growth(store):
 
 @pytest.fixture
 def heat(home):
-    st = Store()
-    acc = st.account("bluesky", "h.bsky.social")
-    for text, when, likes in (
-        ("sunday late", "2024-03-03T23:30:00", 10),  # Monday 00:30 in Berlin, 05:00 in Kolkata
-        ("monday a", "2024-03-04T10:00:00", 4),  # 11:00 Berlin
-        ("monday b", "2024-03-04T10:20:00", 6),  # 11:20 Berlin
-    ):
-        (t,) = st.post(text, when, acc)
-        st.snap(t, "2024-03-05T00:00:00", likes=likes)
-    return ("--since", "2024-03-01", "--until", "2024-03-08")
+    return heat_store()
 
 
 def _cell(data, weekday, hour):

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_postcli
 from fakes.mastodon_server import FakeMastodon
+from support.cli import run_postcli
 
 MASTO_TOKEN = "masto-secret-token-9f8e7d6c5b4a"
 

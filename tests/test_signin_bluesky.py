@@ -253,7 +253,7 @@ def test_an_image_upload_is_resent_whole_after_a_nonce_refusal(atp, home, cli, t
 def test_add_bluesky_on_a_terminal_offers_the_browser_sign_in(atp, home, monkeypatch):
     import httpx
 
-    from test_signin_offer import Terminal
+    from support.terminal import Terminal
 
     monkeypatch.setenv("POSTCLI_PLC_DIRECTORY", atp.url)
     term = Terminal("accounts", "add", "bluesky", "--handle", "alice.test", "--service", atp.url, "--json")

@@ -6,34 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from postcli.platforms.base import PostMetrics
+from support.builders import paired_targets as _targets
 
 UTC = timezone.utc
 T0 = datetime(2024, 3, 1, 10, 15, tzinfo=UTC)
-
-
-def _targets(n: int) -> tuple[list[int], list[int]]:
-    """Two accounts with n published targets each: one set recorded one by one, one in batches."""
-    from postcli.store.models import Account, Post, PostTarget
-    from postcli.store.session import session_scope
-
-    out: list[list[int]] = []
-    with session_scope() as s:
-        for side in ("one", "batch"):
-            acc = Account(platform="bluesky", handle=side, external_id=side, api_base_url="https://b.example",
-                          status="active")
-            s.add(acc)
-            s.flush()
-            ids = []
-            for i in range(n):
-                p = Post(text=f"{side} {i}", status="completed", correlation_id=f"{side}{i}")
-                t = PostTarget(account_id=acc.id, platform="bluesky", status="completed",
-                               idempotency_key=f"{side}-{i}", platform_post_id=f"{side}-{i}")
-                p.targets.append(t)
-                s.add(p)
-                s.flush()
-                ids.append(t.id)
-            out.append(ids)
-    return out[0], out[1]
 
 
 def _record(one: list[int], batch: list[int], rounds: list[tuple[datetime, list[tuple[int, PostMetrics, int | None]]]]):
@@ -87,7 +63,7 @@ def M(likes=None, comments=None, shares=None, **kw) -> PostMetrics:
     return PostMetrics(likes=likes, comments=comments, shares=shares, **kw)
 
 
-def test_batch_equals_one_by_one_including_nulls_and_out_of_order():
+def test_batch_equals_one_by_one_including_nulls_and_out_of_order(backend):
     one, batch = _targets(7)
     rounds = [
         # 0: full counters; 1: comments never reported; 2: nothing reported at all (NULL, never 0);

@@ -16,21 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import kill_when
 from fakes.mastodon_server import FakeMastodon
-from pgserver import pg_server, pg_url  # noqa: F401
-from test_collect import MASTO_TOKEN, connect_mastodon, multi_get_ids, seed_targets, write_config
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request, monkeypatch) -> str:  # type: ignore[no-untyped-def]
-    from postcli.store import session as store_session
-
-    if request.param == "postgresql":
-        url = request.getfixturevalue("pg_url")
-        monkeypatch.setenv("POSTCLI_DATABASE_URL", url)
-        store_session.reset()
-    return request.param
+from support.accounts import MASTO_TOKEN, connect_mastodon, multi_get_ids, seed_targets, write_config
+from support.cli import kill_when
 
 
 @pytest.fixture

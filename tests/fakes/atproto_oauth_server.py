@@ -145,7 +145,7 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
             return self._json(self._did_doc(acc))
         if path in ("/oauth/par", "/oauth/token"):
             if path == "/oauth/token" and self.token_delay:
-                self._stop.wait(self.token_delay)
+                self._stopping.wait(self.token_delay)
             with self._lock:
                 response = self._as_endpoint(request, path)
             response.headers["DPoP-Nonce"] = self.nonce

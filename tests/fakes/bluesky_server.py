@@ -39,11 +39,12 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any
 
 import regex
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from fakes.loopback import Failure, LoopbackServer, RecordedRequest, take_failure
 
 TID_RE = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 HANDLE_RE = re.compile(
@@ -93,20 +94,6 @@ def grapheme_len(text: str) -> int:
 
 
 @dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    nsid: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    json: Any
-    body: bytes
-    auth: str  # "none", "access", "refresh", "invalid"
-    did: str | None  # whose token was presented
-    status: int | None = None
-
-
-@dataclass
 class Account:
     did: str
     handle: str
@@ -137,12 +124,6 @@ class _Fault:
     headers: dict[str, str]
     body: bytes | str | None
     content_type: str | None
-    times: int
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:  # keep test output clean
-        pass
 
 
 class XrpcError(Exception):
@@ -154,8 +135,8 @@ class XrpcError(Exception):
         self.headers = headers or {}
 
 
-class FakeBlueskyServer:
-    """A fake PDS on 127.0.0.1:<random port>, served from a background thread.
+class FakeBlueskyServer(LoopbackServer):
+    """A fake PDS on 127.0.0.1:<random port>, served from a background thread (fakes/loopback.py).
 
     Knobs (all thread-safe to set from the test thread):
       access_ttl / refresh_ttl  lifetime (s) of newly issued JWTs; the SDK refreshes
@@ -165,6 +146,8 @@ class FakeBlueskyServer:
       pds_endpoint               what didDoc's #atproto_pds says (default: self.url)
       include_did_doc            False -> sessions come without didDoc
     """
+
+    thread_name = "fake-bsky"
 
     def __init__(
         self,
@@ -182,60 +165,18 @@ class FakeBlueskyServer:
         self.hang_seconds = 30.0
         self.requests: list[RecordedRequest] = []
         self.counts: Counter[str] = Counter()
-        self._host = host
-        self._port = port
+        self.bind_host = host
+        self.bind_port = port
         self._secret = _secrets.token_bytes(32)
         self._lock = threading.RLock()
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
         self._accounts: dict[str, Account] = {}  # did -> account
         self._records: dict[str, StoredRecord] = {}  # uri -> record
         self._blobs: dict[str, tuple[str, bytes]] = {}
         self._refresh: dict[str, dict[str, Any]] = {}  # jti -> {"did", "revoked"}
-        self._faults: dict[str, list[_Fault]] = {}
-        self._delays: dict[str, float] = {}
+        self._failures: list[Failure] = []
+        self._nsid_delays: dict[str, float] = {}
         self._hangs: Counter[str] = Counter()
-        self._server = None
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle -------------------------------------------------------
-
-    def start(self) -> FakeBlueskyServer:
-        self._stop.clear()
-        self._server = make_server(
-            self._host, self._port, self._wsgi, threaded=True, request_handler=_QuietHandler
-        )
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-bsky", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()  # releases delayed/hanging handlers
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "server not started"
-        return self._server.server_port
-
-    @property
-    def url(self) -> str:
-        return f"http://{self._host}:{self.port}"
-
-    @property
-    def host(self) -> str:
-        return f"{self._host}:{self.port}"
 
     # --- test setup ------------------------------------------------------
 
@@ -368,9 +309,10 @@ class FakeBlueskyServer:
         (e.g. b"{not json" for a malformed answer); content_type=None sends none.
         """
         with self._lock:
-            self._faults.setdefault(nsid, []).append(
-                _Fault(status, error, message, dict(headers or {}), body, content_type, times)
-            )
+            fault = _Fault(status, error, message, dict(headers or {}), body, content_type)
+            # Matched on the XRPC method name, exactly; "*" matches any.
+            self._failures.append(Failure("*", "" if nsid == "*" else nsid, status, None, fault.headers, times,
+                                          exact=nsid != "*", detail=fault))
 
     def set_delay(self, seconds: float, nsid: str | None = None) -> None:
         """Sleep before handling `nsid` (None = every request)."""
@@ -378,7 +320,7 @@ class FakeBlueskyServer:
             if nsid is None:
                 self.delay = seconds
             else:
-                self._delays[nsid] = seconds
+                self._nsid_delays[nsid] = seconds
 
     def hang_after_success(self, nsid: str, times: int = 1) -> None:
         """The next `times` calls of `nsid` are carried out, but the answer is held back
@@ -625,13 +567,13 @@ class FakeBlueskyServer:
         with self._lock:
             self.requests.append(rec)
             self.counts[nsid] += 1
-            delay = self._delays.get(nsid, self.delay)
+            delay = self._nsid_delays.get(nsid, self.delay)
             fault = self._take_fault(nsid)
             hang = self._hangs[nsid] > 0
             if hang:
                 self._hangs[nsid] -= 1
         if delay:
-            self._stop.wait(delay)
+            self._stopping.wait(delay)
         if fault is not None:
             response = self._fault_response(fault)
         else:
@@ -641,19 +583,15 @@ class FakeBlueskyServer:
                 response = self._error(e.status, e.error, e.message, e.headers)
         rec.status = response.status_code
         if hang:
-            self._stop.wait(self.hang_seconds)
+            self._stopping.wait(self.hang_seconds)
         return response
 
     def _take_fault(self, nsid: str) -> _Fault | None:
-        for key in (nsid, "*"):
-            queue = self._faults.get(key)
-            if queue:
-                fault = queue[0]
-                fault.times -= 1
-                if fault.times <= 0:
-                    queue.pop(0)
-                return fault
-        return None
+        """A fault named for this method first, then one for any ("*") (under the lock)."""
+        named = [f for f in self._failures if f.exact]
+        anything = [f for f in self._failures if not f.exact]
+        failure = take_failure(named, "*", nsid) or take_failure(anything, "*", nsid)
+        return None if failure is None else failure.detail
 
     def _fault_response(self, fault: _Fault) -> Response:
         if fault.body is not None:

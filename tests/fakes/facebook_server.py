@@ -53,7 +53,6 @@ import itertools
 import json as jsonlib
 import re
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -62,7 +61,7 @@ from urllib.parse import parse_qs, urlsplit
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from fakes.loopback import LoopbackServer
+from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest
 from fakes.oauth_server import AuthorizationServer
 
 POST_METRICS = {
@@ -164,35 +163,6 @@ class Post:
     insights: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str  # without the version prefix
-    version: str | None
-    query: dict[str, list[str]]
-    form: dict[str, list[str]]
-    files: dict[str, dict[str, Any]]
-    headers: Headers
-    in_batch: bool = False
-    status: int | None = None
-    at: float = field(default_factory=time.time)
-
-    def param(self, name: str) -> str | None:
-        for source in (self.query, self.form):
-            if source.get(name):
-                return source[name][0]
-        return None
-
-
-@dataclass
-class _Failure:
-    method: str
-    path_prefix: str
-    error: GraphError
-    headers: dict[str, str]
-    times: int
-
-
 class FakeFacebook(LoopbackServer):
     """Graph API for one app, its users and their Pages, on 127.0.0.1:<random port>."""
 
@@ -218,8 +188,8 @@ class FakeFacebook(LoopbackServer):
         self.batch_null_once: set[str] = set()  # post ids whose batch request answers null (once)
         self.exchanges: list[str] = []  # user tokens exchanged for long-lived ones
         self.requests: list[RecordedRequest] = []
-        self._failures: list[_Failure] = []
-        self._delays: list[tuple[float, str | None, str | None]] = []
+        self._failures: list[Failure] = []
+        self._delays: list[Delay] = []
         self._seq = itertools.count(1001)
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -328,13 +298,10 @@ class FakeFacebook(LoopbackServer):
                   times: int = 1, type: str = "OAuthException") -> None:
         """Answer the next matching requests (top level or inside a batch) with a Graph error."""
         with self._lock:
-            self._failures.append(_Failure(method.upper(), path_prefix,
-                                           GraphError(code, message, subcode=subcode, status=status, type=type),
-                                           dict(headers or {}), times))
-
-    def set_delay(self, seconds: float, method: str | None = None, path_prefix: str | None = None) -> None:
-        with self._lock:
-            self._delays.append((seconds, method.upper() if method else None, path_prefix))
+            # "/" names the batch endpoint itself, not every path.
+            self._failures.append(Failure(method.upper(), path_prefix, status, None, dict(headers or {}), times,
+                                          exact=path_prefix == "/",
+                                          detail=GraphError(code, message, subcode=subcode, status=status, type=type)))
 
     # -- inspection ------------------------------------------------------------------
 
@@ -369,10 +336,8 @@ class FakeFacebook(LoopbackServer):
             data = storage.read()
             files[name] = {"filename": storage.filename, "content_type": storage.mimetype, "size": len(data)}
         query = {k: request.args.getlist(k) for k in request.args.keys()}
-        recorded = RecordedRequest(request.method, path, version, query, form, files,
-                                   Headers(list(request.headers.items())))
-        with self._lock:
-            self.requests.append(recorded)
+        recorded = self._remember(RecordedRequest(method=request.method, path=path, version=version, query=query,
+                                                form=form, files=files, headers=Headers(list(request.headers.items()))))
         self._maybe_delay(recorded)
         token = (query.get("access_token") or form.get("access_token") or [None])[0]
         if request.method == "GET" and path == "/dialog/oauth":
@@ -409,24 +374,9 @@ class FakeFacebook(LoopbackServer):
             return (m.group(2) or "/"), m.group(1)
         return path or "/", None
 
-    def _maybe_delay(self, req: RecordedRequest) -> None:
-        seconds = 0.0
-        with self._lock:
-            for delay, method, prefix in self._delays:
-                if (method is None or method == req.method) and (prefix is None or req.path.startswith(prefix)):
-                    seconds = max(seconds, delay)
-        if seconds:
-            self._stopping.wait(seconds)
-
     def _injected(self, method: str, path: str) -> tuple[GraphError, dict[str, str]] | None:
-        with self._lock:
-            for f in self._failures:
-                # "/" names the batch endpoint itself, not every path.
-                hit = path == "/" if f.path_prefix == "/" else path.startswith(f.path_prefix)
-                if f.times > 0 and f.method in ("*", method) and hit:
-                    f.times -= 1
-                    return f.error, f.headers
-        return None
+        failure = self._take_failure(method, path)
+        return None if failure is None else (failure.detail, failure.headers)
 
     def _usage_headers(self, token: str | None) -> dict[str, str]:
         kind = self.tokens.get(token or "")
@@ -470,7 +420,7 @@ class FakeFacebook(LoopbackServer):
             path, _ = self._split_version("/" + url.path.lstrip("/"))
             query = parse_qs(url.query, keep_blank_values=True)
             method = str(sub.get("method", "GET")).upper()
-            recorded = RecordedRequest(method, path, None, query, {}, {}, Headers(), in_batch=True)
+            recorded = RecordedRequest(method=method, path=path, query=query, headers=Headers(), in_batch=True)
             with self._lock:
                 self.requests.append(recorded)
                 object_id = path.strip("/").split("/")[0]

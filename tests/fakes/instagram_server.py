@@ -53,8 +53,6 @@ import itertools
 import json as jsonlib
 import re
 import threading
-import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
@@ -63,7 +61,7 @@ import pytest
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from fakes.loopback import Failure, LoopbackServer, take_failure
+from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest
 from fakes.oauth_server import AuthorizationServer
 
 DEFAULT_TOKEN = "IGAAfake-long-lived-token-0123456789abcdef"
@@ -88,25 +86,6 @@ ACCOUNT_METRICS = {"reach", "views", "profile_views", "accounts_engaged", "total
 
 def graph_time(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str  # without the /vNN.N prefix
-    version: str | None
-    query: dict[str, list[str]]
-    form: dict[str, list[str]]
-    headers: Headers
-    status: int | None = None
-    at: float = field(default_factory=time.time)
-    request: Any = field(default=None, repr=False, compare=False)  # the werkzeug Request (sign-in routes)
-
-    def param(self, name: str) -> str | None:
-        for source in (self.form, self.query):
-            if source.get(name):
-                return source[name][0]
-        return None
 
 
 class FakeInstagram(LoopbackServer):
@@ -154,7 +133,7 @@ class FakeInstagram(LoopbackServer):
         self._container_statuses: list[str] = ["FINISHED"]
         self._error_reason = "Error: Media upload has failed with error code 2207026"
         self._failures: list[Failure] = []
-        self._delays: list[tuple[float, str, str]] = []
+        self._delays: list[Delay] = []
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._seq = itertools.count(1)
@@ -186,10 +165,6 @@ class FakeInstagram(LoopbackServer):
             json = self.error_body(1, "An unknown error has occurred.", type_="OAuthException")
         with self._lock:
             self._failures.append(Failure(method.upper(), path_prefix, status, json, dict(headers or {}), times))
-
-    def set_delay(self, seconds: float, method: str, path_prefix: str) -> None:
-        with self._lock:
-            self._delays.append((seconds, method.upper(), path_prefix))
 
     def set_container_statuses(self, statuses: list[str], reason: str | None = None) -> None:
         """Status codes the next containers go through, one per poll (the last one stays)."""
@@ -317,10 +292,10 @@ class FakeInstagram(LoopbackServer):
             query={k: request.args.getlist(k) for k in request.args.keys()},
             form={k: request.form.getlist(k) for k in request.form.keys()},
             headers=Headers(list(request.headers.items())),
+            form_first=True,
             request=request,
         )
-        with self._lock:
-            self.requests.append(recorded)
+        self._remember(recorded)
         self._maybe_delay(recorded)
         try:
             response = self._injected(recorded) or self._route(recorded)
@@ -339,16 +314,8 @@ class FakeInstagram(LoopbackServer):
         message = "Error validating client secret." if error == "invalid_client" else "Invalid authorization code"
         return self._json({"error_type": "OAuthException", "code": 400, "error_message": message}, 400)
 
-    def _maybe_delay(self, req: RecordedRequest) -> None:
-        with self._lock:
-            seconds = max([s for s, meth, prefix in self._delays
-                           if meth == req.method and req.path.startswith(prefix)], default=0.0)
-        if seconds:
-            self._stopping.wait(seconds)
-
     def _injected(self, req: RecordedRequest) -> Response | None:
-        with self._lock:
-            f = take_failure(self._failures, req.method, req.path)
+        f = self._take_failure(req.method, req.path)
         return None if f is None else self._json(f.json, f.status, f.headers)
 
     def _route(self, req: RecordedRequest) -> Response:

@@ -2,13 +2,24 @@
 in a daemon thread, started and stopped as a context manager.
 
 A subclass sets `thread_name`, creates `self._stopping = threading.Event()` (set on stop,
-so delayed handlers wake up) and implements `_wsgi(environ, start_response)`.
+so delayed or hanging handlers wake up; cleared on start) and implements
+`_wsgi(environ, start_response)`. It may set `bind_host`/`bind_port` (default 127.0.0.1 and a
+free port). All seven fakes (Bluesky and its OAuth subclass included) run on this base.
+
+The base also owns what every fake records and injects:
+- `RecordedRequest`, the one type of `server.requests` entries; `_remember(req)` appends one.
+- `Failure` / `take_failure` for `fail_next` (each fake renders the platform's own error body).
+- `set_delay(seconds, method=None, path_prefix=None, times=None)` and `_maybe_delay(req)`.
+A subclass also creates `self._lock` (an RLock), `self.requests = []`, `self._failures = []` and
+`self._delays = []`.
 """
 
 from __future__ import annotations
 
+import json as jsonlib
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from typing_extensions import Self
@@ -20,9 +31,77 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+@dataclass
+class RecordedRequest:
+    """One request as a fake saw it. Every fake fills method, path, query and headers; the rest
+    is what that platform's wire format has (form fields, a JSON body, multipart files or
+    parts, a Graph version, an XRPC method and the token kind presented)."""
+
+    method: str
+    path: str  # the Graph fakes: without the /vNN.N prefix (see `version`)
+    query: dict[str, list[str]]
+    headers: Any  # werkzeug Headers (a plain dict on the Bluesky fake)
+    form: dict[str, list[str]] = field(default_factory=dict)
+    json: Any = None
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # field -> {"filename", "content_type", "size"}
+    parts: list[Any] = field(default_factory=list)  # Tumblr's multipart parts, in order
+    body: bytes = b""
+    version: str | None = None  # Graph API version the path came with
+    in_batch: bool = False  # a request inside a Graph batch
+    nsid: str = ""  # XRPC method (Bluesky)
+    auth: str = ""  # Bluesky: "none", "access", "refresh", "invalid"
+    did: str | None = None  # Bluesky: whose token was presented
+    form_first: bool = False  # `param` reads the form before the query (as the Instagram fake does)
+    status: int | None = None  # what the fake answered
+    at: float = field(default_factory=time.time)
+    request: Any = field(default=None, repr=False, compare=False)  # the werkzeug Request (sign-in routes)
+
+    def param(self, name: str) -> Any:
+        """First value of a query or form field, else a top-level JSON key."""
+        sources = (self.form, self.query) if self.form_first else (self.query, self.form)
+        for source in sources:
+            if source.get(name):
+                return source[name][0]
+        if isinstance(self.json, dict) and name in self.json:
+            return self.json[name]
+        return None
+
+    @property
+    def bearer(self) -> str | None:
+        auth = self.headers.get("Authorization", "")
+        return auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+
+    @property
+    def npf(self) -> Any:
+        """Tumblr: the NPF body of a post creation, the JSON body or the multipart "json" part."""
+        if self.json is not None:
+            return self.json
+        for part in self.parts:
+            if part.name == "json":
+                return jsonlib.loads(part.data)
+        return None
+
+
+@dataclass
+class Delay:
+    """`set_delay`: requests of `method` (None: any) under `path_prefix` (None: any) wait
+    `seconds`, the next `times` of them (None: all)."""
+
+    seconds: float
+    method: str | None
+    path_prefix: str | None
+    times: int | None
+
+
 class LoopbackServer:
     thread_name = "fake-server"
+    bind_host = "127.0.0.1"
+    bind_port = 0
     _stopping: threading.Event
+    _lock: Any
+    requests: list[RecordedRequest]
+    _delays: list[Delay]
+    _failures: list[Failure]
     _server: Any = None
     _thread: threading.Thread | None = None
     port: int | None = None
@@ -31,7 +110,10 @@ class LoopbackServer:
         raise NotImplementedError
 
     def start(self) -> Self:
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=QuietHandler)
+        self._stopping.clear()
+        self._server = make_server(self.bind_host, self.bind_port, self._wsgi, threaded=True,
+                                   request_handler=QuietHandler)
+        self._server.daemon_threads = True
         self.port = self._server.server_port
         # A short poll interval keeps shutdown (and so each test's teardown) fast.
         self._thread = threading.Thread(
@@ -59,17 +141,61 @@ class LoopbackServer:
     @property
     def url(self) -> str:
         """Base URL to point an account at (http://127.0.0.1:PORT)."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.bind_host}:{self.port}"
 
     @property
     def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.bind_host}:{self.port}"
+
+    # --- recording, injected failures and delays ---------------------------------------------
+
+    def _add_failure(self, failure: Failure) -> None:
+        with self._lock:
+            self._failures.append(failure)
+
+    def _take_failure(self, method: str, path: str) -> Failure | None:
+        with self._lock:
+            return take_failure(self._failures, method, path)
+
+    def _remember(self, req: RecordedRequest) -> RecordedRequest:
+        with self._lock:
+            self.requests.append(req)
+        return req
+
+    def set_delay(self, seconds: float, method: str | None = None, path_prefix: str | None = None,
+                  times: int | None = None) -> None:
+        """Make matching requests wait `seconds` before they are answered (stop() wakes them)."""
+        with self._lock:
+            self._delays.append(Delay(seconds, method.upper() if method else None, path_prefix, times))
+
+    def _delay_for(self, req: RecordedRequest) -> float:
+        """The longest delay due for this request, with one use of each counted delay spent."""
+        seconds = 0.0
+        with self._lock:
+            for delay in self._delays:
+                if delay.method and delay.method != req.method:
+                    continue
+                if delay.path_prefix and not req.path.startswith(delay.path_prefix):
+                    continue
+                if delay.times is not None:
+                    if delay.times <= 0:
+                        continue
+                    delay.times -= 1
+                seconds = max(seconds, delay.seconds)
+        return seconds
+
+    def _maybe_delay(self, req: RecordedRequest) -> None:
+        seconds = self._delay_for(req)
+        if seconds:
+            self._stopping.wait(seconds)
 
 
 @dataclass
 class Failure:
     """An injected answer (`fail_next`) for the next `times` requests of `method` ("*": any)
-    whose path starts with `path_prefix`."""
+    whose path starts with `path_prefix` (equals it, when `exact`). The fake renders it in the
+    platform's own error format: from `status`/`json`/`headers`, or from `detail` (a Graph
+    error, an XRPC fault) when the platform's error needs more than a JSON body."""
 
     method: str
     path_prefix: str
@@ -77,12 +203,15 @@ class Failure:
     json: Any
     headers: dict[str, str]
     times: int
+    exact: bool = False
+    detail: Any = None
 
 
 def take_failure(failures: list[Failure], method: str, path: str) -> Failure | None:
     """The first injected failure due for this request, with one use spent (under the server's lock)."""
     for failure in failures:
-        if failure.times > 0 and failure.method in ("*", method) and path.startswith(failure.path_prefix):
+        hit = path == failure.path_prefix if failure.exact else path.startswith(failure.path_prefix)
+        if failure.times > 0 and failure.method in ("*", method) and hit:
             failure.times -= 1
             return failure
     return None

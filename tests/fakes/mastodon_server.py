@@ -27,7 +27,6 @@ import re
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
@@ -36,7 +35,7 @@ import pytest
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from fakes.loopback import Failure, LoopbackServer, take_failure
+from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest
 from fakes.oauth_server import AuthorizationServer
 
 DEFAULT_TOKEN = "fake-mastodon-token-0123456789"
@@ -99,39 +98,6 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
-@dataclass
-class RecordedRequest:
-    """One request as the server saw it."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: Headers
-    form: dict[str, list[str]]
-    json: Any
-    files: dict[str, dict[str, Any]]  # field -> {"filename", "content_type", "size"}
-    body: bytes
-    status: int | None = None  # what the fake answered
-    at: float = field(default_factory=time.time)
-
-    def param(self, name: str) -> str | None:
-        """First value of a query or form field (or top-level JSON key)."""
-        for source in (self.query, self.form):
-            if source.get(name):
-                return source[name][0]
-        if isinstance(self.json, dict) and name in self.json:
-            return self.json[name]
-        return None
-
-
-@dataclass
-class _Delay:
-    seconds: float
-    method: str | None
-    path_prefix: str | None
-    times: int | None
-
-
 class FakeMastodon(LoopbackServer):
     """A Mastodon instance for one logged-in account, served on 127.0.0.1:<random port>."""
 
@@ -190,7 +156,7 @@ class FakeMastodon(LoopbackServer):
         self._media: dict[str, dict[str, Any]] = {}
         self._idempotency: dict[str, str] = {}
         self._failures: list[Failure] = []
-        self._delays: list[_Delay] = []
+        self._delays: list[Delay] = []
         self._revoked = False
         self._stopping = threading.Event()
         self._seq = itertools.count(1)
@@ -270,17 +236,6 @@ class FakeMastodon(LoopbackServer):
             hdrs.setdefault("X-RateLimit-Reset", reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
         with self._lock:
             self._failures.append(Failure(method.upper(), path_prefix, status, json, hdrs, times))
-
-    def set_delay(
-        self,
-        seconds: float,
-        method: str | None = None,
-        path_prefix: str | None = None,
-        times: int | None = None,
-    ) -> None:
-        """Sleep `seconds` before answering matching requests (all when no filter)."""
-        with self._lock:
-            self._delays.append(_Delay(seconds, method.upper() if method else None, path_prefix, times))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -705,29 +660,11 @@ class FakeMastodon(LoopbackServer):
             files=files,
             body=body,
         )
-        with self._lock:
-            self.requests.append(recorded)
-        return recorded
-
-    def _maybe_delay(self, req: RecordedRequest) -> None:
-        seconds = 0.0
-        with self._lock:
-            for delay in self._delays:
-                if delay.method and delay.method != req.method:
-                    continue
-                if delay.path_prefix and not req.path.startswith(delay.path_prefix):
-                    continue
-                if delay.times is not None:
-                    if delay.times <= 0:
-                        continue
-                    delay.times -= 1
-                seconds = max(seconds, delay.seconds)
-        if seconds:
-            self._stopping.wait(seconds)
+        return self._remember(recorded)
 
     def _injected(self, req: RecordedRequest) -> Response | None:
         with self._lock:
-            f = take_failure(self._failures, req.method, req.path)
+            f = self._take_failure(req.method, req.path)
             if f is not None:
                 self.counts[f"{req.method} {req.path} (injected {f.status})"] += 1
         return None if f is None else self._json(f.json, f.status, f.headers)

@@ -48,9 +48,7 @@ import itertools
 import json as jsonlib
 import re
 import threading
-import time
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
@@ -59,7 +57,7 @@ import pytest
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from fakes.loopback import Failure, LoopbackServer, take_failure
+from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest
 from fakes.oauth_server import AuthorizationServer
 
 DEFAULT_TOKEN = "THAAfakeLongLivedToken0123456789"
@@ -84,25 +82,6 @@ def _emoji_aware_length(text: str) -> int:
         else:
             total += len(cluster)
     return total
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    form: dict[str, list[str]]
-    headers: Headers
-    status: int | None = None
-    at: float = field(default_factory=time.time)
-    request: Any = field(default=None, repr=False, compare=False)  # the werkzeug Request (sign-in routes)
-
-    def param(self, name: str) -> str | None:
-        """First value of a query or form field (Graph takes either)."""
-        for source in (self.query, self.form):
-            if source.get(name):
-                return source[name][0]
-        return None
 
 
 class FakeThreads(LoopbackServer):
@@ -149,7 +128,7 @@ class FakeThreads(LoopbackServer):
         self.posts: dict[str, dict[str, Any]] = {}
         self.deleted: set[str] = set()
         self._failures: list[Failure] = []
-        self._delays: list[tuple[float, str, str]] = []
+        self._delays: list[Delay] = []
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._container_seq = itertools.count(17900000000000001)
@@ -200,10 +179,6 @@ class FakeThreads(LoopbackServer):
                               "is_transient": True, "fbtrace_id": "FakeTrace"}}
         with self._lock:
             self._failures.append(Failure(method.upper(), path_prefix, status, json, dict(headers or {}), times))
-
-    def set_delay(self, seconds: float, method: str, path_prefix: str) -> None:
-        with self._lock:
-            self._delays.append((seconds, method.upper(), path_prefix))
 
     def add_post(self, text: str | None, *, created_at: datetime | None = None, media_type: str = "TEXT_POST",
                  insights: dict[str, int] | None = None) -> dict[str, Any]:
@@ -301,12 +276,8 @@ class FakeThreads(LoopbackServer):
             headers=Headers(list(request.headers.items())),
             request=request,
         )
-        with self._lock:
-            self.requests.append(recorded)
-            delay = max([s for s, m, p in self._delays if m == recorded.method and recorded.path.startswith(p)],
-                        default=0.0)
-        if delay:
-            self._stopping.wait(delay)
+        self._remember(recorded)
+        self._maybe_delay(recorded)
         try:
             response = self._injected(recorded) or self._route(recorded)
         except Exception as exc:  # a fake bug must show up loudly
@@ -315,8 +286,7 @@ class FakeThreads(LoopbackServer):
         return response(environ, start_response)
 
     def _injected(self, req: RecordedRequest) -> Response | None:
-        with self._lock:
-            f = take_failure(self._failures, req.method, req.path)
+        f = self._take_failure(req.method, req.path)
         return None if f is None else self._json(f.json, f.status, f.headers)
 
     def _route(self, req: RecordedRequest) -> Response:

@@ -46,7 +46,7 @@ import re
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -54,7 +54,7 @@ import pytest
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from fakes.loopback import LoopbackServer
+from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest
 from fakes.oauth_server import AuthorizationServer
 
 ACCESS_TOKEN = "fake-tumblr-access-token-0123456789"
@@ -87,53 +87,6 @@ class Part:
     filename: str | None
     content_type: str | None
     data: bytes
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: Headers
-    form: dict[str, list[str]]
-    json: Any
-    parts: list[Part]
-    body: bytes
-    status: int | None = None
-    at: float = field(default_factory=time.time)
-
-    def param(self, name: str) -> Any:
-        for source in (self.query, self.form):
-            if source.get(name):
-                return source[name][0]
-        if isinstance(self.json, dict):
-            return self.json.get(name)
-        return None
-
-    @property
-    def bearer(self) -> str | None:
-        auth = self.headers.get("Authorization", "")
-        return auth[len("Bearer "):] if auth.startswith("Bearer ") else None
-
-    @property
-    def npf(self) -> Any:
-        """The NPF body of a post creation: the JSON body or the multipart "json" part."""
-        if self.json is not None:
-            return self.json
-        for part in self.parts:
-            if part.name == "json":
-                return jsonlib.loads(part.data)
-        return None
-
-
-@dataclass
-class _Failure:
-    method: str
-    path_prefix: str
-    status: int
-    body: Any
-    headers: dict[str, str]
-    times: int
 
 
 class FakeTumblr(LoopbackServer):
@@ -183,8 +136,8 @@ class FakeTumblr(LoopbackServer):
         self._lock = threading.RLock()
         self._posts: dict[str, dict[str, Any]] = {}
         self._deleted: set[str] = set()
-        self._failures: list[_Failure] = []
-        self._delays: list[tuple[float, str | None, str | None, int | None]] = []
+        self._failures: list[Failure] = []
+        self._delays: list[Delay] = []
         self._stopping = threading.Event()
         self._seq = itertools.count(1)
         self._next_id = 788338580402716673  # > 2**53, like real ids
@@ -239,12 +192,7 @@ class FakeTumblr(LoopbackServer):
             body = self._error_body(status, detail or _REASONS.get(status, "Error"), code)
         hdrs = dict(headers or {})
         with self._lock:
-            self._failures.append(_Failure(method.upper(), path_prefix, status, body, hdrs, times))
-
-    def set_delay(self, seconds: float, method: str | None = None, path_prefix: str | None = None,
-                  times: int | None = None) -> None:
-        with self._lock:
-            self._delays.append((seconds, method.upper() if method else None, path_prefix, times))
+            self._failures.append(Failure(method.upper(), path_prefix, status, body, hdrs, times))
 
     def add_post(self, text: str, *, timestamp: int | None = None, media: list[dict[str, Any]] | None = None,
                  likes: int | None = 0, reblogs: int | None = 0, replies: int = 0) -> str:
@@ -452,35 +400,15 @@ class FakeTumblr(LoopbackServer):
             parts=parts,
             body=body,
         )
-        with self._lock:
-            self.requests.append(recorded)
-        return recorded
-
-    def _maybe_delay(self, req: RecordedRequest) -> None:
-        seconds = 0.0
-        with self._lock:
-            for i, (secs, method, prefix, times) in enumerate(self._delays):
-                if (method and method != req.method) or (prefix and not req.path.startswith(prefix)):
-                    continue
-                if times is not None:
-                    if times <= 0:
-                        continue
-                    self._delays[i] = (secs, method, prefix, times - 1)
-                seconds = max(seconds, secs)
-        if seconds:
-            self._stopping.wait(seconds)
+        return self._remember(recorded)
 
     def _injected(self, req: RecordedRequest) -> Response | None:
         with self._lock:
-            for failure in self._failures:
-                if failure.times <= 0:
-                    continue
-                if failure.method not in ("*", req.method) or not req.path.startswith(failure.path_prefix):
-                    continue
-                failure.times -= 1
-                self.counts[f"{req.method} {req.path} (injected {failure.status})"] += 1
-                return self._json(failure.body, failure.status, failure.headers)
-        return None
+            failure = self._take_failure(req.method, req.path)
+            if failure is None:
+                return None
+            self.counts[f"{req.method} {req.path} (injected {failure.status})"] += 1
+        return self._json(failure.json, failure.status, failure.headers)
 
     def _route(self, request: Request, req: RecordedRequest) -> Response:
         method, path = request.method, request.path.rstrip("/")
