@@ -140,17 +140,29 @@ def add_mastodon(
     Create one in Preferences -> Development -> New application (scopes: read, write).
     The token is read from a hidden prompt, --token-stdin, or POSTCLI_MASTODON_TOKEN.
     """
-    from postcli.services.accounts import add_account
-
-    secret = _read_secret(
-        from_stdin=token_stdin, env_var="POSTCLI_MASTODON_TOKEN", prompt="Mastodon access token",
-        login=_browser_login("mastodon", as_json, instance=instance),
-    )
-    _print_connected(add_account("mastodon", identifier=None, secret=secret, base_url=instance), as_json)
+    _connect_with_token("mastodon", "Mastodon", as_json, token_stdin=token_stdin, base_url=instance, instance=instance)
 
 
 def _optional_env(name: str) -> str | None:
     return os.environ.get(name) or None
+
+
+def _connect_with_token(
+    platform: str, name: str, as_json: bool, *, token_stdin: bool, base_url: str | None,
+    identifier: str | None = None, extra_secrets: dict[str, str] | None = None,
+    extra_settings: dict[str, str] | None = None, **login_options: str | None,
+) -> None:
+    """Read the access token (stdin, POSTCLI_<PLATFORM>_TOKEN or a hidden prompt), connect, print.
+    login_options: what `accounts login PLATFORM` is offered on a terminal (--instance, --page, ...)."""
+    from postcli.services.accounts import add_account
+
+    secret = _read_secret(
+        from_stdin=token_stdin, env_var=f"POSTCLI_{platform.upper()}_TOKEN", prompt=f"{name} access token",
+        login=_browser_login(platform, as_json, **login_options),
+    )
+    result = add_account(platform, identifier=identifier, secret=secret, base_url=base_url,
+                         extra_secrets=extra_secrets or None, extra_settings=extra_settings or None)
+    _print_connected(result, as_json)
 
 
 def _app_secret(platform: str) -> dict[str, str] | None:
@@ -185,14 +197,8 @@ def add_threads(
     when POSTCLI_THREADS_APP_SECRET is set. postcli refreshes the token before
     it expires (`postcli accounts health`).
     """
-    from postcli.services.accounts import add_account
-
-    secret = _read_secret(
-        from_stdin=token_stdin, env_var="POSTCLI_THREADS_TOKEN", prompt="Threads access token",
-        login=_browser_login("threads", as_json, api_base=api_base),
-    )
-    result = add_account("threads", identifier=None, secret=secret, base_url=api_base, extra_secrets=_app_secret("threads"))
-    _print_connected(result, as_json)
+    _connect_with_token("threads", "Threads", as_json, token_stdin=token_stdin, base_url=api_base,
+                        extra_secrets=_app_secret("threads"), api_base=api_base)
 
 
 @add_app.command("instagram")
@@ -210,16 +216,9 @@ def add_instagram(
     for a long-lived one when POSTCLI_INSTAGRAM_APP_SECRET is set. Publishing
     media needs the S3 media store: Instagram fetches images and videos from a public URL.
     """
-    from postcli.services.accounts import add_account
-
-    extra_settings = _graph_settings(graph_version)
-    secret = _read_secret(
-        from_stdin=token_stdin, env_var="POSTCLI_INSTAGRAM_TOKEN", prompt="Instagram access token",
-        login=_browser_login("instagram", as_json, api_base=api_base),
-    )
-    result = add_account("instagram", identifier=None, secret=secret, base_url=api_base,
-                         extra_secrets=_app_secret("instagram"), extra_settings=extra_settings or None)
-    _print_connected(result, as_json)
+    _connect_with_token("instagram", "Instagram", as_json, token_stdin=token_stdin, base_url=api_base,
+                        extra_secrets=_app_secret("instagram"), extra_settings=_graph_settings(graph_version),
+                        api_base=api_base)
 
 
 @add_app.command("facebook")
@@ -243,16 +242,9 @@ def add_facebook(
     token postcli finds the Page (--page picks one) and keeps its Page token.
     POSTCLI_FACEBOOK_APP_SECRET (with --app-id) lets it exchange a short-lived token.
     """
-    from postcli.services.accounts import add_account
-
     extra_settings = {**({"app_id": app_id} if app_id else {}), **_graph_settings(graph_version)}
-    secret = _read_secret(
-        from_stdin=token_stdin, env_var="POSTCLI_FACEBOOK_TOKEN", prompt="Facebook access token",
-        login=_browser_login("facebook", as_json, api_base=api_base, page=page),
-    )
-    result = add_account("facebook", identifier=page, secret=secret, base_url=api_base,
-                         extra_secrets=_app_secret("facebook"), extra_settings=extra_settings or None)
-    _print_connected(result, as_json)
+    _connect_with_token("facebook", "Facebook", as_json, token_stdin=token_stdin, base_url=api_base, identifier=page,
+                        extra_secrets=_app_secret("facebook"), extra_settings=extra_settings, api_base=api_base, page=page)
 
 
 @add_app.command("tumblr")
@@ -275,12 +267,6 @@ def add_tumblr(
     refresh token (scope offline_access) in POSTCLI_TUMBLR_REFRESH_TOKEN, the
     app's secret in POSTCLI_TUMBLR_CLIENT_SECRET and --client-id.
     """
-    from postcli.services.accounts import add_account
-
-    secret = _read_secret(
-        from_stdin=token_stdin, env_var="POSTCLI_TUMBLR_TOKEN", prompt="Tumblr access token",
-        login=_browser_login("tumblr", as_json, api_base=api_base, blog=blog, client_id=client_id),
-    )
     extra = {
         k: v
         for k, v in {
@@ -289,15 +275,9 @@ def add_tumblr(
         }.items()
         if v
     }
-    result = add_account(
-        "tumblr",
-        identifier=blog,
-        secret=secret,
-        base_url=api_base,
-        extra_secrets=extra or None,
-        extra_settings={"client_id": client_id} if client_id else None,
-    )
-    _print_connected(result, as_json)
+    _connect_with_token("tumblr", "Tumblr", as_json, token_stdin=token_stdin, base_url=api_base, identifier=blog,
+                        extra_secrets=extra, extra_settings={"client_id": client_id} if client_id else None,
+                        api_base=api_base, blog=blog, client_id=client_id)
 
 
 @add_app.command("sandbox", hidden=True)
