@@ -99,13 +99,19 @@ def report_options(fn: Callable[..., None]) -> Callable[..., None]:
         else:
             params.append(p.replace(kind=inspect.Parameter.KEYWORD_ONLY))
 
+    signature = inspect.Signature(params, return_annotation=None)
+
     @functools.wraps(fn)
     def command(**kwargs: Any) -> None:
+        # Called from Python too (`postcli demo` runs the reports): the options left out take their defaults.
+        bound = signature.bind(**kwargs)
+        bound.apply_defaults()
+        kwargs = bound.arguments
         for name in groups:
             cls, opts = _GROUPS[name]
             kwargs[name] = cls(*(kwargs.pop(o.name) for o in opts))
         fn(**kwargs)
 
-    command.__signature__ = inspect.Signature(params, return_annotation=None)  # type: ignore[attr-defined]
+    command.__signature__ = signature  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in params}
     return command
