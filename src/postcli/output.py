@@ -82,6 +82,33 @@ def err_console():  # type: ignore[no-untyped-def]
     return _err_console
 
 
+class StatusBar:
+    """A transient progress bar on stderr, started at once: only on a terminal and only when
+    `show` (never under --json). `shown` is False when there is none; then update/stop do nothing."""
+
+    def __init__(self, label: str, *, show: bool) -> None:
+        self._bar: Any = None
+        if show and sys.stderr.isatty():
+            from rich.progress import Progress
+
+            self._bar = Progress(console=err_console(), transient=True)
+            self._task = self._bar.add_task(label, total=None)
+            self._bar.start()
+
+    @property
+    def shown(self) -> bool:
+        return self._bar is not None
+
+    def update(self, done: int, total: int | None, description: str | None = None) -> None:
+        if self._bar is not None:
+            extra = {} if description is None else {"description": description}
+            self._bar.update(self._task, completed=done, total=total, **extra)
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
 def reset_consoles() -> None:
     """CliRunner swaps sys.stdout per invocation; consoles must follow."""
     global _console, _err_console

@@ -11,21 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Callable
 
 import typer
 
-from postcli.cli._options import (
-    AccountOpt,
-    CsvOpt,
-    JsonOpt,
-    PeriodOpt,
-    PlatformOpt,
-    SinceOpt,
-    TzOpt,
-    UntilOpt,
-    check_platform,
-    count_value,
-    output_format,
-    parse_period,
-)
-from postcli.cli.analytics_files import DEFAULT_SIZE, PngOpt, SizeOpt, SvgOpt
+from postcli.cli._options import count_value, output_format
+from postcli.cli.report_options import Formats, Images, Scope, report_options
 
 if TYPE_CHECKING:
     from postcli.services.reports import Meta
@@ -38,39 +25,30 @@ app = typer.Typer(
 
 def _run(
     name: str,
-    period: str | None,
-    since: str | None,
-    until: str | None,
-    platform: str | None,
-    account: str | None,
-    tz: str | None,
-    as_json: bool,
-    as_csv: bool,
+    scope: Scope,
+    formats: Formats,
     render: Callable[[Any], None],
     service: str = "reports",
-    images: tuple[Any, Any, str] | None = None,
+    images: Images | None = None,
     **kwargs: Any,
 ) -> None:
     """Shared by every report: parse options, run the service, print in the chosen format.
 
-    images: (--png, --svg, --size) of a chart report; given files are written besides.
+    images: --png/--svg/--size of a chart report; given files are written besides.
     """
-    fmt = output_format(as_json, as_csv)
-    p = parse_period(period, since, until, tz)
-    platform = check_platform(platform)
+    fmt = output_format(*formats)
+    q = scope.query()
     size = None
-    if images and (images[0] or images[1]):
+    if images and (images.png or images.svg):
         from postcli.cli.analytics_files import parse_size
 
-        size = parse_size(images[2])
+        size = parse_size(images.size)
 
     import importlib
 
     from postcli import output
-    from postcli.services import reports
     from postcli.store.dbapi import open_reader
 
-    q = reports.ReportQuery(start=p.start, end=p.end, tz=p.tz, platform=platform, account=account)
     module = importlib.import_module(f"postcli.services.{service}")
     with open_reader() as db:  # no SQLAlchemy when the store is current (issue 16)
         report = getattr(module, name)(db, q, **kwargs)
@@ -78,7 +56,7 @@ def _run(
     if size is not None and images is not None:
         from postcli.cli.analytics_files import write_images
 
-        write_images(name, report.as_json(), images[0], images[1], size)
+        write_images(name, report.as_json(), images.png, images.svg, size)
     if fmt == "json":
         output.print_json(report.as_json())
     elif fmt == "csv":
@@ -325,59 +303,42 @@ def _render_best_times(r: Any) -> None:
 
 
 @app.command()
+@report_options
 def overview(
-    period: PeriodOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    platform: PlatformOpt = None,
-    account: AccountOpt = None,
-    tz: TzOpt = None,
-    as_json: JsonOpt = False,
-    as_csv: CsvOpt = False,
+    scope: Scope,
+    formats: Formats,
 ) -> None:
     """Posts, engagement, best platform and followers for the period, each beside its change
     from the previous period of the same length ("new" when that was 0 or not reported)."""
-    _run("overview", period, since, until, platform, account, tz, as_json, as_csv, _render_overview, "report_change")
+    _run("overview", scope, formats, _render_overview, "report_change")
 
 
 @app.command()
+@report_options
 def timeline(
-    period: PeriodOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    platform: PlatformOpt = None,
-    account: AccountOpt = None,
-    tz: TzOpt = None,
-    as_json: JsonOpt = False,
-    as_csv: CsvOpt = False,
-    png: PngOpt = None,
-    svg: SvgOpt = None,
-    size: SizeOpt = DEFAULT_SIZE,
+    scope: Scope,
+    formats: Formats,
+    images: Images,
 ) -> None:
     """Engagement gained per day (whenever the post was published), with a chart."""
-    _run("timeline", period, since, until, platform, account, tz, as_json, as_csv, _render_timeline, images=(png, svg, size))
+    _run("timeline", scope, formats, _render_timeline, images=images)
 
 
 @app.command()
+@report_options
 def growth(
-    period: PeriodOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    platform: PlatformOpt = None,
-    account: AccountOpt = None,
-    tz: TzOpt = None,
-    as_json: JsonOpt = False,
-    as_csv: CsvOpt = False,
-    png: PngOpt = None,
-    svg: SvgOpt = None,
-    size: SizeOpt = DEFAULT_SIZE,
+    scope: Scope,
+    formats: Formats,
+    images: Images,
 ) -> None:
     """Followers per account per day, and the change over the period."""
-    _run("growth", period, since, until, platform, account, tz, as_json, as_csv, _render_growth, images=(png, svg, size))
+    _run("growth", scope, formats, _render_growth, images=images)
 
 
 @app.command()
+@report_options
 def top(
+    *,
     limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", parser=count_value, help="How many posts.")] = 5,
     sort: Annotated[
         str,
@@ -387,63 +348,40 @@ def top(
             help="engagement, likes, comments, shares, reach, impressions or engagement_rate.",
         ),
     ] = "engagement",
-    period: PeriodOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    platform: PlatformOpt = None,
-    account: AccountOpt = None,
-    tz: TzOpt = None,
-    as_json: JsonOpt = False,
-    as_csv: CsvOpt = False,
+    scope: Scope,
+    formats: Formats,
 ) -> None:
     """Best posts published in the period (posts without the metric come last)."""
     sort = sort.strip().lower().replace("-", "_")  # the service rejects unknown keys with the list
-    _run("top", period, since, until, platform, account, tz, as_json, as_csv, _render_top, sort=sort, limit=limit)
+    _run("top", scope, formats, _render_top, sort=sort, limit=limit)
 
 
 @app.command()
+@report_options
 def platforms(
-    period: PeriodOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    platform: PlatformOpt = None,
-    account: AccountOpt = None,
-    tz: TzOpt = None,
-    as_json: JsonOpt = False,
-    as_csv: CsvOpt = False,
+    scope: Scope,
+    formats: Formats,
 ) -> None:
     """Per-platform totals, best first, with the change from the previous period of the same length."""
-    _run("platforms", period, since, until, platform, account, tz, as_json, as_csv, _render_platforms, "report_change")
+    _run("platforms", scope, formats, _render_platforms, "report_change")
 
 
 @app.command()
+@report_options
 def heatmap(
-    period: PeriodOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    platform: PlatformOpt = None,
-    account: AccountOpt = None,
-    tz: TzOpt = None,
-    as_json: JsonOpt = False,
-    as_csv: CsvOpt = False,
-    png: PngOpt = None,
-    svg: SvgOpt = None,
-    size: SizeOpt = DEFAULT_SIZE,
+    scope: Scope,
+    formats: Formats,
+    images: Images,
 ) -> None:
     """Mean engagement per post by weekday and hour of publishing, plus the best slots."""
-    _run("heatmap", period, since, until, platform, account, tz, as_json, as_csv, _render_heatmap, images=(png, svg, size))
+    _run("heatmap", scope, formats, _render_heatmap, images=images)
 
 
 @app.command("best-times")
+@report_options
 def best_times(
-    period: PeriodOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    platform: PlatformOpt = None,
-    account: AccountOpt = None,
-    tz: TzOpt = None,
-    as_json: JsonOpt = False,
-    as_csv: CsvOpt = False,
+    scope: Scope,
+    formats: Formats,
 ) -> None:
     """Weekday x hour slots (in --tz) ranked by mean engagement per post, each with its number of posts.
 
@@ -451,7 +389,7 @@ def best_times(
     listed apart. The ranking says when your posts did well, not that posting then makes them do
     well: content and audience differ, and older posts have had longer to gather engagement.
     """
-    _run("best_times", period, since, until, platform, account, tz, as_json, as_csv, _render_best_times, "best_times")
+    _run("best_times", scope, formats, _render_best_times, "best_times")
 
 
 def _register_file_commands() -> None:

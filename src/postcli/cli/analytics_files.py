@@ -1,25 +1,16 @@
 """`postcli analytics report --html FILE` (registered on the analytics app).
 
-Light at import (typer, _options): the services and renderers load inside the command.
+Light at import (typer, report_options): the services and renderers load inside the command.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from postcli.cli._options import (
-    AccountOpt,
-    PeriodOpt,
-    PlatformOpt,
-    SinceOpt,
-    TzOpt,
-    UntilOpt,
-    check_platform,
-    parse_period,
-)
+from postcli.cli.report_options import DEFAULT_SIZE, Scope, report_options
 
 HtmlOpt = Annotated[
     Path,
@@ -31,19 +22,6 @@ HtmlOpt = Annotated[
     ),
 ]
 OpenOpt = Annotated[bool, typer.Option("--open", help="Open the written file in your web browser.")]
-PngOpt = Annotated[
-    Optional[Path],
-    typer.Option("--png", metavar="FILE", dir_okay=False, help="Also write the chart as a PNG image (needs postcli[charts])."),
-]
-SvgOpt = Annotated[
-    Optional[Path],
-    typer.Option("--svg", metavar="FILE", dir_okay=False, help="Also write the chart as an SVG image (needs postcli[charts])."),
-]
-SizeOpt = Annotated[
-    str,
-    typer.Option("--size", metavar="WIDTHxHEIGHT", help="Size of the --png/--svg image in pixels, e.g. 1200x500."),
-]
-DEFAULT_SIZE = "900x400"
 SIZE_RANGE = (100, 4000)
 
 
@@ -109,31 +87,32 @@ def write_bytes(path: Path, data: bytes) -> Path:
     return path.resolve()
 
 
+def _dashboard(scope: Scope, default_period: str | None = None) -> Any:
+    """Every section of the period's dashboard (services/dashboard.py), read from the store."""
+    q = scope.query(default_period)
+
+    from postcli.services import dashboard
+    from postcli.store.dbapi import open_reader
+
+    with open_reader() as db:
+        return dashboard.build(db, q)
+
+
+@report_options
 def report(
     html: HtmlOpt,
-    period: PeriodOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    platform: PlatformOpt = None,
-    account: AccountOpt = None,
-    tz: TzOpt = None,
+    scope: Scope,
     open_it: OpenOpt = False,
 ) -> None:
     """One self-contained HTML page: overview cards with the change vs the previous period, engagement
     per day, followers per account, platform comparison, top posts with links, the weekday x hour
     heatmap and the best times to post. Light and dark, printable, no scripts, no network requests.
     """
-    p = parse_period(period, since, until, tz)
-    platform = check_platform(platform)
+    d = _dashboard(scope)
 
     from postcli import output
     from postcli.render import html_report
-    from postcli.services import dashboard, reports
-    from postcli.store.dbapi import open_reader
 
-    q = reports.ReportQuery(start=p.start, end=p.end, tz=p.tz, platform=platform, account=account)
-    with open_reader() as db:
-        d = dashboard.build(db, q)
     page = html_report.render(d.as_json(), empty=d.empty)
     written = write_text(html, page)
     if d.overview["simulated"]:
@@ -148,13 +127,9 @@ def report(
             output.warn(f"could not start a web browser; open {written} yourself.")
 
 
+@report_options
 def digest(
-    period: PeriodOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    platform: PlatformOpt = None,
-    account: AccountOpt = None,
-    tz: TzOpt = None,
+    scope: Scope,
     fmt: Annotated[
         str, typer.Option("--format", metavar="md|html", help="Markdown (default, for chats) or an HTML fragment (for mail).")
     ] = "md",
@@ -173,17 +148,11 @@ def digest(
     kind = fmt.strip().lower()
     if kind not in ("md", "html"):
         raise InvalidInput(f"unknown --format {fmt!r}.", hint="Use md or html.")
-    p = parse_period(period or ("7d" if since is None else None), since, until, tz)
-    platform = check_platform(platform)
+    d = _dashboard(scope, default_period="7d")
 
     from postcli import output
     from postcli.render import digest as render
-    from postcli.services import dashboard, reports
-    from postcli.store.dbapi import open_reader
 
-    q = reports.ReportQuery(start=p.start, end=p.end, tz=p.tz, platform=platform, account=account)
-    with open_reader() as db:
-        d = dashboard.build(db, q)
     text = (render.markdown if kind == "md" else render.html)(d.as_json())
     if output_file is None:
         output.console().file.write(text)

@@ -69,29 +69,20 @@ def copy(
     stay in the credentials store, keyed by account id, so they still match. Then point
     POSTCLI_DATABASE_URL at the new database.
     """
-    import sys
 
     from postcli import output
     from postcli.services.database import SECRETS_NOTE
     from postcli.services.database import copy_to as db_copy
 
-    bar = None
-    progress = None
-    if sys.stderr.isatty() and not as_json:
-        from rich.progress import Progress
+    bar = output.StatusBar("copying", show=not as_json)
 
-        bar = Progress(console=output.err_console(), transient=True)
-        task = bar.add_task("copying", total=None)
-        bar.start()
-
-        def progress(table: str, done: int, total: int) -> None:
-            bar.update(task, description=f"copying {table}" if table else "copying", completed=done, total=total)
+    def progress(table: str, done: int, total: int) -> None:
+        bar.update(done, total, f"copying {table}" if table else "copying")
 
     try:
-        result = db_copy(to, progress=progress)
+        result = db_copy(to, progress=progress if bar.shown else None)
     finally:
-        if bar is not None:
-            bar.stop()
+        bar.stop()
     if as_json:
         output.print_json(result.as_dict())
         return

@@ -103,7 +103,7 @@ def login(
     only --handle (AT Protocol OAuth with DPoP); the other platforms need your
     own app (docs/signin.md). Exit 1 if the sign-in is declined, times out or comes back with a wrong state; nothing is stored then.
     """
-    from postcli.cli.accounts import _print_connected
+    from postcli.cli.accounts_add import _print_connected
     from postcli.services.signin import LoginRequest
     from postcli.services.signin import login as run_login
     from postcli.signin.flow import FlowOptions

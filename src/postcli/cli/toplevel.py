@@ -111,22 +111,16 @@ def collect(
     rate_limited ([{account, jobs, until}]), planned, up_to_date, waiting_retry,
     needs_reconnect, notes, account_errors.
     """
-    import sys
 
     from postcli import output
     from postcli.services.collect.run import collect as run
 
-    progress = None
-    bar = None
-    if sys.stderr.isatty() and not as_json:
-        from rich.progress import Progress
+    bar = output.StatusBar("collecting", show=not as_json)
 
-        bar = Progress(console=output.err_console(), transient=True)
-        task = bar.add_task("collecting", total=None)
-        bar.start()
+    def show_progress(done: int, total: int) -> None:
+        bar.update(done, total or None)
 
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total or None)
+    progress = show_progress if bar.shown else None
 
     from postcli.errors import InvalidInput
     from postcli.store.models import utcnow
@@ -152,8 +146,7 @@ def collect(
             report = run(platform=platform, account=account, days=days, limit=limit, concurrency=concurrency,
                          progress=progress)
     finally:
-        if bar is not None:
-            bar.stop()
+        bar.stop()
     if as_json:
         output.print_json(report.as_dict())
     elif plan_only:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from postcli import settings
 from postcli.errors import InvalidInput, PostcliError
@@ -29,8 +30,9 @@ class Status:
         return self.__dict__.copy()
 
 
-def status() -> Status:
-    from sqlalchemy import func, inspect, select, table
+@contextmanager
+def _configured_store() -> Iterator[tuple[str, Any, str | None]]:
+    """(url, engine, schema revision) of the configured store; a clear error when it cannot be opened."""
     from sqlalchemy.exc import DBAPIError
 
     url = store.normalize_url(settings.database_url())
@@ -40,6 +42,15 @@ def status() -> Status:
             rev = store.current_revision(eng)
         except DBAPIError as exc:
             raise store.open_error(url, exc) from None
+        yield url, eng, rev
+    finally:
+        eng.dispose()
+
+
+def status() -> Status:
+    from sqlalchemy import func, inspect, select, table
+
+    with _configured_store() as (url, eng, rev):
         store.check_revision(rev)
         counts: dict[str, int] = {}
         if rev is not None:
@@ -56,25 +67,13 @@ def status() -> Status:
             up_to_date=rev == store.SCHEMA_HEAD,
             counts=counts,
         )
-    finally:
-        eng.dispose()
 
 
 def upgrade() -> tuple[str | None, str]:
-    from sqlalchemy.exc import DBAPIError
-
-    url = store.normalize_url(settings.database_url())
-    eng = store.make_engine(url)
-    try:
-        try:
-            before = store.current_revision(eng)
-        except DBAPIError as exc:
-            raise store.open_error(url, exc) from None
+    with _configured_store() as (_url, eng, before):
         if not store.check_revision(before):
             store.upgrade(eng)
         return before, store.current_revision(eng) or ""
-    finally:
-        eng.dispose()
 
 
 def backup(dest: Path, *, overwrite: bool = False) -> Path:

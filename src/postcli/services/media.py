@@ -19,6 +19,7 @@ from typing import Any
 from postcli import settings
 from postcli.errors import InvalidInput
 from postcli.platforms.base import MediaItem
+from postcli.services.s3store import file_sha256
 from postcli.store.models import PostMedia
 
 ALLOWED = ("image/png", "image/jpeg", "image/webp", "image/gif", "video/mp4", "video/quicktime")
@@ -40,15 +41,27 @@ class Prepared:
         return self.sha256 + _EXT.get(self.mime_type, "")
 
     def as_media_item(self) -> MediaItem:
-        return MediaItem(
-            path=self.source,
-            mime_type=self.mime_type,
-            size_bytes=self.size_bytes,
-            alt_text=self.alt_text,
-            width=self.width,
-            height=self.height,
-            duration_s=self.duration_s,
-        )
+        return _item(self, self.source, None)
+
+    def described(self) -> dict[str, Any]:
+        """What a stored copy records about the file (PostMedia row, `media upload` result)."""
+        return {
+            "mime_type": self.mime_type,
+            "original_filename": self.source.name,
+            "size_bytes": self.size_bytes,
+            "width": self.width,
+            "height": self.height,
+            "duration_s": self.duration_s,
+            "alt_text": self.alt_text,
+            "sha256": self.sha256,
+        }
+
+    def upload(self, cfg: Any, path: Path, s3: Any = None) -> Any:
+        """Put `path` (these bytes) into the bucket under the content address (services/s3store.py)."""
+        from postcli.services import s3store
+
+        return s3store.upload(cfg, path, sha256=self.sha256, mime_type=self.mime_type, size_bytes=self.size_bytes,
+                              ext=_EXT.get(self.mime_type, ""), s3=s3)
 
 
 _EXT = {
@@ -77,14 +90,6 @@ def sniff(path: Path) -> str:
             hint="Convert the file to one of these types.",
         )
     return mime
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # EXIF orientations that rotate the picture by 90 or 270 degrees.
@@ -139,7 +144,7 @@ def prepare(path: Path, alt: str | None) -> Prepared:
         source=path,
         mime_type=mime,
         size_bytes=path.stat().st_size,
-        sha256=_sha256(path),
+        sha256=file_sha256(path),
         alt_text=alt if alt and alt.strip() else None,
         width=width,
         height=height,
@@ -182,7 +187,7 @@ def _copy_verified(prep: Prepared, directory: Path, dest: Path) -> None:
 def _verified(path: Path, sha256: str) -> bool:
     if not path.is_file():
         return False
-    return _sha256(path) == sha256
+    return file_sha256(path) == sha256
 
 
 def cache_dir() -> Path:
@@ -202,14 +207,7 @@ def store_prepared(prep: Prepared, position: int) -> PostMedia:
         cached = cache_dir() / prep.stored_name
         if not _verified(cached, prep.sha256):
             _copy_verified(prep, cache_dir(), cached)
-        stored = s3store.upload(
-            cfg,
-            cached,
-            sha256=prep.sha256,
-            mime_type=prep.mime_type,
-            size_bytes=prep.size_bytes,
-            ext=_EXT.get(prep.mime_type, ""),
-        )
+        stored = prep.upload(cfg, cached)
         storage, key, url = "s3", stored.key, s3store.object_url(stored.bucket, stored.key)
     else:
         media_dir = settings.paths().media_dir
@@ -217,20 +215,7 @@ def store_prepared(prep: Prepared, position: int) -> PostMedia:
         if not dest.exists():
             _copy_verified(prep, media_dir, dest)
         storage, key, url = "local", prep.stored_name, None
-    return PostMedia(
-        position=position,
-        storage=storage,
-        key=key,
-        url=url,
-        mime_type=prep.mime_type,
-        original_filename=prep.source.name,
-        size_bytes=prep.size_bytes,
-        width=prep.width,
-        height=prep.height,
-        duration_s=prep.duration_s,
-        alt_text=prep.alt_text,
-        sha256=prep.sha256,
-    )
+    return PostMedia(position=position, storage=storage, key=key, url=url, **prep.described())
 
 
 def media_info(row: PostMedia) -> MediaItem:
@@ -259,7 +244,7 @@ def media_item(row: PostMedia) -> MediaItem:
     return _item(row, path, public_url)
 
 
-def _item(row: PostMedia, path: Path, public_url: str | None) -> MediaItem:
+def _item(row: PostMedia | Prepared, path: Path, public_url: str | None) -> MediaItem:
     return MediaItem(
         path=path,
         mime_type=row.mime_type,
@@ -324,15 +309,7 @@ def upload_to_s3(path: Path, *, alt: str | None = None, expires: int | None = No
         s3store.check_expiry(expires)
     prep = prepare(path, alt)
     s3 = s3store.client(cfg)
-    stored = s3store.upload(
-        cfg,
-        prep.source,
-        sha256=prep.sha256,
-        mime_type=prep.mime_type,
-        size_bytes=prep.size_bytes,
-        ext=_EXT.get(prep.mime_type, ""),
-        s3=s3,
-    )
+    stored = prep.upload(cfg, prep.source, s3=s3)
     seconds = expires or cfg.presign_expiry_seconds
     return S3Upload(
         bucket=stored.bucket,
@@ -341,12 +318,5 @@ def upload_to_s3(path: Path, *, alt: str | None = None, expires: int | None = No
         expires_in=seconds,
         expires_at=s3store.expires_at(seconds),
         uploaded=stored.uploaded,
-        original_filename=prep.source.name,
-        mime_type=prep.mime_type,
-        size_bytes=prep.size_bytes,
-        sha256=prep.sha256,
-        width=prep.width,
-        height=prep.height,
-        duration_s=prep.duration_s,
-        alt_text=prep.alt_text,
+        **prep.described(),
     )
