@@ -161,9 +161,9 @@ def _describe_unexpected(exc: Exception) -> tuple[str, str]:
     if name in ("OperationalError", "DatabaseError") and any(
         w in text for w in ("readonly database", "not a database", "malformed", "unable to open")
     ):
-        from postcli.store.session import sqlite_hint
+        from postcli.services.store_info import unusable_database_hint
 
-        return f"the database cannot be used: {text}.", sqlite_hint(text)
+        return f"the database cannot be used: {text}.", unusable_database_hint(text)
     from postcli.secrets_redact import redact
 
     return (
