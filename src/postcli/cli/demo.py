@@ -29,7 +29,7 @@ def demo(
     from postcli.errors import InvalidInput
 
     throwaway = home is None
-    root = Path(tempfile.mkdtemp(prefix="postcli-demo-")) if throwaway else home.expanduser()
+    root = Path(tempfile.mkdtemp(prefix="postcli-demo-")) if home is None else home.expanduser()
     if not throwaway and root.exists() and any(root.iterdir()):
         raise InvalidInput(f"{root} is not empty.", hint="Give --home an empty or new directory.")
     root.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -34,6 +35,10 @@ POST_TEXTS = (
 # Publishing times (UTC hours) cycle so the heatmap has something to compare.
 SLOTS = (8, 12, 18, 21)
 COLLECT_HOURS = (7, 11, 15, 19, 23)
+
+
+def _same(t: datetime) -> datetime:
+    return t
 
 
 @contextmanager
@@ -102,7 +107,7 @@ def run(*, days: int = 7, posts_per_day: int = 2, now: datetime | None = None,
             publish.publish_post(created.post["id"], allowed=("pending",), now=when)
             posts += 1
         else:
-            collect(now=lambda when=when: when)
+            collect(now=partial(_same, when))
             rounds += 1
     say(f"published {posts} posts and collected {rounds} rounds of snapshots over {days} simulated days")
     return DemoResult(accounts=len(ACCOUNTS), posts=posts, rounds=rounds, start=start, end=end)
