@@ -19,8 +19,11 @@ import sys
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 NULL = "—"
 
@@ -58,11 +61,11 @@ def literal(value: Any, style: str = "") -> Any:
         return value
     return Text(clean(value if isinstance(value, str) else fmt(value)), style=style)
 
-_console = None
-_err_console = None
+_console: Console | None = None
+_err_console: Console | None = None
 
 
-def console():  # type: ignore[no-untyped-def]
+def console() -> Console:
     global _console
     if _console is None:
         from rich.console import Console
@@ -72,7 +75,7 @@ def console():  # type: ignore[no-untyped-def]
     return _console
 
 
-def err_console():  # type: ignore[no-untyped-def]
+def err_console() -> Console:
     global _err_console
     if _err_console is None:
         from rich.console import Console

@@ -7,7 +7,7 @@ that leaves postcli in an error passes through `redact`.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Any, Iterable
 
 _known: set[str] = set()
 
@@ -68,7 +68,7 @@ def install_log_handler(*, debug: bool) -> None:
     import logging
 
     class _Formatter(logging.Formatter):
-        def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]  # noqa: N802 - logging's name
+        def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
             return super().formatException(ei) if debug else ""
 
         def format(self, record: logging.LogRecord) -> str:

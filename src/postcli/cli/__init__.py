@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperArgument, TyperGroup
@@ -15,6 +15,10 @@ from typer.core import TyperArgument, TyperGroup
 from postcli import __version__
 from postcli.cli import _params
 from postcli.errors import EXIT_ERROR, EXIT_INTERRUPTED, PostcliError
+
+if TYPE_CHECKING:
+    # The vendored click's Context, which TyperGroup's methods are declared with.
+    from typer._click.core import Context as ClickContext
 
 _params.install()  # plain option values without importing Pydantic (issue 16)
 
@@ -61,11 +65,11 @@ class PostcliGroup(TyperGroup):
         # Built bottom-up, so every sub-command exists already: give their arguments plain help.
         _plain_arguments(self)
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
         _reject_undecodable(args)
         return super().parse_args(ctx, args)
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: ClickContext) -> Any:
         from postcli import output
 
         output.reset_consoles()
@@ -161,9 +165,9 @@ def _describe_unexpected(exc: Exception) -> tuple[str, str]:
     if name in ("OperationalError", "DatabaseError") and any(
         w in text for w in ("readonly database", "not a database", "malformed", "unable to open")
     ):
-        from postcli.store.session import sqlite_hint
+        from postcli.services.store_info import unusable_database_hint
 
-        return f"the database cannot be used: {text}.", sqlite_hint(text)
+        return f"the database cannot be used: {text}.", unusable_database_hint(text)
     from postcli.secrets_redact import redact
 
     return (

@@ -312,10 +312,10 @@ def check_platform(platform: str | None) -> str | None:
     """Lower-cased platform name; InvalidInput for a name postcli does not know."""
     if platform is None:
         return None
-    from postcli.platforms import registry
+    from postcli.services import platform_names
 
     name = platform.strip().lower()
-    known = set(registry.platform_names()) | set(registry.PLANNED)
+    known = platform_names.known()
     if name not in known:
         raise InvalidInput(f"unknown platform {platform!r}.", hint=f"Known platforms: {', '.join(sorted(known))}.")
     return name

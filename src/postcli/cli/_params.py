@@ -25,7 +25,7 @@ def install() -> None:
         from typer import _coercion, core
     except ImportError:  # pragma: no cover - another typer
         return
-    original = getattr(core, "build_runtime_param", None)
+    original: Any = getattr(core, "build_runtime_param", None)
     base = getattr(_coercion, "RuntimeParam", None)
     if original is None or base is None or getattr(original, "_postcli", False):
         return

@@ -10,16 +10,10 @@ app = typer.Typer(help="Show where postcli keeps its files; write a starting con
 @app.command("path")
 def path(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Print the config file, data directory and database (passwords in URLs masked)."""
-    from postcli import output, settings
-    from postcli.store.session import safe_url
+    from postcli import output
+    from postcli.services.store_info import locations
 
-    p = settings.paths()
-    data = {
-        "config_file": str(p.config_file),
-        "config_exists": p.config_file.exists(),
-        "data_dir": str(p.data_dir),
-        "database_url": safe_url(settings.database_url()),
-    }
+    data = locations()
     if as_json:
         output.print_json(data)
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -28,34 +27,29 @@ def demo(
     from postcli import output
     from postcli.cli import analytics
     from postcli.errors import InvalidInput
-    from postcli.store import session as store_session
 
     throwaway = home is None
-    root = Path(tempfile.mkdtemp(prefix="postcli-demo-")) if throwaway else home.expanduser()
+    root = Path(tempfile.mkdtemp(prefix="postcli-demo-")) if home is None else home.expanduser()
     if not throwaway and root.exists() and any(root.iterdir()):
         raise InvalidInput(f"{root} is not empty.", hint="Give --home an empty or new directory.")
     root.mkdir(parents=True, exist_ok=True)
-    previous = {k: os.environ.get(k) for k in ("POSTCLI_HOME", "POSTCLI_DATABASE_URL", "POSTCLI_CREDENTIALS")}
-    os.environ["POSTCLI_HOME"] = str(root)
-    os.environ.pop("POSTCLI_DATABASE_URL", None)
-    os.environ["POSTCLI_CREDENTIALS"] = "file"  # demo secrets stay in the demo home
-    store_session.reset()
     try:
-        from postcli.services.demo import run
+        from postcli.services.demo import demo_home, run
 
-        output.markup("[bold yellow]SIMULATED DATA[/] — postcli demo uses the built-in sandbox network: "
-                      "no real accounts, no network.")
-        with output.err_console().status("simulating a week of posting and collecting…"):
-            result = run(days=days, step=lambda m: output.line(f"· {m}", style="dim", err=True))
-        period = "7d" if days <= 7 else ("30d" if days <= 30 else "90d")
-        for name in ("overview", "timeline", "top", "heatmap"):
+        with demo_home(root):
+            output.markup("[bold yellow]SIMULATED DATA[/] — postcli demo uses the built-in sandbox network: "
+                          "no real accounts, no network.")
+            with output.err_console().status("simulating a week of posting and collecting…"):
+                result = run(days=days, step=lambda m: output.line(f"· {m}", style="dim", err=True))
+            period = "7d" if days <= 7 else ("30d" if days <= 30 else "90d")
+            for name in ("overview", "timeline", "top", "heatmap"):
+                output.line()
+                getattr(analytics, name)(period=period)
             output.line()
-            getattr(analytics, name)(period=period)
-        output.line()
-        from postcli.cli import analytics_files
+            from postcli.cli import analytics_files
 
-        report = root / "report.html"
-        analytics_files.report(html=report, period=period)
+            report = root / "report.html"
+            analytics_files.report(html=report, period=period)
         output.line(f"Open the HTML report in a browser: {report.resolve().as_uri()}")
         if throwaway:
             output.line("The demo store was temporary (only report.html is left). Keep one with: postcli demo --home ./demo "
@@ -65,12 +59,6 @@ def demo(
         output.line(f"({result.posts} posts, {result.rounds} collection rounds.) "
                     "Connect a real account with: postcli accounts add bluesky --handle you.bsky.social")
     finally:
-        store_session.reset()
-        for k, v in previous.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
         if throwaway:
             # The store goes; the HTML report beside it stays for the user to open.
             for child in (root.iterdir() if root.is_dir() else ()):

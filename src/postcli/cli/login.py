@@ -104,9 +104,8 @@ def login(
     own app (docs/signin.md). Exit 1 if the sign-in is declined, times out or comes back with a wrong state; nothing is stored then.
     """
     from postcli.cli.accounts_add import _print_connected
-    from postcli.services.signin import LoginRequest
+    from postcli.services.signin import FlowOptions, LoginRequest
     from postcli.services.signin import login as run_login
-    from postcli.signin.flow import FlowOptions
 
     platform = platform.strip().lower()
     for value, option, owner in ((instance, "--instance", "mastodon"), (page, "--page", "facebook"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Optional
 
 import typer
@@ -123,7 +124,6 @@ def collect(
     progress = show_progress if bar.shown else None
 
     from postcli.errors import InvalidInput
-    from postcli.store.models import utcnow
 
     try:
         if worker and (account or days is not None or limit is not None or plan_only):
@@ -141,7 +141,8 @@ def collect(
             from postcli.services.collect.report import CollectReport
 
             report = CollectReport()
-            plan(platform=platform, account=account, days=days, limit=limit, now=utcnow(), report=report)
+            now = datetime.now(timezone.utc)
+            plan(platform=platform, account=account, days=days, limit=limit, now=now, report=report)
         else:
             report = run(platform=platform, account=account, days=days, limit=limit, concurrency=concurrency,
                          progress=progress)

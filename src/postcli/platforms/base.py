@@ -13,6 +13,7 @@ This module must stay cheap to import: no SDKs here.
 from __future__ import annotations
 
 import time
+import typing
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -264,7 +265,15 @@ class Adapter(Protocol):
         ...
 
 
-class AdapterBase:
+if typing.TYPE_CHECKING:
+    # For the type checker an AdapterBase is an Adapter (a subclass must implement its
+    # methods); at run time it is a plain class, so a missing method stays an AttributeError.
+    _AdapterMethods = Adapter
+else:
+    _AdapterMethods = object
+
+
+class AdapterBase(_AdapterMethods):
     """What every adapter shares: the optional capabilities with their defaults, secret
     masking through `postcli.secrets_redact`, and the outline of reconciling an attempt
     whose outcome is unknown by looking through the account's recent posts.

@@ -41,7 +41,7 @@ def _n(value: Any, *, rate: bool = False, reason: str = NOT_REPORTED) -> str:
     return _e(fmt_pct(value) if rate else fmt(value))
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: set[str] = frozenset(),
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: frozenset[str] | set[str] = frozenset(),
            caption: str | None = None, cls: str = "") -> str:
     """Cells are already-escaped HTML."""
     head = "".join(f'<th scope="col"{" class=num" if h in numeric else ""}>{_e(h)}</th>' for h in headers)
@@ -147,7 +147,8 @@ def _timeline(tl: dict[str, Any]) -> str:
 
 
 def _growth(gr: dict[str, Any]) -> str:
-    charts, rows = [], []
+    charts: list[str] = []
+    rows: list[list[str]] = []
     for a in gr["accounts"]:
         name = f'{a["platform"]} · {a["handle"]}'
         points = [(f'{d["date"]:%d %b}', d["followers"]) for d in a["days"]]

@@ -55,7 +55,9 @@ def account_metrics(ref: str, *, now: datetime | None = None) -> AccountMetrics:
             m = accounts_svc.adapter_for(account).fetch_account_metrics()
         except AuthFailed:
             with session_scope(immediate=True) as session:
-                accounts_svc.mark_token_expired(session, session.get(Account, account.id))
+                row = session.get(Account, account.id)
+                if row is not None:
+                    accounts_svc.mark_token_expired(session, row)
             reconnect = True
         except PlatformError as exc:
             warning = f"live metrics unavailable ({exc.message}); showing the latest snapshot."
@@ -153,6 +155,8 @@ def health(ref: str | None = None, *, now: datetime | None = None) -> list[dict[
         # IMMEDIATE: read-then-write, and a concurrent `collect` may hold the write lock.
         with session_scope(immediate=True) as session:
             acc = session.get(Account, account.id)
+            if acc is None:  # removed by another postcli during the check
+                continue
             if checked_live:
                 acc.last_checked_at = now
                 if healthy:

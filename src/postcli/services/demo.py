@@ -7,9 +7,13 @@ reports have a week of history to show. Only ever used when asked for.
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from functools import partial
+from pathlib import Path
+from typing import Callable, Iterator
 
 from postcli.services import accounts as accounts_svc
 from postcli.services.collect.run import collect
@@ -31,6 +35,35 @@ POST_TEXTS = (
 # Publishing times (UTC hours) cycle so the heatmap has something to compare.
 SLOTS = (8, 12, 18, 21)
 COLLECT_HOURS = (7, 11, 15, 19, 23)
+
+
+def _same(t: datetime) -> datetime:
+    return t
+
+
+@contextmanager
+def demo_home(root: Path) -> Iterator[None]:
+    """postcli pointed at `root` for the duration: its own SQLite store, secrets in a file there.
+
+    The environment and the cached engines are put back afterwards, so the demo never
+    touches the user's store or keychain.
+    """
+    from postcli.store import session as store_session
+
+    previous = {k: os.environ.get(k) for k in ("POSTCLI_HOME", "POSTCLI_DATABASE_URL", "POSTCLI_CREDENTIALS")}
+    os.environ["POSTCLI_HOME"] = str(root)
+    os.environ.pop("POSTCLI_DATABASE_URL", None)
+    os.environ["POSTCLI_CREDENTIALS"] = "file"  # demo secrets stay in the demo home
+    store_session.reset()
+    try:
+        yield
+    finally:
+        store_session.reset()
+        for k, v in previous.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @dataclass
@@ -74,7 +107,7 @@ def run(*, days: int = 7, posts_per_day: int = 2, now: datetime | None = None,
             publish.publish_post(created.post["id"], allowed=("pending",), now=when)
             posts += 1
         else:
-            collect(now=lambda when=when: when)
+            collect(now=partial(_same, when))
             rounds += 1
     say(f"published {posts} posts and collected {rounds} rounds of snapshots over {days} simulated days")
     return DemoResult(accounts=len(ACCOUNTS), posts=posts, rounds=rounds, start=start, end=end)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from postcli.errors import InvalidInput
@@ -12,8 +12,11 @@ from postcli.services.posts.views import post_dict
 from postcli.store.models import Account, Post, PostTarget, utcnow
 from postcli.store.session import session_scope
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-def _guess_account(session, ref: str) -> Account:  # type: ignore[no-untyped-def]
+
+def _guess_account(session: Session, ref: str) -> Account:
     accounts = [a for a in accounts_svc.list_accounts(session) if a.status != "disabled"]
     if ref.startswith("at://") or "bsky.app/" in ref:
         candidates = [a for a in accounts if a.platform == "bluesky"]

@@ -11,13 +11,14 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, cast
 
 from postcli.errors import BadState, InvalidInput, NotFound
 from postcli.store.models import Job, utcnow
 from postcli.store.session import session_scope
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
     from sqlalchemy.orm import Session
 
 LIVE = ("queued", "running")
@@ -224,7 +225,7 @@ def prune(session: Session, before: datetime) -> int:
     """Forget finished jobs: the table is a queue, the snapshots are the history."""
     from sqlalchemy import delete
 
-    res = session.execute(delete(Job).where(Job.status == "done", Job.updated_at < before))
+    res = cast("CursorResult[Any]", session.execute(delete(Job).where(Job.status == "done", Job.updated_at < before)))
     return res.rowcount or 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from postcli import settings
 from postcli.errors import AuthFailed, BadState, NotFound, PlatformError, RateLimited
@@ -16,8 +16,11 @@ from postcli.services.snapshots import latest_followers, record_post_snapshot
 from postcli.store.models import Post, PostTarget, utcnow
 from postcli.store.session import session_scope
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-def _published_post(session, post_id: int | str) -> Post:  # type: ignore[no-untyped-def]
+
+def _published_post(session: Session, post_id: int | str) -> Post:
     post = get_post(session, post_id)
     if post.status in UNPUBLISHED or not any(t.platform_post_id for t in post.targets):
         raise BadState(
@@ -68,7 +71,7 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
         previous_refresh = post.last_refresh_at
         post.last_refresh_at = now
         pid = post.id
-        work = [(t.id, t.platform_post_id, t.account) for t in targets]
+        work = [(t.id, t.platform_post_id, t.account) for t in targets if t.platform_post_id is not None]
     errors: list[dict[str, Any]] = []
     for target_id, platform_post_id, account in work:
         try:
@@ -76,7 +79,9 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
             result = adapter.fetch_post_metrics([platform_post_id])
         except AuthFailed as exc:
             with session_scope(immediate=True) as session:
-                accounts_svc.mark_token_expired(session, session.get(type(account), account.id))
+                stored = session.get(type(account), account.id)
+                if stored is not None:
+                    accounts_svc.mark_token_expired(session, stored)
             errors.append({"target_id": target_id, "platform": account.platform, "error": exc.message, "kind": "auth"})
             continue
         except PlatformError as exc:
@@ -84,6 +89,8 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
             continue
         with session_scope(immediate=True) as session:
             target = session.get(PostTarget, target_id)
+            if target is None:  # deleted locally meanwhile: nothing to record against
+                continue
             m = result.get(platform_post_id)
             if m is None:
                 grace = deletions.grace_for(account.platform)
@@ -99,7 +106,9 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
     if work and len(errors) == len(work):
         # Nothing was fetched: do not spend the user's refresh allowance on it.
         with session_scope(immediate=True) as session:
-            session.get(Post, pid).last_refresh_at = previous_refresh
+            stored_post = session.get(Post, pid)
+            if stored_post is not None:
+                stored_post.last_refresh_at = previous_refresh
     data = post_analytics(pid, platform=platform)
     data["refreshed_at"] = now
     data["errors"] = errors

@@ -93,7 +93,7 @@ def take(session: Session, key: str, limit: Limit | None, wanted: int, now: date
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
-            from sqlalchemy.dialects.sqlite import insert
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # the same on_conflict API
         session.execute(
             insert(RateBudget)
             .values(key=key, tokens=limit.capacity, updated_at=now, paused_until=None)

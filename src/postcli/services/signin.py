@@ -18,6 +18,9 @@ from postcli.services.accounts import Connected, add_account, normalize_base_url
 from postcli.signin import flow
 from postcli.signin.profiles import Profile, profile
 
+# The CLI builds the flow's options through this module: it does not import signin (docs/design.md, "Layers").
+FlowOptions = flow.FlowOptions
+
 
 @dataclass
 class LoginRequest:

@@ -296,7 +296,7 @@ def _statements(dialect_name: str) -> dict[str, Any]:
 
     hourly = PostMetricHourly.__table__
     H = hourly.c
-    ids = bindparam("ids", expanding=True)
+    ids: Any = bindparam("ids", expanding=True)
     hour = bindparam("hour", type_=H.hour.type)
     st = {}
 

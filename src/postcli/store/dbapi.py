@@ -200,7 +200,7 @@ def _postgres(url: str, *, migrate: bool = False) -> Reader | None:
     if migrate:
         store_session.engine(url)
     conninfo = "postgresql://" + url[len("postgresql+psycopg://"):]
-    kwargs = {} if "options=" in conninfo else {"options": "-c timezone=UTC"}
+    kwargs: dict[str, Any] = {} if "options=" in conninfo else {"options": "-c timezone=UTC"}
     try:
         conn = psycopg.connect(conninfo, **kwargs)
     except psycopg.Error as exc:
@@ -209,7 +209,7 @@ def _postgres(url: str, *, migrate: bool = False) -> Reader | None:
         with conn.cursor() as cur:
             cur.execute("SELECT to_regclass('alembic_version') IS NOT NULL")
             rev = None
-            if cur.fetchone()[0]:
+            if (cur.fetchone() or (False,))[0]:
                 cur.execute("SELECT version_num FROM alembic_version")
                 row = cur.fetchone()
                 rev = row[0] if row else None

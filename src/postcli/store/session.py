@@ -15,12 +15,14 @@ import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from postcli import settings
 from postcli.errors import InvalidInput, StoreError
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,7 +35,7 @@ _engines: dict[str, Engine] = {}
 _factories: dict[str, sessionmaker[Session]] = {}
 
 
-def _on_connect_sqlite(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _on_connect_sqlite(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -135,7 +137,7 @@ def sqlite_read_only(path: Path) -> bool:
     return path.is_file() and (not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK))
 
 
-def _connect_read_only(path: Path):  # type: ignore[no-untyped-def]
+def _connect_read_only(path: Path) -> sqlite3.Connection:
     """Reading commands still work on a store this user cannot write.
 
     Without -wal/-shm files (a cleanly closed store) and no way to create them, SQLite
@@ -152,7 +154,7 @@ def _connect_read_only(path: Path):  # type: ignore[no-untyped-def]
     return conn
 
 
-def _begin(conn) -> None:  # type: ignore[no-untyped-def]
+def _begin(conn: Any) -> None:
     immediate = conn.get_execution_options().get("postcli_immediate")
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -189,7 +191,7 @@ def _make_pg_engine(url: str) -> Engine:
     return engine
 
 
-def _begin_pg(conn) -> None:  # type: ignore[no-untyped-def]
+def _begin_pg(conn: Any) -> None:
     """PostgreSQL's BEGIN IMMEDIATE: wait (up to 30 s, like SQLite's busy_timeout) for the write lock.
 
     READ COMMITTED alone lets two processes both read a post as `scheduled` and both

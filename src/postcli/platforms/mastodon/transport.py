@@ -50,14 +50,14 @@ def version_tuple(version: str | None) -> tuple[int, int, int] | None:
 
 def _status_code(exc: BaseException) -> int | None:
     # Mastodon.py raises API errors as (message, status, reason, server error text).
-    args = getattr(exc, "args", ())
+    args: tuple[Any, ...] = getattr(exc, "args", ())
     if len(args) >= 2 and isinstance(args[1], int):
         return args[1]
     return None
 
 
 def _server_message(exc: BaseException) -> str | None:
-    args = getattr(exc, "args", ())
+    args: tuple[Any, ...] = getattr(exc, "args", ())
     if len(args) >= 4 and args[3]:
         return str(args[3])
     return None
@@ -200,6 +200,7 @@ class MastodonTransport(AdapterBase):
             user_agent="postcli",
         )
         parsed = version_tuple(version) or version_tuple(_ASSUMED_VERSION)
+        assert parsed is not None  # _ASSUMED_VERSION parses
         client.mastodon_major, client.mastodon_minor, client.mastodon_patch = parsed
         return client
 
@@ -306,12 +307,12 @@ class MastodonTransport(AdapterBase):
         if isinstance(exc, _DirectError) or "mastodon.errors" not in sys.modules:
             # Not raised by the SDK (it is not even loaded, or the error is one of the
             # direct calls'): decide by status code alone, without importing the SDK.
-            MastodonAPIError = _DirectMalformedError  # type: ignore[assignment,misc]
-            MastodonError = MastodonNotFoundError = ()  # type: ignore[assignment]
-            MastodonRatelimitError = MastodonServerError = MastodonUnauthorizedError = ()  # type: ignore[assignment]
-            MastodonNetworkError = _DirectNetworkError  # type: ignore[assignment,misc]
+            MastodonAPIError = _DirectMalformedError
+            MastodonError = MastodonNotFoundError = ()
+            MastodonRatelimitError = MastodonServerError = MastodonUnauthorizedError = ()
+            MastodonNetworkError = _DirectNetworkError
         else:
-            from mastodon.errors import (
+            from mastodon.errors import (  # type: ignore[assignment]  # the SDK's classes stand in for the above
                 MastodonAPIError,
                 MastodonError,
                 MastodonNetworkError,

@@ -333,7 +333,9 @@ class TumblrAdapter(TumblrApi):
         replies = _int_or_none(notes.get("total_replies"))  # not documented; used if ever sent
         source = "total_replies" if replies is not None else None
         listed = notes.get("notes")
-        links = notes.get("_links") if isinstance(notes.get("_links"), dict) else {}
+        links = notes.get("_links")
+        if not isinstance(links, dict):
+            links = {}
         if replies is None and isinstance(listed, list) and not links.get("next"):
             # Conversation mode lists every reply; without a next page the list is whole.
             replies = sum(1 for n in listed if isinstance(n, dict) and n.get("type") == "reply")
@@ -391,7 +393,7 @@ class TumblrAdapter(TumblrApi):
             found = self._api("GET", self._blog_path("followers"), "counting the blog's followers", params={"limit": 1})
             followers = _int_or_none(found.get("total_users"))
             source = "followers" if followers is not None else None
-        raw = {
+        raw: dict[str, Any] = {
             "name": blog.get("name"),
             "uuid": blog.get("uuid"),
             "posts": _int_or_none(blog.get("posts")),

@@ -7,6 +7,7 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
 from postcli import settings
@@ -200,7 +201,7 @@ class AccountRun:
                     return
                 continue
             ids = [it.job_id for it in items]
-            self._guarded(ids, lambda ids=ids: self._account_metrics(ids))
+            self._guarded(ids, partial(self._account_metrics, ids))
 
     def _drain_posts(self) -> None:
         """Fetch the account's post jobs `parallel` batches at a time.
@@ -231,7 +232,7 @@ class AccountRun:
                         continue
                     gone = [it.job_id for it in items if it.post_id is None]
                     if gone:
-                        self.writer.call(lambda s, ids=gone: self._finish_gone(s, ids))
+                        self.writer.call(partial(self._finish_gone, job_ids=gone))
                     live = [it for it in items if it.post_id is not None]
                     in_flight.update(pool.submit(self._fetch_batch, live[i : i + self.batch])
                                      for i in range(0, len(live), self.batch))

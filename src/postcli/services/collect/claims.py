@@ -38,5 +38,5 @@ def claim_chunk(session: Session, *, kind: str, group: str, owner: str, budget_k
         select(PostTarget.id, PostTarget.status, PostTarget.platform_post_id)
         .where(PostTarget.id.in_([t for t in wanted.values() if t is not None]))
     ).all()
-    live = {tid: pid for tid, status, pid in rows if status == "completed" and pid}
+    live: dict[int | None, str] = {tid: pid for tid, status, pid in rows if status == "completed" and pid}
     return [Item(jid, tid, live.get(tid), sure_until) for jid, tid in wanted.items()], 0.0

@@ -60,7 +60,7 @@ def record_fetched(session: Session, fetched: list[Fetched]) -> list[tuple[int, 
     target_ids = [it.target_id for f in fetched for it in f.batch if it.job_id in mine]
     T = PostTarget
     # Plain rows, not ORM objects: this runs for every post of every run.
-    targets = {
+    targets: dict[int | None, tuple[Any, Any, Any]] = {
         tid: (account_id, status, completed_at)
         for tid, account_id, status, completed_at in session.execute(
             select(T.id, T.account_id, T.status, T.completed_at).where(T.id.in_(target_ids))
@@ -70,7 +70,7 @@ def record_fetched(session: Session, fetched: list[Fetched]) -> list[tuple[int, 
     waiting = deletions.unindexed(session, [  # answered None, but maybe only not indexed yet
         (it.target_id, targets.get(it.target_id, (None, None, None))[2], f.fetched_at, f.run.deletion_grace)
         for f in fetched if f.run.deletion_grace for it in f.batch
-        if it.job_id in mine and it.post_id in f.results and f.results[it.post_id] is None
+        if it.job_id in mine and it.target_id is not None and it.post_id in f.results and f.results[it.post_id] is None
     ])
     followers: dict[int, int | None] = {}
     snapshots: list[tuple[TargetRef, Any, int | None]] = []
@@ -88,7 +88,7 @@ def record_fetched(session: Session, fetched: list[Fetched]) -> list[tuple[int, 
         for it in f.batch:
             if it.job_id not in mine:
                 continue
-            account_id, status, completed_at = targets.get(it.target_id, (None, None, None))  # type: ignore[arg-type]
+            account_id, status, completed_at = targets.get(it.target_id, (None, None, None))
             if status != "completed":  # gone from the store, or no longer published
                 gone.append(it.job_id)
                 n_gone += 1

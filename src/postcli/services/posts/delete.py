@@ -7,6 +7,7 @@ what is still online.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from postcli.errors import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, BadState, PlatformError
 from postcli.secrets_redact import redact
@@ -41,7 +42,7 @@ def delete_post(post_id: int | str, *, remote: bool = False) -> DeleteReport:
         for target in post.targets:
             if target.status != "completed" or not target.platform_post_id:
                 continue
-            base = dict(target_id=target.id, account_id=target.account_id, platform=target.platform,
+            base: dict[str, Any] = dict(target_id=target.id, account_id=target.account_id, platform=target.platform,
                         handle=target.account.handle)
             try:
                 accounts_svc.adapter_for(target.account).delete(target.platform_post_id)

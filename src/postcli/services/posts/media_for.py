@@ -109,7 +109,7 @@ def store(prepared_for: dict[str, list[Prepared]], start: int) -> list[PostMedia
     """Store --media-for files as rows marked with their key, numbered after the post's media."""
     from postcli.services import media as media_svc
 
-    rows = []
+    rows: list[PostMedia] = []
     for key, preps in sorted(prepared_for.items()):
         for prep in preps:
             row = media_svc.store_prepared(prep, start + len(rows))

@@ -173,7 +173,7 @@ def publish_post(
     outcomes: list[TargetOutcome] = []
     for target in post.targets:
         account = target.account
-        base = dict(target_id=target.id, account_id=account.id, platform=target.platform, handle=account.handle)
+        base: dict[str, Any] = dict(target_id=target.id, account_id=account.id, platform=target.platform, handle=account.handle)
         if target.status in ("completed", "deleted", "skipped"):
             outcomes.append(TargetOutcome(**base, status=target.status, url=target.platform_post_url))
             continue
@@ -192,7 +192,7 @@ def publish_post(
 
 
 def _publish_target(target: PostTarget, post: Post, account: Account, media: list[MediaItem]) -> TargetOutcome:
-    base = dict(target_id=target.id, account_id=account.id, platform=target.platform, handle=account.handle)
+    base: dict[str, Any] = dict(target_id=target.id, account_id=account.id, platform=target.platform, handle=account.handle)
     if account.removed_at is not None:
         # Its credentials are gone; trying would end in a misleading "reconnect" (or, for
         # the sandbox, in a post the user no longer wants there).

@@ -76,7 +76,7 @@ def list_posts(
 ) -> Page:
     """One page of posts (views.post_view each) and the number of posts that match."""
     check_list_args(page=page, limit=limit, sort=sort, order=order)
-    args = dict(status=status, platform=platform, page=page, limit=limit, sort=sort, order=order)
+    args: dict[str, Any] = dict(status=status, platform=platform, page=page, limit=limit, sort=sort, order=order)
     found = fast_page(**args)
     return found if found is not None else orm_page(**args)
 

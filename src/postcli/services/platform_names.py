@@ -1,0 +1,14 @@
+"""The platform names postcli knows, for checking a `--platform` value before any work starts.
+
+Here rather than in the CLI because the names come from the adapter registry, and the CLI
+does not import platforms (docs/design.md, "Layers").
+"""
+
+from __future__ import annotations
+
+
+def known() -> frozenset[str]:
+    """Every platform with an adapter, plus the ones announced but not built yet."""
+    from postcli.platforms import registry
+
+    return frozenset(registry.platform_names()) | frozenset(registry.PLANNED)
