@@ -86,7 +86,7 @@ def _stdin_command(env_var: str) -> str:
     return f"postcli accounts add {platform} ... {option}"
 
 
-def _print_connected(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def _print_connected(result, as_json: bool) -> None:
     from postcli import output
     from postcli.services.accounts import account_dict
 

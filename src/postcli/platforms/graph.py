@@ -93,7 +93,7 @@ def _usage_reset_seconds(headers: Any) -> float | None:
     return None
 
 
-def graph_error(status: int, body: Any, headers: Any, *, platform: str, host: str) -> Exception:
+def graph_error(status: int, body: Any, headers: Any, *, platform: str, host: str) -> PlatformError:
     """The typed error for one failed Graph answer, with the Graph `code` and
     `subcode` (None when absent) as attributes for adapters that look closer."""
     exc = _graph_error(status, body, headers, platform=platform, host=host)
@@ -105,7 +105,7 @@ def graph_error(status: int, body: Any, headers: Any, *, platform: str, host: st
     return exc
 
 
-def _graph_error(status: int, body: Any, headers: Any, *, platform: str, host: str) -> Exception:
+def _graph_error(status: int, body: Any, headers: Any, *, platform: str, host: str) -> PlatformError:
     err = body.get("error") if isinstance(body, dict) else None
     if not isinstance(err, dict):
         if status in (401, 403):
@@ -268,7 +268,7 @@ def typed_calls(
     platform: str,
     host: str,
     what: str,
-    secrets: Callable[[], Iterable[str | None]],
+    secrets: Callable[[], Iterable[object]],
     reconnect_hint: str | None = None,
 ) -> Iterator[None]:
     """Around an adapter's Graph calls: typed errors only, and never a secret in their text.

@@ -53,3 +53,13 @@ def retry_after_seconds(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if when is None else max(0.0, (when - utc_now()).total_seconds())
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """A JSON object from a platform's answer, or {} when it sent something else."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_str(value: Any, default: str | None = None) -> str | None:
+    """A JSON string from a platform's answer, or `default` when it sent something else."""
+    return value if isinstance(value, str) else default

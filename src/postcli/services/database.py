@@ -227,7 +227,8 @@ def _same_database(a: str, b: str) -> bool:
 
     ua, ub = make_url(a), make_url(b)
     if ua.get_backend_name() == ub.get_backend_name() == "sqlite":
-        return bool(ua.database) and bool(ub.database) and Path(ua.database).resolve() == Path(ub.database).resolve()
+        da, db = ua.database, ub.database
+        return bool(da and db) and Path(da or "").resolve() == Path(db or "").resolve()
     return ua.set(drivername="x", password=None) == ub.set(drivername="x", password=None)
 
 
@@ -305,11 +306,12 @@ class _TableFailed(Exception):
         self.exc = exc
 
 
-def _pg_copy(dconn: Connection, table: Table, batches: Any):  # type: ignore[no-untyped-def]
+def _pg_copy(dconn: Connection, table: Table, batches: Any):
     """COPY ... FROM STDIN into PostgreSQL, on the target's own transaction: 10x an INSERT per row.
 
     Yields the number of rows written after each batch."""
     raw = dconn.connection.driver_connection
+    assert raw is not None, "a live PostgreSQL connection"
     quote = dconn.dialect.identifier_preparer.quote
     cols = ", ".join(quote(c.name) for c in table.c)
     with raw.cursor() as cur, cur.copy(f"COPY {quote(table.name)} ({cols}) FROM STDIN") as copy:
@@ -319,7 +321,7 @@ def _pg_copy(dconn: Connection, table: Table, batches: Any):  # type: ignore[no-
             yield len(part)
 
 
-def _io_for(table: Table, *, raw: bool = False):  # type: ignore[no-untyped-def]
+def _io_for(table: Table, *, raw: bool = False):
     """(SELECT ordered by primary key, INSERT, JSON column names) for one table.
 
     JSON columns are read as their text so SQL NULL and JSON null stay apart (the ORM
@@ -360,7 +362,7 @@ def _reset_sequences(conn: Connection) -> list[str]:
     reset = []
     for table in _copy_tables_in_order():
         pk = list(table.primary_key.columns)
-        if len(pk) != 1 or not pk[0].autoincrement or pk[0].type._type_affinity.__name__ != "Integer":
+        if len(pk) != 1 or not pk[0].autoincrement or getattr(pk[0].type._type_affinity, "__name__", None) != "Integer":
             continue
         seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": pk[0].name}).scalar()
         if seq is None:

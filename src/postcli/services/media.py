@@ -124,7 +124,8 @@ def _video_duration(path: Path) -> float | None:
     try:
         from mutagen.mp4 import MP4
 
-        return float(MP4(str(path)).info.length)
+        info = MP4(str(path)).info
+        return float(info.length) if info is not None else None
     except Exception:  # noqa: BLE001 - duration is "when known"
         return None
 
@@ -237,6 +238,7 @@ def media_item(row: PostMedia) -> MediaItem:
     For S3 media this may download (and always presigns, which needs
     credentials): call it when about to publish, not to validate (media_info).
     """
+    public_url: str | None
     if row.storage == "s3":
         path, public_url = _s3_local_copy(row)
     else:

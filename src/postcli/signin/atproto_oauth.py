@@ -78,6 +78,7 @@ def _get_json(http: Any, url: str, what: str) -> dict[str, Any]:
 
 def resolve_identity(http: Any, handle: str, service: str) -> Identity:
     handle = handle.strip().lstrip("@").lower()
+    did: object
     if handle.startswith("did:"):
         did = handle
     else:

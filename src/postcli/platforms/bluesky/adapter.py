@@ -42,6 +42,7 @@ from postcli.platforms.bluesky.values import (
     parse_dt,
     post_metrics,
 )
+from postcli.platforms.values import as_dict, as_str
 
 if TYPE_CHECKING:  # pragma: no cover
     from atproto_client import Client
@@ -146,14 +147,14 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
         if body.get("did") != self.ctx.secrets.get("did"):
             raise AuthFailed("the PDS says the new session belongs to another account.", platform=PLATFORM,
                              hint=login_hint(self.ctx.secrets.get("handle")))
-        handle = body.get("handle") if isinstance(body.get("handle"), str) else self.ctx.secrets.get("handle")
+        handle = as_str(body.get("handle")) or self.ctx.secrets.get("handle")
         self.ctx.secrets = {**self.ctx.secrets, "handle": handle}
         client = self._session_client()
         try:
             display_name = self._profile(client, body["did"]).get("displayName") or None
         except Exception:  # a PDS without an AppView still makes a working account
             display_name = None
-        return AccountInfo(external_id=body["did"], handle=handle, display_name=display_name)
+        return AccountInfo(external_id=body["did"], handle=handle or body["did"], display_name=display_name)
 
     def check_health(self) -> HealthResult:
         """Failures are raised (AuthFailed -> reconnect; other PlatformErrors -> unreachable)."""
@@ -214,7 +215,7 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
                 # Only a 2xx body is parsed, so the record exists even if its answer is unreadable.
                 body = {}
             return PublishResult(
-                platform_post_id=body.get("uri") if isinstance(body.get("uri"), str) else uri,
+                platform_post_id=as_str(body.get("uri")) or uri,
                 url=self._post_url(self._handle, rkey),
                 published_at=parse_dt(created_at),
             )
@@ -236,8 +237,8 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
             )
         except RemoteNotFound:
             return None
-        value = body.get("value") if isinstance(body.get("value"), dict) else {}
-        uri = body.get("uri") if isinstance(body.get("uri"), str) else f"at://{did}/{POST_COLLECTION}/{rkey}"
+        value = as_dict(body.get("value"))
+        uri = as_str(body.get("uri")) or f"at://{did}/{POST_COLLECTION}/{rkey}"
         return PublishResult(
             platform_post_id=uri,
             url=self._post_url(self._handle, rkey),
@@ -303,7 +304,7 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
     def fetch_account_metrics(self) -> AccountMetrics:
         did = self._did
         body = self._run("fetching account metrics", lambda c: self._profile(c, did))
-        raw = {
+        raw: dict[str, Any] = {
             k: body[k]
             for k in ("did", "handle", "followersCount", "followsCount", "postsCount", "indexedAt")
             if k in body
@@ -355,13 +356,13 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
         views = self._get_posts([uri])
         if views:
             view = views[0]
-            author = view.get("author") if isinstance(view.get("author"), dict) else {}
-            record = view.get("record") if isinstance(view.get("record"), dict) else {}
+            author = as_dict(view.get("author"))
+            record = as_dict(view.get("record"))
             return PublishResult(
                 platform_post_id=view["uri"],
                 url=self._post_url(author.get("handle") or did, rkey),
                 published_at=parse_dt(record.get("createdAt")),
-                text=record.get("text") if isinstance(record.get("text"), str) else None,
+                text=as_str(record.get("text")),
             )
         # The AppView may lag behind the PDS (or be absent): the repo is the authority.
         params = models.ComAtprotoRepoGetRecord.Params(repo=did, collection=POST_COLLECTION, rkey=rkey)
@@ -374,10 +375,10 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
             raise RemoteNotFound(
                 f"the Bluesky post {text} does not exist (any more).", platform=PLATFORM
             ) from None
-        value = body.get("value") if isinstance(body.get("value"), dict) else {}
+        value = as_dict(body.get("value"))
         return PublishResult(
-            platform_post_id=body.get("uri") if isinstance(body.get("uri"), str) else uri,
+            platform_post_id=as_str(body.get("uri")) or uri,
             url=self._post_url(actor if not actor.startswith("did:") else did, rkey),
             published_at=parse_dt(value.get("createdAt")),
-            text=value.get("text") if isinstance(value.get("text"), str) else None,
+            text=as_str(value.get("text")),
         )

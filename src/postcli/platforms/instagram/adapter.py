@@ -65,6 +65,7 @@ from postcli.platforms.instagram.rules import (
     VIDEO_TYPES,
     content_problems,
 )
+from postcli.platforms.values import as_dict
 from postcli.platforms.values import as_utc as _as_datetime
 from postcli.platforms.values import int_or_none as _int
 from postcli.platforms.values import utc_now as _now
@@ -248,7 +249,7 @@ class InstagramAdapter(InstagramInsights):
         except (PlatformRejected, MalformedResponse):
             return  # an unreadable quota must not block publishing: media_publish enforces it anyway
         usage = _int(entry.get("quota_usage"))
-        config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+        config = as_dict(entry.get("config"))
         total = _int(config.get("quota_total"))
         if usage is not None and total and usage >= total:
             hours = (_int(config.get("quota_duration")) or 86400) / 3600

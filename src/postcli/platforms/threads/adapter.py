@@ -66,6 +66,7 @@ from postcli.platforms.threads.rules import (
     content_problems,
     threads_text_length,
 )
+from postcli.platforms.values import as_dict
 from postcli.platforms.values import as_utc as _as_datetime
 from postcli.platforms.values import int_or_none as _int
 from postcli.platforms.values import utc_now as _now
@@ -305,7 +306,7 @@ class ThreadsAdapter(ThreadsInsights):
         except (PlatformRejected, MalformedResponse, RemoteNotFound):
             return  # an unreadable quota must not block publishing: threads_publish enforces it anyway
         usage = _int(entry.get("quota_usage"))
-        config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+        config = as_dict(entry.get("config"))
         total = _int(config.get("quota_total"))
         if usage is None or total is None or usage < total:
             return

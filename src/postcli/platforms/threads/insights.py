@@ -33,13 +33,11 @@ def _insight_value(item: dict[str, Any]) -> int | None:
         return _int(total.get("value"))
     links = item.get("link_total_values")
     if isinstance(links, list):
-        found = [_int(v.get("value")) for v in links if isinstance(v, dict)]
-        found = [v for v in found if v is not None]
+        found = [n for n in (_int(v.get("value")) for v in links if isinstance(v, dict)) if n is not None]
         return sum(found) if found else None
     values = item.get("values")
     if isinstance(values, list):
-        found = [_int(v.get("value")) for v in values if isinstance(v, dict)]
-        found = [v for v in found if v is not None]
+        found = [n for n in (_int(v.get("value")) for v in values if isinstance(v, dict)) if n is not None]
         # A media metric has one lifetime value; profile views come per day.
         return sum(found) if found else None
     return None

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from postcli import settings
-from postcli.errors import BadState, InvalidInput
+from postcli.errors import BadState, InvalidInput, NotFound
 from postcli.services import accounts as accounts_svc
 from postcli.services.posts import media_for as media_for_svc
 from postcli.services.posts.queries import get_post
@@ -241,12 +241,11 @@ def edit_post(
             ]
             session.flush()
         overrides = text_for or {}
-        for t in post.targets:
-            account = t.account or session.get(Account, t.account_id)
+        accounts = [_account_of(session, t) for t in post.targets]
+        for t, account in zip(post.targets, accounts):
             override = own_text(overrides, account)
             if override is not None:
                 t.text_override = override
-        accounts = [t.account or session.get(Account, t.account_id) for t in post.targets]
         media_for_svc.check_used(prepared_for, accounts)
         if stored is not None or stored_for or to is not None:
             common = stored if stored is not None else [m for m in post.media if m.override_for is None]
@@ -297,3 +296,10 @@ def cancel_post(post_id: int | str, *, now: datetime | None = None) -> dict[str,
         post.status = "cancelled"
         post.updated_at = now or utcnow()
         return post_dict(post)
+
+
+def _account_of(session: Session, target: PostTarget) -> Account:
+    account = target.account or session.get(Account, target.account_id)
+    if account is None:  # removed from the store by another postcli meanwhile
+        raise NotFound(f"account {target.account_id} of post target {target.id} is gone.")
+    return account
