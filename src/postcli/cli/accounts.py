@@ -30,11 +30,9 @@ def list_(
 ) -> None:
     """List connected accounts."""
     from postcli import output
-    from postcli.services.accounts import account_dict, list_accounts
-    from postcli.store.session import session_scope
+    from postcli.services.accounts import account_rows
 
-    with session_scope(readonly=True) as session:
-        rows = [account_dict(a) for a in list_accounts(session, include_removed=all_)]
+    rows = account_rows(include_removed=all_)
     if as_json:
         output.print_json(rows)
         return
@@ -64,13 +62,9 @@ def show(
 ) -> None:
     """Show one account."""
     from postcli import output
-    from postcli.services.accounts import account_dict, get_account, reconnect_hint
-    from postcli.store.session import session_scope
+    from postcli.services.accounts import show_account
 
-    with session_scope(readonly=True) as session:
-        acc = get_account(session, account, include_removed=True)
-        data = account_dict(acc)
-        hint = reconnect_hint(acc) if acc.status == "token_expired" else None
+    data, hint = show_account(account)
     if as_json:
         output.print_json(data)
         return

@@ -303,3 +303,16 @@ def account_dict(account: Account) -> dict[str, Any]:
         "created_at": account.created_at,
         "removed_at": account.removed_at,
     }
+
+
+def account_rows(*, include_removed: bool = False) -> list[dict[str, Any]]:
+    """`accounts list`: every account as plain data (the service owns the session)."""
+    with session_scope(readonly=True) as session:
+        return [account_dict(a) for a in list_accounts(session, include_removed=include_removed)]
+
+
+def show_account(ref: str) -> tuple[dict[str, Any], str | None]:
+    """`accounts show`: the account as plain data, and its reconnect hint when it needs one."""
+    with session_scope(readonly=True) as session:
+        acc = get_account(session, ref, include_removed=True)
+        return account_dict(acc), (reconnect_hint(acc) if acc.status == "token_expired" else None)
