@@ -1,6 +1,6 @@
-"""`postcli analytics ...`: the reports (services/reports.py does the work, output.py draws).
+"""`postcli analytics ...`: the reports (services/reports/ does the work, output.py draws).
 
-Module level stays light (typer, postcli.errors, _options): the services are imported
+Module level stays light (typer, postcli.errors, postcli.metrics, _options): the services are imported
 inside the commands so `postcli --help` does not load them, and the reports read the
 store through store/dbapi.py, so a report does not load SQLAlchemy either.
 """
@@ -26,6 +26,7 @@ from postcli.cli._options import (
     parse_period,
 )
 from postcli.cli.analytics_files import DEFAULT_SIZE, PngOpt, SizeOpt, SvgOpt
+from postcli.metrics import DESCRIPTIONS
 
 if TYPE_CHECKING:
     from postcli.services.reports import Meta
@@ -47,11 +48,10 @@ def _run(
     as_json: bool,
     as_csv: bool,
     render: Callable[[Any], None],
-    service: str = "reports",
     images: tuple[Any, Any, str] | None = None,
     **kwargs: Any,
 ) -> None:
-    """Shared by every report: parse options, run the service, print in the chosen format.
+    """Shared by every report: parse options, run the one named in the reports' table, print in the chosen format.
 
     images: (--png, --svg, --size) of a chart report; given files are written besides.
     """
@@ -64,16 +64,14 @@ def _run(
 
         size = parse_size(images[2])
 
-    import importlib
-
     from postcli import output
-    from postcli.services import reports
+    from postcli.services.reports import ReportQuery
+    from postcli.services.reports.catalog import ANALYTICS
     from postcli.store.dbapi import open_reader
 
-    q = reports.ReportQuery(start=p.start, end=p.end, tz=p.tz, platform=platform, account=account)
-    module = importlib.import_module(f"postcli.services.{service}")
+    q = ReportQuery(start=p.start, end=p.end, tz=p.tz, platform=platform, account=account)
     with open_reader() as db:  # no SQLAlchemy when the store is current (issue 16)
-        report = getattr(module, name)(db, q, **kwargs)
+        report = ANALYTICS[name](db, q, **kwargs)
     _warn(report.meta, fmt)
     if size is not None and images is not None:
         from postcli.cli.analytics_files import write_images
@@ -154,7 +152,7 @@ def _platform_table(rows: Any, title: str) -> None:
     )
 
 
-_RATE_CAPTION = "eng. rate: mean per post of engagement ÷ followers at the snapshot"
+_RATE_CAPTION = f"eng. rate: mean per post of {DESCRIPTIONS['engagement_rate']}"
 
 
 def _fmt_change(c: Any, *, rate: bool = False) -> str:
@@ -337,7 +335,7 @@ def overview(
 ) -> None:
     """Posts, engagement, best platform and followers for the period, each beside its change
     from the previous period of the same length ("new" when that was 0 or not reported)."""
-    _run("overview", period, since, until, platform, account, tz, as_json, as_csv, _render_overview, "report_change")
+    _run("overview", period, since, until, platform, account, tz, as_json, as_csv, _render_overview)
 
 
 @app.command()
@@ -413,7 +411,7 @@ def platforms(
     as_csv: CsvOpt = False,
 ) -> None:
     """Per-platform totals, best first, with the change from the previous period of the same length."""
-    _run("platforms", period, since, until, platform, account, tz, as_json, as_csv, _render_platforms, "report_change")
+    _run("platforms", period, since, until, platform, account, tz, as_json, as_csv, _render_platforms)
 
 
 @app.command()
@@ -451,7 +449,7 @@ def best_times(
     listed apart. The ranking says when your posts did well, not that posting then makes them do
     well: content and audience differ, and older posts have had longer to gather engagement.
     """
-    _run("best_times", period, since, until, platform, account, tz, as_json, as_csv, _render_best_times, "best_times")
+    _run("best-times", period, since, until, platform, account, tz, as_json, as_csv, _render_best_times)
 
 
 def _register_file_commands() -> None:
