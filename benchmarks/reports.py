@@ -245,7 +245,7 @@ def time_reports(now: datetime, runs: int) -> list[tuple[str, float, float, floa
 
     results = []
     for label, name, q in cases:
-        fn = getattr(reports, name)
+        fn = reports.REPORTS[name]
         times, cpu = [], []
         for i in range(runs + 1):  # the first run warms caches and is not counted
             t0, c0 = time.perf_counter(), time.process_time()

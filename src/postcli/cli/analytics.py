@@ -1,6 +1,6 @@
-"""`postcli analytics ...`: the reports (services/reports.py does the work, output.py draws).
+"""`postcli analytics ...`: the reports (services/reports/ does the work, output.py draws).
 
-Module level stays light (typer, postcli.errors, _options): the services are imported
+Module level stays light (typer, postcli.errors, postcli.metrics, _options): the services are imported
 inside the commands so `postcli --help` does not load them, and the reports read the
 store through store/dbapi.py, so a report does not load SQLAlchemy either.
 """
@@ -13,6 +13,7 @@ import typer
 
 from postcli.cli._options import count_value, output_format
 from postcli.cli.report_options import Formats, Images, Scope, report_options
+from postcli.metrics import DESCRIPTIONS
 
 if TYPE_CHECKING:
     from postcli.services.reports import Meta
@@ -28,11 +29,10 @@ def _run(
     scope: Scope,
     formats: Formats,
     render: Callable[[Any], None],
-    service: str = "reports",
     images: Images | None = None,
     **kwargs: Any,
 ) -> None:
-    """Shared by every report: parse options, run the service, print in the chosen format.
+    """Shared by every report: parse options, run the one named in the reports' table, print in the chosen format.
 
     images: --png/--svg/--size of a chart report; given files are written besides.
     """
@@ -44,14 +44,12 @@ def _run(
 
         size = parse_size(images.size)
 
-    import importlib
-
     from postcli import output
+    from postcli.services.reports.catalog import ANALYTICS
     from postcli.store.dbapi import open_reader
 
-    module = importlib.import_module(f"postcli.services.{service}")
     with open_reader() as db:  # no SQLAlchemy when the store is current (issue 16)
-        report = getattr(module, name)(db, q, **kwargs)
+        report = ANALYTICS[name](db, q, **kwargs)
     _warn(report.meta, fmt)
     if size is not None and images is not None:
         from postcli.cli.analytics_files import write_images
@@ -132,7 +130,7 @@ def _platform_table(rows: Any, title: str) -> None:
     )
 
 
-_RATE_CAPTION = "eng. rate: mean per post of engagement ÷ followers at the snapshot"
+_RATE_CAPTION = f"eng. rate: mean per post of {DESCRIPTIONS['engagement_rate']}"
 
 
 def _fmt_change(c: Any, *, rate: bool = False) -> str:
@@ -310,7 +308,7 @@ def overview(
 ) -> None:
     """Posts, engagement, best platform and followers for the period, each beside its change
     from the previous period of the same length ("new" when that was 0 or not reported)."""
-    _run("overview", scope, formats, _render_overview, "report_change")
+    _run("overview", scope, formats, _render_overview)
 
 
 @app.command()
@@ -363,7 +361,7 @@ def platforms(
     formats: Formats,
 ) -> None:
     """Per-platform totals, best first, with the change from the previous period of the same length."""
-    _run("platforms", scope, formats, _render_platforms, "report_change")
+    _run("platforms", scope, formats, _render_platforms)
 
 
 @app.command()
@@ -389,7 +387,7 @@ def best_times(
     listed apart. The ranking says when your posts did well, not that posting then makes them do
     well: content and audience differ, and older posts have had longer to gather engagement.
     """
-    _run("best_times", scope, formats, _render_best_times, "best_times")
+    _run("best-times", scope, formats, _render_best_times)
 
 
 def _register_file_commands() -> None:

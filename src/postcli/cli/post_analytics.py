@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
 
 def _render(data: dict[str, Any], *, history: bool = False) -> None:
     from postcli import output, settings
+    from postcli.metrics import DESCRIPTIONS
 
     tz = settings.config().timezone
     for name in data.get("needs_reconnect", []):
@@ -33,7 +34,7 @@ def _render(data: dict[str, Any], *, history: bool = False) -> None:
             for r in rows
         ],
         numeric=METRIC_COLUMNS,
-        caption="— = not reported by the platform; eng. rate = engagement / followers at the snapshot",
+        caption=f"— = not reported by the platform; eng. rate = {DESCRIPTIONS['engagement_rate']}",
     )
     totals = data["aggregated_metrics"]
     output.kv([(k.replace("total_", ""), v) for k, v in totals.items()], title="Totals (sums of reported values)")

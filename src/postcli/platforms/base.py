@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Protocol, runtime_checkable
 
+from postcli import metrics
 from postcli.errors import (  # re-exported for adapters
     AuthFailed,
     MalformedResponse,
@@ -49,22 +50,7 @@ __all__ = [
     "PublishRequest",
     "PublishResult",
     "RemoteNotFound",
-    "METRIC_KEYS",
 ]
-
-# The fixed keys of a post metric snapshot (DESIGN.md "Metrics").
-METRIC_KEYS = (
-    "impressions",
-    "reach",
-    "views",
-    "likes",
-    "comments",
-    "shares",
-    "quotes",
-    "saves",
-    "clicks",
-    "video_views",
-)
 
 
 @dataclass
@@ -176,7 +162,9 @@ class PublishResult:
 
 @dataclass
 class PostMetrics:
-    """Normalized counters of one post at one moment. None = not reported."""
+    """Normalized counters of one post at one moment. None = not reported.
+
+    The fields are metrics.COUNTERS (tests/test_metrics_vocabulary.py checks it)."""
 
     impressions: int | None = None
     reach: int | None = None
@@ -191,7 +179,7 @@ class PostMetrics:
     raw: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, int | None]:
-        return {k: getattr(self, k) for k in METRIC_KEYS}
+        return {k: getattr(self, k) for k in metrics.COUNTERS}
 
 
 @dataclass

@@ -14,6 +14,7 @@ from html import escape
 from importlib import resources
 from typing import Any, Iterable, Sequence
 
+from postcli.metrics import DESCRIPTIONS, ENGAGEMENT_FORMULA
 from postcli.output import NULL, excerpt, fmt, fmt_pct, fmt_time
 from postcli.render import svg
 from postcli.render.change_text import direction, fmt_change
@@ -189,7 +190,8 @@ def _platforms(ov: dict[str, Any]) -> str:
         ),
         numeric={"posts", "engagement", "Δ engagement", "avg/post", "eng. rate", "likes", "comments", "shares",
                  "followers"},
-        caption="Impressions and reach: see postcli analytics platforms --json. eng. rate: mean per post of engagement ÷ followers at the snapshot. "
+        caption="Impressions and reach: see postcli analytics platforms --json. "
+                f"eng. rate: mean per post of {DESCRIPTIONS['engagement_rate']}. "
                 "Δ: change vs the previous period of the same length (\"new\" when it was 0 or not reported).",
     )
     return f'<section id="platforms"><h2>Platforms</h2>{chart}{table}</section>'
@@ -266,8 +268,8 @@ def render(d: dict[str, Any], *, empty: str | None = None, generated: datetime |
     body += [
         _cards(ov), _timeline(d["timeline"]), _growth(d["growth"]), _platforms(ov),
         _top(d["top"], tz), _heatmap(d["heatmap"], tz), _best(d["best_times"]),
-        f'<footer>{NULL} means not reported by the platform (or nothing recorded), never 0. Engagement = likes + '
-        "comments + shares. Made by postcli from the local metrics store; the same numbers as "
+        f'<footer>{NULL} means not reported by the platform (or nothing recorded), never 0. '
+        f"Engagement = {ENGAGEMENT_FORMULA}. Made by postcli from the local metrics store; the same numbers as "
         "<code>postcli analytics ... --json</code>.</footer>",
     ]
     return (

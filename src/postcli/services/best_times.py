@@ -13,13 +13,13 @@ you never posted in. Older posts have had longer to gather engagement than newer
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from postcli.services import reports
-from postcli.store.dbapi import reader
+from postcli.metrics import ENGAGEMENT_FORMULA
+from postcli.services.reports.publish_slots import WEEKDAYS, slot_totals
+from postcli.services.reports.scope import Report, ReportQuery, begin, utc_now
 
 MIN_POSTS = 3  # posts with reported engagement a slot needs before it is ranked
 # Quarter hours: every zone's offset is a whole number of them (+05:30, +05:45), so a
@@ -27,7 +27,7 @@ MIN_POSTS = 3  # posts with reported engagement a slot needs before it is ranked
 BUCKET_SECONDS = 900
 
 MEANING = (
-    "Slots are ranked by mean engagement per post (likes + comments + shares, as of the period's end) "
+    f"Slots are ranked by mean engagement per post ({ENGAGEMENT_FORMULA}, as of the period's end) "
     f"over posts published then, in your time zone; only slots with at least {MIN_POSTS} posts with "
     "reported engagement are ranked. It shows when your posts did well, not that posting then makes them "
     "do well: content and audience differ, and older posts have had longer to gather engagement."
@@ -47,7 +47,7 @@ class Slot:
         return {
             "rank": self.rank,
             "weekday": self.weekday,
-            "weekday_name": reports.WEEKDAYS[self.weekday],
+            "weekday_name": WEEKDAYS[self.weekday],
             "hour": self.hour,
             "posts": self.posts,
             "reported_posts": self.reported_posts,
@@ -59,47 +59,32 @@ COLUMNS = ("rank", "weekday", "weekday_name", "hour", "posts", "reported_posts",
 
 
 @dataclass
-class BestTimesReport:
-    meta: reports.Meta
+class BestTimesReport(Report):
     ranked: list[Slot]
     thin: list[Slot]  # posted in, but fewer than MIN_POSTS with reported engagement
 
-    def as_json(self) -> dict[str, Any]:
+    columns = COLUMNS
+
+    def body(self) -> dict[str, Any]:
         return {
-            **self.meta.as_json(),
             "min_posts": MIN_POSTS,
             "meaning": MEANING,
             "ranked": [s.as_json() for s in self.ranked],
             "too_few_posts": [s.as_json() for s in self.thin],
         }
 
-    def csv(self) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
+    def csv_rows(self) -> list[dict[str, Any]]:
         # Ranked slots first; the thin ones follow with an empty rank.
-        return COLUMNS, [s.as_json() for s in (*self.ranked, *self.thin)]
+        return [s.as_json() for s in (*self.ranked, *self.thin)]
 
 
-def best_times(session: Any, q: reports.ReportQuery, *, now: datetime | None = None) -> BestTimesReport:
-    db = reader(session)
-    sc, meta = reports._scope(db, q, "best-times")
-    meta.empty = reports._store_empty_reason(db, sc)
+def best_times(session: Any, q: ReportQuery, *, now: datetime | None = None) -> BestTimesReport:
+    db, sc, meta = begin(session, q, "best-times")
     if meta.empty:
         return BestTimesReport(meta, [], [])
-    bucket = db.epoch_bucket(reports._PUBLISHED, BUCKET_SECONDS)
-    frm, params = reports._published_targets(sc, reports._now(now))
-    found = db.rows(
-        f"SELECT {bucket}, count(t.id), count(m.engagement), sum(m.engagement) {frm} GROUP BY {bucket}", **params
-    )
-    zone = sc.q.zone
-    acc: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])  # posts, reported, sum
-    for b, posts, reported, total in found:
-        loc = datetime.fromtimestamp(int(b) * BUCKET_SECONDS, timezone.utc).astimezone(zone)
-        a = acc[(loc.weekday(), loc.hour)]
-        a[0] += posts
-        a[1] += reported
-        a[2] += int(total or 0)
     slots = [
-        Slot(d, h, posts, reported, total / reported if reported else None)
-        for (d, h), (posts, reported, total) in sorted(acc.items())
+        Slot(d, h, t.posts, t.reported, t.mean)
+        for (d, h), t in sorted(slot_totals(db, sc, utc_now(now), BUCKET_SECONDS).items())
     ]
     # Best mean first; ties go to the slot with more evidence, then the earlier in the week.
     ranked = sorted(
@@ -113,5 +98,5 @@ def best_times(session: Any, q: reports.ReportQuery, *, now: datetime | None = N
         key=lambda s: (s.mean_engagement is None, -(s.mean_engagement or 0.0), s.weekday, s.hour),
     )
     if not slots:
-        meta.empty = reports._nothing_published(sc)
+        meta.empty = sc.nothing_published()
     return BestTimesReport(meta, ranked, thin)

@@ -8,38 +8,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import Any, Callable
 
-from postcli.services import best_times, report_change, reports
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+from postcli.services import best_times, report_change
+from postcli.services.reports import ReportQuery, growth, heatmap, timeline, top
 
 TOP_LIMIT = 10
+
+# The page's sections, in order: each a report (reader or session, ReportQuery, *, now) -> report.
+SECTIONS: dict[str, Callable[..., Any]] = {
+    "overview": report_change.overview,  # with the change vs the previous period
+    "timeline": timeline,
+    "growth": growth,
+    "top": partial(top, limit=TOP_LIMIT),
+    "heatmap": heatmap,
+    "best_times": best_times.best_times,
+}
 
 
 @dataclass
 class Dashboard:
-    overview: dict[str, Any]  # with the change vs the previous period
-    timeline: dict[str, Any]
-    growth: dict[str, Any]
-    top: dict[str, Any]
-    heatmap: dict[str, Any]
-    best_times: dict[str, Any]
+    sections: dict[str, dict[str, Any]]  # SECTIONS' names -> each report's JSON
     empty: str | None  # the overview's one-line reason when there is nothing to show
 
+    @property
+    def overview(self) -> dict[str, Any]:
+        return self.sections["overview"]
+
     def as_json(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("overview", "timeline", "growth", "top", "heatmap", "best_times")}
+        return dict(self.sections)
 
 
-def build(session: Session, q: reports.ReportQuery, *, now: datetime | None = None) -> Dashboard:
-    overview = report_change.overview(session, q, now=now)
-    return Dashboard(
-        overview=overview.as_json(),
-        timeline=reports.timeline(session, q, now=now).as_json(),
-        growth=reports.growth(session, q, now=now).as_json(),
-        top=reports.top(session, q, limit=TOP_LIMIT, now=now).as_json(),
-        heatmap=reports.heatmap(session, q, now=now).as_json(),
-        best_times=best_times.best_times(session, q, now=now).as_json(),
-        empty=overview.meta.empty,
-    )
+def build(session: Any, q: ReportQuery, *, now: datetime | None = None) -> Dashboard:
+    made = {name: report(session, q, now=now) for name, report in SECTIONS.items()}
+    return Dashboard({name: r.as_json() for name, r in made.items()}, empty=made["overview"].meta.empty)

@@ -11,18 +11,16 @@ from typing import Any
 
 from postcli import metrics
 from postcli.errors import BadState, NotFound
-from postcli.platforms.base import METRIC_KEYS
+from postcli.metrics import COUNTERS, SNAPSHOT_COLUMNS, TOTALS
 from postcli.store.dbapi import Reader, in_list, open_reader
 
 UNPUBLISHED = ("draft", "scheduled", "pending", "cancelled")
-TOTAL_KEYS = ("impressions", "reach", "views", "likes", "comments", "shares", "quotes", "saves", "clicks",
-              "video_views", "engagement")
-_SNAP_COLUMNS = ", ".join((*METRIC_KEYS, "engagement", "follower_count", "captured_at"))
+_SNAP_COLUMNS = ", ".join((*SNAPSHOT_COLUMNS, "captured_at"))
 
 
 def _row(db: Reader, target: dict[str, Any], snap: tuple[Any, ...] | None) -> dict[str, Any]:
-    n = len(METRIC_KEYS)
-    values = dict(zip(METRIC_KEYS, snap[:n])) if snap is not None else dict.fromkeys(METRIC_KEYS)
+    n = len(COUNTERS)
+    values = dict(zip(COUNTERS, snap[:n])) if snap is not None else dict.fromkeys(COUNTERS)
     engagement = snap[n] if snap is not None else None
     follower_count = snap[n + 1] if snap is not None else None
     return {
@@ -42,7 +40,7 @@ def _row(db: Reader, target: dict[str, Any], snap: tuple[Any, ...] | None) -> di
 
 def totals(rows: list[dict[str, Any]]) -> dict[str, int | None]:
     """Sums of reported values only: NULL + NULL = NULL, 3 + NULL = 3."""
-    return {f"total_{k}": metrics.total(r[k] for r in rows) for k in TOTAL_KEYS}
+    return {f"total_{k}": metrics.total(r[k] for r in rows) for k in TOTALS}
 
 
 def post_analytics(post_id: int | str, *, platform: str | None = None, history: bool = False) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from postcli import metrics
+from postcli.metrics import COUNTERS, HOURLY_COUNTERS, SNAPSHOT_COLUMNS
 from postcli.store.models import (
     AccountMetricSnapshot,
     PostMetricHourly,
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
 
     from postcli.platforms.base import AccountMetrics, PostMetrics
 
-_COUNTERS = ("impressions", "reach", "views", "likes", "comments", "shares", "quotes", "saves", "clicks", "video_views")
-
 
 def record_post_snapshot(
     session: Session,
@@ -35,7 +34,7 @@ def record_post_snapshot(
     captured_at: datetime,
     follower_count: int | None = None,
 ) -> PostMetricSnapshot:
-    values: dict[str, Any] = {k: getattr(m, k) for k in _COUNTERS}
+    values: dict[str, Any] = {k: getattr(m, k) for k in COUNTERS}
     values["engagement"] = metrics.engagement(m.likes, m.comments, m.shares)
     values["follower_count"] = follower_count
     snap = PostMetricSnapshot(target_id=target.id, captured_at=captured_at, raw=m.raw or None, **values)
@@ -56,10 +55,6 @@ def record_post_snapshot(
     if target.last_metrics_at is None or target.last_metrics_at < captured_at:
         target.last_metrics_at = captured_at
     return snap
-
-
-# The counters the timeline sums; engagement is derived from the other three.
-HOURLY_COUNTERS = ("likes", "comments", "shares", "engagement")
 
 
 def hour_of(moment: datetime) -> datetime:
@@ -206,8 +201,8 @@ def _orm_target(session: Session, target: PostTarget | TargetRef) -> PostTarget:
     return found
 
 
-_SNAPSHOT_COLUMNS = ("target_id", "captured_at", "raw", *_COUNTERS, "engagement", "follower_count")
-_LATEST_COLUMNS = ("target_id", "snapshot_id", "captured_at", *_COUNTERS, "engagement", "follower_count")
+_SNAPSHOT_COLUMNS = ("target_id", "captured_at", "raw", *SNAPSHOT_COLUMNS)
+_LATEST_COLUMNS = ("target_id", "snapshot_id", "captured_at", *SNAPSHOT_COLUMNS)
 _HOURLY_COLUMNS = ("hour", "target_id", "account_id", "captured_at",
                    *HOURLY_COUNTERS, *(k + "_delta" for k in HOURLY_COUNTERS))
 
@@ -245,7 +240,7 @@ def _write_batch(
     counters: list[tuple[Any, ...]] = []
     hourly: list[tuple[Any, ...]] = []
     for target, m, followers in items:
-        values = tuple(getattr(m, k) for k in _COUNTERS)
+        values = tuple(getattr(m, k) for k in COUNTERS)
         likes, comments, shares = m.likes, m.comments, m.shares
         engagement = metrics.engagement(likes, comments, shares)
         counters.append((*values, engagement, followers))

@@ -166,23 +166,8 @@ class PostTarget(Base):
 
 # --- metrics and jobs (migration 0002) ---------------------------------------------
 
-POST_METRIC_COLUMNS = (
-    "impressions",
-    "reach",
-    "views",
-    "likes",
-    "comments",
-    "shares",
-    "quotes",
-    "saves",
-    "clicks",
-    "video_views",
-    "engagement",
-    "follower_count",
-)
-
-
 class _PostMetricsMixin:
+    # metrics.SNAPSHOT_COLUMNS, spelled out for the type checker (tests/test_metrics_vocabulary.py checks they match).
     impressions: Mapped[int | None] = mapped_column(BigInt)
     reach: Mapped[int | None] = mapped_column(BigInt)
     views: Mapped[int | None] = mapped_column(BigInt)

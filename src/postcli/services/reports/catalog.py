@@ -1,0 +1,26 @@
+"""Every report `postcli analytics` runs, by command name: one explicit table.
+
+overview and platforms come with their change vs the previous period
+(services/report_change.py); best-times is services/best_times.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from postcli.services import best_times, report_change
+from postcli.services.reports.daily import timeline
+from postcli.services.reports.followers import growth
+from postcli.services.reports.publish_slots import heatmap
+from postcli.services.reports.ranking import top
+
+# Each: (reader or session, ReportQuery, *, now=None, and the command's own options) -> a report.
+ANALYTICS: dict[str, Callable[..., Any]] = {
+    "overview": report_change.overview,
+    "timeline": timeline,
+    "growth": growth,
+    "top": top,
+    "platforms": report_change.platforms,
+    "heatmap": heatmap,
+    "best-times": best_times.best_times,
+}
