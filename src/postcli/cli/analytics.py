@@ -45,11 +45,9 @@ def _run(
         size = parse_size(images.size)
 
     from postcli import output
-    from postcli.services.reports.catalog import ANALYTICS
-    from postcli.store.dbapi import open_reader
+    from postcli.services.reports.catalog import run
 
-    with open_reader() as db:  # no SQLAlchemy when the store is current (issue 16)
-        report = ANALYTICS[name](db, q, **kwargs)
+    report = run(name, q, **kwargs)
     _warn(report.meta, fmt)
     if size is not None and images is not None:
         from postcli.cli.analytics_files import write_images

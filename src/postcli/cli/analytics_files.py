@@ -92,10 +92,8 @@ def _dashboard(scope: Scope, default_period: str | None = None) -> Any:
     q = scope.query(default_period)
 
     from postcli.services import dashboard
-    from postcli.store.dbapi import open_reader
 
-    with open_reader() as db:
-        return dashboard.build(db, q)
+    return dashboard.build_from_store(q)
 
 
 @report_options

@@ -43,3 +43,11 @@ class Dashboard:
 def build(session: Any, q: ReportQuery, *, now: datetime | None = None) -> Dashboard:
     made = {name: report(session, q, now=now) for name, report in SECTIONS.items()}
     return Dashboard({name: r.as_json() for name, r in made.items()}, empty=made["overview"].meta.empty)
+
+
+def build_from_store(q: ReportQuery, *, now: datetime | None = None) -> Dashboard:
+    """build() on the store, the read path chosen here (store/dbapi.py)."""
+    from postcli.store.dbapi import open_reader
+
+    with open_reader() as db:
+        return build(db, q, now=now)

@@ -24,3 +24,12 @@ ANALYTICS: dict[str, Callable[..., Any]] = {
     "heatmap": heatmap,
     "best-times": best_times.best_times,
 }
+
+
+def run(name: str, q: Any, **options: Any) -> Any:
+    """Run one report on the store: the read path is chosen here, not by the caller
+    (store/dbapi.py: no SQLAlchemy when the store is current)."""
+    from postcli.store.dbapi import open_reader
+
+    with open_reader() as db:
+        return ANALYTICS[name](db, q, **options)
