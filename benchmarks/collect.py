@@ -40,11 +40,26 @@ def seed(account_id: int, platform: str, ids: list[str]) -> None:
     when = datetime.now(timezone.utc) - timedelta(hours=2)
     with session_scope() as session:
         for i, pid in enumerate(ids):
-            post = Post(text=f"bench {i}", status="completed", source="cli", created_at=when, updated_at=when,
-                        published_at=when, timezone="UTC")
-            post.targets.append(PostTarget(account_id=account_id, platform=platform, status="completed",
-                                           idempotency_key=f"bench-{account_id}-{i}", platform_post_id=pid,
-                                           completed_at=when, attempt_count=1))
+            post = Post(
+                text=f"bench {i}",
+                status="completed",
+                source="cli",
+                created_at=when,
+                updated_at=when,
+                published_at=when,
+                timezone="UTC",
+            )
+            post.targets.append(
+                PostTarget(
+                    account_id=account_id,
+                    platform=platform,
+                    status="completed",
+                    idempotency_key=f"bench-{account_id}-{i}",
+                    platform_post_id=pid,
+                    completed_at=when,
+                    attempt_count=1,
+                )
+            )
             session.add(post)
 
 
@@ -68,15 +83,17 @@ def serve_fakes(conn, posts: int, token: str) -> None:
                 bsky.reset_log()
                 masto.reset_log()
             elif cmd == "counts":
-                conn.send({
-                    "bluesky": len(bsky.requests),
-                    "getPosts": bsky.count("app.bsky.feed.getPosts"),
-                    "getProfile": bsky.count("app.bsky.actor.getProfile"),
-                    "mastodon": len(masto.requests),
-                    "multi": masto.count("GET /api/v1/statuses"),
-                    "verify": masto.count("GET /api/v1/accounts/verify_credentials"),
-                    "cpu": time.process_time(),
-                })
+                conn.send(
+                    {
+                        "bluesky": len(bsky.requests),
+                        "getPosts": bsky.count("app.bsky.feed.getPosts"),
+                        "getProfile": bsky.count("app.bsky.actor.getProfile"),
+                        "mastodon": len(masto.requests),
+                        "multi": masto.count("GET /api/v1/statuses"),
+                        "verify": masto.count("GET /api/v1/accounts/verify_credentials"),
+                        "cpu": time.process_time(),
+                    }
+                )
                 continue
             elif cmd == "stop":
                 return
@@ -122,9 +139,7 @@ def main() -> int:
     home = tempfile.mkdtemp(prefix="postcli-bench-")
     os.environ["POSTCLI_HOME"] = home
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
-    Path(home, "config.toml").write_text(
-        f"[collect]\nconcurrency = {args.concurrency}\nmin_interval_seconds = 0\n"
-    )
+    Path(home, "config.toml").write_text(f"[collect]\nconcurrency = {args.concurrency}\nmin_interval_seconds = 0\n")
 
     token = "bench-token-0123456789"
     ctx = multiprocessing.get_context("spawn")
@@ -151,8 +166,9 @@ def main() -> int:
         import mastodon  # noqa: F401
 
         ask("delay", args.latency)
-        print(f"{args.posts} posts per platform, {args.latency * 1000:.0f} ms per request, "
-              f"concurrency {args.concurrency}")
+        print(
+            f"{args.posts} posts per platform, {args.latency * 1000:.0f} ms per request, concurrency {args.concurrency}"
+        )
         walls: list[tuple[float, float, float, float]] = []
         pairs: list[tuple[float, float]] = []  # (measured floor, wall) of rounds 2..n
         calls = 0
@@ -168,8 +184,10 @@ def main() -> int:
             server_cpu = n["cpu"] - server_cpu
             calls = n["bluesky"] + n["mastodon"]
             floor = calls * args.latency / args.concurrency
-            print(f"round {round_no}: fetched {report.fetched}, accounts {report.accounts}, "
-                  f"failed {report.failed}, dead {report.dead}")
+            print(
+                f"round {round_no}: fetched {report.fetched}, accounts {report.accounts}, "
+                f"failed {report.failed}, dead {report.dead}"
+            )
             print(f"  bluesky  calls {n['bluesky']:4d} (getPosts {n['getPosts']}, getProfile {n['getProfile']})")
             print(f"  mastodon calls {n['mastodon']:4d} (multi-get {n['multi']}, verify_credentials {n['verify']})")
             per_1000 = cpu / report.fetched * 1000 if report.fetched else float("nan")
@@ -177,21 +195,27 @@ def main() -> int:
                 pairs.append((before, wall))
                 print(f"  measured floor just before: {before:.3f} s; this round / it {wall / before:.2f}x")
             walls.append((wall, cpu, floor, per_1000))
-            print(f"  wall {wall:.3f} s   floor {floor:.3f} s   ratio {wall / floor if floor else float('inf'):.2f}x   "
-                  f"CPU: collector {cpu:.3f} s ({per_1000 * 1000:.0f} ms per 1,000 posts), "
-                  f"fake servers {server_cpu:.3f} s")
+            print(
+                f"  wall {wall:.3f} s   floor {floor:.3f} s   ratio {wall / floor if floor else float('inf'):.2f}x   "
+                f"CPU: collector {cpu:.3f} s ({per_1000 * 1000:.0f} ms per 1,000 posts), "
+                f"fake servers {server_cpu:.3f} s"
+            )
         if walls:
             walls.sort()
             best, median = walls[0], walls[len(walls) // 2]
             ratio = median[0] / median[2] if median[2] else float("inf")
-            print(f"best wall {best[0]:.3f} s (ratio {best[0] / best[2] if best[2] else float('inf'):.2f}x), "
-                  f"median {median[0]:.3f} s (ratio {ratio:.2f}x; target <= {TARGET_RATIO}x); "
-                  f"collector CPU per 1,000 posts: median {sorted(w[3] for w in walls)[len(walls) // 2] * 1000:.0f} ms")
+            print(
+                f"best wall {best[0]:.3f} s (ratio {best[0] / best[2] if best[2] else float('inf'):.2f}x), "
+                f"median {median[0]:.3f} s (ratio {ratio:.2f}x; target <= {TARGET_RATIO}x); "
+                f"collector CPU per 1,000 posts: median {sorted(w[3] for w in walls)[len(walls) // 2] * 1000:.0f} ms"
+            )
         if pairs:
             ratios = sorted(w / m for m, w in pairs)
-            print(f"measured floor ({args.concurrency} plain HTTP clients, same calls, alternating with the rounds): "
-                  f"median {sorted(m for m, _ in pairs)[len(pairs) // 2]:.3f} s; "
-                  f"collector / measured floor median {ratios[len(ratios) // 2]:.2f}x")
+            print(
+                f"measured floor ({args.concurrency} plain HTTP clients, same calls, alternating with the rounds): "
+                f"median {sorted(m for m, _ in pairs)[len(pairs) // 2]:.3f} s; "
+                f"collector / measured floor median {ratios[len(ratios) // 2]:.2f}x"
+            )
         with session_scope() as session:
             from sqlalchemy import func, select
 

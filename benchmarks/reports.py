@@ -133,7 +133,9 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
     for pid in range(1, n_posts + 1):
         published = start + timedelta(seconds=rng.random() * span)
         acc_id, platform, followers = accounts[rng.randrange(10)]
-        posts.append((pid, f"post number {pid} about things", f"bench-{pid}", _ts(published), _ts(published), _ts(published)))
+        posts.append(
+            (pid, f"post number {pid} about things", f"bench-{pid}", _ts(published), _ts(published), _ts(published))
+        )
         ceiling = 20 + rng.random() ** 2 * 400
         tau = 3 + rng.random() * 20
         # Mastodon-like accounts do not report reach/impressions (NULL, as in real data).
@@ -164,8 +166,17 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
             last_hour = hour
             last = (pid, snap_id, _ts(at), impressions, reach, likes, comments, shares, 0, eng, followers)
         targets.append(
-            (pid, pid, acc_id, platform, f"k{pid}", f"{platform}-{pid}", f"https://{platform}.example/p/{pid}",
-             _ts(published), last[2] if last else None)
+            (
+                pid,
+                pid,
+                acc_id,
+                platform,
+                f"k{pid}",
+                f"{platform}-{pid}",
+                f"https://{platform}.example/p/{pid}",
+                _ts(published),
+                last[2] if last else None,
+            )
         )
         if last:
             latest.append(last)
@@ -192,14 +203,16 @@ def replicate(home: Path, times: int) -> dict[str, int]:
         conn.execute(
             "INSERT INTO posts (id, text, status, timezone, correlation_id, source, created_at, updated_at, published_at)"
             " SELECT id + :n, text, status, timezone, correlation_id || '-' || :k, source, created_at, updated_at,"
-            " published_at FROM posts WHERE id <= :n0", {**p, "n0": n},
+            " published_at FROM posts WHERE id <= :n0",
+            {**p, "n0": n},
         )
         conn.execute(
             "INSERT INTO post_targets (id, post_id, account_id, platform, status, idempotency_key, platform_post_id,"
             " platform_post_url, attempt_count, completed_at, last_metrics_at)"
             " SELECT id + :n, post_id + :n, account_id, platform, status, idempotency_key || '-' || :k,"
             " platform_post_id || '-' || :k, platform_post_url || '-' || :k, attempt_count, completed_at,"
-            " last_metrics_at FROM post_targets WHERE id <= :n0", {**p, "n0": n},
+            " last_metrics_at FROM post_targets WHERE id <= :n0",
+            {**p, "n0": n},
         )
         conn.execute(
             "INSERT INTO post_metric_snapshots (id, target_id, captured_at, impressions, reach, likes, comments, shares,"
@@ -211,7 +224,8 @@ def replicate(home: Path, times: int) -> dict[str, int]:
             "INSERT INTO post_metric_latest (target_id, snapshot_id, captured_at, impressions, reach, likes, comments,"
             " shares, quotes, engagement, follower_count) SELECT target_id + :n, snapshot_id + :s, captured_at,"
             " impressions, reach, likes, comments, shares, quotes, engagement, follower_count"
-            " FROM post_metric_latest WHERE target_id <= :n0", {**p, "n0": n},
+            " FROM post_metric_latest WHERE target_id <= :n0",
+            {**p, "n0": n},
         )
         conn.execute(
             "INSERT INTO post_metric_hourly (hour, target_id, account_id, captured_at, likes, comments, shares,"
@@ -313,8 +327,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", help="directory for the store (reused when it already holds one)")
     ap.add_argument("--posts", type=int, default=50_000, help="posts in a new store")
-    ap.add_argument("--times", type=int, default=1,
-                    help="multiply a new store's posts (and their snapshots) by this: 10 for the 10x variant")
+    ap.add_argument(
+        "--times",
+        type=int,
+        default=1,
+        help="multiply a new store's posts (and their snapshots) by this: 10 for the 10x variant",
+    )
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--process-runs", type=int, default=5, help="runs per command, end to end (0: skip)")
     args = ap.parse_args()
@@ -360,8 +378,10 @@ def main() -> int:
     if args.process_runs:
         procs = time_commands(now, n_posts, args.process_runs)
         width = max(len(r[0]) for r in procs)
-        print(f"\n{'postcli analytics ... (7d, whole process)'.ljust(width)}  median s  --help s  "
-              "x --help (median of pairs, best/best)")
+        print(
+            f"\n{'postcli analytics ... (7d, whole process)'.ljust(width)}  median s  --help s  "
+            "x --help (median of pairs, best/best)"
+        )
         for label, secs, help_secs, ratio, best in procs:
             flag = "" if ratio <= PROCESS_TARGET else f"  <-- over {PROCESS_TARGET}x"
             print(f"{label.ljust(width)}  {secs:8.3f}  {help_secs:8.3f}  {ratio:6.2f}x  {best:6.2f}x{flag}")

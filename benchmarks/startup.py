@@ -27,18 +27,33 @@ def seed(home: Path, n: int) -> None:
 
     now = datetime.now(timezone.utc)
     with session_scope() as s:
-        acc = Account(platform="mastodon", handle="bench@example.social", external_id="1",
-                      api_base_url="https://example.social")
+        acc = Account(
+            platform="mastodon", handle="bench@example.social", external_id="1", api_base_url="https://example.social"
+        )
         s.add(acc)
         s.flush()
         for i in range(n):
             when = now - timedelta(minutes=i)
-            p = Post(text=f"benchmark post {i} " * 3, status="completed", created_at=when, updated_at=when,
-                     published_at=when, timezone="UTC")
-            p.targets.append(PostTarget(account_id=acc.id, platform="mastodon", status="completed",
-                                        idempotency_key=f"k{i}", platform_post_id=str(i),
-                                        platform_post_url=f"https://example.social/@bench/{i}", attempt_count=1,
-                                        completed_at=when))
+            p = Post(
+                text=f"benchmark post {i} " * 3,
+                status="completed",
+                created_at=when,
+                updated_at=when,
+                published_at=when,
+                timezone="UTC",
+            )
+            p.targets.append(
+                PostTarget(
+                    account_id=acc.id,
+                    platform="mastodon",
+                    status="completed",
+                    idempotency_key=f"k{i}",
+                    platform_post_id=str(i),
+                    platform_post_url=f"https://example.social/@bench/{i}",
+                    attempt_count=1,
+                    completed_at=when,
+                )
+            )
             s.add(p)
 
 

@@ -55,36 +55,51 @@ def main() -> int:
             fakes = []
             for a in range(args.accounts):
                 token = f"bench-token-{a}-0123456789"
-                fake = stack.enter_context(FakeMastodon(token=token, ratelimit_limit=1_000_000,
-                                                        account_id=str(1000 + a), username=f"bench{a}"))
+                fake = stack.enter_context(
+                    FakeMastodon(token=token, ratelimit_limit=1_000_000, account_id=str(1000 + a), username=f"bench{a}")
+                )
                 ids = [fake.add_status(f"toot {i}", favourites_count=i % 5)["id"] for i in range(per_account)]
                 fakes.append((fake, token, ids))
-            print(f"{per_account * args.accounts} post-metric jobs over {args.accounts} accounts, "
-                  f"{args.latency * 1000:.0f} ms per request, {args.concurrency} in flight per worker, PostgreSQL")
+            print(
+                f"{per_account * args.accounts} post-metric jobs over {args.accounts} accounts, "
+                f"{args.latency * 1000:.0f} ms per request, {args.concurrency} in flight per worker, PostgreSQL"
+            )
             baseline = None
             for n in [int(x) for x in args.workers.split(",")]:
                 dbname = f"bench_{n}"
                 with pg.admin() as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
                     conn.execute(f'CREATE DATABASE "{dbname}"')
-                env = dict(os.environ, POSTCLI_HOME=tempfile.mkdtemp(prefix="postcli-bench-"),
-                           POSTCLI_DATABASE_URL=pg.url(dbname),
-                           PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+                env = dict(
+                    os.environ,
+                    POSTCLI_HOME=tempfile.mkdtemp(prefix="postcli-bench-"),
+                    POSTCLI_DATABASE_URL=pg.url(dbname),
+                    PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+                )
                 Path(env["POSTCLI_HOME"], "config.toml").write_text(
-                    "[collect]\nmin_interval_seconds = 0\n[collect.rate_limits]\nmastodon = \"100000/1\"\n"
+                    '[collect]\nmin_interval_seconds = 0\n[collect.rate_limits]\nmastodon = "100000/1"\n'
                 )
                 _seed(env, fakes)
                 for fake, _t, _i in fakes:
                     fake.set_delay(args.latency)
                     fake.reset_log()
-                planned = json.loads(subprocess.run(postcli("collect", "--plan-only", "--json"), env=env,
-                                                    capture_output=True, text=True, check=True).stdout)["planned"]
+                planned = json.loads(
+                    subprocess.run(
+                        postcli("collect", "--plan-only", "--json"), env=env, capture_output=True, text=True, check=True
+                    ).stdout
+                )["planned"]
                 cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 started = time.perf_counter()
-                procs = [subprocess.Popen(postcli("collect", "--worker", "--json", "--concurrency",
-                                                  str(args.concurrency)),
-                                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                         for _ in range(n)]
+                procs = [
+                    subprocess.Popen(
+                        postcli("collect", "--worker", "--json", "--concurrency", str(args.concurrency)),
+                        env=env,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                        text=True,
+                    )
+                    for _ in range(n)
+                ]
                 outs = [p.communicate() for p in procs]
                 wall = time.perf_counter() - started
                 cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -99,8 +114,10 @@ def main() -> int:
                     fake.clear_faults()
                 rate = fetched / wall
                 baseline = baseline or rate
-                print(f"  {n} worker(s): {fetched} of {planned - args.accounts} post jobs in {wall:.2f} s = "
-                      f"{rate:,.0f} jobs/s, {requests} requests, workers' CPU {cpu:.1f} s, x{rate / baseline:.2f} vs 1 worker")
+                print(
+                    f"  {n} worker(s): {fetched} of {planned - args.accounts} post jobs in {wall:.2f} s = "
+                    f"{rate:,.0f} jobs/s, {requests} requests, workers' CPU {cpu:.1f} s, x{rate / baseline:.2f} vs 1 worker"
+                )
     finally:
         pg.stop()
     return 0
@@ -111,7 +128,7 @@ def _seed(env: dict[str, str], fakes: list) -> None:  # type: ignore[type-arg]
     code = f"""
 import json, sys
 from datetime import datetime, timedelta, timezone
-sys.path.insert(0, {str(ROOT / 'tests')!r})
+sys.path.insert(0, {str(ROOT / "tests")!r})
 from postcli.services import accounts as accounts_svc
 from test_collect import seed_targets
 for url, token, ids in json.load(sys.stdin):

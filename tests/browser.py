@@ -107,16 +107,22 @@ class Visit:
     stderr: str = field(default="", repr=False)
 
 
-def visit(page: Path, *, screenshot: Path | None = None, size: tuple[int, int] = (1100, 3800),
-          dark: bool = False) -> Visit:
+def visit(
+    page: Path, *, screenshot: Path | None = None, size: tuple[int, int] = (1100, 3800), dark: bool = False
+) -> Visit:
     """Load `page` (a file); return its DOM after load, console messages and attempted requests."""
     exe = chromium()
     rec = _Recorder()
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
     try:
         args = [
-            exe, *FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--log-level=0",
-            f"--proxy-server=http://127.0.0.1:{rec.port}", "--proxy-bypass-list=<-loopback>",
+            exe,
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--log-level=0",
+            f"--proxy-server=http://127.0.0.1:{rec.port}",
+            "--proxy-bypass-list=<-loopback>",
             # Belt and braces: should anything bypass the proxy, no name resolves.
             "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
             f"--window-size={size[0]},{size[1]}",

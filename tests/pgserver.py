@@ -143,8 +143,11 @@ def _sweep_orphans(bindir: Path, runas: list[str]) -> None:
         if _alive(pid):
             continue
         if (root / "data" / "postmaster.pid").exists():
-            subprocess.run([*runas, str(bindir / "pg_ctl"), "stop", "-D", str(root / "data"), "-m", "immediate"],
-                           capture_output=True, timeout=60)
+            subprocess.run(
+                [*runas, str(bindir / "pg_ctl"), "stop", "-D", str(root / "data"), "-m", "immediate"],
+                capture_output=True,
+                timeout=60,
+            )
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -165,8 +168,9 @@ def _start(bindir: Path) -> PgServer:
     if owner is not None:
         os.chown(root, owner.pw_uid, owner.pw_gid)
     srv = PgServer(bindir=bindir, root=root, port=0, runas=runas)
-    init = srv.run("initdb", "-D", str(srv.datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                   "--locale=C", "--no-sync")
+    init = srv.run(
+        "initdb", "-D", str(srv.datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"
+    )
     if init.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
         pytest.fail(f"initdb failed:\n{init.stdout}\n{init.stderr}", pytrace=False)

@@ -53,8 +53,14 @@ def start_login(*args: str, env: dict[str, str] | None = None) -> Login:
     full_env = {**os.environ, "BROWSER": "true", **(env or {})}  # `true URL`: a browser that does nothing
     exe = Path(sys.executable).with_name("postcli")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
-    proc = subprocess.Popen(cmd + ["accounts", "login", *args], env=full_env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd + ["accounts", "login", *args],
+        env=full_env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stderr is not None
     head = ""
     while True:

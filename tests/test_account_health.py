@@ -83,8 +83,12 @@ def test_an_outage_whose_message_mentions_reconnecting_is_not_a_reconnect(cli, h
     m_id = connect_mastodon(cli, masto)
     cli.json("accounts", "metrics", str(m_id))
     # Mastodon shows a 4xx's {"error": ...} text; the adapter passes it on (not an auth failure).
-    masto.fail_next("GET", "/api/v1/accounts/verify_credentials", 422,
-                    json={"error": "Busy migrating: reconnect your client in an hour"})
+    masto.fail_next(
+        "GET",
+        "/api/v1/accounts/verify_credentials",
+        422,
+        json={"error": "Busy migrating: reconnect your client in an hour"},
+    )
     r = cli("accounts", "metrics", str(m_id), "--json")
     assert "reconnect your client" in r.stderr  # the platform's words are shown...
     assert r.exit_code == 0, r.stderr  # ... but the account is fine: the snapshot answers
@@ -97,7 +101,9 @@ def test_health_healthy_then_revoked(cli, home, bsky, masto):
     m_id = connect_mastodon(cli, masto)
     rows = cli.json("accounts", "health")
     assert [(r["id"], r["healthy"], r["status"], r["error_code"], r["checked_live"]) for r in rows] == [
-        (b_id, True, "active", None, True), (m_id, True, "active", None, True)]
+        (b_id, True, "active", None, True),
+        (m_id, True, "active", None, True),
+    ]
     assert rows[0]["token_expires_at"] and rows[0]["checked_at"]
     assert set(rows[0]) >= {"healthy", "status", "error_code", "token_expires_at", "checked_live", "checked_at"}
 
@@ -106,7 +112,11 @@ def test_health_healthy_then_revoked(cli, home, bsky, masto):
     assert r.exit_code == 6, r.stderr
     by_id = {row["id"]: row for row in json.loads(r.stdout)}
     assert by_id[b_id]["healthy"] and by_id[b_id]["status"] == "active"
-    assert (by_id[m_id]["healthy"], by_id[m_id]["status"], by_id[m_id]["error_code"]) == (False, "token_expired", "token_expired")
+    assert (by_id[m_id]["healthy"], by_id[m_id]["status"], by_id[m_id]["error_code"]) == (
+        False,
+        "token_expired",
+        "token_expired",
+    )
     assert "accounts add mastodon" in by_id[m_id]["reconnect"]
     assert cli.json("accounts", "show", str(m_id))["status"] == "token_expired"
     # One account at a time, by id or handle.

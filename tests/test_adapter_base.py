@@ -37,11 +37,23 @@ def test_every_adapter_declares_every_capability(platform):
 
 def test_the_capabilities_each_platform_declares():
     declared = {p: adapter_class(p) for p in platform_names()}
-    assert {p for p, c in declared.items() if c.metrics_request_per_post} == {"facebook", "instagram", "threads", "tumblr"}
-    assert {p: c.min_collect_hours for p, c in declared.items() if c.min_collect_hours} == {"facebook": 48, "instagram": 48}
+    assert {p for p, c in declared.items() if c.metrics_request_per_post} == {
+        "facebook",
+        "instagram",
+        "threads",
+        "tumblr",
+    }
+    assert {p: c.min_collect_hours for p, c in declared.items() if c.min_collect_hours} == {
+        "facebook": 48,
+        "instagram": 48,
+    }
     assert {p: c.deletion_grace for p, c in declared.items() if c.deletion_grace} == {"bluesky": timedelta(minutes=10)}
     assert {p for p, c in declared.items() if c.reconciles_by_recent_posts} == {
-        "facebook", "instagram", "mastodon", "threads", "tumblr",
+        "facebook",
+        "instagram",
+        "mastodon",
+        "threads",
+        "tumblr",
     }
     assert declared["mastodon"].idempotency_key and declared["sandbox"].idempotency_key
 
@@ -121,20 +133,24 @@ def _req(text: str = "hello", first: datetime | None = T0) -> PublishRequest:
 
 
 def test_newest_first_the_first_match_wins():
-    adapter = _Listed([
-        {"id": "3", "text": "other", "at": T0 + timedelta(minutes=3)},
-        {"id": "2", "text": "hello", "at": T0 + timedelta(minutes=2)},
-        {"id": "1", "text": "hello", "at": T0 + timedelta(minutes=1)},
-    ])
+    adapter = _Listed(
+        [
+            {"id": "3", "text": "other", "at": T0 + timedelta(minutes=3)},
+            {"id": "2", "text": "hello", "at": T0 + timedelta(minutes=2)},
+            {"id": "1", "text": "hello", "at": T0 + timedelta(minutes=1)},
+        ]
+    )
     assert adapter.find_in_recent_posts(_req()).platform_post_id == "2"
     assert adapter.asked_since == [T0 - timedelta(minutes=5)]
 
 
 def test_a_post_older_than_the_window_ends_the_search():
-    adapter = _Listed([
-        {"id": "2", "text": "other", "at": T0},
-        {"id": "1", "text": "hello", "at": T0 - timedelta(minutes=6)},  # before first attempt - margin
-    ])
+    adapter = _Listed(
+        [
+            {"id": "2", "text": "other", "at": T0},
+            {"id": "1", "text": "hello", "at": T0 - timedelta(minutes=6)},  # before first attempt - margin
+        ]
+    )
     assert adapter.find_in_recent_posts(_req()) is None
 
 
@@ -162,11 +178,13 @@ def test_oldest_match_reads_the_whole_window_and_skips_undated_and_older_posts()
     class _Oldest(_Listed):
         reconcile_oldest_match: ClassVar[bool] = True
 
-    adapter = _Oldest([
-        {"id": "old", "text": "hello", "at": T0 - timedelta(hours=1)},  # outside: skipped, not the end
-        {"id": "b", "text": "hello", "at": T0 + timedelta(minutes=2)},
-        {"id": "undated", "text": "hello"},
-        {"id": "a", "text": "hello", "at": T0 + timedelta(minutes=1)},
-    ])
+    adapter = _Oldest(
+        [
+            {"id": "old", "text": "hello", "at": T0 - timedelta(hours=1)},  # outside: skipped, not the end
+            {"id": "b", "text": "hello", "at": T0 + timedelta(minutes=2)},
+            {"id": "undated", "text": "hello"},
+            {"id": "a", "text": "hello", "at": T0 + timedelta(minutes=1)},
+        ]
+    )
     assert adapter.find_in_recent_posts(_req()).platform_post_id == "a"
     assert _Oldest([{"id": "undated", "text": "hello"}]).find_in_recent_posts(_req()) is None

@@ -28,18 +28,48 @@ def test_ranked_in_utc_with_thin_slots_apart(slots):
     data = run_json("best-times", *PERIOD, "--tz", "UTC")
     assert data["report"] == "best-times" and data["min_posts"] == 3
     assert data["ranked"] == [
-        {"rank": 1, "weekday": 5, "weekday_name": "Sat", "hour": 12, "posts": 3, "reported_posts": 3, "mean_engagement": 50.0},
-        {"rank": 2, "weekday": 1, "weekday_name": "Tue", "hour": 14, "posts": 4, "reported_posts": 3,
-         "mean_engagement": pytest.approx(20 / 3)},
-        {"rank": 3, "weekday": 0, "weekday_name": "Mon", "hour": 10, "posts": 3, "reported_posts": 3, "mean_engagement": 6.0},
+        {
+            "rank": 1,
+            "weekday": 5,
+            "weekday_name": "Sat",
+            "hour": 12,
+            "posts": 3,
+            "reported_posts": 3,
+            "mean_engagement": 50.0,
+        },
+        {
+            "rank": 2,
+            "weekday": 1,
+            "weekday_name": "Tue",
+            "hour": 14,
+            "posts": 4,
+            "reported_posts": 3,
+            "mean_engagement": pytest.approx(20 / 3),
+        },
+        {
+            "rank": 3,
+            "weekday": 0,
+            "weekday_name": "Mon",
+            "hour": 10,
+            "posts": 3,
+            "reported_posts": 3,
+            "mean_engagement": 6.0,
+        },
     ]
     thin = data["too_few_posts"]
     # Best mean first, unreported last; none of them ranked, however good their mean.
     assert _names(thin) == [("Wed", 9), ("Fri", 13), ("Fri", 14), ("Thu", 8)]
     assert all(x["rank"] is None for x in thin)
     assert thin[0]["mean_engagement"] == 100.0 and thin[0]["posts"] == 2
-    assert thin[-1] == {"rank": None, "weekday": 3, "weekday_name": "Thu", "hour": 8, "posts": 1,
-                        "reported_posts": 0, "mean_engagement": None}
+    assert thin[-1] == {
+        "rank": None,
+        "weekday": 3,
+        "weekday_name": "Thu",
+        "hour": 8,
+        "posts": 1,
+        "reported_posts": 0,
+        "mean_engagement": None,
+    }
 
 
 def test_half_hour_zone_splits_the_hour(slots):

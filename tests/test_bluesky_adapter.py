@@ -56,9 +56,7 @@ def server():
         yield srv
 
 
-def make_ctx(
-    server: FakeBlueskyServer, vault: Vault, secrets: dict | None = None, **kw: Any
-) -> AccountContext:
+def make_ctx(server: FakeBlueskyServer, vault: Vault, secrets: dict | None = None, **kw: Any) -> AccountContext:
     ctx = AccountContext(
         platform="bluesky",
         api_base_url=server.url,
@@ -396,9 +394,7 @@ def test_delete_is_idempotent(server):
     adapter.delete(result.platform_post_id)
     assert server.record(result.platform_post_id) is None
     assert (
-        adapter.find_published(
-            PublishRequest(text="", idempotency_key=result.platform_post_id.rsplit("/", 1)[1])
-        )
+        adapter.find_published(PublishRequest(text="", idempotency_key=result.platform_post_id.rsplit("/", 1)[1]))
         is None
     )
 
@@ -448,9 +444,7 @@ def test_account_metrics(server):
 
 def test_429_with_retry_after(server):
     adapter, _ = connected(server)
-    server.fail_next(
-        "app.bsky.feed.getPosts", 429, "RateLimitExceeded", "Rate Limit Exceeded", {"Retry-After": "7"}
-    )
+    server.fail_next("app.bsky.feed.getPosts", 429, "RateLimitExceeded", "Rate Limit Exceeded", {"Retry-After": "7"})
     with pytest.raises(PlatformRateLimited) as caught:
         adapter.fetch_post_metrics([server.add_post("alice.test", "x")])
     assert caught.value.retry_after == 7
@@ -554,15 +548,11 @@ def test_fake_server_quirks_match_the_recordings(server):
         assert (bad.status_code, bad.json()["error"]) == (400, "InvalidToken")
         record = {"$type": "app.bsky.feed.post", "text": "hi", "createdAt": "2026-01-01T00:00:00Z"}
         body = {"repo": sess["did"], "collection": "app.bsky.feed.post", "record": record}
-        r = http.post(
-            f"{base}/com.atproto.repo.createRecord", headers=access, json={**body, "rkey": "not-a-tid"}
-        )
+        r = http.post(f"{base}/com.atproto.repo.createRecord", headers=access, json={**body, "rkey": "not-a-tid"})
         assert (r.status_code, r.json()["error"]) == (400, "InvalidRequest")
         tid = new_tid()
         assert (
-            http.post(
-                f"{base}/com.atproto.repo.createRecord", headers=access, json={**body, "rkey": tid}
-            ).status_code
+            http.post(f"{base}/com.atproto.repo.createRecord", headers=access, json={**body, "rkey": tid}).status_code
             == 200
         )
         again = http.post(f"{base}/com.atproto.repo.createRecord", headers=access, json={**body, "rkey": tid})

@@ -22,9 +22,11 @@ def _raw_job_rows(keys: list[str]) -> dict[str, tuple]:
     from postcli.store.session import session_scope
 
     with session_scope(readonly=True) as s:
-        rows = s.connection().exec_driver_sql(
-            "SELECT key, kind, payload, status, attempts, run_after, created_at, updated_at FROM jobs"
-        ).all()
+        rows = (
+            s.connection()
+            .exec_driver_sql("SELECT key, kind, payload, status, attempts, run_after, created_at, updated_at FROM jobs")
+            .all()
+        )
         assert s.execute(text("SELECT count(*) FROM jobs")).scalar() == len(keys)
     return {r[0]: tuple(r[1:]) for r in rows}
 
@@ -36,10 +38,20 @@ def test_enqueue_stores_what_the_orm_stores(backend):
 
     # An odd offset and microseconds: the stored form must be UTC, to the microsecond.
     now = datetime(2026, 3, 29, 1, 30, 5, 123456, tzinfo=timezone(timedelta(hours=-7, minutes=-30)))
-    payload = {"target_id": 7, "note": "é ☃ \"quoted\""}
+    payload = {"target_id": 7, "note": 'é ☃ "quoted"'}
     with session_scope() as s:
-        s.add(Job(kind="post_metrics", key="orm", payload=payload, status="queued", attempts=0,
-                  run_after=now, created_at=now, updated_at=now))
+        s.add(
+            Job(
+                kind="post_metrics",
+                key="orm",
+                payload=payload,
+                status="queued",
+                attempts=0,
+                run_after=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
     with session_scope() as s:
         res = jobs.enqueue_many(s, [("post_metrics", "bulk", payload)], now)
     assert res.added == 1

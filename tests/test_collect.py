@@ -58,10 +58,14 @@ def accounts(cli, home, bsky, masto):
 
 def test_batches_map_counts_and_keep_nulls(cli, home, bsky, masto, accounts):
     b_id, m_id = accounts
-    uris = [bsky.add_post("alice.test", f"post {i}", likes=i, reposts=1, replies=2, quotes=3, bookmarks=4)
-            for i in range(100)]
-    statuses = [masto.add_status(f"toot {i}", favourites_count=i, reblogs_count=5, replies_count=6,
-                                 quotes_count=7)["id"] for i in range(45)]
+    uris = [
+        bsky.add_post("alice.test", f"post {i}", likes=i, reposts=1, replies=2, quotes=3, bookmarks=4)
+        for i in range(100)
+    ]
+    statuses = [
+        masto.add_status(f"toot {i}", favourites_count=i, reblogs_count=5, replies_count=6, quotes_count=7)["id"]
+        for i in range(45)
+    ]
     b_targets = seed_targets(b_id, uris)
     m_targets = seed_targets(m_id, statuses)
     bsky.reset_log()
@@ -105,7 +109,7 @@ def test_mastodon_without_quotes_stores_null_quotes(cli, home, bsky):
     with FakeMastodon(token=MASTO_TOKEN, version="4.3.0") as old:
         m_id = connect_mastodon(cli, old)
         sid = old.add_status("old instance", favourites_count=2)["id"]
-        (_, tid), = seed_targets(m_id, [sid])
+        ((_, tid),) = seed_targets(m_id, [sid])
         out = cli.json("collect")
     assert out["fetched"] == 1
     row = snapshots(home, tid)[0]
@@ -123,8 +127,11 @@ def test_an_instance_without_the_multi_status_endpoint_is_remembered(cli, home, 
         assert cli.json("collect")["fetched"] == 1
         multi_first = [r for r in inst.requests_to("GET", "/api/v1/statuses") if r.path == "/api/v1/statuses"]
         assert len(multi_first) == 1  # tried once, answered 404
-        settings = sqlite3.connect(home / "postcli.db").execute(
-            "select settings from accounts where id = ?", (m_id,)).fetchone()[0]
+        settings = (
+            sqlite3.connect(home / "postcli.db")
+            .execute("select settings from accounts where id = ?", (m_id,))
+            .fetchone()[0]
+        )
         assert json.loads(settings)["multi_get"] is False
         assert cli.json("collect")["fetched"] == 1  # fetched again, one status at a time
         multi_all = [r for r in inst.requests_to("GET", "/api/v1/statuses") if r.path == "/api/v1/statuses"]
@@ -151,8 +158,12 @@ def test_options_platform_account_limit_days(cli, home, bsky, masto, accounts):
     out = cli.json("collect", "--account", str(b_id), "--days", "30")
     assert out["fetched"] == 6 and old_uri in getposts_uris(bsky)
 
-    for bad, code in ((["--platform", "myspace"], 2), (["--account", "nobody"], 3), (["--limit", "0"], 2),
-                      (["--days", "-1"], 2)):
+    for bad, code in (
+        (["--platform", "myspace"], 2),
+        (["--account", "nobody"], 3),
+        (["--limit", "0"], 2),
+        (["--days", "-1"], 2),
+    ):
         r = cli("collect", *bad)
         assert r.exit_code == code, (bad, r.stdout, r.stderr)
         assert "Traceback" not in r.stderr and r.stderr.strip()
@@ -255,8 +266,9 @@ def test_a_large_account_is_claimed_in_chunks_and_a_failed_batch_retried_within_
     assert len(calls) == 430 // 20 + 1 + 1  # 22 batches, one of them twice
     asked = sorted(i for call in calls for i in call)
     assert len(set(asked)) == 430 and len(asked) == 430 + len(calls[0])
-    counts = dict(db(home).execute(
-        "select target_id, count(*) from post_metric_snapshots group by target_id").fetchall())
+    counts = dict(
+        db(home).execute("select target_id, count(*) from post_metric_snapshots group by target_id").fetchall()
+    )
     assert counts == {tid: 1 for _pid, tid in targets}
     attempts = sorted(r["attempts"] for r in db(home).execute("select attempts from jobs where kind = 'post_metrics'"))
     assert attempts == [0] * 410 + [1] * 20
@@ -320,8 +332,13 @@ def test_malformed_answer_is_retried_then_dead_lettered_and_nothing_else_is_lost
 
 
 def test_jobs_commands_refuse_bad_input(cli, home, accounts):
-    for args, code in ((["jobs", "retry"], 2), (["jobs", "retry", "5", "--all-dead"], 2), (["jobs", "retry", "999"], 3),
-                       (["jobs", "retry", "abc"], 2), (["jobs", "list", "--status", "weird"], 2)):
+    for args, code in (
+        (["jobs", "retry"], 2),
+        (["jobs", "retry", "5", "--all-dead"], 2),
+        (["jobs", "retry", "999"], 3),
+        (["jobs", "retry", "abc"], 2),
+        (["jobs", "list", "--status", "weird"], 2),
+    ):
         r = cli(*args)
         assert r.exit_code == code, (args, r.stdout, r.stderr)
         assert "Traceback" not in r.stdout + r.stderr

@@ -107,8 +107,9 @@ def test_a_bluesky_post_never_seen_gets_the_grace_and_then_is_deleted(cli, home,
     assert note == "not visible on the platform yet"
 
     conn = db(home)
-    conn.execute("update post_targets set completed_at = ? where id = ?",
-                 (minutes_ago(11).strftime("%Y-%m-%d %H:%M:%S.%f"), tid))
+    conn.execute(
+        "update post_targets set completed_at = ? where id = ?", (minutes_ago(11).strftime("%Y-%m-%d %H:%M:%S.%f"), tid)
+    )
     conn.commit()
     assert cli.json("collect")["deleted"] == 1
     assert target_status(home, tid) == "deleted"
@@ -118,10 +119,25 @@ def test_a_tumblr_post_deleted_after_a_collect_is_deleted_and_counted(cli, home)
     """Published through postcli, collected, deleted on Tumblr minutes later: the notes 404 is a deletion."""
     write_config(home)
     with FakeTumblr() as server:
-        env = {"POSTCLI_TUMBLR_REFRESH_TOKEN": server.refresh_token,
-               "POSTCLI_TUMBLR_CLIENT_SECRET": server.client_secret}
-        r = cli("accounts", "add", "tumblr", "--blog", "alice-writes", "--client-id", server.client_id,
-                "--api-base", server.url, "--token-stdin", "--json", input=server.access_token + "\n", env=env)
+        env = {
+            "POSTCLI_TUMBLR_REFRESH_TOKEN": server.refresh_token,
+            "POSTCLI_TUMBLR_CLIENT_SECRET": server.client_secret,
+        }
+        r = cli(
+            "accounts",
+            "add",
+            "tumblr",
+            "--blog",
+            "alice-writes",
+            "--client-id",
+            server.client_id,
+            "--api-base",
+            server.url,
+            "--token-stdin",
+            "--json",
+            input=server.access_token + "\n",
+            env=env,
+        )
         assert r.exit_code == 0, r.stderr
         kept = cli.json("post", "create", "kept", "--to", "tumblr")
         gone = cli.json("post", "create", "gone", "--to", "tumblr")

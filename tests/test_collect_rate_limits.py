@@ -51,10 +51,14 @@ def collect_process(*args: str) -> tuple[int, dict, str]:
 
 
 def jobs_of(home, account_id: int) -> list[sqlite3.Row]:
-    return db(home).execute(
-        "select kind, status, attempts, run_after, last_error from jobs where key like ? order by id",
-        (f"acct:{account_id}:%",),
-    ).fetchall()
+    return (
+        db(home)
+        .execute(
+            "select kind, status, attempts, run_after, last_error from jobs where key like ? order by id",
+            (f"acct:{account_id}:%",),
+        )
+        .fetchall()
+    )
 
 
 def as_utc(text: str) -> datetime:
@@ -76,18 +80,30 @@ def test_facebook_code_32_defers_the_page_to_the_reset_and_the_others_finish(cli
     with FakeFacebook() as fb:
         page = fb.add_page("Cafe Nova", followers=120, fans=110)
         token = fb.add_user("Ada", [page])
-        fb_id = cli.json("accounts", "add", "facebook", "--api-base", fb.url, "--token-stdin",
-                         input=token + "\n")["id"]
+        fb_id = cli.json("accounts", "add", "facebook", "--api-base", fb.url, "--token-stdin", input=token + "\n")["id"]
         for text in ("one", "two"):
             assert cli.json("post", "create", text, "--to", "facebook")["status"] == "completed"
         m_id = connect_mastodon(cli, masto)
         sids = [masto.add_status(f"t{i}")["id"] for i in range(3)]
         seed_targets(m_id, sids)
         fb.reset_log()
-        usage = {page.id: [{"type": "pages", "call_count": 100, "total_cputime": 40, "total_time": 45,
-                            "estimated_time_to_regain_access": 7}]}
-        throttled = dict(code=32, message="(#32) Page request limit reached", times=1000,
-                         headers={"X-Business-Use-Case-Usage": json.dumps(usage)})
+        usage = {
+            page.id: [
+                {
+                    "type": "pages",
+                    "call_count": 100,
+                    "total_cputime": 40,
+                    "total_time": 45,
+                    "estimated_time_to_regain_access": 7,
+                }
+            ]
+        }
+        throttled = dict(
+            code=32,
+            message="(#32) Page request limit reached",
+            times=1000,
+            headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
+        )
         fb.fail_next("*", f"/{page.id}", **throttled)
         fb.fail_next("POST", "/", **throttled)  # the Batch API call itself
 
@@ -118,16 +134,37 @@ def test_facebook_code_32_defers_the_page_to_the_reset_and_the_others_finish(cli
 def test_threads_code_4_without_a_reset_time_defers_for_the_assumed_five_minutes(cli, home):
     write_config(home)
     with FakeThreads() as server:
-        r = cli("accounts", "add", "threads", "--api-base", server.url, "--token-stdin", "--json",
-                input=THREADS_TOKEN + "\n")
+        r = cli(
+            "accounts",
+            "add",
+            "threads",
+            "--api-base",
+            server.url,
+            "--token-stdin",
+            "--json",
+            input=THREADS_TOKEN + "\n",
+        )
         assert r.exit_code == 0, r.stderr
         t_id = json.loads(r.stdout)["id"]
         assert cli.json("post", "create", "hello", "--to", "threads")["status"] == "completed"
         server.reset_log()
-        error = {"error": {"message": "(#4) Application request limit reached", "type": "OAuthException",
-                           "is_transient": True, "code": 4, "fbtrace_id": "AbCdEf"}}
-        server.fail_next("GET", "/v1.0/", 400, json=error, times=1000,
-                         headers={"X-App-Usage": json.dumps({"call_count": 100, "total_cputime": 20, "total_time": 30})})
+        error = {
+            "error": {
+                "message": "(#4) Application request limit reached",
+                "type": "OAuthException",
+                "is_transient": True,
+                "code": 4,
+                "fbtrace_id": "AbCdEf",
+            }
+        }
+        server.fail_next(
+            "GET",
+            "/v1.0/",
+            400,
+            json=error,
+            times=1000,
+            headers={"X-App-Usage": json.dumps({"call_count": 100, "total_cputime": 20, "total_time": 30})},
+        )
 
         before = datetime.now(timezone.utc)
         code, out, stderr = collect_process()
@@ -142,10 +179,25 @@ def test_threads_code_4_without_a_reset_time_defers_for_the_assumed_five_minutes
 def test_tumblr_429_retry_after_300_defers_the_blog(cli, home, masto):
     write_config(home)
     with FakeTumblr() as server:
-        env = {"POSTCLI_TUMBLR_REFRESH_TOKEN": server.refresh_token,
-               "POSTCLI_TUMBLR_CLIENT_SECRET": server.client_secret}
-        r = cli("accounts", "add", "tumblr", "--blog", "alice-writes", "--client-id", server.client_id,
-                "--api-base", server.url, "--token-stdin", "--json", input=server.access_token + "\n", env=env)
+        env = {
+            "POSTCLI_TUMBLR_REFRESH_TOKEN": server.refresh_token,
+            "POSTCLI_TUMBLR_CLIENT_SECRET": server.client_secret,
+        }
+        r = cli(
+            "accounts",
+            "add",
+            "tumblr",
+            "--blog",
+            "alice-writes",
+            "--client-id",
+            server.client_id,
+            "--api-base",
+            server.url,
+            "--token-stdin",
+            "--json",
+            input=server.access_token + "\n",
+            env=env,
+        )
         assert r.exit_code == 0, r.stderr
         tb_id = json.loads(r.stdout)["id"]
         for text in ("one", "two", "three"):
@@ -185,10 +237,25 @@ def test_a_worker_defers_a_throttled_blog_and_returns(cli, home):
     """`collect --plan-only` then `collect --worker`: the worker stops asking the blog and ends with 5."""
     write_config(home)
     with FakeTumblr() as server:
-        env = {"POSTCLI_TUMBLR_REFRESH_TOKEN": server.refresh_token,
-               "POSTCLI_TUMBLR_CLIENT_SECRET": server.client_secret}
-        r = cli("accounts", "add", "tumblr", "--blog", "alice-writes", "--client-id", server.client_id,
-                "--api-base", server.url, "--token-stdin", "--json", input=server.access_token + "\n", env=env)
+        env = {
+            "POSTCLI_TUMBLR_REFRESH_TOKEN": server.refresh_token,
+            "POSTCLI_TUMBLR_CLIENT_SECRET": server.client_secret,
+        }
+        r = cli(
+            "accounts",
+            "add",
+            "tumblr",
+            "--blog",
+            "alice-writes",
+            "--client-id",
+            server.client_id,
+            "--api-base",
+            server.url,
+            "--token-stdin",
+            "--json",
+            input=server.access_token + "\n",
+            env=env,
+        )
         assert r.exit_code == 0, r.stderr
         tb_id = json.loads(r.stdout)["id"]
         assert cli.json("post", "create", "one", "--to", "tumblr")["status"] == "completed"

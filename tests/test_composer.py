@@ -25,10 +25,24 @@ def fakes(cli):
     with FakeBlueskyServer() as bsky, FakeMastodon(token=TOKEN) as masto:
         bsky.add_account("alice.test", BSKY_PASS)
         bsky.add_account("bob.test", "bob-pass")
-        assert cli("accounts", "add", "bluesky", "--handle", "alice.test", "--service", bsky.url,
-                   "--password-stdin", input=BSKY_PASS + "\n").exit_code == 0
-        assert cli("accounts", "add", "mastodon", "--instance", masto.url, "--token-stdin",
-                   input=TOKEN + "\n").exit_code == 0
+        assert (
+            cli(
+                "accounts",
+                "add",
+                "bluesky",
+                "--handle",
+                "alice.test",
+                "--service",
+                bsky.url,
+                "--password-stdin",
+                input=BSKY_PASS + "\n",
+            ).exit_code
+            == 0
+        )
+        assert (
+            cli("accounts", "add", "mastodon", "--instance", masto.url, "--token-stdin", input=TOKEN + "\n").exit_code
+            == 0
+        )
         yield bsky, masto
 
 
@@ -56,7 +70,9 @@ def test_draft_then_publish_resets_created_at(cli, fakes, home):
 def test_schedule_in_a_named_timezone_across_dst(cli, fakes, home):
     # 09:00 Berlin on the day the clocks go forward is 07:00 UTC (UTC+2), the day before 08:00 UTC.
     a = cli.json("post", "create", "after dst", "--to", "mastodon", "--at", "2031-03-30 09:00", "--tz", "Europe/Berlin")
-    b = cli.json("post", "create", "before dst", "--to", "mastodon", "--at", "2031-03-29 09:00", "--tz", "Europe/Berlin")
+    b = cli.json(
+        "post", "create", "before dst", "--to", "mastodon", "--at", "2031-03-29 09:00", "--tz", "Europe/Berlin"
+    )
     assert a["scheduled_at"] == "2031-03-30T07:00:00Z" and b["scheduled_at"] == "2031-03-29T08:00:00Z"
     assert a["timezone"] == "Europe/Berlin"
     listing = cli("post", "list", "--tz", "Europe/Berlin", "--sort", "scheduled", "--order", "asc")
@@ -103,8 +119,10 @@ def test_two_overlapping_publish_due_runs_publish_each_post_once(cli, fakes, hom
     for pid in ids:
         _make_due(home, pid, timedelta(minutes=2))
     exe = Path(sys.executable).with_name("postcli")
-    procs = [subprocess.Popen([str(exe), "publish-due", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen([str(exe), "publish-due", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     assert len(masto.statuses) == 6
@@ -154,8 +172,9 @@ def test_killed_before_the_request_left_then_publish_due_posts_exactly_once(fake
     bsky, _ = fakes
     bsky.set_delay(30, "com.atproto.identity.resolveHandle")
     exe = Path(sys.executable).with_name("postcli")
-    proc = subprocess.Popen([str(exe), "post", "create", "hi @bob.test", "--to", "bluesky"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(exe), "post", "create", "hi @bob.test", "--to", "bluesky"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     kill_when(proc, lambda: any(r.nsid == "com.atproto.identity.resolveHandle" for r in bsky.requests))
     assert bsky.count("com.atproto.repo.createRecord") == 0
     assert _db(home).execute("select status from post_targets").fetchone()[0] == "processing"
@@ -171,8 +190,11 @@ def test_killed_after_mastodon_accepted_then_retry_keeps_one_status(fakes, home)
     _, masto = fakes
     masto.set_delay(3, "POST", "/api/v1/statuses", times=1)
     exe = Path(sys.executable).with_name("postcli")
-    proc = subprocess.Popen([str(exe), "post", "create", "crash on mastodon", "--to", "mastodon"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(exe), "post", "create", "crash on mastodon", "--to", "mastodon"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     # The fake stores the status only after its delay; wait for the POST to arrive, kill, let it land.
     kill_when(proc, lambda: bool(masto.requests_to("POST", "/api/v1/statuses")))
     deadline = time.monotonic() + 40

@@ -51,14 +51,25 @@ def adapter(fb: FakeFacebook, page: Page, **overrides) -> FacebookAdapter:
 
 
 def new_ctx(fb: FakeFacebook, saved: list, **kw) -> AccountContext:
-    values = {"platform": "facebook", "api_base_url": fb.url, "secrets": {}, "save_secrets": saved.append,
-              "timeout": 5.0}
+    values = {
+        "platform": "facebook",
+        "api_base_url": fb.url,
+        "secrets": {},
+        "save_secrets": saved.append,
+        "timeout": 5.0,
+    }
     values.update(kw)
     return AccountContext(**values)
 
 
-def media(tmp_path: Path, name: str, mime: str = "image/png", alt: str | None = None, data: bytes = PNG,
-          public_url: str | None = None) -> MediaItem:
+def media(
+    tmp_path: Path,
+    name: str,
+    mime: str = "image/png",
+    alt: str | None = None,
+    data: bytes = PNG,
+    public_url: str | None = None,
+) -> MediaItem:
     path = tmp_path / name
     path.write_bytes(data)
     return MediaItem(path=path, mime_type=mime, size_bytes=len(data), alt_text=alt, public_url=public_url)
@@ -240,12 +251,15 @@ def test_publish_photos_uploads_them_unpublished_then_attaches_them(fb, page, tm
     assert len(uploads) == 2
     assert [u.form["published"] for u in uploads] == [["false"], ["false"]]
     assert uploads[0].form["alt_text_custom"] == ["latte art"] and "alt_text_custom" not in uploads[1].form
-    assert [(u.files["source"]["filename"], u.files["source"]["content_type"], u.files["source"]["size"])
-            for u in uploads] == [("a.png", "image/png", len(PNG)), ("b.png", "image/png", len(PNG))]
+    assert [
+        (u.files["source"]["filename"], u.files["source"]["content_type"], u.files["source"]["size"]) for u in uploads
+    ] == [("a.png", "image/png", len(PNG)), ("b.png", "image/png", len(PNG))]
     photo_ids = list(fb.photos)
     feed = fb.requests_to("POST", f"/{page.id}/feed")[0]
     assert [json.loads(feed.form[f"attached_media[{i}]"][0]) for i in range(2)] == [
-        {"media_fbid": photo_ids[0]}, {"media_fbid": photo_ids[1]}]
+        {"media_fbid": photo_ids[0]},
+        {"media_fbid": photo_ids[1]},
+    ]
     posts = fb.page_posts(page)
     assert len(posts) == 1 and posts[0].photo_ids == photo_ids and result.platform_post_id == posts[0].id
 
@@ -312,10 +326,24 @@ def test_revoked_token_is_auth_failed_without_the_token(fb, page):
     ("code", "headers", "retry_after"),
     [
         (4, {"X-App-Usage": json.dumps({"call_count": 120, "total_cputime": 30, "total_time": 40})}, 600.0),
-        (32, {"X-Business-Use-Case-Usage": json.dumps(
-            {"1": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 7}]})}, 420.0),
-        (80001, {"X-Business-Use-Case-Usage": json.dumps(
-            {"1": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 3}]})}, 180.0),
+        (
+            32,
+            {
+                "X-Business-Use-Case-Usage": json.dumps(
+                    {"1": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 7}]}
+                )
+            },
+            420.0,
+        ),
+        (
+            80001,
+            {
+                "X-Business-Use-Case-Usage": json.dumps(
+                    {"1": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 3}]}
+                )
+            },
+            180.0,
+        ),
     ],
 )
 def test_rate_limits_carry_the_wait_from_the_usage_headers(fb, page, code, headers, retry_after):
@@ -343,14 +371,19 @@ def test_find_published_matches_the_text_since_the_first_attempt(fb, page):
     ours = fb.add_post(page, "Opening hours changed", created=now - timedelta(minutes=3))
     a = adapter(fb, page)
 
-    found = a.find_published(PublishRequest(text="Opening hours changed\n", idempotency_key="k",
-                                            first_attempt_at=now - timedelta(minutes=5)))
+    found = a.find_published(
+        PublishRequest(text="Opening hours changed\n", idempotency_key="k", first_attempt_at=now - timedelta(minutes=5))
+    )
 
     assert found is not None and found.platform_post_id == ours.id
     since = int(fb.requests_to("GET", f"/{page.id}/posts")[0].param("since"))
     assert since == int((now - timedelta(minutes=15)).timestamp())
-    assert a.find_published(PublishRequest(text="never posted", idempotency_key="k",
-                                           first_attempt_at=now - timedelta(minutes=5))) is None
+    assert (
+        a.find_published(
+            PublishRequest(text="never posted", idempotency_key="k", first_attempt_at=now - timedelta(minutes=5))
+        )
+        is None
+    )
 
 
 def test_find_published_follows_the_cursor(fb, page):
@@ -358,8 +391,9 @@ def test_find_published_follows_the_cursor(fb, page):
     ours = fb.add_post(page, "needle", created=now - timedelta(minutes=4))
     for i in range(30):
         fb.add_post(page, f"hay {i}", created=now - timedelta(minutes=3) + timedelta(seconds=i))
-    found = adapter(fb, page).find_published(PublishRequest(text="needle", idempotency_key="k",
-                                                            first_attempt_at=now - timedelta(minutes=5)))
+    found = adapter(fb, page).find_published(
+        PublishRequest(text="needle", idempotency_key="k", first_attempt_at=now - timedelta(minutes=5))
+    )
     assert found is not None and found.platform_post_id == ours.id
     lists = fb.requests_to("GET", f"/{page.id}/posts")
     assert len(lists) == 2 and lists[1].param("after")
@@ -378,10 +412,14 @@ def test_resolve_post_by_id_and_urls(fb, page):
     post = fb.add_post(page, "Imported")
     a = adapter(fb, page)
     story = post.id.split("_")[1]
-    for ref in (post.id, story, f"https://www.facebook.com/{page.id}/posts/{story}",
-                f"https://www.facebook.com/cafenova/posts/{story}/",
-                f"https://m.facebook.com/permalink.php?story_fbid={story}&id={page.id}",
-                f"https://www.facebook.com/story.php?story_fbid={story}&id={page.id}"):
+    for ref in (
+        post.id,
+        story,
+        f"https://www.facebook.com/{page.id}/posts/{story}",
+        f"https://www.facebook.com/cafenova/posts/{story}/",
+        f"https://m.facebook.com/permalink.php?story_fbid={story}&id={page.id}",
+        f"https://www.facebook.com/story.php?story_fbid={story}&id={page.id}",
+    ):
         result = a.resolve_post(ref)
         assert (result.platform_post_id, result.text) == (post.id, "Imported"), ref
     with pytest.raises(RemoteNotFound):
@@ -397,8 +435,9 @@ def test_resolve_post_by_id_and_urls(fb, page):
 
 def test_post_metrics_come_in_one_batch(fb, page):
     a, b = fb.add_post(page, "a"), fb.add_post(page, "b")
-    fb.set_counts(a.id, reactions=12, comments=3, shares=2, post_media_view=340,
-                  post_total_media_view_unique=210, post_clicks=9)
+    fb.set_counts(
+        a.id, reactions=12, comments=3, shares=2, post_media_view=340, post_total_media_view_unique=210, post_clicks=9
+    )
     fb.set_counts(b.id, reactions=1, comments=0, post_media_view=5, post_total_media_view_unique=4, post_clicks=0)
 
     result = adapter(fb, page).fetch_post_metrics([a.id, b.id, a.id])
@@ -451,7 +490,8 @@ def test_a_retired_metric_is_dropped_and_remembered(fb, page):
     assert a.ctx.settings_changed is True
     probes = fb.requests_to("GET", f"/{post.id}/insights", in_batch=True)
     assert sorted(p.param("metric") for p in probes) == sorted(
-        ["post_media_view", "post_total_media_view_unique", "post_clicks"])
+        ["post_media_view", "post_total_media_view_unique", "post_clicks"]
+    )
     fb.reset_log()
     assert a.fetch_post_metrics([post.id])[post.id].views == 50
     assert len(fb.batches()) == 1  # learned: no probing again
@@ -500,8 +540,13 @@ def test_a_request_the_batch_did_not_finish_is_asked_again(fb, page):
 def test_a_rate_limited_batch_carries_the_wait(fb, page):
     post = fb.add_post(page, "p")
     usage = {page.id: [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 12}]}
-    fb.fail_next("POST", "/", code=80001, message="(#80001) There have been too many calls to this Page account",
-                 headers={"X-Business-Use-Case-Usage": json.dumps(usage)})
+    fb.fail_next(
+        "POST",
+        "/",
+        code=80001,
+        message="(#80001) There have been too many calls to this Page account",
+        headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
+    )
     with pytest.raises(PlatformRateLimited) as err:
         adapter(fb, page).fetch_post_metrics([post.id])
     assert err.value.retry_after == 720.0
@@ -654,13 +699,24 @@ def test_cli_several_pages_need_the_page_option(cli, fb, page):
     user_token = fb.add_user("Ada", [page, other])
     r = cli("accounts", "add", "facebook", "--api-base", fb.url, "--token-stdin", input=user_token + "\n")
     assert r.exit_code == EXIT_USAGE and "Nova Bakery" in r.stderr and "--page" in r.stderr
-    account = cli.json("accounts", "add", "facebook", "--api-base", fb.url, "--token-stdin", "--page", other.id,
-                       input=user_token + "\n")
+    account = cli.json(
+        "accounts",
+        "add",
+        "facebook",
+        "--api-base",
+        fb.url,
+        "--token-stdin",
+        "--page",
+        other.id,
+        input=user_token + "\n",
+    )
     assert account["external_id"] == other.id
 
 
 def test_module_imports_nothing_heavy():
-    code = ("import sys, postcli.platforms.facebook.adapter; "
-            "assert 'httpx' not in sys.modules, 'httpx imported at module level'")
+    code = (
+        "import sys, postcli.platforms.facebook.adapter; "
+        "assert 'httpx' not in sys.modules, 'httpx imported at module level'"
+    )
     src = str(Path(__file__).resolve().parents[1] / "src")
     subprocess.run([sys.executable, "-c", code], check=True, env={"PYTHONPATH": src})

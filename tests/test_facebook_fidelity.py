@@ -30,8 +30,9 @@ def fb():
 
 
 def fresh(fb: FakeFacebook, saved: list) -> FacebookAdapter:
-    return FacebookAdapter(AccountContext(platform="facebook", api_base_url=fb.url, secrets={},
-                                          save_secrets=saved.append, timeout=5.0))
+    return FacebookAdapter(
+        AccountContext(platform="facebook", api_base_url=fb.url, secrets={}, save_secrets=saved.append, timeout=5.0)
+    )
 
 
 # -- Pages managed through Business Manager ---------------------------------------------------
@@ -88,8 +89,13 @@ def test_page_option_falls_back_to_reading_the_page_token_with_the_user_token(fb
 def test_without_business_permission_the_accounts_list_still_works(fb):
     own = fb.add_page("Own Page")
     token = fb.add_user("Ana", [own])
-    fb.fail_next("GET", "/me/businesses", code=200, status=403,
-                 message="(#200) Requires business_management permission to manage the object")
+    fb.fail_next(
+        "GET",
+        "/me/businesses",
+        code=200,
+        status=403,
+        message="(#200) Requires business_management permission to manage the object",
+    )
     assert fresh(fb, []).connect(None, token).external_id == own.id
 
 
@@ -107,8 +113,9 @@ def test_a_page_id_nobody_can_read_is_refused_listing_the_pages(fb):
 def test_post_views_given_as_breakdown_values_are_summed_and_kept_raw(fb):
     page = fb.add_page("Cafe")
     post = fb.add_post(page, "hello")
-    fb.set_counts(post.id, reactions=2, post_media_view={"page_uploaded": 30, "page_owned": 12},
-                  post_total_media_view_unique=25)
+    fb.set_counts(
+        post.id, reactions=2, post_media_view={"page_uploaded": 30, "page_owned": 12}, post_total_media_view_unique=25
+    )
     adapter = FacebookAdapter(fb.account_context(page))
     m = adapter.fetch_post_metrics([post.id])[post.id]
     assert m.views == 42 and m.reach == 25

@@ -20,22 +20,56 @@ def store(home):
     now = datetime(2026, 5, 1, 12, tzinfo=timezone.utc)
     with session_scope() as s:
         a = Account(platform="mastodon", handle="me@x.social", external_id="1", api_base_url="https://x.social")
-        b = Account(platform="bluesky", handle="me.bsky.social", external_id="did:plc:x", api_base_url="https://bsky.social")
+        b = Account(
+            platform="bluesky", handle="me.bsky.social", external_id="did:plc:x", api_base_url="https://bsky.social"
+        )
         s.add_all([a, b])
         s.flush()
         for i in range(7):
-            p = Post(text=f"post {i}", status=["completed", "scheduled", "failed", "draft"][i % 4],
-                     created_at=now + timedelta(minutes=i), updated_at=now,
-                     published_at=now + timedelta(hours=i) if i % 4 == 0 else None,
-                     scheduled_at=now + timedelta(days=i) if i % 4 == 1 else None, timezone="Europe/Berlin")
-            p.targets.append(PostTarget(account_id=a.id, platform="mastodon", status="completed", idempotency_key=f"m{i}",
-                                        platform_post_id=str(i), platform_post_url=f"https://x.social/@me/{i}",
-                                        attempt_count=1, completed_at=now))
+            p = Post(
+                text=f"post {i}",
+                status=["completed", "scheduled", "failed", "draft"][i % 4],
+                created_at=now + timedelta(minutes=i),
+                updated_at=now,
+                published_at=now + timedelta(hours=i) if i % 4 == 0 else None,
+                scheduled_at=now + timedelta(days=i) if i % 4 == 1 else None,
+                timezone="Europe/Berlin",
+            )
+            p.targets.append(
+                PostTarget(
+                    account_id=a.id,
+                    platform="mastodon",
+                    status="completed",
+                    idempotency_key=f"m{i}",
+                    platform_post_id=str(i),
+                    platform_post_url=f"https://x.social/@me/{i}",
+                    attempt_count=1,
+                    completed_at=now,
+                )
+            )
             if i % 2:
-                p.targets.append(PostTarget(account_id=b.id, platform="bluesky", status="failed", idempotency_key=f"b{i}",
-                                            error="boom", attempt_count=2))
-                p.media.append(PostMedia(position=0, key="k.png", mime_type="image/png", size_bytes=10, sha256="ab" * 32,
-                                         width=3, height=4, alt_text="alt"))
+                p.targets.append(
+                    PostTarget(
+                        account_id=b.id,
+                        platform="bluesky",
+                        status="failed",
+                        idempotency_key=f"b{i}",
+                        error="boom",
+                        attempt_count=2,
+                    )
+                )
+                p.media.append(
+                    PostMedia(
+                        position=0,
+                        key="k.png",
+                        mime_type="image/png",
+                        size_bytes=10,
+                        sha256="ab" * 32,
+                        width=3,
+                        height=4,
+                        alt_text="alt",
+                    )
+                )
             s.add(p)
 
 

@@ -35,7 +35,8 @@ def test_a_paging_link_keeps_its_cursor_and_gets_the_token(httpserver):
 )
 def test_graph_error_codes_map_to_typed_errors(httpserver, status, error, kind):
     httpserver.expect_request("/v26.0/me").respond_with_json(
-        {"error": {"type": "OAuthException", **error}}, status=status,
+        {"error": {"type": "OAuthException", **error}},
+        status=status,
         headers={"X-Business-Use-Case-Usage": '{"1": [{"call_count": 100, "estimated_time_to_regain_access": 7}]}'},
     )
     with pytest.raises(kind) as info:

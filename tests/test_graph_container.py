@@ -98,8 +98,10 @@ def test_instagram_carousel_waits_for_each_child_then_the_carousel(tmp_path):
     with FakeInstagram() as server:
         server.set_container_statuses(["IN_PROGRESS", "FINISHED"])
         clock, charged = FakeClock(), []
-        items = [_media(tmp_path, f"{n}.jpg", "image/jpeg", JPEG, server.serve_file(f"{n}.jpg", JPEG, "image/jpeg"))
-                 for n in ("a", "b")]
+        items = [
+            _media(tmp_path, f"{n}.jpg", "image/jpeg", JPEG, server.serve_file(f"{n}.jpg", JPEG, "image/jpeg"))
+            for n in ("a", "b")
+        ]
         _instagram(server, clock, charged).publish(PublishRequest(text="two", idempotency_key="k", media=items))
         # Each of the 3 containers: IN_PROGRESS, a 1 s wait, FINISHED.
         assert clock.slept == [1.0, 1.0, 1.0]
@@ -107,19 +109,26 @@ def test_instagram_carousel_waits_for_each_child_then_the_carousel(tmp_path):
         assert len(server.requests_to("POST", f"/{USER_ID}/media_publish")) == 1
 
 
-@pytest.mark.parametrize(("code", "subcode", "path"), [
-    (-2, 2207003, "/media"),  # download timeout while creating the container
-    (-1, 2207001, "/media"),  # Instagram server error
-    (24, 2207008, "/media_publish"),  # media builder expired: start again
-])
+@pytest.mark.parametrize(
+    ("code", "subcode", "path"),
+    [
+        (-2, 2207003, "/media"),  # download timeout while creating the container
+        (-1, 2207001, "/media"),  # Instagram server error
+        (24, 2207008, "/media_publish"),  # media builder expired: start again
+    ],
+)
 def test_instagram_retryable_errors_leave_the_post_to_a_retry_that_publishes_once(tmp_path, code, subcode, path):
     # Instagram error-code reference, HTTP 400 rows with "Try again" / "generate a new container":
     # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/error-codes
     with FakeInstagram() as server:
         clock = FakeClock()
         item = _media(tmp_path, "a.jpg", "image/jpeg", JPEG, server.serve_file("a.jpg", JPEG, "image/jpeg"))
-        server.fail_next("POST", f"/{USER_ID}{path}", 400,
-                         json=FakeInstagram.error_body(code, "Instagram server error. Try again.", subcode=subcode))
+        server.fail_next(
+            "POST",
+            f"/{USER_ID}{path}",
+            400,
+            json=FakeInstagram.error_body(code, "Instagram server error. Try again.", subcode=subcode),
+        )
         adapter = _instagram(server, clock, [])
         with pytest.raises(PlatformUnavailable):
             adapter.publish(PublishRequest(text="again", idempotency_key="k", media=[item]))

@@ -31,8 +31,10 @@ DOCUMENTED = [
     (32, None, "Page request limit reached", PlatformRateLimited),
     (341, None, "Application limit reached", PlatformRateLimited),
     (613, None, "Calls to this api have exceeded the rate limit.", PlatformRateLimited),
-    *[(code, None, "There have been too many calls for this business", PlatformRateLimited)
-      for code in range(80001, 80015)],
+    *[
+        (code, None, "There have been too many calls for this business", PlatformRateLimited)
+        for code in range(80001, 80015)
+    ],
     (100, 33, "Unsupported get request. Object with ID '1_2' does not exist", RemoteNotFound),
     (803, None, "(#803) Some of the aliases you requested do not exist: nope", RemoteNotFound),
     (368, None, "The action attempted has been deemed abusive or is otherwise disallowed", PlatformRejected),
@@ -40,19 +42,30 @@ DOCUMENTED = [
     # Instagram content publishing: all HTTP 400.
     (-2, None, "Instagram container error", PlatformUnavailable),
     (-2, 2207003, "It takes too long to download the media.", PlatformUnavailable),
-    (-2, 2207020, "The media you are trying to access has expired. Please try to upload again.",
-     PlatformUnavailable),
+    (-2, 2207020, "The media you are trying to access has expired. Please try to upload again.", PlatformUnavailable),
     (-1, None, "Instagram server error", PlatformUnavailable),
     (-1, 2207001, "Instagram server error. Try again.", PlatformUnavailable),
     (-1, 2207032, "Create media fail, please try to re-create media", PlatformUnavailable),
     (-1, 2207053, "unknown upload error", PlatformUnavailable),
-    (4, 2207051, "We restrict certain activity to protect our community. Tell us if you think we made a mistake.",
-     PlatformRejected),
-    (9, 2207042, "You reached maximum number of posts that is allowed to be published by Content Publishing API.",
-     PlatformRateLimited),
+    (
+        4,
+        2207051,
+        "We restrict certain activity to protect our community. Tell us if you think we made a mistake.",
+        PlatformRejected,
+    ),
+    (
+        9,
+        2207042,
+        "You reached maximum number of posts that is allowed to be published by Content Publishing API.",
+        PlatformRateLimited,
+    ),
     (24, 2207008, "Media builder expired", PlatformUnavailable),
-    (25, 2207050, "The app user's Instagram Professional account is inactive, checkpointed, or restricted.",
-     PlatformRejected),
+    (
+        25,
+        2207050,
+        "The app user's Instagram Professional account is inactive, checkpointed, or restricted.",
+        PlatformRejected,
+    ),
     (9007, 2207027, "The media is not ready for publishing, please wait for a moment", PlatformUnavailable),
 ]
 
@@ -63,16 +76,23 @@ def test_the_table_holds_exactly_the_documented_rows_each_with_its_source():
         assert row.source.startswith("https://developers.facebook.com/docs/"), row
 
 
-@pytest.mark.parametrize(("code", "subcode", "message", "kind"), DOCUMENTED,
-                         ids=[f"{c}/{s}" if s else str(c) for c, s, _, _ in DOCUMENTED])
+@pytest.mark.parametrize(
+    ("code", "subcode", "message", "kind"), DOCUMENTED, ids=[f"{c}/{s}" if s else str(c) for c, s, _, _ in DOCUMENTED]
+)
 def test_each_documented_error_becomes_its_typed_error(httpserver, code, subcode, message, kind):
-    err = {"message": message, "type": "OAuthException", "code": code, "is_transient": False,
-           "fbtrace_id": "A6LJylpZRKw2xKLFsAP-cJh"}
+    err = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "is_transient": False,
+        "fbtrace_id": "A6LJylpZRKw2xKLFsAP-cJh",
+    }
     if subcode is not None:
         err["error_subcode"] = subcode
     httpserver.expect_request("/v27.0/17841400000000001/media").respond_with_json({"error": err}, status=400)
-    client = GraphClient(base_url=httpserver.url_for("/"), version="v27.0", token=lambda: "tok-abcdef123456",
-                         platform="instagram")
+    client = GraphClient(
+        base_url=httpserver.url_for("/"), version="v27.0", token=lambda: "tok-abcdef123456", platform="instagram"
+    )
     with pytest.raises(kind) as info:
         client.post("17841400000000001/media", image_url="https://example.com/a.jpg")
     assert type(info.value) is kind  # not a subclass standing in for another kind
@@ -82,10 +102,20 @@ def test_each_documented_error_becomes_its_typed_error(httpserver, code, subcode
 
 def test_spam_restriction_is_not_a_rate_limit_and_says_what_to_do(httpserver):
     httpserver.expect_request("/v27.0/1/media_publish").respond_with_json(
-        {"error": {"message": "We restrict certain activity to protect our community.", "type": "OAuthException",
-                   "code": 4, "error_subcode": 2207051, "fbtrace_id": "x"}}, status=400)
-    client = GraphClient(base_url=httpserver.url_for("/"), version="v27.0", token=lambda: "t0k3n-xyz",
-                         platform="instagram")
+        {
+            "error": {
+                "message": "We restrict certain activity to protect our community.",
+                "type": "OAuthException",
+                "code": 4,
+                "error_subcode": 2207051,
+                "fbtrace_id": "x",
+            }
+        },
+        status=400,
+    )
+    client = GraphClient(
+        base_url=httpserver.url_for("/"), version="v27.0", token=lambda: "t0k3n-xyz", platform="instagram"
+    )
     with pytest.raises(PlatformRejected) as info:
         client.post("1/media_publish", creation_id="2")
     assert "spam" in (info.value.hint or "")
@@ -93,10 +123,12 @@ def test_spam_restriction_is_not_a_rate_limit_and_says_what_to_do(httpserver):
 
 def test_an_undocumented_code_falls_back_on_the_http_status(httpserver):
     httpserver.expect_request("/v27.0/a").respond_with_json(
-        {"error": {"message": "boom", "code": 12345, "is_transient": True}}, status=400)
+        {"error": {"message": "boom", "code": 12345, "is_transient": True}}, status=400
+    )
     httpserver.expect_request("/v27.0/b").respond_with_json({"error": {"message": "bad", "code": 12345}}, status=400)
-    client = GraphClient(base_url=httpserver.url_for("/"), version="v27.0", token=lambda: "t0k3n-xyz",
-                         platform="facebook")
+    client = GraphClient(
+        base_url=httpserver.url_for("/"), version="v27.0", token=lambda: "t0k3n-xyz", platform="facebook"
+    )
     with pytest.raises(PlatformUnavailable):
         client.get("a")
     with pytest.raises(PlatformRejected):

@@ -53,8 +53,17 @@ def test_the_configured_version_reaches_every_graph_account(cli, home, fb, ig):
 def test_an_account_version_wins_over_the_configured_one(cli, home, fb):
     (home / "config.toml").write_text('[graph]\nversion = "v25.0"\n')
     page = fb.add_page("Cafe")
-    cli.json("accounts", "add", "facebook", "--api-base", fb.url, "--graph-version", "v24.0", "--token-stdin",
-             input=page.token + "\n")
+    cli.json(
+        "accounts",
+        "add",
+        "facebook",
+        "--api-base",
+        fb.url,
+        "--graph-version",
+        "v24.0",
+        "--token-stdin",
+        input=page.token + "\n",
+    )
     assert {r.version for r in fb.requests} == {"v24.0"}
     fb.reset_log()
     out = cli.json("post", "create", "versioned", "--to", "facebook")
@@ -64,8 +73,17 @@ def test_an_account_version_wins_over_the_configured_one(cli, home, fb):
 
 def test_a_malformed_account_version_is_refused_before_anything_is_sent(cli, fb):
     page = fb.add_page("Cafe")
-    r = cli("accounts", "add", "facebook", "--api-base", fb.url, "--graph-version", "27", "--token-stdin",
-            input=page.token + "\n")
+    r = cli(
+        "accounts",
+        "add",
+        "facebook",
+        "--api-base",
+        fb.url,
+        "--graph-version",
+        "27",
+        "--token-stdin",
+        input=page.token + "\n",
+    )
     assert r.exit_code == 2 and "v27.0" in r.stderr
     assert fb.requests == []
 

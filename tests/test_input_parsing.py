@@ -214,7 +214,9 @@ def test_a_stored_time_near_year_9999_does_not_break_the_list_in_any_zone(cli, h
     pid = cli.json("post", "create", "far future", "--to", str(acc), "--draft")["id"]
     other = cli.json("post", "create", "ordinary", "--to", str(acc), "--draft")["id"]
     # A store written by an older postcli (or by hand) can hold it.
-    db(home).execute("update posts set status='scheduled', scheduled_at='9999-12-31 23:59:00.000000' where id=?", (pid,))
+    db(home).execute(
+        "update posts set status='scheduled', scheduled_at='9999-12-31 23:59:00.000000' where id=?", (pid,)
+    )
     for zone in ("Pacific/Kiritimati", "Etc/GMT-14", "Etc/GMT+12"):
         r = cli("post", "list", "--tz", zone)
         assert r.exit_code == 0, (zone, r.stdout, r.stderr)
@@ -227,8 +229,11 @@ def test_a_stored_time_near_year_9999_does_not_break_the_list_in_any_zone(cli, h
 def test_argv_that_is_not_utf8_is_a_usage_error(cli, home):
     acc = sandbox(cli)
     undecodable = b"caf\xe9".decode("utf-8", "surrogateescape")  # how Python hands such bytes over
-    for args in (["post", "create", undecodable, "--to", str(acc)], ["post", "list", "--status", undecodable],
-                 ["accounts", "show", undecodable]):
+    for args in (
+        ["post", "create", undecodable, "--to", str(acc)],
+        ["post", "list", "--status", undecodable],
+        ["accounts", "show", undecodable],
+    ):
         r = cli(*args)
         assert r.exit_code == 2, (args, r.stdout, r.stderr)
         assert "UTF-8" in r.stderr
@@ -251,8 +256,9 @@ def test_stdin_that_is_not_utf8_is_a_usage_error(cli, home):
     assert r.exit_code == 2 and "UTF-8" in r.stderr, (r.stdout, r.stderr)
     no_bug(r)
     assert post_count(home) == 0
-    r = cli("accounts", "add", "mastodon", "--instance", "https://example.invalid", "--token-stdin",
-            input=b"\xff\xfe\n")  # type: ignore[arg-type]
+    r = cli(
+        "accounts", "add", "mastodon", "--instance", "https://example.invalid", "--token-stdin", input=b"\xff\xfe\n"
+    )  # type: ignore[arg-type]
     assert r.exit_code == 2 and "UTF-8" in r.stderr, (r.stdout, r.stderr)
     no_bug(r)
 
@@ -330,8 +336,9 @@ def test_removing_an_account_names_the_posts_that_address_it_and_publishing_refu
 
 def test_a_removed_mastodon_account_gets_nothing_and_no_reconnect_advice(cli, home):
     with FakeMastodon(token=MASTO_TOKEN) as masto:
-        r = cli("accounts", "add", "mastodon", "--instance", masto.url, "--token-stdin", "--json",
-                input=MASTO_TOKEN + "\n")
+        r = cli(
+            "accounts", "add", "mastodon", "--instance", masto.url, "--token-stdin", "--json", input=MASTO_TOKEN + "\n"
+        )
         assert r.exit_code == 0, r.stderr
         acc = json.loads(r.stdout)["id"]
         draft = cli.json("post", "create", "hello fediverse", "--to", str(acc), "--draft")["id"]
@@ -366,11 +373,26 @@ def _png(path: Path) -> Path:
 def test_each_validation_problem_has_its_own_fix(cli, home, tmp_path):
     with FakeBlueskyServer() as bsky:
         bsky.add_account("alice.test", BSKY_PASS)
-        assert cli("accounts", "add", "bluesky", "--handle", "alice.test", "--service", bsky.url,
-                   "--password-stdin", input=BSKY_PASS + "\n").exit_code == 0
+        assert (
+            cli(
+                "accounts",
+                "add",
+                "bluesky",
+                "--handle",
+                "alice.test",
+                "--service",
+                bsky.url,
+                "--password-stdin",
+                input=BSKY_PASS + "\n",
+            ).exit_code
+            == 0
+        )
         cases = {
             "Write some text": ["  "],
-            "Attach fewer files": ["five", *[a for i in range(5) for a in ("--media", str(_png(tmp_path / f"{i}.png")))]],
+            "Attach fewer files": [
+                "five",
+                *[a for i in range(5) for a in ("--media", str(_png(tmp_path / f"{i}.png")))],
+            ],
             "Make the file smaller": ["big", "--media", str(_noise_png(tmp_path / "big.png", (850, 850)))],
             "Shorten the alt text": ["alt", "--media", str(_png(tmp_path / "a.png")), "--alt", "x" * 2001],
             "Shorten the text": ["y" * 301],
@@ -397,7 +419,10 @@ def test_the_password_stdin_hint_is_a_command_to_run(cli):
 
 @pytest.mark.parametrize(
     "args, listed",
-    [(["post", "list", "--status", "bogus"], "partial_success"), (["post", "list", "--platform", "myspace"], "mastodon")],
+    [
+        (["post", "list", "--status", "bogus"], "partial_success"),
+        (["post", "list", "--platform", "myspace"], "mastodon"),
+    ],
 )
 def test_post_list_filters_are_checked_like_the_reports(cli, args, listed):
     r = cli(*args)

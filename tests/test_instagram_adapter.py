@@ -42,8 +42,9 @@ def server():
 
 def connected(server: FakeInstagram, **ctx_overrides) -> InstagramAdapter:
     clock = FakeClock()
-    ctx = server.account_context(secrets={}, settings={}, external_id=None, clock=clock, sleep=clock.sleep,
-                                 **ctx_overrides)
+    ctx = server.account_context(
+        secrets={}, settings={}, external_id=None, clock=clock, sleep=clock.sleep, **ctx_overrides
+    )
     adapter = InstagramAdapter(ctx)
     adapter.connect(None, server.token)
     adapter.sleeps = clock.slept  # the waits, recorded through the context's sleep instead of slept
@@ -51,8 +52,16 @@ def connected(server: FakeInstagram, **ctx_overrides) -> InstagramAdapter:
     return adapter
 
 
-def image(server: FakeInstagram, tmp_path: Path, name: str = "photo.jpg", alt: str | None = None,
-          data: bytes = JPEG, mime: str = "image/jpeg", public: bool = True, **kw) -> MediaItem:
+def image(
+    server: FakeInstagram,
+    tmp_path: Path,
+    name: str = "photo.jpg",
+    alt: str | None = None,
+    data: bytes = JPEG,
+    mime: str = "image/jpeg",
+    public: bool = True,
+    **kw,
+) -> MediaItem:
     path = tmp_path / name
     path.write_bytes(data)
     url = server.serve_file(name, data, mime) if public else None
@@ -62,8 +71,9 @@ def image(server: FakeInstagram, tmp_path: Path, name: str = "photo.jpg", alt: s
 def video(server: FakeInstagram, tmp_path: Path, name: str = "clip.mp4") -> MediaItem:
     path = tmp_path / name
     path.write_bytes(MP4)
-    return MediaItem(path=path, mime_type="video/mp4", size_bytes=len(MP4),
-                     public_url=server.serve_file(name, MP4, "video/mp4"))
+    return MediaItem(
+        path=path, mime_type="video/mp4", size_bytes=len(MP4), public_url=server.serve_file(name, MP4, "video/mp4")
+    )
 
 
 def routes(server: FakeInstagram) -> list[tuple[str, str]]:
@@ -265,16 +275,22 @@ def test_exhausted_quota_is_rate_limited_and_nothing_is_created(server, tmp_path
 
 def test_quota_error_at_media_publish_is_rate_limited(server, tmp_path):
     adapter = connected(server)
-    server.fail_next("POST", f"/{USER_ID}/media_publish", json=server.error_body(
-        9, "Application request limit reached", subcode=2207042))
+    server.fail_next(
+        "POST",
+        f"/{USER_ID}/media_publish",
+        json=server.error_body(9, "Application request limit reached", subcode=2207042),
+    )
     with pytest.raises(PlatformRateLimited):
         adapter.publish(PublishRequest(text="x", idempotency_key="k", media=[image(server, tmp_path)]))
 
 
 def test_an_unreadable_quota_does_not_block_publishing(server, tmp_path):
     adapter = connected(server)
-    server.fail_next("GET", f"/{USER_ID}/content_publishing_limit",
-                     json=server.error_body(100, "Tried accessing nonexisting field (config)"))
+    server.fail_next(
+        "GET",
+        f"/{USER_ID}/content_publishing_limit",
+        json=server.error_body(100, "Tried accessing nonexisting field (config)"),
+    )
     result = adapter.publish(PublishRequest(text="x", idempotency_key="k", media=[image(server, tmp_path)]))
     assert result.platform_post_id in server.media
 
@@ -329,10 +345,23 @@ def test_a_token_echoed_in_an_error_is_redacted(server):
 @pytest.mark.parametrize("code", [4, 17, 32, 613, 80002])
 def test_rate_limit_codes_carry_retry_after_from_the_usage_header(server, code):
     adapter = connected(server)
-    usage = {USER_ID: [{"type": "instagram", "call_count": 100, "total_cputime": 20, "total_time": 30,
-                        "estimated_time_to_regain_access": 7}]}
-    server.fail_next("GET", "/me", json=server.error_body(code, "(#4) Application request limit reached"),
-                     headers={"X-Business-Use-Case-Usage": json.dumps(usage)})
+    usage = {
+        USER_ID: [
+            {
+                "type": "instagram",
+                "call_count": 100,
+                "total_cputime": 20,
+                "total_time": 30,
+                "estimated_time_to_regain_access": 7,
+            }
+        ]
+    }
+    server.fail_next(
+        "GET",
+        "/me",
+        json=server.error_body(code, "(#4) Application request limit reached"),
+        headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
+    )
     with pytest.raises(PlatformRateLimited) as err:
         adapter.fetch_account_metrics()
     assert err.value.retry_after == 420
@@ -359,8 +388,9 @@ def test_post_metrics_map_names_and_missing_ones_are_none(server):
 
 def test_saved_maps_to_saves_and_zero_stays_zero(server):
     adapter = connected(server)
-    media = server.add_media("pic", insights={"views": 0, "reach": 0, "likes": 0, "comments": 0, "shares": 2,
-                                              "saved": 5})
+    media = server.add_media(
+        "pic", insights={"views": 0, "reach": 0, "likes": 0, "comments": 0, "shares": 2, "saved": 5}
+    )
     metrics = adapter.fetch_post_metrics([media["id"]])[media["id"]]
     assert (metrics.saves, metrics.shares, metrics.likes) == (5, 2, 0)
 
@@ -379,8 +409,9 @@ def test_deleted_media_is_none_and_the_rest_of_the_batch_is_kept(server):
 
 def test_a_metric_the_media_type_refuses_is_dropped_and_the_others_kept(server):
     adapter = connected(server)
-    album = server.add_media("album", media_type="CAROUSEL_ALBUM",
-                             insights={"reach": 50, "likes": 7, "comments": 1, "shares": 0, "saved": 2})
+    album = server.add_media(
+        "album", media_type="CAROUSEL_ALBUM", insights={"reach": 50, "likes": 7, "comments": 1, "shares": 0, "saved": 2}
+    )
 
     metrics = adapter.fetch_post_metrics([album["id"]])[album["id"]]
 
@@ -425,8 +456,11 @@ def test_account_metrics_counters_and_day_insights(server):
 
 def test_account_without_insights_still_has_its_counters(server):
     adapter = connected(server)
-    server.fail_next("GET", f"/{USER_ID}/insights", json=server.error_body(
-        10, "(#10) Application does not have permission for this action"))
+    server.fail_next(
+        "GET",
+        f"/{USER_ID}/insights",
+        json=server.error_body(10, "(#10) Application does not have permission for this action"),
+    )
     metrics = adapter.fetch_account_metrics()
     assert metrics.followers == 1200
     assert metrics.reach is None and metrics.profile_views is None
@@ -502,8 +536,9 @@ def test_an_estimated_expiry_is_replaced_by_the_real_one_after_24_hours(server):
 
 def test_a_reported_expiry_far_away_is_left_alone(server):
     adapter = connected(server)
-    adapter.ctx.secrets.update(token_expires_estimated=False,
-                               token_obtained_at=(datetime.now(timezone.utc) - timedelta(days=9)).isoformat())
+    adapter.ctx.secrets.update(
+        token_expires_estimated=False, token_obtained_at=(datetime.now(timezone.utc) - timedelta(days=9)).isoformat()
+    )
     adapter.ctx.token_expires_at = datetime.now(timezone.utc) + timedelta(days=40)
     adapter.check_health()
     assert server.requests_to("GET", "/refresh_access_token") == []
@@ -516,32 +551,52 @@ def test_find_published_matches_the_caption_since_the_first_attempt(server, tmp_
     adapter = connected(server)
     three_hours_ago = datetime.now(timezone.utc) - timedelta(hours=3)
     server.add_media("Launch day @team", timestamp=three_hours_ago)  # older than the attempt
-    published = adapter.publish(PublishRequest(text="Launch day @team", idempotency_key="k",
-                                               media=[image(server, tmp_path)]))
+    published = adapter.publish(
+        PublishRequest(text="Launch day @team", idempotency_key="k", media=[image(server, tmp_path)])
+    )
     server.add_media("something else")
     # The API may hand the caption back without the "@".
     server.media[published.platform_post_id]["caption"] = "Launch day team"
     first = datetime.now(timezone.utc) - timedelta(minutes=2)
 
-    found = adapter.find_published(PublishRequest(text="Launch day @team", idempotency_key="k",
-                                                  media=[image(server, tmp_path)], first_attempt_at=first))
+    found = adapter.find_published(
+        PublishRequest(
+            text="Launch day @team", idempotency_key="k", media=[image(server, tmp_path)], first_attempt_at=first
+        )
+    )
 
     assert found is not None and found.platform_post_id == published.platform_post_id
     assert found.url == server.media[published.platform_post_id]["permalink"]
     listing = server.requests_to("GET", f"/{USER_ID}/media")
     assert listing and "caption" in listing[0].param("fields")
     # Another text, or a video where an image was published: not ours.
-    assert adapter.find_published(PublishRequest(text="Launch night", idempotency_key="k",
-                                                 media=[image(server, tmp_path)], first_attempt_at=first)) is None
-    assert adapter.find_published(PublishRequest(text="Launch day @team", idempotency_key="k",
-                                                 media=[video(server, tmp_path)], first_attempt_at=first)) is None
+    assert (
+        adapter.find_published(
+            PublishRequest(
+                text="Launch night", idempotency_key="k", media=[image(server, tmp_path)], first_attempt_at=first
+            )
+        )
+        is None
+    )
+    assert (
+        adapter.find_published(
+            PublishRequest(
+                text="Launch day @team", idempotency_key="k", media=[video(server, tmp_path)], first_attempt_at=first
+            )
+        )
+        is None
+    )
 
 
 def test_find_published_ignores_posts_before_the_first_attempt(server, tmp_path):
     adapter = connected(server)
     server.add_media("same words", timestamp=datetime.now(timezone.utc) - timedelta(hours=3))
-    req = PublishRequest(text="same words", idempotency_key="k", media=[image(server, tmp_path)],
-                         first_attempt_at=datetime.now(timezone.utc) - timedelta(hours=2))
+    req = PublishRequest(
+        text="same words",
+        idempotency_key="k",
+        media=[image(server, tmp_path)],
+        first_attempt_at=datetime.now(timezone.utc) - timedelta(hours=2),
+    )
     assert adapter.find_published(req) is None
 
 
@@ -559,8 +614,12 @@ def test_find_published_pages_through_recent_posts(server, tmp_path):
     target = server.add_media("needle", timestamp=datetime.now(timezone.utc) - timedelta(minutes=30))
     for i in range(60):
         server.add_media(f"hay {i}")
-    req = PublishRequest(text="needle", idempotency_key="k", media=[image(server, tmp_path)],
-                         first_attempt_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    req = PublishRequest(
+        text="needle",
+        idempotency_key="k",
+        media=[image(server, tmp_path)],
+        first_attempt_at=datetime.now(timezone.utc) - timedelta(hours=1),
+    )
     assert adapter.find_published(req).platform_post_id == target["id"]
     pages = server.requests_to("GET", f"/{USER_ID}/media")
     assert [p.param("after") for p in pages] == [None, "50"]
@@ -610,11 +669,15 @@ def test_cli_connect_import_and_collect(cli, home, server):
     from support.accounts import db, write_config
 
     write_config(home)
-    post = server.add_media("From the app", timestamp=datetime.now(timezone.utc) - timedelta(hours=3),
-                            insights={"views": 1500, "reach": 1000, "likes": 80, "comments": 6, "saved": 9})
+    post = server.add_media(
+        "From the app",
+        timestamp=datetime.now(timezone.utc) - timedelta(hours=3),
+        insights={"views": 1500, "reach": 1000, "likes": 80, "comments": 6, "saved": 9},
+    )
 
-    added = cli.json("accounts", "add", "instagram", "--api-base", server.url, "--token-stdin",
-                     input=server.token + "\n")
+    added = cli.json(
+        "accounts", "add", "instagram", "--api-base", server.url, "--token-stdin", input=server.token + "\n"
+    )
     assert (added["platform"], added["handle"], added["external_id"]) == ("instagram", server.username, USER_ID)
     assert added["token_expires_at"] is not None
     imported = cli.json("post", "import", post["permalink"], "--account", str(added["id"]))

@@ -28,8 +28,9 @@ def server():
 
 def test_a_short_lived_token_is_exchanged_with_the_app_secret(server):
     saved: list = []
-    ctx = server.account_context(secrets={"app_secret": server.app_secret}, settings={}, external_id=None,
-                                 save_secrets=saved.append)
+    ctx = server.account_context(
+        secrets={"app_secret": server.app_secret}, settings={}, external_id=None, save_secrets=saved.append
+    )
     before = datetime.now(timezone.utc)
     info = InstagramAdapter(ctx).connect(None, SHORT)
 
@@ -52,8 +53,9 @@ def test_a_short_lived_token_is_exchanged_with_the_app_secret(server):
 
 def test_a_long_lived_token_that_cannot_be_exchanged_is_kept(server):
     saved: list = []
-    ctx = server.account_context(secrets={"app_secret": server.app_secret}, settings={}, external_id=None,
-                                 save_secrets=saved.append)
+    ctx = server.account_context(
+        secrets={"app_secret": server.app_secret}, settings={}, external_id=None, save_secrets=saved.append
+    )
     InstagramAdapter(ctx).connect(None, server.token)
     assert saved[-1]["access_token"] == server.token
     assert saved[-1]["token_expires_estimated"] is True

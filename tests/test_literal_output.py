@@ -27,8 +27,9 @@ def _sandbox(cli, handle: str = "me") -> None:  # type: ignore[no-untyped-def]
     assert r.exit_code == 0, r.stderr
 
 
-def _store_as_platform(post_id: int, *, text: str | None = None, error: str | None = None,
-                       handle: str | None = None) -> None:
+def _store_as_platform(
+    post_id: int, *, text: str | None = None, error: str | None = None, handle: str | None = None
+) -> None:
     """Put platform-supplied text straight into the store (what an import or a failed publish writes)."""
     from postcli.store.models import Account, Post
     from postcli.store.session import session_scope
@@ -194,9 +195,7 @@ def test_csv_cells_cannot_start_a_formula(cli):
     r = cli("analytics", "top", "--csv", "--limit", "10")
     assert r.exit_code == 0, r.stderr
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
-    assert sorted(row["text"] for row in rows) == sorted(
-        ["'" + t if t[0] in "=+-@\t" else t for t in texts]
-    )
+    assert sorted(row["text"] for row in rows) == sorted(["'" + t if t[0] in "=+-@\t" else t for t in texts])
     assert {row["handle"] for row in rows} == {"'=cmd.sandbox"}
     # Numbers are numbers: a negative count would stay -N (only text is guarded).
     assert all(re.fullmatch(r"\d+", row["post_id"]) for row in rows)
@@ -221,8 +220,12 @@ def _png(path):  # type: ignore[no-untyped-def]
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-                     + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -232,6 +235,8 @@ def test_alt_text_is_checked_and_printed_literally(cli, tmp_path):
     r = cli("post", "create", "hi", "--to", "1", "--draft", "--media", image, "--alt", "a\x1bb")
     assert r.exit_code == 2 and "--alt 1 contains the control character U+001B (ESC)" in r.stderr
     assert cli.json("post", "list")["total"] == 0
-    assert cli("post", "create", "hi", "--to", "1", "--draft", "--media", image, "--alt", "[b]alt :smile:").exit_code == 0
+    assert (
+        cli("post", "create", "hi", "--to", "1", "--draft", "--media", image, "--alt", "[b]alt :smile:").exit_code == 0
+    )
     shown = cli("post", "show", "1", env={"COLUMNS": "200"}).stdout
     assert "[x].png (image/png" in shown and "alt: [b]alt :smile:" in shown

@@ -306,9 +306,7 @@ def test_metrics_map_counts_and_report_quotes_on_4_5_plus(server):
     metrics = adapter.fetch_post_metrics([sid])[sid]
 
     assert (metrics.likes, metrics.shares, metrics.comments, metrics.quotes) == (5, 2, 3, 1)
-    assert all(
-        getattr(metrics, k) is None for k in ("impressions", "reach", "views", "saves", "clicks", "video_views")
-    )
+    assert all(getattr(metrics, k) is None for k in ("impressions", "reach", "views", "saves", "clicks", "video_views"))
     assert metrics.raw["id"] == sid
     assert metrics.raw["url"].endswith(f"/{sid}")
     assert metrics.raw["created_at"].endswith("Z")

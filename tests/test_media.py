@@ -63,8 +63,17 @@ def masto():
 
 @pytest.fixture
 def connected(cli, bsky, masto):
-    r = cli("accounts", "add", "bluesky", "--handle", "alice.test", "--service", bsky.url, "--password-stdin",
-            input=BSKY_PASS + "\n")
+    r = cli(
+        "accounts",
+        "add",
+        "bluesky",
+        "--handle",
+        "alice.test",
+        "--service",
+        bsky.url,
+        "--password-stdin",
+        input=BSKY_PASS + "\n",
+    )
     assert r.exit_code == 0, r.stderr
     r = cli("accounts", "add", "mastodon", "--instance", masto.url, "--token-stdin", input=MASTO_TOKEN + "\n")
     assert r.exit_code == 0, r.stderr
@@ -89,8 +98,21 @@ def test_bluesky_images_become_blobs_and_an_images_embed_with_alt_and_aspect_rat
     bsky, _ = connected
     a = png(tmp_path / "a.png", (640, 480))
     b = png(tmp_path / "b.png", (300, 900), "green")
-    out = cli.json("post", "create", "two pictures", "--to", "bluesky", "--media", str(a), "--media", str(b),
-                   "--alt", "a red field", "--alt", "a green tower")
+    out = cli.json(
+        "post",
+        "create",
+        "two pictures",
+        "--to",
+        "bluesky",
+        "--media",
+        str(a),
+        "--media",
+        str(b),
+        "--alt",
+        "a red field",
+        "--alt",
+        "a green tower",
+    )
     assert out["status"] == "completed", out
 
     uploads = bsky.calls("com.atproto.repo.uploadBlob")
@@ -112,8 +134,7 @@ def test_type_is_sniffed_from_the_bytes_and_exif_rotation_gives_the_shown_aspect
     bsky, _ = connected
     disguised = png(tmp_path / "photo.jpg", (50, 20))  # a PNG under a .jpg name
     portrait = rotated_jpeg(tmp_path / "portrait.jpeg", (80, 60))  # 80x60 pixels, shown 60x80
-    out = cli.json("post", "create", "sniffed", "--to", "bluesky",
-                   "--media", str(disguised), "--media", str(portrait))
+    out = cli.json("post", "create", "sniffed", "--to", "bluesky", "--media", str(disguised), "--media", str(portrait))
     assert out["status"] == "completed", out
     uploads = bsky.calls("com.atproto.repo.uploadBlob")
     assert [u.headers.get("Content-Type") for u in uploads] == ["image/png", "image/jpeg"]
@@ -150,8 +171,7 @@ def test_an_image_over_bluesky_blob_limit_is_refused_before_anything_is_sent(cli
 def test_mastodon_upload_is_polled_until_processed_and_sends_the_alt_text(cli, connected, tmp_path):
     _, masto = connected
     img = png(tmp_path / "pic.png", (64, 48))
-    out = cli.json("post", "create", "with media", "--to", "mastodon",
-                   "--media", str(img), "--alt", "a red square")
+    out = cli.json("post", "create", "with media", "--to", "mastodon", "--media", str(img), "--alt", "a red square")
     assert out["status"] == "completed", out
 
     uploads = masto.requests_to("POST", "/api/v2/media")
@@ -199,8 +219,9 @@ def test_media_processing_failure_fails_that_target_only(cli, connected, tmp_pat
         ("doc.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n", "application/pdf"),
     ],
 )
-def test_files_that_are_not_media_are_refused_listing_the_allowed_types(cli, connected, tmp_path, home, name,
-                                                                         content, found):
+def test_files_that_are_not_media_are_refused_listing_the_allowed_types(
+    cli, connected, tmp_path, home, name, content, found
+):
     bsky, masto = connected
     path = tmp_path / name
     path.write_bytes(content)
@@ -241,8 +262,7 @@ def test_scheduled_media_is_copied_so_the_original_can_go(cli, connected, tmp_pa
     img = png(tmp_path / "later.png", (120, 90), "purple")
     data = img.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
-    out = cli.json("post", "create", "later", "--to", "all",
-                   "--media", str(img), "--alt", "purple", "--at", "+1h")
+    out = cli.json("post", "create", "later", "--to", "all", "--media", str(img), "--alt", "purple", "--at", "+1h")
     assert out["status"] == "scheduled"
     assert out["media"] == [
         {
@@ -259,9 +279,11 @@ def test_scheduled_media_is_copied_so_the_original_can_go(cli, connected, tmp_pa
             "override_for": None,  # the post's own media, not --media-for
         }
     ]
-    row = db(home).execute(
-        "select storage, key, url, mime_type, size_bytes, width, height, sha256, alt_text from post_media"
-    ).fetchone()
+    row = (
+        db(home)
+        .execute("select storage, key, url, mime_type, size_bytes, width, height, sha256, alt_text from post_media")
+        .fetchone()
+    )
     assert row == ("local", f"{sha}.png", None, "image/png", len(data), 120, 90, sha, "purple")
     assert [p.name for p in stored_files(home)] == [f"{sha}.png"]
 

@@ -25,8 +25,17 @@ def three(cli):
     """Bluesky, Mastodon and a sandbox account, all connected."""
     with FakeBlueskyServer() as bsky, FakeMastodon(token=MASTO_TOKEN) as masto:
         bsky.add_account("alice.test", BSKY_PASS, display_name="Alice")
-        r = cli("accounts", "add", "bluesky", "--handle", "alice.test", "--service", bsky.url, "--password-stdin",
-                input=BSKY_PASS + "\n")
+        r = cli(
+            "accounts",
+            "add",
+            "bluesky",
+            "--handle",
+            "alice.test",
+            "--service",
+            bsky.url,
+            "--password-stdin",
+            input=BSKY_PASS + "\n",
+        )
         assert r.exit_code == 0, r.stderr
         r = cli("accounts", "add", "mastodon", "--instance", masto.url, "--token-stdin", input=MASTO_TOKEN + "\n")
         assert r.exit_code == 0, r.stderr
@@ -57,10 +66,21 @@ def test_each_platform_gets_its_own_media_and_the_rest_the_common_media(cli, thr
     for_masto = png(tmp_path / "masto.png", (64, 48), "green")
     for_sandbox = png(tmp_path / "sandbox.png", (20, 20), "blue")
     out = cli.json(
-        "post", "create", "one post, three pictures", "--to", "all",
-        "--media", str(common), "--alt", "the common one",
-        "--media-for", f"mastodon={for_masto}", "--alt-for", "mastodon=a green field",
-        "--media-for", f"sandbox={for_sandbox}",
+        "post",
+        "create",
+        "one post, three pictures",
+        "--to",
+        "all",
+        "--media",
+        str(common),
+        "--alt",
+        "the common one",
+        "--media-for",
+        f"mastodon={for_masto}",
+        "--alt-for",
+        "mastodon=a green field",
+        "--media-for",
+        f"sandbox={for_sandbox}",
     )
     assert out["status"] == "completed", out
 
@@ -95,8 +115,21 @@ def test_media_for_is_validated_against_that_target_only(cli, three, tmp_path, h
     # Too big for Bluesky (2,000,000 bytes) but fine for Mastodon and the sandbox:
     big = noise_png(tmp_path / "big.png", (850, 850))
     small = png(tmp_path / "small.png")
-    out = cli.json("post", "create", "big everywhere but bluesky", "--to", "bluesky", "--to", "mastodon",
-                   "--media", str(big), "--media-for", f"bluesky={small}", "--alt-for", "bluesky=small one")
+    out = cli.json(
+        "post",
+        "create",
+        "big everywhere but bluesky",
+        "--to",
+        "bluesky",
+        "--to",
+        "mastodon",
+        "--media",
+        str(big),
+        "--media-for",
+        f"bluesky={small}",
+        "--alt-for",
+        "bluesky=small one",
+    )
     assert out["status"] == "completed", out
     assert bsky.calls("com.atproto.repo.uploadBlob")[0].body == small.read_bytes()
     assert big.read_bytes() in masto_uploads(masto)[0].body
@@ -113,15 +146,18 @@ def test_media_for_over_the_target_limit_is_refused_before_anything_is_sent(cli,
     nothing_sent(bsky, masto, home)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--media-for", "mastodon"], "is not PLATFORM=FILE"),
-    (["--media-for", "=x.png"], "is not PLATFORM=FILE"),
-    (["--media-for", "mastodon="], "names no file"),
-    (["--alt-for", "mastodon=alt with no file"], "1 --alt-for mastodon= given for 0 --media-for mastodon="),
-    (["--alt-for", "mastodon"], "is not PLATFORM=TEXT"),
-    (["--media-for", "tumblr={img}"], "--media-for tumblr matches none of the targets"),
-    (["--media-for", "mastodon={tmp}/missing.png"], "does not exist"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--media-for", "mastodon"], "is not PLATFORM=FILE"),
+        (["--media-for", "=x.png"], "is not PLATFORM=FILE"),
+        (["--media-for", "mastodon="], "names no file"),
+        (["--alt-for", "mastodon=alt with no file"], "1 --alt-for mastodon= given for 0 --media-for mastodon="),
+        (["--alt-for", "mastodon"], "is not PLATFORM=TEXT"),
+        (["--media-for", "tumblr={img}"], "--media-for tumblr matches none of the targets"),
+        (["--media-for", "mastodon={tmp}/missing.png"], "does not exist"),
+    ],
+)
 def test_bad_media_for_exits_2_and_stores_nothing(cli, three, tmp_path, home, args, message):
     bsky, masto = three
     img = png(tmp_path / "img.png")
@@ -138,12 +174,27 @@ def test_edit_replaces_one_platforms_media_and_publishing_uses_it(cli, three, tm
     common = png(tmp_path / "common.png", (40, 30), "red")
     first = png(tmp_path / "first.png", (50, 30), "green")
     second = png(tmp_path / "second.png", (60, 30), "blue")
-    draft = cli.json("post", "create", "draft", "--to", "bluesky", "--to", "mastodon", "--draft",
-                     "--media", str(common), "--media-for", f"mastodon={first}")
-    edited = cli.json("post", "edit", str(draft["id"]), "--media-for", f"mastodon={second}",
-                      "--alt-for", "mastodon=the second one")
+    draft = cli.json(
+        "post",
+        "create",
+        "draft",
+        "--to",
+        "bluesky",
+        "--to",
+        "mastodon",
+        "--draft",
+        "--media",
+        str(common),
+        "--media-for",
+        f"mastodon={first}",
+    )
+    edited = cli.json(
+        "post", "edit", str(draft["id"]), "--media-for", f"mastodon={second}", "--alt-for", "mastodon=the second one"
+    )
     assert [(m["original_filename"], m["override_for"], m["position"]) for m in edited["media"]] == [
-        ("common.png", None, 0), ("second.png", "mastodon", 1)]
+        ("common.png", None, 0),
+        ("second.png", "mastodon", 1),
+    ]
     assert sqlite3.connect(home / "postcli.db").execute("select count(*) from post_media").fetchone()[0] == 2
 
     out = cli.json("post", "publish", str(draft["id"]))
@@ -169,8 +220,12 @@ def test_edit_refuses_media_for_a_platform_the_post_does_not_go_to(cli, three, t
 def test_the_same_post_with_different_per_platform_media_is_not_a_duplicate(cli, three, tmp_path):
     a = png(tmp_path / "a.png", (10, 10), "red")
     b = png(tmp_path / "b.png", (12, 10), "green")
-    first = cli.json("post", "create", "same text", "--to", "mastodon", "--to", "sandbox", "--media-for", f"mastodon={a}")
-    second = cli.json("post", "create", "same text", "--to", "mastodon", "--to", "sandbox", "--media-for", f"mastodon={b}")
+    first = cli.json(
+        "post", "create", "same text", "--to", "mastodon", "--to", "sandbox", "--media-for", f"mastodon={a}"
+    )
+    second = cli.json(
+        "post", "create", "same text", "--to", "mastodon", "--to", "sandbox", "--media-for", f"mastodon={b}"
+    )
     assert first["post_id"] != second["post_id"]
 
 
@@ -186,10 +241,14 @@ def test_a_store_at_0003_is_migrated_and_its_media_stays_the_posts_own(cli, home
     engine.dispose()
     db = sqlite3.connect(home / "postcli.db")
     with db:
-        db.execute("insert into posts (id, text, status, timezone, source, created_at, updated_at) "
-                   "values (1, 'old', 'draft', 'UTC', 'cli', '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
-        db.execute("insert into post_media (post_id, position, storage, key, mime_type, original_filename, "
-                   "size_bytes, sha256) values (1, 0, 'local', 'abc.png', 'image/png', 'old.png', 10, 'abc')")
+        db.execute(
+            "insert into posts (id, text, status, timezone, source, created_at, updated_at) "
+            "values (1, 'old', 'draft', 'UTC', 'cli', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        )
+        db.execute(
+            "insert into post_media (post_id, position, storage, key, mime_type, original_filename, "
+            "size_bytes, sha256) values (1, 0, 'local', 'abc.png', 'image/png', 'old.png', 10, 'abc')"
+        )
     db.close()
 
     shown = cli.json("post", "show", "1")
@@ -202,8 +261,20 @@ def test_a_store_at_0003_is_migrated_and_its_media_stays_the_posts_own(cli, home
 def test_a_platforms_own_media_goes_when_the_edit_drops_its_targets(cli, three, tmp_path):
     common = png(tmp_path / "common.png", (40, 30), "red")
     own = png(tmp_path / "own.png", (50, 30), "green")
-    draft = cli.json("post", "create", "draft", "--to", "bluesky", "--to", "mastodon", "--draft",
-                     "--media", str(common), "--media-for", f"mastodon={own}")
+    draft = cli.json(
+        "post",
+        "create",
+        "draft",
+        "--to",
+        "bluesky",
+        "--to",
+        "mastodon",
+        "--draft",
+        "--media",
+        str(common),
+        "--media-for",
+        f"mastodon={own}",
+    )
     edited = cli.json("post", "edit", str(draft["id"]), "--to", "bluesky")
     assert [(m["original_filename"], m["override_for"]) for m in edited["media"]] == [("common.png", None)]
 
@@ -211,15 +282,16 @@ def test_a_platforms_own_media_goes_when_the_edit_drops_its_targets(cli, three, 
 _KEYS = ("mastodon", "bluesky", "alice.test", "7")
 
 
-@given(st.lists(st.tuples(st.sampled_from(_KEYS), st.text(min_size=1).filter(lambda s: s.strip())), max_size=8),
-       st.data())
+@given(
+    st.lists(st.tuples(st.sampled_from(_KEYS), st.text(min_size=1).filter(lambda s: s.strip())), max_size=8), st.data()
+)
 def test_parse_pairs_each_alt_with_the_file_of_its_key_in_order(files, data):
     from postcli.services.posts.media_for import parse
 
     alts = {k: data.draw(st.lists(st.text(), max_size=sum(1 for key, _ in files if key == k))) for k in _KEYS}
-    parsed = parse([f"{k.upper()}={path}" for k, path in files],
-                   [f"@{k}={a}" for k in _KEYS for a in alts[k]])
+    parsed = parse([f"{k.upper()}={path}" for k, path in files], [f"@{k}={a}" for k in _KEYS for a in alts[k]])
     for k in _KEYS:
-        expected = [(Path(p), alts[k][i] if i < len(alts[k]) else None)
-                    for i, p in enumerate(p for key, p in files if key == k)]
+        expected = [
+            (Path(p), alts[k][i] if i < len(alts[k]) else None) for i, p in enumerate(p for key, p in files if key == k)
+        ]
         assert parsed.get(k, []) == expected

@@ -60,8 +60,17 @@ def test_the_generated_mp4_is_sniffed_and_measured_like_a_real_one(tmp_path):
 def bluesky(cli):
     with FakeBlueskyServer() as server:
         server.add_account("alice.test", BSKY_PASS, display_name="Alice")
-        r = cli("accounts", "add", "bluesky", "--handle", "alice.test", "--service", server.url, "--password-stdin",
-                input=BSKY_PASS + "\n")
+        r = cli(
+            "accounts",
+            "add",
+            "bluesky",
+            "--handle",
+            "alice.test",
+            "--service",
+            server.url,
+            "--password-stdin",
+            input=BSKY_PASS + "\n",
+        )
         assert r.exit_code == 0, r.stderr
         yield server
 
@@ -135,14 +144,17 @@ def test_a_threads_video_of_exactly_five_minutes_passes_the_duration_check(cli, 
     assert "long" not in r.stderr.split("hint")[0].replace("just right", "")
 
 
-@pytest.mark.parametrize(("seconds", "message"), [
-    (2.5, "short.mp4 is 2.5 s long, the minimum is 3 s"),
-    (15 * 60 + 1, "short.mp4 is 15 min 1 s long, the limit is 15 min"),
-])
+@pytest.mark.parametrize(
+    ("seconds", "message"),
+    [
+        (2.5, "short.mp4 is 2.5 s long, the minimum is 3 s"),
+        (15 * 60 + 1, "short.mp4 is 15 min 1 s long, the limit is 15 min"),
+    ],
+)
 def test_an_instagram_reel_outside_3s_to_15min_is_refused_before_anything_is_sent(
-        cli, instagram, tmp_path, seconds, message):
-    cli.json("accounts", "add", "instagram", "--api-base", instagram.url, "--token-stdin",
-             input=instagram.token + "\n")
+    cli, instagram, tmp_path, seconds, message
+):
+    cli.json("accounts", "add", "instagram", "--api-base", instagram.url, "--token-stdin", input=instagram.token + "\n")
     instagram.reset_log()
     clip = mp4(tmp_path / "short.mp4", seconds)
     r = cli("post", "create", "a reel", "--to", "instagram", "--media", str(clip))

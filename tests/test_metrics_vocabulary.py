@@ -107,9 +107,21 @@ def sql_rates(db: Reader, pairs: list[tuple[int | None, int | None]]) -> list[fl
 
 
 EDGES = [
-    (None, None), (None, 0), (None, 250), (12, None), (0, None),  # not reported: no rate
-    (0, 0), (12, 0), (12, -3),  # no followers: no rate (never a division by zero)
-    (0, 250), (1, 3), (2, 3), (12, 250), (1042, 1357), (250, 12), (10**12, 7),  # ordinary
+    (None, None),
+    (None, 0),
+    (None, 250),
+    (12, None),
+    (0, None),  # not reported: no rate
+    (0, 0),
+    (12, 0),
+    (12, -3),  # no followers: no rate (never a division by zero)
+    (0, 250),
+    (1, 3),
+    (2, 3),
+    (12, 250),
+    (1042, 1357),
+    (250, 12),
+    (10**12, 7),  # ordinary
 ]
 
 

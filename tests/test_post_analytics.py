@@ -59,8 +59,13 @@ def test_post_analytics_latest_per_target_and_totals(cli, home, bsky, masto, pub
     cli.json("collect")
     data = cli.json("analytics", "post", str(post_id))
     rows = {r["platform"]: r for r in data["metrics_by_target"]}
-    assert (rows["bluesky"]["likes"], rows["bluesky"]["shares"], rows["bluesky"]["comments"],
-            rows["bluesky"]["quotes"], rows["bluesky"]["saves"]) == (3, 1, 2, 1, 4)
+    assert (
+        rows["bluesky"]["likes"],
+        rows["bluesky"]["shares"],
+        rows["bluesky"]["comments"],
+        rows["bluesky"]["quotes"],
+        rows["bluesky"]["saves"],
+    ) == (3, 1, 2, 1, 4)
     assert rows["bluesky"]["engagement"] == 6 and rows["bluesky"]["follower_count"] == 100
     assert rows["bluesky"]["engagement_rate"] == pytest.approx(0.06)
     assert (rows["mastodon"]["likes"], rows["mastodon"]["saves"], rows["mastodon"]["engagement"]) == (5, None, 6)
@@ -191,8 +196,13 @@ def test_import_refuses_bad_references(cli, home, bsky, masto):
     gone = bsky.add_post("alice.test", "soon gone")
     bsky.delete_record(gone)
     bob = bsky.add_post("bob.test", "not mine")
-    for ref, code in ((gone, 3), ("https://example.com/whatever", 2), ("not a post", 2),
-                      (f"{masto.url}/@mastodonpy_test/99999", 3), (bob, 2)):
+    for ref, code in (
+        (gone, 3),
+        ("https://example.com/whatever", 2),
+        ("not a post", 2),
+        (f"{masto.url}/@mastodonpy_test/99999", 3),
+        (bob, 2),
+    ):
         r = cli("post", "import", ref)
         assert r.exit_code == code, (ref, r.stdout, r.stderr)
         assert "Traceback" not in r.stderr and r.stderr.strip()

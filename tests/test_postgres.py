@@ -89,8 +89,13 @@ def test_migrations_from_empty_on_postgres_match_the_models(on_pg, cli):
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
         # Sessions run in UTC whatever the server's zone (pgserver sets a far-off one).
         assert conn.exec_driver_sql("SELECT current_setting('TimeZone')").scalar() == "UTC"
-    types = dict(pg_rows(on_pg, "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns "
-                                "WHERE table_schema = 'public'"))
+    types = dict(
+        pg_rows(
+            on_pg,
+            "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'public'",
+        )
+    )
     assert types["post_metric_snapshots.views"] == "bigint"  # SQLite's INTEGER is 64-bit; so is this
     assert types["post_media.size_bytes"] == "bigint"
     assert types["posts.created_at"] == "timestamp without time zone"  # naive UTC, as on SQLite
@@ -226,8 +231,10 @@ def test_which_scopes_take_the_write_lock_on_postgres(on_pg):
 
     from postcli.store.session import PG_WRITE_LOCK, session_scope
 
-    mine = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
-                "AND (classid::bigint << 32) + objid::bigint = :key")
+    mine = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+        "AND (classid::bigint << 32) + objid::bigint = :key"
+    )
 
     def holds(**kw) -> int:
         with session_scope(**kw) as s:
@@ -389,8 +396,20 @@ def test_db_copy_sqlite_to_postgres_keeps_everything(pg, home, tmp_path, monkeyp
     before = _table_rows(None, home, monkeypatch)
     nulls = _null_raws(None, home, monkeypatch)
     assert nulls[0] == 1 and nulls[1] > 0
-    assert all(before[t] for t in ("accounts", "posts", "post_media", "post_targets", "post_metric_snapshots",
-                                   "post_metric_latest", "post_metric_hourly", "account_metric_snapshots", "jobs"))
+    assert all(
+        before[t]
+        for t in (
+            "accounts",
+            "posts",
+            "post_media",
+            "post_targets",
+            "post_metric_snapshots",
+            "post_metric_latest",
+            "post_metric_hourly",
+            "account_metric_snapshots",
+            "jobs",
+        )
+    )
     overview_sqlite = ok_json(cli, "analytics", "overview", *MARCH)
 
     use(monkeypatch, home, None)
@@ -419,7 +438,9 @@ def test_db_copy_sqlite_to_postgres_keeps_everything(pg, home, tmp_path, monkeyp
     assert new_post["post_id"] == max(p["id"] for p in before["posts"]) + 1
     collected = ok_json(cli, "collect")
     assert collected["failed"] == 0 and collected["fetched"] >= 1
-    new_snaps = "SELECT count(*) FROM post_metric_snapshots s JOIN post_targets t ON t.id = s.target_id WHERE t.post_id = %s"
+    new_snaps = (
+        "SELECT count(*) FROM post_metric_snapshots s JOIN post_targets t ON t.id = s.target_id WHERE t.post_id = %s"
+    )
     assert pg_rows(pg, new_snaps, new_post["post_id"]) == [(1,)]
     # The report fixtures' accounts never had secrets; the sandbox ones still find theirs.
     assert sorted(collected["needs_reconnect"]) == sorted(first_collect["needs_reconnect"])  # order: see report
@@ -544,14 +565,23 @@ def test_db_copy_from_postgres_back_to_sqlite(on_pg, home, tmp_path, monkeypatch
 def test_values_postgres_refuses_are_one_clear_input_error(on_pg, cli):
     ok_json(cli, "accounts", "add", "sandbox", "--handle", "ana.sandbox")
     for args, stdin, says in (
-        (("post", "create", "x", "--to", "sandbox", "--draft", "--correlation-id", "c" * 300), None,
-         "--correlation-id is 300 characters; the limit is 255"),
+        (
+            ("post", "create", "x", "--to", "sandbox", "--draft", "--correlation-id", "c" * 300),
+            None,
+            "--correlation-id is 300 characters; the limit is 255",
+        ),
         # NUL is refused before the database sees it (issue 13), for every backend.
-        (("post", "create", "-", "--to", "sandbox", "--draft"), "nul \x00 inside",
-         "the post text contains the control character U+0000 (NUL) at position 5; nothing was stored"),
+        (
+            ("post", "create", "-", "--to", "sandbox", "--draft"),
+            "nul \x00 inside",
+            "the post text contains the control character U+0000 (NUL) at position 5; nothing was stored",
+        ),
         # A value only PostgreSQL's VARCHAR(255) refuses still gets the database's own one-line refusal.
-        (("accounts", "add", "sandbox", "--handle", "h" * 300), None,
-         "the database refused a value, nothing was stored"),
+        (
+            ("accounts", "add", "sandbox", "--handle", "h" * 300),
+            None,
+            "the database refused a value, nothing was stored",
+        ),
     ):
         result = cli(*args, input=stdin)
         assert result.exit_code == 2, result.stderr

@@ -112,8 +112,13 @@ def test_due_and_delete_results_carry_their_exit_code():
 
 @pytest.mark.parametrize(
     "kinds, code",
-    [([], errors.EXIT_OK), (["auth"], errors.EXIT_RECONNECT), (["auth", "auth"], errors.EXIT_RECONNECT),
-     (["auth", "platform"], errors.EXIT_PARTIAL), (["platform"], errors.EXIT_PARTIAL)],
+    [
+        ([], errors.EXIT_OK),
+        (["auth"], errors.EXIT_RECONNECT),
+        (["auth", "auth"], errors.EXIT_RECONNECT),
+        (["auth", "platform"], errors.EXIT_PARTIAL),
+        (["platform"], errors.EXIT_PARTIAL),
+    ],
 )
 def test_a_refresh_result_carries_its_exit_code(kinds, code):
     from postcli.services.post_analytics import Refreshed

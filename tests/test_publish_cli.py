@@ -38,8 +38,17 @@ def masto():
 
 @pytest.fixture
 def connected(cli, bsky, masto):
-    r = cli("accounts", "add", "bluesky", "--handle", "alice.test", "--service", bsky.url, "--password-stdin",
-            input=BSKY_PASS + "\n")
+    r = cli(
+        "accounts",
+        "add",
+        "bluesky",
+        "--handle",
+        "alice.test",
+        "--service",
+        bsky.url,
+        "--password-stdin",
+        input=BSKY_PASS + "\n",
+    )
     assert r.exit_code == 0, r.stderr
     r = cli("accounts", "add", "mastodon", "--instance", masto.url, "--token-stdin", input=MASTO_TOKEN + "\n")
     assert r.exit_code == 0, r.stderr
@@ -63,9 +72,13 @@ def test_connect_and_publish_to_both(cli, connected, home):
     assert by_platform["mastodon"]["url"]
 
     # The Bluesky record key is the idempotency key the store holds.
-    row = _db(home).execute(
-        "select platform, idempotency_key, platform_post_id, status, attempt_count from post_targets order by platform"
-    ).fetchall()
+    row = (
+        _db(home)
+        .execute(
+            "select platform, idempotency_key, platform_post_id, status, attempt_count from post_targets order by platform"
+        )
+        .fetchall()
+    )
     (bp, bkey, buri, bstatus, battempts), (mp, mkey, mid, mstatus, _) = row
     create = bsky.calls("com.atproto.repo.createRecord")
     assert len(create) == 1 and create[0].json["rkey"] == bkey
@@ -144,8 +157,17 @@ def test_revoked_mastodon_token_flags_the_account_and_says_how_to_reconnect(cli,
 
 
 def test_wrong_password_is_exit_6_and_stores_nothing(cli, bsky, home):
-    r = cli("accounts", "add", "bluesky", "--handle", "alice.test", "--service", bsky.url, "--password-stdin",
-            input="wrong-password\n")
+    r = cli(
+        "accounts",
+        "add",
+        "bluesky",
+        "--handle",
+        "alice.test",
+        "--service",
+        bsky.url,
+        "--password-stdin",
+        input="wrong-password\n",
+    )
     assert r.exit_code == 6
     assert "wrong-password" not in r.stdout + r.stderr
     assert cli.json("accounts", "list") == []
@@ -203,8 +225,9 @@ def test_killed_after_the_platform_accepted_then_retry_posts_once(connected, hom
     bsky, _ = connected
     bsky.hang_after_success("com.atproto.repo.createRecord")
     exe = Path(sys.executable).with_name("postcli")
-    proc = subprocess.Popen([str(exe), "post", "create", "crash test", "--to", "bluesky"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(exe), "post", "create", "crash test", "--to", "bluesky"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     kill_when(proc, lambda: bsky.count("com.atproto.repo.createRecord") > 0)
     db = _db(home)
     assert db.execute("select status from post_targets").fetchone()[0] == "processing"

@@ -77,9 +77,10 @@ def test_a_used_up_threads_quota_exits_5_on_create_publish_retry_and_publish_due
 
     scheduled = cli.json("post", "create", "later", "--to", "threads", "--at", "+1h")
     conn = sqlite3.connect(home / "postcli.db")
-    conn.execute("update posts set scheduled_at = ? where id = ?",
-                 ((datetime.now(timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S.%f"),
-                  scheduled["id"]))
+    conn.execute(
+        "update posts set scheduled_at = ? where id = ?",
+        ((datetime.now(timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S.%f"), scheduled["id"]),
+    )
     conn.commit()
     r = cli("publish-due")
     assert r.exit_code == 5, (r.stdout, r.stderr)

@@ -47,8 +47,17 @@ def test_overview_changes(two_periods):
     assert rows["bluesky"]["engagement_rate"] == ch(0.1, pytest.approx(0.05), pytest.approx(0.5), False)
     # The platform rows keep their documented shape.
     assert set(data["platforms"][0]) == {
-        "platform", "posts", "targets", "engagement", "avg_engagement_per_post", "engagement_rate",
-        "likes", "comments", "shares", "impressions", "reach",
+        "platform",
+        "posts",
+        "targets",
+        "engagement",
+        "avg_engagement_per_post",
+        "engagement_rate",
+        "likes",
+        "comments",
+        "shares",
+        "impressions",
+        "reach",
     }
 
 

@@ -30,8 +30,9 @@ _PROBE = (
 
 
 def _probe(*args: str) -> tuple[dict, str]:
-    out = subprocess.run([sys.executable, "-c", _PROBE.format(args=list(args))], capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(args=list(args))], capture_output=True, text=True, timeout=120
+    )
     return (json.loads(out.stdout) if out.stdout.strip() else {}), out.stderr
 
 

@@ -42,7 +42,9 @@ def test_timeline_deltas_across_days_and_targets(store):
 
 
 def test_timeline_post_published_before_period_counts_when_it_engages(store):
-    data = run_json("timeline", "--since", "2024-03-02", "--until", "2024-03-03", "--tz", "UTC", "--account", "ana.bsky.social")
+    data = run_json(
+        "timeline", "--since", "2024-03-02", "--until", "2024-03-03", "--tz", "UTC", "--account", "ana.bsky.social"
+    )
     assert data["days"] == [{"date": "2024-03-02", "engagement": 7, "likes": 6, "comments": 1, "shares": 0}]
 
 
@@ -55,7 +57,9 @@ def test_timeline_days_before_any_data_are_empty_then_zero(store):
 
 
 def test_timeline_zero_days_are_real_zeros(store):
-    data = run_json("timeline", "--since", "2024-03-05", "--until", "2024-03-07", "--tz", "UTC", "--platform", "bluesky")
+    data = run_json(
+        "timeline", "--since", "2024-03-05", "--until", "2024-03-07", "--tz", "UTC", "--platform", "bluesky"
+    )
     assert [d["engagement"] for d in data["days"]] == [0, 0]
 
 
@@ -279,7 +283,9 @@ def _csv(*args: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(result.stdout)))
 
 
-CHANGE_COLUMNS = [f"{f}_{s}" for f in ("posts", "engagement", "engagement_rate") for s in ("previous", "change", "change_pct")]
+CHANGE_COLUMNS = [
+    f"{f}_{s}" for f in ("posts", "engagement", "engagement_rate") for s in ("previous", "change", "change_pct")
+]
 
 
 def test_csv_shapes(store):
@@ -288,13 +294,28 @@ def test_csv_shapes(store):
     assert timeline[0]["engagement"] == "" and timeline[2]["engagement"] == "3"
     plat = _csv("platforms", *MARCH)
     assert list(plat[0]) == [
-        "platform", "posts", "targets", "engagement", "avg_engagement_per_post", "engagement_rate",
-        "likes", "comments", "shares", "impressions", "reach",
+        "platform",
+        "posts",
+        "targets",
+        "engagement",
+        "avg_engagement_per_post",
+        "engagement_rate",
+        "likes",
+        "comments",
+        "shares",
+        "impressions",
+        "reach",
         *CHANGE_COLUMNS,
     ]
     assert [r["platform"] for r in plat] == ["bluesky", "mastodon", "tumblr"]
     overview = _csv("overview", *MARCH)
-    assert list(overview[0])[-13:] == ["followers", *CHANGE_COLUMNS, "followers_previous", "followers_change", "followers_change_pct"]
+    assert list(overview[0])[-13:] == [
+        "followers",
+        *CHANGE_COLUMNS,
+        "followers_previous",
+        "followers_change",
+        "followers_change_pct",
+    ]
     assert overview[0]["followers"] == "205"
     top = _csv("top", *MARCH)
     assert list(top[0])[:4] == ["rank", "post_id", "target_id", "platform"]

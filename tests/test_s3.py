@@ -37,10 +37,17 @@ def moto_endpoint():
 
 @pytest.fixture
 def aws_env(monkeypatch, tmp_path):
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                 "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ENDPOINT_URL",
-                 "AWS_ENDPOINT_URL_S3", "AWS_MAX_ATTEMPTS"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_MAX_ATTEMPTS",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
@@ -109,8 +116,22 @@ def test_upload_prints_the_key_and_a_presigned_url_that_serves_the_bytes(media_c
     data = img.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     out = media_cli.json("media", "upload", str(img), "--alt", "a red square")
-    assert set(out) == {"bucket", "key", "url", "expires_in", "expires_at", "uploaded", "original_filename",
-                        "mime_type", "size_bytes", "sha256", "width", "height", "duration_s", "alt_text"}
+    assert set(out) == {
+        "bucket",
+        "key",
+        "url",
+        "expires_in",
+        "expires_at",
+        "uploaded",
+        "original_filename",
+        "mime_type",
+        "size_bytes",
+        "sha256",
+        "width",
+        "height",
+        "duration_s",
+        "alt_text",
+    }
     assert out["bucket"] == bucket.name and out["key"] == f"media/{sha}.png"
     assert (out["mime_type"], out["size_bytes"]) == ("image/png", len(data))
     assert (out["width"], out["height"]) == (64, 48)
@@ -231,12 +252,15 @@ def denying_s3():
     from werkzeug.serving import make_server
     from werkzeug.wrappers import Response
 
-    body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
-            b"<Message>Access Denied</Message><RequestId>R1</RequestId></Error>")
+    body = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+        b"<Message>Access Denied</Message><RequestId>R1</RequestId></Error>"
+    )
 
     def app(environ, start_response):
-        return Response(b"" if environ["REQUEST_METHOD"] == "HEAD" else body, 403,
-                        content_type="application/xml")(environ, start_response)
+        return Response(b"" if environ["REQUEST_METHOD"] == "HEAD" else body, 403, content_type="application/xml")(
+            environ, start_response
+        )
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -275,8 +299,9 @@ def test_bad_s3_config_is_refused(media_cli, aws_env, tmp_path, home, settings, 
 @pytest.fixture
 def masto(media_cli):
     with FakeMastodon(token=MASTO_TOKEN) as server:
-        r = media_cli("accounts", "add", "mastodon", "--instance", server.url, "--token-stdin",
-                      input=MASTO_TOKEN + "\n")
+        r = media_cli(
+            "accounts", "add", "mastodon", "--instance", server.url, "--token-stdin", input=MASTO_TOKEN + "\n"
+        )
         assert r.exit_code == 0, r.stderr
         yield server
 
@@ -290,13 +315,16 @@ def test_a_post_keeps_its_media_in_s3_and_publishing_downloads_it(media_cli, buc
     img = png(tmp_path / "scheduled.png", (90, 60), "orange")
     data = img.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
-    out = media_cli.json("post", "create", "from s3", "--to", "mastodon", "--media", str(img),
-                         "--alt", "orange",
-                         "--at", "+1h")
+    out = media_cli.json(
+        "post", "create", "from s3", "--to", "mastodon", "--media", str(img), "--alt", "orange", "--at", "+1h"
+    )
     assert out["status"] == "scheduled" and out["media"][0]["storage"] == "s3"
     key = f"media/{sha}.png"
-    row = sqlite3.connect(home / "postcli.db").execute(
-        "select storage, key, url, sha256, size_bytes, width, height from post_media").fetchone()
+    row = (
+        sqlite3.connect(home / "postcli.db")
+        .execute("select storage, key, url, sha256, size_bytes, width, height from post_media")
+        .fetchone()
+    )
     assert row == ("s3", key, f"s3://{bucket.name}/{key}", sha, len(data), 90, 60)
     assert bucket.keys() == [key] and bucket.get(key) == data
     assert not (home / "media").exists() or not any((home / "media").iterdir())

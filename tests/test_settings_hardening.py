@@ -53,9 +53,9 @@ def posts_in(home: Path) -> int:
     "content, needle",
     [
         (b"defaults = 5\n", "defaults must be a table"),
-        (b"[defaults]\ntimezone = \"\xff\xfe\"\n", "not UTF-8"),
+        (b'[defaults]\ntimezone = "\xff\xfe"\n', "not UTF-8"),
         (b"[defaults]\ntimezone = 5\n", "timezone must be a string"),
-        (b"[defaults]\ntimezone = \"Mars/Olympus\"\n", "not an IANA timezone"),
+        (b'[defaults]\ntimezone = "Mars/Olympus"\n', "not an IANA timezone"),
     ],
 )
 def test_a_config_file_of_the_wrong_shape_is_one_line_naming_it(cli, home, content, needle):
@@ -215,8 +215,9 @@ def test_unknown_keys_of_sections_read_elsewhere_are_warned_about_too(cli, home)
 
 def test_an_unknown_credentials_backend_is_a_bad_setting_naming_where(cli, home):
     (home / "config.toml").write_text('[credentials]\nbackend = "vault"\n')
-    assert_one_clean_error(cli("accounts", "add", "sandbox", "--handle", "a.sandbox"), "[credentials] backend",
-                           str(home / "config.toml"))
+    assert_one_clean_error(
+        cli("accounts", "add", "sandbox", "--handle", "a.sandbox"), "[credentials] backend", str(home / "config.toml")
+    )
     (home / "config.toml").unlink()
     r = cli("accounts", "add", "sandbox", "--handle", "a.sandbox", env={"POSTCLI_CREDENTIALS": "vault"})
     assert_one_clean_error(r, "POSTCLI_CREDENTIALS")
@@ -276,8 +277,16 @@ def test_debug_traceback_redacts_a_token_echoed_while_connecting(cli, home):
     with FakeMastodon(token=MASTO_TOKEN) as server:
         echo = {"error": f"The access token {MASTO_TOKEN} is invalid"}
         server.fail_next("GET", "/api/v1/accounts/verify_credentials", 401, json=echo, times=10)
-        r = run_postcli("--debug", "accounts", "add", "mastodon", "--instance", server.url, "--token-stdin",
-                        input=MASTO_TOKEN + "\n")
+        r = run_postcli(
+            "--debug",
+            "accounts",
+            "add",
+            "mastodon",
+            "--instance",
+            server.url,
+            "--token-stdin",
+            input=MASTO_TOKEN + "\n",
+        )
         assert r.returncode == 6, r.stderr
         assert "Traceback" in r.stderr
         assert MASTO_TOKEN not in r.stderr and MASTO_TOKEN not in r.stdout, r.stderr

@@ -21,8 +21,16 @@ def atp():
 
 
 def _login(atp: FakeAtprotoOAuth, *extra: str):
-    return start_login("bluesky", "--handle", "alice.test", "--api-base", atp.url, "--json", *extra,
-                       env={"POSTCLI_PLC_DIRECTORY": atp.url})
+    return start_login(
+        "bluesky",
+        "--handle",
+        "alice.test",
+        "--api-base",
+        atp.url,
+        "--json",
+        *extra,
+        env={"POSTCLI_PLC_DIRECTORY": atp.url},
+    )
 
 
 def _signed_in(atp: FakeAtprotoOAuth, home) -> dict:
@@ -48,9 +56,14 @@ def test_login_resolves_the_handle_pushes_the_request_and_stores_a_dpop_bound_se
     assert urlsplit(redirect).hostname == "127.0.0.1" and urlsplit(redirect).path == "/callback"
     # The loopback client: http://localhost, redirect URI and scope in its query, exact encoding.
     port = urlsplit(redirect).port
-    assert q["client_id"] == par["client_id"] == (
-        f"http://localhost?redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fcallback"
-        "&scope=atproto%20transition%3Ageneric")
+    assert (
+        q["client_id"]
+        == par["client_id"]
+        == (
+            f"http://localhost?redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fcallback"
+            "&scope=atproto%20transition%3Ageneric"
+        )
+    )
     assert (par["scope"], par["code_challenge_method"], par["login_hint"]) == (SCOPE, "S256", "alice.test")
     # PAR went out twice: the first proof had no nonce and was answered use_dpop_nonce.
     assert ("/oauth/par", "use_dpop_nonce") in atp.dpop_refusals
@@ -63,8 +76,11 @@ def test_login_resolves_the_handle_pushes_the_request_and_stores_a_dpop_bound_se
     did = atp.account("alice.test").did
     assert account["external_id"] == did
     (tok,) = atp.token_requests
-    assert (tok["grant_type"], tok["redirect_uri"], tok["client_id"]) == ("authorization_code", redirect,
-                                                                          par["client_id"])
+    assert (tok["grant_type"], tok["redirect_uri"], tok["client_id"]) == (
+        "authorization_code",
+        redirect,
+        par["client_id"],
+    )
 
     stored = _secrets(home, account["id"])
     (issued,) = atp.issued
@@ -102,8 +118,10 @@ def test_post_create_and_collect_use_dpop_proofs_with_nonce_rotation_and_refresh
     grants = [t for t in atp.token_requests if t["grant_type"] == "refresh_token"]
     assert [g["refresh_token"] for g in grants] == [old_refresh]
     stored = _secrets(home, account["id"])
-    assert (stored["access_token"], stored["refresh_token"]) == (atp.issued[-1]["access_token"],
-                                                                 atp.issued[-1]["refresh_token"])
+    assert (stored["access_token"], stored["refresh_token"]) == (
+        atp.issued[-1]["access_token"],
+        atp.issued[-1]["refresh_token"],
+    )
     assert atp.calls("app.bsky.feed.getPosts")[-1].status == 200
     assert any(err == "invalid_token" for _, err in atp.dpop_refusals)  # the lapsed token was refused
 
@@ -161,16 +179,22 @@ def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(atp, home
     atp.token_delay = 1.0  # both want the refresh before either has saved one
     exe = Path(sys.executable).with_name("postcli")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
-    procs = [subprocess.Popen(cmd + ["accounts", "health", "--json"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            cmd + ["accounts", "health", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     results = [(p.wait(timeout=60), p.stdout.read(), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
     for rc, out, err in results:
         assert rc == 0, (out, err)
     grants = [t for t in atp.token_requests if t["grant_type"] == "refresh_token"]
     assert [g["refresh_token"] for g in grants] == [secrets["refresh_token"]]
     stored = _secrets(home, account["id"])
-    assert (stored["access_token"], stored["refresh_token"]) == (atp.issued[-1]["access_token"],
-                                                                 atp.issued[-1]["refresh_token"])
+    assert (stored["access_token"], stored["refresh_token"]) == (
+        atp.issued[-1]["access_token"],
+        atp.issued[-1]["refresh_token"],
+    )
     assert [a["status"] for a in cli.json("accounts", "list")] == ["active"]
 
 
@@ -205,8 +229,16 @@ def test_no_redirect_in_time_stores_nothing(atp, home):
 
 def test_a_pds_without_oauth_points_to_app_passwords(cli, atp, home):
     atp.oauth_enabled = False
-    r = cli("accounts", "login", "bluesky", "--handle", "alice.test", "--api-base", atp.url,
-            env={"POSTCLI_PLC_DIRECTORY": atp.url})
+    r = cli(
+        "accounts",
+        "login",
+        "bluesky",
+        "--handle",
+        "alice.test",
+        "--api-base",
+        atp.url,
+        env={"POSTCLI_PLC_DIRECTORY": atp.url},
+    )
     assert r.exit_code == 1
     assert "may not offer OAuth sign-in" in r.stderr and "postcli accounts add bluesky" in r.stderr
     assert atp.par_requests == [] and stored_credentials(home) == {}
@@ -216,15 +248,33 @@ def test_a_did_that_does_not_claim_the_handle_is_refused(cli, atp, home):
     # The handle's domain points at Bob's DID, but Bob's DID document does not name that handle.
     bob = atp.add_account("bob.test", "unused")
     atp.handle_claims["alice.test"] = bob
-    r = cli("accounts", "login", "bluesky", "--handle", "alice.test", "--api-base", atp.url, "--timeout", "2",
-            env={"POSTCLI_PLC_DIRECTORY": atp.url, "BROWSER": "true"})
+    r = cli(
+        "accounts",
+        "login",
+        "bluesky",
+        "--handle",
+        "alice.test",
+        "--api-base",
+        atp.url,
+        "--timeout",
+        "2",
+        env={"POSTCLI_PLC_DIRECTORY": atp.url, "BROWSER": "true"},
+    )
     assert r.exit_code == 1 and "does not claim the handle" in r.stderr
     assert atp.par_requests == [] and stored_credentials(home) == {}
 
 
 def test_an_unknown_handle_is_bad_input(cli, atp):
-    r = cli("accounts", "login", "bluesky", "--handle", "nobody.test", "--api-base", atp.url,
-            env={"POSTCLI_PLC_DIRECTORY": atp.url})
+    r = cli(
+        "accounts",
+        "login",
+        "bluesky",
+        "--handle",
+        "nobody.test",
+        "--api-base",
+        atp.url,
+        env={"POSTCLI_PLC_DIRECTORY": atp.url},
+    )
     assert r.exit_code == 2 and "no Bluesky account has that handle" in r.stderr
     assert atp.count("com.atproto.identity.resolveHandle") == 1 and atp.par_requests == []
 
@@ -264,7 +314,7 @@ def test_add_bluesky_on_a_terminal_offers_the_browser_sign_in(atp, home, monkeyp
     assert consent.status_code == 302
     assert httpx.get(consent.headers["location"], timeout=10).status_code == 200
     assert term.finish() == 0, term.seen
-    account = json.loads(term.seen[term.seen.index("{"):term.seen.rindex("}") + 1])
+    account = json.loads(term.seen[term.seen.index("{") : term.seen.rindex("}") + 1])
     assert (account["platform"], account["handle"]) == ("bluesky", "alice.test")
     assert _secrets(home, account["id"])["auth"] == "oauth"
     assert atp.count("com.atproto.server.createSession") == 0  # no app password involved

@@ -21,9 +21,18 @@ def _free_port() -> int:
 
 
 def _start(fb: FakeFacebook, port: int, *extra: str):  # type: ignore[no-untyped-def]
-    return start_login("facebook", "--port", str(port), "--api-base", fb.url,
-                       "--authorize-url", f"{fb.url}/v26.0/dialog/oauth", "--json", *extra,
-                       env={"POSTCLI_FACEBOOK_CLIENT_ID": APP_ID, "POSTCLI_FACEBOOK_CLIENT_SECRET": APP_SECRET})
+    return start_login(
+        "facebook",
+        "--port",
+        str(port),
+        "--api-base",
+        fb.url,
+        "--authorize-url",
+        f"{fb.url}/v26.0/dialog/oauth",
+        "--json",
+        *extra,
+        env={"POSTCLI_FACEBOOK_CLIENT_ID": APP_ID, "POSTCLI_FACEBOOK_CLIENT_SECRET": APP_SECRET},
+    )
 
 
 def test_facebook_login_asks_which_page_and_stores_its_token(cli, home):
@@ -44,7 +53,10 @@ def test_facebook_login_asks_which_page_and_stores_its_token(cli, home):
 
         (tok,) = fb.oauth.token_requests
         assert (tok["client_id"], tok["client_secret"], tok["redirect_uri"]) == (
-            APP_ID, APP_SECRET, f"http://127.0.0.1:{port}/callback")
+            APP_ID,
+            APP_SECRET,
+            f"http://127.0.0.1:{port}/callback",
+        )
         assert len(fb.exchanges) == 1 and fb.exchanges[0].startswith("EAAUSER")  # made long-lived
         stored = stored_credentials(home)[f"account:{account['id']}"]
         assert stored["access_token"] == bakery.long_token and stored["app_secret"] == APP_SECRET

@@ -22,18 +22,25 @@ def test_a_bare_code_is_taken_as_it_is():
     assert parse_redirect("  AQBx-code_123  ", STATE) == "AQBx-code_123"
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    (f"http://127.0.0.1:1/callback?error=access_denied&state={STATE}", "declined"),
-    ("http://127.0.0.1:1/callback?error=access_denied&state=other", "state does not match"),
-    (f"http://127.0.0.1:1/callback?error=invalid_scope&error_description=bad+scope&state={STATE}",
-     "invalid_scope (bad scope)"),
-    ("http://127.0.0.1:1/callback?code=abc&state=other", "state does not match"),
-    ("http://127.0.0.1:1/callback?code=abc", "state does not match"),
-    (f"http://127.0.0.1:1/callback?state={STATE}", "no authorization code"),
-    ("   ", "nothing was pasted"),
-    (f"http://127.0.0.1:1/callback?error=server_error&error_description=%1B%5B2Jgone&state={STATE}",
-     "server_error (?[2Jgone)"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (f"http://127.0.0.1:1/callback?error=access_denied&state={STATE}", "declined"),
+        ("http://127.0.0.1:1/callback?error=access_denied&state=other", "state does not match"),
+        (
+            f"http://127.0.0.1:1/callback?error=invalid_scope&error_description=bad+scope&state={STATE}",
+            "invalid_scope (bad scope)",
+        ),
+        ("http://127.0.0.1:1/callback?code=abc&state=other", "state does not match"),
+        ("http://127.0.0.1:1/callback?code=abc", "state does not match"),
+        (f"http://127.0.0.1:1/callback?state={STATE}", "no authorization code"),
+        ("   ", "nothing was pasted"),
+        (
+            f"http://127.0.0.1:1/callback?error=server_error&error_description=%1B%5B2Jgone&state={STATE}",
+            "server_error (?[2Jgone)",
+        ),
+    ],
+)
 def test_what_ends_a_sign_in(text, message):
     with pytest.raises(SignInFailed) as err:
         parse_redirect(text, STATE)
@@ -61,7 +68,9 @@ def test_the_cli_modules_do_not_import_the_oauth_library():
     import subprocess
     import sys
 
-    code = ("import sys, postcli.cli, postcli.cli.login; "
-            "heavy = [m for m in ('authlib', 'httpx') if m in sys.modules]; "
-            "assert not heavy, heavy")
+    code = (
+        "import sys, postcli.cli, postcli.cli.login; "
+        "heavy = [m for m in ('authlib', 'httpx') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

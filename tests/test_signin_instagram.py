@@ -15,9 +15,17 @@ SCOPES = ["instagram_business_basic", "instagram_business_content_publish", "ins
 
 
 def _start(ig: FakeInstagram, secret: str = APP_SECRET):  # type: ignore[no-untyped-def]
-    return start_login("instagram", "--redirect-uri", REDIRECT, "--api-base", ig.url,
-                       "--authorize-url", f"{ig.url}/oauth/authorize", "--json",
-                       env={"POSTCLI_INSTAGRAM_CLIENT_ID": APP_ID, "POSTCLI_INSTAGRAM_CLIENT_SECRET": secret})
+    return start_login(
+        "instagram",
+        "--redirect-uri",
+        REDIRECT,
+        "--api-base",
+        ig.url,
+        "--authorize-url",
+        f"{ig.url}/oauth/authorize",
+        "--json",
+        env={"POSTCLI_INSTAGRAM_CLIENT_ID": APP_ID, "POSTCLI_INSTAGRAM_CLIENT_SECRET": secret},
+    )
 
 
 def test_instagram_login_exchanges_the_code_and_connects(home):
@@ -37,8 +45,9 @@ def test_instagram_login_exchanges_the_code_and_connects(home):
         (short,) = ig.short_tokens
         # The adapter trades the dialog's 1-hour token for a 60-day one (ig_exchange_token).
         assert stored["access_token"] != short and "long-lived" in stored["access_token"]
-        assert any(r.path.endswith("/access_token") and r.param("grant_type") == "ig_exchange_token"
-                   for r in ig.requests)
+        assert any(
+            r.path.endswith("/access_token") and r.param("grant_type") == "ig_exchange_token" for r in ig.requests
+        )
         written = everything_but_credentials(home)
         for secret in (APP_SECRET, short, stored["access_token"]):
             assert secret.encode() not in written and secret not in out + err

@@ -33,7 +33,10 @@ def test_login_registers_the_app_signs_in_with_pkce_then_posts_and_collects(cli,
         assert "Warning" not in err and "Traceback" not in err
         account = json.loads(out)
         assert (account["platform"], account["handle"], account["reconnected"]) == (
-            "mastodon", f"mastodonpy_test@{m.domain}", False)
+            "mastodon",
+            f"mastodonpy_test@{m.domain}",
+            False,
+        )
 
         # What the instance saw: one app registration with the port-less loopback URI, then a
         # token request from that client with the PKCE verifier of the challenge and the same redirect.
@@ -139,9 +142,16 @@ def test_no_redirect_in_time_ends_with_the_no_browser_hint(home):
 def test_a_wrong_client_secret_is_named_and_nothing_is_stored(home):
     with FakeMastodon(token=TOKEN) as m:
         m.oauth.add_client("my-app", "the-right-secret", ["http://127.0.0.1/callback"], ["read", "write"])
-        login = start_login("mastodon", "--instance", m.url, env={
-            "POSTCLI_MASTODON_CLIENT_ID": "my-app", "POSTCLI_MASTODON_CLIENT_SECRET": "not-the-secret",
-            "POSTCLI_DEBUG": "1"})
+        login = start_login(
+            "mastodon",
+            "--instance",
+            m.url,
+            env={
+                "POSTCLI_MASTODON_CLIENT_ID": "my-app",
+                "POSTCLI_MASTODON_CLIENT_SECRET": "not-the-secret",
+                "POSTCLI_DEBUG": "1",
+            },
+        )
         assert login.query["client_id"] == "my-app"
         login.browse()
         code, out, err = login.finish()
@@ -155,9 +165,16 @@ def test_a_wrong_client_secret_is_named_and_nothing_is_stored(home):
 def test_a_redirect_uri_the_app_does_not_know_stops_at_the_consent_page(home):
     with FakeMastodon(token=TOKEN) as m:
         m.oauth.add_client("my-app", "secret-1", ["https://example.org/callback"], ["read", "write"])
-        login = start_login("mastodon", "--instance", m.url, env={
-            "POSTCLI_MASTODON_CLIENT_ID": "my-app", "POSTCLI_MASTODON_CLIENT_SECRET": "secret-1",
-            "POSTCLI_LOGIN_TIMEOUT": "0.5"})
+        login = start_login(
+            "mastodon",
+            "--instance",
+            m.url,
+            env={
+                "POSTCLI_MASTODON_CLIENT_ID": "my-app",
+                "POSTCLI_MASTODON_CLIENT_SECRET": "secret-1",
+                "POSTCLI_LOGIN_TIMEOUT": "0.5",
+            },
+        )
         page = login.consent()
         assert page.status_code == 400 and "redirect uri" in page.text
         code, out, err = login.finish()

@@ -25,7 +25,7 @@ def test_add_mastodon_on_a_terminal_offers_the_browser_and_yes_signs_in(home):
         assert consent.status_code == 302
         assert httpx.get(consent.headers["location"], timeout=10).status_code == 200
         assert term.finish() == 0, term.seen
-        account = json.loads(term.seen[term.seen.index("{"):term.seen.rindex("}") + 1])
+        account = json.loads(term.seen[term.seen.index("{") : term.seen.rindex("}") + 1])
         assert (account["platform"], account["api_base_url"]) == ("mastodon", m.url)
         assert stored_credentials(home)[f"account:{account['id']}"]["access_token"] == TOKEN
         # The instance given to `add` is the one signed in to: one app registration there.

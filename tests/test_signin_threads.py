@@ -15,16 +15,28 @@ REDIRECT = "https://localhost/callback"
 
 
 def _start(t: FakeThreads, *extra: str, secret: str = APP_SECRET):  # type: ignore[no-untyped-def]
-    return start_login("threads", "--redirect-uri", REDIRECT, "--api-base", t.url,
-                       "--authorize-url", f"{t.url}/oauth/authorize", *extra,
-                       env={"POSTCLI_THREADS_CLIENT_ID": APP_ID, "POSTCLI_THREADS_CLIENT_SECRET": secret})
+    return start_login(
+        "threads",
+        "--redirect-uri",
+        REDIRECT,
+        "--api-base",
+        t.url,
+        "--authorize-url",
+        f"{t.url}/oauth/authorize",
+        *extra,
+        env={"POSTCLI_THREADS_CLIENT_ID": APP_ID, "POSTCLI_THREADS_CLIENT_SECRET": secret},
+    )
 
 
 def test_threads_login_pastes_back_exchanges_for_a_long_lived_token_then_posts_and_collects(cli, home):
     (home / "config.toml").write_text("[collect]\nbackoff_seconds = 0.01\nmax_attempts = 2\n")
     with FakeThreads(app_secret=APP_SECRET) as t:
-        t.oauth.add_client(APP_ID, APP_SECRET, [REDIRECT],
-                           ["threads_basic", "threads_content_publish", "threads_manage_insights", "threads_delete"])
+        t.oauth.add_client(
+            APP_ID,
+            APP_SECRET,
+            [REDIRECT],
+            ["threads_basic", "threads_content_publish", "threads_manage_insights", "threads_delete"],
+        )
         login = _start(t, "--json")
         q = login.query
         assert (q["client_id"], q["redirect_uri"], q["response_type"]) == (APP_ID, REDIRECT, "code")
@@ -35,13 +47,16 @@ def test_threads_login_pastes_back_exchanges_for_a_long_lived_token_then_posts_a
         code, out, err = login.finish()
         assert code == 0, err
         account = json.loads(out)
-        assert (account["platform"], account["handle"], account["external_id"]) == (
-            "threads", t.username, t.user_id)
+        assert (account["platform"], account["handle"], account["external_id"]) == ("threads", t.username, t.user_id)
         assert account["token_expires_at"]
 
         (tok,) = t.oauth.token_requests
         assert (tok["client_id"], tok["client_secret"], tok["redirect_uri"], tok["grant_type"]) == (
-            APP_ID, APP_SECRET, REDIRECT, "authorization_code")
+            APP_ID,
+            APP_SECRET,
+            REDIRECT,
+            "authorization_code",
+        )
         (exchange,) = t.calls("GET", "/access_token")
         assert exchange.param("grant_type") == "th_exchange_token"
         short = exchange.param("access_token")
@@ -67,8 +82,12 @@ def test_threads_login_pastes_back_exchanges_for_a_long_lived_token_then_posts_a
 
 def test_threads_wrong_app_secret_is_named_and_nothing_is_stored(home):
     with FakeThreads(app_secret=APP_SECRET) as t:
-        t.oauth.add_client(APP_ID, APP_SECRET, [REDIRECT], ["threads_basic", "threads_content_publish",
-                                                             "threads_manage_insights", "threads_delete"])
+        t.oauth.add_client(
+            APP_ID,
+            APP_SECRET,
+            [REDIRECT],
+            ["threads_basic", "threads_content_publish", "threads_manage_insights", "threads_delete"],
+        )
         login = _start(t, secret="wrong-secret-000")
         login.paste(login.consent().headers["location"])
         code, out, err = login.finish()
@@ -81,8 +100,12 @@ def test_threads_wrong_app_secret_is_named_and_nothing_is_stored(home):
 
 def test_threads_denied_in_the_dialog(home):
     with FakeThreads(app_secret=APP_SECRET) as t:
-        t.oauth.add_client(APP_ID, APP_SECRET, [REDIRECT], ["threads_basic", "threads_content_publish",
-                                                             "threads_manage_insights", "threads_delete"])
+        t.oauth.add_client(
+            APP_ID,
+            APP_SECRET,
+            [REDIRECT],
+            ["threads_basic", "threads_content_publish", "threads_manage_insights", "threads_delete"],
+        )
         t.oauth.decision = "deny"
         login = _start(t)
         login.paste(login.consent().headers["location"])

@@ -22,9 +22,19 @@ def test_tumblr_login_stores_the_rotated_refresh_token_and_posts(cli, home):
     redirect = f"http://127.0.0.1:{port}/callback"
     with FakeTumblr() as t:
         t.oauth.add_client(CLIENT_ID, CLIENT_SECRET, [redirect], ["basic", "write", "offline_access"])
-        login = start_login("tumblr", "--blog", t.blog_name, "--port", str(port), "--api-base", t.url,
-                            "--authorize-url", f"{t.url}/oauth2/authorize", "--json",
-                            env={"POSTCLI_TUMBLR_CLIENT_ID": CLIENT_ID, "POSTCLI_TUMBLR_CLIENT_SECRET": CLIENT_SECRET})
+        login = start_login(
+            "tumblr",
+            "--blog",
+            t.blog_name,
+            "--port",
+            str(port),
+            "--api-base",
+            t.url,
+            "--authorize-url",
+            f"{t.url}/oauth2/authorize",
+            "--json",
+            env={"POSTCLI_TUMBLR_CLIENT_ID": CLIENT_ID, "POSTCLI_TUMBLR_CLIENT_SECRET": CLIENT_SECRET},
+        )
         q = login.query
         assert (q["redirect_uri"], q["scope"], q["client_id"]) == (redirect, "basic write offline_access", CLIENT_ID)
         assert "code_challenge" not in q  # Tumblr documents no PKCE
@@ -36,7 +46,10 @@ def test_tumblr_login_stores_the_rotated_refresh_token_and_posts(cli, home):
 
         (tok,) = t.oauth.token_requests
         assert (tok["grant_type"], tok["redirect_uri"], tok["client_secret"]) == (
-            "authorization_code", redirect, CLIENT_SECRET)
+            "authorization_code",
+            redirect,
+            CLIENT_SECRET,
+        )
         # The code's tokens, then the adapter's first refresh: the rotated pair is what is stored.
         assert len(t.issued_tokens) == 2
         stored = stored_credentials(home)[f"account:{account['id']}"]
@@ -66,8 +79,7 @@ def _expire_now(home, account_id: int) -> None:  # type: ignore[no-untyped-def]
     data[f"account:{account_id}"] = json.dumps(secrets)
     path.write_text(json.dumps(data))
     with sqlite3.connect(home / "postcli.db") as conn:
-        conn.execute("update accounts set token_expires_at = '2020-01-01 00:00:00.000000' where id = ?",
-                     (account_id,))
+        conn.execute("update accounts set token_expires_at = '2020-01-01 00:00:00.000000' where id = ?", (account_id,))
 
 
 def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(cli, home):
@@ -79,9 +91,19 @@ def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(cli, home
     redirect = f"http://127.0.0.1:{port}/callback"
     with FakeTumblr() as t:
         t.oauth.add_client(CLIENT_ID, CLIENT_SECRET, [redirect], ["basic", "write", "offline_access"])
-        login = start_login("tumblr", "--blog", t.blog_name, "--port", str(port), "--api-base", t.url,
-                            "--authorize-url", f"{t.url}/oauth2/authorize", "--json",
-                            env={"POSTCLI_TUMBLR_CLIENT_ID": CLIENT_ID, "POSTCLI_TUMBLR_CLIENT_SECRET": CLIENT_SECRET})
+        login = start_login(
+            "tumblr",
+            "--blog",
+            t.blog_name,
+            "--port",
+            str(port),
+            "--api-base",
+            t.url,
+            "--authorize-url",
+            f"{t.url}/oauth2/authorize",
+            "--json",
+            env={"POSTCLI_TUMBLR_CLIENT_ID": CLIENT_ID, "POSTCLI_TUMBLR_CLIENT_SECRET": CLIENT_SECRET},
+        )
         login.browse()
         code, out, err = login.finish()
         assert code == 0, err
@@ -92,8 +114,12 @@ def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(cli, home
         t.set_delay(1.0, "POST", "/v2/oauth2/token")
         exe = Path(sys.executable).with_name("postcli")
         cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
-        procs = [subprocess.Popen(cmd + ["accounts", "health", "--json"], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        procs = [
+            subprocess.Popen(
+                cmd + ["accounts", "health", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(2)
+        ]
         results = [(p.wait(timeout=60), p.stdout.read(), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
         for rc, out, err in results:
             assert rc == 0, (out, err)
@@ -110,9 +136,19 @@ def test_a_refused_refresh_marks_the_account_and_names_the_login_command(cli, ho
     redirect = f"http://127.0.0.1:{port}/callback"
     with FakeTumblr() as t:
         t.oauth.add_client(CLIENT_ID, CLIENT_SECRET, [redirect], ["basic", "write", "offline_access"])
-        login = start_login("tumblr", "--blog", t.blog_name, "--port", str(port), "--api-base", t.url,
-                            "--authorize-url", f"{t.url}/oauth2/authorize", "--json",
-                            env={"POSTCLI_TUMBLR_CLIENT_ID": CLIENT_ID, "POSTCLI_TUMBLR_CLIENT_SECRET": CLIENT_SECRET})
+        login = start_login(
+            "tumblr",
+            "--blog",
+            t.blog_name,
+            "--port",
+            str(port),
+            "--api-base",
+            t.url,
+            "--authorize-url",
+            f"{t.url}/oauth2/authorize",
+            "--json",
+            env={"POSTCLI_TUMBLR_CLIENT_ID": CLIENT_ID, "POSTCLI_TUMBLR_CLIENT_SECRET": CLIENT_SECRET},
+        )
         login.browse()
         code, out, err = login.finish()
         assert code == 0, err

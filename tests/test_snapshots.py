@@ -32,30 +32,60 @@ def _state(target_ids: list[int]) -> list[dict]:
     from postcli.store.models import PostMetricHourly, PostMetricLatest, PostMetricSnapshot, PostTarget
     from postcli.store.session import session_scope
 
-    counters = ("impressions", "reach", "views", "likes", "comments", "shares", "quotes", "saves", "clicks",
-                "video_views", "engagement", "follower_count")
-    hourly_cols = ("hour", "captured_at", "likes", "comments", "shares", "engagement",
-                   "likes_delta", "comments_delta", "shares_delta", "engagement_delta")
+    counters = (
+        "impressions",
+        "reach",
+        "views",
+        "likes",
+        "comments",
+        "shares",
+        "quotes",
+        "saves",
+        "clicks",
+        "video_views",
+        "engagement",
+        "follower_count",
+    )
+    hourly_cols = (
+        "hour",
+        "captured_at",
+        "likes",
+        "comments",
+        "shares",
+        "engagement",
+        "likes_delta",
+        "comments_delta",
+        "shares_delta",
+        "engagement_delta",
+    )
     out = []
     with session_scope(readonly=True) as s:
         for tid in target_ids:
             target = s.get(PostTarget, tid)
             latest = s.get(PostMetricLatest, tid)
-            snaps = s.scalars(select(PostMetricSnapshot).where(PostMetricSnapshot.target_id == tid)
-                              .order_by(PostMetricSnapshot.id)).all()
-            hourly = s.scalars(select(PostMetricHourly).where(PostMetricHourly.target_id == tid)
-                               .order_by(PostMetricHourly.hour)).all()
-            out.append({
-                "last_metrics_at": target.last_metrics_at,
-                "latest": None if latest is None else {
-                    "captured_at": latest.captured_at,
-                    # the snapshot it points at, by position in the target's history
-                    "snapshot": [x.id for x in snaps].index(latest.snapshot_id),
-                    **{k: getattr(latest, k) for k in counters},
-                },
-                "snapshots": [(x.captured_at, x.raw, *(getattr(x, k) for k in counters)) for x in snaps],
-                "hourly": [(h.account_id == target.account_id, *(getattr(h, k) for k in hourly_cols)) for h in hourly],
-            })
+            snaps = s.scalars(
+                select(PostMetricSnapshot).where(PostMetricSnapshot.target_id == tid).order_by(PostMetricSnapshot.id)
+            ).all()
+            hourly = s.scalars(
+                select(PostMetricHourly).where(PostMetricHourly.target_id == tid).order_by(PostMetricHourly.hour)
+            ).all()
+            out.append(
+                {
+                    "last_metrics_at": target.last_metrics_at,
+                    "latest": None
+                    if latest is None
+                    else {
+                        "captured_at": latest.captured_at,
+                        # the snapshot it points at, by position in the target's history
+                        "snapshot": [x.id for x in snaps].index(latest.snapshot_id),
+                        **{k: getattr(latest, k) for k in counters},
+                    },
+                    "snapshots": [(x.captured_at, x.raw, *(getattr(x, k) for k in counters)) for x in snaps],
+                    "hourly": [
+                        (h.account_id == target.account_id, *(getattr(h, k) for k in hourly_cols)) for h in hourly
+                    ],
+                }
+            )
     return out
 
 
@@ -69,20 +99,44 @@ def test_batch_equals_one_by_one_including_nulls_and_out_of_order(backend):
         # 0: full counters; 1: comments never reported; 2: nothing reported at all (NULL, never 0);
         # 3: starts later; 4: shares reported, then skipped, then back; 5: only views;
         # 6: shares skipped for an hour, in order.
-        (T0, [(0, M(5, 1, 0, raw={"a": 1}), 100), (1, M(3, None, 1), None), (2, M(), 100),
-              (4, M(1, 1, 2), 100), (5, PostMetrics(views=9), None), (6, M(1, 1, 2), None)]),
+        (
+            T0,
+            [
+                (0, M(5, 1, 0, raw={"a": 1}), 100),
+                (1, M(3, None, 1), None),
+                (2, M(), 100),
+                (4, M(1, 1, 2), 100),
+                (5, PostMetrics(views=9), None),
+                (6, M(1, 1, 2), None),
+            ],
+        ),
         # same hour, newer: replaces the hour's row, deltas still from the previous hour (none yet)
-        (T0 + timedelta(minutes=30), [(0, M(6, 1, 0), 100), (1, M(4, None, 1), None), (2, M(), 100),
-                                      (4, M(2, 1, None), 100)]),
-        (T0 + timedelta(hours=1, minutes=5), [(0, M(8, 2, 1), 101), (1, M(4, None, 2), None), (2, M(), None),
-                                              (3, M(1, 0, 0), 101), (4, M(3, None, None), 101),
-                                              (5, PostMetrics(views=12), None), (6, M(1, 1, None), None)]),
+        (
+            T0 + timedelta(minutes=30),
+            [(0, M(6, 1, 0), 100), (1, M(4, None, 1), None), (2, M(), 100), (4, M(2, 1, None), 100)],
+        ),
+        (
+            T0 + timedelta(hours=1, minutes=5),
+            [
+                (0, M(8, 2, 1), 101),
+                (1, M(4, None, 2), None),
+                (2, M(), None),
+                (3, M(1, 0, 0), 101),
+                (4, M(3, None, None), 101),
+                (5, PostMetrics(views=12), None),
+                (6, M(1, 1, None), None),
+            ],
+        ),
         # two hours later: 4's shares come back (delta counts from the last non-NULL value, 2)
-        (T0 + timedelta(hours=3), [(0, M(8, 2, 1), 101), (3, M(4, 1, 0), None), (4, M(5, 2, 4), 101),
-                                   (6, M(2, 1, 5), None)]),
+        (
+            T0 + timedelta(hours=3),
+            [(0, M(8, 2, 1), 101), (3, M(4, 1, 0), None), (4, M(5, 2, 4), 101), (6, M(2, 1, 5), None)],
+        ),
         # out of order: older than what 0 and 4 hold (later deltas recomputed); 1 and 3 are new hours
-        (T0 + timedelta(hours=2), [(0, M(7, 2, 1), 101), (1, M(5, None, 2), None), (4, M(4, 1, 3), 101),
-                                   (3, M(2, 1, 0), None)]),
+        (
+            T0 + timedelta(hours=2),
+            [(0, M(7, 2, 1), 101), (1, M(5, None, 2), None), (4, M(4, 1, 3), 101), (3, M(2, 1, 0), None)],
+        ),
         # older than the stored capture of the same hour: changes neither latest nor hourly
         (T0 + timedelta(hours=3) - timedelta(minutes=1), [(3, M(3, 1, 0), None), (0, M(9, 9, 9), None)]),
         # the same target twice in one batch

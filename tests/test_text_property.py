@@ -18,18 +18,54 @@ from hypothesis import strategies as st
 
 RAW_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
-TROUBLE = st.sampled_from([
-    "[", "]", "[/x]", "[bold]", "[/]", "\\[", "[link=http://evil]", ":smile:", ":red_heart:",
-    "\x1b[31m", "\x1b]0;title\x07", "\x1b]8;;http://evil\x1b\\", "\x00", "\x07", "\x08", "\x7f", "\x9b",
-    "\u202e", "\u2066", "\u200f", "\r\n", "\r", "\n", "\t", " ", "🎉", "👩\u200d👩\u200d👧", "שלום", "مرحبا",
-    "\udcff", "-", "--to", "%s", "{0}", "\\",
-])
+TROUBLE = st.sampled_from(
+    [
+        "[",
+        "]",
+        "[/x]",
+        "[bold]",
+        "[/]",
+        "\\[",
+        "[link=http://evil]",
+        ":smile:",
+        ":red_heart:",
+        "\x1b[31m",
+        "\x1b]0;title\x07",
+        "\x1b]8;;http://evil\x1b\\",
+        "\x00",
+        "\x07",
+        "\x08",
+        "\x7f",
+        "\x9b",
+        "\u202e",
+        "\u2066",
+        "\u200f",
+        "\r\n",
+        "\r",
+        "\n",
+        "\t",
+        " ",
+        "🎉",
+        "👩\u200d👩\u200d👧",
+        "שלום",
+        "مرحبا",
+        "\udcff",
+        "-",
+        "--to",
+        "%s",
+        "{0}",
+        "\\",
+    ]
+)
 
 TEXTS = st.one_of(
     st.text(max_size=80),
     st.lists(st.one_of(TROUBLE, st.text(max_size=6)), min_size=1, max_size=16).map("".join),
-    st.builds(lambda piece, n: piece * n, st.sampled_from(["x", "[", "é", "🎉", "\x1b", "[/x]", " "]),
-              st.integers(min_value=100, max_value=50_000)),
+    st.builds(
+        lambda piece, n: piece * n,
+        st.sampled_from(["x", "[", "é", "🎉", "\x1b", "[/x]", " "]),
+        st.integers(min_value=100, max_value=50_000),
+    ),
 )
 
 

@@ -199,7 +199,9 @@ def test_text_post_container_in_progress_then_finished(server):
 
     (post,) = server.published
     assert result.platform_post_id == post["id"]
-    assert result.url == post["permalink"] and result.url.startswith("https://www.threads.net/@threadsapitestuser/post/")
+    assert result.url == post["permalink"] and result.url.startswith(
+        "https://www.threads.net/@threadsapitestuser/post/"
+    )
     assert result.published_at is not None and result.text == "Hello Threads ☕"
     assert server.requests[-1].path == f"/v1.0/{post['id']}"
     assert "permalink" in server.requests[-1].param("fields")
@@ -240,8 +242,11 @@ def test_single_image_sends_its_public_url_and_alt_text(server, tmp_path):
 def test_carousel_items_then_the_carousel_container(server, tmp_path):
     server.container_polls = 1
     adapter, _ = adapter_for(server)
-    items = [media(tmp_path, "a.jpg", "image/jpeg", alt="first"), media(tmp_path, "b.png", "image/png"),
-             media(tmp_path, "c.mov", "video/quicktime", alt="third")]
+    items = [
+        media(tmp_path, "a.jpg", "image/jpeg", alt="first"),
+        media(tmp_path, "b.png", "image/png"),
+        media(tmp_path, "c.mov", "video/quicktime", alt="third"),
+    ]
     result = adapter.publish(request("Three things", items))
 
     creates = server.calls("POST", f"/v1.0/{server.user_id}/threads")
@@ -285,8 +290,12 @@ def test_a_missing_permalink_does_not_fail_a_published_post(server):
 def test_token_refresh_near_expiry_saves_the_new_token_first(server):
     saved: list[dict] = []
     soon = datetime.now(timezone.utc) + timedelta(days=3)
-    adapter, _ = adapter_for(server, token_expires_at=soon, save_secrets=saved.append,
-                             secrets={"access_token": DEFAULT_TOKEN, "app_secret": DEFAULT_APP_SECRET})
+    adapter, _ = adapter_for(
+        server,
+        token_expires_at=soon,
+        save_secrets=saved.append,
+        secrets={"access_token": DEFAULT_TOKEN, "app_secret": DEFAULT_APP_SECRET},
+    )
     health = adapter.check_health()
 
     refresh, me = server.requests
@@ -302,8 +311,9 @@ def test_token_refresh_near_expiry_saves_the_new_token_first(server):
 
 def test_no_refresh_far_from_expiry(server):
     later = datetime.now(timezone.utc) + timedelta(days=40)
-    adapter, _ = adapter_for(server, token_expires_at=later,
-                             secrets={"access_token": DEFAULT_TOKEN, "token_expires_estimated": False})
+    adapter, _ = adapter_for(
+        server, token_expires_at=later, secrets={"access_token": DEFAULT_TOKEN, "token_expires_estimated": False}
+    )
     health = adapter.check_health()
     assert [r.path for r in server.requests] == ["/v1.0/me"]
     assert health.ok and health.token_expires_at == later
@@ -312,10 +322,12 @@ def test_no_refresh_far_from_expiry(server):
 def test_an_estimated_expiry_is_checked_by_a_refresh_once_the_token_may_be_refreshed(server):
     saved: list[dict] = []
     two_days_ago = (datetime.now(timezone.utc) - timedelta(days=2)).isoformat()
-    adapter, _ = adapter_for(server, token_expires_at=datetime.now(timezone.utc) + timedelta(days=58),
-                             save_secrets=saved.append,
-                             secrets={"access_token": DEFAULT_TOKEN, "token_expires_estimated": True,
-                                      "token_obtained_at": two_days_ago})
+    adapter, _ = adapter_for(
+        server,
+        token_expires_at=datetime.now(timezone.utc) + timedelta(days=58),
+        save_secrets=saved.append,
+        secrets={"access_token": DEFAULT_TOKEN, "token_expires_estimated": True, "token_obtained_at": two_days_ago},
+    )
     health = adapter.check_health()
     assert [r.path for r in server.requests] == ["/refresh_access_token", "/v1.0/me"]
     assert saved and saved[-1]["token_expires_estimated"] is False and health.ok
@@ -324,8 +336,9 @@ def test_an_estimated_expiry_is_checked_by_a_refresh_once_the_token_may_be_refre
 def test_a_failed_refresh_near_expiry_is_auth_failed(server):
     server.refresh_allowed = False
     saved: list[dict] = []
-    adapter, _ = adapter_for(server, token_expires_at=datetime.now(timezone.utc) - timedelta(hours=1),
-                             save_secrets=saved.append)
+    adapter, _ = adapter_for(
+        server, token_expires_at=datetime.now(timezone.utc) - timedelta(hours=1), save_secrets=saved.append
+    )
     with pytest.raises(AuthFailed) as err:
         adapter.check_health()
     assert "could not be refreshed" in err.value.message and DEFAULT_TOKEN not in str(err.value)
@@ -334,8 +347,19 @@ def test_a_failed_refresh_near_expiry_is_auth_failed(server):
 
 
 def test_a_refresh_that_cannot_reach_threads_is_not_a_dead_token(server):
-    server.fail_next("GET", "/refresh_access_token", 503, json={"error": {"message": "Service temporarily "
-                     "unavailable", "type": "OAuthException", "code": 2, "is_transient": True}})
+    server.fail_next(
+        "GET",
+        "/refresh_access_token",
+        503,
+        json={
+            "error": {
+                "message": "Service temporarily unavailable",
+                "type": "OAuthException",
+                "code": 2,
+                "is_transient": True,
+            }
+        },
+    )
     adapter, _ = adapter_for(server, token_expires_at=datetime.now(timezone.utc) + timedelta(days=2))
     with pytest.raises(PlatformUnavailable):
         adapter.check_health()
@@ -344,8 +368,12 @@ def test_a_refresh_that_cannot_reach_threads_is_not_a_dead_token(server):
 def test_code_190_is_auth_failed_without_the_token(server):
     server.revoke_token()
     adapter, _ = adapter_for(server)
-    for call in (lambda: adapter.publish(request("hi")), lambda: adapter.fetch_post_metrics(["1"]),
-                 adapter.fetch_account_metrics, adapter.check_health):
+    for call in (
+        lambda: adapter.publish(request("hi")),
+        lambda: adapter.fetch_post_metrics(["1"]),
+        adapter.fetch_account_metrics,
+        adapter.check_health,
+    ):
         with pytest.raises(AuthFailed) as err:
             call()
         assert "code 190" in err.value.message and DEFAULT_TOKEN not in str(err.value)
@@ -355,8 +383,13 @@ def test_code_190_is_auth_failed_without_the_token(server):
 
 @pytest.mark.parametrize("code", [4, 17])
 def test_rate_limit_codes_with_the_usage_header_give_retry_after(server, code):
-    server.fail_next("GET", "/v1.0/18", 400, json=graph_error(code, "(#4) Application request limit reached"),
-                     headers=usage_header(minutes=7))
+    server.fail_next(
+        "GET",
+        "/v1.0/18",
+        400,
+        json=graph_error(code, "(#4) Application request limit reached"),
+        headers=usage_header(minutes=7),
+    )
     post = server.add_post("counted", insights={"likes": 1})
     adapter, _ = adapter_for(server)
     with pytest.raises(PlatformRateLimited) as err:
@@ -377,8 +410,9 @@ def test_timeout_names_the_host(server):
 
 
 def test_metrics_map_threads_names_and_keep_shares_in_raw(server):
-    post = server.add_post("popular", insights={"views": 900, "likes": 40, "replies": 6, "reposts": 3,
-                                                "quotes": 2, "shares": 5})
+    post = server.add_post(
+        "popular", insights={"views": 900, "likes": 40, "replies": 6, "reposts": 3, "quotes": 2, "shares": 5}
+    )
     adapter, _ = adapter_for(server)
     m = adapter.fetch_post_metrics([post["id"]])[post["id"]]
     assert (m.views, m.likes, m.comments, m.shares, m.quotes) == (900, 40, 6, 3, 2)
@@ -446,8 +480,12 @@ def test_find_published_matches_exact_text_since_the_first_attempt(server):
 
     assert adapter.find_published(request("never posted", first=now - timedelta(minutes=5))) is None
     # A text post is not taken for an image post with the same caption.
-    assert adapter.find_published(request("same words", [MediaItem(Path("x.jpg"), "image/jpeg", 1)],
-                                          first=now - timedelta(minutes=5))) is None
+    assert (
+        adapter.find_published(
+            request("same words", [MediaItem(Path("x.jpg"), "image/jpeg", 1)], first=now - timedelta(minutes=5))
+        )
+        is None
+    )
 
 
 def test_find_published_pages_through_recent_threads(server):
@@ -479,8 +517,11 @@ def test_resolve_post_by_id_and_by_url(server):
     adapter, _ = adapter_for(server)
     by_id = adapter.resolve_post(post["id"])
     assert (by_id.platform_post_id, by_id.url, by_id.text) == (post["id"], post["permalink"], "import me")
-    for url in (post["permalink"], post["permalink"].replace("threads.net", "threads.com") + "?xmt=abc",
-                f"https://www.threads.net/t/{post['shortcode']}/"):
+    for url in (
+        post["permalink"],
+        post["permalink"].replace("threads.net", "threads.com") + "?xmt=abc",
+        f"https://www.threads.net/t/{post['shortcode']}/",
+    ):
         found = adapter.resolve_post(url)
         assert found.platform_post_id == post["id"] and found.text == "import me"
     with pytest.raises(RemoteNotFound):
@@ -492,8 +533,10 @@ def test_resolve_post_by_id_and_by_url(server):
 
 
 def test_module_imports_without_httpx_or_regex():
-    code = ("import sys, postcli.platforms.threads.adapter; "
-            "assert 'httpx' not in sys.modules and 'regex' not in sys.modules, 'heavy import'")
+    code = (
+        "import sys, postcli.platforms.threads.adapter; "
+        "assert 'httpx' not in sys.modules and 'regex' not in sys.modules, 'heavy import'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -501,13 +544,17 @@ def test_module_imports_without_httpx_or_regex():
 
 
 def test_cli_connect_publish_and_collect(cli, home, server):
-    (home / "config.toml").write_text('[collect]\nbackoff_seconds = 0.01\nmax_attempts = 2\n')
-    r = cli("accounts", "add", "threads", "--api-base", server.url, "--token-stdin", "--json",
-            input=DEFAULT_TOKEN + "\n")
+    (home / "config.toml").write_text("[collect]\nbackoff_seconds = 0.01\nmax_attempts = 2\n")
+    r = cli(
+        "accounts", "add", "threads", "--api-base", server.url, "--token-stdin", "--json", input=DEFAULT_TOKEN + "\n"
+    )
     assert r.exit_code == 0, r.stderr
     account = json.loads(r.stdout)
     assert (account["platform"], account["handle"], account["external_id"]) == (
-        "threads", server.username, server.user_id)
+        "threads",
+        server.username,
+        server.user_id,
+    )
     assert account["api_base_url"] == server.url and account["token_expires_at"]
     assert DEFAULT_TOKEN not in r.stdout
 
@@ -539,7 +586,8 @@ def test_cli_connect_publish_and_collect(cli, home, server):
     acc = conn.execute("select followers, profile_views from account_metric_snapshots").fetchone()
     assert tuple(acc) == (1234, 12)
     assert [r.path for r in server.requests_to("GET", f"/v1.0/{post['id']}/insights")] == [
-        f"/v1.0/{post['id']}/insights"]
+        f"/v1.0/{post['id']}/insights"
+    ]
 
 
 def test_a_thread_collected_once_then_deleted_is_none_and_the_others_still_read(server):

@@ -22,7 +22,9 @@ def test_tomorrow_is_a_wall_clock_time_across_the_dst_change():
 
 def test_absolute_times_use_the_zone_unless_they_carry_an_offset():
     assert parse_when("2026-07-01 09:00", "America/New_York", NOW) == datetime(2026, 7, 1, 13, 0, tzinfo=timezone.utc)
-    assert parse_when("2026-07-01T09:00+02:00", "America/New_York", NOW) == datetime(2026, 7, 1, 7, 0, tzinfo=timezone.utc)
+    assert parse_when("2026-07-01T09:00+02:00", "America/New_York", NOW) == datetime(
+        2026, 7, 1, 7, 0, tzinfo=timezone.utc
+    )
 
 
 def test_a_time_skipped_by_dst_is_refused():

@@ -67,8 +67,15 @@ def soon(minutes: float) -> datetime:
 
 @pytest.mark.parametrize(
     "value",
-    ["alice-writes", "@alice-writes", "Alice-Writes.tumblr.com", "https://alice-writes.tumblr.com/",
-     "https://www.tumblr.com/alice-writes", "www.tumblr.com/@alice-writes", "https://www.tumblr.com/blog/view/alice-writes"],
+    [
+        "alice-writes",
+        "@alice-writes",
+        "Alice-Writes.tumblr.com",
+        "https://alice-writes.tumblr.com/",
+        "https://www.tumblr.com/alice-writes",
+        "www.tumblr.com/@alice-writes",
+        "https://www.tumblr.com/blog/view/alice-writes",
+    ],
 )
 def test_blog_identifier_forms(value):
     assert blog_identifier(value) == "alice-writes"
@@ -90,7 +97,9 @@ def test_post_reference_forms():
 def test_connect_refreshes_once_to_learn_the_expiry_and_stores_the_blog(server):
     saved = []
     ctx = server.account_context(
-        handle=None, external_id=None, save_secrets=saved.append,
+        handle=None,
+        external_id=None,
+        save_secrets=saved.append,
         secrets={"refresh_token": server.refresh_token, "client_secret": server.client_secret},
         settings={"client_id": server.client_id},
     )
@@ -101,8 +110,12 @@ def test_connect_refreshes_once_to_learn_the_expiry_and_stores_the_blog(server):
     # Refreshed first (grant_type=refresh_token with the app's credentials), then verified.
     token_call, user_call = server.requests
     assert (token_call.method, token_call.path) == ("POST", "/v2/oauth2/token")
-    assert token_call.form == {"grant_type": ["refresh_token"], "refresh_token": ["fake-tumblr-refresh-token-0123456789"],
-                               "client_id": [server.client_id], "client_secret": [server.client_secret]}
+    assert token_call.form == {
+        "grant_type": ["refresh_token"],
+        "refresh_token": ["fake-tumblr-refresh-token-0123456789"],
+        "client_id": [server.client_id],
+        "client_secret": [server.client_secret],
+    }
     assert token_call.headers.get("Authorization") is None
     new_access, new_refresh = server.issued_tokens[0]
     assert (user_call.path, user_call.bearer) == ("/v2/user/info", new_access)
@@ -136,8 +149,9 @@ def test_connect_to_a_blog_the_user_cannot_post_to_names_the_blogs_it_can(server
 
 
 def test_connect_with_a_refresh_token_but_no_client_id_fails_before_any_request(server):
-    ctx = server.account_context(handle=None, settings={},
-                                 secrets={"refresh_token": server.refresh_token, "client_secret": server.client_secret})
+    ctx = server.account_context(
+        handle=None, settings={}, secrets={"refresh_token": server.refresh_token, "client_secret": server.client_secret}
+    )
     with pytest.raises(PlatformRejected) as err:
         TumblrAdapter(ctx).connect("alice-writes", server.access_token)
     assert "--client-id" in str(err.value)
@@ -159,8 +173,14 @@ def test_limits_and_text_length_follow_the_npf_spec(server):
     a = adapter(server)
     limits = a.limits()
     assert (limits.max_text, limits.max_images, limits.max_videos, limits.max_alt_text) == (4096, 30, 1, 4096)
-    assert set(limits.mime_types) == {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4",
-                                      "video/quicktime"}
+    assert set(limits.mime_types) == {
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "video/mp4",
+        "video/quicktime",
+    }
     assert limits.needs_public_media_url is False
     # Code points, per paragraph: a ZWJ family is 5 of them.
     assert a.text_length("👨‍👨‍👦") == 5
@@ -206,8 +226,14 @@ def test_text_post_is_one_npf_text_block_per_line_and_returns_id_string_and_url(
 
 def test_images_with_alt_text_travel_as_multipart_parts_named_by_identifier(server, tmp_path):
     a = adapter(server)
-    one = MediaItem(path=file(tmp_path, "one.png"), mime_type="image/png", size_bytes=len(PNG),
-                    alt_text="A red square", width=1, height=1)
+    one = MediaItem(
+        path=file(tmp_path, "one.png"),
+        mime_type="image/png",
+        size_bytes=len(PNG),
+        alt_text="A red square",
+        width=1,
+        height=1,
+    )
     two = MediaItem(path=file(tmp_path, "two.jpg", b"\xff\xd8\xff fake jpeg"), mime_type="image/jpeg", size_bytes=14)
     a.publish(PublishRequest(text="two pictures", idempotency_key="k2", media=[one, two]))
 
@@ -218,8 +244,11 @@ def test_images_with_alt_text_travel_as_multipart_parts_named_by_identifier(serv
     assert json.loads(json_part.data) == {
         "content": [
             {"type": "text", "text": "two pictures"},
-            {"type": "image", "media": [{"type": "image/png", "identifier": "media-0", "width": 1, "height": 1}],
-             "alt_text": "A red square"},
+            {
+                "type": "image",
+                "media": [{"type": "image/png", "identifier": "media-0", "width": 1, "height": 1}],
+                "alt_text": "A red square",
+            },
             {"type": "image", "media": [{"type": "image/jpeg", "identifier": "media-1"}]},
         ],
         "state": "published",
@@ -235,8 +264,7 @@ def test_images_with_alt_text_travel_as_multipart_parts_named_by_identifier(serv
 
 def test_a_video_is_one_video_block_with_a_single_media_object(server, tmp_path):
     a = adapter(server)
-    clip = MediaItem(path=file(tmp_path, "clip.mp4", b"\x00\x00\x00\x18ftypmp42"), mime_type="video/mp4",
-                     size_bytes=12)
+    clip = MediaItem(path=file(tmp_path, "clip.mp4", b"\x00\x00\x00\x18ftypmp42"), mime_type="video/mp4", size_bytes=12)
     a.publish(PublishRequest(text="", idempotency_key="k3", media=[clip]))
     (create,) = sent_posts(server)
     assert create.npf["content"] == [{"type": "video", "media": {"type": "video/mp4", "identifier": "media-0"}}]
@@ -384,7 +412,10 @@ def test_401_during_collect_refreshes_once_and_retries(server):
 
     assert metrics[pid].likes == 4 and metrics[pid].shares == 2 and metrics[pid].comments == 1
     assert [(r.method, r.path.rsplit("/", 1)[-1], r.status) for r in server.requests] == [
-        ("GET", "notes", 401), ("POST", "token", 200), ("GET", "notes", 200)]
+        ("GET", "notes", 401),
+        ("POST", "token", 200),
+        ("GET", "notes", 200),
+    ]
     new_access, new_refresh = server.issued_tokens[0]
     assert server.requests[2].bearer == new_access
     assert saved and saved[-1]["access_token"] == new_access and saved[-1]["refresh_token"] == new_refresh
@@ -425,9 +456,15 @@ def test_401_without_a_refresh_token_is_auth_failed_without_the_token(server):
 
 def test_known_expired_token_is_refreshed_before_the_call(server):
     pid = server.add_post("x")
-    a = adapter(server, secrets={"access_token": server.access_token, "refresh_token": server.refresh_token,
-                                 "client_secret": server.client_secret,
-                                 "expires_at": (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()})
+    a = adapter(
+        server,
+        secrets={
+            "access_token": server.access_token,
+            "refresh_token": server.refresh_token,
+            "client_secret": server.client_secret,
+            "expires_at": (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat(),
+        },
+    )
     server.expire_access_token()
     a.fetch_post_metrics([pid])
     assert [(r.path.rsplit("/", 1)[-1], r.status) for r in server.requests] == [("token", 200), ("notes", 200)]
@@ -472,9 +509,17 @@ def test_429_with_retry_after(server):
 
 
 def test_429_without_retry_after_uses_the_exhausted_windows_reset(server):
-    server.fail_next("GET", "/v2/blog/", 429, headers={
-        "X-Ratelimit-Perhour-Remaining": "0", "X-Ratelimit-Perhour-Reset": "1234",
-        "X-Ratelimit-Perday-Remaining": "4000", "X-Ratelimit-Perday-Reset": "50000"})
+    server.fail_next(
+        "GET",
+        "/v2/blog/",
+        429,
+        headers={
+            "X-Ratelimit-Perhour-Remaining": "0",
+            "X-Ratelimit-Perhour-Reset": "1234",
+            "X-Ratelimit-Perday-Remaining": "4000",
+            "X-Ratelimit-Perday-Reset": "50000",
+        },
+    )
     with pytest.raises(PlatformRateLimited) as err:
         adapter(server).fetch_post_metrics(["1"])
     assert err.value.retry_after == 1234.0
@@ -610,16 +655,20 @@ def test_find_published_matches_text_and_media_count_within_the_window(server):
     assert (listing.query["npf"], listing.query["limit"]) == (["true"], ["20"])
     # Same text but a different number of media blocks is not our post.
     pic = MediaItem(path=Path("x.png"), mime_type="image/png", size_bytes=1)
-    assert a.find_published(PublishRequest(text="the lost one", idempotency_key="k", media=[pic],
-                                           first_attempt_at=first)) is None
+    assert (
+        a.find_published(PublishRequest(text="the lost one", idempotency_key="k", media=[pic], first_attempt_at=first))
+        is None
+    )
 
 
 def test_find_published_ignores_posts_older_than_the_first_attempt(server):
     old = int((datetime.now(timezone.utc) - timedelta(hours=3)).timestamp())
     server.add_post("repeat me", timestamp=old)
     first = datetime.now(timezone.utc) - timedelta(minutes=1)
-    assert adapter(server).find_published(
-        PublishRequest(text="repeat me", idempotency_key="k", first_attempt_at=first)) is None
+    assert (
+        adapter(server).find_published(PublishRequest(text="repeat me", idempotency_key="k", first_attempt_at=first))
+        is None
+    )
 
 
 def test_delete_and_delete_again(server):
@@ -635,8 +684,11 @@ def test_delete_and_delete_again(server):
 def test_resolve_post_by_id_and_urls(server):
     pid = server.add_post("imported\ntext")
     a = adapter(server)
-    for ref in (pid, f"https://alice-writes.tumblr.com/post/{pid}/imported",
-                f"https://www.tumblr.com/alice-writes/{pid}"):
+    for ref in (
+        pid,
+        f"https://alice-writes.tumblr.com/post/{pid}/imported",
+        f"https://www.tumblr.com/alice-writes/{pid}",
+    ):
         res = a.resolve_post(ref)
         assert res.platform_post_id == pid and res.text == "imported\ntext"
         assert res.url == f"https://alice-writes.tumblr.com/post/{pid}/imported"
@@ -659,12 +711,28 @@ def test_module_imports_without_httpx():
 
 def test_cli_connect_post_and_collect(cli, home, server):
     env = {"POSTCLI_TUMBLR_REFRESH_TOKEN": server.refresh_token, "POSTCLI_TUMBLR_CLIENT_SECRET": server.client_secret}
-    r = cli("accounts", "add", "tumblr", "--blog", "alice-writes.tumblr.com", "--client-id", server.client_id,
-            "--api-base", server.url, "--token-stdin", "--json", input=server.access_token + "\n", env=env)
+    r = cli(
+        "accounts",
+        "add",
+        "tumblr",
+        "--blog",
+        "alice-writes.tumblr.com",
+        "--client-id",
+        server.client_id,
+        "--api-base",
+        server.url,
+        "--token-stdin",
+        "--json",
+        input=server.access_token + "\n",
+        env=env,
+    )
     assert r.exit_code == 0, r.stderr
     account = json.loads(r.stdout)
-    assert (account["platform"], account["handle"], account["external_id"]) == ("tumblr", "alice-writes",
-                                                                              server.blog_uuid)
+    assert (account["platform"], account["handle"], account["external_id"]) == (
+        "tumblr",
+        "alice-writes",
+        server.blog_uuid,
+    )
     assert account["token_expires_at"]
     assert server.count("POST /v2/oauth2/token") == 1
 
@@ -674,8 +742,10 @@ def test_cli_connect_post_and_collect(cli, home, server):
     (post,) = server.posts
     assert target["url"] == post["post_url"]
     (create,) = sent_posts(server)
-    assert create.json["content"] == [{"type": "text", "text": "Hello from postcli"},
-                                      {"type": "text", "text": "second line"}]
+    assert create.json["content"] == [
+        {"type": "text", "text": "Hello from postcli"},
+        {"type": "text", "text": "second line"},
+    ]
     # The post is published with the token refreshed at connect, which the store kept.
     assert create.bearer == server.access_token
 

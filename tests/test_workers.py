@@ -30,8 +30,13 @@ def masto():
 def start_worker(*args: str) -> subprocess.Popen[str]:
     exe = Path(sys.executable).with_name("postcli")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
-    return subprocess.Popen(cmd + ["collect", "--worker", "--json", *args], env=dict(os.environ),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        cmd + ["collect", "--worker", "--json", *args],
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def store_counts() -> dict[str, object]:
@@ -41,9 +46,9 @@ def store_counts() -> dict[str, object]:
     from postcli.store.session import session_scope
 
     with session_scope(readonly=True) as s:
-        per_target = dict(s.execute(
-            select(PostMetricSnapshot.target_id, func.count()).group_by(PostMetricSnapshot.target_id)
-        ).all())
+        per_target = dict(
+            s.execute(select(PostMetricSnapshot.target_id, func.count()).group_by(PostMetricSnapshot.target_id)).all()
+        )
         jobs = dict(s.execute(select(Job.status, func.count()).group_by(Job.status)).all())
         accounts = s.scalar(select(func.count()).select_from(AccountMetricSnapshot))
     return {"per_target": per_target, "jobs": jobs, "account_snapshots": accounts}
@@ -182,7 +187,8 @@ def test_results_of_a_lost_lease_are_dropped(cli, home, masto, backend):
         time.sleep(0.01)
     with session_scope() as s:  # ... and another collector takes the jobs over
         taken = s.execute(
-            update(Job).where(Job.kind == "post_metrics", Job.status == "running")
+            update(Job)
+            .where(Job.kind == "post_metrics", Job.status == "running")
             .values(locked_by="other-host:1", locked_until=datetime.now(timezone.utc) + timedelta(hours=1))
         ).rowcount
     assert taken == 3

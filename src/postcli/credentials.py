@@ -55,8 +55,7 @@ class FileStore:
     def _damaged(self, what: str) -> BadSettings:
         return BadSettings(
             f"the credentials file {self.path} {what}.",
-            hint="Move it aside and reconnect your accounts with `postcli accounts add` "
-            "(or restore it from a backup).",
+            hint="Move it aside and reconnect your accounts with `postcli accounts add` (or restore it from a backup).",
         )
 
     def _keep_private(self) -> None:

@@ -61,6 +61,7 @@ def literal(value: Any, style: str = "") -> Any:
         return value
     return Text(clean(value if isinstance(value, str) else fmt(value)), style=style)
 
+
 _console: Console | None = None
 _err_console: Console | None = None
 
@@ -236,12 +237,12 @@ def table(
     from rich.table import Table
 
     numeric = set(numeric)
-    t = Table(title=_title(title), caption=_title(caption, "table.caption"), box=box.SIMPLE_HEAVY,
-              title_justify="left")
+    t = Table(title=_title(title), caption=_title(caption, "table.caption"), box=box.SIMPLE_HEAVY, title_justify="left")
     for col in columns:
         # A header is never folded mid-word when the terminal is narrow.
-        t.add_column(literal(col), justify="right" if col in numeric else "left", overflow="fold",
-                     min_width=min(len(col), 12))
+        t.add_column(
+            literal(col), justify="right" if col in numeric else "left", overflow="fold", min_width=min(len(col), 12)
+        )
     for row in rows:
         t.add_row(*[literal(cell) for cell in row])
     console().print(t)
@@ -362,5 +363,7 @@ def heat_grid(
                 i = 0 if peak <= 0 else max(1 if v > 0 else 0, round(v / peak * (len(_SHADES) - 1)))
                 parts.append(_SHADES[i] * cell_width)
         line(f"{label.ljust(label_w)} " + "".join(parts))
-    legend = "  ".join(f"{_SHADES[i]}{_SHADES[i]} ≤{fmt(peak * i / (len(_SHADES) - 1))}" for i in range(1, len(_SHADES)))
+    legend = "  ".join(
+        f"{_SHADES[i]}{_SHADES[i]} ≤{fmt(peak * i / (len(_SHADES) - 1))}" for i in range(1, len(_SHADES))
+    )
     line(f"{' ' * label_w} · no posts   {legend}", style="dim")

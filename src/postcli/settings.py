@@ -258,7 +258,9 @@ def _validate(data: dict[str, Any], path: Path) -> tuple[dict[str, Any], list[st
     warnings: list[str] = []
     for section, content in data.items():
         if section not in SCHEMA:
-            warnings.append(f"config file {path}: unknown section [{section}]{_did_you_mean(section, SCHEMA)}; ignored.")
+            warnings.append(
+                f"config file {path}: unknown section [{section}]{_did_you_mean(section, SCHEMA)}; ignored."
+            )
             continue
         if not isinstance(content, dict):
             raise BadSettings(
@@ -283,7 +285,9 @@ def _validate(data: dict[str, Any], path: Path) -> tuple[dict[str, Any], list[st
             try:
                 values[rule.attr] = rule.check(value, f"config file {path}: [{section}] {key}")
             except BadSettings as exc:
-                raise BadSettings(exc.message, hint=f"Edit {path} (every key is optional: delete it for the default).") from None
+                raise BadSettings(
+                    exc.message, hint=f"Edit {path} (every key is optional: delete it for the default)."
+                ) from None
     tz = values.get("timezone")
     if tz is not None:
         _check_zone(tz, f"config file {path}: [defaults] timezone")
@@ -329,7 +333,8 @@ def timeout() -> float:
             ) from None
         if not value > 0 or value == float("inf"):
             raise BadSettings(
-                f"POSTCLI_TIMEOUT={env!r} must be a number of seconds > 0.", hint="e.g. POSTCLI_TIMEOUT=30, or unset it."
+                f"POSTCLI_TIMEOUT={env!r} must be a number of seconds > 0.",
+                hint="e.g. POSTCLI_TIMEOUT=30, or unset it.",
             )
         return value
     return config().timeout_seconds

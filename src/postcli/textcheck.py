@@ -36,13 +36,13 @@ def check_text(text: str | None, what: str) -> None:
     not_utf8 = 0xD800 <= ord(found.group()) <= 0xDFFF
     raise InvalidInput(
         f"{what} contains {_describe(found.group())} at position {found.start() + 1}; nothing was stored.",
-        hint="Save the text as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`) and try again." if not_utf8
+        hint="Save the text as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`) and try again."
+        if not_utf8
         else "Remove control characters from the text (tab and newline are fine).",
     )
 
 
-def check_post_texts(text: str | None, text_for: dict[str, str] | None = None,
-                     alts: Iterable[str | None] = ()) -> None:
+def check_post_texts(text: str | None, text_for: dict[str, str] | None = None, alts: Iterable[str | None] = ()) -> None:
     """The post text, every --text-for text and every --alt, each checked by check_text."""
     check_text(text, "the post text")
     for key, value in (text_for or {}).items():

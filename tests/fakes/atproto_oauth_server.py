@@ -132,8 +132,14 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
         if path == "/.well-known/oauth-protected-resource":
             if not self.oauth_enabled:
                 return Response("Not Found", status=404)
-            return self._json({"resource": self.url, "authorization_servers": [self.url],
-                               "scopes_supported": [], "bearer_methods_supported": ["header"]})
+            return self._json(
+                {
+                    "resource": self.url,
+                    "authorization_servers": [self.url],
+                    "scopes_supported": [],
+                    "bearer_methods_supported": ["header"],
+                }
+            )
         if path == "/.well-known/oauth-authorization-server":
             return self._json(self._as_metadata())
         if path == "/xrpc/com.atproto.identity.resolveHandle" and request.args.get("handle") in self.handle_claims:
@@ -231,8 +237,11 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
 
     @staticmethod
     def _oauth_error(status: int, error: str, description: str) -> Response:
-        return Response(json.dumps({"error": error, "error_description": description}), status=status,
-                        content_type="application/json")
+        return Response(
+            json.dumps({"error": error, "error_description": description}),
+            status=status,
+            content_type="application/json",
+        )
 
     @staticmethod
     def _loopback_client(client_id: str) -> dict[str, Any] | None:
@@ -263,8 +272,9 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
             return self._oauth_error(400, "invalid_scope", "scope not allowed for this client")
         request_uri = "urn:ietf:params:oauth:request_uri:req-" + _secrets.token_hex(16)
         self._par[request_uri] = {"form": form, "jkt": jkt, "used": False, "expires": time.time() + 299}
-        return Response(json.dumps({"request_uri": request_uri, "expires_in": 299}), status=201,
-                        content_type="application/json")
+        return Response(
+            json.dumps({"request_uri": request_uri, "expires_in": 299}), status=201, content_type="application/json"
+        )
 
     def _authorize(self, request: Request) -> Response:
         par = self._par.get(request.args.get("request_uri", ""))
@@ -315,15 +325,30 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
 
     def _issue_oauth(self, did: str, client_id: str, jkt: str, scope: str) -> Response:
         now = int(time.time())
-        access = self._jwt({"typ": "at+jwt", "alg": "HS256"}, {
-            "scope": "com.atproto.access", "aud": self.url, "sub": did, "iat": now,
-            "exp": now + self.oauth_access_ttl, "cnf": {"jkt": jkt}, "client_id": client_id,
-            "jti": _secrets.token_hex(8)})
+        access = self._jwt(
+            {"typ": "at+jwt", "alg": "HS256"},
+            {
+                "scope": "com.atproto.access",
+                "aud": self.url,
+                "sub": did,
+                "iat": now,
+                "exp": now + self.oauth_access_ttl,
+                "cnf": {"jkt": jkt},
+                "client_id": client_id,
+                "jti": _secrets.token_hex(8),
+            },
+        )
         refresh = "ref-" + _secrets.token_hex(24)
-        self._refresh_tokens[refresh] = {"did": did, "client_id": client_id, "jkt": jkt, "scope": scope,
-                                         "used": False}
-        body = {"access_token": access, "token_type": "DPoP", "expires_in": self.oauth_access_ttl,
-                "refresh_token": refresh, "scope": scope, "sub": did}
+        self._refresh_tokens[refresh] = {"did": did, "client_id": client_id, "jkt": jkt, "scope": scope, "used": False}
+        body = {
+            "access_token": access,
+            "token_type": "DPoP",
+            "expires_in": self.oauth_access_ttl,
+            "refresh_token": refresh,
+            "scope": scope,
+            "sub": did,
+        }
         self.issued.append({**body, "jti": self._decode(access)["jti"]})
-        return Response(json.dumps(body), status=200, content_type="application/json",
-                        headers={"Cache-Control": "no-store"})
+        return Response(
+            json.dumps(body), status=200, content_type="application/json", headers={"Cache-Control": "no-store"}
+        )

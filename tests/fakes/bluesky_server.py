@@ -47,9 +47,7 @@ from werkzeug.wrappers import Request, Response
 from fakes.loopback import Failure, LoopbackServer, RecordedRequest, take_failure
 
 TID_RE = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
-HANDLE_RE = re.compile(
-    r"^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$"
-)
+HANDLE_RE = re.compile(r"^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")
 AT_URI_RE = re.compile(r"^at://(?P<repo>[^/]+)/(?P<collection>[^/]+)/(?P<rkey>[^/]+)$")
 _S32 = "234567abcdefghijklmnopqrstuvwxyz"
 SERVICE_DID = "did:web:localhost"
@@ -311,8 +309,18 @@ class FakeBlueskyServer(LoopbackServer):
         with self._lock:
             fault = _Fault(status, error, message, dict(headers or {}), body, content_type)
             # Matched on the XRPC method name, exactly; "*" matches any.
-            self._failures.append(Failure("*", "" if nsid == "*" else nsid, status, None, fault.headers, times,
-                                          exact=nsid != "*", detail=fault))
+            self._failures.append(
+                Failure(
+                    "*",
+                    "" if nsid == "*" else nsid,
+                    status,
+                    None,
+                    fault.headers,
+                    times,
+                    exact=nsid != "*",
+                    detail=fault,
+                )
+            )
 
     def set_delay(self, seconds: float, nsid: str | None = None) -> None:
         """Sleep before handling `nsid` (None = every request)."""
@@ -601,9 +609,7 @@ class FakeBlueskyServer(LoopbackServer):
             else:
                 response.headers["Content-Type"] = fault.content_type
             return response
-        return self._error(
-            fault.status, fault.error or _default_error(fault.status), fault.message, fault.headers
-        )
+        return self._error(fault.status, fault.error or _default_error(fault.status), fault.message, fault.headers)
 
     @staticmethod
     def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -626,18 +632,14 @@ class FakeBlueskyServer(LoopbackServer):
             raise XrpcError(501, "MethodNotImplemented", "Method Not Implemented")
         method, fn = handler
         if request.method != method:
-            raise XrpcError(
-                400, "InvalidRequest", f"Incorrect HTTP method ({request.method}) expected {method}"
-            )
+            raise XrpcError(400, "InvalidRequest", f"Incorrect HTTP method ({request.method}) expected {method}")
         with self._lock:
             return fn(self, request, data or {}, auth, payload)
 
     # --- endpoints -------------------------------------------------------
 
     def _describe_server(self, request, data, auth, payload):
-        return self._json(
-            {"did": SERVICE_DID, "availableUserDomains": [".test"], "inviteCodeRequired": False}
-        )
+        return self._json({"did": SERVICE_DID, "availableUserDomains": [".test"], "inviteCodeRequired": False})
 
     def _create_session(self, request, data, auth, payload):
         ident, password = data.get("identifier"), data.get("password")
@@ -748,9 +750,7 @@ class FakeBlueskyServer(LoopbackServer):
         if embed is None:
             return
         if not isinstance(embed, dict):
-            raise XrpcError(
-                400, "InvalidRequest", "Invalid app.bsky.feed.post record: Record/embed must be an object"
-            )
+            raise XrpcError(400, "InvalidRequest", "Invalid app.bsky.feed.post record: Record/embed must be an object")
         blobs = []
         if embed.get("$type") == "app.bsky.embed.images":
             images = embed.get("images")
@@ -758,16 +758,14 @@ class FakeBlueskyServer(LoopbackServer):
                 raise XrpcError(
                     400,
                     "InvalidRequest",
-                    "Invalid app.bsky.feed.post record: "
-                    "Record/embed/images must not have more than 4 elements",
+                    "Invalid app.bsky.feed.post record: Record/embed/images must not have more than 4 elements",
                 )
             for img in images:
                 if "alt" not in img:
                     raise XrpcError(
                         400,
                         "InvalidRequest",
-                        "Invalid app.bsky.feed.post record: "
-                        'Record/embed/images/0 must have the property "alt"',
+                        'Invalid app.bsky.feed.post record: Record/embed/images/0 must have the property "alt"',
                     )
                 blobs.append(img.get("image"))
         elif embed.get("$type") == "app.bsky.embed.video":
@@ -803,9 +801,7 @@ class FakeBlueskyServer(LoopbackServer):
         mime = request.headers.get("Content-Type") or "application/octet-stream"
         cid = _cid(0x55, body)
         self._blobs[cid] = (mime, body)
-        return self._json(
-            {"blob": {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(body)}}
-        )
+        return self._json({"blob": {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(body)}})
 
     def _get_posts(self, request, data, auth, payload):
         self._require_access(auth, payload)
@@ -832,9 +828,7 @@ class FakeBlueskyServer(LoopbackServer):
     def _own_posts(self, did: str) -> list[StoredRecord]:
         prefix = f"at://{did}/{POST}/"
         # TIDs sort by time, so rkey order is creation order.
-        return sorted(
-            (r for u, r in self._records.items() if u.startswith(prefix)), key=lambda r: r.uri, reverse=True
-        )
+        return sorted((r for u, r in self._records.items() if u.startswith(prefix)), key=lambda r: r.uri, reverse=True)
 
     def _get_profile(self, request, data, auth, payload):
         self._require_access(auth, payload)
@@ -852,9 +846,7 @@ class FakeBlueskyServer(LoopbackServer):
                 "indexedAt": _now_iso(),
                 "followersCount": acc.followers,
                 "followsCount": acc.follows,
-                "postsCount": acc.posts_count
-                if acc.posts_count is not None
-                else len(self._own_posts(acc.did)),
+                "postsCount": acc.posts_count if acc.posts_count is not None else len(self._own_posts(acc.did)),
             }
         )
         return self._json(body)

@@ -115,8 +115,9 @@ def _field_name(spec: str) -> str:
 
 
 class GraphError(Exception):
-    def __init__(self, code: int, message: str, *, subcode: int | None = None, status: int = 400,
-                 type: str = "OAuthException") -> None:
+    def __init__(
+        self, code: int, message: str, *, subcode: int | None = None, status: int = 400, type: str = "OAuthException"
+    ) -> None:
         super().__init__(message)
         self.code, self.message, self.subcode, self.status, self.type = code, message, subcode, status, type
 
@@ -134,7 +135,8 @@ def _gone(object_id: str) -> GraphError:
         f"Unsupported get request. Object with ID '{object_id}' does not exist, cannot be loaded due to "
         "missing permissions, or does not support this operation. Please read the Graph API documentation "
         "at https://developers.facebook.com/docs/graph-api",
-        subcode=33, type="GraphMethodException",
+        subcode=33,
+        type="GraphMethodException",
     )
 
 
@@ -199,8 +201,12 @@ class FakeFacebook(LoopbackServer):
         # {access_token, token_type, expires_in}: a short-lived token of `signin_user` (a token
         # from add_user). Redirect URIs match exactly; errors are Graph error objects.
         self.signin_user: str | None = None
-        self.oauth = AuthorizationServer(issue_token=self._issue_user_token, scope_separator=",",
-                                         loopback_any_port=False, token_error=self._oauth_error)
+        self.oauth = AuthorizationServer(
+            issue_token=self._issue_user_token,
+            scope_separator=",",
+            loopback_any_port=False,
+            token_error=self._oauth_error,
+        )
 
     # -- state set-up ------------------------------------------------------------
 
@@ -210,8 +216,14 @@ class FakeFacebook(LoopbackServer):
     def add_page(self, name: str, *, followers: int = 0, fans: int = 0, page_id: str | None = None) -> Page:
         with self._lock:
             pid = page_id or f"10{self._id()}0"
-            page = Page(pid, name, token=f"EAAPAGE{pid}short", long_token=f"EAAPAGE{pid}forever",
-                        followers_count=followers, fan_count=fans)
+            page = Page(
+                pid,
+                name,
+                token=f"EAAPAGE{pid}short",
+                long_token=f"EAAPAGE{pid}forever",
+                followers_count=followers,
+                fan_count=fans,
+            )
             self.pages[pid] = page
             self.tokens[page.token] = ("page", pid)
             self.tokens[page.long_token] = ("page", pid)
@@ -226,14 +238,19 @@ class FakeFacebook(LoopbackServer):
             self.tokens[token] = ("user", uid, False)
             return token
 
-    def add_business(self, user_token: str, name: str, *, owned: list[Page] | None = None,
-                     client: list[Page] | None = None) -> str:
+    def add_business(
+        self, user_token: str, name: str, *, owned: list[Page] | None = None, client: list[Page] | None = None
+    ) -> str:
         """A business the token's user works in, with the Pages it owns and those of its clients."""
         with self._lock:
             uid = self.tokens[user_token][1]
             bid = f"8{self._id()}"
-            self.businesses[bid] = {"id": bid, "name": name, "owned": [p.id for p in owned or []],
-                                    "client": [p.id for p in client or []]}
+            self.businesses[bid] = {
+                "id": bid,
+                "name": name,
+                "owned": [p.id for p in owned or []],
+                "client": [p.id for p in client or []],
+            }
             self.users[uid].setdefault("businesses", []).append(bid)
             return bid
 
@@ -246,8 +263,9 @@ class FakeFacebook(LoopbackServer):
         user = self.users[uid]
         if page_id in user["pages"] or page_id in user.get("granted", []):
             return True
-        return any(page_id in self.businesses[b]["owned"] + self.businesses[b]["client"]
-                   for b in user.get("businesses", []))
+        return any(
+            page_id in self.businesses[b]["owned"] + self.businesses[b]["client"] for b in user.get("businesses", [])
+        )
 
     def account_context(self, page: Page, **overrides: Any) -> Any:
         from postcli.platforms.base import AccountContext
@@ -274,8 +292,15 @@ class FakeFacebook(LoopbackServer):
         self.posts[post.id] = post
         return post
 
-    def set_counts(self, post_id: str, *, reactions: int | None = None, comments: int | None = None,
-                   shares: int | None = None, **insights: int) -> None:
+    def set_counts(
+        self,
+        post_id: str,
+        *,
+        reactions: int | None = None,
+        comments: int | None = None,
+        shares: int | None = None,
+        **insights: int,
+    ) -> None:
         with self._lock:
             post = self.posts[post_id]
             for key, value in (("reactions", reactions), ("comments", comments), ("shares", shares)):
@@ -293,23 +318,46 @@ class FakeFacebook(LoopbackServer):
         with self._lock:
             self.tokens.pop(token, None)
 
-    def fail_next(self, method: str, path_prefix: str, *, code: int, message: str = "fake failure",
-                  subcode: int | None = None, status: int = 400, headers: dict[str, str] | None = None,
-                  times: int = 1, type: str = "OAuthException") -> None:
+    def fail_next(
+        self,
+        method: str,
+        path_prefix: str,
+        *,
+        code: int,
+        message: str = "fake failure",
+        subcode: int | None = None,
+        status: int = 400,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+        type: str = "OAuthException",
+    ) -> None:
         """Answer the next matching requests (top level or inside a batch) with a Graph error."""
         with self._lock:
             # "/" names the batch endpoint itself, not every path.
-            self._failures.append(Failure(method.upper(), path_prefix, status, None, dict(headers or {}), times,
-                                          exact=path_prefix == "/",
-                                          detail=GraphError(code, message, subcode=subcode, status=status, type=type)))
+            self._failures.append(
+                Failure(
+                    method.upper(),
+                    path_prefix,
+                    status,
+                    None,
+                    dict(headers or {}),
+                    times,
+                    exact=path_prefix == "/",
+                    detail=GraphError(code, message, subcode=subcode, status=status, type=type),
+                )
+            )
 
     # -- inspection ------------------------------------------------------------------
 
     def requests_to(self, method: str, path_prefix: str = "", *, in_batch: bool | None = None) -> list[RecordedRequest]:
         with self._lock:
-            return [r for r in self.requests
-                    if (method == "*" or r.method == method.upper()) and r.path.startswith(path_prefix)
-                    and (in_batch is None or r.in_batch == in_batch)]
+            return [
+                r
+                for r in self.requests
+                if (method == "*" or r.method == method.upper())
+                and r.path.startswith(path_prefix)
+                and (in_batch is None or r.in_batch == in_batch)
+            ]
 
     def batches(self) -> list[RecordedRequest]:
         """The Batch API calls (POST / with batch=...), oldest first."""
@@ -336,8 +384,17 @@ class FakeFacebook(LoopbackServer):
             data = storage.read()
             files[name] = {"filename": storage.filename, "content_type": storage.mimetype, "size": len(data)}
         query = {k: request.args.getlist(k) for k in request.args.keys()}
-        recorded = self._remember(RecordedRequest(method=request.method, path=path, version=version, query=query,
-                                                form=form, files=files, headers=Headers(list(request.headers.items()))))
+        recorded = self._remember(
+            RecordedRequest(
+                method=request.method,
+                path=path,
+                version=version,
+                query=query,
+                form=form,
+                files=files,
+                headers=Headers(list(request.headers.items())),
+            )
+        )
         self._maybe_delay(recorded)
         token = (query.get("access_token") or form.get("access_token") or [None])[0]
         if request.method == "GET" and path == "/dialog/oauth":
@@ -350,11 +407,15 @@ class FakeFacebook(LoopbackServer):
             else:
                 status, payload, headers = self._dispatch(request.method, path, query, form, files, token)
         except Exception as exc:  # a fake bug must show up as a loud 500
-            status, payload, headers = 500, {"error": {"message": f"fake bug: {type(exc).__name__}: {exc}",
-                                                       "type": "FakeError", "code": 1}}, {}
+            status, payload, headers = (
+                500,
+                {"error": {"message": f"fake bug: {type(exc).__name__}: {exc}", "type": "FakeError", "code": 1}},
+                {},
+            )
         recorded.status = status
-        return Response(jsonlib.dumps(payload), status=status, headers=headers,
-                        content_type="application/json; charset=UTF-8")(environ, start_response)
+        return Response(
+            jsonlib.dumps(payload), status=status, headers=headers, content_type="application/json; charset=UTF-8"
+        )(environ, start_response)
 
     def _issue_user_token(self, client: Any, scopes: list[str]) -> dict[str, Any]:
         uid = self.tokens[self.signin_user or ""][1]
@@ -363,8 +424,11 @@ class FakeFacebook(LoopbackServer):
         return {"access_token": new, "token_type": "bearer", "expires_in": 5183944}
 
     def _oauth_error(self, status: int, error: str, description: str) -> Response:
-        err = (GraphError(1, "Error validating client secret.") if error == "invalid_client"
-               else GraphError(100, "This authorization code has been used.", subcode=36009))
+        err = (
+            GraphError(1, "Error validating client secret.")
+            if error == "invalid_client"
+            else GraphError(100, "This authorization code has been used.", subcode=36009)
+        )
         return Response(jsonlib.dumps(err.payload()), status=400, content_type="application/json")
 
     @staticmethod
@@ -381,13 +445,29 @@ class FakeFacebook(LoopbackServer):
     def _usage_headers(self, token: str | None) -> dict[str, str]:
         kind = self.tokens.get(token or "")
         if kind and kind[0] == "page":
-            usage = {kind[1]: [{"type": "pages", "call_count": 1, "total_cputime": 1, "total_time": 1,
-                                "estimated_time_to_regain_access": 0}]}
+            usage = {
+                kind[1]: [
+                    {
+                        "type": "pages",
+                        "call_count": 1,
+                        "total_cputime": 1,
+                        "total_time": 1,
+                        "estimated_time_to_regain_access": 0,
+                    }
+                ]
+            }
             return {"X-Business-Use-Case-Usage": jsonlib.dumps(usage)}
         return {"X-App-Usage": jsonlib.dumps({"call_count": 1, "total_cputime": 1, "total_time": 1})}
 
-    def _dispatch(self, method: str, path: str, query: dict[str, list[str]], form: dict[str, list[str]],
-                  files: dict[str, dict[str, Any]], token: str | None) -> tuple[int, Any, dict[str, str]]:
+    def _dispatch(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        form: dict[str, list[str]],
+        files: dict[str, dict[str, Any]],
+        token: str | None,
+    ) -> tuple[int, Any, dict[str, str]]:
         headers = self._usage_headers(token)
         injected = self._injected(method, path)
         if injected:
@@ -442,13 +522,24 @@ class FakeFacebook(LoopbackServer):
     def _who(self, token: str | None) -> tuple[Any, ...]:
         kind = self.tokens.get(token or "")
         if kind is None:
-            raise GraphError(190, "Error validating access token: The session has been invalidated because the "
-                                  "user changed their password or Facebook has changed the session for security "
-                                  "reasons.", subcode=460)
+            raise GraphError(
+                190,
+                "Error validating access token: The session has been invalidated because the "
+                "user changed their password or Facebook has changed the session for security "
+                "reasons.",
+                subcode=460,
+            )
         return kind
 
-    def _route(self, method: str, path: str, query: dict[str, list[str]], form: dict[str, list[str]],
-               files: dict[str, dict[str, Any]], token: str | None) -> Any:
+    def _route(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        form: dict[str, list[str]],
+        files: dict[str, dict[str, Any]],
+        token: str | None,
+    ) -> Any:
         def q(name: str) -> str | None:
             return (query.get(name) or form.get(name) or [None])[0]
 
@@ -471,8 +562,10 @@ class FakeFacebook(LoopbackServer):
             if who[0] == "page":
                 raise GraphError(100, "(#100) Tried accessing nonexisting field (businesses) on node type (Page)")
             user = self.users[who[1]]
-            return {"data": [{"id": b, "name": self.businesses[b]["name"]} for b in user.get("businesses", [])],
-                    "paging": {"cursors": {"before": _cursor(0), "after": _cursor(0)}}}
+            return {
+                "data": [{"id": b, "name": self.businesses[b]["name"]} for b in user.get("businesses", [])],
+                "paging": {"cursors": {"before": _cursor(0), "after": _cursor(0)}},
+            }
         if not parts:
             raise GraphError(100, "(#100) Missing a required parameter")
         if parts[0] in self.businesses and len(parts) == 2 and parts[1] in ("owned_pages", "client_pages"):
@@ -511,20 +604,25 @@ class FakeFacebook(LoopbackServer):
         start = _uncursor(q("after"))
         limit = int(q("limit") or 25)
         chunk = pages[start : start + limit]
-        data = [{"access_token": p.long_token if long_lived else p.token, "category": "Cafe",
-                 "category_list": [{"id": "128673187201735", "name": "Cafe"}], "name": p.name, "id": p.id,
-                 "tasks": ["ANALYZE", "ADVERTISE", "MESSAGING", "MODERATE", "CREATE_CONTENT", "MANAGE"]}
-                for p in chunk]
+        data = [
+            {
+                "access_token": p.long_token if long_lived else p.token,
+                "category": "Cafe",
+                "category_list": [{"id": "128673187201735", "name": "Cafe"}],
+                "name": p.name,
+                "id": p.id,
+                "tasks": ["ANALYZE", "ADVERTISE", "MESSAGING", "MODERATE", "CREATE_CONTENT", "MANAGE"],
+            }
+            for p in chunk
+        ]
         paging: dict[str, Any] = {"cursors": {"before": _cursor(start), "after": _cursor(start + len(chunk))}}
         if start + len(chunk) < len(pages):
             paging["next"] = f"{self.url}/v26.0/me/accounts?after={_cursor(start + len(chunk))}"
         return {"data": data, "paging": paging}
 
-    def _business_pages(self, business: dict[str, Any], edge: str, fields: list[str],
-                        who: tuple[Any, ...]) -> Any:
+    def _business_pages(self, business: dict[str, Any], edge: str, fields: list[str], who: tuple[Any, ...]) -> Any:
         if who[0] != "user" or business["id"] not in self.users[who[1]].get("businesses", []):
-            raise GraphError(200, "(#200) Requires business_management permission to manage the object",
-                             status=403)
+            raise GraphError(200, "(#200) Requires business_management permission to manage the object", status=403)
         ids = business["owned" if edge == "owned_pages" else "client"]
         data = []
         for pid in ids:
@@ -539,12 +637,24 @@ class FakeFacebook(LoopbackServer):
 
     def _require_page_token(self, page: Page, who: tuple[Any, ...]) -> None:
         if who != ("page", page.id):
-            raise GraphError(200, "(#200) If posting to a page, requires both pages_read_engagement and "
-                                  "pages_manage_posts as an admin with sufficient administrative permission",
-                             status=403)
+            raise GraphError(
+                200,
+                "(#200) If posting to a page, requires both pages_read_engagement and "
+                "pages_manage_posts as an admin with sufficient administrative permission",
+                status=403,
+            )
 
-    def _page(self, page: Page, method: str, edge: str | None, fields: list[str], q: Any,
-              form: dict[str, list[str]], files: dict[str, dict[str, Any]], who: tuple[Any, ...]) -> Any:
+    def _page(
+        self,
+        page: Page,
+        method: str,
+        edge: str | None,
+        fields: list[str],
+        q: Any,
+        form: dict[str, list[str]],
+        files: dict[str, dict[str, Any]],
+        who: tuple[Any, ...],
+    ) -> Any:
         if method == "GET" and edge is None:
             out: dict[str, Any] = {}
             for spec in fields or ["id", "name"]:
@@ -579,9 +689,18 @@ class FakeFacebook(LoopbackServer):
         period = (re.search(r"period\(([^)]*)\)", spec) or [None, "day"])[1]
         if any(x not in self.valid_page_metrics for x in metrics):
             raise GraphError(100, "(#100) The value must be a valid insights metric")
-        rows = [{"name": x, "period": period, "values": [{"value": page.insights[x], "end_time": _fmt(
-            datetime.now(timezone.utc))}], "title": x, "description": x, "id": f"{page.id}/insights/{x}/{period}"}
-                for x in metrics if x in page.insights]
+        rows = [
+            {
+                "name": x,
+                "period": period,
+                "values": [{"value": page.insights[x], "end_time": _fmt(datetime.now(timezone.utc))}],
+                "title": x,
+                "description": x,
+                "id": f"{page.id}/insights/{x}/{period}",
+            }
+            for x in metrics
+            if x in page.insights
+        ]
         return {"data": rows, "paging": {}}
 
     def _post_json(self, post: Post, fields: list[str]) -> dict[str, Any]:
@@ -616,13 +735,21 @@ class FakeFacebook(LoopbackServer):
     def _post_insights(self, post: Post, metrics: list[str]) -> dict[str, Any]:
         if not metrics or any(x not in self.valid_post_metrics for x in metrics):
             raise GraphError(100, "(#100) The value must be a valid insights metric")
-        rows = [{"name": x, "period": "lifetime", "values": [{"value": post.insights[x]}], "title": x,
-                 "description": x, "id": f"{post.id}/insights/{x}/lifetime"}
-                for x in metrics if x in post.insights]
+        rows = [
+            {
+                "name": x,
+                "period": "lifetime",
+                "values": [{"value": post.insights[x]}],
+                "title": x,
+                "description": x,
+                "id": f"{post.id}/insights/{x}/lifetime",
+            }
+            for x in metrics
+            if x in post.insights
+        ]
         return {"data": rows, "paging": {"previous": "", "next": ""}}
 
-    def _post(self, post: Post, method: str, edge: str | None, fields: list[str], q: Any,
-              who: tuple[Any, ...]) -> Any:
+    def _post(self, post: Post, method: str, edge: str | None, fields: list[str], q: Any, who: tuple[Any, ...]) -> Any:
         if method == "GET" and edge is None:
             return self._post_json(post, fields)
         if method == "GET" and edge == "insights":
@@ -637,8 +764,11 @@ class FakeFacebook(LoopbackServer):
 
     def _list_posts(self, page: Page, fields: list[str], q: Any) -> Any:
         since = int(q("since") or 0)
-        posts = sorted((p for p in self.posts.values() if p.page_id == page.id and p.created.timestamp() >= since),
-                       key=lambda p: p.created, reverse=True)
+        posts = sorted(
+            (p for p in self.posts.values() if p.page_id == page.id and p.created.timestamp() >= since),
+            key=lambda p: p.created,
+            reverse=True,
+        )
         start, limit = _uncursor(q("after")), min(int(q("limit") or 25), 100)
         chunk = posts[start : start + limit]
         paging: dict[str, Any] = {"cursors": {"before": _cursor(start), "after": _cursor(start + len(chunk))}}
@@ -671,8 +801,14 @@ class FakeFacebook(LoopbackServer):
             raise GraphError(324, "(#324) Requires upload file")
         published = (form.get("published") or ["true"])[0] != "false"
         pid = self._id()
-        self.photos[pid] = {"published": published, "alt_text_custom": (form.get("alt_text_custom") or [None])[0],
-                            "_page": page.id, "_post": None, "_source": source, "_url": url}
+        self.photos[pid] = {
+            "published": published,
+            "alt_text_custom": (form.get("alt_text_custom") or [None])[0],
+            "_page": page.id,
+            "_post": None,
+            "_source": source,
+            "_url": url,
+        }
         if not published:
             return {"id": pid}
         post = self._new_post(page.id, (form.get("message") or [None])[0], photo_ids=[pid])
@@ -685,9 +821,15 @@ class FakeFacebook(LoopbackServer):
         if source is None and not file_url:
             raise GraphError(100, "(#100) Missing video file")
         vid = self._id()
-        self.videos[vid] = {"page": page.id, "description": (form.get("description") or [None])[0],
-                            "source": source, "file_url": file_url, "polls_left": self.video_post_polls,
-                            "post_id": None, "created": datetime.now(timezone.utc)}
+        self.videos[vid] = {
+            "page": page.id,
+            "description": (form.get("description") or [None])[0],
+            "source": source,
+            "file_url": file_url,
+            "polls_left": self.video_post_polls,
+            "post_id": None,
+            "created": datetime.now(timezone.utc),
+        }
         return {"id": vid}
 
     def _video(self, video: dict[str, Any], fields: list[str]) -> Any:
@@ -709,6 +851,8 @@ class FakeFacebook(LoopbackServer):
                 out["created_time"] = _fmt(video["created"])
             elif name == "status":
                 ready = video["post_id"] is not None
-                out["status"] = {"video_status": "ready" if ready else "processing",
-                                 "processing_progress": 100 if ready else 40}
+                out["status"] = {
+                    "video_status": "ready" if ready else "processing",
+                    "processing_progress": 100 if ready else 40,
+                }
         return out

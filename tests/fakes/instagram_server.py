@@ -116,8 +116,12 @@ class FakeInstagram(LoopbackServer):
         # POST api.instagram.com/oauth/access_token, both served here; the exchange answers
         # {"data": [{"access_token", "user_id", "permissions"}]} (a short-lived token), errors
         # {"error_type": "OAuthException", "code": 400, "error_message"}. https redirects only.
-        self.oauth = AuthorizationServer(issue_token=self._issue_short_token, scope_separator=",",
-                                         loopback_any_port=False, token_error=self._oauth_error)
+        self.oauth = AuthorizationServer(
+            issue_token=self._issue_short_token,
+            scope_separator=",",
+            loopback_any_port=False,
+            token_error=self._oauth_error,
+        )
         self.username = username
         self.name = name
         self.followers_count = followers_count
@@ -158,8 +162,15 @@ class FakeInstagram(LoopbackServer):
 
     # -- test controls ---------------------------------------------------------------
 
-    def fail_next(self, method: str, path_prefix: str, status: int = 400, json: Any = None,
-                  headers: dict[str, str] | None = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        path_prefix: str,
+        status: int = 400,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
         """Answer the next matching requests (path without /vNN.N) with `json`."""
         if json is None:
             json = self.error_body(1, "An unknown error has occurred.", type_="OAuthException")
@@ -183,14 +194,28 @@ class FakeInstagram(LoopbackServer):
             self.files[name] = (data, content_type)
         return f"{self.url}/files/{name}"
 
-    def add_media(self, caption: str = "", *, media_type: str = "IMAGE", product: str | None = None,
-                  timestamp: datetime | None = None, like_count: int = 0, comments_count: int = 0,
-                  insights: dict[str, int] | None = None) -> dict[str, Any]:
+    def add_media(
+        self,
+        caption: str = "",
+        *,
+        media_type: str = "IMAGE",
+        product: str | None = None,
+        timestamp: datetime | None = None,
+        like_count: int = 0,
+        comments_count: int = 0,
+        insights: dict[str, int] | None = None,
+    ) -> dict[str, Any]:
         """Put a post on the account directly (as if made in the app); returns it."""
         with self._lock:
-            return self._new_media(caption, media_type, product or ("REELS" if media_type == "VIDEO" else "FEED"),
-                                   timestamp or datetime.now(timezone.utc), like_count, comments_count,
-                                   dict(insights or {}))
+            return self._new_media(
+                caption,
+                media_type,
+                product or ("REELS" if media_type == "VIDEO" else "FEED"),
+                timestamp or datetime.now(timezone.utc),
+                like_count,
+                comments_count,
+                dict(insights or {}),
+            )
 
     def delete_media(self, media_id: str) -> None:
         with self._lock:
@@ -198,16 +223,20 @@ class FakeInstagram(LoopbackServer):
 
     def requests_to(self, method: str, path_suffix: str = "") -> list[RecordedRequest]:
         with self._lock:
-            return [r for r in self.requests
-                    if (method == "*" or r.method == method.upper()) and r.path.endswith(path_suffix)]
+            return [
+                r
+                for r in self.requests
+                if (method == "*" or r.method == method.upper()) and r.path.endswith(path_suffix)
+            ]
 
     def reset_log(self) -> None:
         with self._lock:
             self.requests.clear()
 
     @staticmethod
-    def error_body(code: int, message: str, *, subcode: int | None = None, type_: str = "OAuthException",
-                   **extra: Any) -> dict[str, Any]:
+    def error_body(
+        code: int, message: str, *, subcode: int | None = None, type_: str = "OAuthException", **extra: Any
+    ) -> dict[str, Any]:
         err: dict[str, Any] = {"message": message, "type": type_, "code": code}
         if subcode is not None:
             err["error_subcode"] = subcode
@@ -217,8 +246,16 @@ class FakeInstagram(LoopbackServer):
 
     # -- model ---------------------------------------------------------------------------
 
-    def _new_media(self, caption: str, media_type: str, product: str, when: datetime, likes: int,
-                   comments: int, insights: dict[str, int]) -> dict[str, Any]:
+    def _new_media(
+        self,
+        caption: str,
+        media_type: str,
+        product: str,
+        when: datetime,
+        likes: int,
+        comments: int,
+        insights: dict[str, int],
+    ) -> dict[str, Any]:
         n = next(self._seq)
         media_id = str(17900000000000000 + n)
         shortcode = f"DF{n:09d}"
@@ -269,16 +306,37 @@ class FakeInstagram(LoopbackServer):
     # -- HTTP ------------------------------------------------------------------------------
 
     def _json(self, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        usage = {USER_ID: [{"type": "instagram", "call_count": 1, "total_cputime": 1, "total_time": 1,
-                            "estimated_time_to_regain_access": 0}]}
-        hdrs = {"X-Business-Use-Case-Usage": jsonlib.dumps(usage), "x-fb-trace-id": "AbCdEfGh",
-                "Cache-Control": "private, no-cache, no-store, must-revalidate"}
+        usage = {
+            USER_ID: [
+                {
+                    "type": "instagram",
+                    "call_count": 1,
+                    "total_cputime": 1,
+                    "total_time": 1,
+                    "estimated_time_to_regain_access": 0,
+                }
+            ]
+        }
+        hdrs = {
+            "X-Business-Use-Case-Usage": jsonlib.dumps(usage),
+            "x-fb-trace-id": "AbCdEfGh",
+            "Cache-Control": "private, no-cache, no-store, must-revalidate",
+        }
         hdrs.update(headers or {})
-        return Response(jsonlib.dumps(payload), status=status, headers=hdrs,
-                        content_type="application/json; charset=UTF-8")
+        return Response(
+            jsonlib.dumps(payload), status=status, headers=hdrs, content_type="application/json; charset=UTF-8"
+        )
 
-    def _error(self, code: int, message: str, *, subcode: int | None = None, status: int = 400,
-               type_: str = "OAuthException", **extra: Any) -> Response:
+    def _error(
+        self,
+        code: int,
+        message: str,
+        *,
+        subcode: int | None = None,
+        status: int = 400,
+        type_: str = "OAuthException",
+        **extra: Any,
+    ) -> Response:
         return self._json(self.error_body(code, message, subcode=subcode, type_=type_, **extra), status)
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -333,9 +391,13 @@ class FakeInstagram(LoopbackServer):
         token = req.param("access_token")
         with self._lock:
             if token in self.expired_tokens:
-                return self._error(190, "Error validating access token: Session has expired on Sunday, "
-                                        "22-Nov-26 10:00:00 PST. The current time is Monday, 23-Nov-26 "
-                                        "03:51:48 PST.", subcode=463)
+                return self._error(
+                    190,
+                    "Error validating access token: Session has expired on Sunday, "
+                    "22-Nov-26 10:00:00 PST. The current time is Monday, 23-Nov-26 "
+                    "03:51:48 PST.",
+                    subcode=463,
+                )
             if token not in self.valid_tokens:
                 return self._error(190, "Invalid OAuth access token - Cannot parse access token")
             if parts == ["refresh_access_token"] and req.method == "GET":
@@ -376,10 +438,14 @@ class FakeInstagram(LoopbackServer):
                 return self._json(self._media_json(media, fields or ["id"]))
             if edge == "insights":
                 return self._media_insights(media, req)
-        return self._error(100, f"Unsupported get request. Object with ID '{node}' does not exist, cannot be "
-                                "loaded due to missing permissions, or does not support this operation. Please "
-                                "read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
-                           subcode=33, type_="GraphMethodException")
+        return self._error(
+            100,
+            f"Unsupported get request. Object with ID '{node}' does not exist, cannot be "
+            "loaded due to missing permissions, or does not support this operation. Please "
+            "read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
+            subcode=33,
+            type_="GraphMethodException",
+        )
 
     # -- handlers (lock held) ---------------------------------------------------------
 
@@ -403,8 +469,9 @@ class FakeInstagram(LoopbackServer):
         if req.param("grant_type") != "ig_refresh_token":
             return self._error(100, "Invalid grant_type", type_="OAuthException")
         if self.refused_refresh:
-            return self._error(190, "Error validating access token: the user has not authorized application",
-                               subcode=458)
+            return self._error(
+                190, "Error validating access token: the user has not authorized application", subcode=458
+            )
         new = f"IGAArefreshed-{next(self._seq)}-token-abcdef"
         self.valid_tokens.add(new)
         return self._json({"access_token": new, "token_type": "bearer", "expires_in": self.refresh_expires_in})
@@ -412,17 +479,25 @@ class FakeInstagram(LoopbackServer):
     def _fetch(self, url: str | None, *, image: bool) -> Response | tuple[bytes, str]:
         """Instagram cURLs the media URL when the container is created."""
         prefix = f"{self.url}/files/"
-        name = url[len(prefix):] if url and url.startswith(prefix) else None
+        name = url[len(prefix) :] if url and url.startswith(prefix) else None
         if name is None or name not in self.files:
-            return self._error(9004, "Only photo or video can be accepted as media type.", subcode=2207052,
-                               error_user_title="Media download has failed.",
-                               error_user_msg=f"The media could not be fetched from this URI: {url}. "
-                                              "Please check the URI and try again.")
+            return self._error(
+                9004,
+                "Only photo or video can be accepted as media type.",
+                subcode=2207052,
+                error_user_title="Media download has failed.",
+                error_user_msg=f"The media could not be fetched from this URI: {url}. "
+                "Please check the URI and try again.",
+            )
         data, ctype = self.files[name]
         if image and not data.startswith(JPEG_MAGIC):
-            return self._error(36001, "The image format is not supported.", subcode=2207005,
-                               error_user_title="Unsupported format",
-                               error_user_msg="The image format is not supported. Supported formats are: JPEG")
+            return self._error(
+                36001,
+                "The image format is not supported.",
+                subcode=2207005,
+                error_user_title="Unsupported format",
+                error_user_msg="The image format is not supported. Supported formats are: JPEG",
+            )
         return data, ctype
 
     def _create_container(self, req: RecordedRequest) -> Response:
@@ -441,9 +516,12 @@ class FakeInstagram(LoopbackServer):
                 if c is None or not c["carousel_item"]:
                     return self._error(100, f"Invalid child {child}", subcode=2207028)
                 if self._state(c) != "FINISHED":
-                    return self._error(9007, "Media ID is not available", subcode=2207027,
-                                       error_user_msg="The media is not ready for publishing, please wait for a "
-                                                      "moment")
+                    return self._error(
+                        9007,
+                        "Media ID is not available",
+                        subcode=2207027,
+                        error_user_msg="The media is not ready for publishing, please wait for a moment",
+                    )
             kind = "CAROUSEL_ALBUM"
         elif media_type in ("REELS", "VIDEO"):
             fetched = self._fetch(req.param("video_url"), image=False)
@@ -484,11 +562,13 @@ class FakeInstagram(LoopbackServer):
         else:
             c["polls"] += 1
             code = self._state(c)
-        status = {"FINISHED": "Finished: Media has been uploaded and it is ready to be published.",
-                  "IN_PROGRESS": "In Progress: Media is still being processed.",
-                  "ERROR": self._error_reason,
-                  "EXPIRED": "Expired: the container was not published within 24 hours.",
-                  "PUBLISHED": "Published: Media has been successfully published."}[code]
+        status = {
+            "FINISHED": "Finished: Media has been uploaded and it is ready to be published.",
+            "IN_PROGRESS": "In Progress: Media is still being processed.",
+            "ERROR": self._error_reason,
+            "EXPIRED": "Expired: the container was not published within 24 hours.",
+            "PUBLISHED": "Published: Media has been successfully published.",
+        }[code]
         out = {"id": cid}
         if "status_code" in fields:
             out["status_code"] = code
@@ -502,13 +582,21 @@ class FakeInstagram(LoopbackServer):
         if c is None or c["carousel_item"]:
             return self._error(24, "The requested resource does not exist", subcode=2207008)
         if self.quota_usage >= self.quota_total:
-            return self._error(9, "Application request limit reached", subcode=2207042,
-                               error_user_title="Max number of posts reached",
-                               error_user_msg="You reached maximum number of posts that is allowed to be "
-                                              "published by Content Publishing API.")
+            return self._error(
+                9,
+                "Application request limit reached",
+                subcode=2207042,
+                error_user_title="Max number of posts reached",
+                error_user_msg="You reached maximum number of posts that is allowed to be "
+                "published by Content Publishing API.",
+            )
         if c["published"] or self._state(c) != "FINISHED":
-            return self._error(9007, "Media ID is not available", subcode=2207027,
-                               error_user_msg="The media is not ready for publishing, please wait for a moment")
+            return self._error(
+                9007,
+                "Media ID is not available",
+                subcode=2207027,
+                error_user_msg="The media is not ready for publishing, please wait for a moment",
+            )
         c["published"] = True
         self.quota_usage += 1
         media = self._new_media(c["caption"], c["kind"], c["product"], datetime.now(timezone.utc), 0, 0, {})
@@ -516,17 +604,22 @@ class FakeInstagram(LoopbackServer):
         return self._json({"id": media["id"]})
 
     def _list_media(self, req: RecordedRequest, fields: list[str]) -> Response:
-        live = sorted((m for m in self.media.values() if not m["deleted"]),
-                      key=lambda m: (m["timestamp"], m["id"]), reverse=True)
+        live = sorted(
+            (m for m in self.media.values() if not m["deleted"]), key=lambda m: (m["timestamp"], m["id"]), reverse=True
+        )
         limit = int(req.param("limit") or 25)
         start = int(req.param("after") or 0)
-        page = live[start:start + limit]
+        page = live[start : start + limit]
         body: dict[str, Any] = {"data": [self._media_json(m, fields) for m in page]}
         if page:
             body["paging"] = {"cursors": {"before": str(start), "after": str(start + len(page))}}
             if start + len(page) < len(live):
-                query = {"fields": ",".join(fields), "limit": limit, "after": start + len(page),
-                         "access_token": req.param("access_token")}
+                query = {
+                    "fields": ",".join(fields),
+                    "limit": limit,
+                    "after": start + len(page),
+                    "access_token": req.param("access_token"),
+                }
                 body["paging"]["next"] = f"{self.url}/{req.version}/{USER_ID}/media?{urlencode(query)}"
         return self._json(body)
 
@@ -536,21 +629,32 @@ class FakeInstagram(LoopbackServer):
             return self._error(100, "(#100) The parameter metric is required", type_="IGApiException")
         unknown = [m for m in metrics if m not in SUPPORTED_METRICS]
         if unknown:
-            return self._error(100, f"(#100) metric[0] must be one of the following values: "
-                                    f"{', '.join(SUPPORTED_METRICS)}", type_="IGApiException")
+            return self._error(
+                100,
+                f"(#100) metric[0] must be one of the following values: {', '.join(SUPPORTED_METRICS)}",
+                type_="IGApiException",
+            )
         kind = (media["media_product_type"], media["media_type"])
         refused = [m for m in metrics if kind not in SUPPORTED_METRICS[m]]
         if refused:
-            return self._error(100, f"The Media Insights API does not support the {', '.join(refused)} metric "
-                                    "for this media product type.", type_="IGApiException")
+            return self._error(
+                100,
+                f"The Media Insights API does not support the {', '.join(refused)} metric for this media product type.",
+                type_="IGApiException",
+            )
         if media["id"] in self.not_enough_viewers:
-            return self._error(10, "(#10) Not enough viewers for the media to show insights",
-                               type_="OAuthException")
+            return self._error(10, "(#10) Not enough viewers for the media to show insights", type_="OAuthException")
         data = [
-            {"name": m, "period": "lifetime", "values": [{"value": media["insights"][m]}],
-             "title": m.replace("_", " ").title(), "description": f"The number of {m}.",
-             "id": f"{media['id']}/insights/{m}/lifetime"}
-            for m in metrics if m in media["insights"]
+            {
+                "name": m,
+                "period": "lifetime",
+                "values": [{"value": media["insights"][m]}],
+                "title": m.replace("_", " ").title(),
+                "description": f"The number of {m}.",
+                "id": f"{media['id']}/insights/{m}/lifetime",
+            }
+            for m in metrics
+            if m in media["insights"]
         ]
         return self._json({"data": data})
 
@@ -558,16 +662,29 @@ class FakeInstagram(LoopbackServer):
         metrics = [m for m in (req.param("metric") or "").split(",") if m]
         bad = [m for m in metrics if m not in ACCOUNT_METRICS]
         if bad:
-            return self._error(100, f"(#100) metric[0] must be one of the following values: "
-                                    f"{', '.join(sorted(ACCOUNT_METRICS))}", type_="IGApiException")
+            return self._error(
+                100,
+                f"(#100) metric[0] must be one of the following values: {', '.join(sorted(ACCOUNT_METRICS))}",
+                type_="IGApiException",
+            )
         if req.param("metric_type") != "total_value" and {"views", "profile_views"} & set(metrics):
-            return self._error(100, "(#100) The following metrics (views, profile_views) should be specified "
-                                    "with parameter metric_type=total_value", type_="IGApiException")
+            return self._error(
+                100,
+                "(#100) The following metrics (views, profile_views) should be specified "
+                "with parameter metric_type=total_value",
+                type_="IGApiException",
+            )
         data = [
-            {"name": m, "period": req.param("period") or "day", "title": m.replace("_", " ").title(),
-             "description": f"The number of {m}.", "total_value": {"value": self.account_insights[m]},
-             "id": f"{USER_ID}/insights/{m}/day"}
-            for m in metrics if m in self.account_insights
+            {
+                "name": m,
+                "period": req.param("period") or "day",
+                "title": m.replace("_", " ").title(),
+                "description": f"The number of {m}.",
+                "total_value": {"value": self.account_insights[m]},
+                "id": f"{USER_ID}/insights/{m}/day",
+            }
+            for m in metrics
+            if m in self.account_insights
         ]
         return self._json({"data": data})
 

@@ -69,7 +69,7 @@ class RecordedRequest:
     @property
     def bearer(self) -> str | None:
         auth = self.headers.get("Authorization", "")
-        return auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+        return auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
 
     @property
     def npf(self) -> Any:
@@ -111,8 +111,9 @@ class LoopbackServer:
 
     def start(self) -> Self:
         self._stopping.clear()
-        self._server = make_server(self.bind_host, self.bind_port, self._wsgi, threaded=True,
-                                   request_handler=QuietHandler)
+        self._server = make_server(
+            self.bind_host, self.bind_port, self._wsgi, threaded=True, request_handler=QuietHandler
+        )
         self._server.daemon_threads = True
         self.port = self._server.server_port
         # A short poll interval keeps shutdown (and so each test's teardown) fast.
@@ -162,8 +163,9 @@ class LoopbackServer:
             self.requests.append(req)
         return req
 
-    def set_delay(self, seconds: float, method: str | None = None, path_prefix: str | None = None,
-                  times: int | None = None) -> None:
+    def set_delay(
+        self, seconds: float, method: str | None = None, path_prefix: str | None = None, times: int | None = None
+    ) -> None:
         """Make matching requests wait `seconds` before they are answered (stop() wakes them)."""
         with self._lock:
             self._delays.append(Delay(seconds, method.upper() if method else None, path_prefix, times))

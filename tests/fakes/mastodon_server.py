@@ -735,8 +735,12 @@ class FakeMastodon(LoopbackServer):
     def _html_not_found(self) -> Response:
         # Unknown routes get Rails' HTML 404 page, not JSON.
         hdrs = self._ratelimit_headers()
-        return Response("<!DOCTYPE html><html><body>404</body></html>", status=404, headers=hdrs,
-                        content_type="text/html; charset=utf-8")
+        return Response(
+            "<!DOCTYPE html><html><body>404</body></html>",
+            status=404,
+            headers=hdrs,
+            content_type="text/html; charset=utf-8",
+        )
 
     # -- sign-in ---------------------------------------------------------------------
 
@@ -751,16 +755,28 @@ class FakeMastodon(LoopbackServer):
             return self._error(422, "Validation failed: Redirect URI can't be blank")
         uri_list = uris if isinstance(uris, list) else str(uris).split()
         client = self.oauth.register(name, uri_list, str(scopes).split())
-        return self._json({
-            "id": str(next(self._seq)), "name": name, "website": get("website"), "scopes": client.scopes,
-            "redirect_uris": uri_list, "redirect_uri": "\n".join(uri_list),
-            "vapid_key": "BCk-QqERU0q-CfYZjcuB6lnyyOYfJ2AifKqfeGIm7Z-HiTU5T9eTG5GxVA0_OH5mMlI4UkkDTpaZwozy0TzdZ2M=",
-            "client_id": client.client_id, "client_secret": client.client_secret, "client_secret_expires_at": 0,
-        })
+        return self._json(
+            {
+                "id": str(next(self._seq)),
+                "name": name,
+                "website": get("website"),
+                "scopes": client.scopes,
+                "redirect_uris": uri_list,
+                "redirect_uri": "\n".join(uri_list),
+                "vapid_key": "BCk-QqERU0q-CfYZjcuB6lnyyOYfJ2AifKqfeGIm7Z-HiTU5T9eTG5GxVA0_OH5mMlI4UkkDTpaZwozy0TzdZ2M=",
+                "client_id": client.client_id,
+                "client_secret": client.client_secret,
+                "client_secret_expires_at": 0,
+            }
+        )
 
     def _issue_token(self, client: Any, scopes: list[str]) -> dict[str, Any]:
-        return {"access_token": self.token, "token_type": "Bearer", "scope": " ".join(scopes),
-                "created_at": int(time.time())}
+        return {
+            "access_token": self.token,
+            "token_type": "Bearer",
+            "scope": " ".join(scopes),
+            "created_at": int(time.time()),
+        }
 
     # -- handlers (called with the lock held) ---------------------------------------
 
@@ -790,9 +806,7 @@ class FakeMastodon(LoopbackServer):
         if not text.strip() and not media_ids:
             return self._error(422, "Validation failed: Text can't be blank")
         if self._countable_length(text) > self.max_characters:
-            return self._error(
-                422, f"Validation failed: Text character limit of {self.max_characters} exceeded"
-            )
+            return self._error(422, f"Validation failed: Text character limit of {self.max_characters} exceeded")
         if len(media_ids) > self.max_media_attachments:
             return self._error(422, f"Validation failed: Cannot attach more than {self.max_media_attachments} files")
         media = []
@@ -801,9 +815,7 @@ class FakeMastodon(LoopbackServer):
             if m is None or m.get("_status_id"):
                 return self._error(422, f"Media ({mid}) does not exist or has already been attached to a post")
             if m["url"] is None:
-                return self._error(
-                    422, "Cannot attach files that have not finished processing. Try again in a moment!"
-                )
+                return self._error(422, "Cannot attach files that have not finished processing. Try again in a moment!")
             media.append(m)
         status = self._new_status(text, [], datetime.now(timezone.utc))
         for m in media:

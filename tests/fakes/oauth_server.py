@@ -84,8 +84,9 @@ class AuthorizationServer:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _seq: Any = field(default_factory=lambda: itertools.count(1))
 
-    def add_client(self, client_id: str, client_secret: str, redirect_uris: list[str],
-                   scopes: list[str], name: str = "") -> Client:
+    def add_client(
+        self, client_id: str, client_secret: str, redirect_uris: list[str], scopes: list[str], name: str = ""
+    ) -> Client:
         client = Client(client_id, client_secret, redirect_uris, scopes, name)
         with self._lock:
             self.clients[client_id] = client
@@ -98,8 +99,9 @@ class AuthorizationServer:
 
     def register(self, name: str, redirect_uris: list[str], scopes: list[str]) -> Client:
         n = next(self._seq)
-        return self.add_client(f"client-{n}-{secrets.token_hex(4)}", secrets.token_urlsafe(24),
-                               redirect_uris, scopes, name)
+        return self.add_client(
+            f"client-{n}-{secrets.token_hex(4)}", secrets.token_urlsafe(24), redirect_uris, scopes, name
+        )
 
     # -- the consent page ------------------------------------------------------------
 
@@ -111,8 +113,10 @@ class AuthorizationServer:
         if client is None:
             return _page(400, "Client authentication failed due to unknown client.")
         redirect_uri = args.get("redirect_uri", "")
-        if not any(redirect_matches(redirect_uri, r) if self.loopback_any_port else redirect_uri == r
-                   for r in client.redirect_uris):
+        if not any(
+            redirect_matches(redirect_uri, r) if self.loopback_any_port else redirect_uri == r
+            for r in client.redirect_uris
+        ):
             return _page(400, "The redirect uri included is not valid.")
         state = self.tamper_state if self.tamper_state is not None else args.get("state")
         if args.get("response_type") != "code":
@@ -124,14 +128,18 @@ class AuthorizationServer:
         if challenge and method != "S256":
             return _redirect(redirect_uri, {"error": "invalid_request", "state": state})
         if self.require_pkce and not challenge:
-            return _redirect(redirect_uri, {"error": "invalid_request", "error_description": "PKCE required",
-                                            "state": state})
+            return _redirect(
+                redirect_uri, {"error": "invalid_request", "error_description": "PKCE required", "state": state}
+            )
         if self.decision == "deny":
-            return _redirect(redirect_uri, {
-                "error": "access_denied",
-                "error_description": "The resource owner or authorization server denied the request.",
-                "state": state,
-            })
+            return _redirect(
+                redirect_uri,
+                {
+                    "error": "access_denied",
+                    "error_description": "The resource owner or authorization server denied the request.",
+                    "state": state,
+                },
+            )
         code = secrets.token_urlsafe(24)
         with self._lock:
             self.grants[code] = _Grant(client.client_id, redirect_uri, scopes, challenge, method)
@@ -157,19 +165,34 @@ class AuthorizationServer:
             self.token_requests.append({**form, "_auth": "basic" if request.authorization else "post"})
             client = self.clients.get(client_id or "")
             if client is None or not secrets.compare_digest(client.client_secret, client_secret or ""):
-                return _error(401, "invalid_client", "Client authentication failed due to unknown client, "
-                              "no client authentication included, or unsupported authentication method.")
+                return _error(
+                    401,
+                    "invalid_client",
+                    "Client authentication failed due to unknown client, "
+                    "no client authentication included, or unsupported authentication method.",
+                )
             if form.get("grant_type") == "client_credentials":
                 # An app-only token (Mastodon: what GET /api/v1/apps/verify_credentials takes).
-                return _json(200, {"access_token": secrets.token_urlsafe(24), "token_type": "Bearer",
-                                   "scope": form.get("scope") or "read", "created_at": 0})
+                return _json(
+                    200,
+                    {
+                        "access_token": secrets.token_urlsafe(24),
+                        "token_type": "Bearer",
+                        "scope": form.get("scope") or "read",
+                        "created_at": 0,
+                    },
+                )
             if form.get("grant_type") != "authorization_code":
                 return _error(400, "unsupported_grant_type", "The authorization grant type is not supported.")
             grant = self.grants.get(form.get("code", ""))
             if grant is None or grant.used or grant.client_id != client.client_id:
-                return _error(400, "invalid_grant", "The provided authorization grant is invalid, expired, "
-                              "revoked, does not match the redirection URI used in the authorization request, "
-                              "or was issued to another client.")
+                return _error(
+                    400,
+                    "invalid_grant",
+                    "The provided authorization grant is invalid, expired, "
+                    "revoked, does not match the redirection URI used in the authorization request, "
+                    "or was issued to another client.",
+                )
             grant.used = True  # single use, even when the rest of the request fails
             if form.get("redirect_uri") != grant.redirect_uri:
                 return _error(400, "invalid_grant", "redirect_uri does not match the authorization request.")
@@ -188,15 +211,22 @@ def _redirect(uri: str, params: dict[str, str | None]) -> Response:
 
 
 def _page(status: int, message: str) -> Response:
-    return Response(f"<!DOCTYPE html><html><body><h1>An error has occurred</h1><p>{message}</p></body></html>",
-                    status=status, content_type="text/html; charset=utf-8")
+    return Response(
+        f"<!DOCTYPE html><html><body><h1>An error has occurred</h1><p>{message}</p></body></html>",
+        status=status,
+        content_type="text/html; charset=utf-8",
+    )
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:
     import json
 
-    return Response(json.dumps(body), status=status, content_type="application/json; charset=utf-8",
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        json.dumps(body),
+        status=status,
+        content_type="application/json; charset=utf-8",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _error(status: int, error: str, description: str) -> Response:

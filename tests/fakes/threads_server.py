@@ -64,8 +64,7 @@ DEFAULT_TOKEN = "THAAfakeLongLivedToken0123456789"
 DEFAULT_APP_SECRET = "fake-threads-app-secret-42"
 LONG_LIVED_SECONDS = 5183944  # the docs' example expires_in
 MEDIA_METRICS = ("views", "likes", "replies", "reposts", "quotes", "shares")
-USER_METRICS = ("views", "likes", "replies", "reposts", "quotes", "clicks", "followers_count",
-                "follower_demographics")
+USER_METRICS = ("views", "likes", "replies", "reposts", "quotes", "clicks", "followers_count", "follower_demographics")
 
 
 def _ts(dt: datetime) -> str:
@@ -139,8 +138,9 @@ class FakeThreads(LoopbackServer):
         # POST /oauth/access_token (client_id, client_secret, grant_type=authorization_code,
         # redirect_uri, code) -> {"access_token": <short-lived>, "user_id": ...}. The app's client
         # id is registered with `self.oauth.add_client(app_id, self.app_secret, [redirect], scopes)`.
-        self.oauth = AuthorizationServer(issue_token=self._issue_short_token, scope_separator=",",
-                                         token_error=self._oauth_error)
+        self.oauth = AuthorizationServer(
+            issue_token=self._issue_short_token, scope_separator=",", token_error=self._oauth_error
+        )
 
     def account_context(self, **overrides: Any) -> Any:
         """An AccountContext for this profile as `accounts add` leaves it (token included)."""
@@ -171,17 +171,37 @@ class FakeThreads(LoopbackServer):
             else:
                 self.tokens.pop(token, None)
 
-    def fail_next(self, method: str, path_prefix: str, status: int, json: Any = None,
-                  headers: dict[str, str] | None = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        path_prefix: str,
+        status: int,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
         """Answer the next `times` matching requests with `status` and a Graph error body."""
         if json is None:
-            json = {"error": {"message": "An unknown error has occurred.", "type": "OAuthException", "code": 1,
-                              "is_transient": True, "fbtrace_id": "FakeTrace"}}
+            json = {
+                "error": {
+                    "message": "An unknown error has occurred.",
+                    "type": "OAuthException",
+                    "code": 1,
+                    "is_transient": True,
+                    "fbtrace_id": "FakeTrace",
+                }
+            }
         with self._lock:
             self._failures.append(Failure(method.upper(), path_prefix, status, json, dict(headers or {}), times))
 
-    def add_post(self, text: str | None, *, created_at: datetime | None = None, media_type: str = "TEXT_POST",
-                 insights: dict[str, int] | None = None) -> dict[str, Any]:
+    def add_post(
+        self,
+        text: str | None,
+        *,
+        created_at: datetime | None = None,
+        media_type: str = "TEXT_POST",
+        insights: dict[str, int] | None = None,
+    ) -> dict[str, Any]:
         """A thread on the profile (as if posted earlier, or in the app); returns its JSON."""
         with self._lock:
             post = self._new_post(text, media_type, created_at or datetime.now(timezone.utc))
@@ -200,8 +220,11 @@ class FakeThreads(LoopbackServer):
 
     def requests_to(self, method: str, path_prefix: str = "") -> list[RecordedRequest]:
         with self._lock:
-            return [r for r in self.requests
-                    if (method == "*" or r.method == method.upper()) and r.path.startswith(path_prefix)]
+            return [
+                r
+                for r in self.requests
+                if (method == "*" or r.method == method.upper()) and r.path.startswith(path_prefix)
+            ]
 
     def calls(self, method: str, path: str) -> list[RecordedRequest]:
         """Requests to exactly `path` (requests_to matches a prefix)."""
@@ -221,21 +244,35 @@ class FakeThreads(LoopbackServer):
 
     # -- JSON shapes ----------------------------------------------------------------
 
-    def _error(self, status: int, code: int, message: str, *, subcode: int | None = None,
-               type_: str = "THApiException", headers: dict[str, str] | None = None) -> Response:
+    def _error(
+        self,
+        status: int,
+        code: int,
+        message: str,
+        *,
+        subcode: int | None = None,
+        type_: str = "THApiException",
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         err: dict[str, Any] = {"message": message, "type": type_, "code": code, "fbtrace_id": "AbCdEfFakeTrace"}
         if subcode is not None:
             err["error_subcode"] = subcode
         return self._json({"error": err}, status, headers)
 
     def _not_found(self, object_id: str) -> Response:
-        return self._error(400, 100, f"Unsupported get request. Object with ID '{object_id}' does not exist, "
-                                     "cannot be loaded due to missing permissions, or does not support this "
-                                     "operation", subcode=33)
+        return self._error(
+            400,
+            100,
+            f"Unsupported get request. Object with ID '{object_id}' does not exist, "
+            "cannot be loaded due to missing permissions, or does not support this "
+            "operation",
+            subcode=33,
+        )
 
     def _json(self, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        return Response(jsonlib.dumps(payload), status=status, headers=headers or {},
-                        content_type="application/json; charset=UTF-8")
+        return Response(
+            jsonlib.dumps(payload), status=status, headers=headers or {}, content_type="application/json; charset=UTF-8"
+        )
 
     def _new_post(self, text: str | None, media_type: str, created: datetime) -> dict[str, Any]:
         media_id = str(next(self._media_seq))
@@ -303,12 +340,13 @@ class FakeThreads(LoopbackServer):
             prefix = f"/{self.version}/"
             if not path.startswith(prefix):
                 return self._error(400, 100, f"Unknown path components: {path}", type_="OAuthException")
-            parts = path[len(prefix):].split("/")
+            parts = path[len(prefix) :].split("/")
             if parts == ["access_token"] or parts == ["refresh_access_token"]:
                 return self._error(400, 100, "Unsupported request - method type: get")
             if token not in self.tokens:
-                return self._error(400, 190, "Invalid OAuth access token - Cannot parse access token",
-                                   type_="OAuthException")
+                return self._error(
+                    400, 190, "Invalid OAuth access token - Cannot parse access token", type_="OAuthException"
+                )
             if parts[0] == "me":
                 parts[0] = self.user_id
             return self._graph(req, parts)
@@ -324,18 +362,23 @@ class FakeThreads(LoopbackServer):
         if error == "invalid_client":
             return self._error(400, 1, "Error validating client secret.", type_="OAuthException")
         if "redirect" in description:
-            return self._error(400, 100, "Error validating verification code. Please make sure your "
-                               "redirect_uri is identical to the one you used in the OAuth dialog request",
-                               type_="OAuthException", subcode=36008)
-        return self._error(400, 100, "This authorization code has been used.", type_="OAuthException",
-                           subcode=36009)
+            return self._error(
+                400,
+                100,
+                "Error validating verification code. Please make sure your "
+                "redirect_uri is identical to the one you used in the OAuth dialog request",
+                type_="OAuthException",
+                subcode=36008,
+            )
+        return self._error(400, 100, "This authorization code has been used.", type_="OAuthException", subcode=36009)
 
     def _token_endpoint(self, req: RecordedRequest, path: str, token: str | None) -> Response:
         grant = req.param("grant_type")
         info = self.tokens.get(token or "")
         if info is None:
-            return self._error(400, 190, "Invalid OAuth access token - Cannot parse access token",
-                               type_="OAuthException")
+            return self._error(
+                400, 190, "Invalid OAuth access token - Cannot parse access token", type_="OAuthException"
+            )
         if path == "/access_token":
             if grant != "th_exchange_token":
                 return self._error(400, 100, "Invalid grant_type", type_="OAuthException")
@@ -347,8 +390,13 @@ class FakeThreads(LoopbackServer):
             if grant != "th_refresh_token":
                 return self._error(400, 100, "Invalid grant_type", type_="OAuthException")
             if info["kind"] != "long" or not self.refresh_allowed:
-                return self._error(400, 190, "Error validating access token: the token cannot be refreshed",
-                                   type_="OAuthException", subcode=463)
+                return self._error(
+                    400,
+                    190,
+                    "Error validating access token: the token cannot be refreshed",
+                    type_="OAuthException",
+                    subcode=463,
+                )
         new = f"THAAfakeIssued{next(self._token_seq):04d}Token"
         self.tokens[new] = {"kind": "long"}
         return self._json({"access_token": new, "token_type": "bearer", "expires_in": LONG_LIVED_SECONDS})
@@ -356,9 +404,15 @@ class FakeThreads(LoopbackServer):
     def _graph(self, req: RecordedRequest, parts: list[str]) -> Response:
         method = req.method
         if parts[0] == self.user_id and len(parts) == 1 and method == "GET":
-            return self._json({"id": self.user_id, "username": self.username, "name": self.name,
-                               "threads_profile_picture_url": f"{self.url}/pic.jpg",
-                               "threads_biography": "Testing the Threads API"})
+            return self._json(
+                {
+                    "id": self.user_id,
+                    "username": self.username,
+                    "name": self.name,
+                    "threads_profile_picture_url": f"{self.url}/pic.jpg",
+                    "threads_biography": "Testing the Threads API",
+                }
+            )
         if parts[0] == self.user_id and len(parts) == 2:
             edge = parts[1]
             if edge == "threads" and method == "POST":
@@ -368,8 +422,16 @@ class FakeThreads(LoopbackServer):
             if edge == "threads_publish" and method == "POST":
                 return self._publish(req)
             if edge == "threads_publishing_limit" and method == "GET":
-                return self._json({"data": [{"quota_usage": self.quota_usage,
-                                             "config": {"quota_total": self.quota_total, "quota_duration": 86400}}]})
+                return self._json(
+                    {
+                        "data": [
+                            {
+                                "quota_usage": self.quota_usage,
+                                "config": {"quota_total": self.quota_total, "quota_duration": 86400},
+                            }
+                        ]
+                    }
+                )
             if edge == "threads_insights" and method == "GET":
                 return self._user_insights(req)
         object_id = parts[0]
@@ -397,9 +459,15 @@ class FakeThreads(LoopbackServer):
             return self._error(400, 100, "Param text must be at most 500 characters long.")
         if text and len(set(re.findall(r"https?://\S+", text))) > 5:
             return self._error(400, 100, "THREADS_API__LINK_LIMIT_EXCEEDED")
-        container: dict[str, Any] = {"media_type": media_type, "text": text, "is_carousel_item": carousel_item,
-                                     "alt_text": req.param("alt_text"), "_polls": self.container_polls,
-                                     "_outcome": self.container_outcome, "_published": None}
+        container: dict[str, Any] = {
+            "media_type": media_type,
+            "text": text,
+            "is_carousel_item": carousel_item,
+            "alt_text": req.param("alt_text"),
+            "_polls": self.container_polls,
+            "_outcome": self.container_outcome,
+            "_published": None,
+        }
         if media_type == "TEXT":
             if not text:
                 return self._error(400, 100, "Param text is required for media_type TEXT.")
@@ -454,8 +522,9 @@ class FakeThreads(LoopbackServer):
         if c["_published"]:
             return self._error(400, 100, "The media container has already been published.")
         if self._status(creation_id) != "FINISHED":
-            return self._error(400, 24, "The media is not ready for publishing, please wait for a moment",
-                               subcode=4279009)
+            return self._error(
+                400, 24, "The media is not ready for publishing, please wait for a moment", subcode=4279009
+            )
         kind = {"TEXT": "TEXT_POST", "IMAGE": "IMAGE", "VIDEO": "VIDEO", "CAROUSEL": "CAROUSEL_ALBUM"}[c["media_type"]]
         post = self._new_post(c["text"], kind, datetime.now(timezone.utc))
         post["_via_api"] = True
@@ -479,7 +548,7 @@ class FakeThreads(LoopbackServer):
             ceiling = datetime.fromtimestamp(int(until), timezone.utc)
             posts = [p for p in posts if p["_created"] <= ceiling]
         start = int(base64.b64decode(req.param("after")).decode()) if req.param("after") else 0
-        page = posts[start:start + limit]
+        page = posts[start : start + limit]
         body: dict[str, Any] = {"data": [self._render(p, fields) for p in page]}
         if page:
             after = base64.b64encode(str(start + len(page)).encode()).decode()
@@ -501,9 +570,16 @@ class FakeThreads(LoopbackServer):
         data = []
         for name in asked:
             if name in post["_insights"]:
-                data.append({"name": name, "period": "lifetime", "values": [{"value": post["_insights"][name]}],
-                             "title": name.capitalize(), "description": f"The number of {name} on your post.",
-                             "id": f"{media_id}/insights/{name}/lifetime"})
+                data.append(
+                    {
+                        "name": name,
+                        "period": "lifetime",
+                        "values": [{"value": post["_insights"][name]}],
+                        "title": name.capitalize(),
+                        "description": f"The number of {name} on your post.",
+                        "id": f"{media_id}/insights/{name}/lifetime",
+                    }
+                )
         return self._json({"data": data})
 
     def _user_insights(self, req: RecordedRequest) -> Response:
@@ -514,13 +590,20 @@ class FakeThreads(LoopbackServer):
         today = datetime.now(timezone.utc).replace(hour=7, minute=0, second=0, microsecond=0)
         data = []
         for name in asked:
-            item: dict[str, Any] = {"name": name, "period": "day", "title": name, "description": name,
-                                    "id": f"{self.user_id}/insights/{name}/day"}
+            item: dict[str, Any] = {
+                "name": name,
+                "period": "day",
+                "title": name,
+                "description": name,
+                "id": f"{self.user_id}/insights/{name}/day",
+            }
             if name == "views":
                 if not self.profile_views:
                     continue
-                item["values"] = [{"value": v, "end_time": _ts(today - timedelta(days=len(self.profile_views) - i - 1))}
-                                  for i, v in enumerate(self.profile_views)]
+                item["values"] = [
+                    {"value": v, "end_time": _ts(today - timedelta(days=len(self.profile_views) - i - 1))}
+                    for i, v in enumerate(self.profile_views)
+                ]
             elif name == "clicks":
                 if self.clicks is None:
                     continue
@@ -537,15 +620,37 @@ class FakeThreads(LoopbackServer):
         return self._json({"data": data})
 
 
-MEDIA_FIELDS_ALL = ["id", "media_product_type", "media_type", "permalink", "owner", "username", "text",
-                    "timestamp", "shortcode", "is_quote_post"]
+MEDIA_FIELDS_ALL = [
+    "id",
+    "media_product_type",
+    "media_type",
+    "permalink",
+    "owner",
+    "username",
+    "text",
+    "timestamp",
+    "shortcode",
+    "is_quote_post",
+]
 
 
 def usage_header(minutes: int) -> dict[str, str]:
     """X-Business-Use-Case-Usage as the Graph API sends it when a limit is hit."""
-    return {"X-Business-Use-Case-Usage": jsonlib.dumps({"17841400000000001": [
-        {"type": "threads", "call_count": 100, "total_cputime": 12, "total_time": 30,
-         "estimated_time_to_regain_access": minutes}]})}
+    return {
+        "X-Business-Use-Case-Usage": jsonlib.dumps(
+            {
+                "17841400000000001": [
+                    {
+                        "type": "threads",
+                        "call_count": 100,
+                        "total_cputime": 12,
+                        "total_time": 30,
+                        "estimated_time_to_regain_access": minutes,
+                    }
+                ]
+            }
+        )
+    }
 
 
 @pytest.fixture

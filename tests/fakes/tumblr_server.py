@@ -194,8 +194,16 @@ class FakeTumblr(LoopbackServer):
         with self._lock:
             self._failures.append(Failure(method.upper(), path_prefix, status, body, hdrs, times))
 
-    def add_post(self, text: str, *, timestamp: int | None = None, media: list[dict[str, Any]] | None = None,
-                 likes: int | None = 0, reblogs: int | None = 0, replies: int = 0) -> str:
+    def add_post(
+        self,
+        text: str,
+        *,
+        timestamp: int | None = None,
+        media: list[dict[str, Any]] | None = None,
+        likes: int | None = 0,
+        reblogs: int | None = 0,
+        replies: int = 0,
+    ) -> str:
         """Put a published post on the main blog directly; returns its id (string)."""
         content = [{"type": "text", "text": line} for line in text.split("\n")] + list(media or [])
         with self._lock:
@@ -223,8 +231,11 @@ class FakeTumblr(LoopbackServer):
 
     def requests_to(self, method: str, path_prefix: str = "") -> list[RecordedRequest]:
         with self._lock:
-            return [r for r in self.requests
-                    if (method == "*" or r.method == method.upper()) and r.path.startswith(path_prefix)]
+            return [
+                r
+                for r in self.requests
+                if (method == "*" or r.method == method.upper()) and r.path.startswith(path_prefix)
+            ]
 
     def count(self, route: str) -> int:
         """Requests answered per route, e.g. count("GET /v2/blog/:blog/notes")."""
@@ -290,8 +301,13 @@ class FakeTumblr(LoopbackServer):
             "type": "blocks",
             "is_blocks_post_format": True,
             "blog_name": self.blog_name,
-            "blog": {"name": self.blog_name, "title": self.blogs[0]["title"], "url": self.blogs[0]["url"],
-                     "uuid": self.blog_uuid, "updated": stamp},
+            "blog": {
+                "name": self.blog_name,
+                "title": self.blogs[0]["title"],
+                "url": self.blogs[0]["url"],
+                "uuid": self.blog_uuid,
+                "updated": stamp,
+            },
             "id": int(p["id_string"]),
             "id_string": p["id_string"],
             "post_url": f"https://{self.blog_name}.tumblr.com/post/{p['id_string']}/{p['slug']}".rstrip("/"),
@@ -312,13 +328,28 @@ class FakeTumblr(LoopbackServer):
 
     def _notes_json(self, p: dict[str, Any], mode: str) -> dict[str, Any]:
         n = p["_notes"]
-        base = {"blog_name": "fan", "blog_uuid": "t:fan", "blog_url": "https://fan.tumblr.com/",
-                "followed": False, "avatar_shape": "square"}
-        replies = [{**base, "type": "reply", "timestamp": p["timestamp"] + 60 + i, "reply_text": f"reply {i}"}
-                   for i in range(n["replies"])]
+        base = {
+            "blog_name": "fan",
+            "blog_uuid": "t:fan",
+            "blog_url": "https://fan.tumblr.com/",
+            "followed": False,
+            "avatar_shape": "square",
+        }
+        replies = [
+            {**base, "type": "reply", "timestamp": p["timestamp"] + 60 + i, "reply_text": f"reply {i}"}
+            for i in range(n["replies"])
+        ]
         likes = [{**base, "type": "like", "timestamp": p["timestamp"] + 30} for _ in range(n["likes"] or 0)]
-        reblogs = [{**base, "type": "reblog", "timestamp": p["timestamp"] + 40, "post_id": "1",
-                    "reblog_parent_blog_name": self.blog_name} for _ in range(n["reblogs"] or 0)]
+        reblogs = [
+            {
+                **base,
+                "type": "reblog",
+                "timestamp": p["timestamp"] + 40,
+                "post_id": "1",
+                "reblog_parent_blog_name": self.blog_name,
+            }
+            for _ in range(n["reblogs"] or 0)
+        ]
         if mode == "conversation":
             listed, rollup = replies, likes + reblogs
         else:
@@ -331,15 +362,23 @@ class FakeTumblr(LoopbackServer):
             if n["reblogs"] is not None:
                 out["total_reblogs"] = n["reblogs"]
         if len(listed) > NOTES_PAGE:
-            out["_links"] = {"next": {"type": "api", "method": "GET",
-                                      "href": f"/v2/blog/{self.blog_name}/notes?id={p['id_string']}&mode={mode}",
-                                      "query_params": {"mode": mode, "before_timestamp": str(listed[NOTES_PAGE - 1]["timestamp"])}}}
+            out["_links"] = {
+                "next": {
+                    "type": "api",
+                    "method": "GET",
+                    "href": f"/v2/blog/{self.blog_name}/notes?id={p['id_string']}&mode={mode}",
+                    "query_params": {"mode": mode, "before_timestamp": str(listed[NOTES_PAGE - 1]["timestamp"])},
+                }
+            }
         return out
 
     def _error_body(self, status: int, detail: str, code: int = 0) -> dict[str, Any]:
         reason = _REASONS.get(status, "Error")
-        return {"meta": {"status": status, "msg": reason}, "response": [],
-                "errors": [{"title": reason, "code": code, "detail": detail}]}
+        return {
+            "meta": {"status": status, "msg": reason},
+            "response": [],
+            "errors": [{"title": reason, "code": code, "detail": detail}],
+        }
 
     # -- HTTP --------------------------------------------------------------------------
 
@@ -356,8 +395,9 @@ class FakeTumblr(LoopbackServer):
     def _json(self, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
         hdrs = self._ratelimit_headers()
         hdrs.update(headers or {})
-        return Response(jsonlib.dumps(payload), status=status, headers=hdrs,
-                        content_type="application/json; charset=utf-8")
+        return Response(
+            jsonlib.dumps(payload), status=status, headers=hdrs, content_type="application/json; charset=utf-8"
+        )
 
     def _ok(self, response: Any, status: int = 200) -> Response:
         return self._json({"meta": {"status": status, "msg": _REASONS[status]}, "response": response}, status)
@@ -436,8 +476,17 @@ class FakeTumblr(LoopbackServer):
         if method == "GET" and path == "/v2/user/info":
             hit("GET /v2/user/info")
             with self._lock:
-                return self._ok({"user": {"following": 12, "default_post_format": "html", "name": self.user_name,
-                                          "likes": 40, "blogs": [dict(b) for b in self.blogs]}})
+                return self._ok(
+                    {
+                        "user": {
+                            "following": 12,
+                            "default_post_format": "html",
+                            "name": self.user_name,
+                            "likes": 40,
+                            "blogs": [dict(b) for b in self.blogs],
+                        }
+                    }
+                )
         m = re.fullmatch(r"/v2/blog/([^/]+)/(.+)", path)
         if not m:
             hit(f"{method} {path}")
@@ -467,36 +516,55 @@ class FakeTumblr(LoopbackServer):
         self.access_token = f"fake-tumblr-access-{n}-fromcode"
         self.refresh_token = f"fake-tumblr-refresh-{n}-fromcode"
         self.issued_tokens.append((self.access_token, self.refresh_token))
-        return {"access_token": self.access_token, "expires_in": self.expires_in, "id_token": False,
-                "refresh_token": self.refresh_token, "scope": " ".join(scopes), "token_type": "bearer"}
+        return {
+            "access_token": self.access_token,
+            "expires_in": self.expires_in,
+            "id_token": False,
+            "refresh_token": self.refresh_token,
+            "scope": " ".join(scopes),
+            "token_type": "bearer",
+        }
 
     def _token(self, req: RecordedRequest) -> Response:
         if self.refresh_fails_with is not None:
             status, body = self.refresh_fails_with
             return self._json(body, status)
         if req.param("grant_type") != "refresh_token":
-            return self._json({"error": "unsupported_grant_type",
-                               "error_description": "The authorization grant type is not supported."}, 400)
+            return self._json(
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": "The authorization grant type is not supported.",
+                },
+                400,
+            )
         if req.param("client_id") != self.client_id or req.param("client_secret") != self.client_secret:
             return self._json({"error": "invalid_client", "error_description": "Client authentication failed"}, 401)
         if req.param("refresh_token") != self.refresh_token:
-            return self._json({"error": "invalid_grant",
-                               "error_description": "The refresh token is invalid."}, 400)
+            return self._json({"error": "invalid_grant", "error_description": "The refresh token is invalid."}, 400)
         n = next(self._seq)
         self.access_token = f"fake-tumblr-access-{n}-abcdef"
         self.refresh_token = f"fake-tumblr-refresh-{n}-abcdef"
         self.issued_tokens.append((self.access_token, self.refresh_token))
-        return self._json({"access_token": self.access_token, "expires_in": self.expires_in, "id_token": False,
-                           "refresh_token": self.refresh_token, "scope": "basic write offline_access",
-                           "token_type": "bearer"})
+        return self._json(
+            {
+                "access_token": self.access_token,
+                "expires_in": self.expires_in,
+                "id_token": False,
+                "refresh_token": self.refresh_token,
+                "scope": "basic write offline_access",
+                "token_type": "bearer",
+            }
+        )
 
     def _get_info(self, req: RecordedRequest) -> Response:
         return self._ok({"blog": self._blog_info()})
 
     def _get_followers(self, req: RecordedRequest) -> Response:
         limit = int(req.param("limit") or 20)
-        users = [{"name": f"fan{i}", "following": False, "url": f"https://fan{i}.tumblr.com/", "updated": 1308781073}
-                 for i in range(min(limit, self.followers, 20))]
+        users = [
+            {"name": f"fan{i}", "following": False, "url": f"https://fan{i}.tumblr.com/", "updated": 1308781073}
+            for i in range(min(limit, self.followers, 20))
+        ]
         return self._ok({"total_users": self.followers, "users": users})
 
     def _get_posts(self, req: RecordedRequest) -> Response:
@@ -509,9 +577,10 @@ class FakeTumblr(LoopbackServer):
         limit = max(1, min(20, int(req.param("limit") or 20)))
         offset = int(req.param("offset") or 0)
         ordered = sorted(self._posts.values(), key=lambda p: (p["timestamp"], int(p["id_string"])), reverse=True)
-        page = ordered[offset: offset + limit]
-        return self._ok({"blog": self._blog_info(), "posts": [self._render_post(p) for p in page],
-                         "total_posts": len(ordered)})
+        page = ordered[offset : offset + limit]
+        return self._ok(
+            {"blog": self._blog_info(), "posts": [self._render_post(p) for p in page], "total_posts": len(ordered)}
+        )
 
     def _create_post(self, req: RecordedRequest) -> Response:
         body = req.npf
@@ -537,8 +606,14 @@ class FakeTumblr(LoopbackServer):
                     allowed = IMAGE_TYPES if kind == "image" else VIDEO_TYPES
                     if part is None or part.content_type not in allowed:
                         return self._error(400, "Uploaded media is an invalid format", 8005)
-                    rendered.append({"type": part.content_type, "url": f"https://64.media.tumblr.com/{ident}",
-                                     "width": obj.get("width", 540), "height": obj.get("height", 405)})
+                    rendered.append(
+                        {
+                            "type": part.content_type,
+                            "url": f"https://64.media.tumblr.com/{ident}",
+                            "width": obj.get("width", 540),
+                            "height": obj.get("height", 405),
+                        }
+                    )
                 if kind == "image":
                     out = {"type": "image", "media": rendered}
                     if block.get("alt_text"):

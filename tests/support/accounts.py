@@ -24,8 +24,18 @@ def write_config(home: Path, **collect: object) -> None:
 
 
 def connect_bluesky(cli, server: FakeBlueskyServer, handle: str = "alice.test", password: str = BSKY_PASS) -> int:  # type: ignore[no-untyped-def]
-    r = cli("accounts", "add", "bluesky", "--handle", handle, "--service", server.url, "--password-stdin",
-            "--json", input=password + "\n")
+    r = cli(
+        "accounts",
+        "add",
+        "bluesky",
+        "--handle",
+        handle,
+        "--service",
+        server.url,
+        "--password-stdin",
+        "--json",
+        input=password + "\n",
+    )
     assert r.exit_code == 0, r.stderr
     return json.loads(r.stdout)["id"]
 
@@ -42,8 +52,9 @@ def connect_threads(cli, server: FakeThreads, token: str = THREADS_TOKEN) -> int
     return json.loads(r.stdout)["id"]
 
 
-def seed_targets(account_id: int, platform_post_ids: list[str], *, published_at: datetime | None = None,
-                 text: str = "seeded") -> list[tuple[int, int]]:
+def seed_targets(
+    account_id: int, platform_post_ids: list[str], *, published_at: datetime | None = None, text: str = "seeded"
+) -> list[tuple[int, int]]:
     """Published posts with one target each, as if postcli had published them; [(post_id, target_id)]."""
     from postcli.store.models import Account, Post, PostTarget
     from postcli.store.session import session_scope
@@ -54,11 +65,26 @@ def seed_targets(account_id: int, platform_post_ids: list[str], *, published_at:
         acc = session.get(Account, account_id)
         posts = []
         for i, pid in enumerate(platform_post_ids):
-            post = Post(text=f"{text} {i}", status="completed", source="cli", created_at=when, updated_at=when,
-                        published_at=when, timezone="UTC")
-            post.targets.append(PostTarget(account_id=acc.id, platform=acc.platform, status="completed",
-                                           idempotency_key=f"seed-{account_id}-{i}-{pid}", platform_post_id=pid,
-                                           completed_at=when, attempt_count=1))
+            post = Post(
+                text=f"{text} {i}",
+                status="completed",
+                source="cli",
+                created_at=when,
+                updated_at=when,
+                published_at=when,
+                timezone="UTC",
+            )
+            post.targets.append(
+                PostTarget(
+                    account_id=acc.id,
+                    platform=acc.platform,
+                    status="completed",
+                    idempotency_key=f"seed-{account_id}-{i}-{pid}",
+                    platform_post_id=pid,
+                    completed_at=when,
+                    attempt_count=1,
+                )
+            )
             session.add(post)
             posts.append(post)
         session.flush()
@@ -73,9 +99,9 @@ def db(home: Path) -> sqlite3.Connection:
 
 
 def snapshots(home: Path, target_id: int) -> list[sqlite3.Row]:
-    return db(home).execute(
-        "select * from post_metric_snapshots where target_id = ? order by id", (target_id,)
-    ).fetchall()
+    return (
+        db(home).execute("select * from post_metric_snapshots where target_id = ? order by id", (target_id,)).fetchall()
+    )
 
 
 def getposts_uris(server: FakeBlueskyServer) -> list[str]:
@@ -83,4 +109,6 @@ def getposts_uris(server: FakeBlueskyServer) -> list[str]:
 
 
 def multi_get_ids(server: FakeMastodon) -> list[list[str]]:
-    return [r.query.get("id[]", []) for r in server.requests_to("GET", "/api/v1/statuses") if r.path == "/api/v1/statuses"]
+    return [
+        r.query.get("id[]", []) for r in server.requests_to("GET", "/api/v1/statuses") if r.path == "/api/v1/statuses"
+    ]

@@ -27,7 +27,7 @@ def use(monkeypatch: pytest.MonkeyPatch, home: Path, url: str | None) -> None:
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """"sqlite" or "postgresql": postcli's store for this test (a fresh database either way)."""
+    """ "sqlite" or "postgresql": postcli's store for this test (a fresh database either way)."""
     if request.param == "postgresql":
         use(monkeypatch, home, request.getfixturevalue("pg_url"))
     return request.param

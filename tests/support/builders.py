@@ -236,15 +236,21 @@ def paired_targets(n: int) -> tuple[list[int], list[int]]:
     out: list[list[int]] = []
     with session_scope() as s:
         for side in ("one", "batch"):
-            acc = Account(platform="bluesky", handle=side, external_id=side, api_base_url="https://b.example",
-                          status="active")
+            acc = Account(
+                platform="bluesky", handle=side, external_id=side, api_base_url="https://b.example", status="active"
+            )
             s.add(acc)
             s.flush()
             ids = []
             for i in range(n):
                 p = Post(text=f"{side} {i}", status="completed", correlation_id=f"{side}{i}")
-                t = PostTarget(account_id=acc.id, platform="bluesky", status="completed",
-                               idempotency_key=f"{side}-{i}", platform_post_id=f"{side}-{i}")
+                t = PostTarget(
+                    account_id=acc.id,
+                    platform="bluesky",
+                    status="completed",
+                    idempotency_key=f"{side}-{i}",
+                    platform_post_id=f"{side}-{i}",
+                )
                 p.targets.append(t)
                 s.add(p)
                 s.flush()

@@ -30,8 +30,9 @@ class Cli:
         return json.loads(result.stdout)
 
 
-def run_postcli(*args: str, env: dict[str, str] | None = None, input: str | None = None,
-                timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_postcli(
+    *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """The installed entry point as a separate process (same interpreter/venv)."""
     full_env = dict(os.environ)
     full_env.update(env or {})

@@ -28,8 +28,15 @@ class Terminal:
         self.master, slave = pty.openpty()
         env = {**os.environ, "BROWSER": "true", "COLUMNS": "200", "TERM": "dumb"}
         # Its own session with the pty as controlling terminal: getpass reads /dev/tty.
-        self.proc = subprocess.Popen([str(exe), *args], stdin=slave, stdout=slave, stderr=slave, env=env,
-                                     close_fds=True, preexec_fn=_take_terminal)
+        self.proc = subprocess.Popen(
+            [str(exe), *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            close_fds=True,
+            preexec_fn=_take_terminal,
+        )
         os.close(slave)
         self.seen = ""
 

@@ -54,7 +54,9 @@ def _reject_undecodable(args: list[str]) -> None:
             arg.encode("utf-8")
         except UnicodeEncodeError:
             shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-            raise typer.BadParameter(f"the argument {shown!r} is not valid UTF-8; pass text encoded as UTF-8.") from None
+            raise typer.BadParameter(
+                f"the argument {shown!r} is not valid UTF-8; pass text encoded as UTF-8."
+            ) from None
 
 
 class PostcliGroup(TyperGroup):

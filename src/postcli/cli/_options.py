@@ -161,7 +161,9 @@ PeriodOpt = Annotated[
 SinceOpt = Annotated[
     Optional[str],
     typer.Option(
-        "--since", metavar="DATE", parser=text_value,
+        "--since",
+        metavar="DATE",
+        parser=text_value,
         help="Start (inclusive), e.g. 2024-03-01; dates are midnight in --tz. A range spans at most 3660 days.",
     ),
 ]
@@ -182,7 +184,9 @@ AccountOpt = Annotated[
 TzOpt = Annotated[
     Optional[str],
     typer.Option(
-        "--tz", metavar="ZONE", parser=zone_value,
+        "--tz",
+        metavar="ZONE",
+        parser=zone_value,
         help="Timezone for days and hours (IANA, e.g. Europe/Berlin); default from config, else UTC.",
     ),
 ]

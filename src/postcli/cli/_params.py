@@ -98,7 +98,13 @@ def _plain(annotation: Any, info: Any, value: Any, kind: str) -> Any:
     if annotation is bool and isinstance(value, bool):
         return value
     if annotation is int and not isinstance(value, bool):
-        n = value if isinstance(value, int) else int(value) if isinstance(value, str) and _INT.fullmatch(value) else None
+        n = (
+            value
+            if isinstance(value, int)
+            else int(value)
+            if isinstance(value, str) and _INT.fullmatch(value)
+            else None
+        )
         if n is not None and (info.min is None or n >= info.min) and (info.max is None or n <= info.max):
             return n
     return _TYPER

@@ -46,7 +46,8 @@ def list_(
                 str(r["id"]),
                 r["platform"],
                 r["handle"],
-                ("needs reconnecting" if r["needs_reconnect"] else r["status"]) + (" (removed)" if r["removed_at"] else ""),
+                ("needs reconnecting" if r["needs_reconnect"] else r["status"])
+                + (" (removed)" if r["removed_at"] else ""),
                 r["api_base_url"],
                 output.fmt_time(r["created_at"]),
             ]
@@ -93,11 +94,17 @@ def remove(
     if as_json:
         output.print_json({**account_dict(acc), "purged": purge, "unpublished_posts": waiting})
         return
-    output.line(f"Removed {acc.platform} account {acc.handle} (id {acc.id})" + (" and its history." if purge else "; its history is kept."))
+    output.line(
+        f"Removed {acc.platform} account {acc.handle} (id {acc.id})"
+        + (" and its history." if purge else "; its history is kept.")
+    )
     if waiting:
         listed = ", ".join(f"{p['id']} ({p['status']})" for p in waiting)
-        effect = ("lost their target on it" if purge else
-                  "still address it; publishing refuses it with an \"account removed\" error")
+        effect = (
+            "lost their target on it"
+            if purge
+            else 'still address it; publishing refuses it with an "account removed" error'
+        )
         output.warn(
             f"{len(waiting)} unpublished post(s) {effect}: {listed}. "
             "Check their targets with `postcli post show ID`; change them with `postcli post edit ID --to ...`."
@@ -108,7 +115,10 @@ def remove(
 def metrics_(
     account: str = typer.Argument(..., metavar="ACCOUNT", parser=ref_value, help="Account id or handle."),
     since: str = typer.Option(
-        None, "--since", metavar="DATE", parser=text_value,
+        None,
+        "--since",
+        metavar="DATE",
+        parser=text_value,
         help="List the stored series from this date (e.g. 2026-11-01).",
     ),
     until: str = typer.Option(
@@ -142,7 +152,10 @@ def metrics_(
             return
         output.table(
             ["captured", "followers", "following", "posts"],
-            [[output.fmt_time(r["captured_at"], tz), r["followers"], r["following"], r["posts_count"]] for r in data["data"]],
+            [
+                [output.fmt_time(r["captured_at"], tz), r["followers"], r["following"], r["posts_count"]]
+                for r in data["data"]
+            ],
             numeric=("followers", "following", "posts"),
             title=f"{data['platform']} {data['handle']}",
         )
@@ -185,8 +198,16 @@ def health(
         output.table(
             ["id", "platform", "handle", "healthy", "status", "error", "token expires", "checked"],
             [
-                [str(r["id"]), r["platform"], r["handle"], "yes" if r["healthy"] else "NO", r["status"],
-                 r["error_code"] or "", output.fmt_time(r["token_expires_at"]), output.fmt_time(r["checked_at"])]
+                [
+                    str(r["id"]),
+                    r["platform"],
+                    r["handle"],
+                    "yes" if r["healthy"] else "NO",
+                    r["status"],
+                    r["error_code"] or "",
+                    output.fmt_time(r["token_expires_at"]),
+                    output.fmt_time(r["checked_at"]),
+                ]
                 for r in rows
             ],
         )

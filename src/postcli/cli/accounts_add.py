@@ -21,16 +21,16 @@ add_app = typer.Typer(
 
 JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
 API_BASE_HELP = "API base URL (default: the platform's public one; set it for a proxy or a test server)."
-GRAPH_VERSION_HELP = ("Meta Graph API version for this account, e.g. v27.0 (default: [graph] version in "
-                      "config.toml, else postcli's current default).")
+GRAPH_VERSION_HELP = (
+    "Meta Graph API version for this account, e.g. v27.0 (default: [graph] version in "
+    "config.toml, else postcli's current default)."
+)
 TOKEN_STDIN_OPT = typer.Option(False, "--token-stdin", help="Read the access token from standard input.")
 API_BASE_OPT = typer.Option(None, "--api-base", metavar="URL", parser=text_value, help=API_BASE_HELP)
 GRAPH_VERSION_OPT = typer.Option(None, "--graph-version", metavar="VERSION", parser=text_value, help=GRAPH_VERSION_HELP)
 
 
-def _read_secret(
-    *, from_stdin: bool, env_var: str, prompt: str, login: Callable[[], None] | None = None
-) -> str:
+def _read_secret(*, from_stdin: bool, env_var: str, prompt: str, login: Callable[[], None] | None = None) -> str:
     """The secret from stdin, the environment or a hidden prompt. `login` (platforms with a
     browser sign-in): asked on a terminal before the prompt, and named in the hint without one."""
     if from_stdin:
@@ -41,8 +41,7 @@ def _read_secret(
         if not value:
             raise InvalidInput(
                 f"no {prompt} was read from standard input.",
-                hint=f"Pipe it in, e.g. `printenv MY_SECRET | {_stdin_command(env_var)}`, or set {env_var}"
-                " instead.",
+                hint=f"Pipe it in, e.g. `printenv MY_SECRET | {_stdin_command(env_var)}`, or set {env_var} instead.",
             )
         return value
     value = os.environ.get(env_var)
@@ -70,8 +69,18 @@ def _browser_login(platform: str, as_json: bool, **options: str | None) -> Calla
         from postcli.cli.login import login
 
         args: dict[str, Any] = dict(
-            instance=None, client_id=None, no_browser=False, port=0, scopes=None, redirect_uri=None,
-            page=None, blog=None, handle=None, timeout=None, api_base=None, authorize_url=None,
+            instance=None,
+            client_id=None,
+            no_browser=False,
+            port=0,
+            scopes=None,
+            redirect_uri=None,
+            page=None,
+            blog=None,
+            handle=None,
+            timeout=None,
+            api_base=None,
+            authorize_url=None,
         )
         args.update(options)
         login(platform=platform, as_json=as_json, **args)
@@ -104,12 +113,13 @@ def add_bluesky(
         ..., "--handle", metavar="HANDLE", parser=text_value, help="Your handle, e.g. alice.bsky.social (or your DID)."
     ),
     service: str = typer.Option(
-        "https://bsky.social", "--service", metavar="URL", parser=text_value,
+        "https://bsky.social",
+        "--service",
+        metavar="URL",
+        parser=text_value,
         help="Your PDS URL (for self-hosted servers).",
     ),
-    password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the app password from standard input."
-    ),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the app password from standard input."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Connect a Bluesky account with an app password (Settings -> App passwords).
@@ -120,7 +130,9 @@ def add_bluesky(
     from postcli.services.accounts import add_account
 
     secret = _read_secret(
-        from_stdin=password_stdin, env_var="POSTCLI_BLUESKY_PASSWORD", prompt="Bluesky app password",
+        from_stdin=password_stdin,
+        env_var="POSTCLI_BLUESKY_PASSWORD",
+        prompt="Bluesky app password",
         # The sign-in resolves the handle on --service (a PDS resolves its own accounts' handles).
         login=_browser_login("bluesky", as_json, handle=handle.lstrip("@"), api_base=service),
     )
@@ -148,20 +160,35 @@ def _optional_env(name: str) -> str | None:
 
 
 def _connect_with_token(
-    platform: str, name: str, as_json: bool, *, token_stdin: bool, base_url: str | None,
-    identifier: str | None = None, extra_secrets: dict[str, str] | None = None,
-    extra_settings: dict[str, str] | None = None, **login_options: str | None,
+    platform: str,
+    name: str,
+    as_json: bool,
+    *,
+    token_stdin: bool,
+    base_url: str | None,
+    identifier: str | None = None,
+    extra_secrets: dict[str, str] | None = None,
+    extra_settings: dict[str, str] | None = None,
+    **login_options: str | None,
 ) -> None:
     """Read the access token (stdin, POSTCLI_<PLATFORM>_TOKEN or a hidden prompt), connect, print.
     login_options: what `accounts login PLATFORM` is offered on a terminal (--instance, --page, ...)."""
     from postcli.services.accounts import add_account
 
     secret = _read_secret(
-        from_stdin=token_stdin, env_var=f"POSTCLI_{platform.upper()}_TOKEN", prompt=f"{name} access token",
+        from_stdin=token_stdin,
+        env_var=f"POSTCLI_{platform.upper()}_TOKEN",
+        prompt=f"{name} access token",
         login=_browser_login(platform, as_json, **login_options),
     )
-    result = add_account(platform, identifier=identifier, secret=secret, base_url=base_url,
-                         extra_secrets=extra_secrets or None, extra_settings=extra_settings or None)
+    result = add_account(
+        platform,
+        identifier=identifier,
+        secret=secret,
+        base_url=base_url,
+        extra_secrets=extra_secrets or None,
+        extra_settings=extra_settings or None,
+    )
     _print_connected(result, as_json)
 
 
@@ -197,8 +224,15 @@ def add_threads(
     when POSTCLI_THREADS_APP_SECRET is set. postcli refreshes the token before
     it expires (`postcli accounts health`).
     """
-    _connect_with_token("threads", "Threads", as_json, token_stdin=token_stdin, base_url=api_base,
-                        extra_secrets=_app_secret("threads"), api_base=api_base)
+    _connect_with_token(
+        "threads",
+        "Threads",
+        as_json,
+        token_stdin=token_stdin,
+        base_url=api_base,
+        extra_secrets=_app_secret("threads"),
+        api_base=api_base,
+    )
 
 
 @add_app.command("instagram")
@@ -216,20 +250,34 @@ def add_instagram(
     for a long-lived one when POSTCLI_INSTAGRAM_APP_SECRET is set. Publishing
     media needs the S3 media store: Instagram fetches images and videos from a public URL.
     """
-    _connect_with_token("instagram", "Instagram", as_json, token_stdin=token_stdin, base_url=api_base,
-                        extra_secrets=_app_secret("instagram"), extra_settings=_graph_settings(graph_version),
-                        api_base=api_base)
+    _connect_with_token(
+        "instagram",
+        "Instagram",
+        as_json,
+        token_stdin=token_stdin,
+        base_url=api_base,
+        extra_secrets=_app_secret("instagram"),
+        extra_settings=_graph_settings(graph_version),
+        api_base=api_base,
+    )
 
 
 @add_app.command("facebook")
 def add_facebook(
     page: str = typer.Option(
-        None, "--page", metavar="PAGE", parser=text_value,
+        None,
+        "--page",
+        metavar="PAGE",
+        parser=text_value,
         help="The Page id (or name) to post as, when the token manages several.",
     ),
     token_stdin: bool = TOKEN_STDIN_OPT,
     app_id: str = typer.Option(
-        None, "--app-id", metavar="ID", parser=text_value, help="Your Meta app id (to exchange a short-lived user token)."
+        None,
+        "--app-id",
+        metavar="ID",
+        parser=text_value,
+        help="Your Meta app id (to exchange a short-lived user token).",
     ),
     api_base: str = API_BASE_OPT,
     graph_version: str = GRAPH_VERSION_OPT,
@@ -243,17 +291,34 @@ def add_facebook(
     POSTCLI_FACEBOOK_APP_SECRET (with --app-id) lets it exchange a short-lived token.
     """
     extra_settings = {**({"app_id": app_id} if app_id else {}), **_graph_settings(graph_version)}
-    _connect_with_token("facebook", "Facebook", as_json, token_stdin=token_stdin, base_url=api_base, identifier=page,
-                        extra_secrets=_app_secret("facebook"), extra_settings=extra_settings, api_base=api_base, page=page)
+    _connect_with_token(
+        "facebook",
+        "Facebook",
+        as_json,
+        token_stdin=token_stdin,
+        base_url=api_base,
+        identifier=page,
+        extra_secrets=_app_secret("facebook"),
+        extra_settings=extra_settings,
+        api_base=api_base,
+        page=page,
+    )
 
 
 @add_app.command("tumblr")
 def add_tumblr(
     blog: str = typer.Option(
-        ..., "--blog", metavar="BLOG", parser=text_value, help="The blog to post to, e.g. myblog (or myblog.tumblr.com)."
+        ...,
+        "--blog",
+        metavar="BLOG",
+        parser=text_value,
+        help="The blog to post to, e.g. myblog (or myblog.tumblr.com).",
     ),
     client_id: str = typer.Option(
-        None, "--client-id", metavar="ID", parser=text_value,
+        None,
+        "--client-id",
+        metavar="ID",
+        parser=text_value,
         help="Your Tumblr app's OAuth2 client id (to refresh tokens).",
     ),
     token_stdin: bool = TOKEN_STDIN_OPT,
@@ -275,9 +340,19 @@ def add_tumblr(
         }.items()
         if v
     }
-    _connect_with_token("tumblr", "Tumblr", as_json, token_stdin=token_stdin, base_url=api_base, identifier=blog,
-                        extra_secrets=extra, extra_settings={"client_id": client_id} if client_id else None,
-                        api_base=api_base, blog=blog, client_id=client_id)
+    _connect_with_token(
+        "tumblr",
+        "Tumblr",
+        as_json,
+        token_stdin=token_stdin,
+        base_url=api_base,
+        identifier=blog,
+        extra_secrets=extra,
+        extra_settings={"client_id": client_id} if client_id else None,
+        api_base=api_base,
+        blog=blog,
+        client_id=client_id,
+    )
 
 
 @add_app.command("sandbox", hidden=True)

@@ -104,8 +104,17 @@ def _platform_table(rows: Any, title: str) -> None:
     # Impressions and reach are in --json/--csv; the text table stays within 80 columns.
     # Targets only when some post went to several accounts of one platform.
     with_targets = any(r.targets != r.posts for r in rows)
-    cols = ["platform", "posts", *(["targets"] if with_targets else []), "engagement", "avg/post", "eng. rate",
-            "likes", "comments", "shares"]
+    cols = [
+        "platform",
+        "posts",
+        *(["targets"] if with_targets else []),
+        "engagement",
+        "avg/post",
+        "eng. rate",
+        "likes",
+        "comments",
+        "shares",
+    ]
     output.table(
         cols,
         [
@@ -176,10 +185,7 @@ def _render_overview(r: Any) -> None:
             ("total engagement", _with_prev(rep.total_engagement, f["total_engagement"])),
             ("best platform", rep.best_platform or output.NULL),
             ("followers", _with_prev(rep.followers_total, f["followers_total"])),
-            *(
-                (f"  {p}", _with_prev(v, r.followers_by_platform[p]))
-                for p, v in rep.followers_by_platform.items()
-            ),
+            *((f"  {p}", _with_prev(v, r.followers_by_platform[p])) for p, v in rep.followers_by_platform.items()),
         ],
         title="Overview (now   change vs previous period)",
     )

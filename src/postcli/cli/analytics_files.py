@@ -73,7 +73,9 @@ def write_bytes(path: Path, data: bytes) -> Path:
     if path.is_dir():
         raise InvalidInput(f"{path} is a directory.", hint="Give a file name, e.g. report.html.")
     if not folder.is_dir():
-        raise InvalidInput(f"cannot write {path}: the folder {folder} does not exist.", hint="Create it first, or choose another path.")
+        raise InvalidInput(
+            f"cannot write {path}: the folder {folder} does not exist.", hint="Create it first, or choose another path."
+        )
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
@@ -129,7 +131,10 @@ def report(
 def digest(
     scope: Scope,
     fmt: Annotated[
-        str, typer.Option("--format", metavar="md|html", help="Markdown (default, for chats) or an HTML fragment (for mail).")
+        str,
+        typer.Option(
+            "--format", metavar="md|html", help="Markdown (default, for chats) or an HTML fragment (for mail)."
+        ),
     ] = "md",
     output_file: Annotated[
         Optional[Path],

@@ -27,8 +27,11 @@ def status(as_json: bool = JSON_OPT) -> None:
         [
             ("backend", st.backend),
             ("database", st.url),
-            ("schema", f"{st.revision or 'empty'} (this postcli: {st.head})"
-             + ("" if st.up_to_date else " - run `postcli db upgrade`")),
+            (
+                "schema",
+                f"{st.revision or 'empty'} (this postcli: {st.head})"
+                + ("" if st.up_to_date else " - run `postcli db upgrade`"),
+            ),
         ]
         + [(k, v) for k, v in st.counts.items()]
     )
@@ -41,7 +44,9 @@ def upgrade() -> None:
     from postcli.services.database import upgrade as db_upgrade
 
     before, after = db_upgrade()
-    output.line(f"Schema at {after}" + (" (already up to date)." if before == after else f" (was {before or 'empty'})."))
+    output.line(
+        f"Schema at {after}" + (" (already up to date)." if before == after else f" (was {before or 'empty'}).")
+    )
 
 
 @app.command("backup")
@@ -59,7 +64,13 @@ def backup(
 
 @app.command("copy")
 def copy(
-    to: str = typer.Option(..., "--to", metavar="URL", parser=text_value, help="URL of an EMPTY database, e.g. postgresql+psycopg://user@host/postcli."),
+    to: str = typer.Option(
+        ...,
+        "--to",
+        metavar="URL",
+        parser=text_value,
+        help="URL of an EMPTY database, e.g. postgresql+psycopg://user@host/postcli.",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Copy this store into an empty database (normally PostgreSQL), ids kept.

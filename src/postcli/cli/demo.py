@@ -12,7 +12,11 @@ from postcli.cli._options import path_value
 
 def demo(
     home: Optional[Path] = typer.Option(
-        None, "--home", metavar="DIR", parser=path_value, help="Keep the demo store in this directory (default: a throwaway one)."
+        None,
+        "--home",
+        metavar="DIR",
+        parser=path_value,
+        help="Keep the demo store in this directory (default: a throwaway one).",
     ),
     days: int = typer.Option(7, "--days", metavar="N", min=1, max=30, help="How many simulated days of history."),
 ) -> None:
@@ -37,8 +41,10 @@ def demo(
         from postcli.services.demo import demo_home, run
 
         with demo_home(root):
-            output.markup("[bold yellow]SIMULATED DATA[/] — postcli demo uses the built-in sandbox network: "
-                          "no real accounts, no network.")
+            output.markup(
+                "[bold yellow]SIMULATED DATA[/] — postcli demo uses the built-in sandbox network: "
+                "no real accounts, no network."
+            )
             with output.err_console().status("simulating a week of posting and collecting…"):
                 result = run(days=days, step=lambda m: output.line(f"· {m}", style="dim", err=True))
             period = "7d" if days <= 7 else ("30d" if days <= 30 else "90d")
@@ -52,16 +58,20 @@ def demo(
             analytics_files.report(html=report, period=period)
         output.line(f"Open the HTML report in a browser: {report.resolve().as_uri()}")
         if throwaway:
-            output.line("The demo store was temporary (only report.html is left). Keep one with: postcli demo --home ./demo "
-                        "(then POSTCLI_HOME=./demo postcli analytics overview).")
+            output.line(
+                "The demo store was temporary (only report.html is left). Keep one with: postcli demo --home ./demo "
+                "(then POSTCLI_HOME=./demo postcli analytics overview)."
+            )
         else:
             output.line(f"Demo store kept in {root}. Explore it with: POSTCLI_HOME={root} postcli analytics overview")
-        output.line(f"({result.posts} posts, {result.rounds} collection rounds.) "
-                    "Connect a real account with: postcli accounts add bluesky --handle you.bsky.social")
+        output.line(
+            f"({result.posts} posts, {result.rounds} collection rounds.) "
+            "Connect a real account with: postcli accounts add bluesky --handle you.bsky.social"
+        )
     finally:
         if throwaway:
             # The store goes; the HTML report beside it stays for the user to open.
-            for child in (root.iterdir() if root.is_dir() else ()):
+            for child in root.iterdir() if root.is_dir() else ():
                 if child.name == "report.html":
                     continue
                 if child.is_dir():

@@ -34,7 +34,10 @@ def list_(
         return
     output.table(
         ["id", "kind", "key", "status", "attempts", "updated", "last error"],
-        [[str(j.id), j.kind, j.key, j.status, str(j.attempts), output.fmt_time(j.updated_at), j.last_error or ""] for j in jobs],
+        [
+            [str(j.id), j.kind, j.key, j.status, str(j.attempts), output.fmt_time(j.updated_at), j.last_error or ""]
+            for j in jobs
+        ],
     )
 
 

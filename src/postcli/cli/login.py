@@ -43,8 +43,10 @@ def _read_pasted() -> str:
     _say("Paste the address your browser ended on (or just the code), then press Enter:")
     line = sys.stdin.readline()
     if not line:
-        raise InvalidInput("nothing was pasted (standard input is closed).",
-                           hint="Run it in a terminal, or pipe the redirected address in.")
+        raise InvalidInput(
+            "nothing was pasted (standard input is closed).",
+            hint="Run it in a terminal, or pipe the redirected address in.",
+        )
     return line
 
 
@@ -70,30 +72,71 @@ def _open_browser(url: str) -> bool:
 
 
 def login(
-    platform: str = typer.Argument(..., metavar="PLATFORM", parser=text_value, help="bluesky, mastodon, threads, instagram, facebook or tumblr."),
-    instance: str = typer.Option(None, "--instance", metavar="URL", parser=text_value, help="Mastodon: your instance URL, e.g. https://mastodon.social"),
+    platform: str = typer.Argument(
+        ..., metavar="PLATFORM", parser=text_value, help="bluesky, mastodon, threads, instagram, facebook or tumblr."
+    ),
+    instance: str = typer.Option(
+        None,
+        "--instance",
+        metavar="URL",
+        parser=text_value,
+        help="Mastodon: your instance URL, e.g. https://mastodon.social",
+    ),
     client_id: str = typer.Option(
-        None, "--client-id", metavar="ID", parser=text_value, help="Your app's client id (else POSTCLI_<PLATFORM>_CLIENT_ID or [apps.PLATFORM])."
+        None,
+        "--client-id",
+        metavar="ID",
+        parser=text_value,
+        help="Your app's client id (else POSTCLI_<PLATFORM>_CLIENT_ID or [apps.PLATFORM]).",
     ),
     no_browser: bool = typer.Option(
         False, "--no-browser", help="Do not open a browser: print the address and paste the result back (SSH)."
     ),
-    port: int = typer.Option(0, "--port", metavar="N", min=0, max=65535, help="Loopback port for the redirect (default: any free one)."),
-    scopes: str = typer.Option(None, "--scopes", metavar="SCOPES", parser=text_value, help="Scopes to ask for, comma or space separated (default: what postcli needs)."),
-    redirect_uri: str = typer.Option(
-        None, "--redirect-uri", metavar="URL", parser=text_value, help="An https redirect URI registered in your app (Threads, Instagram); implies paste-back."
+    port: int = typer.Option(
+        0, "--port", metavar="N", min=0, max=65535, help="Loopback port for the redirect (default: any free one)."
     ),
-    page: str = typer.Option(None, "--page", metavar="PAGE", parser=text_value, help="Facebook: the Page id or name to post as."),
+    scopes: str = typer.Option(
+        None,
+        "--scopes",
+        metavar="SCOPES",
+        parser=text_value,
+        help="Scopes to ask for, comma or space separated (default: what postcli needs).",
+    ),
+    redirect_uri: str = typer.Option(
+        None,
+        "--redirect-uri",
+        metavar="URL",
+        parser=text_value,
+        help="An https redirect URI registered in your app (Threads, Instagram); implies paste-back.",
+    ),
+    page: str = typer.Option(
+        None, "--page", metavar="PAGE", parser=text_value, help="Facebook: the Page id or name to post as."
+    ),
     blog: str = typer.Option(None, "--blog", metavar="BLOG", parser=text_value, help="Tumblr: the blog to post to."),
-    handle: str = typer.Option(None, "--handle", metavar="HANDLE", parser=text_value, help="Bluesky: your handle (name.bsky.social) or DID."),
+    handle: str = typer.Option(
+        None, "--handle", metavar="HANDLE", parser=text_value, help="Bluesky: your handle (name.bsky.social) or DID."
+    ),
     timeout: float = typer.Option(
-        None, "--timeout", metavar="SECONDS", min=1, help="Seconds to wait for the browser (default 300, or POSTCLI_LOGIN_TIMEOUT)."
+        None,
+        "--timeout",
+        metavar="SECONDS",
+        min=1,
+        help="Seconds to wait for the browser (default 300, or POSTCLI_LOGIN_TIMEOUT).",
     ),
     api_base: str = typer.Option(
-        None, "--api-base", metavar="URL", parser=text_value,
+        None,
+        "--api-base",
+        metavar="URL",
+        parser=text_value,
         help="API base URL (for a proxy or a test server); Bluesky: the service that resolves the handle.",
     ),
-    authorize_url: str = typer.Option(None, "--authorize-url", metavar="URL", parser=text_value, help="Consent page URL (for a proxy or a test server)."),
+    authorize_url: str = typer.Option(
+        None,
+        "--authorize-url",
+        metavar="URL",
+        parser=text_value,
+        help="Consent page URL (for a proxy or a test server).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md)."),
 ) -> None:
     """Sign in in the browser and connect the account (OAuth 2.0 with PKCE).
@@ -108,16 +151,22 @@ def login(
     from postcli.services.signin import login as run_login
 
     platform = platform.strip().lower()
-    for value, option, owner in ((instance, "--instance", "mastodon"), (page, "--page", "facebook"),
-                                 (blog, "--blog", "tumblr"), (handle, "--handle", "bluesky")):
+    for value, option, owner in (
+        (instance, "--instance", "mastodon"),
+        (page, "--page", "facebook"),
+        (blog, "--blog", "tumblr"),
+        (handle, "--handle", "bluesky"),
+    ):
         if value is not None and platform != owner:
             raise InvalidInput(f"{option} is for {owner}, not {platform}.", hint=f"Leave {option} out.")
     wanted = tuple(s for s in (scopes or "").replace(",", " ").split() if s)
     if scopes is not None and not wanted:
         raise InvalidInput("--scopes is empty.", hint="Leave it out for the default scopes.")
     if redirect_uri is not None and not redirect_uri.startswith("https://"):
-        raise InvalidInput(f"--redirect-uri {redirect_uri!r} is not an https URL.",
-                           hint="Leave it out to use the loopback redirect http://127.0.0.1:<port>/callback.")
+        raise InvalidInput(
+            f"--redirect-uri {redirect_uri!r} is not an https URL.",
+            hint="Leave it out to use the loopback redirect http://127.0.0.1:<port>/callback.",
+        )
 
     def announce(url: str) -> None:
         if no_browser or redirect_uri:
@@ -136,7 +185,15 @@ def login(
         announce=announce,
         read_pasted=_read_pasted,
     )
-    req = LoginRequest(platform=platform, instance=instance, client_id=client_id, api_base=api_base,
-                       authorize_url=authorize_url, page=page, blog=blog, handle=handle,
-                       choose_page=_choose_page)
+    req = LoginRequest(
+        platform=platform,
+        instance=instance,
+        client_id=client_id,
+        api_base=api_base,
+        authorize_url=authorize_url,
+        page=page,
+        blog=blog,
+        handle=handle,
+        choose_page=_choose_page,
+    )
     _print_connected(run_login(req, opts), as_json)

@@ -19,7 +19,10 @@ app = typer.Typer(
 @app.command("upload")
 def upload(
     file: Path = typer.Argument(
-        ..., metavar="FILE", parser=path_value, help="An image or video (png, jpeg, webp, gif, mp4, mov; sniffed from its bytes)."
+        ...,
+        metavar="FILE",
+        parser=path_value,
+        help="An image or video (png, jpeg, webp, gif, mp4, mov; sniffed from its bytes).",
     ),
     alt: Optional[str] = typer.Option(
         None, "--alt", metavar="TEXT", help="Alt text, echoed in the output for reuse (not stored on the object)."
@@ -53,8 +56,12 @@ def upload(
     output.kv(
         [
             ("file", result.original_filename),
-            ("type", result.mime_type + (f", {dims}" if dims else "")
-             + (f", {result.duration_s:.1f} s" if result.duration_s else "")),
+            (
+                "type",
+                result.mime_type
+                + (f", {dims}" if dims else "")
+                + (f", {result.duration_s:.1f} s" if result.duration_s else ""),
+            ),
             ("size", f"{result.size_bytes:,} bytes"),
             ("sha256", result.sha256),
             ("bucket", result.bucket),

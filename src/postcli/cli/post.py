@@ -36,7 +36,11 @@ def _warn_rate_limited(outcomes: list[Any]) -> None:
     from postcli.services import exit_codes
 
     for t in exit_codes.rate_limited_targets(outcomes):
-        when = f"the limit lifts by {t.retry_at:%Y-%m-%d %H:%M} UTC" if t.retry_at else "the platform did not say until when"
+        when = (
+            f"the limit lifts by {t.retry_at:%Y-%m-%d %H:%M} UTC"
+            if t.retry_at
+            else "the platform did not say until when"
+        )
         output.warn(f"{t.platform} ({t.handle}) is rate limited ({when}): nothing was published there.")
 
 
@@ -73,7 +77,9 @@ ALT_FOR_HELP = "Alt text for the --media-for file of that platform in the same p
 
 def _media_pairs(media: list[Path], alt: list[str]) -> list[tuple[Path, str | None]]:
     if len(alt) > len(media):
-        raise InvalidInput(f"{len(alt)} --alt given for {len(media)} --media.", hint="Give one --alt per --media, in order.")
+        raise InvalidInput(
+            f"{len(alt)} --alt given for {len(media)} --media.", hint="Give one --alt per --media, in order."
+        )
     return [(m, alt[i] if i < len(alt) else None) for i, m in enumerate(media)]
 
 
@@ -81,7 +87,10 @@ def _media_pairs(media: list[Path], alt: list[str]) -> list[tuple[Path, str | No
 def create(
     text: str = typer.Argument(..., metavar="TEXT", help="The post text. Use - to read it from standard input."),
     to: List[str] = typer.Option(
-        ..., "--to", metavar="ACCOUNT", parser=ref_value,
+        ...,
+        "--to",
+        metavar="ACCOUNT",
+        parser=ref_value,
         help="Account id, handle, platform name (when you have one account there), or 'all'. Repeatable.",
     ),
     media: List[Path] = typer.Option(
@@ -91,7 +100,10 @@ def create(
         [], "--alt", metavar="TEXT", help="Alt text for the --media in the same position. Repeatable."
     ),
     text_for: List[str] = typer.Option(
-        [], "--text-for", metavar="PLATFORM=TEXT", parser=text_value,
+        [],
+        "--text-for",
+        metavar="PLATFORM=TEXT",
+        parser=text_value,
         help="Different text for one platform (or account). Repeatable.",
     ),
     at: Optional[str] = typer.Option(
@@ -106,7 +118,10 @@ def create(
     alt_for: List[str] = typer.Option([], "--alt-for", metavar="PLATFORM=TEXT", help=ALT_FOR_HELP),
     draft: bool = typer.Option(False, "--draft", help="Save as a draft; publish later with `post publish`."),
     correlation_id: Optional[str] = typer.Option(
-        None, "--correlation-id", metavar="KEY", parser=text_value,
+        None,
+        "--correlation-id",
+        metavar="KEY",
+        parser=text_value,
         help="Your id for this post: repeating the command returns the same post.",
     ),
     as_json: bool = JSON_OPT,
@@ -147,7 +162,9 @@ def create(
         if as_json:
             output.print_json(views.created_dict(post, False))
         else:
-            output.line(f"Post {post['id']} already exists for this content ({post['status']}); nothing new was created.")
+            output.line(
+                f"Post {post['id']} already exists for this content ({post['status']}); nothing new was created."
+            )
         return
     if post["status"] == "pending":
         outcome = publish.publish_post(post["id"], allowed=("pending",))
@@ -171,7 +188,10 @@ def create(
 @app.command("list")
 def list_(
     status: Optional[str] = typer.Option(
-        None, "--status", metavar="STATUS", parser=text_value,
+        None,
+        "--status",
+        metavar="STATUS",
+        parser=text_value,
         help="draft, scheduled, pending, processing, completed, partial_success, failed or cancelled.",
     ),
     platform: Optional[str] = typer.Option(
@@ -181,7 +201,9 @@ def list_(
     limit: int = typer.Option(20, "--limit", metavar="N", parser=count_value, help="Posts per page."),
     sort: str = typer.Option("created", "--sort", metavar="created|published|scheduled", help="Sort by this time."),
     order: str = typer.Option("desc", "--order", metavar="desc|asc", help="Newest (desc) or oldest (asc) first."),
-    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=zone_value, help="Show times in this timezone."),
+    tz: Optional[str] = typer.Option(
+        None, "--tz", metavar="ZONE", parser=zone_value, help="Show times in this timezone."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """List posts, newest first."""
@@ -198,7 +220,9 @@ def list_(
         output.print_json({"total": total, "page": page, "limit": limit, "posts": posts})
         return
     if not posts:
-        output.line("No posts match." if total or status or platform else "No posts yet. Create one with `postcli post create`.")
+        output.line(
+            "No posts match." if total or status or platform else "No posts yet. Create one with `postcli post create`."
+        )
         return
     output.table(
         ["id", "status", "when", "targets", "text"],
@@ -220,7 +244,9 @@ def list_(
 @app.command("show")
 def show(
     post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
-    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=zone_value, help="Show times in this timezone."),
+    tz: Optional[str] = typer.Option(
+        None, "--tz", metavar="ZONE", parser=zone_value, help="Show times in this timezone."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Show a post with its targets and their links."""
@@ -242,21 +268,35 @@ def show(
             ("created", output.fmt_time(data["created_at"], tz_name)),
             ("error", data["error"] or output.NULL),
         ]
-        + [(f"media {m['position'] + 1}" + (f" for {m['override_for']}" if m["override_for"] else ""),
-            f"{m['original_filename']} ({m['mime_type']}, {m['size_bytes']:,} bytes)"
-            + (f" alt: {m['alt_text']}" if m["alt_text"] else "")) for m in data["media"]]
+        + [
+            (
+                f"media {m['position'] + 1}" + (f" for {m['override_for']}" if m["override_for"] else ""),
+                f"{m['original_filename']} ({m['mime_type']}, {m['size_bytes']:,} bytes)"
+                + (f" alt: {m['alt_text']}" if m["alt_text"] else ""),
+            )
+            for m in data["media"]
+        ]
     )
     output.table(
         ["target", "platform", "account", "status", "attempts", "link / error"],
         [
-            [str(t["id"]), t["platform"], t["handle"] or "", t["status"], str(t["attempt_count"]), t["url"] or t["error"] or ""]
+            [
+                str(t["id"]),
+                t["platform"],
+                t["handle"] or "",
+                t["status"],
+                str(t["attempt_count"]),
+                t["url"] or t["error"] or "",
+            ]
             for t in data["targets"]
         ],
     )
 
 
 @app.command("retry")
-def retry(post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."), as_json: bool = JSON_OPT) -> None:
+def retry(
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."), as_json: bool = JSON_OPT
+) -> None:
     """Publish again only the targets that failed (each is checked on the platform first)."""
     from postcli.services.posts.publish import retry_post
 
@@ -332,8 +372,10 @@ def import_(
     published = post["published_at"]
     if published is not None and published < datetime.now(timezone.utc) - timedelta(days=days):
         # `collect` only snapshots the last N days; say so rather than leave the user waiting.
-        output.line(f"It was published more than {days} days ago, so `postcli collect` skips it; "
-                    f"`postcli analytics refresh {post['id']}` fetches it on demand.")
+        output.line(
+            f"It was published more than {days} days ago, so `postcli collect` skips it; "
+            f"`postcli analytics refresh {post['id']}` fetches it on demand."
+        )
 
 
 def _show_post(post: dict[str, Any], as_json: bool, message: str) -> None:
@@ -360,7 +402,10 @@ def edit(
     ),
     alt: List[str] = typer.Option([], "--alt", metavar="TEXT", help="Alt text per --media, in order."),
     media_for: List[str] = typer.Option(
-        [], "--media-for", metavar="PLATFORM=FILE", parser=text_value,
+        [],
+        "--media-for",
+        metavar="PLATFORM=FILE",
+        parser=text_value,
         help="Replace the media of one platform (or account) only; other platforms keep theirs. Repeatable.",
     ),
     alt_for: List[str] = typer.Option([], "--alt-for", metavar="PLATFORM=TEXT", help=ALT_FOR_HELP),

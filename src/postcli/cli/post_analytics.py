@@ -29,8 +29,13 @@ def _render(data: dict[str, Any], *, history: bool = False) -> None:
     output.table(
         ["platform", "account", *METRIC_COLUMNS, "eng. rate", "captured"],
         [
-            [r["platform"], r["handle"], *[r[k] for k in METRIC_COLUMNS], output.fmt_pct(r["engagement_rate"]),
-             output.fmt_time(r["captured_at"], tz)]
+            [
+                r["platform"],
+                r["handle"],
+                *[r[k] for k in METRIC_COLUMNS],
+                output.fmt_pct(r["engagement_rate"]),
+                output.fmt_time(r["captured_at"], tz),
+            ]
             for r in rows
         ],
         numeric=METRIC_COLUMNS,
@@ -43,7 +48,10 @@ def _render(data: dict[str, Any], *, history: bool = False) -> None:
     if history:
         output.table(
             ["captured", "platform", *METRIC_COLUMNS],
-            [[output.fmt_time(r["captured_at"], tz), r["platform"], *[r[k] for k in METRIC_COLUMNS]] for r in data["history"]],
+            [
+                [output.fmt_time(r["captured_at"], tz), r["platform"], *[r[k] for k in METRIC_COLUMNS]]
+                for r in data["history"]
+            ],
             numeric=METRIC_COLUMNS,
             title="History",
         )

@@ -19,11 +19,15 @@ from postcli.cli._options import AccountOpt, CsvOpt, JsonOpt, PeriodOpt, Platfor
 
 PngOpt = Annotated[
     Optional[Path],
-    typer.Option("--png", metavar="FILE", dir_okay=False, help="Also write the chart as a PNG image (needs postcli[charts])."),
+    typer.Option(
+        "--png", metavar="FILE", dir_okay=False, help="Also write the chart as a PNG image (needs postcli[charts])."
+    ),
 ]
 SvgOpt = Annotated[
     Optional[Path],
-    typer.Option("--svg", metavar="FILE", dir_okay=False, help="Also write the chart as an SVG image (needs postcli[charts])."),
+    typer.Option(
+        "--svg", metavar="FILE", dir_okay=False, help="Also write the chart as an SVG image (needs postcli[charts])."
+    ),
 ]
 SizeOpt = Annotated[
     str,
@@ -47,7 +51,9 @@ class Scope(NamedTuple):
         from postcli.cli._options import check_platform, parse_period
         from postcli.services.reports import ReportQuery
 
-        p = parse_period(self.period or (default_period if self.since is None else None), self.since, self.until, self.tz)
+        p = parse_period(
+            self.period or (default_period if self.since is None else None), self.since, self.until, self.tz
+        )
         platform = check_platform(self.platform)
         return ReportQuery(start=p.start, end=p.end, tz=p.tz, platform=platform, account=self.account)
 

@@ -64,24 +64,37 @@ def collect(
         None, "--account", metavar="ACCOUNT", parser=ref_value, help="Only this account (id or handle)."
     ),
     days: Optional[int] = typer.Option(
-        None, "--days", metavar="N", parser=days_value,
+        None,
+        "--days",
+        metavar="N",
+        parser=days_value,
         help="Posts published in the last N days, 1-3660 (default: config, 30).",
     ),
     limit: Optional[int] = typer.Option(
         None, "--limit", metavar="N", parser=count_value, help="At most N posts per account (the newest)."
     ),
     concurrency: Optional[int] = typer.Option(
-        None, "--concurrency", metavar="N", min=MIN_CONCURRENCY, max=256,
+        None,
+        "--concurrency",
+        metavar="N",
+        min=MIN_CONCURRENCY,
+        max=256,
         help="Requests in flight at once (default: [collect] concurrency, 8).",
     ),
     worker: bool = typer.Option(
         False, "--worker", help="Only work through queued jobs (planned by `collect --plan-only` or any run)."
     ),
     wait: float = typer.Option(
-        0.0, "--wait", metavar="SECONDS", min=0, max=86400,
+        0.0,
+        "--wait",
+        metavar="SECONDS",
+        min=0,
+        max=86400,
         help="With --worker: keep polling for new jobs this many seconds before exiting.",
     ),
-    plan_only: bool = typer.Option(False, "--plan-only", help="Only queue the jobs of this run, for --worker processes."),
+    plan_only: bool = typer.Option(
+        False, "--plan-only", help="Only queue the jobs of this run, for --worker processes."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Snapshot metrics of recent posts and every active account (run it from cron, e.g. hourly).
@@ -144,14 +157,17 @@ def collect(
             now = datetime.now(timezone.utc)
             plan(platform=platform, account=account, days=days, limit=limit, now=now, report=report)
         else:
-            report = run(platform=platform, account=account, days=days, limit=limit, concurrency=concurrency,
-                         progress=progress)
+            report = run(
+                platform=platform, account=account, days=days, limit=limit, concurrency=concurrency, progress=progress
+            )
     finally:
         bar.stop()
     if as_json:
         output.print_json(report.as_dict())
     elif plan_only:
-        output.line(f"queued {report.planned} jobs; {report.up_to_date} up to date, {report.waiting_retry} dead-lettered")
+        output.line(
+            f"queued {report.planned} jobs; {report.up_to_date} up to date, {report.waiting_retry} dead-lettered"
+        )
     else:
         output.line(
             f"fetched {report.fetched} post snapshots, {report.accounts} accounts; deleted {report.deleted}, "

@@ -184,7 +184,9 @@ class GraphClient:
                 import httpx  # not at module level: keeps `postcli --help` fast
 
                 self._client = httpx.Client(
-                    timeout=self._timeout, headers={"User-Agent": "postcli"}, follow_redirects=True,
+                    timeout=self._timeout,
+                    headers={"User-Agent": "postcli"},
+                    follow_redirects=True,
                     verify=tls.context(),
                 )
             return self._client
@@ -242,9 +244,7 @@ class GraphClient:
         except ValueError:
             body = None
         if response.status_code >= 400 or (isinstance(body, dict) and "error" in body):
-            raise graph_error(
-                response.status_code, body, response.headers, platform=self.platform, host=self.host
-            )
+            raise graph_error(response.status_code, body, response.headers, platform=self.platform, host=self.host)
         if body is None:
             raise MalformedResponse(
                 f"{self.host} answered HTTP {response.status_code} with something that is not JSON",

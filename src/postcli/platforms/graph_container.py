@@ -98,7 +98,7 @@ class ContainerPublisher:
                         f"({checks} status checks, as Meta recommends at most 5 minutes of them)",
                         platform=self.platform,
                         hint=f"Nothing was published on {self.label}. A large video may need longer: "
-                             "`postcli post retry` starts again with a new container.",
+                        "`postcli post retry` starts again with a new container.",
                     )
                 self.ctx.sleep(delays[checks - 1])
         except (PlatformRejected, PlatformUnavailable, MalformedResponse) as exc:

@@ -34,53 +34,97 @@ class ErrorRow:
     hint: str | None = None
 
 
-_SPAM_HINT = ("Instagram suspects this publishing action of being spam and restricts it; waiting does not lift it. "
-              "If it is not spam, tell Instagram in the app (Help > Report a problem).")
-_RESTRICTED_HINT = ("Sign in to the Instagram app and complete what it asks (the account is inactive, "
-                    "checkpointed or restricted), then publish again.")
+_SPAM_HINT = (
+    "Instagram suspects this publishing action of being spam and restricts it; waiting does not lift it. "
+    "If it is not spam, tell Instagram in the app (Help > Report a problem)."
+)
+_RESTRICTED_HINT = (
+    "Sign in to the Instagram app and complete what it asks (the account is inactive, "
+    "checkpointed or restricted), then publish again."
+)
 _QUOTA_HINT = "The publishing quota for the last 24 hours is used up; publish later."
 
 ROWS: tuple[ErrorRow, ...] = (
     # -- every Graph API (Facebook, Instagram, Threads) --------------------------------
     ErrorRow(102, None, "auth", "API Session: login status or access token expired, revoked or invalid", GRAPH_ERRORS),
     ErrorRow(190, None, "auth", "Access token has expired", GRAPH_ERRORS),
-    ErrorRow(1, None, "retry", "API Unknown: possibly a temporary issue due to downtime; wait and retry",
-             GRAPH_ERRORS),
+    ErrorRow(1, None, "retry", "API Unknown: possibly a temporary issue due to downtime; wait and retry", GRAPH_ERRORS),
     ErrorRow(2, None, "retry", "API Service: temporary issue due to downtime; wait and retry", GRAPH_ERRORS),
     ErrorRow(4, None, "rate", "API Too Many Calls (application request limit)", GRAPH_ERRORS),
     ErrorRow(17, None, "rate", "API User Too Many Calls", GRAPH_ERRORS),
     ErrorRow(32, None, "rate", "Page request limit reached", GRAPH_RATE_LIMITS),
     ErrorRow(341, None, "rate", "Application limit reached: downtime or throttling; wait and retry", GRAPH_ERRORS),
     ErrorRow(613, None, "rate", "Calls to this API have exceeded the rate limit", GRAPH_RATE_LIMITS),
-    *(ErrorRow(code, None, "rate", "Business Use Case rate limit reached", GRAPH_RATE_LIMITS)
-      for code in range(80001, 80015)),
-    ErrorRow(100, 33, "not_found", "Object does not exist, cannot be loaded due to missing permissions, "
-             "or does not support this operation", GRAPH_ERRORS),
+    *(
+        ErrorRow(code, None, "rate", "Business Use Case rate limit reached", GRAPH_RATE_LIMITS)
+        for code in range(80001, 80015)
+    ),
+    ErrorRow(
+        100,
+        33,
+        "not_found",
+        "Object does not exist, cannot be loaded due to missing permissions, or does not support this operation",
+        GRAPH_ERRORS,
+    ),
     ErrorRow(803, None, "not_found", "Some of the aliases you requested do not exist", GRAPH_ERRORS),
-    ErrorRow(368, None, "rejected", "Temporarily blocked for policy violations", GRAPH_ERRORS,
-             hint="Meta has blocked this action for a while for a policy violation; wait before trying again."),
-    ErrorRow(506, None, "rejected", "Duplicate Post: duplicate posts cannot be published consecutively",
-             GRAPH_ERRORS, hint="Change the text and publish again."),
+    ErrorRow(
+        368,
+        None,
+        "rejected",
+        "Temporarily blocked for policy violations",
+        GRAPH_ERRORS,
+        hint="Meta has blocked this action for a while for a policy violation; wait before trying again.",
+    ),
+    ErrorRow(
+        506,
+        None,
+        "rejected",
+        "Duplicate Post: duplicate posts cannot be published consecutively",
+        GRAPH_ERRORS,
+        hint="Change the text and publish again.",
+    ),
     # -- Instagram content publishing --------------------------------------------------
     ErrorRow(-2, None, "retry", "Instagram download or container error (HTTP 400): try again", INSTAGRAM_ERRORS),
-    ErrorRow(-2, 2207003, "retry", "It takes too long to download the media: a timeout, try again",
-             INSTAGRAM_ERRORS),
-    ErrorRow(-2, 2207020, "retry", "The media has expired: generate a new container and try again",
-             INSTAGRAM_ERRORS),
+    ErrorRow(-2, 2207003, "retry", "It takes too long to download the media: a timeout, try again", INSTAGRAM_ERRORS),
+    ErrorRow(-2, 2207020, "retry", "The media has expired: generate a new container and try again", INSTAGRAM_ERRORS),
     ErrorRow(-1, None, "retry", "Instagram server error (HTTP 400): try again", INSTAGRAM_ERRORS),
     ErrorRow(-1, 2207001, "retry", "Instagram server error. Try again.", INSTAGRAM_ERRORS),
-    ErrorRow(-1, 2207032, "retry", "Create media fail: failed to create a media container, try again",
-             INSTAGRAM_ERRORS),
-    ErrorRow(-1, 2207053, "retry", "Unknown upload error: generate a new container and try again",
-             INSTAGRAM_ERRORS),
-    ErrorRow(4, 2207051, "rejected", "Publishing action suspected to be spam: restricted (not a rate limit)",
-             INSTAGRAM_ERRORS, hint=_SPAM_HINT),
-    ErrorRow(9, 2207042, "quota", "Maximum number of posts published by the Content Publishing API reached",
-             INSTAGRAM_ERRORS, hint=_QUOTA_HINT),
-    ErrorRow(24, 2207008, "retry", "Temporary error publishing a container (media builder expired): try again "
-             "1-2 times within 30 s to 2 min, else start from a new container", INSTAGRAM_ERRORS),
-    ErrorRow(25, 2207050, "rejected", "The Instagram professional account is inactive, checkpointed or restricted",
-             INSTAGRAM_ERRORS, hint=_RESTRICTED_HINT),
+    ErrorRow(
+        -1, 2207032, "retry", "Create media fail: failed to create a media container, try again", INSTAGRAM_ERRORS
+    ),
+    ErrorRow(-1, 2207053, "retry", "Unknown upload error: generate a new container and try again", INSTAGRAM_ERRORS),
+    ErrorRow(
+        4,
+        2207051,
+        "rejected",
+        "Publishing action suspected to be spam: restricted (not a rate limit)",
+        INSTAGRAM_ERRORS,
+        hint=_SPAM_HINT,
+    ),
+    ErrorRow(
+        9,
+        2207042,
+        "quota",
+        "Maximum number of posts published by the Content Publishing API reached",
+        INSTAGRAM_ERRORS,
+        hint=_QUOTA_HINT,
+    ),
+    ErrorRow(
+        24,
+        2207008,
+        "retry",
+        "Temporary error publishing a container (media builder expired): try again "
+        "1-2 times within 30 s to 2 min, else start from a new container",
+        INSTAGRAM_ERRORS,
+    ),
+    ErrorRow(
+        25,
+        2207050,
+        "rejected",
+        "The Instagram professional account is inactive, checkpointed or restricted",
+        INSTAGRAM_ERRORS,
+        hint=_RESTRICTED_HINT,
+    ),
     ErrorRow(9007, 2207027, "retry", "The media is not ready for publishing: wait a moment", INSTAGRAM_ERRORS),
 )
 

@@ -124,8 +124,10 @@ def exchange_token(
     """(the long-lived token, its lifetime in seconds if reported); a typed error when refused."""
     with calls("exchanging the token for a long-lived one"):
         body: Any = graph.request(
-            "GET", f"{graph.base_url}/access_token",
-            params={"grant_type": grant_type, "client_secret": app_secret}, token=token,
+            "GET",
+            f"{graph.base_url}/access_token",
+            params={"grant_type": grant_type, "client_secret": app_secret},
+            token=token,
         )
         return str(body["access_token"]), int_or_none(body.get("expires_in"))
 

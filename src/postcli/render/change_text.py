@@ -12,7 +12,7 @@ def _get(c: Any, key: str) -> Any:
 
 
 def fmt_change(c: Any, *, rate: bool = False) -> str:
-    """"+5 (+29.41%)", "new" (was 0 or not reported), "±0", or "—" (nothing to compare).
+    """ "+5 (+29.41%)", "new" (was 0 or not reported), "±0", or "—" (nothing to compare).
 
     `c` is a report_change.Change or its JSON dict. Rates change in percentage points.
     """
@@ -39,7 +39,7 @@ def fmt_vs(value: Any, c: Any, *, rate: bool = False) -> str:
 
 
 def direction(c: Any) -> str:
-    """"up", "down" or "" — for colouring, never the only cue (the sign is in the text)."""
+    """ "up", "down" or "" — for colouring, never the only cue (the sign is in the text)."""
     if _get(c, "new"):
         return "up"
     diff = _get(c, "change")

@@ -40,15 +40,22 @@ def _base(title: str, width: int, height: int) -> dict[str, Any]:
 
 
 def timeline_spec(data: dict[str, Any], width: int, height: int) -> dict[str, Any]:
-    values = [{"date": str(d["date"]), "engagement": d["engagement"]} for d in data["days"] if d["engagement"] is not None]
+    values = [
+        {"date": str(d["date"]), "engagement": d["engagement"]} for d in data["days"] if d["engagement"] is not None
+    ]
     tz = data["period"]["timezone"]
     return {
         **_base(f"Engagement gained per day ({tz})", width, height),
         "data": {"values": values},
         "mark": {"type": "bar", "color": "#2563eb"},
         "encoding": {
-            "x": {"field": "date", "type": "temporal", "timeUnit": "yearmonthdate", "title": None,
-                  "axis": {"format": "%d %b"}},
+            "x": {
+                "field": "date",
+                "type": "temporal",
+                "timeUnit": "yearmonthdate",
+                "title": None,
+                "axis": {"format": "%d %b"},
+            },
             "y": {"field": "engagement", "type": "quantitative", "title": "engagement"},
         },
     }
@@ -56,7 +63,7 @@ def timeline_spec(data: dict[str, Any], width: int, height: int) -> dict[str, An
 
 def growth_spec(data: dict[str, Any], width: int, height: int) -> dict[str, Any]:
     values = [
-        {"date": str(d["date"]), "followers": d["followers"], "account": f'{a["platform"]} · {a["handle"]}'}
+        {"date": str(d["date"]), "followers": d["followers"], "account": f"{a['platform']} · {a['handle']}"}
         for a in data["accounts"]
         for d in a["days"]
         if d["followers"] is not None
@@ -66,8 +73,13 @@ def growth_spec(data: dict[str, Any], width: int, height: int) -> dict[str, Any]
         "data": {"values": values},
         "mark": {"type": "line", "point": True},
         "encoding": {
-            "x": {"field": "date", "type": "temporal", "timeUnit": "yearmonthdate", "title": None,
-                  "axis": {"format": "%d %b"}},
+            "x": {
+                "field": "date",
+                "type": "temporal",
+                "timeUnit": "yearmonthdate",
+                "title": None,
+                "axis": {"format": "%d %b"},
+            },
             "y": {"field": "followers", "type": "quantitative", "scale": {"zero": False}},
             "color": {"field": "account", "type": "nominal", "title": None, "legend": {"orient": "bottom"}},
         },
@@ -89,7 +101,9 @@ def heatmap_spec(data: dict[str, Any], width: int, height: int) -> dict[str, Any
             "y": {"field": "weekday", "type": "ordinal", "title": None, "sort": WEEKDAYS},
             "color": {
                 "condition": {"test": "datum.mean === null", "value": "#e5e7eb"},
-                "field": "mean", "type": "quantitative", "title": "mean engagement",
+                "field": "mean",
+                "type": "quantitative",
+                "title": "mean engagement",
                 "scale": {"scheme": "blues"},
             },
         },

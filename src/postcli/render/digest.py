@@ -49,8 +49,10 @@ def _lines(d: dict[str, Any]) -> dict[str, Any]:
     followers = [_follower(p, v, ch.get("followers_by_platform", {}).get(p)) for p, v in by_platform.items()]
     if bt["ranked"]:
         s = bt["ranked"][0]
-        slot = (f"{s['weekday_name']} {s['hour']:02d}:00 ({tz}): mean engagement {fmt(s['mean_engagement'])} "
-                f"over {s['reported_posts']} posts")
+        slot = (
+            f"{s['weekday_name']} {s['hour']:02d}:00 ({tz}): mean engagement {fmt(s['mean_engagement'])} "
+            f"over {s['reported_posts']} posts"
+        )
     else:
         slot = f"not enough posts yet (a slot needs {bt['min_posts']} with reported engagement)"
     return {

@@ -30,9 +30,7 @@ def _num(v: float) -> str:
     return f"{v:.1f}".rstrip("0").rstrip(".")
 
 
-def bars(
-    chart: str, points: Sequence[tuple[str, int | float | None]], *, title: str, desc: str, unit: str = ""
-) -> str:
+def bars(chart: str, points: Sequence[tuple[str, int | float | None]], *, title: str, desc: str, unit: str = "") -> str:
     """Vertical bars, one per point (the timeline). Labels: first, middle and last."""
     w, h, left, bottom, top = 900, 240, 48, 28, 12
     peak = max((v for _, v in points if v is not None), default=0) or 1
@@ -67,9 +65,7 @@ def bars(
     return "".join(out)
 
 
-def line(
-    chart: str, points: Sequence[tuple[str, int | None]], *, title: str, desc: str
-) -> str:
+def line(chart: str, points: Sequence[tuple[str, int | None]], *, title: str, desc: str) -> str:
     """A line through the reported points (gaps where NULL), one circle per reported point."""
     w, h, left, bottom, top = 440, 160, 56, 26, 12
     vals = [v for _, v in points if v is not None]
@@ -85,8 +81,12 @@ def line(
     out = _open(chart, w, h, title, desc)
     out.append(f'<line class="axis" x1="{left}" y1="{base}" x2="{w - 4}" y2="{base}"/>')
     if vals:
-        out.append(f'<text class="tick" x="{left - 6}" y="{_num(y(max(vals)) + 4)}" text-anchor="end">{fmt(max(vals))}</text>')
-        out.append(f'<text class="tick" x="{left - 6}" y="{_num(y(min(vals)) + 4)}" text-anchor="end">{fmt(min(vals))}</text>')
+        out.append(
+            f'<text class="tick" x="{left - 6}" y="{_num(y(max(vals)) + 4)}" text-anchor="end">{fmt(max(vals))}</text>'
+        )
+        out.append(
+            f'<text class="tick" x="{left - 6}" y="{_num(y(min(vals)) + 4)}" text-anchor="end">{fmt(min(vals))}</text>'
+        )
     segment: list[str] = []
     segments = []
     for i, (_, v) in enumerate(points):
@@ -146,12 +146,14 @@ def heat(chart: str, cells: Sequence[dict[str, Any]], *, title: str, desc: str) 
     peak = max((c["mean_engagement"] for c in cells if c["mean_engagement"] is not None), default=0) or 1
     out = _open(chart, w, h, title, desc)
     for hr in range(0, 24, 3):
-        out.append(f'<text class="tick" x="{left + hr * cw + cw / 2}" y="{top - 8}" text-anchor="middle">{hr:02d}</text>')
+        out.append(
+            f'<text class="tick" x="{left + hr * cw + cw / 2}" y="{top - 8}" text-anchor="middle">{hr:02d}</text>'
+        )
     for d, name in enumerate(WEEKDAYS):
         out.append(f'<text class="label" x="{left - 6}" y="{top + d * ch + 17}" text-anchor="end">{name}</text>')
     for c in cells:
         x, y = left + c["hour"] * cw, top + c["weekday"] * ch
-        slot = f'{WEEKDAYS[c["weekday"]]} {c["hour"]:02d}:00'
+        slot = f"{WEEKDAYS[c['weekday']]} {c['hour']:02d}:00"
         v = c["mean_engagement"]
         if v is None:
             tip = f"{slot}: — ({'no posts' if not c['posts'] else 'engagement not reported'})"

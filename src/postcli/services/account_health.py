@@ -113,7 +113,14 @@ def account_metrics_series(ref: str, since: datetime | None, until: datetime | N
             "account_id": account.id,
             "platform": account.platform,
             "handle": account.handle,
-            "data": [{k: v for k, v in _snap_dict(account, s, "snapshot").items() if k not in ("account_id", "platform", "handle", "source")} for s in snaps],
+            "data": [
+                {
+                    k: v
+                    for k, v in _snap_dict(account, s, "snapshot").items()
+                    if k not in ("account_id", "platform", "handle", "source")
+                }
+                for s in snaps
+            ],
         }
 
 

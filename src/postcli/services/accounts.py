@@ -251,8 +251,10 @@ def resolve_targets(session: Session, refs: list[str]) -> list[Account]:
             account = get_account(session, part)
             chosen[account.id] = account
     if not chosen:  # e.g. --to "," : a post with no target would "complete" having sent nothing
-        raise InvalidInput(f"--to {', '.join(map(repr, refs))} names no account.",
-                           hint="Add --to ACCOUNT (an id, a handle, a platform name, or all).")
+        raise InvalidInput(
+            f"--to {', '.join(map(repr, refs))} names no account.",
+            hint="Add --to ACCOUNT (an id, a handle, a platform name, or all).",
+        )
     return list(chosen.values())
 
 

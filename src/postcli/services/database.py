@@ -56,7 +56,14 @@ def status() -> Status:
         if rev is not None:
             names = set(inspect(eng).get_table_names())
             with eng.connect() as conn:
-                for name in ("accounts", "posts", "post_targets", "post_metric_snapshots", "account_metric_snapshots", "jobs"):
+                for name in (
+                    "accounts",
+                    "posts",
+                    "post_targets",
+                    "post_metric_snapshots",
+                    "account_metric_snapshots",
+                    "jobs",
+                ):
                     if name in names:
                         counts[name] = conn.execute(select(func.count()).select_from(table(name))).scalar_one()
         return Status(
@@ -253,7 +260,9 @@ def _refuse_non_empty(conn: Connection) -> None:
         )
     if "alembic_version" in names:
         store.check_revision(_revision(conn))  # a newer postcli's store: refuse before touching it
-    full = [name for name, t in ours.items() if name in names and conn.execute(select(1).select_from(t).limit(1)).first()]
+    full = [
+        name for name, t in ours.items() if name in names and conn.execute(select(1).select_from(t).limit(1)).first()
+    ]
     if full:
         raise InvalidInput(f"the target database is not empty: {', '.join(full)} already hold rows.", hint=hint)
 
@@ -264,8 +273,9 @@ def _revision(conn: Connection) -> str:
     return conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
 
 
-def _copy_tables(sconn: Connection, dconn: Connection, result: CopyResult, batch_size: int,
-                 progress: Progress | None) -> None:
+def _copy_tables(
+    sconn: Connection, dconn: Connection, result: CopyResult, batch_size: int, progress: Progress | None
+) -> None:
     from sqlalchemy import func, select
 
     tables = _copy_tables_in_order()
@@ -369,8 +379,9 @@ def _reset_sequences(conn: Connection) -> list[str]:
             continue
         col = conn.dialect.identifier_preparer.quote(pk[0].name)
         tbl = conn.dialect.identifier_preparer.quote(table.name)
-        conn.execute(text(f"SELECT setval(:seq, COALESCE(MAX({col}), 1), MAX({col}) IS NOT NULL) FROM {tbl}"),
-                     {"seq": seq})
+        conn.execute(
+            text(f"SELECT setval(:seq, COALESCE(MAX({col}), 1), MAX({col}) IS NOT NULL) FROM {tbl}"), {"seq": seq}
+        )
         reset.append(seq)
     return reset
 

@@ -75,8 +75,9 @@ class DemoResult:
     end: datetime
 
 
-def run(*, days: int = 7, posts_per_day: int = 2, now: datetime | None = None,
-        step: Callable[[str], None] | None = None) -> DemoResult:
+def run(
+    *, days: int = 7, posts_per_day: int = 2, now: datetime | None = None, step: Callable[[str], None] | None = None
+) -> DemoResult:
     from postcli.platforms.sandbox import set_sandbox_clock
 
     end = (now or datetime.now(timezone.utc)).replace(minute=0, second=0, microsecond=0)

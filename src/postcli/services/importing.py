@@ -31,9 +31,12 @@ def _guess_account(session: Session, ref: str) -> Account:
         candidates = [a for a in accounts if a.platform == _web_platform(ref)]
         # A Tumblr link names its blog: prefer that account.
         url = urlparse(ref)
-        own = [a for a in candidates
-               if (a.handle and f"{a.handle.lower()}." in url.netloc.lower())
-               or f"/{(a.handle or '').lower()}/" in url.path.lower()]
+        own = [
+            a
+            for a in candidates
+            if (a.handle and f"{a.handle.lower()}." in url.netloc.lower())
+            or f"/{(a.handle or '').lower()}/" in url.path.lower()
+        ]
         candidates = own or candidates
     else:
         host = urlparse(ref).netloc.lower()
@@ -74,7 +77,7 @@ def _web_platform(ref: str) -> str | None:
 
 def _bluesky_author(ref: str) -> str | None:
     if ref.startswith("at://"):
-        return ref[len("at://"):].split("/", 1)[0].lower() or None
+        return ref[len("at://") :].split("/", 1)[0].lower() or None
     parts = urlparse(ref).path.strip("/").split("/")
     return parts[1].lower() if len(parts) >= 2 and parts[0] == "profile" else None
 
@@ -101,7 +104,9 @@ def import_post(ref: str, *, account: str | None = None) -> tuple[dict[str, Any]
     # IMMEDIATE: two imports of the same post at once must not both find it missing.
     with session_scope(immediate=True) as session:
         existing = session.scalars(
-            select(PostTarget).where(PostTarget.account_id == acc.id, PostTarget.platform_post_id == found.platform_post_id)
+            select(PostTarget).where(
+                PostTarget.account_id == acc.id, PostTarget.platform_post_id == found.platform_post_id
+            )
         ).first()
         if existing is not None:
             return post_dict(existing.post), False
@@ -111,8 +116,15 @@ def import_post(ref: str, *, account: str | None = None) -> tuple[dict[str, Any]
         # keep it): stored as U+FFFD on both, so a store copies between them. Printing makes
         # every other control character visible (output.clean).
         text = (found.text or "").replace("\x00", "\ufffd")
-        post = Post(text=text, status="completed", source="import", created_at=now, updated_at=now,
-                    published_at=published, timezone="UTC")
+        post = Post(
+            text=text,
+            status="completed",
+            source="import",
+            created_at=now,
+            updated_at=now,
+            published_at=published,
+            timezone="UTC",
+        )
         post.targets.append(
             PostTarget(
                 account_id=acc.id,

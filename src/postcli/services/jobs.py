@@ -136,7 +136,8 @@ def claim_in(
     ids = [r[0] for r in rows]
     db.update_ids(
         "UPDATE jobs SET status = 'running', locked_until = ?, locked_by = ?, updated_at = ? WHERE id IN",
-        (db.dt(now + lease), owner, at), ids,
+        (db.dt(now + lease), owner, at),
+        ids,
     )
     _expire(session, ids)
     return [(job_id, db.from_json(payload) or {}) for job_id, payload in rows]
@@ -156,7 +157,9 @@ def owned(session: Session, job_ids: list[int], owner: str) -> set[int]:
     # On PostgreSQL they are held until commit (FOR UPDATE): a claimer that finds the lease
     # expired skips locked rows, so it cannot take a job between this check and our write.
     rows = db.select_ids(
-        "SELECT id FROM jobs WHERE status = 'running' AND locked_by = ? AND id IN", (owner,), job_ids,
+        "SELECT id FROM jobs WHERE status = 'running' AND locked_by = ? AND id IN",
+        (owner,),
+        job_ids,
         suffix=" FOR UPDATE" if db.postgres else "",
     )
     return {r[0] for r in rows}
@@ -170,7 +173,8 @@ def finish(session: Session, job_ids: list[int], now: datetime, note: str | None
         db.update_ids(
             "UPDATE jobs SET status = 'done', locked_until = NULL, locked_by = NULL, updated_at = ?, "
             "last_error = ? WHERE id IN",
-            (db.dt(now), note), job_ids,
+            (db.dt(now), note),
+            job_ids,
         )
         _expire(session, job_ids)
 
@@ -187,8 +191,9 @@ def _expire(session: Session, job_ids: list[int]) -> None:
                 session.expire(obj)
 
 
-def fail(session: Session, job_ids: list[int], error: str, now: datetime, *, max_attempts: int,
-         backoff_base: float) -> tuple[list[int], list[int]]:
+def fail(
+    session: Session, job_ids: list[int], error: str, now: datetime, *, max_attempts: int, backoff_base: float
+) -> tuple[list[int], list[int]]:
     """Count a failed attempt; returns (requeued ids, dead-lettered ids)."""
     requeued, dead = [], []
     for job in [session.get(Job, i) for i in job_ids]:
@@ -215,8 +220,15 @@ def postpone(session: Session, job_ids: list[int], until: datetime, note: str, n
 
     if job_ids:
         session.execute(
-            update(Job).where(Job.id.in_(job_ids)).values(
-                status="queued", run_after=until, locked_until=None, locked_by=None, last_error=note, updated_at=now or utcnow()
+            update(Job)
+            .where(Job.id.in_(job_ids))
+            .values(
+                status="queued",
+                run_after=until,
+                locked_until=None,
+                locked_by=None,
+                last_error=note,
+                updated_at=now or utcnow(),
             )
         )
 

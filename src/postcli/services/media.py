@@ -60,8 +60,15 @@ class Prepared:
         """Put `path` (these bytes) into the bucket under the content address (services/s3store.py)."""
         from postcli.services import s3store
 
-        return s3store.upload(cfg, path, sha256=self.sha256, mime_type=self.mime_type, size_bytes=self.size_bytes,
-                              ext=_EXT.get(self.mime_type, ""), s3=s3)
+        return s3store.upload(
+            cfg,
+            path,
+            sha256=self.sha256,
+            mime_type=self.mime_type,
+            size_bytes=self.size_bytes,
+            ext=_EXT.get(self.mime_type, ""),
+            s3=s3,
+        )
 
 
 _EXT = {

@@ -25,7 +25,9 @@ def _published_post(session: Session, post_id: int | str) -> Post:
     if post.status in UNPUBLISHED or not any(t.platform_post_id for t in post.targets):
         raise BadState(
             f"analytics are only available after a post is published (post {post.id} is {post.status}).",
-            hint=f"Publish it with `postcli post publish {post.id}`." if post.status in ("draft", "scheduled") else None,
+            hint=f"Publish it with `postcli post publish {post.id}`."
+            if post.status in ("draft", "scheduled")
+            else None,
         )
     return post
 
@@ -85,7 +87,9 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
             errors.append({"target_id": target_id, "platform": account.platform, "error": exc.message, "kind": "auth"})
             continue
         except PlatformError as exc:
-            errors.append({"target_id": target_id, "platform": account.platform, "error": exc.message, "kind": "platform"})
+            errors.append(
+                {"target_id": target_id, "platform": account.platform, "error": exc.message, "kind": "platform"}
+            )
             continue
         with session_scope(immediate=True) as session:
             target = session.get(PostTarget, target_id)
@@ -95,8 +99,14 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
             if m is None:
                 grace = deletions.grace_for(account.platform)
                 if deletions.not_yet_visible(session, {target.id: target.completed_at}, grace, now):
-                    errors.append({"target_id": target_id, "platform": account.platform, "kind": "platform",
-                                   "error": "the platform does not show the post yet; try again in a few minutes"})
+                    errors.append(
+                        {
+                            "target_id": target_id,
+                            "platform": account.platform,
+                            "kind": "platform",
+                            "error": "the platform does not show the post yet; try again in a few minutes",
+                        }
+                    )
                     continue
                 target.status = "deleted"
                 target.error = "deleted on the platform"

@@ -48,10 +48,15 @@ def post_analytics(post_id: int | str, *, platform: str | None = None, history: 
         return read_post_analytics(db, post_id, platform=platform, history=history)
 
 
-def read_post_analytics(db: Reader, post_id: int | str, *, platform: str | None = None,
-                        history: bool = False) -> dict[str, Any]:
+def read_post_analytics(
+    db: Reader, post_id: int | str, *, platform: str | None = None, history: bool = False
+) -> dict[str, Any]:
     text = str(post_id).strip()
-    post = db.one("SELECT id, status, published_at, text FROM posts WHERE id = :id", id=int(text)) if text.isdigit() else None
+    post = (
+        db.one("SELECT id, status, published_at, text FROM posts WHERE id = :id", id=int(text))
+        if text.isdigit()
+        else None
+    )
     if post is None:
         raise NotFound(f"no post {text!r}.", hint="See your posts with `postcli post list`.")
     pid, status, published_at, post_text = post
@@ -76,7 +81,9 @@ def read_post_analytics(db: Reader, post_id: int | str, *, platform: str | None 
     marks, params = in_list("t", [t["id"] for t in targets])
     latest = {
         r[0]: r[1:]
-        for r in db.rows(f"SELECT target_id, {_SNAP_COLUMNS} FROM post_metric_latest WHERE target_id IN {marks}", **params)
+        for r in db.rows(
+            f"SELECT target_id, {_SNAP_COLUMNS} FROM post_metric_latest WHERE target_id IN {marks}", **params
+        )
     }
     rows = [_row(db, t, latest.get(t["id"])) for t in targets]
     result: dict[str, Any] = {
@@ -87,7 +94,9 @@ def read_post_analytics(db: Reader, post_id: int | str, *, platform: str | None 
         "metrics_by_target": rows,
         "aggregated_metrics": totals(rows),
         "collected": any(r["captured_at"] is not None for r in rows),
-        "needs_reconnect": sorted({f"{t['platform']}:{t['handle']}" for t in targets if t["account_status"] == "token_expired"}),
+        "needs_reconnect": sorted(
+            {f"{t['platform']}:{t['handle']}" for t in targets if t["account_status"] == "token_expired"}
+        ),
     }
     if history:
         by_id = {t["id"]: t for t in targets}

@@ -166,7 +166,9 @@ class OverviewWithChange(_WithChange):
         for r in self.report.platforms:
             row = {**_row_csv(r, self.rows[r.platform]), "followers": self.report.followers_by_platform.get(r.platform)}
             c = self.followers_by_platform.get(r.platform) or change(row["followers"], None)
-            row.update({"followers_previous": c.previous, "followers_change": c.change, "followers_change_pct": c.pct_cell})
+            row.update(
+                {"followers_previous": c.previous, "followers_change": c.change, "followers_change_pct": c.pct_cell}
+            )
             out.append(row)
         return cols, out
 
@@ -183,8 +185,6 @@ def overview(session: Session, q: ReportQuery, *, now: datetime | None = None) -
     pq = previous_query(q)
     before = overview_report(session, pq, now=now)
     figures = {f: change(getattr(report, f), getattr(before, f)) for f in OVERVIEW_FIGURES}
-    followers = {
-        p: change(v, before.followers_by_platform.get(p)) for p, v in report.followers_by_platform.items()
-    }
+    followers = {p: change(v, before.followers_by_platform.get(p)) for p, v in report.followers_by_platform.items()}
     rows = _row_changes(report.platforms, before.platforms)
     return OverviewWithChange(report, before, pq, rows, figures=figures, followers_by_platform=followers)

@@ -81,8 +81,7 @@ def not_configured_error(action: str = "upload media to S3") -> InvalidInput:
     path = settings.paths().config_file
     return InvalidInput(
         f"cannot {action}: no S3 bucket is configured.",
-        hint=f"Add this to {path} (credentials come from the AWS environment, not the file):\n"
-        + CONFIG_SNIPPET,
+        hint=f"Add this to {path} (credentials come from the AWS environment, not the file):\n" + CONFIG_SNIPPET,
     )
 
 
@@ -119,8 +118,9 @@ def load_config() -> S3Config | None:
         bucket=str(raw["bucket"]).strip(),
         region=text("region"),
         endpoint_url=endpoint,
-        presign_expiry_seconds=check_expiry(raw.get("presign_expiry_seconds", DEFAULT_EXPIRY),
-                                            "config: [s3] presign_expiry_seconds"),
+        presign_expiry_seconds=check_expiry(
+            raw.get("presign_expiry_seconds", DEFAULT_EXPIRY), "config: [s3] presign_expiry_seconds"
+        ),
         prefix=prefix.lstrip("/"),
         addressing_style=style,
     )
@@ -156,7 +156,7 @@ def parse_object_url(url: str | None) -> str | None:
     """The bucket of an `s3://bucket/key` url, or None."""
     if not url or not url.startswith("s3://"):
         return None
-    bucket = url[len("s3://"):].split("/", 1)[0]
+    bucket = url[len("s3://") :].split("/", 1)[0]
     return bucket or None
 
 
@@ -196,8 +196,11 @@ def client(cfg: S3Config) -> Any:
         s3={"addressing_style": style},
         # boto3 >= 1.36 adds CRC trailers (aws-chunked) that several
         # S3-compatible servers reject; we verify sha256 ourselves anyway.
-        **({"request_checksum_calculation": "when_required", "response_checksum_validation": "when_required"}
-           if cfg.endpoint_url else {}),
+        **(
+            {"request_checksum_calculation": "when_required", "response_checksum_validation": "when_required"}
+            if cfg.endpoint_url
+            else {}
+        ),
     )
     return session.client("s3", endpoint_url=cfg.endpoint_url, config=config)
 
@@ -216,12 +219,20 @@ def translate(exc: Exception, cfg: S3Config, action: str, key: str | None = None
     obj = f"s3://{cfg.bucket}/{key}" if key else where
     if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError)):
         return InvalidInput(f"no usable AWS credentials for {where}.", hint=CREDENTIALS_HINT)
-    if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ConnectionClosedError,
-                        bx.ReadTimeoutError, bx.ProxyConnectionError, bx.SSLError)):
+    if isinstance(
+        exc,
+        (
+            bx.EndpointConnectionError,
+            bx.ConnectTimeoutError,
+            bx.ConnectionClosedError,
+            bx.ReadTimeoutError,
+            bx.ProxyConnectionError,
+            bx.SSLError,
+        ),
+    ):
         kind = "timed out" if isinstance(exc, (bx.ConnectTimeoutError, bx.ReadTimeoutError)) else "failed"
         return S3Error(
-            f"cannot reach {safe_endpoint(cfg.endpoint_url)} while trying to {action}: "
-            f"the connection {kind}.",
+            f"cannot reach {safe_endpoint(cfg.endpoint_url)} while trying to {action}: the connection {kind}.",
             hint="Check the network and [s3] endpoint_url / region in the config file.",
         )
     if isinstance(exc, bx.ClientError):
@@ -236,26 +247,30 @@ def translate(exc: Exception, cfg: S3Config, action: str, key: str | None = None
         if code in ("NoSuchKey", "404", "NotFound"):
             return NotFound(
                 f"{obj} is not in the bucket any more; cannot {action}.",
-                hint="Someone deleted it or a lifecycle rule expired it. "
-                     "Attach the file again to a new post.",
+                hint="Someone deleted it or a lifecycle rule expired it. Attach the file again to a new post.",
             )
         if code in ("AccessDenied", "403", "AllAccessDisabled", "AccountProblem") or status == 403:
             return S3Error(
                 f"S3 denied access to {obj} while trying to {action}.",
                 hint="The AWS credentials in use need s3:PutObject, s3:GetObject and s3:ListBucket on this "
-                     "bucket (check AWS_PROFILE / the bucket policy).",
+                "bucket (check AWS_PROFILE / the bucket policy).",
             )
-        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken",
-                    "TokenRefreshRequired") or status == 401:
+        if (
+            code
+            in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired")
+            or status == 401
+        ):
             return InvalidInput(
                 f"S3 refused the AWS credentials ({code or status}) for {where}.",
                 hint=CREDENTIALS_HINT,
             )
-        if status == 301 or code in ("PermanentRedirect", "AuthorizationHeaderMalformed",
-                                     "IllegalLocationConstraintException"):
+        if status == 301 or code in (
+            "PermanentRedirect",
+            "AuthorizationHeaderMalformed",
+            "IllegalLocationConstraintException",
+        ):
             return InvalidInput(
-                f"the bucket {cfg.bucket!r} is in another region than "
-                f"{cfg.region or 'the default'} ({code}).",
+                f"the bucket {cfg.bucket!r} is in another region than {cfg.region or 'the default'} ({code}).",
                 hint="Set [s3] region to the bucket's region.",
             )
         return S3Error(
@@ -263,8 +278,10 @@ def translate(exc: Exception, cfg: S3Config, action: str, key: str | None = None
             hint="Try again; if it persists, check the bucket with the AWS CLI.",
         )
     if isinstance(exc, bx.BotoCoreError):
-        return S3Error(f"S3 {type(exc).__name__} while trying to {action} ({where}).",
-                       hint="Check the [s3] section of the config file.")
+        return S3Error(
+            f"S3 {type(exc).__name__} while trying to {action} ({where}).",
+            hint="Check the [s3] section of the config file.",
+        )
     return S3Error(f"unexpected {type(exc).__name__} while trying to {action} ({where}): {redact(str(exc))}")
 
 
@@ -305,8 +322,9 @@ def head(cfg: S3Config, s3: Any, key: str) -> dict[str, Any] | None:
         raise translate(exc, cfg, "check for an existing copy", key) from None
 
 
-def upload(cfg: S3Config, path: Path, *, sha256: str, mime_type: str, size_bytes: int, ext: str,
-           s3: Any = None) -> Uploaded:
+def upload(
+    cfg: S3Config, path: Path, *, sha256: str, mime_type: str, size_bytes: int, ext: str, s3: Any = None
+) -> Uploaded:
     """Put the file under its content address, unless an object of that size is there."""
     s3 = s3 or client(cfg)
     key = key_for(cfg, sha256, ext)
@@ -334,8 +352,7 @@ def upload(cfg: S3Config, path: Path, *, sha256: str, mime_type: str, size_bytes
     return Uploaded(bucket=cfg.bucket, key=key, uploaded=True)
 
 
-def presign(cfg: S3Config, key: str, *, bucket: str | None = None, expires: int | None = None,
-            s3: Any = None) -> str:
+def presign(cfg: S3Config, key: str, *, bucket: str | None = None, expires: int | None = None, s3: Any = None) -> str:
     """A GET URL anyone can fetch until it expires (signed locally: no request is made)."""
     s3 = s3 or client(cfg)
     return _call(
@@ -353,8 +370,7 @@ def expires_at(seconds: int) -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=seconds)
 
 
-def download(cfg: S3Config, key: str, dest: Path, *, sha256: str, bucket: str | None = None,
-             s3: Any = None) -> Path:
+def download(cfg: S3Config, key: str, dest: Path, *, sha256: str, bucket: str | None = None, s3: Any = None) -> Path:
     """Fetch the object into `dest` atomically, refusing content that is not `sha256`."""
     s3 = s3 or client(cfg)
     dest.parent.mkdir(parents=True, exist_ok=True)

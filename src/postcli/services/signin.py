@@ -43,14 +43,20 @@ def app_credentials(platform: str, client_id: str | None) -> flow.AppCredentials
     conf = settings.app_config(platform)
     if client_id:
         secret = env_secret or conf.get("client_secret")
-        return flow.AppCredentials(client_id, secret, source="--client-id with " + (
-            f"{prefix}CLIENT_SECRET" if env_secret else f"[apps.{platform}] client_secret"))
+        return flow.AppCredentials(
+            client_id,
+            secret,
+            source="--client-id with "
+            + (f"{prefix}CLIENT_SECRET" if env_secret else f"[apps.{platform}] client_secret"),
+        )
     if env_id:
-        return flow.AppCredentials(env_id, env_secret or conf.get("client_secret"),
-                                   source=f"{prefix}CLIENT_ID / {prefix}CLIENT_SECRET")
+        return flow.AppCredentials(
+            env_id, env_secret or conf.get("client_secret"), source=f"{prefix}CLIENT_ID / {prefix}CLIENT_SECRET"
+        )
     if conf.get("client_id"):
-        return flow.AppCredentials(conf["client_id"], env_secret or conf.get("client_secret"),
-                                   source=f"the config file's [apps.{platform}]")
+        return flow.AppCredentials(
+            conf["client_id"], env_secret or conf.get("client_secret"), source=f"the config file's [apps.{platform}]"
+        )
     return None
 
 
@@ -124,37 +130,64 @@ def _login_bluesky(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
     service = normalize_base_url("bluesky", req.api_base or atproto_oauth.DEFAULT_SERVICE)
     stored = atproto_oauth.sign_in(req.handle, service, opts, timeout=settings.timeout())
     pds = stored.pop("pds")
-    return add_account("bluesky", identifier=stored["handle"], secret=stored["access_token"], base_url=pds,
-                       extra_secrets=stored)
+    return add_account(
+        "bluesky", identifier=stored["handle"], secret=stored["access_token"], base_url=pds, extra_secrets=stored
+    )
 
 
 def _threads(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) -> Connected:
     # The adapter trades the 1-hour token for a 60-day one (th_exchange_token) with the app secret.
-    return add_account("threads", identifier=None, secret=token["access_token"], base_url=req.api_base,
-                       extra_secrets={"app_secret": app.client_secret})
+    return add_account(
+        "threads",
+        identifier=None,
+        secret=token["access_token"],
+        base_url=req.api_base,
+        extra_secrets={"app_secret": app.client_secret},
+    )
 
 
 def _instagram(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) -> Connected:
-    return add_account("instagram", identifier=None, secret=token["access_token"], base_url=req.api_base,
-                       extra_secrets={"app_secret": app.client_secret})
+    return add_account(
+        "instagram",
+        identifier=None,
+        secret=token["access_token"],
+        base_url=req.api_base,
+        extra_secrets={"app_secret": app.client_secret},
+    )
 
 
 def _facebook(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) -> Connected:
     from postcli.signin.facebook_pages import choose_page
 
-    page = req.page or choose_page((req.api_base or profile("facebook").default_api).rstrip("/"),
-                                   token["access_token"], req.choose_page, timeout=settings.timeout())
+    page = req.page or choose_page(
+        (req.api_base or profile("facebook").default_api).rstrip("/"),
+        token["access_token"],
+        req.choose_page,
+        timeout=settings.timeout(),
+    )
     # A user token: the adapter makes it long-lived with the app id/secret and keeps the Page's token.
-    return add_account("facebook", identifier=page, secret=token["access_token"], base_url=req.api_base,
-                       extra_secrets={"app_secret": app.client_secret}, extra_settings={"app_id": app.client_id})
+    return add_account(
+        "facebook",
+        identifier=page,
+        secret=token["access_token"],
+        base_url=req.api_base,
+        extra_secrets={"app_secret": app.client_secret},
+        extra_settings={"app_id": app.client_id},
+    )
 
 
 def _tumblr(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) -> Connected:
     extra = {"client_secret": app.client_secret}
     if token.get("refresh_token"):
         extra["refresh_token"] = token["refresh_token"]
-    return add_account("tumblr", identifier=req.blog, secret=token["access_token"], base_url=req.api_base,
-                       extra_secrets=extra, extra_settings={"client_id": app.client_id})
+    return add_account(
+        "tumblr",
+        identifier=req.blog,
+        secret=token["access_token"],
+        base_url=req.api_base,
+        extra_secrets=extra,
+        extra_settings={"client_id": app.client_id},
+    )
 
 
 _FINISH = {"threads": _threads, "instagram": _instagram, "facebook": _facebook, "tumblr": _tumblr}

@@ -107,9 +107,7 @@ def _refresh_deltas(session: Session, target_id: int, from_hour: datetime) -> No
                 .limit(1)
             ).scalar_one_or_none()
         prev[k] = value
-    rows = session.execute(
-        select(H).where(H.target_id == target_id, H.hour >= from_hour).order_by(H.hour)
-    ).scalars()
+    rows = session.execute(select(H).where(H.target_id == target_id, H.hour >= from_hour).order_by(H.hour)).scalars()
     for row in rows:
         for k in HOURLY_COUNTERS:
             value = getattr(row, k)
@@ -160,7 +158,9 @@ def record_post_snapshots(
     for target, _m, _f in items:
         counts[target.id] = counts.get(target.id, 0) + 1
     hour = hour_of(captured_at)
-    prev: dict[int, dict[str, int | None]] = {tid: dict.fromkeys(HOURLY_COUNTERS) for tid, n in counts.items() if n == 1}
+    prev: dict[int, dict[str, int | None]] = {
+        tid: dict.fromkeys(HOURLY_COUNTERS) for tid, n in counts.items() if n == 1
+    }
     missing: dict[str, list[int]] = {}
     if prev:
         # Per target: its last hourly row before this hour (where the deltas count from) and any
@@ -203,8 +203,14 @@ def _orm_target(session: Session, target: PostTarget | TargetRef) -> PostTarget:
 
 _SNAPSHOT_COLUMNS = ("target_id", "captured_at", "raw", *SNAPSHOT_COLUMNS)
 _LATEST_COLUMNS = ("target_id", "snapshot_id", "captured_at", *SNAPSHOT_COLUMNS)
-_HOURLY_COLUMNS = ("hour", "target_id", "account_id", "captured_at",
-                   *HOURLY_COUNTERS, *(k + "_delta" for k in HOURLY_COUNTERS))
+_HOURLY_COLUMNS = (
+    "hour",
+    "target_id",
+    "account_id",
+    "captured_at",
+    *HOURLY_COUNTERS,
+    *(k + "_delta" for k in HOURLY_COUNTERS),
+)
 
 
 def _upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...], keep: tuple[str, ...] = ()) -> str:
@@ -252,11 +258,14 @@ def _write_batch(
 
     # One multi-row INSERT per few hundred rows; the ids come back matched by target (a
     # target is in a fast batch once).
-    snap_ids = dict(db.insert(
-        "post_metric_snapshots", _SNAPSHOT_COLUMNS,
-        [(t.id, at, db.json(m.raw or None), *c) for (t, m, _f), c in zip(items, counters)],
-        returning=("target_id", "id"),
-    ))
+    snap_ids = dict(
+        db.insert(
+            "post_metric_snapshots",
+            _SNAPSHOT_COLUMNS,
+            [(t.id, at, db.json(m.raw or None), *c) for (t, m, _f), c in zip(items, counters)],
+            returning=("target_id", "id"),
+        )
+    )
     db.executemany(_UPSERT_LATEST, [(t.id, snap_ids[t.id], at, *c) for (t, _m, _f), c in zip(items, counters)])
     db.executemany(_UPSERT_HOURLY, hourly)
     db.executemany(_TOUCH_TARGETS, [(at, t.id, at) for t, _m, _f in items])
@@ -317,9 +326,9 @@ def _statements(dialect_name: str) -> dict[str, Any]:
         st["last_" + k] = (
             select(H.target_id, H[k])
             .select_from(targets)
-            .join(hourly, and_(
-                H.target_id == targets.c.id, H.hour == last_hour_before(lambda c, k=k: c[k].is_not(None))
-            ))
+            .join(
+                hourly, and_(H.target_id == targets.c.id, H.hour == last_hour_before(lambda c, k=k: c[k].is_not(None)))
+            )
             .where(targets.c.id.in_(ids))
         )
 

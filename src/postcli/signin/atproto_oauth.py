@@ -71,8 +71,10 @@ def _get_json(http: Any, url: str, what: str) -> dict[str, Any]:
     if response.status_code == 200 and isinstance(body, dict):
         return body
     if response.status_code == 400 and isinstance(body, dict) and what == "the handle":
-        raise InvalidInput(f"no Bluesky account has that handle ({body.get('message') or body.get('error')}).",
-                           hint="Check the handle, e.g. name.bsky.social.")
+        raise InvalidInput(
+            f"no Bluesky account has that handle ({body.get('message') or body.get('error')}).",
+            hint="Check the handle, e.g. name.bsky.social.",
+        )
     raise SignInFailed(f"{url} answered HTTP {response.status_code} for {what}; nothing was stored.")
 
 
@@ -100,40 +102,57 @@ def resolve_identity(http: Any, handle: str, service: str) -> Identity:
         raise SignInFailed(f"the account {did} does not claim the handle {handle!r}; nothing was stored.")
     pds = None
     for service_entry in doc.get("service") or []:
-        if (isinstance(service_entry, dict) and str(service_entry.get("id", "")).endswith("#atproto_pds")
-                and service_entry.get("type") == "AtprotoPersonalDataServer"):
+        if (
+            isinstance(service_entry, dict)
+            and str(service_entry.get("id", "")).endswith("#atproto_pds")
+            and service_entry.get("type") == "AtprotoPersonalDataServer"
+        ):
             pds = service_entry.get("serviceEndpoint")
     if not isinstance(pds, str) or not pds.startswith(("https://", "http://")):
         raise SignInFailed(f"the DID document of {did} names no PDS; nothing was stored.")
-    return Identity(did=did, handle=doc_handle if handle.startswith("did:") and doc_handle else handle,
-                    pds=pds.rstrip("/"))
+    return Identity(
+        did=did, handle=doc_handle if handle.startswith("did:") and doc_handle else handle, pds=pds.rstrip("/")
+    )
 
 
 def discover(http: Any, pds: str) -> AuthServer:
     try:
         resource = _get_json(http, f"{pds}/.well-known/oauth-protected-resource", "the PDS's OAuth metadata")
     except SignInFailed as exc:  # a PDS from before OAuth (or one with it turned off)
-        raise SignInFailed(f"{exc.message.removesuffix('; nothing was stored.')}: the PDS {pds} may not offer "
-                           "OAuth sign-in; nothing was stored.",
-                           hint="Use an app password: postcli accounts add bluesky --handle …") from None
+        raise SignInFailed(
+            f"{exc.message.removesuffix('; nothing was stored.')}: the PDS {pds} may not offer "
+            "OAuth sign-in; nothing was stored.",
+            hint="Use an app password: postcli accounts add bluesky --handle …",
+        ) from None
     servers = resource.get("authorization_servers")
     if not isinstance(servers, list) or not servers or not isinstance(servers[0], str):
-        raise SignInFailed(f"the PDS {pds} names no OAuth authorization server; nothing was stored.",
-                           hint="Use an app password: postcli accounts add bluesky --handle …")
+        raise SignInFailed(
+            f"the PDS {pds} names no OAuth authorization server; nothing was stored.",
+            hint="Use an app password: postcli accounts add bluesky --handle …",
+        )
     issuer = servers[0].rstrip("/")
     meta = _get_json(http, f"{issuer}/.well-known/oauth-authorization-server", "the authorization server's metadata")
     if meta.get("issuer") != issuer:
-        raise SignInFailed(f"the authorization server's metadata names issuer {str(meta.get('issuer'))[:80]!r}, "
-                           f"not {issuer!r}; nothing was stored.")
-    missing = [k for k in ("pushed_authorization_request_endpoint", "authorization_endpoint", "token_endpoint")
-               if not isinstance(meta.get(k), str)]
+        raise SignInFailed(
+            f"the authorization server's metadata names issuer {str(meta.get('issuer'))[:80]!r}, "
+            f"not {issuer!r}; nothing was stored."
+        )
+    missing = [
+        k
+        for k in ("pushed_authorization_request_endpoint", "authorization_endpoint", "token_endpoint")
+        if not isinstance(meta.get(k), str)
+    ]
     if missing:
         raise SignInFailed(f"the authorization server's metadata lacks {', '.join(missing)}; nothing was stored.")
     if "ES256" not in (meta.get("dpop_signing_alg_values_supported") or []):
         raise SignInFailed("the authorization server does not accept ES256 DPoP proofs; nothing was stored.")
-    return AuthServer(issuer=issuer, par_endpoint=meta["pushed_authorization_request_endpoint"],
-                      authorization_endpoint=meta["authorization_endpoint"], token_endpoint=meta["token_endpoint"],
-                      iss_parameter=bool(meta.get("authorization_response_iss_parameter_supported")))
+    return AuthServer(
+        issuer=issuer,
+        par_endpoint=meta["pushed_authorization_request_endpoint"],
+        authorization_endpoint=meta["authorization_endpoint"],
+        token_endpoint=meta["token_endpoint"],
+        iss_parameter=bool(meta.get("authorization_response_iss_parameter_supported")),
+    )
 
 
 def sign_in(handle: str, service: str, opts: FlowOptions, timeout: float) -> dict[str, Any]:
@@ -157,9 +176,16 @@ def sign_in(handle: str, service: str, opts: FlowOptions, timeout: float) -> dic
         register_secret(key["d"])
         signer = DPoPSigner(key)
         state, verifier = generate_token(32), generate_token(64)
-        par = {"client_id": client_id, "response_type": "code", "redirect_uri": redirect_uri, "scope": scope,
-               "state": state, "code_challenge": create_s256_code_challenge(verifier),
-               "code_challenge_method": "S256", "login_hint": ident.handle}
+        par = {
+            "client_id": client_id,
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "state": state,
+            "code_challenge": create_s256_code_challenge(verifier),
+            "code_challenge_method": "S256",
+            "login_hint": ident.handle,
+        }
         body = _as_auth_server(lambda: token_request(http, signer, server.par_endpoint, par), "the sign-in request")
         request_uri = body.get("request_uri")
         if not isinstance(request_uri, str):
@@ -176,8 +202,13 @@ def sign_in(handle: str, service: str, opts: FlowOptions, timeout: float) -> dic
         # RFC 9207: a server that announces `iss` must send its own (a pasted bare code has none).
         if server.iss_parameter and params and params.get("iss") != server.issuer:
             raise SignInFailed("the redirect comes from another authorization server (iss); nothing was stored.")
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-                "code_verifier": verifier, "client_id": client_id}
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+            "client_id": client_id,
+        }
         token = _as_auth_server(lambda: token_request(http, signer, server.token_endpoint, form), "the code")
     register_secret(token)
     if str(token.get("token_type", "")).lower() != "dpop" or not token.get("access_token"):
@@ -188,9 +219,17 @@ def sign_in(handle: str, service: str, opts: FlowOptions, timeout: float) -> dic
         raise SignInFailed("the token lacks the atproto scope; nothing was stored.")
     if not token.get("refresh_token"):
         raise SignInFailed("the authorization server sent no refresh token; nothing was stored.")
-    return {"auth": "oauth", **apply_token(token), "dpop_key": key, "did": ident.did, "handle": ident.handle,
-            "client_id": client_id, "issuer": server.issuer, "token_endpoint": server.token_endpoint,
-            "pds": ident.pds}
+    return {
+        "auth": "oauth",
+        **apply_token(token),
+        "dpop_key": key,
+        "did": ident.did,
+        "handle": ident.handle,
+        "client_id": client_id,
+        "issuer": server.issuer,
+        "token_endpoint": server.token_endpoint,
+        "pds": ident.pds,
+    }
 
 
 def _params(text: str) -> dict[str, str]:
@@ -212,9 +251,12 @@ def _as_auth_server(call: Any, what: str) -> dict[str, Any]:
         desc = f" ({_printable(exc.description)})" if exc.description else ""
         exc.error = _printable(exc.error, 80)
         if exc.error == "invalid_grant":
-            raise SignInFailed(f"the authorization server refused {what}{desc}; nothing was stored.",
-                               hint="Codes work once and for minutes only: run the command again.") from None
+            raise SignInFailed(
+                f"the authorization server refused {what}{desc}; nothing was stored.",
+                hint="Codes work once and for minutes only: run the command again.",
+            ) from None
         raise SignInFailed(f"the authorization server refused {what}: {exc.error}{desc}; nothing was stored.") from None
     except httpx.HTTPError as exc:
-        raise PlatformUnavailable(f"could not reach the authorization server ({type(exc).__name__}); "
-                                  "nothing was stored.") from None
+        raise PlatformUnavailable(
+            f"could not reach the authorization server ({type(exc).__name__}); nothing was stored."
+        ) from None

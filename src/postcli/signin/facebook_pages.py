@@ -19,11 +19,14 @@ def managed_pages(api: str, user_token: str, *, timeout: float) -> list[tuple[st
 
     try:
         with httpx.Client(timeout=timeout, verify=context()) as http:
-            response = http.get(f"{api}/{META_GRAPH_VERSION}/me/accounts",
-                                params={"fields": "id,name", "limit": 100, "access_token": user_token})
+            response = http.get(
+                f"{api}/{META_GRAPH_VERSION}/me/accounts",
+                params={"fields": "id,name", "limit": 100, "access_token": user_token},
+            )
     except httpx.HTTPError as exc:
-        raise PlatformUnavailable(f"listing your Facebook Pages: no answer ({type(exc).__name__}).",
-                                  platform="facebook") from None
+        raise PlatformUnavailable(
+            f"listing your Facebook Pages: no answer ({type(exc).__name__}).", platform="facebook"
+        ) from None
     try:
         body: Any = response.json()
     except ValueError:

@@ -65,7 +65,9 @@ def _import_oauth_client() -> Any:
     return OAuth2Client
 
 
-def _oauth_client(profile: Profile, app: AppCredentials, redirect_uri: str, scopes: tuple[str, ...], timeout: float) -> Any:
+def _oauth_client(
+    profile: Profile, app: AppCredentials, redirect_uri: str, scopes: tuple[str, ...], timeout: float
+) -> Any:
     from postcli.platforms.tls import context
 
     OAuth2Client = _import_oauth_client()  # noqa: N806 - a class
@@ -105,18 +107,24 @@ def _printable(text: str, limit: int = 200) -> str:
 def code_from_params(params: dict[str, str], expected_state: str) -> str:
     if params.get("error"):
         if params.get("state") not in (None, expected_state):
-            raise SignInFailed("the redirect's state does not match this sign-in; nothing was stored.",
-                               hint="Start again with `postcli accounts login`; use the newest link only.")
+            raise SignInFailed(
+                "the redirect's state does not match this sign-in; nothing was stored.",
+                hint="Start again with `postcli accounts login`; use the newest link only.",
+            )
         error = _printable(params["error"])
         desc = _printable(params.get("error_description") or "")
         if error == "access_denied":
-            raise SignInFailed("the sign-in was declined in the browser; nothing was stored.",
-                               hint="Run the command again and approve the access postcli asks for.")
+            raise SignInFailed(
+                "the sign-in was declined in the browser; nothing was stored.",
+                hint="Run the command again and approve the access postcli asks for.",
+            )
         raise SignInFailed(f"the platform refused the sign-in: {error}" + (f" ({desc})" if desc else "") + ".")
     if not pysecrets.compare_digest(params.get("state") or "", expected_state):
         # A redirect we did not start (CSRF) or an old tab of an earlier attempt.
-        raise SignInFailed("the redirect's state does not match this sign-in; nothing was stored.",
-                           hint="Start again with `postcli accounts login`; use the newest link only.")
+        raise SignInFailed(
+            "the redirect's state does not match this sign-in; nothing was stored.",
+            hint="Start again with `postcli accounts login`; use the newest link only.",
+        )
     code = params.get("code")
     if not code:
         raise SignInFailed("the redirect has no authorization code.")
@@ -184,9 +192,13 @@ def _exchange(client: Any, token_url: str, code: str, verifier: str | None, app:
     except OAuthError as exc:
         raise token_error(exc.error, exc.description, app) from None
     except httpx.HTTPStatusError as exc:
-        raise SignInFailed(f"the token endpoint answered HTTP {exc.response.status_code}; nothing was stored.") from None
+        raise SignInFailed(
+            f"the token endpoint answered HTTP {exc.response.status_code}; nothing was stored."
+        ) from None
     except httpx.HTTPError as exc:
-        raise PlatformUnavailable(f"could not reach the token endpoint ({type(exc).__name__}); nothing was stored.") from None
+        raise PlatformUnavailable(
+            f"could not reach the token endpoint ({type(exc).__name__}); nothing was stored."
+        ) from None
     except ValueError:
         raise SignInFailed("the token endpoint's answer is not a token; nothing was stored.") from None
     data = token.get("data")

@@ -49,16 +49,23 @@ def _still_known(instance: str, client_id: str, client_secret: str, *, timeout: 
 
     try:
         with httpx.Client(timeout=timeout, verify=context()) as http:
-            response = http.post(f"{instance}/oauth/token", data={
-                "grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret,
-                "scope": "read",
-            })
+            response = http.post(
+                f"{instance}/oauth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": client_id,
+                    "client_secret": client_secret,
+                    "scope": "read",
+                },
+            )
     except httpx.HTTPError as exc:
-        raise PlatformUnavailable(f"checking postcli's app on {instance}: no answer ({type(exc).__name__}).",
-                                  platform="mastodon") from None
+        raise PlatformUnavailable(
+            f"checking postcli's app on {instance}: no answer ({type(exc).__name__}).", platform="mastodon"
+        ) from None
     if response.status_code >= 500:
-        raise PlatformUnavailable(f"checking postcli's app on {instance}: HTTP {response.status_code}.",
-                                  platform="mastodon")
+        raise PlatformUnavailable(
+            f"checking postcli's app on {instance}: HTTP {response.status_code}.", platform="mastodon"
+        )
     return response.status_code == 200
 
 
@@ -85,8 +92,9 @@ def register(instance: str, scopes: tuple[str, ...], *, timeout: float) -> AppCr
                 },
             )
     except httpx.HTTPError as exc:
-        raise PlatformUnavailable(f"{what}: the instance did not answer ({type(exc).__name__}).",
-                                  platform="mastodon") from None
+        raise PlatformUnavailable(
+            f"{what}: the instance did not answer ({type(exc).__name__}).", platform="mastodon"
+        ) from None
     try:
         body = response.json()
     except ValueError:

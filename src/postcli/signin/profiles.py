@@ -43,7 +43,9 @@ class Profile:
     default_dialog: str = ""
 
 
-def _meta_login(platform: str, *, scopes: tuple[str, ...], console: str, default_api: str, default_dialog: str) -> Profile:
+def _meta_login(
+    platform: str, *, scopes: tuple[str, ...], console: str, default_api: str, default_dialog: str
+) -> Profile:
     """Threads and Instagram Login: one Meta flow (comma-joined scopes, no PKCE, https redirects only)."""
     return Profile(
         platform=platform,

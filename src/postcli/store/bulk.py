@@ -83,7 +83,9 @@ class Bulk:
         if rows:
             self.conn.exec_driver_sql(self._sql(sql), rows)
 
-    def select_ids(self, sql: str, params: Sequence[Any], ids: Sequence[int], suffix: str = "") -> list[tuple[Any, ...]]:
+    def select_ids(
+        self, sql: str, params: Sequence[Any], ids: Sequence[int], suffix: str = ""
+    ) -> list[tuple[Any, ...]]:
         """`sql` ending in "... IN", run for `ids` (a chunk at a time) after `params`."""
         out: list[tuple[Any, ...]] = []
         for start in range(0, len(ids), _MAX_PARAMS):
@@ -97,8 +99,9 @@ class Bulk:
             chunk = ids[start : start + _MAX_PARAMS]
             self.conn.exec_driver_sql(self._sql(f"{sql} {in_list(len(chunk))}"), (*params, *chunk))
 
-    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
-               returning: Sequence[str] = ()) -> list[tuple[Any, ...]]:
+    def insert(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], returning: Sequence[str] = ()
+    ) -> list[tuple[Any, ...]]:
         """Multi-row INSERTs of `rows` (tuples in `columns` order); the RETURNING rows, in no
         particular order (match them on a returned column)."""
         if not rows:

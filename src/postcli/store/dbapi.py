@@ -137,7 +137,7 @@ def open_reader(url: str | None = None) -> Iterator[Reader]:
     from postcli.store import session as store_session
 
     url = store_session.normalize_url(url or settings.database_url())
-    if url.startswith("sqlite:///") and url[len("sqlite:///"):] not in ("", ":memory:"):
+    if url.startswith("sqlite:///") and url[len("sqlite:///") :] not in ("", ":memory:"):
         rd = _sqlite(url) or _sqlite(url, migrate=True)
     elif url.startswith("postgresql+psycopg://"):
         rd = _postgres(url) or _postgres(url, migrate=True)
@@ -164,7 +164,7 @@ def _sqlite(url: str, *, migrate: bool = False) -> Reader | None:
 
     if migrate:
         store_session.engine(url)  # creates or upgrades the file, or says why it cannot
-    path = Path(url[len("sqlite:///"):])
+    path = Path(url[len("sqlite:///") :])
     if not path.is_file():
         return None
     try:
@@ -199,7 +199,7 @@ def _postgres(url: str, *, migrate: bool = False) -> Reader | None:
         return None  # the session path says how to install it
     if migrate:
         store_session.engine(url)
-    conninfo = "postgresql://" + url[len("postgresql+psycopg://"):]
+    conninfo = "postgresql://" + url[len("postgresql+psycopg://") :]
     kwargs: dict[str, Any] = {} if "options=" in conninfo else {"options": "-c timezone=UTC"}
     try:
         conn = psycopg.connect(conninfo, **kwargs)

@@ -23,7 +23,7 @@ def _connect() -> sqlite3.Connection | None:
     url = settings.database_url()
     if not url.startswith("sqlite:///"):
         return None
-    path = Path(url[len("sqlite:///"):])
+    path = Path(url[len("sqlite:///") :])
     if not path.is_file():
         return None
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
@@ -54,8 +54,9 @@ _SORT_COLUMNS = ("created_at", "published_at", "scheduled_at")
 Row = dict[str, Any]
 
 
-def list_posts(*, status: str | None, platform: str | None, page: int, limit: int, sort_column: str,
-               order: str) -> tuple[list[tuple[Row, list[Row], list[Row]]], int] | None:
+def list_posts(
+    *, status: str | None, platform: str | None, page: int, limit: int, sort_column: str, order: str
+) -> tuple[list[tuple[Row, list[Row], list[Row]]], int] | None:
     """The same page as services.posts.queries.orm_page, as plain rows: (post, its targets (each
     with its account's handle), its media) per post, and the total. None = use the ORM."""
     if sort_column not in _SORT_COLUMNS or order not in ("asc", "desc"):

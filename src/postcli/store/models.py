@@ -166,6 +166,7 @@ class PostTarget(Base):
 
 # --- metrics and jobs (migration 0002) ---------------------------------------------
 
+
 class _PostMetricsMixin:
     # metrics.SNAPSHOT_COLUMNS, spelled out for the type checker (tests/test_metrics_vocabulary.py checks they match).
     impressions: Mapped[int | None] = mapped_column(BigInt)
@@ -200,9 +201,7 @@ class PostMetricLatest(_PostMetricsMixin, Base):
 
     __tablename__ = "post_metric_latest"
 
-    target_id: Mapped[int] = mapped_column(
-        ForeignKey("post_targets.id", ondelete="CASCADE"), primary_key=True
-    )
+    target_id: Mapped[int] = mapped_column(ForeignKey("post_targets.id", ondelete="CASCADE"), primary_key=True)
     snapshot_id: Mapped[int] = mapped_column(Integer)
     captured_at: Mapped[datetime]
 
@@ -222,9 +221,7 @@ class PostMetricHourly(Base):
     __tablename__ = "post_metric_hourly"
 
     hour: Mapped[datetime] = mapped_column(primary_key=True)  # captured_at truncated to the UTC hour
-    target_id: Mapped[int] = mapped_column(
-        ForeignKey("post_targets.id", ondelete="CASCADE"), primary_key=True
-    )
+    target_id: Mapped[int] = mapped_column(ForeignKey("post_targets.id", ondelete="CASCADE"), primary_key=True)
     account_id: Mapped[int] = mapped_column(Integer)
     captured_at: Mapped[datetime]
     likes: Mapped[int | None] = mapped_column(BigInt)

@@ -48,7 +48,7 @@ def normalize_url(url: str) -> str:
     """postgres:// and postgresql:// mean psycopg 3 (SQLAlchemy would pick psycopg2, not a dependency)."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -87,11 +87,15 @@ def sqlite_hint(reason: str) -> str:
     """What to do about a SQLite file that cannot be used: about the file, never PostgreSQL settings."""
     low = reason.lower()
     if "readonly" in low or "read-only" in low or "unable to open" in low or "permission" in low:
-        return ("This user cannot write the database file or its directory (SQLite writes -wal/-shm files "
-                "beside it). Make both writable, or run as their owner; reading commands work without it.")
+        return (
+            "This user cannot write the database file or its directory (SQLite writes -wal/-shm files "
+            "beside it). Make both writable, or run as their owner; reading commands work without it."
+        )
     if "not a database" in low or "malformed" in low or "corrupt" in low:
-        return ("The file is damaged or not a postcli store. Restore it from a backup (`postcli db backup` "
-                "makes one), or move it aside to start a new store.")
+        return (
+            "The file is damaged or not a postcli store. Restore it from a backup (`postcli db backup` "
+            "makes one), or move it aside to start a new store."
+        )
     return "Check the database file and its directory (`postcli config path` shows where it is)."
 
 

@@ -94,8 +94,10 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
         # Not the base's "every stored value": Bluesky also stores its DID, handle and
         # endpoints beside the secrets, and those belong in messages.
         s = self.ctx.secrets or {}
-        return [self._pending_password, *(s.get(k) for k in ("app_password", "session", "access_token",
-                                                              "refresh_token"))]
+        return [
+            self._pending_password,
+            *(s.get(k) for k in ("app_password", "session", "access_token", "refresh_token")),
+        ]
 
     def _scrub(self, text: str) -> str:
         from postcli.secrets_redact import MASK
@@ -142,11 +144,13 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
     def _connect_oauth(self, access_token: str) -> AccountInfo:
         """After `accounts login`: the token's owner must be the DID the sign-in resolved."""
         self.ctx.secrets = {**self.ctx.secrets, "access_token": access_token}
-        body = self._run("checking the new session",
-                         lambda c: content(c.invoke_query("com.atproto.server.getSession")))
+        body = self._run("checking the new session", lambda c: content(c.invoke_query("com.atproto.server.getSession")))
         if body.get("did") != self.ctx.secrets.get("did"):
-            raise AuthFailed("the PDS says the new session belongs to another account.", platform=PLATFORM,
-                             hint=login_hint(self.ctx.secrets.get("handle")))
+            raise AuthFailed(
+                "the PDS says the new session belongs to another account.",
+                platform=PLATFORM,
+                hint=login_hint(self.ctx.secrets.get("handle")),
+            )
         handle = as_str(body.get("handle")) or self.ctx.secrets.get("handle")
         self.ctx.secrets = {**self.ctx.secrets, "handle": handle}
         client = self._session_client()
@@ -275,9 +279,7 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
             lambda c: content(c.invoke_query("app.bsky.feed.getPosts", params=params)),
         )
         posts = body.get("posts")
-        if not isinstance(posts, list) or not all(
-            isinstance(p, dict) and isinstance(p.get("uri"), str) for p in posts
-        ):
+        if not isinstance(posts, list) or not all(isinstance(p, dict) and isinstance(p.get("uri"), str) for p in posts):
             raise MalformedResponse(
                 f"Bluesky at {self._host} answered getPosts without a readable 'posts' list.",
                 platform=PLATFORM,
@@ -341,9 +343,7 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
             try:
                 body = self._run(
                     "resolving the handle",
-                    lambda c: content(
-                        c.invoke_query("com.atproto.identity.resolveHandle", params=params)
-                    ),
+                    lambda c: content(c.invoke_query("com.atproto.identity.resolveHandle", params=params)),
                 )
             except PlatformRejected:  # syntactically invalid handle
                 raise RemoteNotFound(f"no Bluesky account {actor!r}.", platform=PLATFORM) from None
@@ -372,9 +372,7 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
                 lambda c: content(c.invoke_query("com.atproto.repo.getRecord", params=params)),
             )
         except (RemoteNotFound, PlatformRejected):
-            raise RemoteNotFound(
-                f"the Bluesky post {text} does not exist (any more).", platform=PLATFORM
-            ) from None
+            raise RemoteNotFound(f"the Bluesky post {text} does not exist (any more).", platform=PLATFORM) from None
         value = as_dict(body.get("value"))
         return PublishResult(
             platform_post_id=as_str(body.get("uri")) or uri,

@@ -29,9 +29,7 @@ def build_embed(client: Client, media: list[tuple[MediaItem, bytes]]) -> Any:
     videos = [m for m in media if m[0].is_video]
     images = [m for m in media if not m[0].is_video]
     if videos and images or len(videos) > 1 or len(images) > 4:
-        raise PlatformRejected(
-            "a Bluesky post takes up to 4 images or 1 video, not both.", platform=PLATFORM
-        )
+        raise PlatformRejected("a Bluesky post takes up to 4 images or 1 video, not both.", platform=PLATFORM)
 
     def aspect(item: MediaItem) -> Any:
         if item.width and item.height:

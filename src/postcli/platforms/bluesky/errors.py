@@ -26,9 +26,7 @@ APP_PASSWORD_HINT = (
     "Use an app password (Bluesky: Settings > Privacy and security > App passwords), "
     "not the account password, and check the handle (e.g. name.bsky.social)."
 )
-RECONNECT_HINT = (
-    "Create a new app password in Bluesky and run `postcli accounts add bluesky --handle HANDLE` again."
-)
+RECONNECT_HINT = "Create a new app password in Bluesky and run `postcli accounts add bluesky --handle HANDLE` again."
 
 
 def is_token_error(exc: BaseException) -> bool:
@@ -72,8 +70,7 @@ def map_error(
     retry_hint = f"Check your network and that {host} is up, then try again."
     if isinstance(exc, (InvokeTimeoutError, httpx.TimeoutException)):
         return PlatformUnavailable(
-            f"Bluesky at {host} did not answer within {timeout:g}s while {action}; "
-            "the outcome is unknown.",
+            f"Bluesky at {host} did not answer within {timeout:g}s while {action}; the outcome is unknown.",
             platform=PLATFORM,
             hint=retry_hint + " A slow server may need a longer timeout.",
         )
@@ -92,9 +89,7 @@ def map_error(
             hint=retry_hint,
         )
     if isinstance(exc, LoginRequiredError):
-        return AuthFailed(
-            "the Bluesky session is missing or unreadable.", platform=PLATFORM, hint=reconnect_hint
-        )
+        return AuthFailed("the Bluesky session is missing or unreadable.", platform=PLATFORM, hint=reconnect_hint)
     if isinstance(exc, RequestErrorBase):
         status = exc.response.status_code
         content = exc.response.content
@@ -125,8 +120,7 @@ def map_error(
             return PlatformRejected(f"Bluesky rejected the request while {action}: {said}", platform=PLATFORM)
         if status >= 500:
             return PlatformUnavailable(
-                f"Bluesky at {host} failed with HTTP {status} while {action} ({said}); "
-                "the outcome is unknown.",
+                f"Bluesky at {host} failed with HTTP {status} while {action} ({said}); the outcome is unknown.",
                 platform=PLATFORM,
                 hint=retry_hint,
             )

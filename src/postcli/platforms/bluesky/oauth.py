@@ -107,16 +107,21 @@ class OAuthSession:
         except TokenRefused as exc:
             raise AuthFailed(
                 f"Bluesky's authorization server refused to renew the session ({exc.error}).",
-                platform=PLATFORM, hint=login_hint(s.get("handle")),
+                platform=PLATFORM,
+                hint=login_hint(s.get("handle")),
             ) from None
         except httpx.HTTPError as exc:
             raise PlatformUnavailable(
                 f"could not reach Bluesky's authorization server to renew the session ({type(exc).__name__}).",
-                platform=PLATFORM, hint="Check your network, then try again.",
+                platform=PLATFORM,
+                hint="Check your network, then try again.",
             ) from None
         if body.get("sub") != s.get("did") or not body.get("access_token") or not body.get("refresh_token"):
-            raise AuthFailed("Bluesky's authorization server renewed the session for another account.",
-                             platform=PLATFORM, hint=login_hint(s.get("handle")))
+            raise AuthFailed(
+                "Bluesky's authorization server renewed the session for another account.",
+                platform=PLATFORM,
+                hint=login_hint(s.get("handle")),
+            )
         new = dict(s)
         new.update(apply_token(body))
         register_secret(new["access_token"])

@@ -61,15 +61,24 @@ class BlueskySession:
             self._oauth = OAuthSession(ctx)
 
     def _map_error(self, exc: BaseException, action: str) -> PostcliError:
-        return map_error(exc, action, host=self._host, timeout=self.ctx.timeout,
-                         reconnect_hint=self._reconnect_hint, scrub=self._scrub)
+        return map_error(
+            exc,
+            action,
+            host=self._host,
+            timeout=self.ctx.timeout,
+            reconnect_hint=self._reconnect_hint,
+            scrub=self._scrub,
+        )
 
     def _new_client(self) -> Client:
         from atproto_client import Client
         from atproto_client.request import Request
 
-        kwargs = {"timeout": self.ctx.timeout, "event_hooks": {"request": [self._note_request]},
-                  "verify": tls.context()}
+        kwargs = {
+            "timeout": self.ctx.timeout,
+            "event_hooks": {"request": [self._note_request]},
+            "verify": tls.context(),
+        }
         if self._oauth is not None:  # AT Protocol OAuth: DPoP-bound tokens, no SDK session
             from postcli.platforms.bluesky.oauth import dpop_request_class
 
@@ -84,9 +93,7 @@ class BlueskySession:
         # Remembered so a token error can be told apart: did the refresh fail, or the call?
         path = request.url.path
         self._last_nsid = path.rsplit("/", 1)[-1]
-        self._host = (
-            request.url.netloc.decode() if isinstance(request.url.netloc, bytes) else request.url.netloc
-        )
+        self._host = request.url.netloc.decode() if isinstance(request.url.netloc, bytes) else request.url.netloc
 
     def _on_session_change(self, client: Client, event: Any, session: Any) -> None:
         from atproto_client.client.session import SessionEvent
@@ -154,12 +161,7 @@ class BlueskySession:
 
     def _login_with_stored_password(self, client: Client, action: str) -> None:
         password = self.ctx.secrets.get("app_password")
-        ident = (
-            self.ctx.secrets.get("handle")
-            or self.ctx.handle
-            or self.ctx.secrets.get("did")
-            or self.ctx.external_id
-        )
+        ident = self.ctx.secrets.get("handle") or self.ctx.handle or self.ctx.secrets.get("did") or self.ctx.external_id
         if not password or not ident:
             raise AuthFailed(
                 f"the Bluesky session for {ident or 'this account'} expired or was revoked.",
@@ -172,8 +174,7 @@ class BlueskySession:
             err = self._map_error(exc, action)
             if isinstance(err, AuthFailed):
                 raise AuthFailed(
-                    f"Bluesky no longer accepts the stored app password for {ident}; "
-                    "the account must be reconnected.",
+                    f"Bluesky no longer accepts the stored app password for {ident}; the account must be reconnected.",
                     platform=PLATFORM,
                     hint=self._reconnect_hint,
                 ) from None

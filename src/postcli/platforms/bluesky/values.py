@@ -42,9 +42,7 @@ def content(response: Any) -> dict[str, Any]:
     """The JSON object of an XRPC answer."""
     body = response.content
     if not isinstance(body, dict):
-        raise MalformedResponse(
-            "Bluesky answered with something that is not a JSON object.", platform=PLATFORM
-        )
+        raise MalformedResponse("Bluesky answered with something that is not a JSON object.", platform=PLATFORM)
     return body
 
 

@@ -47,10 +47,20 @@ CHUNK_BATCHES = 10
 class AccountRun:
     """One account's share of a run: its account job, then its post jobs in parallel batches."""
 
-    def __init__(self, account: Account, report: CollectReport, tick: Callable[[int], None],
-                 now: Callable[[], datetime], gate: threading.BoundedSemaphore, limit_in_flight: int,
-                 writer: Writer[Fetched], *, lease: timedelta, max_wait: float,
-                 chunk_batches: int = CHUNK_BATCHES) -> None:
+    def __init__(
+        self,
+        account: Account,
+        report: CollectReport,
+        tick: Callable[[int], None],
+        now: Callable[[], datetime],
+        gate: threading.BoundedSemaphore,
+        limit_in_flight: int,
+        writer: Writer[Fetched],
+        *,
+        lease: timedelta,
+        max_wait: float,
+        chunk_batches: int = CHUNK_BATCHES,
+    ) -> None:
         self.account = account
         self.name = f"{account.platform}:{account.handle}"
         self.report = report
@@ -165,11 +175,21 @@ class AccountRun:
         now = self.now()
         # Half the lease: room for the clocks of collectors on other machines to disagree.
         sure_until = time.monotonic() + self.lease.total_seconds() / 2
-        return self.writer.call(lambda session: claims.claim_chunk(
-            session, kind=kind, group=self.group, owner=self.owner, budget_key=self.budget_key,
-            limit=self.limit, chunk=chunk, per_token=per_token, lease=self.lease, now=now,
-            sure_until=sure_until,
-        ))
+        return self.writer.call(
+            lambda session: claims.claim_chunk(
+                session,
+                kind=kind,
+                group=self.group,
+                owner=self.owner,
+                budget_key=self.budget_key,
+                limit=self.limit,
+                chunk=chunk,
+                per_token=per_token,
+                lease=self.lease,
+                now=now,
+                sure_until=sure_until,
+            )
+        )
 
     def _drain(self, kind: str) -> None:
         try:
@@ -234,8 +254,10 @@ class AccountRun:
                     if gone:
                         self.writer.call(partial(self._finish_gone, job_ids=gone))
                     live = [it for it in items if it.post_id is not None]
-                    in_flight.update(pool.submit(self._fetch_batch, live[i : i + self.batch])
-                                     for i in range(0, len(live), self.batch))
+                    in_flight.update(
+                        pool.submit(self._fetch_batch, live[i : i + self.batch])
+                        for i in range(0, len(live), self.batch)
+                    )
             finally:
                 if self.stopped.is_set():
                     for f in in_flight:
@@ -348,7 +370,9 @@ class AccountRun:
         def write(session: Session) -> None:
             rate_budget.pause(session, self.budget_key, now + timedelta(seconds=wait_s), now)
             mine = sorted(jobs_svc.owned(session, job_ids, self.owner))
-            jobs_svc.postpone(session, mine, now + timedelta(seconds=wait_s), f"rate limited: {redact(exc.message)}", now)
+            jobs_svc.postpone(
+                session, mine, now + timedelta(seconds=wait_s), f"rate limited: {redact(exc.message)}", now
+            )
 
         self.writer.call(write)
         self.report.note(f"{self.name} rate limited (retry after {wait_s:.0f}s)")
@@ -389,7 +413,11 @@ class AccountRun:
         def write(session: Session) -> list[int]:
             mine = sorted(jobs_svc.owned(session, job_ids, self.owner))
             _requeued, dead = jobs_svc.fail(
-                session, mine, error, now, max_attempts=self.cfg.collect_max_attempts,
+                session,
+                mine,
+                error,
+                now,
+                max_attempts=self.cfg.collect_max_attempts,
                 backoff_base=self.cfg.collect_backoff_seconds,
             )
             return dead

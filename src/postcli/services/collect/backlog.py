@@ -24,7 +24,9 @@ def count_live(accounts: list[Account]) -> int:
         return 0
     with session_scope(readonly=True) as session:
         conds = [Job.key.like(f"{group(a.id)}%") for a in accounts]
-        return session.scalar(select(func.count()).select_from(Job).where(Job.status.in_(jobs_svc.LIVE), or_(*conds))) or 0
+        return (
+            session.scalar(select(func.count()).select_from(Job).where(Job.status.in_(jobs_svc.LIVE), or_(*conds))) or 0
+        )
 
 
 def count_errored(group: str, *, errored_only: bool = True) -> int:
@@ -36,7 +38,8 @@ def count_errored(group: str, *, errored_only: bool = True) -> int:
         q = select(func.count()).select_from(Job).where(Job.key.like(f"{group}%"), Job.status.in_(jobs_svc.LIVE))
         if errored_only:
             q = q.where(
-                Job.status == "queued", Job.last_error.is_not(None),
+                Job.status == "queued",
+                Job.last_error.is_not(None),
                 # waiting for a platform's rate limit is not a failure (collect/throttle.py)
                 Job.last_error.not_like(f"{throttle.NOTE_PREFIX}%"),
             )

@@ -17,9 +17,20 @@ if TYPE_CHECKING:
     from postcli.services.rate_budget import Limit
 
 
-def claim_chunk(session: Session, *, kind: str, group: str, owner: str, budget_key: str, limit: Limit | None,
-                chunk: int, per_token: int, lease: timedelta, now: datetime,
-                sure_until: float) -> tuple[list[Item], float]:
+def claim_chunk(
+    session: Session,
+    *,
+    kind: str,
+    group: str,
+    owner: str,
+    budget_key: str,
+    limit: Limit | None,
+    chunk: int,
+    per_token: int,
+    lease: timedelta,
+    now: datetime,
+    sure_until: float,
+) -> tuple[list[Item], float]:
     """Up to `chunk` due jobs of `kind`, as many as the budget pays for (one token per
     `per_token` posts); ([], seconds until the budget allows more) when it pays for none.
     Tokens the queue had no jobs for go back to the budget."""
@@ -28,15 +39,17 @@ def claim_chunk(session: Session, *, kind: str, group: str, owner: str, budget_k
     grant = rate_budget.take(session, budget_key, limit, math.ceil(chunk / per_token), now)
     if grant.tokens == 0:
         return [], grant.wait_s
-    jobs = jobs_svc.claim_in(session, kind=kind, group=group, limit=grant.tokens * per_token,
-                             now=now, owner=owner, lease=lease)
+    jobs = jobs_svc.claim_in(
+        session, kind=kind, group=group, limit=grant.tokens * per_token, now=now, owner=owner, lease=lease
+    )
     rate_budget.give_back(session, budget_key, limit, grant.tokens - math.ceil(len(jobs) / per_token), now)
     if kind == "account_metrics":
         return [Item(job_id, None, None, sure_until) for job_id, _ in jobs], 0.0
     wanted = {job_id: payload.get("target_id") for job_id, payload in jobs}
     rows = session.execute(
-        select(PostTarget.id, PostTarget.status, PostTarget.platform_post_id)
-        .where(PostTarget.id.in_([t for t in wanted.values() if t is not None]))
+        select(PostTarget.id, PostTarget.status, PostTarget.platform_post_id).where(
+            PostTarget.id.in_([t for t in wanted.values() if t is not None])
+        )
     ).all()
     live: dict[int | None, str] = {tid: pid for tid, status, pid in rows if status == "completed" and pid}
     return [Item(jid, tid, live.get(tid), sure_until) for jid, tid in wanted.items()], 0.0

@@ -43,9 +43,9 @@ def ever_seen(session: Session, target_ids: Iterable[int]) -> set[int]:
     ids = sorted(set(target_ids))
     seen: set[int] = set()
     for i in range(0, len(ids), 500):
-        seen.update(session.scalars(
-            select(PostMetricLatest.target_id).where(PostMetricLatest.target_id.in_(ids[i : i + 500]))
-        ))
+        seen.update(
+            session.scalars(select(PostMetricLatest.target_id).where(PostMetricLatest.target_id.in_(ids[i : i + 500])))
+        )
     return seen
 
 
@@ -56,8 +56,9 @@ def unindexed(session: Session, absent: list[tuple[int, datetime | None, datetim
     return early - ever_seen(session, early) if early else set()
 
 
-def not_yet_visible(session: Session, candidates: dict[int, datetime | None], grace: timedelta,
-                    now: datetime) -> set[int]:
+def not_yet_visible(
+    session: Session, candidates: dict[int, datetime | None], grace: timedelta, now: datetime
+) -> set[int]:
     """Among absent targets {target_id: completed_at}, those to leave alone this time:
     within the platform's grace and never seen in a snapshot. Every other one is deleted."""
     return unindexed(session, [(tid, completed_at, now, grace) for tid, completed_at in candidates.items()])

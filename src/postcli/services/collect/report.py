@@ -66,8 +66,7 @@ class CollectReport:
     def exit_code(self) -> int:
         from postcli.services.exit_codes import for_collect
 
-        return for_collect(failed=not self.ok, rate_limited=bool(self.rate_limited),
-                           bad_settings=self.settings_error)
+        return for_collect(failed=not self.ok, rate_limited=bool(self.rate_limited), bad_settings=self.settings_error)
 
     def as_dict(self) -> dict[str, object]:
         return {

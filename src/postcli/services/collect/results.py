@@ -67,11 +67,19 @@ def record_fetched(session: Session, fetched: list[Fetched]) -> list[tuple[int, 
         )
     }
     captured_at = max(f.fetched_at for f in fetched)
-    waiting = deletions.unindexed(session, [  # answered None, but maybe only not indexed yet
-        (it.target_id, targets.get(it.target_id, (None, None, None))[2], f.fetched_at, f.run.deletion_grace)
-        for f in fetched if f.run.deletion_grace for it in f.batch
-        if it.job_id in mine and it.target_id is not None and it.post_id in f.results and f.results[it.post_id] is None
-    ])
+    waiting = deletions.unindexed(
+        session,
+        [  # answered None, but maybe only not indexed yet
+            (it.target_id, targets.get(it.target_id, (None, None, None))[2], f.fetched_at, f.run.deletion_grace)
+            for f in fetched
+            if f.run.deletion_grace
+            for it in f.batch
+            if it.job_id in mine
+            and it.target_id is not None
+            and it.post_id in f.results
+            and f.results[it.post_id] is None
+        ],
+    )
     followers: dict[int, int | None] = {}
     snapshots: list[tuple[TargetRef, Any, int | None]] = []
     deleted: list[int] = []
@@ -111,8 +119,12 @@ def record_fetched(session: Session, fetched: list[Fetched]) -> list[tuple[int, 
         if unanswered:
             cfg = f.run.cfg
             _requeued, dead = jobs_svc.fail(
-                session, unanswered, f"{f.run.account.platform} did not answer for these posts", f.fetched_at,
-                max_attempts=cfg.collect_max_attempts, backoff_base=cfg.collect_backoff_seconds,
+                session,
+                unanswered,
+                f"{f.run.account.platform} did not answer for these posts",
+                f.fetched_at,
+                max_attempts=cfg.collect_max_attempts,
+                backoff_base=cfg.collect_backoff_seconds,
             )
         counts.append((n_fetched, n_deleted, len(dead), n_fetched + n_deleted + n_gone + len(dead)))
     if deleted:

@@ -108,8 +108,18 @@ def run_accounts(
         gate = threading.BoundedSemaphore(limit_in_flight)
         lease = lease or timedelta(seconds=settings.config().collect_lease_seconds)
         runs = [
-            AccountRun(acc, report, tick, now, gate, limit_in_flight, writer,
-                       lease=lease, max_wait=max_wait, chunk_batches=chunk_batches)
+            AccountRun(
+                acc,
+                report,
+                tick,
+                now,
+                gate,
+                limit_in_flight,
+                writer,
+                lease=lease,
+                max_wait=max_wait,
+                chunk_batches=chunk_batches,
+            )
             for acc in runnable
         ]
         with ThreadPoolExecutor(len(runs), thread_name_prefix="collect") as pool:
@@ -126,17 +136,16 @@ def run_accounts(
         writer.close()
 
 
-def _skip_queued(writer: Writer[Fetched], account: Account, report: CollectReport, now: datetime,
-                 note: str) -> None:
+def _skip_queued(writer: Writer[Fetched], account: Account, report: CollectReport, now: datetime, note: str) -> None:
     """Jobs queued for an account that cannot be collected (a worker finds them; `collect` plans none)."""
     from sqlalchemy import select
 
     from postcli.store.models import Job
 
     def skip(session: Session) -> int:
-        ids = list(session.scalars(
-            select(Job.id).where(Job.key.like(f"{group(account.id)}%"), Job.status.in_(jobs_svc.LIVE))
-        ))
+        ids = list(
+            session.scalars(select(Job.id).where(Job.key.like(f"{group(account.id)}%"), Job.status.in_(jobs_svc.LIVE)))
+        )
         jobs_svc.finish(session, ids, now, note=note)
         return len(ids)
 

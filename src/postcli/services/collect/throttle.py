@@ -40,8 +40,7 @@ def note(until: datetime, message: str) -> str:
     return f"{NOTE_PREFIX} until {until:%Y-%m-%d %H:%M:%S} UTC: {message}"
 
 
-def defer_account(session: Session, group: str, owner: str, until: datetime, message: str,
-                  now: datetime) -> int:
+def defer_account(session: Session, group: str, owner: str, until: datetime, message: str, now: datetime) -> int:
     """Put an account's remaining jobs back in the queue due at `until`, no attempt counted.
 
     Those queued to run sooner and those this collector holds (claimed, never fetched);
@@ -52,15 +51,17 @@ def defer_account(session: Session, group: str, owner: str, until: datetime, mes
     from postcli.services import jobs as jobs_svc
     from postcli.store.models import Job
 
-    ids = list(session.scalars(
-        select(Job.id).where(
-            Job.key.like(f"{group}%"),
-            or_(
-                and_(Job.status == "queued", Job.run_after < until),
-                and_(Job.status == "running", Job.locked_by == owner),
-            ),
+    ids = list(
+        session.scalars(
+            select(Job.id).where(
+                Job.key.like(f"{group}%"),
+                or_(
+                    and_(Job.status == "queued", Job.run_after < until),
+                    and_(Job.status == "running", Job.locked_by == owner),
+                ),
+            )
         )
-    ))
+    )
     jobs_svc.postpone(session, ids, until, note(until, message), now)
     return len(ids)
 
@@ -81,15 +82,18 @@ def waiting(session: Session, group: str, now: datetime) -> Waiting:
 
     count, until = session.execute(
         select(func.count(), func.max(Job.run_after)).where(
-            Job.key.like(f"{group}%"), Job.status == "queued", Job.run_after > now,
+            Job.key.like(f"{group}%"),
+            Job.status == "queued",
+            Job.run_after > now,
             Job.last_error.like(f"{NOTE_PREFIX}%"),
         )
     ).one()
     return Waiting(int(count or 0), until)
 
 
-def record(session: Session, budget_key: str, owner: str, job_ids: list[int], until: datetime,
-           message: str, now: datetime) -> None:
+def record(
+    session: Session, budget_key: str, owner: str, job_ids: list[int], until: datetime, message: str, now: datetime
+) -> None:
     """The throttle itself: every collector holds off the account until `until`, and the
     jobs of the refused batch that this collector still holds wait for it."""
     from postcli.services import jobs as jobs_svc
@@ -100,8 +104,7 @@ def record(session: Session, budget_key: str, owner: str, job_ids: list[int], un
     jobs_svc.postpone(session, mine, until, note(until, message), now)
 
 
-def settle(session: Session, group: str, owner: str, until: datetime | None, message: str,
-           now: datetime) -> Waiting:
+def settle(session: Session, group: str, owner: str, until: datetime | None, message: str, now: datetime) -> Waiting:
     """At the end of an account's run: a throttled account's other jobs are deferred to
     `until`; returns what waits for a rate limit (this run's or an earlier one's)."""
     if until is not None:

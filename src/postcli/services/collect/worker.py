@@ -37,8 +37,16 @@ def work(
         accounts = _accounts_with_due_jobs(platform, now())
         if accounts:
             before = report.handled()
-            run_accounts(accounts, report, progress=progress, now=now, concurrency=concurrency,
-                         lease=lease, max_wait=max(MAX_INLINE_WAIT, wait), chunk_batches=WORKER_CHUNK_BATCHES)
+            run_accounts(
+                accounts,
+                report,
+                progress=progress,
+                now=now,
+                concurrency=concurrency,
+                lease=lease,
+                max_wait=max(MAX_INLINE_WAIT, wait),
+                chunk_batches=WORKER_CHUNK_BATCHES,
+            )
             if report.handled() != before:
                 idle_since = time.monotonic()
                 continue
@@ -48,7 +56,9 @@ def work(
             names = {f"{a.platform}:{a.handle}" for a in accounts}
             left -= sum(jobs for name, (jobs, _) in report.rate_limited.items() if name in names)
             if left > 0:
-                report.note(f"{left} job(s) wait for the request budget ([collect.rate_limits]); a later run takes them")
+                report.note(
+                    f"{left} job(s) wait for the request budget ([collect.rate_limits]); a later run takes them"
+                )
             return report
         time.sleep(min(1.0, max(0.05, wait / 20)))
 
@@ -60,12 +70,14 @@ def _accounts_with_due_jobs(platform: str | None, now: datetime) -> list[Account
 
     with session_scope(readonly=True) as session:
         keys = session.scalars(
-            select(Job.key).where(
+            select(Job.key)
+            .where(
                 or_(
                     (Job.status == "queued") & (Job.run_after <= now),
                     (Job.status == "running") & (Job.locked_until < now),
                 )
-            ).distinct()
+            )
+            .distinct()
         )
         ids = sorted({int(k.split(":")[1]) for k in keys if k.startswith("acct:")})
         if not ids:

@@ -70,9 +70,14 @@ class Writer(Generic[B]):
     `record(session, batches)` writes batches and returns one result per batch.
     """
 
-    def __init__(self, record: Callable[[Session, list[B]], list[Any]], *,
-                 scope: Callable[[], AbstractContextManager[Session]] = _write_scope,
-                 max_posts: int = MAX_WRITE_POSTS, linger: float = WRITE_LINGER) -> None:
+    def __init__(
+        self,
+        record: Callable[[Session, list[B]], list[Any]],
+        *,
+        scope: Callable[[], AbstractContextManager[Session]] = _write_scope,
+        max_posts: int = MAX_WRITE_POSTS,
+        linger: float = WRITE_LINGER,
+    ) -> None:
         self._record = record
         self._scope = scope
         self._max_posts = max_posts

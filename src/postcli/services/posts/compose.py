@@ -47,8 +47,9 @@ class Created:
     warnings: list[str] = field(default_factory=list)
 
 
-def content_hash(text: str, overrides: dict[str, str], account_ids: list[int], scheduled_at: datetime | None,
-                 media_hashes: list[str]) -> str:
+def content_hash(
+    text: str, overrides: dict[str, str], account_ids: list[int], scheduled_at: datetime | None, media_hashes: list[str]
+) -> str:
     h = hashlib.sha256()
     h.update(text.encode())
     for k in sorted(overrides):
@@ -120,14 +121,23 @@ def create_post(
         media_for_svc.check_used(prepared_for, targets)
         items_for = {key: [p.as_media_item() for p in preps] for key, preps in prepared_for.items()}
         plans = [
-            TargetPlan(account=a, text=own_text(overrides, a) or text, text_override=own_text(overrides, a),
-                       media=media_for_svc.own(a, items_for))
+            TargetPlan(
+                account=a,
+                text=own_text(overrides, a) or text,
+                text_override=own_text(overrides, a),
+                media=media_for_svc.own(a, items_for),
+            )
             for a in targets
         ]
         validate_targets(plans, [p.as_media_item() for p in prepared])
-        chash = content_hash(text, overrides, [a.id for a in targets], at,
-                             [p.sha256 for p in prepared]
-                             + [f"{key}={p.sha256}" for key, preps in sorted(prepared_for.items()) for p in preps])
+        chash = content_hash(
+            text,
+            overrides,
+            [a.id for a in targets],
+            at,
+            [p.sha256 for p in prepared]
+            + [f"{key}={p.sha256}" for key, preps in sorted(prepared_for.items()) for p in preps],
+        )
         dup = _recent_duplicate(session, chash, now) if not correlation_id and not draft else None
         if dup is not None:
             return Created(post=dup, created=False, warnings=warnings)
@@ -235,8 +245,12 @@ def edit_post(
             keep = {t.account_id: t for t in post.targets}
             post.targets = [
                 keep.get(a.id)
-                or PostTarget(account_id=a.id, platform=a.platform, status="pending",
-                              idempotency_key=new_idempotency_key(a.platform))
+                or PostTarget(
+                    account_id=a.id,
+                    platform=a.platform,
+                    status="pending",
+                    idempotency_key=new_idempotency_key(a.platform),
+                )
                 for a in accounts
             ]
             session.flush()
@@ -250,9 +264,17 @@ def edit_post(
         if stored is not None or stored_for or to is not None:
             common = stored if stored is not None else [m for m in post.media if m.override_for is None]
             # A target's own media goes with it, as its text override does.
-            kept = [] if media == [] else [m for m in post.media
-                                           if m.override_for is not None and m.override_for not in prepared_for
-                                           and not media_for_svc.unused([m.override_for], accounts)]
+            kept = (
+                []
+                if media == []
+                else [
+                    m
+                    for m in post.media
+                    if m.override_for is not None
+                    and m.override_for not in prepared_for
+                    and not media_for_svc.unused([m.override_for], accounts)
+                ]
+            )
             rows = common + kept + stored_for
             for position, row in enumerate(rows):
                 row.position = position
@@ -266,7 +288,9 @@ def edit_post(
         return post_dict(post)
 
 
-def schedule_post(post_id: int | str, at: datetime, *, tz: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+def schedule_post(
+    post_id: int | str, at: datetime, *, tz: str | None = None, now: datetime | None = None
+) -> dict[str, Any]:
     """Give a draft (or a scheduled post) a publish time."""
     now = now or utcnow()
     if at <= now:

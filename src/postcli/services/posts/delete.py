@@ -42,14 +42,19 @@ def delete_post(post_id: int | str, *, remote: bool = False) -> DeleteReport:
         for target in post.targets:
             if target.status != "completed" or not target.platform_post_id:
                 continue
-            base: dict[str, Any] = dict(target_id=target.id, account_id=target.account_id, platform=target.platform,
-                        handle=target.account.handle)
+            base: dict[str, Any] = dict(
+                target_id=target.id,
+                account_id=target.account_id,
+                platform=target.platform,
+                handle=target.account.handle,
+            )
             try:
                 accounts_svc.adapter_for(target.account).delete(target.platform_post_id)
             except PlatformError as exc:
                 failures = True
-                report.remote.append(TargetOutcome(**base, status="failed", error=redact(exc.message),
-                                                   error_kind=error_kind(exc)))
+                report.remote.append(
+                    TargetOutcome(**base, status="failed", error=redact(exc.message), error_kind=error_kind(exc))
+                )
                 continue
             finish_target(target.id, "deleted")
             report.remote.append(TargetOutcome(**base, status="deleted"))

@@ -64,7 +64,9 @@ def publish_due(*, now: datetime | None = None, limit: int | None = None) -> Due
             if lateness > timedelta(minutes=5):
                 note = f"published {_human(lateness)} late (the machine was off or cron did not run)"
         try:
-            report.published.append(publish_post(post_id, allowed=("scheduled", "pending", "processing"), now=now, note=note))
+            report.published.append(
+                publish_post(post_id, allowed=("scheduled", "pending", "processing"), now=now, note=note)
+            )
         except BadState:
             report.skipped.append(post_id)
         except PostcliError as exc:

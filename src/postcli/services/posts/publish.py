@@ -163,17 +163,36 @@ def publish_post(
             if target.status in ("completed", "deleted", "skipped"):
                 continue
             finish_target(target.id, "failed", error=f"media unavailable: {msg}")
-            failed.append(TargetOutcome(target_id=target.id, account_id=target.account_id, platform=target.platform,
-                                        handle=target.account.handle, status="failed",
-                                        error=f"media unavailable: {msg}", error_kind="error"))
-        done = [TargetOutcome(target_id=t.id, account_id=t.account_id, platform=t.platform, handle=t.account.handle,
-                              status=t.status, url=t.platform_post_url)
-                for t in post.targets if t.status == "completed"]
+            failed.append(
+                TargetOutcome(
+                    target_id=target.id,
+                    account_id=target.account_id,
+                    platform=target.platform,
+                    handle=target.account.handle,
+                    status="failed",
+                    error=f"media unavailable: {msg}",
+                    error_kind="error",
+                )
+            )
+        done = [
+            TargetOutcome(
+                target_id=t.id,
+                account_id=t.account_id,
+                platform=t.platform,
+                handle=t.account.handle,
+                status=t.status,
+                url=t.platform_post_url,
+            )
+            for t in post.targets
+            if t.status == "completed"
+        ]
         return _finish_post(post.id, done + failed, note=note)
     outcomes: list[TargetOutcome] = []
     for target in post.targets:
         account = target.account
-        base: dict[str, Any] = dict(target_id=target.id, account_id=account.id, platform=target.platform, handle=account.handle)
+        base: dict[str, Any] = dict(
+            target_id=target.id, account_id=account.id, platform=target.platform, handle=account.handle
+        )
         if target.status in ("completed", "deleted", "skipped"):
             outcomes.append(TargetOutcome(**base, status=target.status, url=target.platform_post_url))
             continue
@@ -181,8 +200,10 @@ def publish_post(
             last = (target.error or "unknown error").split(" (raise [publish] max_attempts")[0]
             if last.startswith("gave up after"):
                 last = last.split(": ", 1)[-1]
-            msg = (f"gave up after {target.attempt_count} attempts: {last} "
-                   f"(raise [publish] max_attempts in the config to try again)")
+            msg = (
+                f"gave up after {target.attempt_count} attempts: {last} "
+                f"(raise [publish] max_attempts in the config to try again)"
+            )
             finish_target(target.id, "failed", error=msg)
             outcomes.append(TargetOutcome(**base, status="failed", error=msg, error_kind="error"))
             continue
@@ -192,13 +213,17 @@ def publish_post(
 
 
 def _publish_target(target: PostTarget, post: Post, account: Account, media: list[MediaItem]) -> TargetOutcome:
-    base: dict[str, Any] = dict(target_id=target.id, account_id=account.id, platform=target.platform, handle=account.handle)
+    base: dict[str, Any] = dict(
+        target_id=target.id, account_id=account.id, platform=target.platform, handle=account.handle
+    )
     if account.removed_at is not None:
         # Its credentials are gone; trying would end in a misleading "reconnect" (or, for
         # the sandbox, in a post the user no longer wants there).
-        msg = (f"account removed: the {account.platform} account {account.handle} was removed, so nothing was "
-               f"sent to it (add it again with `postcli accounts add {account.platform}`, then "
-               f"`postcli post retry {post.id}`).")
+        msg = (
+            f"account removed: the {account.platform} account {account.handle} was removed, so nothing was "
+            f"sent to it (add it again with `postcli accounts add {account.platform}`, then "
+            f"`postcli post retry {post.id}`)."
+        )
         finish_target(target.id, "failed", error=msg)
         return TargetOutcome(**base, status="failed", error=msg, error_kind="removed")
     if account.status == "token_expired":
@@ -213,8 +238,9 @@ def _publish_target(target: PostTarget, post: Post, account: Account, media: lis
         accounts_svc.save_settings_if_changed(ctx)
 
 
-def _send(target: PostTarget, post: Post, account: Account, media: list[MediaItem], adapter: Any,
-          base: dict[str, Any]) -> TargetOutcome:
+def _send(
+    target: PostTarget, post: Post, account: Account, media: list[MediaItem], adapter: Any, base: dict[str, Any]
+) -> TargetOutcome:
     req = _request(target, post, media)
     try:
         if target.attempt_count > 0 or target.status == "processing":
@@ -337,5 +363,3 @@ def publish_now(post_id: int | str, *, now: datetime | None = None) -> PublishOu
         post.status = "pending"
         pid = post.id
     return publish_post(pid, allowed=("pending",), now=now)
-
-

@@ -85,8 +85,9 @@ def fast_page(*, status: str | None, platform: str | None, page: int, limit: int
     """The page read with the stdlib; None when the store is not a current SQLite file."""
     from postcli.store import fastread
 
-    found = fastread.list_posts(status=status, platform=platform, page=page, limit=limit, sort_column=SORTS[sort],
-                                order=order)
+    found = fastread.list_posts(
+        status=status, platform=platform, page=page, limit=limit, sort_column=SORTS[sort], order=order
+    )
     if found is None:
         return None
     rows, total = found

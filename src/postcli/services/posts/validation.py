@@ -45,28 +45,37 @@ def media_problems(limits: Any, media: list[MediaItem]) -> list[Problem]:
     videos = [m for m in media if m.is_video]
     for m in media:
         if m.mime_type not in limits.mime_types:
-            problems.append(Problem(
-                f"{m.path.name} is {m.mime_type}, which it does not take ({', '.join(limits.mime_types)}).", FIX_TYPE
-            ))
+            problems.append(
+                Problem(
+                    f"{m.path.name} is {m.mime_type}, which it does not take ({', '.join(limits.mime_types)}).",
+                    FIX_TYPE,
+                )
+            )
         cap = limits.max_video_bytes if m.is_video else limits.max_image_bytes
         if cap is not None and m.size_bytes > cap:
             problems.append(Problem(f"{m.path.name} is {m.size_bytes:,} bytes, the limit is {cap:,}.", FIX_TOO_BIG))
         if limits.max_alt_text is not None and m.alt_text and len(m.alt_text) > limits.max_alt_text:
-            problems.append(Problem(
-                f"alt text of {m.path.name} is {len(m.alt_text)} characters, the limit is {limits.max_alt_text}.",
-                FIX_ALT,
-            ))
+            problems.append(
+                Problem(
+                    f"alt text of {m.path.name} is {len(m.alt_text)} characters, the limit is {limits.max_alt_text}.",
+                    FIX_ALT,
+                )
+            )
         if m.is_video and m.duration_s is not None:
             if limits.max_video_seconds is not None and m.duration_s > limits.max_video_seconds:
-                problems.append(Problem(
-                    f"{m.path.name} is {_seconds(m.duration_s)} long, the limit is {_seconds(limits.max_video_seconds)}.",
-                    FIX_DURATION,
-                ))
+                problems.append(
+                    Problem(
+                        f"{m.path.name} is {_seconds(m.duration_s)} long, the limit is {_seconds(limits.max_video_seconds)}.",
+                        FIX_DURATION,
+                    )
+                )
             if limits.min_video_seconds is not None and m.duration_s < limits.min_video_seconds:
-                problems.append(Problem(
-                    f"{m.path.name} is {_seconds(m.duration_s)} long, the minimum is {_seconds(limits.min_video_seconds)}.",
-                    FIX_DURATION,
-                ))
+                problems.append(
+                    Problem(
+                        f"{m.path.name} is {_seconds(m.duration_s)} long, the minimum is {_seconds(limits.min_video_seconds)}.",
+                        FIX_DURATION,
+                    )
+                )
     if len(images) > limits.max_images:
         problems.append(Problem(f"{len(images)} images, the limit is {limits.max_images}.", FIX_COUNT))
     if len(videos) > limits.max_videos:
@@ -136,24 +145,31 @@ def validate_targets(plans: list[TargetPlan], media: list[MediaItem]) -> None:
         if not plan.text.strip() and not media:
             problems.append(Problem(f"{name}: the text is empty.", FIX_EMPTY))
         if limits.requires_media and not media:
-            problems.append(Problem(
-                f"{name}: {account.platform} posts need at least one image or video (--media FILE).", FIX_NEEDS_MEDIA
-            ))
+            problems.append(
+                Problem(
+                    f"{name}: {account.platform} posts need at least one image or video (--media FILE).",
+                    FIX_NEEDS_MEDIA,
+                )
+            )
         length = adapter.text_length(plan.text)
         if length > limits.max_text:
-            problems.append(Problem(
-                f"{name}: text is {length} {limits.count_unit}, the limit is {limits.max_text}"
-                + (f" (each link counts {limits.url_weight})" if limits.url_weight else "")
-                + ".",
-                FIX_TOO_LONG,
-            ))
+            problems.append(
+                Problem(
+                    f"{name}: text is {length} {limits.count_unit}, the limit is {limits.max_text}"
+                    + (f" (each link counts {limits.url_weight})" if limits.url_weight else "")
+                    + ".",
+                    FIX_TOO_LONG,
+                )
+            )
         problems.extend(Problem(f"{name}: {p}", p.fix) for p in media_problems(limits, media))
         if media and limits.needs_public_media_url and not _s3_configured():
-            problems.append(Problem(
-                f"{name}: {account.platform} fetches media from a public URL, so it needs the S3 media store"
-                " ([s3] in config.toml, see docs/media.md).",
-                FIX_S3,
-            ))
+            problems.append(
+                Problem(
+                    f"{name}: {account.platform} fetches media from a public URL, so it needs the S3 media store"
+                    " ([s3] in config.toml, see docs/media.md).",
+                    FIX_S3,
+                )
+            )
     if problems:
         fixes = dict.fromkeys(p.fix for p in problems)
         raise InvalidInput("cannot publish: " + " ".join(problems), hint=" ".join(fixes) + " Nothing was sent.")
@@ -164,9 +180,12 @@ def validate_stored(post: Post) -> None:
     from postcli.services import media as media_svc
 
     plans = [
-        TargetPlan(account=t.account, text=t.text_override if t.text_override is not None else post.text,
-                   text_override=t.text_override,
-                   media=[media_svc.media_info(m) for m in media_for_svc.rows_for(t.account, post.media)])
+        TargetPlan(
+            account=t.account,
+            text=t.text_override if t.text_override is not None else post.text,
+            text_override=t.text_override,
+            media=[media_svc.media_info(m) for m in media_for_svc.rows_for(t.account, post.media)],
+        )
         for t in post.targets
         if t.account.removed_at is None  # refused when publishing, with its own message
     ]

@@ -18,12 +18,45 @@ if TYPE_CHECKING:
 Row = Mapping[str, Any]
 
 # The store columns each view reads (a target row also carries its account's "handle").
-POST_COLUMNS = ("id", "status", "text", "scheduled_at", "timezone", "correlation_id", "source", "created_at",
-                "updated_at", "published_at", "last_error")
-TARGET_COLUMNS = ("id", "account_id", "platform", "status", "text_override", "platform_post_id", "platform_post_url",
-                  "error", "attempt_count", "last_attempt_at", "completed_at")
-MEDIA_COLUMNS = ("position", "mime_type", "original_filename", "size_bytes", "width", "height", "duration_s",
-                 "alt_text", "sha256", "storage", "override_for")
+POST_COLUMNS = (
+    "id",
+    "status",
+    "text",
+    "scheduled_at",
+    "timezone",
+    "correlation_id",
+    "source",
+    "created_at",
+    "updated_at",
+    "published_at",
+    "last_error",
+)
+TARGET_COLUMNS = (
+    "id",
+    "account_id",
+    "platform",
+    "status",
+    "text_override",
+    "platform_post_id",
+    "platform_post_url",
+    "error",
+    "attempt_count",
+    "last_attempt_at",
+    "completed_at",
+)
+MEDIA_COLUMNS = (
+    "position",
+    "mime_type",
+    "original_filename",
+    "size_bytes",
+    "width",
+    "height",
+    "duration_s",
+    "alt_text",
+    "sha256",
+    "storage",
+    "override_for",
+)
 
 
 def target_view(t: Row) -> dict[str, Any]:
@@ -83,12 +116,21 @@ def created_dict(post: dict[str, Any], created: bool, outcome: PublishOutcome | 
     """
     outcomes = {t.target_id: t for t in outcome.targets} if outcome else {}
     targets = [
-        {**t, "target_id": t["id"], "reconciled": t["id"] in outcomes and outcomes[t["id"]].reconciled,
-         "retry_at": outcomes[t["id"]].retry_at if t["id"] in outcomes else None}
+        {
+            **t,
+            "target_id": t["id"],
+            "reconciled": t["id"] in outcomes and outcomes[t["id"]].reconciled,
+            "retry_at": outcomes[t["id"]].retry_at if t["id"] in outcomes else None,
+        }
         for t in post["targets"]
     ]
-    return {**post, "targets": targets, "post_id": post["id"], "note": outcome.note if outcome else None,
-            "created": created}
+    return {
+        **post,
+        "targets": targets,
+        "post_id": post["id"],
+        "note": outcome.note if outcome else None,
+        "created": created,
+    }
 
 
 def outcome_dict(outcome: PublishOutcome) -> dict[str, Any]:
@@ -128,6 +170,7 @@ def delete_dict(report: DeleteReport) -> dict[str, Any]:
     return {
         "post_id": report.post_id,
         "removed_local": report.removed_local,
-        "remote": [{"platform": t.platform, "handle": t.handle, "status": t.status, "error": t.error}
-                   for t in report.remote],
+        "remote": [
+            {"platform": t.platform, "handle": t.handle, "status": t.status, "error": t.error} for t in report.remote
+        ],
     }

@@ -125,7 +125,7 @@ class Scope:
         return " WHERE " + " AND ".join(where), params
 
     def words(self) -> str:
-        """" on mastodon for @me", or "" for everything."""
+        """ " on mastodon for @me", or "" for everything."""
         parts = []
         if self.platform:
             parts.append(f"on {self.platform}")

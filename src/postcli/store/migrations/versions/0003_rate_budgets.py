@@ -3,24 +3,26 @@
 Revision ID: 0003
 Revises: 0002
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('rate_budgets',
-    sa.Column('key', sa.String(length=128), nullable=False),
-    sa.Column('tokens', sa.Float(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.Column('paused_until', sa.DateTime(), nullable=True),
-    sa.PrimaryKeyConstraint('key')
+    op.create_table(
+        "rate_budgets",
+        sa.Column("key", sa.String(length=128), nullable=False),
+        sa.Column("tokens", sa.Float(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("paused_until", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("key"),
     )
 
 
 def downgrade() -> None:
-    op.drop_table('rate_budgets')
+    op.drop_table("rate_budgets")
