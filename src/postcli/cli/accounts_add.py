@@ -97,9 +97,8 @@ def _stdin_command(env_var: str) -> str:
 
 def _print_connected(result, as_json: bool) -> None:
     from postcli import output
-    from postcli.services.accounts import account_dict
 
-    data = account_dict(result.account)
+    data = result.account
     if as_json:
         output.print_json({**data, "reconnected": result.reconnected})
         return

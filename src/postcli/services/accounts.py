@@ -129,7 +129,7 @@ def mark_token_expired(session: Session, account: Account, error_code: str = "to
 
 @dataclass
 class Connected:
-    account: Account
+    account: dict[str, Any]  # account_dict(): plain data, no ORM row past the service
     reconnected: bool
 
 
@@ -191,7 +191,7 @@ def add_account(
             session.add(account)
         session.flush()
         credentials.save(account.id, secrets)
-    return Connected(account=account, reconnected=reconnected)
+    return Connected(account=account_dict(account), reconnected=reconnected)
 
 
 def get_account(session: Session, ref: str | int, *, include_removed: bool = False) -> Account:
