@@ -159,8 +159,8 @@ def main() -> int:
         bsky_url, masto_url, uris, sids = conn.recv()
         b = accounts_svc.add_account("bluesky", identifier="bench.test", secret="bench-pass", base_url=bsky_url)
         m = accounts_svc.add_account("mastodon", identifier=None, secret=token, base_url=masto_url)
-        seed(b.account.id, "bluesky", uris)
-        seed(m.account.id, "mastodon", sids)
+        seed(b.account["id"], "bluesky", uris)
+        seed(m.account["id"], "mastodon", sids)
         collect(platform="sandbox")  # opens the store and imports the SDKs outside the timed part
         import atproto_client  # noqa: F401
         import mastodon  # noqa: F401

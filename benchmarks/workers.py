@@ -133,7 +133,7 @@ from postcli.services import accounts as accounts_svc
 from test_collect import seed_targets
 for url, token, ids in json.load(sys.stdin):
     acc = accounts_svc.add_account("mastodon", identifier=None, secret=token, base_url=url)
-    seed_targets(acc.account.id, ids, published_at=datetime.now(timezone.utc) - timedelta(hours=2))
+    seed_targets(acc.account["id"], ids, published_at=datetime.now(timezone.utc) - timedelta(hours=2))
 """
     payload = json.dumps([[f.url, t, ids] for f, t, ids in fakes])
     subprocess.run([sys.executable, "-c", code], env=env, input=payload, text=True, check=True)
