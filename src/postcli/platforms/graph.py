@@ -181,14 +181,7 @@ class GraphClient:
     def _http(self) -> Any:
         with self._lock:
             if self._client is None:
-                import httpx  # not at module level: keeps `postcli --help` fast
-
-                self._client = httpx.Client(
-                    timeout=self._timeout,
-                    headers={"User-Agent": "postcli"},
-                    follow_redirects=True,
-                    verify=tls.context(),
-                )
+                self._client = tls.client(timeout=self._timeout, follow_redirects=True)
             return self._client
 
     def close(self) -> None:

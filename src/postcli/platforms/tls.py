@@ -10,7 +10,7 @@ when set), once, on first use.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import ssl
@@ -27,3 +27,12 @@ def context() -> ssl.SSLContext:
 
             _context = httpx.create_ssl_context(trust_env=True)
         return _context
+
+
+def client(**options: Any) -> Any:
+    """An httpx.Client on the shared context that names itself postcli (Tumblr asks for
+    one consistent User-Agent per application); `headers` adds to that."""
+    import httpx  # not at module level: `postcli --help` must stay fast
+
+    headers = {"User-Agent": "postcli", **options.pop("headers", {})}
+    return httpx.Client(verify=context(), headers=headers, **options)

@@ -39,6 +39,16 @@ def _base(title: str, width: int, height: int) -> dict[str, Any]:
     }
 
 
+# The x axis of the daily charts (timeline, growth).
+_DAY_AXIS: dict[str, Any] = {
+    "field": "date",
+    "type": "temporal",
+    "timeUnit": "yearmonthdate",
+    "title": None,
+    "axis": {"format": "%d %b"},
+}
+
+
 def timeline_spec(data: dict[str, Any], width: int, height: int) -> dict[str, Any]:
     values = [
         {"date": str(d["date"]), "engagement": d["engagement"]} for d in data["days"] if d["engagement"] is not None
@@ -49,13 +59,7 @@ def timeline_spec(data: dict[str, Any], width: int, height: int) -> dict[str, An
         "data": {"values": values},
         "mark": {"type": "bar", "color": "#2563eb"},
         "encoding": {
-            "x": {
-                "field": "date",
-                "type": "temporal",
-                "timeUnit": "yearmonthdate",
-                "title": None,
-                "axis": {"format": "%d %b"},
-            },
+            "x": _DAY_AXIS,
             "y": {"field": "engagement", "type": "quantitative", "title": "engagement"},
         },
     }
@@ -73,13 +77,7 @@ def growth_spec(data: dict[str, Any], width: int, height: int) -> dict[str, Any]
         "data": {"values": values},
         "mark": {"type": "line", "point": True},
         "encoding": {
-            "x": {
-                "field": "date",
-                "type": "temporal",
-                "timeUnit": "yearmonthdate",
-                "title": None,
-                "axis": {"format": "%d %b"},
-            },
+            "x": _DAY_AXIS,
             "y": {"field": "followers", "type": "quantitative", "scale": {"zero": False}},
             "color": {"field": "account", "type": "nominal", "title": None, "legend": {"orient": "bottom"}},
         },

@@ -23,6 +23,20 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'n
 NOT_REPORTED = "not reported by the platform"
 
 
+# The platform table's numeric columns (the first column is the platform).
+_PLATFORM_NUMBERS = (
+    "posts",
+    "engagement",
+    "Δ engagement",
+    "avg/post",
+    "eng. rate",
+    "likes",
+    "comments",
+    "shares",
+    "followers",
+)
+
+
 def _css() -> str:
     return resources.files("postcli.render").joinpath("report.css").read_text(encoding="utf-8")
 
@@ -208,18 +222,7 @@ def _platforms(ov: dict[str, Any]) -> str:
     )
     followers = ov["followers"]["by_platform"]
     table = _table(
-        [
-            "platform",
-            "posts",
-            "engagement",
-            "Δ engagement",
-            "avg/post",
-            "eng. rate",
-            "likes",
-            "comments",
-            "shares",
-            "followers",
-        ],
+        ["platform", *_PLATFORM_NUMBERS],
         (
             [
                 _e(r["platform"]),
@@ -235,17 +238,7 @@ def _platforms(ov: dict[str, Any]) -> str:
             ]
             for r in rows
         ),
-        numeric={
-            "posts",
-            "engagement",
-            "Δ engagement",
-            "avg/post",
-            "eng. rate",
-            "likes",
-            "comments",
-            "shares",
-            "followers",
-        },
+        numeric=set(_PLATFORM_NUMBERS),
         caption="Impressions and reach: see postcli analytics platforms --json. "
         f"eng. rate: mean per post of {DESCRIPTIONS['engagement_rate']}. "
         'Δ: change vs the previous period of the same length ("new" when it was 0 or not reported).',

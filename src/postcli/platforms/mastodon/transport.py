@@ -235,8 +235,6 @@ class MastodonTransport(AdapterBase):
         with self._http_lock:
             if self._http is not None and self._http_token == token:
                 return self._http
-            import httpx  # not at module level: `postcli --help` must stay fast
-
             old, self._http = self._http, None
             if old is not None:
                 old.close()
@@ -244,12 +242,11 @@ class MastodonTransport(AdapterBase):
             if not base.startswith(("http://", "https://")):
                 base = "https://" + base  # as Mastodon.py does
             self._http_token = token
-            self._http = httpx.Client(
+            self._http = tls.client(
                 base_url=base.rstrip("/"),
-                headers={"Authorization": f"Bearer {token}", "User-Agent": "postcli"},
+                headers={"Authorization": f"Bearer {token}"},
                 timeout=self.ctx.timeout,
                 follow_redirects=True,  # requests (under the SDK) follows them too
-                verify=tls.context(),
             )
             return self._http
 

@@ -128,15 +128,7 @@ class TumblrApi(AdapterBase):
     def _client(self) -> Any:
         with self._lock:
             if self._http is None:
-                import httpx  # not at module level: `postcli --help` must stay fast
-
-                # Tumblr asks for one consistent User-Agent per application.
-                self._http = httpx.Client(
-                    base_url=self._base,
-                    headers={"User-Agent": "postcli"},
-                    timeout=self.ctx.timeout,
-                    verify=tls.context(),
-                )
+                self._http = tls.client(base_url=self._base, timeout=self.ctx.timeout)
             return self._http
 
     def _remember_secrets(self) -> None:
