@@ -37,7 +37,7 @@ log = logging.getLogger("postcli.collect")
 # over 5-minute windows (3000 and 300 requests), which the request budget
 # (rate_budget) enforces; how many go out side by side changes only how fast a
 # run ends, and one account alone may use every slot once the others are done.
-PLATFORM_PARALLEL = {"bluesky": 4, "mastodon": 4}
+PLATFORM_PARALLEL = {"bluesky": 8, "mastodon": 8}
 DEFAULT_PARALLEL = 2
 # Rounds of parallel batches claimed at once per account: enough to keep them
 # busy for a while, few enough that the lease (5 min) comfortably covers them.
