@@ -29,6 +29,7 @@ from support.accounts import (
     MASTO_TOKEN,
     connect_bluesky,
     connect_mastodon,
+    connect_tumblr,
     db,
     getposts_uris,
     multi_get_ids,
@@ -119,26 +120,7 @@ def test_a_tumblr_post_deleted_after_a_collect_is_deleted_and_counted(cli, home)
     """Published through postcli, collected, deleted on Tumblr minutes later: the notes 404 is a deletion."""
     write_config(home)
     with FakeTumblr() as server:
-        env = {
-            "POSTCLI_TUMBLR_REFRESH_TOKEN": server.refresh_token,
-            "POSTCLI_TUMBLR_CLIENT_SECRET": server.client_secret,
-        }
-        r = cli(
-            "accounts",
-            "add",
-            "tumblr",
-            "--blog",
-            "alice-writes",
-            "--client-id",
-            server.client_id,
-            "--api-base",
-            server.url,
-            "--token-stdin",
-            "--json",
-            input=server.access_token + "\n",
-            env=env,
-        )
-        assert r.exit_code == 0, r.stderr
+        connect_tumblr(cli, server)
         kept = cli.json("post", "create", "kept", "--to", "tumblr")
         gone = cli.json("post", "create", "gone", "--to", "tumblr")
         assert cli.json("collect")["fetched"] == 2

@@ -33,7 +33,15 @@ from fakes.mastodon_server import FakeMastodon
 from fakes.threads_server import DEFAULT_TOKEN as THREADS_TOKEN
 from fakes.threads_server import FakeThreads
 from fakes.tumblr_server import FakeTumblr
-from support.accounts import MASTO_TOKEN, connect_mastodon, db, multi_get_ids, seed_targets, write_config
+from support.accounts import (
+    MASTO_TOKEN,
+    connect_mastodon,
+    connect_tumblr,
+    db,
+    multi_get_ids,
+    seed_targets,
+    write_config,
+)
 from support.cli import run_postcli
 
 RUN_TIMEOUT = 90  # seconds; a run that waits for a 5-minute reset fails the test instead of hanging
@@ -179,27 +187,7 @@ def test_threads_code_4_without_a_reset_time_defers_for_the_assumed_five_minutes
 def test_tumblr_429_retry_after_300_defers_the_blog(cli, home, masto):
     write_config(home)
     with FakeTumblr() as server:
-        env = {
-            "POSTCLI_TUMBLR_REFRESH_TOKEN": server.refresh_token,
-            "POSTCLI_TUMBLR_CLIENT_SECRET": server.client_secret,
-        }
-        r = cli(
-            "accounts",
-            "add",
-            "tumblr",
-            "--blog",
-            "alice-writes",
-            "--client-id",
-            server.client_id,
-            "--api-base",
-            server.url,
-            "--token-stdin",
-            "--json",
-            input=server.access_token + "\n",
-            env=env,
-        )
-        assert r.exit_code == 0, r.stderr
-        tb_id = json.loads(r.stdout)["id"]
+        tb_id = connect_tumblr(cli, server)
         for text in ("one", "two", "three"):
             assert cli.json("post", "create", text, "--to", "tumblr")["status"] == "completed"
         m_id = connect_mastodon(cli, masto)
@@ -237,27 +225,7 @@ def test_a_worker_defers_a_throttled_blog_and_returns(cli, home):
     """`collect --plan-only` then `collect --worker`: the worker stops asking the blog and ends with 5."""
     write_config(home)
     with FakeTumblr() as server:
-        env = {
-            "POSTCLI_TUMBLR_REFRESH_TOKEN": server.refresh_token,
-            "POSTCLI_TUMBLR_CLIENT_SECRET": server.client_secret,
-        }
-        r = cli(
-            "accounts",
-            "add",
-            "tumblr",
-            "--blog",
-            "alice-writes",
-            "--client-id",
-            server.client_id,
-            "--api-base",
-            server.url,
-            "--token-stdin",
-            "--json",
-            input=server.access_token + "\n",
-            env=env,
-        )
-        assert r.exit_code == 0, r.stderr
-        tb_id = json.loads(r.stdout)["id"]
+        tb_id = connect_tumblr(cli, server)
         assert cli.json("post", "create", "one", "--to", "tumblr")["status"] == "completed"
         assert cli("collect", "--plan-only").exit_code == 0
         server.reset_log()

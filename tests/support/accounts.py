@@ -11,6 +11,7 @@ from fakes.bluesky_server import FakeBlueskyServer
 from fakes.mastodon_server import FakeMastodon
 from fakes.threads_server import DEFAULT_TOKEN as THREADS_TOKEN
 from fakes.threads_server import FakeThreads
+from fakes.tumblr_server import FakeTumblr
 
 BSKY_PASS = "alice-app-pass"
 MASTO_TOKEN = "masto-secret-token-123456"
@@ -48,6 +49,17 @@ def connect_mastodon(cli, server: FakeMastodon, token: str = MASTO_TOKEN) -> int
 
 def connect_threads(cli, server: FakeThreads, token: str = THREADS_TOKEN) -> int:  # type: ignore[no-untyped-def]
     r = cli("accounts", "add", "threads", "--api-base", server.url, "--token-stdin", "--json", input=token + "\n")
+    assert r.exit_code == 0, r.stderr
+    return json.loads(r.stdout)["id"]
+
+
+def connect_tumblr(cli, server: FakeTumblr, blog: str = "alice-writes") -> int:  # type: ignore[no-untyped-def]
+    """`accounts add tumblr` against the fake, with the refresh token and client secret in the environment."""
+    env = {"POSTCLI_TUMBLR_REFRESH_TOKEN": server.refresh_token, "POSTCLI_TUMBLR_CLIENT_SECRET": server.client_secret}
+    r = cli(
+        "accounts", "add", "tumblr", "--blog", blog, "--client-id", server.client_id, "--api-base", server.url,
+        "--token-stdin", "--json", input=server.access_token + "\n", env=env,
+    )  # fmt: skip
     assert r.exit_code == 0, r.stderr
     return json.loads(r.stdout)["id"]
 
