@@ -135,25 +135,20 @@ def _login_bluesky(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
     )
 
 
-def _threads(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) -> Connected:
-    # The adapter trades the 1-hour token for a 60-day one (th_exchange_token) with the app secret.
-    return add_account(
-        "threads",
-        identifier=None,
-        secret=token["access_token"],
-        base_url=req.api_base,
-        extra_secrets={"app_secret": app.client_secret},
-    )
+def _user_token(platform: str) -> Callable[[LoginRequest, flow.AppCredentials, dict[str, Any]], Connected]:
+    """Threads and Instagram: the adapter trades the dialog's 1-hour token for a 60-day one
+    (th_exchange_token / ig_exchange_token) with the app secret kept beside it."""
 
+    def finish(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) -> Connected:
+        return add_account(
+            platform,
+            identifier=None,
+            secret=token["access_token"],
+            base_url=req.api_base,
+            extra_secrets={"app_secret": app.client_secret},
+        )
 
-def _instagram(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) -> Connected:
-    return add_account(
-        "instagram",
-        identifier=None,
-        secret=token["access_token"],
-        base_url=req.api_base,
-        extra_secrets={"app_secret": app.client_secret},
-    )
+    return finish
 
 
 def _facebook(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) -> Connected:
@@ -190,4 +185,9 @@ def _tumblr(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) 
     )
 
 
-_FINISH = {"threads": _threads, "instagram": _instagram, "facebook": _facebook, "tumblr": _tumblr}
+_FINISH = {
+    "threads": _user_token("threads"),
+    "instagram": _user_token("instagram"),
+    "facebook": _facebook,
+    "tumblr": _tumblr,
+}
