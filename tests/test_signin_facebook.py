@@ -5,19 +5,13 @@ long-lived exchange and the Page token stored."""
 from __future__ import annotations
 
 import json
-import socket
 
 from fakes.facebook_server import FakeFacebook
+from postcli.signin.loopback import free_port
 from signin_helpers import everything_but_credentials, start_login, stored_credentials
 
 APP_ID, APP_SECRET = "1234567890", "fake-app-secret-abcdef"
 SCOPES = ["pages_show_list", "pages_manage_posts", "pages_read_engagement", "read_insights"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start(fb: FakeFacebook, port: int, *extra: str):  # type: ignore[no-untyped-def]
@@ -36,7 +30,7 @@ def _start(fb: FakeFacebook, port: int, *extra: str):  # type: ignore[no-untyped
 
 
 def test_facebook_login_asks_which_page_and_stores_its_token(cli, home):
-    port = _free_port()
+    port = free_port()
     with FakeFacebook(app_id=APP_ID, app_secret=APP_SECRET) as fb:
         cafe, bakery = fb.add_page("Cafe Nova"), fb.add_page("Bakery \x1b[31mRed")
         fb.signin_user = fb.add_user("Ana", [cafe, bakery])
@@ -66,7 +60,7 @@ def test_facebook_login_asks_which_page_and_stores_its_token(cli, home):
 
 
 def test_facebook_login_with_page_asks_nothing(home):
-    port = _free_port()
+    port = free_port()
     with FakeFacebook(app_id=APP_ID, app_secret=APP_SECRET) as fb:
         cafe, bakery = fb.add_page("Cafe Nova"), fb.add_page("Bakery")
         fb.signin_user = fb.add_user("Ana", [cafe, bakery])
@@ -80,7 +74,7 @@ def test_facebook_login_with_page_asks_nothing(home):
 
 
 def test_facebook_wrong_app_secret_is_named(home):
-    port = _free_port()
+    port = free_port()
     with FakeFacebook(app_id=APP_ID, app_secret=APP_SECRET) as fb:
         page = fb.add_page("Cafe Nova")
         fb.signin_user = fb.add_user("Ana", [page])

@@ -5,36 +5,37 @@ and the adapter's first refresh whose rotated refresh token is the one stored.""
 from __future__ import annotations
 
 import json
-import socket
 
 from fakes.tumblr_server import CLIENT_ID, CLIENT_SECRET, FakeTumblr
+from postcli.signin.loopback import free_port
 from signin_helpers import everything_but_credentials, start_login, stored_credentials
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _start(t: FakeTumblr, port: int):  # type: ignore[no-untyped-def]
+    """`accounts login tumblr` on `port`, registered with the fake as the app's exact redirect."""
+    redirect = f"http://127.0.0.1:{port}/callback"
+    t.oauth.add_client(CLIENT_ID, CLIENT_SECRET, [redirect], ["basic", "write", "offline_access"])
+    return start_login(
+        "tumblr", "--blog", t.blog_name, "--port", str(port), "--api-base", t.url,
+        "--authorize-url", f"{t.url}/oauth2/authorize", "--json",
+        env={"POSTCLI_TUMBLR_CLIENT_ID": CLIENT_ID, "POSTCLI_TUMBLR_CLIENT_SECRET": CLIENT_SECRET},
+    )  # fmt: skip
+
+
+def _signed_in(t: FakeTumblr) -> int:
+    """A Tumblr account connected through the browser sign-in; its id."""
+    login = _start(t, free_port())
+    login.browse()
+    code, out, err = login.finish()
+    assert code == 0, err
+    return json.loads(out)["id"]
 
 
 def test_tumblr_login_stores_the_rotated_refresh_token_and_posts(cli, home):
-    port = _free_port()
+    port = free_port()
     redirect = f"http://127.0.0.1:{port}/callback"
     with FakeTumblr() as t:
-        t.oauth.add_client(CLIENT_ID, CLIENT_SECRET, [redirect], ["basic", "write", "offline_access"])
-        login = start_login(
-            "tumblr",
-            "--blog",
-            t.blog_name,
-            "--port",
-            str(port),
-            "--api-base",
-            t.url,
-            "--authorize-url",
-            f"{t.url}/oauth2/authorize",
-            "--json",
-            env={"POSTCLI_TUMBLR_CLIENT_ID": CLIENT_ID, "POSTCLI_TUMBLR_CLIENT_SECRET": CLIENT_SECRET},
-        )
+        login = _start(t, port)
         q = login.query
         assert (q["redirect_uri"], q["scope"], q["client_id"]) == (redirect, "basic write offline_access", CLIENT_ID)
         assert "code_challenge" not in q  # Tumblr documents no PKCE
@@ -87,27 +88,8 @@ def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(cli, home
     import sys
     from pathlib import Path
 
-    port = _free_port()
-    redirect = f"http://127.0.0.1:{port}/callback"
     with FakeTumblr() as t:
-        t.oauth.add_client(CLIENT_ID, CLIENT_SECRET, [redirect], ["basic", "write", "offline_access"])
-        login = start_login(
-            "tumblr",
-            "--blog",
-            t.blog_name,
-            "--port",
-            str(port),
-            "--api-base",
-            t.url,
-            "--authorize-url",
-            f"{t.url}/oauth2/authorize",
-            "--json",
-            env={"POSTCLI_TUMBLR_CLIENT_ID": CLIENT_ID, "POSTCLI_TUMBLR_CLIENT_SECRET": CLIENT_SECRET},
-        )
-        login.browse()
-        code, out, err = login.finish()
-        assert code == 0, err
-        account_id = json.loads(out)["id"]
+        account_id = _signed_in(t)
         _expire_now(home, account_id)
         refreshes_before = len(t.requests_to("POST", "/v2/oauth2/token"))
         # A slow token endpoint makes both processes want the refresh before either has saved one.
@@ -132,27 +114,8 @@ def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(cli, home
 
 
 def test_a_refused_refresh_marks_the_account_and_names_the_login_command(cli, home):
-    port = _free_port()
-    redirect = f"http://127.0.0.1:{port}/callback"
     with FakeTumblr() as t:
-        t.oauth.add_client(CLIENT_ID, CLIENT_SECRET, [redirect], ["basic", "write", "offline_access"])
-        login = start_login(
-            "tumblr",
-            "--blog",
-            t.blog_name,
-            "--port",
-            str(port),
-            "--api-base",
-            t.url,
-            "--authorize-url",
-            f"{t.url}/oauth2/authorize",
-            "--json",
-            env={"POSTCLI_TUMBLR_CLIENT_ID": CLIENT_ID, "POSTCLI_TUMBLR_CLIENT_SECRET": CLIENT_SECRET},
-        )
-        login.browse()
-        code, out, err = login.finish()
-        assert code == 0, err
-        account_id = json.loads(out)["id"]
+        account_id = _signed_in(t)
         _expire_now(home, account_id)
         t.refresh_fails_with = (400, {"error": "invalid_grant", "error_description": "The refresh token is invalid."})
         r = cli("accounts", "health")
