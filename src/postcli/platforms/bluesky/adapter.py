@@ -73,11 +73,19 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
             # The blob maxSize of the current lexicons (bluesky-social/atproto
             # lexicons/app/bsky/embed/images.json: "May be up to 2 MB, formerly limited
             # to 1 MB"; embed/video.json: "May be up to 300mb, formerly limited to
-            # 100mb"). A self-hosted PDS on older code may still refuse more than 1 MB /
-            # 100 MB; its refusal is shown as is. The lexicons state no video duration.
+            # 100mb"). The PDS takes the blob first, by its own limit: the reference PDS
+            # refuses uploadBlob above its blobUploadLimit (PDS_BLOB_UPLOAD_LIMIT, 5 MiB
+            # unless configured; describeServer reports it), whatever the lexicons allow,
+            # and that refusal is shown as it comes.
             max_image_bytes=2_000_000,
             max_video_bytes=300_000_000,
-            # The Bluesky app's limit for image alt text (video alt: 1000 graphemes).
+            # How long a video may be: the Bluesky app's VIDEO_MAX_DURATION_MS, 10 minutes
+            # (bluesky-social/social-app src/lib/constants.ts); the video service refuses a
+            # longer one (app.bsky.video.startUpload: VideoTooLong), and one sent by uploadBlob
+            # would be published with a video that never plays. The lexicons state none.
+            max_video_seconds=600,
+            # The Bluesky app's limit for alt text (MAX_ALT_TEXT, same file); the lexicons set
+            # none for images, and none for video since Aug 2026 (atproto #5350).
             max_alt_text=2000,
             mime_types=("image/png", "image/jpeg", "image/webp", "image/gif", "video/mp4"),
             images_and_video=False,

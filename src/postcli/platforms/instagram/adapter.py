@@ -50,6 +50,8 @@ from postcli.platforms.graph_tokens import (
 )
 from postcli.platforms.instagram.insights import DEFAULT_BASE_URL, PLATFORM, InstagramInsights
 from postcli.platforms.instagram.rules import (
+    CAROUSEL_MAX_VIDEO_BYTES,
+    CAROUSEL_MAX_VIDEO_SECONDS,
     IMAGE_TYPES,
     MAX_ALT_TEXT,
     MAX_CAPTION,
@@ -193,6 +195,8 @@ class InstagramAdapter(InstagramInsights):
             max_video_bytes=MAX_VIDEO_BYTES,
             min_video_seconds=MIN_VIDEO_SECONDS,
             max_video_seconds=MAX_VIDEO_SECONDS,
+            carousel_max_video_bytes=CAROUSEL_MAX_VIDEO_BYTES,
+            carousel_max_video_seconds=CAROUSEL_MAX_VIDEO_SECONDS,
             max_alt_text=MAX_ALT_TEXT,
             mime_types=IMAGE_TYPES + VIDEO_TYPES,
             images_and_video=True,
