@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -229,6 +230,9 @@ def sign_in(handle: str, service: str, opts: FlowOptions, timeout: float) -> dic
         "issuer": server.issuer,
         "token_endpoint": server.token_endpoint,
         "pds": ident.pds,
+        # The adapter re-resolves the DID before each refresh, and ends the session two weeks on.
+        "plc_directory": plc_directory(),
+        "session_started_at": int(time.time()),
     }
 
 
