@@ -28,7 +28,9 @@ def publish_due(
     """Publish every scheduled post whose time has come (run it from cron, e.g. every minute).
 
     Safe when two runs overlap: each post is claimed by one process. Posts left
-    half-published by a crash are checked on the platform and finished.
+    half-published by a crash are checked on the platform and finished. A post
+    rescheduled, edited, cancelled or deleted while the run goes is judged as it is
+    when its turn comes: left alone if no longer due, never counted as a failure.
     """
     from postcli import output
     from postcli.services.posts.due import publish_due as run
@@ -47,7 +49,9 @@ def publish_due(
             output.line(f"post {pid}: failed - too late to publish (see `postcli post show {pid}`)")
         for pid, err in report.errors:
             output.line(f"post {pid}: error - {err}")
-        if not report.published and not report.expired and not report.errors:
+        for pid, why in report.skipped:
+            output.line(f"post {pid}: not published by this run - {why}")
+        if not report.published and not report.expired and not report.errors and not report.skipped:
             output.line("Nothing due.")
     from postcli.cli.post import _warn_rate_limited
 
