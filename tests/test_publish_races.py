@@ -51,9 +51,7 @@ def _due(cli, home: Path, text: str, ago: timedelta, *, status: str = "scheduled
 def _start_publish_due() -> subprocess.Popen[str]:
     exe = Path(sys.executable).with_name("postcli")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
-    return subprocess.Popen(
-        [*cmd, "publish-due", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    return subprocess.Popen([*cmd, "publish-due", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _wait_for(proc: subprocess.Popen[str], reached, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
@@ -130,4 +128,3 @@ def test_publish_due_exits_6_like_post_publish_when_every_target_needs_reconnect
 
     draft = cli.json("post", "create", "now", "--to", "mastodon", "--draft")["id"]
     assert cli("post", "publish", str(draft)).exit_code == 6
-
