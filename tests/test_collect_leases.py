@@ -27,7 +27,7 @@ POSTS = 5
 
 
 @pytest.fixture
-def masto(cli, home):
+def masto(cli, home, backend):  # on SQLite and on PostgreSQL
     with FakeMastodon(token=MASTO_TOKEN, followers_count=50, ratelimit_limit=100_000) as server:
         write_config(home)  # the default lease: 300 s
         account_id = connect_mastodon(cli, server)
@@ -50,7 +50,7 @@ def _both_asked(masto: FakeMastodon) -> bool:
     return {"/api/v1/accounts/verify_credentials", "/api/v1/statuses"} <= paths
 
 
-def _jobs() -> dict[str, int]:
+def _jobs() -> dict[str, int]:  # through postcli's store (SQLite or PostgreSQL, as the test runs)
     from sqlalchemy import func, select
 
     from postcli.store.models import Job
