@@ -225,8 +225,8 @@ def test_an_instagram_carousel_video_over_100_mb_is_refused_though_a_reel_may_be
     assert _posts_sent(instagram) == []
 
 
-def test_a_sixty_second_carousel_video_passes_instagrams_checks(cli, instagram, tmp_path):
-    from postcli.platforms.base import MediaItem
+def test_a_sixty_second_carousel_video_passes_instagrams_checks(tmp_path):
+    from postcli.platforms.base import MediaItem, PublishRequest
     from postcli.platforms.instagram.rules import content_problems
 
     clip = mp4(tmp_path / "ok.mp4", 60)
@@ -241,8 +241,6 @@ def test_a_sixty_second_carousel_video_passes_instagrams_checks(cli, instagram, 
             duration_s=60,
         ),
     ]
-    from postcli.platforms.base import PublishRequest
-
     assert content_problems(PublishRequest(text="two", idempotency_key="k", media=items)) == []
     long = [items[0], MediaItem(**{**items[1].__dict__, "duration_s": 61.0})]
     assert content_problems(PublishRequest(text="two", idempotency_key="k", media=long)) == [
