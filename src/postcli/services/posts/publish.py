@@ -121,11 +121,16 @@ def _media_items(post: Post) -> dict[int, MediaItem]:
 
 
 def _request(target: PostTarget, post: Post, media: list[MediaItem]) -> PublishRequest:
+    from postcli.services.posts.fields import with_defaults
+
     return PublishRequest(
         text=target.text_override if target.text_override is not None else post.text,
         idempotency_key=target.idempotency_key,
         media=media,
         first_attempt_at=target.first_attempt_at,
+        title=post.title,
+        link=post.link,
+        fields=with_defaults(target.platform, target.fields),
     )
 
 

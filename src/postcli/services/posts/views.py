@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
+from postcli.services.posts.fields import decode
+
 if TYPE_CHECKING:
     from postcli.services.posts.delete import DeleteReport
     from postcli.services.posts.due import DueReport
@@ -30,6 +32,8 @@ POST_COLUMNS = (
     "updated_at",
     "published_at",
     "last_error",
+    "title",
+    "link",
 )
 TARGET_COLUMNS = (
     "id",
@@ -43,6 +47,7 @@ TARGET_COLUMNS = (
     "attempt_count",
     "last_attempt_at",
     "completed_at",
+    "fields",
 )
 MEDIA_COLUMNS = (
     "position",
@@ -73,6 +78,7 @@ def target_view(t: Row) -> dict[str, Any]:
         "attempt_count": t["attempt_count"],
         "last_attempt_at": t["last_attempt_at"],
         "completed_at": t["completed_at"],
+        "fields": decode(t["fields"]) or {},
     }
 
 
@@ -82,6 +88,8 @@ def post_view(post: Row, targets: Iterable[Row], media: Iterable[Row]) -> dict[s
         "id": post["id"],
         "status": post["status"],
         "text": post["text"],
+        "title": post["title"],
+        "link": post["link"],
         "scheduled_at": post["scheduled_at"],
         "timezone": post["timezone"],
         "correlation_id": post["correlation_id"],
