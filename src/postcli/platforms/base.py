@@ -327,6 +327,15 @@ class AdapterBase(_AdapterMethods):
     def __init__(self, ctx: AccountContext) -> None:
         self.ctx = ctx
 
+    def host(self, kind: str) -> str:
+        """The base URL of the documented host `kind` ("upload", "oauth", "api"...): the spec's,
+        unless the account points elsewhere (--api-base: a proxy or a test server), which then
+        stands in for every host of the platform with the documented paths."""
+        base = (self.ctx.api_base_url or "").rstrip("/")
+        if base and base != (self.spec.default_base_url or "").rstrip("/"):
+            return base
+        return self.spec.host(kind)
+
     @classmethod
     def new_idempotency_key(cls) -> str:
         """A fresh key for a new target (the platform's own form where it has one: Bluesky's
