@@ -158,6 +158,12 @@ class PublishRequest:
     title: str | None = None
     link: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+    # What an earlier attempt of this target saved with save_state ({} at first): a resumable
+    # upload's session URI, a publish id the platform answers with before the post exists.
+    state: dict[str, Any] = field(default_factory=dict)
+    # Stores `state` for this target at once (its own transaction: it survives a crash right
+    # after); call it before the step that the state lets a retry resume or check.
+    save_state: Callable[[dict[str, Any]], None] = lambda _state: None
 
 
 @dataclass

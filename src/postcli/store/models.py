@@ -159,6 +159,9 @@ class PostTarget(Base):
     last_metrics_at: Mapped[datetime | None]
     # `--field PLATFORM.KEY=VALUE` of this target's platform, as validated by its spec (0005).
     fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # What a publish in progress saved for its retry (PublishRequest.save_state): a resumable
+    # upload's session, an id the platform hands out before the post exists. Cleared once done.
+    publish_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     post: Mapped[Post] = relationship(back_populates="targets")
     account: Mapped[Account] = relationship()

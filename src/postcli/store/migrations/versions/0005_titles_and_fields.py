@@ -1,4 +1,5 @@
-"""posts.title and posts.link (--title, --link), post_targets.fields (--field PLATFORM.KEY=VALUE)
+"""posts.title and posts.link (--title, --link), post_targets.fields (--field PLATFORM.KEY=VALUE),
+post_targets.publish_state (what a publish in progress saved for its retry)
 
 Revision ID: 0005
 Revises: 0004
@@ -19,10 +20,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("link", sa.String(length=2048), nullable=True))
     with op.batch_alter_table("post_targets") as batch_op:
         batch_op.add_column(sa.Column("fields", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("publish_state", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("post_targets") as batch_op:
+        batch_op.drop_column("publish_state")
         batch_op.drop_column("fields")
     with op.batch_alter_table("posts") as batch_op:
         batch_op.drop_column("link")
