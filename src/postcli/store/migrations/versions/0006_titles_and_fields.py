@@ -1,15 +1,15 @@
 """posts.title and posts.link (--title, --link), post_targets.fields (--field PLATFORM.KEY=VALUE),
 post_targets.publish_state (what a publish in progress saved for its retry)
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
