@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import typer
 
-from postcli.cli._options import text_value
+from postcli.cli._options import InsecureHttpOpt, text_value
 from postcli.errors import InvalidInput
 
 add_app = typer.Typer(
@@ -62,7 +62,7 @@ def _read_secret(*, from_stdin: bool, env_var: str, prompt: str, login: Callable
     return typer.prompt(prompt, hide_input=True)
 
 
-def _browser_login(platform: str, as_json: bool, **options: str | None) -> Callable[[], None]:
+def _browser_login(platform: str, as_json: bool, **options: str | bool | None) -> Callable[[], None]:
     """`accounts login PLATFORM` with what `accounts add` was given (its --instance, --page, ...)."""
 
     def run() -> None:
@@ -81,6 +81,7 @@ def _browser_login(platform: str, as_json: bool, **options: str | None) -> Calla
             timeout=None,
             api_base=None,
             authorize_url=None,
+            insecure_http=False,
         )
         args.update(options)
         login(platform=platform, as_json=as_json, **args)
@@ -119,6 +120,7 @@ def add_bluesky(
         help="Your PDS URL (for self-hosted servers).",
     ),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the app password from standard input."),
+    insecure_http: InsecureHttpOpt = False,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Connect a Bluesky account with an app password (Settings -> App passwords).
@@ -133,9 +135,16 @@ def add_bluesky(
         env_var="POSTCLI_BLUESKY_PASSWORD",
         prompt="Bluesky app password",
         # The sign-in resolves the handle on --service (a PDS resolves its own accounts' handles).
-        login=_browser_login("bluesky", as_json, handle=handle.lstrip("@"), api_base=service),
+        login=_browser_login(
+            "bluesky", as_json, handle=handle.lstrip("@"), api_base=service, insecure_http=insecure_http
+        ),
     )
-    _print_connected(add_account("bluesky", identifier=handle.lstrip("@"), secret=secret, base_url=service), as_json)
+    _print_connected(
+        add_account(
+            "bluesky", identifier=handle.lstrip("@"), secret=secret, base_url=service, insecure_http=insecure_http
+        ),
+        as_json,
+    )
 
 
 @add_app.command("mastodon")
@@ -144,6 +153,7 @@ def add_mastodon(
         ..., "--instance", metavar="URL", parser=text_value, help="Your instance URL, e.g. https://mastodon.social"
     ),
     token_stdin: bool = TOKEN_STDIN_OPT,
+    insecure_http: InsecureHttpOpt = False,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Connect a Mastodon account with an access token.
@@ -151,7 +161,15 @@ def add_mastodon(
     Create one in Preferences -> Development -> New application (scopes: read, write).
     The token is read from a hidden prompt, --token-stdin, or POSTCLI_MASTODON_TOKEN.
     """
-    _connect_with_token("mastodon", "Mastodon", as_json, token_stdin=token_stdin, base_url=instance, instance=instance)
+    _connect_with_token(
+        "mastodon",
+        "Mastodon",
+        as_json,
+        token_stdin=token_stdin,
+        base_url=instance,
+        insecure_http=insecure_http,
+        instance=instance,
+    )
 
 
 def _optional_env(name: str) -> str | None:
@@ -168,6 +186,7 @@ def _connect_with_token(
     identifier: str | None = None,
     extra_secrets: dict[str, str] | None = None,
     extra_settings: dict[str, str] | None = None,
+    insecure_http: bool = False,
     **login_options: str | None,
 ) -> None:
     """Read the access token (stdin, POSTCLI_<PLATFORM>_TOKEN or a hidden prompt), connect, print.
@@ -178,7 +197,7 @@ def _connect_with_token(
         from_stdin=token_stdin,
         env_var=f"POSTCLI_{platform.upper()}_TOKEN",
         prompt=f"{name} access token",
-        login=_browser_login(platform, as_json, **login_options),
+        login=_browser_login(platform, as_json, insecure_http=insecure_http, **login_options),
     )
     result = add_account(
         platform,
@@ -187,6 +206,7 @@ def _connect_with_token(
         base_url=base_url,
         extra_secrets=extra_secrets or None,
         extra_settings=extra_settings or None,
+        insecure_http=insecure_http,
     )
     _print_connected(result, as_json)
 
@@ -213,6 +233,7 @@ def _graph_settings(version: str | None) -> dict[str, str]:
 def add_threads(
     token_stdin: bool = TOKEN_STDIN_OPT,
     api_base: str = API_BASE_OPT,
+    insecure_http: InsecureHttpOpt = False,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Connect a Threads profile with a long-lived access token.
@@ -229,6 +250,7 @@ def add_threads(
         as_json,
         token_stdin=token_stdin,
         base_url=api_base,
+        insecure_http=insecure_http,
         extra_secrets=_app_secret("threads"),
         api_base=api_base,
     )
@@ -238,6 +260,7 @@ def add_threads(
 def add_instagram(
     token_stdin: bool = TOKEN_STDIN_OPT,
     api_base: str = API_BASE_OPT,
+    insecure_http: InsecureHttpOpt = False,
     graph_version: str = GRAPH_VERSION_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -255,6 +278,7 @@ def add_instagram(
         as_json,
         token_stdin=token_stdin,
         base_url=api_base,
+        insecure_http=insecure_http,
         extra_secrets=_app_secret("instagram"),
         extra_settings=_graph_settings(graph_version),
         api_base=api_base,
@@ -279,6 +303,7 @@ def add_facebook(
         help="Your Meta app id (to exchange a short-lived user token).",
     ),
     api_base: str = API_BASE_OPT,
+    insecure_http: InsecureHttpOpt = False,
     graph_version: str = GRAPH_VERSION_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -296,6 +321,7 @@ def add_facebook(
         as_json,
         token_stdin=token_stdin,
         base_url=api_base,
+        insecure_http=insecure_http,
         identifier=page,
         extra_secrets=_app_secret("facebook"),
         extra_settings=extra_settings,
@@ -322,6 +348,7 @@ def add_tumblr(
     ),
     token_stdin: bool = TOKEN_STDIN_OPT,
     api_base: str = API_BASE_OPT,
+    insecure_http: InsecureHttpOpt = False,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Connect a Tumblr blog with OAuth2 tokens.
@@ -345,6 +372,7 @@ def add_tumblr(
         as_json,
         token_stdin=token_stdin,
         base_url=api_base,
+        insecure_http=insecure_http,
         identifier=blog,
         extra_secrets=extra,
         extra_settings={"client_id": client_id} if client_id else None,

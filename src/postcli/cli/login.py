@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from postcli.cli._options import text_value
+from postcli.cli._options import InsecureHttpOpt, text_value
 from postcli.errors import InvalidInput
 
 DEFAULT_TIMEOUT = 300.0
@@ -137,6 +137,7 @@ def login(
         parser=text_value,
         help="Consent page URL (for a proxy or a test server).",
     ),
+    insecure_http: InsecureHttpOpt = False,
     as_json: bool = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md)."),
 ) -> None:
     """Sign in in the browser and connect the account (OAuth 2.0 with PKCE).
@@ -194,6 +195,7 @@ def login(
         page=page,
         blog=blog,
         handle=handle,
+        insecure_http=insecure_http,
         choose_page=_choose_page,
     )
     _print_connected(run_login(req, opts), as_json)

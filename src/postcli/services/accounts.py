@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from postcli import credentials, settings
+from postcli import credentials, settings, urlcheck
 from postcli.errors import InvalidInput, NotFound
 from postcli.platforms.base import AccountContext
 from postcli.platforms.registry import DEFAULT_BASE_URLS, adapter_class, make_adapter
@@ -51,18 +51,22 @@ def reconnect_hint(account: Account) -> str:
     return f"Reconnect it with: {cmd}"
 
 
-def normalize_base_url(platform: str, url: str | None) -> str:
+# Which option a platform's base URL comes from, for messages about it.
+BASE_URL_OPTIONS = {"mastodon": "--instance", "bluesky": "--service"}
+
+
+def normalize_base_url(
+    platform: str, url: str | None, *, insecure_http: bool = False, option: str | None = None
+) -> str:
+    """The account's base URL as stored, through the one URL check (urlcheck.base_url): no
+    user:password@, no plain http off this machine unless `insecure_http` (--insecure-http)."""
     if not url:
         default = DEFAULT_BASE_URLS.get(platform)
         if not default:
             raise InvalidInput(f"{platform} needs the server's URL.", hint="Pass --instance https://your.instance")
         return default
-    url = url.strip().rstrip("/")
-    if "://" not in url:
-        url = "https://" + url
-    if not url.split("://", 1)[1]:
-        raise InvalidInput(f"{url!r} is not a server URL.", hint="Use a URL like https://mastodon.social")
-    return url
+    what = option or BASE_URL_OPTIONS.get(platform, "--api-base")
+    return urlcheck.base_url(url, what=what, insecure_http=insecure_http)
 
 
 def context_for(account: Account, *, timeout: float | None = None) -> AccountContext:
@@ -141,11 +145,13 @@ def add_account(
     base_url: str | None,
     extra_secrets: dict[str, Any] | None = None,
     extra_settings: dict[str, Any] | None = None,
+    insecure_http: bool = False,
 ) -> Connected:
     """Log in once, then store the account (or refresh an existing one: reconnecting).
 
     `extra_secrets` (app secret, refresh token) and `extra_settings` (app id,
-    client id) are in the adapter's context before `connect` runs.
+    client id) are in the adapter's context before `connect` runs. `insecure_http`
+    (--insecure-http) allows a plain-http base URL that is not on this machine.
     """
     if not secret:
         raise InvalidInput("no secret given (empty password or token).")
@@ -153,7 +159,7 @@ def add_account(
     register_secret(secret)
     register_secret(dict(extra_secrets or {}))
     adapter_class(platform)  # unknown platform -> clear error before any network
-    base = normalize_base_url(platform, base_url)
+    base = normalize_base_url(platform, base_url, insecure_http=insecure_http)
     captured: dict[str, Any] = {}
     ctx = AccountContext(
         platform=platform,

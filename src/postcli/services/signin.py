@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from postcli import settings
+from postcli import settings, urlcheck
 from postcli.errors import InvalidInput
 from postcli.services.accounts import Connected, add_account, normalize_base_url
 from postcli.signin import flow
@@ -32,6 +32,8 @@ class LoginRequest:
     page: str | None = None
     blog: str | None = None
     handle: str | None = None  # Bluesky
+    # --insecure-http: a plain-http --instance/--api-base/--authorize-url off this machine is allowed.
+    insecure_http: bool = False
     # Facebook: picks a Page from [(id, name)] when several are managed and --page is absent.
     choose_page: Callable[[list[tuple[str, str]]], str | None] | None = None
 
@@ -69,7 +71,22 @@ def _need_app(p: Profile) -> None:
     )
 
 
+def _check_urls(req: LoginRequest) -> None:
+    """Every URL the user gave, through the one URL check, before anything is sent."""
+    if req.instance:
+        req.instance = normalize_base_url("mastodon", req.instance, insecure_http=req.insecure_http)
+    if req.api_base:
+        req.api_base = normalize_base_url(
+            req.platform, req.api_base, insecure_http=req.insecure_http, option="--api-base"
+        )
+    if req.authorize_url:
+        req.authorize_url = urlcheck.endpoint_url(
+            req.authorize_url, what="--authorize-url", insecure_http=req.insecure_http
+        )
+
+
 def login(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
+    _check_urls(req)
     if req.platform == "bluesky":
         return _login_bluesky(req, opts)
     p = profile(req.platform)
@@ -103,7 +120,7 @@ def _login_mastodon(req: LoginRequest, p: Profile, opts: flow.FlowOptions) -> Co
 
     if not req.instance:
         raise InvalidInput("signing in to Mastodon needs your instance.", hint="Add --instance https://your.instance")
-    base = normalize_base_url("mastodon", req.instance)
+    base = normalize_base_url("mastodon", req.instance, insecure_http=req.insecure_http)
     app = app_credentials("mastodon", req.client_id)
     registered = app is None
     if app is None:
@@ -118,7 +135,9 @@ def _login_mastodon(req: LoginRequest, p: Profile, opts: flow.FlowOptions) -> Co
         if registered:  # the instance forgot our app (or the admin removed it): register anew next time
             mastodon_app.forget(base)
         raise
-    return add_account("mastodon", identifier=None, secret=token["access_token"], base_url=base)
+    return add_account(
+        "mastodon", identifier=None, secret=token["access_token"], base_url=base, insecure_http=req.insecure_http
+    )
 
 
 def _login_bluesky(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
@@ -127,11 +146,18 @@ def _login_bluesky(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
 
     if not req.handle:
         raise InvalidInput("signing in to Bluesky needs your handle.", hint="Add --handle name.bsky.social")
-    service = normalize_base_url("bluesky", req.api_base or atproto_oauth.DEFAULT_SERVICE)
+    service = normalize_base_url(
+        "bluesky", req.api_base or atproto_oauth.DEFAULT_SERVICE, insecure_http=req.insecure_http, option="--api-base"
+    )
     stored = atproto_oauth.sign_in(req.handle, service, opts, timeout=settings.timeout())
     pds = stored.pop("pds")
     return add_account(
-        "bluesky", identifier=stored["handle"], secret=stored["access_token"], base_url=pds, extra_secrets=stored
+        "bluesky",
+        identifier=stored["handle"],
+        secret=stored["access_token"],
+        base_url=pds,
+        extra_secrets=stored,
+        insecure_http=req.insecure_http,
     )
 
 
@@ -145,6 +171,7 @@ def _user_token(platform: str) -> Callable[[LoginRequest, flow.AppCredentials, d
             identifier=None,
             secret=token["access_token"],
             base_url=req.api_base,
+            insecure_http=req.insecure_http,
             extra_secrets={"app_secret": app.client_secret},
         )
 
@@ -166,6 +193,7 @@ def _facebook(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]
         identifier=page,
         secret=token["access_token"],
         base_url=req.api_base,
+        insecure_http=req.insecure_http,
         extra_secrets={"app_secret": app.client_secret},
         extra_settings={"app_id": app.client_id},
     )
@@ -180,6 +208,7 @@ def _tumblr(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) 
         identifier=req.blog,
         secret=token["access_token"],
         base_url=req.api_base,
+        insecure_http=req.insecure_http,
         extra_secrets=extra,
         extra_settings={"client_id": app.client_id},
     )
