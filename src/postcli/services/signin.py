@@ -150,7 +150,10 @@ def _login_bluesky(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
         "bluesky", req.api_base or atproto_oauth.DEFAULT_SERVICE, insecure_http=req.insecure_http, option="--api-base"
     )
     stored = atproto_oauth.sign_in(req.handle, service, opts, timeout=settings.timeout())
-    pds = stored.pop("pds")
+    # The account's base is the PDS the handle's DID document names, checked like one typed in.
+    pds = normalize_base_url(
+        "bluesky", stored.pop("pds"), insecure_http=req.insecure_http, option="the PDS of your DID document"
+    )
     return add_account(
         "bluesky",
         identifier=stored["handle"],
