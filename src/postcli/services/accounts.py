@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from postcli import credentials, settings, urlcheck
-from postcli.errors import InvalidInput, NotFound
+from postcli.errors import BadSettings, InvalidInput, NotFound
 from postcli.platforms.base import AccountContext
 from postcli.platforms.registry import DEFAULT_BASE_URLS, adapter_class, make_adapter
 from postcli.secrets_redact import register_secret
@@ -265,6 +265,8 @@ def resolve_targets(session: Session, refs: list[str]) -> list[Account]:
 
 
 def remove_account(ref: str, *, purge: bool = False) -> Account:
+    """The account is removed first, its secret deleted after: a secret the keyring keeps is
+    then an error saying what is left and how to delete it, not a silent "Removed"."""
     with session_scope() as session:
         account = get_account(session, ref, include_removed=purge)
         if purge:
@@ -272,8 +274,15 @@ def remove_account(ref: str, *, purge: bool = False) -> Account:
         else:
             account.removed_at = datetime.now(timezone.utc)
             account.status = "disabled"
+    try:
         credentials.delete(account.id)
-        return account
+    except (credentials.KeyringFailed, BadSettings) as exc:  # the keyring's, or a damaged credentials file
+        raise type(exc)(
+            f"{account.platform} account {account.handle} (id {account.id}) is removed from postcli, "
+            f"but its secret is not: {exc.message}",
+            hint=exc.hint,
+        ) from None
+    return account
 
 
 def posts_addressing(ref: str) -> list[dict[str, Any]]:
