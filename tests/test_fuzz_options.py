@@ -33,6 +33,7 @@ VALUES = {
     "negative": "-1",
     "malformed": "[/x]\x1b[31m%s{}\u202e:smile:",
     "not_utf8": "caf\udce9",  # invalid UTF-8 in argv arrives as a lone surrogate
+    "bad_url": "http://[::1",  # urllib raises ValueError on the unclosed IPv6 literal (issue 23)
 }
 
 # Combinations known to fail, each with the reason (issue and class). strict=True: once

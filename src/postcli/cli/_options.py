@@ -191,6 +191,12 @@ TzOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (stable shape, see docs/reports.md).")]
+# `accounts add` and `accounts login` (cli/_connect.py): feeds services.accounts.add_account(insecure_http=)
+# and services.signin.LoginRequest(insecure_http=), where the one URL check (urlcheck.py) reads it.
+INSECURE_HTTP_HELP = (
+    "Allow a plain http:// server URL that is not on this machine (the token then crosses "
+    "the network unencrypted). Loopback (127.0.0.1, ::1, localhost) needs no flag."
+)
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV (stable columns, see docs/reports.md).")]
 
 
