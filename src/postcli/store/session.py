@@ -75,12 +75,30 @@ def open_error(url: str, exc: BaseException) -> StoreError:
     if password:
         reason = reason.replace(str(password), "***")
     if url.startswith("sqlite"):
+        full = disk_full(url, reason)
+        if full:
+            return StoreError(f"cannot open the database {safe_url(url)}: {full}.", hint=FULL_HINT)
         return StoreError(f"cannot open the database {safe_url(url)}: {reason}", hint=sqlite_hint(reason))
     return StoreError(
         f"cannot open the database {safe_url(url)}: {reason}",
         hint="Check POSTCLI_DATABASE_URL (postgresql+psycopg://user:password@host:port/dbname) "
         "and that the server is running.",
     )
+
+
+FULL_HINT = "Free some space there, then run the command again."
+
+
+def disk_full(url: str, reason: str) -> str | None:
+    """SQLite says "disk I/O error" or "database or disk is full" when it cannot grow a file: when the
+    device holding the store is full (or the process's file size limit is reached), say that instead."""
+    low = reason.lower()
+    if not url.startswith("sqlite") or ("disk i/o error" not in low and "disk is full" not in low):
+        return None
+    from postcli.outfile import space_problem
+
+    path = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+    return space_problem(Path(path)) if path and path != ":memory:" else None
 
 
 def sqlite_hint(reason: str) -> str:
