@@ -146,13 +146,13 @@ def describe(exc: OSError, shown: str, folder: Path | None = None) -> PostcliErr
         cause = "no space left" if code == errno.ENOSPC else "the disk quota is used up"
         return PostcliError(
             f"cannot write {shown}: {cause} on the device holding {where}; nothing was written.",
-            hint="Free some space there (or write somewhere else), then run the command again.",
+            hint=room_hint(cause),
         )
     if code == errno.EFBIG:
         return PostcliError(
-            f"cannot write {shown}: the file would be larger than this process may write (file size limit, "
-            "`ulimit -f`); nothing was written.",
-            hint="Raise the limit (ulimit -f unlimited), or write a smaller file.",
+            f"cannot write {shown}: the file would be larger than this process may write (its file size "
+            "limit, `ulimit -f`); nothing was written.",
+            hint=room_hint("ulimit"),
         )
     if code == errno.ENAMETOOLONG:
         return InvalidInput(f"cannot write {shown}: a name in it is longer than the file system allows.")
@@ -169,6 +169,13 @@ def describe(exc: OSError, shown: str, folder: Path | None = None) -> PostcliErr
     if code == errno.ENOENT:
         return InvalidInput(f"cannot write {shown}: the folder {where} does not exist.")
     return PostcliError(f"cannot write {shown}: {(exc.strerror or str(exc)).rstrip('.')}; nothing was written.")
+
+
+def room_hint(problem: str) -> str:
+    """What to do about a space_problem()."""
+    if "ulimit" in problem:
+        return "Raise the limit (ulimit -f unlimited), or write somewhere that needs less, then run it again."
+    return "Free some space there (or write somewhere else), then run the command again."
 
 
 def space_problem(path: Path) -> str | None:

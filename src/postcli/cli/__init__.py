@@ -174,7 +174,9 @@ def _describe_unexpected(exc: Exception) -> tuple[str, str]:
 
         full = full_disk(text)
         if full:
-            return f"the database cannot be written: {full}.", "Free some space there, then run the command again."
+            from postcli.outfile import room_hint
+
+            return f"the database cannot be written: {full}.", room_hint(full)
     if name in ("OperationalError", "DatabaseError") and any(
         w in text for w in ("readonly database", "not a database", "malformed", "unable to open")
     ):

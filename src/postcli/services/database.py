@@ -117,7 +117,7 @@ def backup(dest: str | Path, *, overwrite: bool = False) -> Path | None:
         if full or getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL":
             raise PostcliError(
                 f"backup failed: {full or 'the disk is full'}; nothing was written.",
-                hint="Free some space there (or back up somewhere else), then run the command again.",
+                hint=outfile.room_hint(full or ""),
             ) from None
         raise PostcliError(f"backup failed: {exc}; nothing was written.") from None
 

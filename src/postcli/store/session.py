@@ -77,16 +77,15 @@ def open_error(url: str, exc: BaseException) -> StoreError:
     if url.startswith("sqlite"):
         full = disk_full(url, reason)
         if full:
-            return StoreError(f"cannot open the database {safe_url(url)}: {full}.", hint=FULL_HINT)
+            from postcli.outfile import room_hint
+
+            return StoreError(f"cannot open the database {safe_url(url)}: {full}.", hint=room_hint(full))
         return StoreError(f"cannot open the database {safe_url(url)}: {reason}", hint=sqlite_hint(reason))
     return StoreError(
         f"cannot open the database {safe_url(url)}: {reason}",
         hint="Check POSTCLI_DATABASE_URL (postgresql+psycopg://user:password@host:port/dbname) "
         "and that the server is running.",
     )
-
-
-FULL_HINT = "Free some space there, then run the command again."
 
 
 def disk_full(url: str, reason: str) -> str | None:
