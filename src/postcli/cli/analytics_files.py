@@ -151,7 +151,7 @@ def digest(
             "-o",
             metavar="FILE",
             parser=output_value,
-            help="Write to this file instead of printing (- prints, as without it).",
+            help="Write to this file instead of printing (- for standard output, as without it).",
         ),
     ] = None,
     force: ForceOpt = False,
