@@ -266,9 +266,12 @@ def _refuse_non_empty(conn: Connection) -> None:
 
 
 def _revision(conn: Connection) -> str:
-    from sqlalchemy import text
+    from postcli.store.driver import read_revision
 
-    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    rev = read_revision(
+        conn.connection.dbapi_connection, conn.dialect.name, lambda: store.safe_url(str(conn.engine.url))
+    )
+    return rev or ""
 
 
 def _copy_tables(
