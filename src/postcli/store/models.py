@@ -20,23 +20,31 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from postcli.store.driver import SQLITE_TIME_FORMAT, naive_utc
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Stored as naive UTC (sortable, and SQLite's date functions read it); read back tz-aware UTC."""
+    """Stored as naive UTC (sortable, and SQLite's date functions read it); read back tz-aware UTC.
+
+    On SQLite the text form is store/driver.py's SQLITE_TIME_FORMAT, the one the read path
+    (store/dbapi.py) and store/bulk.py write too."""
 
     impl = DateTime
     cache_ok = True
 
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import DATETIME
+
+            return dialect.type_descriptor(DATETIME(storage_format=SQLITE_TIME_FORMAT))
+        return super().load_dialect_impl(dialect)
+
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; use an aware one")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return None if value is None else naive_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
@@ -105,6 +113,9 @@ class Post(Base):
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     # When `analytics refresh` last fetched this post live (its own rate limit).
     last_refresh_at: Mapped[datetime | None]
+    # --title and --link (migration 0005): used by the platforms whose spec takes them.
+    title: Mapped[str | None] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(2048))
 
     targets: Mapped[list[PostTarget]] = relationship(
         back_populates="post", cascade="all, delete-orphan", order_by="PostTarget.id"
@@ -157,6 +168,11 @@ class PostTarget(Base):
     last_attempt_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None] = mapped_column(index=True)
     last_metrics_at: Mapped[datetime | None]
+    # `--field PLATFORM.KEY=VALUE` of this target's platform, as validated by its spec (0005).
+    fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # What a publish in progress saved for its retry (PublishRequest.save_state): a resumable
+    # upload's session, an id the platform hands out before the post exists. Cleared once done.
+    publish_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     post: Mapped[Post] = relationship(back_populates="targets")
     account: Mapped[Account] = relationship()

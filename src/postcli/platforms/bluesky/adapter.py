@@ -31,7 +31,8 @@ from postcli.platforms.bluesky.embed import build_embed, read_media
 from postcli.platforms.bluesky.errors import APP_PASSWORD_HINT, JWT_RE
 from postcli.platforms.bluesky.oauth import WARN_BEFORE, login_hint, session_ends_at
 from postcli.platforms.bluesky.session import BlueskySession
-from postcli.platforms.bluesky.tid import is_tid
+from postcli.platforms.bluesky.spec import SPEC
+from postcli.platforms.bluesky.tid import is_tid, new_tid
 from postcli.platforms.bluesky.values import (
     PLATFORM,
     POST_COLLECTION,
@@ -43,6 +44,7 @@ from postcli.platforms.bluesky.values import (
     parse_dt,
     post_metrics,
 )
+from postcli.platforms.spec import PlatformSpec
 from postcli.platforms.values import as_dict, as_str, utc_now
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,8 +56,7 @@ UNATTENDED_HINT = (
 
 
 class BlueskyAdapter(BlueskySession, AdapterBase):
-    platform: ClassVar[str] = PLATFORM
-    default_base_url: ClassVar[str] = "https://bsky.social"
+    spec: ClassVar[PlatformSpec] = SPEC
     has_metrics: ClassVar[bool] = True
     metrics_batch_size: ClassVar[int] = 25
     # The AppView indexes a new post a few seconds after the PDS accepts it: a post absent
@@ -63,6 +64,10 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
     deletion_grace: ClassVar[timedelta] = timedelta(minutes=10)
     # The record key (rkey) is derived from the idempotency key: a retry writes the same record.
     idempotency_key: ClassVar[bool] = True
+
+    @classmethod
+    def new_idempotency_key(cls) -> str:
+        return new_tid()  # the record key itself (a TID)
 
     def __init__(self, ctx: AccountContext) -> None:
         self._init_session(ctx, ctx.api_base_url or self.default_base_url)
@@ -410,6 +415,7 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
                 url=self._post_url(author.get("handle") or did, rkey),
                 published_at=parse_dt(record.get("createdAt")),
                 text=as_str(record.get("text")),
+                author=did,
             )
         # The AppView may lag behind the PDS (or be absent): the repo is the authority.
         params = models.ComAtprotoRepoGetRecord.Params(repo=did, collection=POST_COLLECTION, rkey=rkey)
@@ -426,4 +432,5 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
             url=self._post_url(actor if not actor.startswith("did:") else did, rkey),
             published_at=parse_dt(value.get("createdAt")),
             text=as_str(value.get("text")),
+            author=did,
         )
