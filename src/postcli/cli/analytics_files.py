@@ -116,7 +116,7 @@ def report(
     page = html_report.render(d.as_json(), empty=d.empty)
     written = write_text(html, page)
     if d.overview["simulated"]:
-        output.line("(simulated sandbox data)", style="yellow")
+        output.line("(simulated data)", style="yellow")
     if d.empty:
         output.line(d.empty)
     output.line(f"Wrote {written} ({len(page.encode()) / 1024:,.0f} KB).")
