@@ -15,55 +15,12 @@ from postcli.cli._options import (
     text_value,
     zone_value,
 )
+from postcli.cli.post_outcome import _exit_for, _render_outcome, _warn_rate_limited  # noqa: F401 - used below and by toplevel
 from postcli.errors import InvalidInput
 
 app = typer.Typer(help="Compose, schedule, publish, list and delete posts.", no_args_is_help=True)
 
 JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
-
-
-def _exit_for(outcome: Any) -> None:
-    """Exit with the outcome's code (services/exit_codes.py: 7 > 1 > 6 > 5); a rate limit says when it lifts."""
-    _warn_rate_limited([outcome])
-    if outcome.exit_code:
-        raise typer.Exit(outcome.exit_code)
-
-
-def _warn_rate_limited(outcomes: list[Any]) -> None:
-    from postcli import output
-    from postcli.services.posts.results import rate_limited_targets
-
-    for t in rate_limited_targets(outcomes):
-        when = (
-            f"the limit lifts by {t.retry_at:%Y-%m-%d %H:%M} UTC"
-            if t.retry_at
-            else "the platform did not say until when"
-        )
-        output.warn(f"{t.platform} ({t.handle}) is rate limited ({when}): nothing was published there.")
-
-
-def _render_outcome(outcome: Any, as_json: bool) -> None:
-    from postcli import output
-    from postcli.services.posts.views import outcome_dict
-
-    if as_json:
-        output.print_json(outcome_dict(outcome))
-        return
-    output.line(f"Post {outcome.post_id}: {outcome.status}" + (f" ({outcome.note})" if outcome.note else ""))
-    output.table(
-        ["platform", "account", "status", "link / error"],
-        [
-            [
-                t.platform,
-                t.handle,
-                t.status + (" (already there)" if t.reconciled else ""),
-                t.url or t.error or "",
-            ]
-            for t in outcome.targets
-        ],
-    )
-    if outcome.status == "partial_success":
-        output.line(f"Retry the failed targets with: postcli post retry {outcome.post_id}")
 
 
 MEDIA_FOR_HELP = (
@@ -209,25 +166,15 @@ def create(
 
 
 def _register_views() -> None:
+    from postcli.cli.post_retry import retry
     from postcli.cli.post_views import list_, show
 
     app.command("list")(list_)
     app.command("show")(show)
+    app.command("retry")(retry)
 
 
 _register_views()
-
-
-@app.command("retry")
-def retry(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."), as_json: bool = JSON_OPT
-) -> None:
-    """Publish again only the targets that failed (each is checked on the platform first)."""
-    from postcli.services.posts.publish import retry_post
-
-    outcome = retry_post(post_id)
-    _render_outcome(outcome, as_json)
-    _exit_for(outcome)
 
 
 @app.command("publish")
