@@ -121,9 +121,10 @@ def test_cron_runs_are_recorded(cli, home, masto):
     connect_mastodon(cli, masto)
     cli("publish-due")
     cli("collect")
-    from postcli.store.session import session_scope
-    from postcli.store.models import Run
     from sqlalchemy import select
+
+    from postcli.store.models import Run
+    from postcli.store.session import session_scope
 
     with session_scope(readonly=True) as session:
         runs = [(r.command, r.outcome, r.exit_code) for r in session.scalars(select(Run).order_by(Run.id))]
