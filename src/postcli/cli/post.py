@@ -92,6 +92,10 @@ def create(
         parser=text_value,
         help="A per-platform field, e.g. youtube.privacy=unlisted (`postcli platforms NAME` lists them). Repeatable.",
     ),
+    queue: bool = typer.Option(False, "--queue", help="Schedule into the next slot free in every target's queue."),
+    queue_each: bool = typer.Option(
+        False, "--queue-each", help="Each target takes its own next free slot (one post per target)."
+    ),
     draft: bool = typer.Option(False, "--draft", help="Save as a draft; publish later with `post publish`."),
     correlation_id: Optional[str] = typer.Option(
         None,
@@ -119,6 +123,15 @@ def create(
     tz_name = tz or settings.config().timezone
     zone(tz_name)
     when = parse_when(at, tz_name) if at else None
+    if queue or queue_each:
+        from postcli.cli.post_queue import create_queued
+
+        create_queued(
+            text, to, each=queue_each, at=at, draft=draft, correlation_id=correlation_id, as_json=as_json,
+            text_for=parse_text_for(text_for), media=_media_pairs(media, alt),
+            media_for=parse_media_for(media_for, alt_for), tz=tz_name, title=title, link=link, fields=parse_fields(field),
+        )  # fmt: skip
+        return
     created = compose.create_post(
         text,
         to,
@@ -172,6 +185,9 @@ def _register_views() -> None:
     app.command("list")(list_)
     app.command("show")(show)
     app.command("retry")(retry)
+    from postcli.cli.post_import_file import import_file
+
+    app.command("import-file")(import_file)
 
 
 _register_views()

@@ -352,3 +352,16 @@ class Notification(Base):
     # sent | failed | skipped (no notifier configured, or the event not chosen)
     status: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class Queue(Base):
+    """An account's posting queue (migration 0008): weekly wall-clock slots in `timezone`,
+    kept in their canonical text form (services/queue/slots.py)."""
+
+    __tablename__ = "queues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
+    slots: Mapped[str] = mapped_column(Text)
+    timezone: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
