@@ -74,3 +74,26 @@ def test_the_cli_modules_do_not_import_the_oauth_library():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_public_client_authenticates_as_its_platform_says():
+    """SignIn.public_client_auth: the client id in the form by default; HTTP Basic with an empty
+    password where the platform says so (Reddit's installed apps). A secret keeps client_auth.
+    The headers a platform's hooks give travel with the code exchange (Reddit's User-Agent)."""
+    import dataclasses
+
+    from postcli.platforms.spec import AppCredentials, SignIn
+    from postcli.signin.flow import _oauth_client
+
+    base = SignIn(authorize_url="https://x/authorize", token_url="https://x/token", scopes=("read",))
+    public, confidential = AppCredentials("cid", None, "test"), AppCredentials("cid", "sec", "test")
+    redirect = "http://127.0.0.1:1/callback"
+    basic = dataclasses.replace(base, client_auth="client_secret_basic", public_client_auth="client_secret_basic")
+    cases = [(base, public, "none"), (base, confidential, "client_secret_post"), (basic, public, "client_secret_basic")]
+    for signin, app, method in cases:
+        with _oauth_client(signin, app, redirect, ("read",), 5) as client:
+            assert client.token_endpoint_auth_method == method
+            # authlib would write a missing secret as the text "None" into the Basic header.
+            assert client.client_secret == (app.client_secret or "")
+    with _oauth_client(basic, public, redirect, ("read",), 5, {"User-Agent": "linux:app:v1 (by /u/me)"}) as client:
+        assert client.headers["User-Agent"] == "linux:app:v1 (by /u/me)"

@@ -237,6 +237,11 @@ class SignInHooks:
         """The scopes to ask for (some consent pages take them from elsewhere)."""
         return ctx.scopes
 
+    def headers(self, ctx: SignInContext, app: AppCredentials) -> dict[str, str]:
+        """HTTP headers the code exchange carries (Reddit's User-Agent naming the app and its
+        user); {}: the HTTP client's own."""
+        return {}
+
     def finish(self, ctx: SignInContext, app: AppCredentials, token: dict[str, Any], base: str | None) -> Connection:
         """The account to connect from the token (default: the spec's keep_* declarations)."""
         signin = self.spec.signin
@@ -283,6 +288,10 @@ class SignIn:
     needs_app: bool = True
     # The app may be a public client (no secret): X's native apps, Reddit's installed apps.
     secret_optional: bool = False
+    # How an app without a secret authenticates at the token endpoint: "none" (RFC 6749's
+    # client_id in the form) or "client_secret_basic" (HTTP Basic with the client id and an
+    # empty password: Reddit's installed apps, www.reddit.com/api/v1/access_token).
+    public_client_auth: str = "none"
     console: str = ""  # where the user makes that app
     # What the account keeps from the sign-in: {secret or setting key: "client_secret" |
     # "client_id" | a key of the token answer}.

@@ -196,6 +196,7 @@ def login(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
             scopes=hooks.scopes(ctx, app),
             port=opts.port or signin.default_port,
             extra_params=hooks.authorize_params(ctx, app),
+            headers=hooks.headers(ctx, app),
         )
     except InvalidInput:
         if registered:

@@ -50,22 +50,31 @@ def _import_oauth_client() -> Any:
 
 
 def _oauth_client(
-    signin: SignIn, app: AppCredentials, redirect_uri: str, scopes: tuple[str, ...], timeout: float
+    signin: SignIn,
+    app: AppCredentials,
+    redirect_uri: str,
+    scopes: tuple[str, ...],
+    timeout: float,
+    headers: dict[str, str] | None = None,
 ) -> Any:
     from postcli.platforms.tls import context
 
     OAuth2Client = _import_oauth_client()  # noqa: N806 - a class
 
+    # A public client (no secret) authenticates as its platform says: client_id in the form, or
+    # HTTP Basic with an empty password (authlib would write the missing secret as "None").
+    method = signin.client_auth if app.client_secret else signin.public_client_auth
     return OAuth2Client(
         client_id=app.client_id,
-        client_secret=app.client_secret,
-        token_endpoint_auth_method=signin.client_auth if app.client_secret else "none",
+        client_secret=app.client_secret or "",
+        token_endpoint_auth_method=method,
         # An empty scope is left out of the URL (Facebook Login for Business' config_id).
         scope=signin.scope_separator.join(scopes),
         redirect_uri=redirect_uri,
         code_challenge_method="S256" if signin.pkce else None,
         timeout=timeout,
         verify=context(),
+        **({"headers": headers} if headers else {}),
     )
 
 
@@ -185,8 +194,10 @@ def run(
     scopes: tuple[str, ...],
     port: int,
     extra_params: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Send the user to the consent page, catch the code, trade it for tokens."""
+    """Send the user to the consent page, catch the code, trade it for tokens (`headers`: what
+    the code exchange carries besides, e.g. the User-Agent a platform asks for)."""
     from authlib.common.security import generate_token
 
     from postcli import settings
@@ -196,7 +207,7 @@ def run(
     verifier = generate_token(64) if signin.pkce else None  # 64 chars: within RFC 7636's 43..128
     with open_redirect(opts, port) as redirect:
         # opts.timeout is how long the user may take; each HTTP request gets the network timeout.
-        with _oauth_client(signin, app, redirect.redirect_uri, scopes, settings.timeout()) as client:
+        with _oauth_client(signin, app, redirect.redirect_uri, scopes, settings.timeout(), headers) as client:
             url, _ = client.create_authorization_url(
                 endpoints.authorize_url, state=state, code_verifier=verifier, **(extra_params or {})
             )
