@@ -116,7 +116,7 @@ def show(
                 str(t["id"]),
                 t["platform"],
                 t["handle"] or "",
-                t["status"],
+                t["status"] + (f" ({t['platform_state']})" if t.get("platform_state") else ""),
                 str(t["attempt_count"]),
                 t["url"] or t["error"] or "",
             ]

@@ -27,6 +27,33 @@ if TYPE_CHECKING:
     from postcli.platforms.base import AccountMetrics, PostMetrics
 
 
+# Where a snapshot keeps what the platform said the post was (PostMetrics.platform_state): in
+# its raw answer, so the state is as old as the numbers beside it and needs no column.
+STATE_KEY = "platform_state"
+
+
+def snapshot_raw(m: PostMetrics) -> dict[str, Any] | None:
+    """The raw JSON a snapshot stores: the platform's answer, and its word on the post's state."""
+    if m.platform_state:
+        return {**(m.raw or {}), STATE_KEY: m.platform_state}
+    return m.raw or None
+
+
+def latest_states(session: Session, target_ids: Sequence[int]) -> dict[int, str]:
+    """{target id: platform state} from each target's newest snapshot, where it has one."""
+    from sqlalchemy import select
+
+    ids = sorted(set(target_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(PostMetricLatest.target_id, PostMetricSnapshot.raw)
+        .join(PostMetricSnapshot, PostMetricSnapshot.id == PostMetricLatest.snapshot_id)
+        .where(PostMetricLatest.target_id.in_(ids))
+    )
+    return {tid: str(raw[STATE_KEY]) for tid, raw in rows if isinstance(raw, dict) and raw.get(STATE_KEY)}
+
+
 def record_post_snapshot(
     session: Session,
     target: PostTarget,
@@ -37,7 +64,7 @@ def record_post_snapshot(
     values: dict[str, Any] = {k: getattr(m, k) for k in COUNTERS}
     values["engagement"] = metrics.engagement(m.likes, m.comments, m.shares)
     values["follower_count"] = follower_count
-    snap = PostMetricSnapshot(target_id=target.id, captured_at=captured_at, raw=m.raw or None, **values)
+    snap = PostMetricSnapshot(target_id=target.id, captured_at=captured_at, raw=snapshot_raw(m), **values)
     session.add(snap)
     session.flush()
 
@@ -262,7 +289,7 @@ def _write_batch(
         db.insert(
             "post_metric_snapshots",
             _SNAPSHOT_COLUMNS,
-            [(t.id, at, db.json(m.raw or None), *c) for (t, m, _f), c in zip(items, counters)],
+            [(t.id, at, db.json(snapshot_raw(m)), *c) for (t, m, _f), c in zip(items, counters)],
             returning=("target_id", "id"),
         )
     )

@@ -51,11 +51,17 @@ def load_post(post_id: int | str) -> Post:
 
 
 def show_post(post_id: int | str) -> dict[str, Any]:
-    """`post show`: the post as views.post_dict."""
+    """`post show`: the post as views.post_dict, each target with its "platform_state"."""
+    from postcli.services.snapshots import latest_states
     from postcli.store.session import session_scope
 
     with session_scope(readonly=True) as session:
-        return views.post_dict(get_post(session, post_id))
+        data = views.post_dict(get_post(session, post_id))
+        # What the platform last said of each published target (a Reddit post its moderators removed).
+        states = latest_states(session, [t["id"] for t in data["targets"]])
+        for target in data["targets"]:
+            target["platform_state"] = states.get(target["id"])
+        return data
 
 
 def check_list_args(*, page: int, limit: int, sort: str, order: str) -> None:
