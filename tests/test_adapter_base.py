@@ -52,6 +52,7 @@ def test_the_capabilities_each_platform_declares():
         "facebook",
         "instagram",
         "mastodon",
+        "reddit",
         "threads",
         "tumblr",
     }
