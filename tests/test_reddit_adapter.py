@@ -243,6 +243,23 @@ def test_a_subreddit_that_requires_flair_lists_the_flairs_one_may_use(server):
     assert post["name"] == result.platform_post_id and post["link_flair_template_id"] == "d4e5-f6"
 
 
+def test_flair_required_in_the_submit_validators_http_400_shape_lists_the_flairs_too(server):
+    server.subreddits["test"].flairs.append(flair("n-1", "News"))
+    # PRAW's TestSubreddit.test_submit__verify_invalid: the validator answers HTTP 400 with a reason.
+    body = {
+        "fields": ["flair"],
+        "explanation": "Your post must contain post flair.",
+        "message": "Bad Request",
+        "error_type": "SUBMIT_VALIDATION_ERROR",
+        "reason": "SUBMIT_VALIDATION_FLAIR_REQUIRED",
+    }
+    server.fail_next("POST", "/api/submit", 400, json=body)
+    with pytest.raises(PlatformRejected) as err:
+        adapter(server).publish(request())
+    assert "SUBMIT_VALIDATION_FLAIR_REQUIRED: Your post must contain post flair. (field flair)" in str(err.value)
+    assert "n-1 (News)" in str(err.value)
+
+
 # -- reconciling a lost answer ---------------------------------------------------------------
 
 

@@ -224,3 +224,21 @@ def test_accounts_add_with_a_token_made_elsewhere(cli, home):
             input=r.access_token + "\n",
         )  # fmt: skip
         assert wrong.exit_code == 2 and "u/alice_writes, not u/bob" in wrong.stderr
+
+
+def test_a_spent_window_defers_the_collect_until_reddits_reset(cli, home, reddit):
+    write_config(home, max_rate_wait_seconds=0)
+    post(cli, "counted", "--title", "T", "--field", "reddit.subreddit=test")
+    reddit.reset_log()
+    reddit.fail_next(
+        "GET",
+        "/api/info",
+        429,
+        headers={"x-ratelimit-used": "100", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "240"},
+    )
+    r = cli("collect", "--json")
+    assert r.exit_code == 5, (r.stdout, r.stderr)
+    out = json.loads(r.stdout)
+    assert out["fetched"] == 0 and out["deferred"] >= 1
+    assert "rate limited until" in r.stderr
+    assert len(reddit.requests_to("GET", "/api/info")) == 1  # not asked again before the reset

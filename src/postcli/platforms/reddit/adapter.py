@@ -164,8 +164,19 @@ class RedditAdapter(RedditApi):
             data["text"] = req.text
         if req.fields.get("flair_id"):
             data["flair_id"] = str(req.fields["flair_id"])
-        body = self._api("POST", "/api/submit", f"submitting the post to r/{sr}", data=data)
-        self._refused(body, sr, f"submitting the post to r/{sr}")
+        what = f"submitting the post to r/{sr}"
+        try:
+            body = self._api("POST", "/api/submit", what, data=data)
+        except PlatformRejected as exc:
+            # The submit validator's own shape (HTTP 400, {"reason": "SUBMIT_VALIDATION_..."}).
+            if "FLAIR_REQUIRED" not in exc.message:
+                raise
+            raise self._fail(
+                PlatformRejected,
+                f"{exc.message}. {self._flair_choices(sr)}",
+                hint=f"add --field reddit.flair_id=ID with one of r/{sr}'s flairs",
+            ) from None
+        self._refused(body, sr, what)
         created = (body.get("json") or {}).get("data") if isinstance(body.get("json"), dict) else None
         if not isinstance(created, dict) or not (created.get("name") or created.get("id")):
             raise self._fail(MalformedResponse, f"{self._hostname()} did not say which post it created in r/{sr}")
