@@ -193,7 +193,8 @@ def _stated(likes: int, state: str | None, raw: dict | None = None) -> PostMetri
 
 def test_a_platform_state_rides_with_its_snapshot_and_post_show_says_the_newest(backend, cli):
     """PostMetrics.platform_state (a post its moderators removed, still up for its author) is kept
-    in the snapshot's raw by both write paths; `post show` says what the newest snapshot said."""
+    in the snapshot's raw by both write paths; `post show` and `post list` say what the newest
+    snapshot said."""
     from sqlalchemy import select
 
     from postcli.services.posts.queries import show_post
@@ -215,6 +216,9 @@ def test_a_platform_state_rides_with_its_snapshot_and_post_show_says_the_newest(
         assert (removed["platform_state"], plain["platform_state"]) == ("removed by the moderators", None)
     shown = cli("post", "show", str(post_ids[0]), env={"COLUMNS": "200"}).stdout
     assert "completed (removed by the moderators)" in shown
+    # The plain read path of `post list` reads it too.
+    listed = {p["id"]: p["targets"][0]["platform_state"] for p in cli.json("post", "list", "--limit", "50")["posts"]}
+    assert (listed[post_ids[0]], listed[post_ids[1]]) == ("removed by the moderators", None)
 
     # Approved again: the newest snapshot says nothing, and neither does `post show`.
     _record(one, batch, [(T0 + timedelta(hours=1), [(0, _stated(4, None), None)])])

@@ -200,7 +200,7 @@ class PostMetrics:
     raw: dict[str, Any] = field(default_factory=dict)
     # What the platform says the post is when it is up but not simply live ("removed by the
     # subreddit's moderators": Reddit keeps such a post, and its numbers, for its author).
-    # Kept with the snapshot (its raw, under "platform_state") and shown by `post show`; None:
+    # Kept with the snapshot (its raw, under "platform_state") and shown with the post; None:
     # nothing to say. Set after construction (not an __init__ argument, so
     # PostMetrics(**counters) stays typed).
     platform_state: str | None = field(default=None, init=False, compare=False)

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from postcli import metrics
-from postcli.metrics import COUNTERS, HOURLY_COUNTERS, SNAPSHOT_COLUMNS
+from postcli.metrics import COUNTERS, HOURLY_COUNTERS, SNAPSHOT_COLUMNS, STATE_KEY, state_of
 from postcli.store.models import (
     AccountMetricSnapshot,
     PostMetricHourly,
@@ -27,23 +27,19 @@ if TYPE_CHECKING:
     from postcli.platforms.base import AccountMetrics, PostMetrics
 
 
-# Where a snapshot keeps what the platform said the post was (PostMetrics.platform_state): in
-# its raw answer, so the state is as old as the numbers beside it and needs no column.
-STATE_KEY = "platform_state"
-
-
 def snapshot_raw(m: PostMetrics) -> dict[str, Any] | None:
-    """The raw JSON a snapshot stores: the platform's answer, and its word on the post's state."""
+    """The raw JSON a snapshot stores: the platform's answer, and its word on the post's state
+    (under metrics.STATE_KEY: the state is as old as the numbers beside it, and needs no column)."""
     if m.platform_state:
         return {**(m.raw or {}), STATE_KEY: m.platform_state}
     return m.raw or None
 
 
-def latest_states(session: Session, target_ids: Sequence[int]) -> dict[int, str]:
-    """{target id: platform state} from each target's newest snapshot, where it has one."""
+def latest_states(session: Session, target_ids: Sequence[int | None]) -> dict[int, str]:
+    """{target id: platform state} from each target's newest snapshot, where it says one."""
     from sqlalchemy import select
 
-    ids = sorted(set(target_ids))
+    ids = sorted({t for t in target_ids if t is not None})
     if not ids:
         return {}
     rows = session.execute(
@@ -51,7 +47,7 @@ def latest_states(session: Session, target_ids: Sequence[int]) -> dict[int, str]
         .join(PostMetricSnapshot, PostMetricSnapshot.id == PostMetricLatest.snapshot_id)
         .where(PostMetricLatest.target_id.in_(ids))
     )
-    return {tid: str(raw[STATE_KEY]) for tid, raw in rows if isinstance(raw, dict) and raw.get(STATE_KEY)}
+    return {tid: state for tid, raw in rows if (state := state_of(raw))}
 
 
 def record_post_snapshot(

@@ -51,17 +51,11 @@ def load_post(post_id: int | str) -> Post:
 
 
 def show_post(post_id: int | str) -> dict[str, Any]:
-    """`post show`: the post as views.post_dict, each target with its "platform_state"."""
-    from postcli.services.snapshots import latest_states
+    """`post show`: the post as views.post_dict."""
     from postcli.store.session import session_scope
 
     with session_scope(readonly=True) as session:
-        data = views.post_dict(get_post(session, post_id))
-        # What the platform last said of each published target (a Reddit post its moderators removed).
-        states = latest_states(session, [t["id"] for t in data["targets"]])
-        for target in data["targets"]:
-            target["platform_state"] = states.get(target["id"])
-        return data
+        return views.post_dict(get_post(session, post_id))
 
 
 def check_list_args(*, page: int, limit: int, sort: str, order: str) -> None:
@@ -94,7 +88,8 @@ def read_page(
     db: Reader, *, status: str | None, platform: str | None, page: int, limit: int, sort: str, order: str
 ) -> Page:
     """The page through a store reader (store/dbapi.py): the posts, their targets (each with its
-    account's handle) and their media, in three statements."""
+    account's handle and platform state) and their media, in four statements."""
+    from postcli.metrics import state_of
     from postcli.store.dbapi import in_list
 
     col = SORTS[sort]
@@ -126,6 +121,13 @@ def read_page(
             **id_params,
         ):
             targets[t["post_id"]].append(_times(db, t))
+        listed = [t["id"] for ts in targets.values() for t in ts]
+        if listed:
+            t_marks, t_params = in_list("t", listed)
+            states = {tid: state_of(raw) for tid, raw in db.rows(LATEST_RAW_SQL.format(ids=t_marks), **t_params)}
+            for ts in targets.values():
+                for t in ts:
+                    t["platform_state"] = states.get(t["id"])
         for m in db.dicts(
             f"SELECT post_id, {', '.join(views.MEDIA_COLUMNS)} FROM post_media WHERE post_id IN {marks} "
             "ORDER BY post_id, position",
@@ -133,6 +135,13 @@ def read_page(
         ):
             media[m["post_id"]].append(m)
     return [views.post_view(_times(db, p), targets[p["id"]], media[p["id"]]) for p in posts], total
+
+
+# Each target's newest snapshot's raw JSON (its platform state); `{ids}` is an IN list.
+LATEST_RAW_SQL = (
+    "SELECT l.target_id, s.raw FROM post_metric_latest l "
+    "JOIN post_metric_snapshots s ON s.id = l.snapshot_id WHERE l.target_id IN {ids}"
+)
 
 
 def _cols(alias: str, names: tuple[str, ...]) -> str:

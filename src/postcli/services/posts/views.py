@@ -78,6 +78,9 @@ def target_view(t: Row) -> dict[str, Any]:
         "last_attempt_at": t["last_attempt_at"],
         "completed_at": t["completed_at"],
         "fields": decode(t["fields"]) or {},
+        # What the platform said of the post at the last collect, when it is up but not simply
+        # live (a Reddit post its moderators removed): PostMetrics.platform_state.
+        "platform_state": t.get("platform_state"),
     }
 
 
@@ -107,10 +110,24 @@ def _values(obj: Any, columns: Iterable[str]) -> dict[str, Any]:
 
 
 def post_dict(post: Post) -> dict[str, Any]:
-    """`post_view` of an ORM post (its targets and media loaded)."""
+    """`post_view` of an ORM post (its targets and media loaded); the targets' platform states
+    are read through the post's session, when it still has one."""
+    from sqlalchemy.orm import object_session
+
+    from postcli.services.snapshots import latest_states
+
+    session = object_session(post)
+    states = latest_states(session, [t.id for t in post.targets]) if session is not None else {}
     return post_view(
         _values(post, POST_COLUMNS),
-        [{**_values(t, TARGET_COLUMNS), "handle": t.account.handle if t.account else None} for t in post.targets],
+        [
+            {
+                **_values(t, TARGET_COLUMNS),
+                "handle": t.account.handle if t.account else None,
+                "platform_state": states.get(t.id),
+            }
+            for t in post.targets
+        ],
         [_values(m, MEDIA_COLUMNS) for m in post.media],
     )
 
