@@ -72,6 +72,16 @@ class PostcliGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: ClickContext) -> Any:
+        import warnings
+
+        with warnings.catch_warnings():
+            # A library's warning (dateutil, an SDK's deprecation) is not the user's business;
+            # --debug shows them.
+            if not (ctx.params.get("debug") or _debug_enabled()):
+                warnings.simplefilter("ignore")
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: ClickContext) -> Any:
         from postcli import output
 
         output.reset_consoles()
@@ -244,6 +254,10 @@ _register()
 
 
 def main() -> None:
+    import warnings
+
+    if not (_debug_enabled() or "--debug" in sys.argv[1:]):
+        warnings.simplefilter("ignore")  # warnings raised while modules are imported, too
     try:
         app()
     except SystemExit:

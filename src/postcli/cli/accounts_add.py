@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import typer
 
-from postcli.cli._options import text_value
+from postcli.cli._options import JsonOpt, text_value
 from postcli.errors import InvalidInput
 
 add_app = typer.Typer(
@@ -19,7 +19,6 @@ add_app = typer.Typer(
     no_args_is_help=True,
 )
 
-JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
 API_BASE_HELP = "API base URL (default: the platform's public one; set it for a proxy or a test server)."
 GRAPH_VERSION_HELP = (
     "Meta Graph API version for this account, e.g. v27.0 (default: [graph] version in "
@@ -34,10 +33,9 @@ def _read_secret(*, from_stdin: bool, env_var: str, prompt: str, login: Callable
     """The secret from stdin, the environment or a hidden prompt. `login` (platforms with a
     browser sign-in): asked on a terminal before the prompt, and named in the hint without one."""
     if from_stdin:
-        try:
-            value = sys.stdin.readline().rstrip("\r\n")
-        except UnicodeDecodeError:
-            raise InvalidInput(f"the {prompt} on standard input is not valid UTF-8.") from None
+        from postcli.cli._stdin import read_line
+
+        value = read_line(f"the {prompt} on standard input")
         if not value:
             raise InvalidInput(
                 f"no {prompt} was read from standard input.",
@@ -119,7 +117,7 @@ def add_bluesky(
         help="Your PDS URL (for self-hosted servers).",
     ),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the app password from standard input."),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Connect a Bluesky account with an app password (Settings -> App passwords).
 
@@ -144,7 +142,7 @@ def add_mastodon(
         ..., "--instance", metavar="URL", parser=text_value, help="Your instance URL, e.g. https://mastodon.social"
     ),
     token_stdin: bool = TOKEN_STDIN_OPT,
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Connect a Mastodon account with an access token.
 
@@ -213,7 +211,7 @@ def _graph_settings(version: str | None) -> dict[str, str]:
 def add_threads(
     token_stdin: bool = TOKEN_STDIN_OPT,
     api_base: str = API_BASE_OPT,
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Connect a Threads profile with a long-lived access token.
 
@@ -239,7 +237,7 @@ def add_instagram(
     token_stdin: bool = TOKEN_STDIN_OPT,
     api_base: str = API_BASE_OPT,
     graph_version: str = GRAPH_VERSION_OPT,
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Connect an Instagram professional account (Instagram Login) with a long-lived token.
 
@@ -280,7 +278,7 @@ def add_facebook(
     ),
     api_base: str = API_BASE_OPT,
     graph_version: str = GRAPH_VERSION_OPT,
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Connect a Facebook Page with a Page access token or a user token that manages it.
 
@@ -322,7 +320,7 @@ def add_tumblr(
     ),
     token_stdin: bool = TOKEN_STDIN_OPT,
     api_base: str = API_BASE_OPT,
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Connect a Tumblr blog with OAuth2 tokens.
 
@@ -359,7 +357,7 @@ def add_sandbox(
     handle: str = typer.Option(
         "me.sandbox", "--handle", metavar="HANDLE", parser=text_value, help="A name for the simulated account."
     ),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Connect a SIMULATED sandbox account (no network; used by `postcli demo`)."""
     from postcli.services.accounts import add_account

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from postcli.cli._options import text_value
+from postcli.cli._options import JsonOpt, text_value
 from postcli.errors import InvalidInput
 
 DEFAULT_TIMEOUT = 300.0
@@ -41,8 +41,10 @@ def _printable(text: str) -> str:
 
 def _read_pasted() -> str:
     _say("Paste the address your browser ended on (or just the code), then press Enter:")
-    line = sys.stdin.readline()
-    if not line:
+    from postcli.cli._stdin import read_line
+
+    line = read_line("the pasted address")
+    if line is None:
         raise InvalidInput(
             "nothing was pasted (standard input is closed).",
             hint="Run it in a terminal, or pipe the redirected address in.",
@@ -56,7 +58,9 @@ def _choose_page(pages: list[tuple[str, str]]) -> str | None:
     for n, (page_id, name) in enumerate(pages, 1):
         _say(f"  {n}. {_printable(name)} (id {_printable(page_id)})")
     _say("Post as which one? Type its number or id, then press Enter:")
-    answer = sys.stdin.readline().strip()
+    from postcli.cli._stdin import read_line
+
+    answer = (read_line("the answer") or "").strip()
     if answer.isdigit() and 1 <= int(answer) <= len(pages):
         return pages[int(answer) - 1][0]
     return answer or None
@@ -137,7 +141,7 @@ def login(
         parser=text_value,
         help="Consent page URL (for a proxy or a test server).",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md)."),
+    as_json: JsonOpt = False,
 ) -> None:
     """Sign in in the browser and connect the account (OAuth 2.0 with PKCE).
 

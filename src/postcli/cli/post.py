@@ -8,20 +8,19 @@ from typing import Any, List, Optional
 import typer
 
 from postcli.cli._options import (
+    JsonOpt,
+    TzOpt,
     check_post_filters,
     count_value,
     id_value,
     path_value,
-    read_stdin_text,
+    read_time,
     ref_value,
     text_value,
-    zone_value,
 )
 from postcli.errors import InvalidInput
 
 app = typer.Typer(help="Compose, schedule, publish, list and delete posts.", no_args_is_help=True)
-
-JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
 
 
 def _exit_for(outcome: Any) -> None:
@@ -109,9 +108,7 @@ def create(
     at: Optional[str] = typer.Option(
         None, "--at", metavar="WHEN", parser=text_value, help='Schedule: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'
     ),
-    tz: Optional[str] = typer.Option(
-        None, "--tz", metavar="ZONE", parser=zone_value, help="IANA timezone for --at (default: config, else UTC)."
-    ),
+    tz: TzOpt = None,
     media_for: List[str] = typer.Option(
         [], "--media-for", metavar="PLATFORM=FILE", parser=text_value, help=MEDIA_FOR_HELP
     ),
@@ -124,7 +121,7 @@ def create(
         parser=text_value,
         help="Your id for this post: repeating the command returns the same post.",
     ),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Create a post and publish it now (default), at a time (--at), or keep it as a draft.
 
@@ -135,13 +132,12 @@ def create(
     from postcli.services.posts import compose, publish, queries, views
     from postcli.services.posts.media_for import parse as parse_media_for
     from postcli.services.posts.validation import parse_text_for
-    from postcli.timeparse import parse_when, zone
 
     if text == "-":
-        text = read_stdin_text("the post text on standard input")
-    tz_name = tz or settings.config().timezone
-    zone(tz_name)
-    when = parse_when(at, tz_name) if at else None
+        from postcli.cli._stdin import read_text
+
+        text = read_text("the post text on standard input")
+    when = read_time(at, tz, option="--at") if at else None
     created = compose.create_post(
         text,
         to,
@@ -149,7 +145,7 @@ def create(
         media=_media_pairs(media, alt),
         media_for=parse_media_for(media_for, alt_for),
         at=when,
-        tz=tz_name,
+        tz=settings.time_zone(tz),
         draft=draft,
         correlation_id=correlation_id,
     )
@@ -201,18 +197,14 @@ def list_(
     limit: int = typer.Option(20, "--limit", metavar="N", parser=count_value, help="Posts per page."),
     sort: str = typer.Option("created", "--sort", metavar="created|published|scheduled", help="Sort by this time."),
     order: str = typer.Option("desc", "--order", metavar="desc|asc", help="Newest (desc) or oldest (asc) first."),
-    tz: Optional[str] = typer.Option(
-        None, "--tz", metavar="ZONE", parser=zone_value, help="Show times in this timezone."
-    ),
-    as_json: bool = JSON_OPT,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """List posts, newest first."""
     from postcli import output, settings
     from postcli.services.posts.queries import check_list_args, list_posts
-    from postcli.timeparse import zone
 
-    tz_name = tz or settings.config().timezone
-    zone(tz_name)
+    tz_name = settings.time_zone(tz)
     check_list_args(page=page, limit=limit, sort=sort, order=order)
     status, platform = check_post_filters(status, platform)
     posts, total = list_posts(status=status, platform=platform, page=page, limit=limit, sort=sort, order=order)
@@ -244,10 +236,8 @@ def list_(
 @app.command("show")
 def show(
     post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
-    tz: Optional[str] = typer.Option(
-        None, "--tz", metavar="ZONE", parser=zone_value, help="Show times in this timezone."
-    ),
-    as_json: bool = JSON_OPT,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Show a post with its targets and their links."""
     from postcli import output, settings
@@ -257,7 +247,7 @@ def show(
     if as_json:
         output.print_json(data)
         return
-    tz_name = tz or settings.config().timezone
+    tz_name = settings.time_zone(tz)
     output.kv(
         [
             ("id", str(data["id"])),
@@ -295,7 +285,7 @@ def show(
 
 @app.command("retry")
 def retry(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."), as_json: bool = JSON_OPT
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."), as_json: JsonOpt = False
 ) -> None:
     """Publish again only the targets that failed (each is checked on the platform first)."""
     from postcli.services.posts.publish import retry_post
@@ -308,7 +298,7 @@ def retry(
 @app.command("publish")
 def publish(
     post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id (a draft or scheduled post)."),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Publish a draft or scheduled post now."""
     from postcli.services.posts.publish import publish_now
@@ -322,7 +312,7 @@ def publish(
 def delete(
     post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
     remote: bool = typer.Option(False, "--remote", help="Also delete it on the platforms it was published to."),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Delete a post from the store (and with --remote, from the platforms)."""
     from postcli import output
@@ -351,7 +341,7 @@ def import_(
     account: Optional[str] = typer.Option(
         None, "--account", metavar="ACCOUNT", parser=ref_value, help="The account it belongs to (id or handle)."
     ),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Track a post made outside postcli, so it is collected and reported like any other."""
     from postcli import output
@@ -413,20 +403,16 @@ def edit(
     at: Optional[str] = typer.Option(
         None, "--at", metavar="WHEN", parser=text_value, help="New publish time (scheduled posts)."
     ),
-    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=zone_value, help="IANA timezone for --at."),
-    as_json: bool = JSON_OPT,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Change a draft or scheduled post (text, targets, media, time). Validated again."""
-    from postcli import settings
     from postcli.services.posts.compose import edit_post
     from postcli.services.posts.media_for import parse as parse_media_for
     from postcli.services.posts.validation import parse_text_for
-    from postcli.timeparse import parse_when, zone
 
     if media and no_media:
         raise InvalidInput("--media and --no-media contradict each other.")
-    tz_name = tz or settings.config().timezone
-    zone(tz_name)
     post = edit_post(
         post_id,
         text=text,
@@ -434,7 +420,7 @@ def edit(
         text_for=parse_text_for(text_for),
         media=[] if no_media else (_media_pairs(media, alt) if media else None),
         media_for=parse_media_for(media_for, alt_for),
-        at=parse_when(at, tz_name) if at else None,
+        at=read_time(at, tz, option="--at") if at else None,
         tz=tz,
     )
     _show_post(post, as_json, f"Updated post {post['id']} ({post['status']}).")
@@ -446,19 +432,14 @@ def schedule(
     at: str = typer.Option(
         ..., "--at", metavar="WHEN", parser=text_value, help='When: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'
     ),
-    tz: Optional[str] = typer.Option(
-        None, "--tz", metavar="ZONE", parser=zone_value, help="IANA timezone for --at (default: config, else UTC)."
-    ),
-    as_json: bool = JSON_OPT,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Schedule a draft (or move a scheduled post). cron's `postcli publish-due` publishes it."""
     from postcli import output, settings
     from postcli.services.posts.compose import schedule_post
-    from postcli.timeparse import parse_when, zone
 
-    tz_name = tz or settings.config().timezone
-    zone(tz_name)
-    post = schedule_post(post_id, parse_when(at, tz_name), tz=tz_name)
+    post = schedule_post(post_id, read_time(at, tz, option="--at"), tz=settings.time_zone(tz))
     when = output.fmt_time(post["scheduled_at"], post["timezone"])
     _show_post(post, as_json, f"Scheduled post {post['id']} for {when} ({post['timezone']}).")
 
@@ -466,7 +447,7 @@ def schedule(
 @app.command("cancel")
 def cancel(
     post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Cancel a draft or scheduled post (it stays in the list as cancelled)."""
     from postcli.services.posts.compose import cancel_post

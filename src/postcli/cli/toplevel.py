@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from postcli.cli._options import count_value, days_value, ref_value, text_value
+from postcli.cli._options import JsonOpt, count_value, days_value, ref_value, text_value
 from postcli.settings import MIN_CONCURRENCY
 
 
@@ -23,7 +23,7 @@ def publish_due(
     limit: Optional[int] = typer.Option(
         None, "--limit", metavar="N", parser=count_value, help="Publish at most this many posts."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: JsonOpt = False,
 ) -> None:
     """Publish every scheduled post whose time has come (run it from cron, e.g. every minute).
 
@@ -95,7 +95,7 @@ def collect(
     plan_only: bool = typer.Option(
         False, "--plan-only", help="Only queue the jobs of this run, for --worker processes."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    as_json: JsonOpt = False,
 ) -> None:
     """Snapshot metrics of recent posts and every active account (run it from cron, e.g. hourly).
 
