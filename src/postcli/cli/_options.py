@@ -19,11 +19,12 @@ length of any --since/--until range (MAX_RANGE_DAYS).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
 import typer
 
@@ -114,6 +115,25 @@ def count_value(value: str | int) -> int:
     if number is None:
         raise typer.BadParameter(f"is not a whole number from 1 to {MAX_COUNT:,}.")
     return number
+
+
+def seconds_value(low: float, high: float) -> Callable[[str | float], float]:
+    """A parser for a number of seconds from `low` to `high` (every float option).
+
+    "inf", "nan" and "1e400" are floats to Python but no number of seconds: a wait on them
+    overflows the clock (OverflowError) or never ends.
+    """
+
+    def parse(value: str | float) -> float:
+        try:
+            number = float(value.strip() if isinstance(value, str) else value)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number) or not low <= number <= high:
+            raise typer.BadParameter(f"is not a number of seconds from {low:g} to {high:,g}.")
+        return number
+
+    return parse
 
 
 def days_value(value: str | int) -> int:

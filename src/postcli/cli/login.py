@@ -7,10 +7,11 @@ import sys
 
 import typer
 
-from postcli.cli._options import JsonOpt, text_value
+from postcli.cli._options import JsonOpt, seconds_value, text_value
 from postcli.errors import InvalidInput
 
 DEFAULT_TIMEOUT = 300.0
+MAX_TIMEOUT = 86400.0  # a day: a sign-in nobody finished by then will not be finished
 
 
 def _timeout(value: float | None) -> float:
@@ -23,8 +24,10 @@ def _timeout(value: float | None) -> float:
         seconds = float(env)
     except ValueError:
         raise InvalidInput(f"POSTCLI_LOGIN_TIMEOUT={env!r} is not a number of seconds.") from None
-    if seconds <= 0:
-        raise InvalidInput(f"POSTCLI_LOGIN_TIMEOUT={env!r} must be more than 0 seconds.")
+    if not 0 < seconds <= MAX_TIMEOUT:  # nan and inf too
+        raise InvalidInput(
+            f"POSTCLI_LOGIN_TIMEOUT={env!r} must be a number of seconds above 0, up to {MAX_TIMEOUT:,g}."
+        )
     return seconds
 
 
@@ -124,7 +127,7 @@ def login(
         None,
         "--timeout",
         metavar="SECONDS",
-        min=1,
+        parser=seconds_value(1, MAX_TIMEOUT),
         help="Seconds to wait for the browser (default 300, or POSTCLI_LOGIN_TIMEOUT).",
     ),
     api_base: str = typer.Option(

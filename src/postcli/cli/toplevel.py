@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from postcli.cli._options import JsonOpt, count_value, days_value, ref_value, text_value
+from postcli.cli._options import JsonOpt, count_value, days_value, ref_value, seconds_value, text_value
 from postcli.settings import MIN_CONCURRENCY
 
 
@@ -88,8 +88,7 @@ def collect(
         0.0,
         "--wait",
         metavar="SECONDS",
-        min=0,
-        max=86400,
+        parser=seconds_value(0, 86400),
         help="With --worker: keep polling for new jobs this many seconds before exiting.",
     ),
     plan_only: bool = typer.Option(

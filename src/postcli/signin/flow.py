@@ -154,7 +154,8 @@ def run(profile: Profile, app: AppCredentials, endpoints: Endpoints, opts: FlowO
 
     register_secret(app.client_secret)  # kept out of any message, --debug traceback included
     paste = opts.no_browser or opts.redirect_uri is not None
-    listener = None if paste else LoopbackListener(opts.port)
+    # A platform with a default port matches the registered redirect exactly (profiles.py).
+    listener = None if paste else LoopbackListener(opts.port, registered=profile.default_port != 0)
     if opts.redirect_uri:
         redirect_uri = opts.redirect_uri
     elif listener is not None:
