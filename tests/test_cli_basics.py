@@ -102,8 +102,9 @@ def _options_named(name: str) -> list:  # type: ignore[type-arg]
     found = []
 
     def walk(cmd) -> None:  # type: ignore[no-untyped-def]
-        for sub in (getattr(cmd, "commands", None) or {}).values():
-            walk(sub)
+        # list_commands/get_command: `accounts add|login PLATFORM` are built on demand.
+        for sub in cmd.list_commands(None) if hasattr(cmd, "list_commands") else []:
+            walk(cmd.get_command(None, sub))
         found.extend(p for p in getattr(cmd, "params", []) if name in getattr(p, "opts", []))
 
     walk(typer.main.get_command(app))

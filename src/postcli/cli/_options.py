@@ -188,10 +188,24 @@ TzOpt = Annotated[
         " default: [defaults] timezone in the config, else UTC.",
     ),
 ]
-# The one --json of every command: `as_json: JsonOpt = False`.
+# The one --json of every command: `as_json: JsonOpt = False`, or json_param() where a command
+# is built from data (accounts add/login).
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print JSON (stable keys: docs/json.md; reports: docs/reports.md).")
 ]
+
+
+def json_param() -> tuple[str, object, bool]:
+    """--json as a (name, annotation, default) triple for cli/_connect.command_from."""
+    return ("as_json", JsonOpt, False)
+
+
+# `accounts add` and `accounts login` (cli/_connect.py): feeds services.accounts.add_account(insecure_http=)
+# and services.signin.LoginRequest(insecure_http=), where the one URL check (urlcheck.py) reads it.
+INSECURE_HTTP_HELP = (
+    "Allow a plain http:// server URL that is not on this machine (the token then crosses "
+    "the network unencrypted). Loopback (127.0.0.1, ::1, localhost) needs no flag."
+)
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV (stable columns, see docs/reports.md).")]
 
 

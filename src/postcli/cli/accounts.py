@@ -8,19 +8,12 @@ import typer
 
 from postcli.cli._options import JsonOpt, TzOpt, ref_value, text_value
 from postcli.cli.accounts_add import add_app
+from postcli.cli.login import login_app
 from postcli.errors import InvalidInput
 
 app = typer.Typer(help="Connect, list and remove accounts; check their health and metrics.", no_args_is_help=True)
 app.add_typer(add_app, name="add")
-
-
-def _register_login() -> None:
-    from postcli.cli.login import login
-
-    app.command("login")(login)
-
-
-_register_login()
+app.add_typer(login_app, name="login")
 
 
 @app.command("list")
@@ -187,9 +180,9 @@ def health(
     """Probe each account live (refreshing tokens near expiry). Exit 6 if any needs reconnecting."""
     from postcli import output
     from postcli.services.account_health import health as run
-    from postcli.services.exit_codes import for_reconnect
 
-    rows = run(account)
+    result = run(account)
+    rows = result.rows
     if as_json:
         output.print_json(rows)
     elif not rows:
@@ -214,4 +207,4 @@ def health(
         for r in rows:
             if r["reconnect"]:
                 output.warn(f"{r['platform']} {r['handle']}: {r['reconnect']}")
-    raise typer.Exit(for_reconnect(any(r["status"] == "token_expired" for r in rows)))
+    raise typer.Exit(result.exit_code)

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from postcli import credentials, settings
-from postcli.errors import InvalidInput, NotFound
+from postcli import credentials, settings, urlcheck
+from postcli.errors import BadSettings, InvalidInput, NotFound
+from postcli.platforms import registry
 from postcli.platforms.base import AccountContext
-from postcli.platforms.registry import DEFAULT_BASE_URLS, adapter_class, make_adapter
+from postcli.platforms.registry import adapter_class, make_adapter
 from postcli.secrets_redact import register_secret
 from postcli.store.models import Account, utcnow
 from postcli.store.session import session_scope
@@ -19,50 +20,34 @@ if TYPE_CHECKING:
 
     from postcli.platforms.base import Adapter
 
-RECONNECT_HINTS = {
-    "bluesky": "postcli accounts add bluesky --handle {handle} --service {base}",
-    "mastodon": "postcli accounts add mastodon --instance {base}",
-    "threads": "postcli accounts add threads (with a new long-lived token)",
-    "instagram": "postcli accounts add instagram (with a new long-lived token)",
-    "facebook": "postcli accounts add facebook --page {external_id} (with a new token)",
-    "tumblr": "postcli accounts add tumblr --blog {handle} (with new OAuth2 tokens)",
-}
-
-# Browser sign-in (`accounts login`, docs/signin.md): offered first where the platform has it.
-LOGIN_HINTS = {
-    "bluesky": "postcli accounts login bluesky --handle {handle}",
-    "mastodon": "postcli accounts login mastodon --instance {base}",
-    "threads": "postcli accounts login threads --redirect-uri YOUR_HTTPS_REDIRECT",
-    "instagram": "postcli accounts login instagram --redirect-uri YOUR_HTTPS_REDIRECT",
-    "facebook": "postcli accounts login facebook --page {external_id}",
-    "tumblr": "postcli accounts login tumblr --blog {handle}",
-}
-
 
 def reconnect_hint(account: Account) -> str:
-    template = RECONNECT_HINTS.get(account.platform, "postcli accounts add {platform} ...")
-    values = dict(
-        handle=account.handle, base=account.api_base_url, platform=account.platform, external_id=account.external_id
-    )
-    cmd = template.format(**values)
-    login = LOGIN_HINTS.get(account.platform)
-    if login:
-        return f"Reconnect it with: {login.format(**values)} (or: {cmd})"
+    """How to reconnect `account`: its platform's sign-in first where it has one (the spec's
+    reconnect commands, with the account's own handle, server and id filled in)."""
+    found = registry.find(account.platform)
+    if found is None or not found.reconnect_add:
+        return f"Reconnect it with: postcli accounts add {account.platform} ..."
+    values = found.hint_values(account.handle, account.api_base_url, account.external_id)
+    cmd = found.reconnect_add.format(**values)
+    if found.reconnect_login:
+        return f"Reconnect it with: {found.reconnect_login.format(**values)} (or: {cmd})"
     return f"Reconnect it with: {cmd}"
 
 
-def normalize_base_url(platform: str, url: str | None) -> str:
+def normalize_base_url(
+    platform: str, url: str | None, *, insecure_http: bool = False, option: str | None = None
+) -> str:
+    """The account's base URL as stored, through the one URL check (urlcheck.base_url): no
+    user:password@, no plain http off this machine unless `insecure_http` (--insecure-http)."""
+    spec = registry.spec(platform)
+    own = next((o for o in spec.options if o.role == "base_url"), None)  # --instance, --service
     if not url:
-        default = DEFAULT_BASE_URLS.get(platform)
-        if not default:
-            raise InvalidInput(f"{platform} needs the server's URL.", hint="Pass --instance https://your.instance")
-        return default
-    url = url.strip().rstrip("/")
-    if "://" not in url:
-        url = "https://" + url
-    if not url.split("://", 1)[1]:
-        raise InvalidInput(f"{url!r} is not a server URL.", hint="Use a URL like https://mastodon.social")
-    return url
+        if not spec.default_base_url:
+            flag = f"{own.flag} {own.metavar}" if own else "--api-base URL"
+            raise InvalidInput(f"{platform} needs the server's URL.", hint=f"Pass {flag}")
+        return spec.default_base_url
+    what = option or (own.flag if own else "--api-base")
+    return urlcheck.base_url(url, what=what, insecure_http=insecure_http)
 
 
 def context_for(account: Account, *, timeout: float | None = None) -> AccountContext:
@@ -121,6 +106,11 @@ def save_settings_if_changed(ctx: AccountContext) -> None:
     ctx.initial_token_expires_at = ctx.token_expires_at
 
 
+def needs_reconnect(account: Account) -> bool:
+    """Whether the account must be reconnected before postcli can use it again."""
+    return account.status == "token_expired"
+
+
 def mark_token_expired(session: Session, account: Account, error_code: str = "token_expired") -> None:
     account.status = "token_expired"
     account.error_code = error_code
@@ -141,11 +131,13 @@ def add_account(
     base_url: str | None,
     extra_secrets: dict[str, Any] | None = None,
     extra_settings: dict[str, Any] | None = None,
+    insecure_http: bool = False,
 ) -> Connected:
     """Log in once, then store the account (or refresh an existing one: reconnecting).
 
     `extra_secrets` (app secret, refresh token) and `extra_settings` (app id,
-    client id) are in the adapter's context before `connect` runs.
+    client id) are in the adapter's context before `connect` runs. `insecure_http`
+    (--insecure-http) allows a plain-http base URL that is not on this machine.
     """
     if not secret:
         raise InvalidInput("no secret given (empty password or token).")
@@ -153,7 +145,7 @@ def add_account(
     register_secret(secret)
     register_secret(dict(extra_secrets or {}))
     adapter_class(platform)  # unknown platform -> clear error before any network
-    base = normalize_base_url(platform, base_url)
+    base = normalize_base_url(platform, base_url, insecure_http=insecure_http)
     captured: dict[str, Any] = {}
     ctx = AccountContext(
         platform=platform,
@@ -259,6 +251,8 @@ def resolve_targets(session: Session, refs: list[str]) -> list[Account]:
 
 
 def remove_account(ref: str, *, purge: bool = False) -> Account:
+    """The account is removed first, its secret deleted after: a secret the keyring keeps is
+    then an error saying what is left and how to delete it, not a silent "Removed"."""
     with session_scope() as session:
         account = get_account(session, ref, include_removed=purge)
         if purge:
@@ -266,8 +260,15 @@ def remove_account(ref: str, *, purge: bool = False) -> Account:
         else:
             account.removed_at = datetime.now(timezone.utc)
             account.status = "disabled"
+    try:
         credentials.delete(account.id)
-        return account
+    except (credentials.KeyringFailed, BadSettings) as exc:  # the keyring's, or a damaged credentials file
+        raise type(exc)(
+            f"{account.platform} account {account.handle} (id {account.id}) is removed from postcli, "
+            f"but its secret is not: {exc.message}",
+            hint=exc.hint,
+        ) from None
+    return account
 
 
 def posts_addressing(ref: str) -> list[dict[str, Any]]:
@@ -299,7 +300,7 @@ def account_dict(account: Account) -> dict[str, Any]:
         "api_base_url": account.api_base_url,
         "status": account.status,
         "error_code": account.error_code,
-        "needs_reconnect": account.status == "token_expired",
+        "needs_reconnect": needs_reconnect(account),
         "token_expires_at": account.token_expires_at,
         "last_checked_at": account.last_checked_at,
         "created_at": account.created_at,
@@ -317,4 +318,4 @@ def show_account(ref: str) -> tuple[dict[str, Any], str | None]:
     """`accounts show`: the account as plain data, and its reconnect hint when it needs one."""
     with session_scope(readonly=True) as session:
         acc = get_account(session, ref, include_removed=True)
-        return account_dict(acc), (reconnect_hint(acc) if acc.status == "token_expired" else None)
+        return account_dict(acc), (reconnect_hint(acc) if needs_reconnect(acc) else None)

@@ -11,8 +11,8 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Callable
 
-from postcli.services import best_times, report_change
-from postcli.services.reports import ReportQuery, growth, heatmap, timeline, top
+from postcli.services.reports import ReportQuery, best_times, growth, heatmap, timeline, top
+from postcli.services.reports import change as report_change
 
 TOP_LIMIT = 10
 

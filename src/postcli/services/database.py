@@ -183,7 +183,7 @@ def copy_to(target_url: str, *, batch_size: int = 1000, progress: Progress | Non
     dst_url = store.normalize_url(target_url.strip())
     try:
         backend = make_url(dst_url).get_backend_name() if "://" in dst_url else None
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number ("http://[::1")
         backend = None
     if backend not in ("postgresql", "sqlite"):
         raise InvalidInput(

@@ -94,14 +94,20 @@ class Post(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(index=True)
-    # A claim on the post by one publishing process (publish-due overlap safety).
+    # A claim on the post by one publishing process (publish-due overlap safety): its lease,
+    # its holder ("host:pid") and what tells that process from any other with the same pid
+    # (services/holders.py), so a provably dead holder's claim is taken over at once.
     locked_until: Mapped[datetime | None]
     locked_by: Mapped[str | None] = mapped_column(String(128))
+    locked_proc: Mapped[str | None] = mapped_column(String(128))
     last_error: Mapped[str | None] = mapped_column(Text)
     # Hash of text + targets + schedule: repeated `post create` calls return the same post.
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     # When `analytics refresh` last fetched this post live (its own rate limit).
     last_refresh_at: Mapped[datetime | None]
+    # --title and --link (migration 0005): used by the platforms whose spec takes them.
+    title: Mapped[str | None] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(2048))
 
     targets: Mapped[list[PostTarget]] = relationship(
         back_populates="post", cascade="all, delete-orphan", order_by="PostTarget.id"
@@ -154,6 +160,11 @@ class PostTarget(Base):
     last_attempt_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None] = mapped_column(index=True)
     last_metrics_at: Mapped[datetime | None]
+    # `--field PLATFORM.KEY=VALUE` of this target's platform, as validated by its spec (0005).
+    fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # What a publish in progress saved for its retry (PublishRequest.save_state): a resumable
+    # upload's session, an id the platform hands out before the post exists. Cleared once done.
+    publish_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     post: Mapped[Post] = relationship(back_populates="targets")
     account: Mapped[Account] = relationship()
@@ -269,8 +280,10 @@ class Job(Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     run_after: Mapped[datetime] = mapped_column(default=utcnow)
+    # The claim: lease, holder ("host:pid") and holder's process identity (services/holders.py).
     locked_until: Mapped[datetime | None]
     locked_by: Mapped[str | None] = mapped_column(String(128))
+    locked_proc: Mapped[str | None] = mapped_column(String(128))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

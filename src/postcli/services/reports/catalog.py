@@ -1,14 +1,15 @@
 """Every report `postcli analytics` runs, by command name: one explicit table.
 
 overview and platforms come with their change vs the previous period
-(services/report_change.py); best-times is services/best_times.py.
+(reports/change.py); best-times is reports/best_times.py.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from postcli.services import best_times, report_change
+from postcli.services.reports import best_times
+from postcli.services.reports import change as report_change
 from postcli.services.reports.daily import timeline
 from postcli.services.reports.followers import growth
 from postcli.services.reports.publish_slots import heatmap
