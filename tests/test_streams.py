@@ -69,7 +69,11 @@ def posts(cli, home) -> Path:  # type: ignore[no-untyped-def]
 # --- standard output closed or full ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("args", [("post", "list"), ("post", "list", "--json"), ("post", "show", "1")])
+# A file sent to standard output (`-`) goes through outfile.py's own byte path: the same rule.
+TO_STDOUT = [("db", "backup", "-"), ("analytics", "report", "--html", "-")]
+
+
+@pytest.mark.parametrize("args", [("post", "list"), ("post", "list", "--json"), ("post", "show", "1"), *TO_STDOUT])
 def test_a_closed_stdout_is_one_error_not_a_bug(posts, args):
     r = postcli(*args, home=posts, close=(1,))
     err = _text(r.stderr)
@@ -77,7 +81,9 @@ def test_a_closed_stdout_is_one_error_not_a_bug(posts, args):
     assert BUG not in err and "cannot write to standard output: it is closed" in err, err
 
 
-@pytest.mark.parametrize("args", [("post", "list"), ("post", "list", "--json"), ("analytics", "overview", "--csv")])
+@pytest.mark.parametrize(
+    "args", [("post", "list"), ("post", "list", "--json"), ("analytics", "overview", "--csv"), *TO_STDOUT]
+)
 def test_stdout_on_a_full_device_is_named(posts, args):
     with open("/dev/full", "w") as full:
         r = postcli(*args, home=posts, stdout=full)

@@ -14,14 +14,9 @@ import os
 import sys
 from typing import Any
 
-from postcli.errors import PostcliError
+from postcli.errors import OutputFailed
 
-
-class OutputFailed(PostcliError):
-    """Standard output could not be written (closed, a full device, an I/O error): exit 1."""
-
-
-_WHY = {errno.ENOSPC: "no space left on the device", errno.EBADF: "it is closed", errno.EIO: "an I/O error"}
+__all__ = ["ERR", "OUT", "OutputFailed", "flush", "prepare_streams", "silence_stdout", "stderr_usable"]
 
 
 class _Stream:
@@ -47,14 +42,7 @@ class _Stream:
             return
         if isinstance(exc, BrokenPipeError):
             raise exc
-        if exc is None or isinstance(exc, ValueError):  # no stream, or a closed file object
-            why = "it is closed"
-        else:
-            why = _WHY.get(getattr(exc, "errno", None) or 0) or (getattr(exc, "strerror", None) or str(exc)).lower()
-        raise OutputFailed(
-            f"cannot write to standard output: {why}.",
-            hint="Send the output where it can be written (a file with free space, a pipe, or /dev/null).",
-        )
+        raise OutputFailed.of(exc)
 
     def write(self, text: str) -> int:
         target = self.target

@@ -86,6 +86,14 @@ def path_value(value: str | Path) -> Path:
     return Path(value)
 
 
+def output_value(value: str) -> str:
+    """A file postcli writes (--html, --png, -o, db backup FILE): the text as given, `-` for standard
+    output; outfile.target checks it (a trailing / matters there, so it stays a string)."""
+    if not value.strip():
+        raise typer.BadParameter("is empty. Give a file name, or - for standard output.")
+    return value
+
+
 def id_value(value: str) -> int | str:
     """An id: a whole number 1..2^63-1. Other text is kept, so the command says "not found"."""
     text = value.strip()
