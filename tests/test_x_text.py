@@ -43,8 +43,11 @@ FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"
         ("randomurlrandomurlrandomurlrandomurlrandomurlrandomurlrandomurls.com", 68),  # 64-char label: no link
         (FAMILY * 140, 280),
         ("1\u20e3", 2),  # a keycap whose base is in the light range counts 2
-        ("Unicode 10.0 emoji: \U0001f92a; \U0001f9d5; \U0001f9d5\U0001f3fe; "
-         "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f", 34),  # fmt: skip
+        (
+            "Unicode 10.0 emoji: \U0001f92a; \U0001f9d5; \U0001f9d5\U0001f3fe; "
+            "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
+            34,
+        ),  # fmt: skip
         ("Unicode 9.0 emoji: \U0001f920; \U0001f483; \U0001f483\U0001f3fe", 29),
         ("\u6545" * 160, 320),
         ("the" + "\u6545" * 160, 323),
@@ -157,7 +160,11 @@ def test_a_listed_post_is_compared_through_its_expanded_links():
         "text": "Read https://t.co/AbC123 &amp; tell me &lt;3 https://t.co/Media9",
         "entities": {
             "urls": [
-                {"url": "https://t.co/AbC123", "expanded_url": "https://example.com/a?b=1", "display_url": "example.com/a?b…"},
+                {
+                    "url": "https://t.co/AbC123",
+                    "expanded_url": "https://example.com/a?b=1",
+                    "display_url": "example.com/a?b…",
+                },
                 {"url": "https://t.co/Media9", "expanded_url": "https://x.com/a/status/1/photo/1", "media_key": "3_1"},
             ]
         },

@@ -52,6 +52,8 @@ def media_problems(limits: Any, media: list[MediaItem]) -> list[Problem]:
                 )
             )
         cap = limits.max_video_bytes if m.is_video else limits.max_image_bytes
+        if m.mime_type == "image/gif" and limits.max_gif_bytes is not None:
+            cap = limits.max_gif_bytes
         if cap is not None and m.size_bytes > cap:
             problems.append(Problem(f"{m.path.name} is {m.size_bytes:,} bytes, the limit is {cap:,}.", FIX_TOO_BIG))
         if limits.max_alt_text is not None and m.alt_text and len(m.alt_text) > limits.max_alt_text:
