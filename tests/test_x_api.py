@@ -192,6 +192,25 @@ def test_429_retries_after_the_windows_reset_and_holds_back_until_then(server):
     assert a.fetch_account_metrics().followers == 321
 
 
+def test_a_spent_24_hour_post_window_waits_for_its_own_reset(server):
+    # POST /2/tweets answers carry x-user-limit-24hour-* beside the 15-minute window (not in
+    # the docs; seen by client libraries): the later of the spent windows is when to retry.
+    now = int(time.time())
+    headers = {
+        "x-rate-limit-remaining": "0",
+        "x-rate-limit-reset": str(now + 900),
+        "x-user-limit-24hour-limit": "17",
+        "x-user-limit-24hour-remaining": "0",
+        "x-user-limit-24hour-reset": str(now + 20 * 3600),
+    }
+    server.fail_next("POST", "/2/tweets", 429, json=TOO_MANY, headers=headers)
+    a = adapter(server)
+    with pytest.raises(PlatformRateLimited) as caught:
+        a.publish(PublishRequest(text="one too many", idempotency_key="k"))
+    assert 20 * 3600 - 10 < caught.value.retry_after <= 20 * 3600
+    assert a.ctx.settings["spent_windows"] == {"POST /2/tweets": float(now + 20 * 3600)}
+
+
 def test_429_without_a_reset_header_uses_retry_after(server):
     server.fail_next("GET", "/2/users/me", 429, json=TOO_MANY, headers={"Retry-After": "30"})
     with pytest.raises(PlatformRateLimited) as caught:

@@ -175,3 +175,17 @@ def test_a_listed_post_is_compared_through_its_expanded_links():
     assert not same_text(post, "Read https://example.org/a?b=1 & tell me <3")
     assert not same_text(post, "Read https://example.com/a?b=1 & tell me <4")
     assert written("a http://b.co c") == ("a \x00 c", ["http://b.co"])
+    # A short link X unwound: compared as written (expanded_url), not where it leads (unwound_url).
+    short = {
+        "text": "go https://t.co/s1",
+        "entities": {
+            "urls": [
+                {
+                    "url": "https://t.co/s1",
+                    "expanded_url": "https://bit.ly/abc",
+                    "unwound_url": "https://example.com/long/page",
+                }
+            ]
+        },
+    }
+    assert same_text(short, "go https://bit.ly/abc")

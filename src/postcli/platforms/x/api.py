@@ -46,6 +46,27 @@ ACCESS_LEVEL_HINT = (
 )
 
 
+CAP_HINT = (
+    "raise the spending limit or add credits in the Developer Console, then run "
+    "`postcli accounts health` to try again before then"
+)
+# x-rate-limit-* (documented: the endpoint's 15-minute window) and the 24-hour windows X adds
+# to some answers (POST /2/tweets) without documenting them: x-user-limit-24hour-* and
+# x-app-limit-24hour-*, each -limit, -remaining and -reset (epoch seconds).
+WINDOW_HEADERS = ("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour")
+
+
+def spent_until(headers: Any) -> float | None:
+    """The latest reset among the windows an answer says are spent (remaining 0), or None."""
+    resets = []
+    for prefix in WINDOW_HEADERS:
+        remaining = int_or_none(headers.get(f"{prefix}-remaining"))
+        reset = int_or_none(headers.get(f"{prefix}-reset"))
+        if remaining is not None and remaining <= 0 and reset is not None:
+            resets.append(float(reset))
+    return max(resets) if resets else None
+
+
 def problem_type(problem: dict[str, Any]) -> str:
     """The last part of a problem's type URI ("usage-capped", "resource-not-found"...): X
     writes them under api.twitter.com/2/problems/ or api.x.com/2/problems/."""
@@ -171,8 +192,7 @@ class XApi(AdapterBase):
                 PlatformRateLimited,
                 f"X's usage cap for your app is spent until {_utc(capped)}; nothing was sent ({endpoint})",
                 retry_after=capped - now,
-                hint="raise the spending limit or add credits in the Developer Console, then run "
-                "`postcli accounts health` to try again before then",
+                hint=CAP_HINT,
             )
         reset = self._windows().get(endpoint, 0.0)
         if reset > now:
@@ -184,14 +204,13 @@ class XApi(AdapterBase):
 
     def _note_window(self, endpoint: str, response: Any) -> None:
         """Remember a window the answer says is spent, forget one it says is open again."""
-        remaining = int_or_none(response.headers.get("x-rate-limit-remaining"))
-        reset = int_or_none(response.headers.get("x-rate-limit-reset"))
-        if remaining is None:
+        until = spent_until(response.headers)
+        if until is None and response.headers.get("x-rate-limit-remaining") is None:
             return
         with self._lock:
             windows = {k: v for k, v in self._windows().items() if v > time.time()}
-            if remaining <= 0 and reset is not None and reset > time.time():
-                windows[endpoint] = float(reset)
+            if until is not None and until > time.time():
+                windows[endpoint] = until
             else:
                 windows.pop(endpoint, None)
             self._settings(spent_windows=windows or None)
@@ -206,10 +225,9 @@ class XApi(AdapterBase):
                     f"X's usage cap for your app is spent ({p.get('detail') or 'usage cap exceeded'}) "
                     f"while {what}; postcli sends nothing to X before {until:%Y-%m-%d %H:%M} UTC",
                     retry_after=(until - datetime.now(timezone.utc)).total_seconds(),
-                    hint="raise the spending limit or add credits in the Developer Console, then run "
-                    "`postcli accounts health` to try again before then",
+                    hint=CAP_HINT,
                 )
-        reset = int_or_none(response.headers.get("x-rate-limit-reset"))
+        reset = spent_until(response.headers) or int_or_none(response.headers.get("x-rate-limit-reset"))
         retry = max(0.0, reset - time.time()) if reset is not None else None
         if retry is None:
             retry = retry_after_seconds(response.headers.get("retry-after"))

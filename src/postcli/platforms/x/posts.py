@@ -77,7 +77,8 @@ def _swap_links(post: dict[str, Any], link: Callable[[str, str | None], str]) ->
             return link(m.group(0), None)
         if _media_link(entity):
             return ""
-        return link(m.group(0), str(entity.get("unwound_url") or entity.get("expanded_url") or "") or None)
+        # expanded_url is the link as written (a scheme added); unwound_url where it redirects to.
+        return link(m.group(0), str(entity.get("expanded_url") or entity.get("unwound_url") or "") or None)
 
     return _TCO.sub(swap, text)
 
