@@ -169,6 +169,23 @@ def test_client_forbidden_names_the_access_level_and_is_not_a_reconnect(server):
     assert "Developer Console" in caught.value.hint
 
 
+def test_another_403_says_what_the_app_and_token_need(server):
+    server.fail_next(
+        "POST",
+        "/2/tweets",
+        403,
+        json={
+            "title": "Forbidden",
+            "type": "about:blank",
+            "status": 403,
+            "detail": "You are not permitted to perform this action.",
+        },
+    )
+    with pytest.raises(PlatformRejected, match="not permitted") as caught:
+        adapter(server).publish(PublishRequest(text="hi", idempotency_key="k"))
+    assert "Read and write" in caught.value.hint and not isinstance(caught.value, AuthFailed)
+
+
 def test_429_retries_after_the_windows_reset_and_holds_back_until_then(server):
     reset = int(time.time()) + 600
     server.fail_next(

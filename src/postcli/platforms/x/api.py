@@ -264,6 +264,13 @@ class XApi(AdapterBase):
                 f"{ACCESS_LEVEL} ({endpoint}) while {what}" + (f": {detail}" if detail else ""),
                 hint=ACCESS_LEVEL_HINT,
             )
+        if status == 403 and "duplicate" not in (detail or "").lower():
+            return self._fail(
+                PlatformRejected,
+                f"{host} does not allow this while {what}: {detail or 'Forbidden'}",
+                hint="the app needs Read and write permissions and the token the tweet.write and media.write "
+                "scopes (after changing the app's permissions, sign in again: postcli accounts login x)",
+            )
         if status in (404, 410):
             return self._fail(RemoteNotFound, f"not found on {host} while {what}" + (f" ({detail})" if detail else ""))
         if status >= 500:
