@@ -131,7 +131,11 @@ def test_a_spent_usage_cap_exits_5_and_nothing_is_sent_before_it_ends(cli, home,
     assert "usage cap" in target["error"] and target["retry_at"]
     server.reset_log()
     r = cli("collect", "--json")
-    assert server.requests == [] and r.exit_code in (0, 5)
+    assert r.exit_code == 5 and server.requests == []  # held back for the whole period
+    (limited,) = json.loads(r.stdout)["rate_limited"]
+    now = datetime.now(timezone.utc)
+    next_month = (now.replace(day=1) + timedelta(days=32)).replace(day=1)
+    assert limited["account"] == "x:alice_x" and limited["until"].startswith(next_month.strftime("%Y-%m-01T00:00"))
 
 
 def test_import_x_and_twitter_links_and_refuse_a_strangers_post(cli, home, server):
