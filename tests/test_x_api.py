@@ -209,6 +209,13 @@ def test_429_retries_after_the_windows_reset_and_holds_back_until_then(server):
     assert a.fetch_account_metrics().followers == 321
 
 
+def test_429_without_any_reset_leaves_the_wait_to_the_caller(server):
+    server.fail_next("GET", "/2/users/me", 429, json=TOO_MANY)
+    with pytest.raises(PlatformRateLimited) as caught:
+        adapter(server).fetch_account_metrics()
+    assert caught.value.retry_after is None  # collect assumes its 5 minutes; publish says X did not say
+
+
 def test_a_spent_24_hour_post_window_waits_for_its_own_reset(server):
     # POST /2/tweets answers carry x-user-limit-24hour-* beside the 15-minute window (not in
     # the docs; seen by client libraries): the later of the spent windows is when to retry.

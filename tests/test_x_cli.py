@@ -75,10 +75,22 @@ def test_login_post_with_an_image_collect_and_report(cli, home, server, tmp_path
     assert row["follower_count"] == 321
 
     report = cli.json("analytics", "post", str(out["post_id"]))
-    text = json.dumps(report)
-    assert '"x"' in text and "800" in text
-    overview = cli("analytics", "overview")
-    assert overview.exit_code == 0 and "x" in overview.stdout.split()
+    (metrics,) = report["metrics_by_target"]
+    assert (metrics["platform"], metrics["url"]) == ("x", target["url"])
+    assert (metrics["impressions"], metrics["likes"], metrics["quotes"], metrics["saves"], metrics["clicks"]) == (
+        800,
+        12,
+        2,
+        5,
+        9,
+    )
+    assert (metrics["reach"], metrics["views"], metrics["video_views"]) == (None, None, None)
+    overview = cli.json("analytics", "overview")
+    (platform,) = overview["platforms"]
+    assert (platform["platform"], platform["posts"], platform["likes"], platform["impressions"]) == ("x", 1, 12, 800)
+    assert platform["reach"] is None and overview["followers"]["by_platform"] == {"x": 321}
+    shown = cli("analytics", "overview")
+    assert shown.exit_code == 0 and "best platform      x" in shown.stdout
 
 
 def test_several_posts_are_collected_with_one_lookup(cli, home, server):
