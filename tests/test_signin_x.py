@@ -150,3 +150,37 @@ def test_a_revoked_app_marks_the_account_and_names_the_login_command(cli, home):
         assert r.exit_code == 6
         assert "postcli accounts login x" in r.stdout + r.stderr
         assert [a["status"] for a in cli.json("accounts", "list")] == ["token_expired"]
+
+
+def test_two_processes_due_for_a_refresh_spend_the_refresh_token_once(cli, home):
+    """Each X refresh token works once: the second process must take the pair the first stored."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from test_x_cli import connect
+
+    with FakeX() as x:
+        account_id = connect(cli, x)  # refreshes once to learn the expiry
+        _expire_now(home, account_id)
+        x.reset_log()
+        x.set_delay(1.0, "POST", "/2/oauth2/token")  # both want the refresh before either stored one
+        exe = Path(sys.executable).with_name("postcli")
+        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
+        procs = [
+            subprocess.Popen(
+                [*cmd, "accounts", "metrics", "alice_x", "--json"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        for proc in procs:
+            out, err = proc.communicate(timeout=60)
+            assert proc.returncode == 0, (out, err)
+        refreshes = [r for r in x.requests_to("POST", "/2/oauth2/token") if r.param("grant_type") == "refresh_token"]
+        assert len(refreshes) == 1 and all(r.status == 200 for r in x.requests_to("GET", "/2/users/me"))
+        stored = stored_credentials(home)[f"account:{account_id}"]
+        assert (stored["access_token"], stored["refresh_token"]) == (x.access_token, x.refresh_token)
+        assert [a["status"] for a in cli.json("accounts", "list")] == ["active"]
