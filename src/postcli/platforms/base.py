@@ -116,6 +116,9 @@ class Limits:
     max_images: int = 4
     max_videos: int = 1
     max_image_bytes: int | None = None
+    # An image/gif may be this big instead (X: 15 MB beside 5 MB for other images); None:
+    # max_image_bytes holds for GIFs too.
+    max_gif_bytes: int | None = None
     max_video_bytes: int | None = None
     max_alt_text: int | None = None
     # Video length in seconds, checked before anything is sent when the file's duration is known.
