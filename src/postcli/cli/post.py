@@ -220,12 +220,28 @@ _register_views()
 
 @app.command("retry")
 def retry(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."), as_json: bool = JSON_OPT
+    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
+    resend: bool = typer.Option(
+        False,
+        "--resend",
+        help="Send again the targets whose outcome is unknown, without looking (you checked: the post is not there).",
+    ),
+    published: Optional[str] = typer.Option(
+        None,
+        "--published",
+        metavar="LINK",
+        parser=text_value,
+        help="The link (or id) of the post you found on the platform, for a target whose outcome is unknown.",
+    ),
+    as_json: bool = JSON_OPT,
 ) -> None:
-    """Publish again only the targets that failed (each is checked on the platform first)."""
+    """Publish again only the targets that failed (each is checked on the platform first).
+
+    A target whose outcome is unknown (the platform may have the post and cannot be asked) is
+    never sent blind: check the platform, then give --published LINK or --resend."""
     from postcli.services.posts.publish import retry_post
 
-    outcome = retry_post(post_id)
+    outcome = retry_post(post_id, resend=resend, published=published)
     _render_outcome(outcome, as_json)
     _exit_for(outcome)
 

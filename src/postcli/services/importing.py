@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 def _guess_account(session: Session, ref: str) -> Account:
     accounts = [a for a in accounts_svc.list_accounts(session) if a.status != "disabled"]
-    platform = _platform_of(ref)
+    platform = registry.platform_of(ref)
     if platform is not None:
         candidates = [a for a in accounts if a.platform == platform]
         # A link or URI often names its author (a handle, a blog, a DID): prefer that account.
@@ -44,17 +44,6 @@ def _guess_account(session: Session, ref: str) -> Account:
         f"cannot tell which account {ref!r} belongs to.",
         hint="Name it with --account ID.",
     )
-
-
-def _platform_of(ref: str) -> str | None:
-    """The platform whose spec claims `ref`: a URI scheme (at://) or a web host (subdomains too)."""
-    host = urlparse(ref).netloc.lower().split(":")[0]
-    for spec in registry.specs(include_hidden=True):
-        if any(ref.startswith(scheme) for scheme in spec.import_schemes):
-            return spec.name
-        if host and any(host == h or host.endswith("." + h) for h in spec.import_hosts):
-            return spec.name
-    return None
 
 
 def _names(ref: str, account: Account) -> bool:

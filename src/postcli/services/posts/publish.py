@@ -6,16 +6,20 @@ The rules (DESIGN.md "Publishing rules"):
   crash leaves evidence; any target attempted before is reconciled with the
   platform (`find_published`) before it is sent again;
 - one post is published by one process at a time (a claim with an owner and a
-  lease; a dead owner's claim is taken over).
+  lease; a dead owner's claim is taken over);
+- where the platform cannot be asked (errors.OutcomeUnknown), the target is marked
+  `unknown` and sent again only when the user says so (`post retry ID --resend`), or
+  recorded from the link the user found (`post retry ID --published URL`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from postcli import settings
-from postcli.errors import BadState, PlatformError, PostcliError
+from postcli.errors import BadState, InvalidInput, OutcomeUnknown, PlatformError, PostcliError
 from postcli.platforms.base import MediaItem, PublishRequest, PublishResult
 from postcli.platforms.registry import make_adapter
 from postcli.secrets_redact import redact
@@ -32,6 +36,17 @@ if TYPE_CHECKING:
     from postcli.store.models import Account, Post
 
 LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Unknowns:
+    """What the user said about targets whose outcome is unknown (`post retry`): send them
+    again without looking (`resend`), or the link of the post they found (`published`) for
+    the target `target_id`. Neither: they are looked for again, never sent blind."""
+
+    resend: bool = False
+    published: str | None = None
+    target_id: int | None = None
 
 
 def claim(post: Post, allowed: tuple[str, ...]) -> None:
@@ -99,6 +114,7 @@ def publish_post(
     allowed: tuple[str, ...] = ("pending", "scheduled", "failed", "partial_success", "processing"),
     now: datetime | None = None,
     note: str | None = None,
+    unknowns: Unknowns = Unknowns(),
 ) -> PublishOutcome:
     """Claim the post, then publish every target of it that is not done yet."""
     now = now or utcnow()
@@ -107,10 +123,10 @@ def publish_post(
         claim(post, allowed)
         post.updated_at = now
         post = loaded(post)
-    return publish_claimed(post, note=note)
+    return publish_claimed(post, note=note, unknowns=unknowns)
 
 
-def publish_claimed(post: Post, *, note: str | None = None) -> PublishOutcome:
+def publish_claimed(post: Post, *, note: str | None = None, unknowns: Unknowns = Unknowns()) -> PublishOutcome:
     """Publish every target of a post this process has claimed; reconcile before resending."""
     max_attempts = settings.config().publish_max_attempts
     try:
@@ -169,11 +185,13 @@ def publish_claimed(post: Post, *, note: str | None = None) -> PublishOutcome:
             outcomes.append(TargetOutcome(**base, status="failed", error=msg, error_kind="error"))
             continue
         mine = [media[m.id] for m in media_for_svc.rows_for(account, post.media)]
-        outcomes.append(_publish_target(target, post, account, mine))
+        outcomes.append(_publish_target(target, post, account, mine, unknowns))
     return _finish_post(post.id, outcomes, note=note)
 
 
-def _publish_target(target: PostTarget, post: Post, account: Account, media: list[MediaItem]) -> TargetOutcome:
+def _publish_target(
+    target: PostTarget, post: Post, account: Account, media: list[MediaItem], unknowns: Unknowns
+) -> TargetOutcome:
     base: dict[str, Any] = dict(
         target_id=target.id, account_id=account.id, platform=target.platform, handle=account.handle
     )
@@ -193,18 +211,26 @@ def _publish_target(target: PostTarget, post: Post, account: Account, media: lis
         return TargetOutcome(**base, status="failed", error=msg, error_kind="auth")
     ctx = accounts_svc.context_for(account)
     try:
-        return _send(target, post, account, media, make_adapter(ctx), base)
+        return _send(target, post, media, make_adapter(ctx), base, unknowns)
     finally:
         # What the adapter learnt (a refreshed token's expiry, platform settings) is kept.
         accounts_svc.save_settings_if_changed(ctx)
 
 
 def _send(
-    target: PostTarget, post: Post, account: Account, media: list[MediaItem], adapter: Any, base: dict[str, Any]
+    target: PostTarget, post: Post, media: list[MediaItem], adapter: Any, base: dict[str, Any], unknowns: Unknowns
 ) -> TargetOutcome:
+    account = target.account
     req = _request(target, post, media)
+    unknown = target.status == "unknown"
     try:
-        if target.attempt_count > 0 or target.status == "processing":
+        if unknown and unknowns.published is not None and unknowns.target_id == target.id:
+            # The user found the post: its link or id, as the platform reads it.
+            found = adapter.resolve_post(unknowns.published)
+            _complete_target(target.id, found)
+            return TargetOutcome(**base, status="completed", url=found.url, reconciled=True)
+        blind = unknown and unknowns.resend  # the user looked and it is not there
+        if not blind and (target.attempt_count > 0 or target.status in ("processing", "unknown")):
             # An earlier attempt may have reached the platform: look before sending again.
             found = adapter.find_published(req)
             if found is not None:
@@ -212,6 +238,10 @@ def _send(
                 return TargetOutcome(**base, status="completed", url=found.url, reconciled=True)
         _mark_processing(target.id)
         result = adapter.publish(req)
+    except OutcomeUnknown as exc:
+        msg = f"{redact(exc.message)} {_how_to_settle(post.id)}"
+        finish_target(target.id, "unknown", error=msg)
+        return TargetOutcome(**base, status="unknown", error=msg, error_kind="unknown")
     except PlatformError as exc:
         kind = exit_codes.kind_of(exc)
         msg = redact(exc.message)
@@ -227,6 +257,13 @@ def _send(
         return TargetOutcome(**base, status="failed", error=msg, error_kind=kind, retry_at=retry_at)
     _complete_target(target.id, result)
     return TargetOutcome(**base, status="completed", url=result.url)
+
+
+def _how_to_settle(post_id: int) -> str:
+    return (
+        f"Nothing was sent again. If the post is there, record it with `postcli post retry {post_id} "
+        f"--published LINK`; if it is not, send it with `postcli post retry {post_id} --resend`."
+    )
 
 
 def _lifts(exc: PlatformError) -> tuple[datetime | None, str]:
@@ -274,7 +311,7 @@ def finish_target(target_id: int, status: str, *, error: str | None = None, auth
 
 def _finish_post(post_id: int, outcomes: list[TargetOutcome], note: str | None = None) -> PublishOutcome:
     done = [o for o in outcomes if o.status == "completed"]
-    failed = [o for o in outcomes if o.status == "failed"]
+    failed = [o for o in outcomes if o.status in ("failed", "unknown")]
     if failed and done:
         status = "partial_success"
     elif failed:
@@ -297,7 +334,11 @@ def _finish_post(post_id: int, outcomes: list[TargetOutcome], note: str | None =
     return PublishOutcome(post_id=post_id, status=status, targets=outcomes, note=note)
 
 
-def retry_post(post_id: int | str) -> PublishOutcome:
+def retry_post(post_id: int | str, *, resend: bool = False, published: str | None = None) -> PublishOutcome:
+    """Publish the targets not done yet again. Targets whose outcome is unknown are looked for
+    again; `resend` sends them without looking, `published` records the link the user found."""
+    if resend and published is not None:
+        raise InvalidInput("give --resend or --published, not both.", hint="One target at a time.")
     with session_scope() as session:
         post = get_post(session, post_id)
         pid = post.id
@@ -307,7 +348,38 @@ def retry_post(post_id: int | str) -> PublishOutcome:
                 f"post {pid} is {status}; only failed or partially published posts can be retried.",
                 hint=f"See it with `postcli post show {pid}`.",
             )
-    return publish_post(pid, allowed=("failed", "partial_success", "processing"))
+        unknown = [(t.id, t.platform) for t in post.targets if t.status == "unknown"]
+    if (resend or published is not None) and not unknown:
+        raise BadState(
+            f"post {pid} has no target whose outcome is unknown; --resend and --published are for those.",
+            hint=f"Retry it with `postcli post retry {pid}`.",
+        )
+    target_id = _target_for(pid, unknown, published) if published is not None else None
+    return publish_post(
+        pid,
+        allowed=("failed", "partial_success", "processing"),
+        unknowns=Unknowns(resend=resend, published=published, target_id=target_id),
+    )
+
+
+def _target_for(post_id: int, unknown: list[tuple[int, str]], link: str) -> int:
+    """The unknown target `--published LINK` is about: the only one, or the one on the link's platform."""
+    from postcli.platforms.registry import platform_of
+
+    if not link.strip():
+        raise InvalidInput("--published needs the post's link (or id) on the platform.")
+    if len(unknown) == 1:
+        return unknown[0][0]
+    platform = platform_of(link.strip())
+    mine = [tid for tid, p in unknown if p == platform]
+    if len(mine) != 1:
+        where = ", ".join(p for _tid, p in unknown)
+        raise InvalidInput(
+            f"post {post_id} has several targets whose outcome is unknown ({where}); "
+            f"cannot tell which one {link!r} is.",
+            hint="Give the post's full web link on the platform it was published to.",
+        )
+    return mine[0]
 
 
 def publish_now(post_id: int | str, *, now: datetime | None = None) -> PublishOutcome:
