@@ -291,7 +291,7 @@ def test_a_lost_answer_with_read_access_is_found_among_the_posts_exactly_once():
         first = req("only once")
         with pytest.raises(PlatformUnavailable) as err:
             a.publish(first)
-        assert not isinstance(err.value, OutcomeUnknown) and "outcome is unknown" in str(err.value)
+        assert not isinstance(err.value, OutcomeUnknown) and "did not answer" in str(err.value)
         state = first.saved[-1]  # type: ignore[attr-defined]
         assert state.get("posting")
         found = adapter(li).find_published(req("only once", state=state))

@@ -177,9 +177,7 @@ class LinkedInAdapter(LinkedInAccount):
         the app may read them; where it may not, OutcomeUnknown (nothing is sent blind)."""
         scope = self._read_scope()
         if self._allowed(scope):
-            return self._fail(
-                PlatformUnavailable, f"{why}; the outcome is unknown", hint="a retry looks for the post first"
-            )
+            return self._fail(PlatformUnavailable, why, hint="a retry looks for the post among yours first")
         where = (
             f"https://www.linkedin.com/company/{self._org()}/"
             if self._org()

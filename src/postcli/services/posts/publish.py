@@ -261,8 +261,9 @@ def _send(
 
 def _how_to_settle(post_id: int) -> str:
     return (
-        f"Nothing was sent again. If the post is there, record it with `postcli post retry {post_id} "
-        f"--published LINK`; if it is not, send it with `postcli post retry {post_id} --resend`."
+        f"postcli sends nothing more until you say: if the post is there, record it with "
+        f"`postcli post retry {post_id} --published LINK`; if it is not, send it with "
+        f"`postcli post retry {post_id} --resend`."
     )
 
 
