@@ -74,7 +74,10 @@ def member_post(api: LinkedInApi, urn: str) -> PostMetrics:
         body = api.get_json(url, f"reading the {query_type.lower()} count of {urn}")
         total: int | None = None
         for element in body.get("elements") or []:
-            if not isinstance(element, dict) or metric_type(element) not in (query_type, None):
+            if not isinstance(element, dict):
+                continue
+            # An element of another metric, or of a shape postcli cannot read, is not counted.
+            if metric_type(element) != query_type and "metricType" in element:
                 continue
             count = int_or_none(element.get("count"))
             if count is not None:
