@@ -461,6 +461,16 @@ def test_401_is_auth_failed_with_the_reconnect_command_and_no_secret(code, words
     assert page == f"postcli accounts login linkedin --org {ORG_ID}"
 
 
+def test_403_on_posting_is_rejected_naming_the_product_and_leaves_nothing_to_reconcile():
+    with FakeLinkedIn(scopes=["openid", "profile"]) as li:  # no w_member_social: Share on LinkedIn missing
+        first = req("not allowed")
+        with pytest.raises(PlatformRejected) as err:
+            adapter(li).publish(first)
+        assert err.value.exit_code == 2 and "ACCESS_DENIED" in str(err.value)
+        assert "LinkedIn product" in err.value.hint
+        assert adapter(li).find_published(req("not allowed", state=first.saved[-1])) is None  # type: ignore[attr-defined]
+
+
 def test_401_refreshes_once_where_the_app_can_and_saves_the_new_token():
     with FakeLinkedIn(refresh_tokens=True) as li:
         token = li.tokens[ACCESS_TOKEN]

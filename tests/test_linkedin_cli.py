@@ -157,3 +157,15 @@ def test_a_page_account_added_with_a_token(cli):
         assert r.exit_code == 2 and "not a LinkedIn organization" in r.stderr
         out = cli.json("post", "create", "from the Page", "--to", "Devtestco")
         assert li.posts[out["targets"][0]["platform_post_id"]]["author"] == "urn:li:organization:2414183"
+
+
+def test_import_a_post_by_its_link(cli):
+    with FakeLinkedIn(scopes=ALL_SCOPES) as li:
+        connect(cli, li)
+        urn = li.add_post("made on linkedin.com (by hand)")
+        post = cli.json("post", "import", f"https://www.linkedin.com/feed/update/{urn}/")
+        assert post["text"] == "made on linkedin.com (by hand)"
+        assert post["targets"][0]["platform_post_id"] == urn
+        other = li.add_post("someone else's", author="urn:li:person:other")
+        r = cli("post", "import", other)
+        assert r.exit_code == 2 and "urn:li:person:other" in r.stderr
