@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from postcli import urlcheck
 from postcli.errors import InvalidInput
 from postcli.platforms import registry
 from postcli.services import accounts as accounts_svc
@@ -65,6 +66,10 @@ def import_post(ref: str, *, account: str | None = None) -> tuple[dict[str, Any]
     from sqlalchemy import select
 
     ref = ref.strip()
+    # A platform's own URI scheme (at://, urn:li:) is its spec's to read; anything else is a link.
+    schemes = [x.lower() for spec in registry.specs(include_hidden=True) for x in spec.import_schemes]
+    if not ref.lower().startswith(("at:", *schemes)):
+        urlcheck.link(ref, what="the post link")
     with session_scope() as session:
         acc = accounts_svc.get_account(session, account) if account else _guess_account(session, ref)
     if not ref:
