@@ -104,6 +104,11 @@ def test_a_lost_answer_without_read_access_is_unknown_and_only_the_user_settles_
         r = cli("post", "delete", str(pid), "--remote", "--json")
         assert r.exit_code == 1 and json.loads(r.stdout)["removed_local"] is False
 
+        # A link LinkedIn's API cannot use changes nothing: the target stays unknown.
+        r = cli("post", "retry", str(pid), "--published", "https://www.linkedin.com/feed/update/urn:li:activity:7/")
+        assert r.exit_code == 3 and "Embed this post" in r.stderr
+        assert cli.json("post", "show", str(pid))["targets"][0]["status"] == "unknown"
+
         done = cli.json("post", "retry", str(pid), "--published", f"https://www.linkedin.com/feed/update/{urn}/")
         assert done["status"] == "completed" and done["targets"][0]["reconciled"] is True
         shown = cli.json("post", "show", str(pid))

@@ -45,7 +45,7 @@ class Unknowns:
     the target `target_id`. Neither: they are looked for again, never sent blind."""
 
     resend: bool = False
-    published: str | None = None
+    published: PublishResult | None = None  # the link, as the target's platform read it
     target_id: int | None = None
 
 
@@ -225,10 +225,9 @@ def _send(
     unknown = target.status == "unknown"
     try:
         if unknown and unknowns.published is not None and unknowns.target_id == target.id:
-            # The user found the post: its link or id, as the platform reads it.
-            found = adapter.resolve_post(unknowns.published)
-            _complete_target(target.id, found)
-            return TargetOutcome(**base, status="completed", url=found.url, reconciled=True)
+            # The user found the post (its link was read before the claim).
+            _complete_target(target.id, unknowns.published)
+            return TargetOutcome(**base, status="completed", url=unknowns.published.url, reconciled=True)
         blind = unknown and unknowns.resend  # the user looked and it is not there
         if not blind and (target.attempt_count > 0 or target.status in ("processing", "unknown")):
             # An earlier attempt may have reached the platform: look before sending again.
@@ -355,12 +354,36 @@ def retry_post(post_id: int | str, *, resend: bool = False, published: str | Non
             f"post {pid} has no target whose outcome is unknown; --resend and --published are for those.",
             hint=f"Retry it with `postcli post retry {pid}`.",
         )
-    target_id = _target_for(pid, unknown, published) if published is not None else None
+    target_id = found = None
+    if published is not None:
+        target_id = _target_for(pid, unknown, published)
+        found = _read_link(target_id, published)
     return publish_post(
         pid,
         allowed=("failed", "partial_success", "processing"),
-        unknowns=Unknowns(resend=resend, published=published, target_id=target_id),
+        unknowns=Unknowns(resend=resend, published=found, target_id=target_id),
     )
+
+
+def _read_link(target_id: int, link: str) -> PublishResult:
+    """The post `link` names, read by the target's platform before anything changes: a link
+    the platform does not take is an error of its own (the target stays unknown)."""
+    with session_scope() as session:
+        target = session.get(PostTarget, target_id)
+        assert target is not None
+        account = target.account
+        session.expunge(account)
+    ctx = accounts_svc.context_for(account)
+    try:
+        found = make_adapter(ctx).resolve_post(link.strip())
+    finally:
+        accounts_svc.save_settings_if_changed(ctx)
+    if found.author and account.external_id and found.author.lower() != account.external_id.lower():
+        raise InvalidInput(
+            f"{link} was posted by {found.author}, not by {account.handle}.",
+            hint="Give the link of the post made by this account.",
+        )
+    return found
 
 
 def _target_for(post_id: int, unknown: list[tuple[int, str]], link: str) -> int:
