@@ -174,3 +174,19 @@ def test_import_a_post_by_its_link(cli):
         other = li.add_post("someone else's", author="urn:li:person:other")
         r = cli("post", "import", other)
         assert r.exit_code == 2 and "urn:li:person:other" in r.stderr
+
+
+def test_retry_failed_reports_a_target_that_became_unknown(cli, tmp_path):
+    with FakeLinkedIn(scopes=MEMBER_SCOPES) as li:
+        connect(cli, li)
+        li.fail_next("POST", "/rest/images", 503)  # the upload fails: nothing was posted
+        picture = png(tmp_path / "p.png")
+        out = cli.json("post", "create", "with a picture", "--to", "linkedin", "--media", str(picture), code=1)
+        assert out["targets"][0]["status"] == "failed"
+        li.lose_post_answers = 1
+        r = cli("post", "retry", "--failed", "--json", env={"POSTCLI_TIMEOUT": "1"})
+        assert r.exit_code == 1, r.stdout
+        (outcome,) = json.loads(r.stdout)["outcomes"]
+        assert outcome["targets"][0]["status"] == "unknown"
+        r = cli("post", "retry", "--failed", "--resend")
+        assert r.exit_code == 2 and "give its ID" in r.stderr

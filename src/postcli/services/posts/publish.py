@@ -114,19 +114,23 @@ def publish_post(
     allowed: tuple[str, ...] = ("pending", "scheduled", "failed", "partial_success", "processing"),
     now: datetime | None = None,
     note: str | None = None,
+    only: set[int] | None = None,
     unknowns: Unknowns = Unknowns(),
 ) -> PublishOutcome:
-    """Claim the post, then publish every target of it that is not done yet."""
+    """Claim the post, then publish every target of it that is not done yet (`only`: just those
+    target ids; the others keep their state and count in the post's status as they are)."""
     now = now or utcnow()
     with session_scope(immediate=True) as session:
         post = get_post(session, post_id)
         claim(post, allowed)
         post.updated_at = now
         post = loaded(post)
-    return publish_claimed(post, note=note, unknowns=unknowns)
+    return publish_claimed(post, note=note, only=only, unknowns=unknowns)
 
 
-def publish_claimed(post: Post, *, note: str | None = None, unknowns: Unknowns = Unknowns()) -> PublishOutcome:
+def publish_claimed(
+    post: Post, *, note: str | None = None, only: set[int] | None = None, unknowns: Unknowns = Unknowns()
+) -> PublishOutcome:
     """Publish every target of a post this process has claimed; reconcile before resending."""
     max_attempts = settings.config().publish_max_attempts
     try:
@@ -172,6 +176,10 @@ def publish_claimed(post: Post, *, note: str | None = None, unknowns: Unknowns =
         )
         if target.status in ("completed", "deleted", "skipped"):
             outcomes.append(TargetOutcome(**base, status=target.status, url=target.platform_post_url))
+            continue
+        if only is not None and target.id not in only:
+            kind = "unknown" if target.status == "unknown" else "error"
+            outcomes.append(TargetOutcome(**base, status=target.status, error=target.error, error_kind=kind))
             continue
         if target.attempt_count >= max_attempts:
             last = (target.error or "unknown error").split(" (raise [publish] max_attempts")[0]
@@ -334,9 +342,12 @@ def _finish_post(post_id: int, outcomes: list[TargetOutcome], note: str | None =
     return PublishOutcome(post_id=post_id, status=status, targets=outcomes, note=note)
 
 
-def retry_post(post_id: int | str, *, resend: bool = False, published: str | None = None) -> PublishOutcome:
-    """Publish the targets not done yet again. Targets whose outcome is unknown are looked for
-    again; `resend` sends them without looking, `published` records the link the user found."""
+def retry_post(
+    post_id: int | str, *, only: set[int] | None = None, resend: bool = False, published: str | None = None
+) -> PublishOutcome:
+    """Publish the targets not done yet again (`only`: just those target ids). Targets whose
+    outcome is unknown are looked for again; `resend` sends them without looking, `published`
+    records the link the user found."""
     if resend and published is not None:
         raise InvalidInput("give --resend or --published, not both.", hint="One target at a time.")
     with session_scope() as session:
@@ -361,6 +372,7 @@ def retry_post(post_id: int | str, *, resend: bool = False, published: str | Non
     return publish_post(
         pid,
         allowed=("failed", "partial_success", "processing"),
+        only=only,
         unknowns=Unknowns(resend=resend, published=found, target_id=target_id),
     )
 
