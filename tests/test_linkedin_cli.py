@@ -190,3 +190,15 @@ def test_retry_failed_reports_a_target_that_became_unknown(cli, tmp_path):
         assert outcome["targets"][0]["status"] == "unknown"
         r = cli("post", "retry", "--failed", "--resend")
         assert r.exit_code == 2 and "give its ID" in r.stderr
+
+
+def test_an_unknown_outcome_is_announced_with_how_to_settle_it(cli, home):
+    from test_notify import _config, _events
+
+    log = _config(home)
+    with FakeLinkedIn(scopes=MEMBER_SCOPES) as li:
+        connect(cli, li)
+        pid = _lose_the_answer(cli, li)["post_id"]
+        (event,) = _events(log)
+        assert (event["event"], event["platform"], event["post_id"]) == ("post.failed", "linkedin", pid)
+        assert f"postcli post retry {pid} --published LINK" in event["fix"] and "--resend" in event["fix"]
