@@ -51,6 +51,7 @@ def test_the_capabilities_each_platform_declares():
     assert {p for p, c in declared.items() if c.reconciles_by_recent_posts} == {
         "facebook",
         "instagram",
+        "linkedin",
         "mastodon",
         "threads",
         "tumblr",

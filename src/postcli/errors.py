@@ -185,3 +185,12 @@ class MalformedResponse(PlatformError):
     """The platform answered with something we cannot read."""
 
     transient = False
+
+
+class OutcomeUnknown(PlatformError):
+    """A publish may or may not have made the post, and the platform gives this account no way
+    to look (LinkedIn without read access): the target is marked unknown and nothing is sent
+    again until the user says so (`post retry ID --resend`, or `--published URL` when it is
+    there). The message says how to check."""
+
+    transient = False

@@ -69,6 +69,16 @@ def _oauth_client(
     )
 
 
+class Refused(SignInFailed):
+    """The consent page sent the browser back with an error (other than a declined consent):
+    what it said, so the platform's sign-in steps can add a hint (SignInHooks.refused)."""
+
+    def __init__(self, message: str, *, error: str, description: str) -> None:
+        super().__init__(message)
+        self.error = error
+        self.description = description
+
+
 def parse_redirect(text: str, expected_state: str) -> str:
     """The code from a redirect's query (a URL, a query string, or a bare code pasted back).
 
@@ -98,7 +108,11 @@ def code_from_params(params: dict[str, str], expected_state: str) -> str:
                 "the sign-in was declined in the browser; nothing was stored.",
                 hint="Run the command again and approve the access postcli asks for.",
             )
-        raise SignInFailed(f"the platform refused the sign-in: {error}" + (f" ({desc})" if desc else "") + ".")
+        raise Refused(
+            f"the platform refused the sign-in: {error}" + (f" ({desc})" if desc else "") + ".",
+            error=error,
+            description=desc,
+        )
     if not pysecrets.compare_digest(params.get("state") or "", expected_state):
         # A redirect we did not start (CSRF) or an old tab of an earlier attempt.
         raise SignInFailed(
