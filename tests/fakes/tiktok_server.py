@@ -151,6 +151,7 @@ class FakeTikTok(LoopbackServer):
         self.requests: list[RecordedRequest] = []
         self.counts: Counter[str] = Counter()
         self._drops: list[int] = []
+        self._cuts: dict[int, threading.Event] = {}
         self._lock = threading.RLock()
         self._failures: list[Failure] = []
         self._delays: list[Delay] = []
@@ -202,6 +203,14 @@ class FakeTikTok(LoopbackServer):
         """Hang up during chunk `index` (0-based) of the next upload that reaches it, once."""
         with self._lock:
             self._drops.append(index)
+
+    def cut_chunk(self, index: int) -> threading.Event:
+        """Keep chunk `index` of the next upload unanswered until the returned event is set,
+        then throw it away: the connection died before the chunk was whole (a killed client)."""
+        gate = threading.Event()
+        with self._lock:
+            self._cuts[index] = gate
+        return gate
 
     def moderate(self, publish_id: str) -> str:
         """Moderation is done: a public post gets its post id now."""
@@ -330,6 +339,8 @@ class FakeTikTok(LoopbackServer):
         # The upload URL video/init hands out (open-upload.tiktokapis.com/video/?upload_id=&upload_token=).
         if method == "PUT" and path == "/video/":
             hit("PUT /video/")
+            if self._cut(req):
+                return Response("", status=500)
             with self._lock:
                 return self._put_chunk(req, environ)
         if req.bearer != self.access_token:
@@ -487,6 +498,20 @@ class FakeTikTok(LoopbackServer):
         self.publishes[publish.publish_id] = publish
         url = f"{self.url}/video/?upload_id={publish.upload_id}&upload_token={publish.upload_token}"
         return self._ok({"publish_id": publish.publish_id, "upload_url": url})
+
+    def _cut(self, req: RecordedRequest) -> bool:
+        """A chunk `cut_chunk` named: held (outside the lock) until released, then lost."""
+        m = re.match(r"bytes (\d+)-", req.headers.get("Content-Range", ""))
+        with self._lock:
+            publish = next((p for p in self.publishes.values() if p.upload_id == req.param("upload_id")), None)
+            if m is None or publish is None or not publish.chunk_size:
+                return False
+            gate = self._cuts.pop(int(m.group(1)) // publish.chunk_size, None)
+        if gate is None:
+            return False
+        while not gate.wait(0.05) and not self._stopping.is_set():
+            pass
+        return True
 
     def _put_chunk(self, req: RecordedRequest, environ: dict[str, Any]) -> Response:
         upload_id, token = req.param("upload_id"), req.param("upload_token")

@@ -27,8 +27,8 @@ def target_note(post_id: str | None, fields: Mapping[str, Any]) -> str | None:
     privacy = str(fields.get("privacy") or DEFAULT_PRIVACY)
     if privacy != PUBLIC:
         return (
-            f"{privacy} post: TikTok gives post ids and numbers for public posts only, so this one "
-            "has neither (`postcli collect` keeps asking in case it is made public)."
+            f"{privacy} post: it has no post id and no numbers (TikTok gives them for public posts "
+            "only); `postcli collect` keeps asking in case it is made public."
         )
     return "public post in TikTok's moderation: it has no post id yet; `postcli collect` asks for it."
 
