@@ -179,3 +179,28 @@ def test_killed_mid_upload_then_post_retry_resumes_the_same_upload_and_publishes
     row = _db(home).execute("select status, platform_post_id, publish_state from post_targets").fetchone()
     assert (row["status"], row["platform_post_id"]) == ("completed", publish.publish_id)
     assert json.loads(row["publish_state"] or "null") is None  # cleared once done
+
+
+def test_analytics_refresh_learns_the_post_id_and_says_when_tiktok_hides_the_post(cli, home, tiktok, tmp_path):
+    signed_in(tiktok)
+    (home / "config.toml").write_text("[collect]\nmin_interval_seconds = 0\nrefresh_interval_minutes = 0\n")
+    tiktok.moderation_polls = None
+    clip = mp4(tmp_path / "clip.mp4", seconds=5.0)
+    out = cli.json(
+        "post", "create", "soon public", "--to", "tiktok", "--media", str(clip),
+        "--field", "tiktok.privacy=PUBLIC_TO_EVERYONE",
+    )  # fmt: skip
+    post_id = tiktok.moderate(tiktok.only_publish().publish_id)
+    tiktok.set_counts(post_id, view_count=77)
+    refreshed = cli.json("analytics", "refresh", str(out["post_id"]))
+    (m,) = refreshed["metrics_by_target"]
+    assert m["views"] == 77 and m["url"] == f"https://www.tiktok.com/@alice.makes/video/{post_id}"
+    assert _db(home).execute("select platform_post_id from post_targets").fetchone()[0] == post_id
+    tiktok.hide(post_id)
+    r = cli("analytics", "refresh", str(out["post_id"]), "--json")
+    assert r.exit_code == 7
+    (error,) = json.loads(r.stdout)["errors"]
+    assert "not visible on the platform now" in error["error"]
+    assert _db(home).execute("select status from post_targets").fetchone()[0] == "completed"
+    (m,) = json.loads(r.stdout)["metrics_by_target"]
+    assert m["views"] == 77  # the last numbers stay
