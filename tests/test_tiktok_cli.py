@@ -16,7 +16,7 @@ import pytest
 from fakes.tiktok_server import FakeTikTok
 from postcli.platforms.tiktok.upload import CHUNK
 from support.cli import kill_when, run_postcli
-from support.media import mp4
+from support.media import jpeg, mp4
 from test_signin_tiktok import signed_in
 
 
@@ -136,10 +136,7 @@ def test_creator_info_refusals_are_exit_2_with_nothing_stored(cli, home, tmp_pat
         assert r.exit_code == 2 and "up to 60 s" in r.stderr
         r = cli("post", "create", "x", "--to", "tiktok", "--media", str(clip), "--field", "tiktok.loudness=11")
         assert r.exit_code == 2 and "tiktok.privacy" in r.stderr
-        from PIL import Image
-
-        photo = tmp_path / "p.jpg"
-        Image.new("RGB", (40, 30), "blue").save(photo, format="JPEG")
+        photo = jpeg(tmp_path / "p.jpg")
         r = cli("post", "create", "x", "--to", "tiktok", "--media", str(photo))
         assert r.exit_code == 2 and "fetches images from a public URL" in r.stderr
         r = cli("post", "create", "only words", "--to", "tiktok")
