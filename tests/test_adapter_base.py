@@ -53,8 +53,10 @@ def test_the_capabilities_each_platform_declares():
         "instagram",
         "mastodon",
         "threads",
+        "tiktok",
         "tumblr",
     }
+    assert {p for p, c in declared.items() if not c.absence_is_deletion} == {"tiktok"}
     assert declared["mastodon"].idempotency_key and declared["sandbox"].idempotency_key
 
 
