@@ -87,6 +87,10 @@ class Field:
     maximum: int | None = None
     default: str | None = None
     required: bool = False
+    # The account setting that stands in when a post gives no value (Pinterest's default board,
+    # set with the identity option whose role is "setting:<this key>"); the adapter reads it from
+    # ctx.settings. A required field with one is checked per account (services/posts/validation.py).
+    setting: str = ""
 
     def parse(self, platform: str, raw: str) -> Any:
         """The stored value of `raw`, or InvalidInput naming what is allowed."""
@@ -248,6 +252,9 @@ class SignInHooks:
         for opt in self.spec.options:
             if opt.role == "identifier" and ctx.option(opt.name):
                 identifier = ctx.option(opt.name)
+            elif opt.role.startswith("setting:") and ctx.option(opt.name):
+                # As `accounts add` keeps it (Pinterest's --board): the adapter's connect checks it.
+                settings[opt.role.removeprefix("setting:")] = ctx.option(opt.name)
         return Connection(
             identifier=identifier,
             secret=token["access_token"],
@@ -274,6 +281,8 @@ class SignIn:
     client_auth: str = "client_secret_post"
     # Sent only where the platform documents PKCE: a server that half-supports it is worse than none.
     pkce: bool = True
+    # Extra form fields of the code exchange (Pinterest's continuous_refresh=true).
+    token_params: Mapping[str, str] = field(default_factory=dict)
     # loopback: http://127.0.0.1:<any port>/callback; loopback-fixed: the platform compares the
     # whole URL, so the registered port (default_port, --port); https: only a registered https
     # URI (--redirect-uri) with the address pasted back.

@@ -131,6 +131,7 @@ def create_post(
                 text=own_text(overrides, a) or text,
                 text_override=own_text(overrides, a),
                 media=media_for_svc.own(a, items_for),
+                fields=checked_fields.get(a.platform),
             )
             for a in targets
         ]

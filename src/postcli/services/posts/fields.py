@@ -52,13 +52,32 @@ def check(raw: dict[str, dict[str, str]], platforms: Iterable[str]) -> dict[str,
             checked.setdefault(platform, {})[key] = field.parse(platform, value)
     for platform in targeted:
         spec = registry.spec(platform)
-        missing = [f.key for f in spec.fields if f.required and f.key not in checked.get(platform, {})]
+        # A field an account setting can stand in for is checked per account (account_problems).
+        missing = [
+            f.key for f in spec.fields if f.required and not f.setting and f.key not in checked.get(platform, {})
+        ]
         if missing:
             raise InvalidInput(
                 f"{spec.display_name} needs --field {', '.join(f'{platform}.{k}=…' for k in missing)}.",
                 hint=f"`postcli platforms {platform}` says what each field takes.",
             )
     return checked
+
+
+def account_problems(platform: str, settings: dict[str, Any] | None, given: dict[str, Any] | None) -> list[str]:
+    """A required field neither the post (`given`) nor the account's setting supplies (Pinterest's
+    board without --field pinterest.board and without a default board), in words naming both ways."""
+    found = registry.find(platform)
+    if found is None:
+        return []
+    problems = []
+    for f in found.fields:
+        if not (f.required and f.setting) or (given or {}).get(f.key) or (settings or {}).get(f.setting):
+            continue
+        option = next((o for o in found.options if o.role == f"setting:{f.setting}"), None)
+        default = f", or give the account a default ({option.flag} {option.metavar})" if option else ""
+        problems.append(f"no {f.key} given: add --field {platform}.{f.key}=…{default}.")
+    return problems
 
 
 def check_title_and_link(title: str | None, link: str | None, platforms: Iterable[str]) -> list[str]:

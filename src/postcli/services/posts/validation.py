@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from postcli.errors import InvalidInput
 from postcli.platforms.base import MediaItem
 from postcli.services import accounts as accounts_svc
+from postcli.services.posts import fields as fields_svc
 from postcli.services.posts import media_for as media_for_svc
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ class TargetPlan:
     text: str
     text_override: str | None
     media: list[MediaItem] | None = None  # its own (--media-for); None: the post's media
+    fields: dict[str, Any] | None = None  # its platform's --field values, as checked
 
 
 def own_text(overrides: dict[str, str], account: Account) -> str | None:
@@ -129,6 +131,7 @@ def parse_text_for(values: Iterable[str]) -> dict[str, str]:
 FIX_EMPTY = "Write some text (or attach --media FILE)."
 FIX_NEEDS_MEDIA = "Attach an image or video with --media FILE."
 FIX_TOO_LONG = "Shorten the text, or give that platform its own with --text-for PLATFORM=TEXT."
+FIX_FIELD = "Give the field with --field, or set the account's default (`accounts login` / `accounts add`)."
 FIX_S3 = "Configure the S3 media store ([s3] in config.toml, see docs/media.md), or leave that account out of --to."
 
 
@@ -162,6 +165,8 @@ def validate_targets(plans: list[TargetPlan], media: list[MediaItem]) -> None:
                 )
             )
         problems.extend(Problem(f"{name}: {p}", p.fix) for p in media_problems(limits, media))
+        missing = fields_svc.account_problems(account.platform, account.settings, plan.fields)
+        problems.extend(Problem(f"{name}: {p}", FIX_FIELD) for p in missing)
         if media and limits.needs_public_media_url and not _s3_configured():
             problems.append(
                 Problem(
@@ -185,6 +190,7 @@ def validate_stored(post: Post) -> None:
             text=t.text_override if t.text_override is not None else post.text,
             text_override=t.text_override,
             media=[media_svc.media_info(m) for m in media_for_svc.rows_for(t.account, post.media)],
+            fields=fields_svc.decode(t.fields),
         )
         for t in post.targets
         if t.account.removed_at is None  # refused when publishing, with its own message
