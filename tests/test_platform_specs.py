@@ -14,8 +14,8 @@ from postcli.platforms import registry
 from postcli.platforms.spec import PlatformSpec
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "postcli"
-NAMES = re.compile(r"[\"'](bluesky|mastodon|threads|instagram|facebook|tumblr)[\"']")
-VISIBLE = ["bluesky", "facebook", "instagram", "mastodon", "threads", "tumblr"]
+NAMES = re.compile(r"[\"'](bluesky|mastodon|threads|instagram|facebook|tumblr|pinterest)[\"']")
+VISIBLE = ["bluesky", "facebook", "instagram", "mastodon", "pinterest", "threads", "tumblr"]
 
 
 def test_no_module_outside_platforms_names_a_platform() -> None:
