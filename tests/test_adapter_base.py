@@ -40,18 +40,21 @@ def test_the_capabilities_each_platform_declares():
     assert {p for p, c in declared.items() if c.metrics_request_per_post} == {
         "facebook",
         "instagram",
+        "pinterest",
         "threads",
         "tumblr",
     }
     assert {p: c.min_collect_hours for p, c in declared.items() if c.min_collect_hours} == {
         "facebook": 48,
         "instagram": 48,
+        "pinterest": 96,
     }
     assert {p: c.deletion_grace for p, c in declared.items() if c.deletion_grace} == {"bluesky": timedelta(minutes=10)}
     assert {p for p, c in declared.items() if c.reconciles_by_recent_posts} == {
         "facebook",
         "instagram",
         "mastodon",
+        "pinterest",
         "threads",
         "tumblr",
     }

@@ -1,5 +1,7 @@
 """The fake Pinterest's API routes (the server's lock is held): one function per operation of the
-API description (github.com/pinterest/api-description v5/openapi.yaml), named beside it."""
+API description (github.com/pinterest/api-description v5/openapi.yaml), named beside it with its
+reference page, https://developers.pinterest.com/docs/api/v5/<operation>/ (the address form the
+official quickstart, github.com/pinterest/api-quickstart, cites: .../v5/pins-create/)."""
 
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ def _page(req: RecordedRequest, items: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # GET /v5/user_account (operation user_account/get): the Account schema.
+# https://developers.pinterest.com/docs/api/v5/user_account-get/
 @_route("GET", r"/v5/user_account", "GET /v5/user_account")
 def user_account(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> Response:
     return s._json(
@@ -64,6 +67,7 @@ def user_account(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> Re
 
 
 # GET /v5/boards (operation boards/list): {"items": [Board], "bookmark"}.
+# https://developers.pinterest.com/docs/api/v5/boards-list/
 @_route("GET", r"/v5/boards", "GET /v5/boards")
 def boards_list(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> Response:
     return s._json(_page(req, [_board(s, b) for b in s.boards.values()]))
@@ -81,6 +85,7 @@ def _board(s: FakePinterest, board: dict[str, Any]) -> dict[str, Any]:
 
 
 # GET /v5/boards/{board_id} (operation boards/get); 404 for a board the user has not.
+# https://developers.pinterest.com/docs/api/v5/boards-get/
 @_route("GET", r"/v5/boards/(\d+)", "GET /v5/boards/:id")
 def board_get(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> Response:
     board = s.boards.get(m.group(1))
@@ -88,6 +93,7 @@ def board_get(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> Respo
 
 
 # GET /v5/boards/{board_id}/pins (operation boards/list_pins): newest first (assumption).
+# https://developers.pinterest.com/docs/api/v5/boards-list_pins/
 @_route("GET", r"/v5/boards/(\d+)/pins", "GET /v5/boards/:id/pins")
 def board_pins(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> Response:
     if m.group(1) not in s.boards:
@@ -97,6 +103,7 @@ def board_pins(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> Resp
 
 
 # POST /v5/pins (operation pins/create): PinCreate in, Pin out with 201.
+# https://developers.pinterest.com/docs/api/v5/pins-create/
 @_route("POST", r"/v5/pins", "POST /v5/pins")
 def pin_create(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> Response:
     body = req.json if isinstance(req.json, dict) else {}
@@ -132,6 +139,7 @@ def pin_create(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> Resp
 
 
 # GET /v5/pins/{pin_id} (operation pins/get).
+# https://developers.pinterest.com/docs/api/v5/pins-get/
 @_route("GET", r"/v5/pins/(\d+)", "GET /v5/pins/:id")
 def pin_get(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> Response:
     pin = s._pins.get(m.group(1))
@@ -139,6 +147,7 @@ def pin_get(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> Respons
 
 
 # DELETE /v5/pins/{pin_id} (operation pins/delete): 204.
+# https://developers.pinterest.com/docs/api/v5/pins-delete/
 @_route("DELETE", r"/v5/pins/(\d+)", "DELETE /v5/pins/:id")
 def pin_delete(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> Response:
     if s._pins.pop(m.group(1), None) is None:
@@ -147,6 +156,7 @@ def pin_delete(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> Resp
 
 
 # GET /v5/pins/{pin_id}/analytics (operation pins/analytics): PinAnalyticsResponse keyed "all".
+# https://developers.pinterest.com/docs/api/v5/pins-analytics/
 @_route("GET", r"/v5/pins/(\d+)/analytics", "GET /v5/pins/:id/analytics")
 def pin_analytics(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> Response:
     pin = s._pins.get(m.group(1))
@@ -182,6 +192,7 @@ def pin_analytics(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> R
 
 
 # POST /v5/media (operation media/create): MediaUpload with upload_url and upload_parameters.
+# https://developers.pinterest.com/docs/api/v5/media-create/
 @_route("POST", r"/v5/media", "POST /v5/media")
 def media_create(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> Response:
     if not isinstance(req.json, dict) or req.json.get("media_type") != "video":
@@ -201,6 +212,7 @@ def media_create(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> Re
 
 
 # GET /v5/media/{media_id} (operation media/get): registered -> processing -> succeeded|failed.
+# https://developers.pinterest.com/docs/api/v5/media-get/
 @_route("GET", r"/v5/media/(\d+)", "GET /v5/media/:id")
 def media_get(s: FakePinterest, req: RecordedRequest, m: re.Match[str]) -> Response:
     media = s.media.get(m.group(1))

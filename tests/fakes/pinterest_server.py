@@ -9,7 +9,8 @@ marked "assumption" (docs/platforms/pinterest.md lists them):
 - GET /oauth/ is www.pinterest.com's consent page: client_id, redirect_uri (registered,
   compared exactly), response_type=code, comma-separated scope, state
   (developers.pinterest.com/docs/getting-started/set-up-authentication-and-authorization/);
-- POST /v5/oauth/token (operation oauth/token, security `basic`): HTTP Basic app id:secret,
+- POST /v5/oauth/token (operation oauth/token, security `basic`,
+  https://developers.pinterest.com/docs/api/v5/oauth-token/): HTTP Basic app id:secret,
   form-encoded; a secret in the form instead is refused (assumption: the description allows
   only Basic). Answers OauthAccessTokenResponseCode / ...Refresh: access_token,
   refresh_token, expires_in 2592000 (30 days), refresh_token_expires_in 5184000 (60 days,
