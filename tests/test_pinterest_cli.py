@@ -128,3 +128,15 @@ def test_a_deleted_pin_is_marked_deleted_by_collect(cli, home, tmp_path, p):
     out = cli.json("collect")
     assert out["deleted"] == 1
     assert db_rows(home, "select status from post_targets") == [("deleted",)]
+
+
+def test_accounts_add_with_board_keeps_the_default_and_refuses_a_board_not_there(cli, home, tmp_path, p):
+    add = ("accounts", "add", "pinterest", "--token-stdin", "--api-base", p.url)
+    r = cli(*add, "--board", "999", input=p.access_token + "\n")
+    assert r.exit_code == 2 and "no board 999" in r.stderr and f"Summer recipes ({BOARD_ID})" in r.stderr
+    assert db_rows(home, "select count(*) from accounts") in ([], [(0,)])  # nothing stored
+    r = cli(*add, "--board", OTHER_BOARD_ID, "--json", input=p.access_token + "\n")
+    assert r.exit_code == 0, r.stderr
+    r = cli("post", "create", "Tart", "--to", "pinterest", "--media", str(png(tmp_path / "t.png")))
+    assert r.exit_code == 0, r.stderr
+    assert [pin["board_id"] for pin in p.pins] == [OTHER_BOARD_ID]
