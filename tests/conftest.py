@@ -6,11 +6,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from pgserver import pg_server, pg_url  # noqa: F401  (fixtures)
 from postcli.store import session as store_session
 from support.backend import backend  # noqa: F401  (fixture)
 from support.cli import Cli
+
+# Hypothesis must not judge the machine: no per-example deadline and no "input generation is
+# slow" health check (both fail on a busy CI runner while the code is fine). A test that needs a
+# bound on time is a benchmark, not a test (benchmarks/).
+settings.register_profile(
+    "postcli", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+settings.load_profile("postcli")
 
 _ENV_TO_CLEAR = (
     "POSTCLI_DATABASE_URL",

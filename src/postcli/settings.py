@@ -333,7 +333,7 @@ def _check_zone(name: str, where: str) -> None:
 
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):
         raise BadSettings(f"{where} {name!r} is not an IANA timezone.", hint='e.g. "Europe/Berlin" or "UTC".') from None
 
 
@@ -359,6 +359,14 @@ def _load(path: Path, mtime: float) -> Config:
     for text in warnings:
         notice(text)
     return Config(**values, s3=dict(data.get("s3", {})), raw=data, warnings=tuple(warnings))
+
+
+def time_zone(given: str | None = None) -> str:
+    """The zone times are read and shown in: `given` (--tz), else [defaults] timezone, else UTC.
+
+    The one place this rule is written: --at, --since/--until and every time a table shows.
+    """
+    return given or config().timezone or "UTC"
 
 
 def timeout() -> float:

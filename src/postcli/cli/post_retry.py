@@ -6,9 +6,7 @@ from typing import Any, Optional
 
 import typer
 
-from postcli.cli._options import id_value, ref_value, text_value
-
-JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
+from postcli.cli._options import JsonOpt, id_value, ref_value, text_value
 
 
 def retry(
@@ -24,7 +22,7 @@ def retry(
         None, "--since", metavar="WHEN", parser=text_value, help="With --failed: only targets last tried since WHEN."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="With --failed: list what would be retried, send nothing."),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Publish again only the targets that failed (each is checked on the platform first, so one
     that had gone through is reconciled, not sent twice).
@@ -85,10 +83,9 @@ def _retry_failed(account: str | None, platform: str | None, since: str | None, 
 def _since(text: str | None) -> Any:
     if text is None:
         return None
-    from postcli import settings
-    from postcli.timeparse import parse_when
+    from postcli.cli._options import read_time
 
-    return parse_when(text, settings.config().timezone)
+    return read_time(text, None, option="--since")
 
 
 def _show(report: Any, dry_run: bool) -> None:
