@@ -135,6 +135,17 @@ def _platform_table(rows: Any, title: str) -> None:
         numeric=cols[1:],
         caption=_RATE_CAPTION,
     )
+    _unmeasured_note(r.platform for r in rows if r.posts)
+
+
+def _unmeasured_note(platforms: Any) -> None:
+    """Say once why a platform's posts show "—" for every number (it reports none per post)."""
+    from postcli import output
+    from postcli.services.platforms import unmeasured_note
+
+    why = unmeasured_note(platforms)
+    if why:
+        output.line(f"{output.NULL} for every number: {why}", style="dim")
 
 
 _RATE_CAPTION = f"eng. rate: mean per post of {DESCRIPTIONS['engagement_rate']}"
@@ -263,6 +274,8 @@ def _null_note(shown: dict[str, tuple[Any, ...]]) -> None:
     never = []
     for platform in sorted(shown):
         found = platforms_svc.find(platform)
+        if not platforms_svc.reports_post_metrics(platform):
+            continue  # said by _unmeasured_note
         missing = [
             c for c in ("likes", "comments", "shares", "reach", "impressions") if found and c not in found.metrics
         ]
@@ -270,6 +283,7 @@ def _null_note(shown: dict[str, tuple[Any, ...]]) -> None:
             never.append(f"{platform} reports no {', '.join(missing)}")
     why = f" ({'; '.join(never)})" if never else ""
     output.line(f"{output.NULL} = not reported by the platform, never 0{why}.", style="dim")
+    _unmeasured_note(shown)
 
 
 def _render_heatmap(r: Any) -> None:

@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
 def _render(data: dict[str, Any], *, history: bool = False) -> None:
     from postcli import output, settings
     from postcli.metrics import DESCRIPTIONS
+    from postcli.services.platforms import unmeasured_note
 
     tz = settings.config().timezone
     for name in data.get("needs_reconnect", []):
@@ -43,7 +44,10 @@ def _render(data: dict[str, Any], *, history: bool = False) -> None:
     )
     totals = data["aggregated_metrics"]
     output.kv([(k.replace("total_", ""), v) for k, v in totals.items()], title="Totals (sums of reported values)")
-    if not data["collected"]:
+    why = unmeasured_note(r["platform"] for r in rows)
+    if why:
+        output.line(f"{output.NULL} for every number: {why}", style="dim")
+    if not data["collected"] and any(r["metrics_reported"] for r in rows):
         output.line("No snapshot yet: run `postcli collect` or `postcli analytics refresh ID`.")
     if history:
         output.table(

@@ -27,6 +27,7 @@ BUILTIN: dict[str, str] = {
     "instagram": "postcli.platforms.instagram.spec",
     "facebook": "postcli.platforms.facebook.spec",
     "tumblr": "postcli.platforms.tumblr.spec",
+    "google-business": "postcli.platforms.google_business.spec",
     "sandbox": "postcli.platforms.sandbox_spec",
     # Simulated networks for `postcli demo`: each reports what its real counterpart reports.
     "sim-bluesky": "postcli.platforms.simulated.specs:BLUESKY",

@@ -331,6 +331,11 @@ class PlatformSpec:
     title_max: int | None = None
     link: Use = "no"
     fields: tuple[Field, ...] = ()
+    # A check of the post as a whole, once each --field is parsed and before anything is
+    # stored: fields that depend on each other or on --link (Google Business Profile: a
+    # button needs a link, CALL takes none). Gets (title, link, the fields with the
+    # defaults filled in) and raises InvalidInput; None: nothing beyond the fields' own checks.
+    check_post: Callable[[str | None, str | None, Mapping[str, Any]], None] | None = None
     # The counters of metrics.COUNTERS the platform reports; the rest are always null.
     metrics: tuple[str, ...] = ()
     account_metrics: tuple[str, ...] = ()

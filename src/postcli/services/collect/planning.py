@@ -62,9 +62,9 @@ def plan(
         for acc in accounts:
             if acc.status == "token_expired":
                 continue
-            if not adapter_class(acc.platform).has_metrics:
-                continue
             items.append(("account_metrics", f"{group(acc.id)}account", {"account_id": acc.id}))
+            if not adapter_class(acc.platform).has_metrics:
+                continue  # no numbers per post (Google Business Profile): no call is spent on its posts
             q = (
                 select(PostTarget.id)
                 .where(PostTarget.account_id == acc.id, PostTarget.status == "completed")

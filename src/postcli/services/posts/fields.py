@@ -95,6 +95,17 @@ def check_title_and_link(title: str | None, link: str | None, platforms: Iterabl
     return warnings
 
 
+def check_post(
+    title: str | None, link: str | None, checked: dict[str, dict[str, Any]], platforms: Iterable[str]
+) -> None:
+    """Each target platform's check of the post as a whole (its spec's `check_post`): fields
+    that depend on each other or on --link. InvalidInput (exit 2) before anything is stored."""
+    for platform in sorted(set(platforms)):
+        spec = registry.spec(platform)
+        if spec.check_post is not None:
+            spec.check_post(title, link, with_defaults(platform, checked.get(platform)))
+
+
 def with_defaults(platform: str, stored: Any) -> dict[str, Any]:
     """The fields an adapter gets: the spec's defaults, then what the post gave."""
     given = decode(stored) or {}
