@@ -95,7 +95,12 @@ def test_connect_with_several_locations_picks_the_named_one_or_lists_them(server
     assert "several locations" in str(err.value) and "Alice Bakery Harbour" in str(err.value)
     assert "--location" in (err.value.hint or "") and err.value.exit_code == 2
     location_id = second["name"].split("/")[1]
-    for wanted in (location_id, second["name"], f"{server.accounts[0]['name']}/{second['name']}", "alice bakery HARBOUR"):
+    for wanted in (
+        location_id,
+        second["name"],
+        f"{server.accounts[0]['name']}/{second['name']}",
+        "alice bakery HARBOUR",
+    ):
         info = fresh(server).connect(wanted, ACCESS_TOKEN)
         assert info.external_id == location_id
     with pytest.raises(PlatformRejected) as err:
@@ -139,11 +144,19 @@ def test_limits_and_text_length(server):
     [
         ("https://bakery.example/call", {"cta": "CALL"}, "takes no link"),
         (None, {"cta": "BOOK"}, "BOOK button needs a link"),
-        ("https://bakery.example", {"type": "OFFER", "cta": "SHOP", **dict.fromkeys(rules.EVENT_KEYS, "2030-01-01")}, "no button"),
+        (
+            "https://bakery.example",
+            {"type": "OFFER", "cta": "SHOP", **dict.fromkeys(rules.EVENT_KEYS, "2030-01-01")},
+            "no button",
+        ),
         (None, {"type": "EVENT", "event_title": "Tasting"}, "event_start, google-business.event_end"),
         (None, {"event_title": "Tasting"}, "is for EVENT or OFFER posts"),
         (None, {"type": "EVENT", "event_title": "T", "event_start": "2030-01-02", "event_end": "2030-01-01"}, "before"),
-        (None, {"type": "EVENT", "event_title": "T", "event_start": "2030-13-01", "event_end": "2030-12-01"}, "not a date"),
+        (
+            None,
+            {"type": "EVENT", "event_title": "T", "event_start": "2030-13-01", "event_end": "2030-12-01"},
+            "not a date",
+        ),
         (None, {"type": "EVENT", "coupon": "X", **dict.fromkeys(rules.EVENT_KEYS, "2030-01-01")}, "for OFFER posts"),
     ],
 )
@@ -177,7 +190,9 @@ def test_publish_text_sends_a_standard_local_post_and_returns_its_name_and_searc
     assert sent.json == {"topicType": "STANDARD", "summary": "Fresh croissants all day"}
     (post,) = server.all_posts()
     assert result.platform_post_id == post["name"] and result.url == post["searchUrl"]
-    assert result.published_at is not None and abs(result.published_at - datetime.now(timezone.utc)) < timedelta(minutes=1)
+    assert result.published_at is not None and abs(result.published_at - datetime.now(timezone.utc)) < timedelta(
+        minutes=1
+    )
 
 
 def test_publish_with_buttons(server):
@@ -348,7 +363,9 @@ def test_a_metric_google_leaves_out_is_none_not_zero(server):
 
 
 def test_totals_of_an_answer_without_dated_values_are_none():
-    body = {"multiDailyMetricTimeSeries": [{"dailyMetricTimeSeries": [{"dailyMetric": "CALL_CLICKS", "timeSeries": {}}]}]}
+    body = {
+        "multiDailyMetricTimeSeries": [{"dailyMetricTimeSeries": [{"dailyMetric": "CALL_CLICKS", "timeSeries": {}}]}]
+    }
     assert performance.totals(body)["CALL_CLICKS"] is None
     assert performance.totals({})["WEBSITE_CLICKS"] is None
     assert date(2030, 1, 1) - timedelta(days=27) == performance.window(date(2030, 1, 2))[0]

@@ -14,8 +14,8 @@ from postcli.platforms import registry
 from postcli.platforms.spec import PlatformSpec
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "postcli"
-NAMES = re.compile(r"[\"'](bluesky|mastodon|threads|instagram|facebook|tumblr)[\"']")
-VISIBLE = ["bluesky", "facebook", "instagram", "mastodon", "threads", "tumblr"]
+NAMES = re.compile(r"[\"'](bluesky|mastodon|threads|instagram|facebook|tumblr|google-business|google_business)[\"']")
+VISIBLE = ["bluesky", "facebook", "google-business", "instagram", "mastodon", "threads", "tumblr"]
 
 
 def test_no_module_outside_platforms_names_a_platform() -> None:
@@ -42,6 +42,8 @@ def test_each_spec_is_whole_and_its_adapter_says_the_same(name: str) -> None:
     if spec.signin is not None and spec.signin.hooks:
         assert type(registry.signin_hooks(name)).__name__.endswith("SignIn")
     assert spec.hidden == spec.simulated  # only the sandbox is hidden, and it is labelled simulated
+    # The reports read "no numbers per post" from the spec, collect from the adapter: one answer.
+    assert cls.has_metrics == bool(spec.metrics)
 
 
 def test_unknown_platforms_are_refused_with_the_list(cli) -> None:

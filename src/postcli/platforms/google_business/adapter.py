@@ -47,7 +47,7 @@ MAX_IMAGE_BYTES = 5_000_000
 ACCESS_FORM = "https://support.google.com/business/contact/api_default"
 NO_ACCESS = (
     "your Google Cloud project has a quota of 0 for the Business Profile APIs: Google has not approved its API "
-    "access yet, so every call is refused"
+    f"access yet, so every call is refused (apply for Basic API access at {ACCESS_FORM})"
 )
 NO_ACCESS_HINT = (
     f"apply for Basic API access ({ACCESS_FORM}) with the project's number, wait for Google's approval (days, not "
