@@ -50,11 +50,17 @@ def test_the_capabilities_each_platform_declares():
     assert {p: c.deletion_grace for p, c in declared.items() if c.deletion_grace} == {"bluesky": timedelta(minutes=10)}
     assert {p for p, c in declared.items() if c.reconciles_by_recent_posts} == {
         "facebook",
+        "google-business",
         "instagram",
+        "linkedin",
         "mastodon",
         "threads",
+        "tiktok",
         "tumblr",
+        "x",
     }
+    assert {p for p, c in declared.items() if not c.absence_is_deletion} == {"tiktok"}
+    assert {p for p, c in declared.items() if not c.has_metrics} == {"google-business"}  # no numbers per post
     assert declared["mastodon"].idempotency_key and declared["sandbox"].idempotency_key
 
 

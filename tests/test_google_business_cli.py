@@ -19,12 +19,6 @@ from test_s3 import aws_env, bucket, moto_endpoint, png  # noqa: F401  (fixtures
 ENV = {"POSTCLI_GOOGLE_BUSINESS_CLIENT_ID": CLIENT_ID, "POSTCLI_GOOGLE_BUSINESS_CLIENT_SECRET": CLIENT_SECRET}
 
 
-@pytest.fixture(autouse=True)
-def _no_google_business_env(monkeypatch):
-    for suffix in ("TOKEN", "REFRESH_TOKEN", "CLIENT_ID", "CLIENT_SECRET"):
-        monkeypatch.delenv(f"POSTCLI_GOOGLE_BUSINESS_{suffix}", raising=False)
-
-
 @pytest.fixture
 def gb():
     with FakeGoogleBusiness() as server:

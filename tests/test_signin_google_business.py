@@ -8,19 +8,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from fakes.google_business_server import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, SCOPE, FakeGoogleBusiness
 from fakes.oauth_server import s256
 from signin_helpers import db_rows, everything_but_credentials, start_login, stored_credentials
 
 ENV = {"POSTCLI_GOOGLE_BUSINESS_CLIENT_ID": CLIENT_ID, "POSTCLI_GOOGLE_BUSINESS_CLIENT_SECRET": CLIENT_SECRET}
-
-
-@pytest.fixture(autouse=True)
-def _no_google_business_env(monkeypatch):
-    for suffix in ("TOKEN", "REFRESH_TOKEN", "CLIENT_ID", "CLIENT_SECRET"):
-        monkeypatch.delenv(f"POSTCLI_GOOGLE_BUSINESS_{suffix}", raising=False)
 
 
 def start(gb: FakeGoogleBusiness, *args: str):  # type: ignore[no-untyped-def]
