@@ -208,4 +208,7 @@ def health(
         for r in rows:
             if r["reconnect"]:
                 output.warn(f"{r['platform']} {r['handle']}: {r['reconnect']}")
+            elif r["checked_live"] and r["message"]:
+                # What the platform's check says besides (a sign-in that ends soon, why it is unreachable).
+                output.warn(f"{r['platform']} {r['handle']}: {output.clean(r['message'])}")
     raise typer.Exit(result.exit_code)

@@ -70,7 +70,7 @@ class AccountRun:
         self.chunk_batches = chunk_batches
         self.owner = jobs_svc.worker_id()
         self.group = group(account.id)
-        self.budget_key = rate_budget.key_for(account.id)
+        self.budget_key = rate_budget.key_of(account.id, account.platform, account.settings)
         self.limit = rate_budget.limit_for(account.platform)
         self.deletion_grace = deletions.grace_for(account.platform)
         self.parallel = max(1, min(limit_in_flight, _parallel(account.platform)))
@@ -337,6 +337,9 @@ class AccountRun:
         post_ids = sorted({it.post_id for it in batch if it.post_id})
         results = self._fetch(lambda: adapter.fetch_post_metrics(post_ids))
         fetched_at = self.now()
+        for found in results.values():
+            if found is not None and found.notice:  # e.g. a video whose processing failed, and why
+                self.report.note(f"{self.name}: {found.notice}")
         self.account_settled.wait()  # one request: long done by the time most batches get here
         fut = self.writer.submit_batch(Fetched(self, batch, results, fetched_at))
 

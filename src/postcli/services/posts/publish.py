@@ -209,7 +209,9 @@ def _send(
             found = adapter.find_published(req)
             if found is not None:
                 _complete_target(target.id, found)
-                return TargetOutcome(**base, status="completed", url=found.url, reconciled=True)
+                return TargetOutcome(
+                    **base, status="completed", url=found.url, reconciled=True, notice=redact_notice(found.notice)
+                )
         _mark_processing(target.id)
         result = adapter.publish(req)
     except PlatformError as exc:
@@ -226,7 +228,11 @@ def _send(
         finish_target(target.id, "failed", error=msg, auth_failed=kind == "auth")
         return TargetOutcome(**base, status="failed", error=msg, error_kind=kind, retry_at=retry_at)
     _complete_target(target.id, result)
-    return TargetOutcome(**base, status="completed", url=result.url)
+    return TargetOutcome(**base, status="completed", url=result.url, notice=redact_notice(result.notice))
+
+
+def redact_notice(notice: str | None) -> str | None:
+    return redact(notice) if notice else None
 
 
 def _lifts(exc: PlatformError) -> tuple[datetime | None, str]:
