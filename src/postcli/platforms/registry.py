@@ -27,6 +27,7 @@ BUILTIN: dict[str, str] = {
     "instagram": "postcli.platforms.instagram.spec",
     "facebook": "postcli.platforms.facebook.spec",
     "tumblr": "postcli.platforms.tumblr.spec",
+    "youtube": "postcli.platforms.youtube.spec",
     "sandbox": "postcli.platforms.sandbox_spec",
 }
 
