@@ -15,7 +15,7 @@ from postcli.platforms.spec import PlatformSpec
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "postcli"
 NAMES = re.compile(r"[\"'](bluesky|mastodon|threads|instagram|facebook|tumblr)[\"']")
-VISIBLE = ["bluesky", "facebook", "instagram", "mastodon", "threads", "tumblr"]
+VISIBLE = ["bluesky", "facebook", "instagram", "mastodon", "threads", "tumblr", "youtube"]
 
 
 def test_no_module_outside_platforms_names_a_platform() -> None:
@@ -93,7 +93,7 @@ def test_postcli_platforms_lists_what_each_supports(cli) -> None:
     }
     assert by["threads"]["signin"]["own_app"] is True and by["threads"]["signin"]["redirect"] == "https"
     assert by["bluesky"]["limits"]["max_text"] == 300 and by["bluesky"]["limits"]["count_unit"] == "graphemes"
-    assert by["tumblr"]["rate_limit"] == {"requests": 1000, "seconds": 3600}
+    assert by["tumblr"]["rate_limit"] == {"requests": 1000, "seconds": 3600, "daily_reset": None, "per_app": False}
     one = cli.json("platforms", "facebook")
     assert one == by["facebook"]
     text = cli("platforms", "bluesky")

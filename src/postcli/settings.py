@@ -47,6 +47,7 @@ DEFAULT_CONFIG_TEXT = """\
 # instagram = "200/3600"
 # facebook = "200/3600"
 # tumblr = "1000/3600"
+# youtube = "10000/86400"     # quota units a day per Google Cloud project, reset at midnight Pacific
 
 [network]
 # timeout_seconds = 30        # per request (POSTCLI_TIMEOUT overrides)
