@@ -232,3 +232,21 @@ def test_postcli_platforms_describes_youtube_from_its_spec(cli):
     }
     assert out["signin"]["own_app"] is True and out["signin"]["redirect"] == "loopback"
     assert "POSTCLI_YOUTUBE_REFRESH_TOKEN" in out["connect"]["environment"]
+
+
+def test_collect_with_the_daily_quota_spent_defers_to_the_reset_and_exits_5(cli, home, clip):
+    from zoneinfo import ZoneInfo
+
+    (home / "config.toml").write_text('[collect.rate_limits]\nyoutube = "1/86400"\n')
+    with FakeYouTube() as yt:
+        add(cli, yt)
+        cli.json("post", "create", "d", "--to", "youtube", "--media", str(clip), "--title", "t")
+        r = cli("collect", "--json")
+        assert r.exit_code == 5, (r.stdout, r.stderr)
+        out = json.loads(r.stdout)
+        (limited,) = out["rate_limited"]
+        pacific = ZoneInfo("America/Los_Angeles")
+        midnight = datetime.combine(datetime.now(pacific).date() + timedelta(days=1), datetime.min.time(), pacific)
+        assert abs((datetime.fromisoformat(limited["until"]) - midnight).total_seconds()) < 120
+        assert out["accounts"] == 1 and out["fetched"] == 0  # the one unit went to the channel's counters
+        assert yt.requests_to("GET", "/youtube/v3/videos") == []
