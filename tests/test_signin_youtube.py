@@ -42,6 +42,7 @@ def test_login_with_pkce_on_any_loopback_port_stores_the_channel_and_when_the_si
         assert q["redirect_uri"].startswith("http://127.0.0.1:") and q["redirect_uri"].endswith("/callback")
         assert (q["scope"], q["client_id"], q["response_type"]) == (SCOPE, CLIENT_ID, "code")
         assert q["code_challenge_method"] == "S256" and q["code_challenge"]
+        assert (q["access_type"], q["prompt"]) == ("offline", "consent")  # a refresh token every time
         assert login.browse().status_code == 200
         code, out, err = login.finish()
         assert code == 0, err
@@ -143,3 +144,16 @@ def test_a_revoked_sign_in_marks_the_account_and_names_the_login_command(cli, ho
         assert "postcli accounts login youtube" in r.stdout + r.stderr
         assert [a["status"] for a in cli.json("accounts", "list")] == ["token_expired"]
         assert CLIENT_SECRET not in r.stdout + r.stderr
+
+
+def test_a_token_answer_without_a_refresh_token_stores_nothing(cli, home):
+    with FakeYouTube() as yt:
+        issue = yt._issue_from_code
+        yt.oauth.issue_token = lambda client, scopes: {
+            k: v for k, v in issue(client, scopes).items() if k != "refresh_token"
+        }
+        login = _start(yt)
+        assert login.browse().status_code == 200
+        code, out, err = login.finish()
+        assert code == 1 and "no refresh token" in err
+        assert cli.json("accounts", "list") == []

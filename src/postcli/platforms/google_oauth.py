@@ -6,8 +6,12 @@ The flow (developers.google.com/identity/protocols/oauth2/native-app): the conse
 at accounts.google.com/o/oauth2/v2/auth with a loopback redirect on any port
 (http://127.0.0.1:PORT/callback) and PKCE S256; the code is traded at
 oauth2.googleapis.com/token with the Desktop client's id and secret in the form body.
-Installed apps always get a refresh token. A refresh answers a new access token (one
-hour) and no new refresh token: Google's refresh tokens do not rotate.
+The consent page also gets access_type=offline and prompt=consent: the first asks for a
+refresh token (the web-server flow's rule; harmless for installed apps), the second makes
+Google send one on every sign-in, not only the first ("Refresh token" sections of the
+OAuth 2.0 guides), so signing in again always leaves postcli able to refresh. A refresh
+answers a new access token (one hour) and no new refresh token: Google's refresh tokens do
+not rotate.
 
 A refresh token dies after 7 days when the app's OAuth consent screen is External and
 its publishing status is "Testing" (Google's default for a new app; "Using OAuth 2.0 to
@@ -24,7 +28,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from postcli.errors import InvalidInput
+from postcli.errors import InvalidInput, SignInFailed
 from postcli.platforms.spec import AppCredentials, Connection, EnvSecret, Option, SignIn, SignInContext, SignInHooks
 from postcli.platforms.values import as_utc, int_or_none
 
@@ -132,14 +136,24 @@ def ending_message(ends: datetime | None, now: datetime | None = None) -> str | 
 
 
 class GoogleSignIn(SignInHooks):
-    """Keeps what the shared flow cannot know: the app's publishing status and, from it and
-    Google's answer, when the new refresh token stops working."""
+    """Asks for a refresh token on every sign-in, and keeps what the shared flow cannot know:
+    the app's publishing status and, from it and Google's answer, when the new refresh token
+    stops working."""
+
+    def authorize_params(self, ctx: SignInContext, app: AppCredentials) -> dict[str, str]:
+        return {"access_type": "offline", "prompt": "consent"}
 
     def finish(self, ctx: SignInContext, app: AppCredentials, token: dict[str, Any], base: str | None) -> Connection:
+        if not token.get("refresh_token"):
+            raise SignInFailed(
+                "Google sent no refresh token, so the sign-in would end within the hour; nothing was stored.",
+                hint="Run the sign-in again; if it persists, remove postcli's access in "
+                "https://myaccount.google.com/permissions first.",
+            )
         conn = super().finish(ctx, app, token, base)
         status = ctx.option("app_status") or "testing"
         conn.extra_settings["app_status"] = status
-        ends = refresh_expiry(token, status, datetime.now(timezone.utc)) if token.get("refresh_token") else None
+        ends = refresh_expiry(token, status, datetime.now(timezone.utc))
         if ends is not None:
             conn.extra_settings["refresh_expires_at"] = ends.isoformat()
         return conn
