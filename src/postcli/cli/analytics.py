@@ -34,25 +34,25 @@ def _run(
 ) -> None:
     """Shared by every report: parse options, run the one named in the reports' table, print in the chosen format.
 
-    images: --png/--svg/--size of a chart report; given files are written besides.
+    images: --png/--svg/--size/--force of a chart report; given files are written besides.
     """
     fmt = output_format(*formats)
     q = scope.query()
-    size = None
+    files = None
     if images and (images.png or images.svg):
-        from postcli.cli.analytics_files import parse_size
+        from postcli.cli.analytics_files import ImageFiles
 
-        size = parse_size(images.size)
+        files = ImageFiles.check(images, fmt)  # before any work: a bad path costs nothing
 
     from postcli import output
     from postcli.services.reports.catalog import run
 
     report = run(name, q, **kwargs)
     _warn(report.meta, fmt)
-    if size is not None and images is not None:
-        from postcli.cli.analytics_files import write_images
-
-        write_images(name, report.as_json(), images.png, images.svg, size)
+    if files is not None:
+        files.write(name, report.as_json())
+        if files.own_stdout:
+            return  # the image is what standard output carries
     if fmt == "json":
         output.print_json(report.as_json())
     elif fmt == "csv":
