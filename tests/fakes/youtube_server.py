@@ -18,8 +18,9 @@ Shapes follow Google's documentation:
   snippet.title, snippet.customUrl, contentDetails.relatedPlaylists.uploads,
   statistics.viewCount/subscriberCount/hiddenSubscriberCount/videoCount, counts as strings;
   subscriberCount is left out when hidden, an assumption the resource page allows).
-- GET /youtube/v3/videos?part=...&id=a,b (docs/videos/list: up to 50 ids; a video that does not
-  exist is simply absent from items), statistics.viewCount/likeCount/favoriteCount/commentCount
+- GET /youtube/v3/videos?part=...&id=a,b (docs/videos/list; a video that does not exist is
+  simply absent from items; maxResults is refused beside id, as the reference says it is not
+  supported there; more than 50 ids is refused, an assumption: the reference states no maximum), statistics.viewCount/likeCount/favoriteCount/commentCount
   as strings (each can be left out), status.privacyStatus/uploadStatus/failureReason/
   rejectionReason, processingDetails.processingStatus/processingFailureReason.
 - DELETE /youtube/v3/videos?id= (docs/videos/delete): 204; an unknown id is 404 videoNotFound.
@@ -490,6 +491,9 @@ class FakeYouTube(LoopbackServer):
         if isinstance(parts, Response):
             return parts
         ids = [i for i in str(req.param("id") or "").split(",") if i]
+        if ids and req.param("maxResults"):  # "not supported for use in conjunction with the id parameter"
+            message = "The request specifies two or more parameters that cannot be used in the same request."
+            return self._json(google_error(400, "incompatibleParameters", message, "youtube.parameter"), 400)
         if len(ids) > 50:
             return self._json(google_error(400, "invalidParameter", "Too many ids.", "youtube.parameter"), 400)
         items = [self._video_json(i, parts) for i in ids if i in self.videos]

@@ -38,7 +38,7 @@ from postcli.platforms.youtube.spec import SPEC
 from postcli.platforms.youtube.upload import Expired, ResumableUpload
 
 API = "/youtube/v3"
-BATCH = 50  # videos.list takes up to 50 ids
+BATCH = 50  # ids per videos.list call (the common practice; see docs/platforms/youtube.md)
 # Units per call (developers.google.com/youtube/v3/determine_quota_cost). videos.insert draws
 # on its own daily bucket (100 calls by default), not on these units.
 COST = {"list": 1, "videos.delete": 50}
@@ -350,7 +350,8 @@ class YouTubeAdapter(GoogleApi):
                 "GET",
                 self.api_url("videos"),
                 f"fetching the numbers of {len(batch)} video(s)",
-                params={"part": "statistics,status,processingDetails", "id": ",".join(batch), "maxResults": BATCH},
+                # No maxResults: videos.list does not take it with `id` (its reference, "maxResults").
+                params={"part": "statistics,status,processingDetails", "id": ",".join(batch)},
             )
             items = {str(i["id"]): i for i in (as_dict(body).get("items") or []) if isinstance(i, dict) and i.get("id")}
             for video_id in batch:
