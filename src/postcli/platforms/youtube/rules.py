@@ -19,7 +19,7 @@ from postcli.platforms.youtube.spec import PRIVACY, check_tags
 TITLE_MAX = 100
 DESCRIPTION_MAX_BYTES = 5000
 FORBIDDEN = "<>"
-MAX_VIDEO_BYTES = 256 * 1024**3
+MAX_VIDEO_BYTES = 256 * 10**9  # "256GB" (videos.insert); read as decimal, the smaller
 MIME_TYPES = ("video/mp4", "video/quicktime")
 WATCH_URL = "https://www.youtube.com/watch?v="
 _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
