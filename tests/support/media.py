@@ -22,6 +22,13 @@ def noise_png(path: Path, size: tuple[int, int]) -> Path:
     return path
 
 
+def jpeg(path: Path, size: tuple[int, int] = (40, 30), color: str = "blue") -> Path:
+    from PIL import Image
+
+    Image.new("RGB", size, color).save(path, format="JPEG")
+    return path
+
+
 def _box(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", 8 + len(payload)) + kind + payload
 

@@ -76,7 +76,7 @@ def _warn(meta: Meta, fmt: str) -> None:
             f"Run `postcli accounts add {first.platform} ...` to reconnect."
         )
     if meta.simulated and fmt == "csv":
-        output.err_console().print("(simulated sandbox data)", markup=False)
+        output.err_console().print("(simulated data)", markup=False)
 
 
 def _header(meta: Meta) -> None:
@@ -92,7 +92,7 @@ def _header(meta: Meta) -> None:
         line += " · " + ", ".join(scope)
     output.line(line, style="dim")
     if meta.simulated:
-        output.line("(simulated sandbox data)", style="yellow")
+        output.line("(simulated data)", style="yellow")
 
 
 # --- renderers -------------------------------------------------------------------
@@ -250,6 +250,26 @@ def _render_top(r: Any) -> None:
         output.line(f"    {p.url or output.NULL}", style="dim")
     if r.sort == "engagement_rate":
         output.line(_RATE_CAPTION, style="dim")
+    _null_note({p.platform: (p.likes, p.comments, p.shares, p.reach, p.impressions) for p in r.posts})
+
+
+def _null_note(shown: dict[str, tuple[Any, ...]]) -> None:
+    """Say once what "—" means, naming the shown counters each platform never reports."""
+    from postcli import output
+    from postcli.services import platforms as platforms_svc
+
+    if not any(v is None for values in shown.values() for v in values):
+        return
+    never = []
+    for platform in sorted(shown):
+        found = platforms_svc.find(platform)
+        missing = [
+            c for c in ("likes", "comments", "shares", "reach", "impressions") if found and c not in found.metrics
+        ]
+        if missing:
+            never.append(f"{platform} reports no {', '.join(missing)}")
+    why = f" ({'; '.join(never)})" if never else ""
+    output.line(f"{output.NULL} = not reported by the platform, never 0{why}.", style="dim")
 
 
 def _render_heatmap(r: Any) -> None:

@@ -122,7 +122,7 @@ def report(
     # With the page on standard output, the notes go to stderr.
     err = written is None
     if d.overview["simulated"]:
-        output.line("(simulated sandbox data)", style="yellow", err=err)
+        output.line("(simulated data)", style="yellow", err=err)
     if d.empty:
         output.line(d.empty, err=err)
     if written is None:
