@@ -51,9 +51,11 @@ def test_the_capabilities_each_platform_declares():
     assert {p for p, c in declared.items() if c.reconciles_by_recent_posts} == {
         "facebook",
         "instagram",
+        "linkedin",
         "mastodon",
         "threads",
         "tumblr",
+        "x",
         "youtube",  # only for an upload session that expired after its last chunk went out
     }
     assert declared["mastodon"].idempotency_key and declared["sandbox"].idempotency_key

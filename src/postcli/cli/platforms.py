@@ -6,8 +6,7 @@ from typing import Any, Optional
 
 import typer
 
-from postcli.cli._connect import JSON_OPT
-from postcli.cli._options import text_value
+from postcli.cli._options import JsonOpt, text_value
 
 
 def _yes(value: Any) -> str:
@@ -79,7 +78,7 @@ def platforms(
     name: Optional[str] = typer.Argument(
         None, metavar="[NAME]", parser=text_value, help="One platform (default: all)."
     ),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """What each platform supports: publishing, metrics (reported and always null), sign-in, limits.
 

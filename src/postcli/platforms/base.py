@@ -5,7 +5,7 @@ database: it receives an `AccountContext` (base URL, ids, cached settings and a
 handle on the account's secrets) and returns the dataclasses below. Every
 failure leaves it as one of the typed errors in `postcli.errors`
 (AuthFailed, PlatformRateLimited, RemoteNotFound, PlatformRejected,
-PlatformUnavailable, MalformedResponse, PlatformError).
+PlatformUnavailable, MalformedResponse, OutcomeUnknown, PlatformError).
 
 This module must stay cheap to import: no SDKs here.
 """
@@ -27,6 +27,7 @@ if typing.TYPE_CHECKING:
 from postcli.errors import (  # re-exported for adapters
     AuthFailed,
     MalformedResponse,
+    OutcomeUnknown,
     PlatformError,
     PlatformRateLimited,
     PlatformRejected,
@@ -45,6 +46,7 @@ __all__ = [
     "Limits",
     "MalformedResponse",
     "MediaItem",
+    "OutcomeUnknown",
     "PlatformError",
     "PlatformRateLimited",
     "PlatformRejected",
@@ -97,6 +99,9 @@ class AccountContext:
     # `[graph] version` from config.toml (Facebook, Instagram); the account's own
     # settings["api_version"] wins over it.
     graph_version: str | None = None
+    # A setting of the user's app for this platform: POSTCLI_<PLATFORM>_<KEY>, else the config
+    # file's [apps.<platform>] KEY (LinkedIn's API version); None when neither is set.
+    app_setting: Callable[[str], str | None] = lambda _key: None
 
 
 @dataclass
@@ -119,6 +124,9 @@ class Limits:
     max_images: int = 4
     max_videos: int = 1
     max_image_bytes: int | None = None
+    # An image/gif may be this big instead (X: 15 MB beside 5 MB for other images); None:
+    # max_image_bytes holds for GIFs too.
+    max_gif_bytes: int | None = None
     max_video_bytes: int | None = None
     max_alt_text: int | None = None
     # Video length in seconds, checked before anything is sent when the file's duration is known.
@@ -263,7 +271,8 @@ class Adapter(Protocol):
     def publish(self, req: PublishRequest) -> PublishResult: ...
 
     def find_published(self, req: PublishRequest) -> PublishResult | None:
-        """After an unknown outcome: was `req` (by its idempotency key) already published?"""
+        """After an unknown outcome: was `req` (by its idempotency key) already published?
+        OutcomeUnknown when the platform gives no way to tell: nothing is sent again blind."""
         ...
 
     def delete(self, platform_post_id: str) -> None:
@@ -282,6 +291,10 @@ class Adapter(Protocol):
 
     def resolve_post(self, url_or_id: str) -> PublishResult:
         """Turn a post URL/URI/id made elsewhere into (id, url); RemoteNotFound if absent."""
+        ...
+
+    def collect_notes(self) -> list[str]:
+        """What `collect` says once about this account after fetching (AdapterBase: none)."""
         ...
 
 
@@ -388,6 +401,11 @@ class AdapterBase(_AdapterMethods):
             exc.message = message
             exc.args = (message,)
         return exc
+
+    def collect_notes(self) -> list[str]:
+        """What `collect` should say once about this account after fetching (counters an
+        access level withholds, so they stay null); [] by default."""
+        return []
 
     # -- reconciling an unknown outcome -------------------------------------------------
 

@@ -244,6 +244,11 @@ class SignInHooks:
         """The scopes to ask for (some consent pages take them from elsewhere)."""
         return ctx.scopes
 
+    def refused(self, ctx: SignInContext, scopes: tuple[str, ...], error: str, description: str) -> str | None:
+        """A hint for an error the consent page redirected back with (after asking `scopes`),
+        e.g. which scope the app lacks (LinkedIn's unauthorized_scope_error); None: no hint."""
+        return None
+
     def finish(self, ctx: SignInContext, app: AppCredentials, token: dict[str, Any], base: str | None) -> Connection:
         """The account to connect from the token (default: the spec's keep_* declarations)."""
         signin = self.spec.signin
@@ -337,9 +342,12 @@ class PlatformSpec:
     import_bare_ids: bool = False
     import_example: str = ""
     # Reconnecting: the `accounts add` and `accounts login` commands, formatted with {handle},
-    # {base} (the account's base URL), {external_id} and {platform}.
+    # {base} (the account's base URL), {external_id}, {platform} and {options} (below).
     reconnect_add: str = ""
     reconnect_login: str = ""
+    # The identity options that reconnect one account, from its external id (LinkedIn's
+    # " --org ID" for a Page): `{options}` in the reconnect commands; None: "".
+    reconnect_options: Callable[[str | None], str] | None = None
     # What publishing takes: a title (YouTube's is required), a link, per-post fields.
     title: Use = "no"
     title_max: int | None = None
@@ -381,4 +389,5 @@ class PlatformSpec:
             "base": base or "",
             "external_id": external_id or "",
             "platform": self.name,
+            "options": self.reconnect_options(external_id) if self.reconnect_options else "",
         }

@@ -69,6 +69,16 @@ def _oauth_client(
     )
 
 
+class Refused(SignInFailed):
+    """The consent page sent the browser back with an error (other than a declined consent):
+    what it said, so the platform's sign-in steps can add a hint (SignInHooks.refused)."""
+
+    def __init__(self, message: str, *, error: str, description: str) -> None:
+        super().__init__(message)
+        self.error = error
+        self.description = description
+
+
 def parse_redirect(text: str, expected_state: str) -> str:
     """The code from a redirect's query (a URL, a query string, or a bare code pasted back).
 
@@ -98,7 +108,11 @@ def code_from_params(params: dict[str, str], expected_state: str) -> str:
                 "the sign-in was declined in the browser; nothing was stored.",
                 hint="Run the command again and approve the access postcli asks for.",
             )
-        raise SignInFailed(f"the platform refused the sign-in: {error}" + (f" ({desc})" if desc else "") + ".")
+        raise Refused(
+            f"the platform refused the sign-in: {error}" + (f" ({desc})" if desc else "") + ".",
+            error=error,
+            description=desc,
+        )
     if not pysecrets.compare_digest(params.get("state") or "", expected_state):
         # A redirect we did not start (CSRF) or an old tab of an earlier attempt.
         raise SignInFailed(
@@ -161,15 +175,16 @@ class _Pasted:
 
 
 @contextmanager
-def open_redirect(opts: FlowOptions, port: int) -> Iterator[Redirect]:
+def open_redirect(opts: FlowOptions, port: int, *, registered: bool = False) -> Iterator[Redirect]:
     """The redirect of one sign-in: a loopback listener bound now (so its URI is known before
-    the consent URL is made), or the paste-back path."""
+    the consent URL is made), or the paste-back path. `registered`: the port is part of the
+    redirect URI registered in the user's app (a "loopback-fixed" platform)."""
     from postcli.signin.loopback import CALLBACK_PATH, LoopbackListener, free_port
 
     if opts.no_browser or opts.redirect_uri is not None:
         yield _Pasted(opts.redirect_uri or f"http://127.0.0.1:{port or free_port()}{CALLBACK_PATH}", opts)
         return
-    listener = LoopbackListener(port)
+    listener = LoopbackListener(port, registered=registered)
     try:
         yield _Loopback(listener, opts)
     finally:
@@ -194,7 +209,7 @@ def run(
     register_secret(app.client_secret)  # kept out of any message, --debug traceback included
     state = generate_token(32)
     verifier = generate_token(64) if signin.pkce else None  # 64 chars: within RFC 7636's 43..128
-    with open_redirect(opts, port) as redirect:
+    with open_redirect(opts, port, registered=signin.redirect == "loopback-fixed") as redirect:
         # opts.timeout is how long the user may take; each HTTP request gets the network timeout.
         with _oauth_client(signin, app, redirect.redirect_uri, scopes, settings.timeout()) as client:
             url, _ = client.create_authorization_url(

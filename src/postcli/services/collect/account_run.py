@@ -133,6 +133,10 @@ class AccountRun:
             why = exc.message if isinstance(exc, PostcliError) else f"unexpected {type(exc).__name__}: {exc}"
             self.report.account_failed(self.name, redact(why), bad_settings=isinstance(exc, BadSettings))
             failed_account = True
+        if self.adapter is not None:
+            # Said once per account and run: e.g. counters the app's access level withholds.
+            for text in self.adapter.collect_notes():
+                self.report.note(f"{self.name}: {text}")
         if self.ctx is not None:
             accounts_svc.save_settings_if_changed(self.ctx)
         self._defer_if_throttled()

@@ -58,6 +58,8 @@ def media_problems(limits: Any, media: list[MediaItem]) -> list[Problem]:
                 )
             )
         cap = video_bytes if m.is_video else limits.max_image_bytes
+        if m.mime_type == "image/gif" and limits.max_gif_bytes is not None:
+            cap = limits.max_gif_bytes
         if cap is not None and m.size_bytes > cap:
             limit = f"the limit{in_what if m.is_video else ''} is {cap:,}"
             problems.append(Problem(f"{m.path.name} is {m.size_bytes:,} bytes, {limit}.", FIX_TOO_BIG))
