@@ -440,8 +440,12 @@ def test_a_deleted_video_is_none_while_the_others_keep_their_numbers_and_50_ids_
 def test_a_video_whose_processing_failed_is_reported_with_its_reason(server):
     video = server.add_video()
     server.set_processing(video, "failed", "transcodeFailed", upload_status="failed")
-    (m,) = adapter(server).fetch_post_metrics([video]).values()
-    assert m is not None and m.notice and "failed" in m.notice and "transcodeFailed" in m.notice
+    a = adapter(server)
+    (m,) = a.fetch_post_metrics([video]).values()
+    assert m is not None and m.raw["processing_failure_reason"] == "transcodeFailed"  # still counted
+    (note,) = a.collect_notes()
+    assert video in note and "failed" in note and "transcodeFailed" in note
+    assert a.collect_notes() == []  # said once
 
 
 def test_account_metrics_take_subscribers_unless_hidden():

@@ -213,10 +213,6 @@ class PostMetrics:
     clicks: int | None = None
     video_views: int | None = None
     raw: dict[str, Any] = field(default_factory=dict)
-    # What the platform says is wrong with the post, for `collect` to say (a video whose
-    # processing failed, with its reason); the counters are kept all the same. Set after
-    # construction (not an __init__ argument, so PostMetrics(**counters) stays typed).
-    notice: str | None = field(default=None, init=False, compare=False)
 
     def as_dict(self) -> dict[str, int | None]:
         return {k: getattr(self, k) for k in metrics.COUNTERS}

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Iterator
 
 from postcli.platforms import google_oauth
 from postcli.platforms.base import (
+    AccountContext,
     AccountInfo,
     AccountMetrics,
     AuthFailed,
@@ -67,6 +68,15 @@ class YouTubeAdapter(GoogleApi):
         "invalidCategoryId": "check --field youtube.category (videoCategories.list gives the ids)",
         "youtubeSignupRequired": "the Google account has no YouTube channel yet: create one on youtube.com",
     }
+
+    def __init__(self, ctx: AccountContext) -> None:
+        super().__init__(ctx)
+        self._notes: list[str] = []  # videos whose processing failed, said once by collect
+
+    def collect_notes(self) -> list[str]:
+        with self._lock:
+            notes, self._notes = self._notes, []
+        return notes
 
     def api_url(self, resource: str) -> str:
         return self.url("api", f"{API}/{resource}")
@@ -313,7 +323,6 @@ class YouTubeAdapter(GoogleApi):
             "processing_status": processing.get("processingStatus"),
             "processing_failure_reason": processing.get("processingFailureReason"),
         }
-        notice = None
         if processing.get("processingStatus") in _BROKEN_PROCESSING or status.get("uploadStatus") in _BROKEN_UPLOAD:
             reasons = [
                 r
@@ -325,18 +334,17 @@ class YouTubeAdapter(GoogleApi):
                 if r
             ]
             state = processing.get("processingStatus") or status.get("uploadStatus")
-            notice = (
-                f"video {video.get('id')}: YouTube's processing {state} ({', '.join(reasons) or 'no reason given'})"
-            )
-        metrics = PostMetrics(
+            with self._lock:
+                self._notes.append(
+                    f"video {video.get('id')}: YouTube's processing {state} ({', '.join(reasons) or 'no reason given'})"
+                )
+        return PostMetrics(
             views=views,
             video_views=views,
             likes=int_or_none(stats.get("likeCount")),
             comments=int_or_none(stats.get("commentCount")),
             raw=raw,
         )
-        metrics.notice = notice
-        return metrics
 
     def fetch_post_metrics(self, platform_post_ids: list[str]) -> dict[str, PostMetrics | None]:
         """videos.list part=statistics,status,processingDetails, 50 ids a call. A count the

@@ -362,9 +362,6 @@ class AccountRun:
         post_ids = sorted({it.post_id for it in batch if it.post_id})
         results = self._fetch(lambda: adapter.fetch_post_metrics(post_ids))
         fetched_at = self.now()
-        for found in results.values():
-            if found is not None and found.notice:  # e.g. a video whose processing failed, and why
-                self.report.note(f"{self.name}: {found.notice}")
         self.account_settled.wait()  # one request: long done by the time most batches get here
         fut = self.writer.submit_batch(Fetched(self, batch, results, fetched_at))
 
