@@ -54,10 +54,12 @@ def test_the_capabilities_each_platform_declares():
         "linkedin",
         "mastodon",
         "threads",
+        "tiktok",
         "tumblr",
         "x",
         "youtube",  # only for an upload session that expired after its last chunk went out
     }
+    assert {p for p, c in declared.items() if not c.absence_is_deletion} == {"tiktok"}
     assert declared["mastodon"].idempotency_key and declared["sandbox"].idempotency_key
 
 

@@ -14,8 +14,8 @@ from postcli.platforms import registry
 from postcli.platforms.spec import PlatformSpec
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "postcli"
-NAMES = re.compile(r"[\"'](bluesky|mastodon|threads|instagram|facebook|tumblr|linkedin)[\"']")
-VISIBLE = ["bluesky", "facebook", "instagram", "linkedin", "mastodon", "threads", "tumblr", "x", "youtube"]
+NAMES = re.compile(r"[\"'](bluesky|mastodon|threads|instagram|facebook|tumblr|linkedin|tiktok)[\"']")
+VISIBLE = ["bluesky", "facebook", "instagram", "linkedin", "mastodon", "threads", "tiktok", "tumblr", "x", "youtube"]
 
 
 def test_no_module_outside_platforms_names_a_platform() -> None:

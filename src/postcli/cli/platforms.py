@@ -51,7 +51,12 @@ def _show_one(d: dict[str, Any]) -> None:
         ["video length", _seconds(lim["min_video_seconds"], lim["max_video_seconds"])],
         [
             "media by public URL",
-            _yes(lim["needs_public_media_url"]) + (" (needs the S3 store)" if lim["needs_public_media_url"] else ""),
+            _yes(lim["needs_public_media_url"])
+            + (
+                f" ({'/'.join(k + 's' for k in lim['public_media_kinds'])}: needs the S3 store)"
+                if lim["needs_public_media_url"]
+                else ""
+            ),
         ],
         ["metrics reported", ", ".join(met["reported"]) or "none"],
         ["always null", ", ".join(met["always_null"]) or "—"],

@@ -110,7 +110,7 @@ def show(
                 t["handle"] or "",
                 t["status"],
                 str(t["attempt_count"]),
-                t["url"] or t["error"] or "",
+                " ".join(x for x in (t["url"] or t["error"], t["note"]) if x),
             ]
             for t in data["targets"]
         ],

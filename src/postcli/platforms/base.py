@@ -141,6 +141,9 @@ class Limits:
     # The platform fetches media itself from a public URL (Threads, Instagram):
     # publishing media there needs the S3 store ([s3] in config.toml).
     needs_public_media_url: bool = False
+    # Which media it fetches that way, when needs_public_media_url: "image", "video" or both
+    # (TikTok pulls photos from a URL and takes videos uploaded).
+    public_media_kinds: tuple[str, ...] = ("image", "video")
     requires_media: bool = False  # no text-only posts (Instagram)
     forbidden_chars: str = ""  # characters the platform refuses in the text (YouTube: "<>")
     max_items: int | None = None  # images and videos together (e.g. a carousel of 10)
@@ -213,6 +216,11 @@ class PostMetrics:
     clicks: int | None = None
     video_views: int | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    # The post's own id and link, when it was asked for by a provisional id its publish
+    # handed back (TikTok's publish id, until moderation gives a public post its id): the
+    # collector stores them on the target, and the next collect asks by the new id. Set
+    # after construction (not an __init__ argument, so PostMetrics(**counters) stays typed).
+    resolved: PublishResult | None = field(default=None, init=False, compare=False)
 
     def as_dict(self) -> dict[str, int | None]:
         return {k: getattr(self, k) for k in metrics.COUNTERS}
@@ -326,6 +334,11 @@ class AdapterBase(_AdapterMethods):
     # (an indexing lag, Bluesky's AppView: 10 minutes). Default: none, so a None from
     # fetch_post_metrics is deleted at once (services/deletions.py).
     deletion_grace: ClassVar[timedelta] = timedelta(0)
+    # False: the platform hides posts without deleting them and does not say which it did
+    # (TikTok lists public videos only and hides those under review; it has no delete API).
+    # A None from fetch_post_metrics is then "not visible now": the post stays published,
+    # its last numbers stay, and the next collect asks again. True: None means deleted.
+    absence_is_deletion: ClassVar[bool] = True
     # Collect a post at least this many hours after publishing even when `collect --days`
     # is shorter (Instagram's and Facebook's insights lag: 48).
     min_collect_hours: ClassVar[int] = 0
@@ -373,6 +386,14 @@ class AdapterBase(_AdapterMethods):
         import uuid
 
         return uuid.uuid4().hex
+
+    def preflight(self, req: PublishRequest) -> None:
+        """Checks of `req` that need the platform, made by `post create` (and `post publish`,
+        `post schedule`) before anything is stored: raise PlatformRejected naming the problem,
+        and the command exits 2 with nothing stored or sent. TikTok asks creator_info which
+        privacy levels, interaction switches and video length the creator may use. Other
+        errors (an outage, a token to refresh) are left for publishing to meet; `publish`
+        checks again. Default: nothing to check."""
 
     # -- secrets ---------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ BUILTIN: dict[str, str] = {
     "tumblr": "postcli.platforms.tumblr.spec",
     "x": "postcli.platforms.x.spec",
     "linkedin": "postcli.platforms.linkedin.spec",
+    "tiktok": "postcli.platforms.tiktok.spec",
     "youtube": "postcli.platforms.youtube.spec",
     "sandbox": "postcli.platforms.sandbox_spec",
     # Simulated networks for `postcli demo`: each reports what its real counterpart reports.

@@ -286,6 +286,12 @@ class SignIn:
     client_auth: str = "client_secret_post"
     # Sent only where the platform documents PKCE: a server that half-supports it is worse than none.
     pkce: bool = True
+    # How the S256 challenge is written: RFC 7636's base64url, or the hex digest TikTok's Login
+    # Kit for desktop asks for (developers.tiktok.com/doc/login-kit-desktop).
+    pkce_challenge: Literal["base64url", "hex"] = "base64url"
+    # The name of the client-id parameter on the consent page and in the token request (sent
+    # in the form, with client_secret): TikTok calls it client_key.
+    client_id_param: str = "client_id"
     # loopback: http://127.0.0.1:<any port>/callback; loopback-fixed: the platform compares the
     # whole URL, so the registered port (default_port, --port); https: only a registered https
     # URI (--redirect-uri) with the address pasted back.
@@ -354,6 +360,10 @@ class PlatformSpec:
     title_forbidden: str = ""  # characters the platform refuses in a title (YouTube: "<>")
     link: Use = "no"
     fields: tuple[Field, ...] = ()
+    # What `post show` says about a published target beside its link, from what is stored
+    # (its platform post id and its --field values): TikTok's post that has no public id yet,
+    # or never will (a private post). None: nothing to say.
+    target_note: Callable[[str | None, Mapping[str, Any]], str | None] | None = None
     # The counters of metrics.COUNTERS the platform reports; the rest are always null.
     metrics: tuple[str, ...] = ()
     account_metrics: tuple[str, ...] = ()

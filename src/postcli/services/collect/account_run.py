@@ -73,6 +73,7 @@ class AccountRun:
         self.budget_key = rate_budget.key_of(account.id, account.platform, account.settings)
         self.limit = rate_budget.limit_for(account.platform)
         self.deletion_grace = deletions.grace_for(account.platform)
+        self.absence_is_deletion = deletions.absence_is_deletion(account.platform)
         self.parallel = max(1, min(limit_in_flight, _parallel(account.platform)))
         self.deadline = time.monotonic() + max_wait
         # No more requests to this account in this run: it needs reconnecting, it is

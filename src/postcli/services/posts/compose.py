@@ -131,10 +131,12 @@ def create_post(
                 text=own_text(overrides, a) or text,
                 text_override=own_text(overrides, a),
                 media=media_for_svc.own(a, items_for),
+                title=title,
+                fields=checked_fields.get(a.platform),
             )
             for a in targets
         ]
-        validate_targets(plans, [p.as_media_item() for p in prepared])
+        validate_targets(plans, [p.as_media_item() for p in prepared], preflight=not draft)
         chash = content_hash(
             text,
             overrides,
