@@ -88,6 +88,14 @@ def path_value(value: str | Path) -> Path:
     return Path(value)
 
 
+def file_value(value: str | Path) -> Path:
+    """A file to write (--html, --png, --output...): a path that is not an existing directory."""
+    path = path_value(value)
+    if path.expanduser().is_dir():
+        raise typer.BadParameter(f"{str(value)!r} is a directory. Give a file name.")
+    return path
+
+
 def id_value(value: str) -> int | str:
     """An id: a whole number 1..2^63-1. Other text is kept, so the command says "not found"."""
     text = value.strip()

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from postcli.cli._options import file_value
 from postcli.cli.report_options import DEFAULT_SIZE, Scope, report_options
 
 HtmlOpt = Annotated[
@@ -17,8 +18,8 @@ HtmlOpt = Annotated[
     typer.Option(
         "--html",
         metavar="FILE",
+        parser=file_value,
         help="Write the report to this HTML file (self-contained: opening it loads nothing from the network).",
-        dir_okay=False,
     ),
 ]
 OpenOpt = Annotated[bool, typer.Option("--open", help="Open the written file in your web browser.")]
@@ -138,7 +139,7 @@ def digest(
     ] = "md",
     output_file: Annotated[
         Optional[Path],
-        typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of printing.", dir_okay=False),
+        typer.Option("--output", "-o", metavar="FILE", parser=file_value, help="Write to this file instead of printing."),
     ] = None,
 ) -> None:
     """The period in a dozen lines for cron, mail or a chat: posts and engagement with their change

@@ -15,18 +15,28 @@ from typing import Annotated, Any, Callable, NamedTuple, Optional
 
 import typer
 
-from postcli.cli._options import AccountOpt, CsvOpt, JsonOpt, PeriodOpt, PlatformOpt, SinceOpt, TzOpt, UntilOpt
+from postcli.cli._options import (
+    AccountOpt,
+    CsvOpt,
+    JsonOpt,
+    PeriodOpt,
+    PlatformOpt,
+    SinceOpt,
+    TzOpt,
+    UntilOpt,
+    file_value,
+)
 
 PngOpt = Annotated[
     Optional[Path],
     typer.Option(
-        "--png", metavar="FILE", dir_okay=False, help="Also write the chart as a PNG image (needs postcli[charts])."
+        "--png", metavar="FILE", parser=file_value, help="Also write the chart as a PNG image (needs postcli[charts])."
     ),
 ]
 SvgOpt = Annotated[
     Optional[Path],
     typer.Option(
-        "--svg", metavar="FILE", dir_okay=False, help="Also write the chart as an SVG image (needs postcli[charts])."
+        "--svg", metavar="FILE", parser=file_value, help="Also write the chart as an SVG image (needs postcli[charts])."
     ),
 ]
 SizeOpt = Annotated[
