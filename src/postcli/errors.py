@@ -102,9 +102,8 @@ class StoreError(PostcliError):
 
 
 class PlatformError(PostcliError):
-    """A platform refused or failed a request. `transient` ones are worth retrying."""
-
-    transient = False
+    """A platform refused or failed a request. Its class says what to do about it: retrying
+    helps with PlatformUnavailable and (after the reset) PlatformRateLimited only."""
 
     def __init__(self, message: str, *, platform: str | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
@@ -119,7 +118,6 @@ class AuthFailed(PlatformError, ReconnectRequired):
 
 class PlatformRateLimited(PlatformError, RateLimited):
     exit_code = EXIT_RATE_LIMITED
-    transient = True
 
     def __init__(
         self,
@@ -149,10 +147,6 @@ class PlatformRejected(PlatformError):
 class PlatformUnavailable(PlatformError):
     """Network error, timeout, or a 5xx: the outcome is unknown, retrying may help."""
 
-    transient = True
-
 
 class MalformedResponse(PlatformError):
     """The platform answered with something we cannot read."""
-
-    transient = False

@@ -122,8 +122,8 @@ def collect(
     run exits 7 - or 2 when the cause is a setting to fix (POSTCLI_TIMEOUT, ...).
 
     --json prints: fetched, accounts, deleted, failed, dead_lettered, skipped, deferred,
-    rate_limited ([{account, jobs, until}]), planned, up_to_date, waiting_retry,
-    needs_reconnect, notes, account_errors.
+    rate_limited ([{account, jobs, until}]), planned, up_to_date, dead_waiting (waiting_retry,
+    its old name), needs_reconnect, notes, account_errors.
     """
 
     from postcli import output
@@ -166,7 +166,7 @@ def collect(
         output.print_json(report.as_dict())
     elif plan_only:
         output.line(
-            f"queued {report.planned} jobs; {report.up_to_date} up to date, {report.waiting_retry} dead-lettered"
+            f"queued {report.planned} jobs; {report.up_to_date} up to date, {report.dead_waiting} dead-lettered"
         )
     else:
         output.line(

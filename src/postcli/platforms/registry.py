@@ -20,9 +20,6 @@ _ADAPTERS = {
     "tumblr": "postcli.platforms.tumblr.adapter:TumblrAdapter",
 }
 
-# Platforms named by the product but without an adapter yet.
-PLANNED: tuple[str, ...] = ()
-
 DEFAULT_BASE_URLS = {
     "bluesky": "https://bsky.social",
     "sandbox": "sandbox://local",
@@ -41,11 +38,6 @@ def adapter_class(platform: str) -> type[AdapterBase]:
     try:
         target = _ADAPTERS[platform]
     except KeyError:
-        if platform in PLANNED:
-            raise InvalidInput(
-                f"{platform} is not supported yet.",
-                hint=f"Supported platforms: {', '.join(platform_names())}.",
-            ) from None
         raise InvalidInput(
             f"unknown platform {platform!r}.",
             hint=f"Supported platforms: {', '.join(platform_names())}.",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 
 def known() -> frozenset[str]:
-    """Every platform with an adapter, plus the ones announced but not built yet."""
+    """Every platform with an adapter."""
     from postcli.platforms import registry
 
-    return frozenset(registry.platform_names()) | frozenset(registry.PLANNED)
+    return frozenset(registry.platform_names())

@@ -40,8 +40,8 @@ def plan(
 
     if platform is not None:
         adapter_class(platform)  # an unknown name is bad input, not "nothing to collect"
-    if days is not None and days < 0:
-        raise InvalidInput("--days must be 0 or more.")
+    if days is not None and not settings.MIN_DAYS <= days <= settings.MAX_DAYS:
+        raise InvalidInput(f"--days must be from {settings.MIN_DAYS} to {settings.MAX_DAYS}.")
     if limit is not None and limit < 1:
         raise InvalidInput("--limit must be 1 or more.")
     days = settings.config().collect_days if days is None else days
@@ -78,7 +78,7 @@ def plan(
         res = jobs_svc.enqueue_many(
             session, items, now, fresh_since=now - timedelta(seconds=interval) if interval else None
         )
-    report.add(planned=res.added, up_to_date=res.fresh, waiting_retry=res.dead)
+    report.add(planned=res.added, up_to_date=res.fresh, dead_waiting=res.dead)
     if res.fresh:
         report.note(f"{res.fresh} item(s) were collected less than {interval:g}s ago and were left alone")
     if res.dead:

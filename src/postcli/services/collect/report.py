@@ -17,7 +17,8 @@ class CollectReport:
     skipped: int = 0  # jobs not run (account needs reconnecting, platform without metrics)
     planned: int = 0  # jobs added to the queue by this run
     up_to_date: int = 0  # keys another run finished moments ago, left alone
-    waiting_retry: int = 0  # dead-lettered keys not planned (see `postcli jobs retry`)
+    # Dead letters of earlier runs this run's plan met and left alone: they wait for `postcli jobs retry`.
+    dead_waiting: int = 0
     reconnect: list[str] = field(default_factory=list)
     # Accounts whose jobs wait for a platform's rate limit: name -> (jobs, when it lifts).
     rate_limited: dict[str, tuple[int, datetime | None]] = field(default_factory=dict)
@@ -83,7 +84,8 @@ class CollectReport:
             ],
             "planned": self.planned,
             "up_to_date": self.up_to_date,
-            "waiting_retry": self.waiting_retry,
+            "dead_waiting": self.dead_waiting,
+            "waiting_retry": self.dead_waiting,  # its first name, kept for scripts (docs/json.md)
             "needs_reconnect": sorted(self.reconnect),
             "notes": self.notes,
             "account_errors": [{"account": name, "error": error} for name, error in self.account_errors],

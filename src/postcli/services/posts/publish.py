@@ -15,7 +15,7 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from postcli import settings
 from postcli.errors import (
@@ -41,6 +41,12 @@ if TYPE_CHECKING:
     from postcli.store.models import Account, Post
 
 LEASE = timedelta(minutes=10)
+
+# Why a target failed, for its exit code (services/exit_codes.py): "auth" (reconnect), "rate_limited",
+# "unavailable" (outcome unknown), "rejected" (the content), "error" (anything else), or "removed":
+# its account was removed, so nothing was sent (counted as an error: adding the account back fixes it).
+ErrorKind = Literal["auth", "rate_limited", "unavailable", "rejected", "removed", "error"]
+ERROR_KINDS: tuple[str, ...] = get_args(ErrorKind)
 
 
 def owner_id() -> str:
@@ -73,7 +79,7 @@ class TargetOutcome:
     url: str | None = None
     error: str | None = None
     reconciled: bool = False  # found already published on the platform
-    error_kind: str | None = None  # auth | rate_limited | unavailable | rejected | error
+    error_kind: ErrorKind | None = None
     retry_at: datetime | None = None  # rate_limited: when the platform said the limit lifts
 
 
@@ -129,7 +135,7 @@ def _request(target: PostTarget, post: Post, media: list[MediaItem]) -> PublishR
     )
 
 
-def error_kind(exc: PlatformError) -> str:
+def error_kind(exc: PlatformError) -> ErrorKind:
     if isinstance(exc, AuthFailed):
         return "auth"
     if isinstance(exc, PlatformRateLimited):
@@ -252,7 +258,7 @@ def _send(
         _mark_processing(target.id)
         result = adapter.publish(req)
     except PlatformError as exc:
-        kind = error_kind(exc)
+        kind: ErrorKind = error_kind(exc)
         msg = redact(exc.message)
         if kind == "unavailable":
             msg += " (the outcome is unknown; a retry checks the platform first)"
