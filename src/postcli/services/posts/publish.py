@@ -26,7 +26,7 @@ from postcli.errors import (
     PlatformUnavailable,
     PostcliError,
 )
-from postcli.platforms.base import MediaItem, PublishRequest, PublishResult
+from postcli.platforms.base import AdapterBase, MediaItem, PublishRequest, PublishResult
 from postcli.platforms.registry import make_adapter
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
@@ -147,6 +147,17 @@ def error_kind(exc: PlatformError) -> ErrorKind:
     return "error"
 
 
+def unknown_outcome_note(adapter: type[AdapterBase], post_id: int) -> str:
+    """What a retry does after an outcome nobody knows: where the platform keeps an idempotency
+    key or the adapter can look through recent posts, it checks first; otherwise only the user can."""
+    if adapter.idempotency_key or adapter.reconciles_by_recent_posts:
+        return " (the outcome is unknown; a retry checks the platform first)"
+    return (
+        f" (the outcome is unknown, and {adapter.platform} offers no way to check it: look at the account"
+        f" before `postcli post retry {post_id}`, which sends it again)"
+    )
+
+
 def publish_post(
     post_id: int,
     *,
@@ -261,7 +272,7 @@ def _send(
         kind: ErrorKind = error_kind(exc)
         msg = redact(exc.message)
         if kind == "unavailable":
-            msg += " (the outcome is unknown; a retry checks the platform first)"
+            msg += unknown_outcome_note(type(adapter), post.id)
         elif kind == "auth":
             msg += " " + accounts_svc.reconnect_hint(account)
         retry_at = None
