@@ -54,3 +54,29 @@ def test_a_removed_account_fails_its_target_with_a_declared_error_kind(cli, home
     kinds = {t.handle: t.error_kind for t in outcome.targets}
     assert kinds == {"keep.sandbox": None, "gone.sandbox": "removed"}
     assert "removed" in publish.ERROR_KINDS and outcome.exit_code == 7
+
+
+def test_one_table_of_reports_for_the_commands_and_the_html_report(home):
+    """services/reports/catalog.py is the only table: the analytics commands run its entries, the
+    HTML report and the digest show the ones with a section, in its order."""
+    import typer
+
+    from postcli.cli import app
+    from postcli.services import dashboard, reports
+    from postcli.services.reports import ReportQuery, catalog
+
+    assert not hasattr(reports, "REPORTS") and not hasattr(dashboard, "SECTIONS")
+    root = typer.main.get_command(app)
+    ctx = typer.Context(root)
+    analytics = root.get_command(ctx, "analytics")
+    one_post_or_files = {"post", "refresh", "report", "digest"}
+    commands = set(analytics.list_commands(typer.Context(analytics, parent=ctx))) - one_post_or_files
+    assert commands == set(catalog.REPORTS)
+    sections = [e.section for e in catalog.REPORTS.values() if e.section]
+    assert sections == ["overview", "timeline", "growth", "top", "heatmap", "best_times"]
+    from datetime import datetime, timezone
+
+    q = ReportQuery(start=datetime(2024, 3, 1, tzinfo=timezone.utc), end=datetime(2024, 3, 5, tzinfo=timezone.utc))
+    page = dashboard.build_from_store(q)
+    assert list(page.as_json()) == sections
+    assert page.as_json()["top"]["limit"] == catalog.TOP_LIMIT
