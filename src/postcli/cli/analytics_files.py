@@ -99,16 +99,8 @@ def _dashboard(scope: Scope, default_period: str | None = None) -> Any:
     return dashboard.build_from_store(q)
 
 
-@report_options
-def report(
-    html: HtmlOpt,
-    scope: Scope,
-    open_it: OpenOpt = False,
-) -> None:
-    """One self-contained HTML page: overview cards with the change vs the previous period, engagement
-    per day, followers per account, platform comparison, top posts with links, the weekday x hour
-    heatmap and the best times to post. Light and dark, printable, no scripts, no network requests.
-    """
+def write_html(html: Path, scope: Scope) -> Path:
+    """Write the HTML report of `scope` to `html` and say so (`analytics report`, `postcli demo`)."""
     d = _dashboard(scope)
 
     from postcli import output
@@ -121,8 +113,24 @@ def report(
     if d.empty:
         output.line(d.empty)
     output.line(f"Wrote {written} ({len(page.encode()) / 1024:,.0f} KB).")
+    return written
+
+
+@report_options
+def report(
+    html: HtmlOpt,
+    scope: Scope,
+    open_it: OpenOpt = False,
+) -> None:
+    """One self-contained HTML page: overview cards with the change vs the previous period, engagement
+    per day, followers per account, platform comparison, top posts with links, the weekday x hour
+    heatmap and the best times to post. Light and dark, printable, no scripts, no network requests.
+    """
+    written = write_html(html, scope)
     if open_it:
         import webbrowser
+
+        from postcli import output
 
         if not webbrowser.open(written.as_uri()):
             output.warn(f"could not start a web browser; open {written} yourself.")
@@ -139,7 +147,9 @@ def digest(
     ] = "md",
     output_file: Annotated[
         Optional[Path],
-        typer.Option("--output", "-o", metavar="FILE", parser=file_value, help="Write to this file instead of printing."),
+        typer.Option(
+            "--output", "-o", metavar="FILE", parser=file_value, help="Write to this file instead of printing."
+        ),
     ] = None,
 ) -> None:
     """The period in a dozen lines for cron, mail or a chat: posts and engagement with their change

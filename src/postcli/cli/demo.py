@@ -29,7 +29,9 @@ def demo(
     import tempfile
 
     from postcli import output
-    from postcli.cli import analytics
+    from postcli.cli.analytics_files import write_html
+    from postcli.cli.report_options import Scope
+    from postcli.cli.report_view import show
     from postcli.errors import InvalidInput
 
     throwaway = home is None
@@ -48,14 +50,13 @@ def demo(
             with output.err_console().status("simulating a week of posting and collecting…"):
                 result = run(days=days, step=lambda m: output.line(f"· {m}", style="dim", err=True))
             period = "7d" if days <= 7 else ("30d" if days <= 30 else "90d")
+            scope = Scope(period=period, since=None, until=None, platform=None, account=None, tz=None)
             for name in ("overview", "timeline", "top", "heatmap"):
                 output.line()
-                getattr(analytics, name)(period=period)
+                show(name, scope)
             output.line()
-            from postcli.cli import analytics_files
-
             report = root / "report.html"
-            analytics_files.report(html=report, period=period)
+            write_html(report, scope)
         output.line(f"Open the HTML report in a browser: {report.resolve().as_uri()}")
         if throwaway:
             output.line(
