@@ -187,7 +187,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     # Written from the one table (errors.EXIT_CODES), so --help cannot disagree with it.
     epilog="Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items()) + ".",
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish); cli/completion.py
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

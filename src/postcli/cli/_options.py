@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
+from postcli.cli import completion
 from postcli.errors import InvalidInput
 from postcli.settings import MAX_DAYS, MIN_DAYS
 from postcli.timeparse import check_bounds
@@ -183,12 +184,24 @@ UntilOpt = Annotated[
 PlatformOpt = Annotated[
     Optional[str],
     typer.Option(
-        "--platform", "-p", metavar="PLATFORM", parser=text_value, help="Only this platform (bluesky, mastodon, ...)."
+        "--platform",
+        "-p",
+        metavar="PLATFORM",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="Only this platform (bluesky, mastodon, ...).",
     ),
 ]
 AccountOpt = Annotated[
     Optional[str],
-    typer.Option("--account", "-a", metavar="ACCOUNT", parser=ref_value, help="Only this account (id or handle)."),
+    typer.Option(
+        "--account",
+        "-a",
+        metavar="ACCOUNT",
+        parser=ref_value,
+        autocompletion=completion.accounts,
+        help="Only this account (id or handle).",
+    ),
 ]
 TzOpt = Annotated[
     Optional[str],

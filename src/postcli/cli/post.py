@@ -7,6 +7,7 @@ from typing import Any, List, Optional
 
 import typer
 
+from postcli.cli import completion
 from postcli.cli._options import (
     check_post_filters,
     count_value,
@@ -91,6 +92,7 @@ def create(
         "--to",
         metavar="ACCOUNT",
         parser=ref_value,
+        autocompletion=completion.targets,
         help="Account id, handle, platform name (when you have one account there), or 'all'. Repeatable.",
     ),
     media: List[Path] = typer.Option(
@@ -195,7 +197,12 @@ def list_(
         help="draft, scheduled, pending, processing, completed, partial_success, failed or cancelled.",
     ),
     platform: Optional[str] = typer.Option(
-        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only posts with a target on this platform."
+        None,
+        "--platform",
+        metavar="PLATFORM",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="Only posts with a target on this platform.",
     ),
     page: int = typer.Option(1, "--page", metavar="N", parser=count_value, help="Page number (1-based)."),
     limit: int = typer.Option(20, "--limit", metavar="N", parser=count_value, help="Posts per page."),
@@ -243,7 +250,9 @@ def list_(
 
 @app.command("show")
 def show(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="The post id."
+    ),
     tz: Optional[str] = typer.Option(
         None, "--tz", metavar="ZONE", parser=zone_value, help="Show times in this timezone."
     ),
@@ -295,7 +304,10 @@ def show(
 
 @app.command("retry")
 def retry(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."), as_json: bool = JSON_OPT
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="The post id."
+    ),
+    as_json: bool = JSON_OPT,
 ) -> None:
     """Publish again only the targets that failed (each is checked on the platform first)."""
     from postcli.services.posts.publish import retry_post
@@ -307,7 +319,13 @@ def retry(
 
 @app.command("publish")
 def publish(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id (a draft or scheduled post)."),
+    post_id: str = typer.Argument(
+        ...,
+        metavar="ID",
+        parser=id_value,
+        autocompletion=completion.posts,
+        help="The post id (a draft or scheduled post).",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Publish a draft or scheduled post now."""
@@ -320,7 +338,9 @@ def publish(
 
 @app.command("delete")
 def delete(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="The post id."
+    ),
     remote: bool = typer.Option(False, "--remote", help="Also delete it on the platforms it was published to."),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -349,7 +369,12 @@ def import_(
         ..., metavar="URL", parser=text_value, help="A bsky.app link, an at:// URI, or a Mastodon status URL or id."
     ),
     account: Optional[str] = typer.Option(
-        None, "--account", metavar="ACCOUNT", parser=ref_value, help="The account it belongs to (id or handle)."
+        None,
+        "--account",
+        metavar="ACCOUNT",
+        parser=ref_value,
+        autocompletion=completion.accounts,
+        help="The account it belongs to (id or handle).",
     ),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -389,10 +414,17 @@ def _show_post(post: dict[str, Any], as_json: bool, message: str) -> None:
 
 @app.command("edit")
 def edit(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="A draft or scheduled post."
+    ),
     text: Optional[str] = typer.Option(None, "--text", metavar="TEXT", help="New text."),
     to: List[str] = typer.Option(
-        [], "--to", metavar="ACCOUNT", parser=ref_value, help="Replace the targets (repeatable, like `post create`)."
+        [],
+        "--to",
+        metavar="ACCOUNT",
+        parser=ref_value,
+        autocompletion=completion.targets,
+        help="Replace the targets (repeatable, like `post create`).",
     ),
     text_for: List[str] = typer.Option(
         [], "--text-for", metavar="PLATFORM=TEXT", parser=text_value, help="Text for one platform (repeatable)."
@@ -442,7 +474,9 @@ def edit(
 
 @app.command("schedule")
 def schedule(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="A draft or scheduled post."
+    ),
     at: str = typer.Option(
         ..., "--at", metavar="WHEN", parser=text_value, help='When: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'
     ),
@@ -465,7 +499,9 @@ def schedule(
 
 @app.command("cancel")
 def cancel(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="A draft or scheduled post."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Cancel a draft or scheduled post (it stays in the list as cancelled)."""

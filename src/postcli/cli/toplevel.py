@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from postcli.cli import completion
 from postcli.cli._options import count_value, days_value, ref_value, text_value
 from postcli.settings import MIN_CONCURRENCY
 
@@ -58,10 +59,20 @@ def publish_due(
 
 def collect(
     platform: Optional[str] = typer.Option(
-        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only this platform."
+        None,
+        "--platform",
+        metavar="PLATFORM",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="Only this platform.",
     ),
     account: Optional[str] = typer.Option(
-        None, "--account", metavar="ACCOUNT", parser=ref_value, help="Only this account (id or handle)."
+        None,
+        "--account",
+        metavar="ACCOUNT",
+        parser=ref_value,
+        autocompletion=completion.accounts,
+        help="Only this account (id or handle).",
     ),
     days: Optional[int] = typer.Option(
         None,
