@@ -1,4 +1,4 @@
-"""`analytics best-times` (services/best_times.py) on a store built for it."""
+"""`analytics best-times` (services/reports/best_times.py) on a store built for it."""
 
 from __future__ import annotations
 

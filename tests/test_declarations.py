@@ -44,6 +44,7 @@ def test_the_registry_names_only_platforms_it_has():
 
 
 def test_a_removed_account_fails_its_target_with_a_declared_error_kind(cli, home):
+    from postcli.services import exit_codes
     from postcli.services.posts import publish
 
     keep = cli.json("accounts", "add", "sandbox", "--handle", "keep.sandbox")["id"]
@@ -53,7 +54,7 @@ def test_a_removed_account_fails_its_target_with_a_declared_error_kind(cli, home
     outcome = publish.publish_post(post, allowed=("draft",))
     kinds = {t.handle: t.error_kind for t in outcome.targets}
     assert kinds == {"keep.sandbox": None, "gone.sandbox": "removed"}
-    assert "removed" in publish.ERROR_KINDS and outcome.exit_code == 7
+    assert "removed" in exit_codes.FAILURES and outcome.exit_code == 7
 
 
 def test_one_table_of_reports_for_the_commands_and_the_html_report(home):

@@ -53,6 +53,77 @@ def test_throwaway_demo_leaves_only_its_html_report(home):
         shutil.rmtree(report.parent, ignore_errors=True)
 
 
+def _start_demo(home, days: str = "3"):  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("postcli")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
+    return subprocess.Popen(
+        [*cmd, "demo", "--home", str(home), "--days", days],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _one_clear_error(stderr: str) -> None:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert lines[0].startswith("error: ") and all(line.startswith(("error: ", "hint: ")) for line in lines), stderr
+    assert "Traceback" not in stderr and "bug" not in stderr
+
+
+def test_a_second_demo_in_the_same_home_is_told_another_demo_is_filling_it(tmp_path):
+    """Demo A is stopped (SIGSTOP) in the middle of filling its home; demo B in the same home
+    gets one clear message, exit 4, and touches nothing; A, let go, finishes with its store whole."""
+    import json
+    import signal
+    import time
+
+    d = tmp_path / "shared"
+    first = _start_demo(d)
+    try:
+        deadline = time.monotonic() + 120
+        while not (d / "postcli.db").exists():  # A holds the home and is filling its store
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        first.send_signal(signal.SIGSTOP)
+        before = sorted(p.name for p in d.iterdir())
+        second = run_postcli("demo", "--home", str(d), "--days", "1", timeout=120)
+        assert second.returncode == 4, (second.returncode, second.stderr)
+        assert f"another `postcli demo` is filling {d} right now" in second.stderr
+        _one_clear_error(second.stderr)
+        assert sorted(p.name for p in d.iterdir()) == before
+    finally:
+        first.send_signal(signal.SIGCONT)
+    out, err = first.communicate(timeout=180)
+    assert first.returncode == 0, err
+    assert not (d / ".postcli-demo.lock").exists()
+    posts = run_postcli("post", "list", "--json", env={"POSTCLI_HOME": str(d)})
+    assert posts.returncode == 0 and json.loads(posts.stdout)["total"] > 0
+    again = run_postcli("demo", "--home", str(d))
+    assert again.returncode == 2 and "not empty" in again.stderr  # done: a full home, not a busy one
+
+
+def test_two_demos_started_together_in_one_home_end_as_one_store_and_one_clear_refusal(tmp_path):
+    """Whatever the interleaving: one demo fills the home, the other is refused in one line
+    (exit 4 while the first runs, exit 2 once it is done), never a half-shared store."""
+    import json
+
+    d = tmp_path / "raced"
+    demos = [_start_demo(d, "2") for _ in range(2)]
+    results = [(p.returncode, out, err) for p in demos for out, err in [p.communicate(timeout=240)]]
+    codes = sorted(code for code, _out, _err in results)
+    assert codes in ([0, 2], [0, 4]), results
+    (refused,) = [err for code, _out, err in results if code != 0]
+    _one_clear_error(refused)
+    (done,) = [out for code, out, _err in results if code == 0]
+    posts = run_postcli("post", "list", "--json", "--limit", "100", env={"POSTCLI_HOME": str(d)})
+    assert f"({json.loads(posts.stdout)['total']} posts," in done  # the store holds one demo's posts
+
+
 def test_the_demo_calls_no_other_command(cli, tmp_path, monkeypatch):
     """Commands share code below them instead of calling each other as Python functions: every
     command's function, reached through its module, refuses to run while the demo does."""

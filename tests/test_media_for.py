@@ -234,6 +234,7 @@ def test_a_store_at_0003_is_migrated_and_its_media_stays_the_posts_own(cli, home
     from sqlalchemy import create_engine
 
     from postcli.store.migrate import upgrade_connection
+    from postcli.store.session import SCHEMA_HEAD
 
     engine = create_engine(f"sqlite:///{home / 'postcli.db'}")
     with engine.begin() as conn:
@@ -254,7 +255,7 @@ def test_a_store_at_0003_is_migrated_and_its_media_stays_the_posts_own(cli, home
     shown = cli.json("post", "show", "1")
     assert [(m["original_filename"], m["override_for"]) for m in shown["media"]] == [("old.png", None)]
     db = sqlite3.connect(home / "postcli.db")
-    assert db.execute("select version_num from alembic_version").fetchone()[0] == "0004"
+    assert db.execute("select version_num from alembic_version").fetchone()[0] == SCHEMA_HEAD  # migrated to the head
     assert db.execute("select override_for from post_media").fetchall() == [(None,)]
 
 

@@ -111,6 +111,46 @@ def test_due_and_delete_results_carry_their_exit_code():
 
 
 @pytest.mark.parametrize(
+    "kinds",
+    [["auth"], ["auth", "rate_limited"], ["rate_limited"], ["rejected", "auth"], ["unavailable"], ["removed"]],
+)
+def test_publish_due_and_delete_follow_the_table_of_one_post(kinds):
+    """One table (services/exit_codes.py): a run whose only post failed ends as that post
+    would; before, publish-due exited 1 where `post publish` exited 6."""
+    failed = PublishOutcome(post_id=1, status="failed", targets=[_target("failed", k) for k in kinds])
+    assert DueReport(published=[failed]).exit_code == failed.exit_code
+    assert DeleteReport(post_id=1, removed_local=False, remote=failed.targets).exit_code == failed.exit_code
+    done = PublishOutcome(post_id=2, status="completed", targets=[_target("completed")])
+    assert DueReport(published=[done, failed]).exit_code == errors.EXIT_PARTIAL
+
+
+def test_every_failure_kind_the_code_records_is_in_the_table():
+    from postcli.services import exit_codes
+
+    src = Path(__file__).parents[1] / "src" / "postcli"
+    recorded = {"error", "expired"}  # exit_codes.kind_of's fallback and DueReport's expired posts
+    for path in src.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg == "error_kind" and isinstance(node.value, ast.Constant):
+                recorded.add(node.value.value)
+    fn = ast.parse((src / "services" / "exit_codes.py").read_text())
+    (kind_of,) = [n for n in fn.body if isinstance(n, ast.FunctionDef) and n.name == "kind_of"]
+    recorded |= {
+        n.value.value for n in ast.walk(kind_of) if isinstance(n, ast.Return) and isinstance(n.value, ast.Constant)
+    }
+    assert recorded == set(exit_codes.FAILURES)
+
+
+def test_accounts_health_exits_by_its_result_not_by_a_status_word():
+    from postcli.services.account_health import Health
+
+    ok = {"status": "active", "needs_reconnect": False}
+    assert Health([ok]).exit_code == errors.EXIT_OK and Health([]).exit_code == errors.EXIT_OK
+    assert Health([ok, {"status": "active", "needs_reconnect": True}]).exit_code == errors.EXIT_RECONNECT
+    assert '"token_expired"' not in (CLI / "accounts.py").read_text()
+
+
+@pytest.mark.parametrize(
     "kinds, code",
     [
         ([], errors.EXIT_OK),

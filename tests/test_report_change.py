@@ -1,4 +1,4 @@
-"""Change vs the previous period (services/report_change.py) in overview and platforms."""
+"""Change vs the previous period (services/reports/change.py) in overview and platforms."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ numbers = st.one_of(st.none(), st.integers(-1000, 1000), st.floats(-10, 10, allo
 
 @given(numbers, numbers)
 def test_change_never_divides_by_nothing(current, previous):
-    from postcli.services.report_change import change
+    from postcli.services.reports.change import change
 
     c = change(current, previous)
     assert c.previous == previous

@@ -9,7 +9,9 @@ free port). All seven fakes (Bluesky and its OAuth subclass included) run on thi
 The base also owns what every fake records and injects:
 - `RecordedRequest`, the one type of `server.requests` entries; `_remember(req)` appends one.
 - `Failure` / `take_failure` for `fail_next` (each fake renders the platform's own error body).
-- `set_delay(seconds, method=None, path_prefix=None, times=None)` and `_maybe_delay(req)`.
+- `set_delay(seconds, method=None, path_prefix=None, times=None)` and `_maybe_delay(req)`;
+  `hold(method=None, path_prefix=None, times=None)` keeps matching requests unanswered until
+  the test sets the event it returns (a process stays mid-request for as long as a test needs).
 A subclass also creates `self._lock` (an RLock), `self.requests = []`, `self._failures = []` and
 `self._delays = []`.
 """
@@ -91,6 +93,7 @@ class Delay:
     method: str | None
     path_prefix: str | None
     times: int | None
+    gate: threading.Event | None = None  # `hold`: wait until it is set
 
 
 class LoopbackServer:
@@ -170,9 +173,20 @@ class LoopbackServer:
         with self._lock:
             self._delays.append(Delay(seconds, method.upper() if method else None, path_prefix, times))
 
-    def _delay_for(self, req: RecordedRequest) -> float:
-        """The longest delay due for this request, with one use of each counted delay spent."""
+    def hold(
+        self, method: str | None = None, path_prefix: str | None = None, times: int | None = None
+    ) -> threading.Event:
+        """Keep matching requests unanswered until the returned event is set (stop() wakes them)."""
+        gate = threading.Event()
+        with self._lock:
+            self._delays.append(Delay(0.0, method.upper() if method else None, path_prefix, times, gate))
+        return gate
+
+    def _delay_for(self, req: RecordedRequest) -> tuple[float, list[threading.Event]]:
+        """The longest delay due for this request and the holds it waits for, with one use of
+        each counted delay spent."""
         seconds = 0.0
+        gates: list[threading.Event] = []
         with self._lock:
             for delay in self._delays:
                 if delay.method and delay.method != req.method:
@@ -184,12 +198,17 @@ class LoopbackServer:
                         continue
                     delay.times -= 1
                 seconds = max(seconds, delay.seconds)
-        return seconds
+                if delay.gate is not None:
+                    gates.append(delay.gate)
+        return seconds, gates
 
     def _maybe_delay(self, req: RecordedRequest) -> None:
-        seconds = self._delay_for(req)
+        seconds, gates = self._delay_for(req)
         if seconds:
             self._stopping.wait(seconds)
+        for gate in gates:
+            while not gate.wait(0.05) and not self._stopping.is_set():
+                pass
 
 
 @dataclass

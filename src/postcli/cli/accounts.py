@@ -198,9 +198,9 @@ def health(
     """Probe each account live (refreshing tokens near expiry). Exit 6 if any needs reconnecting."""
     from postcli import output
     from postcli.services.account_health import health as run
-    from postcli.services.exit_codes import for_reconnect
 
-    rows = run(account)
+    result = run(account)
+    rows = result.rows
     if as_json:
         output.print_json(rows)
     elif not rows:
@@ -225,4 +225,4 @@ def health(
         for r in rows:
             if r["reconnect"]:
                 output.warn(f"{r['platform']} {r['handle']}: {r['reconnect']}")
-    raise typer.Exit(for_reconnect(any(r["status"] == "token_expired" for r in rows)))
+    raise typer.Exit(result.exit_code)

@@ -25,23 +25,26 @@ def demo(
 
     Nothing touches your real store, accounts or any network.
     """
-    import shutil
     import tempfile
+
+    from postcli.services.demo import hold_home
+
+    throwaway = home is None
+    root = Path(tempfile.mkdtemp(prefix="postcli-demo-")) if home is None else home.expanduser()
+    with hold_home(root):
+        _run_in(root, days, throwaway)
+
+
+def _run_in(root: Path, days: int, throwaway: bool) -> None:
+    import shutil
 
     from postcli import output
     from postcli.cli.analytics_files import write_html
     from postcli.cli.report_options import Scope
     from postcli.cli.report_view import show
-    from postcli.errors import InvalidInput
+    from postcli.services.demo import demo_home, run
 
-    throwaway = home is None
-    root = Path(tempfile.mkdtemp(prefix="postcli-demo-")) if home is None else home.expanduser()
-    if not throwaway and root.exists() and any(root.iterdir()):
-        raise InvalidInput(f"{root} is not empty.", hint="Give --home an empty or new directory.")
-    root.mkdir(parents=True, exist_ok=True)
     try:
-        from postcli.services.demo import demo_home, run
-
         with demo_home(root):
             output.markup(
                 "[bold yellow]SIMULATED DATA[/] — postcli demo uses the built-in sandbox network: "

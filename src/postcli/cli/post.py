@@ -34,9 +34,9 @@ def _exit_for(outcome: Any) -> None:
 
 def _warn_rate_limited(outcomes: list[Any]) -> None:
     from postcli import output
-    from postcli.services import exit_codes
+    from postcli.services.posts.results import rate_limited_targets
 
-    for t in exit_codes.rate_limited_targets(outcomes):
+    for t in rate_limited_targets(outcomes):
         when = (
             f"the limit lifts by {t.retry_at:%Y-%m-%d %H:%M} UTC"
             if t.retry_at

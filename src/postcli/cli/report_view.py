@@ -272,7 +272,7 @@ def _slot_name(s: Any) -> str:
 
 def _render_best_times(r: Any) -> None:
     from postcli import output
-    from postcli.services.best_times import MEANING, MIN_POSTS
+    from postcli.services.reports.best_times import MEANING, MIN_POSTS
 
     if r.ranked:
         output.table(

@@ -29,7 +29,9 @@ def publish_due(
     """Publish every scheduled post whose time has come (run it from cron, e.g. every minute).
 
     Safe when two runs overlap: each post is claimed by one process. Posts left
-    half-published by a crash are checked on the platform and finished.
+    half-published by a crash are checked on the platform and finished. A post
+    rescheduled, edited, cancelled or deleted while the run goes is judged as it is
+    when its turn comes: left alone if no longer due, never counted as a failure.
     """
     from postcli import output
     from postcli.services.posts.due import publish_due as run
@@ -48,7 +50,9 @@ def publish_due(
             output.line(f"post {pid}: failed - too late to publish (see `postcli post show {pid}`)")
         for pid, err in report.errors:
             output.line(f"post {pid}: error - {err}")
-        if not report.published and not report.expired and not report.errors:
+        for pid, why in report.skipped:
+            output.line(f"post {pid}: not published by this run - {why}")
+        if not report.published and not report.expired and not report.errors and not report.skipped:
             output.line("Nothing due.")
     from postcli.cli.post import _warn_rate_limited
 
@@ -116,8 +120,10 @@ def collect(
     Scale-out: run `collect --plan-only` from cron and several `collect --worker
     --wait 600` processes (on one machine or several, sharing a PostgreSQL store).
     Workers claim jobs exclusively with a lease ([collect] lease_seconds, default
-    300): a crashed worker's jobs are taken over when its lease runs out. Requests
-    per account stay within [collect.rate_limits] across all workers.
+    300): a crashed worker's jobs are taken over when its lease runs out, or at once
+    when it ran on this machine and its process is gone. Jobs another live run holds
+    are left to it; stderr says how many and until when. Requests per account stay
+    within [collect.rate_limits] across all workers.
 
     Exit 0 when every job was handled: snapshotted, found deleted, or skipped because
     its account needs reconnecting (that is reported on stderr and by `postcli accounts
@@ -134,7 +140,8 @@ def collect(
 
     --json prints: fetched, accounts, deleted, failed, dead_lettered, skipped, deferred,
     rate_limited ([{account, jobs, until}]), planned, up_to_date, dead_waiting (waiting_retry,
-    its old name), needs_reconnect, notes, account_errors.
+    its old name), taken_over, held_by_other_runs ([{holder, jobs, until}]), needs_reconnect,
+    notes, account_errors.
     """
 
     from postcli import output
@@ -195,4 +202,10 @@ def collect(
         output.warn(f"{name} is rate limited {when}: {jobs} job(s) deferred; a run after that collects them.")
     for name, error in report.account_errors:
         output.error(f"{name}: not collected: {error}")
+    for held in report.held:
+        lease = f"until {held.until:%Y-%m-%d %H:%M} UTC" if held.until else "for now"
+        output.warn(
+            f"{held.jobs} job(s) are held by another collect run ({held.holder}) {lease}: left to it; "
+            "a run after that time takes them if it has not finished them."
+        )
     raise typer.Exit(report.exit_code)

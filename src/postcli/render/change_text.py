@@ -14,7 +14,7 @@ def _get(c: Any, key: str) -> Any:
 def fmt_change(c: Any, *, rate: bool = False) -> str:
     """ "+5 (+29.41%)", "new" (was 0 or not reported), "±0", or "—" (nothing to compare).
 
-    `c` is a report_change.Change or its JSON dict. Rates change in percentage points.
+    `c` is a services.reports.change.Change or its JSON dict. Rates change in percentage points.
     """
     if _get(c, "new"):
         return "new"

@@ -49,7 +49,7 @@ def account_metrics(ref: str, *, now: datetime | None = None) -> AccountMetrics:
     with session_scope() as session:
         account = accounts_svc.get_account(session, ref)
     warning = None
-    reconnect = account.status == "token_expired"
+    reconnect = accounts_svc.needs_reconnect(account)
     if not reconnect:
         try:
             m = accounts_svc.adapter_for(account).fetch_account_metrics()
@@ -124,7 +124,20 @@ def account_metrics_series(ref: str, since: datetime | None, until: datetime | N
         }
 
 
-def health(ref: str | None = None, *, now: datetime | None = None) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Health:
+    """`accounts health`: a row per account probed, and the exit code they make."""
+
+    rows: list[dict[str, Any]]
+
+    @property
+    def exit_code(self) -> int:
+        from postcli.services.exit_codes import for_reconnect
+
+        return for_reconnect(any(r["needs_reconnect"] for r in self.rows))
+
+
+def health(ref: str | None = None, *, now: datetime | None = None) -> Health:
     """A live probe per account (the adapter refreshes a token near expiry first)."""
     now = now or utcnow()
     with session_scope() as session:
@@ -173,6 +186,7 @@ def health(ref: str | None = None, *, now: datetime | None = None) -> list[dict[
                 elif error_code == "token_expired":
                     accounts_svc.mark_token_expired(session, acc)
             status = acc.status
+            reconnect = accounts_svc.needs_reconnect(acc)
         results.append(
             {
                 "id": account.id,
@@ -185,7 +199,8 @@ def health(ref: str | None = None, *, now: datetime | None = None) -> list[dict[
                 "token_expires_at": expires,
                 "checked_live": checked_live,
                 "checked_at": now,
-                "reconnect": accounts_svc.reconnect_hint(account) if status == "token_expired" else None,
+                "needs_reconnect": reconnect,
+                "reconnect": accounts_svc.reconnect_hint(account) if reconnect else None,
             }
         )
-    return results
+    return Health(results)

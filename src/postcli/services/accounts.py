@@ -121,6 +121,11 @@ def save_settings_if_changed(ctx: AccountContext) -> None:
     ctx.initial_token_expires_at = ctx.token_expires_at
 
 
+def needs_reconnect(account: Account) -> bool:
+    """Whether the account must be reconnected before postcli can use it again."""
+    return account.status == "token_expired"
+
+
 def mark_token_expired(session: Session, account: Account, error_code: str = "token_expired") -> None:
     account.status = "token_expired"
     account.error_code = error_code
@@ -299,7 +304,7 @@ def account_dict(account: Account) -> dict[str, Any]:
         "api_base_url": account.api_base_url,
         "status": account.status,
         "error_code": account.error_code,
-        "needs_reconnect": account.status == "token_expired",
+        "needs_reconnect": needs_reconnect(account),
         "token_expires_at": account.token_expires_at,
         "last_checked_at": account.last_checked_at,
         "created_at": account.created_at,
@@ -317,4 +322,4 @@ def show_account(ref: str) -> tuple[dict[str, Any], str | None]:
     """`accounts show`: the account as plain data, and its reconnect hint when it needs one."""
     with session_scope(readonly=True) as session:
         acc = get_account(session, ref, include_removed=True)
-        return account_dict(acc), (reconnect_hint(acc) if acc.status == "token_expired" else None)
+        return account_dict(acc), (reconnect_hint(acc) if needs_reconnect(acc) else None)

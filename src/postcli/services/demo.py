@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
+from postcli.errors import BadState, InvalidInput
 from postcli.services import accounts as accounts_svc
 from postcli.services.collect.run import collect
 from postcli.services.posts import compose, publish
@@ -39,6 +40,41 @@ COLLECT_HOURS = (7, 11, 15, 19, 23)
 
 def _same(t: datetime) -> datetime:
     return t
+
+
+LOCK_NAME = ".postcli-demo.lock"
+
+
+@contextmanager
+def hold_home(root: Path) -> Iterator[None]:
+    """One demo per directory: `root` held (an exclusive lock the kernel drops when the
+    process ends, however it ends) from before the emptiness check until the demo is done.
+
+    Checking "is it empty?" and then filling it were two steps: two demos started together
+    both found it empty and then fought over one store ("busy", or a post the other had
+    just published). With the lock taken first, the second is told so at once.
+    """
+    import fcntl
+
+    if root.exists() and not root.is_dir():
+        raise InvalidInput(f"{root} is not a directory.", hint="Give --home an empty or new directory.")
+    root.mkdir(parents=True, exist_ok=True)
+    lock_path = root / LOCK_NAME
+    with open(lock_path, "a+b") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BadState(
+                f"another `postcli demo` is filling {root} right now.",
+                hint="Wait for it to finish (its store stays there to explore), or give --home another directory.",
+            ) from None
+        if any(p.name != LOCK_NAME for p in root.iterdir()):
+            raise InvalidInput(f"{root} is not empty.", hint="Give --home an empty or new directory.")
+        try:
+            yield
+        finally:
+            # Gone before the lock is let go: a demo that starts next finds the store, not a lock.
+            lock_path.unlink(missing_ok=True)
 
 
 @contextmanager

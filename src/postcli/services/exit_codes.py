@@ -1,13 +1,17 @@
-"""Which documented exit code a result gets (errors.py has the table).
+"""The one table from what a command's result holds to the exit code it ends with.
 
-The results carry it as `exit_code` (posts.publish.PublishOutcome, posts.due.DueReport,
-post_analytics.Refreshed); the commands only exit with it.
+errors.py names the codes. Results record each failure as a kind (`FAILURES`), and
+carry their code as `exit_code` (posts.results.PublishOutcome, DueReport and
+DeleteReport, post_analytics.Refreshed, account_health.AccountMetrics and Health,
+collect.report.CollectReport), worked out here from those kinds and flags, never
+from a message or a status word; the commands only exit with it. This module
+imports no result type: the results import it (it sits below them, so no cycle).
 
 A refusal that lifts by itself (a rate limit, a publishing quota) is 5 wherever it
-happens: `post create`, `post publish`, `post retry`, `publish-due`. When outcomes
-mix, the precedence is:
+happens: `post create`, `post publish`, `post retry`, `publish-due`, `post delete
+--remote`. When outcomes mix, the precedence is:
 
-    7 partial success  some targets (or posts) published and some did not: the caller
+    7 partial success  some targets (or posts) succeeded and some did not: the caller
                        must know that something is out, whatever stopped the rest
     1 error            a failure that needs a change (rejected content, an outage, a
                        removed account, ...)
@@ -20,53 +24,57 @@ mix, the precedence is:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
-from postcli.errors import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_RATE_LIMITED, EXIT_RECONNECT, EXIT_USAGE
+from postcli.errors import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_RATE_LIMITED,
+    EXIT_RECONNECT,
+    EXIT_USAGE,
+    AuthFailed,
+    PlatformError,
+    PlatformRateLimited,
+    PlatformUnavailable,
+)
 
-if TYPE_CHECKING:
-    from postcli.services.posts.due import DueReport
-    from postcli.services.posts.publish import PublishOutcome, TargetOutcome
+# Every kind of failure a result records, and the code it asks for on its own.
+FAILURES: dict[str, int] = {
+    "auth": EXIT_RECONNECT,  # the account must be reconnected
+    "rate_limited": EXIT_RATE_LIMITED,  # a rate limit or quota; it lifts by itself
+    "unavailable": EXIT_ERROR,  # network error, timeout, 5xx: the outcome is unknown
+    "rejected": EXIT_ERROR,  # the platform refused the content itself
+    "removed": EXIT_ERROR,  # the account was removed from postcli: nothing was sent
+    "expired": EXIT_ERROR,  # `publish-due`: due longer ago than [publish] max_lateness_minutes
+    "error": EXIT_ERROR,  # anything else
+}
+# The order codes win in when failures of several kinds combine.
+_PRECEDENCE = (EXIT_ERROR, EXIT_RECONNECT, EXIT_RATE_LIMITED)
 
 
-def _for_failures(kinds: Iterable[str | None]) -> int:
-    kinds = set(kinds)
-    if not kinds:
+def kind_of(exc: PlatformError) -> str:
+    """The failure kind a platform error is recorded as."""
+    if isinstance(exc, AuthFailed):
+        return "auth"
+    if isinstance(exc, PlatformRateLimited):
+        return "rate_limited"
+    if isinstance(exc, PlatformUnavailable):
+        return "unavailable"
+    if exc.exit_code == EXIT_USAGE:
+        return "rejected"
+    return "error"
+
+
+def for_failures(failures: Iterable[str], *, succeeded: bool) -> int:
+    """0 without failures; 7 when something also succeeded; else the most demanding
+    failure's code (1 > 6 > 5)."""
+    codes = {FAILURES.get(kind, EXIT_ERROR) for kind in failures}
+    if not codes:
         return EXIT_OK
-    if kinds - {"auth", "rate_limited"}:
-        return EXIT_ERROR
-    if "auth" in kinds:
-        return EXIT_RECONNECT
-    return EXIT_RATE_LIMITED
-
-
-def for_outcome(outcome: PublishOutcome) -> int:
-    if outcome.status == "partial_success":
+    if succeeded:
         return EXIT_PARTIAL
-    if outcome.status == "failed":
-        return _for_failures(t.error_kind for t in outcome.targets if t.status == "failed") or EXIT_ERROR
-    return EXIT_OK
-
-
-def for_due(report: DueReport) -> int:
-    """`publish-due`: one code for every post it handled."""
-    statuses = {o.status for o in report.published}
-    published_some = bool(statuses & {"completed", "partial_success"})
-    failed = [o for o in report.published if o.status == "failed"]
-    if report.expired or report.errors or failed:
-        if published_some:
-            return EXIT_PARTIAL
-        if report.expired or report.errors:
-            return EXIT_ERROR
-        codes = {for_outcome(o) for o in failed}
-        return EXIT_RATE_LIMITED if codes == {EXIT_RATE_LIMITED} else EXIT_ERROR
-    if "partial_success" in statuses:
-        return EXIT_PARTIAL
-    return EXIT_OK
-
-
-def rate_limited_targets(outcomes: Iterable[PublishOutcome]) -> list[TargetOutcome]:
-    return [t for o in outcomes for t in o.targets if t.status == "failed" and t.error_kind == "rate_limited"]
+    return next(code for code in _PRECEDENCE if code in codes)
 
 
 def for_collect(*, failed: bool, rate_limited: bool, bad_settings: bool = False) -> int:
@@ -86,10 +94,10 @@ def for_collect(*, failed: bool, rate_limited: bool, bad_settings: bool = False)
 def for_refresh(error_kinds: Iterable[str]) -> int:
     """`analytics refresh`: 6 when every target that failed needs its account reconnected
     (nothing else can help before that), else 7 when any target failed, else 0."""
-    kinds = set(error_kinds)
-    if not kinds:
+    codes = {FAILURES.get(kind, EXIT_ERROR) for kind in error_kinds}
+    if not codes:
         return EXIT_OK
-    return EXIT_RECONNECT if kinds == {"auth"} else EXIT_PARTIAL
+    return EXIT_RECONNECT if codes == {EXIT_RECONNECT} else EXIT_PARTIAL
 
 
 def for_reconnect(needs_reconnect: bool) -> int:

@@ -2,18 +2,18 @@
 
 Claims run inside `BEGIN IMMEDIATE` on SQLite, so two overlapping `collect`
 processes never hold the same job; a crashed claimer's lease expires and its
-jobs become claimable again.
+jobs become claimable again, or at once when the claimer is provably dead
+(`release_dead`, services/holders.py).
 """
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Iterable, cast
 
 from postcli.errors import BadState, InvalidInput, NotFound
+from postcli.services import holders
 from postcli.store.models import Job, utcnow
 from postcli.store.session import session_scope
 
@@ -26,7 +26,8 @@ LEASE = timedelta(minutes=5)
 
 
 def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process as a job's holder ("host:pid", `locked_by`)."""
+    return holders.me().owner
 
 
 def enqueue_many(
@@ -135,8 +136,9 @@ def claim_in(
         return []
     ids = [r[0] for r in rows]
     db.update_ids(
-        "UPDATE jobs SET status = 'running', locked_until = ?, locked_by = ?, updated_at = ? WHERE id IN",
-        (db.dt(now + lease), owner, at),
+        "UPDATE jobs SET status = 'running', locked_until = ?, locked_by = ?, locked_proc = ?, updated_at = ? "
+        "WHERE id IN",
+        (db.dt(now + lease), owner, holders.me().proc, at),
         ids,
     )
     _expire(session, ids)
@@ -171,8 +173,8 @@ def finish(session: Session, job_ids: list[int], now: datetime, note: str | None
     if job_ids:
         db = Bulk(session)
         db.update_ids(
-            "UPDATE jobs SET status = 'done', locked_until = NULL, locked_by = NULL, updated_at = ?, "
-            "last_error = ? WHERE id IN",
+            "UPDATE jobs SET status = 'done', locked_until = NULL, locked_by = NULL, locked_proc = NULL, "
+            "updated_at = ?, last_error = ? WHERE id IN",
             (db.dt(now), note),
             job_ids,
         )
@@ -203,6 +205,7 @@ def fail(
         job.last_error = error
         job.locked_until = None
         job.locked_by = None
+        job.locked_proc = None
         job.updated_at = now
         if job.attempts >= max_attempts:
             job.status = "dead"
@@ -227,10 +230,60 @@ def postpone(session: Session, job_ids: list[int], until: datetime, note: str, n
                 run_after=until,
                 locked_until=None,
                 locked_by=None,
+                locked_proc=None,
                 last_error=note,
                 updated_at=now or utcnow(),
             )
         )
+
+
+def release_dead(session: Session, now: datetime) -> int:
+    """Jobs claimed by a provably dead process (a `collect` killed part way) back to the
+    queue at once, without counting an attempt, instead of when their lease runs out."""
+    from sqlalchemy import select, update
+
+    holding = session.execute(
+        select(Job.locked_by, Job.locked_proc).where(Job.status == "running", Job.locked_by.is_not(None)).distinct()
+    ).all()
+    released = 0
+    for owner, proc in holding:
+        if holders.provably_dead(owner, proc):
+            res = session.execute(
+                update(Job)
+                .where(Job.status == "running", Job.locked_by == owner, Job.locked_proc == proc)
+                .values(status="queued", locked_until=None, locked_by=None, locked_proc=None, updated_at=now),
+                execution_options={"synchronize_session": False},
+            )
+            released += cast("CursorResult[Any]", res).rowcount or 0
+    return released
+
+
+@dataclass(frozen=True)
+class Held:
+    """Jobs another live (or not provably dead) process holds: by whom, how many, until when."""
+
+    holder: str
+    jobs: int
+    until: datetime | None
+
+
+def held_elsewhere(session: Session, now: datetime, groups: list[str] | None = None) -> list[Held]:
+    """Jobs (of these key groups, or all) under a lease that another process than this one holds."""
+    from sqlalchemy import func, or_, select
+
+    me = holders.me()
+    not_mine = or_(Job.locked_by != me.owner, Job.locked_proc.is_(None), Job.locked_proc != me.proc)
+    q = (
+        select(Job.locked_by, func.count(), func.max(Job.locked_until))
+        .where(Job.status == "running", Job.locked_until >= now, Job.locked_by.is_not(None), not_mine)
+        .group_by(Job.locked_by)
+        .order_by(Job.locked_by)
+    )
+    if groups is not None:
+        if not groups:
+            return []
+        q = q.where(or_(*(Job.key.like(f"{g}%") for g in groups)))
+    return [Held(owner or "", n, until) for owner, n, until in session.execute(q)]
 
 
 def prune(session: Session, before: datetime) -> int:
@@ -309,6 +362,7 @@ def retry_jobs(job_id: int | None = None, *, all_dead: bool = False, now: dateti
             job.run_after = now
             job.locked_until = None
             job.locked_by = None
+            job.locked_proc = None
             live.add(job.key)
             requeued.append(job.id)
         return requeued

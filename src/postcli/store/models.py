@@ -94,9 +94,12 @@ class Post(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(index=True)
-    # A claim on the post by one publishing process (publish-due overlap safety).
+    # A claim on the post by one publishing process (publish-due overlap safety): its lease,
+    # its holder ("host:pid") and what tells that process from any other with the same pid
+    # (services/holders.py), so a provably dead holder's claim is taken over at once.
     locked_until: Mapped[datetime | None]
     locked_by: Mapped[str | None] = mapped_column(String(128))
+    locked_proc: Mapped[str | None] = mapped_column(String(128))
     last_error: Mapped[str | None] = mapped_column(Text)
     # Hash of text + targets + schedule: repeated `post create` calls return the same post.
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -269,8 +272,10 @@ class Job(Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     run_after: Mapped[datetime] = mapped_column(default=utcnow)
+    # The claim: lease, holder ("host:pid") and holder's process identity (services/holders.py).
     locked_until: Mapped[datetime | None]
     locked_by: Mapped[str | None] = mapped_column(String(128))
+    locked_proc: Mapped[str | None] = mapped_column(String(128))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -29,6 +29,30 @@ def count_live(accounts: list[Account]) -> int:
         )
 
 
+def held_elsewhere(accounts: list[Account] | None, now: datetime) -> list[jobs_svc.Held]:
+    """Jobs of these accounts (None: of all) that another collector holds under its lease."""
+    with session_scope(readonly=True) as session:
+        groups = None if accounts is None else [group(a.id) for a in accounts]
+        return jobs_svc.held_elsewhere(session, now, groups)
+
+
+def release_dead(now: datetime) -> int:
+    """`jobs.release_dead` in its own write transaction, taken only when there is something to release."""
+    from sqlalchemy import select
+
+    from postcli.services import holders
+    from postcli.store.models import Job
+
+    with session_scope(readonly=True) as session:
+        holding = session.execute(
+            select(Job.locked_by, Job.locked_proc).where(Job.status == "running").distinct()
+        ).all()
+    if not any(holders.provably_dead(owner, proc) for owner, proc in holding):
+        return 0
+    with session_scope(immediate=True) as session:
+        return jobs_svc.release_dead(session, now)
+
+
 def count_errored(group: str, *, errored_only: bool = True) -> int:
     from sqlalchemy import func, select
 

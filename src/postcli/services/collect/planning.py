@@ -49,6 +49,8 @@ def plan(
     report = report if report is not None else CollectReport()
     with session_scope(immediate=True) as session:
         _plan_lock(session)
+        # A killed run's claims: back in the queue now, not when their lease runs out.
+        taken_over = jobs_svc.release_dead(session, now)
         if account:
             accounts = [accounts_svc.get_account(session, account)]
         else:
@@ -78,7 +80,9 @@ def plan(
         res = jobs_svc.enqueue_many(
             session, items, now, fresh_since=now - timedelta(seconds=interval) if interval else None
         )
-    report.add(planned=res.added, up_to_date=res.fresh, dead_waiting=res.dead)
+    report.add(planned=res.added, up_to_date=res.fresh, dead_waiting=res.dead, taken_over=taken_over)
+    if taken_over:
+        report.note(f"took over {taken_over} job(s) of a collect run that is no longer running")
     if res.fresh:
         report.note(f"{res.fresh} item(s) were collected less than {interval:g}s ago and were left alone")
     if res.dead:

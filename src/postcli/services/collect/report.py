@@ -5,6 +5,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from postcli.services.jobs import Held
 
 
 @dataclass
@@ -19,6 +23,9 @@ class CollectReport:
     up_to_date: int = 0  # keys another run finished moments ago, left alone
     # Dead letters of earlier runs this run's plan met and left alone: they wait for `postcli jobs retry`.
     dead_waiting: int = 0
+    taken_over: int = 0  # jobs of a provably dead collector put back in the queue (and run)
+    # Jobs left alone because another collector holds them (its lease), by holder.
+    held: list[Held] = field(default_factory=list)
     reconnect: list[str] = field(default_factory=list)
     # Accounts whose jobs wait for a platform's rate limit: name -> (jobs, when it lifts).
     rate_limited: dict[str, tuple[int, datetime | None]] = field(default_factory=dict)
@@ -86,6 +93,11 @@ class CollectReport:
             "up_to_date": self.up_to_date,
             "dead_waiting": self.dead_waiting,
             "waiting_retry": self.dead_waiting,  # its first name, kept for scripts (docs/json.md)
+            "taken_over": self.taken_over,
+            "held_by_other_runs": [
+                {"holder": h.holder, "jobs": h.jobs, "until": h.until.isoformat() if h.until else None}
+                for h in self.held
+            ],
             "needs_reconnect": sorted(self.reconnect),
             "notes": self.notes,
             "account_errors": [{"account": name, "error": error} for name, error in self.account_errors],

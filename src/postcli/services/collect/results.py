@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
 
 from postcli.services import jobs as jobs_svc
 from postcli.services.collect import deletions
@@ -15,7 +15,22 @@ from postcli.store.models import PostTarget
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from postcli.services.collect.account_run import AccountRun
+    from postcli.settings import Config
+    from postcli.store.models import Account
+
+
+class Source(Protocol):
+    """What writing a batch needs of the account run that fetched it (account_run.AccountRun,
+    which imports this module: named here by what it offers, so the two import one way)."""
+
+    @property
+    def account(self) -> Account: ...
+    @property
+    def deletion_grace(self) -> timedelta: ...
+    @property
+    def followers(self) -> int | None: ...
+    @property
+    def cfg(self) -> Config: ...
 
 
 @dataclass
@@ -38,7 +53,7 @@ class Fetched:
     instead of a handful of statements per batch.
     """
 
-    run: AccountRun
+    run: Source
     batch: list[Item]
     results: dict[str, Any]
     fetched_at: datetime

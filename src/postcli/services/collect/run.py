@@ -44,6 +44,7 @@ def collect(
     report = CollectReport()
     accounts = plan(platform=platform, account=account, days=days, limit=limit, now=now(), report=report)
     run_accounts(accounts, report, progress=progress, now=now, concurrency=concurrency)
+    report.held = backlog.held_elsewhere(accounts, now())
     return report
 
 

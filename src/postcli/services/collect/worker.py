@@ -34,6 +34,7 @@ def work(
     report = CollectReport()
     idle_since = time.monotonic()
     while True:
+        report.add(taken_over=backlog.release_dead(now()))
         accounts = _accounts_with_due_jobs(platform, now())
         if accounts:
             before = report.handled()
@@ -59,8 +60,21 @@ def work(
                 report.note(
                     f"{left} job(s) wait for the request budget ([collect.rate_limits]); a later run takes them"
                 )
+            if report.taken_over:
+                report.note(f"took over {report.taken_over} job(s) of a collector that is no longer running")
+            report.held = backlog.held_elsewhere(_platform_accounts(platform), now())
             return report
         time.sleep(min(1.0, max(0.05, wait / 20)))
+
+
+def _platform_accounts(platform: str | None) -> list[Account] | None:
+    """The accounts a worker for `platform` works for (None: every account)."""
+    if platform is None:
+        return None
+    from sqlalchemy import select
+
+    with session_scope(readonly=True) as session:
+        return list(session.scalars(select(Account).where(Account.platform == platform)))
 
 
 def _accounts_with_due_jobs(platform: str | None, now: datetime) -> list[Account]:

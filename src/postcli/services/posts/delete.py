@@ -6,30 +6,18 @@ what is still online.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from postcli.errors import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, BadState, PlatformError
+from postcli.errors import BadState, PlatformError
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
-from postcli.services.posts.publish import TargetOutcome, error_kind, finish_target
+from postcli.services import exit_codes
+from postcli.services.posts.publish import finish_target
 from postcli.services.posts.queries import get_post, load_post
+from postcli.services.posts.results import DeleteReport, TargetOutcome
 from postcli.store.session import session_scope
 
-
-@dataclass
-class DeleteReport:
-    post_id: int
-    removed_local: bool
-    remote: list[TargetOutcome] = field(default_factory=list)
-
-    @property
-    def exit_code(self) -> int:
-        """7 when some remote deletes failed, 1 when all did."""
-        failed = [t for t in self.remote if t.status == "failed"]
-        if not failed:
-            return EXIT_OK
-        return EXIT_PARTIAL if len(failed) < len(self.remote) else EXIT_ERROR
+__all__ = ["DeleteReport", "delete_post"]
 
 
 def delete_post(post_id: int | str, *, remote: bool = False) -> DeleteReport:
@@ -53,7 +41,9 @@ def delete_post(post_id: int | str, *, remote: bool = False) -> DeleteReport:
             except PlatformError as exc:
                 failures = True
                 report.remote.append(
-                    TargetOutcome(**base, status="failed", error=redact(exc.message), error_kind=error_kind(exc))
+                    TargetOutcome(
+                        **base, status="failed", error=redact(exc.message), error_kind=exit_codes.kind_of(exc)
+                    )
                 )
                 continue
             finish_target(target.id, "deleted")
@@ -61,7 +51,11 @@ def delete_post(post_id: int | str, *, remote: bool = False) -> DeleteReport:
         if failures:
             # Keep the local record: it is the only link to what is still online.
             return report
-    with session_scope() as session:
-        session.delete(get_post(session, post.id))
+    with session_scope(immediate=True) as session:
+        current = get_post(session, post.id)
+        # Checked again where it is deleted: a run may have claimed it since it was read.
+        if current.status == "processing":
+            raise BadState(f"post {post.id} is being published right now.", hint="Wait until it finishes.")
+        session.delete(current)
     report.removed_local = True
     return report

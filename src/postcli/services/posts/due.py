@@ -2,34 +2,30 @@
 
 A post due longer ago than [publish] max_lateness_minutes is not published late
 but failed ("expired"); one broken post never stops the posts due after it.
+
+The run lists the due posts once, then takes them one at a time; each is read again
+in the transaction that claims it (`_take`, the one claim check), so a post
+rescheduled, edited, cancelled, published or deleted since the list was made is
+judged as it is now: skipped, never published at its old time, and never a failure.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from postcli import settings
 from postcli.errors import BadState, PostcliError
 from postcli.secrets_redact import redact
-from postcli.services import exit_codes
-from postcli.services.posts.publish import PublishOutcome, publish_post
-from postcli.services.posts.queries import get_post
+from postcli.services.posts.publish import claim, publish_claimed
+from postcli.services.posts.queries import loaded
+from postcli.services.posts.results import DueReport
 from postcli.store.models import Post, utcnow
 from postcli.store.session import session_scope
 
+__all__ = ["DueReport", "publish_due"]
 
-@dataclass
-class DueReport:
-    published: list[PublishOutcome] = field(default_factory=list)
-    expired: list[int] = field(default_factory=list)
-    skipped: list[int] = field(default_factory=list)  # claimed by another process
-    errors: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def exit_code(self) -> int:
-        """One code for every post it handled (services/exit_codes.py)."""
-        return exit_codes.for_due(self)
+RESUMABLE = ("pending", "processing")
 
 
 def publish_due(*, now: datetime | None = None, limit: int | None = None) -> DueReport:
@@ -41,56 +37,86 @@ def publish_due(*, now: datetime | None = None, limit: int | None = None) -> Due
     report = DueReport()
     with session_scope() as session:
         due = list(
-            session.execute(
-                select(Post.id, Post.status, Post.scheduled_at)
+            session.scalars(
+                select(Post.id)
                 .where(
                     or_(
                         (Post.status == "scheduled") & (Post.scheduled_at <= now),
-                        (Post.status == "pending"),
-                        (Post.status == "processing"),
+                        Post.status.in_(RESUMABLE),
                     )
                 )
                 .order_by(Post.scheduled_at.is_(None), Post.scheduled_at, Post.id)
             )
         )
-    for post_id, status, scheduled_at in due[: limit or None]:
-        note = None
-        if status == "scheduled" and scheduled_at is not None:
-            lateness = now - scheduled_at
-            if lateness > max_late:
-                if _expire(post_id, lateness, now):
-                    report.expired.append(post_id)
-                continue
-            if lateness > timedelta(minutes=5):
-                note = f"published {_human(lateness)} late (the machine was off or cron did not run)"
+    for post_id in due[: limit or None]:
         try:
-            report.published.append(
-                publish_post(post_id, allowed=("scheduled", "pending", "processing"), now=now, note=note)
-            )
-        except BadState:
-            report.skipped.append(post_id)
+            taken = _take(post_id, now, max_late)
+            if isinstance(taken, _Skip):
+                report.skipped.append((post_id, taken.why))
+            elif isinstance(taken, _Expired):
+                report.expired.append(post_id)
+            else:
+                report.published.append(publish_claimed(taken.post, note=taken.note))
         except PostcliError as exc:
             # One broken post must not stop the posts due after it.
             report.errors.append((post_id, redact(exc.message)))
     return report
 
 
-def _expire(post_id: int, lateness: timedelta, now: datetime) -> bool:
+@dataclass
+class _Claimed:
+    post: Post
+    note: str | None
+
+
+@dataclass
+class _Skip:
+    why: str
+
+
+class _Expired:
+    pass
+
+
+def _take(post_id: int, now: datetime, max_late: timedelta) -> _Claimed | _Skip | _Expired:
+    """The one claim check: the post as it is now, judged and claimed (or expired) in one
+    write transaction, so no change made since the run listed it can slip between."""
     with session_scope(immediate=True) as session:
-        post = get_post(session, post_id)
-        if post.status != "scheduled":
-            return False
-        post.status = "failed"
-        post.last_error = (
-            f"not published: it was due {_human(lateness)} ago, more than the allowed lateness "
-            f"({settings.config().publish_max_lateness_minutes} minutes, [publish] max_lateness_minutes)."
-        )
-        for t in post.targets:
-            if t.status == "pending":
-                t.status = "failed"
-                t.error = post.last_error
+        post = session.get(Post, post_id)
+        if post is None:
+            return _Skip("deleted after this run found it due")
+        note = None
+        if post.status == "scheduled":
+            if post.scheduled_at is None or post.scheduled_at > now:
+                when = f" to {post.scheduled_at:%Y-%m-%d %H:%M} UTC" if post.scheduled_at else ""
+                return _Skip(f"rescheduled{when} after this run found it due")
+            lateness = now - post.scheduled_at
+            if lateness > max_late:
+                _expire(post, lateness, now)
+                return _Expired()
+            if lateness > timedelta(minutes=5):
+                note = f"published {_human(lateness)} late (the machine was off or cron did not run)"
+        elif post.status not in RESUMABLE:
+            return _Skip(f"{post.status} after this run found it due")
+        try:
+            claim(post, ("scheduled", *RESUMABLE))
+        except BadState as exc:
+            return _Skip(exc.message)  # another live process is publishing it
         post.updated_at = now
-        return True
+        return _Claimed(loaded(post), note)
+
+
+def _expire(post: Post, lateness: timedelta, now: datetime) -> None:
+    post.status = "failed"
+    post.last_error = (
+        f"not published: it was due {_human(lateness)} ago, more than the allowed lateness "
+        f"({settings.config().publish_max_lateness_minutes} minutes, [publish] max_lateness_minutes)."
+    )
+    for t in post.targets:
+        if t.status == "pending":
+            t.status = "failed"
+            t.error = post.last_error
+    post.updated_at = now
 
 
 def _human(delta: timedelta) -> str:

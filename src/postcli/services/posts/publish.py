@@ -11,28 +11,19 @@ The rules (DESIGN.md "Publishing rules"):
 
 from __future__ import annotations
 
-import os
-import socket
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any
 
 from postcli import settings
-from postcli.errors import (
-    AuthFailed,
-    BadState,
-    PlatformError,
-    PlatformRateLimited,
-    PlatformUnavailable,
-    PostcliError,
-)
+from postcli.errors import BadState, PlatformError, PostcliError
 from postcli.platforms.base import AdapterBase, MediaItem, PublishRequest, PublishResult
 from postcli.platforms.registry import make_adapter
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
-from postcli.services import exit_codes
+from postcli.services import exit_codes, holders
 from postcli.services.posts import media_for as media_for_svc
 from postcli.services.posts.queries import get_post, loaded
+from postcli.services.posts.results import PublishOutcome, TargetOutcome
 from postcli.services.posts.validation import validate_stored
 from postcli.store.models import PostTarget, utcnow
 from postcli.store.session import session_scope
@@ -42,81 +33,34 @@ if TYPE_CHECKING:
 
 LEASE = timedelta(minutes=10)
 
-# Why a target failed, for its exit code (services/exit_codes.py): "auth" (reconnect), "rate_limited",
-# "unavailable" (outcome unknown), "rejected" (the content), "error" (anything else), or "removed":
-# its account was removed, so nothing was sent (counted as an error: adding the account back fixes it).
-ErrorKind = Literal["auth", "rate_limited", "unavailable", "rejected", "removed", "error"]
-ERROR_KINDS: tuple[str, ...] = get_args(ErrorKind)
 
+def claim(post: Post, allowed: tuple[str, ...]) -> None:
+    """Take `post` (read inside the caller's write transaction) for this process; BadState
+    when another live process has it or it is not in an `allowed` state.
 
-def owner_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _owner_alive(owner: str | None) -> bool:
-    """Is the process that claimed a post still running? Only knowable on this host."""
-    if not owner:
-        return False
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True  # another machine: trust its lease
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-@dataclass
-class TargetOutcome:
-    target_id: int
-    account_id: int
-    platform: str
-    handle: str
-    status: str
-    url: str | None = None
-    error: str | None = None
-    reconciled: bool = False  # found already published on the platform
-    error_kind: ErrorKind | None = None
-    retry_at: datetime | None = None  # rate_limited: when the platform said the limit lifts
-
-
-@dataclass
-class PublishOutcome:
-    post_id: int
-    status: str
-    targets: list[TargetOutcome]
-    note: str | None = None
-
-    @property
-    def exit_code(self) -> int:
-        """The documented code for this outcome (services/exit_codes.py: 7 > 1 > 6 > 5)."""
-        return exit_codes.for_outcome(self)
-
-
-def _claim(post_id: int, allowed: tuple[str, ...], now: datetime) -> Post:
-    """Take the post for this process, atomically; refuse if another live process has it."""
-    with session_scope(immediate=True) as session:
-        post = get_post(session, post_id)
-        if post.status == "processing" and post.locked_by and post.locked_by != owner_id():
-            lease_ok = post.locked_until is not None and post.locked_until > now
-            if lease_ok and _owner_alive(post.locked_by):
-                raise BadState(
-                    f"post {post_id} is being published by another postcli process ({post.locked_by}).",
-                    hint="Wait for it to finish, then check `postcli post show " + str(post_id) + "`.",
-                )
-        elif post.status not in allowed:
+    A claim held by another process stands until its lease runs out, unless its holder
+    is provably dead (services/holders.py): then `post retry` or `publish-due` right
+    after a crash does not wait for the lease.
+    """
+    me = holders.me()
+    # Leases are about processes, so they run on the real clock, never a simulated `now`.
+    clock = utcnow()
+    if post.status == "processing" and post.locked_by and (post.locked_by, post.locked_proc) != (me.owner, me.proc):
+        lease_ok = post.locked_until is not None and post.locked_until > clock
+        if lease_ok and not holders.provably_dead(post.locked_by, post.locked_proc):
             raise BadState(
-                f"post {post_id} is {post.status}; this needs a post that is {' or '.join(allowed)}.",
-                hint=f"See it with `postcli post show {post_id}`.",
+                f"post {post.id} is being published by another postcli process ({post.locked_by}).",
+                hint=f"Wait for it to finish, then check `postcli post show {post.id}`.",
             )
-        post.status = "processing"
-        post.locked_by = owner_id()
-        post.locked_until = now + LEASE
-        post.updated_at = now
-        return loaded(post)
+    elif post.status not in allowed:
+        raise BadState(
+            f"post {post.id} is {post.status}; this needs a post that is {' or '.join(allowed)}.",
+            hint=f"See it with `postcli post show {post.id}`.",
+        )
+    post.status = "processing"
+    post.locked_by = me.owner
+    post.locked_proc = me.proc
+    post.locked_until = clock + LEASE
 
 
 def _media_items(post: Post) -> dict[int, MediaItem]:
@@ -135,29 +79,6 @@ def _request(target: PostTarget, post: Post, media: list[MediaItem]) -> PublishR
     )
 
 
-def error_kind(exc: PlatformError) -> ErrorKind:
-    if isinstance(exc, AuthFailed):
-        return "auth"
-    if isinstance(exc, PlatformRateLimited):
-        return "rate_limited"
-    if isinstance(exc, PlatformUnavailable):
-        return "unavailable"
-    if exc.exit_code == 2:
-        return "rejected"
-    return "error"
-
-
-def unknown_outcome_note(adapter: type[AdapterBase], post_id: int) -> str:
-    """What a retry does after an outcome nobody knows: where the platform keeps an idempotency
-    key or the adapter can look through recent posts, it checks first; otherwise only the user can."""
-    if adapter.idempotency_key or adapter.reconciles_by_recent_posts:
-        return " (the outcome is unknown; a retry checks the platform first)"
-    return (
-        f" (the outcome is unknown, and {adapter.platform} offers no way to check it: look at the account"
-        f" before `postcli post retry {post_id}`, which sends it again)"
-    )
-
-
 def publish_post(
     post_id: int,
     *,
@@ -165,9 +86,18 @@ def publish_post(
     now: datetime | None = None,
     note: str | None = None,
 ) -> PublishOutcome:
-    """Publish every target of a post that is not done yet; reconcile before resending."""
+    """Claim the post, then publish every target of it that is not done yet."""
     now = now or utcnow()
-    post = _claim(post_id, allowed, now)
+    with session_scope(immediate=True) as session:
+        post = get_post(session, post_id)
+        claim(post, allowed)
+        post.updated_at = now
+        post = loaded(post)
+    return publish_claimed(post, note=note)
+
+
+def publish_claimed(post: Post, *, note: str | None = None) -> PublishOutcome:
+    """Publish every target of a post this process has claimed; reconcile before resending."""
     max_attempts = settings.config().publish_max_attempts
     try:
         media = _media_items(post)
@@ -255,6 +185,17 @@ def _publish_target(target: PostTarget, post: Post, account: Account, media: lis
         accounts_svc.save_settings_if_changed(ctx)
 
 
+def unknown_outcome_note(adapter: type[AdapterBase], post_id: int) -> str:
+    """What a retry does after an outcome nobody knows: where the platform keeps an idempotency
+    key or the adapter can look through recent posts, it checks first; otherwise only the user can."""
+    if adapter.idempotency_key or adapter.reconciles_by_recent_posts:
+        return " (the outcome is unknown; a retry checks the platform first)"
+    return (
+        f" (the outcome is unknown, and {adapter.platform} offers no way to check it: look at the account"
+        f" before `postcli post retry {post_id}`, which sends it again)"
+    )
+
+
 def _send(
     target: PostTarget, post: Post, account: Account, media: list[MediaItem], adapter: Any, base: dict[str, Any]
 ) -> TargetOutcome:
@@ -269,7 +210,7 @@ def _send(
         _mark_processing(target.id)
         result = adapter.publish(req)
     except PlatformError as exc:
-        kind: ErrorKind = error_kind(exc)
+        kind = exit_codes.kind_of(exc)
         msg = redact(exc.message)
         if kind == "unavailable":
             msg += unknown_outcome_note(type(adapter), post.id)
@@ -340,6 +281,7 @@ def _finish_post(post_id: int, outcomes: list[TargetOutcome], note: str | None =
         post = get_post(session, post_id)
         post.status = status
         post.locked_by = None
+        post.locked_proc = None
         post.locked_until = None
         post.updated_at = utcnow()
         times = [t.completed_at for t in post.targets if t.completed_at is not None]

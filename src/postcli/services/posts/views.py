@@ -10,9 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 if TYPE_CHECKING:
-    from postcli.services.posts.delete import DeleteReport
-    from postcli.services.posts.due import DueReport
-    from postcli.services.posts.publish import PublishOutcome
+    from postcli.services.posts.results import DeleteReport, DueReport, PublishOutcome
     from postcli.store.models import Post
 
 Row = Mapping[str, Any]
@@ -160,7 +158,7 @@ def due_dict(report: DueReport) -> dict[str, Any]:
     return {
         "published": [outcome_dict(o) for o in report.published],
         "expired": report.expired,
-        "skipped": report.skipped,
+        "skipped": [pid for pid, _why in report.skipped],
         "errors": [{"post_id": pid, "error": err} for pid, err in report.errors],
     }
 

@@ -19,7 +19,8 @@ NULL is "not reported": sums use metrics.total's rule (NULL + NULL = NULL,
 
 The modules: scope (query, Meta, scope, empty-period lines), sql (shared SQL pieces),
 summary (platforms, overview), daily (timeline), followers (growth), ranking (top),
-publish_slots (heatmap, and the slots best-times ranks); catalog is the one table of every
+publish_slots (heatmap, and the slots best-times ranks), change (overview and platforms
+with their change vs the previous period), best_times; catalog is the one table of every
 report postcli computes (the commands' and the HTML report's). The names below are the
 reports' public interface.
 """

@@ -3,7 +3,7 @@
 `postcli analytics NAME` runs an entry through `run`; the HTML report and the digest
 (services/dashboard.py) show the entries that name a `section`, in this order, with their
 `section_options`. overview and platforms come with their change vs the previous period
-(services/report_change.py); best-times is services/best_times.py.
+(reports/change.py); best-times is reports/best_times.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable, Mapping
 
-from postcli.services import best_times, report_change
+from postcli.services.reports import best_times
+from postcli.services.reports import change as report_change
 from postcli.services.reports.daily import timeline
 from postcli.services.reports.followers import growth
 from postcli.services.reports.publish_slots import heatmap

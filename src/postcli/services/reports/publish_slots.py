@@ -1,5 +1,5 @@
 """Engagement by when posts were published: the heatmap report, and the weekday x hour
-slots it shares with best-times (services/best_times.py)."""
+slots it shares with best-times (reports/best_times.py)."""
 
 from __future__ import annotations
 
