@@ -152,8 +152,10 @@ def test_json_md_publishing_outcomes(cli, published):
 
 def test_json_md_collection_and_jobs(cli, published):
     from postcli.services.collect.report import CollectReport
+    from postcli.services.jobs import Held
 
-    report = CollectReport()  # what a run prints when an account is throttled or cannot be collected
+    # What a run prints when an account is throttled, cannot be collected, or another run holds jobs.
+    report = CollectReport(held=[Held("host:123", 2, datetime(2030, 1, 1, tzinfo=timezone.utc))])
     report.waiting_for_limit("a.sandbox", 3, datetime(2030, 1, 1, tzinfo=timezone.utc))
     report.account_failed("b.sandbox", "the credentials file is damaged")
     printed = _printed(cli.json("collect"), json.loads(_to_json(report.as_dict())), cli.json("jobs", "list"))
