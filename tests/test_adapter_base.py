@@ -19,7 +19,7 @@ T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 RECONCILE_HOOKS = ("recent_posts", "post_created_at", "same_post", "reconciled")
 
 
-@pytest.mark.parametrize("platform", platform_names())
+@pytest.mark.parametrize("platform", platform_names(include_hidden=True))
 def test_each_adapter_declares_what_it_implements(platform):
     """AdapterBase gives every capability a default, so declaring is not the question: a flag must
     agree with the code behind it, and the numbers must make sense."""
@@ -46,7 +46,7 @@ def test_a_failed_publish_says_whether_a_retry_can_check_the_platform_first():
 
 
 def test_the_capabilities_each_platform_declares():
-    declared = {p: adapter_class(p) for p in platform_names()}
+    declared = {p: adapter_class(p) for p in platform_names(include_hidden=True)}
     assert {p for p, c in declared.items() if c.metrics_request_per_post} == {
         "facebook",
         "instagram",

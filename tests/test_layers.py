@@ -110,11 +110,11 @@ def test_an_import_cycle_inside_a_package_breaks_the_acyclic_contract(
     assert f"No cycles are allowed in {package}." in r.stdout, r.stdout
 
 
-def test_the_only_cycle_allowed_is_the_known_one() -> None:
-    """cli/login.py <-> cli/accounts_add.py until the lead's rewrite of both; nothing else."""
+def test_no_cycle_is_allowed() -> None:
+    """No exception: the last one (cli/login.py <-> cli/accounts_add.py) went with their rewrite."""
     import tomllib
 
     contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
     (acyclic,) = [c for c in contracts if c["id"] == "acyclic"]
     assert acyclic["ancestors"] == ["postcli"]
-    assert acyclic.get("ignore_imports", []) == ["postcli.cli.login -> postcli.cli.accounts_add"]
+    assert acyclic.get("ignore_imports", []) == []

@@ -132,7 +132,8 @@ def test_a_refused_refresh_marks_the_account_and_names_the_login_command(atp, ho
     atp.revoke_refresh_tokens()  # the session was revoked (signed out in the Bluesky app)
     r = cli("accounts", "health")
     assert r.exit_code == 6
-    assert "postcli accounts login bluesky --handle alice.test" in r.stdout + r.stderr
+    # The hint names the account's own server: without it a self-hosted PDS's handle does not resolve.
+    assert f"postcli accounts login bluesky --handle alice.test --service {atp.url}" in r.stdout + r.stderr
     assert [a["status"] for a in cli.json("accounts", "list")] == ["token_expired"]
     assert atp.token_requests[-1]["grant_type"] == "refresh_token"
 
@@ -318,3 +319,15 @@ def test_add_bluesky_on_a_terminal_offers_the_browser_sign_in(atp, home, monkeyp
     assert (account["platform"], account["handle"]) == ("bluesky", "alice.test")
     assert _secrets(home, account["id"])["auth"] == "oauth"
     assert atp.count("com.atproto.server.createSession") == 0  # no app password involved
+
+
+def test_login_takes_service_as_accounts_add_does_and_hints_the_handle_as_typed(atp, home):
+    login = start_login(
+        "bluesky", "--handle", "@ALICE.test", "--service", atp.url, "--json", env={"POSTCLI_PLC_DIRECTORY": atp.url}
+    )
+    (par,) = atp.par_requests
+    assert par["login_hint"] == "ALICE.test"  # what the user typed, not the resolved form
+    assert login.browse().status_code == 200
+    code, out, err = login.finish()
+    assert code == 0, err
+    assert json.loads(out)["handle"] == "alice.test"

@@ -84,3 +84,70 @@ def test_facebook_wrong_app_secret_is_named(home):
         code, out, err = login.finish()
         assert code == 2 and "Error validating client secret." in err
         assert not stored_credentials(home)
+
+
+def test_facebook_login_for_business_sends_the_configuration_and_no_scope(home):
+    port = free_port()
+    with FakeFacebook(app_id=APP_ID, app_secret=APP_SECRET) as fb:
+        page = fb.add_page("Cafe Nova")
+        fb.signin_user = fb.add_user("Ana", [page])
+        fb.oauth.add_client(APP_ID, APP_SECRET, [f"http://127.0.0.1:{port}/callback"], SCOPES)
+        fb.oauth.configs["cfg-778899"] = SCOPES
+        login = _start(fb, port, "--config-id", "cfg-778899")
+        assert login.query["config_id"] == "cfg-778899" and "scope" not in login.query
+        login.browse()
+        code, out, err = login.finish()
+        assert code == 0, err
+        assert json.loads(out)["external_id"] == page.id
+
+
+def test_the_configuration_id_also_comes_from_the_environment_or_the_config(home):
+    port = free_port()
+    (home / "config.toml").write_text('[apps.facebook]\nconfig_id = "cfg-from-file"\n')
+    with FakeFacebook(app_id=APP_ID, app_secret=APP_SECRET) as fb:
+        fb.signin_user = fb.add_user("Ana", [fb.add_page("Cafe Nova")])
+        fb.oauth.add_client(APP_ID, APP_SECRET, [f"http://127.0.0.1:{port}/callback"], SCOPES)
+        login = _start(fb, port)
+        assert login.query["config_id"] == "cfg-from-file" and "scope" not in login.query
+        login.proc.kill()
+        login.proc.wait()
+        env = {"POSTCLI_FACEBOOK_CONFIG_ID": "cfg-from-env"}
+        login = start_login(
+            "facebook",
+            "--port",
+            str(port),
+            "--api-base",
+            fb.url,
+            "--authorize-url",
+            f"{fb.url}/v27.0/dialog/oauth",
+            env={"POSTCLI_FACEBOOK_CLIENT_ID": APP_ID, "POSTCLI_FACEBOOK_CLIENT_SECRET": APP_SECRET, **env},
+        )
+        assert login.query["config_id"] == "cfg-from-env"
+        login.proc.kill()
+        login.proc.wait()
+
+
+def test_sign_in_uses_the_configured_graph_version(home):
+    port = free_port()
+    (home / "config.toml").write_text('[graph]\nversion = "v25.0"\n')
+    with FakeFacebook(app_id=APP_ID, app_secret=APP_SECRET) as fb:
+        page = fb.add_page("Cafe Nova")
+        fb.signin_user = fb.add_user("Ana", [page, fb.add_page("Bakery")])
+        fb.oauth.add_client(APP_ID, APP_SECRET, [f"http://127.0.0.1:{port}/callback"], SCOPES)
+        login = _start(fb, port)
+        login.browse()
+        login.paste("1")
+        code, out, err = login.finish()
+        assert code == 0, err
+        versions = {(r.path, r.version) for r in fb.requests if r.path in ("/oauth/access_token", "/me/accounts")}
+        assert versions == {("/oauth/access_token", "v25.0"), ("/me/accounts", "v25.0")}
+        # The real consent page, as printed (nothing is fetched from it here).
+        login = start_login(
+            "facebook",
+            "--port",
+            str(port),
+            env={"POSTCLI_FACEBOOK_CLIENT_ID": APP_ID, "POSTCLI_FACEBOOK_CLIENT_SECRET": APP_SECRET},
+        )
+        login.proc.kill()
+        login.proc.wait()
+        assert login.url.startswith("https://www.facebook.com/v25.0/dialog/oauth?")

@@ -61,6 +61,10 @@ class BadSettings(InvalidInput):
     """
 
 
+class SignInFailed(PostcliError):
+    """A browser sign-in did not complete (declined, state mismatch, timeout, refused code). Exit 1."""
+
+
 class NotFound(PostcliError):
     exit_code = EXIT_NOT_FOUND
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from postcli.errors import BadSettings
+from postcli.errors import BadSettings, InvalidInput
 
 APP_NAME = "postcli"
 
@@ -201,7 +201,8 @@ SCHEMA: dict[str, dict[str, Rule] | set[str]] = {
 # Sub-tables inside a section, read by their own module (the values are checked there).
 SUBTABLES: dict[str, set[str]] = {
     "collect": {"rate_limits"},
-    "apps": {"bluesky", "mastodon", "threads", "instagram", "facebook", "tumblr"},
+    # One [apps.PLATFORM] per platform: any name (plugins add platforms); services/signin.py reads them.
+    "apps": {"*"},
 }
 
 
@@ -270,7 +271,7 @@ def _validate(data: dict[str, Any], path: Path) -> tuple[dict[str, Any], list[st
             )
         rules = SCHEMA[section]
         for key, value in content.items():
-            if key in SUBTABLES.get(section, set()):
+            if key in SUBTABLES.get(section, set()) or "*" in SUBTABLES.get(section, set()):
                 if not isinstance(value, dict):
                     raise BadSettings(f"config file {path}: [{section}.{key}] must be a table, not {value!r}.")
                 continue
@@ -304,11 +305,16 @@ def _check_zone(name: str, where: str) -> None:
         raise BadSettings(f"{where} {name!r} is not an IANA timezone.", hint='e.g. "Europe/Berlin" or "UTC".') from None
 
 
-def _graph_version(value: str, where: str) -> str:
+GRAPH_VERSION_PATTERN = r"v\d{1,3}\.\d{1,2}"  # as Graph spells its versions: "v27.0"
+
+
+def check_graph_version(value: str, where: str, error: type[InvalidInput] = BadSettings) -> str:
+    """`value` stripped when it is a Graph API version; else `error` naming `where`.
+    The one check for [graph] version, --graph-version and the adapters' settings."""
     import re
 
-    if not re.fullmatch(r"v\d{1,3}\.\d{1,2}", value.strip()):
-        raise BadSettings(f'{where} must look like "v27.0", not {value!r}.', hint="Meta's versions: v27.0, v26.0, ...")
+    if not re.fullmatch(GRAPH_VERSION_PATTERN, value.strip()):
+        raise error(f'{where} must look like "v27.0", not {value!r}.', hint="Meta's versions: v27.0, v26.0, ...")
     return value.strip()
 
 
@@ -317,7 +323,7 @@ def _load(path: Path, mtime: float) -> Config:
     data = _read_toml(path)
     values, warnings = _validate(data, path)
     if "graph_version" in values:
-        values["graph_version"] = _graph_version(values["graph_version"], f"config file {path}: [graph] version")
+        values["graph_version"] = check_graph_version(values["graph_version"], f"config file {path}: [graph] version")
     for text in warnings:
         notice(text)
     return Config(**values, s3=dict(data.get("s3", {})), raw=data, warnings=tuple(warnings))
@@ -356,16 +362,16 @@ def config() -> Config:
 
 
 def app_config(platform: str) -> dict[str, str]:
-    """The config file's [apps.PLATFORM] table: client_id and client_secret for browser sign-in."""
+    """The config file's [apps.PLATFORM] table for browser sign-in: client_id, client_secret and
+    what a platform's sign-in reads besides (Facebook's config_id)."""
     table = config().raw.get("apps", {})
     section = table.get(platform, {}) if isinstance(table, dict) else None
     if not isinstance(section, dict):
         raise BadSettings(f"config: [apps.{platform}] must be a table with client_id and client_secret.")
-    for key in ("client_id", "client_secret"):
-        value = section.get(key)
-        if value is not None and (not isinstance(value, str) or not value.strip()):
+    for key, value in section.items():
+        if not isinstance(value, str) or not value.strip():
             raise BadSettings(f"config: [apps.{platform}] {key} must be a non-empty string.")
-    return {k: section[k].strip() for k in ("client_id", "client_secret") if section.get(k)}
+    return {k: v.strip() for k, v in section.items()}
 
 
 def write_private_text(path: Path, text: str) -> None:

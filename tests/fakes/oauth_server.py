@@ -78,6 +78,10 @@ class AuthorizationServer:
     # Make the redirect carry another state (an attacker's redirect).
     tamper_state: str | None = None
     clients: dict[str, Client] = field(default_factory=dict)
+    # Facebook Login for Business: a configuration made in the app dashboard stands for the
+    # permissions; the dialog takes `config_id` and no `scope`
+    # (developers.facebook.com/docs/facebook-login/facebook-login-for-business).
+    configs: dict[str, list[str]] = field(default_factory=dict)
     grants: dict[str, _Grant] = field(default_factory=dict)
     token_requests: list[dict[str, Any]] = field(default_factory=list)
     authorize_requests: list[dict[str, str]] = field(default_factory=list)
@@ -122,6 +126,10 @@ class AuthorizationServer:
         if args.get("response_type") != "code":
             return _redirect(redirect_uri, {"error": "unsupported_response_type", "state": state})
         scopes = [s for s in args.get("scope", "").split(self.scope_separator) if s]
+        if "config_id" in args:
+            if scopes or args["config_id"] not in self.configs:  # a configuration replaces scopes
+                return _redirect(redirect_uri, {"error": "invalid_request", "state": state})
+            scopes = self.configs[args["config_id"]]
         if not scopes or not set(scopes) <= set(client.scopes):
             return _redirect(redirect_uri, {"error": "invalid_scope", "state": state})
         challenge, method = args.get("code_challenge"), args.get("code_challenge_method")

@@ -7,21 +7,15 @@ import sys
 import typer
 
 from postcli.cli import completion
+from postcli.cli._connect import JSON_OPT
 from postcli.cli._options import ref_value, text_value
-from postcli.cli.accounts_add import JSON_OPT, add_app
+from postcli.cli.accounts_add import add_app
+from postcli.cli.login import login_app
 from postcli.errors import InvalidInput
 
 app = typer.Typer(help="Connect, list and remove accounts; check their health and metrics.", no_args_is_help=True)
 app.add_typer(add_app, name="add")
-
-
-def _register_login() -> None:
-    from postcli.cli.login import login
-
-    app.command("login")(login)
-
-
-_register_login()
+app.add_typer(login_app, name="login")
 
 
 @app.command("list")

@@ -16,8 +16,10 @@ def register(app: typer.Typer) -> None:
     app.command("publish-due")(publish_due)
     app.command("collect")(collect)
     from postcli.cli.demo import demo
+    from postcli.cli.platforms import platforms
 
     app.command("demo")(demo)
+    app.command("platforms")(platforms)
 
 
 def publish_due(

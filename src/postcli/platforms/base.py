@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Protocol, runtime_checkable
 
 from postcli import metrics
+
+if typing.TYPE_CHECKING:
+    from postcli.platforms.spec import PlatformSpec
 from postcli.errors import (  # re-exported for adapters
     AuthFailed,
     MalformedResponse,
@@ -150,6 +153,17 @@ class PublishRequest:
     media: list[MediaItem] = field(default_factory=list)
     # When the idempotency key was first used; Mastodon only replays keys for ~1 hour.
     first_attempt_at: datetime | None = None
+    # --title and --link, where the platform's spec takes them; --field values of this
+    # platform, checked against its spec and with its defaults filled in.
+    title: str | None = None
+    link: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    # What an earlier attempt of this target saved with save_state ({} at first): a resumable
+    # upload's session URI, a publish id the platform answers with before the post exists.
+    state: dict[str, Any] = field(default_factory=dict)
+    # Stores `state` for this target at once (its own transaction: it survives a crash right
+    # after); call it before the step that the state lets a retry resume or check.
+    save_state: Callable[[dict[str, Any]], None] = lambda _state: None
 
 
 @dataclass
@@ -158,6 +172,9 @@ class PublishResult:
     url: str | None = None
     published_at: datetime | None = None
     text: str | None = None  # plain text, when known (resolve_post fills it for `post import`)
+    # Who made the post (the platform's account id), when resolve_post knows: `post import`
+    # refuses a stranger's post (its numbers would be reported as the account's own).
+    author: str | None = None
 
 
 @dataclass
@@ -271,6 +288,8 @@ class AdapterBase(_AdapterMethods):
     `getattr` with a default): every one is declared here. See docs/adapters.md.
     """
 
+    # The platform's spec (platforms/<name>/spec.py): `platform` and `default_base_url` come from it.
+    spec: ClassVar[PlatformSpec]
     platform: ClassVar[str]
     default_base_url: ClassVar[str]
     has_metrics: ClassVar[bool] = True
@@ -304,8 +323,32 @@ class AdapterBase(_AdapterMethods):
 
     ctx: AccountContext
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        spec = cls.__dict__.get("spec")
+        if spec is not None:  # the name and the default host are said once, in the spec
+            cls.platform = spec.name
+            cls.default_base_url = spec.default_base_url or ""
+
     def __init__(self, ctx: AccountContext) -> None:
         self.ctx = ctx
+
+    def host(self, kind: str) -> str:
+        """The base URL of the documented host `kind` ("upload", "oauth", "api"...): the spec's,
+        unless the account points elsewhere (--api-base: a proxy or a test server), which then
+        stands in for every host of the platform with the documented paths."""
+        base = (self.ctx.api_base_url or "").rstrip("/")
+        if base and base != (self.spec.default_base_url or "").rstrip("/"):
+            return base
+        return self.spec.host(kind)
+
+    @classmethod
+    def new_idempotency_key(cls) -> str:
+        """A fresh key for a new target (the platform's own form where it has one: Bluesky's
+        record key is a TID); kept from the first attempt on, so a retry reuses it."""
+        import uuid
+
+        return uuid.uuid4().hex
 
     # -- secrets ---------------------------------------------------------------------
 

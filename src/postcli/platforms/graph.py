@@ -19,7 +19,6 @@ No SDK and nothing heavy at import time: `postcli --help` must stay fast.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator
@@ -35,23 +34,14 @@ from postcli.errors import (
 )
 from postcli.platforms import graph_errors, tls
 
-# The Graph API version for graph.facebook.com and graph.instagram.com (Threads has its
-# own, v1.0). v27.0 came out on 4 November 2026 (developers.facebook.com/blog/post/2026/11/04/
-# introducing-graph-api-v27-and-marketing-api-v27/). `[graph] version` in config.toml
-# overrides it for every account, `accounts add ... --graph-version` for one.
-DEFAULT_GRAPH_VERSION = "v27.0"
-_VERSION = re.compile(r"^v\d{1,3}\.\d{1,2}$")
+# The version lives in graph_version.py (one setting for sign-in and every Graph client).
+from postcli.platforms.graph_version import (  # noqa: E402 - re-exported for the adapters
+    DEFAULT_GRAPH_VERSION,
+    graph_version_for,
+    valid_graph_version,
+)
 
-
-def valid_graph_version(value: str) -> bool:
-    """True for a version as Graph spells it ("v27.0")."""
-    return bool(_VERSION.match(value or ""))
-
-
-def graph_version_for(settings: dict[str, Any] | None, configured: str | None) -> str:
-    """The account's own version (settings["api_version"]), else the configured one, else the default."""
-    own = (settings or {}).get("api_version")
-    return str(own or configured or DEFAULT_GRAPH_VERSION)
+__all__ = ["DEFAULT_GRAPH_VERSION", "GraphClient", "graph_version_for", "valid_graph_version"]
 
 
 def insights_by_name(

@@ -1,4 +1,11 @@
-"""Platform name -> adapter class, imported only when used (SDKs are slow to import)."""
+"""Platform name -> its spec and adapter class, each imported only when used.
+
+The built-in platforms are one line each below. Others come from installed distributions
+through the `postcli.platforms` entry-point group: an entry point names a PlatformSpec
+object (`example = "postcli_example.spec:SPEC"`). Entry points are read only when a name
+is not built in or when every platform is listed; a plugin that fails to load is kept in
+`plugin_problems()` (shown by `postcli platforms`) and never breaks another command.
+"""
 
 from __future__ import annotations
 
@@ -9,41 +16,141 @@ from postcli.errors import InvalidInput
 
 if TYPE_CHECKING:
     from postcli.platforms.base import AccountContext, AdapterBase
+    from postcli.platforms.spec import PlatformSpec, SignInHooks
 
-_ADAPTERS = {
-    "bluesky": "postcli.platforms.bluesky.adapter:BlueskyAdapter",
-    "mastodon": "postcli.platforms.mastodon.adapter:MastodonAdapter",
-    "sandbox": "postcli.platforms.sandbox:SandboxAdapter",
-    "threads": "postcli.platforms.threads.adapter:ThreadsAdapter",
-    "instagram": "postcli.platforms.instagram.adapter:InstagramAdapter",
-    "facebook": "postcli.platforms.facebook.adapter:FacebookAdapter",
-    "tumblr": "postcli.platforms.tumblr.adapter:TumblrAdapter",
+ENTRY_POINT_GROUP = "postcli.platforms"
+
+BUILTIN: dict[str, str] = {
+    "bluesky": "postcli.platforms.bluesky.spec",
+    "mastodon": "postcli.platforms.mastodon.spec",
+    "threads": "postcli.platforms.threads.spec",
+    "instagram": "postcli.platforms.instagram.spec",
+    "facebook": "postcli.platforms.facebook.spec",
+    "tumblr": "postcli.platforms.tumblr.spec",
+    "sandbox": "postcli.platforms.sandbox_spec",
 }
 
-DEFAULT_BASE_URLS = {
-    "bluesky": "https://bsky.social",
-    "sandbox": "sandbox://local",
-    "threads": "https://graph.threads.net",
-    "instagram": "https://graph.instagram.com",
-    "facebook": "https://graph.facebook.com",
-    "tumblr": "https://api.tumblr.com",
-}
+_specs: dict[str, PlatformSpec] = {}
+_plugins_read = False
+_problems: dict[str, str] = {}
 
 
-def platform_names() -> list[str]:
-    return sorted(_ADAPTERS)
+def _builtin(name: str) -> PlatformSpec | None:
+    module = BUILTIN.get(name)
+    if module is None:
+        return None
+    spec = _specs.get(name)
+    if spec is None:
+        spec = importlib.import_module(module).SPEC
+        _specs[name] = spec
+    return spec
+
+
+def _read_plugins() -> None:
+    """Load every entry point of the group once; a broken one is remembered, not raised."""
+    global _plugins_read
+    if _plugins_read:
+        return
+    _plugins_read = True
+    from importlib.metadata import entry_points
+
+    from postcli.platforms.spec import PlatformSpec
+
+    try:
+        found = list(entry_points(group=ENTRY_POINT_GROUP))
+    except Exception as exc:  # noqa: BLE001 - a damaged installation must not stop postcli
+        _problems["(entry points)"] = f"could not read installed plugins: {type(exc).__name__}: {exc}"
+        return
+    for ep in found:
+        where = f"{ep.name} ({ep.value})"
+        if ep.name in BUILTIN:
+            _problems[ep.name] = f"{where}: the name is taken by a built-in platform; ignored."
+            continue
+        try:
+            spec = ep.load()
+        except Exception as exc:  # noqa: BLE001 - whatever a plugin raises, report it
+            _problems[ep.name] = f"{where}: could not be loaded: {type(exc).__name__}: {exc}"
+            continue
+        if not isinstance(spec, PlatformSpec):
+            _problems[ep.name] = f"{where}: is a {type(spec).__name__}, not a PlatformSpec."
+            continue
+        if spec.name != ep.name:
+            _problems[ep.name] = f"{where}: its spec is named {spec.name!r}; the entry point must use that name."
+            continue
+        _specs[spec.name] = spec
+
+
+def spec(name: str) -> PlatformSpec:
+    """The spec of `name`; InvalidInput (exit 2) naming the platforms there are."""
+    found = _builtin(name)
+    if found is not None:
+        return found
+    _read_plugins()
+    if name in _specs:
+        return _specs[name]
+    problem = _problems.get(name)
+    if problem:
+        raise InvalidInput(f"the platform plugin {problem}", hint="Reinstall or remove the plugin.")
+    raise InvalidInput(f"unknown platform {name!r}.", hint=f"Supported platforms: {', '.join(platform_names())}.")
+
+
+def find(name: str) -> PlatformSpec | None:
+    """The spec of `name`, or None (a platform of a plugin no longer installed)."""
+    try:
+        return spec(name)
+    except InvalidInput:
+        return None
+
+
+def specs(*, include_hidden: bool = False) -> list[PlatformSpec]:
+    """Every platform, built-in first then plugins, each in name order."""
+    for name in BUILTIN:
+        _builtin(name)
+    _read_plugins()
+    builtin = sorted((s for n, s in _specs.items() if n in BUILTIN), key=lambda s: s.name)
+    plugins = sorted((s for n, s in _specs.items() if n not in BUILTIN), key=lambda s: s.name)
+    return [s for s in builtin + plugins if include_hidden or not s.hidden]
+
+
+def platform_names(*, include_hidden: bool = False) -> list[str]:
+    return [s.name for s in specs(include_hidden=include_hidden)]
+
+
+def plugin_problems() -> dict[str, str]:
+    _read_plugins()
+    return dict(_problems)
+
+
+def is_builtin(name: str) -> bool:
+    return name in BUILTIN
+
+
+def _load(target: str) -> object:
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
 
 
 def adapter_class(platform: str) -> type[AdapterBase]:
+    found = spec(platform)
     try:
-        target = _ADAPTERS[platform]
-    except KeyError:
+        cls = _load(found.adapter)
+    except Exception as exc:  # noqa: BLE001 - a plugin's adapter that does not import
+        if is_builtin(platform):
+            raise
         raise InvalidInput(
-            f"unknown platform {platform!r}.",
-            hint=f"Supported platforms: {', '.join(platform_names())}.",
+            f"the {platform} plugin's adapter {found.adapter} could not be loaded: {type(exc).__name__}: {exc}",
+            hint="Reinstall or remove the plugin.",
         ) from None
-    module_name, _, cls_name = target.partition(":")
-    return getattr(importlib.import_module(module_name), cls_name)
+    return cls  # type: ignore[return-value]
+
+
+def signin_hooks(platform: str) -> SignInHooks:
+    from postcli.platforms.spec import SignInHooks
+
+    found = spec(platform)
+    target = found.signin.hooks if found.signin is not None else ""
+    cls = _load(target) if target else SignInHooks
+    return cls(found)  # type: ignore[operator]
 
 
 def make_adapter(ctx: AccountContext) -> AdapterBase:

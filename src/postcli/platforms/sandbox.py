@@ -38,6 +38,8 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
+from postcli.platforms.sandbox_spec import SPEC
+from postcli.platforms.spec import PlatformSpec
 
 DEFAULT_HANDLE = "demo.sandbox"
 STATE_VERSION = 1
@@ -190,8 +192,7 @@ def simulate_followers(handle: str, since: datetime, now: datetime) -> int:
 class SandboxAdapter(AdapterBase):
     """A simulated network (see the module docstring). Clearly not a real platform."""
 
-    platform: ClassVar[str] = "sandbox"
-    default_base_url: ClassVar[str] = "sandbox://local"
+    spec: ClassVar[PlatformSpec] = SPEC
     has_metrics: ClassVar[bool] = True
     metrics_batch_size: ClassVar[int] = 50
     idempotency_key: ClassVar[bool] = True  # a repeated key answers the post made first

@@ -63,3 +63,9 @@ def as_dict(value: Any) -> dict[str, Any]:
 def as_str(value: Any, default: str | None = None) -> str | None:
     """A JSON string from a platform's answer, or `default` when it sent something else."""
     return value if isinstance(value, str) else default
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """Text from outside (a redirect's error, a server's reason) for a message: no terminal
+    control characters, and not an essay."""
+    return "".join(c if c.isprintable() else "?" for c in text)[:limit]

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from postcli import credentials, settings
 from postcli.errors import InvalidInput, NotFound
+from postcli.platforms import registry
 from postcli.platforms.base import AccountContext
-from postcli.platforms.registry import DEFAULT_BASE_URLS, adapter_class, make_adapter
+from postcli.platforms.registry import adapter_class, make_adapter
 from postcli.secrets_redact import register_secret
 from postcli.store.models import Account, utcnow
 from postcli.store.session import session_scope
@@ -19,43 +20,27 @@ if TYPE_CHECKING:
 
     from postcli.platforms.base import Adapter
 
-RECONNECT_HINTS = {
-    "bluesky": "postcli accounts add bluesky --handle {handle} --service {base}",
-    "mastodon": "postcli accounts add mastodon --instance {base}",
-    "threads": "postcli accounts add threads (with a new long-lived token)",
-    "instagram": "postcli accounts add instagram (with a new long-lived token)",
-    "facebook": "postcli accounts add facebook --page {external_id} (with a new token)",
-    "tumblr": "postcli accounts add tumblr --blog {handle} (with new OAuth2 tokens)",
-}
-
-# Browser sign-in (`accounts login`, docs/signin.md): offered first where the platform has it.
-LOGIN_HINTS = {
-    "bluesky": "postcli accounts login bluesky --handle {handle}",
-    "mastodon": "postcli accounts login mastodon --instance {base}",
-    "threads": "postcli accounts login threads --redirect-uri YOUR_HTTPS_REDIRECT",
-    "instagram": "postcli accounts login instagram --redirect-uri YOUR_HTTPS_REDIRECT",
-    "facebook": "postcli accounts login facebook --page {external_id}",
-    "tumblr": "postcli accounts login tumblr --blog {handle}",
-}
-
 
 def reconnect_hint(account: Account) -> str:
-    template = RECONNECT_HINTS.get(account.platform, "postcli accounts add {platform} ...")
-    values = dict(
-        handle=account.handle, base=account.api_base_url, platform=account.platform, external_id=account.external_id
-    )
-    cmd = template.format(**values)
-    login = LOGIN_HINTS.get(account.platform)
-    if login:
-        return f"Reconnect it with: {login.format(**values)} (or: {cmd})"
+    """How to reconnect `account`: its platform's sign-in first where it has one (the spec's
+    reconnect commands, with the account's own handle, server and id filled in)."""
+    found = registry.find(account.platform)
+    if found is None or not found.reconnect_add:
+        return f"Reconnect it with: postcli accounts add {account.platform} ..."
+    values = found.hint_values(account.handle, account.api_base_url, account.external_id)
+    cmd = found.reconnect_add.format(**values)
+    if found.reconnect_login:
+        return f"Reconnect it with: {found.reconnect_login.format(**values)} (or: {cmd})"
     return f"Reconnect it with: {cmd}"
 
 
 def normalize_base_url(platform: str, url: str | None) -> str:
     if not url:
-        default = DEFAULT_BASE_URLS.get(platform)
+        default = registry.spec(platform).default_base_url
         if not default:
-            raise InvalidInput(f"{platform} needs the server's URL.", hint="Pass --instance https://your.instance")
+            option = next((o for o in registry.spec(platform).options if o.role == "base_url"), None)
+            flag = f"{option.flag} {option.metavar}" if option else "--api-base URL"
+            raise InvalidInput(f"{platform} needs the server's URL.", hint=f"Pass {flag}")
         return default
     url = url.strip().rstrip("/")
     if "://" not in url:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from postcli.errors import InvalidInput
+from postcli.platforms import registry
 from postcli.services import accounts as accounts_svc
 from postcli.services.posts.compose import new_idempotency_key
 from postcli.services.posts.views import post_dict
@@ -18,36 +19,26 @@ if TYPE_CHECKING:
 
 def _guess_account(session: Session, ref: str) -> Account:
     accounts = [a for a in accounts_svc.list_accounts(session) if a.status != "disabled"]
-    if ref.startswith("at://") or "bsky.app/" in ref:
-        candidates = [a for a in accounts if a.platform == "bluesky"]
-        # The post names its author (a handle in a link, a DID in a URI): prefer that account.
-        author = _bluesky_author(ref)
-        own = [a for a in candidates if author and author in (a.handle.lower(), (a.external_id or "").lower())]
+    platform = _platform_of(ref)
+    if platform is not None:
+        candidates = [a for a in accounts if a.platform == platform]
+        # A link or URI often names its author (a handle, a blog, a DID): prefer that account.
+        own = [a for a in candidates if _names(ref, a)]
         candidates = own or candidates
     elif ref.isdigit():
-        # A bare status id only means something on one instance.
-        candidates = [a for a in accounts if a.platform == "mastodon"]
-    elif _web_platform(ref):
-        candidates = [a for a in accounts if a.platform == _web_platform(ref)]
-        # A Tumblr link names its blog: prefer that account.
-        url = urlparse(ref)
-        own = [
-            a
-            for a in candidates
-            if (a.handle and f"{a.handle.lower()}." in url.netloc.lower())
-            or f"/{(a.handle or '').lower()}/" in url.path.lower()
-        ]
-        candidates = own or candidates
+        # A bare post id only means something on one server (a Mastodon status id).
+        candidates = [a for a in accounts if (s := registry.find(a.platform)) is not None and s.import_bare_ids]
     else:
         host = urlparse(ref).netloc.lower()
         candidates = [a for a in accounts if host and urlparse(a.api_base_url).netloc.lower() == host]
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
+        examples = "; ".join(s.import_example for s in registry.specs() if s.import_example)
         raise InvalidInput(
             f"no connected account matches {ref!r}.",
-            hint="Give a bsky.app link, an at:// URI, a status URL on your Mastodon instance, or a "
-            "Threads, Instagram, Facebook or Tumblr post link; or name the account with --account ID.",
+            hint=f"Give a link to a post of a connected account (e.g. {examples}); "
+            "or name the account with --account ID.",
         )
     raise InvalidInput(
         f"cannot tell which account {ref!r} belongs to.",
@@ -55,31 +46,29 @@ def _guess_account(session: Session, ref: str) -> Account:
     )
 
 
-# Web hosts of the platforms whose API lives elsewhere (links are not on api_base_url).
-_WEB_HOSTS = {
-    "threads.net": "threads",
-    "threads.com": "threads",
-    "instagram.com": "instagram",
-    "instagr.am": "instagram",
-    "facebook.com": "facebook",
-    "fb.com": "facebook",
-    "tumblr.com": "tumblr",
-}
-
-
-def _web_platform(ref: str) -> str | None:
+def _platform_of(ref: str) -> str | None:
+    """The platform whose spec claims `ref`: a URI scheme (at://) or a web host (subdomains too)."""
     host = urlparse(ref).netloc.lower().split(":")[0]
-    for suffix, platform in _WEB_HOSTS.items():
-        if host == suffix or host.endswith("." + suffix):
-            return platform
+    for spec in registry.specs(include_hidden=True):
+        if any(ref.startswith(scheme) for scheme in spec.import_schemes):
+            return spec.name
+        if host and any(host == h or host.endswith("." + h) for h in spec.import_hosts):
+            return spec.name
     return None
 
 
-def _bluesky_author(ref: str) -> str | None:
-    if ref.startswith("at://"):
-        return ref[len("at://") :].split("/", 1)[0].lower() or None
-    parts = urlparse(ref).path.strip("/").split("/")
-    return parts[1].lower() if len(parts) >= 2 and parts[0] == "profile" else None
+def _names(ref: str, account: Account) -> bool:
+    """Does `ref` name `account`: its handle or id as the URI's authority, a path segment
+    (@handle too) or the first label of the host (myblog.tumblr.com)?"""
+    names = {n.lower() for n in (account.handle, account.external_id) if n}
+    if not names:
+        return False
+    url = urlparse(ref)
+    if url.scheme not in ("http", "https", ""):
+        return url.netloc.lower() in names  # at://did:plc:…/…
+    segments = {part.lower().lstrip("@") for part in url.path.split("/") if part}
+    label = url.netloc.lower().split(".", 1)[0]
+    return bool(names & segments) or label in names
 
 
 def import_post(ref: str, *, account: str | None = None) -> tuple[dict[str, Any], bool]:
@@ -92,15 +81,13 @@ def import_post(ref: str, *, account: str | None = None) -> tuple[dict[str, Any]
     if not ref:
         raise InvalidInput("give a post URL, an at:// URI or a status id.")
     found = accounts_svc.adapter_for(acc).resolve_post(ref)
-    if acc.platform == "bluesky" and acc.external_id:
+    if found.author and acc.external_id and found.author.lower() != acc.external_id.lower():
         # Numbers of someone else's post would be reported as this account's (and its
         # engagement rate divided by this account's followers).
-        author = _bluesky_author(found.platform_post_id)
-        if author and author != acc.external_id.lower():
-            raise InvalidInput(
-                f"{ref} was posted by {author}, not by {acc.handle}.",
-                hint="Import posts of a connected account (connect the other one first).",
-            )
+        raise InvalidInput(
+            f"{ref} was posted by {found.author}, not by {acc.handle}.",
+            hint="Import posts of a connected account (connect the other one first).",
+        )
     # IMMEDIATE: two imports of the same post at once must not both find it missing.
     with session_scope(immediate=True) as session:
         existing = session.scalars(

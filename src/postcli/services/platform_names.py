@@ -8,7 +8,7 @@ from __future__ import annotations
 
 
 def known() -> frozenset[str]:
-    """Every platform with an adapter."""
+    """Every platform with a spec (the simulated sandbox and installed plugins included)."""
     from postcli.platforms import registry
 
-    return frozenset(registry.platform_names())
+    return frozenset(registry.platform_names(include_hidden=True))

@@ -25,14 +25,13 @@ from postcli.store.models import RateBudget
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-DEFAULT_LIMITS: dict[str, tuple[float, float]] = {
-    "bluesky": (3000, 300),
-    "mastodon": (300, 300),
-    "threads": (200, 3600),
-    "instagram": (200, 3600),
-    "facebook": (200, 3600),
-    "tumblr": (1000, 3600),
-}
+
+def default_limit(platform: str) -> tuple[float, float] | None:
+    """(requests, seconds) from the platform's spec; None: unlimited (the sandbox)."""
+    from postcli.platforms import registry
+
+    found = registry.find(platform)
+    return found.rate_limit if found is not None else None
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ def limit_for(platform: str) -> Limit | None:
     raw = settings.config().raw.get("collect", {}).get("rate_limits", {})
     value = raw.get(platform) if isinstance(raw, dict) else None
     if value is None:
-        default = DEFAULT_LIMITS.get(platform)
+        default = default_limit(platform)
         return Limit(default[0], default[0] / default[1]) if default else None
     try:
         requests_s, _, seconds_s = str(value).partition("/")

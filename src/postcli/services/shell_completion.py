@@ -25,10 +25,10 @@ class PostRef(NamedTuple):
 
 
 def platforms() -> list[str]:
-    """Every platform name the registry knows."""
-    from postcli.services import platform_names
+    """The platforms the registry lists (built-in and installed plugins; not the hidden sandbox)."""
+    from postcli.services import platforms
 
-    return sorted(platform_names.known())
+    return sorted(platforms.names())
 
 
 def accounts() -> list[AccountRef]:

@@ -1,7 +1,10 @@
-"""`postcli accounts login`: sign in in the browser, then store the account the way
-`accounts add` does (the adapter's connect runs the platform's post-exchange steps:
-Threads' and Instagram's long-lived token exchange, Facebook's Page lookup,
-Tumblr's refresh check).
+"""`postcli accounts login PLATFORM`: sign in in the browser, then store the account the way
+`accounts add` does.
+
+What differs between platforms is their spec's `SignIn` (endpoints, scopes, client
+authentication, redirect rules) and their `SignInHooks` (platforms/<name>/signin.py: Mastodon's
+app registration, the AT Protocol flow, Facebook's Page choice). This module runs the shared
+steps and hands the hooks a `SignInContext`, so no platform imports signin/ or services/.
 
 Tokens and client secrets only ever reach the credentials store.
 """
@@ -9,185 +12,189 @@ Tokens and client secrets only ever reach the credentials store.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any, Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Callable
 
-from postcli import settings
+from postcli import credentials, settings
 from postcli.errors import InvalidInput
+from postcli.platforms import registry
+from postcli.platforms.spec import AppCredentials, Connection, Endpoints, PlatformSpec, Redirect, SignInContext
+from postcli.secrets_redact import register_secret
 from postcli.services.accounts import Connected, add_account, normalize_base_url
 from postcli.signin import flow
-from postcli.signin.profiles import Profile, profile
 
 # The CLI builds the flow's options through this module: it does not import signin (docs/design.md, "Layers").
 FlowOptions = flow.FlowOptions
+
+Chooser = Callable[[str, list[tuple[str, str]]], "str | None"]
 
 
 @dataclass
 class LoginRequest:
     platform: str
-    instance: str | None = None
+    # The platform's identity options by name (instance, handle, service, page, blog, config_id...).
+    options: dict[str, str | None] = field(default_factory=dict)
     client_id: str | None = None
     api_base: str | None = None
     authorize_url: str | None = None
-    page: str | None = None
-    blog: str | None = None
-    handle: str | None = None  # Bluesky
-    # Facebook: picks a Page from [(id, name)] when several are managed and --page is absent.
-    choose_page: Callable[[list[tuple[str, str]]], str | None] | None = None
+    # Asks the user to pick one of [(id, label)] (a Facebook Page); None without a terminal.
+    choose: Chooser | None = None
 
 
-def app_credentials(platform: str, client_id: str | None) -> flow.AppCredentials | None:
+def app_credentials(spec: PlatformSpec, client_id: str | None) -> AppCredentials | None:
     """--client-id, else POSTCLI_<PLATFORM>_CLIENT_ID/_CLIENT_SECRET, else config [apps.PLATFORM]."""
-    prefix = f"POSTCLI_{platform.upper()}_"
+    prefix = spec.env_prefix
     env_id, env_secret = os.environ.get(prefix + "CLIENT_ID"), os.environ.get(prefix + "CLIENT_SECRET")
-    conf = settings.app_config(platform)
+    conf = settings.app_config(spec.name)
     if client_id:
         secret = env_secret or conf.get("client_secret")
-        return flow.AppCredentials(
+        return AppCredentials(
             client_id,
             secret,
             source="--client-id with "
-            + (f"{prefix}CLIENT_SECRET" if env_secret else f"[apps.{platform}] client_secret"),
+            + (f"{prefix}CLIENT_SECRET" if env_secret else f"[apps.{spec.name}] client_secret"),
         )
     if env_id:
-        return flow.AppCredentials(
+        return AppCredentials(
             env_id, env_secret or conf.get("client_secret"), source=f"{prefix}CLIENT_ID / {prefix}CLIENT_SECRET"
         )
     if conf.get("client_id"):
-        return flow.AppCredentials(
-            conf["client_id"], env_secret or conf.get("client_secret"), source=f"the config file's [apps.{platform}]"
+        return AppCredentials(
+            conf["client_id"], env_secret or conf.get("client_secret"), source=f"the config file's [apps.{spec.name}]"
         )
     return None
 
 
-def _need_app(p: Profile) -> None:
-    prefix = f"POSTCLI_{p.platform.upper()}_"
+def app_setting(spec: PlatformSpec, key: str) -> str | None:
+    """A setting of the user's app: POSTCLI_<PLATFORM>_<KEY>, else [apps.PLATFORM] key."""
+    value = os.environ.get(spec.env_prefix + key.upper()) or settings.app_config(spec.name).get(key)
+    return str(value) if value else None
+
+
+def _need_app(spec: PlatformSpec) -> None:
+    prefix = spec.env_prefix
+    assert spec.signin is not None
+    wanted = f"{prefix}CLIENT_ID" + ("" if spec.signin.secret_optional else f" and {prefix}CLIENT_SECRET")
     raise InvalidInput(
-        f"signing in to {p.platform} needs your own app's client id and secret.",
-        hint=f"Create the app at {p.console} (steps: docs/signin.md), then set {prefix}CLIENT_ID and "
-        f"{prefix}CLIENT_SECRET (or [apps.{p.platform}] in the config file).",
+        f"signing in to {spec.name} needs your own app's client id"
+        + ("" if spec.signin.secret_optional else " and secret")
+        + ".",
+        hint=f"Create the app at {spec.signin.console} (steps: docs/signin.md), then set {wanted} "
+        f"(or [apps.{spec.name}] in the config file).",
     )
+
+
+def _graph_version() -> str:
+    from postcli.platforms.graph_version import DEFAULT_GRAPH_VERSION
+
+    return settings.config().graph_version or DEFAULT_GRAPH_VERSION
+
+
+def _context(spec: PlatformSpec, req: LoginRequest, opts: flow.FlowOptions) -> SignInContext:
+    assert spec.signin is not None
+
+    def redirect(port: int) -> AbstractContextManager[Redirect]:
+        return flow.open_redirect(opts, opts.port or port)
+
+    return SignInContext(
+        platform=spec.name,
+        options=dict(req.options),
+        api_base=req.api_base,
+        authorize_url=req.authorize_url,
+        scopes=opts.scopes or spec.signin.scopes,
+        timeout=settings.timeout(),
+        graph_version=_graph_version(),
+        redirect=redirect,
+        choose=req.choose or (lambda _title, _items: None),
+        load_app=credentials.load_app,
+        save_app=credentials.save_app,
+        forget_app=lambda key: credentials.save_app(key, {}),
+        app_setting=lambda key: app_setting(spec, key),
+        register_secret=register_secret,
+    )
+
+
+def _required(spec: PlatformSpec, req: LoginRequest) -> None:
+    for opt in spec.options:
+        if opt.login == "required" and not req.options.get(opt.name):
+            what = opt.name.replace("_", " ")
+            raise InvalidInput(
+                f"signing in to {spec.display_name} needs your {what} ({opt.flag} {opt.metavar}).",
+                hint=f"Add {opt.flag} {opt.metavar}: {opt.help}",
+            )
 
 
 def login(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
-    if req.platform == "bluesky":
-        return _login_bluesky(req, opts)
-    p = profile(req.platform)
-    opts.scopes = opts.scopes or p.scopes
-    opts.port = opts.port or p.default_port
-    if p.https_redirect_only and not opts.redirect_uri:
+    spec = registry.spec(req.platform)
+    if spec.signin is None:
+        able = [s.name for s in registry.specs() if s.signin is not None]
         raise InvalidInput(
-            f"{p.platform} accepts only https redirect URIs registered in your app, not the loopback one.",
+            f"browser sign-in is not available for {spec.name!r}.",
+            hint=f"Connect it with `postcli accounts add {spec.name}`. Browser sign-in works for: {', '.join(able)}.",
+        )
+    signin = spec.signin
+    _required(spec, req)
+    hooks = registry.signin_hooks(spec.name)
+    ctx = _context(spec, req, opts)
+    hooks.before(ctx)
+    own = hooks.sign_in(ctx)
+    if own is not None:
+        return _connect(spec, own)
+    if signin.redirect == "https" and not opts.redirect_uri:
+        raise InvalidInput(
+            f"{spec.name} accepts only https redirect URIs registered in your app, not the loopback one.",
             hint="Register e.g. https://localhost/callback in the app and pass it with --redirect-uri; "
             "postcli then asks you to paste back the address the browser ends on (docs/signin.md).",
         )
-    if p.platform == "tumblr" and not req.blog:  # asked before the consent page, not after
-        raise InvalidInput("Tumblr sign-in needs the blog to post to.", hint="Add --blog myblog")
-    if p.registers_app:
-        return _login_mastodon(req, p, opts)
-    app = app_credentials(p.platform, req.client_id)
-    if app is None or not app.client_secret:
-        _need_app(p)
+    raw_base = hooks.base_url(ctx)
+    base = normalize_base_url(spec.name, raw_base) if raw_base else None
+    app = app_credentials(spec, req.client_id)
+    registered = False
+    if app is None and not signin.needs_app:
+        app = hooks.register_app(ctx, base)
+        registered = app is not None
+    if app is None or (not app.client_secret and not signin.secret_optional and not registered):
+        _need_app(spec)
     assert app is not None
-    api = (req.api_base or p.default_api).rstrip("/")
-    endpoints = flow.Endpoints(
-        authorize_url=req.authorize_url or p.authorize_url.format(dialog=p.default_dialog),
-        token_url=p.token_url.format(api=api),
-    )
-    token = flow.run(p, app, endpoints, opts)
-    return _FINISH[p.finish](req, app, token)
-
-
-def _login_mastodon(req: LoginRequest, p: Profile, opts: flow.FlowOptions) -> Connected:
-    from postcli.signin import mastodon_app
-
-    if not req.instance:
-        raise InvalidInput("signing in to Mastodon needs your instance.", hint="Add --instance https://your.instance")
-    base = normalize_base_url("mastodon", req.instance)
-    app = app_credentials("mastodon", req.client_id)
-    registered = app is None
-    if app is None:
-        app = mastodon_app.app_for(base, opts.scopes, timeout=settings.timeout())
-    endpoints = flow.Endpoints(
-        authorize_url=req.authorize_url or p.authorize_url.format(instance=base),
-        token_url=p.token_url.format(instance=base),
+    hosts = {
+        "dialog": spec.host("dialog"),
+        "api": spec.host("api", req.api_base),
+        "oauth": spec.host("oauth", req.api_base),
+        "instance": base or "",
+        "graph_version": ctx.graph_version,
+    }
+    endpoints = Endpoints(
+        authorize_url=req.authorize_url or signin.authorize_url.format(**hosts),
+        token_url=signin.token_url.format(**hosts),
     )
     try:
-        token = flow.run(p, app, endpoints, opts)
-    except InvalidInput:
-        if registered:  # the instance forgot our app (or the admin removed it): register anew next time
-            mastodon_app.forget(base)
-        raise
-    return add_account("mastodon", identifier=None, secret=token["access_token"], base_url=base)
-
-
-def _login_bluesky(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
-    """AT Protocol OAuth (signin/atproto_oauth.py); the account's base URL is the handle's PDS."""
-    from postcli.signin import atproto_oauth
-
-    if not req.handle:
-        raise InvalidInput("signing in to Bluesky needs your handle.", hint="Add --handle name.bsky.social")
-    service = normalize_base_url("bluesky", req.api_base or atproto_oauth.DEFAULT_SERVICE)
-    stored = atproto_oauth.sign_in(req.handle, service, opts, timeout=settings.timeout())
-    pds = stored.pop("pds")
-    return add_account(
-        "bluesky", identifier=stored["handle"], secret=stored["access_token"], base_url=pds, extra_secrets=stored
-    )
-
-
-def _user_token(platform: str) -> Callable[[LoginRequest, flow.AppCredentials, dict[str, Any]], Connected]:
-    """Threads and Instagram: the adapter trades the dialog's 1-hour token for a 60-day one
-    (th_exchange_token / ig_exchange_token) with the app secret kept beside it."""
-
-    def finish(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) -> Connected:
-        return add_account(
-            platform,
-            identifier=None,
-            secret=token["access_token"],
-            base_url=req.api_base,
-            extra_secrets={"app_secret": app.client_secret},
+        token = flow.run(
+            signin,
+            app,
+            endpoints,
+            opts,
+            scopes=hooks.scopes(ctx, app),
+            port=opts.port or signin.default_port,
+            extra_params=hooks.authorize_params(ctx, app),
         )
+    except InvalidInput:
+        if registered:
+            hooks.registration_failed(ctx, base)
+        raise
+    return _connect(spec, hooks.finish(ctx, app, token, base))
 
-    return finish
 
-
-def _facebook(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) -> Connected:
-    from postcli.signin.facebook_pages import choose_page
-
-    page = req.page or choose_page(
-        (req.api_base or profile("facebook").default_api).rstrip("/"),
-        token["access_token"],
-        req.choose_page,
-        timeout=settings.timeout(),
-    )
-    # A user token: the adapter makes it long-lived with the app id/secret and keeps the Page's token.
+def _connect(spec: PlatformSpec, conn: Connection) -> Connected:
     return add_account(
-        "facebook",
-        identifier=page,
-        secret=token["access_token"],
-        base_url=req.api_base,
-        extra_secrets={"app_secret": app.client_secret},
-        extra_settings={"app_id": app.client_id},
+        spec.name,
+        identifier=conn.identifier,
+        secret=conn.secret,
+        base_url=conn.base_url,
+        extra_secrets=conn.extra_secrets or None,
+        extra_settings=conn.extra_settings or None,
     )
 
 
-def _tumblr(req: LoginRequest, app: flow.AppCredentials, token: dict[str, Any]) -> Connected:
-    extra = {"client_secret": app.client_secret}
-    if token.get("refresh_token"):
-        extra["refresh_token"] = token["refresh_token"]
-    return add_account(
-        "tumblr",
-        identifier=req.blog,
-        secret=token["access_token"],
-        base_url=req.api_base,
-        extra_secrets=extra,
-        extra_settings={"client_id": app.client_id},
-    )
-
-
-_FINISH = {
-    "threads": _user_token("threads"),
-    "instagram": _user_token("instagram"),
-    "facebook": _facebook,
-    "tumblr": _tumblr,
-}
+def signin_platforms() -> list[str]:
+    return [s.name for s in registry.specs() if s.signin is not None]

@@ -9,33 +9,18 @@ authentication; this module adds what a CLI needs around it.
 from __future__ import annotations
 
 import secrets as pysecrets
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
-from postcli.errors import InvalidInput, PlatformUnavailable, PostcliError
+from postcli.errors import InvalidInput, PlatformUnavailable, PostcliError, SignInFailed
+from postcli.platforms.spec import AppCredentials, Endpoints, Redirect, SignIn
+from postcli.platforms.values import printable as _printable
 from postcli.secrets_redact import register_secret
-from postcli.signin.profiles import Profile
 
 if TYPE_CHECKING:  # pragma: no cover
     from postcli.signin.loopback import LoopbackListener
-
-
-class SignInFailed(PostcliError):
-    """The sign-in did not complete (denied, state mismatch, timeout, refused code). Exit 1."""
-
-
-@dataclass
-class AppCredentials:
-    client_id: str
-    client_secret: str | None
-    source: str  # where they came from, for messages: option, environment, config, registered
-
-
-@dataclass
-class Endpoints:
-    authorize_url: str
-    token_url: str
 
 
 @dataclass
@@ -49,7 +34,6 @@ class FlowOptions:
     open_browser: Callable[[str], bool] = lambda url: False
     announce: Callable[[str], None] = lambda text: None
     read_pasted: Callable[[], str] = lambda: ""
-    extra_authorize_params: dict[str, str] = field(default_factory=dict)
 
 
 def _import_oauth_client() -> Any:
@@ -66,7 +50,7 @@ def _import_oauth_client() -> Any:
 
 
 def _oauth_client(
-    profile: Profile, app: AppCredentials, redirect_uri: str, scopes: tuple[str, ...], timeout: float
+    signin: SignIn, app: AppCredentials, redirect_uri: str, scopes: tuple[str, ...], timeout: float
 ) -> Any:
     from postcli.platforms.tls import context
 
@@ -75,10 +59,11 @@ def _oauth_client(
     return OAuth2Client(
         client_id=app.client_id,
         client_secret=app.client_secret,
-        token_endpoint_auth_method=profile.client_auth if app.client_secret else "none",
-        scope=profile.scope_separator.join(scopes),
+        token_endpoint_auth_method=signin.client_auth if app.client_secret else "none",
+        # An empty scope is left out of the URL (Facebook Login for Business' config_id).
+        scope=signin.scope_separator.join(scopes),
         redirect_uri=redirect_uri,
-        code_challenge_method="S256" if profile.pkce else None,
+        code_challenge_method="S256" if signin.pkce else None,
         timeout=timeout,
         verify=context(),
     )
@@ -97,11 +82,6 @@ def parse_redirect(text: str, expected_state: str) -> str:
     query = urlsplit(text).query if "://" in text else text.lstrip("?")
     params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
     return code_from_params(params, expected_state)
-
-
-def _printable(text: str, limit: int = 200) -> str:
-    # The redirect's text comes from outside: no terminal control sequences, no essays.
-    return "".join(c if c.isprintable() else "?" for c in text)[:limit]
 
 
 def code_from_params(params: dict[str, str], expected_state: str) -> str:
@@ -146,36 +126,82 @@ def await_redirect(listener: LoopbackListener, url: str, opts: FlowOptions) -> d
     return params
 
 
-def run(profile: Profile, app: AppCredentials, endpoints: Endpoints, opts: FlowOptions) -> dict[str, Any]:
+def query_params(text: str) -> dict[str, str]:
+    """The query parameters of a pasted address (a URL or a query string); {} for a bare code."""
+    text = text.strip()
+    if "=" not in text:
+        return {}
+    query = urlsplit(text).query if "://" in text else text.lstrip("?")
+    return {k: v[0] for k, v in parse_qs(query).items()}
+
+
+class _Loopback:
+    """The redirect caught on http://127.0.0.1:<port>/callback."""
+
+    def __init__(self, listener: LoopbackListener, opts: FlowOptions) -> None:
+        self._listener, self._opts = listener, opts
+        self.redirect_uri = listener.redirect_uri
+
+    def code(self, url: str, state: str) -> tuple[str, dict[str, str]]:
+        params = await_redirect(self._listener, url, self._opts)
+        return code_from_params(params, state), params
+
+
+class _Pasted:
+    """No listener: the user pastes back the address the browser ended on (--no-browser, or a
+    registered https redirect that nothing here can listen on)."""
+
+    def __init__(self, redirect_uri: str, opts: FlowOptions) -> None:
+        self.redirect_uri, self._opts = redirect_uri, opts
+
+    def code(self, url: str, state: str) -> tuple[str, dict[str, str]]:
+        self._opts.announce(url)
+        pasted = self._opts.read_pasted()
+        return parse_redirect(pasted, state), query_params(pasted)
+
+
+@contextmanager
+def open_redirect(opts: FlowOptions, port: int) -> Iterator[Redirect]:
+    """The redirect of one sign-in: a loopback listener bound now (so its URI is known before
+    the consent URL is made), or the paste-back path."""
+    from postcli.signin.loopback import CALLBACK_PATH, LoopbackListener, free_port
+
+    if opts.no_browser or opts.redirect_uri is not None:
+        yield _Pasted(opts.redirect_uri or f"http://127.0.0.1:{port or free_port()}{CALLBACK_PATH}", opts)
+        return
+    listener = LoopbackListener(port)
+    try:
+        yield _Loopback(listener, opts)
+    finally:
+        listener.close()
+
+
+def run(
+    signin: SignIn,
+    app: AppCredentials,
+    endpoints: Endpoints,
+    opts: FlowOptions,
+    *,
+    scopes: tuple[str, ...],
+    port: int,
+    extra_params: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Send the user to the consent page, catch the code, trade it for tokens."""
     from authlib.common.security import generate_token
 
-    from postcli.signin.loopback import CALLBACK_PATH, LoopbackListener, free_port
-
-    register_secret(app.client_secret)  # kept out of any message, --debug traceback included
-    paste = opts.no_browser or opts.redirect_uri is not None
-    listener = None if paste else LoopbackListener(opts.port)
-    if opts.redirect_uri:
-        redirect_uri = opts.redirect_uri
-    elif listener is not None:
-        redirect_uri = listener.redirect_uri
-    else:
-        redirect_uri = f"http://127.0.0.1:{opts.port or free_port()}{CALLBACK_PATH}"
-    state = generate_token(32)
-    verifier = generate_token(64) if profile.pkce else None  # 64 chars: within RFC 7636's 43..128
     from postcli import settings
 
-    # opts.timeout is how long the user may take; each HTTP request gets the network timeout.
-    with _oauth_client(profile, app, redirect_uri, opts.scopes, settings.timeout()) as client:
-        url, _ = client.create_authorization_url(
-            endpoints.authorize_url, state=state, code_verifier=verifier, **opts.extra_authorize_params
-        )
-        if listener is None:
-            opts.announce(url)
-            code = parse_redirect(opts.read_pasted(), state)
-        else:
-            code = code_from_params(await_redirect(listener, url, opts), state)
-        return _exchange(client, endpoints.token_url, code, verifier, app)
+    register_secret(app.client_secret)  # kept out of any message, --debug traceback included
+    state = generate_token(32)
+    verifier = generate_token(64) if signin.pkce else None  # 64 chars: within RFC 7636's 43..128
+    with open_redirect(opts, port) as redirect:
+        # opts.timeout is how long the user may take; each HTTP request gets the network timeout.
+        with _oauth_client(signin, app, redirect.redirect_uri, scopes, settings.timeout()) as client:
+            url, _ = client.create_authorization_url(
+                endpoints.authorize_url, state=state, code_verifier=verifier, **(extra_params or {})
+            )
+            code, _params = redirect.code(url, state)
+            return _exchange(client, endpoints.token_url, code, verifier, app)
 
 
 def _exchange(client: Any, token_url: str, code: str, verifier: str | None, app: AppCredentials) -> dict[str, Any]:

@@ -84,8 +84,12 @@ class LoopbackListener:
 
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
-        self._server.server_close()
+        self.close()
         self._thread.join(timeout=5)
+
+    def close(self) -> None:
+        """Free the port (also when the listener never started: the sign-in failed before)."""
+        self._server.server_close()
 
     def wait(self, timeout: float) -> dict[str, str] | None:
         """The redirect's query parameters, or None when none came in time."""

@@ -105,6 +105,9 @@ class Post(Base):
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     # When `analytics refresh` last fetched this post live (its own rate limit).
     last_refresh_at: Mapped[datetime | None]
+    # --title and --link (migration 0005): used by the platforms whose spec takes them.
+    title: Mapped[str | None] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(2048))
 
     targets: Mapped[list[PostTarget]] = relationship(
         back_populates="post", cascade="all, delete-orphan", order_by="PostTarget.id"
@@ -157,6 +160,11 @@ class PostTarget(Base):
     last_attempt_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None] = mapped_column(index=True)
     last_metrics_at: Mapped[datetime | None]
+    # `--field PLATFORM.KEY=VALUE` of this target's platform, as validated by its spec (0005).
+    fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # What a publish in progress saved for its retry (PublishRequest.save_state): a resumable
+    # upload's session, an id the platform hands out before the post exists. Cleared once done.
+    publish_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     post: Mapped[Post] = relationship(back_populates="targets")
     account: Mapped[Account] = relationship()

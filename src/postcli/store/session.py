@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
 # The newest migration this code knows. tests/test_store.py checks it matches Alembic's head.
-SCHEMA_HEAD = "0005"
-SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+SCHEMA_HEAD = "0006"
+SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}

@@ -30,7 +30,8 @@ from postcli.platforms.bluesky.embed import build_embed, read_media
 from postcli.platforms.bluesky.errors import APP_PASSWORD_HINT, JWT_RE
 from postcli.platforms.bluesky.oauth import login_hint
 from postcli.platforms.bluesky.session import BlueskySession
-from postcli.platforms.bluesky.tid import is_tid
+from postcli.platforms.bluesky.spec import SPEC
+from postcli.platforms.bluesky.tid import is_tid, new_tid
 from postcli.platforms.bluesky.values import (
     PLATFORM,
     POST_COLLECTION,
@@ -42,6 +43,7 @@ from postcli.platforms.bluesky.values import (
     parse_dt,
     post_metrics,
 )
+from postcli.platforms.spec import PlatformSpec
 from postcli.platforms.values import as_dict, as_str
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,8 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class BlueskyAdapter(BlueskySession, AdapterBase):
-    platform: ClassVar[str] = PLATFORM
-    default_base_url: ClassVar[str] = "https://bsky.social"
+    spec: ClassVar[PlatformSpec] = SPEC
     has_metrics: ClassVar[bool] = True
     metrics_batch_size: ClassVar[int] = 25
     # The AppView indexes a new post a few seconds after the PDS accepts it: a post absent
@@ -58,6 +59,10 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
     deletion_grace: ClassVar[timedelta] = timedelta(minutes=10)
     # The record key (rkey) is derived from the idempotency key: a retry writes the same record.
     idempotency_key: ClassVar[bool] = True
+
+    @classmethod
+    def new_idempotency_key(cls) -> str:
+        return new_tid()  # the record key itself (a TID)
 
     def __init__(self, ctx: AccountContext) -> None:
         self._init_session(ctx, ctx.api_base_url or self.default_base_url)
@@ -363,6 +368,7 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
                 url=self._post_url(author.get("handle") or did, rkey),
                 published_at=parse_dt(record.get("createdAt")),
                 text=as_str(record.get("text")),
+                author=did,
             )
         # The AppView may lag behind the PDS (or be absent): the repo is the authority.
         params = models.ComAtprotoRepoGetRecord.Params(repo=did, collection=POST_COLLECTION, rkey=rkey)
@@ -379,4 +385,5 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
             url=self._post_url(actor if not actor.startswith("did:") else did, rkey),
             published_at=parse_dt(value.get("createdAt")),
             text=as_str(value.get("text")),
+            author=did,
         )

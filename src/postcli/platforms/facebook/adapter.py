@@ -25,8 +25,10 @@ from postcli.platforms.base import (
     RemoteNotFound,
 )
 from postcli.platforms.facebook.account import FacebookAccount
-from postcli.platforms.facebook.client import DEFAULT_BASE_URL, PLATFORM
+from postcli.platforms.facebook.client import PLATFORM
+from postcli.platforms.facebook.spec import SPEC
 from postcli.platforms.graph import BATCH_LIMIT
+from postcli.platforms.spec import PlatformSpec
 from postcli.platforms.values import as_utc, int_or_none
 
 _as_datetime = as_utc
@@ -65,8 +67,7 @@ def _normalized(text: str | None) -> str:
 class FacebookAdapter(FacebookAccount):
     """One Facebook Page (`ctx.settings["page_id"]`)."""
 
-    platform: ClassVar[str] = PLATFORM
-    default_base_url: ClassVar[str] = DEFAULT_BASE_URL
+    spec: ClassVar[PlatformSpec] = SPEC
     has_metrics: ClassVar[bool] = True
     metrics_batch_size: ClassVar[int] = BATCH_LIMIT
     metrics_request_per_post: ClassVar[bool] = True  # one request per post (Graph counts batch items singly)

@@ -17,6 +17,7 @@ from postcli.platforms.base import (
     PlatformError,
     PlatformRateLimited,
 )
+from postcli.platforms.facebook.spec import SPEC
 from postcli.platforms.graph import GraphClient, graph_error, graph_version_for, run_batch
 from postcli.platforms.values import as_utc, int_or_none
 
@@ -24,7 +25,7 @@ _as_datetime = as_utc
 _int = int_or_none
 
 PLATFORM = "facebook"
-DEFAULT_BASE_URL = "https://graph.facebook.com"
+DEFAULT_BASE_URL = SPEC.hosts["api"]
 
 AUTH_HINT = "reconnect it: postcli accounts add facebook --page PAGE_ID (with a new token)"
 

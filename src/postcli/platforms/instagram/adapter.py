@@ -52,7 +52,7 @@ from postcli.platforms.graph_tokens import (
     TOKEN_LIFETIME,
     exchange_token,
 )
-from postcli.platforms.instagram.insights import DEFAULT_BASE_URL, PLATFORM, InstagramInsights
+from postcli.platforms.instagram.insights import PLATFORM, InstagramInsights
 from postcli.platforms.instagram.rules import (
     IMAGE_TYPES,
     MAX_ALT_TEXT,
@@ -65,6 +65,8 @@ from postcli.platforms.instagram.rules import (
     VIDEO_TYPES,
     content_problems,
 )
+from postcli.platforms.instagram.spec import SPEC
+from postcli.platforms.spec import PlatformSpec
 from postcli.platforms.values import as_dict
 from postcli.platforms.values import as_utc as _as_datetime
 from postcli.platforms.values import int_or_none as _int
@@ -104,8 +106,7 @@ def _expected_media_type(media: list[MediaItem]) -> str | None:
 class InstagramAdapter(InstagramInsights):
     """One Instagram professional account connected with Instagram Login."""
 
-    platform: ClassVar[str] = PLATFORM
-    default_base_url: ClassVar[str] = DEFAULT_BASE_URL
+    spec: ClassVar[PlatformSpec] = SPEC
     has_metrics: ClassVar[bool] = True
     # There is no documented multi-media insights call on graph.instagram.com, so
     # a batch is one request per post; 10 keeps a rate-limited batch small.

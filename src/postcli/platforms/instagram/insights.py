@@ -17,10 +17,11 @@ from postcli.platforms.base import (
 )
 from postcli.platforms.graph import graph_version_for, insights_by_name
 from postcli.platforms.graph_tokens import UserTokenAdapter
+from postcli.platforms.instagram.spec import SPEC
 from postcli.platforms.values import int_or_none as _int
 
 PLATFORM = "instagram"
-DEFAULT_BASE_URL = "https://graph.instagram.com"
+DEFAULT_BASE_URL = SPEC.hosts["api"]
 # The Graph version: graph.DEFAULT_GRAPH_VERSION unless config ([graph] version) or the
 # account (settings["api_version"], from `accounts add instagram --graph-version`) says otherwise.
 
@@ -84,7 +85,6 @@ class InstagramInsights(UserTokenAdapter):
     """The account id, and the metrics of InstagramAdapter."""
 
     platform: ClassVar[str] = PLATFORM
-    default_base_url: ClassVar[str] = DEFAULT_BASE_URL
 
     # -- plumbing -----------------------------------------------------------------
 

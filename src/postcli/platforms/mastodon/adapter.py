@@ -27,8 +27,10 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
+from postcli.platforms.mastodon.spec import SPEC
 from postcli.platforms.mastodon.text import DEFAULT_URL_WEIGHT, mastodon_text_length, normalized, status_plain_text
 from postcli.platforms.mastodon.transport import MastodonTransport, version_tuple
+from postcli.platforms.spec import PlatformSpec
 from postcli.platforms.values import as_utc, int_or_none
 
 _as_datetime = as_utc
@@ -117,8 +119,7 @@ def _settings_from_instance(info: Any, api_base_url: str) -> dict[str, Any]:
 class MastodonAdapter(MastodonTransport):
     """One Mastodon account on one instance (`ctx.api_base_url`)."""
 
-    platform: ClassVar[str] = "mastodon"
-    default_base_url: ClassVar[str] = ""  # there is no default instance
+    spec: ClassVar[PlatformSpec] = SPEC
     has_metrics: ClassVar[bool] = True
     metrics_batch_size: ClassVar[int] = MULTI_GET_LIMIT
     # The SDK sends PublishRequest.idempotency_key as Idempotency-Key (kept for an hour);

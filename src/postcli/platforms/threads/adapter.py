@@ -53,7 +53,8 @@ from postcli.platforms.graph_tokens import (
     TOKEN_LIFETIME,
     exchange_token,
 )
-from postcli.platforms.threads.insights import DEFAULT_API_VERSION, DEFAULT_BASE_URL, PLATFORM, ThreadsInsights
+from postcli.platforms.spec import PlatformSpec
+from postcli.platforms.threads.insights import DEFAULT_API_VERSION, PLATFORM, ThreadsInsights
 from postcli.platforms.threads.rules import (
     IMAGE_TYPES,
     MAX_ALT_TEXT,
@@ -66,6 +67,7 @@ from postcli.platforms.threads.rules import (
     content_problems,
     threads_text_length,
 )
+from postcli.platforms.threads.spec import SPEC
 from postcli.platforms.values import as_dict
 from postcli.platforms.values import as_utc as _as_datetime
 from postcli.platforms.values import int_or_none as _int
@@ -98,8 +100,7 @@ def _expected_media_type(media: list[MediaItem]) -> str:
 class ThreadsAdapter(ThreadsInsights):
     """One Threads profile, acting with a (long-lived) Threads user access token."""
 
-    platform: ClassVar[str] = PLATFORM
-    default_base_url: ClassVar[str] = DEFAULT_BASE_URL
+    spec: ClassVar[PlatformSpec] = SPEC
     has_metrics: ClassVar[bool] = True
     # No multi-id insights call is documented for Threads: a batch of ids is one
     # request per post.

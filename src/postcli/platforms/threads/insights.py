@@ -13,10 +13,11 @@ from postcli.platforms.base import (
 )
 from postcli.platforms.graph import insights_by_name
 from postcli.platforms.graph_tokens import UserTokenAdapter
+from postcli.platforms.threads.spec import SPEC
 from postcli.platforms.values import int_or_none as _int
 
 PLATFORM = "threads"
-DEFAULT_BASE_URL = "https://graph.threads.net"
+DEFAULT_BASE_URL = SPEC.hosts["api"]
 DEFAULT_API_VERSION = "v1.0"
 
 POST_METRICS = ("views", "likes", "replies", "reposts", "quotes", "shares")
@@ -51,7 +52,6 @@ class ThreadsInsights(UserTokenAdapter):
     """The Graph version, the profile id, and the metrics of ThreadsAdapter."""
 
     platform: ClassVar[str] = PLATFORM
-    default_base_url: ClassVar[str] = DEFAULT_BASE_URL
 
     # -- plumbing -----------------------------------------------------------------
 

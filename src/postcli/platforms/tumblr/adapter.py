@@ -28,7 +28,8 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
-from postcli.platforms.tumblr.api import DEFAULT_BASE_URL, NO_REFRESH_HINT, TumblrApi
+from postcli.platforms.spec import PlatformSpec
+from postcli.platforms.tumblr.api import NO_REFRESH_HINT, TumblrApi
 from postcli.platforms.tumblr.npf import (
     blog_identifier,
     from_timestamp,
@@ -38,6 +39,7 @@ from postcli.platforms.tumblr.npf import (
     paragraphs,
     post_reference,
 )
+from postcli.platforms.tumblr.spec import SPEC
 from postcli.platforms.values import as_utc, int_or_none
 
 _int_or_none = int_or_none
@@ -64,8 +66,7 @@ _RECONCILE_PAGES = 3
 class TumblrAdapter(TumblrApi):
     """One Tumblr blog, posted to with the OAuth2 tokens of a user who can post there."""
 
-    platform: ClassVar[str] = "tumblr"
-    default_base_url: ClassVar[str] = DEFAULT_BASE_URL
+    spec: ClassVar[PlatformSpec] = SPEC
     has_metrics: ClassVar[bool] = True
     # Notes are fetched one post per call: there is no multi-post notes endpoint.
     metrics_batch_size: ClassVar[int] = 1

@@ -28,12 +28,13 @@ from postcli.platforms.base import (
     RemoteNotFound,
 )
 from postcli.platforms.tumblr.npf import blog_identifier
+from postcli.platforms.tumblr.spec import SPEC
 from postcli.platforms.values import as_utc, int_or_none, retry_after_seconds
 
 _int_or_none = int_or_none
 _as_datetime = as_utc
 
-DEFAULT_BASE_URL = "https://api.tumblr.com"
+DEFAULT_BASE_URL = SPEC.hosts["api"]
 
 # Tumblr access tokens expire after 42 minutes (expires_in 2520): refresh a little before.
 DEFAULT_EXPIRES_IN = 2520

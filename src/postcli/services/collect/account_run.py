@@ -32,13 +32,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("postcli.collect")
 
-# Batches of one account in flight at once (the global `[collect] concurrency` gate
-# still caps the total). Bluesky's AppView and Mastodon both limit per account/IP
-# over 5-minute windows (3000 and 300 requests), which the request budget
-# (rate_budget) enforces; how many go out side by side changes only how fast a
-# run ends, and one account alone may use every slot once the others are done.
-PLATFORM_PARALLEL = {"bluesky": 8, "mastodon": 8}
-DEFAULT_PARALLEL = 2
+# Batches of one account in flight at once come from the platform's spec (`parallel`; the
+# global `[collect] concurrency` gate still caps the total). Bluesky's AppView and Mastodon
+# both limit per account/IP over 5-minute windows, which the request budget (rate_budget)
+# enforces; how many go out side by side changes only how fast a run ends, and one account
+# alone may use every slot once the others are done.
 # Rounds of parallel batches claimed at once per account: enough to keep them
 # busy for a while, few enough that the lease (5 min) comfortably covers them.
 CHUNK_BATCHES = 10
@@ -75,7 +73,7 @@ class AccountRun:
         self.budget_key = rate_budget.key_for(account.id)
         self.limit = rate_budget.limit_for(account.platform)
         self.deletion_grace = deletions.grace_for(account.platform)
-        self.parallel = max(1, min(limit_in_flight, PLATFORM_PARALLEL.get(account.platform, DEFAULT_PARALLEL)))
+        self.parallel = max(1, min(limit_in_flight, _parallel(account.platform)))
         self.deadline = time.monotonic() + max_wait
         # No more requests to this account in this run: it needs reconnecting, it is
         # throttled, or the run was interrupted.
@@ -453,3 +451,10 @@ class AccountRun:
         self.report.add(skipped=n)
         self.tick(n)
         self.report.needs_reconnect(self.name)
+
+
+def _parallel(platform: str) -> int:
+    from postcli.platforms import registry
+
+    found = registry.find(platform)
+    return found.parallel if found is not None else 2

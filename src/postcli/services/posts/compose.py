@@ -9,7 +9,6 @@ before any request (publish.py relies on it).
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from postcli import settings
 from postcli.errors import BadState, InvalidInput, NotFound
 from postcli.services import accounts as accounts_svc
+from postcli.services.posts import fields as fields_svc
 from postcli.services.posts import media_for as media_for_svc
 from postcli.services.posts.queries import get_post
 from postcli.services.posts.validation import TargetPlan, own_text, validate_stored, validate_targets
@@ -33,11 +33,10 @@ EDITABLE = ("draft", "scheduled")
 
 
 def new_idempotency_key(platform: str) -> str:
-    if platform == "bluesky":
-        from postcli.platforms.bluesky.tid import new_tid
+    """The adapter's own kind of key (a record key where the platform takes one)."""
+    from postcli.platforms.registry import adapter_class
 
-        return new_tid()
-    return uuid.uuid4().hex
+    return adapter_class(platform).new_idempotency_key()
 
 
 @dataclass
@@ -78,6 +77,9 @@ def create_post(
     correlation_id: str | None = None,
     source: str = "cli",
     now: datetime | None = None,
+    title: str | None = None,
+    link: str | None = None,
+    fields: dict[str, dict[str, str]] | None = None,
 ) -> Created:
     """Store a post (draft, scheduled or pending). Does not publish: see publish_post."""
     from sqlalchemy import select
@@ -86,7 +88,7 @@ def create_post(
 
     now = now or utcnow()
     overrides = text_for or {}
-    check_post_texts(text, overrides, [alt for _, alt in media or []])
+    check_post_texts(text, overrides, [alt for _, alt in media or []] + ([title] if title else []))
     tz_name = tz or settings.config().timezone
     if correlation_id is not None and len(correlation_id) > 255:
         raise InvalidInput(
@@ -119,6 +121,9 @@ def create_post(
                 hint="Use a platform name, handle or id that is among --to.",
             )
         media_for_svc.check_used(prepared_for, targets)
+        platforms = [a.platform for a in targets]
+        warnings += fields_svc.check_title_and_link(title, link, platforms)
+        checked_fields = fields_svc.check(fields or {}, platforms)
         items_for = {key: [p.as_media_item() for p in preps] for key, preps in prepared_for.items()}
         plans = [
             TargetPlan(
@@ -136,7 +141,8 @@ def create_post(
             [a.id for a in targets],
             at,
             [p.sha256 for p in prepared]
-            + [f"{key}={p.sha256}" for key, preps in sorted(prepared_for.items()) for p in preps],
+            + [f"{key}={p.sha256}" for key, preps in sorted(prepared_for.items()) for p in preps]
+            + _extras_hash(title, link, checked_fields),
         )
         dup = _recent_duplicate(session, chash, now) if not correlation_id and not draft else None
         if dup is not None:
@@ -166,6 +172,8 @@ def create_post(
             created_at=now,
             updated_at=now,
             content_hash=None if draft else chash,
+            title=title,
+            link=link.strip() if link else None,
         )
         session.add(post)
         for plan in plans:
@@ -176,11 +184,23 @@ def create_post(
                     text_override=plan.text_override,
                     status="pending",
                     idempotency_key=new_idempotency_key(plan.account.platform),
+                    fields=checked_fields.get(plan.account.platform) or None,
                 )
             )
         post.media.extend(stored)
         session.flush()
         return Created(post=post_dict(post), created=True, warnings=warnings)
+
+
+def _extras_hash(title: str | None, link: str | None, fields: dict[str, dict[str, Any]]) -> list[str]:
+    """What --title, --link and --field add to the content hash (nothing when absent, so a post
+    without them keeps the hash it always had)."""
+    import json
+
+    extras = [f"title={title}"] if title is not None else []
+    extras += [f"link={link}"] if link is not None else []
+    extras += [f"fields={json.dumps(fields, sort_keys=True)}"] if fields else []
+    return extras
 
 
 def _recent_duplicate(session: Session, chash: str, now: datetime) -> dict[str, Any] | None:

@@ -71,12 +71,26 @@ def _media_items(post: Post) -> dict[int, MediaItem]:
 
 
 def _request(target: PostTarget, post: Post, media: list[MediaItem]) -> PublishRequest:
+    from postcli.services.posts.fields import with_defaults
+
     return PublishRequest(
         text=target.text_override if target.text_override is not None else post.text,
         idempotency_key=target.idempotency_key,
         media=media,
         first_attempt_at=target.first_attempt_at,
+        title=post.title,
+        link=post.link,
+        fields=with_defaults(target.platform, target.fields),
+        state=dict(target.publish_state or {}),
+        save_state=lambda state: _save_state(target.id, state),
     )
+
+
+def _save_state(target_id: int, state: dict[str, Any]) -> None:
+    with session_scope() as session:
+        target = session.get(PostTarget, target_id)
+        assert target is not None
+        target.publish_state = dict(state)
 
 
 def publish_post(
@@ -256,6 +270,7 @@ def _complete_target(target_id: int, result: PublishResult) -> None:
         target.platform_post_url = result.url
         target.completed_at = result.published_at or utcnow()
         target.error = None
+        target.publish_state = None  # an upload session is a capability: not kept once done
 
 
 def finish_target(target_id: int, status: str, *, error: str | None = None, auth_failed: bool = False) -> None:

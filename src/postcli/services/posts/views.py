@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
+from postcli.services.posts.fields import decode
+
 if TYPE_CHECKING:
     from postcli.services.posts.results import DeleteReport, DueReport, PublishOutcome
     from postcli.store.models import Post
@@ -28,6 +30,8 @@ POST_COLUMNS = (
     "updated_at",
     "published_at",
     "last_error",
+    "title",
+    "link",
 )
 TARGET_COLUMNS = (
     "id",
@@ -41,6 +45,7 @@ TARGET_COLUMNS = (
     "attempt_count",
     "last_attempt_at",
     "completed_at",
+    "fields",
 )
 MEDIA_COLUMNS = (
     "position",
@@ -71,6 +76,7 @@ def target_view(t: Row) -> dict[str, Any]:
         "attempt_count": t["attempt_count"],
         "last_attempt_at": t["last_attempt_at"],
         "completed_at": t["completed_at"],
+        "fields": decode(t["fields"]) or {},
     }
 
 
@@ -80,6 +86,8 @@ def post_view(post: Row, targets: Iterable[Row], media: Iterable[Row]) -> dict[s
         "id": post["id"],
         "status": post["status"],
         "text": post["text"],
+        "title": post["title"],
+        "link": post["link"],
         "scheduled_at": post["scheduled_at"],
         "timezone": post["timezone"],
         "correlation_id": post["correlation_id"],

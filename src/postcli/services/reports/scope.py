@@ -207,7 +207,7 @@ def begin(session: Any, q: ReportQuery, report: str) -> tuple[Reader, Scope, Met
         tz=q.tz,
         platform=q.platform,
         account=account,
-        simulated=any(r[1] == "sandbox" for r in rows),
+        simulated=any(_simulated(r[1]) for r in rows),
         reconnect=[AccountRef(r[0], r[1], r[2]) for r in rows if r[3] == "token_expired"],
     )
     meta.empty = _store_empty_reason(db, sc)
@@ -237,3 +237,10 @@ def _store_empty_reason(db: Reader, sc: Scope) -> str | None:
     if has_accounts is None:
         return f"No metrics collected yet{sc.words()}: {COLLECT_HINT}."
     return None
+
+
+def _simulated(platform: str) -> bool:
+    from postcli.platforms import registry
+
+    found = registry.find(platform)
+    return found is not None and found.simulated

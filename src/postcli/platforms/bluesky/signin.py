@@ -18,16 +18,16 @@ import os
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
-from postcli.errors import InvalidInput, PlatformUnavailable
+from postcli.errors import InvalidInput, PlatformUnavailable, SignInFailed
 from postcli.platforms.bluesky.dpop import DPoPSigner, new_key
 from postcli.platforms.bluesky.oauth import TokenRefused, apply_token, token_request
-from postcli.secrets_redact import register_secret
-from postcli.signin.flow import FlowOptions, SignInFailed, await_redirect, code_from_params, parse_redirect
+from postcli.platforms.bluesky.spec import DEFAULT_SERVICE
+from postcli.platforms.spec import Connection, SignInContext, SignInHooks
+from postcli.platforms.values import printable
 
 SCOPE = "atproto transition:generic"
-DEFAULT_SERVICE = "https://bsky.social"
 DEFAULT_PLC = "https://plc.directory"
 _DID_RE = re.compile(r"^did:(plc|web):[A-Za-z0-9._:%-]+$")
 
@@ -155,25 +155,37 @@ def discover(http: Any, pds: str) -> AuthServer:
     )
 
 
-def sign_in(handle: str, service: str, opts: FlowOptions, timeout: float) -> dict[str, Any]:
-    """The whole browser sign-in; returns what the account's credentials hold."""
+class BlueskySignIn(SignInHooks):
+    """The whole AT Protocol flow is Bluesky's own: the shared code flow is not used."""
+
+    def sign_in(self, ctx: SignInContext) -> Connection:
+        handle = ctx.option("handle")
+        if not handle:
+            raise InvalidInput("signing in to Bluesky needs your handle.", hint="Add --handle name.bsky.social")
+        service = (ctx.api_base or ctx.option("service") or DEFAULT_SERVICE).rstrip("/")
+        stored = sign_in(ctx, handle, service)
+        pds = stored.pop("pds")
+        return Connection(
+            identifier=stored["handle"], secret=stored["access_token"], base_url=pds, extra_secrets=stored
+        )
+
+
+def sign_in(ctx: SignInContext, handle: str, service: str) -> dict[str, Any]:
+    """The whole browser sign-in; returns what the account's credentials hold (and its PDS)."""
     import httpx
     from authlib.common.security import generate_token
     from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
     from postcli.platforms import tls
-    from postcli.signin.loopback import CALLBACK_PATH, LoopbackListener, free_port
 
-    with httpx.Client(timeout=timeout, verify=tls.context()) as http:
-        ident = resolve_identity(http, handle, service.rstrip("/"))
+    with httpx.Client(timeout=ctx.timeout, verify=tls.context()) as http, ctx.redirect(0) as redirect:
+        ident = resolve_identity(http, handle, service)
         server = discover(http, ident.pds)
-        listener = None if opts.no_browser else LoopbackListener(opts.port)
-        port = listener.port if listener is not None else (opts.port or free_port())
-        redirect_uri = f"http://127.0.0.1:{port}{CALLBACK_PATH}"
-        scope = " ".join(opts.scopes) if opts.scopes else SCOPE
+        redirect_uri = redirect.redirect_uri
+        scope = " ".join(ctx.scopes) if ctx.scopes else SCOPE
         client_id = loopback_client_id(redirect_uri, scope)
         key = new_key()
-        register_secret(key["d"])
+        ctx.register_secret(key["d"])
         signer = DPoPSigner(key)
         state, verifier = generate_token(32), generate_token(64)
         par = {
@@ -184,21 +196,14 @@ def sign_in(handle: str, service: str, opts: FlowOptions, timeout: float) -> dic
             "state": state,
             "code_challenge": create_s256_code_challenge(verifier),
             "code_challenge_method": "S256",
-            "login_hint": ident.handle,
+            "login_hint": handle.strip().lstrip("@"),  # as typed (the spec: a hint, not a resolved name)
         }
         body = _as_auth_server(lambda: token_request(http, signer, server.par_endpoint, par), "the sign-in request")
         request_uri = body.get("request_uri")
         if not isinstance(request_uri, str):
             raise SignInFailed("the authorization server sent no request_uri; nothing was stored.")
         url = server.authorization_endpoint + "?" + urlencode({"client_id": client_id, "request_uri": request_uri})
-        if listener is None:
-            opts.announce(url)
-            pasted = opts.read_pasted()
-            params = _params(pasted)
-            code = parse_redirect(pasted, state)
-        else:
-            params = await_redirect(listener, url, opts)
-            code = code_from_params(params, state)
+        code, params = redirect.code(url, state)
         # RFC 9207: a server that announces `iss` must send its own (a pasted bare code has none).
         if server.iss_parameter and params and params.get("iss") != server.issuer:
             raise SignInFailed("the redirect comes from another authorization server (iss); nothing was stored.")
@@ -210,7 +215,7 @@ def sign_in(handle: str, service: str, opts: FlowOptions, timeout: float) -> dic
             "client_id": client_id,
         }
         token = _as_auth_server(lambda: token_request(http, signer, server.token_endpoint, form), "the code")
-    register_secret(token)
+    ctx.register_secret(token)
     if str(token.get("token_type", "")).lower() != "dpop" or not token.get("access_token"):
         raise SignInFailed("the authorization server did not issue a DPoP-bound token; nothing was stored.")
     if token.get("sub") != ident.did:
@@ -232,24 +237,14 @@ def sign_in(handle: str, service: str, opts: FlowOptions, timeout: float) -> dic
     }
 
 
-def _params(text: str) -> dict[str, str]:
-    from urllib.parse import parse_qs
-
-    text = text.strip()
-    query = urlsplit(text).query if "://" in text else text.lstrip("?")
-    return {k: v[0] for k, v in parse_qs(query).items()}
-
-
 def _as_auth_server(call: Any, what: str) -> dict[str, Any]:
     import httpx
 
     try:
         return call()
     except TokenRefused as exc:
-        from postcli.signin.flow import _printable
-
-        desc = f" ({_printable(exc.description)})" if exc.description else ""
-        exc.error = _printable(exc.error, 80)
+        desc = f" ({printable(exc.description)})" if exc.description else ""
+        exc.error = printable(exc.error, 80)
         if exc.error == "invalid_grant":
             raise SignInFailed(
                 f"the authorization server refused {what}{desc}; nothing was stored.",

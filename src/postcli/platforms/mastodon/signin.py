@@ -1,5 +1,6 @@
-"""postcli's application on a Mastodon instance: registered once (POST /api/v1/apps),
-then its client id/secret come from the credentials store.
+"""Mastodon's sign-in steps: postcli's application on the instance, registered once
+(POST /api/v1/apps), then its client id/secret come from the credentials store
+(through the sign-in context: platforms never import the store or signin/).
 
 The redirect URI is registered without a port: Mastodon's OAuth server
 (Doorkeeper) ignores the port of loopback redirect URIs (RFC 8252 section 7.3),
@@ -8,9 +9,8 @@ so one registration serves every free port the listener picks.
 
 from __future__ import annotations
 
-from postcli import credentials
-from postcli.errors import PlatformUnavailable, PostcliError
-from postcli.signin.flow import AppCredentials
+from postcli.errors import InvalidInput, PlatformUnavailable, PostcliError
+from postcli.platforms.spec import AppCredentials, SignInContext, SignInHooks
 
 REDIRECT_URI = "http://127.0.0.1/callback"
 CLIENT_NAME = "postcli"
@@ -21,10 +21,30 @@ def _cache_key(instance: str) -> str:
     return f"mastodon:{instance}"
 
 
-def app_for(instance: str, scopes: tuple[str, ...], *, timeout: float) -> AppCredentials:
+class MastodonSignIn(SignInHooks):
+    def base_url(self, ctx: SignInContext) -> str | None:
+        instance = ctx.option("instance")
+        if not instance:
+            raise InvalidInput(
+                "signing in to Mastodon needs your instance.", hint="Add --instance https://your.instance"
+            )
+        return instance
+
+    def register_app(self, ctx: SignInContext, base: str | None) -> AppCredentials | None:
+        assert base is not None
+        return app_for(ctx, base, ctx.scopes)
+
+    def registration_failed(self, ctx: SignInContext, base: str | None) -> None:
+        # The instance forgot our app (or the admin removed it): register anew next time.
+        if base:
+            ctx.forget_app(_cache_key(base))
+
+
+def app_for(ctx: SignInContext, instance: str, scopes: tuple[str, ...]) -> AppCredentials:
     """The cached registration for these scopes, or a new one (an instance refuses scopes
     its app was not registered with)."""
-    cached = credentials.load_app(_cache_key(instance))
+    timeout = ctx.timeout
+    cached = ctx.load_app(_cache_key(instance))
     if (
         cached.get("client_id")
         and set(scopes) <= set(cached.get("scopes", []))
@@ -32,7 +52,7 @@ def app_for(instance: str, scopes: tuple[str, ...], *, timeout: float) -> AppCre
     ):
         return AppCredentials(cached["client_id"], cached.get("client_secret"), source="registered on the instance")
     registered = register(instance, scopes, timeout=timeout)
-    credentials.save_app(
+    ctx.save_app(
         _cache_key(instance),
         {"client_id": registered.client_id, "client_secret": registered.client_secret, "scopes": list(scopes)},
     )
@@ -67,11 +87,6 @@ def _still_known(instance: str, client_id: str, client_secret: str, *, timeout: 
             f"checking postcli's app on {instance}: HTTP {response.status_code}.", platform="mastodon"
         )
     return response.status_code == 200
-
-
-def forget(instance: str) -> None:
-    """Drop a registration the instance no longer knows (it answered invalid_client)."""
-    credentials.save_app(_cache_key(instance), {})
 
 
 def register(instance: str, scopes: tuple[str, ...], *, timeout: float) -> AppCredentials:
