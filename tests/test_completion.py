@@ -80,6 +80,8 @@ def test_bash_completes_commands_options_platforms_accounts_and_posts(home, stor
     assert "--platform" in _bash(home, script, ["postcli", "analytics", "overview", "--"])
     assert _bash(home, script, ["postcli", "analytics", "top", "--platform", ""]) == sorted(registry.platform_names())
     assert _bash(home, script, ["postcli", "collect", "--platform", "ma"]) == ["mastodon"]
+    assert _bash(home, script, ["postcli", "platforms", "t"]) == ["threads", "tumblr"]
+    assert _bash(home, script, ["postcli", "accounts", "login", "f"]) == ["facebook"]  # generated from the specs
     assert _bash(home, script, ["postcli", "analytics", "overview", "-a", ""]) == ["ana.sandbox", "bo.sandbox"]
     assert _bash(home, script, ["postcli", "accounts", "show", "b"]) == ["bo.sandbox"]
     assert _bash(home, script, ["postcli", "post", "show", ""]) == [str(store["second"]), str(store["first"])]

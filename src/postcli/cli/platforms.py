@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 import typer
 
+from postcli.cli import completion
 from postcli.cli._connect import JSON_OPT
 from postcli.cli._options import text_value
 
@@ -77,7 +78,11 @@ def _show_one(d: dict[str, Any]) -> None:
 
 def platforms(
     name: Optional[str] = typer.Argument(
-        None, metavar="[NAME]", parser=text_value, help="One platform (default: all)."
+        None,
+        metavar="[NAME]",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="One platform (default: all).",
     ),
     as_json: bool = JSON_OPT,
 ) -> None:
