@@ -10,7 +10,7 @@ def test_demo_runs_end_to_end_and_leaves_the_real_store_alone(home, tmp_path):
     r = run_postcli("demo", "--home", str(keep), "--days", "3", timeout=180)
     assert r.returncode == 0, r.stderr
     out = r.stdout
-    assert "SIMULATED" in out and "(simulated sandbox data)" in out
+    assert "SIMULATED" in out and "(simulated data)" in out
     for section in ("Overview", "Engagement gained per day", "Top posts", "Best slots"):
         assert section in out
     assert (keep / "postcli.db").exists()
@@ -24,8 +24,10 @@ def test_demo_runs_end_to_end_and_leaves_the_real_store_alone(home, tmp_path):
     import json
 
     posts = json.loads(top.stdout)["posts"]
-    assert posts and all(p["platform"] == "sandbox" for p in posts)
-    assert all(p["saves"] is None for p in posts)  # the sandbox does not report saves: NULL, not 0
+    assert posts and {p["platform"] for p in posts} <= {"sim-bluesky", "sim-mastodon", "sim-instagram", "sim-threads"}
+    # Each simulated network reports what its real counterpart reports: NULL, never 0, for the rest.
+    assert all(p["impressions"] is None for p in posts)
+    assert all(p["saves"] is None for p in posts if p["platform"] != "sim-instagram")
 
 
 def test_demo_refuses_a_non_empty_home(tmp_path):
@@ -36,7 +38,10 @@ def test_demo_refuses_a_non_empty_home(tmp_path):
     assert r.returncode == 2 and "not empty" in r.stderr
 
 
-def test_throwaway_demo_leaves_only_its_html_report(home):
+def test_the_default_demo_keeps_its_store_and_prints_what_to_try_next(home):
+    """No --home: a new directory under the temporary one, kept (the next commands use it), and
+    the three commands to try on it plus the one to connect a real account. (Until issue 30 the
+    store was deleted, which left nothing to try the commands on.)"""
     import re
     import shutil
     from pathlib import Path
@@ -48,7 +53,16 @@ def test_throwaway_demo_leaves_only_its_html_report(home):
     report = Path(unquote(urlparse(uri).path))
     try:
         assert report.exists() and 'data-chart="timeline"' in report.read_text()
-        assert [p.name for p in report.parent.iterdir()] == ["report.html"]  # the store itself is gone
+        assert (report.parent / "postcli.db").exists()
+        tries = [line.strip() for line in r.stdout.splitlines() if line.strip().startswith("POSTCLI_HOME=")]
+        assert [t.split("postcli ", 1)[1].split()[:2] for t in tries] == [
+            ["analytics", "top"],
+            ["analytics", "best-times"],
+            ["analytics", "report"],
+        ]
+        assert "postcli accounts add bluesky" in r.stdout
+        top = run_postcli(*tries[0].split("postcli ", 1)[1].split(), env={"POSTCLI_HOME": str(report.parent)})
+        assert top.returncode == 0 and "Top posts" in top.stdout
     finally:
         shutil.rmtree(report.parent, ignore_errors=True)
 

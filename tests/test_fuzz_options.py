@@ -33,6 +33,7 @@ VALUES = {
     "negative": "-1",
     "malformed": "[/x]\x1b[31m%s{}\u202e:smile:",
     "not_utf8": "caf\udce9",  # invalid UTF-8 in argv arrives as a lone surrogate
+    "bad_url": "http://[::1",  # urllib raises ValueError on the unclosed IPv6 literal (issue 23)
 }
 
 # Combinations known to fail, each with the reason (issue and class). strict=True: once
@@ -142,3 +143,177 @@ def test_no_value_makes_postcli_crash(path, option, label, template, home, tmp_p
     assert "This is a bug" not in out, (args, out)
     assert "Traceback" not in out, (args, out)
     assert result.exit_code in (0, 1, 2, 3, 4, 5, 6, 7), (args, result.exit_code, out)
+
+
+# --- output paths (issue 23): every option or argument naming a file postcli writes ---------
+# Found by its help ("- for standard output", which every such option says), so a new one is
+# fuzzed too. Whatever the path, postcli answers with a message and a documented exit code,
+# leaves no temporary file behind, and never changes what was there (postcli's own files, the
+# user's, device nodes).
+
+OUTPUT_PATHS = (
+    "existing",
+    "store",
+    "store_wal",
+    "config",
+    "credentials",
+    "media",
+    "directory",
+    "trailing_slash",
+    "missing_folder",
+    "parent_is_file",
+    "long_name",
+    "fifo",
+    "dev_null",
+    "dev_full",
+    "dev_zero",
+    "dev_stdout",
+)
+
+
+def _output_params():  # type: ignore[no-untyped-def]
+    for path, cmd in _commands():
+        if path[0] in SKIP:
+            continue
+        for param in cmd.params:
+            if "standard output" in (getattr(param, "help", None) or ""):
+                yield path, cmd, param
+
+
+def test_every_output_file_option_is_found():
+    found = {(" ".join(p), _name(param)) for p, _c, param in _output_params()}
+    assert {("analytics report", "--html"), ("analytics digest", "--output"), ("db backup", "FILE")} <= found
+    assert {(f"analytics {r}", o) for r in ("timeline", "growth", "heatmap") for o in ("--png", "--svg")} <= found
+
+
+def _output_value(label: str, home: Path, scratch: Path) -> Path | str:
+    import os
+
+    (home / "config.toml").write_text("[collect]\nconcurrency = 2\n")
+    (home / "media").mkdir(exist_ok=True)
+    (home / "media" / "m.png").write_bytes(b"media")
+    (scratch / "a-file").write_text("x")
+    (scratch / "existing.out").write_text("the user's")
+    (scratch / "a-dir").mkdir(exist_ok=True)
+    if label == "fifo":
+        os.mkfifo(scratch / "fifo")
+    return {
+        "existing": scratch / "existing.out",
+        "store": home / "postcli.db",
+        "store_wal": home / "postcli.db-wal",
+        "config": home / "config.toml",
+        "credentials": home / "credentials.json",
+        "media": home / "media" / "m.png",
+        "directory": scratch / "a-dir",
+        "trailing_slash": f"{scratch / 'no-such-dir'}/",
+        "missing_folder": scratch / "no-such-dir" / "out",
+        "parent_is_file": scratch / "a-file" / "out",
+        "long_name": scratch / ("n" * 300),
+        "fifo": scratch / "fifo",
+        "dev_null": "/dev/null",
+        "dev_full": "/dev/full",
+        "dev_zero": "/dev/zero",
+        "dev_stdout": "/dev/stdout",
+    }[label]
+
+
+def _snapshot(*folders: Path) -> dict[str, tuple[int, bytes | None]]:
+    import os
+
+    seen: dict[str, tuple[int, bytes | None]] = {}
+    for folder in folders:
+        for root, _dirs, files in os.walk(folder):
+            for name in files:
+                p = Path(root) / name
+                if p.name.endswith(("-shm", "-wal")):
+                    continue  # SQLite's own, changed by any open
+                mode = p.lstat().st_mode
+                seen[str(p)] = (mode, p.read_bytes() if p.is_file() and not p.is_symlink() else None)
+    for dev in ("/dev/null", "/dev/full", "/dev/zero", "/dev/stdout"):
+        if os.path.lexists(dev):
+            seen[dev] = (os.lstat(dev).st_mode, None)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("path", "option", "label"),
+    [
+        pytest.param(p, _name(param), label, id=f"{' '.join(p)}:{_name(param)}={label}")
+        for p, _c, param in _output_params()
+        for label in OUTPUT_PATHS
+    ],
+)
+@pytest.mark.parametrize("force", [False, True], ids=["", "force"])
+def test_no_output_path_destroys_anything(path, option, label, force, template, home, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    from postcli.cli import app
+
+    shutil.rmtree(home)
+    shutil.copytree(template, home)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.chdir(scratch)
+    monkeypatch.setenv("POSTCLI_CREDENTIALS", "file")
+    cmd = dict((" ".join(p), c) for p, c in _commands())[" ".join(path)]
+    param = next(p for p in cmd.params if _name(p) == option)
+    opts, pos = _base_args(cmd, param)
+    value = str(_output_value(label, home, scratch))
+    before = _snapshot(home, scratch)
+    if param.param_type_name == "option":
+        opts.append(f"{option}={value}")
+    else:
+        pos.append(value)
+    args = [*path, *opts, *(["--force"] if force else []), "--", *pos]
+    result = CliRunner().invoke(app, args, input="")
+    out = result.stdout + result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), (args, repr(result.exception))
+    assert "This is a bug" not in out and "Traceback" not in out, (args, out)
+    assert [p.name for p in scratch.rglob(".postcli-*")] == [], args
+    if label == "existing" and force:  # the one case that may write: the user's own file, as asked
+        assert result.exit_code == 0, (args, out)
+        assert (scratch / "existing.out").read_bytes() != b"the user's", args
+        return
+    assert result.exit_code == 2, (args, result.exit_code, out)  # each of these is the user's to fix
+    assert _snapshot(home, scratch) == before, args  # nothing written, nothing replaced
+
+
+def _fsize_limited() -> None:
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))  # above the store's 32 KB -shm
+
+
+@pytest.mark.parametrize(
+    ("path", "option"),
+    [pytest.param(p, _name(param), id=f"{' '.join(p)}:{_name(param)}") for p, _c, param in _output_params()],
+)
+def test_a_full_device_is_named_and_leaves_nothing(path, option, template, home, tmp_path):  # type: ignore[no-untyped-def]
+    """The full device as RLIMIT_FSIZE makes it (any user, any container; tests/test_output_files.py
+    also fills a real tmpfs where a mount namespace can be made)."""
+    import os
+    import subprocess
+    import sys
+
+    shutil.rmtree(home)
+    shutil.copytree(template, home)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    cmd = dict((" ".join(p), c) for p, c in _commands())[" ".join(path)]
+    param = next(p for p in cmd.params if _name(p) == option)
+    opts, pos = _base_args(cmd, param)
+    target = scratch / "out"
+    if param.param_type_name == "option":
+        opts.append(f"{option}={target}")
+    else:
+        pos.append(str(target))
+    exe = Path(sys.executable).with_name("postcli")
+    argv = [str(exe) if exe.exists() else "postcli", *path, *opts, "--", *pos]
+    env = dict(os.environ, POSTCLI_HOME=str(home), POSTCLI_CREDENTIALS="file", **_NO_NETWORK)
+    r = subprocess.run(argv, preexec_fn=_fsize_limited, capture_output=True, text=True, timeout=120, env=env)
+    assert "This is a bug" not in r.stderr and "Traceback" not in r.stderr, (argv, r.stderr)
+    assert r.returncode in (0, 1), (argv, r.returncode, r.stderr)
+    if r.returncode == 1:
+        assert "file size limit" in r.stderr, (argv, r.stderr)
+        assert not target.exists()
+    assert [p.name for p in scratch.iterdir() if p.name != "out"] == [], argv

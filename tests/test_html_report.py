@@ -120,12 +120,12 @@ def test_the_harness_catches_requests_and_console_errors(tmp_path):
 def test_simulated_banner_and_null_reasons(home, tmp_path):
     from postcli.services import demo
 
-    demo.run(days=2, posts_per_day=1)
+    demo.run(days=2)
     page, result = _write(tmp_path, "--period", "7d")
-    assert "(simulated sandbox data)" in result.stdout
+    assert "(simulated data)" in result.stdout
     html = page.read_text()
     assert "SIMULATED DATA" in html
-    assert 'title="not reported by the platform">—' in html  # the sandbox reports no impressions/saves
+    assert 'title="not reported by the platform">—' in html  # the simulated networks report no impressions
 
 
 def test_empty_store_still_writes_a_page(home, tmp_path):

@@ -142,6 +142,7 @@ def test_postgres_urls_mean_psycopg_3():
 
 def test_cli_commands_run_on_postgres(on_pg, cli):
     from postcli.services.posts import queries
+    from postcli.store import dbapi
 
     acc = ok_json(cli, "accounts", "add", "sandbox", "--handle", "ana.sandbox")
     assert acc["id"] == 1 and acc["platform"] == "sandbox"
@@ -152,8 +153,10 @@ def test_cli_commands_run_on_postgres(on_pg, cli):
     assert later["status"] == "scheduled"
     draft = ok_json(cli, "post", "create", "a draft", "--to", "sandbox", "--draft")
 
-    # post list reads through the ORM here: the stdlib-sqlite3 fast path stands aside.
-    assert queries.fast_page(status=None, platform=None, page=1, limit=20, sort="created", order="desc") is None
+    # post list reads through the one read path, on psycopg here (store/dbapi.py), as the reports do.
+    with dbapi.open_reader() as db:
+        assert db.dialect == "postgresql"
+        assert queries.read_page(db, status=None, platform=None, page=1, limit=20, sort="created", order="desc")[1] == 3
     listed = ok_json(cli, "post", "list")
     assert listed["total"] == 3
     assert [p["id"] for p in listed["posts"]] == [draft["id"], later["id"], now_post["post_id"]]

@@ -78,14 +78,15 @@ def test_platforms_changes_json_and_csv(two_periods):
 
 def test_text_shows_the_change(two_periods):
     out = run("overview", *PERIOD).stdout
-    assert "+11 (+73.33%) vs 15" in out  # total engagement
+    assert "+11 (+73%) vs 15" in out  # total engagement, its percentage rounded as people read it
     assert "Change vs the previous period" in out
     plat = run("platforms", *PERIOD).stdout
     change_rows = plat.split("Change vs the previous period")[1].splitlines()
     rows = {ln.split()[0]: ln.split() for ln in change_rows if ln.strip() and not ln.strip().startswith(("p", "━"))}
     assert rows["mastodon"] == ["mastodon", "1", "±0", "0", "new", "new"]  # 0 before: "new", not a % of 0
     assert rows["facebook"][:5] == ["facebook", "1", "±0", "5", "-5"]
-    assert "(-100.00%)" in "".join(change_rows)
+    # 5 before: too few for a percentage to mean much ("-5", not "-5 (-100%)"); the JSON keeps it exact.
+    assert "%)" not in " ".join(rows["facebook"])
     assert rows["tumblr"] == ["tumblr", "1", "±0", "—", "—", "—"]  # NULL both times: nothing to compare
     assert rows["threads"] == ["threads", "0", "new", "—", "new", "—"]
 
@@ -114,3 +115,18 @@ def test_change_never_divides_by_nothing(current, previous):
     if current is None or previous is None:
         assert c.change is None
     assert c.new == (current is not None and current != 0 and not previous)
+
+
+def test_percentages_read_as_people_read_them() -> None:
+    from postcli.render.change_text import fmt_change
+
+    def c(previous, change, pct):  # type: ignore[no-untyped-def]
+        return {"previous": previous, "change": change, "change_pct": pct, "new": False}
+
+    assert fmt_change(c(1, 12, 12.0)) == "+12"  # 13 vs 1: not "+12 (+1200.00%)"
+    assert fmt_change(c(9, 3, 3 / 9)) == "+3"
+    assert fmt_change(c(40, 3, 0.075)) == "+3 (+7.5%)"
+    assert fmt_change(c(10, -4, -0.4)) == "-4 (-40%)"
+    assert fmt_change(c(1500, 13, 13 / 1500)) == "+13 (+0.87%)"
+    assert fmt_change(c(1000, 12_000, 12.0)) == "+12,000 (+1,200%)"
+    assert fmt_change({"previous": 0, "change": 5, "change_pct": None, "new": True}) == "new"

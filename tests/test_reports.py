@@ -400,7 +400,7 @@ def test_reconnect_warning_and_sandbox_note(home):
     result = run("overview", "--since", "2024-03-01", "--until", "2024-03-02")
     assert result.exit_code == 0
     assert "old@m.example" in result.stderr and "postcli accounts add mastodon" in result.stderr
-    assert "(simulated sandbox data)" in result.stdout
+    assert "(simulated data)" in result.stdout
     data = run_json("overview", "--since", "2024-03-01", "--until", "2024-03-02")
     assert data["simulated"] is True
     assert data["reconnect"] == [{"account_id": expired, "platform": "mastodon", "handle": "old@m.example"}]

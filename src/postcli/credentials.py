@@ -16,7 +16,7 @@ from typing import Any
 
 from postcli import settings
 from postcli.errors import BadSettings, PostcliError, ReconnectRequired
-from postcli.secrets_redact import register_secret
+from postcli.secrets_redact import redact, register_secret
 
 SERVICE = "postcli"
 _lock = threading.Lock()
@@ -130,31 +130,153 @@ class _file_lock:
         self.fh.close()
 
 
+class KeyringFailed(PostcliError):
+    """The OS keyring refused, failed, hung or did not keep a secret (exit 1): the message
+    names the backend, the hint the way out (POSTCLI_CREDENTIALS=file)."""
+
+
+DEFAULT_KEYRING_TIMEOUT = 60.0  # long enough to type a password into an unlock prompt
+_FILE_HINT = (
+    "Or keep postcli's secrets in a 0600 file instead: set POSTCLI_CREDENTIALS=file "
+    "(accounts whose secrets are in the keyring then need `postcli accounts add` or `login` again)."
+)
+
+
+def keyring_timeout() -> float:
+    env = os.environ.get("POSTCLI_KEYRING_TIMEOUT")
+    if not env:
+        return DEFAULT_KEYRING_TIMEOUT
+    try:
+        value = float(env)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise BadSettings(
+            f"POSTCLI_KEYRING_TIMEOUT={env!r} is not a number of seconds > 0.",
+            hint="e.g. POSTCLI_KEYRING_TIMEOUT=60, or unset it.",
+        )
+    return value
+
+
+class _Hung(Exception):
+    pass
+
+
+def _bounded(fn: Any, *args: Any, timeout: float | None = None) -> Any:
+    """fn(*args) in a worker thread: a keyring waiting on a locked D-Bus service or a prompt
+    nobody sees would otherwise block postcli for ever. A call that hangs is abandoned (daemon)."""
+    result: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            result["value"] = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            result["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="postcli-keyring", daemon=True).start()
+    if not done.wait(keyring_timeout() if timeout is None else timeout):
+        raise _Hung
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def _label(kr: Any) -> str:
+    """The backend as PYTHON_KEYRING_BACKEND names it (the chainer: the ones it chains)."""
+    inner = getattr(kr, "backends", None)
+    if type(kr).__name__ == "ChainerBackend" and inner:
+        return " + ".join(_label(b) for b in inner)
+    return f"{type(kr).__module__}.{type(kr).__qualname__}"
+
+
 class KeyringStore:
+    """The one wrapper around the OS keyring: every call bounded in time, every failure one
+    message naming the backend, every write read back, every delete checked."""
+
     name = "keyring"
 
     def __init__(self, kr: Any) -> None:
-        self.kr = kr
+        self.kr = kr  # a keyring backend
+        self.label = _label(kr)
+
+    def _call(self, doing: str, key: str, fn: Any, *args: Any) -> Any:
+        try:
+            return _bounded(fn, SERVICE, key, *args)
+        except _Hung:
+            raise KeyringFailed(
+                f"the OS keyring ({self.label}) did not answer within {keyring_timeout():g} seconds "
+                f"while {doing} the secret {key!r}.",
+                hint="It may be locked, waiting for a password prompt you cannot see: unlock it and try again "
+                "(POSTCLI_KEYRING_TIMEOUT sets the wait). " + _FILE_HINT,
+            ) from None
+        except Exception as exc:  # noqa: BLE001 - any backend's error, said once
+            raise KeyringFailed(
+                f"the OS keyring ({self.label}) failed while {doing} the secret {key!r}: {_reason(exc)}",
+                hint="Unlock or repair the keyring and try again. " + _FILE_HINT,
+            ) from None
 
     def get(self, key: str) -> str | None:
-        return self.kr.get_password(SERVICE, key)
+        value = self._call("reading", key, self.kr.get_password)
+        return value if isinstance(value, str) else None
 
     def set(self, key: str, value: str) -> None:
-        self.kr.set_password(SERVICE, key, value)
+        self._call("saving", key, self.kr.set_password, value)
+        # A keyring that drops writes (a null or read-only backend, a locked collection that
+        # says yes) would leave an account "connected" with no token behind it.
+        if self._call("reading back", key, self.kr.get_password) != value:
+            raise KeyringFailed(
+                f"the OS keyring ({self.label}) accepted the secret {key!r} but did not give it back "
+                "when postcli read it right after saving: it does not keep what it is given.",
+                hint="Nothing was stored in postcli for it. Fix the keyring, or choose another backend with "
+                "PYTHON_KEYRING_BACKEND. " + _FILE_HINT,
+            )
 
     def delete(self, key: str) -> None:
+        failure: str | None = None
         try:
-            self.kr.delete_password(SERVICE, key)
-        except Exception:  # noqa: BLE001 - already absent is fine
-            pass
+            self._call("deleting", key, self.kr.delete_password)
+        except KeyringFailed as exc:
+            failure = exc.message  # "not found" is fine: whether it is gone is read below
+        try:
+            left = self.get(key) is not None
+        except KeyringFailed as exc:
+            failure, left = failure or exc.message, True
+        if left:
+            raise SecretLeft(
+                f"the secret {key!r} is still in the OS keyring ({self.label})"
+                + (f": {failure}" if failure else ": the keyring kept it after postcli deleted it."),
+                hint=f"Delete it with your keyring's own tool (service {SERVICE!r}, user {key!r}), or once the "
+                f"keyring works: `python3 -m keyring -b {self.label.split(' + ')[0]} del {SERVICE} {key}`.",
+            )
+
+
+class SecretLeft(KeyringFailed):
+    """A delete the keyring did not carry out: the secret is still there."""
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return (redact(text) if text else type(exc).__name__).rstrip(".") + "."
 
 
 def _usable_keyring() -> Any | None:
+    timeout = keyring_timeout()  # a bad POSTCLI_KEYRING_TIMEOUT is said, not taken for "no keyring"
     try:
         import keyring
         from keyring.backends import fail
 
-        kr = keyring.get_keyring()
+        # The first call loads and probes the backends (D-Bus for the Secret Service): bounded too.
+        kr = _bounded(keyring.get_keyring, timeout=timeout)
+    except _Hung:
+        raise KeyringFailed(
+            f"the OS keyring did not answer within {timeout:g} seconds while postcli looked for it"
+            + (f" ({os.environ['PYTHON_KEYRING_BACKEND']})." if os.environ.get("PYTHON_KEYRING_BACKEND") else "."),
+            hint="It may be locked, waiting for a password prompt you cannot see: unlock it and try again. "
+            + _FILE_HINT,
+        ) from None
     except Exception:  # noqa: BLE001 - any keyring trouble means "not usable"
         return None
     if isinstance(kr, fail.Keyring):
@@ -164,7 +286,7 @@ def _usable_keyring() -> Any | None:
         return None
     if getattr(kr, "priority", 1) <= 0:
         return None
-    return keyring
+    return kr
 
 
 def backend() -> FileStore | KeyringStore:
@@ -219,9 +341,12 @@ def delete(account_id: int | str) -> None:
 def load_app(name: str) -> dict[str, Any]:
     with _lock:
         raw = backend().get(f"app:{name}")
-    if not raw:
-        return {}
-    data = json.loads(raw)
+    try:
+        data = json.loads(raw) if raw else {}
+    except json.JSONDecodeError:
+        data = {}
+    if not isinstance(data, dict):  # a damaged cache entry: registering the app anew replaces it
+        data = {}
     register_secret(data)
     return data
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import sys
 from dataclasses import asdict, is_dataclass
@@ -237,12 +238,15 @@ def table(
     from rich.table import Table
 
     numeric = set(numeric)
+    rows = [list(row) for row in rows]
     t = Table(title=_title(title), caption=_title(caption, "table.caption"), box=box.SIMPLE_HEAVY, title_justify="left")
-    for col in columns:
-        # A header is never folded mid-word when the terminal is narrow.
-        t.add_column(
-            literal(col), justify="right" if col in numeric else "left", overflow="fold", min_width=min(len(col), 12)
-        )
+    for i, col in enumerate(columns):
+        # A header is never folded mid-word when the terminal is narrow, nor a short row label
+        # (a platform or handle name of up to 16 characters) in the first column.
+        width = min(len(col), 12)
+        if i == 0:
+            width = max(width, min(16, max((len(str(r[0])) for r in rows if r), default=0)))
+        t.add_column(literal(col), justify="right" if col in numeric else "left", overflow="fold", min_width=width)
     for row in rows:
         t.add_row(*[literal(cell) for cell in row])
     console().print(t)
@@ -363,7 +367,9 @@ def heat_grid(
                 i = 0 if peak <= 0 else max(1 if v > 0 else 0, round(v / peak * (len(_SHADES) - 1)))
                 parts.append(_SHADES[i] * cell_width)
         line(f"{label.ljust(label_w)} " + "".join(parts))
+    # The cells are means of counts: thresholds read as whole numbers (rounded up, so the top
+    # shade's bound is never below the peak).
     legend = "  ".join(
-        f"{_SHADES[i]}{_SHADES[i]} ≤{fmt(peak * i / (len(_SHADES) - 1))}" for i in range(1, len(_SHADES))
+        f"{_SHADES[i]}{_SHADES[i]} ≤{fmt(math.ceil(peak * i / (len(_SHADES) - 1)))}" for i in range(1, len(_SHADES))
     )
     line(f"{' ' * label_w} · no posts   {legend}", style="dim")

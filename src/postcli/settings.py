@@ -90,6 +90,28 @@ class Paths:
     def media_dir(self) -> Path:
         return self.data_dir / "media"
 
+    def own_files(self, store: Path | None = None) -> list[tuple[Path, str, bool]]:
+        """Every file and folder postcli keeps, as (path, what it is, is a folder): the output-file
+        writer (outfile.py) never writes over them. `store`: a SQLite store named by
+        POSTCLI_DATABASE_URL, kept wherever that says."""
+        found: list[tuple[Path, str, bool]] = []
+        for db in dict.fromkeys(p for p in (self.database, store) if p is not None):
+            found.append((db, "postcli's store", False))
+            for suffix, what in (("-wal", "write-ahead log"), ("-shm", "shared memory"), ("-journal", "journal")):
+                found.append((Path(f"{db}{suffix}"), f"the {what} of postcli's store", False))
+        found += [
+            (self.config_file, "postcli's config file", False),
+            (self.credentials_file, "postcli's credentials file", False),
+            (self.credentials_file.with_suffix(".lock"), "the lock of postcli's credentials file", False),
+            # platforms/sandbox.py keeps the simulated network's state here.
+            (self.data_dir / "sandbox.json", "the sandbox network's state", False),
+            (self.data_dir / "sandbox.json.lock", "the lock of the sandbox network's state", False),
+            (self.media_dir, "inside postcli's media store", True),
+            (self.data_dir / "cache", "inside postcli's cache", True),  # services/media.py
+            (self.config_dir / "locks", "inside postcli's locks folder", True),  # credentials.py
+        ]
+        return found
+
 
 def paths() -> Paths:
     home = os.environ.get("POSTCLI_HOME")

@@ -19,3 +19,10 @@ def noise_png(path: Path, size: tuple[int, int]) -> Path:
 
     Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)).save(path, format="PNG")
     return path
+
+
+def jpeg(path: Path, size: tuple[int, int] = (40, 30), color: str = "blue") -> Path:
+    from PIL import Image
+
+    Image.new("RGB", size, color).save(path, format="JPEG")
+    return path

@@ -146,8 +146,13 @@ def _describe_os_error(exc: OSError) -> tuple[str, str] | None:
             f"cannot write {name}: {exc.strerror.lower() if exc.strerror else 'permission denied'}.",
             "Make that directory writable for this user, or point POSTCLI_HOME at one that is.",
         )
-    if exc.errno == errno.ENOSPC:
-        return (f"cannot write {name}: the disk is full.", "Free some space and try again.")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        from pathlib import Path
+
+        from postcli.outfile import describe
+
+        full = describe(exc, str(name), Path(str(name)).parent)
+        return full.message, full.hint or ""
     if exc.errno in (errno.ENOTDIR, errno.EISDIR):
         return (f"{name}: {exc.strerror}.", "A file stands where postcli needs a directory, or the other way round.")
     return None
@@ -164,6 +169,14 @@ def _describe_unexpected(exc: Exception) -> tuple[str, str]:
             "the database is busy (another postcli is writing to it).",
             "Try again in a moment.",
         )
+    if name in ("OperationalError", "DatabaseError") and ("disk" in text):
+        from postcli.services.store_info import full_disk
+
+        full = full_disk(text)
+        if full:
+            from postcli.outfile import room_hint
+
+            return f"the database cannot be written: {full}.", room_hint(full)
     if name in ("OperationalError", "DatabaseError") and any(
         w in text for w in ("readonly database", "not a database", "malformed", "unable to open")
     ):

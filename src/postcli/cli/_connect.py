@@ -23,6 +23,12 @@ JSON_HELP = "Print JSON (stable keys, see docs/json.md)."
 JSON_OPT = typer.Option(False, "--json", help=JSON_HELP)
 
 
+def insecure_http_param() -> tuple[str, Any, Any]:
+    from postcli.cli._options import INSECURE_HTTP_HELP
+
+    return ("insecure_http", bool, typer.Option(False, "--insecure-http", help=INSECURE_HTTP_HELP))
+
+
 # -- the per-platform command groups ------------------------------------------------------
 
 
@@ -214,6 +220,7 @@ def run_login(
     scopes: str | None = None,
     redirect_uri: str | None = None,
     timeout: float | None = None,
+    insecure_http: bool = False,
 ) -> None:
     """The browser sign-in, for `accounts login` and for `accounts add` without a secret."""
     from postcli.services.signin import FlowOptions, LoginRequest, login
@@ -251,5 +258,6 @@ def run_login(
         api_base=api_base,
         authorize_url=authorize_url,
         choose=_choose,
+        insecure_http=insecure_http,
     )
     print_connected(login(req, opts), as_json)

@@ -90,12 +90,12 @@ def path_value(value: str | Path) -> Path:
     return Path(value)
 
 
-def file_value(value: str | Path) -> Path:
-    """A file to write (--html, --png, --output...): a path that is not an existing directory."""
-    path = path_value(value)
-    if path.expanduser().is_dir():
-        raise typer.BadParameter(f"{str(value)!r} is a directory. Give a file name.")
-    return path
+def output_value(value: str) -> str:
+    """A file postcli writes (--html, --png, -o, db backup FILE): the text as given, `-` for standard
+    output; outfile.target checks it (a trailing / matters there, so it stays a string)."""
+    if not value.strip():
+        raise typer.BadParameter("is empty. Give a file name, or - for standard output.")
+    return value
 
 
 def id_value(value: str) -> int | str:
@@ -213,6 +213,12 @@ TzOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (stable shape, see docs/reports.md).")]
+# `accounts add` and `accounts login` (cli/_connect.py): feeds services.accounts.add_account(insecure_http=)
+# and services.signin.LoginRequest(insecure_http=), where the one URL check (urlcheck.py) reads it.
+INSECURE_HTTP_HELP = (
+    "Allow a plain http:// server URL that is not on this machine (the token then crosses "
+    "the network unencrypted). Loopback (127.0.0.1, ::1, localhost) needs no flag."
+)
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV (stable columns, see docs/reports.md).")]
 
 

@@ -12,7 +12,15 @@ from typing import Any
 
 import typer
 
-from postcli.cli._connect import JSON_HELP, PlatformGroup, command_from, print_connected, read_secret, run_login
+from postcli.cli._connect import (
+    JSON_HELP,
+    PlatformGroup,
+    command_from,
+    insecure_http_param,
+    print_connected,
+    read_secret,
+    run_login,
+)
 from postcli.cli._options import text_value
 
 API_BASE_HELP = "API base URL (default: the platform's public one; set it for a proxy or a test server)."
@@ -40,6 +48,8 @@ def _build(found: Any) -> Any:
         params.append(
             ("api_base", str, typer.Option(None, "--api-base", metavar="URL", parser=text_value, help=API_BASE_HELP))
         )
+    if not found.simulated:
+        params.append(insecure_http_param())
     params.append(("as_json", bool, typer.Option(False, "--json", help=JSON_HELP)))
 
     def run(**values: Any) -> None:
@@ -68,6 +78,7 @@ def _add(found: Any, values: dict[str, Any]) -> None:
     from postcli.services.accounts import add_account
 
     as_json = bool(values.get("as_json"))
+    insecure_http = bool(values.get("insecure_http"))
     identifier: str | None = None
     base_url: str | None = values.get("api_base")
     settings: dict[str, Any] = {}
@@ -103,6 +114,7 @@ def _add(found: Any, values: dict[str, Any]) -> None:
                     as_json=as_json,
                     api_base=api_base,
                     client_id=settings.get("client_id"),
+                    insecure_http=insecure_http,
                 )
 
         secret = read_secret(found, from_stdin=bool(values.get("secret_stdin")), login=login)
@@ -113,5 +125,6 @@ def _add(found: Any, values: dict[str, Any]) -> None:
         base_url=base_url,
         extra_secrets=secrets or None,
         extra_settings=settings or None,
+        insecure_http=insecure_http,
     )
     print_connected(result, as_json)

@@ -5,21 +5,21 @@ Light at import (typer, report_options): the services and renderers load inside 
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, NamedTuple, Optional
 
 import typer
 
-from postcli.cli._options import file_value
-from postcli.cli.report_options import DEFAULT_SIZE, Scope, report_options
+from postcli.cli._options import output_value
+from postcli.cli.report_options import DEFAULT_SIZE, ForceOpt, Scope, report_options
 
 HtmlOpt = Annotated[
-    Path,
+    str,
     typer.Option(
         "--html",
         metavar="FILE",
-        parser=file_value,
-        help="Write the report to this HTML file (self-contained: opening it loads nothing from the network).",
+        parser=output_value,
+        help="Write the report to this HTML file (self-contained: opening it loads nothing from the network); "
+        "- for standard output.",
     ),
 ]
 OpenOpt = Annotated[bool, typer.Option("--open", help="Open the written file in your web browser.")]
@@ -40,54 +40,50 @@ def parse_size(size: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-def write_images(kind: str, data: dict, png: Path | None, svg: Path | None, size: tuple[int, int]) -> None:
-    """Render the report's chart (render/chart_images.py) into the requested files."""
-    from postcli import output
-    from postcli.render import chart_images
+class ImageFiles(NamedTuple):
+    """The checked --png/--svg destinations of a chart report (outfile.py), and the image size."""
 
-    for fmt, path in (("png", png), ("svg", svg)):
-        if path is None:
-            continue
-        blob = chart_images.render(kind, data, fmt, *size)
-        written = write_bytes(path, blob)
-        output.err_console().print(f"Wrote {written} ({size[0]}x{size[1]}).", markup=False, highlight=False)
+    targets: list[tuple[str, Any]]
+    size: tuple[int, int]
+
+    @classmethod
+    def check(cls, images: Any, fmt: str) -> ImageFiles:
+        from postcli import outfile
+        from postcli.errors import InvalidInput
+
+        size = parse_size(images.size)
+        given = [(f, p) for f, p in (("png", images.png), ("svg", images.svg)) if p is not None]
+        if len(given) == 2 and given[0][1] == given[1][1]:
+            raise InvalidInput("--png and --svg name the same file.", hint="Give each image its own file.")
+        targets = [(f, outfile.target(p, force=images.force, binary=f == "png")) for f, p in given]
+        if any(t.is_stdout for _f, t in targets) and (len(targets) > 1 or fmt != "text"):
+            raise InvalidInput(
+                "only one output can go to standard output (-).",
+                hint="Give the other image, or the --json/--csv output, a file of its own (e.g. > report.json).",
+            )
+        return cls(targets, size)
+
+    @property
+    def own_stdout(self) -> bool:
+        return any(t.is_stdout for _f, t in self.targets)
+
+    def write(self, kind: str, data: dict) -> None:
+        """Render the report's chart (render/chart_images.py) into each file."""
+        from postcli import output
+        from postcli.render import chart_images
+
+        for fmt, target in self.targets:
+            blob = chart_images.render(kind, data, fmt, *self.size)
+            written = target.write(blob)
+            if written is not None:
+                output.err_console().print(
+                    f"Wrote {written} ({self.size[0]}x{self.size[1]}).", markup=False, highlight=False
+                )
 
 
 def register(app: typer.Typer) -> None:
     app.command("report")(report)
     app.command("digest")(digest)
-
-
-def write_text(path: Path, text: str) -> Path:
-    return write_bytes(path, text.encode("utf-8"))
-
-
-def write_bytes(path: Path, data: bytes) -> Path:
-    """Write atomically (a reader never sees half a file); a clear error for a bad path."""
-    import os
-    import tempfile
-
-    from postcli.errors import InvalidInput
-
-    path = path.expanduser()
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise InvalidInput(f"{path} is a directory.", hint="Give a file name, e.g. report.html.")
-    if not folder.is_dir():
-        raise InvalidInput(
-            f"cannot write {path}: the folder {folder} does not exist.", hint="Create it first, or choose another path."
-        )
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide a report meant to be shared
-        os.replace(tmp, path)
-    except OSError as e:
-        raise InvalidInput(f"cannot write {path}: {e.strerror or e}.", hint="Choose a path you can write to.") from None
-    return path.resolve()
 
 
 def _dashboard(scope: Scope, default_period: str | None = None) -> Any:
@@ -99,20 +95,24 @@ def _dashboard(scope: Scope, default_period: str | None = None) -> Any:
     return dashboard.build_from_store(q)
 
 
-def write_html(html: Path, scope: Scope) -> Path:
-    """Write the HTML report of `scope` to `html` and say so (`analytics report`, `postcli demo`)."""
+def write_html(target: Any, scope: Scope) -> Any:
+    """Write the HTML report of `scope` to `target` (an outfile.target) and say so; the path
+    written, or None for standard output. `analytics report` and `postcli demo` both use it."""
     d = _dashboard(scope)
 
     from postcli import output
     from postcli.render import html_report
 
-    page = html_report.render(d.as_json(), empty=d.empty)
-    written = write_text(html, page)
+    page = html_report.render(d.as_json(), empty=d.empty).encode("utf-8")
+    written = target.write(page)
+    # With the page on standard output, the notes go to stderr.
+    err = written is None
     if d.overview["simulated"]:
-        output.line("(simulated sandbox data)", style="yellow")
+        output.line("(simulated data)", style="yellow", err=err)
     if d.empty:
-        output.line(d.empty)
-    output.line(f"Wrote {written} ({len(page.encode()) / 1024:,.0f} KB).")
+        output.line(d.empty, err=err)
+    if written is not None:
+        output.line(f"Wrote {written} ({len(page) / 1024:,.0f} KB).")
     return written
 
 
@@ -121,13 +121,20 @@ def report(
     html: HtmlOpt,
     scope: Scope,
     open_it: OpenOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """One self-contained HTML page: overview cards with the change vs the previous period, engagement
     per day, followers per account, platform comparison, top posts with links, the weekday x hour
     heatmap and the best times to post. Light and dark, printable, no scripts, no network requests.
     """
-    written = write_html(html, scope)
-    if open_it:
+    from postcli import outfile
+    from postcli.errors import InvalidInput
+
+    target = outfile.target(html, force=force)  # before any work: a bad path costs nothing
+    if open_it and target.is_stdout:
+        raise InvalidInput("--open needs a file to open, not standard output.", hint="Give --html a file name.")
+    written = write_html(target, scope)
+    if written is not None and open_it:
         import webbrowser
 
         from postcli import output
@@ -146,30 +153,37 @@ def digest(
         ),
     ] = "md",
     output_file: Annotated[
-        Optional[Path],
+        Optional[str],
         typer.Option(
-            "--output", "-o", metavar="FILE", parser=file_value, help="Write to this file instead of printing."
+            "--output",
+            "-o",
+            metavar="FILE",
+            parser=output_value,
+            help="Write to this file instead of printing (- for standard output, as without it).",
         ),
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """The period in a dozen lines for cron, mail or a chat: posts and engagement with their change
     vs the previous period, followers per platform, the top three posts with links, the best slot.
 
     Default period: 7d. Example: postcli analytics digest --period 7d --format html -o week.html
     """
+    from postcli import outfile
     from postcli.errors import InvalidInput
 
     kind = fmt.strip().lower()
     if kind not in ("md", "html"):
         raise InvalidInput(f"unknown --format {fmt!r}.", hint="Use md or html.")
+    target = None if output_file is None else outfile.target(output_file, force=force)
     d = _dashboard(scope, default_period="7d")
 
     from postcli import output
     from postcli.render import digest as render
 
     text = (render.markdown if kind == "md" else render.html)(d.as_json())
-    if output_file is None:
+    if target is None or target.is_stdout:
         output.console().file.write(text)
     else:
-        written = write_text(output_file, text)
+        written = target.write(text.encode("utf-8"))
         output.err_console().print(f"Wrote {written}.", markup=False, highlight=False)

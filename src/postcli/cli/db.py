@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
-from postcli.cli._options import path_value, text_value
+from postcli.cli._options import output_value, text_value
 
 app = typer.Typer(help="The store: status, upgrade, backup, copy to PostgreSQL.", no_args_is_help=True)
 
@@ -51,7 +49,9 @@ def upgrade() -> None:
 
 @app.command("backup")
 def backup(
-    file: Path = typer.Argument(..., metavar="FILE", parser=path_value, help="Where to write the copy."),
+    file: str = typer.Argument(
+        ..., metavar="FILE", parser=output_value, help="Where to write the copy (- for standard output)."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite the file if it exists."),
 ) -> None:
     """Write a consistent copy of the SQLite store, safe while postcli is running."""
@@ -59,7 +59,8 @@ def backup(
     from postcli.services.database import backup as db_backup
 
     dest = db_backup(file, overwrite=force)
-    output.line(f"Backed up to {dest}.")
+    if dest is not None:
+        output.line(f"Backed up to {dest}.")
 
 
 @app.command("copy")

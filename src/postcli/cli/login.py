@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from postcli.cli._connect import JSON_HELP, PlatformGroup, command_from, run_login
+from postcli.cli._connect import JSON_HELP, PlatformGroup, command_from, insecure_http_param, run_login
 from postcli.cli._options import text_value
 
 HELP = (
@@ -121,6 +121,7 @@ def _common() -> list[tuple[str, Any, Any]]:
                 help="Consent page URL (for a proxy or a test server).",
             ),
         ),
+        insecure_http_param(),
         ("as_json", bool, typer.Option(False, "--json", help=JSON_HELP)),
     ]
 
@@ -150,6 +151,7 @@ def _build(found: Any) -> Any:
             scopes=values["scopes"],
             redirect_uri=values["redirect_uri"],
             timeout=values["timeout"],
+            insecure_http=bool(values["insecure_http"]),
         )
 
     return command_from(found.name, HELP.format(needs=_needs(found)), params, run)

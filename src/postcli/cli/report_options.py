@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-from pathlib import Path
 from typing import Annotated, Any, Callable, NamedTuple, Optional
 
 import typer
@@ -24,21 +23,28 @@ from postcli.cli._options import (
     SinceOpt,
     TzOpt,
     UntilOpt,
-    file_value,
+    output_value,
 )
 
 PngOpt = Annotated[
-    Optional[Path],
+    Optional[str],
     typer.Option(
-        "--png", metavar="FILE", parser=file_value, help="Also write the chart as a PNG image (needs postcli[charts])."
+        "--png",
+        metavar="FILE",
+        parser=output_value,
+        help="Also write the chart as a PNG image (needs postcli[charts]); - for standard output.",
     ),
 ]
 SvgOpt = Annotated[
-    Optional[Path],
+    Optional[str],
     typer.Option(
-        "--svg", metavar="FILE", parser=file_value, help="Also write the chart as an SVG image (needs postcli[charts])."
+        "--svg",
+        metavar="FILE",
+        parser=output_value,
+        help="Also write the chart as an SVG image (needs postcli[charts]); - for standard output.",
     ),
 ]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an output file that already exists.")]
 SizeOpt = Annotated[
     str,
     typer.Option("--size", metavar="WIDTHxHEIGHT", help="Size of the --png/--svg image in pixels, e.g. 1200x500."),
@@ -76,11 +82,12 @@ class Formats(NamedTuple):
 
 
 class Images(NamedTuple):
-    """--png/--svg/--size of a chart report."""
+    """--png/--svg/--size/--force of a chart report."""
 
-    png: Any
-    svg: Any
+    png: Optional[str]
+    svg: Optional[str]
     size: str
+    force: bool = False
 
 
 def _opt(name: str, annotation: Any, default: Any) -> inspect.Parameter:
@@ -100,7 +107,15 @@ _GROUPS: dict[str, tuple[type, list[inspect.Parameter]]] = {
         ],
     ),
     "formats": (Formats, [_opt("as_json", JsonOpt, False), _opt("as_csv", CsvOpt, False)]),
-    "images": (Images, [_opt("png", PngOpt, None), _opt("svg", SvgOpt, None), _opt("size", SizeOpt, DEFAULT_SIZE)]),
+    "images": (
+        Images,
+        [
+            _opt("png", PngOpt, None),
+            _opt("svg", SvgOpt, None),
+            _opt("size", SizeOpt, DEFAULT_SIZE),
+            _opt("force", ForceOpt, False),
+        ],
+    ),
 }
 
 

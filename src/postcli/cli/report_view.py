@@ -26,25 +26,25 @@ def show(
     """Run the report `name` of the catalog (services/reports/catalog.py) and print it in the chosen
     format: what every `postcli analytics` report command does, and `postcli demo` too.
 
-    images: --png/--svg/--size of a chart report; given files are written besides.
+    images: --png/--svg/--size/--force of a chart report; given files are written besides.
     """
     fmt = output_format(*formats)
     q = scope.query()
-    size = None
+    files = None
     if images and (images.png or images.svg):
-        from postcli.cli.analytics_files import parse_size
+        from postcli.cli.analytics_files import ImageFiles
 
-        size = parse_size(images.size)
+        files = ImageFiles.check(images, fmt)  # before any work: a bad path costs nothing
 
     from postcli import output
     from postcli.services.reports.catalog import run
 
     report = run(name, q, **kwargs)
     _warn(report.meta, fmt)
-    if size is not None and images is not None:
-        from postcli.cli.analytics_files import write_images
-
-        write_images(name, report.as_json(), images.png, images.svg, size)
+    if files is not None:
+        files.write(name, report.as_json())
+        if files.own_stdout:
+            return  # the image is what standard output carries
     if fmt == "json":
         output.print_json(report.as_json())
     elif fmt == "csv":
@@ -68,7 +68,7 @@ def _warn(meta: Meta, fmt: str) -> None:
             f"Run `postcli accounts add {first.platform} ...` to reconnect."
         )
     if meta.simulated and fmt == "csv":
-        output.err_console().print("(simulated sandbox data)", markup=False)
+        output.err_console().print("(simulated data)", markup=False)
 
 
 def _header(meta: Meta) -> None:
@@ -84,7 +84,7 @@ def _header(meta: Meta) -> None:
         line += " · " + ", ".join(scope)
     output.line(line, style="dim")
     if meta.simulated:
-        output.line("(simulated sandbox data)", style="yellow")
+        output.line("(simulated data)", style="yellow")
 
 
 # --- renderers -------------------------------------------------------------------
@@ -242,6 +242,26 @@ def _render_top(r: Any) -> None:
         output.line(f"    {p.url or output.NULL}", style="dim")
     if r.sort == "engagement_rate":
         output.line(_RATE_CAPTION, style="dim")
+    _null_note({p.platform: (p.likes, p.comments, p.shares, p.reach, p.impressions) for p in r.posts})
+
+
+def _null_note(shown: dict[str, tuple[Any, ...]]) -> None:
+    """Say once what "—" means, naming the shown counters each platform never reports."""
+    from postcli import output
+    from postcli.services import platforms as platforms_svc
+
+    if not any(v is None for values in shown.values() for v in values):
+        return
+    never = []
+    for platform in sorted(shown):
+        found = platforms_svc.find(platform)
+        missing = [
+            c for c in ("likes", "comments", "shares", "reach", "impressions") if found and c not in found.metrics
+        ]
+        if missing:
+            never.append(f"{platform} reports no {', '.join(missing)}")
+    why = f" ({'; '.join(never)})" if never else ""
+    output.line(f"{output.NULL} = not reported by the platform, never 0{why}.", style="dim")
 
 
 def _render_heatmap(r: Any) -> None:

@@ -28,6 +28,11 @@ BUILTIN: dict[str, str] = {
     "facebook": "postcli.platforms.facebook.spec",
     "tumblr": "postcli.platforms.tumblr.spec",
     "sandbox": "postcli.platforms.sandbox_spec",
+    # Simulated networks for `postcli demo`: each reports what its real counterpart reports.
+    "sim-bluesky": "postcli.platforms.simulated.specs:BLUESKY",
+    "sim-mastodon": "postcli.platforms.simulated.specs:MASTODON",
+    "sim-instagram": "postcli.platforms.simulated.specs:INSTAGRAM",
+    "sim-threads": "postcli.platforms.simulated.specs:THREADS",
 }
 
 _specs: dict[str, PlatformSpec] = {}
@@ -41,7 +46,8 @@ def _builtin(name: str) -> PlatformSpec | None:
         return None
     spec = _specs.get(name)
     if spec is None:
-        spec = importlib.import_module(module).SPEC
+        module_name, _, attr = module.partition(":")
+        spec = getattr(importlib.import_module(module_name), attr or "SPEC")
         _specs[name] = spec
     return spec
 

@@ -96,7 +96,9 @@ def _state(write: bool = True) -> Iterator[dict[str, Any]]:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".sandbox.", suffix=".json")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(state, fh, indent=1, sort_keys=True)
+                    # json.dumps in one go, compact: the C encoder (json.dump and an indented dump
+                    # encode in pure Python, and the state grows with every post).
+                    fh.write(json.dumps(state, separators=(",", ":"), sort_keys=True))
                 os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
@@ -129,6 +131,12 @@ def set_sandbox_clock(dt: datetime | None) -> None:
         raise ValueError("set_sandbox_clock needs an aware datetime")
     with _state() as state:
         state["clock"] = None if dt is None else _iso(dt)
+
+
+def set_sandbox_seed(seed: int) -> None:
+    """The seed of the simulated networks' numbers (`postcli demo --seed`)."""
+    with _state() as state:
+        state["seed"] = int(seed)
 
 
 def advance_sandbox_clock(delta: timedelta) -> datetime:
@@ -196,6 +204,7 @@ class SandboxAdapter(AdapterBase):
     has_metrics: ClassVar[bool] = True
     metrics_batch_size: ClassVar[int] = 50
     idempotency_key: ClassVar[bool] = True  # a repeated key answers the post made first
+    handle_suffix: ClassVar[str] = ".sandbox"  # keeps every simulated handle visibly so
 
     @property
     def handle(self) -> str:
@@ -203,17 +212,18 @@ class SandboxAdapter(AdapterBase):
 
     def connect(self, identifier: str | None, secret: str) -> AccountInfo:
         handle = (identifier or DEFAULT_HANDLE).strip().lstrip("@")
-        if not handle.endswith(".sandbox"):
-            handle += ".sandbox"  # keeps every sandbox handle visibly simulated
+        if not handle.endswith(self.handle_suffix):
+            handle += self.handle_suffix
         with _state() as state:
             acct = state["accounts"].setdefault(handle, {"created_at": _iso(_clock(state))})
+        external_id = f"{self.platform}:{handle}"
         self.ctx.handle = handle
-        self.ctx.external_id = f"sandbox:{handle}"
+        self.ctx.external_id = external_id
         self.ctx.secrets = {"token": "sandbox-simulated"}
         self.ctx.save_secrets(self.ctx.secrets)
         self.ctx.settings = {"simulated": True, "created_at": acct["created_at"]}
         self.ctx.settings_changed = True
-        return AccountInfo(external_id=f"sandbox:{handle}", handle=handle, display_name="Sandbox (simulated)")
+        return AccountInfo(external_id=external_id, handle=handle, display_name=self.spec.display_name)
 
     def limits(self) -> Limits:
         return Limits(
@@ -281,8 +291,12 @@ class SandboxAdapter(AdapterBase):
                 if post is None or post.get("deleted"):
                     out[pid] = None
                 else:
-                    out[pid] = simulate_post(pid, _parse(post["published_at"]), now)
+                    out[pid] = self.simulate(state, pid, post, now)
             return out
+
+    def simulate(self, state: dict[str, Any], post_id: str, post: dict[str, Any], now: datetime) -> PostMetrics:
+        """One post's counters at `now` (the simulated networks model their own audience)."""
+        return simulate_post(post_id, _parse(post["published_at"]), now)
 
     def fetch_account_metrics(self) -> AccountMetrics:
         with _state(write=False) as state:
@@ -290,6 +304,9 @@ class SandboxAdapter(AdapterBase):
             acct = state["accounts"].get(self.handle)
             since = _parse(acct["created_at"]) if acct else now
             posts = sum(1 for p in state["posts"].values() if p["handle"] == self.handle and not p.get("deleted"))
+            return self.account_counters(state, since, now, posts)
+
+    def account_counters(self, state: dict[str, Any], since: datetime, now: datetime, posts: int) -> AccountMetrics:
         return AccountMetrics(
             followers=simulate_followers(self.handle, since, now),
             following=50 + int(_unit(self.handle, "following") * 200),
@@ -305,5 +322,5 @@ class SandboxAdapter(AdapterBase):
         with _state(write=False) as state:
             post = state["posts"].get(post_id)
             if post is None or post.get("deleted"):
-                raise RemoteNotFound(f"no sandbox post {url_or_id!r}.", platform="sandbox")
+                raise RemoteNotFound(f"no sandbox post {url_or_id!r}.", platform=self.platform)
             return self._result(post_id, post)

@@ -11,10 +11,27 @@ def _get(c: Any, key: str) -> Any:
     return c[key] if isinstance(c, dict) else getattr(c, key)
 
 
-def fmt_change(c: Any, *, rate: bool = False) -> str:
-    """ "+5 (+29.41%)", "new" (was 0 or not reported), "±0", or "—" (nothing to compare).
+# Below this many in the previous period a percentage says more about the small number than
+# about the change ("13 vs 1" is not "+1,200%" worth of news): the difference alone is shown.
+THIN = 10
 
-    `c` is a services.reports.change.Change or its JSON dict. Rates change in percentage points.
+
+def fmt_pct_change(pct: float) -> str:
+    """ "+12%", "-4.3%", "+0.65%": as many decimals as the size of the change needs."""
+    value = pct * 100
+    if abs(value) >= 10:
+        return f"{value:+,.0f}%"
+    if abs(value) >= 1:
+        return f"{value:+.1f}%"
+    return f"{value:+.2f}%"
+
+
+def fmt_change(c: Any, *, rate: bool = False) -> str:
+    """ "+5 (+29%)", "+3" (a previous value too small for a percentage to mean much), "new"
+    (was 0 or not reported), "±0", or "—" (nothing to compare).
+
+    `c` is a services.reports.change.Change or its JSON dict (whose change_pct stays exact).
+    Rates change in percentage points.
     """
     if _get(c, "new"):
         return "new"
@@ -26,7 +43,10 @@ def fmt_change(c: Any, *, rate: bool = False) -> str:
     if rate:
         return f"{diff * 100:+.2f} pp"
     shown = f"{diff:+,}" if isinstance(diff, int) else f"{diff:+,.2f}"
-    return shown if pct is None else f"{shown} ({pct * 100:+.2f}%)"
+    previous = _get(c, "previous")
+    if pct is None or (isinstance(previous, (int, float)) and abs(previous) < THIN):
+        return shown
+    return f"{shown} ({fmt_pct_change(pct)})"
 
 
 def fmt_vs(value: Any, c: Any, *, rate: bool = False) -> str:

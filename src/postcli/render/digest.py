@@ -74,7 +74,7 @@ def markdown(d: dict[str, Any]) -> str:
     c = _lines(d)
     out = [f"**{c['title']}**"]
     if c["simulated"]:
-        out.append("_simulated sandbox data_")
+        out.append("_simulated data_")
     out += [f"- {f}" for f in c["facts"]]
     out.append("- Top posts:" if c["top"] else "- Top posts: none published")
     for p in c["top"]:
@@ -89,7 +89,7 @@ def html(d: dict[str, Any]) -> str:
     c = _lines(d)
     out = [f"<p><strong>{escape(c['title'])}</strong></p>"]
     if c["simulated"]:
-        out.append("<p><em>simulated sandbox data</em></p>")
+        out.append("<p><em>simulated data</em></p>")
     out.append("<ul>")
     out += [f"<li>{escape(f)}</li>" for f in c["facts"]]
     items = []

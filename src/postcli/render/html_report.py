@@ -116,7 +116,7 @@ def _header(ov: dict[str, Any], generated: datetime) -> str:
     ]
     if ov["simulated"]:
         lines.append(
-            '<p class="banner" role="note">SIMULATED DATA — sandbox accounts (postcli demo): '
+            '<p class="banner" role="note">SIMULATED DATA — simulated networks (postcli demo): '
             "no real network, no real audience.</p>"
         )
     if ov["reconnect"]:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from postcli import credentials, settings
-from postcli.errors import InvalidInput, NotFound
+from postcli import credentials, settings, urlcheck
+from postcli.errors import BadSettings, InvalidInput, NotFound
 from postcli.platforms import registry
 from postcli.platforms.base import AccountContext
 from postcli.platforms.registry import adapter_class, make_adapter
@@ -34,20 +34,20 @@ def reconnect_hint(account: Account) -> str:
     return f"Reconnect it with: {cmd}"
 
 
-def normalize_base_url(platform: str, url: str | None) -> str:
+def normalize_base_url(
+    platform: str, url: str | None, *, insecure_http: bool = False, option: str | None = None
+) -> str:
+    """The account's base URL as stored, through the one URL check (urlcheck.base_url): no
+    user:password@, no plain http off this machine unless `insecure_http` (--insecure-http)."""
+    spec = registry.spec(platform)
+    own = next((o for o in spec.options if o.role == "base_url"), None)  # --instance, --service
     if not url:
-        default = registry.spec(platform).default_base_url
-        if not default:
-            option = next((o for o in registry.spec(platform).options if o.role == "base_url"), None)
-            flag = f"{option.flag} {option.metavar}" if option else "--api-base URL"
+        if not spec.default_base_url:
+            flag = f"{own.flag} {own.metavar}" if own else "--api-base URL"
             raise InvalidInput(f"{platform} needs the server's URL.", hint=f"Pass {flag}")
-        return default
-    url = url.strip().rstrip("/")
-    if "://" not in url:
-        url = "https://" + url
-    if not url.split("://", 1)[1]:
-        raise InvalidInput(f"{url!r} is not a server URL.", hint="Use a URL like https://mastodon.social")
-    return url
+        return spec.default_base_url
+    what = option or (own.flag if own else "--api-base")
+    return urlcheck.base_url(url, what=what, insecure_http=insecure_http)
 
 
 def context_for(account: Account, *, timeout: float | None = None) -> AccountContext:
@@ -131,11 +131,13 @@ def add_account(
     base_url: str | None,
     extra_secrets: dict[str, Any] | None = None,
     extra_settings: dict[str, Any] | None = None,
+    insecure_http: bool = False,
 ) -> Connected:
     """Log in once, then store the account (or refresh an existing one: reconnecting).
 
     `extra_secrets` (app secret, refresh token) and `extra_settings` (app id,
-    client id) are in the adapter's context before `connect` runs.
+    client id) are in the adapter's context before `connect` runs. `insecure_http`
+    (--insecure-http) allows a plain-http base URL that is not on this machine.
     """
     if not secret:
         raise InvalidInput("no secret given (empty password or token).")
@@ -143,7 +145,7 @@ def add_account(
     register_secret(secret)
     register_secret(dict(extra_secrets or {}))
     adapter_class(platform)  # unknown platform -> clear error before any network
-    base = normalize_base_url(platform, base_url)
+    base = normalize_base_url(platform, base_url, insecure_http=insecure_http)
     captured: dict[str, Any] = {}
     ctx = AccountContext(
         platform=platform,
@@ -249,6 +251,8 @@ def resolve_targets(session: Session, refs: list[str]) -> list[Account]:
 
 
 def remove_account(ref: str, *, purge: bool = False) -> Account:
+    """The account is removed first, its secret deleted after: a secret the keyring keeps is
+    then an error saying what is left and how to delete it, not a silent "Removed"."""
     with session_scope() as session:
         account = get_account(session, ref, include_removed=purge)
         if purge:
@@ -256,8 +260,15 @@ def remove_account(ref: str, *, purge: bool = False) -> Account:
         else:
             account.removed_at = datetime.now(timezone.utc)
             account.status = "disabled"
+    try:
         credentials.delete(account.id)
-        return account
+    except (credentials.KeyringFailed, BadSettings) as exc:  # the keyring's, or a damaged credentials file
+        raise type(exc)(
+            f"{account.platform} account {account.handle} (id {account.id}) is removed from postcli, "
+            f"but its secret is not: {exc.message}",
+            hint=exc.hint,
+        ) from None
+    return account
 
 
 def posts_addressing(ref: str) -> list[dict[str, Any]]:

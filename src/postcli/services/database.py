@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,30 +82,23 @@ def upgrade() -> tuple[str | None, str]:
         return before, store.current_revision(eng) or ""
 
 
-def backup(dest: Path, *, overwrite: bool = False) -> Path:
-    """A consistent copy while other processes may be writing (SQLite's online backup)."""
+def backup(dest: str | Path, *, overwrite: bool = False) -> Path | None:
+    """A consistent copy while other processes may be writing (SQLite's online backup), written by
+    outfile.py like every file a user asks for (`-`: standard output). The path written, or None."""
     import sqlite3
+
+    from postcli import outfile
 
     url = settings.database_url()
     if not url.startswith("sqlite"):
         raise InvalidInput(
             "db backup copies SQLite stores; for PostgreSQL use pg_dump.",
         )
+    target = outfile.target(dest, force=overwrite, binary=True)  # refuses the store itself, and its -wal
     store.engine(url)  # creates/migrates the store first so there is something to copy
     src_path = url.split("///", 1)[1]
-    dest = dest.expanduser()
-    if dest.is_dir():
-        raise InvalidInput(f"{dest} is a directory.", hint=f"Give a file name, e.g. {dest / 'postcli-backup.db'}.")
-    if dest.exists() and not overwrite:
-        raise InvalidInput(f"{dest} already exists.", hint="Choose another file or pass --force.")
-    if dest.resolve() == Path(src_path).resolve():
-        raise InvalidInput("the backup file cannot be the database itself.")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".partial")
-    tmp.unlink(missing_ok=True)
-    try:
-        # The copy holds the same posts as the store: private from its first byte.
-        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+    def copy(tmp: Path) -> None:
         src = sqlite3.connect(src_path, timeout=30)
         out = sqlite3.connect(tmp)
         try:
@@ -116,12 +108,18 @@ def backup(dest: Path, *, overwrite: bool = False) -> Path:
         finally:
             out.close()
             src.close()
-        tmp.replace(dest)
+
+    try:
+        # The copy holds the same posts as the store: private (0600) from its first byte.
+        return target.fill(copy, private=True)
     except sqlite3.Error as exc:
-        raise PostcliError(f"backup failed: {exc}") from None
-    finally:
-        tmp.unlink(missing_ok=True)  # gone after the rename; a leftover only after a failure
-    return dest
+        full = outfile.space_problem(target.path or Path(src_path))
+        if full or getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL":
+            raise PostcliError(
+                f"backup failed: {full or 'the disk is full'}; nothing was written.",
+                hint=outfile.room_hint(full or ""),
+            ) from None
+        raise PostcliError(f"backup failed: {exc}; nothing was written.") from None
 
 
 # --- db copy ---------------------------------------------------------------------
@@ -183,7 +181,7 @@ def copy_to(target_url: str, *, batch_size: int = 1000, progress: Progress | Non
     dst_url = store.normalize_url(target_url.strip())
     try:
         backend = make_url(dst_url).get_backend_name() if "://" in dst_url else None
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number ("http://[::1")
         backend = None
     if backend not in ("postgresql", "sqlite"):
         raise InvalidInput(
@@ -268,9 +266,12 @@ def _refuse_non_empty(conn: Connection) -> None:
 
 
 def _revision(conn: Connection) -> str:
-    from sqlalchemy import text
+    from postcli.store.driver import read_revision
 
-    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    rev = read_revision(
+        conn.connection.dbapi_connection, conn.dialect.name, lambda: store.safe_url(str(conn.engine.url))
+    )
+    return rev or ""
 
 
 def _copy_tables(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from postcli import urlcheck
 from postcli.errors import InvalidInput
 from postcli.platforms import registry
 from postcli.services import accounts as accounts_svc
@@ -76,6 +77,8 @@ def import_post(ref: str, *, account: str | None = None) -> tuple[dict[str, Any]
     from sqlalchemy import select
 
     ref = ref.strip()
+    if not ref.lower().startswith("at:"):
+        urlcheck.link(ref, what="the post link")
     with session_scope() as session:
         acc = accounts_svc.get_account(session, account) if account else _guess_account(session, ref)
     if not ref:

@@ -9,6 +9,7 @@ URL for platforms that fetch media themselves.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -186,6 +187,10 @@ def _copy_verified(prep: Prepared, directory: Path, dest: Path) -> None:
         os.replace(tmp, dest)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):  # the store's disk, not the user's file
+            from postcli.outfile import describe
+
+            raise describe(exc, str(dest), directory) from None
         raise InvalidInput(f"cannot copy {prep.source}: {exc.strerror or exc}.") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Callable
 
-from postcli import credentials, settings
+from postcli import credentials, settings, urlcheck
 from postcli.errors import InvalidInput
 from postcli.platforms import registry
 from postcli.platforms.spec import AppCredentials, Connection, Endpoints, PlatformSpec, Redirect, SignInContext
@@ -40,6 +40,8 @@ class LoginRequest:
     authorize_url: str | None = None
     # Asks the user to pick one of [(id, label)] (a Facebook Page); None without a terminal.
     choose: Chooser | None = None
+    # --insecure-http: a plain-http server, --api-base or --authorize-url off this machine is allowed.
+    insecure_http: bool = False
 
 
 def app_credentials(spec: PlatformSpec, client_id: str | None) -> AppCredentials | None:
@@ -125,8 +127,25 @@ def _required(spec: PlatformSpec, req: LoginRequest) -> None:
             )
 
 
+def _check_urls(spec: PlatformSpec, req: LoginRequest) -> None:
+    """Every URL the user gave, through the one URL check (urlcheck), before anything is sent."""
+    for opt in spec.options:
+        value = req.options.get(opt.name)
+        if opt.role == "base_url" and value:
+            req.options[opt.name] = normalize_base_url(
+                spec.name, value, insecure_http=req.insecure_http, option=opt.flag
+            )
+    if req.api_base:
+        req.api_base = normalize_base_url(spec.name, req.api_base, insecure_http=req.insecure_http, option="--api-base")
+    if req.authorize_url:
+        req.authorize_url = urlcheck.endpoint_url(
+            req.authorize_url, what="--authorize-url", insecure_http=req.insecure_http
+        )
+
+
 def login(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
     spec = registry.spec(req.platform)
+    _check_urls(spec, req)
     if spec.signin is None:
         able = [s.name for s in registry.specs() if s.signin is not None]
         raise InvalidInput(
@@ -140,7 +159,7 @@ def login(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
     hooks.before(ctx)
     own = hooks.sign_in(ctx)
     if own is not None:
-        return _connect(spec, own)
+        return _connect(spec, req, own)
     if signin.redirect == "https" and not opts.redirect_uri:
         raise InvalidInput(
             f"{spec.name} accepts only https redirect URIs registered in your app, not the loopback one.",
@@ -148,7 +167,7 @@ def login(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
             "postcli then asks you to paste back the address the browser ends on (docs/signin.md).",
         )
     raw_base = hooks.base_url(ctx)
-    base = normalize_base_url(spec.name, raw_base) if raw_base else None
+    base = normalize_base_url(spec.name, raw_base, insecure_http=req.insecure_http) if raw_base else None
     app = app_credentials(spec, req.client_id)
     registered = False
     if app is None and not signin.needs_app:
@@ -182,10 +201,12 @@ def login(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
         if registered:
             hooks.registration_failed(ctx, base)
         raise
-    return _connect(spec, hooks.finish(ctx, app, token, base))
+    return _connect(spec, req, hooks.finish(ctx, app, token, base))
 
 
-def _connect(spec: PlatformSpec, conn: Connection) -> Connected:
+def _connect(spec: PlatformSpec, req: LoginRequest, conn: Connection) -> Connected:
+    # The base URL the sign-in ended with (a Bluesky PDS named by the DID document) is checked
+    # like one typed in, before the account is stored.
     return add_account(
         spec.name,
         identifier=conn.identifier,
@@ -193,6 +214,7 @@ def _connect(spec: PlatformSpec, conn: Connection) -> Connected:
         base_url=conn.base_url,
         extra_secrets=conn.extra_secrets or None,
         extra_settings=conn.extra_settings or None,
+        insecure_http=req.insecure_http,
     )
 
 

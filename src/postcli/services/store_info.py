@@ -27,3 +27,11 @@ def unusable_database_hint(reason: str) -> str:
     from postcli.store.session import sqlite_hint
 
     return sqlite_hint(reason)
+
+
+def full_disk(reason: str) -> str | None:
+    """'no space left on the device holding ...' when that is why SQLite failed (see store.session.disk_full)."""
+    from postcli import settings
+    from postcli.store.session import disk_full
+
+    return disk_full(settings.database_url(), reason)

@@ -6,8 +6,10 @@ For the thousands of rows one `collect` writes that was most of its CPU, and the
 collector is CPU-bound. Here statements are plain SQL that SQLite (3.35+) and
 PostgreSQL both accept (the same ON CONFLICT and RETURNING syntax), run through
 the session's own connection and transaction, and values are put in driver form
-by the dialect's own bind processors, looked up once: what is stored is exactly
-what the ORM would store (tests/test_bulk.py compares the two, column by column).
+by store/driver.py's to_stored (times) and the dialect's JSON bind processor: what is
+stored is exactly what the ORM would store (tests/test_bulk.py compares the two,
+column by column). Bulk is not a way of its own into the store: it runs on the
+ORM session's connection, inside its transaction (the one write path).
 
 Write SQL with `?` placeholders; they become `%s` for psycopg. No `%` or `?`
 may appear in the SQL otherwise.
@@ -19,6 +21,8 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from postcli.store.driver import to_stored
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -39,24 +43,21 @@ class Bulk:
     def __init__(self, session: Session) -> None:
         from sqlalchemy import JSON
 
-        from postcli.store.models import UTCDateTime
-
         self.conn = session.connection()
         dialect = self.conn.dialect
+        self.dialect = dialect.name
         self.postgres = dialect.name == "postgresql"
         self._pyformat = dialect.paramstyle != "qmark"
-        self._dt_proc = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
         self._json_proc = JSON().dialect_impl(dialect).bind_processor(dialect)
         self._dt_cache: dict[datetime, Any] = {}
 
     def dt(self, value: datetime | None) -> Any:
-        """A tz-aware datetime in driver form (as UTCDateTime stores it)."""
+        """A tz-aware datetime in driver form (store/driver.py: as UTCDateTime stores it)."""
         if value is None:
             return None
         out = self._dt_cache.get(value)
         if out is None:
-            out = self._dt_proc(value) if self._dt_proc else value
-            self._dt_cache[value] = out
+            out = self._dt_cache[value] = to_stored(value, self.dialect)
         return out
 
     def json(self, value: Any) -> Any:

@@ -9,12 +9,13 @@ this module is the whole dialect layer:
   module, and with it SQLAlchemy and Alembic, only when the store must be created
   or migrated first);
 - parameters: `:name` as is for sqlite3, `%(name)s` for psycopg;
-- datetimes: the store keeps naive UTC (SQLite as SQLAlchemy's text form), read
-  back aware UTC;
+- datetimes: the store keeps naive UTC (SQLite as text), read back aware UTC, in
+  the one format store/driver.py defines for the ORM too;
 - the few expressions that differ (`epoch_bucket`, `days_table`).
 
 `reader(session)` wraps the connection of an open ORM session in the same
-interface, so callers that hold a session run the very same SQL.
+interface, so callers that hold a session run the very same SQL. This is the one
+read path: the reports, the dashboard, `analytics post` and `post list` read here.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from __future__ import annotations
 import json
 import re
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterator, Sequence
 
 from postcli import settings
+from postcli.store import driver
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-_SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's DateTime in SQLite: sorts as text
 
 
 class Reader:
@@ -50,18 +51,23 @@ class Reader:
         return out
 
     def _param(self, v: Any) -> Any:
-        if isinstance(v, datetime):
-            if v.tzinfo is None:
-                raise ValueError("naive datetime given to the store; use an aware one")
-            v = v.astimezone(timezone.utc).replace(tzinfo=None)
-            return v.strftime(_SQLITE_TS) if self.dialect == "sqlite" else v
-        return v
+        return driver.to_stored(v, self.dialect) if isinstance(v, datetime) else v
 
     def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
         cur = self.conn.cursor()
         try:
             cur.execute(self._sql(sql), {k: self._param(v) for k, v in params.items()})
             return list(cur.fetchall())
+        finally:
+            cur.close()
+
+    def dicts(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        """The rows as {column: value}, values as the driver returns them."""
+        cur = self.conn.cursor()
+        try:
+            cur.execute(self._sql(sql), {k: self._param(v) for k, v in params.items()})
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
         finally:
             cur.close()
 
@@ -78,11 +84,7 @@ class Reader:
     @staticmethod
     def dt(value: Any) -> datetime | None:
         """A stored datetime (text on SQLite, naive on PostgreSQL) as aware UTC."""
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=timezone.utc)
+        return driver.from_stored(value)
 
     # --- the expressions that differ --------------------------------------------
 
@@ -190,26 +192,37 @@ def _sqlite(url: str, *, migrate: bool = False) -> Reader | None:
     if not path.is_file():
         return None
     try:
-        if store_session.sqlite_read_only(path):  # reading works on a store this user cannot write
-            conn = store_session._connect_read_only(path)
-        else:
-            conn = sqlite3.connect(str(path), timeout=30)
-            conn.execute("PRAGMA busy_timeout=30000")
-        rev = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        conn = driver.connect_sqlite(path)  # read-only when this user cannot write the store
     except sqlite3.Error:
         if migrate:
             raise
         return None
+    return _current(Reader(conn, "sqlite"), url, migrate)
+
+
+def _current(rd: Reader, url: str, migrate: bool) -> Reader | None:
+    """`rd` in a transaction (one snapshot for all of a report's statements) when its store is at
+    this postcli's schema; None (closed) when it must be created or migrated first."""
+    from postcli.store import session as store_session
+
     try:
-        current = store_session.check_revision(rev[0] if rev else None)
-    except BaseException:
-        conn.close()
-        raise
-    if not current:
-        conn.close()
+        current = driver.check_revision(driver.read_revision(rd.conn, rd.dialect, lambda: store_session.safe_url(url)))
+    except Exception as exc:
+        rd.conn.close()
+        if migrate or not _driver_error(exc):
+            raise
         return None
-    conn.execute("BEGIN")  # one snapshot for all of a report's statements
-    return Reader(conn, "sqlite")
+    if not current:
+        rd.conn.close()
+        return None
+    if rd.dialect == "sqlite":
+        rd.conn.execute("BEGIN")
+    return rd
+
+
+def _driver_error(exc: BaseException) -> bool:
+    """A database error from sqlite3 or psycopg (not postcli's own StoreError)."""
+    return type(exc).__module__.split(".")[0] in ("sqlite3", "psycopg")
 
 
 def _postgres(url: str, *, migrate: bool = False) -> Reader | None:
@@ -227,18 +240,4 @@ def _postgres(url: str, *, migrate: bool = False) -> Reader | None:
         conn = psycopg.connect(conninfo, **kwargs)
     except psycopg.Error as exc:
         raise store_session.open_error(url, exc) from None
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT to_regclass('alembic_version') IS NOT NULL")
-            rev = None
-            if (cur.fetchone() or (False,))[0]:
-                cur.execute("SELECT version_num FROM alembic_version")
-                row = cur.fetchone()
-                rev = row[0] if row else None
-        if not store_session.check_revision(rev):
-            conn.close()
-            return None
-    except BaseException:
-        conn.close()
-        raise
-    return Reader(conn, "postgresql")
+    return _current(Reader(conn, "postgresql"), url, migrate)

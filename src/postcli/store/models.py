@@ -20,23 +20,31 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from postcli.store.driver import SQLITE_TIME_FORMAT, naive_utc
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Stored as naive UTC (sortable, and SQLite's date functions read it); read back tz-aware UTC."""
+    """Stored as naive UTC (sortable, and SQLite's date functions read it); read back tz-aware UTC.
+
+    On SQLite the text form is store/driver.py's SQLITE_TIME_FORMAT, the one the read path
+    (store/dbapi.py) and store/bulk.py write too."""
 
     impl = DateTime
     cache_ok = True
 
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import DATETIME
+
+            return dialect.type_descriptor(DATETIME(storage_format=SQLITE_TIME_FORMAT))
+        return super().load_dialect_impl(dialect)
+
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; use an aware one")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return None if value is None else naive_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:

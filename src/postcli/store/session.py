@@ -19,16 +19,17 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from postcli import settings
 from postcli.errors import InvalidInput, StoreError
+from postcli.store.driver import (  # noqa: F401 - the revision rules live in driver.py; re-exported
+    SCHEMA_HEAD,
+    SCHEMA_REVISIONS,
+    check_revision,
+    connect_sqlite,
+    sqlite_read_only,
+)
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session, sessionmaker
-
-# The newest migration this code knows. tests/test_store.py checks it matches Alembic's head.
-SCHEMA_HEAD = "0006"
-SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
@@ -36,12 +37,9 @@ _factories: dict[str, sessionmaker[Session]] = {}
 
 
 def _on_connect_sqlite(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.close()
+    from postcli.store.driver import apply_pragmas
+
+    apply_pragmas(dbapi_conn)
 
 
 def normalize_url(url: str) -> str:
@@ -75,12 +73,29 @@ def open_error(url: str, exc: BaseException) -> StoreError:
     if password:
         reason = reason.replace(str(password), "***")
     if url.startswith("sqlite"):
+        full = disk_full(url, reason)
+        if full:
+            from postcli.outfile import room_hint
+
+            return StoreError(f"cannot open the database {safe_url(url)}: {full}.", hint=room_hint(full))
         return StoreError(f"cannot open the database {safe_url(url)}: {reason}", hint=sqlite_hint(reason))
     return StoreError(
         f"cannot open the database {safe_url(url)}: {reason}",
         hint="Check POSTCLI_DATABASE_URL (postgresql+psycopg://user:password@host:port/dbname) "
         "and that the server is running.",
     )
+
+
+def disk_full(url: str, reason: str) -> str | None:
+    """SQLite says "disk I/O error" or "database or disk is full" when it cannot grow a file: when the
+    device holding the store is full (or the process's file size limit is reached), say that instead."""
+    low = reason.lower()
+    if not url.startswith("sqlite") or ("disk i/o error" not in low and "disk is full" not in low):
+        return None
+    from postcli.outfile import space_problem
+
+    path = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+    return space_problem(Path(path)) if path and path != ":memory:" else None
 
 
 def sqlite_hint(reason: str) -> str:
@@ -112,7 +127,7 @@ def make_engine(url: str) -> Engine:
             _create_private(Path(path))
             readonly = sqlite_read_only(Path(path))
         if readonly:
-            engine = create_engine(url, creator=lambda: _connect_read_only(Path(path)))
+            engine = create_engine(url, creator=lambda: connect_sqlite(Path(path)))
         else:
             engine = create_engine(url, connect_args={"timeout": 30})
             event.listen(engine, "connect", _on_connect_sqlite)
@@ -133,29 +148,6 @@ def _create_private(path: Path) -> None:
     except FileExistsError:
         return
     os.close(fd)
-
-
-def sqlite_read_only(path: Path) -> bool:
-    """True when this user may read the store but not write it (a read-only file or directory:
-    SQLite needs to create the -wal and -shm files beside it)."""
-    return path.is_file() and (not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK))
-
-
-def _connect_read_only(path: Path) -> sqlite3.Connection:
-    """Reading commands still work on a store this user cannot write.
-
-    Without -wal/-shm files (a cleanly closed store) and no way to create them, SQLite
-    can only open a WAL database as immutable; that is safe here because nobody who can
-    write left a log behind. With them present it reads them (mode=ro)."""
-    import sqlite3
-    from urllib.parse import quote
-
-    wal_present = Path(f"{path}-wal").exists() and Path(f"{path}-shm").exists()
-    flags = "mode=ro" if wal_present else "mode=ro&immutable=1"
-    conn = sqlite3.connect(f"file:{quote(str(path))}?{flags}", uri=True, timeout=30, check_same_thread=False)
-    conn.execute("PRAGMA busy_timeout=30000")
-    conn.isolation_level = None
-    return conn
 
 
 def _begin(conn: Any) -> None:
@@ -219,35 +211,12 @@ def _begin_pg(conn: Any) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    from sqlalchemy import inspect, text
+    """The store's schema revision (driver.read_revision, the one reading of it)."""
+    from postcli.store.driver import read_revision
 
     with engine.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            if inspect(conn).has_table("posts") or inspect(conn).has_table("accounts"):
-                # Migrating would try to create tables that are there: refuse, and say why.
-                raise StoreError(
-                    f"the store {safe_url(str(engine.url))} has postcli's tables but no schema version "
-                    "(its alembic_version table is gone), so postcli cannot tell how to upgrade it.",
-                    hint="Restore it from a backup (`postcli db backup` makes one), or move it aside to start "
-                    "a new store.",
-                )
-            return None
-        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
-        return row[0] if row else None
-
-
-def check_revision(rev: str | None) -> bool:
-    """True when the schema is current; raise when it was made by a newer postcli."""
-    if rev == SCHEMA_HEAD:
-        return True
-    if rev is not None and rev not in SCHEMA_REVISIONS:
-        raise StoreError(
-            f"this database was created by a newer version of postcli (schema {rev}; "
-            f"this version knows up to {SCHEMA_HEAD}).",
-            hint="Upgrade postcli (pip install -U postcli), or point POSTCLI_HOME / "
-            "POSTCLI_DATABASE_URL at another store.",
-        )
-    return False
+        raw = conn.connection.dbapi_connection
+        return read_revision(raw, engine.dialect.name, lambda: safe_url(str(engine.url)))
 
 
 def upgrade(engine: Engine) -> None:

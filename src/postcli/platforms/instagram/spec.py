@@ -51,6 +51,6 @@ SPEC = PlatformSpec(
     reconnect_add="postcli accounts add instagram (with a new long-lived token)",
     reconnect_login="postcli accounts login instagram --redirect-uri YOUR_HTTPS_REDIRECT",
     metrics=("views", "reach", "likes", "comments", "shares", "saves"),
-    account_metrics=("followers", "following", "posts_count", "reach", "impressions", "profile_views"),
+    account_metrics=("followers", "following", "posts_count", "reach", "profile_views"),
     metrics_note="Instagram replaced impressions with views in 2025; no clicks per post.",
 )

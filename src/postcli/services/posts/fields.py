@@ -7,6 +7,7 @@ import json
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
+from postcli import urlcheck
 from postcli.errors import InvalidInput
 from postcli.platforms import registry
 
@@ -65,12 +66,17 @@ def check_title_and_link(title: str | None, link: str | None, platforms: Iterabl
     link that some targets do not use."""
     warnings: list[str] = []
     if link is not None:
-        parts = urlsplit(link.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(link) > MAX_LINK:
+        try:
+            parts = urlsplit(link.strip())
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname) and len(link) <= MAX_LINK
+        except ValueError:  # "http://[::1": not a URL at all
+            ok = False
+        if not ok:
             raise InvalidInput(
                 f"--link {link!r} is not an http(s) URL of at most {MAX_LINK} characters.",
                 hint="For example --link https://example.com/article",
             )
+        urlcheck.link(link, what="--link")  # no user:password@ in a link that is published
     for platform in sorted(set(platforms)):
         spec = registry.spec(platform)
         if spec.title == "required" and not (title or "").strip():

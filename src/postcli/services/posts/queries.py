@@ -1,8 +1,9 @@
 """Finding posts: by id (for the other services) and `post list` / `post show` (as views).
 
-`post list` reads a current SQLite store with the stdlib (store/fastread.py: no
-SQLAlchemy import, half its time budget); anything else goes through the ORM.
-Both pages are built by views.post_view; tests/test_fastread.py pins them equal.
+`post list` reads through the store's one read path (store/dbapi.py: plain SQL on
+sqlite3/psycopg, no SQLAlchemy import when the store is current, half its time
+budget), on SQLite and PostgreSQL alike. Its page is built by views.post_view, as
+`post show`'s ORM post is; tests/test_fastread.py pins the two equal.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from postcli.services.posts import views
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from postcli.store.dbapi import Reader
     from postcli.store.models import Post
 
 SORTS = {"created": "created_at", "published": "published_at", "scheduled": "scheduled_at"}
@@ -76,43 +78,64 @@ def list_posts(
 ) -> Page:
     """One page of posts (views.post_view each) and the number of posts that match."""
     check_list_args(page=page, limit=limit, sort=sort, order=order)
-    args: dict[str, Any] = dict(status=status, platform=platform, page=page, limit=limit, sort=sort, order=order)
-    found = fast_page(**args)
-    return found if found is not None else orm_page(**args)
+    from postcli.store.dbapi import open_reader
+
+    with open_reader() as db:
+        return read_page(db, status=status, platform=platform, page=page, limit=limit, sort=sort, order=order)
 
 
-def fast_page(*, status: str | None, platform: str | None, page: int, limit: int, sort: str, order: str) -> Page | None:
-    """The page read with the stdlib; None when the store is not a current SQLite file."""
-    from postcli.store import fastread
+def read_page(
+    db: Reader, *, status: str | None, platform: str | None, page: int, limit: int, sort: str, order: str
+) -> Page:
+    """The page through a store reader (store/dbapi.py): the posts, their targets (each with its
+    account's handle) and their media, in three statements."""
+    from postcli.store.dbapi import in_list
 
-    found = fastread.list_posts(
-        status=status, platform=platform, page=page, limit=limit, sort_column=SORTS[sort], order=order
+    col = SORTS[sort]
+    direction = "DESC" if order == "desc" else "ASC"
+    where, params = [], {}
+    if status:
+        where.append("p.status = :status")
+        params["status"] = status
+    if platform:
+        where.append("p.id IN (SELECT post_id FROM post_targets WHERE platform = :platform)")
+        params["platform"] = platform
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    total = db.scalar(f"SELECT count(*) FROM posts p {clause}", **params) or 0
+    posts = db.dicts(
+        f"SELECT {_cols('p', views.POST_COLUMNS)} FROM posts p {clause} "
+        f"ORDER BY p.{col} IS NULL, p.{col} {direction}, p.id {direction} LIMIT :limit OFFSET :offset",
+        **params,
+        limit=limit,
+        offset=(page - 1) * limit,
     )
-    if found is None:
-        return None
-    rows, total = found
-    return [views.post_view(post, targets, media) for post, targets, media in rows], total
+    ids = [p["id"] for p in posts]
+    targets: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    media: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    if ids:
+        marks, id_params = in_list("id", ids)
+        for t in db.dicts(
+            f"SELECT t.post_id, {_cols('t', views.TARGET_COLUMNS)}, a.handle FROM post_targets t "
+            f"LEFT JOIN accounts a ON a.id = t.account_id WHERE t.post_id IN {marks} ORDER BY t.id",
+            **id_params,
+        ):
+            targets[t["post_id"]].append(_times(db, t))
+        for m in db.dicts(
+            f"SELECT post_id, {', '.join(views.MEDIA_COLUMNS)} FROM post_media WHERE post_id IN {marks} "
+            "ORDER BY post_id, position",
+            **id_params,
+        ):
+            media[m["post_id"]].append(m)
+    return [views.post_view(_times(db, p), targets[p["id"]], media[p["id"]]) for p in posts], total
 
 
-def orm_page(*, status: str | None, platform: str | None, page: int, limit: int, sort: str, order: str) -> Page:
-    """The page read with the ORM (PostgreSQL, or a store that needs migrating first)."""
-    from sqlalchemy import func, select
-    from sqlalchemy.orm import selectinload
+def _cols(alias: str, names: tuple[str, ...]) -> str:
+    return ", ".join(f"{alias}.{n}" for n in names)
 
-    from postcli.store.models import Post, PostTarget
-    from postcli.store.session import session_scope
 
-    with session_scope(readonly=True) as session:
-        q = select(Post)
-        if status:
-            q = q.where(Post.status == status)
-        if platform:
-            q = q.where(Post.id.in_(select(PostTarget.post_id).where(PostTarget.platform == platform)))
-        total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-        col = getattr(Post, SORTS[sort])
-        ordered = col.desc() if order == "desc" else col.asc()
-        q = q.order_by(col.is_(None), ordered, Post.id.desc() if order == "desc" else Post.id.asc())
-        # Three queries for the whole page instead of two per post.
-        q = q.options(selectinload(Post.targets).selectinload(PostTarget.account), selectinload(Post.media))
-        posts = session.scalars(q.offset((page - 1) * limit).limit(limit))
-        return [views.post_dict(p) for p in posts], total
+def _times(db: Reader, row: dict[str, Any]) -> dict[str, Any]:
+    """Every `*_at` column as an aware UTC datetime, as the ORM reads it."""
+    for k, v in row.items():
+        if k.endswith("_at"):
+            row[k] = db.dt(v)
+    return row

@@ -1,8 +1,9 @@
 """The JSON shapes of posts and publishing results (docs/json.md).
 
 One mapping, `post_view`, over plain row values (a mapping per post, target and
-media row): the ORM path (`post_dict`) and `post list`'s stdlib fast path
-(store/fastread.py) both go through it, so they cannot drift apart.
+media row): `post show`'s ORM post (`post_dict`) and `post list`'s rows from the
+read path (store/dbapi.py, services/posts/queries.py) both go through it, so they
+cannot drift apart.
 """
 
 from __future__ import annotations
