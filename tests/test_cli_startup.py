@@ -44,7 +44,7 @@ REPORT_COMMANDS: dict[str, list[str]] = {
     "platforms": [*MARCH, "--json"],
     "heatmap": [*MARCH, "--png", "{d}/heatmap.png"],
     "best-times": [*MARCH],
-    "report": [*MARCH, "--html", "{d}/report.html"],
+    "report": [*MARCH, "--html", "{d}/report.html", "--force"],
     "digest": [*MARCH, "--format", "html", "--output", "{d}/digest.html"],
     "post": ["1", "--history", "--platform", "bluesky"],
 }
@@ -88,7 +88,7 @@ def test_overwriting_a_report_file_loads_no_pydantic_either(home, tmp_path):
     builders.report_store()
     page = tmp_path / "report.html"
     page.write_text("yesterday's")
-    result, err = _probe("analytics", "report", *MARCH, "--html", str(page))
+    result, err = _probe("analytics", "report", *MARCH, "--html", str(page), "--force")
     assert result == {"exit": 0, "heavy": []}, err
     assert "<html" in page.read_text()
 
