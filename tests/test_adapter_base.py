@@ -198,3 +198,17 @@ def test_oldest_match_reads_the_whole_window_and_skips_undated_and_older_posts()
     )
     assert adapter.find_in_recent_posts(_req()).platform_post_id == "a"
     assert _Oldest([{"id": "undated", "text": "hello"}]).find_in_recent_posts(_req()) is None
+
+
+def test_design_md_names_the_platforms_charged_per_post():
+    """docs/design.md ("Shared request budgets") lists the adapters charged per post: it drifted once
+    (it said Instagram under-counts), so it is checked against the declarations."""
+    import re
+    from pathlib import Path
+
+    text = " ".join((Path(__file__).resolve().parents[1] / "docs" / "design.md").read_text().split())
+    found = re.search(r"`metrics_request_per_post`: ([^)]*)\)", text)
+    assert found, "docs/design.md no longer says which adapters are charged per post"
+    named = {w.strip().lower() for w in found.group(1).split(",")}
+    declared = {p for p in platform_names() if adapter_class(p).metrics_request_per_post}
+    assert named == declared

@@ -16,6 +16,8 @@ Sources (the fake's docstring has the shapes):
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fakes.facebook_server import FakeFacebook
@@ -167,3 +169,59 @@ def test_a_page_found_in_me_accounts_needs_no_business_lookup(fb):
     fb.add_business(token, "Agency", owned=[fb.add_page("Other")])
     assert fresh(fb, []).connect(own.id, token).external_id == own.id
     assert fb.requests_to("GET", "/me/businesses") == []
+
+
+# -- business listings are optional discovery (issue 22) ------------------------------------------
+
+
+def test_client_pages_the_token_may_not_read_do_not_fail_the_connect(fb):
+    own = fb.add_page("Own Page")
+    token = fb.add_user("Ana", [own])
+    bid = fb.add_business(token, "Agency", client=[fb.add_page("Client Page")], clients_readable=False)
+    saved: list = []
+    info = fresh(fb, saved).connect(None, token)
+    assert info.external_id == own.id and saved[-1]["access_token"] == own.token
+    assert fb.requests_to("GET", f"/{bid}/client_pages")[-1].status == 400  # 100/33 was answered
+
+
+def test_the_pages_that_could_be_read_are_offered_and_what_was_not_is_said(fb):
+    own = fb.add_page("Own Page")
+    owned = fb.add_page("Brand")
+    token = fb.add_user("Ana", [own])
+    fb.add_business(token, "Agency", owned=[owned], client=[fb.add_page("Client Page")], clients_readable=False)
+    with pytest.raises(PlatformRejected) as err:
+        fresh(fb, []).connect("Client Page", token)
+    assert own.id in err.value.message and owned.id in err.value.message
+    assert "client pages of business Agency" in err.value.message and "does not exist" in err.value.message
+    assert fresh(fb, []).connect("Brand", token).external_id == owned.id
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "message"),
+    [
+        (200, 403, "(#200) Requires business_management permission to manage the object"),
+        (10, 403, "(#10) Application does not have permission for this action"),
+    ],
+)
+def test_a_permission_error_on_client_pages_does_not_fail_the_connect(fb, code, status, message):
+    own = fb.add_page("Own Page")
+    token = fb.add_user("Ana", [own])
+    bid = fb.add_business(token, "Agency")
+    fb.fail_next("GET", f"/{bid}/client_pages", code=code, status=status, message=message)
+    assert fresh(fb, []).connect(None, token).external_id == own.id
+
+
+def test_an_empty_business_changes_nothing(fb):
+    own = fb.add_page("Own Page")
+    token = fb.add_user("Ana", [own])
+    fb.add_business(token, "Empty Agency")
+    assert fresh(fb, []).connect(None, token).external_id == own.id
+
+
+def test_accounts_add_facebook_in_a_business_manager_connects(cli, home, fb):
+    own = fb.add_page("Own Page")
+    token = fb.add_user("Ana", [own])
+    fb.add_business(token, "Agency", client=[fb.add_page("Client Page")], clients_readable=False)
+    r = cli("accounts", "add", "facebook", "--api-base", fb.url, "--token-stdin", "--json", input=token + "\n")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["external_id"] == own.id

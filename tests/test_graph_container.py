@@ -24,15 +24,16 @@ from postcli.platforms.graph_container import poll_delays
 from postcli.platforms.instagram.adapter import InstagramAdapter
 from postcli.platforms.threads.adapter import ThreadsAdapter
 
-FULL_SCHEDULE = [1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 60.0, 60.0, 60.0]  # 300 s in all
+FULL_SCHEDULE = [60.0, 60.0, 60.0, 60.0, 60.0]  # a check at once, then one a minute: 300 s in all
 JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 16
 
 
-def test_the_schedule_grows_and_stops_at_five_minutes():
+def test_the_checks_are_a_minute_apart_and_stop_at_five_minutes():
     assert poll_delays() == FULL_SCHEDULE
     assert sum(poll_delays()) == 300
-    assert poll_delays(10) == [1.0, 2.0, 4.0]
+    assert poll_delays(150) == [60.0, 60.0]
+    assert min(poll_delays()) >= 60  # "once per minute": never two checks in one minute
 
 
 def _threads(server: FakeThreads, clock: FakeClock, charged: list[str]) -> ThreadsAdapter:
@@ -49,7 +50,19 @@ def _media(tmp_path: Path, name: str, mime: str, data: bytes, url: str) -> Media
     return MediaItem(path=path, mime_type=mime, size_bytes=len(data), public_url=url)
 
 
-def test_threads_image_container_is_published_after_short_waits(tmp_path):
+def test_threads_image_container_ready_at_once_is_published_without_waiting(tmp_path):
+    with FakeThreads() as server:
+        clock, charged = FakeClock(), []
+        item = _media(tmp_path, "cat.png", "image/png", b"\x89PNG", "https://bucket.example/cat.png")
+        _threads(server, clock, charged).publish(PublishRequest(text="hi", idempotency_key="k", media=[item]))
+        [container] = server.containers
+        assert len(server.calls("GET", f"/v1.0/{container}")) == 1
+        assert clock.slept == []
+        assert charged == ["threads container status"]
+        assert len(server.published) == 1
+
+
+def test_threads_container_still_processing_is_checked_again_a_minute_later(tmp_path):
     with FakeThreads() as server:
         server.container_polls = 2  # IN_PROGRESS twice, then FINISHED
         clock, charged = FakeClock(), []
@@ -57,7 +70,7 @@ def test_threads_image_container_is_published_after_short_waits(tmp_path):
         _threads(server, clock, charged).publish(PublishRequest(text="hi", idempotency_key="k", media=[item]))
         [container] = server.containers
         assert len(server.calls("GET", f"/v1.0/{container}")) == 3
-        assert clock.slept == [1.0, 2.0]  # an image is published within seconds, not minutes
+        assert clock.slept == [60.0, 60.0]  # once per minute, as Meta recommends
         assert charged == ["threads container status"] * 3
         assert len(server.published) == 1
 
@@ -70,9 +83,9 @@ def test_threads_video_still_processing_stops_after_five_minutes_of_checks(tmp_p
         with pytest.raises(PlatformUnavailable) as err:
             _threads(server, clock, charged).publish(PublishRequest(text="v", idempotency_key="k", media=[item]))
         [container] = server.containers
-        assert len(server.calls("GET", f"/v1.0/{container}")) == 11  # was 35+ at 2-10 s intervals
+        assert len(server.calls("GET", f"/v1.0/{container}")) == 6  # was 11 on a ramp, 35+ at 2-10 s
         assert clock.slept == FULL_SCHEDULE
-        assert len(charged) == 11
+        assert len(charged) == 6
         assert "5 minutes" in err.value.message and "clip.mp4" in err.value.message
         assert "Nothing was published" in err.value.hint
         assert server.requests_to("POST", f"/v1.0/{server.user_id}/threads_publish") == []
@@ -87,9 +100,9 @@ def test_instagram_reel_still_processing_stops_after_five_minutes_of_checks(tmp_
             _instagram(server, clock, charged).publish(PublishRequest(text="r", idempotency_key="k", media=[item]))
         [container] = server.containers
         polls = server.requests_to("GET", f"/{container}")
-        assert len(polls) == 11 and all(p.param("fields") == "status_code,status" for p in polls)
+        assert len(polls) == 6 and all(p.param("fields") == "status_code,status" for p in polls)
         assert clock.slept == FULL_SCHEDULE
-        assert charged == ["instagram container status"] * 11
+        assert charged == ["instagram container status"] * 6
         assert "still processing" in err.value.message and "reel.mp4" in err.value.message
         assert server.requests_to("POST", f"/{USER_ID}/media_publish") == []
 
@@ -103,8 +116,8 @@ def test_instagram_carousel_waits_for_each_child_then_the_carousel(tmp_path):
             for n in ("a", "b")
         ]
         _instagram(server, clock, charged).publish(PublishRequest(text="two", idempotency_key="k", media=items))
-        # Each of the 3 containers: IN_PROGRESS, a 1 s wait, FINISHED.
-        assert clock.slept == [1.0, 1.0, 1.0]
+        # Each of the 3 containers: IN_PROGRESS, a minute's wait, FINISHED.
+        assert clock.slept == [60.0, 60.0, 60.0]
         assert len(charged) == 6
         assert len(server.requests_to("POST", f"/{USER_ID}/media_publish")) == 1
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from datetime import date, timedelta
 
 import pytest
@@ -115,6 +117,34 @@ def test_the_harness_catches_requests_and_console_errors(tmp_path):
     visit = browser.visit(bad)
     assert any("example.invalid" in r for r in visit.requests)
     assert any("boom" in c for c in visit.console)
+
+
+# A stand-in for Debian's Chromium as a fresh machine runs it: /etc/chromium.d/apikeys gives it Google API
+# keys and it opens CONNECT www.google.com:443 through the proxy on its own. Here the connection is made
+# before the browser even starts, so it happens on every run, whatever the timing.
+NOISY_CHROMIUM = """
+import os, socket, sys
+port = int(next(a for a in sys.argv if a.startswith("--proxy-server=")).rsplit(":", 1)[1])
+with socket.create_connection(("127.0.0.1", port)) as s:
+    s.sendall(b"CONNECT www.google.com:443 HTTP/1.1\\r\\nHost: www.google.com:443\\r\\n\\r\\n")
+    s.recv(4096)
+os.execv({real!r}, [{real!r}, *sys.argv[1:]])
+"""
+
+
+def test_the_browsers_own_connections_are_not_the_pages(tmp_path, monkeypatch):
+    real = browser.chromium()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "chromium"
+    wrapper.write_text(f"#!{sys.executable}\n" + NOISY_CHROMIUM.format(real=real))
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    page = tmp_path / "quiet.html"
+    page.write_text("<!doctype html><title>quiet</title><p>nothing to load</p>")
+    visit = browser.visit(page)
+    assert visit.requests == [] and visit.console == []
+    assert "CONNECT www.google.com:443 HTTP/1.1" in visit.proxied  # the browser did connect
 
 
 def test_simulated_banner_and_null_reasons(home, tmp_path):

@@ -96,7 +96,8 @@ def test_connect_stores_the_professional_account_id_and_an_estimated_expiry(serv
     assert saved[-1]["access_token"] == server.token
     assert saved[-1]["token_expires_estimated"] is True
     assert ctx.settings_changed and ctx.settings["ig_user_id"] == USER_ID
-    assert ctx.settings["token_expiry"] == "estimated" and ctx.settings["account_type"] == "BUSINESS"
+    # The estimate flag lives beside the token (read by check_health); no setting repeats it.
+    assert "token_expiry" not in ctx.settings and ctx.settings["account_type"] == "BUSINESS"
     [me] = server.requests
     assert (me.method, me.path, me.version) == ("GET", "/me", "v27.0")  # the default Graph version
     assert {"user_id", "username", "followers_count"} <= set(me.param("fields").split(","))
@@ -530,7 +531,7 @@ def test_an_estimated_expiry_is_replaced_by_the_real_one_after_24_hours(server):
 
     assert len(server.requests_to("GET", "/refresh_access_token")) == 1
     assert saved[-1]["token_expires_estimated"] is False
-    assert adapter.ctx.settings["token_expiry"] == "reported"
+    assert "token_expiry" not in adapter.ctx.settings
     assert result.token_expires_at is not None
 
 
@@ -699,3 +700,16 @@ def test_cli_connect_import_and_collect(cli, home, server):
     # The token never shows up in what the CLI printed or stored outside the credential store.
     listed = cli("accounts", "show", str(added["id"]), "--json")
     assert server.token not in listed.stdout
+
+
+def test_a_refused_optional_refresh_leaves_a_working_token_alone(server):
+    """Issue 21: the refresh that only learns an estimated expiry is optional; when Instagram
+    refuses it (190 here) the identity call decides, as for Threads and Facebook."""
+    adapter = connected(server)
+    adapter.ctx.secrets["token_obtained_at"] = (datetime.now(timezone.utc) - timedelta(days=2)).isoformat()
+    estimate = adapter.ctx.token_expires_at
+    server.refused_refresh = True
+    result = adapter.check_health()
+    assert result.ok and result.token_expires_at == estimate
+    assert [r.path for r in server.requests if r.path != "/me"] == ["/refresh_access_token"]
+    assert server.requests[-1].path == "/me"

@@ -42,7 +42,7 @@ def test_a_short_lived_token_is_exchanged_with_the_app_secret(server):
     long_lived = saved[-1]["access_token"]
     assert long_lived != SHORT and long_lived.startswith("IGAAexchanged-")
     assert saved[-1]["token_expires_estimated"] is False
-    assert ctx.settings["token_source"] == "exchange" and ctx.settings["token_expiry"] == "reported"
+    assert ctx.settings["token_source"] == "exchange" and "token_expiry" not in ctx.settings
     assert timedelta(days=59) < info.token_expires_at - before <= timedelta(seconds=5183944 + 5)
     assert info.external_id == USER_ID
     # The long-lived token is what the account uses from then on.

@@ -3,9 +3,14 @@
 - Bluesky: the blob maxSize of the current lexicons in bluesky-social/atproto
   (lexicons/app/bsky/embed/images.json: 2,000,000 bytes, "formerly limited to 1 MB";
   lexicons/app/bsky/embed/video.json: 300,000,000 bytes, "formerly limited to 100mb").
-  The lexicons state no video duration, so postcli checks none.
+  The lexicons state no video duration; the Bluesky app's does (bluesky-social/social-app
+  src/lib/constants.ts, VIDEO_MAX_DURATION_MS: 10 minutes), and the video service refuses a
+  longer one (app.bsky.video.startUpload: VideoTooLong). Issue 22: postcli checked none, and a
+  longer video sent by uploadBlob was published with a video that never plays.
 - Threads media specifications: "Duration: 300 seconds (5 minutes) maximum".
-- Instagram Reel specifications (IG User Media reference): "15 mins max, 3 seconds min".
+- Instagram Reel specifications (IG User Media reference): "15 mins max, 3 seconds min", 300 MB;
+  a video in a carousel is not a Reel: "Duration: 60 seconds maximum, 3 seconds minimum",
+  "File size: 100MB maximum" (the video specifications of the same reference).
 
 The videos are real (if tiny) MP4 files whose `mvhd` box gives the duration that
 mutagen reads, the way services/media.py measures every video.
@@ -90,15 +95,28 @@ def test_bluesky_limits_are_the_current_lexicons():
 
     limits = BlueskyAdapter(AccountContext(platform="bluesky", api_base_url="http://127.0.0.1:9")).limits()
     assert (limits.max_image_bytes, limits.max_video_bytes) == (2_000_000, 300_000_000)
-    assert (limits.max_video_seconds, limits.min_video_seconds) == (None, None)
+    assert (limits.max_video_seconds, limits.min_video_seconds) == (600, None)
 
 
-def test_a_long_video_is_not_refused_for_bluesky_which_states_no_duration(cli, bluesky, tmp_path):
-    clip = mp4(tmp_path / "long.mp4", 20 * 60)
-    out = cli.json("post", "create", "a long clip", "--to", "bluesky", "--media", str(clip), "--alt", "a clip")
+def test_a_bluesky_video_over_ten_minutes_is_refused_before_anything_is_sent(cli, bluesky, tmp_path, home):
+    import sqlite3
+
+    clip = mp4(tmp_path / "long.mp4", 10 * 60 + 0.5)
+    r = cli("post", "create", "a long clip", "--to", "bluesky", "--media", str(clip), "--alt", "a clip")
+    assert r.exit_code == 2, r.stdout + r.stderr
+    assert "long.mp4 is 10 min 0.5 s long, the limit is 10 min" in r.stderr
+    assert bluesky.calls("com.atproto.repo.uploadBlob") == []
+    assert bluesky.calls("com.atproto.repo.createRecord") == []
+    assert sqlite3.connect(home / "postcli.db").execute("select count(*) from posts").fetchone()[0] == 0
+
+
+def test_a_bluesky_video_of_ten_minutes_is_published_with_its_alt_text(cli, bluesky, tmp_path):
+    clip = mp4(tmp_path / "ok.mp4", 10 * 60)
+    alt = "a clip, described at length " * 100  # no limit for video alt text in the lexicon now
+    out = cli.json("post", "create", "a clip", "--to", "bluesky", "--media", str(clip), "--alt", alt[:1990])
     assert out["status"] == "completed", out
     embed = bluesky.last("com.atproto.repo.createRecord").json["record"]["embed"]
-    assert embed["$type"] == "app.bsky.embed.video" and embed["alt"] == "a clip"
+    assert embed["$type"] == "app.bsky.embed.video" and embed["alt"] == alt[:1990]
 
 
 # --- Threads and Instagram: durations ------------------------------------------------------
@@ -161,3 +179,70 @@ def test_an_instagram_reel_outside_3s_to_15min_is_refused_before_anything_is_sen
     assert r.exit_code == 2, r.stdout + r.stderr
     assert message in r.stderr
     assert _posts_sent(instagram) == []
+
+
+# --- Instagram carousels: a video in a carousel is not a Reel ----------------------------------
+
+
+def _jpeg(path: Path) -> Path:
+    from PIL import Image
+
+    Image.new("RGB", (100, 100), (200, 30, 30)).save(path, "JPEG")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("seconds", "message"),
+    [
+        (61, "clip.mp4 is 1 min 1 s long, the limit for a video in a carousel is 1 min"),
+        (2.5, "clip.mp4 is 2.5 s long, the minimum is 3 s"),
+    ],
+)
+def test_an_instagram_carousel_video_outside_3_to_60_seconds_is_refused_before_anything_is_sent(
+    cli, instagram, tmp_path, seconds, message
+):
+    cli.json("accounts", "add", "instagram", "--api-base", instagram.url, "--token-stdin", input=instagram.token + "\n")
+    instagram.reset_log()
+    photo, clip = _jpeg(tmp_path / "a.jpg"), mp4(tmp_path / "clip.mp4", seconds)
+    r = cli("post", "create", "two", "--to", "instagram", "--media", str(photo), "--media", str(clip))
+    assert r.exit_code == 2, r.stdout + r.stderr
+    assert message in " ".join(r.stderr.split())
+    assert _posts_sent(instagram) == []
+
+
+def test_an_instagram_carousel_video_over_100_mb_is_refused_though_a_reel_may_be_300(cli, instagram, tmp_path):
+    cli.json("accounts", "add", "instagram", "--api-base", instagram.url, "--token-stdin", input=instagram.token + "\n")
+    instagram.reset_log()
+    clip = mp4(tmp_path / "big.mp4", 30)
+    with clip.open("r+b") as f:  # sparse: 101 MiB without writing them
+        f.truncate(101 * 1024 * 1024)
+    photo = _jpeg(tmp_path / "a.jpg")
+    r = cli("post", "create", "two", "--to", "instagram", "--media", str(photo), "--media", str(clip))
+    assert r.exit_code == 2, r.stdout + r.stderr
+    assert "the limit for a video in a carousel is 104,857,600" in " ".join(r.stderr.split())
+    alone = cli("post", "create", "a reel", "--to", "instagram", "--media", str(clip))
+    assert "104,857,600" not in alone.stderr and "bytes" not in alone.stderr  # a Reel may be 300 MB
+    assert _posts_sent(instagram) == []
+
+
+def test_a_sixty_second_carousel_video_passes_instagrams_checks(tmp_path):
+    from postcli.platforms.base import MediaItem, PublishRequest
+    from postcli.platforms.instagram.rules import content_problems
+
+    clip = mp4(tmp_path / "ok.mp4", 60)
+    photo = _jpeg(tmp_path / "a.jpg")
+    items = [
+        MediaItem(path=photo, mime_type="image/jpeg", size_bytes=photo.stat().st_size, public_url="https://x/a.jpg"),
+        MediaItem(
+            path=clip,
+            mime_type="video/mp4",
+            size_bytes=clip.stat().st_size,
+            public_url="https://x/ok.mp4",
+            duration_s=60,
+        ),
+    ]
+    assert content_problems(PublishRequest(text="two", idempotency_key="k", media=items)) == []
+    long = [items[0], MediaItem(**{**items[1].__dict__, "duration_s": 61.0})]
+    assert content_problems(PublishRequest(text="two", idempotency_key="k", media=long)) == [
+        "ok.mp4 lasts 61 s, Instagram takes a video in a carousel of 3 to 60 s."
+    ]

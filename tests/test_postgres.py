@@ -276,7 +276,7 @@ def _change_store(_home):
 def _demo_store(_home):
     from postcli.services import demo
 
-    demo.run(days=4, posts_per_day=3, now=datetime(2024, 5, 10, 12, 0, tzinfo=UTC))
+    demo.run(days=4, now=datetime(2024, 5, 10, 12, 0, tzinfo=UTC))
     return ("--since", "2024-05-05", "--until", "2024-05-11", "--tz", "UTC")
 
 

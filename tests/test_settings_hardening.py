@@ -15,13 +15,13 @@ import shutil
 import sqlite3
 import stat
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from fakes.mastodon_server import FakeMastodon
+from support import unprivileged
 from support.cli import run_postcli
 
 MASTO_TOKEN = "masto-secret-token-9f8e7d6c5b4a"
@@ -319,11 +319,23 @@ def test_redacted_traceback_masks_arguments_and_chained_causes():
 
 # --- class 10: read-only homes --------------------------------------------------------------
 
-NOBODY = 65534
+NOBODY = unprivileged.NOBODY
 
 
 def _as_nobody_available() -> bool:
     return os.geteuid() == 0 and shutil.which("setpriv") is not None
+
+
+@pytest.fixture(scope="session")
+def nobody_postcli():
+    """The argv that starts postcli as `nobody`, from files `nobody` can reach (support/unprivileged.py)."""
+    root, argv, why_not = unprivileged.prepare()
+    try:
+        if why_not:
+            pytest.skip(why_not)
+        yield root, argv
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
@@ -337,15 +349,17 @@ def shared_home():
     shutil.rmtree(root, ignore_errors=True)
 
 
-def run_unprivileged(home: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+@pytest.fixture
+def run_unprivileged(nobody_postcli):
     """postcli as user `nobody` (the tests run as root, who can write anything)."""
-    env = dict(os.environ, POSTCLI_HOME=str(home), HOME=str(home.parent))
-    # The code under test (PYTHONPATH=src, as the suite is run), as an absolute path.
-    paths = os.environ.get("PYTHONPATH") or str(Path(__file__).resolve().parents[1] / "src")
-    env["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in paths.split(os.pathsep) if p)
-    exe = Path(sys.executable).with_name("postcli")
-    cmd = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", str(exe), *args]
-    return subprocess.run(cmd, env=env, input=input, capture_output=True, text=True, timeout=60)
+    root, argv = nobody_postcli
+
+    def run(home: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = unprivileged.environment(root, POSTCLI_HOME=str(home), HOME=str(home.parent))
+        cmd = unprivileged.as_nobody([*argv, *args])
+        return subprocess.run(cmd, env=env, input=input, capture_output=True, text=True, timeout=60)
+
+    return run
 
 
 def make_read_only_for_nobody(home: Path) -> None:
@@ -358,7 +372,7 @@ needs_setpriv = pytest.mark.skipif(not _as_nobody_available(), reason="needs roo
 
 
 @needs_setpriv
-def test_a_read_only_store_still_answers_reading_commands(cli, shared_home):
+def test_a_read_only_store_still_answers_reading_commands(cli, shared_home, run_unprivileged):
     from postcli.store import session as store_session
 
     home = shared_home
@@ -378,7 +392,7 @@ def test_a_read_only_store_still_answers_reading_commands(cli, shared_home):
 
 
 @needs_setpriv
-def test_config_init_and_accounts_add_in_a_read_only_home(shared_home):
+def test_config_init_and_accounts_add_in_a_read_only_home(shared_home, run_unprivileged):
     home = shared_home
     make_read_only_for_nobody(home)
     r = run_unprivileged(home, "config", "init")

@@ -151,3 +151,20 @@ def test_sign_in_uses_the_configured_graph_version(home):
         login.proc.kill()
         login.proc.wait()
         assert login.url.startswith("https://www.facebook.com/v25.0/dialog/oauth?")
+
+
+def test_facebook_login_in_a_business_manager_connects_the_readable_page(home):
+    """Issue 22: client_pages answering 100/33 is optional discovery, not a failed login."""
+    port = free_port()
+    with FakeFacebook(app_id=APP_ID, app_secret=APP_SECRET) as fb:
+        own = fb.add_page("Cafe Nova")
+        fb.signin_user = fb.add_user("Ana", [own])
+        fb.add_business(fb.signin_user, "Agency", client=[fb.add_page("Client")], clients_readable=False)
+        fb.oauth.add_client(APP_ID, APP_SECRET, [f"http://127.0.0.1:{port}/callback"], SCOPES)
+        login = _start(fb, port)
+        login.browse()
+        code, out, err = login.finish()
+        assert code == 0, err
+        assert json.loads(out)["external_id"] == own.id
+        (business,) = fb.businesses
+        assert fb.requests_to("GET", f"/{business}/client_pages")

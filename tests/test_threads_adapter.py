@@ -88,7 +88,9 @@ def test_connect_verifies_the_token_and_learns_the_expiry_from_a_refresh(server)
     expected = datetime.now(timezone.utc) + timedelta(seconds=5183944)
     assert abs((info.token_expires_at - expected).total_seconds()) < 60
     assert ctx.settings_changed and ctx.settings["user_id"] == server.user_id
-    assert ctx.settings["token_expires_estimated"] is False and ctx.settings["api_version"] == "v1.0"
+    # Whether the end is an estimate is kept beside the token only (graph_tokens.store_token).
+    assert saved[-1]["token_expires_estimated"] is False and ctx.settings["api_version"] == "v1.0"
+    assert "token_expires_estimated" not in ctx.settings
 
 
 def test_connect_estimates_sixty_days_when_the_token_cannot_tell(server):
@@ -98,7 +100,7 @@ def test_connect_estimates_sixty_days_when_the_token_cannot_tell(server):
     info = ThreadsAdapter(ctx).connect(None, DEFAULT_TOKEN)
     assert saved[-1]["access_token"] == DEFAULT_TOKEN
     assert abs((info.token_expires_at - datetime.now(timezone.utc) - timedelta(days=60)).total_seconds()) < 60
-    assert ctx.settings["token_expires_estimated"] is True and ctx.settings["token_source"] == "estimate"
+    assert ctx.settings["token_source"] == "estimate" and "token_expires_estimated" not in ctx.settings
     assert saved[-1]["token_expires_estimated"] is True
 
 
@@ -603,3 +605,18 @@ def test_a_thread_collected_once_then_deleted_is_none_and_the_others_still_read(
     assert second[kept["id"]].likes == 5
     [answer] = [r for r in server.requests if r.path == f"/v1.0/{gone['id']}/insights"][-1:]
     assert answer.status == 400
+
+
+def test_a_refused_optional_refresh_leaves_a_working_token_alone(server):
+    """Issue 21: the same rule as Instagram (graph_tokens.UserTokenAdapter.check_health)."""
+    server.refresh_allowed = False
+    two_days_ago = (datetime.now(timezone.utc) - timedelta(days=2)).isoformat()
+    estimate = datetime.now(timezone.utc) + timedelta(days=58)
+    adapter, _ = adapter_for(
+        server,
+        token_expires_at=estimate,
+        secrets={"access_token": DEFAULT_TOKEN, "token_expires_estimated": True, "token_obtained_at": two_days_ago},
+    )
+    health = adapter.check_health()
+    assert health.ok and health.token_expires_at == estimate
+    assert [r.path for r in server.requests] == ["/refresh_access_token", "/v1.0/me"]

@@ -13,7 +13,15 @@ server (@atproto/oauth-provider) require, checked the way they check it:
   code, state and iss.
 - POST /oauth/token: authorization_code (code once, exact redirect URI, PKCE verifier,
   same client_id, same DPoP key as the PAR) and refresh_token (rotating: each refresh token
-  works once; same DPoP key).
+  works once, and presenting a spent one is "Refresh token replayed", which ends the session;
+  same DPoP key).
+- Session lifetime as the reference server (@atproto/oauth-provider) sets it for a public
+  client: SESSION_LIFETIME (2 weeks) from the code grant, REFRESH_LIFETIME (2 weeks) since the
+  last refresh; past either a refresh is `invalid_grant` "Session expired" / "Refresh token
+  expired", and an access token never outlives its session (`expires_in` is cut short). The
+  session clock is `self.clock` (epoch seconds; tests put a FakeClock there and move it on
+  instead of sleeping); DPoP proofs are still checked against real time, as the client
+  signs them.
 - DPoP everywhere (RFC 9449): the proof's signature against the JWK in its header, typ,
   alg ES256, htm, htu, iat within 5 minutes, jti never seen before, and the server's
   current nonce. A missing or old nonce is answered `use_dpop_nonce` with a DPoP-Nonce
@@ -21,6 +29,9 @@ server (@atproto/oauth-provider) require, checked the way they check it:
   response carries the current nonce. On the PDS: `Authorization: DPoP <token>`, `ath`,
   and the token's `cnf.jkt` must be the proof key's thumbprint. A DPoP-bound token sent as
   Bearer is refused.
+- Knobs for what real servers may do: `omit_nonce_on` (paths answered without a DPoP-Nonce
+  header), `resource_auth_server` (the authorization server the PDS names, e.g. after the
+  account moved), `refuse_all_tokens` (the PDS refuses every access token, refreshed or not).
 """
 
 from __future__ import annotations
@@ -38,6 +49,9 @@ from werkzeug.wrappers import Request, Response
 from fakes.bluesky_server import FakeBlueskyServer
 
 SCOPE = "atproto transition:generic"
+WEEK = 7 * 24 * 3600
+SESSION_LIFETIME = 2 * WEEK
+REFRESH_LIFETIME = 2 * WEEK
 
 
 def _s256(verifier: str) -> str:
@@ -61,6 +75,10 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
         self.handle_claims: dict[str, str] = {}  # handle -> DID resolveHandle answers instead
         self.oauth_enabled = True  # False: a PDS from before OAuth (no protected-resource metadata)
         self.oauth_access_ttl = 3600
+        self.clock: Any = time.time  # the session clock (FakeClock in tests that age sessions)
+        self.omit_nonce_on: set[str] = set()
+        self.resource_auth_server: str | None = None
+        self.refuse_all_tokens = False
         # One nonce for the PDS and its authorization server: same origin, as with a
         # self-hosted reference PDS (the client keeps nonces per origin).
         self.nonce = "nonce-1"
@@ -86,9 +104,9 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
             self.expired_jti.update(body["jti"] for body in self.issued)
 
     def revoke_refresh_tokens(self) -> None:
+        """The sessions were revoked (signed out in the app): their refresh tokens are unknown now."""
         with self._lock:
-            for rt in self._refresh_tokens.values():
-                rt["used"] = True
+            self._refresh_tokens.clear()
 
     # --- DPoP ------------------------------------------------------------
 
@@ -135,13 +153,15 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
             return self._json(
                 {
                     "resource": self.url,
-                    "authorization_servers": [self.url],
+                    "authorization_servers": [self.resource_auth_server or self.url],
                     "scopes_supported": [],
                     "bearer_methods_supported": ["header"],
                 }
             )
         if path == "/.well-known/oauth-authorization-server":
-            return self._json(self._as_metadata())
+            # The issuer is the origin the metadata is fetched from (a second origin, e.g.
+            # localhost for 127.0.0.1, is "another authorization server").
+            return self._json(self._as_metadata(request.host_url.rstrip("/")))
         if path == "/xrpc/com.atproto.identity.resolveHandle" and request.args.get("handle") in self.handle_claims:
             return self._json({"did": self.handle_claims[request.args["handle"]]})
         if path.startswith("/did:plc:"):
@@ -154,8 +174,7 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
                 self._stopping.wait(self.token_delay)
             with self._lock:
                 response = self._as_endpoint(request, path)
-            response.headers["DPoP-Nonce"] = self.nonce
-            return response
+            return self._with_nonce(path, response)
         if path == "/oauth/authorize":
             with self._lock:
                 return self._authorize(request)
@@ -164,15 +183,18 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
             with self._lock:
                 refused = self._check_resource(request, auth[5:])
             if refused is not None:
-                refused.headers["DPoP-Nonce"] = self.nonce
-                return refused
+                return self._with_nonce(path, refused)
         response = super()._handle(request)
-        response.headers["DPoP-Nonce"] = self.nonce
+        return self._with_nonce(path, response)
+
+    def _with_nonce(self, path: str, response: Response) -> Response:
+        if path not in self.omit_nonce_on:
+            response.headers["DPoP-Nonce"] = self.nonce
         return response
 
-    def _as_metadata(self) -> dict[str, Any]:
+    def _as_metadata(self, issuer: str | None = None) -> dict[str, Any]:
         return {
-            "issuer": self.url,
+            "issuer": issuer or self.url,
             "pushed_authorization_request_endpoint": f"{self.url}/oauth/par",
             "authorization_endpoint": f"{self.url}/oauth/authorize",
             "token_endpoint": f"{self.url}/oauth/token",
@@ -197,7 +219,9 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
             return self._pds_refusal(request, exc.error, exc.description)
         if proof["jkt"] != payload["cnf"]["jkt"]:
             return self._pds_refusal(request, "InvalidToken", "DPoP key does not match the token")
-        if payload["exp"] < time.time() or payload.get("jti") in self.expired_jti:
+        if self.refuse_all_tokens:
+            return self._pds_refusal(request, "invalid_token", "Token is not valid for this resource")
+        if payload["exp"] < self.clock() or payload.get("jti") in self.expired_jti:
             return self._pds_refusal(request, "invalid_token", '"exp" claim timestamp check failed')
         return None
 
@@ -310,21 +334,37 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
             return self._oauth_error(400, "invalid_dpop_key_binding", "DPoP key mismatch")
         acc = self._find_account(par["login_hint"])
         assert acc is not None
-        return self._issue_oauth(acc.did, par["client_id"], jkt, par["scope"])
+        session = {"created": self.clock(), "live": True}
+        return self._issue_oauth(acc.did, par["client_id"], jkt, par["scope"], session)
 
     def _refresh_grant(self, form: dict[str, str], jkt: str) -> Response:
         rt = self._refresh_tokens.get(form.get("refresh_token", ""))
-        if rt is None or rt["used"]:
+        if rt is None or not rt["session"]["live"]:
             return self._oauth_error(400, "invalid_grant", "Invalid refresh token")
+        if rt["used"]:  # the reference server deletes the whole session then
+            rt["session"]["live"] = False
+            return self._oauth_error(400, "invalid_grant", "Refresh token replayed")
         if form.get("client_id") != rt["client_id"]:
             return self._oauth_error(400, "invalid_grant", "client_id mismatch")
         if jkt != rt["jkt"]:
             return self._oauth_error(400, "invalid_dpop_key_binding", "DPoP key mismatch")
+        now = self.clock()
+        if now - rt["session"]["created"] > SESSION_LIFETIME:
+            rt["session"]["live"] = False
+            return self._oauth_error(400, "invalid_grant", "Session expired")
+        if now - rt["issued"] > REFRESH_LIFETIME:
+            rt["session"]["live"] = False
+            return self._oauth_error(400, "invalid_grant", "Refresh token expired")
         rt["used"] = True  # rotation: each refresh token works once
-        return self._issue_oauth(rt["did"], rt["client_id"], jkt, rt["scope"])
+        return self._issue_oauth(rt["did"], rt["client_id"], jkt, rt["scope"], rt["session"])
 
-    def _issue_oauth(self, did: str, client_id: str, jkt: str, scope: str) -> Response:
-        now = int(time.time())
+    def _issue_oauth(self, did: str, client_id: str, jkt: str, scope: str, session: dict[str, Any]) -> Response:
+        now = int(self.clock())
+        # An access token never outlives its session (reference: createTokenExpiry).
+        ttl = int(min(self.oauth_access_ttl, session["created"] + SESSION_LIFETIME - now))
+        if ttl <= 0:
+            session["live"] = False
+            return self._oauth_error(400, "invalid_grant", "Session expired")
         access = self._jwt(
             {"typ": "at+jwt", "alg": "HS256"},
             {
@@ -332,18 +372,26 @@ class FakeAtprotoOAuth(FakeBlueskyServer):
                 "aud": self.url,
                 "sub": did,
                 "iat": now,
-                "exp": now + self.oauth_access_ttl,
+                "exp": now + ttl,
                 "cnf": {"jkt": jkt},
                 "client_id": client_id,
                 "jti": _secrets.token_hex(8),
             },
         )
         refresh = "ref-" + _secrets.token_hex(24)
-        self._refresh_tokens[refresh] = {"did": did, "client_id": client_id, "jkt": jkt, "scope": scope, "used": False}
+        self._refresh_tokens[refresh] = {
+            "did": did,
+            "client_id": client_id,
+            "jkt": jkt,
+            "scope": scope,
+            "used": False,
+            "issued": now,
+            "session": session,
+        }
         body = {
             "access_token": access,
             "token_type": "DPoP",
-            "expires_in": self.oauth_access_ttl,
+            "expires_in": ttl,
             "refresh_token": refresh,
             "scope": scope,
             "sub": did,

@@ -12,7 +12,10 @@ Shapes follow the Graph API documentation (v26.0):
   .../graph-api/reference/user/businesses; GET /{business}/owned_pages and
   /{business}/client_pages (data[] of Pages, fields as asked) -
   .../marketing-api/reference/business/owned_pages, .../business/client_pages: the Pages
-  a user manages through Business Manager, which /me/accounts leaves out;
+  a user manages through Business Manager, which /me/accounts leaves out; a business whose
+  client Pages the token may not read answers client_pages with code 100, subcode 33
+  ("Unsupported get request. Object with ID '<business>' does not exist, cannot be loaded due
+  to missing permissions, or does not support this operation"), as Graph does (issue 22);
 - GET /{page}?fields=access_token,name with a user token that has a task on the
   Page -> the Page token (.../facebook-login/guides/access-tokens#pagetokens);
 - GET /oauth/access_token?grant_type=fb_exchange_token -> {access_token,
@@ -239,9 +242,17 @@ class FakeFacebook(LoopbackServer):
             return token
 
     def add_business(
-        self, user_token: str, name: str, *, owned: list[Page] | None = None, client: list[Page] | None = None
+        self,
+        user_token: str,
+        name: str,
+        *,
+        owned: list[Page] | None = None,
+        client: list[Page] | None = None,
+        clients_readable: bool = True,
     ) -> str:
-        """A business the token's user works in, with the Pages it owns and those of its clients."""
+        """A business the token's user works in, with the Pages it owns and those of its clients.
+        `clients_readable=False`: the token may not read the client Pages, and client_pages
+        answers 100/33 instead of listing them."""
         with self._lock:
             uid = self.tokens[user_token][1]
             bid = f"8{self._id()}"
@@ -250,6 +261,7 @@ class FakeFacebook(LoopbackServer):
                 "name": name,
                 "owned": [p.id for p in owned or []],
                 "client": [p.id for p in client or []],
+                "clients_readable": clients_readable,
             }
             self.users[uid].setdefault("businesses", []).append(bid)
             return bid
@@ -263,9 +275,10 @@ class FakeFacebook(LoopbackServer):
         user = self.users[uid]
         if page_id in user["pages"] or page_id in user.get("granted", []):
             return True
-        return any(
-            page_id in self.businesses[b]["owned"] + self.businesses[b]["client"] for b in user.get("businesses", [])
-        )
+        for b in (self.businesses[b] for b in user.get("businesses", [])):
+            if page_id in b["owned"] or (b["clients_readable"] and page_id in b["client"]):
+                return True
+        return False
 
     def account_context(self, page: Page, **overrides: Any) -> Any:
         from postcli.platforms.base import AccountContext
@@ -623,6 +636,8 @@ class FakeFacebook(LoopbackServer):
     def _business_pages(self, business: dict[str, Any], edge: str, fields: list[str], who: tuple[Any, ...]) -> Any:
         if who[0] != "user" or business["id"] not in self.users[who[1]].get("businesses", []):
             raise GraphError(200, "(#200) Requires business_management permission to manage the object", status=403)
+        if edge == "client_pages" and not business["clients_readable"]:
+            raise _gone(business["id"])
         ids = business["owned" if edge == "owned_pages" else "client"]
         data = []
         for pid in ids:

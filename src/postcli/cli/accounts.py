@@ -218,5 +218,8 @@ def health(
         )
         for r in rows:
             if r["reconnect"]:
-                output.warn(f"{r['platform']} {r['handle']}: {r['reconnect']}")
+                said = f"{r['message']} " if r["message"] else ""
+                output.warn(f"{r['platform']} {r['handle']}: {said}{r['reconnect']}")
+            elif r["healthy"] and r["message"]:  # healthy, with something to do soon (a sign-in ending)
+                output.warn(f"{r['platform']} {r['handle']}: {r['message']}")
     raise typer.Exit(result.exit_code)

@@ -121,6 +121,10 @@ class Limits:
     # Video length in seconds, checked before anything is sent when the file's duration is known.
     max_video_seconds: float | None = None
     min_video_seconds: float | None = None
+    # A video in a post of several media, when the platform holds it to other limits than a
+    # video posted alone (Instagram: a carousel item is not a Reel). None: the limits above.
+    carousel_max_video_bytes: int | None = None
+    carousel_max_video_seconds: float | None = None
     mime_types: tuple[str, ...] = ("image/png", "image/jpeg", "image/webp")
     images_and_video: bool = False  # may one post mix images and a video
     # The platform fetches media itself from a public URL (Threads, Instagram):

@@ -137,6 +137,10 @@ def _graph_error(status: int, body: Any, headers: Any, *, platform: str, host: s
         return RemoteNotFound(what, platform=platform, hint=hint)
     if kind == "retry":
         return PlatformUnavailable(what, platform=platform, hint=hint)
+    if kind == "permission":
+        return PlatformRejected(
+            what, platform=platform, hint=graph_errors.permission_hint(platform, f"{err.get('message')} {text}")
+        )
     return PlatformRejected(what, platform=platform, hint=hint)
 
 

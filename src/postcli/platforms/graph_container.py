@@ -5,15 +5,16 @@ from its public URL), wait until the container is FINISHED, then POST the
 publish call with its id (a carousel: item containers first, then the
 carousel container holding them).
 
-Waiting: Meta recommends "querying a container's status once per minute, for no
-more than 5 minutes" (developers.facebook.com/docs/threads/troubleshooting; the
-same for Instagram, developers.facebook.com/docs/instagram-platform/content-publishing).
-Image and text containers are usually FINISHED at the first check, so the first
-check is immediate and the next ones come on a growing interval, 1, 2, 4, 8, 15,
-30, 60, 60, ... s, stopping after 5 minutes in all: at most 11 checks per
-container (polling every 2-10 s made 35+ for one video). The wait uses the
-account context's `clock` and `sleep`, and every check is charged through its
-`charge_request` hook.
+Waiting: "We recommend querying a container's status once per minute, for no more than
+5 minutes" (developers.facebook.com/docs/threads/troubleshooting, "Publishing Does Not
+Return a Media ID"; Instagram's content publishing guide,
+developers.facebook.com/docs/instagram-platform/content-publishing, describes the same
+status query). So the checks are a minute apart and end at 5 minutes: the first comes at
+once (a text or image container is usually FINISHED by then, and nothing in the docs asks
+to wait before the first query), the next at 1, 2, 3, 4 and 5 minutes: at most 6 checks
+per container (this used to be 11, on a 1-2-4-8-15-30 s ramp the docs do not allow). The
+wait uses the account context's `clock` and `sleep`, and every check is charged through
+its `charge_request` hook.
 """
 
 from __future__ import annotations
@@ -25,20 +26,13 @@ from postcli.errors import MalformedResponse, PlatformRejected, PlatformUnavaila
 from postcli.platforms.base import AccountContext
 from postcli.platforms.graph import GraphClient
 
-POLL_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)  # then 60 s
+POLL_INTERVAL_S = 60.0
 POLL_LIMIT_S = 300.0
 
 
 def poll_delays(limit_s: float = POLL_LIMIT_S) -> list[float]:
-    """The waits between status checks, in order, never more than `limit_s` in all."""
-    delays: list[float] = []
-    total = 0.0
-    while True:
-        delay = POLL_DELAYS[min(len(delays), len(POLL_DELAYS) - 1)]
-        if total + delay > limit_s:
-            return delays
-        delays.append(delay)
-        total += delay
+    """The waits between status checks, in order: a minute each, never more than `limit_s` in all."""
+    return [POLL_INTERVAL_S] * int(limit_s // POLL_INTERVAL_S)
 
 
 def container_state(fields: dict[str, Any], label: str, platform: str) -> str:

@@ -2,8 +2,8 @@
 
 `graph.graph_error` looks a failed answer up here (by code and subcode, then by
 code alone) before its fallbacks by HTTP status. Every row names the page of
-Meta's documentation it comes from; tests/test_graph_errors.py checks each row
-against the documented payload.
+Meta's documentation it comes from (or says that none lists it: UNDOCUMENTED);
+tests/test_graph_errors.py checks each row against the documented payload.
 
 Kinds (postcli.errors):
   auth       -> AuthFailed            the token is dead: reconnect (exit 6)
@@ -13,15 +13,25 @@ Kinds (postcli.errors):
   retry      -> PlatformUnavailable   temporary on Meta's side: try again (a publish retry
                                       starts from a new container)
   rejected   -> PlatformRejected      the request itself is refused: retrying does not help
+  permission -> PlatformRejected      the token lacks a permission (not granted, or removed):
+                                      the hint names it (when Graph does) and the reconnect command
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 GRAPH_ERRORS = "https://developers.facebook.com/docs/graph-api/guides/error-handling"
 GRAPH_RATE_LIMITS = "https://developers.facebook.com/docs/graph-api/overview/rate-limiting"
 INSTAGRAM_ERRORS = "https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/error-codes"
+# Lists 100 with subcode 33 ("Unsupported post request": the token may not act on the object; a
+# read answers "Unsupported get request. Object with ID '...' does not exist, cannot be loaded due
+# to missing permissions, or does not support this operation") and 10, 200 (permission errors).
+MARKETING_ERRORS = "https://developers.facebook.com/docs/marketing-api/error-reference"
+# No Meta reference page found lists the code (docs/platforms/facebook.md, "What could not be
+# verified"): the row follows Graph's own answer.
+UNDOCUMENTED = "undocumented"
 
 
 @dataclass(frozen=True)
@@ -64,9 +74,16 @@ ROWS: tuple[ErrorRow, ...] = (
         33,
         "not_found",
         "Object does not exist, cannot be loaded due to missing permissions, or does not support this operation",
-        GRAPH_ERRORS,
+        MARKETING_ERRORS,
     ),
-    ErrorRow(803, None, "not_found", "Some of the aliases you requested do not exist", GRAPH_ERRORS),
+    # "(#803) Some of the aliases you requested do not exist: <id>", Graph's answer for an id it
+    # does not know (a deleted post read by id).
+    ErrorRow(803, None, "not_found", "Some of the aliases you requested do not exist", UNDOCUMENTED),
+    ErrorRow(10, None, "permission", "API Permission Denied: not granted, or removed", GRAPH_ERRORS),
+    *(
+        ErrorRow(code, None, "permission", "API Permission: not granted, or removed", GRAPH_ERRORS)
+        for code in range(200, 300)
+    ),
     ErrorRow(
         368,
         None,
@@ -111,6 +128,16 @@ ROWS: tuple[ErrorRow, ...] = (
     ),
     ErrorRow(
         24,
+        2207006,
+        "retry",
+        "The media cannot be found: possibly a missing permission or an expired token; "
+        "generate a new container and try again",
+        INSTAGRAM_ERRORS,
+        hint="If it happens again, check the account with `postcli accounts health`: a missing "
+        "permission or an expired token gives this error too.",
+    ),
+    ErrorRow(
+        24,
         2207008,
         "retry",
         "Temporary error publishing a container (media builder expired): try again "
@@ -142,3 +169,18 @@ def lookup(code: object, subcode: object) -> ErrorRow | None:
         if row is not None:
             return row
     return _BY_KEY.get((code, None))
+
+
+_PERMISSION_NAME = re.compile(r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)'?\s+(?:extended\s+)?permission")
+
+
+def permission_hint(platform: str, message: str) -> str:
+    """What to do about a permission error (10, 200-299): the permission Graph names, if it
+    names one, and the command that signs in again to grant it."""
+    found = _PERMISSION_NAME.search(message)
+    missing = f"the {found.group(1)} permission" if found else "a permission this call needs"
+    return (
+        f"The access token lacks {missing} (never granted, or removed since). Sign in again and grant it: "
+        f"postcli accounts login {platform} (docs/signin.md), or postcli accounts add {platform} "
+        "with a token that has it."
+    )

@@ -7,6 +7,11 @@ Both exchange on their host's unversioned /access_token with the app secret:
              (developers.facebook.com/docs/instagram-platform/reference/access_token)
 and answer {"access_token": "...", "token_type": "bearer", "expires_in": 5183944}
 (a long-lived token lives 60 days). A token that is long-lived already is refused.
+
+Both refresh on the same unversioned path, GET {host}/refresh_access_token?grant_type=
+th_refresh_token | ig_refresh_token (Threads long-lived-tokens; Instagram
+reference/refresh_access_token), and keep a token the same way: `check_health` is theirs in
+common (it used to be two copies, and they had drifted apart).
 """
 
 from __future__ import annotations
@@ -16,9 +21,18 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, ClassVar, ContextManager
 from urllib.parse import urlparse
 
-from postcli.platforms.base import AccountContext, AdapterBase, AuthFailed
+from postcli.platforms.base import (
+    AccountContext,
+    AdapterBase,
+    AuthFailed,
+    HealthResult,
+    MalformedResponse,
+    PlatformError,
+    PlatformRateLimited,
+    PlatformUnavailable,
+)
 from postcli.platforms.graph import GraphClient, typed_calls
-from postcli.platforms.values import int_or_none
+from postcli.platforms.values import as_utc, int_or_none, utc_now
 
 # Long-lived user tokens of both (Threads get-started/long-lived-tokens, Instagram
 # reference/refresh_access_token): 60 days, refreshable once 24 hours old; postcli refreshes
@@ -44,6 +58,8 @@ class UserTokenAdapter(AdapterBase):
     # The hint for "no token is stored", and the one typed_calls adds to an AuthFailed.
     token_hint: ClassVar[str]
     calls_hint: ClassVar[str | None] = None
+    refresh_grant: ClassVar[str]  # th_refresh_token | ig_refresh_token
+    identity_fields: ClassVar[str]  # what the health check asks /me for
 
     def __init__(self, ctx: AccountContext) -> None:
         super().__init__(ctx)
@@ -101,6 +117,60 @@ class UserTokenAdapter(AdapterBase):
 
     def _store_token(self, token: str, obtained: datetime, expires: datetime, *, estimated: bool) -> None:
         store_token(self.ctx, token, obtained, expires, estimated=estimated)
+
+    # -- health ---------------------------------------------------------------------
+
+    def check_health(self) -> HealthResult:
+        """Refresh the token first when it ends within REFRESH_WITHIN, or when its end is only
+        an estimate and it is old enough to refresh (to learn the real end); then GET /me decides.
+
+        A refresh that is due and refused is AuthFailed: the token is about to die. A refused
+        optional refresh (AuthFailed included) changes nothing: a token can be too young to
+        refresh, or of a kind that cannot be, and still work; the identity call that follows
+        says whether it does, as for Facebook's user token. (Instagram used to re-raise an
+        AuthFailed from it, marking a working account as needing a reconnect.) A refresh that
+        cannot reach the host (timeout, 5xx, rate limit) is raised as that error: the network
+        is at fault, not the token.
+        """
+        now = utc_now()
+        secrets = self.ctx.secrets or {}
+        expires = self.ctx.token_expires_at or as_utc(secrets.get("token_expires_at"))
+        # The flag lives beside the token; older Threads accounts kept it in their settings.
+        legacy = (self.ctx.settings or {}).get("token_expires_estimated", expires is None)
+        estimated = bool(secrets.get("token_expires_estimated", legacy))
+        obtained = as_utc(secrets.get("token_obtained_at"))
+        due = expires is not None and expires - now <= REFRESH_WITHIN
+        learn = estimated and (obtained is None or now - obtained >= REFRESH_MIN_AGE)
+        if due or learn:
+            try:
+                expires = self._refresh(now)
+            except (PlatformUnavailable, PlatformRateLimited):
+                raise
+            except PlatformError as exc:
+                if due:
+                    raise AuthFailed(
+                        f"the {self.label} access token could not be refreshed: {self.label} refused to "
+                        f"refresh it ({exc.message})",
+                        platform=self.platform,
+                        hint=self.token_hint,
+                    ) from None
+        with self._calls("checking the access token"):
+            self._graph().get("me", fields=self.identity_fields)
+        return HealthResult(ok=True, token_expires_at=expires)
+
+    def _refresh(self, now: datetime) -> datetime:
+        """A new token for the stored one (kept at once); its end."""
+        graph = self._graph()
+        with self._calls("refreshing the access token"):
+            body = graph.request(
+                "GET", f"{graph.base_url}/refresh_access_token", params={"grant_type": self.refresh_grant}
+            )
+            token, lifetime = str(body["access_token"]), int_or_none(body.get("expires_in"))
+        if not token:
+            raise MalformedResponse(f"{self.label} answered the token refresh without a token", platform=self.platform)
+        expires = now + (timedelta(seconds=lifetime) if lifetime else TOKEN_LIFETIME)
+        self._store_token(token, now, expires, estimated=not lifetime)
+        return expires
 
     def _keep_identity(self, settings: dict[str, Any], note: str | None, user_id: str, username: str) -> None:
         """What connect learned: the settings (with why the token exchange failed, if it did) and who it is."""

@@ -6,6 +6,7 @@ this module stays cheap. The session (restore, refresh, recovery) is in session.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
@@ -28,7 +29,7 @@ from postcli.platforms.base import (
 )
 from postcli.platforms.bluesky.embed import build_embed, read_media
 from postcli.platforms.bluesky.errors import APP_PASSWORD_HINT, JWT_RE
-from postcli.platforms.bluesky.oauth import login_hint
+from postcli.platforms.bluesky.oauth import WARN_BEFORE, login_hint, session_ends_at
 from postcli.platforms.bluesky.session import BlueskySession
 from postcli.platforms.bluesky.spec import SPEC
 from postcli.platforms.bluesky.tid import is_tid, new_tid
@@ -44,10 +45,14 @@ from postcli.platforms.bluesky.values import (
     post_metrics,
 )
 from postcli.platforms.spec import PlatformSpec
-from postcli.platforms.values import as_dict, as_str
+from postcli.platforms.values import as_dict, as_str, utc_now
 
 if TYPE_CHECKING:  # pragma: no cover
     from atproto_client import Client
+
+UNATTENDED_HINT = (
+    "For unattended use (cron), an app password does not end this way: postcli accounts add bluesky (docs/signin.md)."
+)
 
 
 class BlueskyAdapter(BlueskySession, AdapterBase):
@@ -78,11 +83,19 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
             # The blob maxSize of the current lexicons (bluesky-social/atproto
             # lexicons/app/bsky/embed/images.json: "May be up to 2 MB, formerly limited
             # to 1 MB"; embed/video.json: "May be up to 300mb, formerly limited to
-            # 100mb"). A self-hosted PDS on older code may still refuse more than 1 MB /
-            # 100 MB; its refusal is shown as is. The lexicons state no video duration.
+            # 100mb"). The PDS takes the blob first, by its own limit: the reference PDS
+            # refuses uploadBlob above its blobUploadLimit (PDS_BLOB_UPLOAD_LIMIT, 5 MiB
+            # unless configured; describeServer reports it), whatever the lexicons allow,
+            # and that refusal is shown as it comes.
             max_image_bytes=2_000_000,
             max_video_bytes=300_000_000,
-            # The Bluesky app's limit for image alt text (video alt: 1000 graphemes).
+            # How long a video may be: the Bluesky app's VIDEO_MAX_DURATION_MS, 10 minutes
+            # (bluesky-social/social-app src/lib/constants.ts); the video service refuses a
+            # longer one (app.bsky.video.startUpload: VideoTooLong), and one sent by uploadBlob
+            # would be published with a video that never plays. The lexicons state none.
+            max_video_seconds=600,
+            # The Bluesky app's limit for alt text (MAX_ALT_TEXT, same file); the lexicons set
+            # none for images, and none for video since Aug 2026 (atproto #5350).
             max_alt_text=2000,
             mime_types=("image/png", "image/jpeg", "image/webp", "image/gif", "video/mp4"),
             images_and_video=False,
@@ -147,8 +160,10 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
         )
 
     def _connect_oauth(self, access_token: str) -> AccountInfo:
-        """After `accounts login`: the token's owner must be the DID the sign-in resolved."""
-        self.ctx.secrets = {**self.ctx.secrets, "access_token": access_token}
+        """After `accounts login`: the token's owner must be the DID the sign-in resolved.
+        The session began with that sign-in, moments ago (when the sign-in did not say)."""
+        started = self.ctx.secrets.get("session_started_at") or int(time.time())
+        self.ctx.secrets = {**self.ctx.secrets, "access_token": access_token, "session_started_at": started}
         body = self._run("checking the new session", lambda c: content(c.invoke_query("com.atproto.server.getSession")))
         if body.get("did") != self.ctx.secrets.get("did"):
             raise AuthFailed(
@@ -163,23 +178,55 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
             display_name = self._profile(client, body["did"]).get("displayName") or None
         except Exception:  # a PDS without an AppView still makes a working account
             display_name = None
-        return AccountInfo(external_id=body["did"], handle=handle or body["did"], display_name=display_name)
+        return AccountInfo(
+            external_id=body["did"],
+            handle=handle or body["did"],
+            display_name=display_name,
+            token_expires_at=session_ends_at(self.ctx.secrets),
+        )
 
     def check_health(self) -> HealthResult:
-        """Failures are raised (AuthFailed -> reconnect; other PlatformErrors -> unreachable)."""
-        body = self._run(
-            "checking the session",
-            lambda c: content(c.invoke_query("com.atproto.server.getSession")),
-        )
+        """Failures are raised (AuthFailed -> reconnect; other PlatformErrors -> unreachable).
+
+        An OAuth sign-in ends two weeks after it began (oauth.SESSION_LIFETIME): its end is the
+        token expiry, `accounts health` says so WARN_BEFORE it, and a refusal after it says why."""
+        ends = session_ends_at(self.ctx.secrets) if self._oauth is not None else None
+        try:
+            body = self._run(
+                "checking the session",
+                lambda c: content(c.invoke_query("com.atproto.server.getSession")),
+            )
+        except AuthFailed as exc:
+            if ends is not None and utc_now() >= ends:
+                raise AuthFailed(
+                    f"the Bluesky sign-in ended on {ends:%Y-%m-%d %H:%M} UTC, two weeks after it began "
+                    f"(AT Protocol OAuth sessions of an app without a server of its own): {exc.message}",
+                    platform=PLATFORM,
+                    hint=f"{exc.hint or login_hint(self._handle)} {UNATTENDED_HINT}",
+                ) from None
+            raise
+        expires = ends if self._oauth is not None else self._refresh_expires_at
         if body.get("active") is False:
             status = body.get("status") or "inactive"
             return HealthResult(
                 ok=False,
                 error_code="account_inactive",
                 message=f"the Bluesky account is {status}.",
-                token_expires_at=self._refresh_expires_at,
+                token_expires_at=expires,
             )
-        return HealthResult(ok=True, token_expires_at=self._refresh_expires_at)
+        message = None
+        if ends is not None and utc_now() >= ends:
+            # The server kept the session longer than two weeks: its end is not known after all.
+            self.ctx.secrets = {**self.ctx.secrets, "session_end_unknown": True}
+            self.ctx.save_secrets(dict(self.ctx.secrets))
+            expires = None
+        elif ends is not None and ends - utc_now() <= WARN_BEFORE:
+            message = (
+                f"the Bluesky sign-in ends on {ends:%Y-%m-%d %H:%M} UTC (AT Protocol OAuth sessions of an app "
+                f"without a server of its own last two weeks). {login_hint(self._handle)} before then. "
+                f"{UNATTENDED_HINT}"
+            )
+        return HealthResult(ok=True, message=message, token_expires_at=expires)
 
     # --- publishing ----------------------------------------------------------
 

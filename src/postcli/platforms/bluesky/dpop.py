@@ -68,6 +68,11 @@ class DPoPSigner:
         self._lock = threading.Lock()
 
     def proof(self, method: str, url: str, access_token: str | None = None) -> str:
+        return self.proof_and_nonce(method, url, access_token)[0]
+
+    def proof_and_nonce(self, method: str, url: str, access_token: str | None = None) -> tuple[str, str | None]:
+        """A proof, and the nonce it carries: a refusal is worth a retry only when the server
+        has since handed out another one (the reference client's rule)."""
         from joserfc import jwt
 
         claims: dict[str, Any] = {
@@ -83,7 +88,7 @@ class DPoPSigner:
         if access_token is not None:
             claims["ath"] = access_token_hash(access_token)
         header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": self._public}
-        return jwt.encode(header, claims, self._key)
+        return jwt.encode(header, claims, self._key), nonce
 
     def remember_nonce(self, url: str, headers: Any) -> bool:
         """Keep the `DPoP-Nonce` a response carried; True when it is a new one."""

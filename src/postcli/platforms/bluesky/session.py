@@ -188,7 +188,8 @@ class BlueskySession:
         except PostcliError:
             raise
         except Exception as exc:
-            if not is_token_error(exc):
+            # An OAuth session has had its one refresh for this refusal in DPoPRequest already.
+            if self._oauth is not None or not is_token_error(exc):
                 raise self._map_error(exc, action) from exc
         self._recover_session(client, action)
         try:
@@ -203,9 +204,6 @@ class BlueskySession:
             self._recover_session_locked(client, action)
 
     def _recover_session_locked(self, client: Client, action: str) -> None:
-        if self._oauth is not None:
-            self._oauth.refresh()  # a refusal is AuthFailed with the `accounts login` command
-            return
         if self._last_nsid != NSID_REFRESH:
             # The access token was refused although the SDK thought it fresh (clock
             # skew, server restart): a refresh is far cheaper than createSession.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -234,6 +235,9 @@ def sign_in(ctx: SignInContext, handle: str, service: str) -> dict[str, Any]:
         "issuer": server.issuer,
         "token_endpoint": server.token_endpoint,
         "pds": ident.pds,
+        # The adapter re-resolves the DID before each refresh, and ends the session two weeks on.
+        "plc_directory": plc_directory(),
+        "session_started_at": int(time.time()),
     }
 
 

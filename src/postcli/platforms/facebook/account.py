@@ -77,9 +77,10 @@ class FacebookAccount(FacebookInsights):
                     settings["user_token_expires_at"] = (
                         datetime.now(timezone.utc) + timedelta(seconds=expires_in)
                     ).isoformat()
+            unread: list[str] = []
             if not (identifier and any(self._matches(p, identifier) for p in pages)):
-                pages = with_business_pages(pages, self._get, token)
-            page = self._choose(pages, identifier, token)
+                pages, unread = with_business_pages(pages, self._get, token)
+            page = self._choose(pages, identifier, token, unread)
             if not page.get("access_token"):
                 page = {**page, **read_page_directly(self._get, str(page["id"]), token)}
             if not page.get("access_token"):
@@ -124,8 +125,12 @@ class FacebookAccount(FacebookInsights):
         wanted = identifier.strip()
         return wanted == str(page.get("id")) or wanted.casefold() == str(page.get("name") or "").strip().casefold()
 
-    def _choose(self, pages: list[dict[str, Any]], identifier: str | None, token: str) -> dict[str, Any]:
+    def _choose(
+        self, pages: list[dict[str, Any]], identifier: str | None, token: str, unread: list[str]
+    ) -> dict[str, Any]:
         listing = "; ".join(f"{p['id']} ({p.get('name')})" for p in pages)
+        # Which business listings Graph would not answer: a Page of theirs is not offered.
+        not_read = f" Facebook would not list {'; '.join(unread)}." if unread else ""
         wanted = (identifier or "").strip()
         if wanted.isdigit() and not any(self._matches(p, wanted) for p in pages):
             # A Page no listing shows (a task granted on the Page alone): ask for it by id.
@@ -134,7 +139,7 @@ class FacebookAccount(FacebookInsights):
                 return {"id": wanted, **direct}
         if not pages:
             raise PlatformRejected(
-                "this user token manages no Facebook Page",
+                f"this user token manages no Facebook Page.{not_read}",
                 platform=PLATFORM,
                 hint="grant the pages_show_list and pages_manage_posts permissions for the Page, or give a Page token",
             )
@@ -144,7 +149,7 @@ class FacebookAccount(FacebookInsights):
                 return found[0]
             what = "several Pages are" if found else "no Page is"
             raise PlatformRejected(
-                f"{what} named {identifier!r}; the token manages: {listing}",
+                f"{what} named {identifier!r}; the token manages: {listing}.{not_read}",
                 platform=PLATFORM,
                 hint="pass --page with one of these ids",
             )

@@ -29,14 +29,12 @@ from urllib.parse import urlparse
 from postcli.platforms.base import (
     AccountInfo,
     AuthFailed,
-    HealthResult,
     Limits,
     MalformedResponse,
     MediaItem,
     PlatformError,
     PlatformRateLimited,
     PlatformRejected,
-    PlatformUnavailable,
     PublishRequest,
     PublishResult,
     RemoteNotFound,
@@ -46,14 +44,14 @@ from postcli.platforms.graph_tokens import (
     PAGE_SIZE,
     RECONCILE_MARGIN,
     RECONCILE_PAGES,
-    REFRESH_MIN_AGE,
-    REFRESH_WITHIN,
     RESOLVE_PAGES,
     TOKEN_LIFETIME,
     exchange_token,
 )
 from postcli.platforms.instagram.insights import PLATFORM, InstagramInsights
 from postcli.platforms.instagram.rules import (
+    CAROUSEL_MAX_VIDEO_BYTES,
+    CAROUSEL_MAX_VIDEO_SECONDS,
     IMAGE_TYPES,
     MAX_ALT_TEXT,
     MAX_CAPTION,
@@ -115,6 +113,8 @@ class InstagramAdapter(InstagramInsights):
     label: ClassVar[str] = "Instagram"
     token_hint: ClassVar[str] = RECONNECT_HINT
     calls_hint: ClassVar[str | None] = None
+    refresh_grant: ClassVar[str] = "ig_refresh_token"
+    identity_fields: ClassVar[str] = "user_id,username"
     # No idempotency key: find_published looks among the account's newest posts; without
     # a first attempt, as far back as a container lives (24 hours).
     reconciles_by_recent_posts: ClassVar[bool] = True
@@ -156,7 +156,6 @@ class InstagramAdapter(InstagramInsights):
                 "app_scoped_id": str(me["id"]) if me.get("id") else None,
                 "username": username,
                 "account_type": me.get("account_type"),
-                "token_expiry": "reported" if lifetime else "estimated",
                 "token_source": "exchange" if lifetime else "pasted",
             }
         )
@@ -197,6 +196,8 @@ class InstagramAdapter(InstagramInsights):
             max_video_bytes=MAX_VIDEO_BYTES,
             min_video_seconds=MIN_VIDEO_SECONDS,
             max_video_seconds=MAX_VIDEO_SECONDS,
+            carousel_max_video_bytes=CAROUSEL_MAX_VIDEO_BYTES,
+            carousel_max_video_seconds=CAROUSEL_MAX_VIDEO_SECONDS,
             max_alt_text=MAX_ALT_TEXT,
             mime_types=IMAGE_TYPES + VIDEO_TYPES,
             images_and_video=True,
@@ -349,51 +350,6 @@ class InstagramAdapter(InstagramInsights):
             platform=PLATFORM,
             hint="Open the post in the Instagram app and choose Delete.",
         )
-
-    # -- health ----------------------------------------------------------------------
-
-    def check_health(self) -> HealthResult:
-        now = _now()
-        secrets = self.ctx.secrets or {}
-        expires = self.ctx.token_expires_at or _as_datetime(secrets.get("token_expires_at"))
-        estimated = bool(secrets.get("token_expires_estimated", expires is None))
-        obtained = _as_datetime(secrets.get("token_obtained_at"))
-        near_expiry = expires is not None and expires - now <= REFRESH_WITHIN
-        # An estimated expiry may be weeks late (the pasted token's real age is unknown):
-        # refresh once the token is old enough, and learn the real expiry from the answer.
-        learn = estimated and (obtained is None or now - obtained >= REFRESH_MIN_AGE)
-        if near_expiry or learn:
-            try:
-                expires = self._refresh(now)
-            except (AuthFailed, PlatformUnavailable, PlatformRateLimited):
-                raise
-            except PlatformError as exc:
-                if near_expiry:
-                    raise AuthFailed(
-                        f"Instagram refused to refresh the access token: {exc.message}",
-                        platform=PLATFORM,
-                        hint=RECONNECT_HINT,
-                    ) from None
-        with self._calls("checking the access token"):
-            self._graph().get("me", fields="user_id,username")
-        return HealthResult(ok=True, token_expires_at=expires)
-
-    def _refresh(self, now: datetime) -> datetime:
-        graph = self._graph()
-        with self._calls("refreshing the access token"):
-            # Not versioned: GET https://graph.instagram.com/refresh_access_token
-            body = graph.request(
-                "GET", f"{graph.base_url}/refresh_access_token", params={"grant_type": "ig_refresh_token"}
-            )
-            token = str(body["access_token"])
-            lifetime = _int(body.get("expires_in"))
-        if not token:
-            raise MalformedResponse("Instagram answered the token refresh without a token", platform=PLATFORM)
-        expires = now + (timedelta(seconds=lifetime) if lifetime else TOKEN_LIFETIME)
-        self._store_token(token, now, expires, estimated=not lifetime)
-        self.ctx.settings = {**(self.ctx.settings or {}), "token_expiry": "reported" if lifetime else "estimated"}
-        self.ctx.settings_changed = True
-        return expires
 
     # -- import ----------------------------------------------------------------------
 

@@ -17,6 +17,11 @@ MAX_IMAGE_BYTES = 8_000_000  # "8 MB"; the error text says MiB, the smaller boun
 MAX_VIDEO_BYTES = 300 * 1024 * 1024  # Reels: 300 MB
 # IG User Media reference, Reel specifications: "Duration: 15 mins max, 3 seconds min".
 MIN_VIDEO_SECONDS, MAX_VIDEO_SECONDS = 3, 15 * 60
+# A carousel item is a VIDEO container, not a Reel ("reels are not supported" in carousels), held
+# to the video specifications: "Duration: 60 seconds maximum, 3 seconds minimum", "File size:
+# 100MB maximum" (IG User Media reference; docs/platforms/instagram.md says where the page puts them).
+CAROUSEL_MAX_VIDEO_BYTES = 100 * 1024 * 1024
+CAROUSEL_MAX_VIDEO_SECONDS = 60
 IMAGE_TYPES = ("image/jpeg",)
 VIDEO_TYPES = ("video/mp4", "video/quicktime")
 MIN_ASPECT, MAX_ASPECT = 4 / 5, 1.91  # images outside 4:5 .. 1.91:1 are refused, not cropped
@@ -45,18 +50,26 @@ def content_problems(req: PublishRequest) -> list[str]:
     if len(req.media) > MAX_CAROUSEL_ITEMS:
         problems.append(f"{len(req.media)} media files, an Instagram carousel holds at most {MAX_CAROUSEL_ITEMS}.")
     for item in req.media:
-        problems.extend(item_problems(item))
+        problems.extend(item_problems(item, in_carousel=len(req.media) > 1))
     return problems
 
 
-def item_problems(item: MediaItem) -> list[str]:
+def item_problems(item: MediaItem, *, in_carousel: bool = False) -> list[str]:
     name = item.path.name
     problems = []
     if item.is_video:
+        cap, longest = MAX_VIDEO_BYTES, MAX_VIDEO_SECONDS
+        what = "a Reel"
+        if in_carousel:
+            cap, longest, what = CAROUSEL_MAX_VIDEO_BYTES, CAROUSEL_MAX_VIDEO_SECONDS, "a video in a carousel"
         if item.mime_type not in VIDEO_TYPES:
             problems.append(f"{name} is {item.mime_type}; Instagram takes MP4 or MOV videos.")
-        elif item.size_bytes > MAX_VIDEO_BYTES:
-            problems.append(f"{name} is {item.size_bytes:,} bytes, Instagram takes videos up to {MAX_VIDEO_BYTES:,}.")
+        elif item.size_bytes > cap:
+            problems.append(f"{name} is {item.size_bytes:,} bytes, Instagram takes {what} up to {cap:,}.")
+        if item.duration_s is not None and not MIN_VIDEO_SECONDS <= item.duration_s <= longest:
+            problems.append(
+                f"{name} lasts {item.duration_s:g} s, Instagram takes {what} of {MIN_VIDEO_SECONDS} to {longest:g} s."
+            )
     elif item.mime_type not in IMAGE_TYPES:
         problems.append(f"{name} is {item.mime_type}; Instagram only takes JPEG images (convert it to JPEG).")
     else:

@@ -30,14 +30,12 @@ from urllib.parse import urlparse
 from postcli.platforms.base import (
     AccountInfo,
     AuthFailed,
-    HealthResult,
     Limits,
     MalformedResponse,
     MediaItem,
     PlatformError,
     PlatformRateLimited,
     PlatformRejected,
-    PlatformUnavailable,
     PublishRequest,
     PublishResult,
     RemoteNotFound,
@@ -47,8 +45,6 @@ from postcli.platforms.graph_tokens import (
     PAGE_SIZE,
     RECONCILE_MARGIN,
     RECONCILE_PAGES,
-    REFRESH_MIN_AGE,
-    REFRESH_WITHIN,
     RESOLVE_PAGES,
     TOKEN_LIFETIME,
     exchange_token,
@@ -109,6 +105,8 @@ class ThreadsAdapter(ThreadsInsights):
     label: ClassVar[str] = "Threads"
     token_hint: ClassVar[str] = RECONNECT_HINT
     calls_hint: ClassVar[str | None] = RECONNECT_HINT
+    refresh_grant: ClassVar[str] = "th_refresh_token"
+    identity_fields: ClassVar[str] = "id,username"
     # No idempotency key: find_published looks among the profile's threads; the listing
     # is filtered by `since` but its order is not documented, so the oldest match wins.
     reconciles_by_recent_posts: ClassVar[bool] = True
@@ -142,7 +140,6 @@ class ThreadsAdapter(ThreadsInsights):
                 "username": username,
                 "api_version": settings.get("api_version") or DEFAULT_API_VERSION,
                 "token_source": source,  # exchange | refresh | estimate
-                "token_expires_estimated": source == "estimate",
             }
         )
         self._keep_identity(settings, note, user_id, username)
@@ -186,54 +183,6 @@ class ThreadsAdapter(ThreadsInsights):
         except PlatformError:
             pass  # too young to refresh (or short-lived): estimate
         return token, now + TOKEN_LIFETIME, "estimate", note
-
-    def check_health(self) -> HealthResult:
-        now = _now()
-        secrets = self.ctx.secrets or {}
-        expires = self.ctx.token_expires_at or _as_datetime(secrets.get("token_expires_at"))
-        estimated = bool(
-            secrets.get(
-                "token_expires_estimated", (self.ctx.settings or {}).get("token_expires_estimated", expires is None)
-            )
-        )
-        obtained = _as_datetime(secrets.get("token_obtained_at"))
-        due = expires is not None and expires - now <= REFRESH_WITHIN
-        # An estimated expiry may be wrong (the token was older than we knew): once
-        # the token may be refreshed, a refresh tells the truth.
-        probe = estimated and (obtained is None or now - obtained >= REFRESH_MIN_AGE)
-        if due or probe:
-            try:
-                expires = self._refresh(now)
-            except (PlatformUnavailable, PlatformRateLimited):
-                raise  # the network, not the token: try again later
-            except PlatformError as exc:
-                if due:
-                    raise AuthFailed(
-                        f"the Threads access token could not be refreshed: {exc.message}",
-                        platform=PLATFORM,
-                        hint=RECONNECT_HINT,
-                    ) from None
-        with self._calls("checking the access token"):
-            self._graph().get("me", fields="id,username")
-        return HealthResult(ok=True, token_expires_at=expires)
-
-    def _refresh(self, now: datetime) -> datetime:
-        with self._calls("refreshing the access token"):
-            body = self._graph().request(
-                "GET",
-                self._unversioned("refresh_access_token"),
-                params={"grant_type": "th_refresh_token"},
-            )
-            token, seconds = str(body["access_token"]), _int(body.get("expires_in"))
-        expires = now + (timedelta(seconds=seconds) if seconds else TOKEN_LIFETIME)
-        self._store_token(token, now, expires, estimated=not seconds)
-        self.ctx.settings = {
-            **(self.ctx.settings or {}),
-            "token_expires_estimated": not seconds,
-            "token_source": "refresh",
-        }
-        self.ctx.settings_changed = True
-        return expires
 
     def limits(self) -> Limits:
         return Limits(

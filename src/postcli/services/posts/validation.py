@@ -43,6 +43,12 @@ def media_problems(limits: Any, media: list[MediaItem]) -> list[Problem]:
     problems: list[Problem] = []
     images = [m for m in media if not m.is_video]
     videos = [m for m in media if m.is_video]
+    carousel = len(media) > 1
+    video_bytes, video_seconds, in_what = limits.max_video_bytes, limits.max_video_seconds, ""
+    if carousel and (limits.carousel_max_video_bytes or limits.carousel_max_video_seconds):
+        video_bytes = limits.carousel_max_video_bytes or video_bytes
+        video_seconds = limits.carousel_max_video_seconds or video_seconds
+        in_what = " for a video in a carousel"
     for m in media:
         if m.mime_type not in limits.mime_types:
             problems.append(
@@ -51,9 +57,10 @@ def media_problems(limits: Any, media: list[MediaItem]) -> list[Problem]:
                     FIX_TYPE,
                 )
             )
-        cap = limits.max_video_bytes if m.is_video else limits.max_image_bytes
+        cap = video_bytes if m.is_video else limits.max_image_bytes
         if cap is not None and m.size_bytes > cap:
-            problems.append(Problem(f"{m.path.name} is {m.size_bytes:,} bytes, the limit is {cap:,}.", FIX_TOO_BIG))
+            limit = f"the limit{in_what if m.is_video else ''} is {cap:,}"
+            problems.append(Problem(f"{m.path.name} is {m.size_bytes:,} bytes, {limit}.", FIX_TOO_BIG))
         if limits.max_alt_text is not None and m.alt_text and len(m.alt_text) > limits.max_alt_text:
             problems.append(
                 Problem(
@@ -62,10 +69,10 @@ def media_problems(limits: Any, media: list[MediaItem]) -> list[Problem]:
                 )
             )
         if m.is_video and m.duration_s is not None:
-            if limits.max_video_seconds is not None and m.duration_s > limits.max_video_seconds:
+            if video_seconds is not None and m.duration_s > video_seconds:
                 problems.append(
                     Problem(
-                        f"{m.path.name} is {_seconds(m.duration_s)} long, the limit is {_seconds(limits.max_video_seconds)}.",
+                        f"{m.path.name} is {_seconds(m.duration_s)} long, the limit{in_what} is {_seconds(video_seconds)}.",
                         FIX_DURATION,
                     )
                 )
