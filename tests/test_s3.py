@@ -416,3 +416,14 @@ def test_media_info_validates_without_touching_s3(bucket, home, tmp_path, monkey
     assert (info.mime_type, info.size_bytes) == ("image/png", len(img.read_bytes()))
     assert (info.width, info.height, info.alt_text) == (7, 9, "alt")
     assert info.public_url is None and info.path.name == row.key.rsplit("/", 1)[1]
+
+
+def test_doctor_checks_the_bucket_without_writing_to_it(cli, bucket, home, moto_endpoint):
+    r = cli("doctor", "--json")
+    (check,) = [c for c in json.loads(r.stdout)["checks"] if c["name"] == "media store"]
+    assert check["status"] == "ok" and bucket.name in check["message"]
+    assert bucket.keys() == []  # a HEAD only: nothing uploaded
+    write_config(home, bucket="no-such-bucket-here", region="us-east-1", endpoint_url=moto_endpoint)
+    r = cli("doctor", "--json")
+    (check,) = [c for c in json.loads(r.stdout)["checks"] if c["name"] == "media store"]
+    assert check["status"] == "fail" and r.exit_code == 1

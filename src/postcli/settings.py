@@ -215,6 +215,13 @@ SCHEMA: dict[str, dict[str, Rule] | set[str]] = {
         "max_rate_wait_seconds": Rule("collect_max_rate_wait_seconds", float, 0),
     },
     "graph": {"version": Rule("graph_version", str)},
+    "doctor": {
+        "expiry_warning_days": Rule("doctor_expiry_warning_days", float, 0),
+        "publish_every_minutes": Rule("doctor_publish_every_minutes", float, 0, above=True),
+        "collect_every_minutes": Rule("doctor_collect_every_minutes", float, 0, above=True),
+    },
+    # Read and checked by services/notify.py (events is a list; webhook_secret a secret).
+    "notify": {"command", "webhook", "webhook_secret", "events", "timeout_seconds"},
     "apps": {},  # one sub-table per platform (below), read by app_config()
     "network": {"timeout_seconds": Rule("timeout_seconds", float, 0, above=True)},
     "s3": {"bucket", "region", "endpoint_url", "presign_expiry_seconds", "prefix", "addressing_style"},
@@ -246,6 +253,10 @@ class Config:
     collect_max_rate_wait_seconds: float = 30.0
     timeout_seconds: float = 30.0
     graph_version: str | None = None  # [graph] version; None: the adapters' default
+    # [doctor]: warn this long before a token or session ends; how often cron runs the jobs.
+    doctor_expiry_warning_days: float = 7.0
+    doctor_publish_every_minutes: float = 5.0
+    doctor_collect_every_minutes: float = 120.0
     s3: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
     # Unknown keys and the like: worth a warning, not worth refusing to run.

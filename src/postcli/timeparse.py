@@ -93,6 +93,15 @@ def _parse(text: str, tz: tzinfo, now: datetime) -> datetime:
     from dateutil import parser as dtparser
 
     raw = text.strip()
+    if len(raw) >= 16 and raw[4:5] == "-" and raw[10:11] in (" ", "T"):
+        # A full ISO date and time: nothing for dateutil to guess (and a bulk import reads
+        # thousands of them).
+        try:
+            iso = datetime.fromisoformat(raw)
+        except ValueError:
+            iso = None
+        if iso is not None:
+            return iso.astimezone(timezone.utc) if iso.tzinfo else localize(iso, tz).astimezone(timezone.utc)
     m = _REL.match(raw)
     if m:
         return now + timedelta(**{_unit(m.group(2)): float(m.group(1))})

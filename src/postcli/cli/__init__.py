@@ -248,6 +248,9 @@ def _register() -> None:
     app.add_typer(media.app, name="media")
     app.add_typer(db.app, name="db")
     app.add_typer(config.app, name="config")
+    from postcli.cli import queue
+
+    app.add_typer(queue.app, name="queue")
     toplevel.register(app)
 
 

@@ -147,6 +147,14 @@ def print_connected(result: Any, as_json: bool) -> None:
         return
     verb = "Reconnected" if result.reconnected else "Connected"
     output.line(f"{verb} {data['platform']} account {data['handle']} (id {data['id']}) at {data['api_base_url']}.")
+    if result.reconnected:
+        from postcli.services.posts.retry_failed import waiting_for
+
+        waiting = waiting_for(data["id"])
+        if waiting:
+            output.line(
+                f"{waiting} failed target(s) wait for this account: postcli post retry --failed --account {data['id']}"
+            )
 
 
 def _say(text: str) -> None:

@@ -191,7 +191,7 @@ def health(
 ) -> None:
     """Probe each account live (refreshing tokens near expiry). Exit 6 if any needs reconnecting."""
     from postcli import output
-    from postcli.services.account_health import health as run
+    from postcli.services.unattended import health as run
 
     result = run(account)
     rows = result.rows

@@ -16,55 +16,12 @@ from postcli.cli._options import (
     text_value,
     zone_value,
 )
+from postcli.cli.post_outcome import _exit_for, _render_outcome, _warn_rate_limited  # noqa: F401 - used below and by toplevel
 from postcli.errors import InvalidInput
 
 app = typer.Typer(help="Compose, schedule, publish, list and delete posts.", no_args_is_help=True)
 
 JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
-
-
-def _exit_for(outcome: Any) -> None:
-    """Exit with the outcome's code (services/exit_codes.py: 7 > 1 > 6 > 5); a rate limit says when it lifts."""
-    _warn_rate_limited([outcome])
-    if outcome.exit_code:
-        raise typer.Exit(outcome.exit_code)
-
-
-def _warn_rate_limited(outcomes: list[Any]) -> None:
-    from postcli import output
-    from postcli.services.posts.results import rate_limited_targets
-
-    for t in rate_limited_targets(outcomes):
-        when = (
-            f"the limit lifts by {t.retry_at:%Y-%m-%d %H:%M} UTC"
-            if t.retry_at
-            else "the platform did not say until when"
-        )
-        output.warn(f"{t.platform} ({t.handle}) is rate limited ({when}): nothing was published there.")
-
-
-def _render_outcome(outcome: Any, as_json: bool) -> None:
-    from postcli import output
-    from postcli.services.posts.views import outcome_dict
-
-    if as_json:
-        output.print_json(outcome_dict(outcome))
-        return
-    output.line(f"Post {outcome.post_id}: {outcome.status}" + (f" ({outcome.note})" if outcome.note else ""))
-    output.table(
-        ["platform", "account", "status", "link / error"],
-        [
-            [
-                t.platform,
-                t.handle,
-                t.status + (" (already there)" if t.reconciled else ""),
-                t.url or t.error or "",
-            ]
-            for t in outcome.targets
-        ],
-    )
-    if outcome.status == "partial_success":
-        output.line(f"Retry the failed targets with: postcli post retry {outcome.post_id}")
 
 
 MEDIA_FOR_HELP = (
@@ -137,6 +94,10 @@ def create(
         parser=text_value,
         help="A per-platform field, e.g. youtube.privacy=unlisted (`postcli platforms NAME` lists them). Repeatable.",
     ),
+    queue: bool = typer.Option(False, "--queue", help="Schedule into the next slot free in every target's queue."),
+    queue_each: bool = typer.Option(
+        False, "--queue-each", help="Each target takes its own next free slot (one post per target)."
+    ),
     draft: bool = typer.Option(False, "--draft", help="Save as a draft; publish later with `post publish`."),
     correlation_id: Optional[str] = typer.Option(
         None,
@@ -164,6 +125,15 @@ def create(
     tz_name = tz or settings.config().timezone
     zone(tz_name)
     when = parse_when(at, tz_name) if at else None
+    if queue or queue_each:
+        from postcli.cli.post_queue import create_queued
+
+        create_queued(
+            text, to, each=queue_each, at=at, draft=draft, correlation_id=correlation_id, as_json=as_json,
+            text_for=parse_text_for(text_for), media=_media_pairs(media, alt),
+            media_for=parse_media_for(media_for, alt_for), tz=tz_name, title=title, link=link, fields=parse_fields(field),
+        )  # fmt: skip
+        return
     created = compose.create_post(
         text,
         to,
@@ -211,28 +181,18 @@ def create(
 
 
 def _register_views() -> None:
+    from postcli.cli.post_retry import retry
     from postcli.cli.post_views import list_, show
 
     app.command("list")(list_)
     app.command("show")(show)
+    app.command("retry")(retry)
+    from postcli.cli.post_import_file import import_file
+
+    app.command("import-file")(import_file)
 
 
 _register_views()
-
-
-@app.command("retry")
-def retry(
-    post_id: str = typer.Argument(
-        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="The post id."
-    ),
-    as_json: bool = JSON_OPT,
-) -> None:
-    """Publish again only the targets that failed (each is checked on the platform first)."""
-    from postcli.services.posts.publish import retry_post
-
-    outcome = retry_post(post_id)
-    _render_outcome(outcome, as_json)
-    _exit_for(outcome)
 
 
 @app.command("publish")

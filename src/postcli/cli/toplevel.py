@@ -20,6 +20,11 @@ def register(app: typer.Typer) -> None:
 
     app.command("demo")(demo)
     app.command("platforms")(platforms)
+    from postcli.cli.unattended import cron, doctor, notify_app
+
+    app.command("doctor")(doctor)
+    app.command("cron")(cron)
+    app.add_typer(notify_app, name="notify")
 
 
 def publish_due(
@@ -36,10 +41,10 @@ def publish_due(
     when its turn comes: left alone if no longer due, never counted as a failure.
     """
     from postcli import output
-    from postcli.services.posts.due import publish_due as run
     from postcli.services.posts.views import due_dict
+    from postcli.services.unattended import publish_due as run
 
-    report = run(limit=limit)
+    report = run(limit)
     if as_json:
         output.print_json(due_dict(report))
     else:
@@ -56,7 +61,7 @@ def publish_due(
             output.line(f"post {pid}: not published by this run - {why}")
         if not report.published and not report.expired and not report.errors and not report.skipped:
             output.line("Nothing due.")
-    from postcli.cli.post import _warn_rate_limited
+    from postcli.cli.post_outcome import _warn_rate_limited
 
     _warn_rate_limited(report.published)
     if report.exit_code:
@@ -147,7 +152,7 @@ def collect(
     """
 
     from postcli import output
-    from postcli.services.collect.run import collect as run
+    from postcli.services.unattended import collect as run
 
     bar = output.StatusBar("collecting", show=not as_json)
 
@@ -166,9 +171,9 @@ def collect(
                 hint="Plan with `postcli collect --plan-only [--days N]`, then run workers.",
             )
         if worker:
-            from postcli.services.collect.worker import work
+            from postcli.services.unattended import collect_worker
 
-            report = work(platform=platform, wait=wait, concurrency=concurrency, progress=progress)
+            report = collect_worker(platform=platform, wait=wait, concurrency=concurrency, progress=progress)
         elif plan_only:
             from postcli.services.collect.planning import plan
             from postcli.services.collect.report import CollectReport

@@ -322,6 +322,14 @@ def head(cfg: S3Config, s3: Any, key: str) -> dict[str, Any] | None:
         raise translate(exc, cfg, "check for an existing copy", key) from None
 
 
+def check_bucket() -> str:
+    """The configured bucket answers a HEAD with these credentials (`doctor`; nothing is written)."""
+    cfg = require_config("check the media store")
+    s3 = client(cfg)
+    _call(cfg, "check the bucket", s3.head_bucket, Bucket=cfg.bucket)
+    return cfg.bucket
+
+
 def upload(
     cfg: S3Config, path: Path, *, sha256: str, mime_type: str, size_bytes: int, ext: str, s3: Any = None
 ) -> Uploaded:

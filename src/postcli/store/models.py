@@ -316,3 +316,52 @@ class RateBudget(Base):
     updated_at: Mapped[datetime]
     # Set by a 429: no collector sends to this account before then.
     paused_until: Mapped[datetime | None]
+
+
+# --- unattended operation (migration 0007) -------------------------------------------
+
+
+class Run(Base):
+    """One run of a command cron starts (publish-due, collect, accounts health, doctor): when
+    it started and ended and how (doctor's scheduler check reads them)."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    command: Mapped[str] = mapped_column(String(32), index=True)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+    # running | ok | failed (then exit_code says how)
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    holder: Mapped[str | None] = mapped_column(String(128))  # host:pid
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Notification(Base):
+    """An event announced (or tried) once: its key says what it is about, so the next cron run
+    does not announce it again (services/notify.py). No secret is ever in `payload`."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    event: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # sent | failed | skipped (no notifier configured, or the event not chosen)
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Queue(Base):
+    """An account's posting queue (migration 0008): weekly wall-clock slots in `timezone`,
+    kept in their canonical text form (services/queue/slots.py)."""
+
+    __tablename__ = "queues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
+    slots: Mapped[str] = mapped_column(Text)
+    timezone: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -99,18 +99,20 @@ def publish_post(
     allowed: tuple[str, ...] = ("pending", "scheduled", "failed", "partial_success", "processing"),
     now: datetime | None = None,
     note: str | None = None,
+    only: set[int] | None = None,
 ) -> PublishOutcome:
-    """Claim the post, then publish every target of it that is not done yet."""
+    """Claim the post, then publish every target of it that is not done yet (`only`: just those
+    target ids; the others keep their state and count in the post's status as they are)."""
     now = now or utcnow()
     with session_scope(immediate=True) as session:
         post = get_post(session, post_id)
         claim(post, allowed)
         post.updated_at = now
         post = loaded(post)
-    return publish_claimed(post, note=note)
+    return publish_claimed(post, note=note, only=only)
 
 
-def publish_claimed(post: Post, *, note: str | None = None) -> PublishOutcome:
+def publish_claimed(post: Post, *, note: str | None = None, only: set[int] | None = None) -> PublishOutcome:
     """Publish every target of a post this process has claimed; reconcile before resending."""
     max_attempts = settings.config().publish_max_attempts
     try:
@@ -156,6 +158,9 @@ def publish_claimed(post: Post, *, note: str | None = None) -> PublishOutcome:
         )
         if target.status in ("completed", "deleted", "skipped"):
             outcomes.append(TargetOutcome(**base, status=target.status, url=target.platform_post_url))
+            continue
+        if only is not None and target.id not in only:
+            outcomes.append(TargetOutcome(**base, status=target.status, error=target.error, error_kind="error"))
             continue
         if target.attempt_count >= max_attempts:
             last = (target.error or "unknown error").split(" (raise [publish] max_attempts")[0]
@@ -308,7 +313,7 @@ def _finish_post(post_id: int, outcomes: list[TargetOutcome], note: str | None =
     return PublishOutcome(post_id=post_id, status=status, targets=outcomes, note=note)
 
 
-def retry_post(post_id: int | str) -> PublishOutcome:
+def retry_post(post_id: int | str, *, only: set[int] | None = None) -> PublishOutcome:
     with session_scope() as session:
         post = get_post(session, post_id)
         pid = post.id
@@ -318,7 +323,7 @@ def retry_post(post_id: int | str) -> PublishOutcome:
                 f"post {pid} is {status}; only failed or partially published posts can be retried.",
                 hint=f"See it with `postcli post show {pid}`.",
             )
-    return publish_post(pid, allowed=("failed", "partial_success", "processing"))
+    return publish_post(pid, allowed=("failed", "partial_success", "processing"), only=only)
 
 
 def publish_now(post_id: int | str, *, now: datetime | None = None) -> PublishOutcome:

@@ -139,14 +139,18 @@ FIX_TOO_LONG = "Shorten the text, or give that platform its own with --text-for 
 FIX_S3 = "Configure the S3 media store ([s3] in config.toml, see docs/media.md), or leave that account out of --to."
 
 
-def validate_targets(plans: list[TargetPlan], media: list[MediaItem]) -> None:
-    """Every problem of every target, in one error, before anything is sent."""
+def validate_targets(plans: list[TargetPlan], media: list[MediaItem], adapters: dict[int, Any] | None = None) -> None:
+    """Every problem of every target, in one error, before anything is sent. `adapters`: a cache
+    by account id (a bulk import validates thousands of rows against the same few accounts)."""
     problems: list[Problem] = []
     common = media
     for plan in plans:
         media = common if plan.media is None else plan.media
         account = plan.account
-        adapter = accounts_svc.adapter_for(account)
+        if adapters is None:
+            adapter = accounts_svc.adapter_for(account)
+        else:
+            adapter = adapters.get(account.id) or adapters.setdefault(account.id, accounts_svc.adapter_for(account))
         limits = adapter.limits()
         name = f"{account.platform} ({account.handle})"
         if not plan.text.strip() and not media:
