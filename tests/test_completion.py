@@ -79,9 +79,11 @@ def test_bash_completes_commands_options_platforms_accounts_and_posts(home, stor
     assert _bash(home, script, ["postcli", "analytics", "b"]) == ["best-times"]
     assert "--platform" in _bash(home, script, ["postcli", "analytics", "overview", "--"])
     assert _bash(home, script, ["postcli", "analytics", "top", "--platform", ""]) == sorted(registry.platform_names())
-    assert _bash(home, script, ["postcli", "collect", "--platform", "ma"]) == ["mastodon"]
-    assert _bash(home, script, ["postcli", "platforms", "t"]) == ["threads", "tumblr"]
-    assert _bash(home, script, ["postcli", "accounts", "login", "f"]) == ["facebook"]  # generated from the specs
+    assert _bash(home, script, ["postcli", "collect", "--platform", "mas"]) == ["mastodon"]
+    listed = sorted(registry.platform_names())
+    assert _bash(home, script, ["postcli", "platforms", "t"]) == [p for p in listed if p.startswith("t")]
+    with_login = sorted(s.name for s in registry.specs() if s.signin is not None)  # generated from the specs
+    assert _bash(home, script, ["postcli", "accounts", "login", ""]) == with_login
     assert _bash(home, script, ["postcli", "analytics", "overview", "-a", ""]) == ["ana.sandbox", "bo.sandbox"]
     assert _bash(home, script, ["postcli", "accounts", "show", "b"]) == ["bo.sandbox"]
     assert _bash(home, script, ["postcli", "post", "show", ""]) == [str(store["second"]), str(store["first"])]
@@ -110,6 +112,8 @@ def test_zsh_gets_values_with_their_descriptions(home, store):
 
 
 def test_fish_gets_values_with_their_descriptions(home, store):
+    from postcli.platforms import registry
+
     done = _complete(home, "fish", "postcli analytics post ", _TYPER_COMPLETE_FISH_ACTION="get-args")
     assert done.returncode == 0 and done.stderr == ""
     assert done.stdout.splitlines() == [
@@ -117,7 +121,7 @@ def test_fish_gets_values_with_their_descriptions(home, store):
         f"{store['first']}\tdraft: hello world",
     ]
     done = _complete(home, "fish", "postcli post list --platform t", _TYPER_COMPLETE_FISH_ACTION="get-args")
-    assert done.stdout.split() == ["threads", "tumblr"]
+    assert done.stdout.split() == [p for p in sorted(registry.platform_names()) if p.startswith("t")]
 
 
 def test_each_shell_gets_its_script_and_an_install(home):
