@@ -61,10 +61,14 @@ def test_the_capabilities_each_platform_declares():
     assert {p for p, c in declared.items() if c.reconciles_by_recent_posts} == {
         "facebook",
         "instagram",
+        "linkedin",
         "mastodon",
         "threads",
+        "tiktok",
         "tumblr",
+        "x",
     }
+    assert {p for p, c in declared.items() if not c.absence_is_deletion} == {"tiktok"}
     assert declared["mastodon"].idempotency_key and declared["sandbox"].idempotency_key
 
 

@@ -14,8 +14,8 @@ from postcli.platforms import registry
 from postcli.platforms.spec import PlatformSpec
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "postcli"
-NAMES = re.compile(r"[\"'](bluesky|mastodon|threads|instagram|facebook|tumblr)[\"']")
-VISIBLE = ["bluesky", "facebook", "instagram", "mastodon", "threads", "tumblr"]
+NAMES = re.compile(r"[\"'](bluesky|mastodon|threads|instagram|facebook|tumblr|linkedin|tiktok)[\"']")
+VISIBLE = ["bluesky", "facebook", "instagram", "linkedin", "mastodon", "threads", "tiktok", "tumblr", "x"]
 
 
 def test_no_module_outside_platforms_names_a_platform() -> None:
@@ -94,6 +94,10 @@ def test_postcli_platforms_lists_what_each_supports(cli) -> None:
     assert by["threads"]["signin"]["own_app"] is True and by["threads"]["signin"]["redirect"] == "https"
     assert by["bluesky"]["limits"]["max_text"] == 300 and by["bluesky"]["limits"]["count_unit"] == "graphemes"
     assert by["tumblr"]["rate_limit"] == {"requests": 1000, "seconds": 3600}
+    x = by["x"]
+    assert (x["limits"]["max_text"], x["limits"]["url_weight"], x["limits"]["max_gif_bytes"]) == (280, 23, 15 << 20)
+    assert (x["signin"]["redirect"], x["signin"]["own_app"]) == ("loopback-fixed", True)
+    assert x["publish"]["fields"][0]["key"] == "x.reply_settings"
     one = cli.json("platforms", "facebook")
     assert one == by["facebook"]
     text = cli("platforms", "bluesky")

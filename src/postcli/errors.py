@@ -49,6 +49,31 @@ class PostcliError(Exception):
         return self.message
 
 
+class OutputFailed(PostcliError):
+    """Standard output could not be written (closed, a full device, an I/O error): exit 1.
+
+    A reader that left a pipe (EPIPE) is not this: it stays a BrokenPipeError, which the CLI
+    ends quietly. Raised by streams.py (text) and outfile.py (a file sent to `-`).
+    """
+
+    @classmethod
+    def of(cls, exc: BaseException | None) -> OutputFailed:
+        """The failure `exc` (None: there is no standard output at all) as one message."""
+        import errno
+
+        if exc is None or isinstance(exc, (AttributeError, ValueError)):  # no stream, or a closed one
+            why = "it is closed"
+        else:
+            code = getattr(exc, "errno", None)
+            why = {errno.ENOSPC: "no space left on the device", errno.EBADF: "it is closed"}.get(code or 0) or (
+                getattr(exc, "strerror", None) or str(exc)
+            ).lower()
+        return cls(
+            f"cannot write to standard output: {why}.",
+            hint="Send the output where it can be written (a file with free space, a pipe, or /dev/null).",
+        )
+
+
 class InvalidInput(PostcliError):
     exit_code = EXIT_USAGE
 
@@ -154,3 +179,10 @@ class PlatformUnavailable(PlatformError):
 
 class MalformedResponse(PlatformError):
     """The platform answered with something we cannot read."""
+
+
+class OutcomeUnknown(PlatformError):
+    """A publish may or may not have made the post, and the platform gives this account no way
+    to look (LinkedIn without read access): the target is marked unknown and nothing is sent
+    again until the user says so (`post retry ID --resend`, or `--published URL` when it is
+    there). The message says how to check."""

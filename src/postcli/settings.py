@@ -57,7 +57,8 @@ DEFAULT_CONFIG_TEXT = """\
 
 [apps.threads]
 # Your own app's credentials for `postcli accounts login PLATFORM` (docs/signin.md);
-# POSTCLI_<PLATFORM>_CLIENT_ID / _CLIENT_SECRET override them. One table per platform.
+# POSTCLI_<PLATFORM>_CLIENT_ID / _CLIENT_SECRET override them. One table per platform; some
+# platforms read more keys here (docs/platforms/<platform>.md), e.g. an API version.
 # client_id = "..."
 # client_secret = "..."
 
@@ -230,7 +231,8 @@ SCHEMA: dict[str, dict[str, Rule] | set[str]] = {
 # Sub-tables inside a section, read by their own module (the values are checked there).
 SUBTABLES: dict[str, set[str]] = {
     "collect": {"rate_limits"},
-    # One [apps.PLATFORM] per platform: any name (plugins add platforms); services/signin.py reads them.
+    # One [apps.PLATFORM] per platform: any name (plugins add platforms); read by services/signin.py
+    # and, for the settings an adapter takes (AccountContext.app_setting), services/accounts.py.
     "apps": {"*"},
 }
 
@@ -334,7 +336,7 @@ def _check_zone(name: str, where: str) -> None:
 
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):
         raise BadSettings(f"{where} {name!r} is not an IANA timezone.", hint='e.g. "Europe/Berlin" or "UTC".') from None
 
 
@@ -360,6 +362,14 @@ def _load(path: Path, mtime: float) -> Config:
     for text in warnings:
         notice(text)
     return Config(**values, s3=dict(data.get("s3", {})), raw=data, warnings=tuple(warnings))
+
+
+def time_zone(given: str | None = None) -> str:
+    """The zone times are read and shown in: `given` (--tz), else [defaults] timezone, else UTC.
+
+    The one place this rule is written: --at, --since/--until and every time a table shows.
+    """
+    return given or config().timezone or "UTC"
 
 
 def timeout() -> float:
@@ -395,8 +405,8 @@ def config() -> Config:
 
 
 def app_config(platform: str) -> dict[str, str]:
-    """The config file's [apps.PLATFORM] table for browser sign-in: client_id, client_secret and
-    what a platform's sign-in reads besides (Facebook's config_id)."""
+    """The config file's [apps.PLATFORM] table: client_id and client_secret for browser sign-in, and
+    what a platform's sign-in or adapter reads besides (Facebook's config_id, an API version)."""
     table = config().raw.get("apps", {})
     section = table.get(platform, {}) if isinstance(table, dict) else None
     if not isinstance(section, dict):

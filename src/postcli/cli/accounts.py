@@ -7,8 +7,7 @@ import sys
 import typer
 
 from postcli.cli import completion
-from postcli.cli._connect import JSON_OPT
-from postcli.cli._options import ref_value, text_value
+from postcli.cli._options import JsonOpt, TzOpt, ref_value, text_value
 from postcli.cli.accounts_add import add_app
 from postcli.cli.login import login_app
 from postcli.errors import InvalidInput
@@ -21,7 +20,7 @@ app.add_typer(login_app, name="login")
 @app.command("list")
 def list_(
     all_: bool = typer.Option(False, "--all", help="Include removed accounts."),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """List connected accounts."""
     from postcli import output
@@ -56,7 +55,7 @@ def show(
     account: str = typer.Argument(
         ..., metavar="ACCOUNT", parser=ref_value, autocompletion=completion.accounts, help="Account id or handle."
     ),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Show one account."""
     from postcli import output
@@ -78,7 +77,7 @@ def remove(
     ),
     purge: bool = typer.Option(False, "--purge", help="Also delete its posts' targets and metric history."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (with --purge)."),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Disconnect an account and forget its credentials. History is kept unless --purge."""
     from postcli import output
@@ -125,23 +124,23 @@ def metrics_(
     until: str = typer.Option(
         None, "--until", metavar="DATE", parser=text_value, help="...until this date (exclusive)."
     ),
-    as_json: bool = JSON_OPT,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Followers, following and post count: live (stored as a snapshot), else the latest snapshot.
 
     With --since/--until, lists the stored snapshots instead.
     """
     from postcli import output, settings
-    from postcli.cli._options import check_range
+    from postcli.cli._options import check_range, read_time
     from postcli.services import account_health
-    from postcli.timeparse import parse_when
 
     if since or until:
         from datetime import datetime, timezone
 
-        tz = settings.config().timezone
-        start = parse_when(since, tz) if since else None
-        end = parse_when(until, tz) if until else None
+        shown_in = settings.time_zone(tz)
+        start = read_time(since, tz, option="--since") if since else None
+        end = read_time(until, tz, option="--until") if until else None
         if start is not None:
             check_range(start, end or datetime.now(timezone.utc), capped=False)
         data = account_health.account_metrics_series(account, start, end)
@@ -154,7 +153,7 @@ def metrics_(
         output.table(
             ["captured", "followers", "following", "posts"],
             [
-                [output.fmt_time(r["captured_at"], tz), r["followers"], r["following"], r["posts_count"]]
+                [output.fmt_time(r["captured_at"], shown_in), r["followers"], r["following"], r["posts_count"]]
                 for r in data["data"]
             ],
             numeric=("followers", "following", "posts"),
@@ -187,7 +186,7 @@ def health(
         autocompletion=completion.accounts,
         help="Account id or handle (default: all).",
     ),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Probe each account live (refreshing tokens near expiry). Exit 6 if any needs reconnecting."""
     from postcli import output

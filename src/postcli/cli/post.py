@@ -9,20 +9,18 @@ import typer
 
 from postcli.cli import completion
 from postcli.cli._options import (
+    JsonOpt,
+    TzOpt,
     id_value,
     path_value,
-    read_stdin_text,
+    read_time,
     ref_value,
     text_value,
-    zone_value,
 )
 from postcli.cli.post_outcome import _exit_for, _render_outcome, _warn_rate_limited  # noqa: F401 - used below and by toplevel
 from postcli.errors import InvalidInput
 
 app = typer.Typer(help="Compose, schedule, publish, list and delete posts.", no_args_is_help=True)
-
-JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
-
 
 MEDIA_FOR_HELP = (
     "An image or video for one platform (or account) instead of --media: its targets get these files,"
@@ -66,9 +64,7 @@ def create(
     at: Optional[str] = typer.Option(
         None, "--at", metavar="WHEN", parser=text_value, help='Schedule: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'
     ),
-    tz: Optional[str] = typer.Option(
-        None, "--tz", metavar="ZONE", parser=zone_value, help="IANA timezone for --at (default: config, else UTC)."
-    ),
+    tz: TzOpt = None,
     media_for: List[str] = typer.Option(
         [], "--media-for", metavar="PLATFORM=FILE", parser=text_value, help=MEDIA_FOR_HELP
     ),
@@ -106,7 +102,7 @@ def create(
         parser=text_value,
         help="Your id for this post: repeating the command returns the same post.",
     ),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Create a post and publish it now (default), at a time (--at), or keep it as a draft.
 
@@ -118,13 +114,13 @@ def create(
     from postcli.services.posts.fields import parse as parse_fields
     from postcli.services.posts.media_for import parse as parse_media_for
     from postcli.services.posts.validation import parse_text_for
-    from postcli.timeparse import parse_when, zone
 
     if text == "-":
-        text = read_stdin_text("the post text on standard input")
-    tz_name = tz or settings.config().timezone
-    zone(tz_name)
-    when = parse_when(at, tz_name) if at else None
+        from postcli.cli._stdin import read_text
+
+        text = read_text("the post text on standard input")
+    tz_name = settings.time_zone(tz)
+    when = read_time(at, tz, option="--at") if at else None
     if queue or queue_each:
         from postcli.cli.post_queue import create_queued
 
@@ -204,7 +200,7 @@ def publish(
         autocompletion=completion.posts,
         help="The post id (a draft or scheduled post).",
     ),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Publish a draft or scheduled post now."""
     from postcli.services.posts.publish import publish_now
@@ -220,7 +216,7 @@ def delete(
         ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="The post id."
     ),
     remote: bool = typer.Option(False, "--remote", help="Also delete it on the platforms it was published to."),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Delete a post from the store (and with --remote, from the platforms)."""
     from postcli import output
@@ -254,7 +250,7 @@ def import_(
         autocompletion=completion.accounts,
         help="The account it belongs to (id or handle).",
     ),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Track a post made outside postcli, so it is collected and reported like any other."""
     from postcli import output
@@ -323,20 +319,16 @@ def edit(
     at: Optional[str] = typer.Option(
         None, "--at", metavar="WHEN", parser=text_value, help="New publish time (scheduled posts)."
     ),
-    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=zone_value, help="IANA timezone for --at."),
-    as_json: bool = JSON_OPT,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Change a draft or scheduled post (text, targets, media, time). Validated again."""
-    from postcli import settings
     from postcli.services.posts.compose import edit_post
     from postcli.services.posts.media_for import parse as parse_media_for
     from postcli.services.posts.validation import parse_text_for
-    from postcli.timeparse import parse_when, zone
 
     if media and no_media:
         raise InvalidInput("--media and --no-media contradict each other.")
-    tz_name = tz or settings.config().timezone
-    zone(tz_name)
     post = edit_post(
         post_id,
         text=text,
@@ -344,7 +336,7 @@ def edit(
         text_for=parse_text_for(text_for),
         media=[] if no_media else (_media_pairs(media, alt) if media else None),
         media_for=parse_media_for(media_for, alt_for),
-        at=parse_when(at, tz_name) if at else None,
+        at=read_time(at, tz, option="--at") if at else None,
         tz=tz,
     )
     _show_post(post, as_json, f"Updated post {post['id']} ({post['status']}).")
@@ -358,19 +350,14 @@ def schedule(
     at: str = typer.Option(
         ..., "--at", metavar="WHEN", parser=text_value, help='When: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'
     ),
-    tz: Optional[str] = typer.Option(
-        None, "--tz", metavar="ZONE", parser=zone_value, help="IANA timezone for --at (default: config, else UTC)."
-    ),
-    as_json: bool = JSON_OPT,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Schedule a draft (or move a scheduled post). cron's `postcli publish-due` publishes it."""
     from postcli import output, settings
     from postcli.services.posts.compose import schedule_post
-    from postcli.timeparse import parse_when, zone
 
-    tz_name = tz or settings.config().timezone
-    zone(tz_name)
-    post = schedule_post(post_id, parse_when(at, tz_name), tz=tz_name)
+    post = schedule_post(post_id, read_time(at, tz, option="--at"), tz=settings.time_zone(tz))
     when = output.fmt_time(post["scheduled_at"], post["timezone"])
     _show_post(post, as_json, f"Scheduled post {post['id']} for {when} ({post['timezone']}).")
 
@@ -380,7 +367,7 @@ def cancel(
     post_id: str = typer.Argument(
         ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="A draft or scheduled post."
     ),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Cancel a draft or scheduled post (it stays in the list as cancelled)."""
     from postcli.services.posts.compose import cancel_post

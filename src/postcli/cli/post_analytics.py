@@ -7,9 +7,8 @@ from typing import Any, Optional
 import typer
 
 from postcli.cli import completion
-from postcli.cli._options import id_value, text_value
+from postcli.cli._options import JsonOpt, id_value, text_value
 
-JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
 METRIC_COLUMNS = ("likes", "comments", "shares", "quotes", "saves", "impressions", "reach", "views", "engagement")
 
 
@@ -22,7 +21,7 @@ def _render(data: dict[str, Any], *, history: bool = False) -> None:
     from postcli import output, settings
     from postcli.metrics import DESCRIPTIONS
 
-    tz = settings.config().timezone
+    tz = settings.time_zone()
     for name in data.get("needs_reconnect", []):
         output.warn(f"{name} needs reconnecting; its numbers are not current (see `postcli accounts health`).")
     output.line(f"Post {data['post_id']}: {output.excerpt(data['text'], 60)}")
@@ -71,7 +70,7 @@ def post(
         help="Only this platform's target.",
     ),
     history: bool = typer.Option(False, "--history", help="List every snapshot, oldest first."),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """One post: the latest snapshot per target and totals across targets.
 
@@ -99,7 +98,7 @@ def refresh(
         autocompletion=completion.platforms,
         help="Only this platform's target.",
     ),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Fetch a post's metrics live now, store the snapshot and show it.
 

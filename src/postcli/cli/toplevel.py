@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from postcli.cli import completion
-from postcli.cli._options import count_value, days_value, ref_value, text_value
+from postcli.cli._options import JsonOpt, count_value, days_value, ref_value, seconds_value, text_value
 from postcli.settings import MIN_CONCURRENCY
 
 
@@ -31,7 +31,7 @@ def publish_due(
     limit: Optional[int] = typer.Option(
         None, "--limit", metavar="N", parser=count_value, help="Publish at most this many posts."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: JsonOpt = False,
 ) -> None:
     """Publish every scheduled post whose time has come (run it from cron, e.g. every minute).
 
@@ -110,14 +110,13 @@ def collect(
         0.0,
         "--wait",
         metavar="SECONDS",
-        min=0,
-        max=86400,
+        parser=seconds_value(0, 86400),
         help="With --worker: keep polling for new jobs this many seconds before exiting.",
     ),
     plan_only: bool = typer.Option(
         False, "--plan-only", help="Only queue the jobs of this run, for --worker processes."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    as_json: JsonOpt = False,
 ) -> None:
     """Snapshot metrics of recent posts and every active account (run it from cron, e.g. hourly).
 

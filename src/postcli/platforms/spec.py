@@ -237,6 +237,11 @@ class SignInHooks:
         """The scopes to ask for (some consent pages take them from elsewhere)."""
         return ctx.scopes
 
+    def refused(self, ctx: SignInContext, scopes: tuple[str, ...], error: str, description: str) -> str | None:
+        """A hint for an error the consent page redirected back with (after asking `scopes`),
+        e.g. which scope the app lacks (LinkedIn's unauthorized_scope_error); None: no hint."""
+        return None
+
     def finish(self, ctx: SignInContext, app: AppCredentials, token: dict[str, Any], base: str | None) -> Connection:
         """The account to connect from the token (default: the spec's keep_* declarations)."""
         signin = self.spec.signin
@@ -274,6 +279,12 @@ class SignIn:
     client_auth: str = "client_secret_post"
     # Sent only where the platform documents PKCE: a server that half-supports it is worse than none.
     pkce: bool = True
+    # How the S256 challenge is written: RFC 7636's base64url, or the hex digest TikTok's Login
+    # Kit for desktop asks for (developers.tiktok.com/doc/login-kit-desktop).
+    pkce_challenge: Literal["base64url", "hex"] = "base64url"
+    # The name of the client-id parameter on the consent page and in the token request (sent
+    # in the form, with client_secret): TikTok calls it client_key.
+    client_id_param: str = "client_id"
     # loopback: http://127.0.0.1:<any port>/callback; loopback-fixed: the platform compares the
     # whole URL, so the registered port (default_port, --port); https: only a registered https
     # URI (--redirect-uri) with the address pasted back.
@@ -323,14 +334,21 @@ class PlatformSpec:
     import_bare_ids: bool = False
     import_example: str = ""
     # Reconnecting: the `accounts add` and `accounts login` commands, formatted with {handle},
-    # {base} (the account's base URL), {external_id} and {platform}.
+    # {base} (the account's base URL), {external_id}, {platform} and {options} (below).
     reconnect_add: str = ""
     reconnect_login: str = ""
+    # The identity options that reconnect one account, from its external id (LinkedIn's
+    # " --org ID" for a Page): `{options}` in the reconnect commands; None: "".
+    reconnect_options: Callable[[str | None], str] | None = None
     # What publishing takes: a title (YouTube's is required), a link, per-post fields.
     title: Use = "no"
     title_max: int | None = None
     link: Use = "no"
     fields: tuple[Field, ...] = ()
+    # What `post show` says about a published target beside its link, from what is stored
+    # (its platform post id and its --field values): TikTok's post that has no public id yet,
+    # or never will (a private post). None: nothing to say.
+    target_note: Callable[[str | None, Mapping[str, Any]], str | None] | None = None
     # The counters of metrics.COUNTERS the platform reports; the rest are always null.
     metrics: tuple[str, ...] = ()
     account_metrics: tuple[str, ...] = ()
@@ -366,4 +384,5 @@ class PlatformSpec:
             "base": base or "",
             "external_id": external_id or "",
             "platform": self.name,
+            "options": self.reconnect_options(external_id) if self.reconnect_options else "",
         }

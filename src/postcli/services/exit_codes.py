@@ -34,6 +34,7 @@ from postcli.errors import (
     EXIT_RECONNECT,
     EXIT_USAGE,
     AuthFailed,
+    OutcomeUnknown,
     PlatformError,
     PlatformRateLimited,
     PlatformUnavailable,
@@ -44,6 +45,9 @@ FAILURES: dict[str, int] = {
     "auth": EXIT_RECONNECT,  # the account must be reconnected
     "rate_limited": EXIT_RATE_LIMITED,  # a rate limit or quota; it lifts by itself
     "unavailable": EXIT_ERROR,  # network error, timeout, 5xx: the outcome is unknown
+    # the outcome is unknown and the platform cannot be asked: the user checks and says
+    # (`post retry ID --resend` or `--published URL`); nothing is sent again before that
+    "unknown": EXIT_ERROR,
     "rejected": EXIT_ERROR,  # the platform refused the content itself
     "removed": EXIT_ERROR,  # the account was removed from postcli: nothing was sent
     "expired": EXIT_ERROR,  # `publish-due`: due longer ago than [publish] max_lateness_minutes
@@ -59,6 +63,8 @@ def kind_of(exc: PlatformError) -> str:
         return "auth"
     if isinstance(exc, PlatformRateLimited):
         return "rate_limited"
+    if isinstance(exc, OutcomeUnknown):
+        return "unknown"
     if isinstance(exc, PlatformUnavailable):
         return "unavailable"
     if exc.exit_code == EXIT_USAGE:

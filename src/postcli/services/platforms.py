@@ -40,6 +40,7 @@ def _limits(found: PlatformSpec) -> dict[str, Any]:
     )
     limits = asdict(adapter.limits())
     limits["mime_types"] = list(limits["mime_types"])
+    limits["public_media_kinds"] = list(limits["public_media_kinds"])
     return limits
 
 

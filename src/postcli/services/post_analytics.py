@@ -96,6 +96,16 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
             if target is None:  # deleted locally meanwhile: nothing to record against
                 continue
             m = result.get(platform_post_id)
+            if m is None and not deletions.absence_is_deletion(account.platform):
+                errors.append(
+                    {
+                        "target_id": target_id,
+                        "platform": account.platform,
+                        "kind": "platform",
+                        "error": f"the post is {deletions.HIDDEN_NOTE}; its last numbers are kept",
+                    }
+                )
+                continue
             if m is None:
                 grace = deletions.grace_for(account.platform)
                 if deletions.not_yet_visible(session, {target.id: target.completed_at}, grace, now):
@@ -112,6 +122,9 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
                 target.error = "deleted on the platform"
                 continue
             followers = latest_followers(session, account.id)
+            if m.resolved is not None:
+                target.platform_post_id = m.resolved.platform_post_id
+                target.platform_post_url = m.resolved.url
             record_post_snapshot(session, target, m, now, follower_count=followers)
     if work and len(errors) == len(work):
         # Nothing was fetched: do not spend the user's refresh allowance on it.

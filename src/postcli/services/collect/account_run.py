@@ -73,6 +73,7 @@ class AccountRun:
         self.budget_key = rate_budget.key_for(account.id)
         self.limit = rate_budget.limit_for(account.platform)
         self.deletion_grace = deletions.grace_for(account.platform)
+        self.absence_is_deletion = deletions.absence_is_deletion(account.platform)
         self.parallel = max(1, min(limit_in_flight, _parallel(account.platform)))
         self.deadline = time.monotonic() + max_wait
         # No more requests to this account in this run: it needs reconnecting, it is
@@ -133,6 +134,10 @@ class AccountRun:
             why = exc.message if isinstance(exc, PostcliError) else f"unexpected {type(exc).__name__}: {exc}"
             self.report.account_failed(self.name, redact(why), bad_settings=isinstance(exc, BadSettings))
             failed_account = True
+        if self.adapter is not None:
+            # Said once per account and run: e.g. counters the app's access level withholds.
+            for text in self.adapter.collect_notes():
+                self.report.note(f"{self.name}: {text}")
         if self.ctx is not None:
             accounts_svc.save_settings_if_changed(self.ctx)
         self._defer_if_throttled()

@@ -89,7 +89,7 @@ def create_post(
     now = now or utcnow()
     overrides = text_for or {}
     check_post_texts(text, overrides, [alt for _, alt in media or []] + ([title] if title else []))
-    tz_name = tz or settings.config().timezone
+    tz_name = settings.time_zone(tz)
     if correlation_id is not None and len(correlation_id) > 255:
         raise InvalidInput(
             f"--correlation-id is {len(correlation_id)} characters; the limit is 255.",
@@ -131,10 +131,12 @@ def create_post(
                 text=own_text(overrides, a) or text,
                 text_override=own_text(overrides, a),
                 media=media_for_svc.own(a, items_for),
+                title=title,
+                fields=checked_fields.get(a.platform),
             )
             for a in targets
         ]
-        validate_targets(plans, [p.as_media_item() for p in prepared])
+        validate_targets(plans, [p.as_media_item() for p in prepared], preflight=not draft)
         chash = content_hash(
             text,
             overrides,

@@ -19,7 +19,7 @@ class TargetOutcome:
     account_id: int
     platform: str
     handle: str
-    status: str
+    status: str  # completed | failed | unknown (published or not: the user checks) | deleted | skipped
     url: str | None = None
     error: str | None = None
     reconciled: bool = False  # found already published on the platform
@@ -28,7 +28,8 @@ class TargetOutcome:
 
 
 def _failures(targets: Iterable[TargetOutcome]) -> list[str]:
-    return [t.error_kind or "error" for t in targets if t.status == "failed"]
+    # "unknown": the platform may have the post and cannot be asked (errors.OutcomeUnknown).
+    return [t.error_kind or "error" for t in targets if t.status in ("failed", "unknown")]
 
 
 @dataclass

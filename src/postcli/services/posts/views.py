@@ -63,6 +63,18 @@ MEDIA_COLUMNS = (
 )
 
 
+def target_note(t: Row) -> str | None:
+    """What the platform's spec says about a published target beside its link (spec.target_note)."""
+    from postcli.platforms import registry
+
+    if t["status"] != "completed":
+        return None
+    found = registry.find(t["platform"])
+    if found is None or found.target_note is None:
+        return None
+    return found.target_note(t["platform_post_id"], decode(t["fields"]) or {})
+
+
 def target_view(t: Row) -> dict[str, Any]:
     return {
         "id": t["id"],
@@ -78,6 +90,7 @@ def target_view(t: Row) -> dict[str, Any]:
         "last_attempt_at": t["last_attempt_at"],
         "completed_at": t["completed_at"],
         "fields": decode(t["fields"]) or {},
+        "note": target_note(t),
     }
 
 
