@@ -15,7 +15,7 @@ from postcli.platforms.spec import PlatformSpec
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "postcli"
 NAMES = re.compile(
-    r"[\"'](bluesky|mastodon|threads|instagram|facebook|tumblr|linkedin|tiktok|google-business|google_business)[\"']"
+    r"[\"'](bluesky|mastodon|threads|instagram|facebook|tumblr|linkedin|tiktok|youtube|google-business|google_business)[\"']"
 )
 VISIBLE = [
     "bluesky",
@@ -28,6 +28,7 @@ VISIBLE = [
     "tiktok",
     "tumblr",
     "x",
+    "youtube",
 ]
 
 
@@ -108,7 +109,7 @@ def test_postcli_platforms_lists_what_each_supports(cli) -> None:
     }
     assert by["threads"]["signin"]["own_app"] is True and by["threads"]["signin"]["redirect"] == "https"
     assert by["bluesky"]["limits"]["max_text"] == 300 and by["bluesky"]["limits"]["count_unit"] == "graphemes"
-    assert by["tumblr"]["rate_limit"] == {"requests": 1000, "seconds": 3600}
+    assert by["tumblr"]["rate_limit"] == {"requests": 1000, "seconds": 3600, "daily_reset": None, "per_app": False}
     x = by["x"]
     assert (x["limits"]["max_text"], x["limits"]["url_weight"], x["limits"]["max_gif_bytes"]) == (280, 23, 15 << 20)
     assert (x["signin"]["redirect"], x["signin"]["own_app"]) == ("loopback-fixed", True)

@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 import typer
 
+from postcli.cli import completion
 from postcli.cli._options import JsonOpt, id_value, text_value
 
 METRIC_COLUMNS = ("likes", "comments", "shares", "quotes", "saves", "impressions", "reach", "views", "engagement")
@@ -61,9 +62,16 @@ def _render(data: dict[str, Any], *, history: bool = False) -> None:
 
 
 def post(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="The post id."
+    ),
     platform: Optional[str] = typer.Option(
-        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only this platform's target."
+        None,
+        "--platform",
+        metavar="PLATFORM",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="Only this platform's target.",
     ),
     history: bool = typer.Option(False, "--history", help="List every snapshot, oldest first."),
     as_json: JsonOpt = False,
@@ -83,9 +91,16 @@ def post(
 
 
 def refresh(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="The post id."
+    ),
     platform: Optional[str] = typer.Option(
-        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only this platform's target."
+        None,
+        "--platform",
+        metavar="PLATFORM",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="Only this platform's target.",
     ),
     as_json: JsonOpt = False,
 ) -> None:

@@ -31,6 +31,7 @@ BUILTIN: dict[str, str] = {
     "linkedin": "postcli.platforms.linkedin.spec",
     "tiktok": "postcli.platforms.tiktok.spec",
     "google-business": "postcli.platforms.google_business.spec",
+    "youtube": "postcli.platforms.youtube.spec",
     "sandbox": "postcli.platforms.sandbox_spec",
     # Simulated networks for `postcli demo`: each reports what its real counterpart reports.
     "sim-bluesky": "postcli.platforms.simulated.specs:BLUESKY",

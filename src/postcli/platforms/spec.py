@@ -87,9 +87,16 @@ class Field:
     maximum: int | None = None
     default: str | None = None
     required: bool = False
+    # A check beyond kind and bounds, on the parsed value: returns it (or a cleaned copy) or
+    # raises InvalidInput (YouTube counts a tag with a space as quoted against its 500 characters).
+    check: Callable[[Any], Any] | None = None
 
     def parse(self, platform: str, raw: str) -> Any:
         """The stored value of `raw`, or InvalidInput naming what is allowed."""
+        value = self._parse(platform, raw)
+        return self.check(value) if self.check is not None else value
+
+    def _parse(self, platform: str, raw: str) -> Any:
         name = f"{platform}.{self.key}"
         value = raw.strip()
         if self.kind == "choice":
@@ -326,6 +333,13 @@ class PlatformSpec:
     signin: SignIn | None = None
     # Request budget per account (requests, seconds) and batches of one account in flight.
     rate_limit: tuple[float, float] | None = None
+    # The budget is a daily quota that refills whole at midnight in this time zone (YouTube's
+    # units: "America/Los_Angeles") instead of a bucket refilling continuously; a charge the
+    # quota cannot cover is refused before the request is sent.
+    rate_limit_reset: str | None = None
+    # The budget belongs to the user's app (its client id: a Google Cloud project's quota), so
+    # every account signed in with the same client id draws from one budget.
+    budget_per_app: bool = False
     parallel: int = 2
     # `post import`: web hosts whose links are this platform's posts (subdomains included),
     # URI schemes ("at://"), and whether a bare number is one of its post ids.
@@ -343,6 +357,7 @@ class PlatformSpec:
     # What publishing takes: a title (YouTube's is required), a link, per-post fields.
     title: Use = "no"
     title_max: int | None = None
+    title_forbidden: str = ""  # characters the platform refuses in a title (YouTube: "<>")
     link: Use = "no"
     fields: tuple[Field, ...] = ()
     # What `post show` says about a published target beside its link, from what is stored

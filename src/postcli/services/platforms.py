@@ -120,7 +120,16 @@ def describe(name: str) -> dict[str, Any]:
             "options": [o.flag for o in found.options],
         },
         "limits": limits,
-        "rate_limit": ({"requests": found.rate_limit[0], "seconds": found.rate_limit[1]} if found.rate_limit else None),
+        "rate_limit": (
+            {
+                "requests": found.rate_limit[0],
+                "seconds": found.rate_limit[1],
+                "daily_reset": found.rate_limit_reset,
+                "per_app": found.budget_per_app,
+            }
+            if found.rate_limit
+            else None
+        ),
     }
 
 

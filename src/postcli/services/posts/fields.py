@@ -86,6 +86,12 @@ def check_title_and_link(title: str | None, link: str | None, platforms: Iterabl
                 f"the title is {len(title)} characters; {spec.display_name} takes at most {spec.title_max}.",
                 hint="Shorten --title.",
             )
+        bad = sorted({c for c in title or "" if c in spec.title_forbidden}) if spec.title != "no" else []
+        if bad:
+            raise InvalidInput(
+                f"{spec.display_name} titles may not contain {' or '.join(repr(c) for c in bad)}.",
+                hint="Remove them from --title.",
+            )
         if title is not None and spec.title == "no":
             warnings.append(f"{spec.display_name} posts have no title: --title is not sent there.")
         if link is not None and spec.link == "no":

@@ -140,6 +140,7 @@ def parse_text_for(values: Iterable[str]) -> dict[str, str]:
 FIX_EMPTY = "Write some text (or attach --media FILE)."
 FIX_NEEDS_MEDIA = "Attach an image or video with --media FILE."
 FIX_TOO_LONG = "Shorten the text, or give that platform its own with --text-for PLATFORM=TEXT."
+FIX_CHARS = "Remove those characters, or give that platform its own with --text-for PLATFORM=TEXT."
 FIX_S3 = "Configure the S3 media store ([s3] in config.toml, see docs/media.md), or leave that account out of --to."
 FIX_PREFLIGHT = (
     "Change what the platform refuses (--field PLATFORM.KEY=VALUE, the media), or leave that account out of --to."
@@ -188,6 +189,14 @@ def validate_targets(
                     + (f" (each link counts {limits.url_weight})" if limits.url_weight else "")
                     + ".",
                     FIX_TOO_LONG,
+                )
+            )
+        bad = sorted({c for c in plan.text if c in limits.forbidden_chars})
+        if bad:
+            problems.append(
+                Problem(
+                    f"{name}: the text may not contain {' or '.join(repr(c) for c in bad)} there.",
+                    FIX_CHARS,
                 )
             )
         problems.extend(Problem(f"{name}: {p}", p.fix) for p in media_problems(limits, media))
