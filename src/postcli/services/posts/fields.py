@@ -15,7 +15,7 @@ MAX_LINK = 2048
 
 
 def parse(values: Iterable[str]) -> dict[str, dict[str, str]]:
-    """["youtube.privacy=public", ...] -> {"youtube": {"privacy": "public"}} (values unchecked)."""
+    """["PLATFORM.KEY=VALUE", ...] -> {PLATFORM: {KEY: VALUE}} (values unchecked)."""
     parsed: dict[str, dict[str, str]] = {}
     for raw in values:
         name, sep, value = raw.partition("=")
