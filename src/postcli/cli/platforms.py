@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 import typer
 
+from postcli.cli import completion
 from postcli.cli._options import JsonOpt, text_value
 
 
@@ -51,7 +52,12 @@ def _show_one(d: dict[str, Any]) -> None:
         ["video length", _seconds(lim["min_video_seconds"], lim["max_video_seconds"])],
         [
             "media by public URL",
-            _yes(lim["needs_public_media_url"]) + (" (needs the S3 store)" if lim["needs_public_media_url"] else ""),
+            _yes(lim["needs_public_media_url"])
+            + (
+                f" ({'/'.join(k + 's' for k in lim['public_media_kinds'])}: needs the S3 store)"
+                if lim["needs_public_media_url"]
+                else ""
+            ),
         ],
         ["metrics reported", ", ".join(met["reported"]) or "none"],
         ["always null", ", ".join(met["always_null"]) or "—"],
@@ -76,7 +82,11 @@ def _show_one(d: dict[str, Any]) -> None:
 
 def platforms(
     name: Optional[str] = typer.Argument(
-        None, metavar="[NAME]", parser=text_value, help="One platform (default: all)."
+        None,
+        metavar="[NAME]",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="One platform (default: all).",
     ),
     as_json: JsonOpt = False,
 ) -> None:

@@ -157,7 +157,7 @@ class PostTarget(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     platform: Mapped[str] = mapped_column(String(32), index=True)
     text_override: Mapped[str | None] = mapped_column(Text)
-    # pending | processing | completed | failed | deleted | skipped
+    # pending | processing | completed | failed | unknown (may be published; the platform cannot tell) | deleted | skipped
     status: Mapped[str] = mapped_column(String(32), default="pending", index=True)
     idempotency_key: Mapped[str] = mapped_column(String(128))
     platform_post_id: Mapped[str | None] = mapped_column(String(512))

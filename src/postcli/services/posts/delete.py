@@ -28,14 +28,24 @@ def delete_post(post_id: int | str, *, remote: bool = False) -> DeleteReport:
     if remote:
         failures = False
         for target in post.targets:
-            if target.status != "completed" or not target.platform_post_id:
-                continue
             base: dict[str, Any] = dict(
                 target_id=target.id,
                 account_id=target.account_id,
                 platform=target.platform,
                 handle=target.account.handle,
             )
+            if target.status == "unknown":
+                # It may be online, and postcli has no id to delete it by.
+                failures = True
+                why = (
+                    "the outcome of publishing there is unknown, so postcli has no id to delete it by: "
+                    f"delete it on the platform if it is there, or record it first with "
+                    f"`postcli post retry {post.id} --published LINK`."
+                )
+                report.remote.append(TargetOutcome(**base, status="failed", error=why, error_kind="unknown"))
+                continue
+            if target.status != "completed" or not target.platform_post_id:
+                continue
             try:
                 accounts_svc.adapter_for(target.account).delete(target.platform_post_id)
             except PlatformError as exc:

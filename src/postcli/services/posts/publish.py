@@ -6,17 +6,21 @@ The rules (DESIGN.md "Publishing rules"):
   crash leaves evidence; any target attempted before is reconciled with the
   platform (`find_published`) before it is sent again;
 - one post is published by one process at a time (a claim with an owner and a
-  lease; a dead owner's claim is taken over).
+  lease; a dead owner's claim is taken over);
+- where the platform cannot be asked (errors.OutcomeUnknown), the target is marked
+  `unknown` and sent again only when the user says so (`post retry ID --resend`), or
+  recorded from the link the user found (`post retry ID --published URL`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from postcli import settings
-from postcli.errors import BadState, PlatformError, PostcliError
-from postcli.platforms.base import MediaItem, PublishRequest, PublishResult
+from postcli.errors import BadState, InvalidInput, OutcomeUnknown, PlatformError, PostcliError
+from postcli.platforms.base import AdapterBase, MediaItem, PublishRequest, PublishResult
 from postcli.platforms.registry import make_adapter
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
@@ -32,6 +36,17 @@ if TYPE_CHECKING:
     from postcli.store.models import Account, Post
 
 LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Unknowns:
+    """What the user said about targets whose outcome is unknown (`post retry`): send them
+    again without looking (`resend`), or the link of the post they found (`published`) for
+    the target `target_id`. Neither: they are looked for again, never sent blind."""
+
+    resend: bool = False
+    published: PublishResult | None = None  # the link, as the target's platform read it
+    target_id: int | None = None
 
 
 def claim(post: Post, allowed: tuple[str, ...]) -> None:
@@ -100,6 +115,7 @@ def publish_post(
     now: datetime | None = None,
     note: str | None = None,
     only: set[int] | None = None,
+    unknowns: Unknowns = Unknowns(),
 ) -> PublishOutcome:
     """Claim the post, then publish every target of it that is not done yet (`only`: just those
     target ids; the others keep their state and count in the post's status as they are)."""
@@ -109,10 +125,12 @@ def publish_post(
         claim(post, allowed)
         post.updated_at = now
         post = loaded(post)
-    return publish_claimed(post, note=note, only=only)
+    return publish_claimed(post, note=note, only=only, unknowns=unknowns)
 
 
-def publish_claimed(post: Post, *, note: str | None = None, only: set[int] | None = None) -> PublishOutcome:
+def publish_claimed(
+    post: Post, *, note: str | None = None, only: set[int] | None = None, unknowns: Unknowns = Unknowns()
+) -> PublishOutcome:
     """Publish every target of a post this process has claimed; reconcile before resending."""
     max_attempts = settings.config().publish_max_attempts
     try:
@@ -160,7 +178,8 @@ def publish_claimed(post: Post, *, note: str | None = None, only: set[int] | Non
             outcomes.append(TargetOutcome(**base, status=target.status, url=target.platform_post_url))
             continue
         if only is not None and target.id not in only:
-            outcomes.append(TargetOutcome(**base, status=target.status, error=target.error, error_kind="error"))
+            kind = "unknown" if target.status == "unknown" else "error"
+            outcomes.append(TargetOutcome(**base, status=target.status, error=target.error, error_kind=kind))
             continue
         if target.attempt_count >= max_attempts:
             last = (target.error or "unknown error").split(" (raise [publish] max_attempts")[0]
@@ -174,11 +193,13 @@ def publish_claimed(post: Post, *, note: str | None = None, only: set[int] | Non
             outcomes.append(TargetOutcome(**base, status="failed", error=msg, error_kind="error"))
             continue
         mine = [media[m.id] for m in media_for_svc.rows_for(account, post.media)]
-        outcomes.append(_publish_target(target, post, account, mine))
+        outcomes.append(_publish_target(target, post, account, mine, unknowns))
     return _finish_post(post.id, outcomes, note=note)
 
 
-def _publish_target(target: PostTarget, post: Post, account: Account, media: list[MediaItem]) -> TargetOutcome:
+def _publish_target(
+    target: PostTarget, post: Post, account: Account, media: list[MediaItem], unknowns: Unknowns
+) -> TargetOutcome:
     base: dict[str, Any] = dict(
         target_id=target.id, account_id=account.id, platform=target.platform, handle=account.handle
     )
@@ -198,30 +219,54 @@ def _publish_target(target: PostTarget, post: Post, account: Account, media: lis
         return TargetOutcome(**base, status="failed", error=msg, error_kind="auth")
     ctx = accounts_svc.context_for(account)
     try:
-        return _send(target, post, account, media, make_adapter(ctx), base)
+        return _send(target, post, media, make_adapter(ctx), base, unknowns)
     finally:
         # What the adapter learnt (a refreshed token's expiry, platform settings) is kept.
         accounts_svc.save_settings_if_changed(ctx)
 
 
+def unknown_outcome_note(adapter: type[AdapterBase], post_id: int) -> str:
+    """What a retry does after an outcome nobody knows: where the platform keeps an idempotency
+    key or the adapter can look through recent posts, it checks first; otherwise only the user can."""
+    if adapter.idempotency_key or adapter.reconciles_by_recent_posts:
+        return " (the outcome is unknown; a retry checks the platform first)"
+    return (
+        f" (the outcome is unknown, and {adapter.platform} offers no way to check it: look at the account"
+        f" before `postcli post retry {post_id}`, which sends it again)"
+    )
+
+
 def _send(
-    target: PostTarget, post: Post, account: Account, media: list[MediaItem], adapter: Any, base: dict[str, Any]
+    target: PostTarget, post: Post, media: list[MediaItem], adapter: Any, base: dict[str, Any], unknowns: Unknowns
 ) -> TargetOutcome:
+    account = target.account
     req = _request(target, post, media)
+    unknown = target.status == "unknown"
     try:
-        if target.attempt_count > 0 or target.status == "processing":
+        if unknown and unknowns.published is not None and unknowns.target_id == target.id:
+            # The user found the post (its link was read before the claim).
+            _complete_target(target.id, unknowns.published)
+            return TargetOutcome(**base, status="completed", url=unknowns.published.url, reconciled=True)
+        blind = unknown and unknowns.resend  # the user looked and it is not there
+        if not blind and (target.attempt_count > 0 or target.status in ("processing", "unknown")):
             # An earlier attempt may have reached the platform: look before sending again.
             found = adapter.find_published(req)
             if found is not None:
                 _complete_target(target.id, found)
-                return TargetOutcome(**base, status="completed", url=found.url, reconciled=True)
+                return TargetOutcome(
+                    **base, status="completed", url=found.url, reconciled=True, notice=redact_notice(found.notice)
+                )
         _mark_processing(target.id)
         result = adapter.publish(req)
+    except OutcomeUnknown as exc:
+        msg = f"{redact(exc.message)} {_how_to_settle(post.id)}"
+        finish_target(target.id, "unknown", error=msg)
+        return TargetOutcome(**base, status="unknown", error=msg, error_kind="unknown")
     except PlatformError as exc:
         kind = exit_codes.kind_of(exc)
         msg = redact(exc.message)
         if kind == "unavailable":
-            msg += " (the outcome is unknown; a retry checks the platform first)"
+            msg += unknown_outcome_note(type(adapter), post.id)
         elif kind == "auth":
             msg += " " + accounts_svc.reconnect_hint(account)
         retry_at = None
@@ -231,7 +276,19 @@ def _send(
         finish_target(target.id, "failed", error=msg, auth_failed=kind == "auth")
         return TargetOutcome(**base, status="failed", error=msg, error_kind=kind, retry_at=retry_at)
     _complete_target(target.id, result)
-    return TargetOutcome(**base, status="completed", url=result.url)
+    return TargetOutcome(**base, status="completed", url=result.url, notice=redact_notice(result.notice))
+
+
+def redact_notice(notice: str | None) -> str | None:
+    return redact(notice) if notice else None
+
+
+def _how_to_settle(post_id: int) -> str:
+    return (
+        f"postcli sends nothing more until you say: if the post is there, record it with "
+        f"`postcli post retry {post_id} --published LINK`; if it is not, send it with "
+        f"`postcli post retry {post_id} --resend`."
+    )
 
 
 def _lifts(exc: PlatformError) -> tuple[datetime | None, str]:
@@ -279,7 +336,7 @@ def finish_target(target_id: int, status: str, *, error: str | None = None, auth
 
 def _finish_post(post_id: int, outcomes: list[TargetOutcome], note: str | None = None) -> PublishOutcome:
     done = [o for o in outcomes if o.status == "completed"]
-    failed = [o for o in outcomes if o.status == "failed"]
+    failed = [o for o in outcomes if o.status in ("failed", "unknown")]
     if failed and done:
         status = "partial_success"
     elif failed:
@@ -302,7 +359,14 @@ def _finish_post(post_id: int, outcomes: list[TargetOutcome], note: str | None =
     return PublishOutcome(post_id=post_id, status=status, targets=outcomes, note=note)
 
 
-def retry_post(post_id: int | str, *, only: set[int] | None = None) -> PublishOutcome:
+def retry_post(
+    post_id: int | str, *, only: set[int] | None = None, resend: bool = False, published: str | None = None
+) -> PublishOutcome:
+    """Publish the targets not done yet again (`only`: just those target ids). Targets whose
+    outcome is unknown are looked for again; `resend` sends them without looking, `published`
+    records the link the user found."""
+    if resend and published is not None:
+        raise InvalidInput("give --resend or --published, not both.", hint="One target at a time.")
     with session_scope() as session:
         post = get_post(session, post_id)
         pid = post.id
@@ -312,7 +376,63 @@ def retry_post(post_id: int | str, *, only: set[int] | None = None) -> PublishOu
                 f"post {pid} is {status}; only failed or partially published posts can be retried.",
                 hint=f"See it with `postcli post show {pid}`.",
             )
-    return publish_post(pid, allowed=("failed", "partial_success", "processing"), only=only)
+        unknown = [(t.id, t.platform) for t in post.targets if t.status == "unknown"]
+    if (resend or published is not None) and not unknown:
+        raise BadState(
+            f"post {pid} has no target whose outcome is unknown; --resend and --published are for those.",
+            hint=f"Retry it with `postcli post retry {pid}`.",
+        )
+    target_id = found = None
+    if published is not None:
+        target_id = _target_for(pid, unknown, published)
+        found = _read_link(target_id, published)
+    return publish_post(
+        pid,
+        allowed=("failed", "partial_success", "processing"),
+        only=only,
+        unknowns=Unknowns(resend=resend, published=found, target_id=target_id),
+    )
+
+
+def _read_link(target_id: int, link: str) -> PublishResult:
+    """The post `link` names, read by the target's platform before anything changes: a link
+    the platform does not take is an error of its own (the target stays unknown)."""
+    with session_scope() as session:
+        target = session.get(PostTarget, target_id)
+        assert target is not None
+        account = target.account
+        session.expunge(account)
+    ctx = accounts_svc.context_for(account)
+    try:
+        found = make_adapter(ctx).resolve_post(link.strip())
+    finally:
+        accounts_svc.save_settings_if_changed(ctx)
+    if found.author and account.external_id and found.author.lower() != account.external_id.lower():
+        raise InvalidInput(
+            f"{link} was posted by {found.author}, not by {account.handle}.",
+            hint="Give the link of the post made by this account.",
+        )
+    return found
+
+
+def _target_for(post_id: int, unknown: list[tuple[int, str]], link: str) -> int:
+    """The unknown target `--published LINK` is about: the only one, or the one on the link's platform."""
+    from postcli.platforms.registry import platform_of
+
+    if not link.strip():
+        raise InvalidInput("--published needs the post's link (or id) on the platform.")
+    if len(unknown) == 1:
+        return unknown[0][0]
+    platform = platform_of(link.strip())
+    mine = [tid for tid, p in unknown if p == platform]
+    if len(mine) != 1:
+        where = ", ".join(p for _tid, p in unknown)
+        raise InvalidInput(
+            f"post {post_id} has several targets whose outcome is unknown ({where}); "
+            f"cannot tell which one {link!r} is.",
+            hint="Give the post's full web link on the platform it was published to.",
+        )
+    return mine[0]
 
 
 def publish_now(post_id: int | str, *, now: datetime | None = None) -> PublishOutcome:

@@ -19,16 +19,18 @@ class TargetOutcome:
     account_id: int
     platform: str
     handle: str
-    status: str
+    status: str  # completed | failed | unknown (published or not: the user checks) | deleted | skipped
     url: str | None = None
     error: str | None = None
     reconciled: bool = False  # found already published on the platform
     error_kind: str | None = None  # a key of exit_codes.FAILURES
     retry_at: datetime | None = None  # rate_limited: when the platform said the limit lifts
+    notice: str | None = None  # completed, but not quite as asked (PublishResult.notice)
 
 
 def _failures(targets: Iterable[TargetOutcome]) -> list[str]:
-    return [t.error_kind or "error" for t in targets if t.status == "failed"]
+    # "unknown": the platform may have the post and cannot be asked (errors.OutcomeUnknown).
+    return [t.error_kind or "error" for t in targets if t.status in ("failed", "unknown")]
 
 
 @dataclass

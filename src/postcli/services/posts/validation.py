@@ -59,6 +59,8 @@ def media_problems(limits: Any, media: list[MediaItem]) -> list[Problem]:
                 )
             )
         cap = video_bytes if m.is_video else limits.max_image_bytes
+        if m.mime_type == "image/gif" and limits.max_gif_bytes is not None:
+            cap = limits.max_gif_bytes
         if cap is not None and m.size_bytes > cap:
             limit = f"the limit{in_what if m.is_video else ''} is {cap:,}"
             problems.append(Problem(f"{m.path.name} is {m.size_bytes:,} bytes, {limit}.", FIX_TOO_BIG))
@@ -111,7 +113,8 @@ class TargetPlan:
     text: str
     text_override: str | None
     media: list[MediaItem] | None = None  # its own (--media-for); None: the post's media
-    fields: dict[str, Any] | None = None  # its platform's --field values, as checked
+    title: str | None = None
+    fields: dict[str, Any] | None = None  # this platform's --field values as checked (no defaults)
 
 
 def own_text(overrides: dict[str, str], account: Account) -> str | None:
@@ -139,14 +142,28 @@ FIX_EMPTY = "Write some text (or attach --media FILE)."
 FIX_NEEDS_MEDIA = "Attach an image or video with --media FILE."
 FIX_TOO_LONG = "Shorten the text, or give that platform its own with --text-for PLATFORM=TEXT."
 FIX_FIELD = "Give the field with --field, or set the account's default (`accounts login` / `accounts add`)."
+FIX_CHARS = "Remove those characters, or give that platform its own with --text-for PLATFORM=TEXT."
 FIX_S3 = "Configure the S3 media store ([s3] in config.toml, see docs/media.md), or leave that account out of --to."
+FIX_PREFLIGHT = (
+    "Change what the platform refuses (--field PLATFORM.KEY=VALUE, the media), or leave that account out of --to."
+)
 
 
-def validate_targets(plans: list[TargetPlan], media: list[MediaItem], adapters: dict[int, Any] | None = None) -> None:
+def validate_targets(
+    plans: list[TargetPlan],
+    media: list[MediaItem],
+    adapters: dict[int, Any] | None = None,
+    *,
+    preflight: bool = False,
+) -> None:
     """Every problem of every target, in one error, before anything is sent. `adapters`: a cache
-    by account id (a bulk import validates thousands of rows against the same few accounts)."""
+    by account id (a bulk import validates thousands of rows against the same few accounts).
+
+    `preflight`: when nothing else is wrong, each adapter's checks that need the platform
+    (AdapterBase.preflight: TikTok's creator_info) run too; drafts and bulk imports skip them."""
     problems: list[Problem] = []
     common = media
+    checked = []
     for plan in plans:
         media = common if plan.media is None else plan.media
         account = plan.account
@@ -154,6 +171,7 @@ def validate_targets(plans: list[TargetPlan], media: list[MediaItem], adapters: 
             adapter = accounts_svc.adapter_for(account)
         else:
             adapter = adapters.get(account.id) or adapters.setdefault(account.id, accounts_svc.adapter_for(account))
+        checked.append((plan, adapter, media))
         limits = adapter.limits()
         name = f"{account.platform} ({account.handle})"
         if not plan.text.strip() and not media:
@@ -175,20 +193,56 @@ def validate_targets(plans: list[TargetPlan], media: list[MediaItem], adapters: 
                     FIX_TOO_LONG,
                 )
             )
+        bad = sorted({c for c in plan.text if c in limits.forbidden_chars})
+        if bad:
+            problems.append(
+                Problem(
+                    f"{name}: the text may not contain {' or '.join(repr(c) for c in bad)} there.",
+                    FIX_CHARS,
+                )
+            )
         problems.extend(Problem(f"{name}: {p}", p.fix) for p in media_problems(limits, media))
         missing = fields_svc.account_problems(account.platform, account.settings, plan.fields)
         problems.extend(Problem(f"{name}: {p}", FIX_FIELD) for p in missing)
-        if media and limits.needs_public_media_url and not _s3_configured():
+        fetched = [m for m in media if ("video" if m.is_video else "image") in limits.public_media_kinds]
+        if fetched and limits.needs_public_media_url and not _s3_configured():
+            what = "media" if len(limits.public_media_kinds) > 1 else f"{limits.public_media_kinds[0]}s"
             problems.append(
                 Problem(
-                    f"{name}: {account.platform} fetches media from a public URL, so it needs the S3 media store"
+                    f"{name}: {account.platform} fetches {what} from a public URL, so it needs the S3 media store"
                     " ([s3] in config.toml, see docs/media.md).",
                     FIX_S3,
                 )
             )
+    if preflight and not problems:
+        problems = [p for plan, adapter, media in checked for p in _preflight(plan, adapter, media)]
     if problems:
         fixes = dict.fromkeys(p.fix for p in problems)
         raise InvalidInput("cannot publish: " + " ".join(problems), hint=" ".join(fixes) + " Nothing was sent.")
+
+
+def _preflight(plan: TargetPlan, adapter: Any, media: list[MediaItem]) -> list[Problem]:
+    from postcli.errors import PlatformError, PlatformRejected
+    from postcli.platforms.base import PublishRequest
+    from postcli.services.posts.fields import with_defaults
+
+    account = plan.account
+    req = PublishRequest(
+        text=plan.text,
+        idempotency_key="",
+        media=media,
+        title=plan.title,
+        fields=with_defaults(account.platform, plan.fields),
+    )
+    try:
+        adapter.preflight(req)
+    except PlatformRejected as exc:
+        return [Problem(f"{account.platform} ({account.handle}): {exc.message}", exc.hint or FIX_PREFLIGHT)]
+    except PlatformError:
+        pass  # an outage or an expired token: publishing meets it and says so
+    finally:
+        accounts_svc.save_settings_if_changed(adapter.ctx)
+    return []
 
 
 def validate_stored(post: Post) -> None:
@@ -201,12 +255,13 @@ def validate_stored(post: Post) -> None:
             text=t.text_override if t.text_override is not None else post.text,
             text_override=t.text_override,
             media=[media_svc.media_info(m) for m in media_for_svc.rows_for(t.account, post.media)],
+            title=post.title,
             fields=fields_svc.decode(t.fields),
         )
         for t in post.targets
         if t.account.removed_at is None  # refused when publishing, with its own message
     ]
-    validate_targets(plans, [media_svc.media_info(m) for m in post.media if m.override_for is None])
+    validate_targets(plans, [media_svc.media_info(m) for m in post.media if m.override_for is None], preflight=True)
 
 
 def _s3_configured() -> bool:

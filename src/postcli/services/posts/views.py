@@ -63,6 +63,18 @@ MEDIA_COLUMNS = (
 )
 
 
+def target_note(t: Row) -> str | None:
+    """What the platform's spec says about a published target beside its link (spec.target_note)."""
+    from postcli.platforms import registry
+
+    if t["status"] != "completed":
+        return None
+    found = registry.find(t["platform"])
+    if found is None or found.target_note is None:
+        return None
+    return found.target_note(t["platform_post_id"], decode(t["fields"]) or {})
+
+
 def target_view(t: Row) -> dict[str, Any]:
     return {
         "id": t["id"],
@@ -78,6 +90,7 @@ def target_view(t: Row) -> dict[str, Any]:
         "last_attempt_at": t["last_attempt_at"],
         "completed_at": t["completed_at"],
         "fields": decode(t["fields"]) or {},
+        "note": target_note(t),
     }
 
 
@@ -119,7 +132,7 @@ def created_dict(post: dict[str, Any], created: bool, outcome: PublishOutcome | 
     """`post create --json`: one shape for drafts, scheduled and published posts, new or repeated.
 
     The post (as `post show --json`) with the outcome's keys merged in: "post_id", "note",
-    "created", and per target "target_id", "reconciled" and "retry_at".
+    "created", and per target "target_id", "reconciled", "retry_at" and "notice".
     """
     outcomes = {t.target_id: t for t in outcome.targets} if outcome else {}
     targets = [
@@ -128,6 +141,7 @@ def created_dict(post: dict[str, Any], created: bool, outcome: PublishOutcome | 
             "target_id": t["id"],
             "reconciled": t["id"] in outcomes and outcomes[t["id"]].reconciled,
             "retry_at": outcomes[t["id"]].retry_at if t["id"] in outcomes else None,
+            "notice": outcomes[t["id"]].notice if t["id"] in outcomes else None,
         }
         for t in post["targets"]
     ]
@@ -156,6 +170,7 @@ def outcome_dict(outcome: PublishOutcome) -> dict[str, Any]:
                 "error": t.error,
                 "reconciled": t.reconciled,
                 "retry_at": t.retry_at,
+                "notice": t.notice,
             }
             for t in outcome.targets
         ],
