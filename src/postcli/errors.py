@@ -131,9 +131,8 @@ class StoreError(PostcliError):
 
 
 class PlatformError(PostcliError):
-    """A platform refused or failed a request. `transient` ones are worth retrying."""
-
-    transient = False
+    """A platform refused or failed a request. Its class says what to do about it: retrying
+    helps with PlatformUnavailable and (after the reset) PlatformRateLimited only."""
 
     def __init__(self, message: str, *, platform: str | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
@@ -148,7 +147,6 @@ class AuthFailed(PlatformError, ReconnectRequired):
 
 class PlatformRateLimited(PlatformError, RateLimited):
     exit_code = EXIT_RATE_LIMITED
-    transient = True
 
     def __init__(
         self,
@@ -178,13 +176,9 @@ class PlatformRejected(PlatformError):
 class PlatformUnavailable(PlatformError):
     """Network error, timeout, or a 5xx: the outcome is unknown, retrying may help."""
 
-    transient = True
-
 
 class MalformedResponse(PlatformError):
     """The platform answered with something we cannot read."""
-
-    transient = False
 
 
 class OutcomeUnknown(PlatformError):
@@ -192,5 +186,3 @@ class OutcomeUnknown(PlatformError):
     to look (LinkedIn without read access): the target is marked unknown and nothing is sent
     again until the user says so (`post retry ID --resend`, or `--published URL` when it is
     there). The message says how to check."""
-
-    transient = False

@@ -30,7 +30,7 @@ DEFAULT_CONFIG_TEXT = """\
 # max_lateness_minutes = 1440 # a scheduled post later than this is failed, not published
 
 [collect]
-# days = 30                   # collect posts published in the last N days
+# days = 30                   # collect posts published in the last N days (1-3660)
 # refresh_interval_minutes = 15
 # max_attempts = 5            # per job, then dead-lettered
 # concurrency = 8
@@ -47,6 +47,7 @@ DEFAULT_CONFIG_TEXT = """\
 # instagram = "200/3600"
 # facebook = "200/3600"
 # tumblr = "1000/3600"
+# youtube = "10000/86400"     # quota units a day per Google Cloud project, reset at midnight Pacific
 
 [network]
 # timeout_seconds = 30        # per request (POSTCLI_TIMEOUT overrides)
@@ -161,8 +162,9 @@ def database_url() -> str:
 MIN_ATTEMPTS = 1  # [publish]/[collect] max_attempts: 0 would fail everything untried
 MIN_LATENESS_MINUTES = 1  # [publish] max_lateness_minutes: 0 would expire every scheduled post
 MIN_CONCURRENCY = 1  # [collect] concurrency and `collect --concurrency`
-MIN_DAYS = 0  # [collect] days and `collect --days`
-MAX_DAYS = 36_500  # a century: further back overflows date arithmetic
+# [collect] days and `collect --days`; MAX_DAYS (ten years) is also the cap on a report's range.
+MIN_DAYS = 1
+MAX_DAYS = 3660
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typer.core import TyperArgument, TyperGroup
 
 from postcli import __version__
 from postcli.cli import _params
-from postcli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, PostcliError
+from postcli.errors import EXIT_CODES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, PostcliError
 
 if TYPE_CHECKING:
     # The vendored click's Context, which TyperGroup's methods are declared with.
@@ -230,7 +230,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    add_completion=False,
+    # Written from the one table (errors.EXIT_CODES), so --help cannot disagree with it.
+    epilog="Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items()) + ".",
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish); cli/completion.py
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -249,12 +251,8 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
 ) -> None:
-    """postcli: compose, schedule and publish posts to Bluesky, Mastodon, Threads, Instagram,
-    Facebook Pages and Tumblr, collect their metrics into a local store, and report what worked.
-
-    Exit codes: 0 ok, 1 error, 2 bad input, 3 not found, 4 wrong state, 5 rate limited,
-    6 account needs reconnecting, 7 partial success.
-    """
+    """The global options; settings are checked here, before any command runs (the app's help=
+    and epilog are what `postcli --help` shows)."""
     if debug:
         os.environ["POSTCLI_DEBUG"] = "1"
     from postcli.secrets_redact import install_log_handler

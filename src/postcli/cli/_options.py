@@ -28,7 +28,9 @@ from typing import Annotated, Callable, Optional
 
 import typer
 
+from postcli.cli import completion
 from postcli.errors import InvalidInput
+from postcli.settings import MAX_DAYS, MIN_DAYS
 from postcli.timeparse import check_bounds
 
 DEFAULT_PERIOD = "30d"
@@ -38,9 +40,9 @@ PERIOD_CHOICES = ("7d", "30d", "90d")
 MAX_ID = 2**63 - 1
 # --limit, --page and friends: far beyond any real store, far below any overflow.
 MAX_COUNT = 1_000_000
-# The one cap on a report range (--period, --since/--until, --days): ten years.
-# Reports build one bucket per day, so their cost grows with the range.
-MAX_RANGE_DAYS = 3660
+# The one cap on a report range (--period, --since/--until) and on `collect --days` / [collect]
+# days: ten years. Reports build one bucket per day, so their cost grows with the range.
+MAX_RANGE_DAYS = MAX_DAYS
 
 
 # --- value parsers (typer `parser=`): one rule and one message per kind of value --
@@ -145,10 +147,10 @@ def seconds_value(low: float, high: float) -> Callable[[str | float], float]:
 
 
 def days_value(value: str | int) -> int:
-    """A number of days back (collect --days): 1..MAX_RANGE_DAYS."""
-    number = _whole(str(value).strip().lstrip("0") or "0", 1, MAX_RANGE_DAYS)
+    """A number of days back (collect --days): the bounds of [collect] days (settings.py)."""
+    number = _whole(str(value).strip().lstrip("0") or "0", MIN_DAYS, MAX_DAYS)
     if number is None:
-        raise typer.BadParameter(f"is not a number of days from 1 to {MAX_RANGE_DAYS}.")
+        raise typer.BadParameter(f"is not a number of days from {MIN_DAYS} to {MAX_DAYS}.")
     return number
 
 
@@ -179,12 +181,24 @@ UntilOpt = Annotated[
 PlatformOpt = Annotated[
     Optional[str],
     typer.Option(
-        "--platform", "-p", metavar="PLATFORM", parser=text_value, help="Only this platform (bluesky, mastodon, ...)."
+        "--platform",
+        "-p",
+        metavar="PLATFORM",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="Only this platform (bluesky, mastodon, ...).",
     ),
 ]
 AccountOpt = Annotated[
     Optional[str],
-    typer.Option("--account", "-a", metavar="ACCOUNT", parser=ref_value, help="Only this account (id or handle)."),
+    typer.Option(
+        "--account",
+        "-a",
+        metavar="ACCOUNT",
+        parser=ref_value,
+        autocompletion=completion.accounts,
+        help="Only this account (id or handle).",
+    ),
 ]
 TzOpt = Annotated[
     Optional[str],

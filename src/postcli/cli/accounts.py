@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from postcli.cli import completion
 from postcli.cli._options import JsonOpt, TzOpt, ref_value, text_value
 from postcli.cli.accounts_add import add_app
 from postcli.cli.login import login_app
@@ -51,7 +52,9 @@ def list_(
 
 @app.command("show")
 def show(
-    account: str = typer.Argument(..., metavar="ACCOUNT", parser=ref_value, help="Account id or handle."),
+    account: str = typer.Argument(
+        ..., metavar="ACCOUNT", parser=ref_value, autocompletion=completion.accounts, help="Account id or handle."
+    ),
     as_json: JsonOpt = False,
 ) -> None:
     """Show one account."""
@@ -69,7 +72,9 @@ def show(
 
 @app.command("remove")
 def remove(
-    account: str = typer.Argument(..., metavar="ACCOUNT", parser=ref_value, help="Account id or handle."),
+    account: str = typer.Argument(
+        ..., metavar="ACCOUNT", parser=ref_value, autocompletion=completion.accounts, help="Account id or handle."
+    ),
     purge: bool = typer.Option(False, "--purge", help="Also delete its posts' targets and metric history."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (with --purge)."),
     as_json: JsonOpt = False,
@@ -106,7 +111,9 @@ def remove(
 
 @app.command("metrics")
 def metrics_(
-    account: str = typer.Argument(..., metavar="ACCOUNT", parser=ref_value, help="Account id or handle."),
+    account: str = typer.Argument(
+        ..., metavar="ACCOUNT", parser=ref_value, autocompletion=completion.accounts, help="Account id or handle."
+    ),
     since: str = typer.Option(
         None,
         "--since",
@@ -173,7 +180,11 @@ def metrics_(
 @app.command("health")
 def health(
     account: str = typer.Argument(
-        None, metavar="ACCOUNT", parser=ref_value, help="Account id or handle (default: all)."
+        None,
+        metavar="ACCOUNT",
+        parser=ref_value,
+        autocompletion=completion.accounts,
+        help="Account id or handle (default: all).",
     ),
     as_json: JsonOpt = False,
 ) -> None:

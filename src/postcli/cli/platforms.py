@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 import typer
 
+from postcli.cli import completion
 from postcli.cli._options import JsonOpt, text_value
 
 
@@ -81,7 +82,11 @@ def _show_one(d: dict[str, Any]) -> None:
 
 def platforms(
     name: Optional[str] = typer.Argument(
-        None, metavar="[NAME]", parser=text_value, help="One platform (default: all)."
+        None,
+        metavar="[NAME]",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="One platform (default: all).",
     ),
     as_json: JsonOpt = False,
 ) -> None:

@@ -7,6 +7,7 @@ from typing import Any, List, Optional
 
 import typer
 
+from postcli.cli import completion
 from postcli.cli._options import (
     JsonOpt,
     TzOpt,
@@ -44,6 +45,7 @@ def create(
         "--to",
         metavar="ACCOUNT",
         parser=ref_value,
+        autocompletion=completion.targets,
         help="Account id, handle, platform name (when you have one account there), or 'all'. Repeatable.",
     ),
     media: List[Path] = typer.Option(
@@ -191,7 +193,13 @@ _register_views()
 
 @app.command("publish")
 def publish(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id (a draft or scheduled post)."),
+    post_id: str = typer.Argument(
+        ...,
+        metavar="ID",
+        parser=id_value,
+        autocompletion=completion.posts,
+        help="The post id (a draft or scheduled post).",
+    ),
     as_json: JsonOpt = False,
 ) -> None:
     """Publish a draft or scheduled post now."""
@@ -204,7 +212,9 @@ def publish(
 
 @app.command("delete")
 def delete(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="The post id."
+    ),
     remote: bool = typer.Option(False, "--remote", help="Also delete it on the platforms it was published to."),
     as_json: JsonOpt = False,
 ) -> None:
@@ -233,7 +243,12 @@ def import_(
         ..., metavar="URL", parser=text_value, help="A bsky.app link, an at:// URI, or a Mastodon status URL or id."
     ),
     account: Optional[str] = typer.Option(
-        None, "--account", metavar="ACCOUNT", parser=ref_value, help="The account it belongs to (id or handle)."
+        None,
+        "--account",
+        metavar="ACCOUNT",
+        parser=ref_value,
+        autocompletion=completion.accounts,
+        help="The account it belongs to (id or handle).",
     ),
     as_json: JsonOpt = False,
 ) -> None:
@@ -273,10 +288,17 @@ def _show_post(post: dict[str, Any], as_json: bool, message: str) -> None:
 
 @app.command("edit")
 def edit(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="A draft or scheduled post."
+    ),
     text: Optional[str] = typer.Option(None, "--text", metavar="TEXT", help="New text."),
     to: List[str] = typer.Option(
-        [], "--to", metavar="ACCOUNT", parser=ref_value, help="Replace the targets (repeatable, like `post create`)."
+        [],
+        "--to",
+        metavar="ACCOUNT",
+        parser=ref_value,
+        autocompletion=completion.targets,
+        help="Replace the targets (repeatable, like `post create`).",
     ),
     text_for: List[str] = typer.Option(
         [], "--text-for", metavar="PLATFORM=TEXT", parser=text_value, help="Text for one platform (repeatable)."
@@ -322,7 +344,9 @@ def edit(
 
 @app.command("schedule")
 def schedule(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="A draft or scheduled post."
+    ),
     at: str = typer.Option(
         ..., "--at", metavar="WHEN", parser=text_value, help='When: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'
     ),
@@ -340,7 +364,9 @@ def schedule(
 
 @app.command("cancel")
 def cancel(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="A draft or scheduled post."
+    ),
     as_json: JsonOpt = False,
 ) -> None:
     """Cancel a draft or scheduled post (it stays in the list as cancelled)."""

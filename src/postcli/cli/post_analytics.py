@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 import typer
 
+from postcli.cli import completion
 from postcli.cli._options import JsonOpt, id_value, text_value
 
 METRIC_COLUMNS = ("likes", "comments", "shares", "quotes", "saves", "impressions", "reach", "views", "engagement")
@@ -19,6 +20,7 @@ def register(app: typer.Typer) -> None:
 def _render(data: dict[str, Any], *, history: bool = False) -> None:
     from postcli import output, settings
     from postcli.metrics import DESCRIPTIONS
+    from postcli.services.platforms import unmeasured_note
 
     tz = settings.time_zone()
     for name in data.get("needs_reconnect", []):
@@ -42,7 +44,10 @@ def _render(data: dict[str, Any], *, history: bool = False) -> None:
     )
     totals = data["aggregated_metrics"]
     output.kv([(k.replace("total_", ""), v) for k, v in totals.items()], title="Totals (sums of reported values)")
-    if not data["collected"]:
+    why = unmeasured_note(r["platform"] for r in rows)
+    if why:
+        output.line(f"{output.NULL} for every number: {why}", style="dim")
+    if not data["collected"] and any(r["metrics_reported"] for r in rows):
         output.line("No snapshot yet: run `postcli collect` or `postcli analytics refresh ID`.")
     if history:
         output.table(
@@ -57,9 +62,16 @@ def _render(data: dict[str, Any], *, history: bool = False) -> None:
 
 
 def post(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="The post id."
+    ),
     platform: Optional[str] = typer.Option(
-        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only this platform's target."
+        None,
+        "--platform",
+        metavar="PLATFORM",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="Only this platform's target.",
     ),
     history: bool = typer.Option(False, "--history", help="List every snapshot, oldest first."),
     as_json: JsonOpt = False,
@@ -79,9 +91,16 @@ def post(
 
 
 def refresh(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="The post id."
+    ),
     platform: Optional[str] = typer.Option(
-        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only this platform's target."
+        None,
+        "--platform",
+        metavar="PLATFORM",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="Only this platform's target.",
     ),
     as_json: JsonOpt = False,
 ) -> None:

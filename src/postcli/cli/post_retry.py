@@ -6,17 +6,30 @@ from typing import Any, Optional
 
 import typer
 
+from postcli.cli import completion
 from postcli.cli._options import JsonOpt, id_value, ref_value, text_value
 
 
 def retry(
-    post_id: Optional[str] = typer.Argument(None, metavar="[ID]", parser=id_value, help="The post id."),
+    post_id: Optional[str] = typer.Argument(
+        None, metavar="[ID]", parser=id_value, autocompletion=completion.posts, help="The post id."
+    ),
     failed: bool = typer.Option(False, "--failed", help="Every failed target (of every post) instead of one post."),
     account: Optional[str] = typer.Option(
-        None, "--account", metavar="ACCOUNT", parser=ref_value, help="With --failed: only this account's targets."
+        None,
+        "--account",
+        metavar="ACCOUNT",
+        parser=ref_value,
+        autocompletion=completion.accounts,
+        help="With --failed: only this account's targets.",
     ),
     platform: Optional[str] = typer.Option(
-        None, "--platform", metavar="PLATFORM", parser=text_value, help="With --failed: only this platform's targets."
+        None,
+        "--platform",
+        metavar="PLATFORM",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="With --failed: only this platform's targets.",
     ),
     since: Optional[str] = typer.Option(
         None, "--since", metavar="WHEN", parser=text_value, help="With --failed: only targets last tried since WHEN."

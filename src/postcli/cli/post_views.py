@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from postcli.cli import completion
 from postcli.cli._options import JsonOpt, TzOpt, check_post_filters, count_value, id_value, text_value
 
 
@@ -18,7 +19,12 @@ def list_(
         help="draft, scheduled, pending, processing, completed, partial_success, failed or cancelled.",
     ),
     platform: Optional[str] = typer.Option(
-        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only posts with a target on this platform."
+        None,
+        "--platform",
+        metavar="PLATFORM",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="Only posts with a target on this platform.",
     ),
     page: int = typer.Option(1, "--page", metavar="N", parser=count_value, help="Page number (1-based)."),
     limit: int = typer.Option(20, "--limit", metavar="N", parser=count_value, help="Posts per page."),
@@ -61,7 +67,9 @@ def list_(
 
 
 def show(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="The post id."
+    ),
     tz: TzOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -6,6 +6,7 @@ from typing import List
 
 import typer
 
+from postcli.cli import completion
 from postcli.cli._options import JsonOpt, TzOpt, count_value, ref_value
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ def set_(
         "--account",
         metavar="ACCOUNT",
         parser=ref_value,
+        autocompletion=completion.accounts,
         help="The account(s) (default: every account). Repeatable.",
     ),
     tz: TzOpt = None,
@@ -45,7 +47,12 @@ def set_(
 @app.command("show")
 def show(
     account: List[str] = typer.Option(
-        [], "--account", metavar="ACCOUNT", parser=ref_value, help="The account(s) (default: every queue). Repeatable."
+        [],
+        "--account",
+        metavar="ACCOUNT",
+        parser=ref_value,
+        autocompletion=completion.accounts,
+        help="The account(s) (default: every queue). Repeatable.",
     ),
     weeks: int = typer.Option(2, "--weeks", metavar="N", parser=count_value, help="How many weeks ahead, 1-52."),
     as_json: JsonOpt = False,
@@ -78,7 +85,9 @@ def show(
 
 @app.command("suggest")
 def suggest(
-    account: str = typer.Option(..., "--account", metavar="ACCOUNT", parser=ref_value, help="The account."),
+    account: str = typer.Option(
+        ..., "--account", metavar="ACCOUNT", parser=ref_value, autocompletion=completion.accounts, help="The account."
+    ),
     slots: int = typer.Option(5, "--slots", metavar="N", parser=count_value, help="How many slots to suggest."),
     tz: TzOpt = None,
     apply: bool = typer.Option(False, "--apply", help="Write the suggested slots as the account's queue."),

@@ -91,8 +91,11 @@ class AccountContext:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     # Called before each request an adapter makes on its own schedule (a container
-    # status check), naming it: the hook for a service to charge the account's request budget.
-    charge_request: Callable[[str], None] = lambda _what: None
+    # status check), naming it, with what it costs in the budget's units (default 1): the hook
+    # for a service to charge the account's request budget. Where the budget is a daily
+    # quota (spec.rate_limit_reset) a charge it cannot cover raises PlatformRateLimited,
+    # so the request is not sent.
+    charge_request: Callable[..., None] = lambda _what, _cost=1: None
     # `[graph] version` from config.toml (Facebook, Instagram); the account's own
     # settings["api_version"] wins over it.
     graph_version: str | None = None
@@ -142,6 +145,7 @@ class Limits:
     # (TikTok pulls photos from a URL and takes videos uploaded).
     public_media_kinds: tuple[str, ...] = ("image", "video")
     requires_media: bool = False  # no text-only posts (Instagram)
+    forbidden_chars: str = ""  # characters the platform refuses in the text (YouTube: "<>")
     max_items: int | None = None  # images and videos together (e.g. a carousel of 10)
 
 
@@ -190,6 +194,9 @@ class PublishResult:
     # Who made the post (the platform's account id), when resolve_post knows: `post import`
     # refuses a stranger's post (its numbers would be reported as the account's own).
     author: str | None = None
+    # Published, but not quite as asked, said to the user beside the success (not a failure):
+    # YouTube keeping a video private that was asked to be public.
+    notice: str | None = None
 
 
 @dataclass

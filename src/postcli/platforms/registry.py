@@ -30,6 +30,9 @@ BUILTIN: dict[str, str] = {
     "x": "postcli.platforms.x.spec",
     "linkedin": "postcli.platforms.linkedin.spec",
     "tiktok": "postcli.platforms.tiktok.spec",
+    "google-business": "postcli.platforms.google_business.spec",
+    "youtube": "postcli.platforms.youtube.spec",
+    "pinterest": "postcli.platforms.pinterest.spec",
     "reddit": "postcli.platforms.reddit.spec",
     "sandbox": "postcli.platforms.sandbox_spec",
     # Simulated networks for `postcli demo`: each reports what its real counterpart reports.

@@ -68,11 +68,12 @@ def context_for(account: Account, *, timeout: float | None = None) -> AccountCon
         credentials.save(account_id, new)
 
     platform = account.platform
+    account_settings = dict(account.settings or {})
 
-    def charge(_what: str) -> None:
+    def charge(what: str, cost: int = 1) -> None:
         from postcli.services import rate_budget
 
-        rate_budget.charge_one(account_id, platform)
+        rate_budget.charge(rate_budget.key_of(account_id, platform, account_settings), platform, what, cost)
 
     return AccountContext(
         platform=account.platform,

@@ -13,7 +13,8 @@ happens: `post create`, `post publish`, `post retry`, `publish-due`, `post delet
 
     7 partial success  some targets (or posts) succeeded and some did not: the caller
                        must know that something is out, whatever stopped the rest
-    1 error            a failure that needs a change (rejected content, an outage, ...)
+    1 error            a failure that needs a change (rejected content, an outage, a
+                       removed account, ...)
     6 reconnect        every failure is an account that needs reconnecting (with or
                        without rate limits: a retry cannot work before reconnecting)
     5 rate limited     every failure is a rate limit or quota; the message says when

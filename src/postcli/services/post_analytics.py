@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from postcli import settings
 from postcli.errors import AuthFailed, BadState, NotFound, PlatformError, RateLimited
+from postcli.platforms.registry import adapter_class
 from postcli.services import accounts as accounts_svc
 from postcli.services.collect import deletions
 from postcli.services.post_report import UNPUBLISHED, post_analytics, totals  # noqa: F401 - re-exported
@@ -73,7 +74,12 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
         previous_refresh = post.last_refresh_at
         post.last_refresh_at = now
         pid = post.id
-        work = [(t.id, t.platform_post_id, t.account) for t in targets if t.platform_post_id is not None]
+        # A platform without numbers per post (Google Business Profile) is not asked at all.
+        work = [
+            (t.id, t.platform_post_id, t.account)
+            for t in targets
+            if t.platform_post_id is not None and adapter_class(t.platform).has_metrics
+        ]
     errors: list[dict[str, Any]] = []
     for target_id, platform_post_id, account in work:
         try:
@@ -126,7 +132,7 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
                 target.platform_post_id = m.resolved.platform_post_id
                 target.platform_post_url = m.resolved.url
             record_post_snapshot(session, target, m, now, follower_count=followers)
-    if work and len(errors) == len(work):
+    if not work or len(errors) == len(work):
         # Nothing was fetched: do not spend the user's refresh allowance on it.
         with session_scope(immediate=True) as session:
             stored_post = session.get(Post, pid)

@@ -265,16 +265,23 @@ def run(
         with _oauth_client(signin, app, redirect.redirect_uri, scopes, settings.timeout(), headers) as client:
             url = authorization_url(client, signin, endpoints.authorize_url, state, verifier, extra_params or {})
             code, _params = redirect.code(url, state)
-            return _exchange(client, endpoints.token_url, code, verifier, app)
+            return _exchange(client, endpoints.token_url, code, verifier, app, dict(signin.token_params))
 
 
-def _exchange(client: Any, token_url: str, code: str, verifier: str | None, app: AppCredentials) -> dict[str, Any]:
+def _exchange(
+    client: Any,
+    token_url: str,
+    code: str,
+    verifier: str | None,
+    app: AppCredentials,
+    extra: dict[str, str] | None = None,
+) -> dict[str, Any]:
     import httpx
 
     _import_oauth_client()
     from authlib.integrations.base_client import OAuthError
 
-    kwargs: dict[str, Any] = {"code": code, "grant_type": "authorization_code"}
+    kwargs: dict[str, Any] = {**(extra or {}), "code": code, "grant_type": "authorization_code"}
     if verifier:
         kwargs["code_verifier"] = verifier
     try:

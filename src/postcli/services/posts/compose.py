@@ -124,6 +124,7 @@ def create_post(
         platforms = [a.platform for a in targets]
         warnings += fields_svc.check_title_and_link(title, link, platforms)
         checked_fields = fields_svc.check(fields or {}, platforms)
+        fields_svc.check_post(title, link, checked_fields, platforms)
         items_for = {key: [p.as_media_item() for p in preps] for key, preps in prepared_for.items()}
         plans = [
             TargetPlan(

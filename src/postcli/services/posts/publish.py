@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from postcli import settings
 from postcli.errors import BadState, InvalidInput, OutcomeUnknown, PlatformError, PostcliError
-from postcli.platforms.base import MediaItem, PublishRequest, PublishResult
+from postcli.platforms.base import AdapterBase, MediaItem, PublishRequest, PublishResult
 from postcli.platforms.registry import make_adapter
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
@@ -225,6 +225,17 @@ def _publish_target(
         accounts_svc.save_settings_if_changed(ctx)
 
 
+def unknown_outcome_note(adapter: type[AdapterBase], post_id: int) -> str:
+    """What a retry does after an outcome nobody knows: where the platform keeps an idempotency
+    key or the adapter can look through recent posts, it checks first; otherwise only the user can."""
+    if adapter.idempotency_key or adapter.reconciles_by_recent_posts:
+        return " (the outcome is unknown; a retry checks the platform first)"
+    return (
+        f" (the outcome is unknown, and {adapter.platform} offers no way to check it: look at the account"
+        f" before `postcli post retry {post_id}`, which sends it again)"
+    )
+
+
 def _send(
     target: PostTarget, post: Post, media: list[MediaItem], adapter: Any, base: dict[str, Any], unknowns: Unknowns
 ) -> TargetOutcome:
@@ -242,7 +253,9 @@ def _send(
             found = adapter.find_published(req)
             if found is not None:
                 _complete_target(target.id, found)
-                return TargetOutcome(**base, status="completed", url=found.url, reconciled=True)
+                return TargetOutcome(
+                    **base, status="completed", url=found.url, reconciled=True, notice=redact_notice(found.notice)
+                )
         _mark_processing(target.id)
         result = adapter.publish(req)
     except OutcomeUnknown as exc:
@@ -253,7 +266,7 @@ def _send(
         kind = exit_codes.kind_of(exc)
         msg = redact(exc.message)
         if kind == "unavailable":
-            msg += " (the outcome is unknown; a retry checks the platform first)"
+            msg += unknown_outcome_note(type(adapter), post.id)
         elif kind == "auth":
             msg += " " + accounts_svc.reconnect_hint(account)
         retry_at = None
@@ -263,7 +276,11 @@ def _send(
         finish_target(target.id, "failed", error=msg, auth_failed=kind == "auth")
         return TargetOutcome(**base, status="failed", error=msg, error_kind=kind, retry_at=retry_at)
     _complete_target(target.id, result)
-    return TargetOutcome(**base, status="completed", url=result.url)
+    return TargetOutcome(**base, status="completed", url=result.url, notice=redact_notice(result.notice))
+
+
+def redact_notice(notice: str | None) -> str | None:
+    return redact(notice) if notice else None
 
 
 def _how_to_settle(post_id: int) -> str:

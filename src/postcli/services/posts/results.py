@@ -25,6 +25,7 @@ class TargetOutcome:
     reconciled: bool = False  # found already published on the platform
     error_kind: str | None = None  # a key of exit_codes.FAILURES
     retry_at: datetime | None = None  # rate_limited: when the platform said the limit lifts
+    notice: str | None = None  # completed, but not quite as asked (PublishResult.notice)
 
 
 def _failures(targets: Iterable[TargetOutcome]) -> list[str]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from postcli.errors import InvalidInput
 from postcli.platforms.base import MediaItem
 from postcli.services import accounts as accounts_svc
+from postcli.services.posts import fields as fields_svc
 from postcli.services.posts import media_for as media_for_svc
 
 if TYPE_CHECKING:
@@ -140,6 +141,8 @@ def parse_text_for(values: Iterable[str]) -> dict[str, str]:
 FIX_EMPTY = "Write some text (or attach --media FILE)."
 FIX_NEEDS_MEDIA = "Attach an image or video with --media FILE."
 FIX_TOO_LONG = "Shorten the text, or give that platform its own with --text-for PLATFORM=TEXT."
+FIX_FIELD = "Give the field with --field, or set the account's default (`accounts login` / `accounts add`)."
+FIX_CHARS = "Remove those characters, or give that platform its own with --text-for PLATFORM=TEXT."
 FIX_S3 = "Configure the S3 media store ([s3] in config.toml, see docs/media.md), or leave that account out of --to."
 FIX_PREFLIGHT = (
     "Change what the platform refuses (--field PLATFORM.KEY=VALUE, the media), or leave that account out of --to."
@@ -190,7 +193,17 @@ def validate_targets(
                     FIX_TOO_LONG,
                 )
             )
+        bad = sorted({c for c in plan.text if c in limits.forbidden_chars})
+        if bad:
+            problems.append(
+                Problem(
+                    f"{name}: the text may not contain {' or '.join(repr(c) for c in bad)} there.",
+                    FIX_CHARS,
+                )
+            )
         problems.extend(Problem(f"{name}: {p}", p.fix) for p in media_problems(limits, media))
+        missing = fields_svc.account_problems(account.platform, account.settings, plan.fields)
+        problems.extend(Problem(f"{name}: {p}", FIX_FIELD) for p in missing)
         fetched = [m for m in media if ("video" if m.is_video else "image") in limits.public_media_kinds]
         if fetched and limits.needs_public_media_url and not _s3_configured():
             what = "media" if len(limits.public_media_kinds) > 1 else f"{limits.public_media_kinds[0]}s"
@@ -243,7 +256,7 @@ def validate_stored(post: Post) -> None:
             text_override=t.text_override,
             media=[media_svc.media_info(m) for m in media_for_svc.rows_for(t.account, post.media)],
             title=post.title,
-            fields=t.fields,
+            fields=fields_svc.decode(t.fields),
         )
         for t in post.targets
         if t.account.removed_at is None  # refused when publishing, with its own message

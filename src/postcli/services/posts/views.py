@@ -149,7 +149,7 @@ def created_dict(post: dict[str, Any], created: bool, outcome: PublishOutcome | 
     """`post create --json`: one shape for drafts, scheduled and published posts, new or repeated.
 
     The post (as `post show --json`) with the outcome's keys merged in: "post_id", "note",
-    "created", and per target "target_id", "reconciled" and "retry_at".
+    "created", and per target "target_id", "reconciled", "retry_at" and "notice".
     """
     outcomes = {t.target_id: t for t in outcome.targets} if outcome else {}
     targets = [
@@ -158,6 +158,7 @@ def created_dict(post: dict[str, Any], created: bool, outcome: PublishOutcome | 
             "target_id": t["id"],
             "reconciled": t["id"] in outcomes and outcomes[t["id"]].reconciled,
             "retry_at": outcomes[t["id"]].retry_at if t["id"] in outcomes else None,
+            "notice": outcomes[t["id"]].notice if t["id"] in outcomes else None,
         }
         for t in post["targets"]
     ]
@@ -186,6 +187,7 @@ def outcome_dict(outcome: PublishOutcome) -> dict[str, Any]:
                 "error": t.error,
                 "reconciled": t.reconciled,
                 "retry_at": t.retry_at,
+                "notice": t.notice,
             }
             for t in outcome.targets
         ],
