@@ -256,5 +256,5 @@ def test_postcli_platforms_describes_reddit_from_its_spec(cli):
     assert out["metrics"]["account"] == ["followers"]
     assert out["signin"]["scopes"] == ["identity", "submit", "read", "history", "edit", "flair"]
     assert out["signin"]["redirect"] == "loopback-fixed"
-    assert out["rate_limit"] == {"requests": 100, "seconds": 60, "daily_reset": None, "per_app": False}
+    assert out["rate_limit"] == {"requests": 100, "seconds": 60, "daily_reset": None, "per_app": True}
     assert out["connect"]["options"] == ["--user", "--client-id"]
