@@ -57,6 +57,8 @@ def test_login_publish_collect_and_reports(cli, home, gb, bucket, tmp_path):  # 
     (media,) = post["media"]
     assert media["mediaFormat"] == "PHOTO" and media["sourceUrl"].startswith(bucket.endpoint)
     assert db(home).execute("select platform_post_id from post_targets").fetchone()[0] == post["name"]
+    shown = cli.json("post", "show", str(out["post_id"]))["targets"][0]
+    assert shown["fields"] == {"cta": "BOOK"}  # stored with the target, as given
 
     gb.requests.clear()
     collected = cli("collect", "--json")

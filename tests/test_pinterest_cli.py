@@ -109,6 +109,8 @@ def test_without_a_board_the_post_names_both_ways_to_give_one(cli, home, tmp_pat
     )  # fmt: skip
     assert r.exit_code == 0, r.stderr
     assert [pin["board_id"] for pin in p.pins] == [OTHER_BOARD_ID]
+    shown = cli.json("post", "show", str(json.loads(r.stdout)["post_id"]))
+    assert shown["targets"][0]["fields"] == {"board": OTHER_BOARD_ID}  # stored with the target
 
 
 def test_a_board_deleted_since_is_named_with_the_boards_left(cli, home, tmp_path, p):
