@@ -7,10 +7,10 @@ from typing import Any, List, Optional
 
 import typer
 
+from postcli.cli import post_thread as th
 from postcli.cli._options import (
     id_value,
     path_value,
-    read_stdin_text,
     ref_value,
     text_value,
     zone_value,
@@ -40,7 +40,11 @@ def _media_pairs(media: list[Path], alt: list[str]) -> list[tuple[Path, str | No
 
 @app.command("create")
 def create(
-    text: str = typer.Argument(..., metavar="TEXT", help="The post text. Use - to read it from standard input."),
+    texts: List[str] = typer.Argument(
+        None,
+        metavar="TEXT...",
+        help="The post text; several are the parts of a thread, in order. Use - to read one text from standard input.",
+    ),
     to: List[str] = typer.Option(
         ...,
         "--to",
@@ -104,12 +108,24 @@ def create(
         parser=text_value,
         help="Your id for this post: repeating the command returns the same post.",
     ),
+    from_file: Optional[str] = typer.Option(
+        None, "--from-file", metavar="FILE", parser=text_value, help=th.FROM_FILE_HELP
+    ),
+    split: bool = typer.Option(False, "--split", help=th.SPLIT_HELP),
+    numbered: bool = typer.Option(False, "--numbered", help=th.NUMBERED_HELP),
+    first_comment: Optional[str] = typer.Option(None, "--first-comment", metavar="TEXT", help=th.FIRST_COMMENT_HELP),
+    media_for_part: List[str] = typer.Option(
+        [], "--media-for-part", metavar="N=FILE", parser=text_value, help=th.MEDIA_FOR_PART_HELP
+    ),
+    alt_for_part: List[str] = typer.Option([], "--alt-for-part", metavar="N=TEXT", help=th.ALT_FOR_PART_HELP),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Create a post and publish it now (default), at a time (--at), or keep it as a draft.
 
-    Every target is validated before anything is sent. Exit 7 when some targets
-    published and some failed; retry those with `postcli post retry ID`.
+    Several TEXT (or --from-file, or --split) make a thread: a reply chain where the platform
+    has threads, the parts joined by a blank line where it has none. Every target is
+    validated before anything is sent. Exit 7 when some targets (or parts) published and
+    some failed; retry those with `postcli post retry ID`, which goes on where it stopped.
     """
     from postcli import output, settings
     from postcli.services.posts import compose, publish, queries, views
@@ -118,8 +134,11 @@ def create(
     from postcli.services.posts.validation import parse_text_for
     from postcli.timeparse import parse_when, zone
 
-    if text == "-":
-        text = read_stdin_text("the post text on standard input")
+    thread = th.read(texts or [], from_file, split, numbered, media_for_part, alt_for_part)
+    text = thread.text
+    extra: dict[str, Any] = dict(
+        parts=thread.parts, split=thread.split, first_comment=first_comment, media_for_part=thread.media_for_part
+    )
     tz_name = tz or settings.config().timezone
     zone(tz_name)
     when = parse_when(at, tz_name) if at else None
@@ -130,6 +149,7 @@ def create(
             text, to, each=queue_each, at=at, draft=draft, correlation_id=correlation_id, as_json=as_json,
             text_for=parse_text_for(text_for), media=_media_pairs(media, alt),
             media_for=parse_media_for(media_for, alt_for), tz=tz_name, title=title, link=link, fields=parse_fields(field),
+            **extra,
         )  # fmt: skip
         return
     created = compose.create_post(
@@ -145,6 +165,7 @@ def create(
         title=title,
         link=link,
         fields=parse_fields(field),
+        **extra,
     )
     for w in created.warnings:
         output.warn(w)

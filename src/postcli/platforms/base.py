@@ -35,6 +35,7 @@ from postcli.errors import (  # re-exported for adapters
 )
 
 __all__ = [
+    "PostRef",
     "AccountContext",
     "AccountInfo",
     "AccountMetrics",
@@ -151,6 +152,15 @@ class MediaItem:
 
 
 @dataclass
+class PostRef:
+    """A post already published that a new one replies to or comments on: its id and what the
+    adapter's PublishResult.ref said a reply needs beyond the id (Bluesky: the record's cid)."""
+
+    platform_post_id: str
+    ref: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class PublishRequest:
     text: str
     idempotency_key: str
@@ -168,6 +178,11 @@ class PublishRequest:
     # Stores `state` for this target at once (its own transaction: it survives a crash right
     # after); call it before the step that the state lets a retry resume or check.
     save_state: Callable[[dict[str, Any]], None] = lambda _state: None
+    # A part of a thread after the first (adapters with `threads`): publish it as a reply to
+    # `reply_to`, the part before it; `thread_root` is the first part. A first comment
+    # (publish_comment) gets the post it goes under in both. None: a post of its own.
+    reply_to: PostRef | None = None
+    thread_root: PostRef | None = None
 
 
 @dataclass
@@ -179,6 +194,9 @@ class PublishResult:
     # Who made the post (the platform's account id), when resolve_post knows: `post import`
     # refuses a stranger's post (its numbers would be reported as the account's own).
     author: str | None = None
+    # What a reply to this post needs beyond its id, kept with a part of a thread and handed
+    # back as PostRef.ref (Bluesky: {"cid": ...}); {} when the id is enough.
+    ref: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -324,15 +342,25 @@ class AdapterBase(_AdapterMethods):
     # platform whose listing is not strictly newest first). False: newest first, the
     # first match wins and the first post older than the window ends the search.
     reconcile_oldest_match: ClassVar[bool] = False
+    # Publishes a thread: each part after the first is a reply to the one before it
+    # (PublishRequest.reply_to and thread_root). Declared in the spec: "thread" in `publishes`.
+    threads: ClassVar[bool] = False
+    # Publishes a first comment under a post (publish_comment / find_comment). Declared in the
+    # spec: "first_comment" in `publishes`.
+    first_comment: ClassVar[bool] = False
 
     ctx: AccountContext
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         spec = cls.__dict__.get("spec")
-        if spec is not None:  # the name and the default host are said once, in the spec
+        if spec is not None:  # the name, the default host and what it publishes are said once, in the spec
             cls.platform = spec.name
             cls.default_base_url = spec.default_base_url or ""
+            if "threads" not in cls.__dict__:
+                cls.threads = "thread" in spec.publishes
+            if "first_comment" not in cls.__dict__:
+                cls.first_comment = "first_comment" in spec.publishes
 
     def __init__(self, ctx: AccountContext) -> None:
         self.ctx = ctx
@@ -377,6 +405,19 @@ class AdapterBase(_AdapterMethods):
             exc.message = message
             exc.args = (message,)
         return exc
+
+    # -- first comments -------------------------------------------------------------------
+
+    def publish_comment(self, req: PublishRequest) -> PublishResult:
+        """Publish `req.text` as a comment under `req.reply_to` (the post, or a thread's first
+        part), right after it. Default: a self-reply, through `publish` (platforms that thread);
+        a platform whose comments are not posts (Instagram, Facebook) overrides this and
+        `find_comment`."""
+        return self.publish(req)
+
+    def find_comment(self, req: PublishRequest) -> PublishResult | None:
+        """After an unknown outcome: was the comment `req` already published? As find_published."""
+        return self.find_published(req)
 
     # -- reconciling an unknown outcome -------------------------------------------------
 

@@ -69,4 +69,7 @@ SPEC = PlatformSpec(
     metrics=("views", "reach", "likes", "comments", "shares", "clicks"),
     account_metrics=("followers",),
     metrics_note="Facebook reports reach and views per Page post; impressions were retired in 2025.",
+    # issue 28: a thread is a reply chain; a first comment is a self-reply (threading platforms)
+    # or a comment under the post (Instagram, Facebook).
+    publishes=("text", "images", "video", "first_comment"),
 )

@@ -53,4 +53,7 @@ SPEC = PlatformSpec(
     metrics=("views", "reach", "likes", "comments", "shares", "saves"),
     account_metrics=("followers", "following", "posts_count", "reach", "profile_views"),
     metrics_note="Instagram replaced impressions with views in 2025; no clicks per post.",
+    # issue 28: a thread is a reply chain; a first comment is a self-reply (threading platforms)
+    # or a comment under the post (Instagram, Facebook).
+    publishes=("text", "images", "video", "first_comment"),
 )

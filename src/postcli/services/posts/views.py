@@ -33,6 +33,9 @@ POST_COLUMNS = (
     "last_error",
     "title",
     "link",
+    "parts",
+    "split",
+    "first_comment",
 )
 TARGET_COLUMNS = (
     "id",
@@ -60,10 +63,53 @@ MEDIA_COLUMNS = (
     "sha256",
     "storage",
     "override_for",
+    "part",
 )
+# A thread's parts and a first comment of a target (target_parts), as the views read them.
+PART_COLUMNS = ("target_id", "kind", "position", "text", "status", "platform_post_id", "platform_post_url", "error")
 
 
-def target_view(t: Row) -> dict[str, Any]:
+def _json(value: Any) -> Any:
+    """A JSON column: as stored (the ORM), or its text (the plain read path)."""
+    import json
+
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _part(p: Row) -> dict[str, Any]:
+    return {
+        "position": p["position"],
+        "text": p["text"],
+        "status": p["status"],
+        "platform_post_id": p["platform_post_id"],
+        "url": p["platform_post_url"],
+        "error": p["error"],
+    }
+
+
+def part_views(rows: Iterable[Row]) -> dict[str, Any]:
+    """A target's part records as its view shows them: "parts" and "first_comment"."""
+    rows = list(rows)
+    records = sorted((p for p in rows if p["kind"] == "part"), key=lambda p: p["position"])
+    comment = next((p for p in rows if p["kind"] == "comment"), None)
+    return {
+        "parts": [_part(p) for p in records],
+        "first_comment": {k: v for k, v in _part(comment).items() if k != "position"} if comment else None,
+    }
+
+
+def target_view(t: Row, text: str | None = None, parts: Iterable[Row] = ()) -> dict[str, Any]:
+    """A target; `text` is what it publishes when it has no part records (its own or the
+    post's), `parts` its records (a thread's parts, a first comment)."""
+    shown = part_views(parts)
+    one = {
+        "position": 1,
+        "text": t["text_override"] if t["text_override"] is not None else text,
+        "status": t["status"],
+        "platform_post_id": t["platform_post_id"],
+        "url": t["platform_post_url"],
+        "error": t["error"],
+    }
     return {
         "id": t["id"],
         "account_id": t["account_id"],
@@ -78,11 +124,17 @@ def target_view(t: Row) -> dict[str, Any]:
         "last_attempt_at": t["last_attempt_at"],
         "completed_at": t["completed_at"],
         "fields": decode(t["fields"]) or {},
+        "parts": shown["parts"] or [one],
+        "first_comment": shown["first_comment"],
     }
 
 
-def post_view(post: Row, targets: Iterable[Row], media: Iterable[Row]) -> dict[str, Any]:
-    """The stable JSON shape of a post, from its row, its target rows and its media rows."""
+def post_view(
+    post: Row, targets: Iterable[Row], media: Iterable[Row], parts: Mapping[int, Iterable[Row]] | None = None
+) -> dict[str, Any]:
+    """The stable JSON shape of a post, from its row, its target rows, its media rows and its
+    targets' part records (by target id)."""
+    written = _json(post["parts"])
     return {
         "id": post["id"],
         "status": post["status"],
@@ -97,7 +149,9 @@ def post_view(post: Row, targets: Iterable[Row], media: Iterable[Row]) -> dict[s
         "updated_at": post["updated_at"],
         "published_at": post["published_at"],
         "error": post["last_error"],
-        "targets": [target_view(t) for t in targets],
+        "thread": {"parts": written, "split": post["split"]} if written or post["split"] else None,
+        "first_comment": post["first_comment"],
+        "targets": [target_view(t, post["text"], (parts or {}).get(t["id"], ())) for t in targets],
         "media": [{k: m[k] for k in MEDIA_COLUMNS} for m in media],
     }
 
@@ -112,6 +166,7 @@ def post_dict(post: Post) -> dict[str, Any]:
         _values(post, POST_COLUMNS),
         [{**_values(t, TARGET_COLUMNS), "handle": t.account.handle if t.account else None} for t in post.targets],
         [_values(m, MEDIA_COLUMNS) for m in post.media],
+        {t.id: [_values(p, PART_COLUMNS) for p in t.parts] for t in post.targets},
     )
 
 
@@ -156,6 +211,7 @@ def outcome_dict(outcome: PublishOutcome) -> dict[str, Any]:
                 "error": t.error,
                 "reconciled": t.reconciled,
                 "retry_at": t.retry_at,
+                **(t.parts or {}),
             }
             for t in outcome.targets
         ],
