@@ -272,6 +272,11 @@ class FakeBlueskyServer(LoopbackServer):
             rec = self._records.get(uri)
             return None if rec is None else json.loads(json.dumps(rec.value))
 
+    def cid(self, uri: str) -> str | None:
+        with self._lock:
+            rec = self._records.get(uri)
+            return None if rec is None else rec.cid
+
     def records(self, collection: str = POST) -> list[str]:
         with self._lock:
             return [u for u in self._records if AT_URI_RE.match(u).group("collection") == collection]
@@ -731,6 +736,7 @@ class FakeBlueskyServer(LoopbackServer):
                     'Invalid app.bsky.feed.post record: Record must have the property "createdAt"',
                 )
             self._check_embed(record.get("embed"))
+            self._check_reply(record.get("reply"))
         uri = f"at://{did}/{collection}/{rkey}"
         if uri in self._records:
             # The reference PDS: "There is already a value at key" -> unhandled -> 500.
@@ -745,6 +751,27 @@ class FakeBlueskyServer(LoopbackServer):
                 "validationStatus": "valid",
             }
         )
+
+    def _check_reply(self, reply: Any) -> None:
+        """app.bsky.feed.post#replyRef: `root` and `parent`, each a com.atproto.repo.strongRef
+        ({uri, cid}); the PDS checks the shape only (recorded: 30-createRecord-reply-by-bob.json)."""
+        if reply is None:
+            return
+        for key in ("root", "parent"):
+            ref = reply.get(key) if isinstance(reply, dict) else None
+            if not isinstance(ref, dict):
+                raise XrpcError(
+                    400,
+                    "InvalidRequest",
+                    f'Invalid app.bsky.feed.post record: Record/reply must have the property "{key}"',
+                )
+            for field_name in ("uri", "cid"):
+                if not isinstance(ref.get(field_name), str):
+                    raise XrpcError(
+                        400,
+                        "InvalidRequest",
+                        f'Invalid app.bsky.feed.post record: Record/reply/{key} must have the property "{field_name}"',
+                    )
 
     def _check_embed(self, embed: Any) -> None:
         if embed is None:

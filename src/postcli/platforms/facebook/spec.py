@@ -51,7 +51,13 @@ SPEC = PlatformSpec(
     signin=SignIn(
         authorize_url="{dialog}/{graph_version}/dialog/oauth",
         token_url="{oauth}/{graph_version}/oauth/access_token",
-        scopes=("pages_show_list", "pages_manage_posts", "pages_read_engagement", "read_insights"),
+        scopes=(
+            "pages_show_list",
+            "pages_manage_posts",
+            "pages_read_engagement",
+            "read_insights",
+            "pages_manage_engagement",
+        ),
         scope_separator=",",
         pkce=False,
         redirect="loopback-fixed",

@@ -18,7 +18,8 @@ SPEC = PlatformSpec(
     add_help=(
         "Connect an Instagram professional account (Instagram Login) with a long-lived token.\n\n"
         "The token (scopes instagram_business_basic, instagram_business_content_publish, "
-        "instagram_business_manage_insights) is read from a hidden prompt, --token-stdin, or "
+        "instagram_business_manage_insights; instagram_business_manage_comments for --first-comment) "
+        "is read from a hidden prompt, --token-stdin, or "
         "POSTCLI_INSTAGRAM_TOKEN. A short-lived token is exchanged for a long-lived one when "
         "POSTCLI_INSTAGRAM_APP_SECRET is set. Publishing media needs the S3 media store: "
         "Instagram fetches images and videos from a public URL."
@@ -38,6 +39,7 @@ SPEC = PlatformSpec(
             "instagram_business_basic",
             "instagram_business_content_publish",
             "instagram_business_manage_insights",
+            "instagram_business_manage_comments",  # --first-comment
         ),
         scope_separator=",",
         pkce=False,
