@@ -175,6 +175,7 @@ class FakeBlueskyServer(LoopbackServer):
         self._failures: list[Failure] = []
         self._nsid_delays: dict[str, float] = {}
         self._hangs: Counter[str] = Counter()
+        self._hang_after: Counter[str] = Counter()
 
     # --- test setup ------------------------------------------------------
 
@@ -335,11 +336,13 @@ class FakeBlueskyServer(LoopbackServer):
             else:
                 self._nsid_delays[nsid] = seconds
 
-    def hang_after_success(self, nsid: str, times: int = 1) -> None:
-        """The next `times` calls of `nsid` are carried out, but the answer is held back
-        for `hang_seconds` (or until stop()): the client times out with an unknown outcome."""
+    def hang_after_success(self, nsid: str, times: int = 1, after: int = 0) -> None:
+        """The next `times` calls of `nsid` (after the first `after` of them) are carried out,
+        but the answer is held back for `hang_seconds` (or until stop()): the client times out
+        with an unknown outcome, or is killed waiting."""
         with self._lock:
             self._hangs[nsid] += times
+            self._hang_after[nsid] += after
 
     def reset_log(self) -> None:
         with self._lock:
@@ -582,8 +585,10 @@ class FakeBlueskyServer(LoopbackServer):
             self.counts[nsid] += 1
             delay = self._nsid_delays.get(nsid, self.delay)
             fault = self._take_fault(nsid)
-            hang = self._hangs[nsid] > 0
-            if hang:
+            hang = self._hangs[nsid] > 0 and self._hang_after[nsid] == 0
+            if self._hangs[nsid] > 0 and self._hang_after[nsid] > 0:
+                self._hang_after[nsid] -= 1
+            elif hang:
                 self._hangs[nsid] -= 1
         if delay:
             self._stopping.wait(delay)

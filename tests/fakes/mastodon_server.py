@@ -219,8 +219,10 @@ class FakeMastodon(LoopbackServer):
         json: Any = None,
         headers: dict[str, str] | None = None,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` matching requests with `status` (method "*" = any).
+        """Answer the next `times` matching requests with `status` (method "*" = any), once
+        `after` of them have gone through (a thread's third part).
 
         Without `json` the body is {"error": <reason>} as Mastodon sends; a 429
         gets x-ratelimit-remaining 0 and a reset 30 s ahead unless `headers` say
@@ -235,7 +237,7 @@ class FakeMastodon(LoopbackServer):
             hdrs.setdefault("X-RateLimit-Remaining", "0")
             hdrs.setdefault("X-RateLimit-Reset", reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
         with self._lock:
-            self._failures.append(Failure(method.upper(), path_prefix, status, json, hdrs, times))
+            self._failures.append(Failure(method.upper(), path_prefix, status, json, hdrs, times, after=after))
 
     def clear_faults(self) -> None:
         with self._lock:

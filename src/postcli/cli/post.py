@@ -323,12 +323,28 @@ def edit(
         None, "--at", metavar="WHEN", parser=text_value, help="New publish time (scheduled posts)."
     ),
     tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=zone_value, help="IANA timezone for --at."),
+    part: List[str] = typer.Option(
+        [],
+        "--part",
+        metavar="N=TEXT",
+        help="New text of part N of a thread (one past the last adds a part; empty removes it). Repeatable.",
+    ),
+    first_comment: Optional[str] = typer.Option(
+        None, "--first-comment", metavar="TEXT", help="Set the first comment (empty: remove it)."
+    ),
+    media_for_part: List[str] = typer.Option(
+        [], "--media-for-part", metavar="N=FILE", parser=text_value, help="Replace the media of part N. Repeatable."
+    ),
+    alt_for_part: List[str] = typer.Option([], "--alt-for-part", metavar="N=TEXT", help=th.ALT_FOR_PART_HELP),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Change a draft or scheduled post (text, targets, media, time). Validated again."""
+    """Change a draft or scheduled post (text, targets, media, time, a thread's parts). Validated again.
+
+    --text makes a thread one text again; --part N=TEXT changes one part."""
     from postcli import settings
     from postcli.services.posts.compose import edit_post
     from postcli.services.posts.media_for import parse as parse_media_for
+    from postcli.services.posts.thread import parse_media_for_part
     from postcli.services.posts.validation import parse_text_for
     from postcli.timeparse import parse_when, zone
 
@@ -345,6 +361,9 @@ def edit(
         media_for=parse_media_for(media_for, alt_for),
         at=parse_when(at, tz_name) if at else None,
         tz=tz,
+        part_texts=th.part_texts(part),
+        first_comment=first_comment,
+        media_for_part=parse_media_for_part(media_for_part, alt_for_part),
     )
     _show_post(post, as_json, f"Updated post {post['id']} ({post['status']}).")
 

@@ -59,3 +59,16 @@ def read(
         split=mode,
         media_for_part=thread.parse_media_for_part(media_for_part, alt_for_part),
     )
+
+
+def part_texts(values: list[str]) -> dict[int, str]:
+    """`post edit --part N=TEXT` -> {N: TEXT}."""
+    out: dict[int, str] = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip().isdigit() or int(key) < 1:
+            raise InvalidInput(
+                f"--part {value!r} is not N=TEXT (N: a part number, 1 or more).", hint='Example: --part 2="New text"'
+            )
+        out[int(key)] = text
+    return out
