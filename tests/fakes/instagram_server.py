@@ -482,7 +482,10 @@ class FakeInstagram(LoopbackServer):
         """Instagram cURLs the media URL when the container is created."""
         prefix = f"{self.url}/files/"
         name = url[len(prefix) :] if url and url.startswith(prefix) else None
-        if name is None or name not in self.files:
+        fetched = self.files.get(name) if name is not None else None
+        if fetched is None and name is None and url and url.startswith("http://127.0.0.1:"):
+            fetched = self._fetch_elsewhere(url)  # another loopback server (a fake S3's presigned URL)
+        if fetched is None:
             return self._error(
                 9004,
                 "Only photo or video can be accepted as media type.",
@@ -491,7 +494,7 @@ class FakeInstagram(LoopbackServer):
                 error_user_msg=f"The media could not be fetched from this URI: {url}. "
                 "Please check the URI and try again.",
             )
-        data, ctype = self.files[name]
+        data, ctype = fetched
         if image and not data.startswith(JPEG_MAGIC):
             return self._error(
                 36001,
@@ -501,6 +504,18 @@ class FakeInstagram(LoopbackServer):
                 error_user_msg="The image format is not supported. Supported formats are: JPEG",
             )
         return data, ctype
+
+    @staticmethod
+    def _fetch_elsewhere(url: str) -> tuple[bytes, str] | None:
+        import httpx
+
+        try:
+            response = httpx.get(url, timeout=10)
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        return response.content, response.headers.get("content-type", "")
 
     def _create_container(self, req: RecordedRequest) -> Response:
         media_type = req.param("media_type")
