@@ -245,21 +245,22 @@ def replicate(home: Path, times: int) -> dict[str, int]:
 
 def time_reports(now: datetime, runs: int) -> list[tuple[str, float, float, float]]:
     from postcli.services import reports
+    from postcli.services.reports.catalog import REPORTS
     from postcli.store.dbapi import open_reader
 
     cases = []
     for days in (7, 30, 90):
         q = reports.ReportQuery(start=now - timedelta(days=days), end=now, tz="Europe/Berlin")
-        for name in reports.REPORTS:
+        for name in REPORTS:
             cases.append((f"{name} {days}d", name, q))
     q = reports.ReportQuery(start=now - timedelta(days=90), end=now, tz="Europe/Berlin", platform="mastodon")
-    cases += [(f"{n} 90d --platform mastodon", n, q) for n in reports.REPORTS]
+    cases += [(f"{n} 90d --platform mastodon", n, q) for n in REPORTS]
     q = reports.ReportQuery(start=now - timedelta(days=120), end=now - timedelta(days=30), tz="UTC")
-    cases += [(f"{n} 90d ended 30d ago", n, q) for n in reports.REPORTS]
+    cases += [(f"{n} 90d ended 30d ago", n, q) for n in REPORTS]
 
     results = []
     for label, name, q in cases:
-        fn = reports.REPORTS[name]
+        fn = REPORTS[name].compute
         times, cpu = [], []
         for i in range(runs + 1):  # the first run warms caches and is not counted
             t0, c0 = time.perf_counter(), time.process_time()

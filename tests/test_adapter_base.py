@@ -15,24 +15,34 @@ from postcli.secrets_redact import MASK
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 
-CAPABILITIES = {
-    "has_metrics": bool,
-    "metrics_batch_size": int,
-    "metrics_request_per_post": bool,
-    "min_collect_hours": int,
-    "deletion_grace": timedelta,
-    "idempotency_key": bool,
-    "reconciles_by_recent_posts": bool,
-}
+# What find_in_recent_posts needs from an adapter (docs/adapters.md, "Publishing without duplicates").
+RECONCILE_HOOKS = ("recent_posts", "post_created_at", "same_post", "reconciled")
 
 
 @pytest.mark.parametrize("platform", platform_names(include_hidden=True))
-def test_every_adapter_declares_every_capability(platform):
+def test_each_adapter_declares_what_it_implements(platform):
+    """AdapterBase gives every capability a default, so declaring is not the question: a flag must
+    agree with the code behind it, and the numbers must make sense."""
     cls = adapter_class(platform)
-    assert issubclass(cls, AdapterBase)
-    assert cls.platform == platform
-    for name, kind in CAPABILITIES.items():
-        assert isinstance(getattr(cls, name), kind), (platform, name)
+    assert issubclass(cls, AdapterBase) and cls.platform == platform
+    implemented = {h for h in RECONCILE_HOOKS if getattr(cls, h) is not getattr(AdapterBase, h)}
+    assert implemented == (set(RECONCILE_HOOKS) if cls.reconciles_by_recent_posts else set())
+    assert cls.metrics_batch_size >= 1 and cls.min_collect_hours >= 0 and cls.deletion_grace >= timedelta(0)
+
+
+def test_a_failed_publish_says_whether_a_retry_can_check_the_platform_first():
+    from postcli.services.posts.publish import unknown_outcome_note
+
+    class _Listing(_Plain):
+        reconciles_by_recent_posts: ClassVar[bool] = True
+
+    class _Keyed(_Plain):
+        idempotency_key: ClassVar[bool] = True
+
+    for checked in (_Listing, _Keyed, adapter_class("mastodon"), adapter_class("bluesky")):
+        assert unknown_outcome_note(checked, 3) == " (the outcome is unknown; a retry checks the platform first)"
+    note = unknown_outcome_note(_Plain, 3)
+    assert "plain offers no way to check it" in note and "look at the account before `postcli post retry 3`" in note
 
 
 def test_the_capabilities_each_platform_declares():
@@ -40,21 +50,32 @@ def test_the_capabilities_each_platform_declares():
     assert {p for p, c in declared.items() if c.metrics_request_per_post} == {
         "facebook",
         "instagram",
+        "pinterest",
         "threads",
         "tumblr",
     }
     assert {p: c.min_collect_hours for p, c in declared.items() if c.min_collect_hours} == {
         "facebook": 48,
         "instagram": 48,
+        "pinterest": 96,
     }
     assert {p: c.deletion_grace for p, c in declared.items() if c.deletion_grace} == {"bluesky": timedelta(minutes=10)}
     assert {p for p, c in declared.items() if c.reconciles_by_recent_posts} == {
         "facebook",
+        "google-business",
         "instagram",
+        "linkedin",
         "mastodon",
+        "pinterest",
+        "reddit",
         "threads",
+        "tiktok",
         "tumblr",
+        "x",
+        "youtube",  # only for an upload session that expired after its last chunk went out
     }
+    assert {p for p, c in declared.items() if not c.absence_is_deletion} == {"tiktok"}
+    assert {p for p, c in declared.items() if not c.has_metrics} == {"google-business"}  # no numbers per post
     assert declared["mastodon"].idempotency_key and declared["sandbox"].idempotency_key
 
 

@@ -92,3 +92,40 @@ def test_config_path_masks_a_database_password(cli, monkeypatch):
     monkeypatch.setenv("POSTCLI_DATABASE_URL", "postgresql+psycopg://bob:hunter2secret@db.example:5432/postcli")
     out = cli("config", "path", "--json").stdout
     assert "hunter2secret" not in out and "db.example" in _json.loads(out)["database_url"]
+
+
+def _options_named(name: str) -> list:  # type: ignore[type-arg]
+    import typer.main
+
+    from postcli.cli import app
+
+    found = []
+
+    def walk(cmd) -> None:  # type: ignore[no-untyped-def]
+        # list_commands/get_command: `accounts add|login PLATFORM` are built on demand.
+        for sub in cmd.list_commands(None) if hasattr(cmd, "list_commands") else []:
+            walk(cmd.get_command(None, sub))
+        found.extend(p for p in getattr(cmd, "params", []) if name in getattr(p, "opts", []))
+
+    walk(typer.main.get_command(app))
+    return found
+
+
+def test_every_json_option_is_the_one_declaration():
+    # Issue 21: --json was declared five ways with four help texts.
+    from postcli.cli._options import JsonOpt
+
+    (info,) = JsonOpt.__metadata__
+    options = _options_named("--json")
+    assert len(options) >= 30
+    assert {p.help for p in options} == {info.help}
+    assert {p.default for p in options} == {False}
+
+
+def test_every_tz_option_is_the_one_declaration():
+    from postcli.cli._options import TzOpt
+
+    (info,) = TzOpt.__metadata__
+    options = _options_named("--tz")
+    assert len(options) >= 10
+    assert {p.help for p in options} == {info.help}

@@ -318,7 +318,9 @@ def test_malformed_answer_is_retried_then_dead_lettered_and_nothing_else_is_lost
     # A dead letter waits for a person: the next run does not retry it on its own.
     bsky.reset_log()
     out = cli.json("collect")
-    assert out["waiting_retry"] == 3 and getposts_uris(bsky) == []
+    assert out["dead_waiting"] == 3 and getposts_uris(bsky) == []
+    assert out["waiting_retry"] == 3  # the same number under its first name
+    assert out["dead_lettered"] == 0 and out["failed"] == 0
 
     one = dead[0]["id"]
     assert cli.json("jobs", "retry", str(one)) == {"requeued": [one]}

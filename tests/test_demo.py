@@ -136,3 +136,30 @@ def test_two_demos_started_together_in_one_home_end_as_one_store_and_one_clear_r
     (done,) = [out for code, out, _err in results if code == 0]
     posts = run_postcli("post", "list", "--json", "--limit", "100", env={"POSTCLI_HOME": str(d)})
     assert f"({json.loads(posts.stdout)['total']} posts," in done  # the store holds one demo's posts
+
+
+def test_the_demo_calls_no_other_command(cli, tmp_path, monkeypatch):
+    """Commands share code below them instead of calling each other as Python functions: every
+    command's function, reached through its module, refuses to run while the demo does."""
+    import importlib
+    import inspect
+
+    import typer
+
+    from postcli.cli import app
+
+    def commands(command):  # type: ignore[no-untyped-def]
+        ctx = typer.Context(command)
+        for name in getattr(command, "list_commands", lambda _ctx: [])(ctx):
+            yield from commands(command.get_command(ctx, name))
+        if getattr(command, "callback", None) is not None:
+            yield inspect.unwrap(command.callback)
+
+    called = []
+    for fn in commands(typer.main.get_command(app)):
+        module = importlib.import_module(fn.__module__)
+        for attr, value in list(vars(module).items()):
+            if inspect.unwrap(value) is fn if callable(value) else False:
+                monkeypatch.setattr(module, attr, lambda *a, _n=f"{fn.__module__}.{attr}", **k: called.append(_n))
+    result = cli("demo", "--home", str(tmp_path / "demo"), "--days", "1")
+    assert called == [] and result.exit_code == 0, (called, result.stderr)

@@ -1,5 +1,6 @@
-"""Every command's --help-listed options and arguments, fed empty, huge, negative, malformed and
-not-UTF-8 values.
+"""Every command's --help-listed options and arguments, fed empty, huge, negative, malformed,
+not-UTF-8, inf and nan values; and every command run with an output encoding that is not UTF-8
+and with a standard input that never ends (issue 23, class 5).
 
 The command tree is read from the real Click tree (typer.main.get_command), so a new option is
 fuzzed without touching this file. Whatever the value, postcli answers with a message and a
@@ -12,6 +13,7 @@ network: sandbox accounts are simulated, and the proxy variables point at a clos
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
@@ -33,6 +35,8 @@ VALUES = {
     "negative": "-1",
     "malformed": "[/x]\x1b[31m%s{}\u202e:smile:",
     "not_utf8": "caf\udce9",  # invalid UTF-8 in argv arrives as a lone surrogate
+    "inf": "inf",  # a float to Python, no number of anything to postcli
+    "nan": "nan",
     "bad_url": "http://[::1",  # urllib raises ValueError on the unclosed IPv6 literal (issue 23)
 }
 
@@ -111,6 +115,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ["accounts", "add", "sandbox", "--handle", "fuzz"],
         ["post", "create", "a draft", "--to", "1", "--draft"],
         ["post", "create", "a published post", "--to", "1"],
+        ["post", "create", "café ☕ — naïve → 日本", "--to", "1", "--draft"],  # no 8-bit encoding carries it
     ):
         result = runner.invoke(app, args, env=env)
         assert result.exit_code == 0, (args, result.stdout, result.stderr)
@@ -317,3 +322,104 @@ def test_a_full_device_is_named_and_leaves_nothing(path, option, template, home,
         assert "file size limit" in r.stderr, (argv, r.stderr)
         assert not target.exists()
     assert [p.name for p in scratch.iterdir() if p.name != "out"] == [], argv
+
+
+# --- whole commands: an output encoding that is not UTF-8, a standard input that never ends ----
+
+
+def _every_command():  # type: ignore[no-untyped-def]
+    """(path, command) for every command, the per-platform `accounts add|login PLATFORM` ones
+    included: those groups build their commands on demand (list_commands/get_command)."""
+    from postcli.cli import app
+
+    def walk(cmd, path):  # type: ignore[no-untyped-def]
+        if not hasattr(cmd, "list_commands"):
+            yield path, cmd
+            return
+        for name in cmd.list_commands(None):
+            yield from walk(cmd.get_command(None, name), [*path, name])
+
+    yield from walk(typer.main.get_command(app), [])
+
+
+def _whole_command_cases():  # type: ignore[no-untyped-def]
+    for path, _cmd in _every_command():
+        if path[0] not in SKIP:
+            yield pytest.param(path, id=" ".join(path))
+
+
+def _prepare(home, tmp_path, monkeypatch, template) -> None:  # type: ignore[no-untyped-def]
+    shutil.rmtree(home)
+    shutil.copytree(template, home)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("POSTCLI_CREDENTIALS", "file")
+    for k, v in _NO_NETWORK.items():
+        monkeypatch.setenv(k, v)
+
+
+def _check(result, args) -> None:  # type: ignore[no-untyped-def]
+    out = result.stdout + result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), (args, repr(result.exception))
+    assert "This is a bug" not in out and "Traceback" not in out, (args, out)
+    assert result.exit_code in (0, 1, 2, 3, 4, 5, 6, 7), (args, result.exit_code, out)
+
+
+@pytest.mark.parametrize("charset", ["ascii", "latin-1"])
+@pytest.mark.parametrize("path", list(_whole_command_cases()))
+def test_no_output_encoding_makes_postcli_crash(path, charset, template, home, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """`PYTHONIOENCODING=latin-1` or `LC_ALL=C` (UTF-8 mode off): print what the encoding carries."""
+    from postcli.cli import app
+
+    _prepare(home, tmp_path, monkeypatch, template)
+    cmd = dict((" ".join(p), c) for p, c in _every_command())[" ".join(path)]
+    opts, pos = _base_args(cmd, None)
+    args = [*path, *opts, "--", *pos]
+    _check(CliRunner(charset=charset).invoke(app, args, input=""), args)
+
+
+class EndlessInput(io.RawIOBase):
+    """A standard input that never ends (`yes`, /dev/zero). Reading far more than any bound
+    postcli could mean (1 MiB) fails the test instead of hanging it."""
+
+    LIMIT = 1 << 20
+
+    def __init__(self, pattern: bytes) -> None:
+        self.pattern = pattern
+        self.given = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        if self.given > self.LIMIT:
+            raise AssertionError(f"read more than {self.LIMIT} bytes of an endless standard input")
+        n = len(buffer)
+        buffer[:n] = (self.pattern * (n // len(self.pattern) + 1))[:n]
+        self.given += n
+        return n
+
+
+def _stdin_args(cmd) -> tuple[list[str], list[str]]:  # type: ignore[no-untyped-def]
+    """Base arguments, with every --*-stdin flag set and a post TEXT of "-" (read from stdin)."""
+    opts, pos = _base_args(cmd, None)
+    opts += [p.opts[0] for p in cmd.params if _is_flag(p) and p.opts[0].endswith("-stdin")]
+    names = [p.name for p in cmd.params if p.param_type_name == "argument" and p.required]
+    pos = ["-" if name == "text" else value for name, value in zip(names, pos)]
+    return opts, pos
+
+
+@pytest.mark.parametrize("pattern", [b"y\n", b"\0"], ids=["yes", "dev-zero"])
+@pytest.mark.parametrize("path", list(_whole_command_cases()))
+def test_no_endless_stdin_makes_postcli_hang(path, pattern, template, home, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    import typer.testing
+
+    from postcli.cli import app
+
+    _prepare(home, tmp_path, monkeypatch, template)
+    cmd = dict((" ".join(p), c) for p, c in _every_command())[" ".join(path)]
+    opts, pos = _stdin_args(cmd)
+    args = [*path, *opts, "--", *pos]
+    # The runner takes only bytes as input: hand it the endless stream instead.
+    endless = io.BufferedReader(EndlessInput(pattern))
+    monkeypatch.setattr(typer.testing, "make_input_stream", lambda _input, _charset: endless)
+    _check(CliRunner().invoke(app, args), args)

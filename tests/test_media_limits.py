@@ -18,7 +18,6 @@ mutagen reads, the way services/media.py measures every video.
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 import pytest
@@ -27,28 +26,7 @@ from fakes.bluesky_server import FakeBlueskyServer
 from fakes.instagram_server import FakeInstagram
 from fakes.threads_server import DEFAULT_TOKEN, FakeThreads
 from support.accounts import BSKY_PASS
-from support.media import noise_png
-
-
-def _box(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", 8 + len(payload)) + kind + payload
-
-
-def mp4(path: Path, seconds: float, timescale: int = 1000) -> Path:
-    """An ISO BMFF file: `ftyp` + `moov/mvhd` (version 0) saying it lasts `seconds`."""
-    ftyp = _box(b"ftyp", b"isom" + struct.pack(">I", 0x200) + b"isomiso2mp41")
-    mvhd = _box(
-        b"mvhd",
-        bytes(4)  # version 0, flags
-        + struct.pack(">IIII", 0, 0, timescale, round(seconds * timescale))
-        + struct.pack(">IH", 0x00010000, 0x0100)  # rate 1.0, volume 1.0
-        + bytes(10)
-        + struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)  # unity matrix
-        + bytes(24)
-        + struct.pack(">I", 2),  # next track id
-    )
-    path.write_bytes(ftyp + _box(b"moov", mvhd))
-    return path
+from support.media import mp4, noise_png
 
 
 def test_the_generated_mp4_is_sniffed_and_measured_like_a_real_one(tmp_path):

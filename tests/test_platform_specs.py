@@ -14,8 +14,24 @@ from postcli.platforms import registry
 from postcli.platforms.spec import PlatformSpec
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "postcli"
-NAMES = re.compile(r"[\"'](bluesky|mastodon|threads|instagram|facebook|tumblr)[\"']")
-VISIBLE = ["bluesky", "facebook", "instagram", "mastodon", "threads", "tumblr"]
+NAMES = re.compile(
+    r"[\"'](bluesky|mastodon|threads|instagram|facebook|tumblr|linkedin|pinterest|reddit|tiktok|youtube|google-business|google_business)[\"']"
+)
+VISIBLE = [
+    "bluesky",
+    "facebook",
+    "google-business",
+    "instagram",
+    "linkedin",
+    "mastodon",
+    "pinterest",
+    "reddit",
+    "threads",
+    "tiktok",
+    "tumblr",
+    "x",
+    "youtube",
+]
 
 
 def test_no_module_outside_platforms_names_a_platform() -> None:
@@ -42,6 +58,8 @@ def test_each_spec_is_whole_and_its_adapter_says_the_same(name: str) -> None:
     if spec.signin is not None and spec.signin.hooks:
         assert type(registry.signin_hooks(name)).__name__.endswith("SignIn")
     assert spec.hidden == spec.simulated  # only the sandbox is hidden, and it is labelled simulated
+    # The reports read "no numbers per post" from the spec, collect from the adapter: one answer.
+    assert cls.has_metrics == bool(spec.metrics)
 
 
 def test_unknown_platforms_are_refused_with_the_list(cli) -> None:
@@ -93,7 +111,11 @@ def test_postcli_platforms_lists_what_each_supports(cli) -> None:
     }
     assert by["threads"]["signin"]["own_app"] is True and by["threads"]["signin"]["redirect"] == "https"
     assert by["bluesky"]["limits"]["max_text"] == 300 and by["bluesky"]["limits"]["count_unit"] == "graphemes"
-    assert by["tumblr"]["rate_limit"] == {"requests": 1000, "seconds": 3600}
+    assert by["tumblr"]["rate_limit"] == {"requests": 1000, "seconds": 3600, "daily_reset": None, "per_app": False}
+    x = by["x"]
+    assert (x["limits"]["max_text"], x["limits"]["url_weight"], x["limits"]["max_gif_bytes"]) == (280, 23, 15 << 20)
+    assert (x["signin"]["redirect"], x["signin"]["own_app"]) == ("loopback-fixed", True)
+    assert x["publish"]["fields"][0]["key"] == "x.reply_settings"
     one = cli.json("platforms", "facebook")
     assert one == by["facebook"]
     text = cli("platforms", "bluesky")

@@ -162,13 +162,13 @@ def test_refusing_to_overwrite_is_exit_2_for_config_init_and_db_backup_alike(cli
         ("publish", "max_lateness_minutes", "0", "[publish] max_lateness_minutes must be >= 1"),
         ("collect", "concurrency", "0", "[collect] concurrency must be >= 1"),
         ("collect", "max_attempts", "0", "[collect] max_attempts must be >= 1"),
-        ("collect", "days", "-1", "[collect] days must be >= 0"),
+        ("collect", "days", "0", "[collect] days must be >= 1"),
         ("collect", "lease_seconds", "0", "[collect] lease_seconds must be > 0"),
         ("network", "timeout_seconds", "0", "[network] timeout_seconds must be > 0"),
         ("publish", "max_attempts", "true", "must be a whole number"),
         ("collect", "backoff_seconds", '"2"', "must be a number"),
         ("network", "timeout_seconds", "nan", "must be a finite number"),
-        ("collect", "days", "99999999999", "[collect] days must be at most 36500"),
+        ("collect", "days", "99999999999", "[collect] days must be at most 3660"),
     ],
 )
 def test_unusable_config_values_are_refused_naming_the_key(cli, home, section, key, value, needle):
@@ -188,6 +188,15 @@ def sandbox_account_or_error(cli) -> str:  # type: ignore[no-untyped-def]
 
 def posts_in_or_zero(home: Path) -> int:
     return posts_in(home) if (home / "postcli.db").exists() else 0
+
+
+@pytest.mark.parametrize("days", [-1, 0, 1, 30, 3660, 3661])
+def test_config_days_has_the_bounds_of_the_option(cli, home, days):
+    """settings.py says `[collect] days` and `collect --days` share their bounds: one verdict for both."""
+    by_option = cli("collect", "--plan-only", "--days", str(days)).exit_code
+    (home / "config.toml").write_text(f"[collect]\ndays = {days}\n")
+    by_config = cli("collect", "--plan-only").exit_code
+    assert by_option == by_config == (0 if 1 <= days <= 3660 else 2), (by_option, by_config)
 
 
 def test_config_concurrency_zero_is_refused_like_the_option(cli, home):

@@ -74,3 +74,118 @@ def test_the_cli_modules_do_not_import_the_oauth_library():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_public_client_authenticates_as_its_platform_says():
+    """SignIn.public_client_auth: the client id in the form by default; HTTP Basic with an empty
+    password where the platform says so (Reddit's installed apps). A secret keeps client_auth.
+    The headers a platform's hooks give travel with the code exchange (Reddit's User-Agent)."""
+    import dataclasses
+
+    from postcli.platforms.spec import AppCredentials, SignIn
+    from postcli.signin.flow import _oauth_client
+
+    base = SignIn(authorize_url="https://x/authorize", token_url="https://x/token", scopes=("read",))
+    public, confidential = AppCredentials("cid", None, "test"), AppCredentials("cid", "sec", "test")
+    redirect = "http://127.0.0.1:1/callback"
+    basic = dataclasses.replace(base, client_auth="client_secret_basic", public_client_auth="client_secret_basic")
+    cases = [(base, public, "none"), (base, confidential, "client_secret_post"), (basic, public, "client_secret_basic")]
+    for signin, app, method in cases:
+        with _oauth_client(signin, app, redirect, ("read",), 5) as client:
+            assert client.token_endpoint_auth_method == method
+            # authlib would write a missing secret as the text "None" into the Basic header.
+            assert client.client_secret == (app.client_secret or "")
+    with _oauth_client(basic, public, redirect, ("read",), 5, {"User-Agent": "linux:app:v1 (by /u/me)"}) as client:
+        assert client.headers["User-Agent"] == "linux:app:v1 (by /u/me)"
+
+
+# -- the platform's own names for the client id and the PKCE challenge (SignIn knobs) -----------
+
+
+class _AuthorizationOnly:
+    """Just an authorization server (consent page at /authorize, token endpoint at /token)."""
+
+    def __init__(self, oauth):  # type: ignore[no-untyped-def]
+        import threading
+
+        from fakes.loopback import LoopbackServer
+
+        outer = self
+
+        class Server(LoopbackServer):
+            thread_name = "fake-oauth"
+
+            def _wsgi(self, environ, start_response):  # type: ignore[no-untyped-def]
+                from werkzeug.wrappers import Request
+
+                request = Request(environ)
+                page = outer.oauth.authorize if request.path == "/authorize" else outer.oauth.token
+                return page(request)(environ, start_response)
+
+        self.oauth = oauth
+        self.server = Server()
+        self.server._stopping = threading.Event()
+
+
+@pytest.mark.parametrize(
+    ("challenge", "param"),
+    [("base64url", "client_id"), ("hex", "client_key")],
+)
+def test_the_flow_names_the_client_id_and_writes_the_challenge_as_the_platform_says(challenge, param, home):
+    import hashlib
+    from urllib.parse import parse_qs, urlsplit
+
+    import httpx
+
+    from fakes.oauth_server import AuthorizationServer, s256
+    from fakes.tiktok_server import tiktok_code
+    from postcli.platforms.spec import AppCredentials, Endpoints, SignIn
+    from postcli.signin import flow
+
+    oauth = AuthorizationServer(
+        issue_token=lambda client, scopes: {"access_token": "tok-from-code-123", "token_type": "bearer"},
+        scope_separator=",",
+        require_pkce=True,
+        client_id_param=param,
+        pkce_encoding=challenge,
+        new_code=tiktok_code,  # "*" and "!" in the code, percent-encoded in the redirect
+    )
+    oauth.add_client("the-app", "the-secret", ["http://127.0.0.1/callback"], ["a.read", "b.write"])
+    fake = _AuthorizationOnly(oauth)
+    visited: list[str] = []
+
+    def browser(url: str) -> bool:
+        visited.append(url)
+        consent = httpx.get(url, timeout=10)
+        assert consent.status_code == 302, consent.text
+        visited.append(consent.headers["location"])
+        httpx.get(consent.headers["location"], timeout=10)
+        return True
+
+    signin = SignIn(
+        authorize_url="", token_url="", scopes=("a.read", "b.write"), scope_separator=",",
+        pkce_challenge=challenge, client_id_param=param,
+    )  # fmt: skip
+    with fake.server as server:
+        token = flow.run(
+            signin,
+            AppCredentials("the-app", "the-secret", source="test"),
+            Endpoints(f"{server.url}/authorize", f"{server.url}/token"),
+            flow.FlowOptions(scopes=(), timeout=10, open_browser=browser),
+            scopes=signin.scopes,
+            port=0,
+        )
+    assert token["access_token"] == "tok-from-code-123"
+    query = {k: v[0] for k, v in parse_qs(urlsplit(visited[0]).query).items()}
+    assert query[param] == "the-app" and ("client_id" in query) == (param == "client_id")
+    assert query["scope"] == "a.read,b.write" and query["code_challenge_method"] == "S256"
+    (sent,) = oauth.token_requests
+    verifier = sent["code_verifier"]
+    expected = hashlib.sha256(verifier.encode()).hexdigest() if challenge == "hex" else s256(verifier)
+    assert query["code_challenge"] == expected
+    assert (sent[param], sent["client_secret"]) == ("the-app", "the-secret")
+    assert ("client_id" in sent) == (param == "client_id")
+    # The code came back percent-encoded and was sent as it was issued.
+    (code,) = oauth.grants
+    assert "*" in code and "!" in code and "%2A" in visited[1] and "%21" in visited[1]
+    assert sent["code"] == code

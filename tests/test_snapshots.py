@@ -183,3 +183,43 @@ def test_batch_uses_a_few_statements():
         assert len(statements) <= 6, statements
     st = _state(batch)
     assert all(x["hourly"][-1][3:] == (1, 1, None, 2, 1, 1, None, 2) for x in st)
+
+
+def _stated(likes: int, state: str | None, raw: dict | None = None) -> PostMetrics:
+    m = M(likes, raw=raw or {})
+    m.platform_state = state
+    return m
+
+
+def test_a_platform_state_rides_with_its_snapshot_and_post_show_says_the_newest(backend, cli):
+    """PostMetrics.platform_state (a post its moderators removed, still up for its author) is kept
+    in the snapshot's raw by both write paths; `post show` and `post list` say what the newest
+    snapshot said."""
+    from sqlalchemy import select
+
+    from postcli.services.posts.queries import show_post
+    from postcli.store.models import PostMetricSnapshot, PostTarget
+    from postcli.store.session import session_scope
+
+    one, batch = _targets(2)
+    _record(
+        one,
+        batch,
+        [(T0, [(0, _stated(3, "removed by the moderators", {"score": 3}), None), (1, _stated(1, None), None)])],
+    )
+    for ids in (one, batch):
+        with session_scope(readonly=True) as s:
+            raws = [s.scalar(select(PostMetricSnapshot.raw).where(PostMetricSnapshot.target_id == t)) for t in ids]
+            post_ids = [s.get(PostTarget, t).post_id for t in ids]
+        assert raws == [{"score": 3, "platform_state": "removed by the moderators"}, None]
+        removed, plain = (show_post(p)["targets"][0] for p in post_ids)
+        assert (removed["platform_state"], plain["platform_state"]) == ("removed by the moderators", None)
+    shown = cli("post", "show", str(post_ids[0]), env={"COLUMNS": "200"}).stdout
+    assert "completed (removed by the moderators)" in shown
+    # The plain read path of `post list` reads it too.
+    listed = {p["id"]: p["targets"][0]["platform_state"] for p in cli.json("post", "list", "--limit", "50")["posts"]}
+    assert (listed[post_ids[0]], listed[post_ids[1]]) == ("removed by the moderators", None)
+
+    # Approved again: the newest snapshot says nothing, and neither does `post show`.
+    _record(one, batch, [(T0 + timedelta(hours=1), [(0, _stated(4, None), None)])])
+    assert show_post(post_ids[0])["targets"][0]["platform_state"] is None

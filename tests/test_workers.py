@@ -155,6 +155,7 @@ def test_platforms_whose_numbers_settle_late_are_collected_for_48_hours():
     assert window("facebook", 0) == timedelta(hours=48)
     assert window("instagram", 30) == timedelta(days=30)
     assert window("mastodon", 1) == timedelta(days=1)
+    assert window("pinterest", 1) == timedelta(hours=96)  # Pin analytics settle within 72 hours
 
 
 def test_results_of_a_lost_lease_are_dropped(cli, home, masto, backend):

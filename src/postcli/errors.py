@@ -49,6 +49,31 @@ class PostcliError(Exception):
         return self.message
 
 
+class OutputFailed(PostcliError):
+    """Standard output could not be written (closed, a full device, an I/O error): exit 1.
+
+    A reader that left a pipe (EPIPE) is not this: it stays a BrokenPipeError, which the CLI
+    ends quietly. Raised by streams.py (text) and outfile.py (a file sent to `-`).
+    """
+
+    @classmethod
+    def of(cls, exc: BaseException | None) -> OutputFailed:
+        """The failure `exc` (None: there is no standard output at all) as one message."""
+        import errno
+
+        if exc is None or isinstance(exc, (AttributeError, ValueError)):  # no stream, or a closed one
+            why = "it is closed"
+        else:
+            code = getattr(exc, "errno", None)
+            why = {errno.ENOSPC: "no space left on the device", errno.EBADF: "it is closed"}.get(code or 0) or (
+                getattr(exc, "strerror", None) or str(exc)
+            ).lower()
+        return cls(
+            f"cannot write to standard output: {why}.",
+            hint="Send the output where it can be written (a file with free space, a pipe, or /dev/null).",
+        )
+
+
 class InvalidInput(PostcliError):
     exit_code = EXIT_USAGE
 
@@ -106,9 +131,8 @@ class StoreError(PostcliError):
 
 
 class PlatformError(PostcliError):
-    """A platform refused or failed a request. `transient` ones are worth retrying."""
-
-    transient = False
+    """A platform refused or failed a request. Its class says what to do about it: retrying
+    helps with PlatformUnavailable and (after the reset) PlatformRateLimited only."""
 
     def __init__(self, message: str, *, platform: str | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
@@ -123,7 +147,6 @@ class AuthFailed(PlatformError, ReconnectRequired):
 
 class PlatformRateLimited(PlatformError, RateLimited):
     exit_code = EXIT_RATE_LIMITED
-    transient = True
 
     def __init__(
         self,
@@ -153,10 +176,13 @@ class PlatformRejected(PlatformError):
 class PlatformUnavailable(PlatformError):
     """Network error, timeout, or a 5xx: the outcome is unknown, retrying may help."""
 
-    transient = True
-
 
 class MalformedResponse(PlatformError):
     """The platform answered with something we cannot read."""
 
-    transient = False
+
+class OutcomeUnknown(PlatformError):
+    """A publish may or may not have made the post, and the platform gives this account no way
+    to look (LinkedIn without read access): the target is marked unknown and nothing is sent
+    again until the user says so (`post retry ID --resend`, or `--published URL` when it is
+    there). The message says how to check."""

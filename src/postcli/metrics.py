@@ -26,6 +26,24 @@ HOURLY_COUNTERS = (*ENGAGEMENT_PARTS, "engagement")
 
 ENGAGEMENT_FORMULA = " + ".join(ENGAGEMENT_PARTS)
 
+# Beside the counters, a snapshot's raw JSON may carry the platform's word on the post when it
+# is up but not simply live (PostMetrics.platform_state: a Reddit post its moderators removed).
+STATE_KEY = "platform_state"
+
+
+def state_of(raw: object) -> str | None:
+    """The platform state a snapshot's raw JSON (a dict, or its text on the plain read path) holds."""
+    if isinstance(raw, (str, bytes)):
+        import json
+
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return None
+    value = raw.get(STATE_KEY) if isinstance(raw, dict) else None
+    return str(value) if value else None
+
+
 # One line per metric, as the CLI and the HTML report print them.
 DESCRIPTIONS: dict[str, str] = {
     "impressions": "times the post was shown",

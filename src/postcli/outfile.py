@@ -26,12 +26,13 @@ import errno
 import os
 import stat
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable, Iterator
 
 from postcli import settings
-from postcli.errors import InvalidInput, PostcliError
+from postcli.errors import InvalidInput, OutputFailed, PostcliError
 
 STDOUT = "-"
 TEMP_PREFIX = ".postcli-"
@@ -66,9 +67,8 @@ class Target:
                 view = view[os.write(fd, view) :]
 
         if self.path is None:
-            sys.stdout.flush()
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
+            with _stdout() as out:
+                out.write(data)
             return None
         return self._write(put, private=private)
 
@@ -361,17 +361,29 @@ def _to_stdout(put: Callable[[int, Path], None]) -> None:
     import shutil
     import tempfile
 
-    sys.stdout.flush()
-    out = sys.stdout.buffer
     with tempfile.TemporaryDirectory(prefix="postcli-") as scratch:
         fd, name = _mkstemp(Path(scratch))
         try:
             put(fd, Path(name))
-            with open(name, "rb") as fh:
+            with open(name, "rb") as fh, _stdout() as out:
                 shutil.copyfileobj(fh, out)
         finally:
             os.close(fd)
-    out.flush()
+
+
+@contextmanager
+def _stdout() -> Iterator[BinaryIO]:
+    """Standard output's bytes; closed (`>&-`) or failing (a full device) is OutputFailed (exit 1),
+    a reader that left stays a BrokenPipeError (the CLI ends quietly)."""
+    try:
+        sys.stdout.flush()
+        out = sys.stdout.buffer
+        yield out
+        out.flush()
+    except BrokenPipeError:
+        raise
+    except (AttributeError, OSError, ValueError) as exc:
+        raise OutputFailed.of(exc) from None
 
 
 def _umask() -> int:

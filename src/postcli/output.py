@@ -16,12 +16,13 @@ import io
 import json
 import math
 import re
-import sys
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
+
+from postcli.streams import ERR, OUT, is_utf, stderr_usable, width_for
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -73,7 +74,13 @@ def console() -> Console:
         from rich.console import Console
 
         # Piped output gets no colour and no wrapping surprises.
-        _console = Console(soft_wrap=not sys.stdout.isatty(), highlight=False, emoji=False)
+        _console = Console(
+            file=OUT,  # type: ignore[arg-type]
+            soft_wrap=not OUT.isatty(),
+            highlight=False,
+            emoji=False,
+            width=width_for(OUT),
+        )
     return _console
 
 
@@ -83,7 +90,13 @@ def err_console() -> Console:
         from rich.console import Console
 
         # Piped/logged errors stay one line each so scripts can grep them.
-        _err_console = Console(stderr=True, highlight=False, emoji=False, soft_wrap=not sys.stderr.isatty())
+        _err_console = Console(
+            file=ERR,  # type: ignore[arg-type]
+            highlight=False,
+            emoji=False,
+            soft_wrap=not ERR.isatty(),
+            width=width_for(ERR),
+        )
     return _err_console
 
 
@@ -93,7 +106,7 @@ class StatusBar:
 
     def __init__(self, label: str, *, show: bool) -> None:
         self._bar: Any = None
-        if show and sys.stderr.isatty():
+        if show and ERR.isatty():
             from rich.progress import Progress
 
             self._bar = Progress(console=err_console(), transient=True)
@@ -119,6 +132,7 @@ def reset_consoles() -> None:
     global _console, _err_console
     _console = None
     _err_console = None
+    ERR.lost = False
 
 
 # --- JSON / CSV ----------------------------------------------------------------
@@ -145,14 +159,16 @@ def _default(obj: Any) -> Any:
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
-def to_json(data: Any) -> str:
-    text = json.dumps(data, default=_default, ensure_ascii=False, indent=2)
+def to_json(data: Any, *, ascii_only: bool = False) -> str:
+    """`ascii_only`: every non-ASCII character as its \\u escape (for an output encoding that is not UTF-8)."""
+    text = json.dumps(data, default=_default, ensure_ascii=ascii_only, indent=2)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(to_json(data) + "\n")
-    sys.stdout.flush()
+    # Through an encoding that is not UTF-8, JSON's own escapes carry every character losslessly.
+    OUT.write(to_json(data, ascii_only=not is_utf(OUT)) + "\n")
+    OUT.flush()
 
 
 def print_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> None:
@@ -162,8 +178,8 @@ def print_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = No
     writer.writerow(columns)
     for row in rows:
         writer.writerow(["" if row.get(c) is None else _csv_cell(row.get(c)) for c in columns])
-    sys.stdout.write(buf.getvalue())
-    sys.stdout.flush()
+    OUT.write(buf.getvalue())
+    OUT.flush()
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV
@@ -285,12 +301,14 @@ def warn(text: str) -> None:
     err_console().print(Text.assemble(("warning:", "yellow"), " ", literal(text)))
 
 
-def error(message: str, hint: str | None = None) -> None:
+def error(message: str, hint: str | None = None) -> bool:
+    """The error and its hint on stderr; False when they could not be written there."""
     from rich.text import Text
 
     err_console().print(Text.assemble(("error:", "bold red"), " ", literal(message)))
     if hint:
         err_console().print(Text.assemble(("hint:", "dim"), " ", literal(hint)))
+    return stderr_usable()
 
 
 def escape(text: str) -> str:

@@ -30,7 +30,7 @@ DEFAULT_CONFIG_TEXT = """\
 # max_lateness_minutes = 1440 # a scheduled post later than this is failed, not published
 
 [collect]
-# days = 30                   # collect posts published in the last N days
+# days = 30                   # collect posts published in the last N days (1-3660)
 # refresh_interval_minutes = 15
 # max_attempts = 5            # per job, then dead-lettered
 # concurrency = 8
@@ -47,6 +47,7 @@ DEFAULT_CONFIG_TEXT = """\
 # instagram = "200/3600"
 # facebook = "200/3600"
 # tumblr = "1000/3600"
+# youtube = "10000/86400"     # quota units a day per Google Cloud project, reset at midnight Pacific
 
 [network]
 # timeout_seconds = 30        # per request (POSTCLI_TIMEOUT overrides)
@@ -57,7 +58,8 @@ DEFAULT_CONFIG_TEXT = """\
 
 [apps.threads]
 # Your own app's credentials for `postcli accounts login PLATFORM` (docs/signin.md);
-# POSTCLI_<PLATFORM>_CLIENT_ID / _CLIENT_SECRET override them. One table per platform.
+# POSTCLI_<PLATFORM>_CLIENT_ID / _CLIENT_SECRET override them. One table per platform; some
+# platforms read more keys here (docs/platforms/<platform>.md), e.g. an API version.
 # client_id = "..."
 # client_secret = "..."
 
@@ -160,8 +162,9 @@ def database_url() -> str:
 MIN_ATTEMPTS = 1  # [publish]/[collect] max_attempts: 0 would fail everything untried
 MIN_LATENESS_MINUTES = 1  # [publish] max_lateness_minutes: 0 would expire every scheduled post
 MIN_CONCURRENCY = 1  # [collect] concurrency and `collect --concurrency`
-MIN_DAYS = 0  # [collect] days and `collect --days`
-MAX_DAYS = 36_500  # a century: further back overflows date arithmetic
+# [collect] days and `collect --days`; MAX_DAYS (ten years) is also the cap on a report's range.
+MIN_DAYS = 1
+MAX_DAYS = 3660
 
 
 @dataclass(frozen=True)
@@ -229,7 +232,8 @@ SCHEMA: dict[str, dict[str, Rule] | set[str]] = {
 # Sub-tables inside a section, read by their own module (the values are checked there).
 SUBTABLES: dict[str, set[str]] = {
     "collect": {"rate_limits"},
-    # One [apps.PLATFORM] per platform: any name (plugins add platforms); services/signin.py reads them.
+    # One [apps.PLATFORM] per platform: any name (plugins add platforms); read by services/signin.py
+    # and, for the settings an adapter takes (AccountContext.app_setting), services/accounts.py.
     "apps": {"*"},
 }
 
@@ -333,7 +337,7 @@ def _check_zone(name: str, where: str) -> None:
 
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):
         raise BadSettings(f"{where} {name!r} is not an IANA timezone.", hint='e.g. "Europe/Berlin" or "UTC".') from None
 
 
@@ -359,6 +363,14 @@ def _load(path: Path, mtime: float) -> Config:
     for text in warnings:
         notice(text)
     return Config(**values, s3=dict(data.get("s3", {})), raw=data, warnings=tuple(warnings))
+
+
+def time_zone(given: str | None = None) -> str:
+    """The zone times are read and shown in: `given` (--tz), else [defaults] timezone, else UTC.
+
+    The one place this rule is written: --at, --since/--until and every time a table shows.
+    """
+    return given or config().timezone or "UTC"
 
 
 def timeout() -> float:
@@ -394,8 +406,8 @@ def config() -> Config:
 
 
 def app_config(platform: str) -> dict[str, str]:
-    """The config file's [apps.PLATFORM] table for browser sign-in: client_id, client_secret and
-    what a platform's sign-in reads besides (Facebook's config_id)."""
+    """The config file's [apps.PLATFORM] table: client_id and client_secret for browser sign-in, and
+    what a platform's sign-in or adapter reads besides (Facebook's config_id, an API version)."""
     table = config().raw.get("apps", {})
     section = table.get(platform, {}) if isinstance(table, dict) else None
     if not isinstance(section, dict):

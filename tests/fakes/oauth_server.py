@@ -65,6 +65,11 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
 
 
+def s256_hex(verifier: str) -> str:
+    """TikTok's Login Kit for desktop: the challenge is the hex SHA-256 of the verifier."""
+    return hashlib.sha256(verifier.encode("ascii")).hexdigest()
+
+
 @dataclass
 class AuthorizationServer:
     issue_token: Callable[[Client, list[str]], dict[str, Any]]
@@ -78,6 +83,12 @@ class AuthorizationServer:
     # Make the redirect carry another state (an attacker's redirect).
     tamper_state: str | None = None
     clients: dict[str, Client] = field(default_factory=dict)
+    # The client id's parameter name on the consent page and in the token form (TikTok: client_key).
+    client_id_param: str = "client_id"
+    # How the S256 challenge is written: "base64url" (RFC 7636) or "hex" (TikTok's desktop apps).
+    pkce_encoding: str = "base64url"
+    # Makes an authorization code (TikTok's carry "*" and "!", sent percent-encoded).
+    new_code: Callable[[], str] = field(default=lambda: secrets.token_urlsafe(24))
     # Facebook Login for Business: a configuration made in the app dashboard stands for the
     # permissions; the dialog takes `config_id` and no `scope`
     # (developers.facebook.com/docs/facebook-login/facebook-login-for-business).
@@ -113,7 +124,7 @@ class AuthorizationServer:
         args = {k: request.args[k] for k in request.args}
         with self._lock:
             self.authorize_requests.append(args)
-            client = self.clients.get(args.get("client_id", ""))
+            client = self.clients.get(args.get(self.client_id_param, ""))
         if client is None:
             return _page(400, "Client authentication failed due to unknown client.")
         redirect_uri = args.get("redirect_uri", "")
@@ -148,7 +159,7 @@ class AuthorizationServer:
                     "state": state,
                 },
             )
-        code = secrets.token_urlsafe(24)
+        code = self.new_code()
         with self._lock:
             self.grants[code] = _Grant(client.client_id, redirect_uri, scopes, challenge, method)
         return _redirect(redirect_uri, {"code": code, "state": state})
@@ -166,7 +177,7 @@ class AuthorizationServer:
 
     def _token(self, request: Request) -> Response:
         form = {k: request.form[k] for k in request.form}
-        client_id, client_secret = form.get("client_id"), form.get("client_secret")
+        client_id, client_secret = form.get(self.client_id_param), form.get("client_secret")
         if request.authorization and request.authorization.type == "basic":
             client_id, client_secret = request.authorization.username, request.authorization.password
         with self._lock:
@@ -206,7 +217,8 @@ class AuthorizationServer:
                 return _error(400, "invalid_grant", "redirect_uri does not match the authorization request.")
             if grant.code_challenge:
                 verifier = form.get("code_verifier") or ""
-                if not verifier or s256(verifier) != grant.code_challenge:
+                encode = s256_hex if self.pkce_encoding == "hex" else s256
+                if not verifier or encode(verifier) != grant.code_challenge:
                     return _error(400, "invalid_grant", "The PKCE code verifier does not match.")
             body = self.issue_token(client, grant.scopes)
         return _json(200, body)

@@ -14,7 +14,7 @@ from typer.core import TyperArgument, TyperGroup
 
 from postcli import __version__
 from postcli.cli import _params
-from postcli.errors import EXIT_ERROR, EXIT_INTERRUPTED, PostcliError
+from postcli.errors import EXIT_CODES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, PostcliError
 
 if TYPE_CHECKING:
     # The vendored click's Context, which TyperGroup's methods are declared with.
@@ -47,16 +47,28 @@ def _plain_arguments(command: Any) -> None:
         _plain_arguments(sub)
 
 
-def _reject_undecodable(args: list[str]) -> None:
-    """Bytes that are not UTF-8 in argv arrive as lone surrogates: refuse them up front (exit 2)."""
+def _utf8_args(args: list[str]) -> list[str]:
+    """Arguments read as UTF-8 whatever the locale says; bytes that are not UTF-8 are refused (exit 2).
+
+    Python decodes argv with the locale's encoding: under LC_ALL=C (UTF-8 mode off) "café"
+    arrives as surrogates although its bytes are UTF-8; under a UTF-8 locale, bytes that are
+    not UTF-8 arrive as lone surrogates. Both are told apart by the bytes themselves.
+    """
+    fixed = []
     for arg in args:
         try:
             arg.encode("utf-8")
         except UnicodeEncodeError:
-            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-            raise typer.BadParameter(
-                f"the argument {shown!r} is not valid UTF-8; pass text encoded as UTF-8."
-            ) from None
+            raw = os.fsencode(arg)
+            try:
+                arg = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                shown = raw.decode("utf-8", "replace")
+                raise typer.BadParameter(
+                    f"the argument {shown!r} is not valid UTF-8; pass text encoded as UTF-8."
+                ) from None
+        fixed.append(arg)
+    return fixed
 
 
 class PostcliGroup(TyperGroup):
@@ -68,22 +80,39 @@ class PostcliGroup(TyperGroup):
         _plain_arguments(self)
 
     def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
-        _reject_undecodable(args)
-        return super().parse_args(ctx, args)
+        return super().parse_args(ctx, _utf8_args(args))
 
     def invoke(self, ctx: ClickContext) -> Any:
-        from postcli import output
+        import warnings
+
+        with warnings.catch_warnings():
+            # A library's warning (dateutil, an SDK's deprecation) is not the user's business;
+            # --debug shows them.
+            if not (ctx.params.get("debug") or _debug_enabled()):
+                warnings.simplefilter("ignore")
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: ClickContext) -> Any:
+        from postcli import output, streams
 
         output.reset_consoles()
+        streams.prepare_streams()
         # Click empties ctx.args before the root callback runs; it needs to know about --help.
         ctx.meta["postcli.help"] = bool({"-h", "--help"} & set(ctx.args))
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:
+                streams.flush()  # a full device shows when the last output is written out
         except PostcliError as exc:
             _print_notices()
             _debug_traceback()
-            output.error(exc.message, exc.hint)
-            raise typer.Exit(exc.exit_code) from None
+            if isinstance(exc, streams.OutputFailed):
+                streams.silence_stdout()
+            shown = output.error(exc.message, exc.hint)
+            # A code a script acts on (3: not found, 2: bad input...) only with its message: when
+            # stderr is closed or full the error could not be reported, and that is exit 1.
+            raise typer.Exit(exc.exit_code if shown else EXIT_ERROR) from None
         except BrokenPipeError:
             # `postcli post list | head`: the reader left; say nothing more.
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -130,8 +159,11 @@ def _debug_traceback() -> None:
         return
     from postcli.secrets_redact import redacted_traceback
 
-    sys.stderr.write(redacted_traceback(sys.exc_info()[1]))
-    sys.stderr.flush()
+    try:
+        sys.stderr.write(redacted_traceback(sys.exc_info()[1]))
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):  # stderr closed or full: nowhere to show it
+        pass
 
 
 def _describe_os_error(exc: OSError) -> tuple[str, str] | None:
@@ -198,7 +230,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    add_completion=False,
+    # Written from the one table (errors.EXIT_CODES), so --help cannot disagree with it.
+    epilog="Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items()) + ".",
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish); cli/completion.py
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -217,12 +251,8 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
 ) -> None:
-    """postcli: compose, schedule and publish posts to Bluesky, Mastodon, Threads, Instagram,
-    Facebook Pages and Tumblr, collect their metrics into a local store, and report what worked.
-
-    Exit codes: 0 ok, 1 error, 2 bad input, 3 not found, 4 wrong state, 5 rate limited,
-    6 account needs reconnecting, 7 partial success.
-    """
+    """The global options; settings are checked here, before any command runs (the app's help=
+    and epilog are what `postcli --help` shows)."""
     if debug:
         os.environ["POSTCLI_DEBUG"] = "1"
     from postcli.secrets_redact import install_log_handler
@@ -259,15 +289,44 @@ def _register() -> None:
 _register()
 
 
+def _occupy_closed_std_fds() -> None:
+    """A standard stream closed at start (`>&-`): /dev/null on its descriptor, so the next file
+    postcli opens (the store) cannot become "standard output" for a child process or a C library.
+    Python has already made sys.stdout/sys.stderr None for it, so postcli still knows it is closed."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                opened = os.open(os.devnull, os.O_RDWR)
+            except OSError:
+                return
+            if opened != fd:
+                os.dup2(opened, fd)
+                os.close(opened)
+
+
 def main() -> None:
+    import warnings
+
+    _occupy_closed_std_fds()
+    if not (_debug_enabled() or "--debug" in sys.argv[1:]):
+        warnings.simplefilter("ignore")  # warnings raised while modules are imported, too
     try:
         app()
-    except SystemExit:
+    except SystemExit as exc:
+        # Click's own usage errors (exit 2) print nothing when stderr is closed: not reported, exit 1.
+        if exc.code == EXIT_USAGE and sys.stderr is None:
+            sys.exit(EXIT_ERROR)
         raise
     except BaseException as exc:  # pragma: no cover - PostcliGroup handles everything it can
-        if _debug_enabled():
-            from postcli.secrets_redact import redacted_traceback
+        try:
+            if _debug_enabled():
+                from postcli.secrets_redact import redacted_traceback
 
-            sys.stderr.write(redacted_traceback(exc))
-        sys.stderr.write("error: unexpected failure; run with --debug for details.\n")
+                sys.stderr.write(redacted_traceback(exc))
+            sys.stderr.write("error: unexpected failure; run with --debug for details.\n")
+            sys.stderr.flush()
+        except (AttributeError, OSError, ValueError):  # stderr closed or full
+            pass
         sys.exit(EXIT_ERROR)

@@ -19,8 +19,7 @@ if TYPE_CHECKING:
     from typer._click.core import Context as ClickContext
 
 DEFAULT_LOGIN_TIMEOUT = 300.0
-JSON_HELP = "Print JSON (stable keys, see docs/json.md)."
-JSON_OPT = typer.Option(False, "--json", help=JSON_HELP)
+MAX_LOGIN_TIMEOUT = 86400.0  # a day: a sign-in nobody finished by then will not be finished
 
 
 def insecure_http_param() -> tuple[str, Any, Any]:
@@ -110,10 +109,9 @@ def read_secret(found: Any, *, from_stdin: bool, login: Callable[[], None] | Non
     env_var = found.env_prefix + ("PASSWORD" if credential.kind == "password" else "TOKEN")
     prompt = f"{found.display_name} {credential.name}"
     if from_stdin:
-        try:
-            value = sys.stdin.readline().rstrip("\r\n")
-        except UnicodeDecodeError:
-            raise InvalidInput(f"the {prompt} on standard input is not valid UTF-8.") from None
+        from postcli.cli._stdin import read_line
+
+        value = read_line(f"the {prompt} on standard input")
         if not value:
             raise InvalidInput(
                 f"no {prompt} was read from standard input.",
@@ -159,8 +157,11 @@ def print_connected(result: Any, as_json: bool) -> None:
 
 def _say(text: str) -> None:
     # Plain writes, not Rich: a wrapped or styled URL cannot be copied.
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
+    try:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):  # stderr closed or full (docs/output.md)
+        pass
 
 
 def _printable(text: str) -> str:
@@ -170,8 +171,10 @@ def _printable(text: str) -> str:
 
 def _read_pasted() -> str:
     _say("Paste the address your browser ended on (or just the code), then press Enter:")
-    line = sys.stdin.readline()
-    if not line:
+    from postcli.cli._stdin import read_line
+
+    line = read_line("the pasted address")
+    if line is None:
         raise InvalidInput(
             "nothing was pasted (standard input is closed).",
             hint="Run it in a terminal, or pipe the redirected address in.",
@@ -185,7 +188,9 @@ def _choose(title: str, items: list[tuple[str, str]]) -> str | None:
     for n, (item_id, label) in enumerate(items, 1):
         _say(f"  {n}. {_printable(label)} (id {_printable(item_id)})")
     _say("Which one? Type its number or id, then press Enter:")
-    answer = sys.stdin.readline().strip()
+    from postcli.cli._stdin import read_line
+
+    answer = (read_line("the answer") or "").strip()
     if answer.isdigit() and 1 <= int(answer) <= len(items):
         return items[int(answer) - 1][0]
     return answer or None
@@ -210,8 +215,10 @@ def login_timeout(value: float | None) -> float:
         seconds = float(env)
     except ValueError:
         raise InvalidInput(f"POSTCLI_LOGIN_TIMEOUT={env!r} is not a number of seconds.") from None
-    if not 0 < seconds < float("inf"):
-        raise InvalidInput(f"POSTCLI_LOGIN_TIMEOUT={env!r} must be more than 0 seconds.")
+    if not 0 < seconds <= MAX_LOGIN_TIMEOUT:  # nan, inf and 1e300 (Event.wait overflows) too
+        raise InvalidInput(
+            f"POSTCLI_LOGIN_TIMEOUT={env!r} must be a number of seconds above 0, up to {MAX_LOGIN_TIMEOUT:,g}."
+        )
     return seconds
 
 

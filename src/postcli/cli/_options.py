@@ -1,7 +1,7 @@
 """Options shared by the report commands, and turning them into a Period.
 
 Kept light (typer, stdlib, postcli.errors/settings): it is imported when the CLI
-is built, before any command runs. dateutil is imported only when a date is parsed.
+is built, before any command runs. Dates are read by postcli.timeparse (dateutil only when used).
 
 Use in a command:
 
@@ -19,16 +19,18 @@ length of any --since/--until range (MAX_RANGE_DAYS).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Annotated, Optional
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Callable, Optional
 
 import typer
 
+from postcli.cli import completion
 from postcli.errors import InvalidInput
+from postcli.settings import MAX_DAYS, MIN_DAYS
 from postcli.timeparse import check_bounds
 
 DEFAULT_PERIOD = "30d"
@@ -38,9 +40,9 @@ PERIOD_CHOICES = ("7d", "30d", "90d")
 MAX_ID = 2**63 - 1
 # --limit, --page and friends: far beyond any real store, far below any overflow.
 MAX_COUNT = 1_000_000
-# The one cap on a report range (--period, --since/--until, --days): ten years.
-# Reports build one bucket per day, so their cost grows with the range.
-MAX_RANGE_DAYS = 3660
+# The one cap on a report range (--period, --since/--until) and on `collect --days` / [collect]
+# days: ten years. Reports build one bucket per day, so their cost grows with the range.
+MAX_RANGE_DAYS = MAX_DAYS
 
 
 # --- value parsers (typer `parser=`): one rule and one message per kind of value --
@@ -67,15 +69,13 @@ def text_value(value: str) -> str:
 
 def zone_value(value: str) -> str:
     """--tz: an IANA timezone name, checked when the command line is read (every command alike)."""
+    from postcli.timeparse import zone
+
     text = text_value(value).strip()
     try:
-        ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):
-        # The same message as resolve_tz's, raised while the command line is read.
-        raise InvalidInput(
-            f"unknown timezone {text!r} (--tz).",
-            hint="Use an IANA name such as UTC, Europe/Berlin or America/New_York.",
-        ) from None
+        zone(text)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{exc.message.rstrip('.')} (--tz).", hint=exc.hint) from None
     return text
 
 
@@ -127,34 +127,32 @@ def count_value(value: str | int) -> int:
     return number
 
 
+def seconds_value(low: float, high: float) -> Callable[[str | float], float]:
+    """A parser for a number of seconds from `low` to `high` (every float option).
+
+    "inf", "nan" and "1e400" are floats to Python but no number of seconds: a wait on them
+    overflows the clock (OverflowError) or never ends.
+    """
+
+    def parse(value: str | float) -> float:
+        try:
+            number = float(value.strip() if isinstance(value, str) else value)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number) or not low <= number <= high:
+            raise typer.BadParameter(f"is not a number of seconds from {low:g} to {high:,g}.")
+        return number
+
+    return parse
+
+
 def days_value(value: str | int) -> int:
-    """A number of days back (collect --days): 1..MAX_RANGE_DAYS."""
-    number = _whole(str(value).strip().lstrip("0") or "0", 1, MAX_RANGE_DAYS)
+    """A number of days back (collect --days): the bounds of [collect] days (settings.py)."""
+    number = _whole(str(value).strip().lstrip("0") or "0", MIN_DAYS, MAX_DAYS)
     if number is None:
-        raise typer.BadParameter(f"is not a number of days from 1 to {MAX_RANGE_DAYS}.")
+        raise typer.BadParameter(f"is not a number of days from {MIN_DAYS} to {MAX_DAYS}.")
     return number
 
-
-def read_stdin_text(what: str = "standard input") -> str:
-    """All of stdin as text; invalid UTF-8 is bad input, not a crash."""
-    import sys
-
-    buffer = getattr(sys.stdin, "buffer", None)
-    try:
-        if buffer is None:
-            return sys.stdin.read()
-        # Decoded by hand to catch bad bytes; newlines as text-mode reading gives them.
-        return buffer.read().decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(
-            f"{what} is not valid UTF-8 (byte {exc.start}).", hint="Save the text as UTF-8 and pipe it again."
-        ) from None
-
-
-DATE_FORMS = (
-    "a date or time python-dateutil reads, e.g. 2024-03-01, 2024-03-01T14:30, "
-    "'1 Mar 2024 14:30', 2024-03-01T14:30:00Z (with an offset), or today / yesterday / now"
-)
 
 PeriodOpt = Annotated[
     Optional[str],
@@ -172,7 +170,8 @@ SinceOpt = Annotated[
         "--since",
         metavar="DATE",
         parser=text_value,
-        help="Start (inclusive), e.g. 2024-03-01; dates are midnight in --tz. A range spans at most 3660 days.",
+        help="Start (inclusive), e.g. 2024-03-01, yesterday or -7d; a date is its midnight in --tz."
+        " A range spans at most 3660 days.",
     ),
 ]
 UntilOpt = Annotated[
@@ -182,12 +181,24 @@ UntilOpt = Annotated[
 PlatformOpt = Annotated[
     Optional[str],
     typer.Option(
-        "--platform", "-p", metavar="PLATFORM", parser=text_value, help="Only this platform (bluesky, mastodon, ...)."
+        "--platform",
+        "-p",
+        metavar="PLATFORM",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="Only this platform (bluesky, mastodon, ...).",
     ),
 ]
 AccountOpt = Annotated[
     Optional[str],
-    typer.Option("--account", "-a", metavar="ACCOUNT", parser=ref_value, help="Only this account (id or handle)."),
+    typer.Option(
+        "--account",
+        "-a",
+        metavar="ACCOUNT",
+        parser=ref_value,
+        autocompletion=completion.accounts,
+        help="Only this account (id or handle).",
+    ),
 ]
 TzOpt = Annotated[
     Optional[str],
@@ -195,10 +206,22 @@ TzOpt = Annotated[
         "--tz",
         metavar="ZONE",
         parser=zone_value,
-        help="Timezone for days and hours (IANA, e.g. Europe/Berlin); default from config, else UTC.",
+        help="Time zone the times you give and the times shown are in (IANA, e.g. Europe/Berlin);"
+        " default: [defaults] timezone in the config, else UTC.",
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (stable shape, see docs/reports.md).")]
+# The one --json of every command: `as_json: JsonOpt = False`, or json_param() where a command
+# is built from data (accounts add/login).
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print JSON (stable keys: docs/json.md; reports: docs/reports.md).")
+]
+
+
+def json_param() -> tuple[str, object, bool]:
+    """--json as a (name, annotation, default) triple for cli/_connect.command_from."""
+    return ("as_json", JsonOpt, False)
+
+
 # `accounts add` and `accounts login` (cli/_connect.py): feeds services.accounts.add_account(insecure_http=)
 # and services.signin.LoginRequest(insecure_http=), where the one URL check (urlcheck.py) reads it.
 INSECURE_HTTP_HELP = (
@@ -224,23 +247,18 @@ def output_format(as_json: bool, as_csv: bool) -> str:
     return "json" if as_json else "csv" if as_csv else "text"
 
 
-def resolve_tz(tz: str | None) -> str:
-    """--tz, else the configured timezone, else UTC; InvalidInput for an unknown zone."""
-    if not tz:
-        from postcli import settings
+def read_time(text: str, tz: str | None, *, option: str, now: datetime | None = None) -> datetime:
+    """The one way a command reads a date or time (--at, --since, --until): timeparse.read in --tz,
+    else the configured zone (settings.time_zone). An ambiguous local time is said on stderr."""
+    from postcli import settings
+    from postcli.timeparse import read
 
-        tz = settings.config().timezone or "UTC"
-        where = "the config file's [defaults] timezone"
-    else:
-        where = "--tz"
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(
-            f"unknown timezone {tz!r} ({where}).",
-            hint="Use an IANA name such as UTC, Europe/Berlin or America/New_York.",
-        ) from None
-    return tz
+    reading = read(text, settings.time_zone(tz), what=option, now=now)
+    if reading.note:
+        from postcli import output
+
+        output.warn(reading.note)
+    return reading.at
 
 
 def parse_days(period: str) -> int:
@@ -252,30 +270,6 @@ def parse_days(period: str) -> int:
             " or --since/--until.",
         )
     return int(m.group(1))
-
-
-def parse_when(value: str, tz: str, *, now: datetime, option: str = "--since") -> datetime:
-    """A user's date/time as an aware UTC datetime; a time without an offset is in `tz`."""
-    zone = ZoneInfo(tz)
-    text = value.strip().lower()
-    local_now = now.astimezone(zone)
-    midnight = datetime.combine(local_now.date(), time(), tzinfo=zone)
-    if text == "now":
-        return now.astimezone(timezone.utc)
-    if text == "today":
-        return midnight.astimezone(timezone.utc)
-    if text == "yesterday":
-        return datetime.combine(local_now.date() - timedelta(days=1), time(), tzinfo=zone).astimezone(timezone.utc)
-    from dateutil import parser
-
-    try:
-        # default= fills missing parts with today's midnight, so "2024-03-01" is local midnight.
-        parsed = parser.parse(value, default=midnight.replace(tzinfo=None))
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=zone)
-        return check_bounds(parsed.astimezone(timezone.utc), f"{option} {value}")
-    except (ValueError, OverflowError):
-        raise InvalidInput(f"cannot read {option} {value!r} as a date.", hint=f"Use {DATE_FORMS}.") from None
 
 
 def check_range(start: datetime, end: datetime, *, capped: bool = True) -> None:
@@ -310,13 +304,17 @@ def parse_period(
 
     --period counts back from --until (default now); --since alone ends now.
     """
-    zone = resolve_tz(tz)
+    from postcli import settings
+    from postcli.timeparse import zone as check_zone
+
+    zone = settings.time_zone(tz)
+    check_zone(zone)
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     if period is not None and since is not None:
         raise InvalidInput("use either --period or --since/--until, not both.")
-    end = parse_when(until, zone, now=now, option="--until") if until else now
+    end = read_time(until, zone, now=now, option="--until") if until else now
     if since is not None:
-        start = parse_when(since, zone, now=now, option="--since")
+        start = read_time(since, zone, now=now, option="--since")
         label = "custom"
     else:
         days = parse_days(period or DEFAULT_PERIOD)

@@ -9,7 +9,9 @@ as is, its BadParameter unchanged). Anything else (a bad number, a range to clam
 path, a choice, a list) goes to Typer's own coercion, built on first use, so its
 checks and its error messages are unchanged; an option left unset builds nothing.
 
-Typer's internals are private: if they are not what this expects, nothing is changed.
+Typer's internals are private: if they are not what this expects, nothing is changed, and
+tests/test_cli_startup.py fails (every report command is run there and must end without
+Pydantic). pyproject.toml bounds Typer to the releases that test has passed on.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ import sys
 
 import typer
 
-from postcli.cli._connect import JSON_OPT
-from postcli.cli._options import ref_value, text_value
+from postcli.cli import completion
+from postcli.cli._options import JsonOpt, TzOpt, ref_value, text_value
 from postcli.cli.accounts_add import add_app
 from postcli.cli.login import login_app
 from postcli.errors import InvalidInput
@@ -20,7 +20,7 @@ app.add_typer(login_app, name="login")
 @app.command("list")
 def list_(
     all_: bool = typer.Option(False, "--all", help="Include removed accounts."),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """List connected accounts."""
     from postcli import output
@@ -52,8 +52,10 @@ def list_(
 
 @app.command("show")
 def show(
-    account: str = typer.Argument(..., metavar="ACCOUNT", parser=ref_value, help="Account id or handle."),
-    as_json: bool = JSON_OPT,
+    account: str = typer.Argument(
+        ..., metavar="ACCOUNT", parser=ref_value, autocompletion=completion.accounts, help="Account id or handle."
+    ),
+    as_json: JsonOpt = False,
 ) -> None:
     """Show one account."""
     from postcli import output
@@ -70,10 +72,12 @@ def show(
 
 @app.command("remove")
 def remove(
-    account: str = typer.Argument(..., metavar="ACCOUNT", parser=ref_value, help="Account id or handle."),
+    account: str = typer.Argument(
+        ..., metavar="ACCOUNT", parser=ref_value, autocompletion=completion.accounts, help="Account id or handle."
+    ),
     purge: bool = typer.Option(False, "--purge", help="Also delete its posts' targets and metric history."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (with --purge)."),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Disconnect an account and forget its credentials. History is kept unless --purge."""
     from postcli import output
@@ -107,7 +111,9 @@ def remove(
 
 @app.command("metrics")
 def metrics_(
-    account: str = typer.Argument(..., metavar="ACCOUNT", parser=ref_value, help="Account id or handle."),
+    account: str = typer.Argument(
+        ..., metavar="ACCOUNT", parser=ref_value, autocompletion=completion.accounts, help="Account id or handle."
+    ),
     since: str = typer.Option(
         None,
         "--since",
@@ -118,23 +124,23 @@ def metrics_(
     until: str = typer.Option(
         None, "--until", metavar="DATE", parser=text_value, help="...until this date (exclusive)."
     ),
-    as_json: bool = JSON_OPT,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Followers, following and post count: live (stored as a snapshot), else the latest snapshot.
 
     With --since/--until, lists the stored snapshots instead.
     """
     from postcli import output, settings
-    from postcli.cli._options import check_range
+    from postcli.cli._options import check_range, read_time
     from postcli.services import account_health
-    from postcli.timeparse import parse_when
 
     if since or until:
         from datetime import datetime, timezone
 
-        tz = settings.config().timezone
-        start = parse_when(since, tz) if since else None
-        end = parse_when(until, tz) if until else None
+        shown_in = settings.time_zone(tz)
+        start = read_time(since, tz, option="--since") if since else None
+        end = read_time(until, tz, option="--until") if until else None
         if start is not None:
             check_range(start, end or datetime.now(timezone.utc), capped=False)
         data = account_health.account_metrics_series(account, start, end)
@@ -147,7 +153,7 @@ def metrics_(
         output.table(
             ["captured", "followers", "following", "posts"],
             [
-                [output.fmt_time(r["captured_at"], tz), r["followers"], r["following"], r["posts_count"]]
+                [output.fmt_time(r["captured_at"], shown_in), r["followers"], r["following"], r["posts_count"]]
                 for r in data["data"]
             ],
             numeric=("followers", "following", "posts"),
@@ -174,9 +180,13 @@ def metrics_(
 @app.command("health")
 def health(
     account: str = typer.Argument(
-        None, metavar="ACCOUNT", parser=ref_value, help="Account id or handle (default: all)."
+        None,
+        metavar="ACCOUNT",
+        parser=ref_value,
+        autocompletion=completion.accounts,
+        help="Account id or handle (default: all).",
     ),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Probe each account live (refreshing tokens near expiry). Exit 6 if any needs reconnecting."""
     from postcli import output

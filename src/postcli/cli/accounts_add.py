@@ -13,7 +13,6 @@ from typing import Any
 import typer
 
 from postcli.cli._connect import (
-    JSON_HELP,
     PlatformGroup,
     command_from,
     insecure_http_param,
@@ -21,7 +20,7 @@ from postcli.cli._connect import (
     read_secret,
     run_login,
 )
-from postcli.cli._options import text_value
+from postcli.cli._options import json_param, text_value
 
 API_BASE_HELP = "API base URL (default: the platform's public one; set it for a proxy or a test server)."
 
@@ -50,7 +49,7 @@ def _build(found: Any) -> Any:
         )
     if not found.simulated:
         params.append(insecure_http_param())
-    params.append(("as_json", bool, typer.Option(False, "--json", help=JSON_HELP)))
+    params.append(json_param())
 
     def run(**values: Any) -> None:
         _add(found, values)

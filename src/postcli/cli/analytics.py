@@ -1,327 +1,25 @@
-"""`postcli analytics ...`: the reports (services/reports/ does the work, output.py draws).
+"""`postcli analytics ...`: the report commands (services/reports/ does the work, cli/report_view.py
+runs and prints a report).
 
-Module level stays light (typer, postcli.errors, postcli.metrics, _options): the services are imported
-inside the commands so `postcli --help` does not load them, and the reports read the
-store through store/dbapi.py, so a report does not load SQLAlchemy either.
+Module level stays light (typer, _options, report_view): the services are imported when a report
+runs so `postcli --help` does not load them, and the reports read the store through
+store/dbapi.py, so a report does not load SQLAlchemy either.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Callable
+from typing import Annotated
 
 import typer
 
-from postcli.cli._options import count_value, output_format
+from postcli.cli import report_view
+from postcli.cli._options import count_value
 from postcli.cli.report_options import Formats, Images, Scope, report_options
-from postcli.metrics import DESCRIPTIONS
-
-if TYPE_CHECKING:
-    from postcli.services.reports import Meta
 
 app = typer.Typer(
     help="Reports from the local metrics store: overview, timeline, growth, top, platforms, heatmap, best-times.",
     no_args_is_help=True,
 )
-
-
-def _run(
-    name: str,
-    scope: Scope,
-    formats: Formats,
-    render: Callable[[Any], None],
-    images: Images | None = None,
-    **kwargs: Any,
-) -> None:
-    """Shared by every report: parse options, run the one named in the reports' table, print in the chosen format.
-
-    images: --png/--svg/--size/--force of a chart report; given files are written besides.
-    """
-    fmt = output_format(*formats)
-    q = scope.query()
-    files = None
-    if images and (images.png or images.svg):
-        from postcli.cli.analytics_files import ImageFiles
-
-        files = ImageFiles.check(images, fmt)  # before any work: a bad path costs nothing
-
-    from postcli import output
-    from postcli.services.reports.catalog import run
-
-    report = run(name, q, **kwargs)
-    _warn(report.meta, fmt)
-    if files is not None:
-        files.write(name, report.as_json())
-        if files.own_stdout:
-            return  # the image is what standard output carries
-    if fmt == "json":
-        output.print_json(report.as_json())
-    elif fmt == "csv":
-        columns, rows = report.csv()
-        output.print_csv(rows, columns)
-    elif report.meta.empty:
-        output.line(report.meta.empty)
-    else:
-        _header(report.meta)
-        render(report)
-
-
-def _warn(meta: Meta, fmt: str) -> None:
-    from postcli import output
-
-    if meta.reconnect:
-        names = ", ".join(f"{a.handle} ({a.platform}, id {a.account_id})" for a in meta.reconnect)
-        first = meta.reconnect[0]
-        output.warn(
-            f"reconnect needed for {names}: their metrics stopped updating. "
-            f"Run `postcli accounts add {first.platform} ...` to reconnect."
-        )
-    if meta.simulated and fmt == "csv":
-        output.err_console().print("(simulated data)", markup=False)
-
-
-def _header(meta: Meta) -> None:
-    from postcli import output
-
-    scope = []
-    if meta.platform:
-        scope.append(meta.platform)
-    if meta.account is not None:
-        scope.append(f"{meta.account.handle} ({meta.account.platform})")
-    line = f"{output.fmt_time(meta.start, meta.tz)} → {output.fmt_time(meta.end, meta.tz)} ({meta.tz})"
-    if scope:
-        line += " · " + ", ".join(scope)
-    output.line(line, style="dim")
-    if meta.simulated:
-        output.line("(simulated data)", style="yellow")
-
-
-# --- renderers -------------------------------------------------------------------
-
-
-def _platform_table(rows: Any, title: str) -> None:
-    from postcli import output
-
-    # Impressions and reach are in --json/--csv; the text table stays within 80 columns.
-    # Targets only when some post went to several accounts of one platform.
-    with_targets = any(r.targets != r.posts for r in rows)
-    cols = [
-        "platform",
-        "posts",
-        *(["targets"] if with_targets else []),
-        "engagement",
-        "avg/post",
-        "eng. rate",
-        "likes",
-        "comments",
-        "shares",
-    ]
-    output.table(
-        cols,
-        [
-            [
-                r.platform,
-                r.posts,
-                *([r.targets] if with_targets else []),
-                r.engagement,
-                r.avg_engagement_per_post,
-                output.fmt_pct(r.engagement_rate),
-                r.likes,
-                r.comments,
-                r.shares,
-            ]
-            for r in rows
-        ],
-        title=title,
-        numeric=cols[1:],
-        caption=_RATE_CAPTION,
-    )
-
-
-_RATE_CAPTION = f"eng. rate: mean per post of {DESCRIPTIONS['engagement_rate']}"
-
-
-def _fmt_change(c: Any, *, rate: bool = False) -> str:
-    from postcli.render.change_text import fmt_change
-
-    return fmt_change(c, rate=rate)
-
-
-def _with_prev(value: Any, c: Any, *, rate: bool = False) -> str:
-    from postcli.render.change_text import fmt_vs
-
-    return fmt_vs(value, c, rate=rate)
-
-
-def _change_table(r: Any) -> None:
-    from postcli import output
-
-    pq = r.previous_q
-    output.table(
-        ["platform", "posts before", "Δ posts", "eng. before", "Δ engagement", "Δ eng. rate"],
-        [
-            [
-                row.platform,
-                r.rows[row.platform]["posts"].previous,
-                _fmt_change(r.rows[row.platform]["posts"]),
-                r.rows[row.platform]["engagement"].previous,
-                _fmt_change(r.rows[row.platform]["engagement"]),
-                _fmt_change(r.rows[row.platform]["engagement_rate"], rate=True),
-            ]
-            for row in r.report.platforms
-        ],
-        title=f"Change vs the previous period ({output.fmt_time(pq.start, pq.tz)} → {output.fmt_time(pq.end, pq.tz)})",
-        numeric={"posts before", "Δ posts", "eng. before", "Δ engagement", "Δ eng. rate"},
-    )
-
-
-def _render_overview(r: Any) -> None:
-    from postcli import output
-
-    rep, f = r.report, r.figures
-    output.kv(
-        [
-            ("posts published", _with_prev(rep.posts_published, f["posts_published"])),
-            *([("targets published", rep.targets_published)] if rep.targets_published != rep.posts_published else []),
-            ("total engagement", _with_prev(rep.total_engagement, f["total_engagement"])),
-            ("best platform", rep.best_platform or output.NULL),
-            ("followers", _with_prev(rep.followers_total, f["followers_total"])),
-            *((f"  {p}", _with_prev(v, r.followers_by_platform[p])) for p, v in rep.followers_by_platform.items()),
-        ],
-        title="Overview (now   change vs previous period)",
-    )
-    _platform_table(rep.platforms, "Per platform (posts published in the period)")
-    _change_table(r)
-
-
-def _render_platforms(r: Any) -> None:
-    _platform_table(r.report.platforms, "Platforms by engagement")
-    _change_table(r)
-
-
-def _render_timeline(r: Any) -> None:
-    from postcli import output
-
-    output.bar_chart(
-        [(f"{d.date:%a %Y-%m-%d}", d.engagement) for d in r.days],
-        title="Engagement gained per day",
-    )
-    output.line(f"total {output.fmt(r.total_engagement)}", style="bold")
-
-
-def _render_growth(r: Any) -> None:
-    from postcli import output
-
-    output.table(
-        ["account", "platform", "start", "end", "change", "per day"],
-        [
-            [
-                a.handle,
-                a.platform,
-                a.start,
-                a.end,
-                output.NULL if a.change is None else f"{a.change:+,}",
-                output.sparkline([f for _, f in a.days]),
-            ]
-            for a in r.accounts
-        ],
-        title="Followers",
-        numeric={"start", "end", "change"},
-    )
-    if r.total_change is not None:
-        output.line(f"total change {r.total_change:+,}", style="bold")
-
-
-def _render_top(r: Any) -> None:
-    from postcli import output
-
-    # One block per post rather than a table: text and links need the width.
-    output.line(f"Top posts by {r.sort.replace('_', ' ')}", style="bold")
-    for p in r.posts:
-        output.line(
-            f"{p.rank:>2}. {output.excerpt(p.text, 50)}  ·  {p.platform} {p.handle}  ·  "
-            f"{output.fmt_time(p.published_at, r.meta.tz)}  ·  post {p.post_id}"
-        )
-        output.line(
-            f"    engagement {output.fmt(p.engagement)} · likes {output.fmt(p.likes)} · "
-            f"comments {output.fmt(p.comments)} · shares {output.fmt(p.shares)} · "
-            f"reach {output.fmt(p.reach)} · impressions {output.fmt(p.impressions)} · "
-            f"eng. rate {output.fmt_pct(p.engagement_rate)}"
-        )
-        output.line(f"    {p.url or output.NULL}", style="dim")
-    if r.sort == "engagement_rate":
-        output.line(_RATE_CAPTION, style="dim")
-    _null_note({p.platform: (p.likes, p.comments, p.shares, p.reach, p.impressions) for p in r.posts})
-
-
-def _null_note(shown: dict[str, tuple[Any, ...]]) -> None:
-    """Say once what "—" means, naming the shown counters each platform never reports."""
-    from postcli import output
-    from postcli.services import platforms as platforms_svc
-
-    if not any(v is None for values in shown.values() for v in values):
-        return
-    never = []
-    for platform in sorted(shown):
-        found = platforms_svc.find(platform)
-        missing = [
-            c for c in ("likes", "comments", "shares", "reach", "impressions") if found and c not in found.metrics
-        ]
-        if missing:
-            never.append(f"{platform} reports no {', '.join(missing)}")
-    why = f" ({'; '.join(never)})" if never else ""
-    output.line(f"{output.NULL} = not reported by the platform, never 0{why}.", style="dim")
-
-
-def _render_heatmap(r: Any) -> None:
-    from postcli import output
-    from postcli.services.reports import WEEKDAYS
-
-    output.heat_grid(
-        WEEKDAYS,
-        [str(h) for h in range(24)],
-        [[r.cell(d, h).mean_engagement for h in range(24)] for d in range(7)],
-        title=f"Mean engagement per post by publish time ({r.meta.tz})",
-        cell_width=3,
-    )
-    if r.best_slots:
-        output.table(
-            ["slot", "posts", "mean engagement"],
-            [[f"{c.weekday_name} {c.hour:02d}:00", c.posts, c.mean_engagement] for c in r.best_slots],
-            title="Best slots",
-            numeric={"posts", "mean engagement"},
-        )
-
-
-def _slot_name(s: Any) -> str:
-    from postcli.services.reports import WEEKDAYS
-
-    return f"{WEEKDAYS[s.weekday]} {s.hour:02d}:00"
-
-
-def _render_best_times(r: Any) -> None:
-    from postcli import output
-    from postcli.services.reports.best_times import MEANING, MIN_POSTS
-
-    if r.ranked:
-        output.table(
-            ["rank", "slot", "mean engagement", "posts"],
-            [[s.rank, _slot_name(s), s.mean_engagement, s.reported_posts] for s in r.ranked],
-            title=f"Best times to post ({r.meta.tz}), by mean engagement per post",
-            numeric={"rank", "mean engagement", "posts"},
-        )
-    else:
-        output.line(f"No slot has {MIN_POSTS} or more posts with reported engagement yet: try a longer --period.")
-    if r.thin:
-        output.table(
-            ["slot", "mean engagement", "posts", "reported"],
-            [[_slot_name(s), s.mean_engagement, s.posts, s.reported_posts] for s in r.thin],
-            title=f"Too few posts to rank (fewer than {MIN_POSTS} with reported engagement)",
-            numeric={"mean engagement", "posts", "reported"},
-        )
-    output.line(MEANING, style="dim")
-
-
-# --- commands --------------------------------------------------------------------
 
 
 @app.command()
@@ -332,7 +30,7 @@ def overview(
 ) -> None:
     """Posts, engagement, best platform and followers for the period, each beside its change
     from the previous period of the same length ("new" when that was 0 or not reported)."""
-    _run("overview", scope, formats, _render_overview)
+    report_view.show("overview", scope, formats)
 
 
 @app.command()
@@ -343,7 +41,7 @@ def timeline(
     images: Images,
 ) -> None:
     """Engagement gained per day (whenever the post was published), with a chart."""
-    _run("timeline", scope, formats, _render_timeline, images=images)
+    report_view.show("timeline", scope, formats, images=images)
 
 
 @app.command()
@@ -354,7 +52,7 @@ def growth(
     images: Images,
 ) -> None:
     """Followers per account per day, and the change over the period."""
-    _run("growth", scope, formats, _render_growth, images=images)
+    report_view.show("growth", scope, formats, images=images)
 
 
 @app.command()
@@ -375,7 +73,7 @@ def top(
 ) -> None:
     """Best posts published in the period (posts without the metric come last)."""
     sort = sort.strip().lower().replace("-", "_")  # the service rejects unknown keys with the list
-    _run("top", scope, formats, _render_top, sort=sort, limit=limit)
+    report_view.show("top", scope, formats, sort=sort, limit=limit)
 
 
 @app.command()
@@ -385,7 +83,7 @@ def platforms(
     formats: Formats,
 ) -> None:
     """Per-platform totals, best first, with the change from the previous period of the same length."""
-    _run("platforms", scope, formats, _render_platforms)
+    report_view.show("platforms", scope, formats)
 
 
 @app.command()
@@ -396,7 +94,7 @@ def heatmap(
     images: Images,
 ) -> None:
     """Mean engagement per post by weekday and hour of publishing, plus the best slots."""
-    _run("heatmap", scope, formats, _render_heatmap, images=images)
+    report_view.show("heatmap", scope, formats, images=images)
 
 
 @app.command("best-times")
@@ -411,7 +109,7 @@ def best_times(
     listed apart. The ranking says when your posts did well, not that posting then makes them do
     well: content and audience differ, and older posts have had longer to gather engagement.
     """
-    _run("best-times", scope, formats, _render_best_times)
+    report_view.show("best-times", scope, formats)
 
 
 def _register_file_commands() -> None:

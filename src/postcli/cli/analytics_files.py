@@ -95,6 +95,27 @@ def _dashboard(scope: Scope, default_period: str | None = None) -> Any:
     return dashboard.build_from_store(q)
 
 
+def write_html(target: Any, scope: Scope) -> Any:
+    """Write the HTML report of `scope` to `target` (an outfile.target) and say so; the path
+    written, or None for standard output. `analytics report` and `postcli demo` both use it."""
+    d = _dashboard(scope)
+
+    from postcli import output
+    from postcli.render import html_report
+
+    page = html_report.render(d.as_json(), empty=d.empty).encode("utf-8")
+    written = target.write(page)
+    # With the page on standard output, the notes go to stderr.
+    err = written is None
+    if d.overview["simulated"]:
+        output.line("(simulated data)", style="yellow", err=err)
+    if d.empty:
+        output.line(d.empty, err=err)
+    if written is not None:
+        output.line(f"Wrote {written} ({len(page) / 1024:,.0f} KB).")
+    return written
+
+
 @report_options
 def report(
     html: HtmlOpt,
@@ -112,24 +133,11 @@ def report(
     target = outfile.target(html, force=force)  # before any work: a bad path costs nothing
     if open_it and target.is_stdout:
         raise InvalidInput("--open needs a file to open, not standard output.", hint="Give --html a file name.")
-    d = _dashboard(scope)
-
-    from postcli import output
-    from postcli.render import html_report
-
-    page = html_report.render(d.as_json(), empty=d.empty).encode("utf-8")
-    written = target.write(page)
-    # With the page on standard output, the notes go to stderr.
-    err = written is None
-    if d.overview["simulated"]:
-        output.line("(simulated data)", style="yellow", err=err)
-    if d.empty:
-        output.line(d.empty, err=err)
-    if written is None:
-        return
-    output.line(f"Wrote {written} ({len(page) / 1024:,.0f} KB).")
-    if open_it:
+    written = write_html(target, scope)
+    if written is not None and open_it:
         import webbrowser
+
+        from postcli import output
 
         if not webbrowser.open(written.as_uri()):
             output.warn(f"could not start a web browser; open {written} yourself.")

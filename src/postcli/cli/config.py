@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import typer
 
+from postcli.cli._options import JsonOpt
+
 app = typer.Typer(help="Show where postcli keeps its files; write a starting config.toml.", no_args_is_help=True)
 
 
 @app.command("path")
-def path(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def path(as_json: JsonOpt = False) -> None:
     """Print the config file, data directory and database (passwords in URLs masked)."""
     from postcli import output
     from postcli.services.store_info import locations

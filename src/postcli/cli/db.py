@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from postcli.cli._options import output_value, text_value
+from postcli.cli._options import JsonOpt, output_value, text_value
 
 app = typer.Typer(help="The store: status, upgrade, backup, copy to PostgreSQL.", no_args_is_help=True)
 
-JSON_OPT = typer.Option(False, "--json", help="Print JSON.")
-
 
 @app.command("status")
-def status(as_json: bool = JSON_OPT) -> None:
+def status(as_json: JsonOpt = False) -> None:
     """Show the backend (sqlite/postgresql), the URL (password masked), schema revision and row counts."""
     from postcli import output
     from postcli.services.database import status as db_status
@@ -72,7 +70,7 @@ def copy(
         parser=text_value,
         help="URL of an EMPTY database, e.g. postgresql+psycopg://user@host/postcli.",
     ),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Copy this store into an empty database (normally PostgreSQL), ids kept.
 

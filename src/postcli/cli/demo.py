@@ -46,8 +46,10 @@ def _period(days: int) -> str:
 
 
 def _run_in(root: Path, days: int, seed: int) -> None:
-    from postcli import output
-    from postcli.cli import analytics, analytics_files
+    from postcli import outfile, output
+    from postcli.cli.analytics_files import write_html
+    from postcli.cli.report_options import Scope
+    from postcli.cli.report_view import show
     from postcli.services.demo import demo_home, run
 
     with demo_home(root):
@@ -58,12 +60,13 @@ def _run_in(root: Path, days: int, seed: int) -> None:
         with output.err_console().status(f"simulating {days} days of posting and collecting…"):
             result = run(days=days, seed=seed, step=lambda m: output.line(f"· {m}", style="dim", err=True))
         period = _period(days)
+        scope = Scope(period=period, since=None, until=None, platform=None, account=None, tz=None)
         for name in ("overview", "timeline", "top", "heatmap"):
             output.line()
-            getattr(analytics, name)(period=period)
+            show(name, scope)
         output.line()
         report = root / "report.html"
-        analytics_files.report(html=report, period=period)
+        write_html(outfile.target(str(report), force=False), scope)
     home = shlex.quote(str(root))
     output.line(f"Open the HTML report in a browser: {report.resolve().as_uri()}")
     output.line(f"({result.posts} posts, {result.rounds} collection rounds.) The demo store is kept in {root}.")

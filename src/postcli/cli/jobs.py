@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from postcli.cli._options import count_value, id_value, text_value
+from postcli.cli._options import JsonOpt, count_value, id_value, text_value
 from postcli.errors import InvalidInput
 
 app = typer.Typer(help="Inspect and retry collection jobs (the dead-letter queue).", no_args_is_help=True)
@@ -19,7 +19,7 @@ def list_(
         None, "--status", metavar="queued|running|done|dead", parser=text_value, help="Only jobs in this state."
     ),
     limit: int = typer.Option(100, "--limit", metavar="N", parser=count_value, help="At most this many, newest first."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: JsonOpt = False,
 ) -> None:
     """List jobs, newest first."""
     from postcli import output
@@ -45,7 +45,7 @@ def list_(
 def retry(
     job_id: Optional[str] = typer.Argument(None, metavar="ID", parser=id_value, help="A dead job's id."),
     all_dead: bool = typer.Option(False, "--all-dead", help="Requeue every dead job."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: JsonOpt = False,
 ) -> None:
     """Put dead jobs back in the queue; the next `postcli collect` runs them."""
     from postcli import output

@@ -10,8 +10,8 @@ from typing import Any
 
 import typer
 
-from postcli.cli._connect import JSON_HELP, PlatformGroup, command_from, insecure_http_param, run_login
-from postcli.cli._options import text_value
+from postcli.cli._connect import MAX_LOGIN_TIMEOUT, PlatformGroup, command_from, insecure_http_param, run_login
+from postcli.cli._options import json_param, seconds_value, text_value
 
 HELP = (
     "Sign in in the browser and connect the account (OAuth 2.0).\n\n"
@@ -94,7 +94,7 @@ def _common() -> list[tuple[str, Any, Any]]:
                 None,
                 "--timeout",
                 metavar="SECONDS",
-                min=1,
+                parser=seconds_value(1, MAX_LOGIN_TIMEOUT),
                 help="Seconds to wait for the browser (default 300, or POSTCLI_LOGIN_TIMEOUT).",
             ),
         ),
@@ -122,7 +122,7 @@ def _common() -> list[tuple[str, Any, Any]]:
             ),
         ),
         insecure_http_param(),
-        ("as_json", bool, typer.Option(False, "--json", help=JSON_HELP)),
+        json_param(),
     ]
 
 

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from postcli.cli._options import path_value
+from postcli.cli._options import JsonOpt, path_value
 from postcli.errors import InvalidInput
 
 app = typer.Typer(
@@ -35,7 +35,7 @@ def upload(
         max=604800,
         help="Seconds the presigned URL stays valid (1-604800; default: [s3] presign_expiry_seconds, 86400).",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON (see docs/media.md)."),
+    as_json: JsonOpt = False,
 ) -> None:
     """Upload FILE to the S3 bucket (once per content) and print its key and a presigned GET URL.
 

@@ -6,8 +6,8 @@ from typing import Any, Optional
 
 import typer
 
-from postcli.cli._connect import JSON_OPT
-from postcli.cli._options import text_value
+from postcli.cli import completion
+from postcli.cli._options import JsonOpt, text_value
 
 
 def _yes(value: Any) -> str:
@@ -52,7 +52,12 @@ def _show_one(d: dict[str, Any]) -> None:
         ["video length", _seconds(lim["min_video_seconds"], lim["max_video_seconds"])],
         [
             "media by public URL",
-            _yes(lim["needs_public_media_url"]) + (" (needs the S3 store)" if lim["needs_public_media_url"] else ""),
+            _yes(lim["needs_public_media_url"])
+            + (
+                f" ({'/'.join(k + 's' for k in lim['public_media_kinds'])}: needs the S3 store)"
+                if lim["needs_public_media_url"]
+                else ""
+            ),
         ],
         ["metrics reported", ", ".join(met["reported"]) or "none"],
         ["always null", ", ".join(met["always_null"]) or "—"],
@@ -77,9 +82,13 @@ def _show_one(d: dict[str, Any]) -> None:
 
 def platforms(
     name: Optional[str] = typer.Argument(
-        None, metavar="[NAME]", parser=text_value, help="One platform (default: all)."
+        None,
+        metavar="[NAME]",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="One platform (default: all).",
     ),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """What each platform supports: publishing, metrics (reported and always null), sign-in, limits.
 

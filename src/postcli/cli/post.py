@@ -7,21 +7,21 @@ from typing import Any, List, Optional
 
 import typer
 
+from postcli.cli import completion
 from postcli.cli import post_thread as th
 from postcli.cli._options import (
+    JsonOpt,
+    TzOpt,
     id_value,
     path_value,
+    read_time,
     ref_value,
     text_value,
-    zone_value,
 )
 from postcli.cli.post_outcome import _exit_for, _render_outcome, _warn_rate_limited  # noqa: F401 - used below and by toplevel
 from postcli.errors import InvalidInput
 
 app = typer.Typer(help="Compose, schedule, publish, list and delete posts.", no_args_is_help=True)
-
-JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
-
 
 MEDIA_FOR_HELP = (
     "An image or video for one platform (or account) instead of --media: its targets get these files,"
@@ -50,6 +50,7 @@ def create(
         "--to",
         metavar="ACCOUNT",
         parser=ref_value,
+        autocompletion=completion.targets,
         help="Account id, handle, platform name (when you have one account there), or 'all'. Repeatable.",
     ),
     media: List[Path] = typer.Option(
@@ -68,9 +69,7 @@ def create(
     at: Optional[str] = typer.Option(
         None, "--at", metavar="WHEN", parser=text_value, help='Schedule: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'
     ),
-    tz: Optional[str] = typer.Option(
-        None, "--tz", metavar="ZONE", parser=zone_value, help="IANA timezone for --at (default: config, else UTC)."
-    ),
+    tz: TzOpt = None,
     media_for: List[str] = typer.Option(
         [], "--media-for", metavar="PLATFORM=FILE", parser=text_value, help=MEDIA_FOR_HELP
     ),
@@ -118,7 +117,7 @@ def create(
         [], "--media-for-part", metavar="N=FILE", parser=text_value, help=th.MEDIA_FOR_PART_HELP
     ),
     alt_for_part: List[str] = typer.Option([], "--alt-for-part", metavar="N=TEXT", help=th.ALT_FOR_PART_HELP),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Create a post and publish it now (default), at a time (--at), or keep it as a draft.
 
@@ -132,16 +131,14 @@ def create(
     from postcli.services.posts.fields import parse as parse_fields
     from postcli.services.posts.media_for import parse as parse_media_for
     from postcli.services.posts.validation import parse_text_for
-    from postcli.timeparse import parse_when, zone
 
     thread = th.read(texts or [], from_file, split, numbered, media_for_part, alt_for_part)
     text = thread.text
     extra: dict[str, Any] = dict(
         parts=thread.parts, split=thread.split, first_comment=first_comment, media_for_part=thread.media_for_part
     )
-    tz_name = tz or settings.config().timezone
-    zone(tz_name)
-    when = parse_when(at, tz_name) if at else None
+    tz_name = settings.time_zone(tz)
+    when = read_time(at, tz, option="--at") if at else None
     if queue or queue_each:
         from postcli.cli.post_queue import create_queued
 
@@ -216,8 +213,14 @@ _register_views()
 
 @app.command("publish")
 def publish(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id (a draft or scheduled post)."),
-    as_json: bool = JSON_OPT,
+    post_id: str = typer.Argument(
+        ...,
+        metavar="ID",
+        parser=id_value,
+        autocompletion=completion.posts,
+        help="The post id (a draft or scheduled post).",
+    ),
+    as_json: JsonOpt = False,
 ) -> None:
     """Publish a draft or scheduled post now."""
     from postcli.services.posts.publish import publish_now
@@ -229,9 +232,11 @@ def publish(
 
 @app.command("delete")
 def delete(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="The post id."
+    ),
     remote: bool = typer.Option(False, "--remote", help="Also delete it on the platforms it was published to."),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Delete a post from the store (and with --remote, from the platforms)."""
     from postcli import output
@@ -258,9 +263,14 @@ def import_(
         ..., metavar="URL", parser=text_value, help="A bsky.app link, an at:// URI, or a Mastodon status URL or id."
     ),
     account: Optional[str] = typer.Option(
-        None, "--account", metavar="ACCOUNT", parser=ref_value, help="The account it belongs to (id or handle)."
+        None,
+        "--account",
+        metavar="ACCOUNT",
+        parser=ref_value,
+        autocompletion=completion.accounts,
+        help="The account it belongs to (id or handle).",
     ),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Track a post made outside postcli, so it is collected and reported like any other."""
     from postcli import output
@@ -298,10 +308,17 @@ def _show_post(post: dict[str, Any], as_json: bool, message: str) -> None:
 
 @app.command("edit")
 def edit(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="A draft or scheduled post."
+    ),
     text: Optional[str] = typer.Option(None, "--text", metavar="TEXT", help="New text."),
     to: List[str] = typer.Option(
-        [], "--to", metavar="ACCOUNT", parser=ref_value, help="Replace the targets (repeatable, like `post create`)."
+        [],
+        "--to",
+        metavar="ACCOUNT",
+        parser=ref_value,
+        autocompletion=completion.targets,
+        help="Replace the targets (repeatable, like `post create`).",
     ),
     text_for: List[str] = typer.Option(
         [], "--text-for", metavar="PLATFORM=TEXT", parser=text_value, help="Text for one platform (repeatable)."
@@ -322,7 +339,7 @@ def edit(
     at: Optional[str] = typer.Option(
         None, "--at", metavar="WHEN", parser=text_value, help="New publish time (scheduled posts)."
     ),
-    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", parser=zone_value, help="IANA timezone for --at."),
+    tz: TzOpt = None,
     part: List[str] = typer.Option(
         [],
         "--part",
@@ -336,22 +353,18 @@ def edit(
         [], "--media-for-part", metavar="N=FILE", parser=text_value, help="Replace the media of part N. Repeatable."
     ),
     alt_for_part: List[str] = typer.Option([], "--alt-for-part", metavar="N=TEXT", help=th.ALT_FOR_PART_HELP),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Change a draft or scheduled post (text, targets, media, time, a thread's parts). Validated again.
 
     --text makes a thread one text again; --part N=TEXT changes one part."""
-    from postcli import settings
     from postcli.services.posts.compose import edit_post
     from postcli.services.posts.media_for import parse as parse_media_for
     from postcli.services.posts.thread import parse_media_for_part
     from postcli.services.posts.validation import parse_text_for
-    from postcli.timeparse import parse_when, zone
 
     if media and no_media:
         raise InvalidInput("--media and --no-media contradict each other.")
-    tz_name = tz or settings.config().timezone
-    zone(tz_name)
     post = edit_post(
         post_id,
         text=text,
@@ -359,7 +372,7 @@ def edit(
         text_for=parse_text_for(text_for),
         media=[] if no_media else (_media_pairs(media, alt) if media else None),
         media_for=parse_media_for(media_for, alt_for),
-        at=parse_when(at, tz_name) if at else None,
+        at=read_time(at, tz, option="--at") if at else None,
         tz=tz,
         part_texts=th.part_texts(part),
         first_comment=first_comment,
@@ -370,31 +383,30 @@ def edit(
 
 @app.command("schedule")
 def schedule(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="A draft or scheduled post."
+    ),
     at: str = typer.Option(
         ..., "--at", metavar="WHEN", parser=text_value, help='When: "2026-12-01 09:00", "tomorrow 9:00", "+2h".'
     ),
-    tz: Optional[str] = typer.Option(
-        None, "--tz", metavar="ZONE", parser=zone_value, help="IANA timezone for --at (default: config, else UTC)."
-    ),
-    as_json: bool = JSON_OPT,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Schedule a draft (or move a scheduled post). cron's `postcli publish-due` publishes it."""
     from postcli import output, settings
     from postcli.services.posts.compose import schedule_post
-    from postcli.timeparse import parse_when, zone
 
-    tz_name = tz or settings.config().timezone
-    zone(tz_name)
-    post = schedule_post(post_id, parse_when(at, tz_name), tz=tz_name)
+    post = schedule_post(post_id, read_time(at, tz, option="--at"), tz=settings.time_zone(tz))
     when = output.fmt_time(post["scheduled_at"], post["timezone"])
     _show_post(post, as_json, f"Scheduled post {post['id']} for {when} ({post['timezone']}).")
 
 
 @app.command("cancel")
 def cancel(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="A draft or scheduled post."),
-    as_json: bool = JSON_OPT,
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="A draft or scheduled post."
+    ),
+    as_json: JsonOpt = False,
 ) -> None:
     """Cancel a draft or scheduled post (it stays in the list as cancelled)."""
     from postcli.services.posts.compose import cancel_post

@@ -6,9 +6,9 @@ from typing import Any, Optional
 
 import typer
 
-from postcli.cli._options import id_value, text_value
+from postcli.cli import completion
+from postcli.cli._options import JsonOpt, id_value, text_value
 
-JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
 METRIC_COLUMNS = ("likes", "comments", "shares", "quotes", "saves", "impressions", "reach", "views", "engagement")
 
 
@@ -20,8 +20,9 @@ def register(app: typer.Typer) -> None:
 def _render(data: dict[str, Any], *, history: bool = False, by_part: bool = False) -> None:
     from postcli import output, settings
     from postcli.metrics import DESCRIPTIONS
+    from postcli.services.platforms import unmeasured_note
 
-    tz = settings.config().timezone
+    tz = settings.time_zone()
     for name in data.get("needs_reconnect", []):
         output.warn(f"{name} needs reconnecting; its numbers are not current (see `postcli accounts health`).")
     output.line(f"Post {data['post_id']}: {output.excerpt(data['text'], 60)}")
@@ -66,7 +67,10 @@ def _render(data: dict[str, Any], *, history: bool = False, by_part: bool = Fals
         )
     totals = data["aggregated_metrics"]
     output.kv([(k.replace("total_", ""), v) for k, v in totals.items()], title="Totals (sums of reported values)")
-    if not data["collected"]:
+    why = unmeasured_note(r["platform"] for r in rows)
+    if why:
+        output.line(f"{output.NULL} for every number: {why}", style="dim")
+    if not data["collected"] and any(r["metrics_reported"] for r in rows):
         output.line("No snapshot yet: run `postcli collect` or `postcli analytics refresh ID`.")
     if history:
         output.table(
@@ -81,13 +85,20 @@ def _render(data: dict[str, Any], *, history: bool = False, by_part: bool = Fals
 
 
 def post(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="The post id."
+    ),
     platform: Optional[str] = typer.Option(
-        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only this platform's target."
+        None,
+        "--platform",
+        metavar="PLATFORM",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="Only this platform's target.",
     ),
     history: bool = typer.Option(False, "--history", help="List every snapshot, oldest first."),
     by_part: bool = typer.Option(False, "--by-part", help="A thread: each part's own numbers beside the sums."),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """One post: the latest snapshot per target and totals across targets (a thread: the sums of its parts).
 
@@ -104,11 +115,18 @@ def post(
 
 
 def refresh(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
-    platform: Optional[str] = typer.Option(
-        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only this platform's target."
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="The post id."
     ),
-    as_json: bool = JSON_OPT,
+    platform: Optional[str] = typer.Option(
+        None,
+        "--platform",
+        metavar="PLATFORM",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="Only this platform's target.",
+    ),
+    as_json: JsonOpt = False,
 ) -> None:
     """Fetch a post's metrics live now, store the snapshot and show it.
 

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import typer
 
-from postcli.cli._options import path_value
-
-JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
+from postcli.cli._options import JsonOpt, path_value
 
 
 def import_file(
@@ -16,7 +14,7 @@ def import_file(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Check every row and say what would be created; store nothing."
     ),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Create many posts at once from CSV (a header row), JSON (a list of objects) or Markdown
     (front matter per post) with the fields text, to, at (or queue), tz, media (paths relative to
@@ -30,6 +28,8 @@ def import_file(
     from postcli.services.posts.import_file import run
 
     report = run(file, dry_run=dry_run)
+    for note in report.notes:
+        output.warn(note)
     if as_json:
         output.print_json(report.as_json())
         return

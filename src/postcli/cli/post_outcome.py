@@ -28,6 +28,11 @@ def _warn_rate_limited(outcomes: list[Any]) -> None:
             else "the platform did not say until when"
         )
         output.warn(f"{t.platform} ({t.handle}) is rate limited ({when}): nothing was published there.")
+    # Published, but not as asked (a video kept private): said beside the success, not as a failure.
+    for outcome in outcomes:
+        for t in outcome.targets:
+            if t.notice:
+                output.warn(f"{t.platform} ({t.handle}): {output.clean(t.notice)}")
 
 
 def _render_outcome(outcome: Any, as_json: bool) -> None:

@@ -6,31 +6,57 @@ from typing import Any, Optional
 
 import typer
 
-from postcli.cli._options import id_value, ref_value, text_value
-
-JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
+from postcli.cli import completion
+from postcli.cli._options import JsonOpt, id_value, ref_value, text_value
 
 
 def retry(
-    post_id: Optional[str] = typer.Argument(None, metavar="[ID]", parser=id_value, help="The post id."),
+    post_id: Optional[str] = typer.Argument(
+        None, metavar="[ID]", parser=id_value, autocompletion=completion.posts, help="The post id."
+    ),
     failed: bool = typer.Option(False, "--failed", help="Every failed target (of every post) instead of one post."),
     account: Optional[str] = typer.Option(
-        None, "--account", metavar="ACCOUNT", parser=ref_value, help="With --failed: only this account's targets."
+        None,
+        "--account",
+        metavar="ACCOUNT",
+        parser=ref_value,
+        autocompletion=completion.accounts,
+        help="With --failed: only this account's targets.",
     ),
     platform: Optional[str] = typer.Option(
-        None, "--platform", metavar="PLATFORM", parser=text_value, help="With --failed: only this platform's targets."
+        None,
+        "--platform",
+        metavar="PLATFORM",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="With --failed: only this platform's targets.",
     ),
     since: Optional[str] = typer.Option(
         None, "--since", metavar="WHEN", parser=text_value, help="With --failed: only targets last tried since WHEN."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="With --failed: list what would be retried, send nothing."),
-    as_json: bool = JSON_OPT,
+    resend: bool = typer.Option(
+        False,
+        "--resend",
+        help="With ID: send again the targets whose outcome is unknown, without looking (you checked: "
+        "the post is not there).",
+    ),
+    published: Optional[str] = typer.Option(
+        None,
+        "--published",
+        metavar="LINK",
+        parser=text_value,
+        help="With ID: the link (or id) of the post you found on the platform, for a target whose outcome is unknown.",
+    ),
+    as_json: JsonOpt = False,
 ) -> None:
     """Publish again only the targets that failed (each is checked on the platform first, so one
     that had gone through is reconciled, not sent twice).
 
     `post retry ID` retries one post; `post retry --failed` every failed target, e.g. after
     reconnecting an account (`--account`, `--platform`, `--since` narrow it; `--dry-run` lists).
+    A target whose outcome is unknown (the platform may have the post and cannot be asked) is
+    never sent blind: check the platform, then `post retry ID --published LINK` or `--resend`.
     """
     from postcli.errors import InvalidInput
 
@@ -43,11 +69,16 @@ def retry(
             "--account, --platform, --since and --dry-run go with --failed.",
             hint="postcli post retry --failed --account ID",
         )
+    if failed and (resend or published is not None):
+        raise InvalidInput(
+            "--resend and --published settle one post's target whose outcome is unknown: give its ID.",
+            hint="postcli post retry ID --published LINK / postcli post retry ID --resend",
+        )
     if post_id is not None:
         from postcli.cli.post_outcome import _exit_for, _render_outcome
         from postcli.services.posts.publish import retry_post
 
-        outcome = retry_post(post_id)
+        outcome = retry_post(post_id, resend=resend, published=published)
         _render_outcome(outcome, as_json)
         _exit_for(outcome)
         return
@@ -85,10 +116,9 @@ def _retry_failed(account: str | None, platform: str | None, since: str | None, 
 def _since(text: str | None) -> Any:
     if text is None:
         return None
-    from postcli import settings
-    from postcli.timeparse import parse_when
+    from postcli.cli._options import read_time
 
-    return parse_when(text, settings.config().timezone)
+    return read_time(text, None, option="--since")
 
 
 def _show(report: Any, dry_run: bool) -> None:

@@ -33,21 +33,21 @@ def read(
     media_for_part: list[str],
     alt_for_part: list[str],
 ) -> ThreadArgs:
-    from postcli.cli._options import read_stdin_text
+    from postcli.cli._stdin import read_text
     from postcli.services.posts import thread
 
     if from_file is not None and texts:
         raise InvalidInput("give the text as arguments or --from-file, not both.")
     if from_file is not None:
         if from_file == "-":
-            raw = read_stdin_text("the thread on standard input")
+            raw = read_text("the thread on standard input", limit=thread.MAX_FILE_BYTES)
         else:
             raw = thread.read_file(Path(from_file))
         parts = thread.parts_of(raw)
     elif not texts:
         raise InvalidInput("no text given.", hint='Example: postcli post create "Hello" --to bluesky')
     elif texts == ["-"]:
-        parts = [read_stdin_text("the post text on standard input")]
+        parts = [read_text("the post text on standard input")]
     else:
         if "-" in texts:
             raise InvalidInput("- (standard input) is for a single text.", hint="Use --from-file - for a thread.")

@@ -6,9 +6,8 @@ from typing import Optional
 
 import typer
 
-from postcli.cli._options import check_post_filters, count_value, id_value, text_value, zone_value
-
-JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
+from postcli.cli import completion
+from postcli.cli._options import JsonOpt, TzOpt, check_post_filters, count_value, id_value, text_value
 
 
 def list_(
@@ -20,24 +19,25 @@ def list_(
         help="draft, scheduled, pending, processing, completed, partial_success, failed or cancelled.",
     ),
     platform: Optional[str] = typer.Option(
-        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only posts with a target on this platform."
+        None,
+        "--platform",
+        metavar="PLATFORM",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="Only posts with a target on this platform.",
     ),
     page: int = typer.Option(1, "--page", metavar="N", parser=count_value, help="Page number (1-based)."),
     limit: int = typer.Option(20, "--limit", metavar="N", parser=count_value, help="Posts per page."),
     sort: str = typer.Option("created", "--sort", metavar="created|published|scheduled", help="Sort by this time."),
     order: str = typer.Option("desc", "--order", metavar="desc|asc", help="Newest (desc) or oldest (asc) first."),
-    tz: Optional[str] = typer.Option(
-        None, "--tz", metavar="ZONE", parser=zone_value, help="Show times in this timezone."
-    ),
-    as_json: bool = JSON_OPT,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """List posts, newest first."""
     from postcli import output, settings
     from postcli.services.posts.queries import check_list_args, list_posts
-    from postcli.timeparse import zone
 
-    tz_name = tz or settings.config().timezone
-    zone(tz_name)
+    tz_name = settings.time_zone(tz)
     check_list_args(page=page, limit=limit, sort=sort, order=order)
     status, platform = check_post_filters(status, platform)
     posts, total = list_posts(status=status, platform=platform, page=page, limit=limit, sort=sort, order=order)
@@ -67,11 +67,11 @@ def list_(
 
 
 def show(
-    post_id: str = typer.Argument(..., metavar="ID", parser=id_value, help="The post id."),
-    tz: Optional[str] = typer.Option(
-        None, "--tz", metavar="ZONE", parser=zone_value, help="Show times in this timezone."
+    post_id: str = typer.Argument(
+        ..., metavar="ID", parser=id_value, autocompletion=completion.posts, help="The post id."
     ),
-    as_json: bool = JSON_OPT,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Show a post with its targets and their links."""
     from postcli import output, settings
@@ -81,7 +81,7 @@ def show(
     if as_json:
         output.print_json(data)
         return
-    tz_name = tz or settings.config().timezone
+    tz_name = settings.time_zone(tz)
     output.kv(
         [
             ("id", str(data["id"])),
@@ -116,9 +116,9 @@ def show(
                 str(t["id"]),
                 t["platform"],
                 t["handle"] or "",
-                t["status"],
+                t["status"] + (f" ({t['platform_state']})" if t.get("platform_state") else ""),
                 str(t["attempt_count"]),
-                t["url"] or t["error"] or "",
+                " ".join(x for x in (t["url"] or t["error"], t["note"]) if x),
             ]
             for t in data["targets"]
         ],

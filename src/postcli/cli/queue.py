@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List
 
 import typer
 
-from postcli.cli._options import count_value, ref_value, zone_value
+from postcli.cli import completion
+from postcli.cli._options import JsonOpt, TzOpt, count_value, ref_value
 
 app = typer.Typer(
     help="A posting queue per account: weekly slots, and posts dropped into the next free one.", no_args_is_help=True
 )
-
-JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
 
 
 @app.command("set")
@@ -23,12 +22,11 @@ def set_(
         "--account",
         metavar="ACCOUNT",
         parser=ref_value,
+        autocompletion=completion.accounts,
         help="The account(s) (default: every account). Repeatable.",
     ),
-    tz: Optional[str] = typer.Option(
-        None, "--tz", metavar="ZONE", parser=zone_value, help="The slots' time zone (default: config, else UTC)."
-    ),
-    as_json: bool = JSON_OPT,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Set (replace) the weekly slots of one or more accounts' queues.
 
@@ -49,10 +47,15 @@ def set_(
 @app.command("show")
 def show(
     account: List[str] = typer.Option(
-        [], "--account", metavar="ACCOUNT", parser=ref_value, help="The account(s) (default: every queue). Repeatable."
+        [],
+        "--account",
+        metavar="ACCOUNT",
+        parser=ref_value,
+        autocompletion=completion.accounts,
+        help="The account(s) (default: every queue). Repeatable.",
     ),
     weeks: int = typer.Option(2, "--weeks", metavar="N", parser=count_value, help="How many weeks ahead, 1-52."),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """The coming slots of each queue, with the post scheduled in each."""
     from postcli import output
@@ -82,13 +85,13 @@ def show(
 
 @app.command("suggest")
 def suggest(
-    account: str = typer.Option(..., "--account", metavar="ACCOUNT", parser=ref_value, help="The account."),
-    slots: int = typer.Option(5, "--slots", metavar="N", parser=count_value, help="How many slots to suggest."),
-    tz: Optional[str] = typer.Option(
-        None, "--tz", metavar="ZONE", parser=zone_value, help="The zone of the slots (default: config, else UTC)."
+    account: str = typer.Option(
+        ..., "--account", metavar="ACCOUNT", parser=ref_value, autocompletion=completion.accounts, help="The account."
     ),
+    slots: int = typer.Option(5, "--slots", metavar="N", parser=count_value, help="How many slots to suggest."),
+    tz: TzOpt = None,
     apply: bool = typer.Option(False, "--apply", help="Write the suggested slots as the account's queue."),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Suggest weekly slots from the account's own engagement (best times over the last 90 days).
 

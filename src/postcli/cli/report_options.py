@@ -134,7 +134,7 @@ def report_options(fn: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(fn)
     def command(**kwargs: Any) -> None:
-        # Called from Python too (`postcli demo` runs the reports): the options left out take their defaults.
+        # Typer passes every option; binding checks that, and leaves room for defaults.
         bound = signature.bind(**kwargs)
         bound.apply_defaults()
         kwargs = bound.arguments

@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from postcli.cli._options import count_value, days_value, ref_value, text_value
+from postcli.cli import completion
+from postcli.cli._options import JsonOpt, count_value, days_value, ref_value, seconds_value, text_value
 from postcli.settings import MIN_CONCURRENCY
 
 
@@ -30,7 +31,7 @@ def publish_due(
     limit: Optional[int] = typer.Option(
         None, "--limit", metavar="N", parser=count_value, help="Publish at most this many posts."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: JsonOpt = False,
 ) -> None:
     """Publish every scheduled post whose time has come (run it from cron, e.g. every minute).
 
@@ -69,10 +70,20 @@ def publish_due(
 
 def collect(
     platform: Optional[str] = typer.Option(
-        None, "--platform", metavar="PLATFORM", parser=text_value, help="Only this platform."
+        None,
+        "--platform",
+        metavar="PLATFORM",
+        parser=text_value,
+        autocompletion=completion.platforms,
+        help="Only this platform.",
     ),
     account: Optional[str] = typer.Option(
-        None, "--account", metavar="ACCOUNT", parser=ref_value, help="Only this account (id or handle)."
+        None,
+        "--account",
+        metavar="ACCOUNT",
+        parser=ref_value,
+        autocompletion=completion.accounts,
+        help="Only this account (id or handle).",
     ),
     days: Optional[int] = typer.Option(
         None,
@@ -99,14 +110,13 @@ def collect(
         0.0,
         "--wait",
         metavar="SECONDS",
-        min=0,
-        max=86400,
+        parser=seconds_value(0, 86400),
         help="With --worker: keep polling for new jobs this many seconds before exiting.",
     ),
     plan_only: bool = typer.Option(
         False, "--plan-only", help="Only queue the jobs of this run, for --worker processes."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    as_json: JsonOpt = False,
 ) -> None:
     """Snapshot metrics of recent posts and every active account (run it from cron, e.g. hourly).
 
@@ -135,9 +145,9 @@ def collect(
     run exits 7 - or 2 when the cause is a setting to fix (POSTCLI_TIMEOUT, ...).
 
     --json prints: fetched, accounts, deleted, failed, dead_lettered, skipped, deferred,
-    rate_limited ([{account, jobs, until}]), planned, up_to_date, waiting_retry,
-    taken_over, held_by_other_runs ([{holder, jobs, until}]), needs_reconnect, notes,
-    account_errors.
+    rate_limited ([{account, jobs, until}]), planned, up_to_date, dead_waiting (waiting_retry,
+    its old name), taken_over, held_by_other_runs ([{holder, jobs, until}]), needs_reconnect,
+    notes, account_errors.
     """
 
     from postcli import output
@@ -180,7 +190,7 @@ def collect(
         output.print_json(report.as_dict())
     elif plan_only:
         output.line(
-            f"queued {report.planned} jobs; {report.up_to_date} up to date, {report.waiting_retry} dead-lettered"
+            f"queued {report.planned} jobs; {report.up_to_date} up to date, {report.dead_waiting} dead-lettered"
         )
     else:
         output.line(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-JSON_OPT = typer.Option(False, "--json", help="Print JSON (stable keys, see docs/json.md).")
+from postcli.cli._options import JsonOpt
 
 notify_app = typer.Typer(help="Notifications of what needs a person ([notify] in config.toml).", no_args_is_help=True)
 
@@ -14,7 +14,7 @@ _MARK = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
 
 def doctor(
     live: bool = typer.Option(False, "--live", help="Also probe each account (as `accounts health` does)."),
-    as_json: bool = JSON_OPT,
+    as_json: JsonOpt = False,
 ) -> None:
     """Check everything unattended use depends on: the store, secrets, accounts and when their
     tokens end, whether cron runs publish-due and collect, stuck posts, dead jobs, notifications,
@@ -47,7 +47,7 @@ def doctor(
 
 
 @notify_app.command("test")
-def notify_test(as_json: bool = JSON_OPT) -> None:
+def notify_test(as_json: JsonOpt = False) -> None:
     """Send a notify.test event through every configured notifier and say how each went (exit 0 or 1)."""
     from postcli import output
     from postcli.errors import InvalidInput

@@ -5,7 +5,7 @@ database: it receives an `AccountContext` (base URL, ids, cached settings and a
 handle on the account's secrets) and returns the dataclasses below. Every
 failure leaves it as one of the typed errors in `postcli.errors`
 (AuthFailed, PlatformRateLimited, RemoteNotFound, PlatformRejected,
-PlatformUnavailable, MalformedResponse, PlatformError).
+PlatformUnavailable, MalformedResponse, OutcomeUnknown, PlatformError).
 
 This module must stay cheap to import: no SDKs here.
 """
@@ -17,16 +17,22 @@ import typing
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Protocol, runtime_checkable
 
 from postcli import metrics
+from postcli.platforms.publishing import (  # re-exported: what an adapter is asked and answers
+    MediaItem,
+    PostRef,
+    PublishRequest,
+    PublishResult,
+)
 
 if typing.TYPE_CHECKING:
     from postcli.platforms.spec import PlatformSpec
 from postcli.errors import (  # re-exported for adapters
     AuthFailed,
     MalformedResponse,
+    OutcomeUnknown,
     PlatformError,
     PlatformRateLimited,
     PlatformRejected,
@@ -35,7 +41,6 @@ from postcli.errors import (  # re-exported for adapters
 )
 
 __all__ = [
-    "PostRef",
     "AccountContext",
     "AccountInfo",
     "AccountMetrics",
@@ -46,11 +51,13 @@ __all__ = [
     "Limits",
     "MalformedResponse",
     "MediaItem",
+    "OutcomeUnknown",
     "PlatformError",
     "PlatformRateLimited",
     "PlatformRejected",
     "PlatformUnavailable",
     "PostMetrics",
+    "PostRef",
     "PublishRequest",
     "PublishResult",
     "RemoteNotFound",
@@ -90,11 +97,17 @@ class AccountContext:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     # Called before each request an adapter makes on its own schedule (a container
-    # status check), naming it: the hook for a service to charge the account's request budget.
-    charge_request: Callable[[str], None] = lambda _what: None
+    # status check), naming it, with what it costs in the budget's units (default 1): the hook
+    # for a service to charge the account's request budget. Where the budget is a daily
+    # quota (spec.rate_limit_reset) a charge it cannot cover raises PlatformRateLimited,
+    # so the request is not sent.
+    charge_request: Callable[..., None] = lambda _what, _cost=1: None
     # `[graph] version` from config.toml (Facebook, Instagram); the account's own
     # settings["api_version"] wins over it.
     graph_version: str | None = None
+    # A setting of the user's app for this platform: POSTCLI_<PLATFORM>_<KEY>, else the config
+    # file's [apps.<platform>] KEY (LinkedIn's API version); None when neither is set.
+    app_setting: Callable[[str], str | None] = lambda _key: None
 
 
 @dataclass
@@ -117,6 +130,9 @@ class Limits:
     max_images: int = 4
     max_videos: int = 1
     max_image_bytes: int | None = None
+    # An image/gif may be this big instead (X: 15 MB beside 5 MB for other images); None:
+    # max_image_bytes holds for GIFs too.
+    max_gif_bytes: int | None = None
     max_video_bytes: int | None = None
     max_alt_text: int | None = None
     # Video length in seconds, checked before anything is sent when the file's duration is known.
@@ -131,72 +147,12 @@ class Limits:
     # The platform fetches media itself from a public URL (Threads, Instagram):
     # publishing media there needs the S3 store ([s3] in config.toml).
     needs_public_media_url: bool = False
+    # Which media it fetches that way, when needs_public_media_url: "image", "video" or both
+    # (TikTok pulls photos from a URL and takes videos uploaded).
+    public_media_kinds: tuple[str, ...] = ("image", "video")
     requires_media: bool = False  # no text-only posts (Instagram)
+    forbidden_chars: str = ""  # characters the platform refuses in the text (YouTube: "<>")
     max_items: int | None = None  # images and videos together (e.g. a carousel of 10)
-
-
-@dataclass
-class MediaItem:
-    path: Path
-    mime_type: str
-    size_bytes: int
-    alt_text: str | None = None
-    width: int | None = None
-    height: int | None = None
-    duration_s: float | None = None
-    public_url: str | None = None  # presigned URL for platforms that fetch media themselves
-
-    @property
-    def is_video(self) -> bool:
-        return self.mime_type.startswith("video/")
-
-
-@dataclass
-class PostRef:
-    """A post already published that a new one replies to or comments on: its id and what the
-    adapter's PublishResult.ref said a reply needs beyond the id (Bluesky: the record's cid)."""
-
-    platform_post_id: str
-    ref: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class PublishRequest:
-    text: str
-    idempotency_key: str
-    media: list[MediaItem] = field(default_factory=list)
-    # When the idempotency key was first used; Mastodon only replays keys for ~1 hour.
-    first_attempt_at: datetime | None = None
-    # --title and --link, where the platform's spec takes them; --field values of this
-    # platform, checked against its spec and with its defaults filled in.
-    title: str | None = None
-    link: str | None = None
-    fields: dict[str, Any] = field(default_factory=dict)
-    # What an earlier attempt of this target saved with save_state ({} at first): a resumable
-    # upload's session URI, a publish id the platform answers with before the post exists.
-    state: dict[str, Any] = field(default_factory=dict)
-    # Stores `state` for this target at once (its own transaction: it survives a crash right
-    # after); call it before the step that the state lets a retry resume or check.
-    save_state: Callable[[dict[str, Any]], None] = lambda _state: None
-    # A part of a thread after the first (adapters with `threads`): publish it as a reply to
-    # `reply_to`, the part before it; `thread_root` is the first part. A first comment
-    # (publish_comment) gets the post it goes under in both. None: a post of its own.
-    reply_to: PostRef | None = None
-    thread_root: PostRef | None = None
-
-
-@dataclass
-class PublishResult:
-    platform_post_id: str
-    url: str | None = None
-    published_at: datetime | None = None
-    text: str | None = None  # plain text, when known (resolve_post fills it for `post import`)
-    # Who made the post (the platform's account id), when resolve_post knows: `post import`
-    # refuses a stranger's post (its numbers would be reported as the account's own).
-    author: str | None = None
-    # What a reply to this post needs beyond its id, kept with a part of a thread and handed
-    # back as PostRef.ref (Bluesky: {"cid": ...}); {} when the id is enough.
-    ref: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -216,6 +172,17 @@ class PostMetrics:
     clicks: int | None = None
     video_views: int | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    # The post's own id and link, when it was asked for by a provisional id its publish
+    # handed back (TikTok's publish id, until moderation gives a public post its id): the
+    # collector stores them on the target, and the next collect asks by the new id. Set
+    # after construction (not an __init__ argument, so PostMetrics(**counters) stays typed).
+    resolved: PublishResult | None = field(default=None, init=False, compare=False)
+    # What the platform says the post is when it is up but not simply live ("removed by the
+    # subreddit's moderators": Reddit keeps such a post, and its numbers, for its author).
+    # Kept with the snapshot (its raw, under "platform_state") and shown with the post; None:
+    # nothing to say. Set after construction (not an __init__ argument, so
+    # PostMetrics(**counters) stays typed).
+    platform_state: str | None = field(default=None, init=False, compare=False)
 
     def as_dict(self) -> dict[str, int | None]:
         return {k: getattr(self, k) for k in metrics.COUNTERS}
@@ -270,7 +237,8 @@ class Adapter(Protocol):
     def publish(self, req: PublishRequest) -> PublishResult: ...
 
     def find_published(self, req: PublishRequest) -> PublishResult | None:
-        """After an unknown outcome: was `req` (by its idempotency key) already published?"""
+        """After an unknown outcome: was `req` (by its idempotency key) already published?
+        OutcomeUnknown when the platform gives no way to tell: nothing is sent again blind."""
         ...
 
     def delete(self, platform_post_id: str) -> None:
@@ -289,6 +257,10 @@ class Adapter(Protocol):
 
     def resolve_post(self, url_or_id: str) -> PublishResult:
         """Turn a post URL/URI/id made elsewhere into (id, url); RemoteNotFound if absent."""
+        ...
+
+    def collect_notes(self) -> list[str]:
+        """What `collect` says once about this account after fetching (AdapterBase: none)."""
         ...
 
 
@@ -324,6 +296,11 @@ class AdapterBase(_AdapterMethods):
     # (an indexing lag, Bluesky's AppView: 10 minutes). Default: none, so a None from
     # fetch_post_metrics is deleted at once (services/deletions.py).
     deletion_grace: ClassVar[timedelta] = timedelta(0)
+    # False: the platform hides posts without deleting them and does not say which it did
+    # (TikTok lists public videos only and hides those under review; it has no delete API).
+    # A None from fetch_post_metrics is then "not visible now": the post stays published,
+    # its last numbers stay, and the next collect asks again. True: None means deleted.
+    absence_is_deletion: ClassVar[bool] = True
     # Collect a post at least this many hours after publishing even when `collect --days`
     # is shorter (Instagram's and Facebook's insights lag: 48).
     min_collect_hours: ClassVar[int] = 0
@@ -382,6 +359,14 @@ class AdapterBase(_AdapterMethods):
 
         return uuid.uuid4().hex
 
+    def preflight(self, req: PublishRequest) -> None:
+        """Checks of `req` that need the platform, made by `post create` (and `post publish`,
+        `post schedule`) before anything is stored: raise PlatformRejected naming the problem,
+        and the command exits 2 with nothing stored or sent. TikTok asks creator_info which
+        privacy levels, interaction switches and video length the creator may use. Other
+        errors (an outage, a token to refresh) are left for publishing to meet; `publish`
+        checks again. Default: nothing to check."""
+
     # -- secrets ---------------------------------------------------------------------
 
     def secrets_in_play(self) -> Iterable[object]:
@@ -418,6 +403,15 @@ class AdapterBase(_AdapterMethods):
     def find_comment(self, req: PublishRequest) -> PublishResult | None:
         """After an unknown outcome: was the comment `req` already published? As find_published."""
         return self.find_published(req)
+
+    def comment_limit(self) -> int:
+        """The longest first comment, counted as text_length counts (a self-reply is a post)."""
+        return self.limits().max_text
+
+    def collect_notes(self) -> list[str]:
+        """What `collect` should say once about this account after fetching (counters an
+        access level withholds, so they stay null); [] by default."""
+        return []
 
     # -- reconciling an unknown outcome -------------------------------------------------
 

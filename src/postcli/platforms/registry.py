@@ -27,6 +27,13 @@ BUILTIN: dict[str, str] = {
     "instagram": "postcli.platforms.instagram.spec",
     "facebook": "postcli.platforms.facebook.spec",
     "tumblr": "postcli.platforms.tumblr.spec",
+    "x": "postcli.platforms.x.spec",
+    "linkedin": "postcli.platforms.linkedin.spec",
+    "tiktok": "postcli.platforms.tiktok.spec",
+    "google-business": "postcli.platforms.google_business.spec",
+    "youtube": "postcli.platforms.youtube.spec",
+    "pinterest": "postcli.platforms.pinterest.spec",
+    "reddit": "postcli.platforms.reddit.spec",
     "sandbox": "postcli.platforms.sandbox_spec",
     # Simulated networks for `postcli demo`: each reports what its real counterpart reports.
     "sim-bluesky": "postcli.platforms.simulated.specs:BLUESKY",
@@ -120,6 +127,20 @@ def specs(*, include_hidden: bool = False) -> list[PlatformSpec]:
 
 def platform_names(*, include_hidden: bool = False) -> list[str]:
     return [s.name for s in specs(include_hidden=include_hidden)]
+
+
+def platform_of(ref: str) -> str | None:
+    """The platform whose spec claims the link or URI `ref`: a URI scheme (at://) or a web host
+    (subdomains too); None when no spec does."""
+    from urllib.parse import urlparse
+
+    host = urlparse(ref).netloc.lower().split(":")[0]
+    for found in specs(include_hidden=True):
+        if any(ref.startswith(scheme) for scheme in found.import_schemes):
+            return found.name
+        if host and any(host == h or host.endswith("." + h) for h in found.import_hosts):
+            return found.name
+    return None
 
 
 def plugin_problems() -> dict[str, str]:

@@ -87,9 +87,20 @@ class Field:
     maximum: int | None = None
     default: str | None = None
     required: bool = False
+    # The account setting that stands in when a post gives no value (Pinterest's default board,
+    # set with the identity option whose role is "setting:<this key>"); the adapter reads it from
+    # ctx.settings. A required field with one is checked per account (services/posts/validation.py).
+    setting: str = ""
+    # A check beyond kind and bounds, on the parsed value: returns it (or a cleaned copy) or
+    # raises InvalidInput (YouTube counts a tag with a space as quoted against its 500 characters).
+    check: Callable[[Any], Any] | None = None
 
     def parse(self, platform: str, raw: str) -> Any:
         """The stored value of `raw`, or InvalidInput naming what is allowed."""
+        value = self._parse(platform, raw)
+        return self.check(value) if self.check is not None else value
+
+    def _parse(self, platform: str, raw: str) -> Any:
         name = f"{platform}.{self.key}"
         value = raw.strip()
         if self.kind == "choice":
@@ -237,6 +248,16 @@ class SignInHooks:
         """The scopes to ask for (some consent pages take them from elsewhere)."""
         return ctx.scopes
 
+    def headers(self, ctx: SignInContext, app: AppCredentials) -> dict[str, str]:
+        """HTTP headers the code exchange carries (Reddit's User-Agent naming the app and its
+        user); {}: the HTTP client's own."""
+        return {}
+
+    def refused(self, ctx: SignInContext, scopes: tuple[str, ...], error: str, description: str) -> str | None:
+        """A hint for an error the consent page redirected back with (after asking `scopes`),
+        e.g. which scope the app lacks (LinkedIn's unauthorized_scope_error); None: no hint."""
+        return None
+
     def finish(self, ctx: SignInContext, app: AppCredentials, token: dict[str, Any], base: str | None) -> Connection:
         """The account to connect from the token (default: the spec's keep_* declarations)."""
         signin = self.spec.signin
@@ -248,6 +269,9 @@ class SignInHooks:
         for opt in self.spec.options:
             if opt.role == "identifier" and ctx.option(opt.name):
                 identifier = ctx.option(opt.name)
+            elif opt.role.startswith("setting:") and ctx.option(opt.name):
+                # As `accounts add` keeps it (Pinterest's --board): the adapter's connect checks it.
+                settings[opt.role.removeprefix("setting:")] = ctx.option(opt.name)
         return Connection(
             identifier=identifier,
             secret=token["access_token"],
@@ -274,6 +298,14 @@ class SignIn:
     client_auth: str = "client_secret_post"
     # Sent only where the platform documents PKCE: a server that half-supports it is worse than none.
     pkce: bool = True
+    # Extra form fields of the code exchange (Pinterest's continuous_refresh=true).
+    token_params: Mapping[str, str] = field(default_factory=dict)
+    # How the S256 challenge is written: RFC 7636's base64url, or the hex digest TikTok's Login
+    # Kit for desktop asks for (developers.tiktok.com/doc/login-kit-desktop).
+    pkce_challenge: Literal["base64url", "hex"] = "base64url"
+    # The name of the client-id parameter on the consent page and in the token request (sent
+    # in the form, with client_secret): TikTok calls it client_key.
+    client_id_param: str = "client_id"
     # loopback: http://127.0.0.1:<any port>/callback; loopback-fixed: the platform compares the
     # whole URL, so the registered port (default_port, --port); https: only a registered https
     # URI (--redirect-uri) with the address pasted back.
@@ -283,6 +315,10 @@ class SignIn:
     needs_app: bool = True
     # The app may be a public client (no secret): X's native apps, Reddit's installed apps.
     secret_optional: bool = False
+    # How an app without a secret authenticates at the token endpoint: "none" (RFC 6749's
+    # client_id in the form) or "client_secret_basic" (HTTP Basic with the client id and an
+    # empty password: Reddit's installed apps, www.reddit.com/api/v1/access_token).
+    public_client_auth: str = "none"
     console: str = ""  # where the user makes that app
     # What the account keeps from the sign-in: {secret or setting key: "client_secret" |
     # "client_id" | a key of the token answer}.
@@ -315,6 +351,13 @@ class PlatformSpec:
     signin: SignIn | None = None
     # Request budget per account (requests, seconds) and batches of one account in flight.
     rate_limit: tuple[float, float] | None = None
+    # The budget is a daily quota that refills whole at midnight in this time zone (YouTube's
+    # units: "America/Los_Angeles") instead of a bucket refilling continuously; a charge the
+    # quota cannot cover is refused before the request is sent.
+    rate_limit_reset: str | None = None
+    # The budget belongs to the user's app (its client id: a Google Cloud project's quota), so
+    # every account signed in with the same client id draws from one budget.
+    budget_per_app: bool = False
     parallel: int = 2
     # `post import`: web hosts whose links are this platform's posts (subdomains included),
     # URI schemes ("at://"), and whether a bare number is one of its post ids.
@@ -323,14 +366,27 @@ class PlatformSpec:
     import_bare_ids: bool = False
     import_example: str = ""
     # Reconnecting: the `accounts add` and `accounts login` commands, formatted with {handle},
-    # {base} (the account's base URL), {external_id} and {platform}.
+    # {base} (the account's base URL), {external_id}, {platform} and {options} (below).
     reconnect_add: str = ""
     reconnect_login: str = ""
+    # The identity options that reconnect one account, from its external id (LinkedIn's
+    # " --org ID" for a Page): `{options}` in the reconnect commands; None: "".
+    reconnect_options: Callable[[str | None], str] | None = None
     # What publishing takes: a title (YouTube's is required), a link, per-post fields.
     title: Use = "no"
     title_max: int | None = None
+    title_forbidden: str = ""  # characters the platform refuses in a title (YouTube: "<>")
     link: Use = "no"
     fields: tuple[Field, ...] = ()
+    # What `post show` says about a published target beside its link, from what is stored
+    # (its platform post id and its --field values): TikTok's post that has no public id yet,
+    # or never will (a private post). None: nothing to say.
+    target_note: Callable[[str | None, Mapping[str, Any]], str | None] | None = None
+    # A check of the post as a whole, once each --field is parsed and before anything is
+    # stored: fields that depend on each other or on --link (Google Business Profile: a
+    # button needs a link, CALL takes none). Gets (title, link, the fields with the
+    # defaults filled in) and raises InvalidInput; None: nothing beyond the fields' own checks.
+    check_post: Callable[[str | None, str | None, Mapping[str, Any]], None] | None = None
     # The counters of metrics.COUNTERS the platform reports; the rest are always null.
     metrics: tuple[str, ...] = ()
     account_metrics: tuple[str, ...] = ()
@@ -366,4 +422,5 @@ class PlatformSpec:
             "base": base or "",
             "external_id": external_id or "",
             "platform": self.name,
+            "options": self.reconnect_options(external_id) if self.reconnect_options else "",
         }

@@ -21,6 +21,16 @@ if TYPE_CHECKING:
     from postcli.platforms.base import Adapter
 
 
+def app_setting(platform: str, key: str) -> str | None:
+    """A setting of the user's app: POSTCLI_<PLATFORM>_<KEY>, else the config file's
+    [apps.PLATFORM] KEY (a client id, Facebook's config_id, LinkedIn's API version)."""
+    import os
+
+    prefix = "POSTCLI_" + platform.upper().replace("-", "_") + "_"
+    value = os.environ.get(prefix + key.upper()) or settings.app_config(platform).get(key)
+    return str(value) if value else None
+
+
 def reconnect_hint(account: Account) -> str:
     """How to reconnect `account`: its platform's sign-in first where it has one (the spec's
     reconnect commands, with the account's own handle, server and id filled in)."""
@@ -58,11 +68,12 @@ def context_for(account: Account, *, timeout: float | None = None) -> AccountCon
         credentials.save(account_id, new)
 
     platform = account.platform
+    account_settings = dict(account.settings or {})
 
-    def charge(_what: str) -> None:
+    def charge(what: str, cost: int = 1) -> None:
         from postcli.services import rate_budget
 
-        rate_budget.charge_one(account_id, platform)
+        rate_budget.charge(rate_budget.key_of(account_id, platform, account_settings), platform, what, cost)
 
     return AccountContext(
         platform=account.platform,
@@ -78,6 +89,7 @@ def context_for(account: Account, *, timeout: float | None = None) -> AccountCon
         charge_request=charge,
         timeout=timeout or settings.timeout(),
         graph_version=settings.config().graph_version,
+        app_setting=lambda key: app_setting(platform, key),
         token_expires_at=account.token_expires_at,
         initial_token_expires_at=account.token_expires_at,
     )
@@ -156,6 +168,7 @@ def add_account(
         save_secrets=lambda s: captured.update(s),
         timeout=settings.timeout(),
         graph_version=settings.config().graph_version,
+        app_setting=lambda key: app_setting(platform, key),
     )
     info = make_adapter(ctx).connect(identifier, secret)
     secrets = {**ctx.secrets, **captured}  # save_secrets holds the newest

@@ -1,4 +1,5 @@
-"""Every report the HTML report (and the digest) shows, computed once for one query.
+"""Every report the HTML report (and the digest) shows, computed once for one query: the
+catalog's entries with a section (services/reports/catalog.py).
 
 The renderers draw from each report's `as_json()`: the very data `--json` prints, so a
 number on the page is the number the terminal and the JSON give.
@@ -8,28 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
-from typing import Any, Callable
+from typing import Any
 
-from postcli.services.reports import ReportQuery, best_times, growth, heatmap, timeline, top
-from postcli.services.reports import change as report_change
-
-TOP_LIMIT = 10
-
-# The page's sections, in order: each a report (reader or session, ReportQuery, *, now) -> report.
-SECTIONS: dict[str, Callable[..., Any]] = {
-    "overview": report_change.overview,  # with the change vs the previous period
-    "timeline": timeline,
-    "growth": growth,
-    "top": partial(top, limit=TOP_LIMIT),
-    "heatmap": heatmap,
-    "best_times": best_times.best_times,
-}
+from postcli.services.reports import ReportQuery
+from postcli.services.reports.catalog import sections
 
 
 @dataclass
 class Dashboard:
-    sections: dict[str, dict[str, Any]]  # SECTIONS' names -> each report's JSON
+    sections: dict[str, dict[str, Any]]  # the catalog's section names -> each report's JSON
     empty: str | None  # the overview's one-line reason when there is nothing to show
 
     @property
@@ -41,7 +29,7 @@ class Dashboard:
 
 
 def build(session: Any, q: ReportQuery, *, now: datetime | None = None) -> Dashboard:
-    made = {name: report(session, q, now=now) for name, report in SECTIONS.items()}
+    made = {name: report(session, q, now=now) for name, report in sections().items()}
     return Dashboard({name: r.as_json() for name, r in made.items()}, empty=made["overview"].meta.empty)
 
 

@@ -13,7 +13,8 @@ happens: `post create`, `post publish`, `post retry`, `publish-due`, `post delet
 
     7 partial success  some targets (or posts) succeeded and some did not: the caller
                        must know that something is out, whatever stopped the rest
-    1 error            a failure that needs a change (rejected content, an outage, ...)
+    1 error            a failure that needs a change (rejected content, an outage, a
+                       removed account, ...)
     6 reconnect        every failure is an account that needs reconnecting (with or
                        without rate limits: a retry cannot work before reconnecting)
     5 rate limited     every failure is a rate limit or quota; the message says when
@@ -33,6 +34,7 @@ from postcli.errors import (
     EXIT_RECONNECT,
     EXIT_USAGE,
     AuthFailed,
+    OutcomeUnknown,
     PlatformError,
     PlatformRateLimited,
     PlatformUnavailable,
@@ -43,6 +45,9 @@ FAILURES: dict[str, int] = {
     "auth": EXIT_RECONNECT,  # the account must be reconnected
     "rate_limited": EXIT_RATE_LIMITED,  # a rate limit or quota; it lifts by itself
     "unavailable": EXIT_ERROR,  # network error, timeout, 5xx: the outcome is unknown
+    # the outcome is unknown and the platform cannot be asked: the user checks and says
+    # (`post retry ID --resend` or `--published URL`); nothing is sent again before that
+    "unknown": EXIT_ERROR,
     "rejected": EXIT_ERROR,  # the platform refused the content itself
     "removed": EXIT_ERROR,  # the account was removed from postcli: nothing was sent
     "expired": EXIT_ERROR,  # `publish-due`: due longer ago than [publish] max_lateness_minutes
@@ -58,6 +63,8 @@ def kind_of(exc: PlatformError) -> str:
         return "auth"
     if isinstance(exc, PlatformRateLimited):
         return "rate_limited"
+    if isinstance(exc, OutcomeUnknown):
+        return "unknown"
     if isinstance(exc, PlatformUnavailable):
         return "unavailable"
     if exc.exit_code == EXIT_USAGE:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def _guess_account(session: Session, ref: str) -> Account:
     accounts = [a for a in accounts_svc.list_accounts(session) if a.status != "disabled"]
-    platform = _platform_of(ref)
+    platform = registry.platform_of(ref)
     if platform is not None:
         candidates = [a for a in accounts if a.platform == platform]
         # A link or URI often names its author (a handle, a blog, a DID): prefer that account.
@@ -47,17 +47,6 @@ def _guess_account(session: Session, ref: str) -> Account:
     )
 
 
-def _platform_of(ref: str) -> str | None:
-    """The platform whose spec claims `ref`: a URI scheme (at://) or a web host (subdomains too)."""
-    host = urlparse(ref).netloc.lower().split(":")[0]
-    for spec in registry.specs(include_hidden=True):
-        if any(ref.startswith(scheme) for scheme in spec.import_schemes):
-            return spec.name
-        if host and any(host == h or host.endswith("." + h) for h in spec.import_hosts):
-            return spec.name
-    return None
-
-
 def _names(ref: str, account: Account) -> bool:
     """Does `ref` name `account`: its handle or id as the URI's authority, a path segment
     (@handle too) or the first label of the host (myblog.tumblr.com)?"""
@@ -77,7 +66,9 @@ def import_post(ref: str, *, account: str | None = None) -> tuple[dict[str, Any]
     from sqlalchemy import select
 
     ref = ref.strip()
-    if not ref.lower().startswith("at:"):
+    # A platform's own URI scheme (at://, urn:li:) is its spec's to read; anything else is a link.
+    schemes = [x.lower() for spec in registry.specs(include_hidden=True) for x in spec.import_schemes]
+    if not ref.lower().startswith(("at:", *schemes)):
         urlcheck.link(ref, what="the post link")
     with session_scope() as session:
         acc = accounts_svc.get_account(session, account) if account else _guess_account(session, ref)

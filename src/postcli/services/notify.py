@@ -109,16 +109,20 @@ def after_publish(outcomes: Iterable[PublishOutcome]) -> None:
     cfg = notify_delivery.config()
     max_attempts = settings.config().publish_max_attempts
     for outcome in outcomes:
-        failed = [t for t in outcome.targets if t.status == "failed"]
+        # "unknown": the platform may have the post and cannot be asked: only the user can settle it.
+        failed = [t for t in outcome.targets if t.status in ("failed", "unknown")]
         attempts = _attempts([t.target_id for t in failed])
         for t in failed:
             tries = attempts.get(t.target_id, 0)
             if t.error_kind in RETRYABLE and tries < max_attempts:
                 continue  # a later run tries again: not news yet
             fix = (
-                f"postcli post retry {outcome.post_id}"
-                if t.error_kind != "auth"
-                else f"reconnect the account, then postcli post retry --failed --account {t.account_id}"
+                f"reconnect the account, then postcli post retry --failed --account {t.account_id}"
+                if t.error_kind == "auth"
+                else f"look for it on {t.platform}, then postcli post retry {outcome.post_id} --published LINK "
+                "(it is there) or --resend (it is not)"
+                if t.status == "unknown"
+                else f"postcli post retry {outcome.post_id}"
             )
             payload = event(
                 "post.failed",

@@ -6,7 +6,7 @@ written out a second time.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Iterable
 
 from postcli import metrics
 from postcli.errors import InvalidInput
@@ -27,6 +27,23 @@ def names(*, signin: bool = False, include_hidden: bool = False) -> list[str]:
     return [s.name for s in registry.specs(include_hidden=include_hidden) if not signin or s.signin is not None]
 
 
+def reports_post_metrics(name: str) -> bool:
+    """Whether the platform reports numbers per post at all (its spec names some counters; the
+    adapter's has_metrics says the same, tests/test_platform_specs.py checks it). One that does
+    not (Google Business Profile) never gets a snapshot: the reports show "—" for its posts."""
+    found = registry.find(name)
+    return found is None or bool(found.metrics)
+
+
+def unmeasured_note(names: Iterable[str]) -> str | None:
+    """Why the posts of these platforms show no numbers, said once; None when all report some."""
+    missing = sorted({n for n in names if not reports_post_metrics(n)})
+    if not missing:
+        return None
+    who = ", ".join(f"{registry.spec(n).display_name} ({n})" for n in missing)
+    return f"{who} reports no numbers per post: postcli publishes there but has nothing to collect per post."
+
+
 def option_owners(flag: str) -> list[str]:
     """The platforms whose identity options include `flag` (for "--page is for facebook")."""
     return [s.name for s in registry.specs() if any(o.flag == flag for o in s.options)]
@@ -40,6 +57,7 @@ def _limits(found: PlatformSpec) -> dict[str, Any]:
     )
     limits = asdict(adapter.limits())
     limits["mime_types"] = list(limits["mime_types"])
+    limits["public_media_kinds"] = list(limits["public_media_kinds"])
     return limits
 
 
@@ -102,7 +120,16 @@ def describe(name: str) -> dict[str, Any]:
             "options": [o.flag for o in found.options],
         },
         "limits": limits,
-        "rate_limit": ({"requests": found.rate_limit[0], "seconds": found.rate_limit[1]} if found.rate_limit else None),
+        "rate_limit": (
+            {
+                "requests": found.rate_limit[0],
+                "seconds": found.rate_limit[1],
+                "daily_reset": found.rate_limit_reset,
+                "per_app": found.budget_per_app,
+            }
+            if found.rate_limit
+            else None
+        ),
     }
 
 

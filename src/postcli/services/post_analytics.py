@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from postcli import settings
 from postcli.errors import AuthFailed, BadState, NotFound, PlatformError, RateLimited
+from postcli.platforms.registry import adapter_class
 from postcli.services import accounts as accounts_svc
 from postcli.services import thread_metrics
 from postcli.services.collect import deletions
@@ -74,7 +75,12 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
         previous_refresh = post.last_refresh_at
         post.last_refresh_at = now
         pid = post.id
-        work = [(t.id, t.platform_post_id, t.account) for t in targets if t.platform_post_id is not None]
+        # A platform without numbers per post (Google Business Profile) is not asked at all.
+        work = [
+            (t.id, t.platform_post_id, t.account)
+            for t in targets
+            if t.platform_post_id is not None and adapter_class(t.platform).has_metrics
+        ]
         threads = thread_metrics.parts_of(session, [t for t, _, _ in work])
     errors: list[dict[str, Any]] = []
     for target_id, platform_post_id, account in work:
@@ -102,6 +108,16 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
             if parts:
                 m, own = thread_metrics.thread_metrics(platform_post_id, parts, result)
                 thread_metrics.record_parts(session, own, now)
+            if m is None and not deletions.absence_is_deletion(account.platform):
+                errors.append(
+                    {
+                        "target_id": target_id,
+                        "platform": account.platform,
+                        "kind": "platform",
+                        "error": f"the post is {deletions.HIDDEN_NOTE}; its last numbers are kept",
+                    }
+                )
+                continue
             if m is None:
                 grace = deletions.grace_for(account.platform)
                 if deletions.not_yet_visible(session, {target.id: target.completed_at}, grace, now):
@@ -118,8 +134,11 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
                 target.error = "deleted on the platform"
                 continue
             followers = latest_followers(session, account.id)
+            if m.resolved is not None:
+                target.platform_post_id = m.resolved.platform_post_id
+                target.platform_post_url = m.resolved.url
             record_post_snapshot(session, target, m, now, follower_count=followers)
-    if work and len(errors) == len(work):
+    if not work or len(errors) == len(work):
         # Nothing was fetched: do not spend the user's refresh allowance on it.
         with session_scope(immediate=True) as session:
             stored_post = session.get(Post, pid)

@@ -12,6 +12,7 @@ from typing import Any
 from postcli import metrics
 from postcli.errors import BadState, NotFound
 from postcli.metrics import COUNTERS, SNAPSHOT_COLUMNS, TOTALS
+from postcli.services.platforms import reports_post_metrics
 from postcli.store.dbapi import Reader, in_list, open_reader
 
 UNPUBLISHED = ("draft", "scheduled", "pending", "cancelled")
@@ -35,6 +36,8 @@ def _row(db: Reader, target: dict[str, Any], snap: tuple[Any, ...] | None) -> di
         "engagement_rate": metrics.engagement_rate(engagement, follower_count),
         "virality": metrics.virality(values["shares"], engagement),
         "captured_at": db.dt(snap[n + 2]) if snap is not None else None,
+        # False: the platform has no numbers per post (Google Business Profile); never a snapshot.
+        "metrics_reported": reports_post_metrics(target["platform"]),
     }
 
 

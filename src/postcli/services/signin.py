@@ -22,6 +22,7 @@ from postcli.platforms import registry
 from postcli.platforms.spec import AppCredentials, Connection, Endpoints, PlatformSpec, Redirect, SignInContext
 from postcli.secrets_redact import register_secret
 from postcli.services.accounts import Connected, add_account, normalize_base_url
+from postcli.services.accounts import app_setting as accounts_app_setting
 from postcli.signin import flow
 
 # The CLI builds the flow's options through this module: it does not import signin (docs/design.md, "Layers").
@@ -70,8 +71,7 @@ def app_credentials(spec: PlatformSpec, client_id: str | None) -> AppCredentials
 
 def app_setting(spec: PlatformSpec, key: str) -> str | None:
     """A setting of the user's app: POSTCLI_<PLATFORM>_<KEY>, else [apps.PLATFORM] key."""
-    value = os.environ.get(spec.env_prefix + key.upper()) or settings.app_config(spec.name).get(key)
-    return str(value) if value else None
+    return accounts_app_setting(spec.name, key)
 
 
 def _need_app(spec: PlatformSpec) -> None:
@@ -187,19 +187,24 @@ def login(req: LoginRequest, opts: flow.FlowOptions) -> Connected:
         authorize_url=req.authorize_url or signin.authorize_url.format(**hosts),
         token_url=signin.token_url.format(**hosts),
     )
+    scopes = hooks.scopes(ctx, app)
     try:
         token = flow.run(
             signin,
             app,
             endpoints,
             opts,
-            scopes=hooks.scopes(ctx, app),
+            scopes=scopes,
             port=opts.port or signin.default_port,
             extra_params=hooks.authorize_params(ctx, app),
+            headers=hooks.headers(ctx, app),
         )
     except InvalidInput:
         if registered:
             hooks.registration_failed(ctx, base)
+        raise
+    except flow.Refused as exc:
+        exc.hint = hooks.refused(ctx, scopes, exc.error, exc.description) or exc.hint
         raise
     return _connect(spec, req, hooks.finish(ctx, app, token, base))
 

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from postcli import metrics
-from postcli.metrics import COUNTERS, HOURLY_COUNTERS, SNAPSHOT_COLUMNS
+from postcli.metrics import COUNTERS, HOURLY_COUNTERS, SNAPSHOT_COLUMNS, STATE_KEY, state_of
 from postcli.store.models import (
     AccountMetricSnapshot,
     PostMetricHourly,
@@ -27,6 +27,29 @@ if TYPE_CHECKING:
     from postcli.platforms.base import AccountMetrics, PostMetrics
 
 
+def snapshot_raw(m: PostMetrics) -> dict[str, Any] | None:
+    """The raw JSON a snapshot stores: the platform's answer, and its word on the post's state
+    (under metrics.STATE_KEY: the state is as old as the numbers beside it, and needs no column)."""
+    if m.platform_state:
+        return {**(m.raw or {}), STATE_KEY: m.platform_state}
+    return m.raw or None
+
+
+def latest_states(session: Session, target_ids: Sequence[int | None]) -> dict[int, str]:
+    """{target id: platform state} from each target's newest snapshot, where it says one."""
+    from sqlalchemy import select
+
+    ids = sorted({t for t in target_ids if t is not None})
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(PostMetricLatest.target_id, PostMetricSnapshot.raw)
+        .join(PostMetricSnapshot, PostMetricSnapshot.id == PostMetricLatest.snapshot_id)
+        .where(PostMetricLatest.target_id.in_(ids))
+    )
+    return {tid: state for tid, raw in rows if (state := state_of(raw))}
+
+
 def record_post_snapshot(
     session: Session,
     target: PostTarget,
@@ -37,7 +60,7 @@ def record_post_snapshot(
     values: dict[str, Any] = {k: getattr(m, k) for k in COUNTERS}
     values["engagement"] = metrics.engagement(m.likes, m.comments, m.shares)
     values["follower_count"] = follower_count
-    snap = PostMetricSnapshot(target_id=target.id, captured_at=captured_at, raw=m.raw or None, **values)
+    snap = PostMetricSnapshot(target_id=target.id, captured_at=captured_at, raw=snapshot_raw(m), **values)
     session.add(snap)
     session.flush()
 
@@ -262,7 +285,7 @@ def _write_batch(
         db.insert(
             "post_metric_snapshots",
             _SNAPSHOT_COLUMNS,
-            [(t.id, at, db.json(m.raw or None), *c) for (t, m, _f), c in zip(items, counters)],
+            [(t.id, at, db.json(snapshot_raw(m)), *c) for (t, m, _f), c in zip(items, counters)],
             returning=("target_id", "id"),
         )
     )

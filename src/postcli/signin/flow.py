@@ -3,16 +3,19 @@ consent page, the redirect (loopback or pasted back) and the code exchange.
 
 authlib's httpx OAuth2Client builds the URL (code_challenge from the verifier,
 method S256) and makes the token request with the profile's client
-authentication; this module adds what a CLI needs around it.
+authentication; this module adds what a CLI needs around it, and the two
+variations a platform may declare in its SignIn: the challenge as a hex digest
+and the client id under another parameter name (TikTok's Login Kit for desktop).
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets as pysecrets
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from postcli.errors import InvalidInput, PlatformUnavailable, PostcliError, SignInFailed
 from postcli.platforms.spec import AppCredentials, Endpoints, Redirect, SignIn
@@ -50,23 +53,79 @@ def _import_oauth_client() -> Any:
 
 
 def _oauth_client(
-    signin: SignIn, app: AppCredentials, redirect_uri: str, scopes: tuple[str, ...], timeout: float
+    signin: SignIn,
+    app: AppCredentials,
+    redirect_uri: str,
+    scopes: tuple[str, ...],
+    timeout: float,
+    headers: dict[str, str] | None = None,
 ) -> Any:
     from postcli.platforms.tls import context
 
     OAuth2Client = _import_oauth_client()  # noqa: N806 - a class
 
+    # A public client (no secret) authenticates as its platform says: client_id in the form, or
+    # HTTP Basic with an empty password (authlib would write the missing secret as "None").
+    auth: Any = signin.client_auth if app.client_secret else signin.public_client_auth
+    if signin.client_id_param != "client_id":
+        auth = _client_id_named(signin.client_id_param)
     return OAuth2Client(
         client_id=app.client_id,
-        client_secret=app.client_secret,
-        token_endpoint_auth_method=signin.client_auth if app.client_secret else "none",
+        client_secret=app.client_secret or "",
+        token_endpoint_auth_method=auth,
         # An empty scope is left out of the URL (Facebook Login for Business' config_id).
         scope=signin.scope_separator.join(scopes),
         redirect_uri=redirect_uri,
-        code_challenge_method="S256" if signin.pkce else None,
+        # authlib writes the base64url challenge; a hex one is added by authorization_url().
+        code_challenge_method="S256" if signin.pkce and signin.pkce_challenge == "base64url" else None,
         timeout=timeout,
         verify=context(),
+        **({"headers": headers} if headers else {}),
     )
+
+
+class Refused(SignInFailed):
+    """The consent page sent the browser back with an error (other than a declined consent):
+    what it said, so the platform's sign-in steps can add a hint (SignInHooks.refused)."""
+
+    def __init__(self, message: str, *, error: str, description: str) -> None:
+        super().__init__(message)
+        self.error = error
+        self.description = description
+
+
+def _client_id_named(param: str) -> Callable[..., tuple[Any, Any, Any]]:
+    """authlib's client_secret_post with the client id sent as `param` (TikTok's client_key)."""
+
+    def encode(client: Any, method: str, uri: Any, headers: Any, body: Any) -> tuple[Any, Any, Any]:
+        from authlib.common.urls import add_params_to_qs
+
+        params = [(param, client.client_id)]
+        if client.client_secret:
+            params.append(("client_secret", client.client_secret))
+        body = add_params_to_qs(body or "", params)
+        if "Content-Length" in headers:
+            headers["Content-Length"] = str(len(body))
+        return uri, headers, body
+
+    return encode
+
+
+def authorization_url(
+    client: Any, signin: SignIn, url: str, state: str, verifier: str | None, extra: dict[str, str]
+) -> str:
+    """The consent page's address: authlib's, with the platform's own PKCE encoding and
+    client-id parameter name where it has them."""
+    params = dict(extra)
+    if verifier and signin.pkce_challenge == "hex":
+        params["code_challenge"] = hashlib.sha256(verifier.encode("ascii")).hexdigest()
+        params["code_challenge_method"] = "S256"
+    address, _ = client.create_authorization_url(url, state=state, code_verifier=verifier, **params)
+    if signin.client_id_param == "client_id":
+        return str(address)
+    parts = urlsplit(address)
+    query = [(signin.client_id_param if k == "client_id" else k, v) for k, v in parse_qsl(parts.query, True)]
+    return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
 
 
 def parse_redirect(text: str, expected_state: str) -> str:
@@ -98,7 +157,11 @@ def code_from_params(params: dict[str, str], expected_state: str) -> str:
                 "the sign-in was declined in the browser; nothing was stored.",
                 hint="Run the command again and approve the access postcli asks for.",
             )
-        raise SignInFailed(f"the platform refused the sign-in: {error}" + (f" ({desc})" if desc else "") + ".")
+        raise Refused(
+            f"the platform refused the sign-in: {error}" + (f" ({desc})" if desc else "") + ".",
+            error=error,
+            description=desc,
+        )
     if not pysecrets.compare_digest(params.get("state") or "", expected_state):
         # A redirect we did not start (CSRF) or an old tab of an earlier attempt.
         raise SignInFailed(
@@ -161,15 +224,16 @@ class _Pasted:
 
 
 @contextmanager
-def open_redirect(opts: FlowOptions, port: int) -> Iterator[Redirect]:
+def open_redirect(opts: FlowOptions, port: int, *, registered: bool = False) -> Iterator[Redirect]:
     """The redirect of one sign-in: a loopback listener bound now (so its URI is known before
-    the consent URL is made), or the paste-back path."""
+    the consent URL is made), or the paste-back path. `registered`: the port is part of the
+    redirect URI registered in the user's app (a "loopback-fixed" platform)."""
     from postcli.signin.loopback import CALLBACK_PATH, LoopbackListener, free_port
 
     if opts.no_browser or opts.redirect_uri is not None:
         yield _Pasted(opts.redirect_uri or f"http://127.0.0.1:{port or free_port()}{CALLBACK_PATH}", opts)
         return
-    listener = LoopbackListener(port)
+    listener = LoopbackListener(port, registered=registered)
     try:
         yield _Loopback(listener, opts)
     finally:
@@ -185,8 +249,10 @@ def run(
     scopes: tuple[str, ...],
     port: int,
     extra_params: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Send the user to the consent page, catch the code, trade it for tokens."""
+    """Send the user to the consent page, catch the code, trade it for tokens (`headers`: what
+    the code exchange carries besides, e.g. the User-Agent a platform asks for)."""
     from authlib.common.security import generate_token
 
     from postcli import settings
@@ -194,23 +260,28 @@ def run(
     register_secret(app.client_secret)  # kept out of any message, --debug traceback included
     state = generate_token(32)
     verifier = generate_token(64) if signin.pkce else None  # 64 chars: within RFC 7636's 43..128
-    with open_redirect(opts, port) as redirect:
+    with open_redirect(opts, port, registered=signin.redirect == "loopback-fixed") as redirect:
         # opts.timeout is how long the user may take; each HTTP request gets the network timeout.
-        with _oauth_client(signin, app, redirect.redirect_uri, scopes, settings.timeout()) as client:
-            url, _ = client.create_authorization_url(
-                endpoints.authorize_url, state=state, code_verifier=verifier, **(extra_params or {})
-            )
+        with _oauth_client(signin, app, redirect.redirect_uri, scopes, settings.timeout(), headers) as client:
+            url = authorization_url(client, signin, endpoints.authorize_url, state, verifier, extra_params or {})
             code, _params = redirect.code(url, state)
-            return _exchange(client, endpoints.token_url, code, verifier, app)
+            return _exchange(client, endpoints.token_url, code, verifier, app, dict(signin.token_params))
 
 
-def _exchange(client: Any, token_url: str, code: str, verifier: str | None, app: AppCredentials) -> dict[str, Any]:
+def _exchange(
+    client: Any,
+    token_url: str,
+    code: str,
+    verifier: str | None,
+    app: AppCredentials,
+    extra: dict[str, str] | None = None,
+) -> dict[str, Any]:
     import httpx
 
     _import_oauth_client()
     from authlib.integrations.base_client import OAuthError
 
-    kwargs: dict[str, Any] = {"code": code, "grant_type": "authorization_code"}
+    kwargs: dict[str, Any] = {**(extra or {}), "code": code, "grant_type": "authorization_code"}
     if verifier:
         kwargs["code_verifier"] = verifier
     try:

@@ -57,17 +57,18 @@ class _Server(HTTPServer):
 
 
 class LoopbackListener:
-    """`with LoopbackListener(port) as lb: ...; params = lb.wait(timeout)`; port 0 = any free one."""
+    """`with LoopbackListener(port) as lb: ...; params = lb.wait(timeout)`; port 0 = any free one.
 
-    def __init__(self, port: int = 0) -> None:
+    `registered`: the port is part of the redirect URI registered in the user's app (platforms
+    without RFC 8252's any-port rule), so "leave --port out" would not help when it is taken.
+    """
+
+    def __init__(self, port: int = 0, *, registered: bool = False) -> None:
         try:
             self._server = _Server(port)
         except OSError as exc:
             if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                raise InvalidInput(
-                    f"port {port} on 127.0.0.1 is in use (or not allowed).",
-                    hint="Pick another --port, or leave --port out to use any free one.",
-                ) from None
+                raise _port_refused(port, exc.errno == errno.EACCES, registered) from None
             raise
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
@@ -96,6 +97,29 @@ class LoopbackListener:
         if not self._server.arrived.wait(timeout):
             return None
         return self._server.result
+
+
+def _port_refused(port: int, denied: bool, registered: bool) -> InvalidInput:
+    redirect = f"http://127.0.0.1:{port}{CALLBACK_PATH}"
+    if denied:
+        return InvalidInput(
+            f"port {port} on 127.0.0.1 is not allowed for this user (ports below 1024 need administrator rights).",
+            hint=f"Register a redirect URI with a port from 1024 to 65535 in your app instead of {redirect} "
+            "and pass that port with --port."
+            if registered
+            else "Leave --port out to use any free port, or pick one from 1024 to 65535.",
+        )
+    if registered:
+        return InvalidInput(
+            f"port {port} on 127.0.0.1 is in use, and it is the port of the redirect URI registered in your app "
+            f"({redirect}).",
+            hint="Close what holds it (an earlier `postcli accounts login` still waiting?) and try again, or "
+            "register http://127.0.0.1:N/callback with another port N in the app and pass --port N.",
+        )
+    return InvalidInput(
+        f"port {port} on 127.0.0.1 is in use.",
+        hint="Pick another --port, or leave --port out to use any free one.",
+    )
 
 
 def free_port() -> int:

@@ -158,6 +158,28 @@ def open_reader(url: str | None = None) -> Iterator[Reader]:
             rd.conn.close()
 
 
+@contextmanager
+def open_existing_reader(url: str | None = None) -> Iterator[Reader | None]:
+    """The store as it is, or None where reading it would first create or migrate it (or it is
+    not SQLite or PostgreSQL): for hints that must never change anything, such as shell completion."""
+    from postcli.store import session as store_session
+
+    url = store_session.normalize_url(url or settings.database_url())
+    rd = None
+    if url.startswith("sqlite:///") and url[len("sqlite:///") :] not in ("", ":memory:"):
+        rd = _sqlite(url)
+    elif url.startswith("postgresql+psycopg://"):
+        rd = _postgres(url)
+    try:
+        yield rd
+    finally:
+        if rd is not None:
+            try:
+                rd.conn.rollback()
+            finally:
+                rd.conn.close()
+
+
 def _sqlite(url: str, *, migrate: bool = False) -> Reader | None:
     import sqlite3
     from pathlib import Path

@@ -166,7 +166,7 @@ class PostTarget(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     platform: Mapped[str] = mapped_column(String(32), index=True)
     text_override: Mapped[str | None] = mapped_column(Text)
-    # pending | processing | completed | failed | deleted | skipped
+    # pending | processing | completed | failed | unknown (may be published; the platform cannot tell) | deleted | skipped
     status: Mapped[str] = mapped_column(String(32), default="pending", index=True)
     idempotency_key: Mapped[str] = mapped_column(String(128))
     platform_post_id: Mapped[str | None] = mapped_column(String(512))
@@ -210,7 +210,7 @@ class TargetPart(Base):
     kind: Mapped[str] = mapped_column(String(16))  # part | comment
     position: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
-    # pending | processing | completed | failed | deleted
+    # pending | processing | completed | failed | unknown (as a target's) | deleted
     status: Mapped[str] = mapped_column(String(32), default="pending")
     idempotency_key: Mapped[str] = mapped_column(String(128))
     platform_post_id: Mapped[str | None] = mapped_column(String(512))

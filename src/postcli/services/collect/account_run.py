@@ -70,9 +70,10 @@ class AccountRun:
         self.chunk_batches = chunk_batches
         self.owner = jobs_svc.worker_id()
         self.group = group(account.id)
-        self.budget_key = rate_budget.key_for(account.id)
+        self.budget_key = rate_budget.key_of(account.id, account.platform, account.settings)
         self.limit = rate_budget.limit_for(account.platform)
         self.deletion_grace = deletions.grace_for(account.platform)
+        self.absence_is_deletion = deletions.absence_is_deletion(account.platform)
         self.parallel = max(1, min(limit_in_flight, _parallel(account.platform)))
         self.deadline = time.monotonic() + max_wait
         # No more requests to this account in this run: it needs reconnecting, it is
@@ -133,6 +134,10 @@ class AccountRun:
             why = exc.message if isinstance(exc, PostcliError) else f"unexpected {type(exc).__name__}: {exc}"
             self.report.account_failed(self.name, redact(why), bad_settings=isinstance(exc, BadSettings))
             failed_account = True
+        if self.adapter is not None:
+            # Said once per account and run: e.g. counters the app's access level withholds.
+            for text in self.adapter.collect_notes():
+                self.report.note(f"{self.name}: {text}")
         if self.ctx is not None:
             accounts_svc.save_settings_if_changed(self.ctx)
         self._defer_if_throttled()
@@ -204,10 +209,31 @@ class AccountRun:
         self._settle_writes()  # a failed write puts its jobs back in the queue
         wait_s = backlog.next_due_in(self.group, kind, self.now())
         if budget_wait and wait_s is not None:
+            if self._quota_spent(budget_wait):
+                return False
             wait_s = max(wait_s, budget_wait)
         if wait_s is None or time.monotonic() + wait_s > self.deadline:
             return False
         self.stopped.wait(max(wait_s, 0.01))
+        return True
+
+    def _quota_spent(self, budget_wait: float) -> bool:
+        """A daily quota (spec.rate_limit_reset) with nothing left until a reset too far to wait
+        for: the account is throttled to the reset like a platform's 429, so its jobs are
+        deferred and the run says so (exit 5) instead of leaving them queued in silence."""
+        if (
+            self.limit is None
+            or self.limit.daily_reset is None
+            or throttle.bounded_wait(budget_wait, self.max_rate_wait)
+        ):
+            return False
+        reset = f"midnight {self.limit.daily_reset}"
+        exc = PlatformRateLimited(
+            f"its daily quota ({self.limit.capacity:,.0f} units in postcli's budget) is spent until {reset}",
+            platform=self.account.platform,
+            retry_after=budget_wait,
+        )
+        self._throttle([], exc, budget_wait)
         return True
 
     def _drain_account_job(self) -> None:

@@ -8,6 +8,12 @@ seconds after the PDS accepts it). Within that grace after publishing, a post th
 platform does not show and that no snapshot has ever seen is "not visible yet"
 rather than deleted. A post seen before is deleted at once: it was indexed, so its
 absence is not lag.
+
+A platform that hides posts without deleting them, and does not say which it did,
+declares `absence_is_deletion = False` (TikTok: its API lists public videos only,
+hides those under review, and has no delete endpoint). Its absent posts are never
+marked deleted: each time they are "not visible on the platform", their last
+numbers kept, and the next run asks again.
 """
 
 from __future__ import annotations
@@ -21,6 +27,14 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 NO_GRACE = timedelta(0)
+# A job's note, and `analytics refresh`'s word, for a post of a platform that hides posts without deleting them.
+HIDDEN_NOTE = "not visible on the platform now (hidden, private, under review or deleted: it does not say which)"
+
+
+def absence_is_deletion(platform: str) -> bool:
+    """Whether a post the platform no longer shows is deleted (most) or only not visible now
+    (a platform that hides posts without saying why: AdapterBase.absence_is_deletion)."""
+    return bool(adapter_class(platform).absence_is_deletion)
 
 
 def grace_for(platform: str) -> timedelta:

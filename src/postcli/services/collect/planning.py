@@ -40,8 +40,8 @@ def plan(
 
     if platform is not None:
         adapter_class(platform)  # an unknown name is bad input, not "nothing to collect"
-    if days is not None and days < 0:
-        raise InvalidInput("--days must be 0 or more.")
+    if days is not None and not settings.MIN_DAYS <= days <= settings.MAX_DAYS:
+        raise InvalidInput(f"--days must be from {settings.MIN_DAYS} to {settings.MAX_DAYS}.")
     if limit is not None and limit < 1:
         raise InvalidInput("--limit must be 1 or more.")
     days = settings.config().collect_days if days is None else days
@@ -62,9 +62,9 @@ def plan(
         for acc in accounts:
             if acc.status == "token_expired":
                 continue
-            if not adapter_class(acc.platform).has_metrics:
-                continue
             items.append(("account_metrics", f"{group(acc.id)}account", {"account_id": acc.id}))
+            if not adapter_class(acc.platform).has_metrics:
+                continue  # no numbers per post (Google Business Profile): no call is spent on its posts
             q = (
                 select(PostTarget.id)
                 .where(PostTarget.account_id == acc.id, PostTarget.status == "completed")
@@ -80,7 +80,7 @@ def plan(
         res = jobs_svc.enqueue_many(
             session, items, now, fresh_since=now - timedelta(seconds=interval) if interval else None
         )
-    report.add(planned=res.added, up_to_date=res.fresh, waiting_retry=res.dead, taken_over=taken_over)
+    report.add(planned=res.added, up_to_date=res.fresh, dead_waiting=res.dead, taken_over=taken_over)
     if taken_over:
         report.note(f"took over {taken_over} job(s) of a collect run that is no longer running")
     if res.fresh:

@@ -21,7 +21,8 @@ class CollectReport:
     skipped: int = 0  # jobs not run (account needs reconnecting, platform without metrics)
     planned: int = 0  # jobs added to the queue by this run
     up_to_date: int = 0  # keys another run finished moments ago, left alone
-    waiting_retry: int = 0  # dead-lettered keys not planned (see `postcli jobs retry`)
+    # Dead letters of earlier runs this run's plan met and left alone: they wait for `postcli jobs retry`.
+    dead_waiting: int = 0
     taken_over: int = 0  # jobs of a provably dead collector put back in the queue (and run)
     # Jobs left alone because another collector holds them (its lease), by holder.
     held: list[Held] = field(default_factory=list)
@@ -90,7 +91,8 @@ class CollectReport:
             ],
             "planned": self.planned,
             "up_to_date": self.up_to_date,
-            "waiting_retry": self.waiting_retry,
+            "dead_waiting": self.dead_waiting,
+            "waiting_retry": self.dead_waiting,  # its first name, kept for scripts (docs/json.md)
             "taken_over": self.taken_over,
             "held_by_other_runs": [
                 {"holder": h.holder, "jobs": h.jobs, "until": h.until.isoformat() if h.until else None}

@@ -29,6 +29,8 @@ class Source(Protocol):
     @property
     def deletion_grace(self) -> timedelta: ...
     @property
+    def absence_is_deletion(self) -> bool: ...
+    @property
     def followers(self) -> int | None: ...
     @property
     def cfg(self) -> Config: ...
@@ -110,6 +112,8 @@ def record_fetched(session: Session, fetched: list[Fetched]) -> list[tuple[int, 
     finished: list[int] = []
     gone: list[int] = []
     early: list[int] = []
+    hidden: list[int] = []
+    resolved: list[tuple[int, Any]] = []
     counts: list[tuple[int, int, int, int]] = []
     for f in fetched:
         acc_id = f.run.account.id
@@ -136,10 +140,15 @@ def record_fetched(session: Session, fetched: list[Fetched]) -> list[tuple[int, 
                 if it.target_id in waiting:
                     early.append(it.job_id)
                     continue
+                if not f.run.absence_is_deletion:
+                    hidden.append(it.job_id)
+                    continue
                 deleted.append(it.target_id)  # type: ignore[arg-type]
                 n_deleted += 1
             else:
                 snapshots.append((TargetRef(it.target_id, account_id), m, followers[acc_id]))  # type: ignore[arg-type]
+                if m.resolved is not None:
+                    resolved.append((it.target_id, m.resolved))  # type: ignore[arg-type]
                 n_fetched += 1
             finished.append(it.job_id)
         dead: list[int] = []
@@ -153,18 +162,35 @@ def record_fetched(session: Session, fetched: list[Fetched]) -> list[tuple[int, 
                 max_attempts=cfg.collect_max_attempts,
                 backoff_base=cfg.collect_backoff_seconds,
             )
-        counts.append((n_fetched, n_deleted, len(dead), n_fetched + n_deleted + n_gone + len(dead)))
+        n_hidden = sum(1 for it in f.batch if it.job_id in hidden)
+        counts.append((n_fetched, n_deleted, len(dead), n_fetched + n_deleted + n_gone + n_hidden + len(dead)))
     if deleted:
         session.execute(
             update(T).where(T.id.in_(deleted)).values(status="deleted", error="deleted on the platform"),
             execution_options={"synchronize_session": False},
         )
+    for target_id, found in resolved:
+        adopt_resolved(session, target_id, found)
     record_post_snapshots(session, snapshots, captured_at)
     thread_metrics.record_parts(session, part_rows, captured_at)
     jobs_svc.finish(session, finished, captured_at)
     jobs_svc.finish(session, gone, captured_at, note="skipped: target no longer published")
     jobs_svc.finish(session, early, captured_at, note="not visible on the platform yet")
+    jobs_svc.finish(session, hidden, captured_at, note=deletions.HIDDEN_NOTE)
     return counts
+
+
+def adopt_resolved(session: Session, target_id: int, found: Any) -> None:
+    """The post's own id and link, where it was collected by a provisional one
+    (PostMetrics.resolved: TikTok's publish id until moderation gives the post its id)."""
+    from sqlalchemy import update
+
+    session.execute(
+        update(PostTarget)
+        .where(PostTarget.id == target_id)
+        .values(platform_post_id=found.platform_post_id, platform_post_url=found.url),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def still_mine(session: Session, items: list[Item]) -> set[int]:

@@ -76,6 +76,7 @@ def run_accounts(
 ) -> None:
     """Work through the due jobs of `accounts`, one AccountRun each, side by side."""
     runnable = []
+    unmeasured: set[str] = set()  # platforms said once to have no post metrics
     writer: Writer[Fetched] = Writer(record_fetched)
     try:
         for acc in accounts:
@@ -84,11 +85,10 @@ def run_accounts(
                 _skip_queued(writer, acc, report, now(), "skipped: account needs reconnecting")
             elif acc.status == "disabled":
                 _skip_queued(writer, acc, report, now(), "skipped: account removed")
-            elif not adapter_class(acc.platform).has_metrics:
-                log.info("%s has no metrics API; skipping %s", acc.platform, acc.handle)
-                report.note(f"{acc.platform} has no metrics API; {acc.handle} skipped")
-                report.add(skipped=1)
             else:
+                if not adapter_class(acc.platform).has_metrics and acc.platform not in unmeasured:
+                    unmeasured.add(acc.platform)
+                    report.note(f"{acc.platform} reports no numbers per post: only its accounts' numbers are collected")
                 runnable.append(acc)
         total = backlog.count_live(runnable)
         done = [0]

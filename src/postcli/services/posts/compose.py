@@ -104,7 +104,7 @@ def create_post(
         text = thread_svc.joined(thread.parts)
     check_post_texts(text, overrides, [alt for _, alt in media or []] + ([title] if title else []))
     thread_svc.check_texts(thread, media_for_part)
-    tz_name = tz or settings.config().timezone
+    tz_name = settings.time_zone(tz)
     if correlation_id is not None and len(correlation_id) > 255:
         raise InvalidInput(
             f"--correlation-id is {len(correlation_id)} characters; the limit is 255.",
@@ -140,6 +140,7 @@ def create_post(
         platforms = [a.platform for a in targets]
         warnings += fields_svc.check_title_and_link(title, link, platforms)
         checked_fields = fields_svc.check(fields or {}, platforms)
+        fields_svc.check_post(title, link, checked_fields, platforms)
         items_for = {key: [p.as_media_item() for p in preps] for key, preps in prepared_for.items()}
         plans = [
             TargetPlan(
@@ -149,10 +150,12 @@ def create_post(
                 media=media_for_svc.own(a, items_for),
                 thread=thread,
                 part_media={n: [p.as_media_item() for p in preps] for n, preps in prepared_part.items()},
+                title=title,
+                fields=checked_fields.get(a.platform),
             )
             for a in targets
         ]
-        validate_targets(plans, [p.as_media_item() for p in prepared])
+        validate_targets(plans, [p.as_media_item() for p in prepared], preflight=not draft)
         chash = content_hash(
             text,
             overrides,

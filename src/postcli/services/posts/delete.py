@@ -46,15 +46,25 @@ def delete_post(post_id: int | str, *, remote: bool = False) -> DeleteReport:
     if remote:
         failures = False
         for target in post.targets:
-            online = _online(target)
-            if not online:
-                continue
             base: dict[str, Any] = dict(
                 target_id=target.id,
                 account_id=target.account_id,
                 platform=target.platform,
                 handle=target.account.handle,
             )
+            if target.status == "unknown":
+                # It may be online, and postcli has no id to delete it by.
+                failures = True
+                why = (
+                    "the outcome of publishing there is unknown, so postcli has no id to delete it by: "
+                    f"delete it on the platform if it is there, or record it first with "
+                    f"`postcli post retry {post.id} --published LINK`."
+                )
+                report.remote.append(TargetOutcome(**base, status="failed", error=why, error_kind="unknown"))
+                continue
+            online = _online(target)
+            if not online:
+                continue
             try:
                 adapter = accounts_svc.adapter_for(target.account)
                 for platform_post_id in online:

@@ -15,7 +15,7 @@ MAX_LINK = 2048
 
 
 def parse(values: Iterable[str]) -> dict[str, dict[str, str]]:
-    """["youtube.privacy=public", ...] -> {"youtube": {"privacy": "public"}} (values unchecked)."""
+    """["PLATFORM.KEY=VALUE", ...] -> {PLATFORM: {KEY: VALUE}} (values unchecked)."""
     parsed: dict[str, dict[str, str]] = {}
     for raw in values:
         name, sep, value = raw.partition("=")
@@ -52,13 +52,32 @@ def check(raw: dict[str, dict[str, str]], platforms: Iterable[str]) -> dict[str,
             checked.setdefault(platform, {})[key] = field.parse(platform, value)
     for platform in targeted:
         spec = registry.spec(platform)
-        missing = [f.key for f in spec.fields if f.required and f.key not in checked.get(platform, {})]
+        # A field an account setting can stand in for is checked per account (account_problems).
+        missing = [
+            f.key for f in spec.fields if f.required and not f.setting and f.key not in checked.get(platform, {})
+        ]
         if missing:
             raise InvalidInput(
                 f"{spec.display_name} needs --field {', '.join(f'{platform}.{k}=…' for k in missing)}.",
                 hint=f"`postcli platforms {platform}` says what each field takes.",
             )
     return checked
+
+
+def account_problems(platform: str, settings: dict[str, Any] | None, given: dict[str, Any] | None) -> list[str]:
+    """A required field neither the post (`given`) nor the account's setting supplies (Pinterest's
+    board without --field pinterest.board and without a default board), in words naming both ways."""
+    found = registry.find(platform)
+    if found is None:
+        return []
+    problems = []
+    for f in found.fields:
+        if not (f.required and f.setting) or (given or {}).get(f.key) or (settings or {}).get(f.setting):
+            continue
+        option = next((o for o in found.options if o.role == f"setting:{f.setting}"), None)
+        default = f", or give the account a default ({option.flag} {option.metavar})" if option else ""
+        problems.append(f"no {f.key} given: add --field {platform}.{f.key}=…{default}.")
+    return problems
 
 
 def check_title_and_link(title: str | None, link: str | None, platforms: Iterable[str]) -> list[str]:
@@ -86,6 +105,12 @@ def check_title_and_link(title: str | None, link: str | None, platforms: Iterabl
                 f"the title is {len(title)} characters; {spec.display_name} takes at most {spec.title_max}.",
                 hint="Shorten --title.",
             )
+        bad = sorted({c for c in title or "" if c in spec.title_forbidden}) if spec.title != "no" else []
+        if bad:
+            raise InvalidInput(
+                f"{spec.display_name} titles may not contain {' or '.join(repr(c) for c in bad)}.",
+                hint="Remove them from --title.",
+            )
         if title is not None and spec.title == "no":
             warnings.append(f"{spec.display_name} posts have no title: --title is not sent there.")
         if link is not None and spec.link == "no":
@@ -93,6 +118,17 @@ def check_title_and_link(title: str | None, link: str | None, platforms: Iterabl
                 f"{spec.display_name} takes no separate link: --link is not sent there (put it in the text)."
             )
     return warnings
+
+
+def check_post(
+    title: str | None, link: str | None, checked: dict[str, dict[str, Any]], platforms: Iterable[str]
+) -> None:
+    """Each target platform's check of the post as a whole (its spec's `check_post`): fields
+    that depend on each other or on --link. InvalidInput (exit 2) before anything is stored."""
+    for platform in sorted(set(platforms)):
+        spec = registry.spec(platform)
+        if spec.check_post is not None:
+            spec.check_post(title, link, with_defaults(platform, checked.get(platform)))
 
 
 def with_defaults(platform: str, stored: Any) -> dict[str, Any]:

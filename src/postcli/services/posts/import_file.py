@@ -47,6 +47,7 @@ class ImportReport:
     already: list[str] = field(default_factory=list)  # where
     differing: list[dict[str, Any]] = field(default_factory=list)  # {"where", "id", "post_id"}
     dry_run: bool = False
+    notes: list[str] = field(default_factory=list)  # said on stderr: an ambiguous local time, which one was taken
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -65,7 +66,7 @@ def _problem(row: Row, exc: PostcliError) -> str:
 
 def run(path: Path, *, dry_run: bool = False, now: datetime | None = None) -> ImportReport:
     from postcli.services import media as media_svc
-    from postcli.timeparse import parse_when
+    from postcli.timeparse import read as read_time
 
     now = now or utcnow()
     rows = read(path)
@@ -73,7 +74,7 @@ def run(path: Path, *, dry_run: bool = False, now: datetime | None = None) -> Im
         raise InvalidInput(f"{path.name} holds no posts.")
     problems: list[str] = [f"{r.where}: {p}" for r in rows for p in r.problems]
     planned: list[Planned] = []
-    config_tz = settings.config().timezone
+    notes: list[str] = []
     with session_scope(readonly=True) as session:
         targets_cache: dict[tuple[str, ...], list[Any]] = {}
         adapters: dict[int, Any] = {}
@@ -86,7 +87,10 @@ def run(path: Path, *, dry_run: bool = False, now: datetime | None = None) -> Im
                     targets_cache[key] = accounts_svc.resolve_targets(session, list(row.to))
                 accounts = targets_cache[key]
                 check_post_texts(row.text, row.text_for, row.alt + ([row.title] if row.title else []))
-                at = parse_when(row.at, row.tz or config_tz, now=now) if row.at else None
+                reading = read_time(row.at, settings.time_zone(row.tz), now=now) if row.at else None
+                at = reading.at if reading is not None else None
+                if reading is not None and reading.note:
+                    notes.append(f"{row.where}: {reading.note}")
                 if at is not None and at <= now and not row.draft:
                     raise InvalidInput(
                         f"the time {row.at!r} is in the past.", hint="Give a future time, or queue: true."
@@ -116,7 +120,7 @@ def run(path: Path, *, dry_run: bool = False, now: datetime | None = None) -> Im
             f"{path.name}: {len(problems)} problem(s); nothing was imported:\n  {shown}",
             hint="Fix those rows (each says where it is) and import the file again.",
         )
-    report = ImportReport(rows=len(rows), dry_run=dry_run)
+    report = ImportReport(rows=len(rows), dry_run=dry_run, notes=notes)
     fresh = _skip_existing(planned, report)
     _queue_times(fresh, now)
     if dry_run:
@@ -224,7 +228,6 @@ def _write(planned: list[Planned], report: ImportReport, now: datetime) -> None:
     from postcli.services import media as media_svc
     from postcli.store.models import PostMedia
 
-    config_tz = settings.config().timezone
     for start in range(0, len(planned), BATCH):
         batch = planned[start : start + BATCH]
         stored = [[media_svc.store_prepared(m, i) for i, m in enumerate(p.media)] for p in batch]
@@ -235,7 +238,7 @@ def _write(planned: list[Planned], report: ImportReport, now: datetime) -> None:
                 "link": p.row.link,
                 "status": "draft" if p.row.draft else "scheduled" if p.at is not None else "pending",
                 "scheduled_at": p.at,
-                "timezone": p.row.tz or config_tz,
+                "timezone": settings.time_zone(p.row.tz),
                 "correlation_id": p.row.id,
                 "source": "import",
                 "created_at": now,

@@ -11,14 +11,20 @@ A part that fails stops the thread there: the target is failed with the part nam
 ("part 3 of 4: ..."), and the post partial_success when parts before it went out (the
 outcome's `partial`). The target completes, with part 1's id and link, once every part and
 the first comment are out.
+
+A part whose outcome cannot be known (errors.OutcomeUnknown: the platform may have it and
+gives no way to look) leaves the part and its target `unknown`; nothing more is sent until
+the user says, as for a target: `post retry ID --resend` sends that part again,
+`--published LINK` records the link found for it, and the thread goes on from there.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from postcli.errors import PlatformError
+from postcli.errors import OutcomeUnknown, PlatformError
 from postcli.platforms.base import MediaItem, PostRef, PublishRequest, PublishResult
+from postcli.secrets_redact import redact
 from postcli.services.posts import failures
 from postcli.services.posts.results import TargetOutcome
 from postcli.store.models import PostTarget, TargetPart, utcnow
@@ -29,7 +35,12 @@ if TYPE_CHECKING:
 
 
 def publish_parts(
-    target: PostTarget, post: Post, adapter: Any, media: dict[int, list[MediaItem]], base: dict[str, Any]
+    target: PostTarget,
+    post: Post,
+    adapter: Any,
+    media: dict[int, list[MediaItem]],
+    base: dict[str, Any],
+    unknowns: failures.Unknowns = failures.Unknowns(),
 ) -> TargetOutcome:
     from postcli.services.posts.fields import with_defaults
 
@@ -41,14 +52,19 @@ def publish_parts(
     prev: PostRef | None = None
     root: PostRef | None = None
     reconciled = False
+    # What the user said (post retry --resend / --published) is about this target's one part
+    # whose outcome is unknown.
+    said = unknowns if unknowns.target_id in (None, target.id) else failures.Unknowns()
     for rec in records:
         first = rec.position == 1
         req = _request(rec, media.get(rec.position, []), fields, reply_to=prev, root=root)
         if first:
             req.title, req.link = post.title, post.link
-        result, found, failure = _publish_one(rec, req, adapter.publish, adapter.find_published, post.id, target)
+        what = f"part {rec.position} of {len(records)}"
+        result, found, failure = _publish_one(
+            rec, req, (adapter.publish, adapter.find_published), post.id, target, said, type(adapter)
+        )
         if failure is not None:
-            what = f"part {rec.position} of {len(records)}"
             return _stopped(target.id, base, what, failure, partial=prev is not None)
         assert result is not None
         reconciled = reconciled or found
@@ -59,7 +75,9 @@ def publish_parts(
     for rec in comments:
         # The first comment goes under the post (a thread: under its first part).
         req = _request(rec, [], fields, reply_to=root, root=root)
-        result, found, failure = _publish_one(rec, req, adapter.publish_comment, adapter.find_comment, post.id, target)
+        result, found, failure = _publish_one(
+            rec, req, (adapter.publish_comment, adapter.find_comment), post.id, target, said, type(adapter)
+        )
         if failure is not None:
             return _stopped(target.id, base, "first comment", failure, partial=True)
         reconciled = reconciled or found
@@ -87,17 +105,25 @@ def _request(
 def _publish_one(
     rec: TargetPart,
     req: PublishRequest,
-    send: Callable[[PublishRequest], PublishResult],
-    find: Callable[[PublishRequest], PublishResult | None],
+    calls: tuple[Callable[[PublishRequest], PublishResult], Callable[[PublishRequest], PublishResult | None]],
     post_id: int,
     target: PostTarget,
+    said: failures.Unknowns,
+    adapter: type[Any],
 ) -> tuple[PublishResult | None, bool, failures.Failure | None]:
     """(the part as published, whether it was found already out, or why it failed)."""
+    send, find = calls
     if rec.status == "completed" and rec.platform_post_id:
         done = PublishResult(rec.platform_post_id, url=rec.platform_post_url, ref=dict(rec.reply_ref or {}))
         return done, False, None
+    unknown = rec.status == "unknown"
+    if unknown and said.published is not None:
+        # The user found this part (its link was read before the claim).
+        _complete(rec.id, said.published)
+        return said.published, True, None
     try:
-        if rec.attempt_count > 0 or rec.status == "processing":
+        blind = unknown and said.resend  # the user looked and it is not there
+        if not blind and (rec.attempt_count > 0 or rec.status in ("processing", "unknown")):
             # An earlier attempt may have reached the platform: look before sending again.
             found = find(req)
             if found is not None:
@@ -105,8 +131,12 @@ def _publish_one(
                 return found, True, None
         _mark_processing(rec.id)
         result = send(req)
+    except OutcomeUnknown as exc:
+        message = f"{redact(exc.message)} {failures.how_to_settle(post_id)}"
+        _fail(rec.id, message, status="unknown")
+        return None, False, failures.Failure(message, "unknown")
     except PlatformError as exc:
-        failure = failures.describe(exc, post_id, target.account)
+        failure = failures.describe(exc, post_id, target.account, adapter)
         _fail(rec.id, failure.message)
         return None, False, failure
     _complete(rec.id, result)
@@ -117,10 +147,11 @@ def _stopped(
     target_id: int, base: dict[str, Any], what: str, failure: failures.Failure, *, partial: bool
 ) -> TargetOutcome:
     message = f"{what}: {failure.message}"
-    failures.finish_target(target_id, "failed", error=message, auth_failed=failure.kind == "auth")
+    status = "unknown" if failure.kind == "unknown" else "failed"
+    failures.finish_target(target_id, status, error=message, auth_failed=failure.kind == "auth")
     return TargetOutcome(
         **base,
-        status="failed",
+        status=status,
         error=message,
         error_kind=failure.kind,
         retry_at=failure.retry_at,
@@ -179,11 +210,11 @@ def _complete(part_id: int, result: PublishResult) -> None:
         part.publish_state = None
 
 
-def _fail(part_id: int, error: str) -> None:
+def _fail(part_id: int, error: str, *, status: str = "failed") -> None:
     with session_scope() as session:
         part = session.get(TargetPart, part_id)
         assert part is not None
-        part.status = "failed"
+        part.status = status
         part.error = error
 
 

@@ -6,7 +6,10 @@ The rules (DESIGN.md "Publishing rules"):
   crash leaves evidence; any target attempted before is reconciled with the
   platform (`find_published`) before it is sent again;
 - one post is published by one process at a time (a claim with an owner and a
-  lease; a dead owner's claim is taken over).
+  lease; a dead owner's claim is taken over);
+- where the platform cannot be asked (errors.OutcomeUnknown), the target is marked
+  `unknown` and sent again only when the user says so (`post retry ID --resend`), or
+  recorded from the link the user found (`post retry ID --published URL`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from postcli import settings
-from postcli.errors import BadState, PlatformError, PostcliError
+from postcli.errors import BadState, InvalidInput, OutcomeUnknown, PlatformError, PostcliError
 from postcli.platforms.base import MediaItem, PublishRequest, PublishResult
 from postcli.platforms.registry import adapter_class, make_adapter
 from postcli.secrets_redact import redact
@@ -24,7 +27,12 @@ from postcli.services import holders
 from postcli.services.posts import failures
 from postcli.services.posts import parts as parts_svc
 from postcli.services.posts import thread as thread_svc
-from postcli.services.posts.failures import finish_target
+from postcli.services.posts.failures import (  # noqa: F401 - unknown_outcome_note re-exported
+    Unknowns,
+    finish_target,
+    how_to_settle,
+    unknown_outcome_note,
+)
 from postcli.services.posts.queries import get_post, loaded
 from postcli.services.posts.results import PublishOutcome, TargetOutcome
 from postcli.services.posts.validation import validate_stored
@@ -103,6 +111,7 @@ def publish_post(
     now: datetime | None = None,
     note: str | None = None,
     only: set[int] | None = None,
+    unknowns: Unknowns = Unknowns(),
 ) -> PublishOutcome:
     """Claim the post, then publish every target of it that is not done yet (`only`: just those
     target ids; the others keep their state and count in the post's status as they are)."""
@@ -112,10 +121,12 @@ def publish_post(
         claim(post, allowed)
         post.updated_at = now
         post = loaded(post)
-    return publish_claimed(post, note=note, only=only)
+    return publish_claimed(post, note=note, only=only, unknowns=unknowns)
 
 
-def publish_claimed(post: Post, *, note: str | None = None, only: set[int] | None = None) -> PublishOutcome:
+def publish_claimed(
+    post: Post, *, note: str | None = None, only: set[int] | None = None, unknowns: Unknowns = Unknowns()
+) -> PublishOutcome:
     """Publish every target of a post this process has claimed; reconcile before resending."""
     max_attempts = settings.config().publish_max_attempts
     try:
@@ -163,7 +174,8 @@ def publish_claimed(post: Post, *, note: str | None = None, only: set[int] | Non
             outcomes.append(TargetOutcome(**base, status=target.status, url=target.platform_post_url))
             continue
         if only is not None and target.id not in only:
-            outcomes.append(TargetOutcome(**base, status=target.status, error=target.error, error_kind="error"))
+            kind = "unknown" if target.status == "unknown" else "error"
+            outcomes.append(TargetOutcome(**base, status=target.status, error=target.error, error_kind=kind))
             continue
         if target.attempt_count >= max_attempts:
             last = (target.error or "unknown error").split(" (raise [publish] max_attempts")[0]
@@ -178,12 +190,12 @@ def publish_claimed(post: Post, *, note: str | None = None, only: set[int] | Non
             continue
         rows = thread_svc.target_rows(account, post.media, adapter_class(target.platform).threads)
         by_part = {n: [media[m.id] for m in part] for n, part in rows.items()}
-        outcomes.append(_publish_target(target, post, account, by_part))
+        outcomes.append(_publish_target(target, post, account, by_part, unknowns))
     return _finish_post(post.id, outcomes, note=note)
 
 
 def _publish_target(
-    target: PostTarget, post: Post, account: Account, media: dict[int, list[MediaItem]]
+    target: PostTarget, post: Post, account: Account, media: dict[int, list[MediaItem]], unknowns: Unknowns
 ) -> TargetOutcome:
     """Publish one target: its one post, or part by part (a thread, a first comment: parts.py);
     `media`: the files of each part (1: the post's)."""
@@ -208,34 +220,51 @@ def _publish_target(
     try:
         adapter = make_adapter(ctx)
         if target.parts:
-            return parts_svc.publish_parts(target, post, adapter, media, base)
-        return _send(target, post, account, media.get(1, []), adapter, base)
+            return parts_svc.publish_parts(target, post, adapter, media, base, unknowns)
+        return _send(target, post, media.get(1, []), adapter, base, unknowns)
     finally:
         # What the adapter learnt (a refreshed token's expiry, platform settings) is kept.
         accounts_svc.save_settings_if_changed(ctx)
 
 
 def _send(
-    target: PostTarget, post: Post, account: Account, media: list[MediaItem], adapter: Any, base: dict[str, Any]
+    target: PostTarget, post: Post, media: list[MediaItem], adapter: Any, base: dict[str, Any], unknowns: Unknowns
 ) -> TargetOutcome:
+    account = target.account
     req = _request(target, post, media)
+    unknown = target.status == "unknown"
     try:
-        if target.attempt_count > 0 or target.status == "processing":
+        if unknown and unknowns.published is not None and unknowns.target_id == target.id:
+            # The user found the post (its link was read before the claim).
+            _complete_target(target.id, unknowns.published)
+            return TargetOutcome(**base, status="completed", url=unknowns.published.url, reconciled=True)
+        blind = unknown and unknowns.resend  # the user looked and it is not there
+        if not blind and (target.attempt_count > 0 or target.status in ("processing", "unknown")):
             # An earlier attempt may have reached the platform: look before sending again.
             found = adapter.find_published(req)
             if found is not None:
                 _complete_target(target.id, found)
-                return TargetOutcome(**base, status="completed", url=found.url, reconciled=True)
+                return TargetOutcome(
+                    **base, status="completed", url=found.url, reconciled=True, notice=redact_notice(found.notice)
+                )
         _mark_processing(target.id)
         result = adapter.publish(req)
+    except OutcomeUnknown as exc:
+        msg = f"{redact(exc.message)} {how_to_settle(post.id)}"
+        finish_target(target.id, "unknown", error=msg)
+        return TargetOutcome(**base, status="unknown", error=msg, error_kind="unknown")
     except PlatformError as exc:
-        failure = failures.describe(exc, post.id, account)
+        failure = failures.describe(exc, post.id, account, type(adapter))
         finish_target(target.id, "failed", error=failure.message, auth_failed=failure.kind == "auth")
         return TargetOutcome(
             **base, status="failed", error=failure.message, error_kind=failure.kind, retry_at=failure.retry_at
         )
     _complete_target(target.id, result)
-    return TargetOutcome(**base, status="completed", url=result.url)
+    return TargetOutcome(**base, status="completed", url=result.url, notice=redact_notice(result.notice))
+
+
+def redact_notice(notice: str | None) -> str | None:
+    return redact(notice) if notice else None
 
 
 def _mark_processing(target_id: int) -> None:
@@ -266,7 +295,7 @@ def _finish_post(post_id: int, outcomes: list[TargetOutcome], note: str | None =
     # A thread that stopped at a part is a failed target whose first parts went out: something
     # is online, so the post is partial_success, not failed.
     done = [o for o in outcomes if o.status == "completed" or o.partial]
-    failed = [o for o in outcomes if o.status == "failed"]
+    failed = [o for o in outcomes if o.status in ("failed", "unknown")]
     if failed and done:
         status = "partial_success"
     elif failed:
@@ -289,7 +318,14 @@ def _finish_post(post_id: int, outcomes: list[TargetOutcome], note: str | None =
     return PublishOutcome(post_id=post_id, status=status, targets=outcomes, note=note)
 
 
-def retry_post(post_id: int | str, *, only: set[int] | None = None) -> PublishOutcome:
+def retry_post(
+    post_id: int | str, *, only: set[int] | None = None, resend: bool = False, published: str | None = None
+) -> PublishOutcome:
+    """Publish the targets not done yet again (`only`: just those target ids). Targets whose
+    outcome is unknown are looked for again; `resend` sends them without looking, `published`
+    records the link the user found."""
+    if resend and published is not None:
+        raise InvalidInput("give --resend or --published, not both.", hint="One target at a time.")
     with session_scope() as session:
         post = get_post(session, post_id)
         pid = post.id
@@ -299,7 +335,63 @@ def retry_post(post_id: int | str, *, only: set[int] | None = None) -> PublishOu
                 f"post {pid} is {status}; only failed or partially published posts can be retried.",
                 hint=f"See it with `postcli post show {pid}`.",
             )
-    return publish_post(pid, allowed=("failed", "partial_success", "processing"), only=only)
+        unknown = [(t.id, t.platform) for t in post.targets if t.status == "unknown"]
+    if (resend or published is not None) and not unknown:
+        raise BadState(
+            f"post {pid} has no target whose outcome is unknown; --resend and --published are for those.",
+            hint=f"Retry it with `postcli post retry {pid}`.",
+        )
+    target_id = found = None
+    if published is not None:
+        target_id = _target_for(pid, unknown, published)
+        found = _read_link(target_id, published)
+    return publish_post(
+        pid,
+        allowed=("failed", "partial_success", "processing"),
+        only=only,
+        unknowns=Unknowns(resend=resend, published=found, target_id=target_id),
+    )
+
+
+def _read_link(target_id: int, link: str) -> PublishResult:
+    """The post `link` names, read by the target's platform before anything changes: a link
+    the platform does not take is an error of its own (the target stays unknown)."""
+    with session_scope() as session:
+        target = session.get(PostTarget, target_id)
+        assert target is not None
+        account = target.account
+        session.expunge(account)
+    ctx = accounts_svc.context_for(account)
+    try:
+        found = make_adapter(ctx).resolve_post(link.strip())
+    finally:
+        accounts_svc.save_settings_if_changed(ctx)
+    if found.author and account.external_id and found.author.lower() != account.external_id.lower():
+        raise InvalidInput(
+            f"{link} was posted by {found.author}, not by {account.handle}.",
+            hint="Give the link of the post made by this account.",
+        )
+    return found
+
+
+def _target_for(post_id: int, unknown: list[tuple[int, str]], link: str) -> int:
+    """The unknown target `--published LINK` is about: the only one, or the one on the link's platform."""
+    from postcli.platforms.registry import platform_of
+
+    if not link.strip():
+        raise InvalidInput("--published needs the post's link (or id) on the platform.")
+    if len(unknown) == 1:
+        return unknown[0][0]
+    platform = platform_of(link.strip())
+    mine = [tid for tid, p in unknown if p == platform]
+    if len(mine) != 1:
+        where = ", ".join(p for _tid, p in unknown)
+        raise InvalidInput(
+            f"post {post_id} has several targets whose outcome is unknown ({where}); "
+            f"cannot tell which one {link!r} is.",
+            hint="Give the post's full web link on the platform it was published to.",
+        )
+    return mine[0]
 
 
 def publish_now(post_id: int | str, *, now: datetime | None = None) -> PublishOutcome:

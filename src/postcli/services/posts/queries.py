@@ -89,7 +89,8 @@ def read_page(
     db: Reader, *, status: str | None, platform: str | None, page: int, limit: int, sort: str, order: str
 ) -> Page:
     """The page through a store reader (store/dbapi.py): the posts, their targets (each with its
-    account's handle) and their media, in three statements."""
+    account's handle and platform state) and their media, in four statements."""
+    from postcli.metrics import state_of
     from postcli.store.dbapi import in_list
 
     col = SORTS[sort]
@@ -128,6 +129,13 @@ def read_page(
             **id_params,
         ):
             parts.setdefault(p["target_id"], []).append(p)
+        listed = [t["id"] for ts in targets.values() for t in ts]
+        if listed:
+            t_marks, t_params = in_list("t", listed)
+            states = {tid: state_of(raw) for tid, raw in db.rows(LATEST_RAW_SQL.format(ids=t_marks), **t_params)}
+            for ts in targets.values():
+                for t in ts:
+                    t["platform_state"] = states.get(t["id"])
         for m in db.dicts(
             f"SELECT post_id, {', '.join(views.MEDIA_COLUMNS)} FROM post_media WHERE post_id IN {marks} "
             "ORDER BY post_id, position",
@@ -135,6 +143,13 @@ def read_page(
         ):
             media[m["post_id"]].append(m)
     return [views.post_view(_times(db, p), targets[p["id"]], media[p["id"]], parts) for p in posts], total
+
+
+# Each target's newest snapshot's raw JSON (its platform state); `{ids}` is an IN list.
+LATEST_RAW_SQL = (
+    "SELECT l.target_id, s.raw FROM post_metric_latest l "
+    "JOIN post_metric_snapshots s ON s.id = l.snapshot_id WHERE l.target_id IN {ids}"
+)
 
 
 def _cols(alias: str, names: tuple[str, ...]) -> str:

@@ -19,7 +19,7 @@ class TargetOutcome:
     account_id: int
     platform: str
     handle: str
-    status: str
+    status: str  # completed | failed | unknown (published or not: the user checks) | deleted | skipped
     url: str | None = None
     error: str | None = None
     reconciled: bool = False  # found already published on the platform
@@ -31,10 +31,12 @@ class TargetOutcome:
     # A target published part by part: its parts and first comment as they stand now
     # (views.target_view's "parts" and "first_comment"); None for a target of one post.
     parts: dict[str, Any] | None = None
+    notice: str | None = None  # completed, but not quite as asked (PublishResult.notice)
 
 
 def _failures(targets: Iterable[TargetOutcome]) -> list[str]:
-    return [t.error_kind or "error" for t in targets if t.status == "failed"]
+    # "unknown": the platform may have the post and cannot be asked (errors.OutcomeUnknown).
+    return [t.error_kind or "error" for t in targets if t.status in ("failed", "unknown")]
 
 
 @dataclass

@@ -28,7 +28,9 @@ class RetryReport:
         from postcli.services import exit_codes
 
         mine = [t for o in self.outcomes for t in o.targets if t.target_id in self.retried_targets]
-        kinds = [t.error_kind or "error" for t in mine if t.status == "failed"] + ["error"] * len(self.errors)
+        # "unknown": a retry found the platform cannot tell (errors.OutcomeUnknown): the user must look.
+        kinds = [t.error_kind or "error" for t in mine if t.status in ("failed", "unknown")]
+        kinds += ["error"] * len(self.errors)
         return exit_codes.for_failures(kinds, succeeded=any(t.status == "completed" for t in mine))
 
 

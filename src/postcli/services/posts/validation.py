@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from postcli.errors import InvalidInput
 from postcli.platforms.base import MediaItem
 from postcli.services import accounts as accounts_svc
+from postcli.services.posts import fields as fields_svc
 from postcli.services.posts import media_for as media_for_svc
 from postcli.services.posts import thread as thread_svc
 
@@ -59,6 +60,8 @@ def media_problems(limits: Any, media: list[MediaItem]) -> list[Problem]:
                 )
             )
         cap = video_bytes if m.is_video else limits.max_image_bytes
+        if m.mime_type == "image/gif" and limits.max_gif_bytes is not None:
+            cap = limits.max_gif_bytes
         if cap is not None and m.size_bytes > cap:
             limit = f"the limit{in_what if m.is_video else ''} is {cap:,}"
             problems.append(Problem(f"{m.path.name} is {m.size_bytes:,} bytes, {limit}.", FIX_TOO_BIG))
@@ -114,6 +117,8 @@ class TargetPlan:
     thread: thread_svc.Thread | None = None  # parts, --split, --first-comment (services/posts/thread.py)
     part_media: dict[int, list[MediaItem]] = field(default_factory=dict)  # --media-for-part
     texts: list[str] = field(default_factory=list)  # what it publishes, part by part (set by validate_targets)
+    title: str | None = None
+    fields: dict[str, Any] | None = None  # this platform's --field values as checked (no defaults)
 
 
 def own_text(overrides: dict[str, str], account: Account) -> str | None:
@@ -146,15 +151,30 @@ FIX_SPLIT = (
 FIX_JOINED = "Give {platform} its own text with --text-for {platform}=TEXT, or leave it out of --to."
 FIX_COMMENT = "Leave out --first-comment (or shorten it), or leave the platforms that take none out of --to."
 FIX_PART = "Number the parts from 1 up to the number of parts (--media-for-part N=FILE)."
+FIX_FIELD = "Give the field with --field, or set the account's default (`accounts login` / `accounts add`)."
+FIX_CHARS = "Remove those characters, or give that platform its own with --text-for PLATFORM=TEXT."
 FIX_S3 = "Configure the S3 media store ([s3] in config.toml, see docs/media.md), or leave that account out of --to."
+FIX_PREFLIGHT = (
+    "Change what the platform refuses (--field PLATFORM.KEY=VALUE, the media), or leave that account out of --to."
+)
 
 
-def validate_targets(plans: list[TargetPlan], media: list[MediaItem], adapters: dict[int, Any] | None = None) -> None:
+def validate_targets(
+    plans: list[TargetPlan],
+    media: list[MediaItem],
+    adapters: dict[int, Any] | None = None,
+    *,
+    preflight: bool = False,
+) -> None:
     """Every problem of every target, in one error, before anything is sent. `adapters`: a cache
     by account id (a bulk import validates thousands of rows against the same few accounts).
-    Sets each plan's `texts`: the parts it publishes."""
+    Sets each plan's `texts`: the parts it publishes.
+
+    `preflight`: when nothing else is wrong, each adapter's checks that need the platform
+    (AdapterBase.preflight: TikTok's creator_info) run too; drafts and bulk imports skip them."""
     problems: list[Problem] = []
     common = media
+    checked = []
     for plan in plans:
         media = common if plan.media is None else plan.media
         account = plan.account
@@ -162,6 +182,7 @@ def validate_targets(plans: list[TargetPlan], media: list[MediaItem], adapters: 
             adapter = accounts_svc.adapter_for(account)
         else:
             adapter = adapters.get(account.id) or adapters.setdefault(account.id, accounts_svc.adapter_for(account))
+        checked.append((plan, adapter, media))
         name = f"{account.platform} ({account.handle})"
         try:
             plan.texts = thread_svc.texts_for(adapter, plan.text, plan.text_override, plan.thread)
@@ -169,6 +190,8 @@ def validate_targets(plans: list[TargetPlan], media: list[MediaItem], adapters: 
             problems.append(Problem(f"{name}: {exc.message}", exc.hint or FIX_TOO_LONG))
             continue
         problems += _target_problems(plan, adapter, name, media)
+    if preflight and not problems:
+        problems = [p for plan, adapter, media in checked for p in _preflight(plan, adapter, media)]
     if problems:
         fixes = dict.fromkeys(p.fix for p in problems)
         raise InvalidInput("cannot publish: " + " ".join(problems), hint=" ".join(fixes) + " Nothing was sent.")
@@ -217,29 +240,69 @@ def _target_problems(plan: TargetPlan, adapter: Any, name: str, media: list[Medi
                     FIX_SPLIT if adapter.threads else FIX_TOO_LONG,
                 )
             )
+        bad = sorted({c for c in text if c in limits.forbidden_chars})
+        if bad:
+            problems.append(
+                Problem(f"{label}: the text may not contain {' or '.join(repr(c) for c in bad)} there.", FIX_CHARS)
+            )
         problems.extend(Problem(f"{label}: {p}", p.fix) for p in media_problems(limits, files))
-        if files and limits.needs_public_media_url and not _s3_configured():
+        fetched = [m for m in files if ("video" if m.is_video else "image") in limits.public_media_kinds]
+        if fetched and limits.needs_public_media_url and not _s3_configured():
+            what = "media" if len(limits.public_media_kinds) > 1 else f"{limits.public_media_kinds[0]}s"
             problems.append(
                 Problem(
-                    f"{name}: {account.platform} fetches media from a public URL, so it needs the S3 media store"
+                    f"{name}: {account.platform} fetches {what} from a public URL, so it needs the S3 media store"
                     " ([s3] in config.toml, see docs/media.md).",
                     FIX_S3,
                 )
             )
-    comment = thread.first_comment if thread is not None else None
-    if comment is not None and not adapter.first_comment:
-        problems.append(Problem(f"{name}: {account.platform} takes no first comment.", FIX_COMMENT))
-    elif comment is not None and not comment.strip():
-        problems.append(Problem(f"{name}: the first comment is empty.", FIX_COMMENT))
-    elif comment is not None and adapter.text_length(comment) > limits.max_text:
-        problems.append(
-            Problem(
-                f"{name}: the first comment is {adapter.text_length(comment)} {limits.count_unit}, "
-                f"the limit is {limits.max_text}.",
-                FIX_COMMENT,
-            )
-        )
-    return problems
+    missing = fields_svc.account_problems(account.platform, account.settings, plan.fields)
+    problems.extend(Problem(f"{name}: {p}", FIX_FIELD) for p in missing)
+    return problems + _comment_problems(plan, adapter, name)
+
+
+def _comment_problems(plan: TargetPlan, adapter: Any, name: str) -> list[Problem]:
+    comment = plan.thread.first_comment if plan.thread is not None else None
+    if comment is None:
+        return []
+    limits = adapter.limits()
+    if not adapter.first_comment:
+        return [Problem(f"{name}: {plan.account.platform} takes no first comment.", FIX_COMMENT)]
+    if not comment.strip():
+        return [Problem(f"{name}: the first comment is empty.", FIX_COMMENT)]
+    length, most = adapter.text_length(comment), adapter.comment_limit()
+    if length > most:
+        return [
+            Problem(f"{name}: the first comment is {length} {limits.count_unit}, the limit is {most}.", FIX_COMMENT)
+        ]
+    bad = sorted({c for c in comment if c in limits.forbidden_chars})
+    if bad:
+        return [Problem(f"{name}: the first comment may not contain {' or '.join(map(repr, bad))}.", FIX_CHARS)]
+    return []
+
+
+def _preflight(plan: TargetPlan, adapter: Any, media: list[MediaItem]) -> list[Problem]:
+    from postcli.errors import PlatformError, PlatformRejected
+    from postcli.platforms.base import PublishRequest
+    from postcli.services.posts.fields import with_defaults
+
+    account = plan.account
+    req = PublishRequest(
+        text=plan.texts[0] if plan.texts else plan.text,
+        idempotency_key="",
+        media=media,
+        title=plan.title,
+        fields=with_defaults(account.platform, plan.fields),
+    )
+    try:
+        adapter.preflight(req)
+    except PlatformRejected as exc:
+        return [Problem(f"{account.platform} ({account.handle}): {exc.message}", exc.hint or FIX_PREFLIGHT)]
+    except PlatformError:
+        pass  # an outage or an expired token: publishing meets it and says so
+    finally:
+        accounts_svc.save_settings_if_changed(adapter.ctx)
+    return []
 
 
 def stored_plans(post: Post) -> tuple[list[TargetPlan], list[MediaItem]]:
@@ -256,6 +319,8 @@ def stored_plans(post: Post) -> tuple[list[TargetPlan], list[MediaItem]]:
             media=[media_svc.media_info(m) for m in media_for_svc.rows_for(t.account, post.media)],
             thread=thread,
             part_media=part_media,
+            title=post.title,
+            fields=fields_svc.decode(t.fields),
         )
         for t in post.targets
         if t.account.removed_at is None  # refused when publishing, with its own message
@@ -264,10 +329,10 @@ def stored_plans(post: Post) -> tuple[list[TargetPlan], list[MediaItem]]:
     return plans, common
 
 
-def validate_stored(post: Post) -> list[TargetPlan]:
+def validate_stored(post: Post, *, preflight: bool = True) -> list[TargetPlan]:
     """Validate a stored post as `post create` validates a new one (no media download); the plans."""
     plans, common = stored_plans(post)
-    validate_targets(plans, common)
+    validate_targets(plans, common, preflight=preflight)
     return plans
 
 

@@ -69,6 +69,18 @@ MEDIA_COLUMNS = (
 PART_COLUMNS = ("target_id", "kind", "position", "text", "status", "platform_post_id", "platform_post_url", "error")
 
 
+def target_note(t: Row) -> str | None:
+    """What the platform's spec says about a published target beside its link (spec.target_note)."""
+    from postcli.platforms import registry
+
+    if t["status"] != "completed":
+        return None
+    found = registry.find(t["platform"])
+    if found is None or found.target_note is None:
+        return None
+    return found.target_note(t["platform_post_id"], decode(t["fields"]) or {})
+
+
 def _json(value: Any) -> Any:
     """A JSON column: as stored (the ORM), or its text (the plain read path)."""
     import json
@@ -124,6 +136,10 @@ def target_view(t: Row, text: str | None = None, parts: Iterable[Row] = ()) -> d
         "last_attempt_at": t["last_attempt_at"],
         "completed_at": t["completed_at"],
         "fields": decode(t["fields"]) or {},
+        "note": target_note(t),
+        # What the platform said of the post at the last collect, when it is up but not simply
+        # live (a Reddit post its moderators removed): PostMetrics.platform_state.
+        "platform_state": t.get("platform_state"),
         "parts": shown["parts"] or [one],
         "first_comment": shown["first_comment"],
     }
@@ -161,10 +177,24 @@ def _values(obj: Any, columns: Iterable[str]) -> dict[str, Any]:
 
 
 def post_dict(post: Post) -> dict[str, Any]:
-    """`post_view` of an ORM post (its targets and media loaded)."""
+    """`post_view` of an ORM post (its targets and media loaded); the targets' platform states
+    are read through the post's session, when it still has one."""
+    from sqlalchemy.orm import object_session
+
+    from postcli.services.snapshots import latest_states
+
+    session = object_session(post)
+    states = latest_states(session, [t.id for t in post.targets]) if session is not None else {}
     return post_view(
         _values(post, POST_COLUMNS),
-        [{**_values(t, TARGET_COLUMNS), "handle": t.account.handle if t.account else None} for t in post.targets],
+        [
+            {
+                **_values(t, TARGET_COLUMNS),
+                "handle": t.account.handle if t.account else None,
+                "platform_state": states.get(t.id),
+            }
+            for t in post.targets
+        ],
         [_values(m, MEDIA_COLUMNS) for m in post.media],
         {t.id: [_values(p, PART_COLUMNS) for p in t.parts] for t in post.targets},
     )
@@ -174,7 +204,7 @@ def created_dict(post: dict[str, Any], created: bool, outcome: PublishOutcome | 
     """`post create --json`: one shape for drafts, scheduled and published posts, new or repeated.
 
     The post (as `post show --json`) with the outcome's keys merged in: "post_id", "note",
-    "created", and per target "target_id", "reconciled" and "retry_at".
+    "created", and per target "target_id", "reconciled", "retry_at" and "notice".
     """
     outcomes = {t.target_id: t for t in outcome.targets} if outcome else {}
     targets = [
@@ -183,6 +213,7 @@ def created_dict(post: dict[str, Any], created: bool, outcome: PublishOutcome | 
             "target_id": t["id"],
             "reconciled": t["id"] in outcomes and outcomes[t["id"]].reconciled,
             "retry_at": outcomes[t["id"]].retry_at if t["id"] in outcomes else None,
+            "notice": outcomes[t["id"]].notice if t["id"] in outcomes else None,
         }
         for t in post["targets"]
     ]
@@ -211,6 +242,7 @@ def outcome_dict(outcome: PublishOutcome) -> dict[str, Any]:
                 "error": t.error,
                 "reconciled": t.reconciled,
                 "retry_at": t.retry_at,
+                "notice": t.notice,
                 **(t.parts or {}),
             }
             for t in outcome.targets

@@ -45,7 +45,7 @@ class QueueInfo:
 def set_queue(accounts: list[str], text: str, tz: str | None) -> list[QueueInfo]:
     """One queue per account: these slots replace its old ones."""
     parsed = slots_mod.parse(text)
-    tz_name = tz or settings.config().timezone
+    tz_name = settings.time_zone(tz)
     zone(tz_name)
     canonical = slots_mod.render(parsed)
     from sqlalchemy import select

@@ -70,7 +70,7 @@ def suggest(
     from postcli.services.reports.scope import ReportQuery
 
     now = now or utcnow()
-    tz_name = tz or settings.config().timezone
+    tz_name = settings.time_zone(tz)
     report = catalog.run(
         "best-times", ReportQuery(start=now - timedelta(days=SUGGEST_DAYS), end=now, tz=tz_name, account=account)
     )

@@ -20,13 +20,12 @@ NULL is "not reported": sums use metrics.total's rule (NULL + NULL = NULL,
 The modules: scope (query, Meta, scope, empty-period lines), sql (shared SQL pieces),
 summary (platforms, overview), daily (timeline), followers (growth), ranking (top),
 publish_slots (heatmap, and the slots best-times ranks), change (overview and platforms
-with their change vs the previous period), best_times; catalog is the table of every
-report `postcli analytics` runs. The names below are the reports' public interface.
+with their change vs the previous period), best_times; catalog is the one table of every
+report postcli computes (the commands' and the HTML report's). The names below are the
+reports' public interface.
 """
 
 from __future__ import annotations
-
-from typing import Any, Callable
 
 from postcli.metrics import HOURLY_COUNTERS
 from postcli.services.reports.daily import TimelineDay, TimelineReport, timeline
@@ -44,20 +43,9 @@ from postcli.services.reports.summary import (
     platforms,
 )
 
-# The six reports by name, each as a function (reader or session, ReportQuery, *, now=None, ...) -> Report.
-REPORTS: dict[str, Callable[..., Any]] = {
-    "overview": overview,
-    "timeline": timeline,
-    "growth": growth,
-    "top": top,
-    "platforms": platforms,
-    "heatmap": heatmap,
-}
-
 __all__ = [
     "HOURLY_COUNTERS",
     "PLATFORM_COLUMNS",
-    "REPORTS",
     "SORT_KEYS",
     "WEEKDAYS",
     "AccountFollowers",

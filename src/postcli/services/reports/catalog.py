@@ -1,12 +1,16 @@
-"""Every report `postcli analytics` runs, by command name: one explicit table.
+"""Every report postcli computes, by command name: the one table.
 
-overview and platforms come with their change vs the previous period
+`postcli analytics NAME` runs an entry through `run`; the HTML report and the digest
+(services/dashboard.py) show the entries that name a `section`, in this order, with their
+`section_options`. overview and platforms come with their change vs the previous period
 (reports/change.py); best-times is reports/best_times.py.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Callable, Mapping
 
 from postcli.services.reports import best_times
 from postcli.services.reports import change as report_change
@@ -15,16 +19,31 @@ from postcli.services.reports.followers import growth
 from postcli.services.reports.publish_slots import heatmap
 from postcli.services.reports.ranking import top
 
-# Each: (reader or session, ReportQuery, *, now=None, and the command's own options) -> a report.
-ANALYTICS: dict[str, Callable[..., Any]] = {
-    "overview": report_change.overview,
-    "timeline": timeline,
-    "growth": growth,
-    "top": top,
-    "platforms": report_change.platforms,
-    "heatmap": heatmap,
-    "best-times": best_times.best_times,
+TOP_LIMIT = 10  # posts in the HTML report's and the digest's top list
+
+
+@dataclass(frozen=True)
+class Entry:
+    # (reader or session, ReportQuery, *, now=None, and the command's own options) -> a report
+    compute: Callable[..., Any]
+    section: str | None = None  # its key in the dashboard's JSON; None: not on the page
+    section_options: Mapping[str, Any] = field(default_factory=dict)
+
+
+REPORTS: dict[str, Entry] = {
+    "overview": Entry(report_change.overview, "overview"),
+    "timeline": Entry(timeline, "timeline"),
+    "growth": Entry(growth, "growth"),
+    "top": Entry(top, "top", {"limit": TOP_LIMIT}),
+    "platforms": Entry(report_change.platforms),  # on the page inside the overview
+    "heatmap": Entry(heatmap, "heatmap"),
+    "best-times": Entry(best_times.best_times, "best_times"),
 }
+
+
+def sections() -> dict[str, Callable[..., Any]]:
+    """The dashboard's sections in order: section name -> (reader, ReportQuery, *, now) -> report."""
+    return {e.section: partial(e.compute, **e.section_options) for e in REPORTS.values() if e.section is not None}
 
 
 def run(name: str, q: Any, **options: Any) -> Any:
@@ -33,4 +52,4 @@ def run(name: str, q: Any, **options: Any) -> Any:
     from postcli.store.dbapi import open_reader
 
     with open_reader() as db:
-        return ANALYTICS[name](db, q, **options)
+        return REPORTS[name].compute(db, q, **options)

@@ -1,0 +1,1 @@
+"""Google Business Profile: local posts on one business location (docs/platforms/google-business.md)."""

@@ -1,0 +1,1 @@
+"""Reddit: self and link posts through the Data API (OAuth2 installed app), metrics from /api/info."""

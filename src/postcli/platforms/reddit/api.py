@@ -1,0 +1,373 @@
+"""The Reddit Data API over httpx: the plumbing of RedditAdapter.
+
+- Every request carries the User-Agent Reddit's API rules require (wire.user_agent), the
+  token endpoint's too.
+- Access tokens last an hour. An installed app refreshes them at www.reddit.com's
+  /api/v1/access_token with HTTP Basic "client_id:" (an empty password: the app has no
+  secret), before a call when the known expiry is near and once after a 401. Reddit says
+  refresh tokens no longer rotate, but the answer carries one: a new one is stored at once,
+  under the account's refresh lock (platforms/rotation.py).
+- Errors are read from the body whatever the status: the token endpoint refuses a refresh
+  token with HTTP 200 {"error": "invalid_grant"}; /api/submit refuses a post with HTTP 200
+  and {"json": {"errors": [[code, message, field]]}} (wire.json_errors, read by the callers).
+- x-ratelimit-used/-remaining/-reset (seconds to the window's end) are read on every answer;
+  once the window is spent, the next request is not sent: PlatformRateLimited with the wait,
+  which pauses the account's request budget like a 429.
+
+No message ever contains a token.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar
+from urllib.parse import urlparse
+
+from postcli.platforms import tls
+from postcli.platforms.base import (
+    AccountContext,
+    AdapterBase,
+    AuthFailed,
+    MalformedResponse,
+    PlatformError,
+    PlatformRateLimited,
+    PlatformRejected,
+    PlatformUnavailable,
+    RemoteNotFound,
+)
+from postcli.platforms.reddit.wire import body_error, user_agent
+from postcli.platforms.values import as_utc, int_or_none, retry_after_seconds
+
+TOKEN_PATH = "/api/v1/access_token"
+DEFAULT_EXPIRES_IN = 3600  # "Access tokens are valid for 60 minutes" (OAuth2 wiki)
+REFRESH_MARGIN = timedelta(minutes=5)
+
+NO_REFRESH_HINT = (
+    "Reddit access tokens last one hour; for postcli to refresh them, sign in with "
+    "`postcli accounts login reddit --user NAME` (it asks for a permanent grant)"
+)
+
+
+def reconnect_hint(user: str | None) -> str:
+    return f"reconnect the account: postcli accounts login reddit --user {user or 'NAME'}"
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class RedditApi(AdapterBase):
+    """The HTTP client, error mapping, rate-limit headers and token refresh of RedditAdapter."""
+
+    platform: ClassVar[str] = "reddit"
+
+    def __init__(self, ctx: AccountContext) -> None:
+        self.ctx = ctx
+        self._http: Any = None
+        # A refresh may hand out a new refresh token: two threads must never refresh at once.
+        self._lock = threading.RLock()
+        self._seen_secrets: set[str] = set()
+        # The rate-limit window as the last answer told it: spent until this ctx.clock() time.
+        self._spent_until: float | None = None
+        self.ratelimit: dict[str, float | None] = {}
+
+    # -- plumbing ------------------------------------------------------------
+
+    def _url(self, kind: str, path: str) -> str:
+        base = self.host(kind)
+        return (base if "://" in base else f"https://{base}") + path
+
+    def _hostname(self, kind: str = "api") -> str:
+        return urlparse(self._url(kind, "/")).netloc or "reddit.com"
+
+    def _now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def _client(self) -> Any:
+        with self._lock:
+            if self._http is None:
+                self._http = tls.client(timeout=self.ctx.timeout)
+            return self._http
+
+    def username(self) -> str | None:
+        return (self.ctx.settings or {}).get("username") or self.ctx.handle or None
+
+    def _remember_secrets(self) -> None:
+        for key, value in (self.ctx.secrets or {}).items():
+            if not key.endswith("_at") and isinstance(value, str) and len(value) >= 4:
+                self._seen_secrets.add(value)
+
+    def secrets_in_play(self) -> set[str]:
+        # Every token this adapter has held: a message may quote one refreshed away since.
+        self._remember_secrets()
+        return self._seen_secrets
+
+    def _fail(self, cls: type[PlatformError], message: str, **kw: Any) -> PlatformError:
+        return cls(self.scrub(message), platform=self.platform, **kw)
+
+    def _send(
+        self, method: str, url: str, what: str, *, token: str | None = None, window: bool = True, **kwargs: Any
+    ) -> Any:
+        """One HTTP exchange with Reddit's User-Agent; network failures leave as PlatformUnavailable.
+        `window`: the API's rate-limit window applies (not to the token endpoint, which has its own)."""
+        import httpx
+
+        host = urlparse(url).netloc
+        if window:
+            self._check_window(host, what)
+        headers = {"User-Agent": user_agent(self.username())}
+        if token:
+            headers["Authorization"] = f"bearer {token}"
+        try:
+            response = self._client().request(method, url, headers=headers, **kwargs)
+        except httpx.TimeoutException:
+            raise self._fail(
+                PlatformUnavailable,
+                f"{host} did not answer within {self.ctx.timeout:g} s while {what}",
+                hint="the outcome is unknown; postcli checks before retrying",
+            ) from None
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+            raise self._fail(
+                PlatformUnavailable, f"could not reach {host} while {what} ({type(exc).__name__})"
+            ) from None
+        if window:
+            self._note_window(response)
+        return response
+
+    # -- the rate-limit window ----------------------------------------------------------
+
+    def _note_window(self, response: Any) -> None:
+        """x-ratelimit-* of an answer (remaining is sent as a float, "599.0", as prawcore reads it)."""
+        remaining = _float(response.headers.get("x-ratelimit-remaining"))
+        if remaining is None:
+            return
+        reset = _float(response.headers.get("x-ratelimit-reset"))
+        self.ratelimit = {
+            "used": _float(response.headers.get("x-ratelimit-used")),
+            "remaining": remaining,
+            "reset": reset,
+        }
+        self._spent_until = self.ctx.clock() + max(1.0, reset or 0.0) if remaining <= 0 else None
+
+    def _check_window(self, host: str, what: str) -> None:
+        """A spent window is not spent further: the request would only earn a 429."""
+        if self._spent_until is None:
+            return
+        wait = self._spent_until - self.ctx.clock()
+        if wait <= 0:
+            self._spent_until = None
+            return
+        raise self._fail(
+            PlatformRateLimited,
+            f"{host}: this app's requests for the current window are spent (x-ratelimit-remaining 0); "
+            f"not sent while {what}; retry in {wait:.0f} s",
+            retry_after=wait,
+            hint="Reddit allows 100 requests a minute per app (client id)",
+        )
+
+    def _retry_after(self, response: Any) -> float | None:
+        seconds = retry_after_seconds(response.headers.get("Retry-After"))
+        if seconds is None:
+            seconds = _float(response.headers.get("x-ratelimit-reset"))
+        return None if seconds is None else max(0.0, seconds)
+
+    # -- answers -------------------------------------------------------------------------
+
+    def _decode(self, response: Any) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    def _error(self, response: Any, body: Any, what: str, kind: str = "api") -> PlatformError:
+        """The one place an HTTP error answer becomes a postcli error."""
+        status = response.status_code
+        found = body_error(body)
+        detail = (f"{found[0]}: {found[1]}" if found[1] else found[0]) if found else None
+        host = self._hostname(kind)
+        if status == 401:
+            hint = reconnect_hint(self.username())
+            if not self._can_refresh():
+                hint += ". " + NO_REFRESH_HINT
+            return self._fail(AuthFailed, f"{host} refused the access token while {what} (unauthorized)", hint=hint)
+        if status == 403 and "insufficient_scope" in str(response.headers.get("www-authenticate") or ""):
+            return self._fail(
+                AuthFailed,
+                f"{host}: the access token lacks a scope needed while {what}",
+                hint=reconnect_hint(self.username()) + " (it asks for every scope postcli needs)",
+            )
+        if status == 429:
+            retry = self._retry_after(response)
+            when = f"; retry in {retry:.0f} s" if retry is not None else ""
+            return self._fail(
+                PlatformRateLimited,
+                f"{host} rate limit reached while {what}{when}",
+                retry_after=retry,
+                hint="Reddit allows 100 requests a minute per app (client id)",
+            )
+        if status in (404, 410):
+            return self._fail(RemoteNotFound, f"not found on {host} while {what}" + (f" ({detail})" if detail else ""))
+        if status >= 500:
+            return self._fail(
+                PlatformUnavailable, f"{host} answered HTTP {status} while {what}" + (f" ({detail})" if detail else "")
+            )
+        if status == 403:
+            return self._fail(PlatformRejected, f"{host} does not allow this while {what}: {detail or 'forbidden'}")
+        if 400 <= status < 500:
+            return self._fail(
+                PlatformRejected, f"{host} rejected the request while {what}: {detail or f'HTTP {status}'}"
+            )
+        return self._fail(MalformedResponse, f"{host} answered HTTP {status} while {what}")
+
+    def _api(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        params: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Any:
+        """An authenticated call to oauth.reddit.com; its JSON body.
+
+        raw_json=1 asks for text as written (not HTML-escaped). A 401 is answered by one
+        refresh and one retry: Reddit refused the request, so sending it again cannot
+        duplicate it.
+        """
+        self._refresh_if_due()
+        token = self._access_token()
+        url = self._url("api", path)
+        query = {"raw_json": 1, **(params or {})}
+        response = self._send(method, url, what, token=token, params=query, data=data)
+        if response.status_code == 401 and self._can_refresh():
+            with self._lock:
+                if self._access_token() == token:  # else another thread refreshed meanwhile
+                    self._refresh()
+            response = self._send(method, url, what, token=self._access_token(), params=query, data=data)
+        body = self._decode(response)
+        if not 200 <= response.status_code < 300:
+            raise self._error(response, body, what)
+        if body is None:
+            raise self._fail(MalformedResponse, f"{self._hostname()} sent an answer postcli cannot read while {what}")
+        return body
+
+    # -- tokens --------------------------------------------------------------------------
+
+    def _access_token(self) -> str:
+        token = (self.ctx.secrets or {}).get("access_token")
+        if not token:
+            raise self._fail(
+                AuthFailed, "no Reddit access token is stored for this account", hint=reconnect_hint(self.username())
+            )
+        return str(token)
+
+    def _client_id(self) -> str | None:
+        value = (self.ctx.settings or {}).get("client_id")
+        return str(value) if value else None
+
+    def _can_refresh(self) -> bool:
+        return bool((self.ctx.secrets or {}).get("refresh_token") and self._client_id())
+
+    def _expires_at(self) -> datetime | None:
+        """The later of the account's known expiry and the one saved with the last refresh."""
+        known = [
+            d
+            for d in (as_utc(self.ctx.token_expires_at), as_utc((self.ctx.secrets or {}).get("expires_at")))
+            if d is not None
+        ]
+        return max(known) if known else None
+
+    def _refresh_due(self) -> bool:
+        expires = self._expires_at()
+        return expires is not None and self._now() >= expires - REFRESH_MARGIN
+
+    def _refresh_if_due(self) -> None:
+        if not self._can_refresh() or not self._refresh_due():
+            return
+        with self._lock:
+            if not self._refresh_due():  # another thread did it
+                return
+            try:
+                self._refresh()
+            except (PlatformUnavailable, PlatformRateLimited):
+                expires = self._expires_at()
+                if expires is not None and self._now() < expires:
+                    return  # the current token still works for a while; try it
+                raise
+
+    def _refresh(self) -> datetime:
+        """Trade the refresh token for a new access token; save it at once (the caller holds
+        the lock; the account's inter-process refresh lock is taken here)."""
+        from postcli.platforms.rotation import rotating_refresh
+
+        # Keyed on the access token: Reddit's refresh token usually stays the same, so a newer
+        # access token in the store is how another process's refresh shows.
+        with rotating_refresh(self.ctx, key="access_token") as adopted:
+            if adopted:  # another process refreshed (and maybe rotated) while we waited: use it
+                self._remember_secrets()
+                expires = self._expires_at()
+                if expires is not None and self._now() < expires - REFRESH_MARGIN:
+                    self.ctx.token_expires_at = expires
+                    return expires
+            return self._refresh_locked()
+
+    def _refresh_locked(self) -> datetime:
+        what = "refreshing the access token"
+        secrets = dict(self.ctx.secrets or {})
+        self._remember_secrets()
+        response = self._send(
+            "POST",
+            self._url("oauth", TOKEN_PATH),
+            what,
+            window=False,
+            # An installed app: the client id as the Basic user name, an empty password.
+            auth=(self._client_id() or "", ""),
+            data={"grant_type": "refresh_token", "refresh_token": secrets.get("refresh_token")},
+        )
+        body = self._decode(response)
+        status = response.status_code
+        host = self._hostname("oauth")
+        if status == 401:
+            raise self._fail(
+                AuthFailed,
+                f"{host} does not know the app's client id while {what}",
+                hint=reconnect_hint(self.username()) + " with the client id of your installed app",
+            )
+        refused = isinstance(body, dict) and "error" in body and "access_token" not in body
+        if refused and status in (200, 400):
+            # invalid_grant: revoked or unknown refresh token, sent with HTTP 200.
+            stored = dict(self.ctx.load_secrets() or {})
+            if stored.get("refresh_token") and stored.get("refresh_token") != secrets.get("refresh_token"):
+                # Another process refreshed first and stored a new pair: take it.
+                self.ctx.secrets = {**secrets, **stored}
+                self._remember_secrets()
+                expires = self._expires_at()
+                if expires is not None and self._now() < expires:
+                    self.ctx.token_expires_at = expires
+                    return expires
+                return self._refresh()
+            found = body_error(body)
+            raise self._fail(
+                AuthFailed,
+                f"{host} refused to refresh the access token ({found[0] if found else 'refused'})",
+                hint=reconnect_hint(self.username()) + " (the app's access was revoked, or the grant expired)",
+            )
+        if not 200 <= status < 300:
+            raise self._error(response, body, what, kind="oauth")
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise self._fail(MalformedResponse, f"{host} sent no access token while {what}")
+        expires_in = int_or_none(body.get("expires_in")) or DEFAULT_EXPIRES_IN
+        expires_at = self._now() + timedelta(seconds=expires_in)
+        new = {**secrets, "access_token": token, "expires_at": expires_at.isoformat()}
+        if isinstance(body.get("refresh_token"), str) and body["refresh_token"]:
+            new["refresh_token"] = body["refresh_token"]
+        self.ctx.token_expires_at = expires_at
+        self.ctx.secrets = new
+        self._remember_secrets()
+        self.ctx.save_secrets(dict(new))
+        return expires_at

@@ -1,0 +1,104 @@
+"""What a command loads before it runs (issue 16, issue 21 item 5).
+
+cli/_params.py keeps Pydantic out of the option values by replacing a private piece of Typer
+(`typer.core.build_runtime_param`). A Typer release that renames it would switch that off
+without a word (+0.07-0.09 s on every command): these tests fail instead. pyproject.toml bounds
+Typer to the releases they have passed on.
+
+Every report command is run as its own process, with every option that takes a file, against a
+small store, and must end without Pydantic (or SQLAlchemy: the reports' read path is plain SQL).
+The commands come from the app itself: a new report command fails here until it is listed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+from support import builders
+
+MARCH = builders.MARCH
+
+_PROBE = (
+    "import json, sys\n"
+    "from postcli.cli import app\n"
+    "code = 0\n"
+    "try:\n    app(sys.argv[1:])\nexcept SystemExit as e:\n    code = e.code\n"
+    "heavy = [m for m in ('pydantic', 'sqlalchemy', 'alembic') if m in sys.modules]\n"
+    "sys.stderr.write('\\nPROBE ' + json.dumps({'exit': code, 'heavy': heavy}) + '\\n')\n"
+)
+
+# Every command under `postcli analytics`, with arguments that exercise each kind of option it
+# takes (files included: a path option would otherwise go through Typer's own coercion).
+# {d} is a scratch directory.
+REPORT_COMMANDS: dict[str, list[str]] = {
+    "overview": [*MARCH, "--platform", "bluesky", "--account", "1"],
+    "timeline": [*MARCH, "--json", "--svg", "{d}/timeline.svg", "--size", "400x300"],
+    "growth": [*MARCH, "--csv"],
+    "top": [*MARCH, "--limit", "2", "--sort", "likes"],
+    "platforms": [*MARCH, "--json"],
+    "heatmap": [*MARCH, "--png", "{d}/heatmap.png"],
+    "best-times": [*MARCH],
+    "report": [*MARCH, "--html", "{d}/report.html", "--force"],
+    "digest": [*MARCH, "--format", "html", "--output", "{d}/digest.html"],
+    "post": ["1", "--history", "--platform", "bluesky"],
+}
+# Under `analytics` but not a report: it asks the platforms and writes snapshots (the ORM path).
+NOT_REPORTS = {"refresh"}
+
+
+def _probe(*args: str) -> tuple[dict, str]:
+    out = subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, timeout=180)
+    head, _, tail = out.stderr.rpartition("\nPROBE ")
+    assert tail, out.stderr
+    return json.loads(tail), head
+
+
+def _subcommands(*path: str) -> list[str]:
+    from postcli.cli import app
+
+    group = typer.main.get_command(app)
+    ctx = typer.Context(group)
+    for name in path:
+        group = group.get_command(ctx, name)
+        ctx = typer.Context(group, parent=ctx, info_name=name)
+    return sorted(group.list_commands(ctx))
+
+
+def test_every_analytics_command_is_probed_here():
+    assert sorted([*REPORT_COMMANDS, *NOT_REPORTS]) == _subcommands("analytics")
+
+
+@pytest.mark.parametrize("command", sorted(REPORT_COMMANDS))
+def test_a_report_command_loads_neither_pydantic_nor_sqlalchemy(command, home, tmp_path):
+    builders.report_store()
+    args = [a.format(d=tmp_path) for a in REPORT_COMMANDS[command]]
+    result, err = _probe("analytics", command, *args)
+    assert result == {"exit": 0, "heavy": []}, err
+    for written in (a for a in args if a.startswith(str(tmp_path))):
+        assert Path(written).stat().st_size > 0
+
+
+def test_overwriting_a_report_file_loads_no_pydantic_either(home, tmp_path):
+    builders.report_store()
+    page = tmp_path / "report.html"
+    page.write_text("yesterday's")
+    result, err = _probe("analytics", "report", *MARCH, "--html", str(page), "--force")
+    assert result == {"exit": 0, "heavy": []}, err
+    assert "<html" in page.read_text()
+
+
+def test_help_loads_neither():
+    assert _probe("--help")[0] == {"exit": 0, "heavy": []}
+
+
+def test_the_plain_values_patch_is_in_place():
+    """The piece of Typer that cli/_params.py replaces is still there, and replaced."""
+    import postcli.cli  # noqa: F401  (installs the patch)
+
+    assert getattr(typer.core.build_runtime_param, "_postcli", False)
