@@ -33,7 +33,8 @@ def route(li: FakeLinkedIn, method: str, path: str, request: Request, req: Recor
         ("GET", "videos", True): _get_video,
         ("GET", "memberCreatorPostAnalytics", False): _member_analytics,
         ("GET", "organizationalEntityShareStatistics", False): _org_stats,
-        ("GET", "socialActions", True): _social_actions,
+        ("GET", "socialActions", True): _list_comments if key.endswith("/comments") else _social_actions,
+        ("POST", "socialActions", True): _create_comment,
         ("GET", "memberFollowersCount", False): _member_followers,
         ("GET", "networkSizes", True): _network_size,
         ("GET", "organizationAcls", False): _acls,
@@ -303,6 +304,66 @@ def _social_actions(li: FakeLinkedIn, req: RecordedRequest, token: Token, key: s
                 "aggregatedTotalComments": comments,
             },
         }
+    )
+
+
+# -- Comments API: .../shares/comments-api --------------------------------------------------------
+
+
+def _commented(li: FakeLinkedIn, key: str) -> tuple[str, dict[str, Any] | None]:
+    post, _, tail = key.partition("/")
+    return post, (li.posts.get(post) if tail == "comments" else None)
+
+
+def _create_comment(li: FakeLinkedIn, req: RecordedRequest, token: Token, key: str) -> Response:
+    # "Create a Comment": POST /rest/socialActions/{shareUrn|ugcPostUrn|commentUrn}/comments with
+    # {"actor", "object", "message": {"text"}}; 201, the comment in the body, its key in x-restli-id.
+    urn, post = _commented(li, key)
+    if post is None:
+        return li._error(404, f"{urn} not found", "NOT_FOUND")
+    body = req.json if isinstance(req.json, dict) else {}
+    actor = str(body.get("actor") or "")
+    if not _may_write(li, token, actor):
+        return li._denied(f"POST /rest/socialActions/{urn}/comments")
+    text = (body.get("message") or {}).get("text") if isinstance(body.get("message"), dict) else None
+    if body.get("object") != urn or not isinstance(text, str) or not text:
+        return li._error(
+            422, "actor, object (the URN commented on) and message.text are required", "UNPROCESSABLE_ENTITY"
+        )
+    number = li.next_id()
+    now = int(time.time() * 1000)
+    comment = {
+        "actor": actor,
+        "commentUrn": f"urn:li:comment:({urn},{number})",
+        "created": {"actor": actor, "time": now},
+        "lastModified": {"actor": actor, "time": now},
+        "id": str(number),
+        "message": {"attributes": [], "text": text},
+        "object": urn,
+    }
+    li.comments.setdefault(urn, []).append(comment)
+    if li.lose_comment_answers > 0:
+        li.lose_comment_answers -= 1
+        li._lock.release()
+        try:
+            li._stopping.wait(30)  # the comment exists; the answer never comes in time
+        finally:
+            li._lock.acquire()
+    return li._json(comment, 201, {"x-restli-id": comment["commentUrn"]})
+
+
+def _list_comments(li: FakeLinkedIn, req: RecordedRequest, token: Token, key: str) -> Response:
+    # "Get Comments on Shares": GET /rest/socialActions/{shareUrn|ugcPostUrn}/comments (r_member_social,
+    # r_organization_social); {"paging", "elements": [comment, ...]}.
+    urn, post = _commented(li, key)
+    if post is None:
+        return li._error(404, f"{urn} not found", "NOT_FOUND")
+    if not _may_read(li, token, post["author"]):
+        return li._denied(f"GET /rest/socialActions/{urn}/comments")
+    start, count = int(req.param("start") or 0), int(req.param("count") or 10)
+    listed = li.comments.get(urn, [])
+    return li._json(
+        {"paging": {"start": start, "count": count, "total": len(listed)}, "elements": listed[start : start + count]}
     )
 
 

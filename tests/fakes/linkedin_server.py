@@ -163,6 +163,8 @@ class FakeLinkedIn(LoopbackServer):
         self.org_stats: dict[str, dict[str, int]] = {}  # urn -> totalShareStatistics
         self.social: dict[str, tuple[int, int]] = {}  # urn -> (likes, comments)
         self.lose_post_answers = 0  # make the post, then hold the answer until the client gives up
+        self.comments: dict[str, list[dict[str, Any]]] = {}  # post urn -> its comments, oldest first
+        self.lose_comment_answers = 0  # make the comment, then hold the answer
 
     # -- test controls -------------------------------------------------------------------------
 

@@ -408,6 +408,11 @@ class AdapterBase(_AdapterMethods):
         """The longest first comment, counted as text_length counts (a self-reply is a post)."""
         return self.limits().max_text
 
+    def resolve_comment(self, url_or_id: str) -> PublishResult:
+        """A first comment by its link or id (`post retry --published` for a comment whose
+        outcome is unknown). Default: resolve_post (a self-reply is a post)."""
+        return self.resolve_post(url_or_id)
+
     def collect_notes(self) -> list[str]:
         """What `collect` should say once about this account after fetching (counters an
         access level withholds, so they stay null); [] by default."""

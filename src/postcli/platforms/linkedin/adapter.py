@@ -26,7 +26,7 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
-from postcli.platforms.linkedin import insights, media
+from postcli.platforms.linkedin import comments, insights, media
 from postcli.platforms.linkedin.account import LinkedInAccount
 from postcli.platforms.linkedin.api import Forbidden, NotSent
 from postcli.platforms.linkedin.spec import SPEC
@@ -279,6 +279,20 @@ class LinkedInAdapter(LinkedInAccount):
             except Forbidden:
                 self._withhold(self._read_scope())
         return PublishResult(platform_post_id=urn, url=feed_url(urn))
+
+    # -- the first comment (comments.py) -------------------------------------------------------
+
+    def publish_comment(self, req: PublishRequest) -> PublishResult:
+        return comments.publish(self, req)
+
+    def find_comment(self, req: PublishRequest) -> PublishResult | None:
+        return comments.find(self, req)
+
+    def comment_limit(self) -> int:
+        return comments.MAX_COMMENT
+
+    def resolve_comment(self, url_or_id: str) -> PublishResult:
+        return comments.resolve(self, url_or_id)
 
     # -- metrics ------------------------------------------------------------------------------
 

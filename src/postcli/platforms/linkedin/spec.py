@@ -50,6 +50,7 @@ SPEC = PlatformSpec(
         "(POSTCLI_LINKEDIN_REFRESH_TOKEN). `postcli accounts login linkedin` does all of it in the browser."
     ),
     docs="docs/platforms/linkedin.md",
+    publishes=("text", "images", "video", "first_comment"),
     options=(
         Option(
             "--org",

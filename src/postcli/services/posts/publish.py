@@ -360,10 +360,13 @@ def _read_link(target_id: int, link: str) -> PublishResult:
         target = session.get(PostTarget, target_id)
         assert target is not None
         account = target.account
+        # The part whose outcome is unknown may be the first comment: read as a comment.
+        comment = any(p.kind == "comment" and p.status == "unknown" for p in target.parts)
         session.expunge(account)
     ctx = accounts_svc.context_for(account)
     try:
-        found = make_adapter(ctx).resolve_post(link.strip())
+        adapter = make_adapter(ctx)
+        found = adapter.resolve_comment(link.strip()) if comment else adapter.resolve_post(link.strip())
     finally:
         accounts_svc.save_settings_if_changed(ctx)
     if found.author and account.external_id and found.author.lower() != account.external_id.lower():
