@@ -9,7 +9,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from fakes.oauth_server import s256
-from fakes.youtube_server import CLIENT_ID, CLIENT_SECRET, SCOPE, FakeYouTube
+from fakes.youtube_server import CLIENT_ID, CLIENT_SECRET, FORCE_SSL, SCOPE, FakeYouTube
 from signin_helpers import db_rows, everything_but_credentials, start_login, stored_credentials
 
 ENV = {"POSTCLI_YOUTUBE_CLIENT_ID": CLIENT_ID, "POSTCLI_YOUTUBE_CLIENT_SECRET": CLIENT_SECRET}
@@ -40,7 +40,7 @@ def test_login_with_pkce_on_any_loopback_port_stores_the_channel_and_when_the_si
         login = _start(yt)
         q = login.query
         assert q["redirect_uri"].startswith("http://127.0.0.1:") and q["redirect_uri"].endswith("/callback")
-        assert (q["scope"], q["client_id"], q["response_type"]) == (SCOPE, CLIENT_ID, "code")
+        assert (q["scope"], q["client_id"], q["response_type"]) == (f"{SCOPE} {FORCE_SSL}", CLIENT_ID, "code")
         assert q["code_challenge_method"] == "S256" and q["code_challenge"]
         assert (q["access_type"], q["prompt"]) == ("offline", "consent")  # a refresh token every time
         assert login.browse().status_code == 200

@@ -540,7 +540,10 @@ def test_the_spec_declares_the_fields_and_the_daily_quota():
     assert SPEC.field("privacy").default == "private"  # type: ignore[union-attr]
     assert SPEC.rate_limit == (10_000, 86_400) and SPEC.rate_limit_reset == "America/Los_Angeles"
     assert SPEC.budget_per_app and SPEC.signin is not None and SPEC.signin.pkce
-    assert SPEC.signin.scopes == ("https://www.googleapis.com/auth/youtube",)
+    assert SPEC.signin.scopes == (
+        "https://www.googleapis.com/auth/youtube",
+        "https://www.googleapis.com/auth/youtube.force-ssl",  # commentThreads.insert (a first comment)
+    )
 
 
 def test_the_chunk_size_must_be_a_multiple_of_256_kib(server, clip, monkeypatch):

@@ -26,6 +26,7 @@ Shapes follow Google's documentation:
 - DELETE /youtube/v3/videos?id= (docs/videos/delete): 204; an unknown id is 404 videoNotFound.
 - GET /youtube/v3/playlistItems?playlistId=UU...&part=... (docs/playlistItems/list): the
   channel's uploads, newest first, 50 a page with nextPageToken.
+- commentThreads insert and list (docs/commentThreads/insert, /list): tests/fakes/youtube_comments.py.
 - The resumable upload (guides/using_resumable_upload_protocol):
   POST /upload/youtube/v3/videos?uploadType=resumable&part=snippet,status with the video
   resource, X-Upload-Content-Length and X-Upload-Content-Type answers 200 and Location (the
@@ -61,6 +62,7 @@ from typing import Any
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
+from fakes import youtube_comments
 from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest
 from fakes.oauth_server import AuthorizationServer, Client
 
@@ -69,6 +71,8 @@ REFRESH_TOKEN = "1//fake-youtube-refresh-token-0123456789"
 CLIENT_ID = "1234567890-fakeclient.apps.googleusercontent.com"
 CLIENT_SECRET = "GOCSPX-fake-youtube-client-secret-0123"
 SCOPE = "https://www.googleapis.com/auth/youtube"
+FORCE_SSL = "https://www.googleapis.com/auth/youtube.force-ssl"
+SCOPES = (SCOPE, FORCE_SSL)
 UNIT = 256 * 1024
 CHANNEL_ID = "UCfakeChannel00000000001"
 EXPIRES_IN = 3599
@@ -134,7 +138,12 @@ class FakeYouTube(LoopbackServer):
         hidden_subscribers: bool = False,
         audited: bool = True,
         refresh_token_expires_in: int | None = None,
+        scopes: tuple[str, ...] = SCOPES,
     ) -> None:
+        self.scopes = set(scopes)  # what the current token was granted (commentThreads.insert needs force-ssl)
+        self.comments: dict[str, list[dict[str, Any]]] = {}  # video id -> its comment threads, oldest first
+        self.comments_disabled = False
+        self.lose_comment_answers = 0  # make the comment, then hold the answer
         self.channel_id = channel_id
         self.title = title
         self.custom_url = custom_url
@@ -163,7 +172,7 @@ class FakeYouTube(LoopbackServer):
 
     def add_client(self, redirect: str = "http://127.0.0.1/callback") -> Client:
         """The user's Desktop OAuth client (Google accepts any loopback port for it)."""
-        return self.oauth.add_client(CLIENT_ID, CLIENT_SECRET, [redirect], [SCOPE])
+        return self.oauth.add_client(CLIENT_ID, CLIENT_SECRET, [redirect], list(SCOPES))
 
     def account_context(self, **overrides: Any) -> Any:
         """An AccountContext as `accounts login youtube` leaves it for this channel."""
@@ -304,6 +313,7 @@ class FakeYouTube(LoopbackServer):
         self.access_token = f"ya29.code-{next(self._seq)}-{secrets.token_urlsafe(12)}"
         self.refresh_token = f"1//code-{next(self._seq)}-{secrets.token_urlsafe(12)}"
         self.issued.append((self.access_token, self.refresh_token))
+        self.scopes = set(scopes)
         return self._token_body(scopes, refresh=self.refresh_token)
 
     def _token_body(self, scopes: list[str], refresh: str | None) -> dict[str, Any]:
@@ -328,7 +338,7 @@ class FakeYouTube(LoopbackServer):
             )
         self.access_token = f"ya29.refreshed-{next(self._seq)}-{secrets.token_urlsafe(12)}"
         self.issued.append((self.access_token, None))
-        return self._json(self._token_body([SCOPE], refresh=None))
+        return self._json(self._token_body(sorted(self.scopes), refresh=None))
 
     # -- resources ---------------------------------------------------------------------
 
@@ -456,6 +466,8 @@ class FakeYouTube(LoopbackServer):
             ("DELETE", "/youtube/v3/videos"): self._delete,
             ("GET", "/youtube/v3/playlistItems"): self._playlist_items,
             ("POST", "/upload/youtube/v3/videos"): self._start_upload,
+            ("POST", "/youtube/v3/commentThreads"): lambda r: youtube_comments.insert(self, r),
+            ("GET", "/youtube/v3/commentThreads"): lambda r: youtube_comments.list_threads(self, r),
         }.get((method, path))
         hit(f"{method} {path}")
         with self._lock:

@@ -34,7 +34,7 @@ from postcli.platforms.base import (
 from postcli.platforms.google_api import GoogleApi
 from postcli.platforms.spec import PlatformSpec
 from postcli.platforms.values import as_dict, as_utc, int_or_none
-from postcli.platforms.youtube import rules
+from postcli.platforms.youtube import comments, rules
 from postcli.platforms.youtube.spec import SPEC
 from postcli.platforms.youtube.upload import Expired, ResumableUpload
 
@@ -233,6 +233,20 @@ class YouTubeAdapter(GoogleApi):
             author=snippet.get("channelId"),
             notice=" ".join(notes) or None,
         )
+
+    # -- the first comment (comments.py) ---------------------------------------------
+
+    def channel_id(self) -> str:
+        return str((self.ctx.settings or {}).get("channel_id") or self.ctx.external_id or "")
+
+    def publish_comment(self, req: PublishRequest) -> PublishResult:
+        return comments.publish(self, req)
+
+    def find_comment(self, req: PublishRequest) -> PublishResult | None:
+        return comments.find(self, req)
+
+    def comment_limit(self) -> int:
+        return comments.MAX_COMMENT
 
     # -- reconciling (an expired session after the last chunk went out) -------------------
 

@@ -9,7 +9,9 @@ from postcli.platforms.spec import Field, PlatformSpec
 # videos.insert, videos.list, videos.delete and channels.list all accept the `youtube`
 # scope (developers.google.com/youtube/v3/docs/videos/delete "Authorization"); youtube.upload
 # with youtube.readonly could not delete.
-SCOPES = ("https://www.googleapis.com/auth/youtube",)
+# youtube: videos.insert, list and delete, channels.list; youtube.force-ssl: commentThreads.insert
+# (a first comment), the one scope its reference names.
+SCOPES = ("https://www.googleapis.com/auth/youtube", "https://www.googleapis.com/auth/youtube.force-ssl")
 TAGS_MAX = 500  # snippet.tags: "a maximum length of 500 characters"
 PRIVACY = ("private", "unlisted", "public")
 
@@ -84,5 +86,5 @@ SPEC = PlatformSpec(
         "The Data API reports views, likes and comments; impressions, reach and shares are YouTube "
         "Analytics numbers it does not give. Small channels' numbers can lag 24-48 hours."
     ),
-    publishes=("video",),
+    publishes=("video", "first_comment"),
 )
