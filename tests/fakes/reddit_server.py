@@ -5,7 +5,8 @@ Shapes follow Reddit's own reference and the answers PRAW recorded from the live
 
 - www.reddit.com/dev/api, whose source is github.com/reddit-archive/reddit
   (r2/r2/controllers/oauth2.py: GET /api/v1/authorize, POST /api/v1/access_token;
-  r2/r2/controllers/api.py: POST /api/submit, POST /api/del);
+  r2/r2/controllers/api.py: POST /api/submit, POST /api/del; POST /api/comment and
+  GET /user/{name}/comments in tests/fakes/reddit_comments.py);
 - github.com/reddit-archive/reddit/wiki/OAuth2 (installed apps have no secret: HTTP Basic with
   the client id and an empty password; duration=permanent gives a refresh token; tokens last
   3600 s) and wiki/API with the Data API wiki
@@ -50,6 +51,7 @@ import pytest
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
+from fakes import reddit_comments
 from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest
 from fakes.oauth_server import AuthorizationServer, Client
 
@@ -101,6 +103,9 @@ class FakeReddit(LoopbackServer):
         self.ratelimit = {"used": 0, "remaining": 600.0, "reset": 300}
         self.submit_errors: list[list[Any]] = []  # json.errors the next submit answers with
         self.lose_submit_answers = 0  # submits carried out whose answer is held back
+        self.comments: dict[str, dict[str, Any]] = {}  # t1_ fullname -> comment (reddit_comments.py)
+        self.comment_errors: list[list[Any]] = []  # json.errors the next comment answers with
+        self.lose_comment_answers = 0
         # The consent page and the code exchange (oauth2.py); Reddit compares redirect URIs whole.
         self.oauth = AuthorizationServer(
             issue_token=self._issue_from_code, token_error=self._token_error, loopback_any_port=False
@@ -321,6 +326,7 @@ class FakeReddit(LoopbackServer):
             ("POST", "/api/submit"): self._submit,
             ("GET", "/api/info"): self._info,
             ("POST", "/api/del"): self._del,
+            ("POST", "/api/comment"): lambda r: reddit_comments.comment(self, r),
         }
         handler = routes.get((method, path))
         name = f"{method} {path}"
@@ -328,6 +334,12 @@ class FakeReddit(LoopbackServer):
             m = re.fullmatch(r"/user/([^/]+)/submitted", path)
             if method == "GET" and m:
                 handler, name = (lambda r: self._submitted(m.group(1), r)), "GET /user/:name/submitted"
+            m3 = re.fullmatch(r"/user/([^/]+)/comments", path)
+            if method == "GET" and m3:
+                handler, name = (
+                    (lambda r: reddit_comments.user_comments(self, m3.group(1), r)),
+                    "GET /user/:name/comments",
+                )
             m2 = re.fullmatch(r"/r/([^/]+)/api/link_flair_v2", path)
             if method == "GET" and m2:
                 handler, name = (lambda r: self._flairs(m2.group(1))), "GET /r/:sr/api/link_flair_v2"
@@ -583,9 +595,13 @@ class FakeReddit(LoopbackServer):
 
     def _del(self, req: RecordedRequest) -> Response:
         with self._lock:
-            post = self._posts.get(str(req.param("id") or ""))
+            thing_id = str(req.param("id") or "")
+            post = self._posts.get(thing_id) or self.comments.get(thing_id)
             if post is not None and post["author"] == self.username:
-                self._deleted(post)
+                if thing_id.startswith("t1_"):
+                    post.update(author="[deleted]", body="[deleted]", author_fullname=None)
+                else:
+                    self._deleted(post)
         return self._api_json({})
 
 

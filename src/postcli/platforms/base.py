@@ -325,6 +325,9 @@ class AdapterBase(_AdapterMethods):
     # Publishes a first comment under a post (publish_comment / find_comment). Declared in the
     # spec: "first_comment" in `publishes`.
     first_comment: ClassVar[bool] = False
+    # A first comment stays when its post is deleted (Reddit): post delete --remote deletes it
+    # (with `delete`) before the post. False: it goes with its post (Instagram, Facebook ...).
+    comment_outlives_post: ClassVar[bool] = False
 
     ctx: AccountContext
 

@@ -27,6 +27,7 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
+from postcli.platforms.reddit import comments
 from postcli.platforms.reddit.api import NO_REFRESH_HINT, RedditApi, reconnect_hint
 from postcli.platforms.reddit.spec import SPEC
 from postcli.platforms.reddit.wire import (
@@ -60,6 +61,8 @@ class RedditAdapter(RedditApi):
     metrics_batch_size: ClassVar[int] = INFO_BATCH
     # No idempotency key: find_published looks among the user's newest submissions.
     reconciles_by_recent_posts: ClassVar[bool] = True
+    # A comment stays under a deleted post ("[deleted]" shows, the comment does not go).
+    comment_outlives_post: ClassVar[bool] = True
 
     # -- account -------------------------------------------------------------
 
@@ -227,6 +230,17 @@ class RedditAdapter(RedditApi):
         listed = ", ".join(f"{f['id']} ({f.get('text') or 'no text'})" for f in usable)
         return f"r/{sr}'s post flairs: {listed}."
 
+    # -- the first comment (comments.py) -------------------------------------------
+
+    def publish_comment(self, req: PublishRequest) -> PublishResult:
+        return comments.publish(self, req)
+
+    def find_comment(self, req: PublishRequest) -> PublishResult | None:
+        return comments.find(self, req)
+
+    def comment_limit(self) -> int:
+        return comments.MAX_COMMENT
+
     # -- reconciling --------------------------------------------------------------
 
     def find_published(self, req: PublishRequest) -> PublishResult | None:
@@ -288,8 +302,10 @@ class RedditAdapter(RedditApi):
 
     def delete(self, platform_post_id: str) -> None:
         """POST /api/del: deleting what is already deleted answers {} as well."""
-        what = f"deleting post {platform_post_id}"
-        errors = json_errors(self._api("POST", "/api/del", what, data={"id": fullname(platform_post_id)}))
+        # A first comment (t1_) is deleted the same way.
+        thing = platform_post_id if platform_post_id.startswith("t1_") else fullname(platform_post_id)
+        what = f"deleting {'comment' if thing.startswith('t1_') else 'post'} {thing}"
+        errors = json_errors(self._api("POST", "/api/del", what, data={"id": thing}))
         if errors:
             raise self._fail(PlatformRejected, f"Reddit refused while {what}: {describe(errors)}")
 

@@ -89,5 +89,5 @@ SPEC = PlatformSpec(
         "shares; impressions only where Reddit exposes a post's view count (mostly null). Karma and "
         "upvote_ratio are in the raw answers."
     ),
-    publishes=("text",),
+    publishes=("text", "first_comment"),
 )

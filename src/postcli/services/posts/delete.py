@@ -23,13 +23,14 @@ __all__ = ["DeleteReport", "delete_post"]
 
 def _online(target: PostTarget) -> list[str]:
     """What of a target is on the platform, last published first: its post, or a thread's
-    parts and its first comment where that is a reply (a comment under an Instagram or
-    Facebook post goes with the post)."""
+    parts and its first comment where that is a reply or outlives its post (Reddit); a comment
+    under an Instagram, Facebook, LinkedIn or YouTube post goes with the post."""
     from postcli.platforms.registry import adapter_class
 
     if not target.parts:
         return [target.platform_post_id] if target.status == "completed" and target.platform_post_id else []
-    replies = adapter_class(target.platform).threads
+    cls = adapter_class(target.platform)
+    replies = cls.threads or cls.comment_outlives_post
     out = [
         p.platform_post_id
         for p in sorted(target.parts, key=lambda p: (p.kind == "part", -p.position))
