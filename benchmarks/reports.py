@@ -18,7 +18,9 @@ Targets (issue 16): each report's query <= 100 ms; each command <= 2x `postcli
 The bulk load bypasses record_post_snapshot (one ORM round trip per row would take
 many minutes) but fills post_metric_latest and post_metric_hourly with exactly what
 it would produce: the last snapshot per target, and per target and UTC hour the last
-counters with their deltas from the previous hour.
+counters with their deltas from the previous hour; account_post_hourly is then rebuilt
+from those as `db upgrade` does. It prints the bytes per post snapshot, everything
+included (tables, indexes, rollups).
 """
 
 from __future__ import annotations
@@ -243,6 +245,15 @@ def replicate(home: Path, times: int) -> dict[str, int]:
     return counts
 
 
+def rebuild_rollups() -> int:
+    """Fill account_post_hourly from post_metric_hourly, as `db upgrade` (migration 0009) does."""
+    from postcli.store import rollup
+    from postcli.store.session import engine
+
+    with engine().begin() as conn:
+        return rollup.rebuild(conn)
+
+
 def time_reports(now: datetime, runs: int) -> list[tuple[str, float, float, float]]:
     from postcli.services import reports
     from postcli.services.reports.catalog import REPORTS
@@ -350,18 +361,20 @@ def main() -> int:
         counts = build(now, args.posts)
         if args.times > 1:
             counts.update(replicate(home, args.times))
+        counts["account_hours"] = rebuild_rollups()
         secs = time.perf_counter() - t0
         print(f"built {home / 'postcli.db'} in {secs:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     else:
         print(f"reusing {home / 'postcli.db'}")
-    size = (home / "postcli.db").stat().st_size / 1e6
-    print(f"database size {size:.0f} MB")
     from postcli.store.dbapi import open_reader
 
-    with open_reader() as db:
+    with open_reader() as db:  # on a store made by an older postcli this migrates it first
         n_posts = db.scalar("SELECT count(*) FROM posts")
         n_snaps = db.scalar("SELECT count(*) FROM post_metric_snapshots")
-    print(f"{n_posts:,} posts, {n_snaps:,} post snapshots")
+    # Everything the store holds: tables, indexes, rollups (and a WAL not yet checkpointed).
+    size = sum(p.stat().st_size for p in home.glob("postcli.db*"))
+    print(f"database size {size / 1e6:.0f} MB")
+    print(f"{n_posts:,} posts, {n_snaps:,} post snapshots: {size / max(n_snaps, 1):.0f} bytes per snapshot")
 
     results = time_reports(now, args.runs)
     width = max(len(r[0]) for r in results)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from postcli import metrics
 from postcli.metrics import COUNTERS, HOURLY_COUNTERS, SNAPSHOT_COLUMNS, STATE_KEY, state_of
+from postcli.store import rollup
+from postcli.store.driver import to_stored
 from postcli.store.models import (
     AccountMetricSnapshot,
     PostMetricHourly,
@@ -131,12 +133,18 @@ def _refresh_deltas(session: Session, target_id: int, from_hour: datetime) -> No
             ).scalar_one_or_none()
         prev[k] = value
     rows = session.execute(select(H).where(H.target_id == target_id, H.hour >= from_hour).order_by(H.hour)).scalars()
+    changes: dict[tuple[Any, int], rollup.Change] = {}
+    dialect = session.get_bind().dialect.name
     for row in rows:
+        old = [getattr(row, f"{k}_delta") for k in HOURLY_COUNTERS]
         for k in HOURLY_COUNTERS:
             value = getattr(row, k)
             setattr(row, f"{k}_delta", None if value is None else value - (prev[k] or 0))
             if value is not None:
                 prev[k] = value
+        new = [getattr(row, f"{k}_delta") for k in HOURLY_COUNTERS]
+        rollup.merge(changes, (to_stored(row.hour, dialect), row.account_id), rollup.delta_change(old, new))
+    rollup.add(session.connection(), changes)
 
 
 # --- batches ---------------------------------------------------------------------------------
@@ -185,6 +193,7 @@ def record_post_snapshots(
         tid: dict.fromkeys(HOURLY_COUNTERS) for tid, n in counts.items() if n == 1
     }
     missing: dict[str, list[int]] = {}
+    replaced: dict[int, tuple[int | None, ...]] = {}  # this hour's row a fast write overwrites: its deltas
     if prev:
         # Per target: its last hourly row before this hour (where the deltas count from) and any
         # row at or after it. A later hour, or a newer capture of this hour, means this snapshot
@@ -201,6 +210,8 @@ def record_post_snapshots(
                         missing.setdefault(k, []).append(tid)
             elif row[1] > hour or row[2] > captured_at:
                 del prev[tid]
+            else:
+                replaced[tid] = tuple(row[3 + len(HOURLY_COUNTERS) :])
         for k, tids in missing.items():
             tids = [tid for tid in tids if tid in prev]
             if tids:
@@ -209,7 +220,7 @@ def record_post_snapshots(
 
     fast = [it for it in items if it[0].id in prev]
     if fast:
-        _write_batch(session, fast, captured_at, hour, prev)
+        _write_batch(session, fast, captured_at, hour, prev, replaced)
     for target, m, followers in items:
         if target.id not in prev:
             record_post_snapshot(session, _orm_target(session, target), m, captured_at, follower_count=followers)
@@ -259,6 +270,7 @@ def _write_batch(
     captured_at: datetime,
     hour: datetime,
     prev: dict[int, dict[str, int | None]],
+    replaced: dict[int, tuple[int | None, ...]],
 ) -> None:
     from sqlalchemy.orm.attributes import set_committed_value
 
@@ -268,6 +280,7 @@ def _write_batch(
     at, hour_db = db.dt(captured_at), db.dt(hour)
     counters: list[tuple[Any, ...]] = []
     hourly: list[tuple[Any, ...]] = []
+    gains: dict[tuple[Any, int], rollup.Change] = {}
     for target, m, followers in items:
         values = tuple(getattr(m, k) for k in COUNTERS)
         likes, comments, shares = m.likes, m.comments, m.shares
@@ -278,6 +291,11 @@ def _write_batch(
         for k, value in zip(HOURLY_COUNTERS, (likes, comments, shares, engagement)):
             row.append(None if value is None else value - (before[k] or 0))
         hourly.append(tuple(row))
+        rollup.merge(
+            gains,
+            (hour_db, target.account_id),
+            rollup.delta_change(replaced.get(target.id), row[-len(HOURLY_COUNTERS) :]),
+        )
 
     # One multi-row INSERT per few hundred rows; the ids come back matched by target (a
     # target is in a fast batch once).
@@ -291,6 +309,7 @@ def _write_batch(
     )
     db.executemany(_UPSERT_LATEST, [(t.id, snap_ids[t.id], at, *c) for (t, _m, _f), c in zip(items, counters)])
     db.executemany(_UPSERT_HOURLY, hourly)
+    rollup.add(db.conn, gains)
     db.executemany(_TOUCH_TARGETS, [(at, t.id, at) for t, _m, _f in items])
 
     written = {t.id for t, _m, _f in items}
@@ -340,7 +359,13 @@ def _statements(dialect_name: str) -> dict[str, Any]:
         )
 
     st["around"] = (
-        select(H.target_id, H.hour, H.captured_at, *(H[k] for k in HOURLY_COUNTERS))
+        select(
+            H.target_id,
+            H.hour,
+            H.captured_at,
+            *(H[k] for k in HOURLY_COUNTERS),
+            *(H[k + "_delta"] for k in HOURLY_COUNTERS),
+        )
         .select_from(targets)
         .join(hourly, and_(H.target_id == targets.c.id, H.hour >= func.coalesce(last_hour_before(), hour)))
         .where(targets.c.id.in_(ids))

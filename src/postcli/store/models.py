@@ -258,6 +258,33 @@ class PostMetricHourly(Base):
     )
 
 
+class AccountPostHourly(Base):
+    """Per account and UTC hour: the post_metric_hourly deltas of the account's targets, summed
+    (kept current by services/snapshots.py through store/rollup.py; rebuilt by migration 0009).
+
+    The timeline reads this: its cost follows accounts x hours in the period, not the posts
+    collected in it. `{counter}` is the sum of the deltas, `{counter}_n` how many of them were
+    reported (not NULL): a sum with n = 0 is NULL ("not reported"), not 0. Changes are added
+    (ON CONFLICT ... + excluded), never recomputed, so concurrent writers on PostgreSQL
+    cannot overwrite each other's sums.
+    """
+
+    __tablename__ = "account_post_hourly"
+
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    likes: Mapped[int] = mapped_column(BigInt, default=0)
+    comments: Mapped[int] = mapped_column(BigInt, default=0)
+    shares: Mapped[int] = mapped_column(BigInt, default=0)
+    engagement: Mapped[int] = mapped_column(BigInt, default=0)
+    likes_n: Mapped[int] = mapped_column(Integer, default=0)
+    comments_n: Mapped[int] = mapped_column(Integer, default=0)
+    shares_n: Mapped[int] = mapped_column(Integer, default=0)
+    engagement_n: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
 class AccountMetricSnapshot(Base):
     __tablename__ = "account_metric_snapshots"
 

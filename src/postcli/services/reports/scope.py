@@ -102,7 +102,7 @@ class Scope:
         return sql, params
 
     def hourly(self, db: Reader) -> tuple[str, dict[str, Any]]:
-        """Filter post_metric_hourly `h` by its copied account_id (no join to targets)."""
+        """Filter account_post_hourly `h` by its account_id."""
         if self.account is not None:
             return " AND h.account_id = :account_id", {"account_id": self.account.account_id}
         if self.platform:
