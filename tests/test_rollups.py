@@ -238,3 +238,56 @@ def test_db_upgrade_rebuilds_the_rollup_with_progress():
     assert (before, after) == ("0008", "0009")
     assert _table() == expected
     assert calls and calls[-1][0] == calls[-1][1] and len(calls) == calls[-1][1]
+
+
+@settings(max_examples=25)
+@given(
+    series=st.lists(snapshot, min_size=1, max_size=25),
+    end_min=st.integers(1, 36 * 60),
+    sort=st.sampled_from(("engagement", "likes", "engagement_rate")),
+)
+def test_reports_as_of_a_past_end_equal_the_snapshots(series, end_min, sort):
+    """A period that ended in the past reads a target's latest row when it is older than the
+    end, else its latest snapshot before the end: either way what the snapshots say."""
+    from postcli.services.reports import ReportQuery, platforms, top
+    from postcli.store.dbapi import open_reader
+    from postcli.store.session import session_scope
+
+    targets = _fresh_store()
+    _write(targets, series)
+    end = T0 + timedelta(minutes=end_min)
+    q = ReportQuery(start=T0 - timedelta(hours=1), end=end)
+    now = T0 + timedelta(days=30)
+    with open_reader() as db:
+        rows = {
+            r.platform: (r.targets, r.engagement, r.likes, r.comments, r.shares)
+            for r in platforms(db, q, now=now).platforms
+        }
+        ranked = [(p.target_id, p.engagement, p.likes) for p in top(db, q, sort=sort, limit=10, now=now).posts]
+    with session_scope() as s:
+        snaps = (
+            s.connection()
+            .exec_driver_sql(
+                "SELECT s.target_id, t.platform, s.captured_at, s.id, s.engagement, s.likes, s.comments, s.shares "
+                "FROM post_metric_snapshots s JOIN post_targets t ON t.id = s.target_id ORDER BY s.captured_at, s.id"
+            )
+            .fetchall()
+        )
+    as_of: dict[int, tuple] = {}
+    platform_of = {}
+    for tid, platform, at, _id, *values in snaps:
+        at = at if isinstance(at, datetime) else datetime.fromisoformat(at)
+        platform_of[tid] = platform
+        if at.replace(tzinfo=UTC) < end:
+            as_of[tid] = tuple(values)
+    want: dict[str, list] = {}
+    for tid, acc in targets:
+        platform = "bluesky" if acc == targets[0][1] else "mastodon"
+        row = want.setdefault(platform, [0, None, None, None, None])
+        row[0] += 1
+        for i, v in enumerate(as_of.get(tid, (None,) * 4)):
+            if v is not None:
+                row[i + 1] = (row[i + 1] or 0) + v
+    assert rows == {p: tuple(v) for p, v in want.items()}
+    got = {tid: (eng, likes) for tid, eng, likes in ranked}
+    assert got == {tid: as_of.get(tid, (None, None))[:2] for tid, _acc in targets}
