@@ -16,10 +16,9 @@ Targets (issue 16): each report's query <= 100 ms; each command <= 2x `postcli
 --help`; memory < 150 MB.
 
 The bulk load bypasses record_post_snapshot (one ORM round trip per row would take
-many minutes) but fills post_metric_latest and post_metric_hourly with exactly what
-it would produce: the last snapshot per target, and per target and UTC hour the last
-counters with their deltas from the previous hour; account_post_hourly is then rebuilt
-from those as `db upgrade` does. It prints the bytes per post snapshot, everything
+many minutes) but fills post_metric_latest with what it would produce (the last
+snapshot per target); account_post_hourly and the latest rows' reported values are
+then rebuilt from the snapshots as `db upgrade` (migration 0009) does. It prints the bytes per post snapshot, everything
 included (tables, indexes, rollups).
 """
 
@@ -60,7 +59,7 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
     eng = engine()
     raw = eng.raw_connection()
     cur = raw.cursor()
-    counts = {"accounts": 10, "posts": n_posts, "post_snapshots": 0, "hourly_rows": 0, "account_snapshots": 0}
+    counts = {"accounts": 10, "posts": n_posts, "post_snapshots": 0, "account_snapshots": 0}
     start = now - timedelta(days=730)
     cur.execute("BEGIN")
     accounts = []
@@ -95,7 +94,7 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
         )
         counts["account_snapshots"] += len(rows)
 
-    posts, targets, snaps, latest, hourly = [], [], [], [], []
+    posts, targets, snaps, latest = [], [], [], []
     snap_id = 0
 
     def flush() -> None:
@@ -120,15 +119,8 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
             " shares, quotes, engagement, follower_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             latest,
         )
-        cur.executemany(
-            "INSERT INTO post_metric_hourly (hour, target_id, account_id, captured_at, likes, comments, shares,"
-            " engagement, likes_delta, comments_delta, shares_delta, engagement_delta)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            hourly,
-        )
         counts["post_snapshots"] += len(snaps)
-        counts["hourly_rows"] += len(hourly)
-        for buf in (posts, targets, snaps, latest, hourly):
+        for buf in (posts, targets, snaps, latest):
             buf.clear()
 
     span = (now - start).total_seconds()
@@ -142,8 +134,7 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
         tau = 3 + rng.random() * 20
         # Mastodon-like accounts do not report reach/impressions (NULL, as in real data).
         reports_reach = platform == "bluesky"
-        prev = {"likes": None, "comments": None, "shares": None, "engagement": None}
-        last_hour, last = None, None
+        last = None
         for off in OFFSETS_H:
             at = published + timedelta(hours=off, minutes=rng.random() * 10)
             if at >= now:
@@ -155,17 +146,6 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
             reach = int(ceiling * 20 * f) if reports_reach else None
             snap_id += 1
             snaps.append((snap_id, pid, _ts(at), impressions, reach, likes, comments, shares, 0, eng, followers))
-            hour = at.replace(minute=0, second=0, microsecond=0)
-            cur_vals = {"likes": likes, "comments": comments, "shares": shares, "engagement": eng}
-            deltas = [cur_vals[k] - (prev[k] or 0) for k in ("likes", "comments", "shares", "engagement")]
-            if hour == last_hour:  # same hour as the previous snapshot: it replaces that row
-                hourly.pop()
-                before = hourly[-1] if hourly and hourly[-1][1] == pid else None
-                base = dict(zip(("likes", "comments", "shares", "engagement"), before[4:8])) if before else {}
-                deltas = [cur_vals[k] - (base.get(k) or 0) for k in ("likes", "comments", "shares", "engagement")]
-            hourly.append((_ts(hour), pid, acc_id, _ts(at), likes, comments, shares, eng, *deltas))
-            prev = cur_vals
-            last_hour = hour
             last = (pid, snap_id, _ts(at), impressions, reach, likes, comments, shares, 0, eng, followers)
         targets.append(
             (
@@ -229,13 +209,6 @@ def replicate(home: Path, times: int) -> dict[str, int]:
             " FROM post_metric_latest WHERE target_id <= :n0",
             {**p, "n0": n},
         )
-        conn.execute(
-            "INSERT INTO post_metric_hourly (hour, target_id, account_id, captured_at, likes, comments, shares,"
-            " engagement, likes_delta, comments_delta, shares_delta, engagement_delta)"
-            " SELECT hour, target_id + :n, account_id, captured_at, likes, comments, shares, engagement, likes_delta,"
-            " comments_delta, shares_delta, engagement_delta FROM post_metric_hourly WHERE target_id <= :n0",
-            {**p, "n0": n},
-        )
     conn.execute("COMMIT")
     counts = {
         "posts": conn.execute("SELECT count(*) FROM posts").fetchone()[0],
@@ -246,7 +219,8 @@ def replicate(home: Path, times: int) -> dict[str, int]:
 
 
 def rebuild_rollups() -> int:
-    """Fill account_post_hourly from post_metric_hourly, as `db upgrade` (migration 0009) does."""
+    """Fill account_post_hourly (and the latest rows' reported values) from the snapshots, as
+    `db upgrade` (migration 0009) does."""
     from postcli.store import rollup
     from postcli.store.session import engine
 

@@ -223,50 +223,23 @@ class PostMetricLatest(_PostMetricsMixin, Base):
     target_id: Mapped[int] = mapped_column(ForeignKey("post_targets.id", ondelete="CASCADE"), primary_key=True)
     snapshot_id: Mapped[int] = mapped_column(Integer)
     captured_at: Mapped[datetime]
-
-
-class PostMetricHourly(Base):
-    """Per target and UTC hour: the last counters of that hour, and what they gained since the
-    target's previous reported value (kept current on insert by services/snapshots.py).
-
-    Hourly rather than daily so the timeline can cut days at the user's midnight in any
-    whole-hour timezone; the stored deltas let it sum rows instead of pairing each with its
-    predecessor. A delta is NULL when the counter is NULL; a target's first reported value
-    counts in full. Clustered by hour (WITHOUT ROWID on SQLite) because the timeline reads
-    hour ranges; account_id (the target's, which never changes) is copied here so a
-    --platform/--account timeline filters that range scan instead of joining every target.
-    """
-
-    __tablename__ = "post_metric_hourly"
-
-    hour: Mapped[datetime] = mapped_column(primary_key=True)  # captured_at truncated to the UTC hour
-    target_id: Mapped[int] = mapped_column(ForeignKey("post_targets.id", ondelete="CASCADE"), primary_key=True)
-    account_id: Mapped[int] = mapped_column(Integer)
-    captured_at: Mapped[datetime]
-    likes: Mapped[int | None] = mapped_column(BigInt)
-    comments: Mapped[int | None] = mapped_column(BigInt)
-    shares: Mapped[int | None] = mapped_column(BigInt)
-    engagement: Mapped[int | None] = mapped_column(BigInt)
-    likes_delta: Mapped[int | None] = mapped_column(BigInt)
-    comments_delta: Mapped[int | None] = mapped_column(BigInt)
-    shares_delta: Mapped[int | None] = mapped_column(BigInt)
-    engagement_delta: Mapped[int | None] = mapped_column(BigInt)
-
-    __table_args__ = (
-        Index("ix_pmh_target_hour", "target_id", "hour"),
-        {"sqlite_with_rowid": False},
-    )
+    # The last reported (not NULL) value of each counter the timeline sums (metrics.HOURLY_COUNTERS):
+    # what the next snapshot's gain counts from (store/rollup.py).
+    likes_reported: Mapped[int | None] = mapped_column(BigInt)
+    comments_reported: Mapped[int | None] = mapped_column(BigInt)
+    shares_reported: Mapped[int | None] = mapped_column(BigInt)
+    engagement_reported: Mapped[int | None] = mapped_column(BigInt)
 
 
 class AccountPostHourly(Base):
-    """Per account and UTC hour: the post_metric_hourly deltas of the account's targets, summed
-    (kept current by services/snapshots.py through store/rollup.py; rebuilt by migration 0009).
+    """Per account and UTC hour: what its targets' counters gained (store/rollup.py has the
+    rule), kept current by services/snapshots.py, rebuilt from the snapshots by migration 0009.
 
     The timeline reads this: its cost follows accounts x hours in the period, not the posts
-    collected in it. `{counter}` is the sum of the deltas, `{counter}_n` how many of them were
-    reported (not NULL): a sum with n = 0 is NULL ("not reported"), not 0. Changes are added
-    (ON CONFLICT ... + excluded), never recomputed, so concurrent writers on PostgreSQL
-    cannot overwrite each other's sums.
+    collected in it; hours so it can cut days at the user's midnight. `{counter}` is the sum
+    of the snapshots' gains, `{counter}_n` how many were reported (not NULL): a sum with
+    n = 0 is NULL ("not reported"), not 0. Changes are added (ON CONFLICT ... + excluded),
+    never recomputed, so concurrent writers on PostgreSQL cannot overwrite each other's sums.
     """
 
     __tablename__ = "account_post_hourly"

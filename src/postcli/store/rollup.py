@@ -1,14 +1,22 @@
-"""The per-account hourly gains (account_post_hourly): the SQL that adds changes to it and that
-rebuilds it from post_metric_hourly, shared by the snapshot writer (services/snapshots.py), the
-post deletion, migration 0009 and the benchmark's bulk load.
+"""The per-account hourly gains (account_post_hourly) and what keeps them: the gains rule, the
+SQL that adds changes, and the rebuild from the snapshots. Shared by the snapshot writer
+(services/snapshots.py), the post deletion, migration 0009 and the benchmark's bulk load.
+
+A snapshot's gain of a counter is its value minus the target's last reported (not NULL)
+value before it (snapshots in (captured_at, id) order; the first reported value counts in
+full); a NULL value gains NULL, "not reported". An hour's gain of a target is the sum of its
+snapshots' gains in that hour: the last reported value of the hour minus the last reported
+before it. post_metric_latest keeps each target's last reported values (`{counter}_reported`)
+so a snapshot newer than all others (nearly every one) needs nothing else to find its gain.
 
 Statements run on a SQLAlchemy Connection through the driver (as store/bulk.py does), with
-times already in driver form (store/driver.py's to_stored), on SQLite 3.24+ and PostgreSQL.
+times in driver form (store/driver.py's to_stored), on SQLite 3.24+ and PostgreSQL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from postcli.metrics import HOURLY_COUNTERS
@@ -20,41 +28,41 @@ TABLE = "account_post_hourly"
 SUMS = HOURLY_COUNTERS
 COUNTS = tuple(f"{k}_n" for k in HOURLY_COUNTERS)
 COLUMNS = ("hour", "account_id", *SUMS, *COUNTS)
+REPORTED = tuple(f"{k}_reported" for k in HOURLY_COUNTERS)  # on post_metric_latest
 
 # A change to one (hour, account) row: what to add to each sum, then to each count.
 Change = list[int]
+Values = Sequence[int | None]  # HOURLY_COUNTERS in order; None = not reported
 
 _ADD = (
     f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
     "ON CONFLICT (hour, account_id) DO UPDATE SET "
     + ", ".join(f"{c} = {TABLE}.{c} + excluded.{c}" for c in (*SUMS, *COUNTS))
 )
-_REBUILD = (
-    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) SELECT hour, account_id, "
-    + ", ".join(f"COALESCE(sum({k}_delta), 0)" for k in SUMS)
-    + ", "
-    + ", ".join(f"count({k}_delta)" for k in SUMS)
-    + " FROM post_metric_hourly WHERE hour >= ? AND hour <= ? GROUP BY hour, account_id"
-)
+_SET_REPORTED = f"UPDATE post_metric_latest SET {', '.join(f'{c} = ?' for c in REPORTED)} WHERE target_id = ?"
 
 
-def delta_change(old: Sequence[int | None] | None, new: Sequence[int | None] | None) -> Change | None:
-    """What replacing a target's hourly deltas `old` by `new` (None: no row) adds to its account's
-    hour, or None when nothing changes. Deltas in HOURLY_COUNTERS order; NULL = not reported."""
-    o = old or (None,) * len(SUMS)
-    n = new or (None,) * len(SUMS)
-    if tuple(o) == tuple(n):
-        return None
-    sums = [(b or 0) - (a or 0) for a, b in zip(o, n)]
-    counts = [(b is not None) - (a is not None) for a, b in zip(o, n)]
-    return sums + counts
+def gain(reported: Values | None, values: Values) -> tuple[Change, list[int | None]]:
+    """A snapshot's Change given the target's last reported values before it, and the last
+    reported values after it."""
+    before = reported or (None,) * len(SUMS)
+    sums = [0 if v is None else v - (r or 0) for r, v in zip(before, values)]
+    counts = [int(v is not None) for v in values]
+    return sums + counts, [r if v is None else v for r, v in zip(before, values)]
 
 
 def merge(into: dict[tuple[Any, int], Change], key: tuple[Any, int], change: Change | None) -> None:
     if change is None:
         return
     have = into.get(key)
-    into[key] = change if have is None else [a + b for a, b in zip(have, change)]
+    into[key] = list(change) if have is None else [a + b for a, b in zip(have, change)]
+
+
+def hour_key(captured_at: Any) -> Any:
+    """The UTC hour of a stored time, in driver form (text on SQLite, naive UTC on PostgreSQL)."""
+    if isinstance(captured_at, datetime):
+        return captured_at.replace(minute=0, second=0, microsecond=0)
+    return f"{captured_at[:13]}:00:00.000000"  # store/driver.py's SQLITE_TIME_FORMAT
 
 
 def _sql(conn: Connection, sql: str) -> str:
@@ -68,35 +76,70 @@ def add(conn: Connection, changes: dict[tuple[Any, int], Change]) -> None:
         conn.exec_driver_sql(_sql(conn, _ADD), rows)
 
 
-def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None, chunk: int = 24 * 30) -> int:
-    """Recompute the whole table from post_metric_hourly (a month of hours per statement, so
-    `progress(done, total)` moves); the rows written."""
-    conn.exec_driver_sql(f"DELETE FROM {TABLE}")
-    hours = [r[0] for r in conn.exec_driver_sql("SELECT DISTINCT hour FROM post_metric_hourly ORDER BY hour")]
-    spans = [(hours[i], hours[min(i + chunk, len(hours)) - 1]) for i in range(0, len(hours), chunk)]
-    for done, (lo, hi) in enumerate(spans, start=1):
-        conn.exec_driver_sql(_sql(conn, _REBUILD), (lo, hi))
-        if progress is not None:
-            progress(done, len(spans))
-    return int(conn.exec_driver_sql(f"SELECT count(*) FROM {TABLE}").scalar_one())
+def _history_sql(where: str) -> str:
+    cols = ", ".join(f"s.{k}" for k in SUMS)
+    return (
+        f"SELECT s.target_id, t.account_id, s.captured_at, {cols} FROM post_metric_snapshots s "
+        f"JOIN post_targets t ON t.id = s.target_id {where} ORDER BY s.target_id, s.captured_at, s.id"
+    )
 
 
-def hourly_rows(conn: Connection, target_ids: Iterable[int]) -> list[tuple[Any, ...]]:
-    """(hour, account_id, *deltas) of the targets' post_metric_hourly rows, hour in driver form."""
+def _fold(rows: Iterable[Sequence[Any]], into: dict[tuple[Any, int], Change], sign: int = 1) -> dict[int, list]:
+    """Add the gains of snapshot rows (target_id, account_id, captured_at, *counters; by target,
+    in order) to `into` (times `sign`); each target's last reported values."""
+    reported: dict[int, list[int | None]] = {}
+    for tid, acc, at, *values in rows:
+        change, reported[tid] = gain(reported.get(tid), values)
+        merge(into, (hour_key(at), acc), [sign * x for x in change])
+    return reported
+
+
+def target_gains(conn: Connection, target_ids: Sequence[int], sign: int = 1) -> tuple[dict, dict[int, list]]:
+    """The targets' gains from their whole history (times `sign`), and their last reported values."""
+    into: dict[tuple[Any, int], Change] = {}
+    reported: dict[int, list] = {}
     ids = sorted(set(target_ids))
-    out: list[tuple[Any, ...]] = []
-    deltas = ", ".join(f"{k}_delta" for k in SUMS)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        sql = f"SELECT hour, account_id, {deltas} FROM post_metric_hourly WHERE target_id IN ({marks})"
-        out.extend(tuple(r) for r in conn.exec_driver_sql(_sql(conn, sql), tuple(chunk)))
-    return out
+        sql = _history_sql(f"WHERE s.target_id IN ({', '.join('?' * len(chunk))})")
+        reported.update(_fold(conn.exec_driver_sql(_sql(conn, sql), tuple(chunk)), into, sign))
+    return into, reported
+
+
+def set_reported(conn: Connection, reported: dict[int, list]) -> None:
+    rows = [(*values, tid) for tid, values in reported.items()]
+    if rows:
+        conn.exec_driver_sql(_sql(conn, _SET_REPORTED), rows)
 
 
 def forget_targets(conn: Connection, target_ids: Iterable[int]) -> None:
-    """Take the targets' deltas out of their accounts' hours (before the targets are deleted)."""
-    changes: dict[tuple[Any, int], Change] = {}
-    for hour, acc, *deltas in hourly_rows(conn, target_ids):
-        merge(changes, (hour, acc), delta_change(deltas, None))
+    """Take the targets' gains out of their accounts' hours (before the targets are deleted)."""
+    changes, _reported = target_gains(conn, list(target_ids), sign=-1)
     add(conn, changes)
+
+
+def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None, step: int = 200_000) -> int:
+    """Recompute account_post_hourly and the latest rows' reported values from every snapshot,
+    streamed in target order (`progress(done, total)` every `step` snapshots); the rows written."""
+    total = int(conn.exec_driver_sql("SELECT count(*) FROM post_metric_snapshots").scalar_one())
+    conn.exec_driver_sql(f"DELETE FROM {TABLE}")
+    into: dict[tuple[Any, int], Change] = {}
+    reported: dict[int, list] = {}
+    # Streamed (a server-side cursor on PostgreSQL): the option on the statement, not the
+    # connection, which would keep it for every later statement of the migration.
+    result = conn.exec_driver_sql(_history_sql(""), execution_options={"stream_results": True})
+    done = 0
+    while batch := result.fetchmany(step):
+        # A target's rows may straddle two batches: carry its reported values across.
+        for tid, acc, at, *values in batch:
+            change, reported[tid] = gain(reported.get(tid), values)
+            merge(into, (hour_key(at), acc), change)
+        done += len(batch)
+        if progress is not None:
+            progress(done, total)
+    result.close()
+    add(conn, into)
+    set_reported(conn, reported)
+    if progress is not None and not total:
+        progress(0, 0)
+    return len([c for c in into.values() if any(c)])

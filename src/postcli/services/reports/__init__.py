@@ -4,7 +4,7 @@ Pure logic: each report takes a store reader (store/dbapi.py; an ORM Session wor
 too) and a ReportQuery and returns a Report with `as_json()` (the documented shape,
 docs/reports.md) and `csv()` (columns, rows). The SQL is written once, plain, for
 SQLite and PostgreSQL alike; dbapi.py holds the few differences. Aggregation runs in
-SQL over the tables kept current on insert (post_metric_latest, post_metric_hourly);
+SQL over the tables kept current on insert (post_metric_latest, account_post_hourly);
 Python only folds small aggregated results (hour buckets into the user's days and
 weekday/hour cells, zero-filling days).
 

@@ -40,8 +40,8 @@ class TimelineReport(Report):
 def timeline(session: Any, q: ReportQuery, *, now: datetime | None = None) -> TimelineReport:
     """Engagement gained per day in the user's timezone.
 
-    Sums the hourly rollup's deltas (per target: this hour's last counters minus the
-    previous reported ones), so a post published long before the period counts on the
+    Sums the per-account hourly gains (per target: the hour's last reported counters minus
+    the previous reported ones), so a post published long before the period counts on the
     day its likes arrived. Resolution is one hour: in a zone whose offset is not a whole
     number of hours, the hour that straddles midnight counts on the day it starts in.
     A day with no reported delta is 0 once the scope has any reported value, and
