@@ -345,7 +345,13 @@ def main() -> int:
     with open_reader() as db:  # on a store made by an older postcli this migrates it first
         n_posts = db.scalar("SELECT count(*) FROM posts")
         n_snaps = db.scalar("SELECT count(*) FROM post_metric_snapshots")
-    # Everything the store holds: tables, indexes, rollups (and a WAL not yet checkpointed).
+    import sqlite3
+
+    # The write-ahead log back into the file first (as the last connection's close would do).
+    conn = sqlite3.connect(home / "postcli.db")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    # Everything the store holds: tables, indexes, rollups (and whatever WAL is left).
     size = sum(p.stat().st_size for p in home.glob("postcli.db*"))
     print(f"database size {size / 1e6:.0f} MB")
     print(f"{n_posts:,} posts, {n_snaps:,} post snapshots: {size / max(n_snaps, 1):.0f} bytes per snapshot")

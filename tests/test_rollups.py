@@ -289,3 +289,25 @@ def test_reports_as_of_a_past_end_equal_the_snapshots(series, end_min, sort):
     assert rows == {p: tuple(v) for p, v in want.items()}
     got = {tid: (eng, likes) for tid, eng, likes in ranked}
     assert got == {tid: as_of.get(tid, (None, None))[:2] for tid, _acc in targets}
+
+
+def test_rebuild_in_small_steps_equals_the_writes():
+    """The rebuild streams snapshots a step at a time; a target's rows straddle steps."""
+    from postcli.store import rollup
+    from postcli.store.session import session_scope
+
+    targets = _fresh_store()
+    _write(targets, [(i % 4, 37 * i, i, None if i % 5 else i, i % 3, i % 2 == 0) for i in range(80)])
+
+    def reported() -> list[tuple]:
+        with session_scope() as s:
+            sql = f"SELECT target_id, {', '.join(rollup.REPORTED)} FROM post_metric_latest ORDER BY target_id"
+            return [tuple(r) for r in s.connection().exec_driver_sql(sql)]
+
+    written, written_reported = _table(), reported()
+    calls: list[tuple[int, int]] = []
+    with session_scope() as s:
+        s.connection().exec_driver_sql(f"UPDATE post_metric_latest SET {rollup.REPORTED[0]} = NULL")
+        rollup.rebuild(s.connection(), lambda done, total: calls.append((done, total)), step=7)
+    assert _table() == written and reported() == written_reported
+    assert calls[0] == (7, 80) and calls[-1] == (80, 80)

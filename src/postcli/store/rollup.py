@@ -118,13 +118,14 @@ def forget_targets(conn: Connection, target_ids: Iterable[int]) -> None:
     add(conn, changes)
 
 
-def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None, step: int = 200_000) -> int:
+def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None, step: int = 50_000) -> int:
     """Recompute account_post_hourly and the latest rows' reported values from every snapshot,
-    streamed in target order (`progress(done, total)` every `step` snapshots); the rows written."""
+    streamed in target order (`progress(done, total)` every `step` snapshots); the rows written.
+    Memory follows accounts x hours (the sums) and `step`, not the snapshots."""
     total = int(conn.exec_driver_sql("SELECT count(*) FROM post_metric_snapshots").scalar_one())
     conn.exec_driver_sql(f"DELETE FROM {TABLE}")
     into: dict[tuple[Any, int], Change] = {}
-    reported: dict[int, list] = {}
+    reported: dict[int, list] = {}  # the targets of this batch: written when the batch ends
     # Streamed (a server-side cursor on PostgreSQL): the option on the statement, not the
     # connection, which would keep it for every later statement of the migration.
     result = conn.exec_driver_sql(_history_sql(""), execution_options={"stream_results": True})
@@ -134,6 +135,10 @@ def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None
         for tid, acc, at, *values in batch:
             change, reported[tid] = gain(reported.get(tid), values)
             merge(into, (hour_key(at), acc), change)
+        # Every target but the batch's last is complete (rows come in target order).
+        last = batch[-1][0]
+        set_reported(conn, {t: r for t, r in reported.items() if t != last})
+        reported = {last: reported[last]}
         done += len(batch)
         if progress is not None:
             progress(done, total)

@@ -32,9 +32,12 @@ class Metric:
         return metrics.engagement_rate_sql(self("engagement"), self("follower_count"))
 
 
-def published_targets(sc: Scope, now: datetime | None, join: str = "") -> tuple[str, dict[str, Any], Metric]:
+def published_targets(
+    sc: Scope, now: datetime | None, join: str = "", *, posts: bool = True
+) -> tuple[str, dict[str, Any], Metric]:
     """FROM ... WHERE for the targets published in the period, each joined to its metrics as
-    of the period's end (t = post_targets, p = posts; the Metric names them, NULLs when none).
+    of the period's end (t = post_targets, p = posts unless `posts` is False: a lookup per
+    target that counting and summing do not need; the Metric names them, NULLs when none).
 
     The period's target ids come from the indexes on post_targets.completed_at and
     posts.published_at (two disjoint halves: a target's own time, else its post's), so
@@ -67,7 +70,7 @@ def published_targets(sc: Scope, now: datetime | None, join: str = "") -> tuple[
         "WHERE p2.published_at >= :start AND p2.published_at < :end AND t2.completed_at IS NULL"
     )
     sql = (
-        f"FROM post_targets t JOIN posts p ON p.id = t.post_id {join} {metrics_join} "
+        f"FROM post_targets t {'JOIN posts p ON p.id = t.post_id' if posts else ''} {join} {metrics_join} "
         f"WHERE t.id IN ({in_period}) AND t.platform_post_id IS NOT NULL{t_where}"
     )
     return sql, {**params, "start": sc.q.start, "end": sc.q.end}, Metric(past)
