@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fakes.google_business_server import CLIENT_ID, CLIENT_SECRET, FakeGoogleBusiness
+from fakes.google_business_server import ACCESS_TOKEN, ACCOUNT, CLIENT_ID, CLIENT_SECRET, FakeGoogleBusiness
 from signin_helpers import start_login
 from test_s3 import aws_env, bucket, moto_endpoint, png  # noqa: F401  (fixtures)
 
@@ -57,6 +57,8 @@ def test_login_publish_collect_and_reports(cli, home, gb, bucket, tmp_path):  # 
     (media,) = post["media"]
     assert media["mediaFormat"] == "PHOTO" and media["sourceUrl"].startswith(bucket.endpoint)
     assert db(home).execute("select platform_post_id from post_targets").fetchone()[0] == post["name"]
+    shown = cli.json("post", "show", str(out["post_id"]))["targets"][0]
+    assert shown["fields"] == {"cta": "BOOK"}  # stored with the target, as given
 
     gb.requests.clear()
     collected = cli("collect", "--json")
@@ -142,3 +144,36 @@ def test_a_project_without_api_access_fails_the_post_naming_the_application_form
     (target,) = json.loads(r.stdout)["targets"]
     assert "quota of 0" in target["error"] and "support.google.com/business/contact/api_default" in target["error"]
     assert target["retry_at"] and gb.all_posts() == []
+
+
+def test_accounts_add_with_a_token_made_elsewhere_and_location(cli, home):
+    """`accounts add google-business --token-stdin`: a token made elsewhere, verified (one refresh,
+    the locations listed); with several locations --location picks one, without it exit 2 listing
+    them and nothing stored."""
+    with FakeGoogleBusiness(locations=2) as gb:
+        env = {"POSTCLI_GOOGLE_BUSINESS_REFRESH_TOKEN": gb.refresh_token, **ENV}
+        add = ("accounts", "add", "google-business", "--client-id", CLIENT_ID, "--api-base", gb.url, "--token-stdin")
+        none = cli(*add, input=ACCESS_TOKEN + "\n", env=env)
+        assert none.exit_code == 2, none.stderr
+        assert "--location" in none.stderr and "Alice Bakery Branch 1" in none.stderr
+        assert not (home / "postcli.db").exists() or db(home).execute("select * from accounts").fetchall() == []
+        second = gb.locations[ACCOUNT][1]
+        r = cli(*add, "--location", second["name"].split("/")[1], "--json", input=ACCESS_TOKEN + "\n", env=env)
+        assert r.exit_code == 0, r.stderr
+        account = json.loads(r.stdout)
+        assert (account["platform"], account["handle"]) == ("google-business", "Alice Bakery Branch 1")
+        assert account["external_id"] == second["name"].split("/")[1]
+
+
+def test_postcli_platforms_describes_google_business_from_its_spec(cli):
+    out = cli.json("platforms", "google-business")
+    assert out["publish"]["images"] is True and out["publish"]["video"] is False and out["publish"]["title"] == "no"
+    fields = [f["key"] for f in out["publish"]["fields"]]
+    assert fields[:2] == ["google-business.type", "google-business.cta"]
+    assert out["metrics"]["reported"] == [] and out["metrics"]["collected"] is False
+    assert out["metrics"]["account"] == ["profile_views"]
+    assert out["signin"]["redirect"] == "loopback" and out["signin"]["scopes"] == [
+        "https://www.googleapis.com/auth/business.manage"
+    ]
+    assert out["connect"]["options"] == ["--location", "--client-id", "--app-status"]
+    assert "POSTCLI_GOOGLE_BUSINESS_REFRESH_TOKEN" in out["connect"]["environment"]

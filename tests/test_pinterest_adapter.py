@@ -123,6 +123,7 @@ def test_content_over_a_limit_is_refused_before_anything_is_sent(server, tmp_pat
     for req in (
         pin_request(tmp_path, "x" * 801),
         pin_request(tmp_path, title="t" * 101),
+        pin_request(tmp_path, link="https://example.com/" + "l" * 2029),  # 2049 characters
         pin_request(tmp_path, media=[]),
         pin_request(tmp_path, media=[image(tmp_path, alt="a" * 501)]),
     ):

@@ -109,6 +109,8 @@ def test_without_a_board_the_post_names_both_ways_to_give_one(cli, home, tmp_pat
     )  # fmt: skip
     assert r.exit_code == 0, r.stderr
     assert [pin["board_id"] for pin in p.pins] == [OTHER_BOARD_ID]
+    shown = cli.json("post", "show", str(json.loads(r.stdout)["post_id"]))
+    assert shown["targets"][0]["fields"] == {"board": OTHER_BOARD_ID}  # stored with the target
 
 
 def test_a_board_deleted_since_is_named_with_the_boards_left(cli, home, tmp_path, p):
@@ -140,3 +142,24 @@ def test_accounts_add_with_board_keeps_the_default_and_refuses_a_board_not_there
     r = cli("post", "create", "Tart", "--to", "pinterest", "--media", str(png(tmp_path / "t.png")))
     assert r.exit_code == 0, r.stderr
     assert [pin["board_id"] for pin in p.pins] == [OTHER_BOARD_ID]
+
+
+def test_postcli_platforms_describes_pinterest_from_its_spec(cli):
+    out = cli.json("platforms", "pinterest")
+    assert out["publish"]["text"] is False  # a Pin needs an image or a video
+    assert out["publish"]["images"] is True and out["publish"]["video"] is True
+    assert (out["publish"]["title"], out["publish"]["link"]) == ("optional", "optional")
+    (board,) = out["publish"]["fields"]
+    assert (board["key"], board["required"]) == ("pinterest.board", True)
+    assert out["metrics"]["reported"] == ["impressions", "saves", "clicks", "video_views"]
+    assert {"likes", "comments", "shares", "reach"} <= set(out["metrics"]["always_null"])
+    assert out["metrics"]["settle_hours"] >= 72  # days still processing are collected again
+    assert out["signin"]["redirect"] == "loopback-fixed" and out["signin"]["scopes"] == [
+        "boards:read",
+        "boards:write",
+        "pins:read",
+        "pins:write",
+        "user_accounts:read",
+    ]
+    assert (out["limits"]["max_text"], out["limits"]["max_alt_text"], out["limits"]["max_items"]) == (800, 500, 1)
+    assert out["connect"]["options"] == ["--board", "--client-id"]

@@ -130,3 +130,10 @@ def test_the_reconnect_hint_names_the_accounts_own_server(cli) -> None:
     hint = reconnect_hint(account)
     assert "accounts login bluesky --handle alice.pds.test --service https://pds.example" in hint
     assert "accounts add bluesky --handle alice.pds.test --service https://pds.example" in hint
+
+
+def test_each_environment_variable_is_listed_once(cli) -> None:
+    """A client secret both kept by the sign-in and read at `accounts add` is one variable."""
+    for p in cli.json("platforms")["platforms"]:
+        env = p["connect"]["environment"]
+        assert len(env) == len(set(env)), (p["name"], env)

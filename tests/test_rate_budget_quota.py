@@ -84,6 +84,11 @@ def test_accounts_of_one_app_share_the_budget_when_the_spec_says_so():
     assert rate_budget.key_of(4, "youtube", {"client_id": "123.apps"}) == "app:youtube:123.apps"
     assert rate_budget.key_of(5, "youtube", {}) == "acct:5"  # no app known: its own
     assert rate_budget.key_of(6, "tumblr", {"client_id": "x"}) == "acct:6"
+    # Reddit's 100 a minute are per OAuth client id: two users of one installed app share them.
+    assert rate_budget.key_of(7, "reddit", {"client_id": "Ab1"}) == rate_budget.key_of(
+        8, "reddit", {"client_id": "Ab1"}
+    )
+    assert rate_budget.key_of(9, "reddit", {}) == "acct:9"
 
 
 def test_the_youtube_budget_is_the_daily_quota_by_default():

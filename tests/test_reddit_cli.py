@@ -242,3 +242,19 @@ def test_a_spent_window_defers_the_collect_until_reddits_reset(cli, home, reddit
     assert out["fetched"] == 0 and out["deferred"] >= 1
     assert "rate limited until" in r.stderr
     assert len(reddit.requests_to("GET", "/api/info")) == 1  # not asked again before the reset
+
+
+def test_postcli_platforms_describes_reddit_from_its_spec(cli):
+    out = cli.json("platforms", "reddit")
+    assert out["publish"]["text"] is True and out["publish"]["images"] is False and out["publish"]["video"] is False
+    assert (out["publish"]["title"], out["publish"]["link"]) == ("required", "optional")
+    assert [(f["key"], f["required"]) for f in out["publish"]["fields"]] == [
+        ("reddit.subreddit", True),
+        ("reddit.flair_id", False),
+    ]
+    assert out["metrics"]["reported"] == ["impressions", "likes", "comments", "shares"]
+    assert out["metrics"]["account"] == ["followers"]
+    assert out["signin"]["scopes"] == ["identity", "submit", "read", "history", "edit", "flair"]
+    assert out["signin"]["redirect"] == "loopback-fixed"
+    assert out["rate_limit"] == {"requests": 100, "seconds": 60, "daily_reset": None, "per_app": True}
+    assert out["connect"]["options"] == ["--user", "--client-id"]

@@ -108,6 +108,31 @@ def test_a_database_url_postcli_cannot_use(cli, url):
     assert "hunter2pass" not in r.stderr
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://bob:hunter2pass@[::1:5432/postcli",  # an IPv6 host without its "]"
+        "postgresql://bob:hunter2pass@[::1",
+        "postgresql+psycopg://bob:hunter2pass@db.example:54x/postcli",  # a port that is not a number
+    ],
+)
+def test_a_database_url_that_cannot_be_read_is_a_settings_error_without_its_password(cli, url):
+    # Before: psycopg's parser quoted the whole URL, password included, and the exit code was 1.
+    r = cli("post", "list", env={"POSTCLI_DATABASE_URL": url})
+    assert_one_clean_error(r, "POSTCLI_DATABASE_URL cannot be read")
+    assert "hunter2pass" not in r.stderr
+
+
+def test_a_driver_quoting_the_url_never_shows_its_password():
+    from postcli.store.session import open_error
+
+    err = open_error(
+        "postgresql+psycopg://bob@db.example/postcli",
+        ValueError('invalid URI: "postgresql://bob:hunter2pass@db.example/postcli"'),
+    )
+    assert "hunter2pass" not in str(err) and "bob:***@" not in str(err) and "://***@db.example" in str(err)
+
+
 def test_db_backup_onto_a_directory_leaves_nothing_behind(cli, tmp_path):
     sandbox_account(cli)
     target = tmp_path / "backups"

@@ -114,3 +114,18 @@ def test_a_project_without_api_access_is_explained_and_nothing_is_stored(home):
         assert db_rows(home, "select id from accounts") == [] and stored_credentials(home) == {}
         for secret in (CLIENT_SECRET, REFRESH_TOKEN, *gb.access_tokens):
             assert secret not in out + err
+
+
+def test_no_browser_reads_the_pasted_address_and_signs_in(home):
+    """`--no-browser`: the pasted address carries the code; the only location is taken."""
+    with FakeGoogleBusiness() as gb:
+        login = start(gb, "--no-browser")
+        redirect = login.consent().headers["location"]
+        assert redirect.startswith(login.query["redirect_uri"] + "?")
+        login.paste(redirect)
+        code, out, err = login.finish()
+        assert code == 0, err
+        account = json.loads(out)
+        assert account["external_id"] == gb.location["name"].split("/")[1]
+        (tok,) = gb.oauth.token_requests
+        assert s256(tok["code_verifier"]) == login.query["code_challenge"]

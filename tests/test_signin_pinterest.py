@@ -152,3 +152,17 @@ def test_a_declined_consent_stores_nothing(home):
         code, out, err = login.finish()
         assert code == 1 and "declined" in err
         assert p.oauth.token_requests == [] and db_rows(home, "select count(*) from accounts") in ([], [(0,)])
+
+
+def test_no_browser_reads_the_pasted_address_and_signs_in(home):
+    """`--no-browser`: the address the browser ended on, pasted, is traded as the listener would."""
+    with FakePinterest() as p:
+        login = start(p, "--board", BOARD_ID, "--no-browser")
+        redirect = login.consent().headers["location"]
+        assert redirect.startswith(login.query["redirect_uri"] + "?")
+        login.paste(redirect)
+        code, out, err = login.finish()
+        assert code == 0, err
+        account = json.loads(out)
+        assert settings_of(home, account["id"])["board_id"] == BOARD_ID
+        assert stored_credentials(home)[f"account:{account['id']}"]["refresh_token"]

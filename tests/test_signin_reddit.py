@@ -105,3 +105,17 @@ def test_a_revoked_app_marks_the_account_and_names_the_login_command(cli, home):
         assert res.exit_code == 6, (res.stdout, res.stderr)
         assert f"postcli accounts login reddit --user {r.username}" in res.stdout + res.stderr
         assert [a["status"] for a in cli.json("accounts", "list")] == ["token_expired"]
+
+
+def test_no_browser_reads_the_pasted_address_and_signs_in(home):
+    """`--no-browser`: the address the browser ended on, pasted, is traded with the empty-secret Basic."""
+    with FakeReddit() as r:
+        login = _start(r, free_port(), "--no-browser")
+        redirect = login.consent().headers["location"]
+        assert redirect.startswith(login.query["redirect_uri"] + "?")
+        login.paste(redirect)
+        code, out, err = login.finish()
+        assert code == 0, err
+        account = json.loads(out)
+        assert account["handle"] == r.username
+        assert stored_credentials(home)[f"account:{account['id']}"]["refresh_token"]

@@ -157,3 +157,18 @@ def test_a_token_answer_without_a_refresh_token_stores_nothing(cli, home):
         code, out, err = login.finish()
         assert code == 1 and "no refresh token" in err
         assert cli.json("accounts", "list") == []
+
+
+def test_no_browser_reads_the_pasted_address_and_signs_in(home):
+    """`--no-browser`: the user opens the printed URL elsewhere and pastes the address the browser
+    ended on; postcli takes the code from it (its state checked) as from the listener."""
+    with FakeYouTube() as yt:
+        login = _start(yt, "--no-browser")
+        redirect = login.consent().headers["location"]
+        assert redirect.startswith(login.query["redirect_uri"] + "?")
+        login.paste(redirect)
+        code, out, err = login.finish()
+        assert code == 0, err
+        assert json.loads(out)["external_id"] == yt.channel_id
+        (tok,) = yt.oauth.token_requests
+        assert s256(tok["code_verifier"]) == login.query["code_challenge"]

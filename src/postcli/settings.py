@@ -150,6 +150,15 @@ def database_url() -> str:
             f"POSTCLI_DATABASE_URL names a {backend!r} database; postcli stores in SQLite or PostgreSQL.",
             hint=_URL_HINT,
         )
+    if backend != "sqlite":
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(url.strip())
+            parts.port  # noqa: B018 - a port that is not a number raises here
+        except ValueError as exc:
+            # urlsplit's words ("Invalid IPv6 URL", "Port could not be cast...") never quote the URL.
+            raise BadSettings(f"POSTCLI_DATABASE_URL cannot be read: {exc}.", hint=_URL_HINT) from None
     return url.strip()
 
 

@@ -16,15 +16,12 @@ after 7 days for an app in Testing) is AuthFailed with the reconnect command.
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from postcli.platforms import google_oauth, tls
+from postcli.platforms import google_oauth
 from postcli.platforms.base import (
-    AccountContext,
-    AdapterBase,
     AuthFailed,
     MalformedResponse,
     PlatformError,
@@ -33,6 +30,7 @@ from postcli.platforms.base import (
     PlatformUnavailable,
     RemoteNotFound,
 )
+from postcli.platforms.bearer import BearerApi
 from postcli.platforms.values import as_utc, int_or_none, retry_after_seconds
 
 QUOTA_ZONE = "America/Los_Angeles"  # Google's daily quotas reset at midnight Pacific time
@@ -67,7 +65,7 @@ def error_parts(body: Any) -> tuple[set[str], str | None]:
     return reasons, str(message) if message else None
 
 
-class GoogleApi(AdapterBase):
+class GoogleApi(BearerApi):
     """The plumbing of a Google platform's adapter. A subclass sets `spec` and may extend
     `daily_quota_reasons` and `rejected_hints`."""
 
@@ -77,20 +75,9 @@ class GoogleApi(AdapterBase):
     rate_reasons: ClassVar[frozenset[str]] = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
     # A hint for a refusal by its reason.
     rejected_hints: ClassVar[dict[str, str]] = {}
-
-    def __init__(self, ctx: AccountContext) -> None:
-        self.ctx = ctx
-        self._http: Any = None
-        self._lock = threading.RLock()
-        self._seen: set[str] = set()
+    refresh_margin = REFRESH_MARGIN
 
     # -- plumbing --------------------------------------------------------------------
-
-    def _client(self) -> Any:
-        with self._lock:
-            if self._http is None:
-                self._http = tls.client(timeout=self.ctx.timeout)
-            return self._http
 
     def url(self, kind: str, path: str) -> str:
         base = self.host(kind)
@@ -99,16 +86,6 @@ class GoogleApi(AdapterBase):
     @staticmethod
     def host_of(url: str) -> str:
         return urlsplit(url).netloc or url
-
-    def _remember_secrets(self) -> None:
-        for key, value in (self.ctx.secrets or {}).items():
-            if not key.endswith("_at") and isinstance(value, str) and len(value) >= 4:
-                self._seen.add(value)
-
-    def secrets_in_play(self) -> set[str]:
-        # Every token this adapter has held: a message may quote one refreshed away since.
-        self._remember_secrets()
-        return set(self._seen)
 
     def fail(self, cls: type[PlatformError], message: str, **kw: Any) -> PlatformError:
         return cls(self.scrub(message), platform=self.platform, **kw)
@@ -222,24 +199,6 @@ class GoogleApi(AdapterBase):
 
     def _expires_at(self) -> datetime | None:
         return as_utc((self.ctx.secrets or {}).get("expires_at"))
-
-    def _refresh_due(self) -> bool:
-        expires = self._expires_at()
-        return expires is not None and datetime.now(timezone.utc) >= expires - REFRESH_MARGIN
-
-    def _refresh_if_due(self) -> None:
-        if not self._can_refresh() or not self._refresh_due():
-            return
-        with self._lock:
-            if not self._refresh_due():
-                return
-            try:
-                self._refresh()
-            except (PlatformUnavailable, PlatformRateLimited):
-                expires = self._expires_at()
-                if expires is not None and datetime.now(timezone.utc) < expires:
-                    return  # the current token still works for a while; try it
-                raise
 
     def _refresh(self) -> dict[str, Any]:
         """POST {oauth}/token grant_type=refresh_token; the new access token is saved at once.

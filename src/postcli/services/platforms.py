@@ -71,6 +71,7 @@ def describe(name: str) -> dict[str, Any]:
     env += [e.env for e in found.env_secrets]
     if signin is not None and signin.needs_app:
         env += [f"{found.env_prefix}CLIENT_ID", f"{found.env_prefix}CLIENT_SECRET"]
+    env = list(dict.fromkeys(env))  # a secret read at `accounts add` may also be the sign-in's
     return {
         "name": found.name,
         "display_name": found.display_name,

@@ -12,6 +12,7 @@ read-then-write claim never races another process.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,6 +73,8 @@ def open_error(url: str, exc: BaseException) -> StoreError:
         password = None
     if password:
         reason = reason.replace(str(password), "***")
+    # A driver may quote the URL it could not read, user and password included.
+    reason = re.sub(r"(://)[^/@\s\"']*@", r"\1***@", reason)
     if url.startswith("sqlite"):
         full = disk_full(url, reason)
         if full:

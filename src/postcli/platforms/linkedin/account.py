@@ -175,7 +175,7 @@ class LinkedInAccount(LinkedInApi):
                 if self._refresh_due():
                     self._refresh()
         user = self.get_json(self._url("api", "/v2/userinfo"), "checking the access token", rest=False)
-        expires = self.expires_at()
+        expires = self._expires_at()
         member = self._settings().get("member")
         if member and isinstance(user.get("sub"), str) and person_urn(user["sub"]) != member:
             return HealthResult(

@@ -12,15 +12,11 @@ No message ever holds a token or the client secret.
 
 from __future__ import annotations
 
-import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from postcli.platforms import tls
 from postcli.platforms.base import (
-    AccountContext,
-    AdapterBase,
     AuthFailed,
     MalformedResponse,
     PlatformError,
@@ -29,8 +25,9 @@ from postcli.platforms.base import (
     PlatformUnavailable,
     RemoteNotFound,
 )
+from postcli.platforms.bearer import BearerApi
 from postcli.platforms.linkedin.version import DEFAULT_VERSION, check_version, sunset
-from postcli.platforms.values import as_utc, int_or_none, retry_after_seconds
+from postcli.platforms.values import int_or_none, retry_after_seconds
 
 RESTLI = "2.0.0"
 # Refresh this long before the access token ends (they live 60 days).
@@ -59,27 +56,13 @@ def scope_list(value: Any) -> list[str] | None:
     return sorted({s for s in value.replace(",", " ").split() if s})
 
 
-class LinkedInApi(AdapterBase):
+class LinkedInApi(BearerApi):
     """The plumbing of LinkedInAdapter: the HTTP client, headers, error mapping, tokens."""
 
     platform: ClassVar[str] = "linkedin"
-
-    def __init__(self, ctx: AccountContext) -> None:
-        self.ctx = ctx
-        self._http: Any = None
-        self._lock = threading.RLock()  # one refresh at a time in this process
-        self._seen: set[str] = set()
+    refresh_margin = REFRESH_MARGIN
 
     # -- plumbing ------------------------------------------------------------------------
-
-    def _now(self) -> datetime:
-        return datetime.now(timezone.utc)
-
-    def _client(self) -> Any:
-        with self._lock:
-            if self._http is None:
-                self._http = tls.client(timeout=self.ctx.timeout)
-            return self._http
 
     def _url(self, kind: str, path: str) -> str:
         return self.host(kind) + path
@@ -87,16 +70,6 @@ class LinkedInApi(AdapterBase):
     @staticmethod
     def _host_of(url: str) -> str:
         return urlsplit(url).netloc or "LinkedIn"
-
-    def secrets_in_play(self) -> set[str]:
-        # Every token this adapter has held: a message may quote one refreshed away since.
-        for key, value in (self.ctx.secrets or {}).items():
-            if not key.endswith("_at") and isinstance(value, str) and len(value) >= 4:
-                self._seen.add(value)
-        return self._seen
-
-    def _fail(self, cls: type[PlatformError], message: str, **kw: Any) -> PlatformError:
-        return cls(self.scrub(message), platform=self.platform, **kw)
 
     def version(self) -> str:
         configured = self.ctx.app_setting("version")
@@ -244,33 +217,6 @@ class LinkedInApi(AdapterBase):
         s = self.ctx.secrets or {}
         return bool(s.get("refresh_token") and s.get("client_secret") and self._client_id())
 
-    def expires_at(self) -> datetime | None:
-        """The later of the account's known expiry and the one saved with the last token."""
-        known = [
-            d
-            for d in (as_utc(self.ctx.token_expires_at), as_utc((self.ctx.secrets or {}).get("expires_at")))
-            if d is not None
-        ]
-        return max(known) if known else None
-
-    def _refresh_due(self) -> bool:
-        expires = self.expires_at()
-        return expires is not None and self._now() >= expires - REFRESH_MARGIN
-
-    def _refresh_if_due(self) -> None:
-        if not self._can_refresh() or not self._refresh_due():
-            return
-        with self._lock:
-            if not self._refresh_due():
-                return
-            try:
-                self._refresh()
-            except (PlatformUnavailable, PlatformRateLimited):
-                expires = self.expires_at()
-                if expires is not None and self._now() < expires:
-                    return  # the current token still works for a while
-                raise
-
     def _refresh(self) -> datetime:
         """POST /oauth/v2/accessToken grant_type=refresh_token; the new token saved at once.
 
@@ -281,7 +227,7 @@ class LinkedInApi(AdapterBase):
 
         with rotating_refresh(self.ctx) as adopted:
             if adopted:
-                expires = self.expires_at()
+                expires = self._expires_at()
                 if expires is not None and self._now() < expires - REFRESH_MARGIN:
                     self.ctx.token_expires_at = expires
                     return expires

@@ -13,15 +13,11 @@ and the API description, github.com/pinterest/api-description (v5/openapi.yaml).
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
-from postcli.platforms import tls
 from postcli.platforms.base import (
-    AccountContext,
-    AdapterBase,
     AuthFailed,
     MalformedResponse,
     PlatformError,
@@ -30,7 +26,8 @@ from postcli.platforms.base import (
     PlatformUnavailable,
     RemoteNotFound,
 )
-from postcli.platforms.values import as_utc, int_or_none, printable, retry_after_seconds, utc_now
+from postcli.platforms.bearer import BearerApi
+from postcli.platforms.values import int_or_none, printable, retry_after_seconds, utc_now
 
 TOKEN_PATH = "/v5/oauth/token"
 ACCESS_TOKEN_DAYS = 30  # "expires_in": 2592000 in the documented token answer
@@ -76,36 +73,19 @@ def retry_after(headers: Any) -> float | None:
     return max(0.0, value)
 
 
-class PinterestApi(AdapterBase):
+class PinterestApi(BearerApi):
     """The plumbing of PinterestAdapter: one HTTP client, the error mapping and the tokens."""
 
     platform: ClassVar[str] = "pinterest"
-
-    def __init__(self, ctx: AccountContext) -> None:
-        super().__init__(ctx)
-        self._http: Any = None
-        self._lock = threading.RLock()  # one refresh at a time in this process
-        self._held: set[str] = set()  # every token this adapter has seen, for masking
+    refresh_margin = REFRESH_MARGIN
 
     # -- plumbing --------------------------------------------------------------------
 
+    def _client_base_url(self) -> str | None:
+        return self.host("api")
+
     def _api_host(self) -> str:
         return urlparse(self.host("api")).netloc or "api.pinterest.com"
-
-    def _client(self) -> Any:
-        with self._lock:
-            if self._http is None:
-                self._http = tls.client(base_url=self.host("api"), timeout=self.ctx.timeout)
-            return self._http
-
-    def secrets_in_play(self) -> set[str]:
-        for key, value in (self.ctx.secrets or {}).items():
-            if not key.endswith("_at") and isinstance(value, str) and len(value) >= 4:
-                self._held.add(value)
-        return self._held
-
-    def _fail(self, cls: type[PlatformError], message: str, **kw: Any) -> PlatformError:
-        return cls(self.scrub(message), platform=self.platform, **kw)
 
     def _exchange(self, method: str, url: str, what: str, *, headers: Any = None, **kwargs: Any) -> Any:
         """One HTTP request; network trouble leaves as PlatformUnavailable naming the host."""
@@ -221,29 +201,6 @@ class PinterestApi(AdapterBase):
         return bool(
             secrets.get("refresh_token") and secrets.get("client_secret") and (self.ctx.settings or {}).get("client_id")
         )
-
-    def _expires_at(self) -> datetime | None:
-        known = [as_utc(self.ctx.token_expires_at), as_utc((self.ctx.secrets or {}).get("expires_at"))]
-        dates = [d for d in known if d is not None]
-        return max(dates) if dates else None
-
-    def _refresh_due(self) -> bool:
-        expires = self._expires_at()
-        return expires is not None and utc_now() >= expires - REFRESH_MARGIN
-
-    def _refresh_if_due(self) -> None:
-        if not (self._can_refresh() and self._refresh_due()):
-            return
-        with self._lock:
-            if not self._refresh_due():
-                return
-            try:
-                self._refresh()
-            except (PlatformUnavailable, PlatformRateLimited):
-                expires = self._expires_at()
-                if expires is None or utc_now() >= expires:
-                    raise
-                # The token still works for a while: use it and refresh next time.
 
     def _refresh(self) -> datetime:
         """A new access token and a new refresh token, saved at once. Under the account's

@@ -19,15 +19,12 @@ No message ever contains a token.
 
 from __future__ import annotations
 
-import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
-from postcli.platforms import tls
 from postcli.platforms.base import (
     AccountContext,
-    AdapterBase,
     AuthFailed,
     MalformedResponse,
     PlatformError,
@@ -36,8 +33,9 @@ from postcli.platforms.base import (
     PlatformUnavailable,
     RemoteNotFound,
 )
+from postcli.platforms.bearer import BearerApi
 from postcli.platforms.reddit.wire import body_error, user_agent
-from postcli.platforms.values import as_utc, int_or_none, retry_after_seconds
+from postcli.platforms.values import int_or_none, retry_after_seconds
 
 TOKEN_PATH = "/api/v1/access_token"
 DEFAULT_EXPIRES_IN = 3600  # "Access tokens are valid for 60 minutes" (OAuth2 wiki)
@@ -60,17 +58,15 @@ def _float(value: Any) -> float | None:
         return None
 
 
-class RedditApi(AdapterBase):
+class RedditApi(BearerApi):
     """The HTTP client, error mapping, rate-limit headers and token refresh of RedditAdapter."""
 
     platform: ClassVar[str] = "reddit"
 
+    refresh_margin = REFRESH_MARGIN
+
     def __init__(self, ctx: AccountContext) -> None:
-        self.ctx = ctx
-        self._http: Any = None
-        # A refresh may hand out a new refresh token: two threads must never refresh at once.
-        self._lock = threading.RLock()
-        self._seen_secrets: set[str] = set()
+        super().__init__(ctx)
         # The rate-limit window as the last answer told it: spent until this ctx.clock() time.
         self._spent_until: float | None = None
         self.ratelimit: dict[str, float | None] = {}
@@ -84,30 +80,8 @@ class RedditApi(AdapterBase):
     def _hostname(self, kind: str = "api") -> str:
         return urlparse(self._url(kind, "/")).netloc or "reddit.com"
 
-    def _now(self) -> datetime:
-        return datetime.now(timezone.utc)
-
-    def _client(self) -> Any:
-        with self._lock:
-            if self._http is None:
-                self._http = tls.client(timeout=self.ctx.timeout)
-            return self._http
-
     def username(self) -> str | None:
         return (self.ctx.settings or {}).get("username") or self.ctx.handle or None
-
-    def _remember_secrets(self) -> None:
-        for key, value in (self.ctx.secrets or {}).items():
-            if not key.endswith("_at") and isinstance(value, str) and len(value) >= 4:
-                self._seen_secrets.add(value)
-
-    def secrets_in_play(self) -> set[str]:
-        # Every token this adapter has held: a message may quote one refreshed away since.
-        self._remember_secrets()
-        return self._seen_secrets
-
-    def _fail(self, cls: type[PlatformError], message: str, **kw: Any) -> PlatformError:
-        return cls(self.scrub(message), platform=self.platform, **kw)
 
     def _send(
         self, method: str, url: str, what: str, *, token: str | None = None, window: bool = True, **kwargs: Any
@@ -271,33 +245,6 @@ class RedditApi(AdapterBase):
 
     def _can_refresh(self) -> bool:
         return bool((self.ctx.secrets or {}).get("refresh_token") and self._client_id())
-
-    def _expires_at(self) -> datetime | None:
-        """The later of the account's known expiry and the one saved with the last refresh."""
-        known = [
-            d
-            for d in (as_utc(self.ctx.token_expires_at), as_utc((self.ctx.secrets or {}).get("expires_at")))
-            if d is not None
-        ]
-        return max(known) if known else None
-
-    def _refresh_due(self) -> bool:
-        expires = self._expires_at()
-        return expires is not None and self._now() >= expires - REFRESH_MARGIN
-
-    def _refresh_if_due(self) -> None:
-        if not self._can_refresh() or not self._refresh_due():
-            return
-        with self._lock:
-            if not self._refresh_due():  # another thread did it
-                return
-            try:
-                self._refresh()
-            except (PlatformUnavailable, PlatformRateLimited):
-                expires = self._expires_at()
-                if expires is not None and self._now() < expires:
-                    return  # the current token still works for a while; try it
-                raise
 
     def _refresh(self) -> datetime:
         """Trade the refresh token for a new access token; save it at once (the caller holds

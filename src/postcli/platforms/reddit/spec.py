@@ -64,8 +64,10 @@ SPEC = PlatformSpec(
         keep_settings={"client_id": "client_id"},
         hooks="postcli.platforms.reddit.signin:RedditSignIn",
     ),
-    # The Data API's free tier: 100 queries a minute per OAuth client id (averaged over 10 minutes).
+    # The Data API's free tier: 100 queries a minute per OAuth client id (averaged over 10 minutes):
+    # the app's, so every account signed in with one client id draws from one budget.
     rate_limit=(100, 60),
+    budget_per_app=True,
     import_hosts=("reddit.com", "redd.it"),
     import_example="https://www.reddit.com/r/SUB/comments/1abc2de/…",
     reconnect_add=(

@@ -11,15 +11,11 @@ once. No message ever holds a token, the client secret or an upload URL.
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from postcli.platforms import tls
 from postcli.platforms.base import (
-    AccountContext,
-    AdapterBase,
     AuthFailed,
     MalformedResponse,
     PlatformError,
@@ -28,6 +24,7 @@ from postcli.platforms.base import (
     PlatformUnavailable,
     RemoteNotFound,
 )
+from postcli.platforms.bearer import BearerApi
 from postcli.platforms.spec import PlatformSpec
 from postcli.platforms.tiktok.spec import SPEC
 from postcli.platforms.values import as_dict, as_str, as_utc, int_or_none, printable
@@ -98,32 +95,12 @@ def _at(value: Any) -> datetime | None:
     return as_utc(value)
 
 
-class TikTokApi(AdapterBase):
+class TikTokApi(BearerApi):
     """The plumbing of TikTokAdapter: the HTTP client, TikTok's error codes, token refresh."""
 
     spec: ClassVar[PlatformSpec] = SPEC
 
-    def __init__(self, ctx: AccountContext) -> None:
-        self.ctx = ctx
-        self._http: Any = None
-        self._lock = threading.RLock()  # one refresh at a time within the process
-        self._held: set[str] = set()  # every secret held so far (a refreshed token, an upload URL)
-
     # -- plumbing -----------------------------------------------------------------
-
-    def _client(self) -> Any:
-        with self._lock:
-            if self._http is None:
-                self._http = tls.client(timeout=self.ctx.timeout)
-            return self._http
-
-    def hold(self, *secrets: Any) -> None:
-        """Mask these in every message from now on (an upload URL carries its own token)."""
-        self._held.update(s for s in secrets if isinstance(s, str) and len(s) >= 4)
-
-    def secrets_in_play(self) -> set[str]:
-        self.hold(*super().secrets_in_play())
-        return set(self._held)
 
     def hold_secrets(self, secrets: dict[str, Any]) -> None:
         self.hold(*(v for k, v in secrets.items() if not k.endswith("_at")))

@@ -10,15 +10,11 @@ token or the client secret.
 
 from __future__ import annotations
 
-import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable, ClassVar
 from urllib.parse import quote, urlparse
 
-from postcli.platforms import tls
 from postcli.platforms.base import (
-    AccountContext,
-    AdapterBase,
     AuthFailed,
     MalformedResponse,
     PlatformError,
@@ -27,6 +23,7 @@ from postcli.platforms.base import (
     PlatformUnavailable,
     RemoteNotFound,
 )
+from postcli.platforms.bearer import BearerApi
 from postcli.platforms.tumblr.npf import blog_identifier
 from postcli.platforms.tumblr.spec import SPEC
 from postcli.platforms.values import as_utc, int_or_none, retry_after_seconds
@@ -100,17 +97,11 @@ def _retry_after(headers: Any) -> float | None:
     return None
 
 
-class TumblrApi(AdapterBase):
+class TumblrApi(BearerApi):
     """The plumbing of TumblrAdapter: the HTTP client, error mapping, token refresh."""
 
     platform: ClassVar[str] = "tumblr"
-
-    def __init__(self, ctx: AccountContext) -> None:
-        self.ctx = ctx
-        self._http: Any = None
-        # Refreshing rotates the refresh token: two threads must never refresh at once.
-        self._lock = threading.RLock()
-        self._seen_secrets: set[str] = set()
+    refresh_margin = REFRESH_MARGIN
 
     # -- plumbing ------------------------------------------------------------
 
@@ -123,27 +114,8 @@ class TumblrApi(AdapterBase):
     def _host(self) -> str:
         return urlparse(self._base).netloc or "the Tumblr API"
 
-    def _now(self) -> datetime:
-        return datetime.now(timezone.utc)
-
-    def _client(self) -> Any:
-        with self._lock:
-            if self._http is None:
-                self._http = tls.client(base_url=self._base, timeout=self.ctx.timeout)
-            return self._http
-
-    def _remember_secrets(self) -> None:
-        for key, value in (self.ctx.secrets or {}).items():
-            if key != "expires_at" and isinstance(value, str) and len(value) >= 4:
-                self._seen_secrets.add(value)
-
-    def secrets_in_play(self) -> set[str]:
-        # Every token this adapter has held: a message may quote one refreshed away since.
-        self._remember_secrets()
-        return self._seen_secrets
-
-    def _fail(self, cls: type[PlatformError], message: str, **kw: Any) -> PlatformError:
-        return cls(self.scrub(message), platform=self.platform, **kw)
+    def _client_base_url(self) -> str | None:
+        return self._base
 
     def _blog_name(self) -> str | None:
         return (self.ctx.settings or {}).get("blog_name") or blog_identifier(self.ctx.handle) or None
@@ -287,15 +259,6 @@ class TumblrApi(AdapterBase):
         s = self.ctx.secrets or {}
         return bool(s.get("refresh_token") and s.get("client_secret") and (self.ctx.settings or {}).get("client_id"))
 
-    def _expires_at(self) -> datetime | None:
-        """The later of the account's known expiry and the one saved with the last refresh."""
-        known = [
-            d
-            for d in (_as_datetime(self.ctx.token_expires_at), _as_datetime((self.ctx.secrets or {}).get("expires_at")))
-            if d is not None
-        ]
-        return max(known) if known else None
-
     def _refresh(self) -> datetime:
         """Trade the refresh token for a new access and refresh token; save both at once.
 
@@ -364,21 +327,3 @@ class TumblrApi(AdapterBase):
         self._remember_secrets()
         self.ctx.save_secrets(dict(new))
         return expires_at
-
-    def _refresh_due(self) -> bool:
-        expires = self._expires_at()
-        return expires is not None and self._now() >= expires - REFRESH_MARGIN
-
-    def _refresh_if_due(self) -> None:
-        if not self._can_refresh() or not self._refresh_due():
-            return
-        with self._lock:
-            if not self._refresh_due():  # another thread did it
-                return
-            try:
-                self._refresh()
-            except (PlatformUnavailable, PlatformRateLimited):
-                expires = self._expires_at()
-                if expires is not None and self._now() < expires:
-                    return  # the current token still works for a while; try it
-                raise

@@ -13,15 +13,11 @@ pair is saved before anything else (platforms/rotation.py). No message holds a t
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from postcli.platforms import tls
 from postcli.platforms.base import (
-    AccountContext,
-    AdapterBase,
     AuthFailed,
     MalformedResponse,
     PlatformError,
@@ -30,7 +26,8 @@ from postcli.platforms.base import (
     PlatformUnavailable,
     RemoteNotFound,
 )
-from postcli.platforms.values import as_dict, as_utc, int_or_none, retry_after_seconds
+from postcli.platforms.bearer import BearerApi
+from postcli.platforms.values import as_dict, int_or_none, retry_after_seconds
 
 ACCESS_TOKEN_SECONDS = 7200  # "valid for two hours" (authorization-code page)
 REFRESH_MARGIN = timedelta(minutes=10)
@@ -107,37 +104,17 @@ def cap_ends(period: str | None, now: datetime) -> datetime:
     return now + timedelta(days=1)
 
 
-class XApi(AdapterBase):
+class XApi(BearerApi):
     """The plumbing of XAdapter (adapter.py): HTTP, errors, windows, tokens."""
 
-    def __init__(self, ctx: AccountContext) -> None:
-        super().__init__(ctx)
-        self._http: Any = None
-        self._lock = threading.RLock()  # one refresh at a time; the windows below
-        self._seen: set[str] = set()
+    refresh_margin = REFRESH_MARGIN
 
     # -- plumbing ----------------------------------------------------------------------
-
-    def _client(self) -> Any:
-        with self._lock:
-            if self._http is None:
-                self._http = tls.client(timeout=self.ctx.timeout)
-            return self._http
 
     def _host_name(self, kind: str = "api") -> str:
         from urllib.parse import urlparse
 
         return urlparse(self.host(kind)).netloc or "api.x.com"
-
-    def secrets_in_play(self) -> set[str]:
-        # Every token held since the adapter was made: a message may quote one refreshed away.
-        for key, value in (self.ctx.secrets or {}).items():
-            if not key.endswith("_at") and isinstance(value, str) and len(value) >= 4:
-                self._seen.add(value)
-        return self._seen
-
-    def _fail(self, cls: type[PlatformError], message: str, **kw: Any) -> PlatformError:
-        return cls(self.scrub(message), platform="x", **kw)
 
     def _settings(self, **changes: Any) -> None:
         """Keep what the adapter learned (a spent window, the fields parameter's name)."""
@@ -327,27 +304,7 @@ class XApi(AdapterBase):
     def _can_refresh(self) -> bool:
         return bool((self.ctx.secrets or {}).get("refresh_token") and (self.ctx.settings or {}).get("client_id"))
 
-    def _expires_at(self) -> datetime | None:
-        known = [as_utc(self.ctx.token_expires_at), as_utc((self.ctx.secrets or {}).get("expires_at"))]
-        dates = [d for d in known if d is not None]
-        return max(dates) if dates else None
-
-    def _refresh_due(self) -> bool:
-        expires = self._expires_at()
-        return expires is not None and datetime.now(timezone.utc) >= expires - REFRESH_MARGIN
-
-    def _refresh_if_due(self) -> None:
-        if not self._can_refresh() or not self._refresh_due():
-            return
-        try:
-            self._refresh(rejected=None)
-        except (PlatformUnavailable, PlatformRateLimited):
-            expires = self._expires_at()
-            if expires is None or datetime.now(timezone.utc) >= expires:
-                raise
-            # The token still works for a few minutes: use it, refresh next time.
-
-    def _refresh(self, *, rejected: str | None) -> None:
+    def _refresh(self, *, rejected: str | None = None) -> None:
         """New tokens for old: under this adapter's lock and the account's inter-process lock.
 
         `rejected` is the access token X just refused (None: refreshing because it is due).

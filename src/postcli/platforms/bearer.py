@@ -1,0 +1,103 @@
+"""What every adapter of an OAuth 2.0 bearer-token HTTP API shares (Tumblr, X, LinkedIn, TikTok,
+Pinterest, Reddit, the Google platforms): one HTTP client per adapter, every token it has held
+masked out of its messages, and an access token refreshed shortly before it ends.
+
+The refresh rule, the same everywhere: refresh when the token ends within `refresh_margin`,
+once per process (under `_lock`, checking again once inside), and when the platform cannot be
+reached for the refresh, keep using a token that still works rather than failing the request.
+Each platform says how it refreshes (`_refresh`) and whether it can (`_can_refresh`).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar
+
+from postcli.platforms import tls
+from postcli.platforms.base import (
+    AccountContext,
+    AdapterBase,
+    PlatformError,
+    PlatformRateLimited,
+    PlatformUnavailable,
+)
+from postcli.platforms.values import as_utc
+
+
+class BearerApi(AdapterBase):
+    refresh_margin: ClassVar[timedelta] = timedelta(minutes=5)
+
+    def __init__(self, ctx: AccountContext) -> None:
+        super().__init__(ctx)
+        self._http: Any = None
+        # One refresh at a time in this process (a refresh may rotate the refresh token), and
+        # one HTTP client.
+        self._lock = threading.RLock()
+        self._held: set[str] = set()
+
+    # -- plumbing --------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def _client_base_url(self) -> str | None:
+        """The client's base URL, for an adapter that sends paths rather than whole URLs."""
+        return None
+
+    def _client(self) -> Any:
+        with self._lock:
+            if self._http is None:
+                base = self._client_base_url()
+                kw = {"base_url": base} if base else {}
+                self._http = tls.client(timeout=self.ctx.timeout, **kw)
+            return self._http
+
+    def _fail(self, cls: type[PlatformError], message: str, **kw: Any) -> PlatformError:
+        return cls(self.scrub(message), platform=self.platform, **kw)
+
+    # -- secrets ---------------------------------------------------------------------
+
+    def hold(self, *secrets: Any) -> None:
+        """Mask these in every message from now on (a token refreshed away, an upload URL)."""
+        self._held.update(s for s in secrets if isinstance(s, str) and len(s) >= 4)
+
+    def _remember_secrets(self) -> None:
+        self.hold(*(v for k, v in (self.ctx.secrets or {}).items() if not k.endswith("_at")))
+
+    def secrets_in_play(self) -> set[str]:
+        # Every token this adapter has held: a message may quote one refreshed away since.
+        self._remember_secrets()
+        return set(self._held)
+
+    # -- refreshing before the end ---------------------------------------------------
+
+    def _can_refresh(self) -> bool:
+        return False
+
+    def _refresh(self) -> Any:
+        raise NotImplementedError
+
+    def _expires_at(self) -> datetime | None:
+        """The later of the account's known expiry and the one saved with the last refresh."""
+        known = [as_utc(self.ctx.token_expires_at), as_utc((self.ctx.secrets or {}).get("expires_at"))]
+        dates = [d for d in known if d is not None]
+        return max(dates) if dates else None
+
+    def _refresh_due(self) -> bool:
+        expires = self._expires_at()
+        return expires is not None and self._now() >= expires - self.refresh_margin
+
+    def _refresh_if_due(self) -> None:
+        if not self._can_refresh() or not self._refresh_due():
+            return
+        with self._lock:
+            if not self._refresh_due():  # another thread did it
+                return
+            try:
+                self._refresh()
+            except (PlatformUnavailable, PlatformRateLimited):
+                expires = self._expires_at()
+                if expires is not None and self._now() < expires:
+                    return  # the current token still works for a while; try it
+                raise
