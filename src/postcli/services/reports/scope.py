@@ -242,5 +242,4 @@ def _store_empty_reason(db: Reader, sc: Scope) -> str | None:
 def _simulated(platform: str) -> bool:
     from postcli.platforms import registry
 
-    found = registry.find(platform)
-    return found is not None and found.simulated
+    return registry.is_simulated(platform)
