@@ -19,7 +19,7 @@ Targets: each report's query <= 100 ms (issue 16); each command <= 1.5x `postcli
 The bulk load bypasses record_post_snapshot (one ORM round trip per row would take
 many minutes) but fills post_metric_latest with what it would produce (the last
 snapshot per target); account_post_hourly and the latest rows' reported values are
-then rebuilt from the snapshots as `db upgrade` (migration 0009) does. It prints the bytes per post snapshot, everything
+then rebuilt from the snapshots as `db upgrade` (migration 0010) does. It prints the bytes per post snapshot, everything
 included (tables, indexes, rollups).
 """
 
@@ -221,7 +221,7 @@ def replicate(home: Path, times: int) -> dict[str, int]:
 
 def rebuild_rollups() -> int:
     """Fill account_post_hourly (and the latest rows' reported values) from the snapshots, as
-    `db upgrade` (migration 0009) does."""
+    `db upgrade` (migration 0010) does."""
     from postcli.store import rollup
     from postcli.store.session import engine
 

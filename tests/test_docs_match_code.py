@@ -130,9 +130,13 @@ def test_json_md_posts(cli, published):
     post_id = published["post"]["id"]
     draft = cli.json("post", "create", "a draft", "--to", "a.sandbox", "--draft")
     later = cli.json("post", "create", "later", "--to", "a.sandbox", "--at", "+2h")
+    # A thread with a first comment: the keys of `thread`, `parts` and `first_comment`.
+    thread = cli.json("post", "create", "one", "two", "--to", "a.sandbox", "--first-comment", "links", "--draft")
     outputs = [
         published["post"],
         draft,
+        thread,
+        cli.json("post", "show", str(thread["id"])),
         cli.json("post", "show", str(post_id)),
         cli.json("post", "list"),
         cli.json("post", "edit", str(draft["id"]), "--text", "edited"),
@@ -145,9 +149,11 @@ def test_json_md_posts(cli, published):
 def test_json_md_publishing_outcomes(cli, published):
     draft = cli.json("post", "create", "a draft", "--to", "a.sandbox", "--draft")
     published_now = cli.json("post", "publish", str(draft["id"]))
+    thread = cli.json("post", "create", "one", "two", "--to", "a.sandbox", "--first-comment", "c", "--draft")
+    published_now = [published_now, cli.json("post", "publish", str(thread["id"]))]
     due = cli.json("publish-due")
     deleted = cli.json("post", "delete", str(published["post"]["id"]), "--remote")
-    assert _section("Publishing outcomes") == _printed(published_now, due, deleted)
+    assert _section("Publishing outcomes") == _printed(*published_now, due, deleted)
 
 
 def test_json_md_collection_and_jobs(cli, published):
@@ -189,6 +195,7 @@ def test_json_md_per_post_analytics(cli, home):
         failed = cli.json("analytics", "refresh", post_id, code=7)
         assert failed["errors"], failed
         outputs += [failed, cli.json("analytics", "post", post_id), cli.json("analytics", "post", post_id, "--history")]
+        outputs.append(cli.json("analytics", "post", post_id, "--by-part"))
     assert _section("Per-post analytics") == _printed(*outputs)
 
 

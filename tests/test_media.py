@@ -277,6 +277,7 @@ def test_scheduled_media_is_copied_so_the_original_can_go(cli, connected, tmp_pa
             "sha256": sha,
             "storage": "local",
             "override_for": None,  # the post's own media, not --media-for
+            "part": None,  # the post's own (part 1), not --media-for-part
         }
     ]
     row = (

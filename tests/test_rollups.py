@@ -3,7 +3,7 @@
 Random snapshot series (Hypothesis: out of order, NULLs, batches and single writes, a
 deleted post) must leave the table equal to its rebuild from the snapshots, and the
 timeline over it equal to the same report computed here from the snapshots alone.
-`db upgrade` rebuilds it (migration 0009) with progress."""
+`db upgrade` rebuilds it (migration 0010) with progress."""
 
 from __future__ import annotations
 
@@ -215,7 +215,7 @@ def test_post_delete_takes_its_gains_out(cli):
 
 
 def test_db_upgrade_rebuilds_the_rollup_with_progress():
-    """A store at 0008 (no account_post_hourly) gets it rebuilt from post_metric_hourly by
+    """A store at 0009 (no account_post_hourly) gets it rebuilt from the snapshots by
     `db upgrade`, which reports (done, total) as it goes."""
     from postcli.services.database import upgrade
     from postcli.store.migrate import alembic_config
@@ -230,10 +230,10 @@ def test_db_upgrade_rebuilds_the_rollup_with_progress():
     with engine().begin() as conn:
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0008")
+        command.downgrade(cfg, "0009")
     calls: list[tuple[int, int]] = []
     before, after = upgrade(progress=lambda done, total: calls.append((done, total)))
-    assert (before, after) == ("0008", "0009")
+    assert (before, after) == ("0009", "0010")
     assert _table() == expected
     assert calls and calls[-1] == (60, 60)  # (snapshots done, snapshots in all)
 

@@ -11,7 +11,7 @@ from postcli.signin.loopback import free_port
 from signin_helpers import everything_but_credentials, start_login, stored_credentials
 
 APP_ID, APP_SECRET = "1234567890", "fake-app-secret-abcdef"
-SCOPES = ["pages_show_list", "pages_manage_posts", "pages_read_engagement", "read_insights"]
+SCOPES = ["pages_show_list", "pages_manage_posts", "pages_read_engagement", "read_insights", "pages_manage_engagement"]
 
 
 def _start(fb: FakeFacebook, port: int, *extra: str):  # type: ignore[no-untyped-def]

@@ -11,7 +11,12 @@ from signin_helpers import everything_but_credentials, start_login, stored_crede
 
 APP_ID, APP_SECRET = "990000000000001", "ig-app-secret-0123456789abcdef"
 REDIRECT = "https://localhost/callback"
-SCOPES = ["instagram_business_basic", "instagram_business_content_publish", "instagram_business_manage_insights"]
+SCOPES = [
+    "instagram_business_basic",
+    "instagram_business_content_publish",
+    "instagram_business_manage_insights",
+    "instagram_business_manage_comments",
+]
 
 
 def _start(ig: FakeInstagram, secret: str = APP_SECRET):  # type: ignore[no-untyped-def]

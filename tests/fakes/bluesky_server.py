@@ -175,6 +175,7 @@ class FakeBlueskyServer(LoopbackServer):
         self._failures: list[Failure] = []
         self._nsid_delays: dict[str, float] = {}
         self._hangs: Counter[str] = Counter()
+        self._hang_after: Counter[str] = Counter()
 
     # --- test setup ------------------------------------------------------
 
@@ -272,6 +273,11 @@ class FakeBlueskyServer(LoopbackServer):
             rec = self._records.get(uri)
             return None if rec is None else json.loads(json.dumps(rec.value))
 
+    def cid(self, uri: str) -> str | None:
+        with self._lock:
+            rec = self._records.get(uri)
+            return None if rec is None else rec.cid
+
     def records(self, collection: str = POST) -> list[str]:
         with self._lock:
             return [u for u in self._records if AT_URI_RE.match(u).group("collection") == collection]
@@ -330,11 +336,13 @@ class FakeBlueskyServer(LoopbackServer):
             else:
                 self._nsid_delays[nsid] = seconds
 
-    def hang_after_success(self, nsid: str, times: int = 1) -> None:
-        """The next `times` calls of `nsid` are carried out, but the answer is held back
-        for `hang_seconds` (or until stop()): the client times out with an unknown outcome."""
+    def hang_after_success(self, nsid: str, times: int = 1, after: int = 0) -> None:
+        """The next `times` calls of `nsid` (after the first `after` of them) are carried out,
+        but the answer is held back for `hang_seconds` (or until stop()): the client times out
+        with an unknown outcome, or is killed waiting."""
         with self._lock:
             self._hangs[nsid] += times
+            self._hang_after[nsid] += after
 
     def reset_log(self) -> None:
         with self._lock:
@@ -577,8 +585,10 @@ class FakeBlueskyServer(LoopbackServer):
             self.counts[nsid] += 1
             delay = self._nsid_delays.get(nsid, self.delay)
             fault = self._take_fault(nsid)
-            hang = self._hangs[nsid] > 0
-            if hang:
+            hang = self._hangs[nsid] > 0 and self._hang_after[nsid] == 0
+            if self._hangs[nsid] > 0 and self._hang_after[nsid] > 0:
+                self._hang_after[nsid] -= 1
+            elif hang:
                 self._hangs[nsid] -= 1
         if delay:
             self._stopping.wait(delay)
@@ -731,6 +741,7 @@ class FakeBlueskyServer(LoopbackServer):
                     'Invalid app.bsky.feed.post record: Record must have the property "createdAt"',
                 )
             self._check_embed(record.get("embed"))
+            self._check_reply(record.get("reply"))
         uri = f"at://{did}/{collection}/{rkey}"
         if uri in self._records:
             # The reference PDS: "There is already a value at key" -> unhandled -> 500.
@@ -745,6 +756,27 @@ class FakeBlueskyServer(LoopbackServer):
                 "validationStatus": "valid",
             }
         )
+
+    def _check_reply(self, reply: Any) -> None:
+        """app.bsky.feed.post#replyRef: `root` and `parent`, each a com.atproto.repo.strongRef
+        ({uri, cid}); the PDS checks the shape only (recorded: 30-createRecord-reply-by-bob.json)."""
+        if reply is None:
+            return
+        for key in ("root", "parent"):
+            ref = reply.get(key) if isinstance(reply, dict) else None
+            if not isinstance(ref, dict):
+                raise XrpcError(
+                    400,
+                    "InvalidRequest",
+                    f'Invalid app.bsky.feed.post record: Record/reply must have the property "{key}"',
+                )
+            for field_name in ("uri", "cid"):
+                if not isinstance(ref.get(field_name), str):
+                    raise XrpcError(
+                        400,
+                        "InvalidRequest",
+                        f'Invalid app.bsky.feed.post record: Record/reply/{key} must have the property "{field_name}"',
+                    )
 
     def _check_embed(self, embed: Any) -> None:
         if embed is None:

@@ -166,6 +166,7 @@ class Post:
     comments: int = 0
     shares: int = 0
     insights: dict[str, int] = field(default_factory=dict)
+    comment_list: list[dict[str, Any]] = field(default_factory=list)  # made through /{post}/comments
 
 
 class FakeFacebook(LoopbackServer):
@@ -181,6 +182,7 @@ class FakeFacebook(LoopbackServer):
         self.photos: dict[str, dict[str, Any]] = {}
         self.videos: dict[str, dict[str, Any]] = {}
         self.deleted: set[str] = set()
+        self.comments: dict[str, dict[str, Any]] = {}  # comment id -> the comment (GET /{comment-id})
         # token -> ("page", page_id) | ("user", user_id, long_lived)
         self.tokens: dict[str, tuple[Any, ...]] = {}
         self.users: dict[str, dict[str, Any]] = {}
@@ -588,6 +590,11 @@ class FakeFacebook(LoopbackServer):
             return self._page(self.pages[object_id], method, edge, fields, q, form, files, who)
         if object_id in self.posts:
             return self._post(self.posts[object_id], method, edge, fields, q, who)
+        if object_id in self.comments and method == "GET" and edge is None:
+            comment = self.comments[object_id]
+            return {k: v for k, v in comment.items() if k in ([_field_name(f) for f in fields] or ["id"])} | {
+                "id": object_id
+            }
         if object_id in self.videos and method == "GET" and edge is None:
             return self._video(self.videos[object_id], fields)
         if object_id in self.photos and method == "GET" and edge is None:
@@ -775,7 +782,39 @@ class FakeFacebook(LoopbackServer):
             self.posts.pop(post.id)
             self.deleted.add(post.id)
             return {"success": True}
+        if edge == "comments":
+            return self._comments(post, method, fields, q, who)
         raise GraphError(100, f"(#100) Unknown path components: /{edge}")
+
+    def _comments(self, post: Post, method: str, fields: list[str], q: Any, who: tuple[Any, ...]) -> Any:
+        """/{object-id}/comments (developers.facebook.com/docs/graph-api/reference/object/comments):
+        POST message -> {"id"} (as the Page with a Page token; pages_manage_engagement);
+        GET -> {"data": [{"id", "message", "created_time", "from"}], "paging"} (filter=stream,
+        order=reverse_chronological: newest first)."""
+        if method == "POST":
+            if who != ("page", post.page_id):
+                raise GraphError(200, "(#200) Permissions error", status=403)
+            message = q("message")
+            if not message:
+                raise GraphError(100, "(#100) Missing message or attachment")
+            comment_id = f"{post.id.split('_')[-1]}_{next(self._seq)}"
+            page = self.pages[post.page_id]
+            comment = {
+                "id": comment_id,
+                "message": message,
+                "created_time": _fmt(datetime.now(timezone.utc)),
+                "from": {"name": page.name, "id": page.id},
+                "permalink_url": f"https://www.facebook.com/{post.id.replace('_', '/posts/')}?comment_id={comment_id}",
+            }
+            post.comment_list.append(comment)
+            self.comments[comment_id] = comment
+            post.comments += 1
+            return {"id": comment_id}
+        if method != "GET":
+            raise GraphError(100, "(#100) Unsupported request")
+        wanted = [_field_name(f) for f in fields] or ["id", "message", "created_time"]
+        data = [{k: c[k] for k in wanted if k in c} | {"id": c["id"]} for c in reversed(post.comment_list)]
+        return {"data": data, "paging": {"cursors": {"before": _cursor(0), "after": _cursor(len(data))}}}
 
     def _list_posts(self, page: Page, fields: list[str], q: Any) -> Any:
         since = int(q("since") or 0)

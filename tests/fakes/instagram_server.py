@@ -433,6 +433,8 @@ class FakeInstagram(LoopbackServer):
         if node in self.containers and edge is None and req.method == "GET":
             return self._container_status(node, fields)
         media = self.media.get(node)
+        if media is not None and not media["deleted"] and edge == "comments":
+            return self._comments(req, media, fields or ["id", "timestamp", "text"])
         if media is not None and not media["deleted"] and req.method == "GET":
             if edge is None:
                 return self._json(self._media_json(media, fields or ["id"]))
@@ -480,7 +482,10 @@ class FakeInstagram(LoopbackServer):
         """Instagram cURLs the media URL when the container is created."""
         prefix = f"{self.url}/files/"
         name = url[len(prefix) :] if url and url.startswith(prefix) else None
-        if name is None or name not in self.files:
+        fetched = self.files.get(name) if name is not None else None
+        if fetched is None and name is None and url and url.startswith("http://127.0.0.1:"):
+            fetched = self._fetch_elsewhere(url)  # another loopback server (a fake S3's presigned URL)
+        if fetched is None:
             return self._error(
                 9004,
                 "Only photo or video can be accepted as media type.",
@@ -489,7 +494,7 @@ class FakeInstagram(LoopbackServer):
                 error_user_msg=f"The media could not be fetched from this URI: {url}. "
                 "Please check the URI and try again.",
             )
-        data, ctype = self.files[name]
+        data, ctype = fetched
         if image and not data.startswith(JPEG_MAGIC):
             return self._error(
                 36001,
@@ -499,6 +504,18 @@ class FakeInstagram(LoopbackServer):
                 error_user_msg="The image format is not supported. Supported formats are: JPEG",
             )
         return data, ctype
+
+    @staticmethod
+    def _fetch_elsewhere(url: str) -> tuple[bytes, str] | None:
+        import httpx
+
+        try:
+            response = httpx.get(url, timeout=10)
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        return response.content, response.headers.get("content-type", "")
 
     def _create_container(self, req: RecordedRequest) -> Response:
         media_type = req.param("media_type")
@@ -602,6 +619,28 @@ class FakeInstagram(LoopbackServer):
         media = self._new_media(c["caption"], c["kind"], c["product"], datetime.now(timezone.utc), 0, 0, {})
         media["container"] = cid
         return self._json({"id": media["id"]})
+
+    def _comments(self, req: RecordedRequest, media: dict[str, Any], fields: list[str]) -> Response:
+        """POST /<IG_MEDIA_ID>/comments?message=... -> {"id"}; GET -> {"data": [{"timestamp",
+        "text", "id"}, ...]} (.../instagram-graph-api/reference/ig-media/comments and the comment
+        moderation guide), comments by the account itself carrying `from` {id, username}."""
+        comments = media.setdefault("comments_list", [])
+        if req.method == "POST":
+            message = req.param("message")
+            if not message:
+                return self._error(100, "(#100) The parameter message is required")
+            comment = {
+                "id": str(17870000000000000 + next(self._seq)),
+                "text": message,
+                "timestamp": graph_time(datetime.now(timezone.utc)),
+                "from": {"id": USER_ID, "username": self.username},
+                "username": self.username,
+            }
+            comments.append(comment)
+            media["comments_count"] = media.get("comments_count", 0) + 1
+            return self._json({"id": comment["id"]})
+        data = [{k: c[k] for k in fields if k in c} | {"id": c["id"]} for c in comments]
+        return self._json({"data": data})
 
     def _list_media(self, req: RecordedRequest, fields: list[str]) -> Response:
         live = sorted(

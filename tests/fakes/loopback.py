@@ -10,7 +10,7 @@ The base also owns what every fake records and injects:
 - `RecordedRequest`, the one type of `server.requests` entries; `_remember(req)` appends one.
 - `Failure` / `take_failure` for `fail_next` (each fake renders the platform's own error body).
 - `set_delay(seconds, method=None, path_prefix=None, times=None)` and `_maybe_delay(req)`;
-  `hold(method=None, path_prefix=None, times=None)` keeps matching requests unanswered until
+  `hold(method=None, path_prefix=None, times=None, after=0)` keeps matching requests unanswered until
   the test sets the event it returns (a process stays mid-request for as long as a test needs).
 A subclass also creates `self._lock` (an RLock), `self.requests = []`, `self._failures = []` and
 `self._delays = []`.
@@ -94,6 +94,7 @@ class Delay:
     path_prefix: str | None
     times: int | None
     gate: threading.Event | None = None  # `hold`: wait until it is set
+    after: int = 0  # let this many matching requests through first
 
 
 class LoopbackServer:
@@ -174,12 +175,13 @@ class LoopbackServer:
             self._delays.append(Delay(seconds, method.upper() if method else None, path_prefix, times))
 
     def hold(
-        self, method: str | None = None, path_prefix: str | None = None, times: int | None = None
+        self, method: str | None = None, path_prefix: str | None = None, times: int | None = None, after: int = 0
     ) -> threading.Event:
-        """Keep matching requests unanswered until the returned event is set (stop() wakes them)."""
+        """Keep matching requests unanswered until the returned event is set (stop() wakes them);
+        `after`: the first that many matching requests go through (a thread's third part)."""
         gate = threading.Event()
         with self._lock:
-            self._delays.append(Delay(0.0, method.upper() if method else None, path_prefix, times, gate))
+            self._delays.append(Delay(0.0, method.upper() if method else None, path_prefix, times, gate, after))
         return gate
 
     def _delay_for(self, req: RecordedRequest) -> tuple[float, list[threading.Event]]:
@@ -192,6 +194,9 @@ class LoopbackServer:
                 if delay.method and delay.method != req.method:
                     continue
                 if delay.path_prefix and not req.path.startswith(delay.path_prefix):
+                    continue
+                if delay.after > 0:
+                    delay.after -= 1
                     continue
                 if delay.times is not None:
                     if delay.times <= 0:
@@ -226,6 +231,7 @@ class Failure:
     times: int
     exact: bool = False
     detail: Any = None
+    after: int = 0  # let this many matching requests through first
 
 
 def take_failure(failures: list[Failure], method: str, path: str) -> Failure | None:
@@ -233,6 +239,9 @@ def take_failure(failures: list[Failure], method: str, path: str) -> Failure | N
     for failure in failures:
         hit = path == failure.path_prefix if failure.exact else path.startswith(failure.path_prefix)
         if failure.times > 0 and failure.method in ("*", method) and hit:
+            if failure.after > 0:
+                failure.after -= 1
+                continue
             failure.times -= 1
             return failure
     return None

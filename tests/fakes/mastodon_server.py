@@ -219,8 +219,10 @@ class FakeMastodon(LoopbackServer):
         json: Any = None,
         headers: dict[str, str] | None = None,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` matching requests with `status` (method "*" = any).
+        """Answer the next `times` matching requests with `status` (method "*" = any), once
+        `after` of them have gone through (a thread's third part).
 
         Without `json` the body is {"error": <reason>} as Mastodon sends; a 429
         gets x-ratelimit-remaining 0 and a reset 30 s ahead unless `headers` say
@@ -235,7 +237,7 @@ class FakeMastodon(LoopbackServer):
             hdrs.setdefault("X-RateLimit-Remaining", "0")
             hdrs.setdefault("X-RateLimit-Reset", reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
         with self._lock:
-            self._failures.append(Failure(method.upper(), path_prefix, status, json, hdrs, times))
+            self._failures.append(Failure(method.upper(), path_prefix, status, json, hdrs, times, after=after))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -438,6 +440,8 @@ class FakeMastodon(LoopbackServer):
             "replies_count": 0,
             "quotes_count": 0,
             "media": media,
+            "in_reply_to_id": None,
+            "visibility": "public",
         }
         self._statuses[sid] = status
         return status
@@ -448,11 +452,11 @@ class FakeMastodon(LoopbackServer):
         out: dict[str, Any] = {
             "id": sid,
             "created_at": _iso(s["created_at"]),
-            "in_reply_to_id": None,
-            "in_reply_to_account_id": None,
+            "in_reply_to_id": s.get("in_reply_to_id"),
+            "in_reply_to_account_id": self.account_id if s.get("in_reply_to_id") else None,
             "sensitive": False,
             "spoiler_text": "",
-            "visibility": "public",
+            "visibility": s.get("visibility", "public"),
             "language": "en",
             "uri": f"{base}/ap/users/{self.account_id}/statuses/{sid}",
             "url": f"{base}/@{self.username}/{sid}",
@@ -817,7 +821,20 @@ class FakeMastodon(LoopbackServer):
             if m["url"] is None:
                 return self._error(422, "Cannot attach files that have not finished processing. Try again in a moment!")
             media.append(m)
+        # POST /api/v1/statuses in_reply_to_id (docs.joinmastodon.org/methods/statuses/#create):
+        # a parent that does not exist is 404 with statuses.errors.in_reply_not_found
+        # (Api::V1::StatusesController#set_thread).
+        parent_id = req.param("in_reply_to_id")
+        if parent_id and str(parent_id) not in self._statuses:
+            return self._error(404, "The post you are trying to reply to does not appear to exist.")
+        visibility = req.param("visibility") or "public"
+        if visibility not in ("public", "unlisted", "private", "direct"):
+            return self._error(422, "Validation failed: Visibility is not included in the list")
         status = self._new_status(text, [], datetime.now(timezone.utc))
+        status["visibility"] = visibility
+        if parent_id:
+            status["in_reply_to_id"] = str(parent_id)
+            self._statuses[str(parent_id)]["replies_count"] += 1
         for m in media:
             m["_status_id"] = status["id"]
             status["media"].append({k: v for k, v in m.items() if not k.startswith("_")})

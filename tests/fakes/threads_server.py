@@ -419,6 +419,8 @@ class FakeThreads(LoopbackServer):
                 return self._create_container(req)
             if edge == "threads" and method == "GET":
                 return self._list_threads(req)
+            if edge == "replies" and method == "GET":
+                return self._list_threads(req, replies=True)
             if edge == "threads_publish" and method == "POST":
                 return self._publish(req)
             if edge == "threads_publishing_limit" and method == "GET":
@@ -459,7 +461,12 @@ class FakeThreads(LoopbackServer):
             return self._error(400, 100, "Param text must be at most 500 characters long.")
         if text and len(set(re.findall(r"https?://\S+", text))) > 5:
             return self._error(400, 100, "THREADS_API__LINK_LIMIT_EXCEEDED")
+        reply_to = req.param("reply_to_id")
+        # create-replies: reply_to_id names the post replied to (the profile's own thread here).
+        if reply_to and reply_to not in self.posts:
+            return self._error(400, 100, f"Param reply_to_id {reply_to} is not a valid media id.")
         container: dict[str, Any] = {
+            "reply_to_id": reply_to,
             "media_type": media_type,
             "text": text,
             "is_carousel_item": carousel_item,
@@ -528,6 +535,11 @@ class FakeThreads(LoopbackServer):
         kind = {"TEXT": "TEXT_POST", "IMAGE": "IMAGE", "VIDEO": "VIDEO", "CAROUSEL": "CAROUSEL_ALBUM"}[c["media_type"]]
         post = self._new_post(c["text"], kind, datetime.now(timezone.utc))
         post["_via_api"] = True
+        if c.get("reply_to_id"):
+            # Reply fields (retrieve-and-manage-replies): the parent as `replied_to`, `is_reply`.
+            post["replied_to"] = {"id": c["reply_to_id"]}
+            post["root_post"] = {"id": self.posts[c["reply_to_id"]].get("root_post", {"id": c["reply_to_id"]})["id"]}
+            post["is_reply"] = True
         post["_container"] = dict(c)
         if "children" in c:
             post["_children"] = [dict(self.containers[ch]) for ch in c["children"]]
@@ -535,10 +547,13 @@ class FakeThreads(LoopbackServer):
         self.quota_usage += 1
         return self._json({"id": post["id"]})
 
-    def _list_threads(self, req: RecordedRequest) -> Response:
+    def _list_threads(self, req: RecordedRequest, replies: bool = False) -> Response:
+        """GET /{user}/threads (the profile's threads) or /{user}/replies (its replies: the
+        retrieve-and-manage-replies docs' "a list of all of a user's replies")."""
         fields = (req.param("fields") or "id").split(",")
         limit = min(max(int(req.param("limit") or 25), 1), 100)
         posts = sorted(self.posts.values(), key=lambda p: (p["_created"], p["id"]), reverse=True)
+        posts = [p for p in posts if bool(p.get("is_reply")) == replies]
         since = req.param("since")
         if since:
             floor = datetime.fromtimestamp(int(since), timezone.utc)

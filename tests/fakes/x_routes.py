@@ -152,6 +152,9 @@ def _user_tweets(x: FakeX, req: RecordedRequest, user_id: str) -> Response:
     if not 5 <= size <= 100:
         return _invalid(x, "The `max_results` query parameter value is not between 5 and 100")
     posts = sorted((p for p in x._posts.values() if p["author"] == x.user_id), key=lambda p: int(p["id"]), reverse=True)
+    # docs.x.com/x-api/users/get-posts: `exclude` takes retweets and replies.
+    if "replies" in (req.param("exclude") or "").split(","):
+        posts = [p for p in posts if not p["in_reply_to"]]
     since = req.param("start_time")
     if since:
         start = datetime.fromisoformat(since.replace("Z", "+00:00"))
@@ -243,11 +246,25 @@ def _create(x: FakeX, req: RecordedRequest) -> Response:
         if item is None or item["state"] != "succeeded":
             return _invalid(x, f"Your media IDs are invalid: [{media_id}].")
         keys.append(item["media_key"])
+    # docs.x.com/x-api/posts/create-or-edit-post: `reply` {in_reply_to_tweet_id (required in it),
+    # exclude_reply_user_ids}; a reply to a post that is gone or not visible is refused.
+    reply = body.get("reply")
+    parent = None
+    if reply is not None:
+        parent = str((reply or {}).get("in_reply_to_tweet_id") or "") if isinstance(reply, dict) else ""
+        if not parent:
+            return _invalid(x, "reply.in_reply_to_tweet_id is required")
+        if parent not in x._posts:
+            return x._json(
+                problem(403, "Forbidden", "You attempted to reply to a Tweet that is deleted or not visible to you."),
+                403,
+            )
     recent = [p for p in x._posts.values() if p["author"] == x.user_id]
     if text and any(p["text"] == text for p in recent):
         return x._json(problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."), 403)
     post = x._new_post(text, keys, datetime.now(timezone.utc), x.user_id)
     post["reply_settings"] = body.get("reply_settings") or "everyone"
+    post["in_reply_to"] = parent
     history = "edit_history_post_ids" if x.renamed else "edit_history_tweet_ids"
     rendered, _urls = x._rendered(post)
     return x._json({"data": {"id": post["id"], "text": rendered, history: [post["id"]]}}, 201)

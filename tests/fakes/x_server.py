@@ -219,16 +219,21 @@ class FakeX(LoopbackServer):
         headers: dict[str, str] | None = None,
         times: int = 1,
         exact: bool = False,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` matching requests with `status` and an X problem body."""
+        """Answer the next `times` matching requests with `status` and an X problem body (after
+        letting `after` of them through: the third part of a thread)."""
         body = json if json is not None else problem(status, "Error", f"HTTP {status}")
-        self._add_failure(Failure(method.upper(), path_prefix, status, body, dict(headers or {}), times, exact))
+        self._add_failure(
+            Failure(method.upper(), path_prefix, status, body, dict(headers or {}), times, exact, after=after)
+        )
 
-    def lose_answer(self, method: str, path: str, times: int = 1) -> None:
-        """Do what the next matching request asks, then keep its answer until the client gave up
-        (a lost answer: the post exists, the caller cannot know)."""
+    def lose_answer(self, method: str, path: str, times: int = 1, after: int = 0) -> None:
+        """Do what the next matching request asks (after letting `after` of them through), then
+        keep its answer until the client gave up (a lost answer: the post exists, the caller
+        cannot know)."""
         with self._lock:
-            self._lost.append([method.upper(), path, times])
+            self._lost.append([method.upper(), path, times, after])
 
     def spend_window(self, endpoint: str, reset_in: float = 600) -> None:
         """The next answer of `endpoint` ("GET /2/tweets") says no request is left until the reset."""
@@ -310,6 +315,7 @@ class FakeX(LoopbackServer):
             "created_at": when,
             "author": author,
             "reply_settings": "everyone",
+            "in_reply_to": None,  # the id of the post it replies to (body.reply.in_reply_to_tweet_id)
             "metrics": {
                 "retweet_count": 0,
                 "reply_count": 0,
@@ -395,6 +401,12 @@ class FakeX(LoopbackServer):
             out["author_id"] = post["author"]
         if "entities" in fields and urls:
             out["entities"] = {"urls": urls}
+        if "referenced_tweets" in fields and post["in_reply_to"]:
+            # docs.x.com/x-api/fundamentals/data-dictionary (Post: referenced_tweets, type replied_to)
+            out["referenced_tweets"] = [{"type": "replied_to", "id": post["in_reply_to"]}]
+        if "in_reply_to_user_id" in fields and post["in_reply_to"]:
+            parent = self._posts.get(post["in_reply_to"])
+            out["in_reply_to_user_id"] = parent["author"] if parent else self.user_id
         if "attachments" in fields and post["media_keys"]:
             out["attachments"] = {"media_keys": list(post["media_keys"])}
         if "public_metrics" in fields:
@@ -478,6 +490,9 @@ class FakeX(LoopbackServer):
         with self._lock:
             for lost in self._lost:
                 if lost[2] > 0 and lost[0] == req.method and req.path == lost[1]:
+                    if lost[3] > 0:
+                        lost[3] -= 1
+                        continue
                     lost[2] -= 1
                     return True
         return False

@@ -8,6 +8,7 @@ from typing import Any, List, Optional
 import typer
 
 from postcli.cli import completion
+from postcli.cli import post_thread as th
 from postcli.cli._options import (
     JsonOpt,
     TzOpt,
@@ -39,7 +40,11 @@ def _media_pairs(media: list[Path], alt: list[str]) -> list[tuple[Path, str | No
 
 @app.command("create")
 def create(
-    text: str = typer.Argument(..., metavar="TEXT", help="The post text. Use - to read it from standard input."),
+    texts: List[str] = typer.Argument(
+        None,
+        metavar="TEXT...",
+        help="The post text; several are the parts of a thread, in order. Use - to read one text from standard input.",
+    ),
     to: List[str] = typer.Option(
         ...,
         "--to",
@@ -102,12 +107,24 @@ def create(
         parser=text_value,
         help="Your id for this post: repeating the command returns the same post.",
     ),
+    from_file: Optional[str] = typer.Option(
+        None, "--from-file", metavar="FILE", parser=text_value, help=th.FROM_FILE_HELP
+    ),
+    split: bool = typer.Option(False, "--split", help=th.SPLIT_HELP),
+    numbered: bool = typer.Option(False, "--numbered", help=th.NUMBERED_HELP),
+    first_comment: Optional[str] = typer.Option(None, "--first-comment", metavar="TEXT", help=th.FIRST_COMMENT_HELP),
+    media_for_part: List[str] = typer.Option(
+        [], "--media-for-part", metavar="N=FILE", parser=text_value, help=th.MEDIA_FOR_PART_HELP
+    ),
+    alt_for_part: List[str] = typer.Option([], "--alt-for-part", metavar="N=TEXT", help=th.ALT_FOR_PART_HELP),
     as_json: JsonOpt = False,
 ) -> None:
     """Create a post and publish it now (default), at a time (--at), or keep it as a draft.
 
-    Every target is validated before anything is sent. Exit 7 when some targets
-    published and some failed; retry those with `postcli post retry ID`.
+    Several TEXT (or --from-file, or --split) make a thread: a reply chain where the platform
+    has threads, the parts joined by a blank line where it has none. Every target is
+    validated before anything is sent. Exit 7 when some targets (or parts) published and
+    some failed; retry those with `postcli post retry ID`, which goes on where it stopped.
     """
     from postcli import output, settings
     from postcli.services.posts import compose, publish, queries, views
@@ -115,10 +132,11 @@ def create(
     from postcli.services.posts.media_for import parse as parse_media_for
     from postcli.services.posts.validation import parse_text_for
 
-    if text == "-":
-        from postcli.cli._stdin import read_text
-
-        text = read_text("the post text on standard input")
+    thread = th.read(texts or [], from_file, split, numbered, media_for_part, alt_for_part)
+    text = thread.text
+    extra: dict[str, Any] = dict(
+        parts=thread.parts, split=thread.split, first_comment=first_comment, media_for_part=thread.media_for_part
+    )
     tz_name = settings.time_zone(tz)
     when = read_time(at, tz, option="--at") if at else None
     if queue or queue_each:
@@ -128,6 +146,7 @@ def create(
             text, to, each=queue_each, at=at, draft=draft, correlation_id=correlation_id, as_json=as_json,
             text_for=parse_text_for(text_for), media=_media_pairs(media, alt),
             media_for=parse_media_for(media_for, alt_for), tz=tz_name, title=title, link=link, fields=parse_fields(field),
+            **extra,
         )  # fmt: skip
         return
     created = compose.create_post(
@@ -143,6 +162,7 @@ def create(
         title=title,
         link=link,
         fields=parse_fields(field),
+        **extra,
     )
     for w in created.warnings:
         output.warn(w)
@@ -320,11 +340,27 @@ def edit(
         None, "--at", metavar="WHEN", parser=text_value, help="New publish time (scheduled posts)."
     ),
     tz: TzOpt = None,
+    part: List[str] = typer.Option(
+        [],
+        "--part",
+        metavar="N=TEXT",
+        help="New text of part N of a thread (one past the last adds a part; empty removes it). Repeatable.",
+    ),
+    first_comment: Optional[str] = typer.Option(
+        None, "--first-comment", metavar="TEXT", help="Set the first comment (empty: remove it)."
+    ),
+    media_for_part: List[str] = typer.Option(
+        [], "--media-for-part", metavar="N=FILE", parser=text_value, help="Replace the media of part N. Repeatable."
+    ),
+    alt_for_part: List[str] = typer.Option([], "--alt-for-part", metavar="N=TEXT", help=th.ALT_FOR_PART_HELP),
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a draft or scheduled post (text, targets, media, time). Validated again."""
+    """Change a draft or scheduled post (text, targets, media, time, a thread's parts). Validated again.
+
+    --text makes a thread one text again; --part N=TEXT changes one part."""
     from postcli.services.posts.compose import edit_post
     from postcli.services.posts.media_for import parse as parse_media_for
+    from postcli.services.posts.thread import parse_media_for_part
     from postcli.services.posts.validation import parse_text_for
 
     if media and no_media:
@@ -338,6 +374,9 @@ def edit(
         media_for=parse_media_for(media_for, alt_for),
         at=read_time(at, tz, option="--at") if at else None,
         tz=tz,
+        part_texts=th.part_texts(part),
+        first_comment=first_comment,
+        media_for_part=parse_media_for_part(media_for_part, alt_for_part),
     )
     _show_post(post, as_json, f"Updated post {post['id']} ({post['status']}).")
 

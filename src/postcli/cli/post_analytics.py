@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
     app.command("refresh")(refresh)
 
 
-def _render(data: dict[str, Any], *, history: bool = False) -> None:
+def _render(data: dict[str, Any], *, history: bool = False, by_part: bool = False) -> None:
     from postcli import output, settings
     from postcli.metrics import DESCRIPTIONS
     from postcli.services.platforms import unmeasured_note
@@ -42,6 +42,29 @@ def _render(data: dict[str, Any], *, history: bool = False) -> None:
         numeric=METRIC_COLUMNS,
         caption=f"— = not reported by the platform; eng. rate = {DESCRIPTIONS['engagement_rate']}",
     )
+    threads = [r for r in rows if r.get("part_count", 1) > 1]
+    if by_part:
+        for r in rows:
+            output.table(
+                ["part", "status", *METRIC_COLUMNS, "captured"],
+                [
+                    [
+                        str(p["position"]),
+                        p["status"],
+                        *[p[k] for k in METRIC_COLUMNS],
+                        output.fmt_time(p["captured_at"], tz),
+                    ]
+                    for p in r["parts"]
+                ],
+                numeric=METRIC_COLUMNS,
+                title=f"{r['platform']} ({r['handle']}), part by part",
+            )
+    elif threads:
+        output.line(
+            "A thread's row is the sum of its parts ("
+            + ", ".join(f"{r['platform']}: {r['part_count']} parts" for r in threads)
+            + "); --by-part shows each part. A first comment is not counted."
+        )
     totals = data["aggregated_metrics"]
     output.kv([(k.replace("total_", ""), v) for k, v in totals.items()], title="Totals (sums of reported values)")
     why = unmeasured_note(r["platform"] for r in rows)
@@ -74,20 +97,21 @@ def post(
         help="Only this platform's target.",
     ),
     history: bool = typer.Option(False, "--history", help="List every snapshot, oldest first."),
+    by_part: bool = typer.Option(False, "--by-part", help="A thread: each part's own numbers beside the sums."),
     as_json: JsonOpt = False,
 ) -> None:
-    """One post: the latest snapshot per target and totals across targets.
+    """One post: the latest snapshot per target and totals across targets (a thread: the sums of its parts).
 
     Exit 4 for a draft or scheduled post (nothing published yet), 3 for an unknown id.
     """
     from postcli import output
     from postcli.services.post_report import post_analytics
 
-    data = post_analytics(post_id, platform=platform, history=history)
+    data = post_analytics(post_id, platform=platform, history=history, by_part=by_part)
     if as_json:
         output.print_json(data)
     else:
-        _render(data, history=history)
+        _render(data, history=history, by_part=by_part)
 
 
 def refresh(

@@ -123,6 +123,35 @@ def show(
             for t in data["targets"]
         ],
     )
+    for t in data["targets"]:
+        if len(t["parts"]) > 1 or t["first_comment"]:
+            _parts(t)
+
+
+def _parts(target: dict[str, object]) -> None:
+    """A thread's parts (and its first comment) on one target, each with its link or error."""
+    from postcli import output
+
+    parts = list(target["parts"])  # type: ignore[call-overload]
+    comment = target["first_comment"]
+    rows = [
+        [str(p["position"]), p["status"], output.excerpt(p["text"], 40), p["url"] or p["error"] or ""] for p in parts
+    ]
+    if isinstance(comment, dict):
+        rows.append(
+            [
+                "comment",
+                comment["status"],
+                output.excerpt(comment["text"], 40),
+                comment["url"] or comment["error"] or "",
+            ]
+        )
+    output.table(
+        ["part", "status", "text", "link / error"],
+        rows,
+        title=f"{target['platform']} ({target['handle']}): {len(parts)} part(s)"
+        + (" and a first comment" if comment else ""),
+    )
 
 
 def _field_text(value: object) -> str:

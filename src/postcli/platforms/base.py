@@ -17,10 +17,15 @@ import typing
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Protocol, runtime_checkable
 
 from postcli import metrics
+from postcli.platforms.publishing import (  # re-exported: what an adapter is asked and answers
+    MediaItem,
+    PostRef,
+    PublishRequest,
+    PublishResult,
+)
 
 if typing.TYPE_CHECKING:
     from postcli.platforms.spec import PlatformSpec
@@ -52,6 +57,7 @@ __all__ = [
     "PlatformRejected",
     "PlatformUnavailable",
     "PostMetrics",
+    "PostRef",
     "PublishRequest",
     "PublishResult",
     "RemoteNotFound",
@@ -147,56 +153,6 @@ class Limits:
     requires_media: bool = False  # no text-only posts (Instagram)
     forbidden_chars: str = ""  # characters the platform refuses in the text (YouTube: "<>")
     max_items: int | None = None  # images and videos together (e.g. a carousel of 10)
-
-
-@dataclass
-class MediaItem:
-    path: Path
-    mime_type: str
-    size_bytes: int
-    alt_text: str | None = None
-    width: int | None = None
-    height: int | None = None
-    duration_s: float | None = None
-    public_url: str | None = None  # presigned URL for platforms that fetch media themselves
-
-    @property
-    def is_video(self) -> bool:
-        return self.mime_type.startswith("video/")
-
-
-@dataclass
-class PublishRequest:
-    text: str
-    idempotency_key: str
-    media: list[MediaItem] = field(default_factory=list)
-    # When the idempotency key was first used; Mastodon only replays keys for ~1 hour.
-    first_attempt_at: datetime | None = None
-    # --title and --link, where the platform's spec takes them; --field values of this
-    # platform, checked against its spec and with its defaults filled in.
-    title: str | None = None
-    link: str | None = None
-    fields: dict[str, Any] = field(default_factory=dict)
-    # What an earlier attempt of this target saved with save_state ({} at first): a resumable
-    # upload's session URI, a publish id the platform answers with before the post exists.
-    state: dict[str, Any] = field(default_factory=dict)
-    # Stores `state` for this target at once (its own transaction: it survives a crash right
-    # after); call it before the step that the state lets a retry resume or check.
-    save_state: Callable[[dict[str, Any]], None] = lambda _state: None
-
-
-@dataclass
-class PublishResult:
-    platform_post_id: str
-    url: str | None = None
-    published_at: datetime | None = None
-    text: str | None = None  # plain text, when known (resolve_post fills it for `post import`)
-    # Who made the post (the platform's account id), when resolve_post knows: `post import`
-    # refuses a stranger's post (its numbers would be reported as the account's own).
-    author: str | None = None
-    # Published, but not quite as asked, said to the user beside the success (not a failure):
-    # YouTube keeping a video private that was asked to be public.
-    notice: str | None = None
 
 
 @dataclass
@@ -363,15 +319,25 @@ class AdapterBase(_AdapterMethods):
     # platform whose listing is not strictly newest first). False: newest first, the
     # first match wins and the first post older than the window ends the search.
     reconcile_oldest_match: ClassVar[bool] = False
+    # Publishes a thread: each part after the first is a reply to the one before it
+    # (PublishRequest.reply_to and thread_root). Declared in the spec: "thread" in `publishes`.
+    threads: ClassVar[bool] = False
+    # Publishes a first comment under a post (publish_comment / find_comment). Declared in the
+    # spec: "first_comment" in `publishes`.
+    first_comment: ClassVar[bool] = False
 
     ctx: AccountContext
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         spec = cls.__dict__.get("spec")
-        if spec is not None:  # the name and the default host are said once, in the spec
+        if spec is not None:  # the name, the default host and what it publishes are said once, in the spec
             cls.platform = spec.name
             cls.default_base_url = spec.default_base_url or ""
+            if "threads" not in cls.__dict__:
+                cls.threads = "thread" in spec.publishes
+            if "first_comment" not in cls.__dict__:
+                cls.first_comment = "first_comment" in spec.publishes
 
     def __init__(self, ctx: AccountContext) -> None:
         self.ctx = ctx
@@ -424,6 +390,23 @@ class AdapterBase(_AdapterMethods):
             exc.message = message
             exc.args = (message,)
         return exc
+
+    # -- first comments -------------------------------------------------------------------
+
+    def publish_comment(self, req: PublishRequest) -> PublishResult:
+        """Publish `req.text` as a comment under `req.reply_to` (the post, or a thread's first
+        part), right after it. Default: a self-reply, through `publish` (platforms that thread);
+        a platform whose comments are not posts (Instagram, Facebook) overrides this and
+        `find_comment`."""
+        return self.publish(req)
+
+    def find_comment(self, req: PublishRequest) -> PublishResult | None:
+        """After an unknown outcome: was the comment `req` already published? As find_published."""
+        return self.find_published(req)
+
+    def comment_limit(self) -> int:
+        """The longest first comment, counted as text_length counts (a self-reply is a post)."""
+        return self.limits().max_text
 
     def collect_notes(self) -> list[str]:
         """What `collect` should say once about this account after fetching (counters an

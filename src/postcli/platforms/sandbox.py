@@ -266,6 +266,8 @@ class SandboxAdapter(AdapterBase):
                 ],
                 "deleted": False,
             }
+            if req.reply_to is not None:  # a part of a thread, or a first comment
+                post["reply_to"] = req.reply_to.platform_post_id
             state["posts"][post_id] = post
             return self._result(post_id, post)
 

@@ -18,6 +18,8 @@ SPEC = PlatformSpec(
     metrics=("impressions", "reach", "likes", "comments", "shares", "quotes"),
     account_metrics=("followers", "following", "posts_count"),
     metrics_note="Every number is made up.",
+    # Threads (a reply chain) and first comments, kept in the sandbox's state as replies.
+    publishes=("text", "images", "video", "thread", "first_comment"),
     simulated=True,
     hidden=True,
 )

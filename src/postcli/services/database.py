@@ -77,7 +77,7 @@ def status() -> Status:
 
 def upgrade(progress: Callable[[int, int], None] | None = None) -> tuple[str | None, str]:
     """Migrate the configured store; `progress(done, total)` follows a migration that rebuilds
-    a table (0009: the per-account hourly gains, from every snapshot)."""
+    a table (0010: the per-account hourly gains, from every snapshot)."""
     with _configured_store() as (_url, eng, before):
         if not store.check_revision(before):
             store.upgrade(eng, progress)

@@ -10,6 +10,7 @@ from postcli import settings
 from postcli.errors import AuthFailed, BadState, NotFound, PlatformError, RateLimited
 from postcli.platforms.registry import adapter_class
 from postcli.services import accounts as accounts_svc
+from postcli.services import thread_metrics
 from postcli.services.collect import deletions
 from postcli.services.post_report import UNPUBLISHED, post_analytics, totals  # noqa: F401 - re-exported
 from postcli.services.posts.queries import get_post
@@ -80,11 +81,13 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
             for t in targets
             if t.platform_post_id is not None and adapter_class(t.platform).has_metrics
         ]
+        threads = thread_metrics.parts_of(session, [t for t, _, _ in work])
     errors: list[dict[str, Any]] = []
     for target_id, platform_post_id, account in work:
+        parts = threads.get(target_id, ())
         try:
             adapter = accounts_svc.adapter_for(account)
-            result = adapter.fetch_post_metrics([platform_post_id])
+            result = adapter.fetch_post_metrics(thread_metrics.ids_to_fetch(platform_post_id, parts))
         except AuthFailed as exc:
             with session_scope(immediate=True) as session:
                 stored = session.get(type(account), account.id)
@@ -102,6 +105,9 @@ def refresh(post_id: int | str, *, platform: str | None = None, now: datetime | 
             if target is None:  # deleted locally meanwhile: nothing to record against
                 continue
             m = result.get(platform_post_id)
+            if parts:
+                m, own = thread_metrics.thread_metrics(platform_post_id, parts, result)
+                thread_metrics.record_parts(session, own, now)
             if m is None and not deletions.absence_is_deletion(account.platform):
                 errors.append(
                     {

@@ -41,18 +41,59 @@ def _row(db: Reader, target: dict[str, Any], snap: tuple[Any, ...] | None) -> di
     }
 
 
+def _parts(db: Reader, marks: str, params: dict[str, Any]) -> dict[int, list[dict[str, Any]]]:
+    """Each thread's parts with their own latest counters (target_parts.metrics), by target id."""
+    import json
+
+    out: dict[int, list[dict[str, Any]]] = {}
+    for target_id, position, status, url, post_id, stored, at in db.rows(
+        "SELECT target_id, position, status, platform_post_url, platform_post_id, metrics, metrics_at "
+        f"FROM target_parts WHERE kind = 'part' AND target_id IN {marks} ORDER BY target_id, position",
+        **params,
+    ):
+        values = json.loads(stored) if isinstance(stored, str) else (stored or {})
+        counters = {k: values.get(k) for k in COUNTERS}
+        out.setdefault(target_id, []).append(
+            {
+                "position": position,
+                "status": status,
+                "url": url,
+                "platform_post_id": post_id,
+                **counters,
+                "engagement": metrics.engagement(counters["likes"], counters["comments"], counters["shares"]),
+                "captured_at": db.dt(at),
+            }
+        )
+    return out
+
+
+def _one_part(row: dict[str, Any], post_id: str | None) -> dict[str, Any]:
+    """A post of one part, as --by-part shows it: its own numbers."""
+    return {
+        "position": 1,
+        "status": row["status"],
+        "url": row["url"],
+        "platform_post_id": post_id,
+        **{k: row[k] for k in COUNTERS},
+        "engagement": row["engagement"],
+        "captured_at": row["captured_at"],
+    }
+
+
 def totals(rows: list[dict[str, Any]]) -> dict[str, int | None]:
     """Sums of reported values only: NULL + NULL = NULL, 3 + NULL = 3."""
     return {f"total_{k}": metrics.total(r[k] for r in rows) for k in TOTALS}
 
 
-def post_analytics(post_id: int | str, *, platform: str | None = None, history: bool = False) -> dict[str, Any]:
+def post_analytics(
+    post_id: int | str, *, platform: str | None = None, history: bool = False, by_part: bool = False
+) -> dict[str, Any]:
     with open_reader() as db:
-        return read_post_analytics(db, post_id, platform=platform, history=history)
+        return read_post_analytics(db, post_id, platform=platform, history=history, by_part=by_part)
 
 
 def read_post_analytics(
-    db: Reader, post_id: int | str, *, platform: str | None = None, history: bool = False
+    db: Reader, post_id: int | str, *, platform: str | None = None, history: bool = False, by_part: bool = False
 ) -> dict[str, Any]:
     text = str(post_id).strip()
     post = (
@@ -89,6 +130,13 @@ def read_post_analytics(
         )
     }
     rows = [_row(db, t, latest.get(t["id"])) for t in targets]
+    parts = _parts(db, marks, params)
+    post_ids = {t["id"]: t["platform_post_id"] for t in targets}
+    for row in rows:
+        # A thread's row holds the sums over its parts; `--by-part` lists each part's own.
+        row["part_count"] = len(parts.get(row["target_id"], ())) or 1
+        if by_part:
+            row["parts"] = parts.get(row["target_id"]) or [_one_part(row, post_ids[row["target_id"]])]
     result: dict[str, Any] = {
         "post_id": pid,
         "status": status,

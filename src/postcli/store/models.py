@@ -116,6 +116,13 @@ class Post(Base):
     # --title and --link (migration 0005): used by the platforms whose spec takes them.
     title: Mapped[str | None] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(2048))
+    # A thread (migration 0009): its parts as written (NULL: one text); `text` is then the parts
+    # joined by a blank line, as a platform without threads publishes them. `split`: "plain" or
+    # "numbered" when --split cuts the text to each target's limit. `first_comment`: published
+    # under the post (a thread: under its first part).
+    parts: Mapped[list[str] | None] = mapped_column(JSON)
+    split: Mapped[str | None] = mapped_column(String(16))
+    first_comment: Mapped[str | None] = mapped_column(Text)
 
     targets: Mapped[list[PostTarget]] = relationship(
         back_populates="post", cascade="all, delete-orphan", order_by="PostTarget.id"
@@ -145,6 +152,8 @@ class PostMedia(Base):
     # NULL: the post's media. Otherwise the --media-for key (platform, handle or account
     # id) whose targets get this file instead of the post's media (services/posts/media_for.py).
     override_for: Mapped[str | None] = mapped_column(String(255))
+    # --media-for-part N=FILE: the part of a thread this file goes with (NULL: the first part).
+    part: Mapped[int | None] = mapped_column(Integer)
 
     post: Mapped[Post] = relationship(back_populates="media")
 
@@ -176,11 +185,52 @@ class PostTarget(Base):
 
     post: Mapped[Post] = relationship(back_populates="targets")
     account: Mapped[Account] = relationship()
+    # A thread's parts and a first comment, each its own publishing record (migration 0009);
+    # none for a post that is one text without a first comment.
+    parts: Mapped[list[TargetPart]] = relationship(
+        back_populates="target", cascade="all, delete-orphan", order_by="TargetPart.id"
+    )
 
     __table_args__ = (
         UniqueConstraint("post_id", "account_id", name="uq_target_post_account"),
         Index("ix_target_platform_post", "account_id", "platform_post_id"),
     )
+
+
+class TargetPart(Base):
+    """One part of a thread (kind "part", position 1..n) or the first comment (kind "comment",
+    position 1) of one target: published once, in order, each with its own idempotency key
+    and attempts, as a target is (services/posts/parts.py). The target itself is completed,
+    with part 1's id and link, once every part and the comment are."""
+
+    __tablename__ = "target_parts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("post_targets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # part | comment
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    # pending | processing | completed | failed | unknown (as a target's) | deleted
+    status: Mapped[str] = mapped_column(String(32), default="pending")
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    platform_post_id: Mapped[str | None] = mapped_column(String(512))
+    platform_post_url: Mapped[str | None] = mapped_column(String(2048))
+    # What a reply to it needs beyond its id (PublishResult.ref: Bluesky's record cid).
+    reply_ref: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_attempt_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    publish_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A part's own latest counters (metrics.COUNTERS) and when they were fetched; the target's
+    # snapshot holds the sum over its parts. Never filled for a first comment.
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    metrics_at: Mapped[datetime | None]
+
+    target: Mapped[PostTarget] = relationship(back_populates="parts")
+
+    __table_args__ = (UniqueConstraint("target_id", "kind", "position", name="uq_part_target_kind_position"),)
 
 
 # --- metrics and jobs (migration 0002) ---------------------------------------------
@@ -233,7 +283,7 @@ class PostMetricLatest(_PostMetricsMixin, Base):
 
 class AccountPostHourly(Base):
     """Per account and UTC hour: what its targets' counters gained (store/rollup.py has the
-    rule), kept current by services/snapshots.py, rebuilt from the snapshots by migration 0009.
+    rule), kept current by services/snapshots.py, rebuilt from the snapshots by migration 0010.
 
     The timeline reads this: its cost follows accounts x hours in the period, not the posts
     collected in it; hours so it can cut days at the user's midnight. `{counter}` is the sum

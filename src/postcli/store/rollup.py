@@ -1,6 +1,6 @@
 """The per-account hourly gains (account_post_hourly) and what keeps them: the gains rule, the
 SQL that adds changes, and the rebuild from the snapshots. Shared by the snapshot writer
-(services/snapshots.py), the post deletion, migration 0009 and the benchmark's bulk load.
+(services/snapshots.py), the post deletion, migration 0010 and the benchmark's bulk load.
 
 A snapshot's gain of a counter is its value minus the target's last reported (not NULL)
 value before it (snapshots in (captured_at, id) order; the first reported value counts in

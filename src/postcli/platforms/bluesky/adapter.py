@@ -23,6 +23,7 @@ from postcli.platforms.base import (
     MalformedResponse,
     PlatformRejected,
     PostMetrics,
+    PostRef,
     PublishRequest,
     PublishResult,
     RemoteNotFound,
@@ -246,6 +247,7 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
         uri = f"at://{did}/{POST_COLLECTION}/{rkey}"
         media = [read_media(m) for m in req.media]
         created_at = now_iso()
+        reply = self._reply(req)
 
         def op(client: Client) -> PublishResult:
             facets = client.detect_facets(req.text) if req.text else []
@@ -255,6 +257,7 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
                 created_at=created_at,
                 facets=facets or None,
                 embed=embed,
+                reply=reply,
             )
             data = models.ComAtprotoRepoCreateRecord.Data(
                 repo=did, collection=POST_COLLECTION, rkey=rkey, record=record
@@ -270,13 +273,48 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
             except ValueError:
                 # Only a 2xx body is parsed, so the record exists even if its answer is unreadable.
                 body = {}
+            cid = as_str(body.get("cid"))
             return PublishResult(
                 platform_post_id=as_str(body.get("uri")) or uri,
                 url=self._post_url(self._handle, rkey),
                 published_at=parse_dt(created_at),
+                ref={"cid": cid} if cid else {},
             )
 
         return self._run("publishing a post", op)
+
+    def _reply(self, req: PublishRequest) -> Any:
+        """A part of a thread (or a first comment) replies with strong refs (uri and cid) to the
+        thread's first post (`root`) and to the post right before it (`parent`): the reply
+        object of app.bsky.feed.post (lexicons/app/bsky/feed/post.json, #replyRef)."""
+        from atproto_client import models
+
+        if req.reply_to is None:
+            return None
+        parent = self._strong_ref(req.reply_to)
+        root = self._strong_ref(req.thread_root) if req.thread_root is not None else parent
+        return models.AppBskyFeedPost.ReplyRef(root=root, parent=parent)
+
+    def _strong_ref(self, post: PostRef) -> Any:
+        """com.atproto.repo.strongRef of a post: its cid as kept when it was published, else read
+        from the repo (an answer that came back unreadable)."""
+        from atproto_client import models
+
+        cid = as_str(post.ref.get("cid"))
+        if not cid:
+            parts = parse_at_uri(post.platform_post_id)
+            if parts is None:
+                raise PlatformRejected(f"{post.platform_post_id!r} is not an at:// post URI.", platform=PLATFORM)
+            repo, collection, rkey = parts
+            params = models.ComAtprotoRepoGetRecord.Params(repo=repo, collection=collection, rkey=rkey)
+            body = self._run(
+                "reading the post this one replies to",
+                lambda c: content(c.invoke_query("com.atproto.repo.getRecord", params=params)),
+            )
+            cid = as_str(body.get("cid"))
+            if not cid:
+                raise MalformedResponse("getRecord answered without the record's cid.", platform=PLATFORM)
+        return models.ComAtprotoRepoStrongRef.Main(uri=post.platform_post_id, cid=cid)
 
     def find_published(self, req: PublishRequest) -> PublishResult | None:
         from atproto_client import models
@@ -295,10 +333,12 @@ class BlueskyAdapter(BlueskySession, AdapterBase):
             return None
         value = as_dict(body.get("value"))
         uri = as_str(body.get("uri")) or f"at://{did}/{POST_COLLECTION}/{rkey}"
+        cid = as_str(body.get("cid"))
         return PublishResult(
             platform_post_id=uri,
             url=self._post_url(self._handle, rkey),
             published_at=parse_dt(value.get("createdAt")),
+            ref={"cid": cid} if cid else {},
         )
 
     def delete(self, platform_post_id: str) -> None:

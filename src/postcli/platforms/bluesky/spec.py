@@ -58,4 +58,7 @@ SPEC = PlatformSpec(
     metrics=("likes", "comments", "shares", "quotes"),
     account_metrics=("followers", "following", "posts_count"),
     metrics_note="Bluesky reports no impressions, reach or views.",
+    # issue 28: a thread is a reply chain; a first comment is a self-reply (threading platforms)
+    # or a comment under the post (Instagram, Facebook).
+    publishes=("text", "images", "video", "thread", "first_comment"),
 )

@@ -28,6 +28,7 @@ from postcli.platforms.facebook.account import FacebookAccount
 from postcli.platforms.facebook.client import PLATFORM
 from postcli.platforms.facebook.spec import SPEC
 from postcli.platforms.graph import BATCH_LIMIT
+from postcli.platforms.graph_comments import oldest_match
 from postcli.platforms.spec import PlatformSpec
 from postcli.platforms.values import as_utc, int_or_none
 
@@ -265,6 +266,57 @@ class FacebookAdapter(FacebookAccount):
             self._call("DELETE", platform_post_id)
         except RemoteNotFound:
             pass  # already gone is what we wanted
+
+    # -- the first comment ---------------------------------------------------------------
+
+    def publish_comment(self, req: PublishRequest) -> PublishResult:
+        """POST /{page-post-id}/comments with `message`, as the Page (its token; the Page's
+        pages_manage_engagement permission): developers.facebook.com/docs/graph-api/reference/object/comments."""
+        assert req.reply_to is not None
+        body = self._dict(
+            self._call("POST", f"{req.reply_to.platform_post_id}/comments", data={"message": req.text}),
+            "commenting on the post",
+        )
+        if not body.get("id"):
+            raise MalformedResponse(f"{self._graph.host} returned no comment id", platform=PLATFORM)
+        comment_id = str(body["id"])
+        try:
+            found = self._dict(self._get(comment_id, fields="id,permalink_url,created_time"), "reading the comment")
+        except PlatformError:  # the comment exists; only its link is unknown
+            found = {}
+        return self._comment(comment_id, found, req.text)
+
+    def find_comment(self, req: PublishRequest) -> PublishResult | None:
+        """The Page's own comment with this text under the post (graph_comments.py)."""
+        assert req.reply_to is not None
+        body = self._dict(
+            self._get(
+                f"{req.reply_to.platform_post_id}/comments",
+                fields="id,message,created_time,from,permalink_url",
+                filter="stream",
+                order="reverse_chronological",
+            ),
+            "looking for an earlier attempt among the post's comments",
+        )
+        page_id = self._page_id()
+        found = oldest_match(
+            [c for c in body.get("data") or [] if isinstance(c, dict)],
+            req.text,
+            text_key="message",
+            time_key="created_time",
+            since=self.reconcile_since(req),
+            mine=lambda c: str((c.get("from") or {}).get("id") or page_id) == page_id,
+        )
+        return None if found is None else self._comment(str(found["id"]), found, req.text)
+
+    def _comment(self, comment_id: str, found: dict[str, Any], text: str) -> PublishResult:
+        url = found.get("permalink_url")
+        return PublishResult(
+            platform_post_id=comment_id,
+            url=url if isinstance(url, str) else None,
+            published_at=_as_datetime(found.get("created_time")),
+            text=text,
+        )
 
     # -- metrics -------------------------------------------------------------------
 

@@ -51,7 +51,13 @@ SPEC = PlatformSpec(
     signin=SignIn(
         authorize_url="{dialog}/{graph_version}/dialog/oauth",
         token_url="{oauth}/{graph_version}/oauth/access_token",
-        scopes=("pages_show_list", "pages_manage_posts", "pages_read_engagement", "read_insights"),
+        scopes=(
+            "pages_show_list",
+            "pages_manage_posts",
+            "pages_read_engagement",
+            "read_insights",
+            "pages_manage_engagement",
+        ),
         scope_separator=",",
         pkce=False,
         redirect="loopback-fixed",
@@ -69,4 +75,7 @@ SPEC = PlatformSpec(
     metrics=("views", "reach", "likes", "comments", "shares", "clicks"),
     account_metrics=("followers",),
     metrics_note="Facebook reports reach and views per Page post; impressions were retired in 2025.",
+    # issue 28: a thread is a reply chain; a first comment is a self-reply (threading platforms)
+    # or a comment under the post (Instagram, Facebook).
+    publishes=("text", "images", "video", "first_comment"),
 )

@@ -39,6 +39,7 @@ from postcli.platforms.base import (
     PublishResult,
     RemoteNotFound,
 )
+from postcli.platforms.graph_comments import oldest_match
 from postcli.platforms.graph_container import ContainerPublisher
 from postcli.platforms.graph_tokens import (
     PAGE_SIZE,
@@ -334,6 +335,39 @@ class InstagramAdapter(InstagramInsights):
             url=post.get("permalink"),
             published_at=_as_datetime(post.get("timestamp")),
             text=post.get("caption"),
+        )
+
+    # -- the first comment ---------------------------------------------------------------
+
+    def publish_comment(self, req: PublishRequest) -> PublishResult:
+        """POST /<IG_MEDIA_ID>/comments?message=... (developers.facebook.com/docs/instagram-platform/
+        instagram-graph-api/reference/ig-media/comments; scope instagram_business_manage_comments)."""
+        assert req.reply_to is not None
+        media_id = req.reply_to.platform_post_id
+        with self._calls("commenting on the post"):
+            body = self._graph().post(f"{media_id}/comments", message=req.text)
+            comment_id = str(body["id"])
+        return PublishResult(platform_post_id=comment_id, published_at=_now(), text=req.text)
+
+    def find_comment(self, req: PublishRequest) -> PublishResult | None:
+        """The account's own comment with this text under the post (graph_comments.py)."""
+        assert req.reply_to is not None
+        with self._calls("looking for an earlier attempt among the post's comments"):
+            body = self._graph().get(f"{req.reply_to.platform_post_id}/comments", fields="id,text,timestamp,from")
+            comments = [c for c in body.get("data") or [] if isinstance(c, dict)]
+        me = self._ig_user_id()
+        found = oldest_match(
+            comments,
+            req.text,
+            text_key="text",
+            time_key="timestamp",
+            since=self.reconcile_since(req),
+            mine=lambda c: str(as_dict(c.get("from")).get("id") or me) == me,
+        )
+        if found is None:
+            return None
+        return PublishResult(
+            platform_post_id=str(found["id"]), published_at=_as_datetime(found.get("timestamp")), text=req.text
         )
 
     def delete(self, platform_post_id: str) -> None:

@@ -18,7 +18,8 @@ SPEC = PlatformSpec(
     add_help=(
         "Connect an Instagram professional account (Instagram Login) with a long-lived token.\n\n"
         "The token (scopes instagram_business_basic, instagram_business_content_publish, "
-        "instagram_business_manage_insights) is read from a hidden prompt, --token-stdin, or "
+        "instagram_business_manage_insights; instagram_business_manage_comments for --first-comment) "
+        "is read from a hidden prompt, --token-stdin, or "
         "POSTCLI_INSTAGRAM_TOKEN. A short-lived token is exchanged for a long-lived one when "
         "POSTCLI_INSTAGRAM_APP_SECRET is set. Publishing media needs the S3 media store: "
         "Instagram fetches images and videos from a public URL."
@@ -38,6 +39,7 @@ SPEC = PlatformSpec(
             "instagram_business_basic",
             "instagram_business_content_publish",
             "instagram_business_manage_insights",
+            "instagram_business_manage_comments",  # --first-comment
         ),
         scope_separator=",",
         pkce=False,
@@ -53,4 +55,7 @@ SPEC = PlatformSpec(
     metrics=("views", "reach", "likes", "comments", "shares", "saves"),
     account_metrics=("followers", "following", "posts_count", "reach", "profile_views"),
     metrics_note="Instagram replaced impressions with views in 2025; no clicks per post.",
+    # issue 28: a thread is a reply chain; a first comment is a self-reply (threading platforms)
+    # or a comment under the post (Instagram, Facebook).
+    publishes=("text", "images", "video", "first_comment"),
 )

@@ -213,12 +213,16 @@ class MastodonAdapter(MastodonTransport):
     def publish(self, req: PublishRequest) -> PublishResult:
         api = self._api()
         media_ids = [self._upload(api, item) for item in req.media]
+        parent = req.reply_to
         with self._calls("publishing the status"):
-            # The SDK sends idempotency_key as the Idempotency-Key header.
+            # The SDK sends idempotency_key as the Idempotency-Key header. A part of a thread
+            # replies to the one before it (in_reply_to_id) with the same visibility.
             status = api.status_post(
                 req.text,
                 media_ids=media_ids or None,
                 idempotency_key=req.idempotency_key,
+                in_reply_to_id=parent.platform_post_id if parent is not None else None,
+                visibility=parent.ref.get("visibility") if parent is not None else None,
             )
             return self._result(status)
 
@@ -269,10 +273,13 @@ class MastodonAdapter(MastodonTransport):
         return media.get("url") is not None
 
     def _result(self, status: Any) -> PublishResult:
+        visibility = status.get("visibility")
         return PublishResult(
             platform_post_id=str(status["id"]),
             url=status.get("url") or status.get("uri"),
             published_at=_as_datetime(status.get("created_at")),
+            # A reply to it is sent with the same visibility (a thread stays as public as it began).
+            ref={"visibility": str(visibility)} if visibility else {},
         )
 
     def find_published(self, req: PublishRequest) -> PublishResult | None:
@@ -316,9 +323,12 @@ class MastodonAdapter(MastodonTransport):
         return _as_datetime(post.get("created_at"))
 
     def same_post(self, post: Any, req: PublishRequest) -> bool:
-        return normalized(status_plain_text(post)) == normalized(req.text) and len(
-            post.get("media_attachments") or []
-        ) == len(req.media)
+        parent = req.reply_to.platform_post_id if req.reply_to is not None else None
+        return (
+            normalized(status_plain_text(post)) == normalized(req.text)
+            and len(post.get("media_attachments") or []) == len(req.media)
+            and (str(post["in_reply_to_id"]) if post.get("in_reply_to_id") else None) == parent
+        )
 
     def reconciled(self, post: Any, req: PublishRequest) -> PublishResult:
         with self._calls("looking for an earlier attempt among the account's statuses"):

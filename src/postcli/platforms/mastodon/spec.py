@@ -45,4 +45,7 @@ SPEC = PlatformSpec(
     metrics=("likes", "comments", "shares", "quotes"),
     account_metrics=("followers", "following", "posts_count"),
     metrics_note="Mastodon reports no impressions, reach or views; quotes only on servers that have them.",
+    # issue 28: a thread is a reply chain; a first comment is a self-reply (threading platforms)
+    # or a comment under the post (Instagram, Facebook).
+    publishes=("text", "images", "video", "thread", "first_comment"),
 )

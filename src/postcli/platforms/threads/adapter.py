@@ -216,15 +216,20 @@ class ThreadsAdapter(ThreadsInsights):
         user_id = self._user_id()
         self._check_quota(user_id)
         containers = self._containers(user_id)
+        # A part of a thread (or a first comment) is a reply to the post before it: reply_to_id on
+        # its container (developers.facebook.com/docs/threads/retrieve-and-manage-replies/create-replies).
+        reply = {"reply_to_id": req.reply_to.platform_post_id} if req.reply_to is not None else {}
         if not req.media:
-            media_id = containers.run([({"media_type": "TEXT", "text": req.text}, "the post")])
+            media_id = containers.run([({"media_type": "TEXT", "text": req.text, **reply}, "the post")])
         elif len(req.media) == 1:
             item = req.media[0]
-            media_id = containers.run([({**self._item_params(item), "text": req.text or None}, item.path.name)])
+            media_id = containers.run(
+                [({**self._item_params(item), "text": req.text or None, **reply}, item.path.name)]
+            )
         else:
             media_id = containers.run(
                 [({**self._item_params(item), "is_carousel_item": "true"}, item.path.name) for item in req.media],
-                carousel={"media_type": "CAROUSEL", "text": req.text or None},
+                carousel={"media_type": "CAROUSEL", "text": req.text or None, **reply},
             )
         return self._published(media_id, req.text)
 
@@ -293,15 +298,17 @@ class ThreadsAdapter(ThreadsInsights):
             text=post.get("text"),
         )
 
-    def _recent(self, *, since: datetime | None, pages: int, what: str) -> Iterator[dict[str, Any]]:
-        """The profile's threads, newest first (cursor paging)."""
+    def _recent(
+        self, *, since: datetime | None, pages: int, what: str, edge: str = "threads", fields: str = MEDIA_FIELDS
+    ) -> Iterator[dict[str, Any]]:
+        """The profile's threads (or, `edge` "replies", its replies), newest first (cursor paging)."""
         user_id = self._user_id()
-        params: dict[str, Any] = {"fields": MEDIA_FIELDS, "limit": PAGE_SIZE}
+        params: dict[str, Any] = {"fields": fields, "limit": PAGE_SIZE}
         if since is not None:
             params["since"] = int(since.timestamp())
         for _ in range(pages):
             with self._calls(what):
-                body = self._graph().request("GET", f"{user_id}/threads", params=params)
+                body = self._graph().request("GET", f"{user_id}/{edge}", params=params)
                 page = [p for p in body.get("data") or [] if isinstance(p, dict)]
                 paging = body.get("paging") or {}
                 after = (paging.get("cursors") or {}).get("after") if isinstance(paging, dict) else None
@@ -318,9 +325,29 @@ class ThreadsAdapter(ThreadsInsights):
         created since the first attempt (minus 5 minutes of clock skew; the last
         24 hours when that is unknown) for one with exactly this text and media
         type. Limits: a post edited or deleted since is not found, and an identical
-        post made by hand in that window would be taken for ours.
+        post made by hand in that window would be taken for ours. A reply (a part of a
+        thread, a first comment) is looked for among the profile's replies, under the same
+        post it replies to.
         """
-        return self.find_in_recent_posts(req)
+        if req.reply_to is None:
+            return self.find_in_recent_posts(req)
+        parent = req.reply_to.platform_post_id
+        since = self.reconcile_since(req)
+        found = [
+            post
+            for post in self._recent(
+                since=since,
+                pages=RECONCILE_PAGES,
+                what="looking for an earlier attempt among the profile's replies",
+                edge="replies",
+                fields=MEDIA_FIELDS + ",replied_to",
+            )
+            if self.same_post(post, req) and str(as_dict(post.get("replied_to")).get("id") or parent) == parent
+        ]
+        if not found:
+            return None
+        # The listing's order is not documented: the oldest match is the first attempt's.
+        return self._result(min(found, key=lambda p: _as_datetime(p.get("timestamp")) or _now()))
 
     def recent_posts(self, since: datetime | None) -> Iterator[dict[str, Any]]:
         return self._recent(

@@ -44,4 +44,7 @@ SPEC = PlatformSpec(
     metrics=("views", "likes", "comments", "shares", "quotes"),
     account_metrics=("followers",),
     metrics_note="Threads reports no impressions or reach per post; its own 'shares' (sends) stay in raw.",
+    # issue 28: a thread is a reply chain; a first comment is a self-reply (threading platforms)
+    # or a comment under the post (Instagram, Facebook).
+    publishes=("text", "images", "video", "thread", "first_comment"),
 )

@@ -32,7 +32,15 @@ from postcli.platforms.values import as_dict, as_utc, int_or_none
 from postcli.platforms.x import media as x_media
 from postcli.platforms.x.api import NO_REFRESH, RECONNECT, XApi
 from postcli.platforms.x.metrics import lookup_params, private_allowed, read_answer, to_metrics
-from postcli.platforms.x.posts import created_at_of_id, media_count, plain_text, reference, same_text, web_url
+from postcli.platforms.x.posts import (
+    created_at_of_id,
+    media_count,
+    plain_text,
+    reference,
+    replied_to,
+    same_text,
+    web_url,
+)
 from postcli.platforms.x.spec import SPEC
 from postcli.platforms.x.text import MAX_WEIGHTED_LENGTH, URL_LENGTH, weighted_length
 
@@ -158,6 +166,10 @@ class XAdapter(XApi):
             body["media"] = {"media_ids": media_ids}
         if req.fields.get("reply_settings"):
             body["reply_settings"] = req.fields["reply_settings"]
+        if req.reply_to is not None:
+            # A part of a thread (or a first comment) replies to the post before it
+            # (docs.x.com/x-api/posts/create-or-edit-post: reply.in_reply_to_tweet_id).
+            body["reply"] = {"in_reply_to_tweet_id": req.reply_to.platform_post_id}
         try:
             created = self._api("POST", "/2/tweets", "publishing the post", endpoint="POST /2/tweets", json=body)
         except PlatformRejected as exc:
@@ -195,7 +207,7 @@ class XAdapter(XApi):
         """X refuses a post identical to a recent one. After an attempt whose answer was lost that
         recent one may be ours: look for it once more (the listing may have lagged before)."""
         if req.first_attempt_at is not None:
-            found = self.find_in_recent_posts(req)
+            found = self.find_published(req)
             if found is not None:
                 return found
         raise self._fail(
@@ -211,18 +223,33 @@ class XAdapter(XApi):
         since the first attempt (minus 5 minutes; up to 300 of them, newest first) for one with
         the same text (links compared through entities.urls, since `text` holds t.co links) and
         as many media. A post made by hand with the same text in that window is taken for ours.
+        A reply (a part of a thread, a first comment) is looked for among the account's posts
+        with its replies, replying to the same post (referenced_tweets: replied_to).
         """
-        return self.find_in_recent_posts(req)
+        if req.reply_to is None:
+            return self.find_in_recent_posts(req)
+        since = self.reconcile_since(req)
+        for post in self._recent(since, replies=True):
+            created = self.post_created_at(post)
+            if since is not None and created is not None and created < since:
+                return None  # newest first: the rest are older still
+            if self.same_post(post, req):
+                return self.reconciled(post, req)
+        return None
 
     def recent_posts(self, since: datetime | None) -> Iterator[dict[str, Any]]:
-        params: dict[str, Any] = {"max_results": _PAGE, "exclude": "retweets,replies"}
+        return self._recent(since, replies=False)
+
+    def _recent(self, since: datetime | None, *, replies: bool) -> Iterator[dict[str, Any]]:
+        """The account's posts, newest first; its replies too when `replies` (they cost a read each)."""
+        params: dict[str, Any] = {"max_results": _PAGE, "exclude": "retweets" if replies else "retweets,replies"}
         if since is not None:
             params["start_time"] = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         for _page in range(_RECONCILE_PAGES):
             page = dict(params)
 
             def with_fields(name: str, page: dict[str, Any] = page) -> dict[str, Any]:
-                return {**page, name: "created_at,entities,attachments"}
+                return {**page, name: "created_at,entities,attachments" + (",referenced_tweets" if replies else "")}
 
             body = self._with_fields(
                 "GET",
@@ -241,7 +268,8 @@ class XAdapter(XApi):
         return as_utc(post.get("created_at")) or created_at_of_id(str(post.get("id")))
 
     def same_post(self, post: dict[str, Any], req: PublishRequest) -> bool:
-        return media_count(post) == len(req.media) and same_text(post, req.text)
+        parent = req.reply_to.platform_post_id if req.reply_to is not None else None
+        return media_count(post) == len(req.media) and same_text(post, req.text) and replied_to(post) == parent
 
     def reconciled(self, post: dict[str, Any], req: PublishRequest) -> PublishResult:
         post_id = str(post["id"])

@@ -140,3 +140,12 @@ def media_count(post: dict[str, Any]) -> int:
 def plain_text(post: dict[str, Any]) -> str:
     """The post's text as written: links expanded, the media link and HTML escapes gone."""
     return _swap_links(post, lambda short, expanded: expanded or short).strip()
+
+
+def replied_to(post: dict[str, Any]) -> str | None:
+    """The id of the post `post` replies to (referenced_tweets, type replied_to), None for a post
+    of its own."""
+    for ref in post.get("referenced_tweets") or []:
+        if isinstance(ref, dict) and ref.get("type") == "replied_to" and ref.get("id"):
+            return str(ref["id"])
+    return None

@@ -76,6 +76,9 @@ SPEC = PlatformSpec(
             choices=("following", "mentionedUsers", "subscribers", "verified"),
         ),
     ),
+    # issue 28: a thread is a reply chain (reply.in_reply_to_tweet_id); a first comment is a
+    # self-reply under the post.
+    publishes=("text", "images", "video", "thread", "first_comment"),
     metrics=("impressions", "likes", "comments", "shares", "quotes", "saves", "clicks", "video_views"),
     account_metrics=("followers", "following", "posts_count"),
     metrics_note=(

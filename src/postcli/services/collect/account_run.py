@@ -360,8 +360,12 @@ class AccountRun:
         """Fetch one batch and queue its write; the future fails if the write does."""
         assert self.adapter is not None
         adapter = self.adapter
-        post_ids = sorted({it.post_id for it in batch if it.post_id})
-        results = self._fetch(lambda: adapter.fetch_post_metrics(post_ids))
+        post_ids = sorted({pid for it in batch if it.post_id for pid in it.post_ids})
+        # Threads add their parts to a batch: still at most `batch` ids per call.
+        chunks = [post_ids[i : i + self.batch] for i in range(0, len(post_ids), self.batch)] or [[]]
+        results: dict[str, Any] = {}
+        for chunk in chunks:
+            results.update(self._fetch(partial(adapter.fetch_post_metrics, chunk)))
         fetched_at = self.now()
         self.account_settled.wait()  # one request: long done by the time most batches get here
         fut = self.writer.submit_batch(Fetched(self, batch, results, fetched_at))

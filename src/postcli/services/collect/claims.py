@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from postcli.services import jobs as jobs_svc
-from postcli.services import rate_budget
+from postcli.services import rate_budget, thread_metrics
 from postcli.services.collect.results import Item
 from postcli.store.models import PostTarget
 
@@ -52,4 +52,13 @@ def claim_chunk(
         )
     ).all()
     live: dict[int | None, str] = {tid: pid for tid, status, pid in rows if status == "completed" and pid}
-    return [Item(jid, tid, live.get(tid), sure_until) for jid, tid in wanted.items()], 0.0
+    parts = thread_metrics.parts_of(session, [t for t in live if t is not None])
+    if parts:
+        # A thread's other parts are fetched with it: charged too, as far as the budget has tokens.
+        extra = sum(len(p) - 1 for p in parts.values())
+        more = math.ceil((len(jobs) + extra) / per_token) - math.ceil(len(jobs) / per_token)
+        rate_budget.take(session, budget_key, limit, more, now)
+    items = [
+        Item(jid, tid, live.get(tid), sure_until, parts.get(tid, ()) if tid else ()) for jid, tid in wanted.items()
+    ]
+    return items, 0.0

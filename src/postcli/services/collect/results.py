@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from postcli.services import jobs as jobs_svc
+from postcli.services import thread_metrics
 from postcli.services.collect import deletions
 from postcli.services.snapshots import TargetRef, latest_followers, record_post_snapshots
 from postcli.store.models import PostTarget
@@ -45,6 +46,13 @@ class Item:
     # Until then (time.monotonic()) the claim's lease is certainly still ours: no other
     # collector may take the job, so writing its result needs no ownership check.
     sure_until: float = 0.0
+    # A thread: its published parts, fetched with it and summed into its snapshot (thread_metrics.py).
+    parts: thread_metrics.Parts = ()
+
+    @property
+    def post_ids(self) -> list[str]:
+        """What to fetch for it: its post, and a thread's other parts."""
+        return thread_metrics.ids_to_fetch(self.post_id, self.parts)
 
 
 @dataclass
@@ -99,6 +107,7 @@ def record_fetched(session: Session, fetched: list[Fetched]) -> list[tuple[int, 
     )
     followers: dict[int, int | None] = {}
     snapshots: list[tuple[TargetRef, Any, int | None]] = []
+    part_rows: list[tuple[int, Any]] = []
     deleted: list[int] = []
     finished: list[int] = []
     gone: list[int] = []
@@ -124,6 +133,9 @@ def record_fetched(session: Session, fetched: list[Fetched]) -> list[tuple[int, 
                 unanswered.append(it.job_id)
                 continue
             m = f.results[it.post_id]
+            if it.parts and it.post_id is not None:
+                m, own = thread_metrics.thread_metrics(it.post_id, it.parts, f.results)
+                part_rows.extend(own)
             if m is None:
                 if it.target_id in waiting:
                     early.append(it.job_id)
@@ -160,6 +172,7 @@ def record_fetched(session: Session, fetched: list[Fetched]) -> list[tuple[int, 
     for target_id, found in resolved:
         adopt_resolved(session, target_id, found)
     record_post_snapshots(session, snapshots, captured_at)
+    thread_metrics.record_parts(session, part_rows, captured_at)
     jobs_svc.finish(session, finished, captured_at)
     jobs_svc.finish(session, gone, captured_at, note="skipped: target no longer published")
     jobs_svc.finish(session, early, captured_at, note="not visible on the platform yet")

@@ -19,8 +19,9 @@ from postcli.errors import BadState, InvalidInput, NotFound
 from postcli.services import accounts as accounts_svc
 from postcli.services.posts import fields as fields_svc
 from postcli.services.posts import media_for as media_for_svc
+from postcli.services.posts import thread as thread_svc
 from postcli.services.posts.queries import get_post
-from postcli.services.posts.validation import TargetPlan, own_text, validate_stored, validate_targets
+from postcli.services.posts.validation import TargetPlan, own_text, stored_plans, validate_stored, validate_targets
 from postcli.services.posts.views import post_dict
 from postcli.store.models import Account, Post, PostTarget, utcnow
 from postcli.store.session import session_scope
@@ -80,15 +81,29 @@ def create_post(
     title: str | None = None,
     link: str | None = None,
     fields: dict[str, dict[str, str]] | None = None,
+    parts: list[str] | None = None,
+    split: str | None = None,
+    first_comment: str | None = None,
+    media_for_part: dict[int, list[tuple[Path, str | None]]] | None = None,
 ) -> Created:
-    """Store a post (draft, scheduled or pending). Does not publish: see publish_post."""
+    """Store a post (draft, scheduled or pending). Does not publish: see publish_post.
+
+    `parts`: a thread's parts (`text` is then ignored: the post's text is the parts joined);
+    `split`: "plain" or "numbered" (--split, --numbered); `first_comment`; `media_for_part`:
+    files by part number (services/posts/thread.py)."""
     from sqlalchemy import select
 
     from postcli.services import media as media_svc
 
     now = now or utcnow()
     overrides = text_for or {}
+    media_for_part = dict(media_for_part or {})
+    media = list(media or []) + media_for_part.pop(1, [])  # part 1's files are the post's own
+    thread = thread_svc.build(parts, split, first_comment, media_for_part)
+    if thread is not None and thread.parts:
+        text = thread_svc.joined(thread.parts)
     check_post_texts(text, overrides, [alt for _, alt in media or []] + ([title] if title else []))
+    thread_svc.check_texts(thread, media_for_part)
     tz_name = settings.time_zone(tz)
     if correlation_id is not None and len(correlation_id) > 255:
         raise InvalidInput(
@@ -102,6 +117,7 @@ def create_post(
         )
     prepared = media_svc.prepare_files(media or [])
     prepared_for = {key: media_svc.prepare_files(files) for key, files in (media_for or {}).items()}
+    prepared_part = {n: media_svc.prepare_files(files) for n, files in (media_for_part or {}).items()}
     # Phase 1, reading only: find the targets, validate, look for an existing post.
     with session_scope(readonly=True) as session:
         if correlation_id:
@@ -132,6 +148,8 @@ def create_post(
                 text=own_text(overrides, a) or text,
                 text_override=own_text(overrides, a),
                 media=media_for_svc.own(a, items_for),
+                thread=thread,
+                part_media={n: [p.as_media_item() for p in preps] for n, preps in prepared_part.items()},
                 title=title,
                 fields=checked_fields.get(a.platform),
             )
@@ -145,7 +163,9 @@ def create_post(
             at,
             [p.sha256 for p in prepared]
             + [f"{key}={p.sha256}" for key, preps in sorted(prepared_for.items()) for p in preps]
-            + _extras_hash(title, link, checked_fields),
+            + [f"part {n}={p.sha256}" for n, preps in sorted(prepared_part.items()) for p in preps]
+            + _extras_hash(title, link, checked_fields)
+            + (thread.hash_extras() if thread is not None else []),
         )
         dup = _recent_duplicate(session, chash, now) if not correlation_id and not draft else None
         if dup is not None:
@@ -154,6 +174,7 @@ def create_post(
     # lock (an S3 upload can take a while). Storage is content-addressed: idempotent.
     stored = [media_svc.store_prepared(p, i) for i, p in enumerate(prepared)]
     stored.extend(media_for_svc.store(prepared_for, start=len(stored)))
+    stored.extend(thread_svc.store_part_media(prepared_part, start=len(stored)))
     # Phase 2: write, re-checking what another process may have done meanwhile.
     with session_scope() as session:
         if correlation_id:
@@ -177,6 +198,9 @@ def create_post(
             content_hash=None if draft else chash,
             title=title,
             link=link.strip() if link else None,
+            parts=list(thread.parts) if thread is not None and thread.parts else None,
+            split=thread.split if thread is not None else None,
+            first_comment=thread.first_comment if thread is not None else None,
         )
         session.add(post)
         for plan in plans:
@@ -191,6 +215,8 @@ def create_post(
                 )
             )
         post.media.extend(stored)
+        session.flush()
+        thread_svc.sync_plans(post, plans)
         session.flush()
         return Created(post=post_dict(post), created=True, warnings=warnings)
 
@@ -239,20 +265,32 @@ def edit_post(
     at: datetime | None = None,
     tz: str | None = None,
     now: datetime | None = None,
+    part_texts: dict[int, str] | None = None,
+    first_comment: str | None = None,
+    media_for_part: dict[int, list[tuple[Path, str | None]]] | None = None,
 ) -> dict[str, Any]:
     """Change a draft or scheduled post; the result is validated like a new post.
 
     `media` replaces the post's media (`[]` removes all media, --media-for files
     included); `media_for` replaces the files of the keys it names and keeps the others.
+    A thread's parts are edited one by one (`part_texts`: {N: text}; N one past the last adds
+    a part, an empty text removes one); `text` makes the post one text again. `first_comment`
+    "" removes it. `media_for_part` replaces the files of the parts it names.
     """
     from postcli.services import media as media_svc
 
     check_post_texts(text, text_for, [alt for _, alt in media or []])
+    thread_svc.check_texts(None, media_for_part)
+    for part in (part_texts or {}).values():
+        check_post_texts(part, None)
+    check_post_texts(first_comment, None)
     now = now or utcnow()
     prepared = media_svc.prepare_files(media) if media is not None else None
     prepared_for = {key: media_svc.prepare_files(files) for key, files in (media_for or {}).items()}
+    prepared_part = {n: media_svc.prepare_files(files) for n, files in (media_for_part or {}).items()}
     stored = [media_svc.store_prepared(p, i) for i, p in enumerate(prepared)] if prepared is not None else None
     stored_for = media_for_svc.store(prepared_for, start=0)
+    stored_part = thread_svc.store_part_media(prepared_part, start=0)
     with session_scope(immediate=True) as session:
         post = _editable(session, post_id)
         if at is not None:
@@ -263,6 +301,11 @@ def edit_post(
             post.timezone = tz
         if text is not None:
             post.text = text
+            post.parts = None  # one text now
+        if part_texts:
+            thread_svc.edit_parts(post, part_texts)
+        if first_comment is not None:
+            post.first_comment = first_comment or None
         if to is not None:
             accounts = accounts_svc.resolve_targets(session, to)
             keep = {t.account_id: t for t in post.targets}
@@ -284,8 +327,10 @@ def edit_post(
             if override is not None:
                 t.text_override = override
         media_for_svc.check_used(prepared_for, accounts)
-        if stored is not None or stored_for or to is not None:
-            common = stored if stored is not None else [m for m in post.media if m.override_for is None]
+        if stored is not None or stored_for or stored_part or to is not None:
+            common = (
+                stored if stored is not None else [m for m in post.media if m.override_for is None and m.part is None]
+            )
             # A target's own media goes with it, as its text override does.
             kept = (
                 []
@@ -298,7 +343,10 @@ def edit_post(
                     and not media_for_svc.unused([m.override_for], accounts)
                 ]
             )
-            rows = common + kept + stored_for
+            kept_parts = (
+                [] if media == [] else [m for m in post.media if m.part is not None and m.part not in prepared_part]
+            )
+            rows = common + kept + stored_for + kept_parts + stored_part
             for position, row in enumerate(rows):
                 row.position = position
             post.media = rows
@@ -306,7 +354,12 @@ def edit_post(
         for t in post.targets:
             session.refresh(t)
         if post.status != "draft":
-            validate_stored(post)
+            plans = validate_stored(post)
+        else:
+            plans, _common = stored_plans(post)
+            thread_svc.fill_texts(plans)
+        thread_svc.sync_plans(post, plans)
+        session.flush()
         post.updated_at = now
         return post_dict(post)
 
@@ -320,7 +373,7 @@ def schedule_post(
         raise InvalidInput(f"the scheduled time {at.isoformat()} is in the past.", hint="Give a future time.")
     with session_scope(immediate=True) as session:
         post = _editable(session, post_id)
-        validate_stored(post)
+        thread_svc.sync_plans(post, validate_stored(post))
         if post.status == "draft":
             # Seed 002: leaving draft resets created_at so it sorts with new posts.
             post.created_at = now

@@ -16,9 +16,27 @@ from postcli.services.posts.publish import finish_target
 from postcli.services.posts.queries import get_post, load_post
 from postcli.services.posts.results import DeleteReport, TargetOutcome
 from postcli.store import rollup
+from postcli.store.models import PostTarget
 from postcli.store.session import session_scope
 
 __all__ = ["DeleteReport", "delete_post"]
+
+
+def _online(target: PostTarget) -> list[str]:
+    """What of a target is on the platform, last published first: its post, or a thread's
+    parts and its first comment where that is a reply (a comment under an Instagram or
+    Facebook post goes with the post)."""
+    from postcli.platforms.registry import adapter_class
+
+    if not target.parts:
+        return [target.platform_post_id] if target.status == "completed" and target.platform_post_id else []
+    replies = adapter_class(target.platform).threads
+    out = [
+        p.platform_post_id
+        for p in sorted(target.parts, key=lambda p: (p.kind == "part", -p.position))
+        if p.status == "completed" and p.platform_post_id and (p.kind == "part" or replies)
+    ]
+    return out
 
 
 def delete_post(post_id: int | str, *, remote: bool = False) -> DeleteReport:
@@ -45,10 +63,13 @@ def delete_post(post_id: int | str, *, remote: bool = False) -> DeleteReport:
                 )
                 report.remote.append(TargetOutcome(**base, status="failed", error=why, error_kind="unknown"))
                 continue
-            if target.status != "completed" or not target.platform_post_id:
+            online = _online(target)
+            if not online:
                 continue
             try:
-                accounts_svc.adapter_for(target.account).delete(target.platform_post_id)
+                adapter = accounts_svc.adapter_for(target.account)
+                for platform_post_id in online:
+                    adapter.delete(platform_post_id)
             except PlatformError as exc:
                 failures = True
                 report.remote.append(

@@ -94,10 +94,12 @@ def select(account: Account, common: list[T], by_key: dict[str, list[T]]) -> lis
 
 
 def rows_for(account: Account, rows: Iterable[PostMedia]) -> list[PostMedia]:
-    """The stored media a target publishes, in position order."""
+    """The stored media a target publishes (a thread: with its first part), in position order."""
     common: list[PostMedia] = []
     by_key: dict[str, list[PostMedia]] = {}
     for row in rows:
+        if row.part is not None:
+            continue  # a later part's (--media-for-part): services/posts/thread.py
         if row.override_for is None:
             common.append(row)
         else:

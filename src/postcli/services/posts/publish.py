@@ -14,18 +14,25 @@ The rules (DESIGN.md "Publishing rules"):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from postcli import settings
 from postcli.errors import BadState, InvalidInput, OutcomeUnknown, PlatformError, PostcliError
-from postcli.platforms.base import AdapterBase, MediaItem, PublishRequest, PublishResult
-from postcli.platforms.registry import make_adapter
+from postcli.platforms.base import MediaItem, PublishRequest, PublishResult
+from postcli.platforms.registry import adapter_class, make_adapter
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
-from postcli.services import exit_codes, holders
-from postcli.services.posts import media_for as media_for_svc
+from postcli.services import holders
+from postcli.services.posts import failures
+from postcli.services.posts import parts as parts_svc
+from postcli.services.posts import thread as thread_svc
+from postcli.services.posts.failures import (  # noqa: F401 - unknown_outcome_note re-exported
+    Unknowns,
+    finish_target,
+    how_to_settle,
+    unknown_outcome_note,
+)
 from postcli.services.posts.queries import get_post, loaded
 from postcli.services.posts.results import PublishOutcome, TargetOutcome
 from postcli.services.posts.validation import validate_stored
@@ -36,17 +43,6 @@ if TYPE_CHECKING:
     from postcli.store.models import Account, Post
 
 LEASE = timedelta(minutes=10)
-
-
-@dataclass(frozen=True)
-class Unknowns:
-    """What the user said about targets whose outcome is unknown (`post retry`): send them
-    again without looking (`resend`), or the link of the post they found (`published`) for
-    the target `target_id`. Neither: they are looked for again, never sent blind."""
-
-    resend: bool = False
-    published: PublishResult | None = None  # the link, as the target's platform read it
-    target_id: int | None = None
 
 
 def claim(post: Post, allowed: tuple[str, ...]) -> None:
@@ -192,14 +188,17 @@ def publish_claimed(
             finish_target(target.id, "failed", error=msg)
             outcomes.append(TargetOutcome(**base, status="failed", error=msg, error_kind="error"))
             continue
-        mine = [media[m.id] for m in media_for_svc.rows_for(account, post.media)]
-        outcomes.append(_publish_target(target, post, account, mine, unknowns))
+        rows = thread_svc.target_rows(account, post.media, adapter_class(target.platform).threads)
+        by_part = {n: [media[m.id] for m in part] for n, part in rows.items()}
+        outcomes.append(_publish_target(target, post, account, by_part, unknowns))
     return _finish_post(post.id, outcomes, note=note)
 
 
 def _publish_target(
-    target: PostTarget, post: Post, account: Account, media: list[MediaItem], unknowns: Unknowns
+    target: PostTarget, post: Post, account: Account, media: dict[int, list[MediaItem]], unknowns: Unknowns
 ) -> TargetOutcome:
+    """Publish one target: its one post, or part by part (a thread, a first comment: parts.py);
+    `media`: the files of each part (1: the post's)."""
     base: dict[str, Any] = dict(
         target_id=target.id, account_id=account.id, platform=target.platform, handle=account.handle
     )
@@ -219,21 +218,13 @@ def _publish_target(
         return TargetOutcome(**base, status="failed", error=msg, error_kind="auth")
     ctx = accounts_svc.context_for(account)
     try:
-        return _send(target, post, media, make_adapter(ctx), base, unknowns)
+        adapter = make_adapter(ctx)
+        if target.parts:
+            return parts_svc.publish_parts(target, post, adapter, media, base, unknowns)
+        return _send(target, post, media.get(1, []), adapter, base, unknowns)
     finally:
         # What the adapter learnt (a refreshed token's expiry, platform settings) is kept.
         accounts_svc.save_settings_if_changed(ctx)
-
-
-def unknown_outcome_note(adapter: type[AdapterBase], post_id: int) -> str:
-    """What a retry does after an outcome nobody knows: where the platform keeps an idempotency
-    key or the adapter can look through recent posts, it checks first; otherwise only the user can."""
-    if adapter.idempotency_key or adapter.reconciles_by_recent_posts:
-        return " (the outcome is unknown; a retry checks the platform first)"
-    return (
-        f" (the outcome is unknown, and {adapter.platform} offers no way to check it: look at the account"
-        f" before `postcli post retry {post_id}`, which sends it again)"
-    )
 
 
 def _send(
@@ -259,45 +250,21 @@ def _send(
         _mark_processing(target.id)
         result = adapter.publish(req)
     except OutcomeUnknown as exc:
-        msg = f"{redact(exc.message)} {_how_to_settle(post.id)}"
+        msg = f"{redact(exc.message)} {how_to_settle(post.id)}"
         finish_target(target.id, "unknown", error=msg)
         return TargetOutcome(**base, status="unknown", error=msg, error_kind="unknown")
     except PlatformError as exc:
-        kind = exit_codes.kind_of(exc)
-        msg = redact(exc.message)
-        if kind == "unavailable":
-            msg += unknown_outcome_note(type(adapter), post.id)
-        elif kind == "auth":
-            msg += " " + accounts_svc.reconnect_hint(account)
-        retry_at = None
-        if kind == "rate_limited":
-            retry_at, lifts = _lifts(exc)
-            msg += f" ({lifts}; then `postcli post retry {post.id}`)"
-        finish_target(target.id, "failed", error=msg, auth_failed=kind == "auth")
-        return TargetOutcome(**base, status="failed", error=msg, error_kind=kind, retry_at=retry_at)
+        failure = failures.describe(exc, post.id, account, type(adapter))
+        finish_target(target.id, "failed", error=failure.message, auth_failed=failure.kind == "auth")
+        return TargetOutcome(
+            **base, status="failed", error=failure.message, error_kind=failure.kind, retry_at=failure.retry_at
+        )
     _complete_target(target.id, result)
     return TargetOutcome(**base, status="completed", url=result.url, notice=redact_notice(result.notice))
 
 
 def redact_notice(notice: str | None) -> str | None:
     return redact(notice) if notice else None
-
-
-def _how_to_settle(post_id: int) -> str:
-    return (
-        f"postcli sends nothing more until you say: if the post is there, record it with "
-        f"`postcli post retry {post_id} --published LINK`; if it is not, send it with "
-        f"`postcli post retry {post_id} --resend`."
-    )
-
-
-def _lifts(exc: PlatformError) -> tuple[datetime | None, str]:
-    """When a rate limit or quota lifts, as a time and as words for the message."""
-    seconds = getattr(exc, "retry_after", None)
-    if seconds is None:
-        return None, "the platform did not say when the limit lifts"
-    at = utcnow() + timedelta(seconds=seconds)
-    return at, f"rate limited; the limit lifts by {at:%Y-%m-%d %H:%M} UTC"
 
 
 def _mark_processing(target_id: int) -> None:
@@ -324,18 +291,10 @@ def _complete_target(target_id: int, result: PublishResult) -> None:
         target.publish_state = None  # an upload session is a capability: not kept once done
 
 
-def finish_target(target_id: int, status: str, *, error: str | None = None, auth_failed: bool = False) -> None:
-    with session_scope() as session:
-        target = session.get(PostTarget, target_id)
-        assert target is not None
-        target.status = status
-        target.error = error
-        if auth_failed:
-            accounts_svc.mark_token_expired(session, target.account)
-
-
 def _finish_post(post_id: int, outcomes: list[TargetOutcome], note: str | None = None) -> PublishOutcome:
-    done = [o for o in outcomes if o.status == "completed"]
+    # A thread that stopped at a part is a failed target whose first parts went out: something
+    # is online, so the post is partial_success, not failed.
+    done = [o for o in outcomes if o.status == "completed" or o.partial]
     failed = [o for o in outcomes if o.status in ("failed", "unknown")]
     if failed and done:
         status = "partial_success"
@@ -445,7 +404,7 @@ def publish_now(post_id: int | str, *, now: datetime | None = None) -> PublishOu
                 f"post {post.id} is {post.status}; `post publish` takes drafts and scheduled posts.",
                 hint=f"For failed targets use `postcli post retry {post.id}`.",
             )
-        validate_stored(post)
+        thread_svc.sync_plans(post, validate_stored(post))
         if post.status == "draft":
             post.created_at = now
         post.status = "pending"

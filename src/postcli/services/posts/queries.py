@@ -38,6 +38,7 @@ def loaded(post: Post) -> Post:
     """Touch relationships so the post is usable after its session closes."""
     for t in post.targets:
         _ = t.account
+        _ = list(t.parts)
     _ = list(post.media)
     return post
 
@@ -113,6 +114,7 @@ def read_page(
     ids = [p["id"] for p in posts]
     targets: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     media: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    parts: dict[int, list[dict[str, Any]]] = {}
     if ids:
         marks, id_params = in_list("id", ids)
         for t in db.dicts(
@@ -121,6 +123,12 @@ def read_page(
             **id_params,
         ):
             targets[t["post_id"]].append(_times(db, t))
+        for p in db.dicts(
+            f"SELECT {_cols('p', views.PART_COLUMNS)} FROM target_parts p JOIN post_targets t ON t.id = p.target_id "
+            f"WHERE t.post_id IN {marks} ORDER BY p.id",
+            **id_params,
+        ):
+            parts.setdefault(p["target_id"], []).append(p)
         listed = [t["id"] for ts in targets.values() for t in ts]
         if listed:
             t_marks, t_params = in_list("t", listed)
@@ -134,7 +142,7 @@ def read_page(
             **id_params,
         ):
             media[m["post_id"]].append(m)
-    return [views.post_view(_times(db, p), targets[p["id"]], media[p["id"]]) for p in posts], total
+    return [views.post_view(_times(db, p), targets[p["id"]], media[p["id"]], parts) for p in posts], total
 
 
 # Each target's newest snapshot's raw JSON (its platform state); `{ids}` is an IN list.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable
+from typing import Any, Iterable
 
 from postcli.services import exit_codes
 
@@ -25,6 +25,12 @@ class TargetOutcome:
     reconciled: bool = False  # found already published on the platform
     error_kind: str | None = None  # a key of exit_codes.FAILURES
     retry_at: datetime | None = None  # rate_limited: when the platform said the limit lifts
+    # Failed, but some of it went out: parts of a thread before the one that failed, or the
+    # post whose first comment failed (services/posts/parts.py). Counts as published too.
+    partial: bool = False
+    # A target published part by part: its parts and first comment as they stand now
+    # (views.target_view's "parts" and "first_comment"); None for a target of one post.
+    parts: dict[str, Any] | None = None
     notice: str | None = None  # completed, but not quite as asked (PublishResult.notice)
 
 
@@ -42,7 +48,7 @@ class PublishOutcome:
 
     @property
     def succeeded(self) -> bool:
-        return any(t.status == "completed" for t in self.targets)
+        return any(t.status == "completed" or t.partial for t in self.targets)
 
     @property
     def exit_code(self) -> int:

@@ -7,7 +7,7 @@ problems are reported in one error, each kind with its fix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
 from postcli.errors import InvalidInput
@@ -15,6 +15,7 @@ from postcli.platforms.base import MediaItem
 from postcli.services import accounts as accounts_svc
 from postcli.services.posts import fields as fields_svc
 from postcli.services.posts import media_for as media_for_svc
+from postcli.services.posts import thread as thread_svc
 
 if TYPE_CHECKING:
     from postcli.store.models import Account, Post
@@ -113,6 +114,9 @@ class TargetPlan:
     text: str
     text_override: str | None
     media: list[MediaItem] | None = None  # its own (--media-for); None: the post's media
+    thread: thread_svc.Thread | None = None  # parts, --split, --first-comment (services/posts/thread.py)
+    part_media: dict[int, list[MediaItem]] = field(default_factory=dict)  # --media-for-part
+    texts: list[str] = field(default_factory=list)  # what it publishes, part by part (set by validate_targets)
     title: str | None = None
     fields: dict[str, Any] | None = None  # this platform's --field values as checked (no defaults)
 
@@ -141,6 +145,12 @@ def parse_text_for(values: Iterable[str]) -> dict[str, str]:
 FIX_EMPTY = "Write some text (or attach --media FILE)."
 FIX_NEEDS_MEDIA = "Attach an image or video with --media FILE."
 FIX_TOO_LONG = "Shorten the text, or give that platform its own with --text-for PLATFORM=TEXT."
+FIX_SPLIT = (
+    "Shorten the text, cut it into parts with --split, or give that platform its own with --text-for PLATFORM=TEXT."
+)
+FIX_JOINED = "Give {platform} its own text with --text-for {platform}=TEXT, or leave it out of --to."
+FIX_COMMENT = "Leave out --first-comment (or shorten it), or leave the platforms that take none out of --to."
+FIX_PART = "Number the parts from 1 up to the number of parts (--media-for-part N=FILE)."
 FIX_FIELD = "Give the field with --field, or set the account's default (`accounts login` / `accounts add`)."
 FIX_CHARS = "Remove those characters, or give that platform its own with --text-for PLATFORM=TEXT."
 FIX_S3 = "Configure the S3 media store ([s3] in config.toml, see docs/media.md), or leave that account out of --to."
@@ -158,6 +168,7 @@ def validate_targets(
 ) -> None:
     """Every problem of every target, in one error, before anything is sent. `adapters`: a cache
     by account id (a bulk import validates thousands of rows against the same few accounts).
+    Sets each plan's `texts`: the parts it publishes.
 
     `preflight`: when nothing else is wrong, each adapter's checks that need the platform
     (AdapterBase.preflight: TikTok's creator_info) run too; drafts and bulk imports skip them."""
@@ -172,39 +183,70 @@ def validate_targets(
         else:
             adapter = adapters.get(account.id) or adapters.setdefault(account.id, accounts_svc.adapter_for(account))
         checked.append((plan, adapter, media))
-        limits = adapter.limits()
         name = f"{account.platform} ({account.handle})"
-        if not plan.text.strip() and not media:
-            problems.append(Problem(f"{name}: the text is empty.", FIX_EMPTY))
-        if limits.requires_media and not media:
+        try:
+            plan.texts = thread_svc.texts_for(adapter, plan.text, plan.text_override, plan.thread)
+        except InvalidInput as exc:
+            problems.append(Problem(f"{name}: {exc.message}", exc.hint or FIX_TOO_LONG))
+            continue
+        problems += _target_problems(plan, adapter, name, media)
+    if preflight and not problems:
+        problems = [p for plan, adapter, media in checked for p in _preflight(plan, adapter, media)]
+    if problems:
+        fixes = dict.fromkeys(p.fix for p in problems)
+        raise InvalidInput("cannot publish: " + " ".join(problems), hint=" ".join(fixes) + " Nothing was sent.")
+
+
+def _target_problems(plan: TargetPlan, adapter: Any, name: str, media: list[MediaItem]) -> list[Problem]:
+    problems: list[Problem] = []
+    account, limits, thread = plan.account, adapter.limits(), plan.thread
+    parts = thread_svc.pieces(plan.texts, media, plan.part_media, adapter.threads)
+    joined_parts = (
+        len(thread.parts or ()) if thread is not None and not adapter.threads and plan.text_override is None else 0
+    )
+    extra = sorted(n for n in plan.part_media if n > len(parts)) if adapter.threads else []
+    if extra:
+        problems.append(
+            Problem(
+                f"{name}: --media-for-part {extra[0]} names a part it does not have (it has {len(parts)}).", FIX_PART
+            )
+        )
+    for n, (text, files) in enumerate(parts, start=1):
+        label = name if len(parts) == 1 else f"{name} part {n} of {len(parts)}"
+        if not text.strip() and not files:
+            problems.append(Problem(f"{label}: the text is empty.", FIX_EMPTY))
+        if n == 1 and limits.requires_media and not files:
             problems.append(
                 Problem(
                     f"{name}: {account.platform} posts need at least one image or video (--media FILE).",
                     FIX_NEEDS_MEDIA,
                 )
             )
-        length = adapter.text_length(plan.text)
-        if length > limits.max_text:
+        length = adapter.text_length(text)
+        if length > limits.max_text and joined_parts:
             problems.append(
                 Problem(
-                    f"{name}: text is {length} {limits.count_unit}, the limit is {limits.max_text}"
+                    f"{name}: {account.platform} has no threads, and the {joined_parts} parts joined are "
+                    f"{length} {limits.count_unit}, over its limit of {limits.max_text}.",
+                    FIX_JOINED.format(platform=account.platform),
+                )
+            )
+        elif length > limits.max_text:
+            problems.append(
+                Problem(
+                    f"{label}: text is {length} {limits.count_unit}, the limit is {limits.max_text}"
                     + (f" (each link counts {limits.url_weight})" if limits.url_weight else "")
                     + ".",
-                    FIX_TOO_LONG,
+                    FIX_SPLIT if adapter.threads else FIX_TOO_LONG,
                 )
             )
-        bad = sorted({c for c in plan.text if c in limits.forbidden_chars})
+        bad = sorted({c for c in text if c in limits.forbidden_chars})
         if bad:
             problems.append(
-                Problem(
-                    f"{name}: the text may not contain {' or '.join(repr(c) for c in bad)} there.",
-                    FIX_CHARS,
-                )
+                Problem(f"{label}: the text may not contain {' or '.join(repr(c) for c in bad)} there.", FIX_CHARS)
             )
-        problems.extend(Problem(f"{name}: {p}", p.fix) for p in media_problems(limits, media))
-        missing = fields_svc.account_problems(account.platform, account.settings, plan.fields)
-        problems.extend(Problem(f"{name}: {p}", FIX_FIELD) for p in missing)
-        fetched = [m for m in media if ("video" if m.is_video else "image") in limits.public_media_kinds]
+        problems.extend(Problem(f"{label}: {p}", p.fix) for p in media_problems(limits, files))
+        fetched = [m for m in files if ("video" if m.is_video else "image") in limits.public_media_kinds]
         if fetched and limits.needs_public_media_url and not _s3_configured():
             what = "media" if len(limits.public_media_kinds) > 1 else f"{limits.public_media_kinds[0]}s"
             problems.append(
@@ -214,11 +256,29 @@ def validate_targets(
                     FIX_S3,
                 )
             )
-    if preflight and not problems:
-        problems = [p for plan, adapter, media in checked for p in _preflight(plan, adapter, media)]
-    if problems:
-        fixes = dict.fromkeys(p.fix for p in problems)
-        raise InvalidInput("cannot publish: " + " ".join(problems), hint=" ".join(fixes) + " Nothing was sent.")
+    missing = fields_svc.account_problems(account.platform, account.settings, plan.fields)
+    problems.extend(Problem(f"{name}: {p}", FIX_FIELD) for p in missing)
+    return problems + _comment_problems(plan, adapter, name)
+
+
+def _comment_problems(plan: TargetPlan, adapter: Any, name: str) -> list[Problem]:
+    comment = plan.thread.first_comment if plan.thread is not None else None
+    if comment is None:
+        return []
+    limits = adapter.limits()
+    if not adapter.first_comment:
+        return [Problem(f"{name}: {plan.account.platform} takes no first comment.", FIX_COMMENT)]
+    if not comment.strip():
+        return [Problem(f"{name}: the first comment is empty.", FIX_COMMENT)]
+    length, most = adapter.text_length(comment), adapter.comment_limit()
+    if length > most:
+        return [
+            Problem(f"{name}: the first comment is {length} {limits.count_unit}, the limit is {most}.", FIX_COMMENT)
+        ]
+    bad = sorted({c for c in comment if c in limits.forbidden_chars})
+    if bad:
+        return [Problem(f"{name}: the first comment may not contain {' or '.join(map(repr, bad))}.", FIX_CHARS)]
+    return []
 
 
 def _preflight(plan: TargetPlan, adapter: Any, media: list[MediaItem]) -> list[Problem]:
@@ -228,7 +288,7 @@ def _preflight(plan: TargetPlan, adapter: Any, media: list[MediaItem]) -> list[P
 
     account = plan.account
     req = PublishRequest(
-        text=plan.text,
+        text=plan.texts[0] if plan.texts else plan.text,
         idempotency_key="",
         media=media,
         title=plan.title,
@@ -245,23 +305,35 @@ def _preflight(plan: TargetPlan, adapter: Any, media: list[MediaItem]) -> list[P
     return []
 
 
-def validate_stored(post: Post) -> None:
-    """Validate a stored post as `post create` validates a new one (no media download)."""
+def stored_plans(post: Post) -> tuple[list[TargetPlan], list[MediaItem]]:
+    """The plans of a stored post's targets (but those of removed accounts) and its common media."""
     from postcli.services import media as media_svc
 
+    thread = thread_svc.Thread.of(post.parts, post.split, post.first_comment)
+    part_media = {n: [media_svc.media_info(m) for m in rows] for n, rows in thread_svc.part_rows(post.media).items()}
     plans = [
         TargetPlan(
             account=t.account,
             text=t.text_override if t.text_override is not None else post.text,
             text_override=t.text_override,
             media=[media_svc.media_info(m) for m in media_for_svc.rows_for(t.account, post.media)],
+            thread=thread,
+            part_media=part_media,
             title=post.title,
             fields=fields_svc.decode(t.fields),
         )
         for t in post.targets
         if t.account.removed_at is None  # refused when publishing, with its own message
     ]
-    validate_targets(plans, [media_svc.media_info(m) for m in post.media if m.override_for is None], preflight=True)
+    common = [media_svc.media_info(m) for m in post.media if m.override_for is None and m.part is None]
+    return plans, common
+
+
+def validate_stored(post: Post, *, preflight: bool = True) -> list[TargetPlan]:
+    """Validate a stored post as `post create` validates a new one (no media download); the plans."""
+    plans, common = stored_plans(post)
+    validate_targets(plans, common, preflight=preflight)
+    return plans
 
 
 def _s3_configured() -> bool:

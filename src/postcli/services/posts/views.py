@@ -33,6 +33,9 @@ POST_COLUMNS = (
     "last_error",
     "title",
     "link",
+    "parts",
+    "split",
+    "first_comment",
 )
 TARGET_COLUMNS = (
     "id",
@@ -60,7 +63,10 @@ MEDIA_COLUMNS = (
     "sha256",
     "storage",
     "override_for",
+    "part",
 )
+# A thread's parts and a first comment of a target (target_parts), as the views read them.
+PART_COLUMNS = ("target_id", "kind", "position", "text", "status", "platform_post_id", "platform_post_url", "error")
 
 
 def target_note(t: Row) -> str | None:
@@ -75,7 +81,47 @@ def target_note(t: Row) -> str | None:
     return found.target_note(t["platform_post_id"], decode(t["fields"]) or {})
 
 
-def target_view(t: Row) -> dict[str, Any]:
+def _json(value: Any) -> Any:
+    """A JSON column: as stored (the ORM), or its text (the plain read path)."""
+    import json
+
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _part(p: Row) -> dict[str, Any]:
+    return {
+        "position": p["position"],
+        "text": p["text"],
+        "status": p["status"],
+        "platform_post_id": p["platform_post_id"],
+        "url": p["platform_post_url"],
+        "error": p["error"],
+    }
+
+
+def part_views(rows: Iterable[Row]) -> dict[str, Any]:
+    """A target's part records as its view shows them: "parts" and "first_comment"."""
+    rows = list(rows)
+    records = sorted((p for p in rows if p["kind"] == "part"), key=lambda p: p["position"])
+    comment = next((p for p in rows if p["kind"] == "comment"), None)
+    return {
+        "parts": [_part(p) for p in records],
+        "first_comment": {k: v for k, v in _part(comment).items() if k != "position"} if comment else None,
+    }
+
+
+def target_view(t: Row, text: str | None = None, parts: Iterable[Row] = ()) -> dict[str, Any]:
+    """A target; `text` is what it publishes when it has no part records (its own or the
+    post's), `parts` its records (a thread's parts, a first comment)."""
+    shown = part_views(parts)
+    one = {
+        "position": 1,
+        "text": t["text_override"] if t["text_override"] is not None else text,
+        "status": t["status"],
+        "platform_post_id": t["platform_post_id"],
+        "url": t["platform_post_url"],
+        "error": t["error"],
+    }
     return {
         "id": t["id"],
         "account_id": t["account_id"],
@@ -94,11 +140,17 @@ def target_view(t: Row) -> dict[str, Any]:
         # What the platform said of the post at the last collect, when it is up but not simply
         # live (a Reddit post its moderators removed): PostMetrics.platform_state.
         "platform_state": t.get("platform_state"),
+        "parts": shown["parts"] or [one],
+        "first_comment": shown["first_comment"],
     }
 
 
-def post_view(post: Row, targets: Iterable[Row], media: Iterable[Row]) -> dict[str, Any]:
-    """The stable JSON shape of a post, from its row, its target rows and its media rows."""
+def post_view(
+    post: Row, targets: Iterable[Row], media: Iterable[Row], parts: Mapping[int, Iterable[Row]] | None = None
+) -> dict[str, Any]:
+    """The stable JSON shape of a post, from its row, its target rows, its media rows and its
+    targets' part records (by target id)."""
+    written = _json(post["parts"])
     return {
         "id": post["id"],
         "status": post["status"],
@@ -113,7 +165,9 @@ def post_view(post: Row, targets: Iterable[Row], media: Iterable[Row]) -> dict[s
         "updated_at": post["updated_at"],
         "published_at": post["published_at"],
         "error": post["last_error"],
-        "targets": [target_view(t) for t in targets],
+        "thread": {"parts": written, "split": post["split"]} if written or post["split"] else None,
+        "first_comment": post["first_comment"],
+        "targets": [target_view(t, post["text"], (parts or {}).get(t["id"], ())) for t in targets],
         "media": [{k: m[k] for k in MEDIA_COLUMNS} for m in media],
     }
 
@@ -142,6 +196,7 @@ def post_dict(post: Post) -> dict[str, Any]:
             for t in post.targets
         ],
         [_values(m, MEDIA_COLUMNS) for m in post.media],
+        {t.id: [_values(p, PART_COLUMNS) for p in t.parts] for t in post.targets},
     )
 
 
@@ -188,6 +243,7 @@ def outcome_dict(outcome: PublishOutcome) -> dict[str, Any]:
                 "reconciled": t.reconciled,
                 "retry_at": t.retry_at,
                 "notice": t.notice,
+                **(t.parts or {}),
             }
             for t in outcome.targets
         ],

@@ -2,15 +2,15 @@
 reported counters on post_metric_latest, both rebuilt from the snapshots; post_metric_hourly
 (per target and hour, 40% of a store) goes
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
