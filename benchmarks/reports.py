@@ -12,13 +12,15 @@ process's peak RSS. Then every report command (text, --json, --csv) and
 `analytics post ID`, end to end as a process, alternating with `postcli --help`,
 and the ratio of their medians.
 
-Targets (issue 16): each report's query <= 100 ms; each command <= 2x `postcli
---help`; memory < 150 MB.
+Targets: each report's query <= 100 ms (issue 16); each command <= 1.5x `postcli
+--help` at 10M snapshots, 1.25x at 1M (issue 31; 2x before); memory < 150 MB; at most
+150 bytes per snapshot (issue 31).
 
 The bulk load bypasses record_post_snapshot (one ORM round trip per row would take
-many minutes) but fills post_metric_latest and post_metric_hourly with exactly what
-it would produce: the last snapshot per target, and per target and UTC hour the last
-counters with their deltas from the previous hour.
+many minutes) but fills post_metric_latest with what it would produce (the last
+snapshot per target); account_post_hourly and the latest rows' reported values are
+then rebuilt from the snapshots as `db upgrade` (migration 0010) does. It prints the bytes per post snapshot, everything
+included (tables, indexes, rollups).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ OFFSETS_H = (1, 2, 3, 4, 6, 8, 12, 16, 24, 36, 48, 72, 96, 120, 168, 240, 336, 4
 PLATFORMS = ("bluesky", "mastodon")
 CHUNK = 50_000
 QUERY_TARGET_MS = 100  # issue 16: each report's query
-PROCESS_TARGET = 2.0  # issue 16: each report command within 2x `postcli --help`, end to end
+PROCESS_TARGET = 1.5  # issue 31: each report command within 1.5x `postcli --help` at 10M snapshots (1.25x at 1M)
 
 
 def _ts(dt: datetime) -> str:
@@ -58,7 +60,7 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
     eng = engine()
     raw = eng.raw_connection()
     cur = raw.cursor()
-    counts = {"accounts": 10, "posts": n_posts, "post_snapshots": 0, "hourly_rows": 0, "account_snapshots": 0}
+    counts = {"accounts": 10, "posts": n_posts, "post_snapshots": 0, "account_snapshots": 0}
     start = now - timedelta(days=730)
     cur.execute("BEGIN")
     accounts = []
@@ -93,7 +95,7 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
         )
         counts["account_snapshots"] += len(rows)
 
-    posts, targets, snaps, latest, hourly = [], [], [], [], []
+    posts, targets, snaps, latest = [], [], [], []
     snap_id = 0
 
     def flush() -> None:
@@ -118,15 +120,8 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
             " shares, quotes, engagement, follower_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             latest,
         )
-        cur.executemany(
-            "INSERT INTO post_metric_hourly (hour, target_id, account_id, captured_at, likes, comments, shares,"
-            " engagement, likes_delta, comments_delta, shares_delta, engagement_delta)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            hourly,
-        )
         counts["post_snapshots"] += len(snaps)
-        counts["hourly_rows"] += len(hourly)
-        for buf in (posts, targets, snaps, latest, hourly):
+        for buf in (posts, targets, snaps, latest):
             buf.clear()
 
     span = (now - start).total_seconds()
@@ -140,8 +135,7 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
         tau = 3 + rng.random() * 20
         # Mastodon-like accounts do not report reach/impressions (NULL, as in real data).
         reports_reach = platform == "bluesky"
-        prev = {"likes": None, "comments": None, "shares": None, "engagement": None}
-        last_hour, last = None, None
+        last = None
         for off in OFFSETS_H:
             at = published + timedelta(hours=off, minutes=rng.random() * 10)
             if at >= now:
@@ -153,17 +147,6 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
             reach = int(ceiling * 20 * f) if reports_reach else None
             snap_id += 1
             snaps.append((snap_id, pid, _ts(at), impressions, reach, likes, comments, shares, 0, eng, followers))
-            hour = at.replace(minute=0, second=0, microsecond=0)
-            cur_vals = {"likes": likes, "comments": comments, "shares": shares, "engagement": eng}
-            deltas = [cur_vals[k] - (prev[k] or 0) for k in ("likes", "comments", "shares", "engagement")]
-            if hour == last_hour:  # same hour as the previous snapshot: it replaces that row
-                hourly.pop()
-                before = hourly[-1] if hourly and hourly[-1][1] == pid else None
-                base = dict(zip(("likes", "comments", "shares", "engagement"), before[4:8])) if before else {}
-                deltas = [cur_vals[k] - (base.get(k) or 0) for k in ("likes", "comments", "shares", "engagement")]
-            hourly.append((_ts(hour), pid, acc_id, _ts(at), likes, comments, shares, eng, *deltas))
-            prev = cur_vals
-            last_hour = hour
             last = (pid, snap_id, _ts(at), impressions, reach, likes, comments, shares, 0, eng, followers)
         targets.append(
             (
@@ -227,13 +210,6 @@ def replicate(home: Path, times: int) -> dict[str, int]:
             " FROM post_metric_latest WHERE target_id <= :n0",
             {**p, "n0": n},
         )
-        conn.execute(
-            "INSERT INTO post_metric_hourly (hour, target_id, account_id, captured_at, likes, comments, shares,"
-            " engagement, likes_delta, comments_delta, shares_delta, engagement_delta)"
-            " SELECT hour, target_id + :n, account_id, captured_at, likes, comments, shares, engagement, likes_delta,"
-            " comments_delta, shares_delta, engagement_delta FROM post_metric_hourly WHERE target_id <= :n0",
-            {**p, "n0": n},
-        )
     conn.execute("COMMIT")
     counts = {
         "posts": conn.execute("SELECT count(*) FROM posts").fetchone()[0],
@@ -241,6 +217,16 @@ def replicate(home: Path, times: int) -> dict[str, int]:
     }
     conn.close()
     return counts
+
+
+def rebuild_rollups() -> int:
+    """Fill account_post_hourly (and the latest rows' reported values) from the snapshots, as
+    `db upgrade` (migration 0010) does."""
+    from postcli.store import rollup
+    from postcli.store.session import engine
+
+    with engine().begin() as conn:
+        return rollup.rebuild(conn)
 
 
 def time_reports(now: datetime, runs: int) -> list[tuple[str, float, float, float]]:
@@ -288,14 +274,28 @@ def time_commands(now: datetime, n_posts: int, runs: int) -> list[tuple[str, flo
     from the history (the costlier of their two paths).
     """
     base = [sys.executable, "-m", "postcli"]
-    since, until = (now - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ"), now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    period = ["--since", since, "--until", until, "--tz", "Europe/Berlin"]
+
+    def period_args(days: int, ago: int = 0) -> list[str]:
+        end = now - timedelta(days=ago)
+        since, until = (end - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ"), end.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return ["--since", since, "--until", until, "--tz", "Europe/Berlin"]
+
+    period = period_args(7)
+    names = ("overview", "timeline", "growth", "top", "platforms", "heatmap")
     commands = []
-    for name in ("overview", "timeline", "growth", "top", "platforms", "heatmap"):
+    for name in names:
         for fmt in ([], ["--json"], ["--csv"]):
             commands.append([name, *period, *fmt])
     commands.append(["overview", *period, "--platform", "mastodon"])
     commands += [["post", str(n_posts // 2)], ["post", str(n_posts // 2), "--json"]]
+    # Longer periods, and one that ended 30 days ago (issue 31), as JSON: the text adds Rich's
+    # fixed cost, measured above.
+    labels = {}
+    for days, ago in ((30, 0), (90, 0), (90, 30)):
+        for name in names:
+            cmd = [name, *period_args(days, ago), "--json"]
+            labels[id(cmd)] = f"{name} --json {days}d" + (f" ended {ago}d ago" if ago else "")
+            commands.append(cmd)
 
     # As installed: with bytecode caches (a sandbox may set PYTHONDONTWRITEBYTECODE, which
     # would make every run compile postcli's modules from source).
@@ -319,7 +319,7 @@ def time_commands(now: datetime, n_posts: int, runs: int) -> list[tuple[str, flo
         # Each run is paired with the --help run just before it: the median of the pairs'
         # ratios follows the machine's drift; best/best is the cost with the least noise.
         pair = statistics.median(c / h for c, h in zip(cmds, helps))
-        label = " ".join(a for a in cmd if a not in period)
+        label = labels.get(id(cmd)) or " ".join(a for a in cmd if a not in period)
         results.append((label, statistics.median(cmds), statistics.median(helps), pair, min(cmds) / min(helps)))
     return results
 
@@ -350,18 +350,26 @@ def main() -> int:
         counts = build(now, args.posts)
         if args.times > 1:
             counts.update(replicate(home, args.times))
+        counts["account_hours"] = rebuild_rollups()
         secs = time.perf_counter() - t0
         print(f"built {home / 'postcli.db'} in {secs:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     else:
         print(f"reusing {home / 'postcli.db'}")
-    size = (home / "postcli.db").stat().st_size / 1e6
-    print(f"database size {size:.0f} MB")
     from postcli.store.dbapi import open_reader
 
-    with open_reader() as db:
+    with open_reader() as db:  # on a store made by an older postcli this migrates it first
         n_posts = db.scalar("SELECT count(*) FROM posts")
         n_snaps = db.scalar("SELECT count(*) FROM post_metric_snapshots")
-    print(f"{n_posts:,} posts, {n_snaps:,} post snapshots")
+    import sqlite3
+
+    # The write-ahead log back into the file first (as the last connection's close would do).
+    conn = sqlite3.connect(home / "postcli.db")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    # Everything the store holds: tables, indexes, rollups (and whatever WAL is left).
+    size = sum(p.stat().st_size for p in home.glob("postcli.db*"))
+    print(f"database size {size / 1e6:.0f} MB")
+    print(f"{n_posts:,} posts, {n_snaps:,} post snapshots: {size / max(n_snaps, 1):.0f} bytes per snapshot")
 
     results = time_reports(now, args.runs)
     width = max(len(r[0]) for r in results)
@@ -380,7 +388,7 @@ def main() -> int:
         procs = time_commands(now, n_posts, args.process_runs)
         width = max(len(r[0]) for r in procs)
         print(
-            f"\n{'postcli analytics ... (7d, whole process)'.ljust(width)}  median s  --help s  "
+            f"\n{'postcli analytics ... (7d unless said, whole process)'.ljust(width)}  median s  --help s  "
             "x --help (median of pairs, best/best)"
         )
         for label, secs, help_secs, ratio, best in procs:

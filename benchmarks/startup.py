@@ -1,7 +1,7 @@
 """Start-up cost of postcli as whole processes (issue 3 benchmark; not a test).
 
-Median wall time over N runs of `python -c pass`, `postcli --help`, and
-`postcli post list` on a store with 1,000 posts. Targets on a 2-core machine:
+Median wall time over N runs of `python -c pass`, `postcli --help`,
+`postcli post list` and three report commands on a store with 1,000 posts. Targets on a 2-core machine:
 --help <= 0.35 s, post list <= 0.7 s.
 
     python benchmarks/startup.py [--runs 10]
@@ -79,6 +79,10 @@ def main() -> None:
             ("python -c pass", [sys.executable, "-c", "pass"], None),
             ("postcli --help", [exe, "--help"], 0.35),
             ("postcli post list (1,000 posts)", [exe, "post", "list"], 0.7),
+            # Report commands (issue 31): as light as --help, Rich only for the text table.
+            ("postcli analytics overview", [exe, "analytics", "overview"], None),
+            ("postcli analytics overview --json", [exe, "analytics", "overview", "--json"], None),
+            ("postcli analytics timeline --csv", [exe, "analytics", "timeline", "--csv"], None),
         ]
         median_wall(rows[2][1], 2, env)  # warm the page cache
         print(f"{'command':36} {'median s':>9} {'target':>7}")

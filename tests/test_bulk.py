@@ -1,6 +1,6 @@
 """store/bulk.py writes through the driver exactly what the ORM writes, on SQLite and PostgreSQL.
 
-The collector's hot path (snapshots, latest, hourly, job enqueue) goes through it; the
+The collector's hot path (snapshots, latest, the accounts' hourly gains, job enqueue) goes through it; the
 reports and every other reader go through the ORM, so a datetime or JSON value stored
 in another form (another text format on SQLite, another type on PostgreSQL) would sort,
 compare or parse differently.
@@ -89,7 +89,8 @@ def test_snapshot_raw_json_and_times_stored_as_the_orm_stores_them(backend):
                 f"SELECT captured_at, likes, engagement FROM post_metric_latest WHERE target_id = {tid}"
             ).all()
             hourly = c.exec_driver_sql(
-                f"SELECT hour, captured_at, likes_delta FROM post_metric_hourly WHERE target_id = {tid}"
+                "SELECT hour, likes, likes_n FROM account_post_hourly "
+                f"WHERE account_id = (SELECT account_id FROM post_targets WHERE id = {tid})"
             ).all()
             touched = c.exec_driver_sql(f"SELECT last_metrics_at FROM post_targets WHERE id = {tid}").all()
         return [tuple(r) for r in snap + latest + hourly + touched]

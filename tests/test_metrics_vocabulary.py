@@ -34,17 +34,19 @@ def test_post_metrics_fields_are_the_counters():
 def test_snapshot_tables_hold_exactly_the_snapshot_columns(model):
     from postcli.store import models
 
-    own = {"id", "target_id", "snapshot_id", "captured_at", "raw"}
+    own = {"id", "target_id", "snapshot_id", "captured_at", "raw", *(k + "_reported" for k in metrics.HOURLY_COUNTERS)}
     columns = [c.name for c in getattr(models, model).__table__.columns if c.name not in own]
     assert sorted(columns) == sorted(metrics.SNAPSHOT_COLUMNS)
 
 
-def test_the_hourly_rollup_holds_the_hourly_counters_and_their_deltas():
-    from postcli.store.models import PostMetricHourly
+def test_the_hourly_rollup_holds_the_hourly_counters_and_their_counts():
+    from postcli.store.models import AccountPostHourly, PostMetricLatest
 
-    own = {"hour", "target_id", "account_id", "captured_at"}
-    columns = {c.name for c in PostMetricHourly.__table__.columns} - own
-    assert columns == {*metrics.HOURLY_COUNTERS, *(k + "_delta" for k in metrics.HOURLY_COUNTERS)}
+    own = {"hour", "account_id"}
+    columns = {c.name for c in AccountPostHourly.__table__.columns} - own
+    assert columns == {*metrics.HOURLY_COUNTERS, *(k + "_n" for k in metrics.HOURLY_COUNTERS)}
+    reported = {c.name for c in PostMetricLatest.__table__.columns if c.name.endswith("_reported")}
+    assert reported == {k + "_reported" for k in metrics.HOURLY_COUNTERS}
 
 
 def test_the_migrated_store_has_the_vocabularys_columns(home, cli):

@@ -137,3 +137,11 @@ def test_each_environment_variable_is_listed_once(cli) -> None:
     for p in cli.json("platforms")["platforms"]:
         env = p["connect"]["environment"]
         assert len(env) == len(set(env)), (p["name"], env)
+
+
+def test_the_registry_knows_which_built_in_networks_are_simulated_without_their_specs():
+    from postcli.platforms import registry
+
+    assert registry.SIMULATED_BUILTIN == {n for n in registry.BUILTIN if registry.spec(n).simulated}
+    assert registry.is_simulated("sandbox") and not registry.is_simulated("bluesky")
+    assert not registry.is_simulated("no-such-plugin")

@@ -101,7 +101,7 @@ def test_migrations_from_empty_on_postgres_match_the_models(on_pg, cli):
     assert types["posts.created_at"] == "timestamp without time zone"  # naive UTC, as on SQLite
     assert types["accounts.settings"] == "json"
     indexes = {r[0] for r in pg_rows(on_pg, "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
-    assert {"ix_pms_target_captured", "ix_pmh_target_hour", "ix_jobs_claim", "ix_target_platform_post"} <= indexes
+    assert {"ix_pms_target_captured", "account_post_hourly_pkey", "ix_jobs_claim", "ix_target_platform_post"} <= indexes
 
 
 def test_db_status_masks_the_password(pg, home, monkeypatch, cli):
@@ -408,7 +408,7 @@ def test_db_copy_sqlite_to_postgres_keeps_everything(pg, home, tmp_path, monkeyp
             "post_targets",
             "post_metric_snapshots",
             "post_metric_latest",
-            "post_metric_hourly",
+            "account_post_hourly",
             "account_metric_snapshots",
             "jobs",
         )

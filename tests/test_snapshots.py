@@ -1,5 +1,6 @@
 """services/snapshots.record_post_snapshots: a batch leaves exactly the rows that
-record_post_snapshot one item at a time leaves (latest, hourly with deltas, targets)."""
+record_post_snapshot one item at a time leaves (latest with its reported values, the accounts'
+hourly gains, targets)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def _record(one: list[int], batch: list[int], rounds: list[tuple[datetime, list[
 def _state(target_ids: list[int]) -> list[dict]:
     from sqlalchemy import select
 
-    from postcli.store.models import PostMetricHourly, PostMetricLatest, PostMetricSnapshot, PostTarget
+    from postcli.store import rollup
+    from postcli.store.models import PostMetricLatest, PostMetricSnapshot, PostTarget
     from postcli.store.session import session_scope
 
     counters = (
@@ -46,18 +48,6 @@ def _state(target_ids: list[int]) -> list[dict]:
         "engagement",
         "follower_count",
     )
-    hourly_cols = (
-        "hour",
-        "captured_at",
-        "likes",
-        "comments",
-        "shares",
-        "engagement",
-        "likes_delta",
-        "comments_delta",
-        "shares_delta",
-        "engagement_delta",
-    )
     out = []
     with session_scope(readonly=True) as s:
         for tid in target_ids:
@@ -66,9 +56,7 @@ def _state(target_ids: list[int]) -> list[dict]:
             snaps = s.scalars(
                 select(PostMetricSnapshot).where(PostMetricSnapshot.target_id == tid).order_by(PostMetricSnapshot.id)
             ).all()
-            hourly = s.scalars(
-                select(PostMetricHourly).where(PostMetricHourly.target_id == tid).order_by(PostMetricHourly.hour)
-            ).all()
+            gains, _reported = rollup.target_gains(s.connection(), [tid])
             out.append(
                 {
                     "last_metrics_at": target.last_metrics_at,
@@ -78,15 +66,37 @@ def _state(target_ids: list[int]) -> list[dict]:
                         "captured_at": latest.captured_at,
                         # the snapshot it points at, by position in the target's history
                         "snapshot": [x.id for x in snaps].index(latest.snapshot_id),
-                        **{k: getattr(latest, k) for k in counters},
+                        **{k: getattr(latest, k) for k in (*counters, *rollup.REPORTED)},
                     },
                     "snapshots": [(x.captured_at, x.raw, *(getattr(x, k) for k in counters)) for x in snaps],
-                    "hourly": [
-                        (h.account_id == target.account_id, *(getattr(h, k) for k in hourly_cols)) for h in hourly
-                    ],
+                    # per UTC hour: the gains of likes, comments, shares, engagement, then how many reported
+                    "gains": sorted((_hour(h), *c) for (h, acc), c in gains.items() if acc == target.account_id),
                 }
             )
     return out
+
+
+def _hour(stored) -> int:  # a stored hour's hour of day (text on SQLite, a datetime on PostgreSQL)
+    return stored.hour if isinstance(stored, datetime) else int(stored[11:13])
+
+
+def _account_rows(account_id: int) -> list[tuple]:
+    from postcli.store.session import session_scope
+
+    with session_scope(readonly=True) as s:
+        rows = s.connection().exec_driver_sql(
+            f"SELECT hour, likes, comments, shares, engagement, likes_n, comments_n, shares_n, engagement_n "
+            f"FROM account_post_hourly WHERE account_id = {account_id} ORDER BY hour"
+        )
+        return [(_hour(r[0]), *r[1:]) for r in rows if any(r[1:])]
+
+
+def _account_of(target_id: int) -> int:
+    from postcli.store.models import PostTarget
+    from postcli.store.session import session_scope
+
+    with session_scope(readonly=True) as s:
+        return s.get(PostTarget, target_id).account_id
 
 
 def M(likes=None, comments=None, shares=None, **kw) -> PostMetrics:
@@ -146,14 +156,24 @@ def test_batch_equals_one_by_one_including_nulls_and_out_of_order(backend):
     expected, got = _state(one), _state(batch)
     assert got == expected
 
-    # NULL stays NULL: the target that never reported anything has no counters and no deltas.
-    nothing = got[2]["hourly"]
-    assert [row[3:] for row in nothing[:2]] == [(None,) * 8] * 2
+    # The accounts' hourly sums agree too, and equal their rebuild from the snapshots.
+    assert _account_rows(_account_of(batch[0])) == _account_rows(_account_of(one[0]))
+    by_target: dict = {}
+    for x in got:
+        for hour, *change in x["gains"]:
+            by_target[hour] = [a + b for a, b in zip(by_target.get(hour, [0] * 8), change)]
+    assert _account_rows(_account_of(batch[0])) == sorted((h, *c) for h, c in by_target.items() if any(c))
+
+    # NULL stays NULL: the target that reported nothing until 15:00 gained nothing reported before.
+    assert [row[1:] for row in got[2]["gains"] if row[0] < 15] == [(0,) * 8] * 2
+    assert got[2]["latest"]["likes_reported"] == 2 and got[2]["latest"]["comments_reported"] is None
     assert got[2]["snapshots"][0][2:] == (None,) * 11 + (100,)  # every counter and engagement NULL
-    # a skipped counter has a NULL delta, and the next value counts from the last reported one
-    shares = [(row[1].hour, row[5], row[9]) for row in got[4]["hourly"]]
-    assert shares == [(10, None, None), (11, None, None), (12, 3, 3), (13, 4, 1)]
-    assert [(row[1].hour, row[5], row[9]) for row in got[6]["hourly"]] == [(10, 2, 2), (11, None, None), (13, 5, 3)]
+    # A skipped counter gains nothing reported, and the next value counts from the last reported
+    # one (4's shares: 2 at 10:15, skipped at 10:45 and 11:20, 3 at 12:00 (written last), 4 at 13:00).
+    shares = [(row[0], row[3], row[7]) for row in got[4]["gains"]]
+    assert shares == [(10, 2, 1), (11, 0, 0), (12, 1, 1), (13, 1, 1)]
+    assert [(row[0], row[3], row[7]) for row in got[6]["gains"]] == [(10, 2, 1), (11, 0, 0), (13, 3, 1)]
+    assert got[4]["latest"]["shares_reported"] == 4 and got[6]["latest"]["shares_reported"] == 5
 
 
 def test_batch_uses_a_few_statements():
@@ -179,10 +199,10 @@ def test_batch_uses_a_few_statements():
                 record_post_snapshots(s, [(t, M(r, r, None), 10) for t in targets], when)
             finally:
                 event.remove(engine(), "before_cursor_execute", count)
-        # read around the hour, (shares is NULL: read its last value), snapshots, latest, hourly, targets
-        assert len(statements) <= 6, statements
+        # read the targets' latest rows, snapshots, latest, the accounts' hourly gains, targets
+        assert len(statements) <= 5, statements
     st = _state(batch)
-    assert all(x["hourly"][-1][3:] == (1, 1, None, 2, 1, 1, None, 2) for x in st)
+    assert all(x["gains"][-1][1:] == (1, 1, 0, 2, 1, 1, 0, 1) for x in st)
 
 
 def _stated(likes: int, state: str | None, raw: dict | None = None) -> PostMetrics:

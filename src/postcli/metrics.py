@@ -21,7 +21,7 @@ ENGAGEMENT_PARTS = ("likes", "comments", "shares")
 SNAPSHOT_COLUMNS = (*COUNTERS, "engagement", "follower_count")
 # What `analytics post` sums across a post's targets.
 TOTALS = (*COUNTERS, "engagement")
-# What the hourly rollup keeps (with a delta each) and the timeline sums.
+# What the per-account hourly gains (account_post_hourly) add up and the timeline sums.
 HOURLY_COUNTERS = (*ENGAGEMENT_PARTS, "engagement")
 
 ENGAGEMENT_FORMULA = " + ".join(ENGAGEMENT_PARTS)

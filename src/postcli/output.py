@@ -11,14 +11,12 @@ of reaching the terminal). See docs/output.md.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
 import re
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, timezone
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
@@ -34,6 +32,15 @@ NULL = "—"
 # and isolates that reorder what a reader sees, and lone surrogates (undecodable bytes
 # from argv or a platform) that cannot be written as UTF-8 at all.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _is_decimal(value: Any) -> bool:
+    # No Decimal exists unless something imported decimal (PostgreSQL's NUMERIC sums): checking
+    # sys.modules spares every command importing it (start-up as light as `postcli --help`).
+    import sys
+
+    dec = sys.modules.get("decimal")
+    return dec is not None and isinstance(value, dec.Decimal)
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -145,7 +152,7 @@ def _default(obj: Any) -> Any:
         return obj.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
     if isinstance(obj, date):
         return obj.isoformat()
-    if isinstance(obj, Decimal):
+    if _is_decimal(obj):
         return float(obj)
     if is_dataclass(obj) and not isinstance(obj, type):
         return asdict(obj)
@@ -174,6 +181,8 @@ def print_json(data: Any) -> None:
 def print_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> None:
     columns = list(columns or (rows[0].keys() if rows else []))
     buf = io.StringIO()
+    import csv
+
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
@@ -193,7 +202,7 @@ _CSV_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u206
 def _csv_cell(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return _default(value)
-    if isinstance(value, (int, Decimal)):  # bool too
+    if isinstance(value, int) or _is_decimal(value):  # bool too
         return value
     if isinstance(value, float):
         return f"{value:.6g}"

@@ -39,7 +39,11 @@ def upgrade() -> None:
     from postcli import output
     from postcli.services.database import upgrade as db_upgrade
 
-    before, after = db_upgrade()
+    bar = output.StatusBar("upgrading", show=True)
+    try:
+        before, after = db_upgrade(progress=(lambda done, total: bar.update(done, total)) if bar.shown else None)
+    finally:
+        bar.stop()
     output.line(
         f"Schema at {after}" + (" (already up to date)." if before == after else f" (was {before or 'empty'}).")
     )

@@ -42,6 +42,10 @@ BUILTIN: dict[str, str] = {
     "sim-threads": "postcli.platforms.simulated.specs:THREADS",
 }
 
+# The built-in platforms whose spec says `simulated`, known without importing a spec: every
+# report asks it of each account in scope (tests/test_platform_specs.py holds it to the specs).
+SIMULATED_BUILTIN = frozenset({"sandbox", "sim-bluesky", "sim-mastodon", "sim-instagram", "sim-threads"})
+
 _specs: dict[str, PlatformSpec] = {}
 _plugins_read = False
 _problems: dict[str, str] = {}
@@ -113,6 +117,14 @@ def find(name: str) -> PlatformSpec | None:
         return spec(name)
     except InvalidInput:
         return None
+
+
+def is_simulated(name: str) -> bool:
+    """Whether `name` is a simulated network (False for a plugin no longer installed)."""
+    if name in BUILTIN:
+        return name in SIMULATED_BUILTIN
+    found = find(name)
+    return found is not None and found.simulated
 
 
 def specs(*, include_hidden: bool = False) -> list[PlatformSpec]:

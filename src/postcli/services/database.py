@@ -75,10 +75,12 @@ def status() -> Status:
         )
 
 
-def upgrade() -> tuple[str | None, str]:
+def upgrade(progress: Callable[[int, int], None] | None = None) -> tuple[str | None, str]:
+    """Migrate the configured store; `progress(done, total)` follows a migration that rebuilds
+    a table (0010: the per-account hourly gains, from every snapshot)."""
     with _configured_store() as (_url, eng, before):
         if not store.check_revision(before):
-            store.upgrade(eng)
+            store.upgrade(eng, progress)
         return before, store.current_revision(eng) or ""
 
 

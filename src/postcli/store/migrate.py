@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -26,16 +26,20 @@ def script_heads() -> tuple[str, ...]:
     return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
-def run_upgrade(engine: Engine, target: str = "head") -> None:
+def run_upgrade(engine: Engine, target: str = "head", progress: Callable[[int, int], None] | None = None) -> None:
     with engine.begin() as conn:
-        upgrade_connection(conn, target)
+        upgrade_connection(conn, target, progress)
 
 
-def upgrade_connection(conn: Connection, target: str = "head") -> None:
+def upgrade_connection(
+    conn: Connection, target: str = "head", progress: Callable[[int, int], None] | None = None
+) -> None:
     """Migrate inside the caller's transaction (Alembic joins it rather than committing):
     `db copy` creates the schema and the rows in one transaction, all or nothing."""
     from alembic import command
 
     cfg = alembic_config()
     cfg.attributes["connection"] = conn
+    # A migration that rebuilds a large table reports (done, total) through this (`db upgrade`'s bar).
+    cfg.attributes["progress"] = progress
     command.upgrade(cfg, target)

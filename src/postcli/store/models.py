@@ -273,39 +273,39 @@ class PostMetricLatest(_PostMetricsMixin, Base):
     target_id: Mapped[int] = mapped_column(ForeignKey("post_targets.id", ondelete="CASCADE"), primary_key=True)
     snapshot_id: Mapped[int] = mapped_column(Integer)
     captured_at: Mapped[datetime]
+    # The last reported (not NULL) value of each counter the timeline sums (metrics.HOURLY_COUNTERS):
+    # what the next snapshot's gain counts from (store/rollup.py).
+    likes_reported: Mapped[int | None] = mapped_column(BigInt)
+    comments_reported: Mapped[int | None] = mapped_column(BigInt)
+    shares_reported: Mapped[int | None] = mapped_column(BigInt)
+    engagement_reported: Mapped[int | None] = mapped_column(BigInt)
 
 
-class PostMetricHourly(Base):
-    """Per target and UTC hour: the last counters of that hour, and what they gained since the
-    target's previous reported value (kept current on insert by services/snapshots.py).
+class AccountPostHourly(Base):
+    """Per account and UTC hour: what its targets' counters gained (store/rollup.py has the
+    rule), kept current by services/snapshots.py, rebuilt from the snapshots by migration 0010.
 
-    Hourly rather than daily so the timeline can cut days at the user's midnight in any
-    whole-hour timezone; the stored deltas let it sum rows instead of pairing each with its
-    predecessor. A delta is NULL when the counter is NULL; a target's first reported value
-    counts in full. Clustered by hour (WITHOUT ROWID on SQLite) because the timeline reads
-    hour ranges; account_id (the target's, which never changes) is copied here so a
-    --platform/--account timeline filters that range scan instead of joining every target.
+    The timeline reads this: its cost follows accounts x hours in the period, not the posts
+    collected in it; hours so it can cut days at the user's midnight. `{counter}` is the sum
+    of the snapshots' gains, `{counter}_n` how many were reported (not NULL): a sum with
+    n = 0 is NULL ("not reported"), not 0. Changes are added (ON CONFLICT ... + excluded),
+    never recomputed, so concurrent writers on PostgreSQL cannot overwrite each other's sums.
     """
 
-    __tablename__ = "post_metric_hourly"
+    __tablename__ = "account_post_hourly"
 
-    hour: Mapped[datetime] = mapped_column(primary_key=True)  # captured_at truncated to the UTC hour
-    target_id: Mapped[int] = mapped_column(ForeignKey("post_targets.id", ondelete="CASCADE"), primary_key=True)
-    account_id: Mapped[int] = mapped_column(Integer)
-    captured_at: Mapped[datetime]
-    likes: Mapped[int | None] = mapped_column(BigInt)
-    comments: Mapped[int | None] = mapped_column(BigInt)
-    shares: Mapped[int | None] = mapped_column(BigInt)
-    engagement: Mapped[int | None] = mapped_column(BigInt)
-    likes_delta: Mapped[int | None] = mapped_column(BigInt)
-    comments_delta: Mapped[int | None] = mapped_column(BigInt)
-    shares_delta: Mapped[int | None] = mapped_column(BigInt)
-    engagement_delta: Mapped[int | None] = mapped_column(BigInt)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    likes: Mapped[int] = mapped_column(BigInt, default=0)
+    comments: Mapped[int] = mapped_column(BigInt, default=0)
+    shares: Mapped[int] = mapped_column(BigInt, default=0)
+    engagement: Mapped[int] = mapped_column(BigInt, default=0)
+    likes_n: Mapped[int] = mapped_column(Integer, default=0)
+    comments_n: Mapped[int] = mapped_column(Integer, default=0)
+    shares_n: Mapped[int] = mapped_column(Integer, default=0)
+    engagement_n: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (
-        Index("ix_pmh_target_hour", "target_id", "hour"),
-        {"sqlite_with_rowid": False},
-    )
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class AccountMetricSnapshot(Base):

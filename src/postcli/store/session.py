@@ -16,7 +16,7 @@ import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from postcli import settings
 from postcli.errors import InvalidInput, StoreError
@@ -222,10 +222,10 @@ def current_revision(engine: Engine) -> str | None:
         return read_revision(raw, engine.dialect.name, lambda: safe_url(str(engine.url)))
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, progress: Callable[[int, int], None] | None = None) -> None:
     from postcli.store.migrate import run_upgrade
 
-    run_upgrade(engine)
+    run_upgrade(engine, progress=progress)
 
 
 def engine(url: str | None = None, *, migrate: bool = True) -> Engine:

@@ -15,6 +15,7 @@ from postcli.services import exit_codes
 from postcli.services.posts.publish import finish_target
 from postcli.services.posts.queries import get_post, load_post
 from postcli.services.posts.results import DeleteReport, TargetOutcome
+from postcli.store import rollup
 from postcli.store.models import PostTarget
 from postcli.store.session import session_scope
 
@@ -88,6 +89,8 @@ def delete_post(post_id: int | str, *, remote: bool = False) -> DeleteReport:
         # Checked again where it is deleted: a run may have claimed it since it was read.
         if current.status == "processing":
             raise BadState(f"post {post.id} is being published right now.", hint="Wait until it finishes.")
+        # The timeline's per-account sums must lose what the post's targets added to them.
+        rollup.forget_targets(session.connection(), [t.id for t in current.targets])
         session.delete(current)
     report.removed_local = True
     return report

@@ -10,34 +10,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
+from importlib import import_module
 from typing import Any, Callable, Mapping
-
-from postcli.services.reports import best_times
-from postcli.services.reports import change as report_change
-from postcli.services.reports.daily import timeline
-from postcli.services.reports.followers import growth
-from postcli.services.reports.publish_slots import heatmap
-from postcli.services.reports.ranking import top
 
 TOP_LIMIT = 10  # posts in the HTML report's and the digest's top list
 
 
 @dataclass(frozen=True)
 class Entry:
+    # "module:function", imported when the report runs (a command loads only its own report):
     # (reader or session, ReportQuery, *, now=None, and the command's own options) -> a report
-    compute: Callable[..., Any]
+    where: str
     section: str | None = None  # its key in the dashboard's JSON; None: not on the page
     section_options: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def compute(self) -> Callable[..., Any]:
+        module, name = self.where.split(":")
+        fn: Callable[..., Any] = getattr(import_module(f"postcli.services.reports.{module}"), name)
+        return fn
+
 
 REPORTS: dict[str, Entry] = {
-    "overview": Entry(report_change.overview, "overview"),
-    "timeline": Entry(timeline, "timeline"),
-    "growth": Entry(growth, "growth"),
-    "top": Entry(top, "top", {"limit": TOP_LIMIT}),
-    "platforms": Entry(report_change.platforms),  # on the page inside the overview
-    "heatmap": Entry(heatmap, "heatmap"),
-    "best-times": Entry(best_times.best_times, "best_times"),
+    "overview": Entry("change:overview", "overview"),
+    "timeline": Entry("daily:timeline", "timeline"),
+    "growth": Entry("followers:growth", "growth"),
+    "top": Entry("ranking:top", "top", {"limit": TOP_LIMIT}),
+    "platforms": Entry("change:platforms"),  # on the page inside the overview
+    "heatmap": Entry("publish_slots:heatmap", "heatmap"),
+    "best-times": Entry("best_times:best_times", "best_times"),
 }
 
 

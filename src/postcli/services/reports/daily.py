@@ -1,4 +1,5 @@
-"""The timeline report: engagement gained per day in the user's timezone, from the hourly rollup."""
+"""The timeline report: engagement gained per day in the user's timezone, from the per-account
+hourly gains (account_post_hourly: accounts x hours, however many posts were collected)."""
 
 from __future__ import annotations
 
@@ -39,8 +40,8 @@ class TimelineReport(Report):
 def timeline(session: Any, q: ReportQuery, *, now: datetime | None = None) -> TimelineReport:
     """Engagement gained per day in the user's timezone.
 
-    Sums the hourly rollup's deltas (per target: this hour's last counters minus the
-    previous reported ones), so a post published long before the period counts on the
+    Sums the per-account hourly gains (per target: the hour's last reported counters minus
+    the previous reported ones), so a post published long before the period counts on the
     day its likes arrived. Resolution is one hour: in a zone whose offset is not a whole
     number of hours, the hour that straddles midnight counts on the day it starts in.
     A day with no reported delta is 0 once the scope has any reported value, and
@@ -52,10 +53,11 @@ def timeline(session: Any, q: ReportQuery, *, now: datetime | None = None) -> Ti
     first_hour = sc.q.start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
     if first_hour < sc.q.start:
         first_hour += timedelta(hours=1)  # start is inclusive: an hour that began before it is outside
-    deltas = ", ".join(f"sum(h.{k}_delta)" for k in HOURLY_COUNTERS)
+    # Per account and hour: the sum of its targets' deltas and how many were reported (n = 0: NULL).
+    deltas = ", ".join(f"sum(CASE WHEN h.{k}_n > 0 THEN h.{k} END)" for k in HOURLY_COUNTERS)
     h_where, h_params = sc.hourly(db)
     found = db.rows(
-        f"SELECT h.hour, {deltas} FROM post_metric_hourly h WHERE h.hour >= :first AND h.hour < :end{h_where} "
+        f"SELECT h.hour, {deltas} FROM account_post_hourly h WHERE h.hour >= :first AND h.hour < :end{h_where} "
         "GROUP BY h.hour ORDER BY h.hour",
         **h_params,
         first=first_hour,
@@ -91,7 +93,7 @@ def timeline(session: Any, q: ReportQuery, *, now: datetime | None = None) -> Ti
 def _reported_before(db: Reader, sc: Scope, hour: datetime, h_where: str, h_params: dict[str, Any]) -> dict[str, bool]:
     """Per counter: did any target in scope report it before `hour`? (Then quiet days are 0.)"""
     probes = ", ".join(
-        f"EXISTS (SELECT 1 FROM post_metric_hourly h WHERE h.hour < :hour AND h.{k} IS NOT NULL{h_where})"
+        f"EXISTS (SELECT 1 FROM account_post_hourly h WHERE h.hour < :hour AND h.{k}_n > 0{h_where})"
         for k in HOURLY_COUNTERS
     )
     row = db.one(f"SELECT {probes}", **h_params, hour=hour) or ()

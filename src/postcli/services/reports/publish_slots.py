@@ -34,10 +34,9 @@ def slot_totals(db: Reader, sc: Scope, now: datetime, seconds: int) -> dict[tupl
     weekday/hour, which follows DST exactly.
     """
     bucket = db.epoch_bucket(PUBLISHED, seconds)
-    frm, params = published_targets(sc, now)
-    found = db.rows(
-        f"SELECT {bucket}, count(t.id), count(m.engagement), sum(m.engagement) {frm} GROUP BY {bucket}", **params
-    )
+    frm, params, m = published_targets(sc, now)
+    eng = m("engagement")
+    found = db.rows(f"SELECT {bucket}, count(t.id), count({eng}), sum({eng}) {frm} GROUP BY {bucket}", **params)
     zone = sc.q.zone
     acc: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
     for b, posts, reported, total in found:

@@ -8,7 +8,7 @@ from typing import Any
 
 from postcli.errors import InvalidInput
 from postcli.services.reports.scope import Report, ReportQuery, begin, utc_now
-from postcli.services.reports.sql import PUBLISHED, RATE, RATE_DENOMINATOR, as_int, published_targets
+from postcli.services.reports.sql import PUBLISHED, RATE_DENOMINATOR, as_int, published_targets
 
 SORT_KEYS = ("engagement", "likes", "comments", "shares", "reach", "impressions", "engagement_rate")
 
@@ -68,12 +68,14 @@ def top(
     db, sc, meta = begin(session, q, "top")
     if meta.empty:
         return TopReport(meta, sort, limit, [])
-    key = RATE if sort == "engagement_rate" else f"m.{sort}"  # sort is one of SORT_KEYS
-    frm, params = published_targets(sc, utc_now(now), join="JOIN accounts a ON a.id = t.account_id")
+    frm, params, m = published_targets(sc, utc_now(now), join="JOIN accounts a ON a.id = t.account_id")
+    key = m.rate if sort == "engagement_rate" else m(sort)  # sort is one of SORT_KEYS
+    figures = ", ".join(
+        m(c) for c in ("likes", "comments", "shares", "quotes", "saves", "impressions", "reach", "views", "engagement")
+    )
     found = db.rows(
         "SELECT t.post_id, t.id, t.platform, t.account_id, a.handle, t.platform_post_url, "
-        f"COALESCE(t.text_override, p.text), {PUBLISHED}, m.likes, m.comments, m.shares, m.quotes, m.saves, "
-        f"m.impressions, m.reach, m.views, m.engagement, {RATE}, m.follower_count {frm} "
+        f"COALESCE(t.text_override, p.text), {PUBLISHED}, {figures}, {m.rate}, {m('follower_count')} {frm} "
         f"ORDER BY {key} IS NULL, {key} DESC, {PUBLISHED} DESC, t.id DESC LIMIT :limit",
         **params,
         limit=limit,

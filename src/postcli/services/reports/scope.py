@@ -102,7 +102,7 @@ class Scope:
         return sql, params
 
     def hourly(self, db: Reader) -> tuple[str, dict[str, Any]]:
-        """Filter post_metric_hourly `h` by its copied account_id (no join to targets)."""
+        """Filter account_post_hourly `h` by its account_id."""
         if self.account is not None:
             return " AND h.account_id = :account_id", {"account_id": self.account.account_id}
         if self.platform:
@@ -242,5 +242,4 @@ def _store_empty_reason(db: Reader, sc: Scope) -> str | None:
 def _simulated(platform: str) -> bool:
     from postcli.platforms import registry
 
-    found = registry.find(platform)
-    return found is not None and found.simulated
+    return registry.is_simulated(platform)

@@ -10,7 +10,7 @@ from typing import Any
 
 from postcli import metrics
 from postcli.services.reports.scope import Report, ReportQuery, Scope, begin, utc_now
-from postcli.services.reports.sql import RATE, RATE_DENOMINATOR, as_int, mean, published_targets
+from postcli.services.reports.sql import RATE_DENOMINATOR, as_int, mean, published_targets
 from postcli.store.dbapi import Reader
 
 
@@ -36,11 +36,11 @@ PLATFORM_COLUMNS = tuple(PlatformRow.__dataclass_fields__)
 
 
 def platform_rows(db: Reader, sc: Scope, now: datetime) -> list[PlatformRow]:
-    frm, params = published_targets(sc, now)
+    frm, params, m = published_targets(sc, now, posts=False)
+    sums = ", ".join(f"sum({m(c)})" for c in ("likes", "comments", "shares", "impressions", "reach"))
     found = db.rows(
-        "SELECT t.platform, count(DISTINCT t.post_id), count(t.id), sum(m.engagement), avg(m.engagement), "
-        f"avg({RATE}), sum(m.likes), sum(m.comments), sum(m.shares), sum(m.impressions), sum(m.reach) "
-        f"{frm} GROUP BY t.platform",
+        f"SELECT t.platform, count(DISTINCT t.post_id), count(t.id), sum({m('engagement')}), "
+        f"avg({m('engagement')}), avg({m.rate}), {sums} {frm} GROUP BY t.platform",
         **params,
     )
     rows = {
@@ -149,7 +149,7 @@ def overview(session: Any, q: ReportQuery, *, now: datetime | None = None) -> Ov
     if meta.empty:
         return OverviewReport(meta, 0, 0, None, None, None, {}, [], [])
     rows = platform_rows(db, sc, utc_now(now))
-    frm, params = published_targets(sc, None)
+    frm, params, _m = published_targets(sc, None, posts=False)
     posts, targets = db.one(f"SELECT count(DISTINCT t.post_id), count(t.id) {frm}", **params) or (0, 0)
     accounts = _followers(db, sc)
     by_platform: dict[str, list[int | None]] = defaultdict(list)

@@ -1,0 +1,150 @@
+"""The per-account hourly gains (account_post_hourly) and what keeps them: the gains rule, the
+SQL that adds changes, and the rebuild from the snapshots. Shared by the snapshot writer
+(services/snapshots.py), the post deletion, migration 0010 and the benchmark's bulk load.
+
+A snapshot's gain of a counter is its value minus the target's last reported (not NULL)
+value before it (snapshots in (captured_at, id) order; the first reported value counts in
+full); a NULL value gains NULL, "not reported". An hour's gain of a target is the sum of its
+snapshots' gains in that hour: the last reported value of the hour minus the last reported
+before it. post_metric_latest keeps each target's last reported values (`{counter}_reported`)
+so a snapshot newer than all others (nearly every one) needs nothing else to find its gain.
+
+Statements run on a SQLAlchemy Connection through the driver (as store/bulk.py does), with
+times in driver form (store/driver.py's to_stored), on SQLite 3.24+ and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from postcli.metrics import HOURLY_COUNTERS
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+TABLE = "account_post_hourly"
+SUMS = HOURLY_COUNTERS
+COUNTS = tuple(f"{k}_n" for k in HOURLY_COUNTERS)
+COLUMNS = ("hour", "account_id", *SUMS, *COUNTS)
+REPORTED = tuple(f"{k}_reported" for k in HOURLY_COUNTERS)  # on post_metric_latest
+
+# A change to one (hour, account) row: what to add to each sum, then to each count.
+Change = list[int]
+Values = Sequence[int | None]  # HOURLY_COUNTERS in order; None = not reported
+
+_ADD = (
+    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+    "ON CONFLICT (hour, account_id) DO UPDATE SET "
+    + ", ".join(f"{c} = {TABLE}.{c} + excluded.{c}" for c in (*SUMS, *COUNTS))
+)
+_SET_REPORTED = f"UPDATE post_metric_latest SET {', '.join(f'{c} = ?' for c in REPORTED)} WHERE target_id = ?"
+
+
+def gain(reported: Values | None, values: Values) -> tuple[Change, list[int | None]]:
+    """A snapshot's Change given the target's last reported values before it, and the last
+    reported values after it."""
+    before = reported or (None,) * len(SUMS)
+    sums = [0 if v is None else v - (r or 0) for r, v in zip(before, values)]
+    counts = [int(v is not None) for v in values]
+    return sums + counts, [r if v is None else v for r, v in zip(before, values)]
+
+
+def merge(into: dict[tuple[Any, int], Change], key: tuple[Any, int], change: Change | None) -> None:
+    if change is None:
+        return
+    have = into.get(key)
+    into[key] = list(change) if have is None else [a + b for a, b in zip(have, change)]
+
+
+def hour_key(captured_at: Any) -> Any:
+    """The UTC hour of a stored time, in driver form (text on SQLite, naive UTC on PostgreSQL)."""
+    if isinstance(captured_at, datetime):
+        return captured_at.replace(minute=0, second=0, microsecond=0)
+    return f"{captured_at[:13]}:00:00.000000"  # store/driver.py's SQLITE_TIME_FORMAT
+
+
+def _sql(conn: Connection, sql: str) -> str:
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
+def add(conn: Connection, changes: dict[tuple[Any, int], Change]) -> None:
+    """Add `changes` ({(hour in driver form, account id): Change}) in one executemany."""
+    rows = [(hour, acc, *c) for (hour, acc), c in changes.items() if any(c)]
+    if rows:
+        conn.exec_driver_sql(_sql(conn, _ADD), rows)
+
+
+def _history_sql(where: str) -> str:
+    cols = ", ".join(f"s.{k}" for k in SUMS)
+    return (
+        f"SELECT s.target_id, t.account_id, s.captured_at, {cols} FROM post_metric_snapshots s "
+        f"JOIN post_targets t ON t.id = s.target_id {where} ORDER BY s.target_id, s.captured_at, s.id"
+    )
+
+
+def _fold(rows: Iterable[Sequence[Any]], into: dict[tuple[Any, int], Change], sign: int = 1) -> dict[int, list]:
+    """Add the gains of snapshot rows (target_id, account_id, captured_at, *counters; by target,
+    in order) to `into` (times `sign`); each target's last reported values."""
+    reported: dict[int, list[int | None]] = {}
+    for tid, acc, at, *values in rows:
+        change, reported[tid] = gain(reported.get(tid), values)
+        merge(into, (hour_key(at), acc), [sign * x for x in change])
+    return reported
+
+
+def target_gains(conn: Connection, target_ids: Sequence[int], sign: int = 1) -> tuple[dict, dict[int, list]]:
+    """The targets' gains from their whole history (times `sign`), and their last reported values."""
+    into: dict[tuple[Any, int], Change] = {}
+    reported: dict[int, list] = {}
+    ids = sorted(set(target_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        sql = _history_sql(f"WHERE s.target_id IN ({', '.join('?' * len(chunk))})")
+        reported.update(_fold(conn.exec_driver_sql(_sql(conn, sql), tuple(chunk)), into, sign))
+    return into, reported
+
+
+def set_reported(conn: Connection, reported: dict[int, list]) -> None:
+    rows = [(*values, tid) for tid, values in reported.items()]
+    if rows:
+        conn.exec_driver_sql(_sql(conn, _SET_REPORTED), rows)
+
+
+def forget_targets(conn: Connection, target_ids: Iterable[int]) -> None:
+    """Take the targets' gains out of their accounts' hours (before the targets are deleted)."""
+    changes, _reported = target_gains(conn, list(target_ids), sign=-1)
+    add(conn, changes)
+
+
+def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None, step: int = 50_000) -> int:
+    """Recompute account_post_hourly and the latest rows' reported values from every snapshot,
+    streamed in target order (`progress(done, total)` every `step` snapshots); the rows written.
+    Memory follows accounts x hours (the sums) and `step`, not the snapshots."""
+    total = int(conn.exec_driver_sql("SELECT count(*) FROM post_metric_snapshots").scalar_one())
+    conn.exec_driver_sql(f"DELETE FROM {TABLE}")
+    into: dict[tuple[Any, int], Change] = {}
+    reported: dict[int, list] = {}  # the targets of this batch: written when the batch ends
+    # Streamed (a server-side cursor on PostgreSQL): the option on the statement, not the
+    # connection, which would keep it for every later statement of the migration.
+    result = conn.exec_driver_sql(_history_sql(""), execution_options={"stream_results": True})
+    done = 0
+    while batch := result.fetchmany(step):
+        # A target's rows may straddle two batches: carry its reported values across.
+        for tid, acc, at, *values in batch:
+            change, reported[tid] = gain(reported.get(tid), values)
+            merge(into, (hour_key(at), acc), change)
+        # Every target but the batch's last is complete (rows come in target order).
+        last = batch[-1][0]
+        set_reported(conn, {t: r for t, r in reported.items() if t != last})
+        reported = {last: reported[last]}
+        done += len(batch)
+        if progress is not None:
+            progress(done, total)
+    result.close()
+    add(conn, into)
+    set_reported(conn, reported)
+    if progress is not None and not total:
+        progress(0, 0)
+    return len([c for c in into.values() if any(c)])
