@@ -52,6 +52,15 @@ def test_capabilities_follow_the_spec(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_postcli_platforms_says_what_the_adapter_does(name):
+    from postcli.services.platforms import describe
+
+    cls = registry.adapter_class(name)
+    publish = describe(name)["publish"]
+    assert (publish["thread"], publish["first_comment"]) == (cls.threads, cls.first_comment)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_a_thread_is_a_chain_or_joined_or_refused_naming_the_platform(name):
     adapter = _adapter(name)
     short = thread_svc.Thread(parts=("one", "two"))

@@ -9,6 +9,15 @@ import typer
 from postcli.cli import completion
 from postcli.cli._options import JsonOpt, text_value
 
+# What a platform publishes, in the words `postcli platforms` uses (keys of its JSON "publish").
+_PUBLISHES = {
+    "text": "text",
+    "images": "images",
+    "video": "video",
+    "thread": "thread",
+    "first_comment": "first comment",
+}
+
 
 def _yes(value: Any) -> str:
     return "yes" if value else "no"
@@ -36,7 +45,7 @@ def _show_one(d: dict[str, Any]) -> None:
     title = f"{d['display_name']} ({d['name']})" + (" — SIMULATED" if d["simulated"] else "")
     rows = [
         ["what", d["summary"] or "—"],
-        ["publishes", ", ".join(k for k in ("text", "images", "video", "thread") if pub[k]) or "—"],
+        ["publishes", ", ".join(_PUBLISHES[k] for k in _PUBLISHES if pub[k]) or "—"],
         ["title / link", f"{pub['title']} / {pub['link']}"],
         [
             "text limit",
@@ -114,7 +123,7 @@ def platforms(
         [
             [
                 d["name"] + (" (plugin)" if d["plugin"] else ""),
-                ", ".join(k for k in ("text", "images", "video", "thread") if d["publish"][k]),
+                ", ".join(_PUBLISHES[k] for k in _PUBLISHES if d["publish"][k]),
                 f"{d['limits']['max_text']} {d['limits']['count_unit']}",
                 ", ".join(d["metrics"]["reported"]) or "none",
                 _yes(d["signin"]["browser"]),

@@ -84,6 +84,7 @@ def describe(name: str) -> dict[str, Any]:
             "images": "images" in found.publishes and limits["max_images"] > 0,
             "video": "video" in found.publishes and limits["max_videos"] > 0,
             "thread": "thread" in found.publishes,  # several parts as a reply chain (issue 28)
+            "first_comment": "first_comment" in found.publishes,  # --first-comment under the post
             "title": found.title,
             "link": found.link,
             "fields": [
