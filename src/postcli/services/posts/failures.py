@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from postcli.errors import PlatformError
 from postcli.platforms.base import AdapterBase, PublishResult
 from postcli.secrets_redact import redact
 from postcli.services import accounts as accounts_svc
 from postcli.services import exit_codes
-from postcli.store.models import PostTarget, utcnow
+from postcli.store.models import PostTarget, TargetPart, utcnow
 from postcli.store.session import session_scope
 
 if TYPE_CHECKING:
@@ -89,3 +89,17 @@ def finish_target(target_id: int, status: str, *, error: str | None = None, auth
         target.error = error
         if auth_failed:
             accounts_svc.mark_token_expired(session, target.account)
+
+
+def mark_processing(model: type[PostTarget] | type[TargetPart], row_id: int) -> None:
+    """An attempt of a target or of one of its parts starts: written in its own transaction before
+    the request leaves, so a crash right after leaves a record that says an attempt was made."""
+    now = utcnow()
+    with session_scope() as session:
+        row = cast("PostTarget | TargetPart | None", session.get(model, row_id))
+        assert row is not None
+        row.status = "processing"
+        row.attempt_count += 1
+        row.first_attempt_at = row.first_attempt_at or now
+        row.last_attempt_at = now
+        row.error = None

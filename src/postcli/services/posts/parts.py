@@ -47,7 +47,7 @@ def publish_parts(
     records = sorted((p for p in target.parts if p.kind == "part"), key=lambda p: p.position)
     comments = [p for p in target.parts if p.kind == "comment"]
     fields = with_defaults(target.platform, target.fields)
-    _start_target(target.id)
+    failures.mark_processing(PostTarget, target.id)
     head: TargetPart | None = None
     prev: PostRef | None = None
     root: PostRef | None = None
@@ -129,7 +129,7 @@ def _publish_one(
             if found is not None:
                 _complete(rec.id, found)
                 return found, True, None
-        _mark_processing(rec.id)
+        failures.mark_processing(TargetPart, rec.id)
         result = send(req)
     except OutcomeUnknown as exc:
         message = f"{redact(exc.message)} {failures.how_to_settle(post_id)}"
@@ -171,30 +171,6 @@ def _views(target_id: int) -> dict[str, Any]:
 
 
 # --- the records, each write in its own transaction (a crash right after keeps it) ----------------
-
-
-def _start_target(target_id: int) -> None:
-    now = utcnow()
-    with session_scope() as session:
-        target = session.get(PostTarget, target_id)
-        assert target is not None
-        target.status = "processing"
-        target.attempt_count += 1
-        target.first_attempt_at = target.first_attempt_at or now
-        target.last_attempt_at = now
-        target.error = None
-
-
-def _mark_processing(part_id: int) -> None:
-    now = utcnow()
-    with session_scope() as session:
-        part = session.get(TargetPart, part_id)
-        assert part is not None
-        part.status = "processing"
-        part.attempt_count += 1
-        part.first_attempt_at = part.first_attempt_at or now
-        part.last_attempt_at = now
-        part.error = None
 
 
 def _complete(part_id: int, result: PublishResult) -> None:

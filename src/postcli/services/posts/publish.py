@@ -247,7 +247,7 @@ def _send(
                 return TargetOutcome(
                     **base, status="completed", url=found.url, reconciled=True, notice=redact_notice(found.notice)
                 )
-        _mark_processing(target.id)
+        failures.mark_processing(PostTarget, target.id)
         result = adapter.publish(req)
     except OutcomeUnknown as exc:
         msg = f"{redact(exc.message)} {how_to_settle(post.id)}"
@@ -265,18 +265,6 @@ def _send(
 
 def redact_notice(notice: str | None) -> str | None:
     return redact(notice) if notice else None
-
-
-def _mark_processing(target_id: int) -> None:
-    now = utcnow()
-    with session_scope() as session:
-        target = session.get(PostTarget, target_id)
-        assert target is not None
-        target.status = "processing"
-        target.attempt_count += 1
-        target.first_attempt_at = target.first_attempt_at or now
-        target.last_attempt_at = now
-        target.error = None
 
 
 def _complete_target(target_id: int, result: PublishResult) -> None:
