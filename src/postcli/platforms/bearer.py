@@ -18,11 +18,12 @@ from postcli.platforms import tls
 from postcli.platforms.base import (
     AccountContext,
     AdapterBase,
+    MalformedResponse,
     PlatformError,
     PlatformRateLimited,
     PlatformUnavailable,
 )
-from postcli.platforms.values import as_utc
+from postcli.platforms.values import as_utc, int_or_none
 
 
 class BearerApi(AdapterBase):
@@ -101,3 +102,35 @@ class BearerApi(AdapterBase):
                 if expires is not None and self._now() < expires:
                     return  # the current token still works for a while; try it
                 raise
+
+    def _refreshed_secrets(
+        self, body: Any, secrets: dict[str, Any], *, lifetime: int, host: str, what: str
+    ) -> tuple[dict[str, Any], datetime]:
+        """The secrets a token answer makes, and the access token's end: its `expires_in`, else
+        the platform's documented `lifetime` (seconds; a stale expiry would refresh on every call);
+        a refresh token it hands back replaces the spent one. MalformedResponse without a token."""
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise self._fail(MalformedResponse, f"{host} sent no access token while {what}")
+        assert isinstance(body, dict)
+        expires_at = self._now() + timedelta(seconds=int_or_none(body.get("expires_in")) or lifetime)
+        new = {**secrets, "access_token": token, "expires_at": expires_at.isoformat()}
+        if isinstance(body.get("refresh_token"), str) and body["refresh_token"]:
+            new["refresh_token"] = body["refresh_token"]
+        return new, expires_at
+
+    def _keep_secrets(self, new: dict[str, Any]) -> None:
+        """Hold and save `new` at once: the refresh token it replaced may be spent already."""
+        self.ctx.secrets = new
+        self._remember_secrets()
+        self.ctx.save_secrets(dict(new))
+
+    def _adopt_stored_pair(self, secrets: dict[str, Any]) -> bool:
+        """After a refused refresh: when another process refreshed first and stored a new pair
+        (each refresh token works once), take it instead of calling the account dead."""
+        stored = dict(self.ctx.load_secrets() or {})
+        if not stored.get("refresh_token") or stored.get("refresh_token") == secrets.get("refresh_token"):
+            return False
+        self.ctx.secrets = {**secrets, **stored}
+        self._remember_secrets()
+        return True

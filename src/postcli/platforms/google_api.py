@@ -31,7 +31,7 @@ from postcli.platforms.base import (
     RemoteNotFound,
 )
 from postcli.platforms.bearer import BearerApi
-from postcli.platforms.values import as_utc, int_or_none, retry_after_seconds
+from postcli.platforms.values import as_utc, retry_after_seconds
 
 QUOTA_ZONE = "America/Los_Angeles"  # Google's daily quotas reset at midnight Pacific time
 REFRESH_MARGIN = timedelta(minutes=5)
@@ -229,15 +229,10 @@ class GoogleApi(BearerApi):
             )
         if response.status_code != 200:
             raise self.error(response, body, what)
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            raise self.fail(MalformedResponse, f"{self.host_of(url)} sent no access token while {what}")
-        expires_in = int_or_none(body.get("expires_in")) or DEFAULT_EXPIRES_IN
-        new = {**secrets, "access_token": token}
-        new["expires_at"] = (datetime.now(timezone.utc) + timedelta(seconds=expires_in)).isoformat()
-        if isinstance(body.get("refresh_token"), str) and body["refresh_token"]:
-            new["refresh_token"] = body["refresh_token"]  # not documented for a refresh; kept if sent
-        self.ctx.secrets = new
-        self._remember_secrets()
-        self.ctx.save_secrets(dict(new))
+        # A refresh token in the answer is not documented for a refresh; kept if sent. The account's
+        # token_expires_at is the sign-in's end (an app in Testing), not this access token's.
+        new, _ends = self._refreshed_secrets(
+            body, secrets, lifetime=DEFAULT_EXPIRES_IN, host=self.host_of(url), what=what
+        )
+        self._keep_secrets(new)
         return dict(body)

@@ -255,20 +255,14 @@ class LinkedInApi(BearerApi):
             )
         if not 200 <= response.status_code < 300:
             raise self._error(response, what)
-        token = body.get("access_token")
-        if not isinstance(token, str) or not token:
-            raise self._fail(MalformedResponse, f"{self._host_of(url)} sent no access token while {what}")
-        expires_at = self._now() + timedelta(seconds=int_or_none(body.get("expires_in")) or 60 * 86400)
-        new = {**secrets, "access_token": token, "expires_at": expires_at.isoformat()}
-        if isinstance(body.get("refresh_token"), str) and body["refresh_token"]:
-            new["refresh_token"] = body["refresh_token"]
+        new, expires_at = self._refreshed_secrets(
+            body, secrets, lifetime=60 * 86400, host=self._host_of(url), what=what
+        )
         scopes = scope_list(body.get("scope"))
         if scopes is not None:
             self._learn(scopes=scopes)
         self.ctx.token_expires_at = expires_at
-        self.ctx.secrets = new
-        self.secrets_in_play()
-        self.ctx.save_secrets(dict(new))
+        self._keep_secrets(new)
         return expires_at
 
     def _token_body(self, response: Any) -> dict[str, Any]:

@@ -234,19 +234,12 @@ class PinterestApi(BearerApi):
             )
         if not 200 <= response.status_code < 300:
             raise self._error(response, what)
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            raise self._fail(MalformedResponse, f"{self._api_host()} sent no access token while {what}")
-        assert isinstance(body, dict)
-        expires_at = utc_now() + timedelta(seconds=int_or_none(body.get("expires_in")) or ACCESS_TOKEN_DAYS * 86400)
-        new = {**secrets, "access_token": token, "expires_at": expires_at.isoformat()}
-        if isinstance(body.get("refresh_token"), str) and body["refresh_token"]:
-            new["refresh_token"] = body["refresh_token"]
+        new, expires_at = self._refreshed_secrets(
+            body, secrets, lifetime=ACCESS_TOKEN_DAYS * 86400, host=self._api_host(), what=what
+        )
         refresh_at = int_or_none(body.get("refresh_token_expires_at"))
         if refresh_at:
             new["refresh_expires_at"] = datetime.fromtimestamp(refresh_at, timezone.utc).isoformat()
-        self.ctx.secrets = new
-        self.secrets_in_play()
-        self.ctx.save_secrets(dict(new))  # before anything else: the old refresh token is spent
+        self._keep_secrets(new)  # before anything else: the old refresh token is spent
         self.ctx.token_expires_at = expires_at
         return expires_at

@@ -35,7 +35,7 @@ from postcli.platforms.base import (
 )
 from postcli.platforms.bearer import BearerApi
 from postcli.platforms.reddit.wire import body_error, user_agent
-from postcli.platforms.values import int_or_none, retry_after_seconds
+from postcli.platforms.values import retry_after_seconds
 
 TOKEN_PATH = "/api/v1/access_token"
 DEFAULT_EXPIRES_IN = 3600  # "Access tokens are valid for 60 minutes" (OAuth2 wiki)
@@ -287,11 +287,7 @@ class RedditApi(BearerApi):
         refused = isinstance(body, dict) and "error" in body and "access_token" not in body
         if refused and status in (200, 400):
             # invalid_grant: revoked or unknown refresh token, sent with HTTP 200.
-            stored = dict(self.ctx.load_secrets() or {})
-            if stored.get("refresh_token") and stored.get("refresh_token") != secrets.get("refresh_token"):
-                # Another process refreshed first and stored a new pair: take it.
-                self.ctx.secrets = {**secrets, **stored}
-                self._remember_secrets()
+            if self._adopt_stored_pair(secrets):
                 expires = self._expires_at()
                 if expires is not None and self._now() < expires:
                     self.ctx.token_expires_at = expires
@@ -305,16 +301,7 @@ class RedditApi(BearerApi):
             )
         if not 200 <= status < 300:
             raise self._error(response, body, what, kind="oauth")
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            raise self._fail(MalformedResponse, f"{host} sent no access token while {what}")
-        expires_in = int_or_none(body.get("expires_in")) or DEFAULT_EXPIRES_IN
-        expires_at = self._now() + timedelta(seconds=expires_in)
-        new = {**secrets, "access_token": token, "expires_at": expires_at.isoformat()}
-        if isinstance(body.get("refresh_token"), str) and body["refresh_token"]:
-            new["refresh_token"] = body["refresh_token"]
+        new, expires_at = self._refreshed_secrets(body, secrets, lifetime=DEFAULT_EXPIRES_IN, host=host, what=what)
         self.ctx.token_expires_at = expires_at
-        self.ctx.secrets = new
-        self._remember_secrets()
-        self.ctx.save_secrets(dict(new))
+        self._keep_secrets(new)
         return expires_at

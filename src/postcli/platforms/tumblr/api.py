@@ -291,12 +291,7 @@ class TumblrApi(BearerApi):
         status = response.status_code
         if status in (400, 401, 403):
             # invalid_grant (expired/used refresh token), invalid_client (wrong id/secret).
-            stored = dict(self.ctx.load_secrets() or {})
-            if stored.get("refresh_token") and stored.get("refresh_token") != secrets.get("refresh_token"):
-                # Another process refreshed first (each refresh token works once) and saved
-                # the new pair: take it instead of calling the account dead.
-                self.ctx.secrets = {**secrets, **stored}
-                self._remember_secrets()
+            if self._adopt_stored_pair(secrets):
                 expires = self._expires_at()
                 if expires is not None and self._now() < expires:
                     self.ctx.token_expires_at = expires
@@ -313,17 +308,9 @@ class TumblrApi(BearerApi):
         # The docs show a bare OAuth2 answer; accept the usual meta/response wrapping too.
         if isinstance(body, dict) and isinstance(body.get("response"), dict):
             body = body["response"]
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            raise self._fail(MalformedResponse, f"{self._host} sent no access token while {what}")
-        # Without expires_in a stale expiry would make every call refresh: assume the documented TTL.
-        expires_in = _int_or_none(body.get("expires_in")) or DEFAULT_EXPIRES_IN
-        expires_at = self._now() + timedelta(seconds=expires_in)
-        new = {**secrets, "access_token": token, "expires_at": expires_at.isoformat()}
-        if isinstance(body.get("refresh_token"), str) and body["refresh_token"]:
-            new["refresh_token"] = body["refresh_token"]
+        new, expires_at = self._refreshed_secrets(
+            body, secrets, lifetime=DEFAULT_EXPIRES_IN, host=self._host, what=what
+        )
         self.ctx.token_expires_at = expires_at
-        self.ctx.secrets = new
-        self._remember_secrets()
-        self.ctx.save_secrets(dict(new))
+        self._keep_secrets(new)
         return expires_at

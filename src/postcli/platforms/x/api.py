@@ -345,10 +345,7 @@ class XApi(BearerApi):
             # invalid_request "Value passed for the token was invalid." (spent or revoked) or a
             # wrong client. A sign-in that ran meanwhile (it takes no lock) may have stored a
             # new pair: use that; otherwise the account has to sign in again.
-            stored = dict(self.ctx.load_secrets() or {})
-            if stored.get("refresh_token") and stored.get("refresh_token") != secrets.get("refresh_token"):
-                self.ctx.secrets = {**secrets, **stored}
-                self.secrets_in_play()
+            if self._adopt_stored_pair(secrets):
                 self.ctx.token_expires_at = self._expires_at()
                 return
             raise self._fail(
@@ -358,17 +355,10 @@ class XApi(BearerApi):
             )
         if not 200 <= response.status_code < 300:
             raise self._error(response, body, what, "POST /2/oauth2/token")
-        token = as_dict(body).get("access_token")
-        if not isinstance(token, str) or not token:
-            raise self._fail(MalformedResponse, f"{self._host_name('oauth')} sent no access token while {what}")
-        lifetime = int_or_none(as_dict(body).get("expires_in")) or ACCESS_TOKEN_SECONDS
-        expires = datetime.now(timezone.utc) + timedelta(seconds=lifetime)
-        new = {**secrets, "access_token": token, "expires_at": expires.isoformat()}
-        if isinstance(body.get("refresh_token"), str) and body["refresh_token"]:
-            new["refresh_token"] = body["refresh_token"]
-        self.ctx.secrets = new
-        self.secrets_in_play()
-        self.ctx.save_secrets(dict(new))  # before anything else: the old refresh token is dead
+        new, expires = self._refreshed_secrets(
+            as_dict(body), secrets, lifetime=ACCESS_TOKEN_SECONDS, host=self._host_name("oauth"), what=what
+        )
+        self._keep_secrets(new)  # before anything else: the old refresh token is dead
         self.ctx.token_expires_at = expires
 
 
