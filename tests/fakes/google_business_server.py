@@ -56,7 +56,6 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest
@@ -341,27 +340,7 @@ class FakeGoogleBusiness(LoopbackServer):
         return response(environ, start_response)
 
     def _record(self, request: Request) -> RecordedRequest:
-        body = request.get_data(cache=True)
-        json_body = None
-        form: dict[str, list[str]] = {}
-        if request.mimetype == "application/json" and body:
-            try:
-                json_body = jsonlib.loads(body)
-            except ValueError:
-                json_body = None
-        else:
-            form = {k: request.form.getlist(k) for k in request.form.keys()}
-        recorded = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query={k: request.args.getlist(k) for k in request.args.keys()},
-            headers=Headers(list(request.headers.items())),
-            form=form,
-            json=json_body,
-            body=body,
-            request=request,
-        )
-        return self._remember(recorded)
+        return self._record_request(request)
 
     def _injected(self, req: RecordedRequest) -> Response | None:
         failure = self._take_failure(req.method, req.path)

@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest
@@ -264,27 +263,7 @@ class FakeLinkedIn(LoopbackServer):
         return response(environ, start_response)
 
     def _record(self, request: Request) -> RecordedRequest:
-        body = request.get_data(cache=True)
-        json_body = None
-        form: dict[str, list[str]] = {}
-        if request.mimetype == "application/json" and body:
-            try:
-                json_body = jsonlib.loads(body)
-            except ValueError:
-                json_body = None
-        elif request.mimetype == "application/x-www-form-urlencoded":
-            form = {k: request.form.getlist(k) for k in request.form.keys()}
-        recorded = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query={k: request.args.getlist(k) for k in request.args.keys()},
-            headers=Headers(list(request.headers.items())),
-            form=form,
-            json=json_body,
-            body=body,
-            request=request,
-        )
-        return self._remember(recorded)
+        return self._record_request(request)
 
     def _injected(self, req: RecordedRequest) -> Response | None:
         failure = self._take_failure(req.method, req.path)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from typing_extensions import Self
+from werkzeug.datastructures import Headers
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 
@@ -166,6 +167,34 @@ class LoopbackServer:
         with self._lock:
             self.requests.append(req)
         return req
+
+    def _record_request(self, request: Any, *, parts: Any = None, **extra: Any) -> RecordedRequest:
+        """Record a werkzeug request as the fakes of HTTP APIs do: method, path, query, headers and
+        body; a JSON body parsed (None when it does not parse); otherwise its form fields, or with
+        `parts` (a parser of a multipart body and its boundary) a multipart body's ordered parts
+        instead. `extra`: what else the platform's wire format has (files, form_first)."""
+        body = request.get_data(cache=True)
+        kw: dict[str, Any] = {}
+        if request.mimetype == "application/json" and body:
+            try:
+                kw["json"] = jsonlib.loads(body)
+            except ValueError:
+                kw["json"] = None
+        elif parts is not None and request.mimetype == "multipart/form-data":
+            kw["parts"] = parts(body, request.mimetype_params.get("boundary", ""))
+        else:
+            kw["form"] = {k: request.form.getlist(k) for k in request.form.keys()}
+        kw.update(extra)
+        recorded = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query={k: request.args.getlist(k) for k in request.args.keys()},
+            headers=Headers(list(request.headers.items())),
+            body=body,
+            request=request,
+            **kw,
+        )
+        return self._remember(recorded)
 
     def set_delay(
         self, seconds: float, method: str | None = None, path_prefix: str | None = None, times: int | None = None

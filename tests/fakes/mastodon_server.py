@@ -32,7 +32,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest
@@ -634,37 +633,14 @@ class FakeMastodon(LoopbackServer):
         return response(environ, start_response)
 
     def _record(self, request: Request) -> RecordedRequest:
-        body = request.get_data(cache=True)
-        json_body = None
-        form: dict[str, list[str]] = {}
+        request.get_data(cache=True)  # before the files are parsed: the body is recorded as sent
         files: dict[str, dict[str, Any]] = {}
-        if request.mimetype == "application/json" and body:
-            try:
-                json_body = jsonlib.loads(body)
-            except ValueError:
-                json_body = None
-        else:
-            form = {k: request.form.getlist(k) for k in request.form.keys()}
-            for name in request.files.keys():
-                storage = request.files[name]
-                data = storage.read()
-                storage.seek(0)
-                files[name] = {
-                    "filename": storage.filename,
-                    "content_type": storage.mimetype,
-                    "size": len(data),
-                }
-        recorded = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query={k: request.args.getlist(k) for k in request.args.keys()},
-            headers=Headers(list(request.headers.items())),
-            form=form,
-            json=json_body,
-            files=files,
-            body=body,
-        )
-        return self._remember(recorded)
+        for name in request.files.keys():
+            storage = request.files[name]
+            data = storage.read()
+            storage.seek(0)
+            files[name] = {"filename": storage.filename, "content_type": storage.mimetype, "size": len(data)}
+        return self._record_request(request, files=files)
 
     def _injected(self, req: RecordedRequest) -> Response | None:
         with self._lock:

@@ -37,7 +37,6 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest
@@ -283,29 +282,7 @@ class FakePinterest(LoopbackServer):
         return response(environ, start_response)
 
     def _record(self, request: Request) -> RecordedRequest:
-        body = request.get_data(cache=True)
-        json_body, form, parts = None, {}, []
-        if request.mimetype == "application/json" and body:
-            try:
-                json_body = jsonlib.loads(body)
-            except ValueError:
-                json_body = None
-        elif request.mimetype == "multipart/form-data":
-            parts = _multipart(body, request.mimetype_params.get("boundary", ""))
-        elif body:
-            form = {k: request.form.getlist(k) for k in request.form.keys()}
-        recorded = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query={k: request.args.getlist(k) for k in request.args.keys()},
-            headers=Headers(list(request.headers.items())),
-            form=form,
-            json=json_body,
-            parts=parts,
-            body=body,
-            request=request,
-        )
-        return self._remember(recorded)
+        return self._record_request(request, parts=_multipart)
 
     def _injected(self, req: RecordedRequest) -> Response | None:
         failure = self._take_failure(req.method, req.path)

@@ -48,7 +48,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from fakes import reddit_comments
@@ -273,18 +272,7 @@ class FakeReddit(LoopbackServer):
         return response(environ, start_response)
 
     def _record(self, request: Request) -> RecordedRequest:
-        body = request.get_data(cache=True)
-        form = {k: request.form.getlist(k) for k in request.form.keys()} if body else {}
-        recorded = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query={k: request.args.getlist(k) for k in request.args.keys()},
-            headers=Headers(list(request.headers.items())),
-            form=form,
-            body=body,
-            request=request,
-        )
-        return self._remember(recorded)
+        return self._record_request(request)
 
     def _injected(self, req: RecordedRequest) -> Response | None:
         with self._lock:

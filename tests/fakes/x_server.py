@@ -60,7 +60,6 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
 
-from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest, take_failure
@@ -498,35 +497,17 @@ class FakeX(LoopbackServer):
         return False
 
     def _record(self, request: Request) -> RecordedRequest:
-        body = request.get_data(cache=True)
-        json_body, form, files = None, {}, {}
-        if request.mimetype == "application/json" and body:
-            try:
-                json_body = jsonlib.loads(body)
-            except ValueError:
-                json_body = None
-        elif request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-            form = {k: request.form.getlist(k) for k in request.form.keys()}
-            for name, upload in request.files.items():
-                data = upload.read()
-                files[name] = {
-                    "filename": upload.filename,
-                    "content_type": upload.content_type,
-                    "size": len(data),
-                    "data": data,
-                }
-        recorded = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query={k: request.args.getlist(k) for k in request.args.keys()},
-            headers=Headers(list(request.headers.items())),
-            form=form,
-            json=json_body,
-            files=files,
-            body=body,
-            request=request,
-        )
-        return self._remember(recorded)
+        request.get_data(cache=True)  # before the files are parsed: the body is recorded as sent
+        files = {}
+        for name, upload in request.files.items():
+            data = upload.read()
+            files[name] = {
+                "filename": upload.filename,
+                "content_type": upload.content_type,
+                "size": len(data),
+                "data": data,
+            }
+        return self._record_request(request, files=files)
 
     def _injected(self, req: RecordedRequest) -> Response | None:
         with self._lock:

@@ -59,7 +59,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from fakes import youtube_comments
@@ -413,24 +412,7 @@ class FakeYouTube(LoopbackServer):
         return response(environ, start_response)
 
     def _record(self, request: Request) -> RecordedRequest:
-        body = request.get_data(cache=True)
-        json_body = None
-        form: dict[str, list[str]] = {}
-        if request.mimetype == "application/json" and body:
-            json_body = jsonlib.loads(body)
-        elif request.mimetype == "application/x-www-form-urlencoded":
-            form = {k: request.form.getlist(k) for k in request.form.keys()}
-        recorded = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query={k: request.args.getlist(k) for k in request.args.keys()},
-            headers=Headers(list(request.headers.items())),
-            form=form,
-            json=json_body,
-            body=body,
-            form_first=True,
-        )
-        return self._remember(recorded)
+        return self._record_request(request, form_first=True)
 
     def _injected(self, req: RecordedRequest) -> Response | None:
         with self._lock:
