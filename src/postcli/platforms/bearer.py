@@ -57,6 +57,33 @@ class BearerApi(AdapterBase):
     def _fail(self, cls: type[PlatformError], message: str, **kw: Any) -> PlatformError:
         return cls(self.scrub(message), platform=self.platform, **kw)
 
+    def _request(self, method: str, url: str, what: str, *, host: str, unknown_hint: str, **kwargs: Any) -> Any:
+        """One HTTP exchange. No answer in time is PlatformUnavailable whose hint says what a retry
+        does about the unknown outcome (`unknown_hint`); no connection at all, PlatformUnavailable
+        naming `host` and the failure."""
+        import httpx
+
+        try:
+            return self._client().request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            raise self._fail(
+                PlatformUnavailable,
+                f"{host} did not answer within {self.ctx.timeout:g} s while {what}",
+                hint=unknown_hint,
+            ) from None
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+            raise self._fail(
+                PlatformUnavailable, f"could not reach {host} while {what} ({type(exc).__name__})"
+            ) from None
+
+    @staticmethod
+    def decode(response: Any) -> Any:
+        """An answer's JSON body, or None when it has none."""
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
     # -- secrets ---------------------------------------------------------------------
 
     def hold(self, *secrets: Any) -> None:

@@ -96,31 +96,19 @@ class GoogleApi(BearerApi):
 
     def send(self, method: str, url: str, what: str, *, token: str | None = None, **kwargs: Any) -> Any:
         """One HTTP exchange; a network failure is PlatformUnavailable naming the host."""
-        import httpx
 
         headers = dict(kwargs.pop("headers", None) or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        host = self.host_of(url)
-        try:
-            return self._client().request(method, url, headers=headers, **kwargs)
-        except httpx.TimeoutException:
-            raise self.fail(
-                PlatformUnavailable,
-                f"{host} did not answer within {self.ctx.timeout:g} s while {what}",
-                hint="the outcome is unknown; postcli checks before retrying",
-            ) from None
-        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-            raise self.fail(
-                PlatformUnavailable, f"could not reach {host} while {what} ({type(exc).__name__})"
-            ) from None
-
-    @staticmethod
-    def decode(response: Any) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            return None
+        return self._request(
+            method,
+            url,
+            what,
+            host=self.host_of(url),
+            unknown_hint="the outcome is unknown; postcli checks before retrying",
+            headers=headers,
+            **kwargs,
+        )
 
     def error(self, response: Any, body: Any, what: str) -> PlatformError:
         """The one place a Google error answer becomes a postcli error."""

@@ -89,33 +89,21 @@ class PinterestApi(BearerApi):
 
     def _exchange(self, method: str, url: str, what: str, *, headers: Any = None, **kwargs: Any) -> Any:
         """One HTTP request; network trouble leaves as PlatformUnavailable naming the host."""
-        import httpx
 
-        host = urlparse(url).netloc or self._api_host()
-        try:
-            return self._client().request(method, url, headers=headers, **kwargs)
-        except httpx.TimeoutException:
-            raise self._fail(
-                PlatformUnavailable,
-                f"{host} did not answer within {self.ctx.timeout:g} s while {what}",
-                hint="the outcome is unknown; postcli checks before sending again",
-            ) from None
-        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-            raise self._fail(
-                PlatformUnavailable, f"could not reach {host} while {what} ({type(exc).__name__})"
-            ) from None
-
-    @staticmethod
-    def _body(response: Any) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            return None
+        return self._request(
+            method,
+            url,
+            what,
+            host=urlparse(url).netloc or self._api_host(),
+            unknown_hint="the outcome is unknown; postcli checks before sending again",
+            headers=headers,
+            **kwargs,
+        )
 
     def _error(self, response: Any, what: str) -> PlatformError:
         """An HTTP error answer as the postcli error it is."""
         status = response.status_code
-        body = self._body(response)
+        body = self.decode(response)
         reason = error_message(body)
         said = f" ({reason})" if reason else ""
         host = self._api_host()
@@ -173,7 +161,7 @@ class PinterestApi(BearerApi):
             raise self._error(response, what)
         if response.status_code == 204 or not response.content:
             return None
-        body = self._body(response)
+        body = self.decode(response)
         if body is None:
             raise self._fail(MalformedResponse, f"{self._api_host()} sent an answer that is not JSON while {what}")
         return body
@@ -224,7 +212,7 @@ class PinterestApi(BearerApi):
         auth = httpx.BasicAuth(str((self.ctx.settings or {}).get("client_id")), str(secrets.get("client_secret")))
         form = {"grant_type": "refresh_token", "refresh_token": str(secrets.get("refresh_token"))}
         response = self._exchange("POST", self.host("oauth") + TOKEN_PATH, what, auth=auth, data=form)
-        body = self._body(response)
+        body = self.decode(response)
         if response.status_code in (400, 401, 403):
             reason = error_message(body) or f"HTTP {response.status_code}"
             raise self._fail(

@@ -88,7 +88,6 @@ class RedditApi(BearerApi):
     ) -> Any:
         """One HTTP exchange with Reddit's User-Agent; network failures leave as PlatformUnavailable.
         `window`: the API's rate-limit window applies (not to the token endpoint, which has its own)."""
-        import httpx
 
         host = urlparse(url).netloc
         if window:
@@ -96,18 +95,15 @@ class RedditApi(BearerApi):
         headers = {"User-Agent": user_agent(self.username())}
         if token:
             headers["Authorization"] = f"bearer {token}"
-        try:
-            response = self._client().request(method, url, headers=headers, **kwargs)
-        except httpx.TimeoutException:
-            raise self._fail(
-                PlatformUnavailable,
-                f"{host} did not answer within {self.ctx.timeout:g} s while {what}",
-                hint="the outcome is unknown; postcli checks before retrying",
-            ) from None
-        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-            raise self._fail(
-                PlatformUnavailable, f"could not reach {host} while {what} ({type(exc).__name__})"
-            ) from None
+        response = self._request(
+            method,
+            url,
+            what,
+            host=host,
+            unknown_hint="the outcome is unknown; postcli checks before retrying",
+            headers=headers,
+            **kwargs,
+        )
         if window:
             self._note_window(response)
         return response
@@ -150,12 +146,6 @@ class RedditApi(BearerApi):
         return None if seconds is None else max(0.0, seconds)
 
     # -- answers -------------------------------------------------------------------------
-
-    def _decode(self, response: Any) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            return None
 
     def _error(self, response: Any, body: Any, what: str, kind: str = "api") -> PlatformError:
         """The one place an HTTP error answer becomes a postcli error."""
@@ -222,7 +212,7 @@ class RedditApi(BearerApi):
                 if self._access_token() == token:  # else another thread refreshed meanwhile
                     self._refresh()
             response = self._send(method, url, what, token=self._access_token(), params=query, data=data)
-        body = self._decode(response)
+        body = self.decode(response)
         if not 200 <= response.status_code < 300:
             raise self._error(response, body, what)
         if body is None:
@@ -275,7 +265,7 @@ class RedditApi(BearerApi):
             auth=(self._client_id() or "", ""),
             data={"grant_type": "refresh_token", "refresh_token": secrets.get("refresh_token")},
         )
-        body = self._decode(response)
+        body = self.decode(response)
         status = response.status_code
         host = self._hostname("oauth")
         if status == 401:

@@ -114,30 +114,19 @@ class TikTokApi(BearerApi):
 
     def send(self, method: str, url: str, what: str, *, token: str | None = None, **kw: Any) -> Any:
         """One HTTP exchange; a network failure is PlatformUnavailable naming the host."""
-        import httpx
 
         headers = dict(kw.pop("headers", None) or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        try:
-            return self._client().request(method, url, headers=headers, **kw)
-        except httpx.TimeoutException:
-            raise self.fail(
-                PlatformUnavailable,
-                f"{self.host_of(url)} did not answer within {self.ctx.timeout:g} s while {what}",
-                hint="the outcome is unknown; postcli checks with TikTok before sending again",
-            ) from None
-        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-            raise self.fail(
-                PlatformUnavailable, f"could not reach {self.host_of(url)} while {what} ({type(exc).__name__})"
-            ) from None
-
-    @staticmethod
-    def decode(response: Any) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            return None
+        return self._request(
+            method,
+            url,
+            what,
+            host=self.host_of(url),
+            unknown_hint="the outcome is unknown; postcli checks with TikTok before sending again",
+            headers=headers,
+            **kw,
+        )
 
     def error(self, response: Any, body: Any, what: str) -> PlatformError:
         """The one place a TikTok error answer becomes a postcli error."""

@@ -143,27 +143,17 @@ class TumblrApi(BearerApi):
 
     def _send(self, method: str, path: str, what: str, *, token: str | None, **kwargs: Any) -> Any:
         """One HTTP exchange; network failures leave as PlatformUnavailable naming the host."""
-        import httpx
 
         headers = {"Authorization": f"Bearer {token}"} if token else None
-        try:
-            return self._client().request(method, path, headers=headers, **kwargs)
-        except httpx.TimeoutException:
-            raise self._fail(
-                PlatformUnavailable,
-                f"{self._host} did not answer within {self.ctx.timeout:g} s while {what}",
-                hint="the outcome is unknown; postcli checks before retrying",
-            ) from None
-        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-            raise self._fail(
-                PlatformUnavailable, f"could not reach {self._host} while {what} ({type(exc).__name__})"
-            ) from None
-
-    def _decode(self, response: Any) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            return None
+        return self._request(
+            method,
+            path,
+            what,
+            host=self._host,
+            unknown_hint="the outcome is unknown; postcli checks before retrying",
+            headers=headers,
+            **kwargs,
+        )
 
     def _error(self, response: Any, body: Any, what: str) -> PlatformError:
         """The one place an HTTP error answer becomes a postcli error."""
@@ -206,7 +196,7 @@ class TumblrApi(BearerApi):
         return self._fail(MalformedResponse, f"{host} answered HTTP {status} while {what}")
 
     def _payload(self, response: Any, what: str) -> Any:
-        body = self._decode(response)
+        body = self.decode(response)
         if not 200 <= response.status_code < 300:
             raise self._error(response, body, what)
         if not isinstance(body, dict) or "response" not in body:
@@ -287,7 +277,7 @@ class TumblrApi(BearerApi):
             "client_secret": secrets.get("client_secret"),
         }
         response = self._send("POST", "/v2/oauth2/token", what, token=None, data=form)
-        body = self._decode(response)
+        body = self.decode(response)
         status = response.status_code
         if status in (400, 401, 403):
             # invalid_grant (expired/used refresh token), invalid_client (wrong id/secret).

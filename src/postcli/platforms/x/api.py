@@ -131,29 +131,15 @@ class XApi(BearerApi):
 
     def _send(self, method: str, url: str, what: str, *, kind: str = "api", **kwargs: Any) -> Any:
         """One HTTP exchange; network failures leave as PlatformUnavailable naming the host."""
-        import httpx
 
-        try:
-            return self._client().request(method, url, **kwargs)
-        except httpx.TimeoutException:
-            raise self._fail(
-                PlatformUnavailable,
-                f"{self._host_name(kind)} did not answer within {self.ctx.timeout:g} s while {what}",
-                hint="the outcome is unknown; postcli checks the account's posts before sending again",
-            ) from None
-        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-            raise self._fail(
-                PlatformUnavailable, f"could not reach {self._host_name(kind)} while {what} ({type(exc).__name__})"
-            ) from None
-
-    @staticmethod
-    def _decode(response: Any) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            return None
-
-    # -- windows: x-rate-limit-* and the usage cap ------------------------------------
+        return self._request(
+            method,
+            url,
+            what,
+            host=self._host_name(kind),
+            unknown_hint="the outcome is unknown; postcli checks the account's posts before sending again",
+            **kwargs,
+        )
 
     def _windows(self) -> dict[str, float]:
         found = (self.ctx.settings or {}).get("spent_windows")
@@ -282,7 +268,7 @@ class XApi(BearerApi):
             self._refresh(rejected=token)
             response = self._send(method, url, what, kind=kind, headers=_bearer(self._access_token()), **kwargs)
         self._note_window(endpoint, response)
-        body = self._decode(response)
+        body = self.decode(response)
         if not 200 <= response.status_code < 300:
             raise self._error(response, body, what, endpoint)
         if response.status_code == 204 or (body is None and not response.content):
@@ -340,7 +326,7 @@ class XApi(BearerApi):
         else:
             form["client_id"] = client_id
         response = self._send("POST", self.host("oauth") + "/2/oauth2/token", what, kind="oauth", data=form, auth=auth)
-        body = self._decode(response)
+        body = self.decode(response)
         if response.status_code in (400, 401, 403):
             # invalid_request "Value passed for the token was invalid." (spent or revoked) or a
             # wrong client. A sign-in that ran meanwhile (it takes no lock) may have stored a
