@@ -116,6 +116,15 @@ class BearerApi(AdapterBase):
         expires = self._expires_at()
         return expires is not None and self._now() >= expires - self.refresh_margin
 
+    def _still_fresh(self) -> datetime | None:
+        """After another process's refresh was adopted: the access token's end when it is further
+        off than `refresh_margin` (then that refresh is enough: nothing is sent), else None."""
+        expires = self._expires_at()
+        if expires is not None and self._now() < expires - self.refresh_margin:
+            self.ctx.token_expires_at = expires
+            return expires
+        return None
+
     def _refresh_if_due(self) -> None:
         if not self._can_refresh() or not self._refresh_due():
             return

@@ -226,11 +226,8 @@ class LinkedInApi(BearerApi):
         from postcli.platforms.rotation import rotating_refresh
 
         with rotating_refresh(self.ctx) as adopted:
-            if adopted:
-                expires = self._expires_at()
-                if expires is not None and self._now() < expires - REFRESH_MARGIN:
-                    self.ctx.token_expires_at = expires
-                    return expires
+            if adopted and (fresh := self._still_fresh()) is not None:
+                return fresh
             return self._refresh_locked()
 
     def _refresh_locked(self) -> datetime:

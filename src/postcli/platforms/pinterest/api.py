@@ -197,11 +197,8 @@ class PinterestApi(BearerApi):
 
         with rotating_refresh(self.ctx) as adopted:
             self.secrets_in_play()
-            if adopted:
-                expires = self._expires_at()
-                if expires is not None and utc_now() < expires - REFRESH_MARGIN:
-                    self.ctx.token_expires_at = expires
-                    return expires
+            if adopted and (fresh := self._still_fresh()) is not None:
+                return fresh
             return self._spend_refresh_token()
 
     def _spend_refresh_token(self) -> datetime:

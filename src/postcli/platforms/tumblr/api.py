@@ -260,10 +260,8 @@ class TumblrApi(BearerApi):
         with rotating_refresh(self.ctx) as adopted:
             if adopted:  # another process rotated the pair while we waited: use it
                 self._remember_secrets()
-                expires = self._expires_at()
-                if expires is not None and self._now() < expires - REFRESH_MARGIN:
-                    self.ctx.token_expires_at = expires
-                    return expires
+                if (fresh := self._still_fresh()) is not None:
+                    return fresh
             return self._refresh_locked()
 
     def _refresh_locked(self) -> datetime:
