@@ -39,6 +39,8 @@ import tracemalloc
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import benchstore  # beside this script: where the store lives (SQLite or PostgreSQL) and the bulk loader
+
 UTC = timezone.utc
 # Hours after publishing at which the collector snapshots a post (21 per post).
 OFFSETS_H = (1, 2, 3, 4, 6, 8, 12, 16, 24, 36, 48, 72, 96, 120, 168, 240, 336, 432, 528, 624, 720)
@@ -48,30 +50,30 @@ QUERY_TARGET_MS = 100  # issue 16: each report's query
 PROCESS_TARGET = 1.5  # issue 31: each report command within 1.5x `postcli --help` at 10M snapshots (1.25x at 1M)
 
 
-def _ts(dt: datetime) -> str:
-    # How SQLAlchemy's DateTime stores values in SQLite (naive UTC, microseconds).
-    return dt.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
-    from postcli.store.session import engine
-
     rng = random.Random(seed)
-    eng = engine()
-    raw = eng.raw_connection()
-    cur = raw.cursor()
+    load = benchstore.Loader()
+    ts = load.ts
     counts = {"accounts": 10, "posts": n_posts, "post_snapshots": 0, "account_snapshots": 0}
     start = now - timedelta(days=730)
-    cur.execute("BEGIN")
     accounts = []
+    rows: list[tuple] = []
     for i in range(10):
         platform = PLATFORMS[i % 2]
-        cur.execute(
-            "INSERT INTO accounts (id, platform, handle, external_id, api_base_url, status, created_at, settings)"
-            " VALUES (?, ?, ?, ?, ?, 'active', ?, '{}')",
-            (i + 1, platform, f"user{i}.{platform}.example", f"ext{i}", f"https://{platform}.example", _ts(start)),
+        rows.append(
+            (
+                i + 1,
+                platform,
+                f"user{i}.{platform}.example",
+                f"ext{i}",
+                f"https://{platform}.example",
+                "active",
+                ts(start),
+                "{}",
+            )
         )
         accounts.append((i + 1, platform, 500 + 300 * i))
+    load.insert("accounts", benchstore.ACCOUNT_COLUMNS, rows)
 
     # Account snapshots, every hour for two years.
     rows = []
@@ -79,47 +81,22 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
     for acc_id, _platform, base in accounts:
         for h in range(hours):
             t = start + timedelta(hours=h)
-            rows.append((acc_id, _ts(t), base + h // 24, 100, None))
+            rows.append((acc_id, ts(t), base + h // 24, 100, None))
             if len(rows) >= CHUNK:
-                cur.executemany(
-                    "INSERT INTO account_metric_snapshots (account_id, captured_at, followers, following, raw)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    rows,
-                )
+                load.insert("account_metric_snapshots", benchstore.ACCOUNT_SNAPSHOT_COLUMNS, rows)
                 counts["account_snapshots"] += len(rows)
                 rows = []
-    if rows:
-        cur.executemany(
-            "INSERT INTO account_metric_snapshots (account_id, captured_at, followers, following, raw) VALUES (?, ?, ?, ?, ?)",
-            rows,
-        )
-        counts["account_snapshots"] += len(rows)
+    load.insert("account_metric_snapshots", benchstore.ACCOUNT_SNAPSHOT_COLUMNS, rows)
+    counts["account_snapshots"] += len(rows)
 
     posts, targets, snaps, latest = [], [], [], []
     snap_id = 0
 
     def flush() -> None:
-        cur.executemany(
-            "INSERT INTO posts (id, text, status, timezone, correlation_id, source, created_at, updated_at, published_at)"
-            " VALUES (?, ?, 'completed', 'UTC', ?, 'cli', ?, ?, ?)",
-            posts,
-        )
-        cur.executemany(
-            "INSERT INTO post_targets (id, post_id, account_id, platform, status, idempotency_key, platform_post_id,"
-            " platform_post_url, attempt_count, completed_at, last_metrics_at)"
-            " VALUES (?, ?, ?, ?, 'completed', ?, ?, ?, 1, ?, ?)",
-            targets,
-        )
-        cur.executemany(
-            "INSERT INTO post_metric_snapshots (id, target_id, captured_at, impressions, reach, likes, comments, shares,"
-            " quotes, engagement, follower_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            snaps,
-        )
-        cur.executemany(
-            "INSERT INTO post_metric_latest (target_id, snapshot_id, captured_at, impressions, reach, likes, comments,"
-            " shares, quotes, engagement, follower_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            latest,
-        )
+        load.insert("posts", benchstore.POST_COLUMNS, posts)
+        load.insert("post_targets", benchstore.TARGET_COLUMNS, targets)
+        load.insert("post_metric_snapshots", benchstore.SNAPSHOT_COLUMNS, snaps)
+        load.insert("post_metric_latest", benchstore.LATEST_COLUMNS, latest)
         counts["post_snapshots"] += len(snaps)
         for buf in (posts, targets, snaps, latest):
             buf.clear()
@@ -128,8 +105,19 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
     for pid in range(1, n_posts + 1):
         published = start + timedelta(seconds=rng.random() * span)
         acc_id, platform, followers = accounts[rng.randrange(10)]
+        at_published = ts(published)
         posts.append(
-            (pid, f"post number {pid} about things", f"bench-{pid}", _ts(published), _ts(published), _ts(published))
+            (
+                pid,
+                f"post number {pid} about things",
+                "completed",
+                "UTC",
+                f"bench-{pid}",
+                "cli",
+                at_published,
+                at_published,
+                at_published,
+            )
         )
         ceiling = 20 + rng.random() ** 2 * 400
         tau = 3 + rng.random() * 20
@@ -146,18 +134,20 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
             impressions = int(ceiling * 30 * f) if reports_reach else None
             reach = int(ceiling * 20 * f) if reports_reach else None
             snap_id += 1
-            snaps.append((snap_id, pid, _ts(at), impressions, reach, likes, comments, shares, 0, eng, followers))
-            last = (pid, snap_id, _ts(at), impressions, reach, likes, comments, shares, 0, eng, followers)
+            snaps.append((snap_id, pid, ts(at), impressions, reach, likes, comments, shares, 0, eng, followers))
+            last = (pid, snap_id, ts(at), impressions, reach, likes, comments, shares, 0, eng, followers)
         targets.append(
             (
                 pid,
                 pid,
                 acc_id,
                 platform,
+                "completed",
                 f"k{pid}",
                 f"{platform}-{pid}",
                 f"https://{platform}.example/p/{pid}",
-                _ts(published),
+                1,
+                at_published,
                 last[2] if last else None,
             )
         )
@@ -166,57 +156,67 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
         if len(snaps) >= CHUNK:
             flush()
     flush()
-    cur.execute("COMMIT")
-    raw.close()
+    load.commit()
     return counts
 
 
-def replicate(home: Path, times: int) -> dict[str, int]:
-    """Multiply the store's posts by `times`: every post, target, snapshot and rollup row again
-    under new ids, at the same moments (SQL inside SQLite: minutes, where building 500,000
-    posts row by row in Python takes hours). Accounts and their snapshots stay as they are."""
-    import sqlite3
+def replicate(times: int) -> dict[str, int]:
+    """Multiply the store's posts by `times`: every post, target, snapshot and latest row again
+    under new ids, at the same moments (SQL inside the database: minutes, where building
+    500,000 posts row by row in Python takes hours). Accounts and their snapshots stay as they
+    are; the rollups are rebuilt afterwards."""
+    from sqlalchemy import text
 
-    conn = sqlite3.connect(home / "postcli.db", isolation_level=None)
-    n = conn.execute("SELECT max(id) FROM posts").fetchone()[0]
-    s = conn.execute("SELECT max(id) FROM post_metric_snapshots").fetchone()[0]
-    conn.execute("BEGIN")
-    for k in range(1, times):
-        p = {"k": k, "n": k * n, "s": k * s}
-        conn.execute(
-            "INSERT INTO posts (id, text, status, timezone, correlation_id, source, created_at, updated_at, published_at)"
-            " SELECT id + :n, text, status, timezone, correlation_id || '-' || :k, source, created_at, updated_at,"
-            " published_at FROM posts WHERE id <= :n0",
-            {**p, "n0": n},
-        )
-        conn.execute(
-            "INSERT INTO post_targets (id, post_id, account_id, platform, status, idempotency_key, platform_post_id,"
-            " platform_post_url, attempt_count, completed_at, last_metrics_at)"
-            " SELECT id + :n, post_id + :n, account_id, platform, status, idempotency_key || '-' || :k,"
-            " platform_post_id || '-' || :k, platform_post_url || '-' || :k, attempt_count, completed_at,"
-            " last_metrics_at FROM post_targets WHERE id <= :n0",
-            {**p, "n0": n},
-        )
-        conn.execute(
-            "INSERT INTO post_metric_snapshots (id, target_id, captured_at, impressions, reach, likes, comments, shares,"
-            " quotes, engagement, follower_count) SELECT id + :s, target_id + :n, captured_at, impressions, reach,"
-            " likes, comments, shares, quotes, engagement, follower_count FROM post_metric_snapshots WHERE id <= :s0",
-            {**p, "s0": s},
-        )
-        conn.execute(
-            "INSERT INTO post_metric_latest (target_id, snapshot_id, captured_at, impressions, reach, likes, comments,"
-            " shares, quotes, engagement, follower_count) SELECT target_id + :n, snapshot_id + :s, captured_at,"
-            " impressions, reach, likes, comments, shares, quotes, engagement, follower_count"
-            " FROM post_metric_latest WHERE target_id <= :n0",
-            {**p, "n0": n},
-        )
-    conn.execute("COMMIT")
-    counts = {
-        "posts": conn.execute("SELECT count(*) FROM posts").fetchone()[0],
-        "post_snapshots": conn.execute("SELECT count(*) FROM post_metric_snapshots").fetchone()[0],
-    }
-    conn.close()
-    return counts
+    from postcli.store.session import engine
+
+    with engine().begin() as conn:
+
+        def one(sql: str) -> int:
+            return int(conn.execute(text(sql)).scalar_one())
+
+        n, s = one("SELECT max(id) FROM posts"), one("SELECT max(id) FROM post_metric_snapshots")
+        for k in range(1, times):
+            p = {"k": str(k), "n": k * n, "s": k * s, "n0": n, "s0": s}
+            conn.execute(
+                text(
+                    "INSERT INTO posts (id, text, status, timezone, correlation_id, source, created_at, updated_at,"
+                    " published_at) SELECT id + :n, text, status, timezone, correlation_id || '-' || :k, source,"
+                    " created_at, updated_at, published_at FROM posts WHERE id <= :n0"
+                ),
+                p,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO post_targets (id, post_id, account_id, platform, status, idempotency_key,"
+                    " platform_post_id, platform_post_url, attempt_count, completed_at, last_metrics_at)"
+                    " SELECT id + :n, post_id + :n, account_id, platform, status, idempotency_key || '-' || :k,"
+                    " platform_post_id || '-' || :k, platform_post_url || '-' || :k, attempt_count, completed_at,"
+                    " last_metrics_at FROM post_targets WHERE id <= :n0"
+                ),
+                p,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO post_metric_snapshots (id, target_id, captured_at, impressions, reach, likes,"
+                    " comments, shares, quotes, engagement, follower_count) SELECT id + :s, target_id + :n,"
+                    " captured_at, impressions, reach, likes, comments, shares, quotes, engagement, follower_count"
+                    " FROM post_metric_snapshots WHERE id <= :s0"
+                ),
+                p,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO post_metric_latest (target_id, snapshot_id, captured_at, impressions, reach, likes,"
+                    " comments, shares, quotes, engagement, follower_count) SELECT target_id + :n, snapshot_id + :s,"
+                    " captured_at, impressions, reach, likes, comments, shares, quotes, engagement, follower_count"
+                    " FROM post_metric_latest WHERE target_id <= :n0"
+                ),
+                p,
+            )
+        return {
+            "posts": one("SELECT count(*) FROM posts"),
+            "post_snapshots": one("SELECT count(*) FROM post_metric_snapshots"),
+        }
 
 
 def rebuild_rollups() -> int:
@@ -336,45 +336,97 @@ def main() -> int:
     )
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--process-runs", type=int, default=5, help="runs per command, end to end (0: skip)")
+    where = ap.add_mutually_exclusive_group()
+    where.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="a PostgreSQL database (postgresql+psycopg://user@host:port/db) to build the store in when it holds "
+        "no posts, else to reuse",
+    )
+    where.add_argument(
+        "--pg",
+        action="store_true",
+        help="build the store in a throwaway PostgreSQL server (initdb + pg_ctl, as tests/pgserver.py), "
+        "stopped at the end",
+    )
+    ap.add_argument(
+        "--keep-pg",
+        action="store_true",
+        help="with --pg: leave the server running and print its URL (for --database-url) and how to stop it",
+    )
     args = ap.parse_args()
+    if args.db and (args.database_url or args.pg):
+        ap.error("--db is a SQLite store's directory: not with --database-url or --pg")
+    if args.keep_pg and not args.pg:
+        ap.error("--keep-pg goes with --pg")
 
+    server = None
+    url = args.database_url
+    if args.pg:
+        server = benchstore.start(keep=args.keep_pg)
+        url = server.url(benchstore.DBNAME)
+        print(f"throwaway PostgreSQL: {url}")
+    try:
+        return bench(args, url)
+    finally:
+        if server is not None and args.keep_pg:
+            print(f"\nthe server keeps running: --database-url {url}\nstop it: {benchstore.stop_command(server)}")
+        elif server is not None:
+            server.stop()
+
+
+def bench(args: argparse.Namespace, url: str | None) -> int:
     home = Path(args.db) if args.db else Path(tempfile.mkdtemp(prefix="postcli-bench-"))
     os.environ["POSTCLI_HOME"] = str(home)
-    os.environ.pop("POSTCLI_DATABASE_URL", None)
+    if url:
+        from postcli.store.session import normalize_url
+
+        url = normalize_url(url)
+        os.environ["POSTCLI_DATABASE_URL"] = url  # the service calls and every command run below
+        where = f"PostgreSQL {benchstore.server_version(url)} at {url}"
+        fresh = not benchstore.holds_store(url)
+    else:
+        os.environ.pop("POSTCLI_DATABASE_URL", None)
+        where = str(home / "postcli.db")
+        fresh = not (home / "postcli.db").exists()
     # A fixed "now" so a reused store and a fresh one give the same periods.
     now = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
-    fresh = not (home / "postcli.db").exists()
 
     if fresh:
+        steps = []
         t0 = time.perf_counter()
         counts = build(now, args.posts)
+        steps.append(("load", time.perf_counter()))
         if args.times > 1:
-            counts.update(replicate(home, args.times))
+            counts.update(replicate(args.times))
+            steps.append((f"x{args.times}", time.perf_counter()))
         counts["account_hours"] = rebuild_rollups()
+        steps.append(("rollups", time.perf_counter()))
+        if url:
+            benchstore.after_load(url)
+            steps.append(("VACUUM ANALYZE", time.perf_counter()))
         secs = time.perf_counter() - t0
-        print(f"built {home / 'postcli.db'} in {secs:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        parts, prev = [], t0
+        for name, at in steps:
+            parts.append(f"{name} {at - prev:.1f}")
+            prev = at
+        print(
+            f"built {where} in {secs:.1f} s ({', '.join(parts)}): " + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        )
     else:
-        print(f"reusing {home / 'postcli.db'}")
+        print(f"reusing {where}")
     from postcli.store.dbapi import open_reader
 
     with open_reader() as db:  # on a store made by an older postcli this migrates it first
         n_posts = db.scalar("SELECT count(*) FROM posts")
         n_snaps = db.scalar("SELECT count(*) FROM post_metric_snapshots")
-    import sqlite3
-
-    # The write-ahead log back into the file first (as the last connection's close would do).
-    conn = sqlite3.connect(home / "postcli.db")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    # Everything the store holds: tables, indexes, rollups (and whatever WAL is left).
-    size = sum(p.stat().st_size for p in home.glob("postcli.db*"))
-    print(f"database size {size / 1e6:.0f} MB")
+    size = benchstore.size(home, url)
     print(f"{n_posts:,} posts, {n_snaps:,} post snapshots: {size / max(n_snaps, 1):.0f} bytes per snapshot")
 
     results = time_reports(now, args.runs)
     width = max(len(r[0]) for r in results)
-    # CPU ms: what the process itself spent (SQLite runs in it); on a busy machine the
-    # wall time also counts waiting for a core, the CPU time hardly does.
+    # CPU ms: what the process itself spent (SQLite runs in it, a PostgreSQL server does not);
+    # on a busy machine the wall time also counts waiting for a core, the CPU time hardly does.
     print(f"\n{'report (service call, connection included)'.ljust(width)}  median ms  CPU ms  peak MB (tracemalloc)")
     for label, ms, cpu_ms, mb in results:
         flag = "" if ms <= QUERY_TARGET_MS else f"  <-- over {QUERY_TARGET_MS} ms"
