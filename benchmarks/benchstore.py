@@ -133,7 +133,10 @@ def stop_command(srv: Any) -> str:
 def _connect(url: str, **kwargs: Any) -> Any:
     import psycopg
 
-    return psycopg.connect("postgresql://" + url.split("://", 1)[1], **kwargs)
+    try:
+        return psycopg.connect("postgresql://" + url.split("://", 1)[1], **kwargs)
+    except psycopg.OperationalError as exc:
+        raise SystemExit(f"cannot open {url}: {str(exc).strip().splitlines()[0]}") from None
 
 
 def holds_store(url: str) -> bool:

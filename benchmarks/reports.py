@@ -2,6 +2,8 @@
 
     python benchmarks/reports.py [--db DIR] [--posts 50000] [--runs 5] [--process-runs 5]
     python benchmarks/reports.py --db DIR10 --times 10     # the 10x variant: 500,000 posts
+    python benchmarks/reports.py --pg [--keep-pg] [--times 10]   # on a throwaway PostgreSQL
+    python benchmarks/reports.py --database-url URL [--times 10] # on a PostgreSQL database
 
 Builds (or reuses, with --db) a store of 10 accounts, 50,000 posts over two years,
 ~1,000,000 post snapshots and hourly account snapshots, then times every report
@@ -21,6 +23,17 @@ many minutes) but fills post_metric_latest with what it would produce (the last
 snapshot per target); account_post_hourly and the latest rows' reported values are
 then rebuilt from the snapshots as `db upgrade` (migration 0010) does. It prints the bytes per post snapshot, everything
 included (tables, indexes, rollups).
+
+PostgreSQL: --database-url builds the store in that database when it holds no posts (an
+empty database: postcli creates its tables) and reuses it otherwise; a build that was
+interrupted leaves a partial store, so drop and recreate the database before building again.
+--pg starts a throwaway server first (tests/pgserver.py's initdb + pg_ctl, durability off,
+the settings in benchmarks/benchstore.py), prints its URL and stops it at the end; with
+--keep-pg it keeps running for later runs with --database-url, and the script prints how to
+stop it. The load goes through COPY, --times through INSERT ... SELECT in the server, then
+the same rollup rebuild, the sequences set past the loaded ids, and VACUUM ANALYZE. The size
+is pg_total_relation_size over the schema's tables (indexes and TOAST included); the commands
+run with POSTCLI_DATABASE_URL set. CPU ms is this process's: the server's work is not in it.
 """
 
 from __future__ import annotations
