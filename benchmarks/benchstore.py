@@ -5,8 +5,8 @@ the store's size.
 The server is the tests' (tests/pgserver.py: initdb + pg_ctl as the `postgres` OS user in a
 temp dir, durability off), restarted with the settings below: the tests' 32 MB of shared
 buffers would make a multi-GB store read every page through the kernel, and a bulk load of
-10 million rows would checkpoint every few seconds with the default max_wal_size. JIT and
-the planner keep their stock settings, as a person's server has them.
+10 million rows would checkpoint every few seconds with the default max_wal_size (1 GB). JIT
+and the planner keep their stock settings, as a person's server has them.
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ DBNAME = "postcli_bench"
 SERVER_SETTINGS = {
     "shared_buffers": "512MB",
     "maintenance_work_mem": "256MB",
-    "max_wal_size": "8GB",
-    "checkpoint_timeout": "30min",
+    "max_wal_size": "4GB",
 }
 # The tables whose ids the bulk load writes itself: their sequences must follow.
 SERIAL_TABLES = ("accounts", "posts", "post_targets", "post_metric_snapshots", "account_metric_snapshots")

@@ -378,7 +378,7 @@ def main() -> int:
     if args.pg:
         server = benchstore.start(keep=args.keep_pg)
         url = server.url(benchstore.DBNAME)
-        print(f"throwaway PostgreSQL: {url}")
+        print(f"throwaway PostgreSQL: {url}", flush=True)
     try:
         return bench(args, url)
     finally:
