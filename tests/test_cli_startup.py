@@ -111,7 +111,10 @@ _MAIN_PROBE = (
     "code = 0\n"
     "try:\n    cli.main()\nexcept SystemExit as e:\n    code = e.code\n"
     "loaded = sorted(m for m in sys.modules if m.startswith('postcli.cli.'))\n"
-    "sys.stderr.write('\\nPROBE ' + json.dumps({'exit': code, 'loaded': loaded}) + '\\n')\n"
+    "import typer\n"
+    "root = typer.main.get_command(cli._app)\n"
+    "built = {n: sorted(getattr(c, 'commands', {})) for n, c in root.commands.items()}\n"
+    "sys.stderr.write('\\nPROBE ' + json.dumps({'exit': code, 'loaded': loaded, 'built': built}) + '\\n')\n"
 )
 
 
@@ -122,7 +125,7 @@ def _main_probe(*args: str) -> tuple[dict, str, str]:
     return json.loads(tail), out.stdout, head
 
 
-def test_a_group_named_first_builds_only_that_group(home):
+def test_a_group_named_first_builds_only_that_group_and_command(home):
     builders.report_store()
     result, out, err = _main_probe("analytics", "platforms", *MARCH, "--json")
     assert result["exit"] == 0, err
@@ -130,6 +133,13 @@ def test_a_group_named_first_builds_only_that_group(home):
     # Neither another group's module nor the top-level commands were imported to build the app.
     others = {f"postcli.cli.{g}" for g in ("accounts", "post", "jobs", "media", "db", "config", "queue", "toplevel")}
     assert not others & set(result["loaded"]), result["loaded"]
+    assert result["built"] == {"analytics": ["platforms"]}
+
+
+def test_a_command_the_group_does_not_have_is_answered_from_the_whole_group(home):
+    result, _out, err = _main_probe("analytics", "topp")
+    assert result["exit"] == 2
+    assert "No such command 'topp'" in err and "top" in err
 
 
 @pytest.mark.parametrize(

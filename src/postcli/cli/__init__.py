@@ -274,10 +274,11 @@ GROUPS = ("accounts", "post", "analytics", "jobs", "media", "db", "config", "que
 _registered: set[str] = set()
 
 
-def _register(only: str | None = None) -> None:
-    """Add the command groups to the app: all of them, or only the group `only` (what
-    `postcli GROUP ...` runs: building every command's parameters from its signature costs
-    more than a report's query, and `postcli --help` is the yardstick for start-up)."""
+def _register(only: str | None = None, command: str | None = None) -> None:
+    """Add the command groups to the app: all of them, or only the group `only`, with only its
+    `command` when it has one by that name (what `postcli GROUP COMMAND ...` runs: building every
+    command's parameters from its signature costs more than a report's query, and `postcli
+    --help` is the yardstick for start-up)."""
     import importlib
 
     for name in GROUPS:
@@ -288,7 +289,7 @@ def _register(only: str | None = None) -> None:
                 from postcli.cli import post_analytics
 
                 post_analytics.register(module.app)
-            _app.add_typer(module.app, name=name)
+            _app.add_typer(module.app if only is None else _one_command(module.app, command), name=name)
     if only is None and "" not in _registered:
         _registered.add("")
         from postcli.cli import toplevel
@@ -304,14 +305,37 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _invoked_group(args: list[str]) -> str | None:
-    """The group a command line runs when it names one first (`postcli analytics top ...`);
-    None for anything else (root options first, top-level commands, shell completion)."""
+def _one_command(group: typer.Typer, name: str | None) -> typer.Typer:
+    """`group` with only its command (or sub-group) `name`; the whole group when it has none by
+    that name (an option, or a typo click answers by listing the group's commands)."""
+    import copy
+
+    from typer.main import get_command_name
+
+    if not name:
+        return group
+    commands = [
+        c
+        for c in group.registered_commands
+        if (c.name or get_command_name(getattr(c.callback, "__name__", ""))) == name
+    ]
+    groups = [g for g in group.registered_groups if g.name == name]
+    if not commands and not groups:
+        return group
+    light = copy.copy(group)
+    light.registered_commands, light.registered_groups = commands, groups
+    return light
+
+
+def _invoked(args: list[str]) -> tuple[str | None, str | None]:
+    """The group and command a command line runs when it names a group first (`postcli
+    analytics top ...`); (None, None) for anything else (root options first, top-level
+    commands, shell completion)."""
     if not args or args[0] not in GROUPS:
-        return None
+        return None, None
     if any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
-        return None
-    return args[0]
+        return None, None
+    return args[0], (args[1] if len(args) > 1 else None)
 
 
 def _occupy_closed_std_fds() -> None:
@@ -337,7 +361,7 @@ def main() -> None:
     _occupy_closed_std_fds()
     if not (_debug_enabled() or "--debug" in sys.argv[1:]):
         warnings.simplefilter("ignore")  # warnings raised while modules are imported, too
-    _register(_invoked_group(sys.argv[1:]))
+    _register(*_invoked(sys.argv[1:]))
     try:
         _app()
     except SystemExit as exc:
