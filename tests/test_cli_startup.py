@@ -102,3 +102,55 @@ def test_the_plain_values_patch_is_in_place():
     import postcli.cli  # noqa: F401  (installs the patch)
 
     assert getattr(typer.core.build_runtime_param, "_postcli", False)
+
+
+_MAIN_PROBE = (
+    "import json, sys\n"
+    "from postcli import cli\n"
+    "sys.argv = ['postcli', *sys.argv[1:]]\n"
+    "code = 0\n"
+    "try:\n    cli.main()\nexcept SystemExit as e:\n    code = e.code\n"
+    "loaded = sorted(m for m in sys.modules if m.startswith('postcli.cli.'))\n"
+    "import typer\n"
+    "root = typer.main.get_command(cli._app)\n"
+    "built = {n: sorted(getattr(c, 'commands', {})) for n, c in root.commands.items()}\n"
+    "sys.stderr.write('\\nPROBE ' + json.dumps({'exit': code, 'loaded': loaded, 'built': built}) + '\\n')\n"
+)
+
+
+def _main_probe(*args: str) -> tuple[dict, str, str]:
+    out = subprocess.run([sys.executable, "-c", _MAIN_PROBE, *args], capture_output=True, text=True, timeout=180)
+    head, _, tail = out.stderr.rpartition("\nPROBE ")
+    assert tail, out.stderr
+    return json.loads(tail), out.stdout, head
+
+
+def test_a_group_named_first_builds_only_that_group_and_command(home):
+    builders.report_store()
+    result, out, err = _main_probe("analytics", "platforms", *MARCH, "--json")
+    assert result["exit"] == 0, err
+    assert json.loads(out)["report"] == "platforms"
+    # Neither another group's module nor the top-level commands were imported to build the app.
+    others = {f"postcli.cli.{g}" for g in ("accounts", "post", "jobs", "media", "db", "config", "queue", "toplevel")}
+    assert not others & set(result["loaded"]), result["loaded"]
+    assert result["built"] == {"analytics": ["platforms"]}
+
+
+def test_a_command_the_group_does_not_have_is_answered_from_the_whole_group(home):
+    result, _out, err = _main_probe("analytics", "topp")
+    assert result["exit"] == 2
+    assert "No such command 'topp'" in err and "top" in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["--debug", "analytics", "--help"], ["collect", "--help"], ["analytics", "--help"]],
+)
+def test_other_command_lines_see_the_whole_app(args, home):
+    result, out, err = _main_probe(*args)
+    assert result["exit"] == 0, err
+    if args[0] == "analytics":  # the group's own help: its commands, the same as in the whole app
+        listed = out.split("Commands:")[1].split()
+        assert [c for c in _subcommands("analytics") if c not in listed] == []
+    else:
+        assert "postcli.cli.toplevel" in result["loaded"]

@@ -223,7 +223,7 @@ def _describe_unexpected(exc: Exception) -> tuple[str, str]:
     )
 
 
-app = typer.Typer(
+_app = typer.Typer(
     cls=PostcliGroup,
     name="postcli",
     help="Publish to social networks and get honest analytics, from the terminal.",
@@ -243,7 +243,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@_app.callback()
 def _root(
     ctx: typer.Context,
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors (same as POSTCLI_DEBUG=1)."),
@@ -269,24 +269,73 @@ def _root(
         settings.timeout()
 
 
-def _register() -> None:
-    from postcli.cli import accounts, analytics, config, db, jobs, media, post, post_analytics, toplevel
-
-    app.add_typer(accounts.app, name="accounts")
-    app.add_typer(post.app, name="post")
-    post_analytics.register(analytics.app)
-    app.add_typer(analytics.app, name="analytics")
-    app.add_typer(jobs.app, name="jobs")
-    app.add_typer(media.app, name="media")
-    app.add_typer(db.app, name="db")
-    app.add_typer(config.app, name="config")
-    from postcli.cli import queue
-
-    app.add_typer(queue.app, name="queue")
-    toplevel.register(app)
+# The command groups, each in its own module; the top-level commands (toplevel.py) are the rest.
+GROUPS = ("accounts", "post", "analytics", "jobs", "media", "db", "config", "queue")
+_registered: set[str] = set()
 
 
-_register()
+def _register(only: str | None = None, command: str | None = None) -> None:
+    """Add the command groups to the app: all of them, or only the group `only`, with only its
+    `command` when it has one by that name (what `postcli GROUP COMMAND ...` runs: building every
+    command's parameters from its signature costs more than a report's query, and `postcli
+    --help` is the yardstick for start-up)."""
+    import importlib
+
+    for name in GROUPS:
+        if (only is None or only == name) and name not in _registered:
+            _registered.add(name)
+            module = importlib.import_module(f"postcli.cli.{name}")
+            if name == "analytics":
+                from postcli.cli import post_analytics
+
+                post_analytics.register(module.app)
+            _app.add_typer(module.app if only is None else _one_command(module.app, command), name=name)
+    if only is None and "" not in _registered:
+        _registered.add("")
+        from postcli.cli import toplevel
+
+        toplevel.register(_app)
+
+
+def __getattr__(name: str) -> Any:
+    # `from postcli.cli import app` (tests, the docs generator, completion) gets every command.
+    if name == "app":
+        _register()
+        return _app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _one_command(group: typer.Typer, name: str | None) -> typer.Typer:
+    """`group` with only its command (or sub-group) `name`; the whole group when it has none by
+    that name (an option, or a typo click answers by listing the group's commands)."""
+    import copy
+
+    from typer.main import get_command_name
+
+    if not name:
+        return group
+    commands = [
+        c
+        for c in group.registered_commands
+        if (c.name or get_command_name(getattr(c.callback, "__name__", ""))) == name
+    ]
+    groups = [g for g in group.registered_groups if g.name == name]
+    if not commands and not groups:
+        return group
+    light = copy.copy(group)
+    light.registered_commands, light.registered_groups = commands, groups
+    return light
+
+
+def _invoked(args: list[str]) -> tuple[str | None, str | None]:
+    """The group and command a command line runs when it names a group first (`postcli
+    analytics top ...`); (None, None) for anything else (root options first, top-level
+    commands, shell completion)."""
+    if not args or args[0] not in GROUPS:
+        return None, None
+    if any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
+        return None, None
+    return args[0], (args[1] if len(args) > 1 else None)
 
 
 def _occupy_closed_std_fds() -> None:
@@ -312,8 +361,9 @@ def main() -> None:
     _occupy_closed_std_fds()
     if not (_debug_enabled() or "--debug" in sys.argv[1:]):
         warnings.simplefilter("ignore")  # warnings raised while modules are imported, too
+    _register(*_invoked(sys.argv[1:]))
     try:
-        app()
+        _app()
     except SystemExit as exc:
         # Click's own usage errors (exit 2) print nothing when stderr is closed: not reported, exit 1.
         if exc.code == EXIT_USAGE and sys.stderr is None:
