@@ -308,6 +308,28 @@ class AccountPostHourly(Base):
     __table_args__ = ({"sqlite_with_rowid": False},)
 
 
+class PublishedCount(Base):
+    """Per account and UTC publish day: the targets that went live and the posts they were the
+    first of (on their platform: `posts`; overall: `posts_all`). Kept exact by database triggers
+    on post_targets and posts, created by migration 0011; store/published_counts.py has the
+    rules, the triggers and the rebuild. Reports read it for whole days.
+
+    `account_id` has no foreign key: the triggers write here while an account's delete cascades
+    to its targets. Rows of a deleted account are harmless (reports join accounts), and in fact
+    go: its targets' counts are taken out, and a row whose counts reach 0 is deleted.
+    """
+
+    __tablename__ = "published_counts"
+
+    day: Mapped[datetime] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    targets: Mapped[int] = mapped_column(Integer)
+    posts: Mapped[int] = mapped_column(Integer)
+    posts_all: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
 class AccountMetricSnapshot(Base):
     __tablename__ = "account_metric_snapshots"
 
