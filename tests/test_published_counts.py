@@ -344,6 +344,89 @@ def test_a_missing_trigger_shows(backend):
     check()
 
 
+# --- the schema: migration 0011, its downgrade, db copy -------------------------------------
+
+
+def _migrate(target: str, up: bool) -> None:
+    from alembic import command
+
+    from postcli.store.migrate import alembic_config
+    from postcli.store.session import engine
+
+    with engine().begin() as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        (command.upgrade if up else command.downgrade)(cfg, target)
+
+
+def _triggers(backend: str) -> set[str]:
+    from postcli.store.session import engine
+
+    with engine().connect() as conn:
+        if backend == "postgresql":
+            rows = conn.exec_driver_sql("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        else:
+            rows = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        return {r[0] for r in rows}
+
+
+def test_migration_0011_counts_what_is_there_and_its_downgrade_removes_it(backend):
+    from postcli.store import published_counts
+
+    names = set(published_counts.SQLITE_TRIGGERS)
+    assert names == {name for name, _table in published_counts.PG_TRIGGERS}
+    assert _triggers(backend) == names  # the current store has them
+    _migrate("0010", up=False)
+    assert _triggers(backend) == set()
+    # Written at 0010 (no table, no triggers): a post on two platforms, one on two days.
+    st, b1, b2, m = _three_accounts()
+    st.post("a", "2024-03-01T10:00:00", b1, m)
+    t = st.post("b", "2024-03-02T23:00:00", b2, b1)
+    sql("UPDATE post_targets SET completed_at = :when WHERE id = :t", when=day(3, 1), t=t[1])
+    _migrate("head", up=True)
+    assert _triggers(backend) == names
+    assert check() == {
+        (day(0), b1): (1, 1, 1),
+        (day(0), m): (1, 1, 0),
+        (day(1), b2): (1, 1, 1),
+        (day(3), b1): (1, 0, 0),
+    }
+    st.post("c", "2024-03-05T10:00:00", b1)  # and the triggers work on the upgraded store
+    assert check()[(day(4), b1)] == (1, 1, 1)
+
+
+def test_migrations_on_sqlite_match_the_models():
+    """tests/test_postgres.py compares PostgreSQL's schema with the models; the same here. The
+    triggers are not in the models (Alembic compares tables, columns and indexes):
+    test_migration_0011_... checks them."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from postcli.store.models import Base
+    from postcli.store.session import engine
+
+    with engine().connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        sql_text = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'published_counts'").scalar_one()
+    assert "WITHOUT ROWID" in sql_text and "FOREIGN" not in sql_text.upper()
+
+
+def test_db_copy_fills_the_target_by_its_triggers(home, tmp_path, monkeypatch, cli):
+    """Not copied row by row (the target's triggers write it as the targets arrive): equal all
+    the same, and the copy's own check compares it with its rebuild."""
+    from support.backend import use
+
+    st, b1, b2, m = _three_accounts()
+    st.post("a", "2024-03-01T10:00:00", b1, b2, m)
+    st.post("b", "2024-03-02T10:00:00", m)
+    before = check()
+    target = f"sqlite:///{tmp_path / 'copy' / 'postcli.db'}"
+    copied = cli.json("db", "copy", "--to", target)
+    assert {t["table"]: (t["source"], t["target"]) for t in copied["tables"]}["published_counts"] == (4, 4)
+    use(monkeypatch, home, target)
+    assert check() == before
+
+
 # --- random sequences of writes (Hypothesis) ----------------------------------------------
 
 TIMES = (None, day(0, 9), day(0, 9), day(0, 23, 59), day(1), day(1, 12), day(2, 8))
