@@ -344,7 +344,7 @@ def test_a_missing_trigger_shows(backend):
     check()
 
 
-# --- the schema: migration 0011, its downgrade, db copy -------------------------------------
+# --- the schema: migration 0012, its downgrade, db copy -------------------------------------
 
 
 def _migrate(target: str, up: bool) -> None:
@@ -370,15 +370,15 @@ def _triggers(backend: str) -> set[str]:
         return {r[0] for r in rows}
 
 
-def test_migration_0011_counts_what_is_there_and_its_downgrade_removes_it(backend):
+def test_migration_0012_counts_what_is_there_and_its_downgrade_removes_it(backend):
     from postcli.store import published_counts
 
     names = set(published_counts.SQLITE_TRIGGERS)
     assert names == {name for name, _table in published_counts.PG_TRIGGERS}
     assert _triggers(backend) == names  # the current store has them
-    _migrate("0010", up=False)
+    _migrate("0011", up=False)
     assert _triggers(backend) == set()
-    # Written at 0010 (no table, no triggers): a post on two platforms, one on two days.
+    # Written at 0011 (no table, no triggers): a post on two platforms, one on two days.
     st, b1, b2, m = _three_accounts()
     st.post("a", "2024-03-01T10:00:00", b1, m)
     t = st.post("b", "2024-03-02T23:00:00", b2, b1)
@@ -398,7 +398,7 @@ def test_migration_0011_counts_what_is_there_and_its_downgrade_removes_it(backen
 def test_migrations_on_sqlite_match_the_models():
     """tests/test_postgres.py compares PostgreSQL's schema with the models; the same here. The
     triggers are not in the models (Alembic compares tables, columns and indexes):
-    test_migration_0011_... checks them."""
+    test_migration_0012_... checks them."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 

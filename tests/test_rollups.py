@@ -1,9 +1,11 @@
-"""The per-account hourly gains (account_post_hourly) the timeline reads.
+"""The rollups the reports read: the per-account hourly gains (account_post_hourly) the
+timeline reads, and the sums by publish and capture day (published_sums) overview and
+platforms read.
 
 Random snapshot series (Hypothesis: out of order, NULLs, batches and single writes, a
-deleted post) must leave the table equal to its rebuild from the snapshots, and the
-timeline over it equal to the same report computed here from the snapshots alone.
-`db upgrade` rebuilds it (migration 0010) with progress."""
+deleted post) must leave both tables equal to their rebuild from the snapshots, and the
+reports over them equal to the same reports computed here from the snapshots alone.
+`db upgrade` rebuilds them (migrations 0010, 0011) with progress."""
 
 from __future__ import annotations
 
@@ -16,10 +18,12 @@ from hypothesis import strategies as st
 
 from postcli.metrics import HOURLY_COUNTERS
 from postcli.platforms.base import PostMetrics
+from postcli.store.driver import SCHEMA_HEAD
 
 UTC = timezone.utc
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 ZONES = ("UTC", "Europe/Berlin", "Asia/Kolkata", "America/St_Johns")
+LIVE_H = (-20, 3, 30)  # hours after T0 each post went live
 
 counter = st.one_of(st.none(), st.integers(0, 50))
 snapshot = st.tuples(
@@ -50,7 +54,10 @@ def _fresh_store() -> list[tuple[int, int]]:
             accounts.append(a)
         s.flush()
         for i, accs in enumerate(([accounts[0]], [accounts[1]], accounts)):
-            p = Post(text=f"p{i}", status="completed", published_at=T0, correlation_id=f"c{i}")
+            # Live on three UTC days (the day before T0, T0's, the day after), so periods have
+            # whole days and parts of days.
+            live = T0 + timedelta(hours=LIVE_H[i])
+            p = Post(text=f"p{i}", status="completed", published_at=live, correlation_id=f"c{i}")
             s.add(p)
             for a in accs:
                 p.targets.append(
@@ -60,7 +67,7 @@ def _fresh_store() -> list[tuple[int, int]]:
                         status="completed",
                         idempotency_key=f"k{i}-{a.id}",
                         platform_post_id=f"x{i}-{a.id}",
-                        completed_at=T0,
+                        completed_at=live,
                     )
                 )
         s.flush()
@@ -79,13 +86,20 @@ def _write(targets: list[tuple[int, int]], series: list[tuple]) -> None:
         if (tid, minute) in seen:  # one snapshot per target and moment: the order of equals is undefined
             continue
         seen.add((tid, minute))
-        m = PostMetrics(likes=likes, comments=comments, shares=shares)
+        m = PostMetrics(
+            likes=likes,
+            comments=comments,
+            shares=shares,
+            impressions=None if likes is None else 10 * likes + minute % 5,
+            reach=None if comments is None else comments + 3,
+        )
+        followers = None if minute % 3 == 0 else minute % 4 * (7 + minute % 11)  # 0 followers too: no rate
         when = T0 + timedelta(minutes=minute)
         with session_scope() as s:
             if batch:
-                record_post_snapshots(s, [(TargetRef(tid, acc), m, None)], when)
+                record_post_snapshots(s, [(TargetRef(tid, acc), m, followers)], when)
             else:
-                record_post_snapshot(s, s.get(PostTarget, tid), m, when)
+                record_post_snapshot(s, s.get(PostTarget, tid), m, when, follower_count=followers)
 
 
 def _table() -> dict[tuple, tuple]:
@@ -104,6 +118,23 @@ def _rebuilt() -> dict[tuple, tuple]:
     with session_scope() as s:
         rollup.rebuild(s.connection())
     return _table()
+
+
+def _sums() -> dict[tuple, tuple]:
+    """published_sums, the rate's float sum to 9 places (added in another order by the writer
+    than by the rebuild), rows that say nothing left out."""
+    from postcli.store.published import COLUMNS
+    from postcli.store.session import session_scope
+
+    rate = COLUMNS.index("rate")
+    with session_scope() as s:
+        rows = s.connection().exec_driver_sql(f"SELECT {', '.join(COLUMNS)} FROM published_sums").fetchall()
+    out = {}
+    for r in rows:
+        values = [round(v, 9) if i == rate else v for i, v in enumerate(r)][3:]
+        if any(values):
+            out[tuple(r[:3])] = tuple(v + 0.0 if isinstance(v, float) else v for v in values)
+    return out
 
 
 def _reference_timeline(account_id: int, start: datetime, end: datetime, tz: str) -> list[tuple]:
@@ -190,8 +221,9 @@ def test_rollup_equals_its_rebuild_and_the_timeline_the_snapshots(series, delete
             post = s.get(Post, s.get(PostTarget, targets[-1][0]).post_id)
             rollup.forget_targets(s.connection(), [t.id for t in post.targets])
             s.delete(post)
-    kept = _table()
+    kept, sums = _table(), _sums()
     assert kept == _rebuilt()
+    assert sums == _sums()
     start = T0 + timedelta(hours=start_h, minutes=start_min)
     end = start + timedelta(hours=hours)
     for acc in sorted({a for _t, a in targets}):
@@ -219,12 +251,12 @@ def test_db_upgrade_rebuilds_the_rollup_with_progress():
     `db upgrade`, which reports (done, total) as it goes."""
     from postcli.services.database import upgrade
     from postcli.store.migrate import alembic_config
-    from postcli.store.session import SCHEMA_HEAD, engine
+    from postcli.store.session import engine
 
     targets = _fresh_store()
     _write(targets, [(i % 4, 90 * i, i, None, i % 3, i % 2 == 0) for i in range(60)])
-    expected = _table()
-    assert expected
+    expected, expected_sums = _table(), _sums()
+    assert expected and expected_sums
     from alembic import command
 
     with engine().begin() as conn:
@@ -234,61 +266,119 @@ def test_db_upgrade_rebuilds_the_rollup_with_progress():
     calls: list[tuple[int, int]] = []
     before, after = upgrade(progress=lambda done, total: calls.append((done, total)))
     assert (before, after) == ("0009", SCHEMA_HEAD)
-    assert _table() == expected
+    assert _table() == expected and _sums() == expected_sums
     assert calls and calls[-1] == (60, 60)  # (snapshots done, snapshots in all)
 
 
-@settings(max_examples=25)
+def _reference(start: datetime, end: datetime, now: datetime, account: int | None) -> tuple[dict, dict]:
+    """platforms' rows and each target's (engagement, likes), from the snapshots alone, as
+    docs/reports.md defines them: the targets that went live in [start, end), each as of its
+    last snapshot (before the end of the UTC day the period ended in, when that is before now)."""
+    from postcli.store.session import session_scope
+
+    with session_scope() as s:
+        c = s.connection()
+        snaps = c.exec_driver_sql(
+            "SELECT target_id, captured_at, engagement, likes, comments, shares, impressions, reach, follower_count "
+            "FROM post_metric_snapshots ORDER BY captured_at, id"
+        ).fetchall()
+        targets = c.exec_driver_sql(
+            "SELECT t.id, t.post_id, t.account_id, t.platform, t.completed_at FROM post_targets t ORDER BY t.id"
+        ).fetchall()
+        platforms = dict(c.exec_driver_sql("SELECT id, platform FROM accounts").fetchall())
+
+    def aware(v):
+        return (v if isinstance(v, datetime) else datetime.fromisoformat(v)).replace(tzinfo=UTC)
+
+    cut = None
+    if end < now:
+        day_end = end.replace(hour=0, minute=0, second=0, microsecond=0)
+        day_end += timedelta(days=1) if day_end < end else timedelta(0)
+        cut = None if day_end >= now else day_end
+    as_of: dict[int, tuple] = {}
+    for tid, at, *values in snaps:
+        if cut is None or aware(at) < cut:
+            as_of[tid] = tuple(values)
+    collected = {tid for tid, *_rest in snaps}
+    if not any(tid in collected for tid, _p, acc, *_r in targets if account in (None, acc)):
+        return {}, {}  # "no metrics collected yet" in the scope: nothing at all to report
+    rows: dict[str, dict] = {}
+    for name in sorted(set(platforms.values()) if account is None else {platforms[account]}):
+        rows[name] = {"posts": set(), "targets": 0, "figures": [[] for _ in range(7)]}
+    ranked = {}
+    for tid, post_id, acc, platform, live in targets:
+        if (account is not None and acc != account) or not start <= aware(live) < end:
+            continue
+        row = rows[platform]
+        row["posts"].add(post_id)
+        row["targets"] += 1
+        eng, likes, comments, shares, impressions, reach, followers = as_of.get(tid, (None,) * 7)
+        rate = None if eng is None or not followers or followers <= 0 else eng / followers
+        for i, v in enumerate((eng, likes, comments, shares, impressions, reach, rate)):
+            if v is not None:
+                row["figures"][i].append(v)
+        ranked[tid] = (eng, likes)
+    out = {}
+    for name, row in rows.items():
+        eng, likes, comments, shares, impressions, reach, rate = (sum(v) if v else None for v in row["figures"])
+        n_eng, n_rate = len(row["figures"][0]), len(row["figures"][6])
+        out[name] = (
+            len(row["posts"]),
+            row["targets"],
+            eng,
+            None if not n_eng else round(eng / n_eng, 9),
+            None if not n_rate else round(rate / n_rate, 9),
+            likes,
+            comments,
+            shares,
+            impressions,
+            reach,
+        )
+    return out, ranked
+
+
+@settings(max_examples=60)
 @given(
     series=st.lists(snapshot, min_size=1, max_size=25),
-    end_min=st.integers(1, 36 * 60),
+    start_min=st.integers(-30 * 60, 40 * 60),
+    length_min=st.integers(1, 3 * 24 * 60),
+    now_min=st.integers(-24 * 60, 5 * 24 * 60),
     sort=st.sampled_from(("engagement", "likes", "engagement_rate")),
+    one_account=st.booleans(),
 )
-def test_reports_as_of_a_past_end_equal_the_snapshots(series, end_min, sort):
-    """A period that ended in the past reads a target's latest row when it is older than the
-    end, else its latest snapshot before the end: either way what the snapshots say."""
+def test_platforms_and_top_equal_the_snapshots(series, start_min, length_min, now_min, sort, one_account):
+    """Read from the rollups (whole UTC days) and the targets (parts of days at the edges),
+    platforms says what the snapshots say; so does top, read from the targets."""
     from postcli.services.reports import ReportQuery, platforms, top
     from postcli.store.dbapi import open_reader
-    from postcli.store.session import session_scope
 
     targets = _fresh_store()
     _write(targets, series)
-    end = T0 + timedelta(minutes=end_min)
-    q = ReportQuery(start=T0 - timedelta(hours=1), end=end)
-    now = T0 + timedelta(days=30)
+    start = T0 + timedelta(minutes=start_min)
+    end = start + timedelta(minutes=length_min)
+    now = T0 + timedelta(minutes=now_min)
+    account = targets[0][1] if one_account else None
+    q = ReportQuery(start=start, end=end, account=None if account is None else str(account))
     with open_reader() as db:
         rows = {
-            r.platform: (r.targets, r.engagement, r.likes, r.comments, r.shares)
+            r.platform: (
+                r.posts,
+                r.targets,
+                r.engagement,
+                None if r.avg_engagement_per_post is None else round(r.avg_engagement_per_post, 9),
+                None if r.engagement_rate is None else round(r.engagement_rate, 9),
+                r.likes,
+                r.comments,
+                r.shares,
+                r.impressions,
+                r.reach,
+            )
             for r in platforms(db, q, now=now).platforms
         }
-        ranked = [(p.target_id, p.engagement, p.likes) for p in top(db, q, sort=sort, limit=10, now=now).posts]
-    with session_scope() as s:
-        snaps = (
-            s.connection()
-            .exec_driver_sql(
-                "SELECT s.target_id, t.platform, s.captured_at, s.id, s.engagement, s.likes, s.comments, s.shares "
-                "FROM post_metric_snapshots s JOIN post_targets t ON t.id = s.target_id ORDER BY s.captured_at, s.id"
-            )
-            .fetchall()
-        )
-    as_of: dict[int, tuple] = {}
-    platform_of = {}
-    for tid, platform, at, _id, *values in snaps:
-        at = at if isinstance(at, datetime) else datetime.fromisoformat(at)
-        platform_of[tid] = platform
-        if at.replace(tzinfo=UTC) < end:
-            as_of[tid] = tuple(values)
-    want: dict[str, list] = {}
-    for tid, acc in targets:
-        platform = "bluesky" if acc == targets[0][1] else "mastodon"
-        row = want.setdefault(platform, [0, None, None, None, None])
-        row[0] += 1
-        for i, v in enumerate(as_of.get(tid, (None,) * 4)):
-            if v is not None:
-                row[i + 1] = (row[i + 1] or 0) + v
-    assert rows == {p: tuple(v) for p, v in want.items()}
-    got = {tid: (eng, likes) for tid, eng, likes in ranked}
-    assert got == {tid: as_of.get(tid, (None, None))[:2] for tid, _acc in targets}
+        ranked = {p.target_id: (p.engagement, p.likes) for p in top(db, q, sort=sort, limit=10, now=now).posts}
+    want_rows, want_ranked = _reference(start, end, now, account)
+    assert rows == want_rows
+    assert ranked == want_ranked
 
 
 def test_rebuild_in_small_steps_equals_the_writes():
@@ -311,3 +401,20 @@ def test_rebuild_in_small_steps_equals_the_writes():
         rollup.rebuild(s.connection(), lambda done, total: calls.append((done, total)), step=7)
     assert _table() == written and reported() == written_reported
     assert calls[0] == (7, 80) and calls[-1] == (80, 80)
+
+
+def test_a_period_that_ended_reads_its_whole_days_as_of_the_cutoff():
+    """Post 1 went live at T0 + 3 h; T0's day is whole in both periods. Ending at a UTC midnight
+    the cutoff is the end itself; ending a minute later, the end of that day."""
+    from postcli.services.reports import ReportQuery, platforms
+    from postcli.store.dbapi import open_reader
+
+    targets = _fresh_store()
+    _write(targets, [(1, 5 * 60, 1, None, None, True), (1, 30 * 60, 10, None, None, False)])
+    now = T0 + timedelta(days=5)
+    start = T0 - timedelta(hours=1)
+    for end, likes in ((T0 + timedelta(days=1), 1), (T0 + timedelta(days=1, minutes=1), 10), (now, 10)):
+        with open_reader() as db:
+            rows = {r.platform: r.likes for r in platforms(db, ReportQuery(start=start, end=end), now=now).platforms}
+        assert rows == {"bluesky": None, "mastodon": likes}, end
+        assert _reference(start, end, now, None)[0]["mastodon"][5] == likes

@@ -56,7 +56,7 @@ def _state(target_ids: list[int]) -> list[dict]:
             snaps = s.scalars(
                 select(PostMetricSnapshot).where(PostMetricSnapshot.target_id == tid).order_by(PostMetricSnapshot.id)
             ).all()
-            gains, _reported = rollup.target_gains(s.connection(), [tid])
+            history = rollup.target_history(s.connection(), [tid])
             out.append(
                 {
                     "last_metrics_at": target.last_metrics_at,
@@ -70,7 +70,14 @@ def _state(target_ids: list[int]) -> list[dict]:
                     },
                     "snapshots": [(x.captured_at, x.raw, *(getattr(x, k) for k in counters)) for x in snaps],
                     # per UTC hour: the gains of likes, comments, shares, engagement, then how many reported
-                    "gains": sorted((_hour(h), *c) for (h, acc), c in gains.items() if acc == target.account_id),
+                    "gains": sorted(
+                        (_hour(h), *c) for (h, acc), c in history.hourly.items() if acc == target.account_id
+                    ),
+                    # per (publish day, capture day): what it adds to published_sums, rate rounded
+                    "sums": sorted(
+                        (str(day)[:10], str(cap)[:10], *(round(v, 9) for v in c))
+                        for (day, cap, _acc), c in history.published.items()
+                    ),
                 }
             )
     return out
@@ -89,6 +96,18 @@ def _account_rows(account_id: int) -> list[tuple]:
             f"FROM account_post_hourly WHERE account_id = {account_id} ORDER BY hour"
         )
         return [(_hour(r[0]), *r[1:]) for r in rows if any(r[1:])]
+
+
+def _published_rows(account_id: int) -> list[tuple]:
+    from postcli.store.published import COUNTS, FIGURES
+    from postcli.store.session import session_scope
+
+    with session_scope(readonly=True) as s:
+        rows = s.connection().exec_driver_sql(
+            f"SELECT day, captured_day, {', '.join((*FIGURES, *COUNTS))} FROM published_sums "
+            f"WHERE account_id = {account_id} ORDER BY day, captured_day"
+        )
+        return [(str(r[0])[:10], str(r[1])[:10], *(round(v, 9) for v in r[2:])) for r in rows if any(r[2:])]
 
 
 def _account_of(target_id: int) -> int:
@@ -164,6 +183,17 @@ def test_batch_equals_one_by_one_including_nulls_and_out_of_order(backend):
             by_target[hour] = [a + b for a, b in zip(by_target.get(hour, [0] * 8), change)]
     assert _account_rows(_account_of(batch[0])) == sorted((h, *c) for h, c in by_target.items() if any(c))
 
+    # And the sums by publish and capture day: the same on both accounts, and what the
+    # targets' histories add up to.
+    assert _published_rows(_account_of(batch[0])) == _published_rows(_account_of(one[0]))
+    summed: dict = {}
+    for x in got:
+        for day, cap, *change in x["sums"]:
+            summed[(day, cap)] = [a + b for a, b in zip(summed.get((day, cap), [0] * 14), change)]
+    want = sorted((d, c, *(round(v, 9) for v in vals)) for (d, c), vals in summed.items() if any(vals))
+    assert _published_rows(_account_of(batch[0])) == want
+    assert len({d for d, *_r in want}) == 2 and any(c.startswith("9999") for _d, c, *_r in want)
+
     # NULL stays NULL: the target that reported nothing until 15:00 gained nothing reported before.
     assert [row[1:] for row in got[2]["gains"] if row[0] < 15] == [(0,) * 8] * 2
     assert got[2]["latest"]["likes_reported"] == 2 and got[2]["latest"]["comments_reported"] is None
@@ -199,8 +229,9 @@ def test_batch_uses_a_few_statements():
                 record_post_snapshots(s, [(t, M(r, r, None), 10) for t in targets], when)
             finally:
                 event.remove(engine(), "before_cursor_execute", count)
-        # read the targets' latest rows, snapshots, latest, the accounts' hourly gains, targets
-        assert len(statements) <= 5, statements
+        # read the targets with their latest rows, snapshots, latest, the accounts' hourly gains,
+        # the sums by publish day, targets
+        assert len(statements) <= 6, statements
     st = _state(batch)
     assert all(x["gains"][-1][1:] == (1, 1, 0, 2, 1, 1, 0, 1) for x in st)
 

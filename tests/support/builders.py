@@ -5,7 +5,7 @@ POSTCLI_HOME / POSTCLI_DATABASE_URL (so on either backend) and returns the build
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from typer.testing import CliRunner
 
@@ -228,6 +228,9 @@ def two_periods_store() -> Store:
     return s
 
 
+PAIRED_LIVE = datetime(2024, 2, 29, 20, tzinfo=timezone.utc)
+
+
 def paired_targets(n: int) -> tuple[list[int], list[int]]:
     """Two accounts with n published targets each: one set recorded one by one, one in batches."""
     from postcli.store.models import Account, Post, PostTarget
@@ -250,6 +253,8 @@ def paired_targets(n: int) -> tuple[list[int], list[int]]:
                     status="completed",
                     idempotency_key=f"{side}-{i}",
                     platform_post_id=f"{side}-{i}",
+                    # live on two UTC days: the sums by publish day (published_sums) see both
+                    completed_at=PAIRED_LIVE + timedelta(hours=3 * i),
                 )
                 p.targets.append(t)
                 s.add(p)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from postcli import metrics
 from postcli.metrics import COUNTERS, HOURLY_COUNTERS, SNAPSHOT_COLUMNS, STATE_KEY, state_of
-from postcli.store import rollup
+from postcli.store import published, rollup
 from postcli.store.driver import to_stored
 from postcli.store.models import (
     AccountMetricSnapshot,
@@ -63,30 +63,45 @@ def record_post_snapshot(
     values["follower_count"] = follower_count
     latest = session.get(PostMetricLatest, target.id)
     conn = session.connection()
+    dialect = session.get_bind().dialect.name
     # Newer than every snapshot of the target (or as new, and written after): its gain counts
-    # from the latest row's reported values. Otherwise the target's gains are recomputed from
+    # from the latest row's values. Otherwise the target's contributions are recomputed from
     # its history, before and after, and the difference added (rare: a snapshot out of order).
     in_order = latest is None or latest.captured_at <= captured_at
-    before: dict[tuple[Any, int], rollup.Change] = {}
+    before: rollup.History | None = None
     if not in_order:
         session.flush()
-        before, _reported = rollup.target_gains(conn, [target.id], sign=-1)
+        before = rollup.target_history(conn, [target.id], sign=-1)
     snap = PostMetricSnapshot(target_id=target.id, captured_at=captured_at, raw=snapshot_raw(m), **values)
     session.add(snap)
     session.flush()
 
     new = [values[k] for k in HOURLY_COUNTERS]
-    if in_order:
+    if before is None:
         prev = None if latest is None else [getattr(latest, c) for c in rollup.REPORTED]
         change, reported = rollup.gain(prev, new)
-        hour = to_stored(hour_of(captured_at), session.get_bind().dialect.name)
+        hour = to_stored(hour_of(captured_at), dialect)
         rollup.add(conn, {(hour, target.account_id): change})
+        live = target.completed_at or target.post.published_at
+        if live is not None:
+            was = None if latest is None else published.figures([getattr(latest, c) for c in published.VALUES])
+            now = published.figures([values[k] for k in published.VALUES])
+            assert now is not None
+            sums: dict[published.Key, published.Change] = {}
+            published.record(
+                sums,
+                to_stored(live, dialect),
+                to_stored(captured_at, dialect),
+                target.account_id,
+                published.change(was, now),
+                published.totals_key(dialect),
+            )
+            published.add(conn, sums)
     else:
-        after, history = rollup.target_gains(conn, [target.id])
-        for key, change in before.items():
-            rollup.merge(after, key, change)
-        rollup.add(conn, after)
-        reported = history[target.id]
+        after = rollup.target_history(conn, [target.id])
+        rollup.merge_history(after, before)
+        after.add_to(conn)
+        reported = after.reported[target.id]
     own = dict(zip(rollup.REPORTED, reported))
     if latest is None:
         latest = PostMetricLatest(target_id=target.id, snapshot_id=snap.id, captured_at=captured_at, **values, **own)
@@ -149,20 +164,32 @@ def record_post_snapshots(
     counts: dict[int, int] = {}
     for target, _m, _f in items:
         counts[target.id] = counts.get(target.id, 0) + 1
-    prev: dict[int, list[int | None] | None] = {tid: None for tid, n in counts.items() if n == 1}
+    prev: dict[int, _Prev | None] = {tid: None for tid, n in counts.items() if n == 1}
+    live: dict[int, datetime | None] = {}
     if prev:
-        for tid, at, *reported in session.execute(_latest_statement(), {"ids": list(prev)}):
+        nr, nv = len(rollup.REPORTED), len(published.VALUES)
+        for tid, at, *row, completed, posted in session.execute(_latest_statement(), {"ids": list(prev)}):
+            live[tid] = completed or posted
+            if at is None:
+                continue  # its first snapshot
             if at > captured_at:
                 del prev[tid]  # out of order: the one-by-one path
             else:
-                prev[tid] = reported
+                prev[tid] = _Prev(row[:nr], published.figures(row[nr : nr + nv]))
 
     fast = [it for it in items if it[0].id in prev]
     if fast:
-        _write_batch(session, fast, captured_at, prev)
+        _write_batch(session, fast, captured_at, prev, live)
     for target, m, followers in items:
         if target.id not in prev:
             record_post_snapshot(session, _orm_target(session, target), m, captured_at, follower_count=followers)
+
+
+class _Prev(NamedTuple):
+    """A target's latest row, as the batch write needs it."""
+
+    reported: list[int | None]  # rollup.REPORTED
+    figures: tuple[Any, ...] | None  # published.figures of its values
 
 
 def _orm_target(session: Session, target: PostTarget | TargetRef) -> PostTarget:
@@ -198,7 +225,8 @@ def _write_batch(
     session: Session,
     items: list[tuple[PostTarget | TargetRef, PostMetrics, int | None]],
     captured_at: datetime,
-    prev: dict[int, list[int | None] | None],
+    prev: dict[int, _Prev | None],
+    live: dict[int, datetime | None],
 ) -> None:
     from sqlalchemy.orm.attributes import set_committed_value
 
@@ -206,17 +234,28 @@ def _write_batch(
 
     db = Bulk(session)
     at, hour_db = db.dt(captured_at), db.dt(hour_of(captured_at))
+    totals = published.totals_key(session.get_bind().dialect.name)
     counters: list[tuple[Any, ...]] = []
     reported: list[list[int | None]] = []
     gains: dict[tuple[Any, int], rollup.Change] = {}
+    sums: dict[published.Key, published.Change] = {}
     for target, m, followers in items:
         values = tuple(getattr(m, k) for k in COUNTERS)
         likes, comments, shares = m.likes, m.comments, m.shares
         engagement = metrics.engagement(likes, comments, shares)
         counters.append((*values, engagement, followers))
-        change, now_reported = rollup.gain(prev[target.id], (likes, comments, shares, engagement))
+        before = prev[target.id]
+        change, now_reported = rollup.gain(
+            None if before is None else before.reported, (likes, comments, shares, engagement)
+        )
         reported.append(now_reported)
         rollup.merge(gains, (hour_db, target.account_id), change)
+        went_live = live.get(target.id)
+        if went_live is not None:
+            now = published.figures((likes, comments, shares, m.impressions, m.reach, engagement, followers))
+            assert now is not None
+            was = None if before is None else before.figures
+            published.record(sums, db.dt(went_live), at, target.account_id, published.change(was, now), totals)
 
     # One multi-row INSERT per few hundred rows; the ids come back matched by target (a
     # target is in a fast batch once).
@@ -233,6 +272,7 @@ def _write_batch(
         [(t.id, snap_ids[t.id], at, *c, *r) for (t, _m, _f), c, r in zip(items, counters, reported)],
     )
     rollup.add(db.conn, gains)
+    published.add(db.conn, sums)
     db.executemany(_TOUCH_TARGETS, [(at, t.id, at) for t, _m, _f in items])
 
     written = {t.id for t, _m, _f in items}
@@ -256,15 +296,27 @@ _LATEST_STATEMENT: list[Any] = []
 
 
 def _latest_statement() -> Any:
-    """The batch's read of its targets' latest rows (built once: building costs more than running it)."""
+    """The batch's one read of its targets: (id, their latest row's captured_at, reported values
+    and values (NULLs without one), when they went live: completed_at, their post's
+    published_at). Built once: building costs more than running it."""
     if not _LATEST_STATEMENT:
         from sqlalchemy import bindparam, select
 
+        from postcli.store.models import Post
+
         L = PostMetricLatest
+        columns = (*rollup.REPORTED, *published.VALUES)
         _LATEST_STATEMENT.append(
-            select(L.target_id, L.captured_at, *(getattr(L, c) for c in rollup.REPORTED)).where(
-                L.target_id.in_(bindparam("ids", expanding=True))
+            select(
+                PostTarget.id,
+                L.captured_at,
+                *(getattr(L, c) for c in columns),
+                PostTarget.completed_at,
+                Post.published_at,
             )
+            .join(Post, Post.id == PostTarget.post_id)
+            .outerjoin(L, L.target_id == PostTarget.id)
+            .where(PostTarget.id.in_(bindparam("ids", expanding=True)))
         )
     return _LATEST_STATEMENT[0]
 

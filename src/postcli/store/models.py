@@ -308,10 +308,42 @@ class AccountPostHourly(Base):
     __table_args__ = ({"sqlite_with_rowid": False},)
 
 
+class PublishedSums(Base):
+    """Per account, UTC day its targets went live and UTC day of capture: how their snapshots
+    changed the figures overview and platforms add up (store/published.py has the rule), kept by
+    services/snapshots.py, rebuilt from the snapshots by migration 0011. `captured_day` 9999-12-31
+    holds the totals (every capture: the figures as of now). `{figure}_n` counts reported
+    values: a sum with n = 0 is NULL ("not reported"). Changes are added, never recomputed."""
+
+    __tablename__ = "published_sums"
+
+    # The key starts with the capture day: the totals' rows are one range, and a period that
+    # ended seeks the capture days from its cutoff on, each over the period's publish days.
+    captured_day: Mapped[datetime] = mapped_column(primary_key=True)
+    day: Mapped[datetime] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    likes: Mapped[int] = mapped_column(BigInt, default=0)
+    comments: Mapped[int] = mapped_column(BigInt, default=0)
+    shares: Mapped[int] = mapped_column(BigInt, default=0)
+    impressions: Mapped[int] = mapped_column(BigInt, default=0)
+    reach: Mapped[int] = mapped_column(BigInt, default=0)
+    engagement: Mapped[int] = mapped_column(BigInt, default=0)
+    rate: Mapped[float] = mapped_column(Float, default=0.0)
+    likes_n: Mapped[int] = mapped_column(Integer, default=0)
+    comments_n: Mapped[int] = mapped_column(Integer, default=0)
+    shares_n: Mapped[int] = mapped_column(Integer, default=0)
+    impressions_n: Mapped[int] = mapped_column(Integer, default=0)
+    reach_n: Mapped[int] = mapped_column(Integer, default=0)
+    engagement_n: Mapped[int] = mapped_column(Integer, default=0)
+    rate_n: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
 class PublishedCount(Base):
     """Per account and UTC publish day: the targets that went live and the posts they were the
     first of (on their platform: `posts`; overall: `posts_all`). Kept exact by database triggers
-    on post_targets and posts, created by migration 0011; store/published_counts.py has the
+    on post_targets and posts, created by migration 0012; store/published_counts.py has the
     rules, the triggers and the rebuild. Reports read it for whole days.
 
     `account_id` has no foreign key: the triggers write here while an account's delete cascades

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from postcli.metrics import HOURLY_COUNTERS
+from postcli.store import published
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -29,6 +30,7 @@ SUMS = HOURLY_COUNTERS
 COUNTS = tuple(f"{k}_n" for k in HOURLY_COUNTERS)
 COLUMNS = ("hour", "account_id", *SUMS, *COUNTS)
 REPORTED = tuple(f"{k}_reported" for k in HOURLY_COUNTERS)  # on post_metric_latest
+FLUSH = 100_000  # published sums kept in memory by the rebuild before they are added
 
 # A change to one (hour, account) row: what to add to each sum, then to each count.
 Change = list[int]
@@ -77,11 +79,25 @@ def add(conn: Connection, changes: dict[tuple[Any, int], Change]) -> None:
 
 
 def _history_sql(where: str) -> str:
-    cols = ", ".join(f"s.{k}" for k in SUMS)
+    """Snapshot rows (target_id, account_id, captured_at, published, *HOURLY_COUNTERS,
+    *published.VALUES), by target, in capture order."""
+    cols = ", ".join(f"s.{k}" for k in (*SUMS, *published.VALUES))
     return (
-        f"SELECT s.target_id, t.account_id, s.captured_at, {cols} FROM post_metric_snapshots s "
-        f"JOIN post_targets t ON t.id = s.target_id {where} ORDER BY s.target_id, s.captured_at, s.id"
+        f"SELECT s.target_id, t.account_id, s.captured_at, COALESCE(t.completed_at, p.published_at), {cols} "
+        "FROM post_metric_snapshots s JOIN post_targets t ON t.id = s.target_id JOIN posts p ON p.id = t.post_id "
+        f"{where} ORDER BY s.target_id, s.captured_at, s.id"
     )
+
+
+_N = len(SUMS)
+
+
+def _hourly_rows(rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
+    return ((r[0], r[1], r[2], *r[4 : 4 + _N]) for r in rows)
+
+
+def _published_rows(rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
+    return ((r[0], r[1], r[2], r[3], *r[4 + _N :]) for r in rows)
 
 
 def _fold(rows: Iterable[Sequence[Any]], into: dict[tuple[Any, int], Change], sign: int = 1) -> dict[int, list]:
@@ -94,16 +110,41 @@ def _fold(rows: Iterable[Sequence[Any]], into: dict[tuple[Any, int], Change], si
     return reported
 
 
-def target_gains(conn: Connection, target_ids: Sequence[int], sign: int = 1) -> tuple[dict, dict[int, list]]:
-    """The targets' gains from their whole history (times `sign`), and their last reported values."""
-    into: dict[tuple[Any, int], Change] = {}
-    reported: dict[int, list] = {}
+class History:
+    """What targets' whole histories add to both rollups (times a sign), and their last
+    reported values."""
+
+    def __init__(self) -> None:
+        self.hourly: dict[tuple[Any, int], Change] = {}
+        self.published: dict[published.Key, published.Change] = {}
+        self.reported: dict[int, list] = {}
+
+    def add_to(self, conn: Connection) -> None:
+        add(conn, self.hourly)
+        published.add(conn, self.published)
+
+
+def target_history(conn: Connection, target_ids: Sequence[int], sign: int = 1) -> History:
+    """The targets' contributions to account_post_hourly and published_sums from their whole
+    history (times `sign`), and their last reported values."""
+    found = History()
+    totals = published.totals_key(conn.dialect.name)
     ids = sorted(set(target_ids))
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         sql = _history_sql(f"WHERE s.target_id IN ({', '.join('?' * len(chunk))})")
-        reported.update(_fold(conn.exec_driver_sql(_sql(conn, sql), tuple(chunk)), into, sign))
-    return into, reported
+        rows = list(conn.exec_driver_sql(_sql(conn, sql), tuple(chunk)))
+        found.reported.update(_fold(_hourly_rows(rows), found.hourly, sign))
+        published.fold(_published_rows(rows), found.published, totals, sign)
+    return found
+
+
+def merge_history(into: History, other: History) -> None:
+    """Add `other`'s contributions to `into`'s (reported values: `into`'s stay)."""
+    for key, change in other.hourly.items():
+        merge(into.hourly, key, change)
+    for pkey, pchange in other.published.items():
+        published.merge(into.published, pkey, pchange)
 
 
 def set_reported(conn: Connection, reported: dict[int, list]) -> None:
@@ -113,37 +154,60 @@ def set_reported(conn: Connection, reported: dict[int, list]) -> None:
 
 
 def forget_targets(conn: Connection, target_ids: Iterable[int]) -> None:
-    """Take the targets' gains out of their accounts' hours (before the targets are deleted)."""
-    changes, _reported = target_gains(conn, list(target_ids), sign=-1)
-    add(conn, changes)
+    """Take the targets' contributions out of both rollups (before the targets are deleted)."""
+    target_history(conn, list(target_ids), sign=-1).add_to(conn)
 
 
-def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None, step: int = 50_000) -> int:
-    """Recompute account_post_hourly and the latest rows' reported values from every snapshot,
-    streamed in target order (`progress(done, total)` every `step` snapshots); the rows written.
-    Memory follows accounts x hours (the sums) and `step`, not the snapshots."""
+def rebuild(
+    conn: Connection,
+    progress: Callable[[int, int], None] | None = None,
+    step: int = 50_000,
+    *,
+    hourly: bool = True,
+    sums: bool = True,
+) -> int:
+    """Recompute account_post_hourly with the latest rows' reported values (`hourly`) and
+    published_sums (`sums`) from every snapshot, streamed in target order (`progress(done,
+    total)` every `step` snapshots); the hourly rows written. Memory follows accounts x hours
+    (the hourly sums), the published sums not yet written (flushed past FLUSH keys: they are
+    added, so partial sums may go first) and `step`, not the snapshots. Migration 0010 ran
+    before published_sums existed: it rebuilds the hourly side only, 0011 the sums only."""
     total = int(conn.exec_driver_sql("SELECT count(*) FROM post_metric_snapshots").scalar_one())
-    conn.exec_driver_sql(f"DELETE FROM {TABLE}")
+    if hourly:
+        conn.exec_driver_sql(f"DELETE FROM {TABLE}")
+    if sums:
+        conn.exec_driver_sql(f"DELETE FROM {published.TABLE}")
+    totals = published.totals_key(conn.dialect.name)
     into: dict[tuple[Any, int], Change] = {}
+    pending: dict[published.Key, published.Change] = {}
     reported: dict[int, list] = {}  # the targets of this batch: written when the batch ends
+    last: dict[int, Any] = {}  # the same for their last figures
     # Streamed (a server-side cursor on PostgreSQL): the option on the statement, not the
     # connection, which would keep it for every later statement of the migration.
     result = conn.exec_driver_sql(_history_sql(""), execution_options={"stream_results": True})
     done = 0
     while batch := result.fetchmany(step):
         # A target's rows may straddle two batches: carry its reported values across.
-        for tid, acc, at, *values in batch:
-            change, reported[tid] = gain(reported.get(tid), values)
-            merge(into, (hour_key(at), acc), change)
         # Every target but the batch's last is complete (rows come in target order).
-        last = batch[-1][0]
-        set_reported(conn, {t: r for t, r in reported.items() if t != last})
-        reported = {last: reported[last]}
+        tail = batch[-1][0]
+        if hourly:
+            for r in batch:
+                change, reported[r[0]] = gain(reported.get(r[0]), r[4 : 4 + _N])
+                merge(into, (hour_key(r[2]), r[1]), change)
+            set_reported(conn, {t: r for t, r in reported.items() if t != tail})
+            reported = {tail: reported[tail]}
+        if sums:
+            published.fold(_published_rows(batch), pending, totals, last=last)
+            last = {tail: last[tail]}
+            if len(pending) > FLUSH:
+                published.add(conn, pending)
+                pending = {}
         done += len(batch)
         if progress is not None:
             progress(done, total)
     result.close()
     add(conn, into)
+    published.add(conn, pending)
     set_reported(conn, reported)
     if progress is not None and not total:
         progress(0, 0)

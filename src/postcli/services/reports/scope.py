@@ -89,6 +89,7 @@ class Scope:
     q: ReportQuery
     platform: str | None
     account: AccountRef | None
+    dialect: str = "sqlite"  # the store's (store/dbapi.py Reader.dialect): a few plans differ
 
     def targets(self, alias: str = "t") -> tuple[str, dict[str, Any]]:
         """` AND ...` restricting post_targets `alias` to the scope, and its parameters."""
@@ -197,7 +198,7 @@ def begin(session: Any, q: ReportQuery, report: str) -> tuple[Reader, Scope, Met
     if q.start >= q.end:
         raise InvalidInput("the period is empty: its start is not before its end.")
     account = resolve_account(db, q.account, q.platform) if q.account else None
-    sc = Scope(q=q, platform=q.platform, account=account)
+    sc = Scope(q=q, platform=q.platform, account=account, dialect=db.dialect)
     where, params = sc.accounts()
     rows = db.rows(f"SELECT a.id, a.platform, a.handle, a.status FROM accounts a{where} ORDER BY a.id", **params)
     meta = Meta(

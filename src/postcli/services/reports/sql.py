@@ -4,7 +4,7 @@ from SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from postcli import metrics
@@ -32,34 +32,58 @@ class Metric:
         return metrics.engagement_rate_sql(self("engagement"), self("follower_count"))
 
 
+def utc_midnight(moment: datetime, *, up: bool = False) -> datetime:
+    """The UTC midnight at or before `moment` (at or after it with `up`), aware."""
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day + timedelta(days=1) if up and day < moment else day
+
+
+def cutoff(end: datetime, now: datetime | None) -> datetime | None:
+    """What a period's metrics are as of: None for each target's latest snapshot (a period that
+    ends now, or today), else the end of the UTC day the period ended in (the end itself when it
+    is a UTC midnight, as an --until date is in UTC). The day, not the moment: the sums by
+    capture day (published_sums) answer it without reading a snapshot (docs/reports.md)."""
+    if now is None or end >= now:
+        return None
+    day_end = utc_midnight(end, up=True)
+    return None if day_end >= now else day_end
+
+
 def published_targets(
-    sc: Scope, now: datetime | None, join: str = "", *, posts: bool = True
+    sc: Scope,
+    now: datetime | None,
+    join: str = "",
+    *,
+    posts: bool = True,
+    between: tuple[datetime, datetime] | None = None,
 ) -> tuple[str, dict[str, Any], Metric]:
-    """FROM ... WHERE for the targets published in the period, each joined to its metrics as
-    of the period's end (t = post_targets, p = posts unless `posts` is False: a lookup per
-    target that counting and summing do not need; the Metric names them, NULLs when none).
+    """FROM ... WHERE for the targets published in the period (or `between` two moments inside
+    it), each joined to its metrics as of the period's cutoff (t = post_targets, p = posts
+    unless `posts` is False: a lookup per target that counting and summing do not need; the
+    Metric names them, NULLs when none).
 
     The period's target ids come from the indexes on post_targets.completed_at and
     posts.published_at (two disjoint halves: a target's own time, else its post's), so
     the cost follows the posts in the period, not all posts in the store; as an IN list
     they are then read in id order (2.5x cheaper here than joining the union).
 
-    A period that ends now reads post_metric_latest (one row per target). One that ended in
-    the past reads it too for every target not collected since the end (its latest row is
-    then its latest before the end: most targets of an older period); only the others pick
-    their latest snapshot before the end through the (target_id, captured_at) index, a
-    correlated subquery being far cheaper than ROW_NUMBER() here. now=None: no metrics join.
+    Metrics as of now read post_metric_latest (one row per target). As of a cutoff in the past
+    it is read too for every target not collected since (its latest row is then its latest
+    before the cutoff: most targets of an older period); only the others pick their latest
+    snapshot before the cutoff through the (target_id, captured_at) index, a correlated
+    subquery being far cheaper than ROW_NUMBER() here. now=None: no metrics join.
     """
-    past = now is not None and sc.q.end < now
+    as_of = cutoff(sc.q.end, now)
+    past = as_of is not None
     if now is None:
         metrics_join = ""
     elif not past:
         metrics_join = "LEFT JOIN post_metric_latest m ON m.target_id = t.id"
     else:
         metrics_join = (
-            "LEFT JOIN post_metric_latest l ON l.target_id = t.id AND l.captured_at < :end "
+            "LEFT JOIN post_metric_latest l ON l.target_id = t.id AND l.captured_at < :as_of "
             "LEFT JOIN post_metric_snapshots s ON s.id = CASE WHEN l.target_id IS NULL THEN ("
-            "SELECT s2.id FROM post_metric_snapshots s2 WHERE s2.target_id = t.id AND s2.captured_at < :end "
+            "SELECT s2.id FROM post_metric_snapshots s2 WHERE s2.target_id = t.id AND s2.captured_at < :as_of "
             "ORDER BY s2.captured_at DESC, s2.id DESC LIMIT 1) END"
         )
     t_where, params = sc.targets()
@@ -69,11 +93,22 @@ def published_targets(
         "SELECT t2.id FROM posts p2 JOIN post_targets t2 ON t2.post_id = p2.id "
         "WHERE p2.published_at >= :start AND p2.published_at < :end AND t2.completed_at IS NULL"
     )
+    if sc.dialect == "postgresql":
+        # PostgreSQL guesses 200 rows for `IN (... UNION ALL ...)` and hash-joins a full scan of
+        # post_metric_latest or posts against it; as a derived table each half's estimate comes
+        # from its index, so a few targets are looked up one by one.
+        frm = f"({in_period}) ids JOIN post_targets t ON t.id = ids.id"
+        cond = "t.platform_post_id IS NOT NULL"
+    else:
+        frm, cond = "post_targets t", f"t.id IN ({in_period}) AND t.platform_post_id IS NOT NULL"
     sql = (
-        f"FROM post_targets t {'JOIN posts p ON p.id = t.post_id' if posts else ''} {join} {metrics_join} "
-        f"WHERE t.id IN ({in_period}) AND t.platform_post_id IS NOT NULL{t_where}"
+        f"FROM {frm} {'JOIN posts p ON p.id = t.post_id' if posts else ''} {join} {metrics_join} WHERE {cond}{t_where}"
     )
-    return sql, {**params, "start": sc.q.start, "end": sc.q.end}, Metric(past)
+    start, end = between or (sc.q.start, sc.q.end)
+    params = {**params, "start": start, "end": end}
+    if past:
+        params["as_of"] = as_of
+    return sql, params, Metric(past)
 
 
 def as_int(v: Any) -> int | None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from postcli import metrics
 from postcli.services.reports.scope import Report, ReportQuery, Scope, begin, utc_now
-from postcli.services.reports.sql import RATE_DENOMINATOR, as_int, mean, published_targets
+from postcli.services.reports.sql import RATE_DENOMINATOR, mean, published_targets
 from postcli.store.dbapi import Reader
 
 
@@ -36,17 +36,28 @@ PLATFORM_COLUMNS = tuple(PlatformRow.__dataclass_fields__)
 
 
 def platform_rows(db: Reader, sc: Scope, now: datetime) -> list[PlatformRow]:
-    frm, params, m = published_targets(sc, now, posts=False)
-    sums = ", ".join(f"sum({m(c)})" for c in ("likes", "comments", "shares", "impressions", "reach"))
-    found = db.rows(
-        f"SELECT t.platform, count(DISTINCT t.post_id), count(t.id), sum({m('engagement')}), "
-        f"avg({m('engagement')}), avg({m.rate}), {sums} {frm} GROUP BY t.platform",
-        **params,
-    )
-    rows = {
-        r[0]: PlatformRow(r[0], r[1], r[2], as_int(r[3]), mean(r[4]), mean(r[5]), *(as_int(v) for v in r[6:]))
-        for r in found
+    from postcli.services.reports import period_sums
+
+    figures = period_sums.by_platform(db, sc, now)
+    frm, params, _m = published_targets(sc, None, posts=False)
+    counted = {
+        r[0]: (r[1], r[2])
+        for r in db.rows(
+            f"SELECT t.platform, count(DISTINCT t.post_id), count(t.id) {frm} GROUP BY t.platform", **params
+        )
     }
+    rows = {}
+    for name, (posts, targets) in counted.items():
+        f = figures.get(name) or period_sums.Sums()
+        rows[name] = PlatformRow(
+            name,
+            posts,
+            targets,
+            f.total("engagement"),
+            mean(f.mean("engagement")),
+            mean(f.mean("rate")),
+            *(f.total(c) for c in ("likes", "comments", "shares", "impressions", "reach")),
+        )
     # Platforms with accounts in scope but nothing published still belong in the comparison.
     where, params = sc.accounts()
     for (name,) in db.rows(f"SELECT DISTINCT a.platform FROM accounts a{where}", **params):

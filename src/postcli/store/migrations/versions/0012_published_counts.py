@@ -2,15 +2,15 @@
 were the first of, kept by triggers on post_targets and posts (store/published_counts.py) and
 filled from the rows already there
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,168 @@
+"""The figures overview and platforms add up over the targets published in a period, per
+platform: from published_sums (store/published.py) for the whole UTC days of the period, and
+from the targets themselves for the parts of days at its edges. The cost follows the days in
+the period and two days of posts, not the posts (docs/design.md, "Reports read rollups").
+
+Metrics are as of the period's cutoff (sql.cutoff): the totals rows for now; for a period that
+ended, the totals less what was captured on the cutoff's day or later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from postcli.services.reports.scope import Scope
+from postcli.services.reports.sql import PUBLISHED, cutoff, published_targets, utc_midnight
+from postcli.store.dbapi import Reader, in_list
+from postcli.store.published import COUNTS, FIGURES, TABLE, TOTALS_DAY
+
+_N = len(FIGURES)
+
+
+@dataclass
+class Sums:
+    """A platform's FIGURES: each one's sum and how many targets reported it."""
+
+    sums: list[Any] = field(default_factory=lambda: [0] * _N)
+    counts: list[int] = field(default_factory=lambda: [0] * _N)
+
+    def add(self, row: Any, sign: int = 1) -> None:
+        """Add (sign -1: take out) a row of FIGURES' sums then their counts; NULL sums are 0."""
+        for i in range(_N):
+            self.sums[i] += sign * (row[i] or 0)
+            self.counts[i] += sign * int(row[_N + i] or 0)
+
+    def total(self, figure: str) -> int | None:
+        """The sum, None when no target reported it (NULL is "not reported", never 0)."""
+        i = FIGURES.index(figure)
+        return int(self.sums[i]) if self.counts[i] else None
+
+    def mean(self, figure: str) -> float | None:
+        i = FIGURES.index(figure)
+        return self.sums[i] / self.counts[i] if self.counts[i] else None
+
+
+def _whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    first, last = utc_midnight(start, up=True), utc_midnight(end)
+    return (first, last) if first < last else None
+
+
+def by_platform(db: Reader, sc: Scope, now: datetime) -> dict[str, Sums]:
+    """{platform: Sums} over the targets published in the period, metrics as of its cutoff."""
+    out: dict[str, Sums] = {}
+    start, end = sc.q.start, sc.q.end
+    days = _whole_days(start, end)
+    edges = [(start, end)] if days is None else [(start, days[0]), (days[1], end)]
+    for lo, hi in edges:
+        if lo < hi:
+            _add_targets(db, sc, now, (lo, hi), out)
+    if days is not None:
+        _add_days(db, sc, now, days, out)
+    return out
+
+
+def _scope(sc: Scope) -> tuple[str, dict[str, Any]]:
+    sql, params = "", dict[str, Any]()
+    if sc.platform:
+        sql += " AND a.platform = :platform"
+        params["platform"] = sc.platform
+    if sc.account is not None:
+        sql += " AND x.account_id = :account_id"
+        params["account_id"] = sc.account.account_id
+    return sql, params
+
+
+_SELECT = ", ".join(f"sum(x.{c})" for c in (*FIGURES, *COUNTS))
+
+
+def _add_days(db: Reader, sc: Scope, now: datetime, days: tuple[datetime, datetime], out: dict[str, Sums]) -> None:
+    where, params = _scope(sc)
+    head = f"SELECT a.platform, {_SELECT} FROM {TABLE} x JOIN accounts a ON a.id = x.account_id WHERE "
+    period = f" AND x.day >= :d0 AND x.day < :d1{where} GROUP BY a.platform"
+    params.update(d0=days[0], d1=days[1])
+    for platform, *row in db.rows(head + "x.captured_day = :totals" + period, totals=TOTALS_DAY, **params):
+        out.setdefault(platform, Sums()).add(row)
+    as_of = cutoff(sc.q.end, now)
+    if as_of is None:
+        return
+    # Less what was captured on the cutoff's day or later: one seek per capture day (the key
+    # starts with it), each reading only the period's publish days.
+    last = db.one(f"SELECT max(captured_day) FROM {TABLE} WHERE captured_day < :totals", totals=TOTALS_DAY)
+    last_day = db.dt(last[0]) if last and last[0] is not None else None
+    if last_day is None or last_day < as_of:
+        return
+    captured = [as_of + timedelta(days=i) for i in range((last_day - as_of).days + 1)]
+    marks, cparams = in_list("cap", captured)
+    for platform, *row in db.rows(head + f"x.captured_day IN {marks}" + period, **params, **cparams):
+        out.setdefault(platform, Sums()).add(row, sign=-1)
+
+
+def _add_targets(
+    db: Reader, sc: Scope, now: datetime, between: tuple[datetime, datetime], out: dict[str, Sums]
+) -> None:
+    """The targets published `between` two moments (a part of a day), one by one."""
+    frm, params, m = published_targets(sc, now, posts=False, between=between)
+    cols = [m(c) for c in FIGURES[:-1]] + [m.rate]
+    sums = ", ".join(f"sum({c})" for c in cols)
+    counts = ", ".join(f"count({c})" for c in cols)
+    for platform, *row in db.rows(f"SELECT t.platform, {sums}, {counts} {frm} GROUP BY t.platform", **params):
+        out.setdefault(platform, Sums()).add(row)
+
+
+@dataclass
+class Counts:
+    """What a platform published in a period: targets, posts counted at the post's first target
+    on the platform (`posts`) and overall (`posts_all`), by publish time then target id."""
+
+    targets: int = 0
+    posts: int = 0
+    posts_all: int = 0
+
+    def add(self, row: Any) -> None:
+        self.targets += int(row[0] or 0)
+        self.posts += int(row[1] or 0)
+        self.posts_all += int(row[2] or 0)
+
+
+def counts_by_platform(db: Reader, sc: Scope) -> dict[str, Counts]:
+    """{platform: Counts} of the period: whole UTC days from published_counts, parts of days
+    from the targets."""
+    out: dict[str, Counts] = {}
+    start, end = sc.q.start, sc.q.end
+    days = _whole_days(start, end)
+    edges = [(start, end)] if days is None else [(start, days[0]), (days[1], end)]
+    for lo, hi in edges:
+        if lo < hi:
+            _count_targets(db, sc, (lo, hi), out)
+    if days is not None:
+        where, params = _scope(sc)
+        sql = (
+            "SELECT a.platform, sum(x.targets), sum(x.posts), sum(x.posts_all) FROM published_counts x "
+            f"JOIN accounts a ON a.id = x.account_id WHERE x.day >= :d0 AND x.day < :d1{where} GROUP BY a.platform"
+        )
+        for platform, *row in db.rows(sql, d0=days[0], d1=days[1], **params):
+            out.setdefault(platform, Counts()).add(row)
+    return out
+
+
+# An earlier counted target of the same post (on the same platform, for `posts`).
+_LIVE3 = "COALESCE(t3.completed_at, p3.published_at)"
+_EARLIER = (
+    "EXISTS (SELECT 1 FROM post_targets t3 JOIN posts p3 ON p3.id = t3.post_id WHERE t3.post_id = t.post_id "
+    f"AND t3.platform_post_id IS NOT NULL AND {_LIVE3} IS NOT NULL{{same}} "
+    f"AND ({_LIVE3} < {PUBLISHED} OR ({_LIVE3} = {PUBLISHED} AND t3.id < t.id)))"
+)
+
+
+def _count_targets(db: Reader, sc: Scope, between: tuple[datetime, datetime], out: dict[str, Counts]) -> None:
+    frm, params, _m = published_targets(sc, None, between=between)
+    first_here = "NOT " + _EARLIER.format(same=" AND t3.platform = t.platform")
+    first_all = "NOT " + _EARLIER.format(same="")
+    sql = (
+        f"SELECT t.platform, count(t.id), sum(CASE WHEN {first_here} THEN 1 ELSE 0 END), "
+        f"sum(CASE WHEN {first_all} THEN 1 ELSE 0 END) {frm} GROUP BY t.platform"
+    )
+    for platform, *row in db.rows(sql, **params):
+        out.setdefault(platform, Counts()).add(row)

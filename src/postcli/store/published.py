@@ -1,0 +1,124 @@
+"""published_sums: per account, UTC day a target went live and UTC day of capture, how its
+snapshots changed the figures the published-period reports add up (overview, platforms), and
+the rule that keeps it, written once for the snapshot writer (services/snapshots.py), the
+post deletion, the rebuild (store/rollup.py's pass over every snapshot) and the reports.
+
+A snapshot changes each figure of its target from the target's previous snapshot (in
+(captured_at, id) order): the sum by the value's change (a NULL value counts as 0) and the
+count of reported values by 0, 1 or -1. So the figures of the snapshots captured up to any
+moment add up to the targets' values in their last snapshot before it: "as of" that moment,
+NULL staying NULL (a sum whose count is 0). This is the latest row's rule, not the timeline's
+(store/rollup.py keeps each counter's last *reported* value): a figure a platform stops
+reporting leaves the sum.
+
+Every change is added twice: on its capture day, and on TOTALS_DAY, whose rows hold the sums
+of every capture (the figures as of now); a report for a period that ended subtracts the
+capture days from its cut-off on. The engagement rate is summed per target
+(metrics.engagement_rate of the snapshot) so a mean over posts can be read back.
+
+A target's publish time is COALESCE(completed_at, its post's published_at), read when its
+snapshots are written; it is fixed by then (publishing sets it before anything is collected).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from postcli.metrics import engagement_rate
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+TABLE = "published_sums"
+# The figures, in column order; "rate" is the engagement rate (a float sum).
+FIGURES = ("likes", "comments", "shares", "impressions", "reach", "engagement", "rate")
+COUNTS = tuple(f"{f}_n" for f in FIGURES)
+KEY = ("day", "captured_day", "account_id")
+COLUMNS = (*KEY, *FIGURES, *COUNTS)
+# What a snapshot row carries to compute its figures: the counters, then the rate's denominator.
+VALUES = ("likes", "comments", "shares", "impressions", "reach", "engagement", "follower_count")
+TOTALS_DAY = datetime(9999, 12, 31, tzinfo=timezone.utc)
+
+Change = list[Any]  # what to add to each of FIGURES, then to each of COUNTS
+Key = tuple[Any, Any, int]  # (day, captured_day, account_id), days in driver form
+
+_ADD = (
+    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+    f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET "
+    + ", ".join(f"{c} = {TABLE}.{c} + excluded.{c}" for c in (*FIGURES, *COUNTS))
+)
+
+
+def figures(values: Sequence[int | None] | None) -> tuple[Any, ...] | None:
+    """A snapshot's figures from its VALUES (None: no snapshot)."""
+    if values is None:
+        return None
+    *counters, followers = values
+    return (*counters, engagement_rate(counters[-1], followers))
+
+
+def change(before: Sequence[Any] | None, after: Sequence[Any]) -> Change:
+    """What a snapshot with figures `after` adds, its target's previous snapshot having had `before`."""
+    old = before or (None,) * len(FIGURES)
+    sums = [(n or 0) - (o or 0) for o, n in zip(old, after)]
+    counts = [int(n is not None) - int(o is not None) for o, n in zip(old, after)]
+    return sums + counts
+
+
+def day_key(moment: Any) -> Any:
+    """The UTC day of a stored time, in driver form (text on SQLite, naive UTC on PostgreSQL)."""
+    if isinstance(moment, datetime):
+        return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return f"{moment[:10]} 00:00:00.000000"  # store/driver.py's SQLITE_TIME_FORMAT
+
+
+def totals_key(dialect: str) -> Any:
+    """TOTALS_DAY in driver form."""
+    return TOTALS_DAY.replace(tzinfo=None) if dialect != "sqlite" else "9999-12-31 00:00:00.000000"
+
+
+def merge(into: dict[Key, Change], key: Key, c: Change, sign: int = 1) -> None:
+    have = into.get(key)
+    if have is None:
+        into[key] = [sign * x for x in c]
+    else:
+        into[key] = [a + sign * b for a, b in zip(have, c)]
+
+
+def record(into: dict[Key, Change], published: Any, captured: Any, account_id: int, c: Change, totals: Any) -> None:
+    """Add a snapshot's change under its capture day and under the totals (stored times)."""
+    if published is None:  # not live (no publish time): in no period
+        return
+    day = day_key(published)
+    merge(into, (day, day_key(captured), account_id), c)
+    merge(into, (day, totals, account_id), c)
+
+
+def add(conn: Connection, changes: dict[Key, Change]) -> None:
+    """Add `changes` in one executemany (rows that change nothing are skipped)."""
+    rows = [(*key, *c) for key, c in changes.items() if any(c)]
+    if rows:
+        sql = _ADD if conn.dialect.paramstyle == "qmark" else _ADD.replace("?", "%s")
+        conn.exec_driver_sql(sql, rows)
+
+
+def fold(
+    rows: Iterable[Sequence[Any]],
+    into: dict[Key, Change],
+    totals: Any,
+    sign: int = 1,
+    last: dict[int, tuple[Any, ...] | None] | None = None,
+) -> dict[int, tuple[Any, ...] | None]:
+    """Add the changes of snapshot rows (target_id, account_id, captured_at, published, *VALUES;
+    by target, in capture order) to `into`, times `sign`; each target's last figures (`last`
+    carries them in from an earlier call)."""
+    last = {} if last is None else last
+    for tid, acc, at, published, *values in rows:
+        now = figures(values)
+        assert now is not None
+        c = change(last.get(tid), now)
+        last[tid] = now
+        record(into, published, at, acc, c if sign == 1 else [sign * x for x in c], totals)
+    return last
