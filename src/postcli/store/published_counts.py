@@ -31,7 +31,9 @@ Cascades: on both backends the parent row is already gone when a cascaded delete
 on post_targets run. Their contributions join posts, so a deleted post's targets add nothing
 there; the post's own BEFORE DELETE trigger takes its contribution out first, while the post
 and its targets are all still there. A deleted account's targets go one by one through the
-post_targets trigger, their posts still there. TRUNCATE fires no row triggers: rebuild().
+post_targets trigger, their posts still there. Not seen (postcli does neither; rebuild() after
+them): PostgreSQL's TRUNCATE, and a row SQLite's REPLACE conflict resolution removes (no delete
+trigger fires for it unless recursive_triggers is on).
 
 A row whose counts reach 0 is deleted (a trigger on the table itself), so the table always
 equals rebuild() row for row: `db copy` does not copy it, the target's triggers fill it as
