@@ -67,7 +67,8 @@ def _fresh_store() -> list[tuple[int, int]]:
                         status="completed",
                         idempotency_key=f"k{i}-{a.id}",
                         platform_post_id=f"x{i}-{a.id}",
-                        completed_at=live,
+                        # the post on both accounts goes live on the second two hours later
+                        completed_at=live + timedelta(hours=2 if i == 2 and a is accounts[1] else 0),
                     )
                 )
         s.flush()
@@ -301,7 +302,7 @@ def _reference(start: datetime, end: datetime, now: datetime, account: int | Non
             as_of[tid] = tuple(values)
     collected = {tid for tid, *_rest in snaps}
     if not any(tid in collected for tid, _p, acc, *_r in targets if account in (None, acc)):
-        return {}, {}  # "no metrics collected yet" in the scope: nothing at all to report
+        return {"": (0, 0)}, {}  # "no metrics collected yet" in the scope: nothing at all to report
     rows: dict[str, dict] = {}
     for name in sorted(set(platforms.values()) if account is None else {platforms[account]}):
         rows[name] = {"posts": set(), "targets": 0, "figures": [[] for _ in range(7)]}
@@ -318,7 +319,15 @@ def _reference(start: datetime, end: datetime, now: datetime, account: int | Non
             if v is not None:
                 row["figures"][i].append(v)
         ranked[tid] = (eng, likes)
-    out = {}
+    # overview's posts: each post counted where its first live target (by time, then id) is,
+    # among the targets in scope
+    firsts: dict[int, tuple] = {}
+    for tid, post_id, acc, _platform, live in targets:
+        if account in (None, acc):
+            firsts[post_id] = min(firsts.get(post_id, (aware(live), tid)), (aware(live), tid))
+    in_period = {tid for _p, (live, tid) in firsts.items() if start <= live < end}
+    totals = (len(in_period), sum(r["targets"] for r in rows.values()))
+    out: dict = {"": totals}
     for name, row in rows.items():
         eng, likes, comments, shares, impressions, reach, rate = (sum(v) if v else None for v in row["figures"])
         n_eng, n_rate = len(row["figures"][0]), len(row["figures"][6])
@@ -349,7 +358,7 @@ def _reference(start: datetime, end: datetime, now: datetime, account: int | Non
 def test_platforms_and_top_equal_the_snapshots(series, start_min, length_min, now_min, sort, one_account):
     """Read from the rollups (whole UTC days) and the targets (parts of days at the edges),
     platforms says what the snapshots say; so does top, read from the targets."""
-    from postcli.services.reports import ReportQuery, platforms, top
+    from postcli.services.reports import ReportQuery, overview, platforms, top
     from postcli.store.dbapi import open_reader
 
     targets = _fresh_store()
@@ -376,7 +385,9 @@ def test_platforms_and_top_equal_the_snapshots(series, start_min, length_min, no
             for r in platforms(db, q, now=now).platforms
         }
         ranked = {p.target_id: (p.engagement, p.likes) for p in top(db, q, sort=sort, limit=10, now=now).posts}
+        over = overview(db, q, now=now)
     want_rows, want_ranked = _reference(start, end, now, account)
+    assert (over.posts_published, over.targets_published) == want_rows.pop("", (0, 0))
     assert rows == want_rows
     assert ranked == want_ranked
 

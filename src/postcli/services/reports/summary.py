@@ -10,7 +10,7 @@ from typing import Any
 
 from postcli import metrics
 from postcli.services.reports.scope import Report, ReportQuery, Scope, begin, utc_now
-from postcli.services.reports.sql import RATE_DENOMINATOR, mean, published_targets
+from postcli.services.reports.sql import RATE_DENOMINATOR, mean
 from postcli.store.dbapi import Reader
 
 
@@ -35,34 +35,40 @@ class PlatformRow:
 PLATFORM_COLUMNS = tuple(PlatformRow.__dataclass_fields__)
 
 
-def platform_rows(db: Reader, sc: Scope, now: datetime) -> list[PlatformRow]:
+def platform_rows(db: Reader, sc: Scope, now: datetime) -> tuple[list[PlatformRow], int, int]:
+    """The platforms' rows, then the posts and targets published in the period in all."""
     from postcli.services.reports import period_sums
 
     figures = period_sums.by_platform(db, sc, now)
-    frm, params, _m = published_targets(sc, None, posts=False)
-    counted = {
-        r[0]: (r[1], r[2])
-        for r in db.rows(
-            f"SELECT t.platform, count(DISTINCT t.post_id), count(t.id) {frm} GROUP BY t.platform", **params
-        )
-    }
+    counted = period_sums.counts_by_platform(db, sc)
     rows = {}
-    for name, (posts, targets) in counted.items():
+    for name, c in counted.items():
+        if not c.targets:
+            continue
         f = figures.get(name) or period_sums.Sums()
         rows[name] = PlatformRow(
             name,
-            posts,
-            targets,
+            # A post on two accounts of one platform counts once there, but once per account
+            # for --account (whose targets are each a post).
+            c.targets if sc.account is not None else c.posts,
+            c.targets,
             f.total("engagement"),
             mean(f.mean("engagement")),
             mean(f.mean("rate")),
-            *(f.total(c) for c in ("likes", "comments", "shares", "impressions", "reach")),
+            *(f.total(k) for k in ("likes", "comments", "shares", "impressions", "reach")),
         )
     # Platforms with accounts in scope but nothing published still belong in the comparison.
     where, params = sc.accounts()
     for (name,) in db.rows(f"SELECT DISTINCT a.platform FROM accounts a{where}", **params):
         rows.setdefault(name, PlatformRow(name, 0, 0, None, None, None, None, None, None, None, None))
-    return sorted(rows.values(), key=_platform_order)
+    targets = sum(c.targets for c in counted.values())
+    if sc.account is not None:
+        posts = targets
+    elif sc.platform:
+        posts = sum(c.posts for c in counted.values())
+    else:
+        posts = sum(c.posts_all for c in counted.values())
+    return sorted(rows.values(), key=_platform_order), posts, targets
 
 
 def _platform_order(r: PlatformRow) -> tuple[bool, int, str]:
@@ -94,7 +100,7 @@ class PlatformsReport(Report):
 
 def platforms(session: Any, q: ReportQuery, *, now: datetime | None = None) -> PlatformsReport:
     db, sc, meta = begin(session, q, "platforms")
-    rows = [] if meta.empty else platform_rows(db, sc, utc_now(now))
+    rows = [] if meta.empty else platform_rows(db, sc, utc_now(now))[0]
     if not meta.empty and not any(r.posts for r in rows):
         meta.empty = sc.nothing_published()
     return PlatformsReport(meta, rows, _best(rows))
@@ -159,9 +165,7 @@ def overview(session: Any, q: ReportQuery, *, now: datetime | None = None) -> Ov
     db, sc, meta = begin(session, q, "overview")
     if meta.empty:
         return OverviewReport(meta, 0, 0, None, None, None, {}, [], [])
-    rows = platform_rows(db, sc, utc_now(now))
-    frm, params, _m = published_targets(sc, None, posts=False)
-    posts, targets = db.one(f"SELECT count(DISTINCT t.post_id), count(t.id) {frm}", **params) or (0, 0)
+    rows, posts, targets = platform_rows(db, sc, utc_now(now))
     accounts = _followers(db, sc)
     by_platform: dict[str, list[int | None]] = defaultdict(list)
     for a in accounts:
