@@ -44,20 +44,22 @@ class Sums:
         return self.sums[i] / self.counts[i] if self.counts[i] else None
 
 
-def _whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+def _split(sc: Scope) -> tuple[list[tuple[datetime, datetime]], tuple[datetime, datetime] | None]:
+    """The period as the parts of days at its edges (each non-empty) and its whole UTC days
+    (None when it holds none)."""
+    start, end = sc.q.start, sc.q.end
     first, last = utc_midnight(start, up=True), utc_midnight(end)
-    return (first, last) if first < last else None
+    if first >= last:
+        return [(start, end)], None
+    return [(lo, hi) for lo, hi in ((start, first), (last, end)) if lo < hi], (first, last)
 
 
 def by_platform(db: Reader, sc: Scope, now: datetime) -> dict[str, Sums]:
     """{platform: Sums} over the targets published in the period, metrics as of its cutoff."""
     out: dict[str, Sums] = {}
-    start, end = sc.q.start, sc.q.end
-    days = _whole_days(start, end)
-    edges = [(start, end)] if days is None else [(start, days[0]), (days[1], end)]
-    for lo, hi in edges:
-        if lo < hi:
-            _add_targets(db, sc, now, (lo, hi), out)
+    edges, days = _split(sc)
+    for between in edges:
+        _add_targets(db, sc, now, between, out)
     if days is not None:
         _add_days(db, sc, now, days, out)
     return out
@@ -130,12 +132,9 @@ def counts_by_platform(db: Reader, sc: Scope) -> dict[str, Counts]:
     """{platform: Counts} of the period: whole UTC days from published_counts, parts of days
     from the targets."""
     out: dict[str, Counts] = {}
-    start, end = sc.q.start, sc.q.end
-    days = _whole_days(start, end)
-    edges = [(start, end)] if days is None else [(start, days[0]), (days[1], end)]
-    for lo, hi in edges:
-        if lo < hi:
-            _count_targets(db, sc, (lo, hi), out)
+    edges, days = _split(sc)
+    for between in edges:
+        _count_targets(db, sc, between, out)
     if days is not None:
         where, params = _scope(sc)
         sql = (
