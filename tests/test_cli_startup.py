@@ -154,3 +154,26 @@ def test_other_command_lines_see_the_whole_app(args, home):
         assert [c for c in _subcommands("analytics") if c not in listed] == []
     else:
         assert "postcli.cli.toplevel" in result["loaded"]
+
+
+def test_a_builtin_platform_option_reads_no_spec_and_no_plugins(home):
+    """`--platform mastodon` is checked against the built-in names; every spec and the installed
+    plugins (importlib.metadata) are read only for a name that is not one (~20 ms)."""
+    builders.report_store()
+    probe = (
+        "import sys\nfrom postcli import cli\nsys.argv = ['postcli', *sys.argv[1:]]\n"
+        "try:\n    cli.main()\nexcept SystemExit as e:\n    code = e.code\n"
+        "read = [m for m in ('postcli.platforms.spec', 'importlib.metadata') if m in sys.modules]\n"
+        "sys.stderr.write('\\nREAD ' + ','.join(read) + ' EXIT ' + str(code) + '\\n')\n"
+    )
+    for platform, want in (
+        ("bluesky", "READ  EXIT 0"),
+        ("blusky", "READ postcli.platforms.spec,importlib.metadata EXIT 2"),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-c", probe, "analytics", "overview", *MARCH, "--platform", platform, "--json"],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert want in out.stderr, out.stderr

@@ -331,8 +331,8 @@ def check_platform(platform: str | None) -> str | None:
     from postcli.services import platform_names
 
     name = platform.strip().lower()
-    known = platform_names.known()
-    if name not in known:
+    if not platform_names.is_known(name):
+        known = platform_names.known()
         raise InvalidInput(f"unknown platform {platform!r}.", hint=f"Known platforms: {', '.join(sorted(known))}.")
     return name
 
