@@ -245,8 +245,9 @@ def _copy_tables_in_order() -> list[Table]:
     return list(Base.metadata.sorted_tables)  # parents before children: FK order
 
 
-# Tables the target's own triggers fill as the rows they follow arrive: not copied (a copied
-# row would collide with the one the triggers wrote), checked against their rebuild instead.
+# Tables the target's own triggers keep: not copied but rebuilt once the rows they follow are
+# in (the triggers are dropped for the copy: a trigger per target row queries its post's targets,
+# which PostgreSQL plans as scans of the growing table while it has no statistics), then checked.
 DERIVED = ("published_counts",)
 
 
@@ -286,9 +287,12 @@ def _copy_tables(
 ) -> None:
     from sqlalchemy import func, select
 
+    from postcli.store import published_counts
+
     tables = _copy_tables_in_order()
     counts = {t.name: sconn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
     total = sum(n for name, n in counts.items() if name not in DERIVED)
+    published_counts.uninstall(dconn)
     done = 0
     if progress:
         progress("", 0, total)
@@ -318,6 +322,8 @@ def _copy_tables(
         except Exception as exc:
             raise _TableFailed(table.name, exc) from exc
         result.tables.append(TableCopy(table.name, counts[table.name], 0))
+    published_counts.install(dconn)
+    published_counts.rebuild(dconn)
 
 
 class _TableFailed(Exception):
