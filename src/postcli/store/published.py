@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from postcli.metrics import engagement_rate
+from postcli.store.driver import to_stored
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -76,15 +77,13 @@ def day_key(moment: Any) -> Any:
 
 def totals_key(dialect: str) -> Any:
     """TOTALS_DAY in driver form."""
-    return TOTALS_DAY.replace(tzinfo=None) if dialect != "sqlite" else "9999-12-31 00:00:00.000000"
+    return to_stored(TOTALS_DAY, dialect)
 
 
-def merge(into: dict[Key, Change], key: Key, c: Change, sign: int = 1) -> None:
+def merge(into: dict[Any, list[Any]], key: Any, c: Sequence[Any]) -> None:
+    """Add the change `c` to `into[key]` (both rollups keep their changes this way)."""
     have = into.get(key)
-    if have is None:
-        into[key] = [sign * x for x in c]
-    else:
-        into[key] = [a + sign * b for a, b in zip(have, c)]
+    into[key] = list(c) if have is None else [a + b for a, b in zip(have, c)]
 
 
 def record(into: dict[Key, Change], published: Any, captured: Any, account_id: int, c: Change, totals: Any) -> None:

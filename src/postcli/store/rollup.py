@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from postcli.metrics import HOURLY_COUNTERS
 from postcli.store import published
+from postcli.store.published import merge
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -51,13 +52,6 @@ def gain(reported: Values | None, values: Values) -> tuple[Change, list[int | No
     sums = [0 if v is None else v - (r or 0) for r, v in zip(before, values)]
     counts = [int(v is not None) for v in values]
     return sums + counts, [r if v is None else v for r, v in zip(before, values)]
-
-
-def merge(into: dict[tuple[Any, int], Change], key: tuple[Any, int], change: Change | None) -> None:
-    if change is None:
-        return
-    have = into.get(key)
-    into[key] = list(change) if have is None else [a + b for a, b in zip(have, change)]
 
 
 def hour_key(captured_at: Any) -> Any:
@@ -144,7 +138,7 @@ def merge_history(into: History, other: History) -> None:
     for key, change in other.hourly.items():
         merge(into.hourly, key, change)
     for pkey, pchange in other.published.items():
-        published.merge(into.published, pkey, pchange)
+        merge(into.published, pkey, pchange)
 
 
 def set_reported(conn: Connection, reported: dict[int, list]) -> None:

@@ -43,8 +43,6 @@ def platform_rows(db: Reader, sc: Scope, now: datetime) -> tuple[list[PlatformRo
     counted = period_sums.counts_by_platform(db, sc)
     rows = {}
     for name, c in counted.items():
-        if not c.targets:
-            continue
         f = figures.get(name) or period_sums.Sums()
         rows[name] = PlatformRow(
             name,
