@@ -429,3 +429,22 @@ def test_a_period_that_ended_reads_its_whole_days_as_of_the_cutoff():
             rows = {r.platform: r.likes for r in platforms(db, ReportQuery(start=start, end=end), now=now).platforms}
         assert rows == {"bluesky": None, "mastodon": likes}, end
         assert _reference(start, end, now, None)[0]["mastodon"][5] == likes
+
+
+def test_bounds_given_in_another_zone_cut_the_same_utc_days():
+    """A ReportQuery's bounds need only be aware: the same moments in Europe/Berlin read the
+    same whole UTC days and cutoff as in UTC."""
+    from postcli.services.reports import ReportQuery, overview, platforms
+    from postcli.store.dbapi import open_reader
+
+    targets = _fresh_store()
+    _write(targets, [(1, 5 * 60, 1, None, None, True), (1, 30 * 60, 10, None, None, False), (0, 60, 3, 1, 1, True)])
+    berlin = ZoneInfo("Europe/Berlin")
+    now = T0 + timedelta(days=5)
+    for start, end in ((T0 - timedelta(hours=21), T0 + timedelta(days=1)), (T0 - timedelta(hours=1), now)):
+        utc = ReportQuery(start=start, end=end)
+        local = ReportQuery(start=start.astimezone(berlin), end=end.astimezone(berlin))
+        with open_reader() as db:
+            want = [r.as_json() for r in platforms(db, utc, now=now).platforms]
+            assert want and [r.as_json() for r in platforms(db, local, now=now).platforms] == want
+            assert overview(db, local, now=now).body() == overview(db, utc, now=now).body()

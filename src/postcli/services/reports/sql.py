@@ -4,7 +4,7 @@ from SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from postcli import metrics
@@ -33,7 +33,9 @@ class Metric:
 
 
 def utc_midnight(moment: datetime, *, up: bool = False) -> datetime:
-    """The UTC midnight at or before `moment` (at or after it with `up`), aware."""
+    """The UTC midnight at or before `moment` (at or after it with `up`), aware, whatever zone
+    `moment` is given in (a ReportQuery's bounds need only be aware)."""
+    moment = moment.astimezone(timezone.utc)
     day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
     return day + timedelta(days=1) if up and day < moment else day
 
