@@ -98,6 +98,31 @@ class Delay:
     after: int = 0  # let this many matching requests through first
 
 
+class BearerTokens:
+    """Test controls of a fake that issues one access token and one refresh token
+    (`self.access_token`, `self.refresh_token`, with `self._seq` and `self._lock`); the tokens
+    it gives out after them keep the platform's own format (the class attributes)."""
+
+    expired_token = "expired-{n}-{token}"
+    revoked_token = "revoked-{n}"
+    revoked_refresh_token = "revoked-refresh-{n}"
+    access_token: str
+    refresh_token: str
+    _seq: Any
+    _lock: Any
+
+    def expire_access_token(self) -> None:
+        """The current access token stops working; refreshing still works."""
+        with self._lock:
+            self.access_token = self.expired_token.format(n=next(self._seq), token=self.access_token)
+
+    def revoke(self) -> None:
+        """The user revoked the app: access and refresh token both stop working."""
+        with self._lock:
+            self.access_token = self.revoked_token.format(n=next(self._seq))
+            self.refresh_token = self.revoked_refresh_token.format(n=next(self._seq))
+
+
 class LoopbackServer:
     thread_name = "fake-server"
     bind_host = "127.0.0.1"

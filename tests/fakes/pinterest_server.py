@@ -39,7 +39,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest
+from fakes.loopback import BearerTokens, Delay, Failure, LoopbackServer, RecordedRequest
 from fakes.oauth_server import AuthorizationServer
 from fakes.tumblr_server import _multipart
 
@@ -72,8 +72,12 @@ def _pin_time(when: datetime) -> str:
     return when.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0).isoformat()
 
 
-class FakePinterest(LoopbackServer):
+class FakePinterest(BearerTokens, LoopbackServer):
     """One Pinterest user with two boards, served on 127.0.0.1:<random port>."""
+
+    expired_token = "pina_expired{n}"
+    revoked_token = "pina_revoked{n}"
+    revoked_refresh_token = "pinr_revoked{n}"
 
     thread_name = "fake-pinterest"
 
@@ -130,17 +134,6 @@ class FakePinterest(LoopbackServer):
         return AccountContext(**values)
 
     # -- test controls -------------------------------------------------------------------
-
-    def expire_access_token(self) -> None:
-        """The access token stops working (as after 30 days); refreshing still works."""
-        with self._lock:
-            self.access_token = f"pina_expired{next(self._seq)}"
-
-    def revoke(self) -> None:
-        """The user disconnected the app: access and refresh token both stop working."""
-        with self._lock:
-            self.access_token = f"pina_revoked{next(self._seq)}"
-            self.refresh_token = f"pinr_revoked{next(self._seq)}"
 
     def fail_next(
         self,

@@ -51,7 +51,7 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from fakes import reddit_comments
-from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest
+from fakes.loopback import BearerTokens, Delay, Failure, LoopbackServer, RecordedRequest
 from fakes.oauth_server import AuthorizationServer, Client
 
 CLIENT_ID = "fakeRedditClient1"
@@ -82,7 +82,7 @@ def _base36(n: int) -> str:
     return out or "0"
 
 
-class FakeReddit(LoopbackServer):
+class FakeReddit(BearerTokens, LoopbackServer):
     """One Reddit user and the subreddits it may post to, served on 127.0.0.1:<random port>."""
 
     thread_name = "fake-reddit"
@@ -148,16 +148,6 @@ class FakeReddit(LoopbackServer):
         sub = Subreddit(name, **kw)
         self.subreddits[name.lower()] = sub
         return sub
-
-    def expire_access_token(self) -> None:
-        with self._lock:
-            self.access_token = f"expired-{next(self._seq)}-{self.access_token}"
-
-    def revoke(self) -> None:
-        """The user revoked the app (reddit.com/prefs/apps): both tokens stop working."""
-        with self._lock:
-            self.access_token = f"revoked-{next(self._seq)}"
-            self.refresh_token = f"revoked-refresh-{next(self._seq)}"
 
     def set_ratelimit(self, *, used: int, remaining: float, reset: int) -> None:
         with self._lock:

@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest
+from fakes.loopback import BearerTokens, Delay, Failure, LoopbackServer, RecordedRequest
 from fakes.oauth_server import AuthorizationServer
 
 CLIENT_KEY = "awfaketiktokclientkey"
@@ -91,8 +91,11 @@ class Publish:
     body: dict[str, Any] = field(default_factory=dict)
 
 
-class FakeTikTok(LoopbackServer):
+class FakeTikTok(BearerTokens, LoopbackServer):
     thread_name = "fake-tiktok"
+    expired_token = "act.expired-{n}"
+    revoked_token = "act.revoked-{n}"
+    revoked_refresh_token = "rft.revoked-{n}"
 
     def __init__(
         self,
@@ -188,16 +191,6 @@ class FakeTikTok(LoopbackServer):
 
     def register_redirect(self, uri: str) -> None:
         self.oauth.clients[CLIENT_KEY].redirect_uris.append(uri)
-
-    def expire_access_token(self) -> None:
-        with self._lock:
-            self.access_token = f"act.expired-{next(self._seq)}"
-
-    def revoke(self) -> None:
-        """The user removed the app: access and refresh token both stop working."""
-        with self._lock:
-            self.access_token = f"act.revoked-{next(self._seq)}"
-            self.refresh_token = f"rft.revoked-{next(self._seq)}"
 
     def drop_chunk(self, index: int) -> None:
         """Hang up during chunk `index` (0-based) of the next upload that reaches it, once."""

@@ -53,7 +53,7 @@ from typing import Any
 import pytest
 from werkzeug.wrappers import Request, Response
 
-from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest
+from fakes.loopback import BearerTokens, Delay, Failure, LoopbackServer, RecordedRequest
 from fakes.oauth_server import AuthorizationServer
 
 ACCESS_TOKEN = "fake-tumblr-access-token-0123456789"
@@ -88,7 +88,7 @@ class Part:
     data: bytes
 
 
-class FakeTumblr(LoopbackServer):
+class FakeTumblr(BearerTokens, LoopbackServer):
     """One Tumblr user with one or more blogs, served on 127.0.0.1:<random port>."""
 
     thread_name = "fake-tumblr"
@@ -162,17 +162,6 @@ class FakeTumblr(LoopbackServer):
         return AccountContext(**values)
 
     # -- test controls -----------------------------------------------------------
-
-    def expire_access_token(self) -> None:
-        """The current access token stops working (as after 42 minutes); refreshing still works."""
-        with self._lock:
-            self.access_token = f"expired-{next(self._seq)}-{self.access_token}"
-
-    def revoke(self) -> None:
-        """Access and refresh token both stop working."""
-        with self._lock:
-            self.access_token = f"revoked-{next(self._seq)}"
-            self.refresh_token = f"revoked-refresh-{next(self._seq)}"
 
     def fail_next(
         self,

@@ -62,7 +62,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest, take_failure
+from fakes.loopback import BearerTokens, Delay, Failure, LoopbackServer, RecordedRequest, take_failure
 from fakes.oauth_server import AuthorizationServer
 
 ACCESS_TOKEN = "fake-x-access-token-0123456789"
@@ -136,7 +136,7 @@ def _iso(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-class FakeX(LoopbackServer):
+class FakeX(BearerTokens, LoopbackServer):
     """One X user (and the strangers whose posts a test adds), on 127.0.0.1:<random port>."""
 
     thread_name = "fake-x"
@@ -197,16 +197,6 @@ class FakeX(LoopbackServer):
         return AccountContext(**values)
 
     # -- test controls --------------------------------------------------------------------
-
-    def expire_access_token(self) -> None:
-        with self._lock:
-            self.access_token = f"expired-{next(self._seq)}-{self.access_token}"
-
-    def revoke(self) -> None:
-        """The user revoked the app: access and refresh token both stop working."""
-        with self._lock:
-            self.access_token = f"revoked-{next(self._seq)}"
-            self.refresh_token = f"revoked-refresh-{next(self._seq)}"
 
     def fail_next(
         self,

@@ -62,7 +62,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from fakes import youtube_comments
-from fakes.loopback import Delay, Failure, LoopbackServer, RecordedRequest
+from fakes.loopback import BearerTokens, Delay, Failure, LoopbackServer, RecordedRequest
 from fakes.oauth_server import AuthorizationServer, Client
 
 ACCESS_TOKEN = "ya29.fake-youtube-access-token-0123456789"
@@ -122,8 +122,12 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class FakeYouTube(LoopbackServer):
+class FakeYouTube(BearerTokens, LoopbackServer):
     """One Google account with one YouTube channel, served on 127.0.0.1:<random port>."""
+
+    expired_token = "ya29.expired-{n}"
+    revoked_token = "ya29.revoked-{n}"
+    revoked_refresh_token = "1//revoked-{n}"
 
     thread_name = "fake-youtube"
 
@@ -192,17 +196,6 @@ class FakeYouTube(LoopbackServer):
         }
         values.update(overrides)
         return AccountContext(**values)
-
-    def expire_access_token(self) -> None:
-        """The access token stops working (as after an hour); the refresh token still works."""
-        with self._lock:
-            self.access_token = f"ya29.expired-{next(self._seq)}"
-
-    def revoke(self) -> None:
-        """The user removed the app's access: both tokens stop working."""
-        with self._lock:
-            self.access_token = f"ya29.revoked-{next(self._seq)}"
-            self.refresh_token = f"1//revoked-{next(self._seq)}"
 
     def fail_next(
         self,
