@@ -163,9 +163,10 @@ def rebuild(
     """Recompute account_post_hourly with the latest rows' reported values (`hourly`) and
     published_sums (`sums`) from every snapshot, streamed in target order (`progress(done,
     total)` every `step` snapshots); the hourly rows written. Memory follows accounts x hours
-    (the hourly sums), the published sums not yet written (flushed past FLUSH keys: they are
-    added, so partial sums may go first) and `step`, not the snapshots. Migration 0010 ran
-    before published_sums existed: it rebuilds the hourly side only, 0011 the sums only."""
+    (the hourly sums), the published sums not yet written (past FLUSH keys they are set aside
+    in a temporary table and summed there at the end: each row is written once) and `step`, not
+    the snapshots. Migration 0010 ran before published_sums existed: it rebuilds the hourly
+    side only, 0011 the sums only."""
     total = int(conn.exec_driver_sql("SELECT count(*) FROM post_metric_snapshots").scalar_one())
     if hourly:
         conn.exec_driver_sql(f"DELETE FROM {TABLE}")
@@ -176,6 +177,7 @@ def rebuild(
     pending: dict[published.Key, published.Change] = {}
     reported: dict[int, list] = {}  # the targets of this batch: written when the batch ends
     last: dict[int, Any] = {}  # the same for their last figures
+    staged = False  # whether published sums were set aside (published.stage) for lack of memory
     # Streamed (a server-side cursor on PostgreSQL): the option on the statement, not the
     # connection, which would keep it for every later statement of the migration.
     result = conn.exec_driver_sql(_history_sql(""), execution_options={"stream_results": True})
@@ -194,14 +196,18 @@ def rebuild(
             published.fold(_published_rows(batch), pending, totals, last=last)
             last = {tail: last[tail]}
             if len(pending) > FLUSH:
-                published.add(conn, pending)
-                pending = {}
+                published.stage(conn, pending, first=not staged)
+                pending, staged = {}, True
         done += len(batch)
         if progress is not None:
             progress(done, total)
     result.close()
     add(conn, into)
-    published.add(conn, pending)
+    if staged:
+        published.stage(conn, pending, first=False)
+        published.add_staged(conn)
+    else:
+        published.add(conn, pending)
     set_reported(conn, reported)
     if progress is not None and not total:
         progress(0, 0)
