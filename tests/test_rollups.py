@@ -535,3 +535,77 @@ def test_heatmap_and_best_times_equal_the_snapshots(series, start_min, length_mi
         for x in (*best.ranked, *best.thin)
     }
     assert slots == want
+
+
+_TIES = [(i, 60, 5, 0, 0, True) for i in range(4)]  # every target at engagement 5
+_APART = [(i, 60, 9 - i, 0, 0, True) for i in range(4)]
+_TWO = [(0, 60, 5, 0, 0, True), (1, 60, 6, 0, 0, True)]  # two targets have no engagement at all
+# Post 0 goes live at T0 + 31:40, between post 2's targets: target ids are not in publish order.
+_TOP_MINUTES = (51 * 60 + 40, 40, 5)
+
+
+@settings(max_examples=60)
+@given(
+    series=st.lists(snapshot, min_size=1, max_size=25),
+    start_min=st.integers(-30 * 60, 40 * 60),
+    length_min=st.integers(1, 3 * 24 * 60),
+    now_min=st.integers(-24 * 60, 5 * 24 * 60),
+    limit=st.integers(1, 4),
+    candidates=st.sampled_from(((1, 2), (1,), (100, 1000))),
+    one_account=st.booleans(),
+)
+# Every target ties on engagement: the order is by publish time, and no walk may stop at a tie.
+# Whole period (T0 - 30 h for 3 days), ending now.
+@example(series=_TIES, start_min=-1800, length_min=4320, now_min=2400, limit=2, candidates=(1, 2), one_account=False)
+@example(series=_TIES, start_min=-1800, length_min=4320, now_min=2400, limit=3, candidates=(100,), one_account=False)
+@example(series=_APART, start_min=-1800, length_min=4320, now_min=2400, limit=1, candidates=(2,), one_account=False)
+@example(series=_TWO, start_min=-1800, length_min=4320, now_min=2400, limit=3, candidates=(100,), one_account=False)
+def test_top_by_engagement_is_the_snapshots_order(
+    series, start_min, length_min, now_min, limit, candidates, one_account, monkeypatch
+):
+    """Ending now, top by engagement walks the index on the latest rows' engagement (k = a
+    few per target asked for, then more, then the period target by target); whichever way it
+    ends, its ranking is the snapshots' order: engagement (NULL last), then the later publish
+    time, then the higher target id. Few candidates per target (1, 2) make it go past its
+    first walks; the posts tie often (counters 0-50)."""
+    from postcli.services.reports import ReportQuery, ranking, top
+    from postcli.store.dbapi import open_reader
+
+    monkeypatch.setattr(ranking, "CANDIDATES", candidates)
+    targets = _fresh_store(minutes=_TOP_MINUTES)
+    _write(targets, series)
+    start = T0 + timedelta(minutes=start_min)
+    end = start + timedelta(minutes=length_min)
+    now = T0 + timedelta(minutes=now_min)
+    account = targets[0][1] if one_account else None
+    q = ReportQuery(start=start, end=end, account=None if account is None else str(account))
+    with open_reader() as db:
+        got = [(p.target_id, p.engagement) for p in top(db, q, limit=limit, now=now).posts]
+    ranked = _reference(start, end, now, account)[1]
+    live = {tid: T0 + timedelta(hours=LIVE_H[i], minutes=_TOP_MINUTES[i]) for i, (tid, _a) in enumerate(targets[:3])}
+    live[targets[3][0]] = live[targets[2][0]] + timedelta(hours=2)
+    order = sorted(ranked, key=lambda t: (ranked[t][0] is None, -(ranked[t][0] or 0), -live[t].timestamp(), -t))
+    assert got == [(t, ranked[t][0]) for t in order[:limit]]
+
+
+def test_top_walks_the_engagement_index_through_ties(monkeypatch):
+    """The walk answers without reading the period when it can: its last value's ties are read
+    whole (so a tie at the k-th candidate does not send it to the period), and a tie wider than
+    MOST does."""
+    from postcli.services.reports import ReportQuery, ranking
+    from postcli.services.reports.scope import Scope
+    from postcli.store.dbapi import open_reader
+
+    monkeypatch.setattr(ranking, "CANDIDATES", (1,))
+    targets = _fresh_store(minutes=_TOP_MINUTES)
+    q = ReportQuery(start=T0 - timedelta(hours=30), end=T0 + timedelta(days=2))
+    sc = Scope(q=q, platform=None, account=None, dialect="sqlite")
+    for series, want in ((_APART, [1, 2]), (_TIES, [4, 1])):
+        _write(targets, series)
+        with open_reader() as db:
+            found = ranking._best_engaged(db, sc, 2)
+        assert found is not None and [r[1] for r in found] == [targets[i - 1][0] for i in want]
+        monkeypatch.setattr(ranking, "MOST", 1)
+        with open_reader() as db:
+            assert ranking._best_engaged(db, sc, 2) is None
+        monkeypatch.setattr(ranking, "MOST", 5000)
