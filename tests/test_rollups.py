@@ -36,6 +36,15 @@ snapshot = st.tuples(
 )
 
 
+# A snapshot series and a period around it, ending before, at or after "now" (minutes after T0).
+PERIODS = {
+    "series": st.lists(snapshot, min_size=1, max_size=25),
+    "start_min": st.integers(-30 * 60, 40 * 60),
+    "length_min": st.integers(1, 3 * 24 * 60),
+    "now_min": st.integers(-24 * 60, 5 * 24 * 60),
+}
+
+
 def _fresh_store(minutes: tuple[int, int, int] = (0, 0, 0)) -> list[tuple[int, int]]:
     """Empty the store (the cascade takes everything) and make 2 accounts and 3 posts (live at
     LIVE_H hours after T0, plus `minutes`); the (target id, account id) pairs, the last post on
@@ -272,6 +281,43 @@ def test_db_upgrade_rebuilds_the_rollup_with_progress():
     assert calls and calls[-1] == (60, 60)  # (snapshots done, snapshots in all)
 
 
+def _scenario(
+    series: list[tuple],
+    start_min: int,
+    length_min: int,
+    now_min: int,
+    one_account: bool,
+    minutes: tuple[int, int, int] = (0, 0, 0),
+    tz: str = "UTC",
+) -> tuple:
+    """A fresh store with `series` written, and the period (minutes after T0) as a ReportQuery:
+    (targets, start, end, now, account or None, query)."""
+    from postcli.services.reports import ReportQuery
+
+    targets = _fresh_store(minutes)
+    _write(targets, series)
+    start = T0 + timedelta(minutes=start_min)
+    end = start + timedelta(minutes=length_min)
+    now = T0 + timedelta(minutes=now_min)
+    account = targets[0][1] if one_account else None
+    q = ReportQuery(start=start, end=end, tz=tz, account=None if account is None else str(account))
+    return targets, start, end, now, account, q
+
+
+def _aware(v) -> datetime:
+    """A stored time (text on SQLite) as aware UTC."""
+    return (v if isinstance(v, datetime) else datetime.fromisoformat(v)).replace(tzinfo=UTC)
+
+
+def _cutoff(end: datetime, now: datetime) -> datetime | None:
+    """What a period ending at `end` is read as of (docs/reports.md), None for the latest."""
+    if end >= now:
+        return None
+    day_end = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    day_end += timedelta(days=1) if day_end < end else timedelta(0)
+    return None if day_end >= now else day_end
+
+
 def _reference(start: datetime, end: datetime, now: datetime, account: int | None) -> tuple[dict, dict]:
     """platforms' rows and each target's (engagement, likes), from the snapshots alone, as
     docs/reports.md defines them: the targets that went live in [start, end), each as of its
@@ -289,14 +335,7 @@ def _reference(start: datetime, end: datetime, now: datetime, account: int | Non
         ).fetchall()
         platforms = dict(c.exec_driver_sql("SELECT id, platform FROM accounts").fetchall())
 
-    def aware(v):
-        return (v if isinstance(v, datetime) else datetime.fromisoformat(v)).replace(tzinfo=UTC)
-
-    cut = None
-    if end < now:
-        day_end = end.replace(hour=0, minute=0, second=0, microsecond=0)
-        day_end += timedelta(days=1) if day_end < end else timedelta(0)
-        cut = None if day_end >= now else day_end
+    aware, cut = _aware, _cutoff(end, now)
     as_of: dict[int, tuple] = {}
     for tid, at, *values in snaps:
         if cut is None or aware(at) < cut:
@@ -349,26 +388,17 @@ def _reference(start: datetime, end: datetime, now: datetime, account: int | Non
 
 @settings(max_examples=60)
 @given(
-    series=st.lists(snapshot, min_size=1, max_size=25),
-    start_min=st.integers(-30 * 60, 40 * 60),
-    length_min=st.integers(1, 3 * 24 * 60),
-    now_min=st.integers(-24 * 60, 5 * 24 * 60),
+    **PERIODS,
     sort=st.sampled_from(("engagement", "likes", "engagement_rate")),
     one_account=st.booleans(),
 )
 def test_platforms_and_top_equal_the_snapshots(series, start_min, length_min, now_min, sort, one_account):
     """Read from the rollups (whole UTC days) and the targets (parts of days at the edges),
     platforms says what the snapshots say; so does top, read from the targets."""
-    from postcli.services.reports import ReportQuery, overview, platforms, top
+    from postcli.services.reports import overview, platforms, top
     from postcli.store.dbapi import open_reader
 
-    targets = _fresh_store()
-    _write(targets, series)
-    start = T0 + timedelta(minutes=start_min)
-    end = start + timedelta(minutes=length_min)
-    now = T0 + timedelta(minutes=now_min)
-    account = targets[0][1] if one_account else None
-    q = ReportQuery(start=start, end=end, account=None if account is None else str(account))
+    targets, start, end, now, account, q = _scenario(series, start_min, length_min, now_min, one_account)
     with open_reader() as db:
         rows = {
             r.platform: (
@@ -463,14 +493,7 @@ def _reference_slots(start: datetime, end: datetime, now: datetime, account: int
         ).fetchall()
         targets = c.exec_driver_sql("SELECT id, account_id, completed_at FROM post_targets").fetchall()
 
-    def aware(v):
-        return (v if isinstance(v, datetime) else datetime.fromisoformat(v)).replace(tzinfo=UTC)
-
-    cut = None
-    if end < now:
-        day_end = end.replace(hour=0, minute=0, second=0, microsecond=0)
-        day_end += timedelta(days=1) if day_end < end else timedelta(0)
-        cut = None if day_end >= now else day_end
+    aware, cut = _aware, _cutoff(end, now)
     as_of = {tid: eng for tid, at, eng in snaps if cut is None or aware(at) < cut}
     collected = {tid for tid, _at, _eng in snaps}
     if not any(tid in collected for tid, acc, _live in targets if account in (None, acc)):
@@ -489,10 +512,7 @@ def _reference_slots(start: datetime, end: datetime, now: datetime, account: int
 
 @settings(max_examples=60)
 @given(
-    series=st.lists(snapshot, min_size=1, max_size=25),
-    start_min=st.integers(-30 * 60, 40 * 60),
-    length_min=st.integers(1, 3 * 24 * 60),
-    now_min=st.integers(-24 * 60, 5 * 24 * 60),
+    **PERIODS,
     zone=st.sampled_from(ZONES),
     one_account=st.booleans(),
 )
@@ -505,17 +525,13 @@ def test_heatmap_and_best_times_equal_the_snapshots(series, start_min, length_mi
     rollups by publish hour and the parts of hours at the edges from the targets; otherwise
     target by target. Either way they say what the snapshots say. The posts go live at minutes
     past the hour, so the edges cut hours that hold them."""
-    from postcli.services.reports import ReportQuery, heatmap
+    from postcli.services.reports import heatmap
     from postcli.services.reports.best_times import best_times
     from postcli.store.dbapi import open_reader
 
-    targets = _fresh_store(minutes=(17, 40, 5))
-    _write(targets, series)
-    start = T0 + timedelta(minutes=start_min)
-    end = start + timedelta(minutes=length_min)
-    now = T0 + timedelta(minutes=now_min)
-    account = targets[0][1] if one_account else None
-    q = ReportQuery(start=start, end=end, tz=zone, account=None if account is None else str(account))
+    _targets, start, end, now, account, q = _scenario(
+        series, start_min, length_min, now_min, one_account, minutes=(17, 40, 5), tz=zone
+    )
     with open_reader() as db:
         heat = heatmap(db, q, now=now)
         best = best_times(db, q, now=now)
@@ -546,10 +562,7 @@ _TOP_MINUTES = (51 * 60 + 40, 40, 5)
 
 @settings(max_examples=60)
 @given(
-    series=st.lists(snapshot, min_size=1, max_size=25),
-    start_min=st.integers(-30 * 60, 40 * 60),
-    length_min=st.integers(1, 3 * 24 * 60),
-    now_min=st.integers(-24 * 60, 5 * 24 * 60),
+    **PERIODS,
     limit=st.integers(1, 4),
     candidates=st.sampled_from(((1, 2), (1,), (100, 1000))),
     one_account=st.booleans(),
@@ -568,17 +581,13 @@ def test_top_by_engagement_is_the_snapshots_order(
     ends, its ranking is the snapshots' order: engagement (NULL last), then the later publish
     time, then the higher target id. Few candidates per target (1, 2) make it go past its
     first walks; the posts tie often (counters 0-50)."""
-    from postcli.services.reports import ReportQuery, ranking, top
+    from postcli.services.reports import ranking, top
     from postcli.store.dbapi import open_reader
 
     monkeypatch.setattr(ranking, "CANDIDATES", candidates)
-    targets = _fresh_store(minutes=_TOP_MINUTES)
-    _write(targets, series)
-    start = T0 + timedelta(minutes=start_min)
-    end = start + timedelta(minutes=length_min)
-    now = T0 + timedelta(minutes=now_min)
-    account = targets[0][1] if one_account else None
-    q = ReportQuery(start=start, end=end, account=None if account is None else str(account))
+    targets, start, end, now, account, q = _scenario(
+        series, start_min, length_min, now_min, one_account, minutes=_TOP_MINUTES
+    )
     with open_reader() as db:
         got = [(p.target_id, p.engagement) for p in top(db, q, limit=limit, now=now).posts]
     ranked = _reference(start, end, now, account)[1]
