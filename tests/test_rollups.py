@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from postcli.metrics import HOURLY_COUNTERS
@@ -36,9 +36,10 @@ snapshot = st.tuples(
 )
 
 
-def _fresh_store() -> list[tuple[int, int]]:
-    """Empty the store (the cascade takes everything) and make 2 accounts and 3 posts; the
-    (target id, account id) pairs, the last post on both accounts."""
+def _fresh_store(minutes: tuple[int, int, int] = (0, 0, 0)) -> list[tuple[int, int]]:
+    """Empty the store (the cascade takes everything) and make 2 accounts and 3 posts (live at
+    LIVE_H hours after T0, plus `minutes`); the (target id, account id) pairs, the last post on
+    both accounts."""
     from postcli.store.models import Account, Post, PostTarget
     from postcli.store.session import session_scope
 
@@ -56,7 +57,7 @@ def _fresh_store() -> list[tuple[int, int]]:
         for i, accs in enumerate(([accounts[0]], [accounts[1]], accounts)):
             # Live on three UTC days (the day before T0, T0's, the day after), so periods have
             # whole days and parts of days.
-            live = T0 + timedelta(hours=LIVE_H[i])
+            live = T0 + timedelta(hours=LIVE_H[i], minutes=minutes[i])
             p = Post(text=f"p{i}", status="completed", published_at=live, correlation_id=f"c{i}")
             s.add(p)
             for a in accs:
@@ -448,3 +449,89 @@ def test_bounds_given_in_another_zone_cut_the_same_utc_days():
             want = [r.as_json() for r in platforms(db, utc, now=now).platforms]
             assert want and [r.as_json() for r in platforms(db, local, now=now).platforms] == want
             assert overview(db, local, now=now).body() == overview(db, utc, now=now).body()
+
+
+def _reference_slots(start: datetime, end: datetime, now: datetime, account: int | None, zone: str) -> dict:
+    """{(local weekday, hour): (targets, reported, mean engagement)} of the targets that went live
+    in [start, end), from the snapshots alone, engagement as of the cutoff (docs/reports.md)."""
+    from postcli.store.session import session_scope
+
+    with session_scope() as s:
+        c = s.connection()
+        snaps = c.exec_driver_sql(
+            "SELECT target_id, captured_at, engagement FROM post_metric_snapshots ORDER BY captured_at, id"
+        ).fetchall()
+        targets = c.exec_driver_sql("SELECT id, account_id, completed_at FROM post_targets").fetchall()
+
+    def aware(v):
+        return (v if isinstance(v, datetime) else datetime.fromisoformat(v)).replace(tzinfo=UTC)
+
+    cut = None
+    if end < now:
+        day_end = end.replace(hour=0, minute=0, second=0, microsecond=0)
+        day_end += timedelta(days=1) if day_end < end else timedelta(0)
+        cut = None if day_end >= now else day_end
+    as_of = {tid: eng for tid, at, eng in snaps if cut is None or aware(at) < cut}
+    collected = {tid for tid, _at, _eng in snaps}
+    if not any(tid in collected for tid, acc, _live in targets if account in (None, acc)):
+        return {}  # "no metrics collected yet" in the scope
+    slots: dict = defaultdict(lambda: [0, 0, 0])
+    for tid, acc, live in targets:
+        if account in (None, acc) and start <= aware(live) < end:
+            local = aware(live).astimezone(ZoneInfo(zone))
+            slot = slots[(local.weekday(), local.hour)]
+            slot[0] += 1
+            if as_of.get(tid) is not None:
+                slot[1] += 1
+                slot[2] += as_of[tid]
+    return {k: (n, r, None if not r else round(e / r, 9)) for k, (n, r, e) in slots.items()}
+
+
+@settings(max_examples=60)
+@given(
+    series=st.lists(snapshot, min_size=1, max_size=25),
+    start_min=st.integers(-30 * 60, 40 * 60),
+    length_min=st.integers(1, 3 * 24 * 60),
+    now_min=st.integers(-24 * 60, 5 * 24 * 60),
+    zone=st.sampled_from(ZONES),
+    one_account=st.booleans(),
+)
+# Ending now, cutting the hours that hold post 0 (live at T0 - 19:43; the period starts after it
+# in its hour) and post 1 (T0 + 3:40; the period ends before it in its hour).
+@example([(0, 60, 5, 1, 1, True), (1, 300, 7, 0, 0, False)], -19 * 60 - 30, 23 * 60, 3 * 60 + 30, "UTC", False)
+@example([(0, 60, 5, 1, 1, True), (1, 300, 7, 0, 0, False)], -19 * 60 - 30, 24 * 60, 0, "Europe/Berlin", False)
+def test_heatmap_and_best_times_equal_the_snapshots(series, start_min, length_min, now_min, zone, one_account):
+    """Ending now (or today) in a zone of whole hours, they read the whole UTC hours from the
+    rollups by publish hour and the parts of hours at the edges from the targets; otherwise
+    target by target. Either way they say what the snapshots say. The posts go live at minutes
+    past the hour, so the edges cut hours that hold them."""
+    from postcli.services.reports import ReportQuery, heatmap
+    from postcli.services.reports.best_times import best_times
+    from postcli.store.dbapi import open_reader
+
+    targets = _fresh_store(minutes=(17, 40, 5))
+    _write(targets, series)
+    start = T0 + timedelta(minutes=start_min)
+    end = start + timedelta(minutes=length_min)
+    now = T0 + timedelta(minutes=now_min)
+    account = targets[0][1] if one_account else None
+    q = ReportQuery(start=start, end=end, tz=zone, account=None if account is None else str(account))
+    with open_reader() as db:
+        heat = heatmap(db, q, now=now)
+        best = best_times(db, q, now=now)
+    want = _reference_slots(start, end, now, account, zone)
+    cells = {
+        (c.weekday, c.hour): (c.posts, None if c.mean_engagement is None else round(c.mean_engagement, 9))
+        for c in heat.cells
+        if c.posts
+    }
+    assert cells == {k: (n, mean) for k, (n, _r, mean) in want.items()}
+    slots = {
+        (x.weekday, x.hour): (
+            x.posts,
+            x.reported_posts,
+            None if x.mean_engagement is None else round(x.mean_engagement, 9),
+        )
+        for x in (*best.ranked, *best.thin)
+    }
+    assert slots == want

@@ -73,9 +73,10 @@ def _state(target_ids: list[int]) -> list[dict]:
                     "gains": sorted(
                         (_hour(h), *c) for (h, acc), c in history.hourly.items() if acc == target.account_id
                     ),
-                    # per (publish day, capture day): what it adds to published_sums, rate rounded
+                    # per (publish day or, in the totals, hour; capture day): what it adds to
+                    # published_sums, rate rounded
                     "sums": sorted(
-                        (str(day)[:10], str(cap)[:10], *(round(v, 9) for v in c))
+                        (str(day)[:13], str(cap)[:10], *(round(v, 9) for v in c))
                         for (day, cap, _acc), c in history.published.items()
                     ),
                 }
@@ -104,10 +105,11 @@ def _published_rows(account_id: int) -> list[tuple]:
 
     with session_scope(readonly=True) as s:
         rows = s.connection().exec_driver_sql(
-            f"SELECT day, captured_day, {', '.join((*FIGURES, *COUNTS))} FROM published_sums "
-            f"WHERE account_id = {account_id} ORDER BY day, captured_day"
+            f"SELECT went_live, captured_day, {', '.join((*FIGURES, *COUNTS))} FROM published_sums "
+            f"WHERE account_id = {account_id} ORDER BY went_live, captured_day"
         )
-        return [(str(r[0])[:10], str(r[1])[:10], *(round(v, 9) for v in r[2:])) for r in rows if any(r[2:])]
+        # went_live to the hour: the totals' rows are by publish hour
+        return [(str(r[0])[:13], str(r[1])[:10], *(round(v, 9) for v in r[2:])) for r in rows if any(r[2:])]
 
 
 def _account_of(target_id: int) -> int:
@@ -192,7 +194,7 @@ def test_batch_equals_one_by_one_including_nulls_and_out_of_order(backend):
             summed[(day, cap)] = [a + b for a, b in zip(summed.get((day, cap), [0] * 14), change)]
     want = sorted((d, c, *(round(v, 9) for v in vals)) for (d, c), vals in summed.items() if any(vals))
     assert _published_rows(_account_of(batch[0])) == want
-    assert len({d for d, *_r in want}) == 2 and any(c.startswith("9999") for _d, c, *_r in want)
+    assert len({d[:10] for d, *_r in want}) == 2 and any(c.startswith("9999") for _d, c, *_r in want)
 
     # NULL stays NULL: the target that reported nothing until 15:00 gained nothing reported before.
     assert [row[1:] for row in got[2]["gains"] if row[0] < 15] == [(0,) * 8] * 2

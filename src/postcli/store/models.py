@@ -280,6 +280,10 @@ class PostMetricLatest(_PostMetricsMixin, Base):
     shares_reported: Mapped[int | None] = mapped_column(BigInt)
     engagement_reported: Mapped[int | None] = mapped_column(BigInt)
 
+    # top by engagement of a period ending now walks this, best first, and stops at its limit
+    # (services/reports/ranking.py).
+    __table_args__ = (Index("ix_post_metric_latest_engagement", "engagement"),)
+
 
 class AccountPostHourly(Base):
     """Per account and UTC hour: what its targets' counters gained (store/rollup.py has the
@@ -312,15 +316,16 @@ class PublishedSums(Base):
     """Per account, UTC day its targets went live and UTC day of capture: how their snapshots
     changed the figures overview and platforms add up (store/published.py has the rule), kept by
     services/snapshots.py, rebuilt from the snapshots by migration 0011. `captured_day` 9999-12-31
-    holds the totals (every capture: the figures as of now). `{figure}_n` counts reported
-    values: a sum with n = 0 is NULL ("not reported"). Changes are added, never recomputed."""
+    holds the totals (every capture: the figures as of now), by the UTC *hour* the targets went
+    live (migration 0013; the heatmap reads them). `{figure}_n` counts reported values: a sum
+    with n = 0 is NULL ("not reported"). Changes are added, never recomputed."""
 
     __tablename__ = "published_sums"
 
     # The key starts with the capture day: the totals' rows are one range, and a period that
     # ended seeks the capture days from its cutoff on, each over the period's publish days.
     captured_day: Mapped[datetime] = mapped_column(primary_key=True)
-    day: Mapped[datetime] = mapped_column(primary_key=True)
+    went_live: Mapped[datetime] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
     likes: Mapped[int] = mapped_column(BigInt, default=0)
     comments: Mapped[int] = mapped_column(BigInt, default=0)
@@ -341,10 +346,11 @@ class PublishedSums(Base):
 
 
 class PublishedCount(Base):
-    """Per account and UTC publish day: the targets that went live and the posts they were the
+    """Per account and UTC publish hour: the targets that went live and the posts they were the
     first of (on their platform: `posts`; overall: `posts_all`). Kept exact by database triggers
-    on post_targets and posts, created by migration 0012; store/published_counts.py has the
-    rules, the triggers and the rebuild. Reports read it for whole days.
+    on post_targets and posts, created by migration 0012 (by day; by hour since 0013);
+    store/published_counts.py has the rules, the triggers and the rebuild. Reports read it for
+    whole days (overview, platforms) and whole hours (heatmap, best-times).
 
     `account_id` has no foreign key: the triggers write here while an account's delete cascades
     to its targets. Rows of a deleted account are harmless (reports join accounts), and in fact
@@ -353,7 +359,7 @@ class PublishedCount(Base):
 
     __tablename__ = "published_counts"
 
-    day: Mapped[datetime] = mapped_column(primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     targets: Mapped[int] = mapped_column(Integer)
     posts: Mapped[int] = mapped_column(Integer)

@@ -1,16 +1,16 @@
-"""published_counts: per account and UTC publish day, what went live. Kept exact by triggers on
+"""published_counts: per account and UTC publish hour, what went live. Kept exact by triggers on
 post_targets and posts (SQLite and PostgreSQL each), so every write path keeps it current
 without Python code: publishing, thread parts, imports, id resolution, `post delete`, cascading
 deletes of posts and accounts, the tests' ORM builders and raw SQL.
 
 Which targets count (services/reports/sql.py's published_targets): those with a
-platform_post_id and a publish time, COALESCE(t.completed_at, p.published_at). Per (day,
-account_id), from the counted targets published that day on that account:
+platform_post_id and a publish time, COALESCE(t.completed_at, p.published_at). Per (hour,
+account_id), from the counted targets published that hour on that account:
 - `targets`: all of them;
 - `posts`: those that are the first counted target of their post on their platform;
 - `posts_all`: those that are the first counted target of their post overall;
-"first" by publish time, then target id. So `posts_all` summed over days counts the distinct
-posts whose first target went live in those days (`posts`, per platform, likewise).
+"first" by publish time, then target id. So `posts_all` summed over hours counts the distinct
+posts whose first target went live in those hours (`posts`, per platform, likewise).
 
 How the triggers keep it: a change to a target can move its post's "first" from one target to
 another, so each trigger computes its post's contribution (the rows its counted targets add)
@@ -39,8 +39,8 @@ A row whose counts reach 0 is deleted (a trigger on the table itself), so the ta
 equals rebuild() row for row: `db copy` does not copy it, the target's triggers fill it as
 post_targets arrive, and the copy checks it against differences().
 
-Times on SQLite are text in store/driver.py's SQLITE_TIME_FORMAT (the day: the first 10
-characters and a midnight, as rollup.py cuts hours); on PostgreSQL timestamps without zone.
+Times on SQLite are text in store/driver.py's SQLITE_TIME_FORMAT (the hour: the first 13
+characters, as rollup.py cuts hours); on PostgreSQL timestamps without zone.
 """
 
 from __future__ import annotations
@@ -51,11 +51,16 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 TABLE = "published_counts"
-COLUMNS = ("day", "account_id", "targets", "posts", "posts_all")
+# The key column and how each backend cuts a time to it: by hour; by day only for migration
+# 0013's downgrade, which puts back 0012's table.
+KEY = "hour"
+_CUTS = {
+    "hour": {"sqlite": "substr(at, 1, 13) || ':00:00.000000'", "postgresql": "date_trunc('hour', at)"},
+    "day": {"sqlite": "substr(at, 1, 10) || ' 00:00:00.000000'", "postgresql": "date_trunc('day', at)"},
+}
+COLUMNS = (KEY, "account_id", "targets", "posts", "posts_all")
 TARGET_COLUMNS = ("id", "post_id", "account_id", "platform", "platform_post_id", "completed_at")
 
-_SQLITE_DAY = "substr(at, 1, 10) || ' 00:00:00.000000'"
-_PG_DAY = "date_trunc('day', at)"
 
 # Targets columns whose change can change a count (`UPDATE OF` lists).
 _WATCHED = ", ".join(TARGET_COLUMNS)
@@ -66,20 +71,20 @@ def _changed(old: str, new: str, dialect: str) -> str:
     return " OR ".join(f"{old}.{c} {op} {new}.{c}" for c in TARGET_COLUMNS)
 
 
-def _add(signed: str, day: str) -> str:
+def _add(signed: str, key: str, dialect: str) -> str:
     """Add the contributions of `signed` (rows sg, id, post_id, account_id, platform, at: one
     signed set of a post's counted targets per sign, at NULL = not counted) to the table."""
     posts = "sum(CASE WHEN rp = 1 THEN sg ELSE 0 END)"
     posts_all = "sum(CASE WHEN ra = 1 THEN sg ELSE 0 END)"
     return (
         f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) "
-        f"SELECT day, account_id, sum(sg), {posts}, {posts_all} FROM ("
-        f"SELECT sg, account_id, {day} AS day, "
+        f"SELECT {key}, account_id, sum(sg), {posts}, {posts_all} FROM ("
+        f"SELECT sg, account_id, {_CUTS[key][dialect]} AS {key}, "
         "row_number() OVER (PARTITION BY sg, post_id, platform ORDER BY at, id) AS rp, "
         "row_number() OVER (PARTITION BY sg, post_id ORDER BY at, id) AS ra "
         f"FROM ({signed}) s WHERE at IS NOT NULL) r "
-        f"GROUP BY day, account_id HAVING sum(sg) <> 0 OR {posts} <> 0 OR {posts_all} <> 0 "
-        "ON CONFLICT (day, account_id) DO UPDATE SET "
+        f"GROUP BY {key}, account_id HAVING sum(sg) <> 0 OR {posts} <> 0 OR {posts_all} <> 0 "
+        f"ON CONFLICT ({key}, account_id) DO UPDATE SET "
         + ", ".join(f"{c} = {TABLE}.{c} + excluded.{c}" for c in ("targets", "posts", "posts_all"))
     )
 
@@ -120,19 +125,20 @@ _EMPTIED = "NEW.targets = 0 AND NEW.posts = 0 AND NEW.posts_all = 0"
 # --- SQLite --------------------------------------------------------------------------------
 
 
-def _sqlite_trigger(name: str, when: str, event: str, table: str, condition: str, signed: str) -> str:
+def _sqlite_trigger(key: str, name: str, when: str, event: str, table: str, condition: str, signed: str) -> str:
     return (
         f"CREATE TRIGGER {name} {when} {event} ON {table} "
         + (f"WHEN {condition} " if condition else "")
-        + f"BEGIN {_add(signed, _SQLITE_DAY)}; END"
+        + f"BEGIN {_add(signed, key, 'sqlite')}; END"
     )
 
 
-def _sqlite_ddl() -> list[str]:
+def _sqlite_ddl(key: str) -> list[str]:
     both = "OLD.post_id, NEW.post_id"
     return [
         # "With" is the table; "without" is it less NEW (and plus OLD).
         _sqlite_trigger(
+            key,
             "published_counts_target_insert",
             "AFTER",
             "INSERT",
@@ -141,6 +147,7 @@ def _sqlite_ddl() -> list[str]:
             f"{_current(1, 'NEW.post_id')} UNION ALL {_current(-1, 'NEW.post_id', ' AND t.id <> NEW.id')}",
         ),
         _sqlite_trigger(
+            key,
             "published_counts_target_update",
             "AFTER",
             f"UPDATE OF {_WATCHED}",
@@ -150,6 +157,7 @@ def _sqlite_ddl() -> list[str]:
             f"{_current(1, both)} UNION ALL {_current(-1, both, ' AND t.id <> NEW.id')} UNION ALL {_row(-1, 'OLD.')}",
         ),
         _sqlite_trigger(
+            key,
             "published_counts_target_delete",
             "AFTER",
             "DELETE",
@@ -158,6 +166,7 @@ def _sqlite_ddl() -> list[str]:
             f"{_current(1, 'OLD.post_id')} UNION ALL {_current(-1, 'OLD.post_id')} UNION ALL {_row(-1, 'OLD.')}",
         ),
         _sqlite_trigger(
+            key,
             "published_counts_post_update",
             "AFTER",
             "UPDATE OF published_at",
@@ -166,9 +175,9 @@ def _sqlite_ddl() -> list[str]:
             f"{_post(1, 'NEW')} UNION ALL {_post(-1, 'OLD')}",
         ),
         # BEFORE: its targets are still there (a cascade deletes them after the post).
-        _sqlite_trigger("published_counts_post_delete", "BEFORE", "DELETE", "posts", "", _post(-1, "OLD")),
+        _sqlite_trigger(key, "published_counts_post_delete", "BEFORE", "DELETE", "posts", "", _post(-1, "OLD")),
         f"CREATE TRIGGER published_counts_emptied AFTER UPDATE ON {TABLE} WHEN {_EMPTIED} "
-        f"BEGIN DELETE FROM {TABLE} WHERE day = NEW.day AND account_id = NEW.account_id; END",
+        f"BEGIN DELETE FROM {TABLE} WHERE {key} = NEW.{key} AND account_id = NEW.account_id; END",
     ]
 
 
@@ -190,7 +199,7 @@ _PG_VARS = "\n".join(
 )
 
 
-def _pg_ddl() -> list[str]:
+def _pg_ddl(key: str) -> list[str]:
     both = "o_post_id, n_post_id"
     # "Without" is the table; "with" is it less OLD, plus NEW.
     signed = (
@@ -213,7 +222,7 @@ BEGIN
   IF TG_OP <> 'DELETE' THEN
     {" ".join(f"n_{c} := NEW.{c};" for c in TARGET_COLUMNS)}
   END IF;
-  {_add(signed, _PG_DAY)};
+  {_add(signed, key, "postgresql")};
   IF TG_OP = 'DELETE' THEN
     RETURN OLD;
   END IF;
@@ -223,16 +232,16 @@ $body$"""
     post_fn = f"""CREATE OR REPLACE FUNCTION published_counts_on_post() RETURNS trigger LANGUAGE plpgsql AS $body$
 BEGIN
   IF TG_OP = 'DELETE' THEN
-    {_add(_post(-1, "OLD"), _PG_DAY)};
+    {_add(_post(-1, "OLD"), key, "postgresql")};
     RETURN OLD;
   END IF;
-  {_add(f"{_post(1, 'NEW')} UNION ALL {_post(-1, 'OLD')}", _PG_DAY)};
+  {_add(f"{_post(1, 'NEW')} UNION ALL {_post(-1, 'OLD')}", key, "postgresql")};
   RETURN NEW;
 END
 $body$"""
     emptied_fn = f"""CREATE OR REPLACE FUNCTION published_counts_emptied() RETURNS trigger LANGUAGE plpgsql AS $body$
 BEGIN
-  DELETE FROM {TABLE} WHERE day = NEW.day AND account_id = NEW.account_id;
+  DELETE FROM {TABLE} WHERE {key} = NEW.{key} AND account_id = NEW.account_id;
   RETURN NULL;
 END
 $body$"""
@@ -270,10 +279,10 @@ PG_FUNCTIONS = ("published_counts_on_target", "published_counts_on_post", "publi
 # --- installing, rebuilding, checking -------------------------------------------------------
 
 
-def install(conn: Connection) -> None:
+def install(conn: Connection, key: str = KEY) -> None:
     """Create (or re-create) the triggers on `conn`'s database; the table must exist."""
     uninstall(conn)
-    for sql in _pg_ddl() if conn.dialect.name == "postgresql" else _sqlite_ddl():
+    for sql in _pg_ddl(key) if conn.dialect.name == "postgresql" else _sqlite_ddl(key):
         conn.exec_driver_sql(sql)
 
 
@@ -289,25 +298,25 @@ def uninstall(conn: Connection) -> None:
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
 
 
-def _computed(dialect: str) -> str:
+def _computed(dialect: str, key: str = KEY) -> str:
     """The table's rows computed from post_targets and posts (what the triggers keep)."""
-    day = _PG_DAY if dialect == "postgresql" else _SQLITE_DAY
     return (
-        "SELECT day, account_id, count(*) AS targets, "
+        f"SELECT {key}, account_id, count(*) AS targets, "
         "sum(CASE WHEN rp = 1 THEN 1 ELSE 0 END) AS posts, sum(CASE WHEN ra = 1 THEN 1 ELSE 0 END) AS posts_all "
-        f"FROM (SELECT account_id, {day} AS day, "
+        f"FROM (SELECT account_id, {_CUTS[key][dialect]} AS {key}, "
         "row_number() OVER (PARTITION BY post_id, platform ORDER BY at, id) AS rp, "
         "row_number() OVER (PARTITION BY post_id ORDER BY at, id) AS ra "
         "FROM (SELECT t.id, t.post_id, t.account_id, t.platform, COALESCE(t.completed_at, p.published_at) AS at "
         "FROM post_targets t JOIN posts p ON p.id = t.post_id WHERE t.platform_post_id IS NOT NULL) s "
-        "WHERE at IS NOT NULL) r GROUP BY day, account_id"
+        f"WHERE at IS NOT NULL) r GROUP BY {key}, account_id"
     )
 
 
-def rebuild(conn: Connection) -> int:
+def rebuild(conn: Connection, key: str = KEY) -> int:
     """Recompute the table from post_targets and posts; the rows written."""
     conn.exec_driver_sql(f"DELETE FROM {TABLE}")
-    conn.exec_driver_sql(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) {_computed(conn.dialect.name)}")
+    cols = ", ".join((key, *COLUMNS[1:]))
+    conn.exec_driver_sql(f"INSERT INTO {TABLE} ({cols}) {_computed(conn.dialect.name, key)}")
     return int(conn.exec_driver_sql(f"SELECT count(*) FROM {TABLE}").scalar_one())
 
 

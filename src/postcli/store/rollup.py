@@ -16,12 +16,11 @@ times in driver form (store/driver.py's to_stored), on SQLite 3.24+ and PostgreS
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from postcli.metrics import HOURLY_COUNTERS
 from postcli.store import published
-from postcli.store.published import merge
+from postcli.store.published import hour_key, merge
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -52,13 +51,6 @@ def gain(reported: Values | None, values: Values) -> tuple[Change, list[int | No
     sums = [0 if v is None else v - (r or 0) for r, v in zip(before, values)]
     counts = [int(v is not None) for v in values]
     return sums + counts, [r if v is None else v for r, v in zip(before, values)]
-
-
-def hour_key(captured_at: Any) -> Any:
-    """The UTC hour of a stored time, in driver form (text on SQLite, naive UTC on PostgreSQL)."""
-    if isinstance(captured_at, datetime):
-        return captured_at.replace(minute=0, second=0, microsecond=0)
-    return f"{captured_at[:13]}:00:00.000000"  # store/driver.py's SQLITE_TIME_FORMAT
 
 
 def _sql(conn: Connection, sql: str) -> str:

@@ -18,13 +18,10 @@ from datetime import datetime
 from typing import Any
 
 from postcli.metrics import ENGAGEMENT_FORMULA
-from postcli.services.reports.publish_slots import WEEKDAYS, slot_totals
+from postcli.services.reports.publish_slots import WEEKDAYS, bucket_seconds, slot_totals
 from postcli.services.reports.scope import Report, ReportQuery, begin, utc_now
 
 MIN_POSTS = 3  # posts with reported engagement a slot needs before it is ranked
-# Quarter hours: every zone's offset is a whole number of them (+05:30, +05:45), so a
-# bucket never straddles a local hour, whatever the offset at that moment (DST included).
-BUCKET_SECONDS = 900
 
 MEANING = (
     f"Slots are ranked by mean engagement per post ({ENGAGEMENT_FORMULA}, as of the period's end) "
@@ -84,7 +81,7 @@ def best_times(session: Any, q: ReportQuery, *, now: datetime | None = None) -> 
         return BestTimesReport(meta, [], [])
     slots = [
         Slot(d, h, t.posts, t.reported, t.mean)
-        for (d, h), t in sorted(slot_totals(db, sc, utc_now(now), BUCKET_SECONDS).items())
+        for (d, h), t in sorted(slot_totals(db, sc, utc_now(now), bucket_seconds(sc)).items())
     ]
     # Best mean first; ties go to the slot with more evidence, then the earlier in the week.
     ranked = sorted(

@@ -82,7 +82,7 @@ _SELECT = ", ".join(f"sum(x.{c})" for c in (*FIGURES, *COUNTS))
 def _add_days(db: Reader, sc: Scope, now: datetime, days: tuple[datetime, datetime], out: dict[str, Sums]) -> None:
     where, params = _scope(sc)
     head = f"SELECT a.platform, {_SELECT} FROM {TABLE} x JOIN accounts a ON a.id = x.account_id WHERE "
-    period = f" AND x.day >= :d0 AND x.day < :d1{where} GROUP BY a.platform"
+    period = f" AND x.went_live >= :d0 AND x.went_live < :d1{where} GROUP BY a.platform"
     params.update(d0=days[0], d1=days[1])
     for platform, *row in db.rows(head + "x.captured_day = :totals" + period, totals=TOTALS_DAY, **params):
         out.setdefault(platform, Sums()).add(row)
@@ -139,7 +139,7 @@ def counts_by_platform(db: Reader, sc: Scope) -> dict[str, Counts]:
         where, params = _scope(sc)
         sql = (
             "SELECT a.platform, sum(x.targets), sum(x.posts), sum(x.posts_all) FROM published_counts x "
-            f"JOIN accounts a ON a.id = x.account_id WHERE x.day >= :d0 AND x.day < :d1{where} GROUP BY a.platform"
+            f"JOIN accounts a ON a.id = x.account_id WHERE x.hour >= :d0 AND x.hour < :d1{where} GROUP BY a.platform"
         )
         for platform, *row in db.rows(sql, d0=days[0], d1=days[1], **params):
             out.setdefault(platform, Counts()).add(row)

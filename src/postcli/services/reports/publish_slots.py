@@ -9,8 +9,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from postcli.services.reports.scope import Report, ReportQuery, Scope, begin, utc_now
-from postcli.services.reports.sql import PUBLISHED, published_targets
+from postcli.services.reports.sql import PUBLISHED, cutoff, published_targets, utc_hour
 from postcli.store.dbapi import Reader
+from postcli.store.published import TOTALS_DAY
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -26,17 +27,30 @@ class SlotTotals:
         return self.engagement / self.reported if self.reported else None
 
 
+def bucket_seconds(sc: Scope) -> int:
+    """UTC hours when the zone's offset is a whole number of hours throughout the period, else
+    quarter hours (+05:30, +05:45: every zone's offset is a whole number of them), so a bucket
+    never straddles a local hour. Throughout: at its start, its end and every 12 hours between
+    (an offset lasts months; Asia/Pyongyang was +08:30 from 2015 to 2018, between two +09:00s)."""
+    zone, start, end = sc.q.zone, sc.q.start, sc.q.end
+    steps = int((end - start) / timedelta(hours=12))
+    moments = [start + timedelta(hours=12 * i) for i in range(steps + 1)] + [end]
+    whole = all((m.astimezone(zone).utcoffset() or timedelta()).total_seconds() % 3600 == 0 for m in moments)
+    return 3600 if whole else 900
+
+
 def slot_totals(db: Reader, sc: Scope, now: datetime, seconds: int) -> dict[tuple[int, int], SlotTotals]:
     """Targets published in the period by local (weekday, hour), with their engagement as of its end.
 
-    SQL groups them by `seconds`-long UTC buckets of their publish time (a whole number of
+    They are counted by `seconds`-long UTC buckets of their publish time (a whole number of
     which fits in every local hour of the zone); each bucket is then placed in its local
-    weekday/hour, which follows DST exactly.
+    weekday/hour, which follows DST exactly. By hour as of now (a period ending now or today),
+    the whole UTC hours come from the rollups by publish hour (published_counts, and
+    published_sums' totals), and only the parts of hours at the edges from the targets: the
+    cost follows the hours in the period. Otherwise (quarter hours, or as of a past cutoff),
+    target by target.
     """
-    bucket = db.epoch_bucket(PUBLISHED, seconds)
-    frm, params, m = published_targets(sc, now)
-    eng = m("engagement")
-    found = db.rows(f"SELECT {bucket}, count(t.id), count({eng}), sum({eng}) {frm} GROUP BY {bucket}", **params)
+    found = _buckets(db, sc, now, seconds)
     zone = sc.q.zone
     acc: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
     for b, posts, reported, total in found:
@@ -46,6 +60,57 @@ def slot_totals(db: Reader, sc: Scope, now: datetime, seconds: int) -> dict[tupl
         a[1] += reported
         a[2] += int(total or 0)
     return {slot: SlotTotals(*a) for slot, a in acc.items()}
+
+
+Bucket = tuple[int, int, int, Any]  # (bucket: unix time // seconds, targets, reported, engagement)
+
+
+def _buckets(db: Reader, sc: Scope, now: datetime, seconds: int) -> list[Bucket]:
+    start, end = sc.q.start, sc.q.end
+    first, last = utc_hour(start, up=True), utc_hour(end)
+    if seconds != 3600 or cutoff(end, now) is not None or first >= last:
+        return _target_buckets(db, sc, now, seconds, None)
+    out = _hour_buckets(db, sc, first, last)
+    for lo, hi in ((start, first), (last, end)):
+        if lo < hi:
+            out += _target_buckets(db, sc, now, seconds, (lo, hi))
+    return out
+
+
+def _target_buckets(
+    db: Reader, sc: Scope, now: datetime, seconds: int, between: tuple[datetime, datetime] | None
+) -> list[Bucket]:
+    bucket = db.epoch_bucket(PUBLISHED, seconds)
+    frm, params, m = published_targets(sc, now, between=between)
+    eng = m("engagement")
+    return db.rows(f"SELECT {bucket}, count(t.id), count({eng}), sum({eng}) {frm} GROUP BY {bucket}", **params)
+
+
+def _hour_buckets(db: Reader, sc: Scope, first: datetime, last: datetime) -> list[Bucket]:
+    """The whole UTC hours [first, last) from the rollups, each hour its own bucket."""
+    where, params = sc.hourly(db)
+    params.update(h0=first, h1=last)
+    counted = db.rows(
+        f"SELECT h.hour, sum(h.targets) FROM published_counts h WHERE h.hour >= :h0 AND h.hour < :h1{where} "
+        "GROUP BY h.hour",
+        **params,
+    )
+    summed = {
+        hour: (n, total)
+        for hour, n, total in db.rows(
+            "SELECT h.went_live, sum(h.engagement_n), sum(h.engagement) FROM published_sums h "
+            f"WHERE h.captured_day = :totals AND h.went_live >= :h0 AND h.went_live < :h1{where} GROUP BY h.went_live",
+            totals=TOTALS_DAY,
+            **params,
+        )
+    }
+    out: list[Bucket] = []
+    for hour, targets in counted:
+        n, total = summed.get(hour, (0, 0))
+        moment = db.dt(hour)
+        assert moment is not None
+        out.append((int(moment.timestamp()) // 3600, int(targets), int(n or 0), total))
+    return out
 
 
 @dataclass
@@ -91,11 +156,7 @@ def heatmap(session: Any, q: ReportQuery, *, now: datetime | None = None, best: 
     db, sc, meta = begin(session, q, "heatmap")
     if meta.empty:
         return HeatmapReport(meta, [HeatCell(d, h, 0, None) for d in range(7) for h in range(24)], [])
-    zone = sc.q.zone
-    whole_hours = all(
-        (m.astimezone(zone).utcoffset() or timedelta()).total_seconds() % 3600 == 0 for m in (sc.q.start, sc.q.end)
-    )
-    slots = slot_totals(db, sc, utc_now(now), 3600 if whole_hours else 900)
+    slots = slot_totals(db, sc, utc_now(now), bucket_seconds(sc))
     empty = SlotTotals(0, 0, 0)
     cells = [
         HeatCell(d, h, slots.get((d, h), empty).posts, slots.get((d, h), empty).mean)

@@ -40,6 +40,13 @@ def utc_midnight(moment: datetime, *, up: bool = False) -> datetime:
     return day + timedelta(days=1) if up and day < moment else day
 
 
+def utc_hour(moment: datetime, *, up: bool = False) -> datetime:
+    """The UTC hour at or before `moment` (at or after it with `up`), aware."""
+    moment = moment.astimezone(timezone.utc)
+    hour = moment.replace(minute=0, second=0, microsecond=0)
+    return hour + timedelta(hours=1) if up and hour < moment else hour
+
+
 def cutoff(end: datetime, now: datetime | None) -> datetime | None:
     """What a period's metrics are as of: None for each target's latest snapshot (a period that
     ends now, or today), else the end of the UTC day the period ended in (the end itself when it

@@ -35,7 +35,10 @@ def upgrade() -> None:
     # `db upgrade` passes a progress callback (a bar); the automatic upgrade on first use none.
     config = op.get_context().config
     progress = config.attributes.get("progress") if config is not None else None
+    # Today's rollup code writes the column 0013 renamed `day` to.
+    op.execute("ALTER TABLE published_sums RENAME COLUMN day TO went_live")
     rollup.rebuild(op.get_bind(), progress, hourly=False)
+    op.execute("ALTER TABLE published_sums RENAME COLUMN went_live TO day")
 
 
 def downgrade() -> None:

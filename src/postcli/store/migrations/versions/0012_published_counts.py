@@ -29,8 +29,8 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     conn = op.get_bind()
-    published_counts.install(conn)
-    published_counts.rebuild(conn)
+    published_counts.install(conn, key="day")  # by hour since 0013
+    published_counts.rebuild(conn, key="day")
 
 
 def downgrade() -> None:
