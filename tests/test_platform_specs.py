@@ -145,3 +145,11 @@ def test_the_registry_knows_which_built_in_networks_are_simulated_without_their_
     assert registry.SIMULATED_BUILTIN == {n for n in registry.BUILTIN if registry.spec(n).simulated}
     assert registry.is_simulated("sandbox") and not registry.is_simulated("bluesky")
     assert not registry.is_simulated("no-such-plugin")
+
+
+def test_the_registry_knows_which_built_in_networks_report_no_numbers_per_post_without_their_specs():
+    from postcli.platforms import registry
+
+    assert registry.NO_POST_METRICS_BUILTIN == {n for n in registry.BUILTIN if not registry.spec(n).metrics}
+    assert not registry.reports_post_metrics("google-business") and registry.reports_post_metrics("bluesky")
+    assert registry.reports_post_metrics("no-such-plugin")

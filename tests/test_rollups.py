@@ -36,6 +36,15 @@ snapshot = st.tuples(
 )
 
 
+# A snapshot series and a period around it, ending before, at or after "now" (minutes after T0).
+PERIODS = {
+    "series": st.lists(snapshot, min_size=1, max_size=25),
+    "start_min": st.integers(-30 * 60, 40 * 60),
+    "length_min": st.integers(1, 3 * 24 * 60),
+    "now_min": st.integers(-24 * 60, 5 * 24 * 60),
+}
+
+
 def _fresh_store(minutes: tuple[int, int, int] = (0, 0, 0)) -> list[tuple[int, int]]:
     """Empty the store (the cascade takes everything) and make 2 accounts and 3 posts (live at
     LIVE_H hours after T0, plus `minutes`); the (target id, account id) pairs, the last post on
@@ -272,6 +281,43 @@ def test_db_upgrade_rebuilds_the_rollup_with_progress():
     assert calls and calls[-1] == (60, 60)  # (snapshots done, snapshots in all)
 
 
+def _scenario(
+    series: list[tuple],
+    start_min: int,
+    length_min: int,
+    now_min: int,
+    one_account: bool,
+    minutes: tuple[int, int, int] = (0, 0, 0),
+    tz: str = "UTC",
+) -> tuple:
+    """A fresh store with `series` written, and the period (minutes after T0) as a ReportQuery:
+    (targets, start, end, now, account or None, query)."""
+    from postcli.services.reports import ReportQuery
+
+    targets = _fresh_store(minutes)
+    _write(targets, series)
+    start = T0 + timedelta(minutes=start_min)
+    end = start + timedelta(minutes=length_min)
+    now = T0 + timedelta(minutes=now_min)
+    account = targets[0][1] if one_account else None
+    q = ReportQuery(start=start, end=end, tz=tz, account=None if account is None else str(account))
+    return targets, start, end, now, account, q
+
+
+def _aware(v) -> datetime:
+    """A stored time (text on SQLite) as aware UTC."""
+    return (v if isinstance(v, datetime) else datetime.fromisoformat(v)).replace(tzinfo=UTC)
+
+
+def _cutoff(end: datetime, now: datetime) -> datetime | None:
+    """What a period ending at `end` is read as of (docs/reports.md), None for the latest."""
+    if end >= now:
+        return None
+    day_end = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    day_end += timedelta(days=1) if day_end < end else timedelta(0)
+    return None if day_end >= now else day_end
+
+
 def _reference(start: datetime, end: datetime, now: datetime, account: int | None) -> tuple[dict, dict]:
     """platforms' rows and each target's (engagement, likes), from the snapshots alone, as
     docs/reports.md defines them: the targets that went live in [start, end), each as of its
@@ -289,14 +335,7 @@ def _reference(start: datetime, end: datetime, now: datetime, account: int | Non
         ).fetchall()
         platforms = dict(c.exec_driver_sql("SELECT id, platform FROM accounts").fetchall())
 
-    def aware(v):
-        return (v if isinstance(v, datetime) else datetime.fromisoformat(v)).replace(tzinfo=UTC)
-
-    cut = None
-    if end < now:
-        day_end = end.replace(hour=0, minute=0, second=0, microsecond=0)
-        day_end += timedelta(days=1) if day_end < end else timedelta(0)
-        cut = None if day_end >= now else day_end
+    aware, cut = _aware, _cutoff(end, now)
     as_of: dict[int, tuple] = {}
     for tid, at, *values in snaps:
         if cut is None or aware(at) < cut:
@@ -349,26 +388,17 @@ def _reference(start: datetime, end: datetime, now: datetime, account: int | Non
 
 @settings(max_examples=60)
 @given(
-    series=st.lists(snapshot, min_size=1, max_size=25),
-    start_min=st.integers(-30 * 60, 40 * 60),
-    length_min=st.integers(1, 3 * 24 * 60),
-    now_min=st.integers(-24 * 60, 5 * 24 * 60),
+    **PERIODS,
     sort=st.sampled_from(("engagement", "likes", "engagement_rate")),
     one_account=st.booleans(),
 )
 def test_platforms_and_top_equal_the_snapshots(series, start_min, length_min, now_min, sort, one_account):
     """Read from the rollups (whole UTC days) and the targets (parts of days at the edges),
     platforms says what the snapshots say; so does top, read from the targets."""
-    from postcli.services.reports import ReportQuery, overview, platforms, top
+    from postcli.services.reports import overview, platforms, top
     from postcli.store.dbapi import open_reader
 
-    targets = _fresh_store()
-    _write(targets, series)
-    start = T0 + timedelta(minutes=start_min)
-    end = start + timedelta(minutes=length_min)
-    now = T0 + timedelta(minutes=now_min)
-    account = targets[0][1] if one_account else None
-    q = ReportQuery(start=start, end=end, account=None if account is None else str(account))
+    targets, start, end, now, account, q = _scenario(series, start_min, length_min, now_min, one_account)
     with open_reader() as db:
         rows = {
             r.platform: (
@@ -489,14 +519,7 @@ def _reference_slots(start: datetime, end: datetime, now: datetime, account: int
         ).fetchall()
         targets = c.exec_driver_sql("SELECT id, account_id, completed_at FROM post_targets").fetchall()
 
-    def aware(v):
-        return (v if isinstance(v, datetime) else datetime.fromisoformat(v)).replace(tzinfo=UTC)
-
-    cut = None
-    if end < now:
-        day_end = end.replace(hour=0, minute=0, second=0, microsecond=0)
-        day_end += timedelta(days=1) if day_end < end else timedelta(0)
-        cut = None if day_end >= now else day_end
+    aware, cut = _aware, _cutoff(end, now)
     as_of = {tid: eng for tid, at, eng in snaps if cut is None or aware(at) < cut}
     collected = {tid for tid, _at, _eng in snaps}
     if not any(tid in collected for tid, acc, _live in targets if account in (None, acc)):
@@ -515,10 +538,7 @@ def _reference_slots(start: datetime, end: datetime, now: datetime, account: int
 
 @settings(max_examples=60)
 @given(
-    series=st.lists(snapshot, min_size=1, max_size=25),
-    start_min=st.integers(-30 * 60, 40 * 60),
-    length_min=st.integers(1, 3 * 24 * 60),
-    now_min=st.integers(-24 * 60, 5 * 24 * 60),
+    **PERIODS,
     zone=st.sampled_from(ZONES),
     one_account=st.booleans(),
 )
@@ -531,17 +551,13 @@ def test_heatmap_and_best_times_equal_the_snapshots(series, start_min, length_mi
     rollups by publish hour and the parts of hours at the edges from the targets; otherwise
     target by target. Either way they say what the snapshots say. The posts go live at minutes
     past the hour, so the edges cut hours that hold them."""
-    from postcli.services.reports import ReportQuery, heatmap
+    from postcli.services.reports import heatmap
     from postcli.services.reports.best_times import best_times
     from postcli.store.dbapi import open_reader
 
-    targets = _fresh_store(minutes=(17, 40, 5))
-    _write(targets, series)
-    start = T0 + timedelta(minutes=start_min)
-    end = start + timedelta(minutes=length_min)
-    now = T0 + timedelta(minutes=now_min)
-    account = targets[0][1] if one_account else None
-    q = ReportQuery(start=start, end=end, tz=zone, account=None if account is None else str(account))
+    _targets, start, end, now, account, q = _scenario(
+        series, start_min, length_min, now_min, one_account, minutes=(17, 40, 5), tz=zone
+    )
     with open_reader() as db:
         heat = heatmap(db, q, now=now)
         best = best_times(db, q, now=now)
@@ -561,3 +577,70 @@ def test_heatmap_and_best_times_equal_the_snapshots(series, start_min, length_mi
         for x in (*best.ranked, *best.thin)
     }
     assert slots == want
+
+
+_TIES = [(i, 60, 5, 0, 0, True) for i in range(4)]  # every target at engagement 5
+_APART = [(i, 60, 9 - i, 0, 0, True) for i in range(4)]
+_TWO = [(0, 60, 5, 0, 0, True), (1, 60, 6, 0, 0, True)]  # two targets have no engagement at all
+# Post 0 goes live at T0 + 31:40, between post 2's targets: target ids are not in publish order.
+_TOP_MINUTES = (51 * 60 + 40, 40, 5)
+
+
+@settings(max_examples=60)
+@given(
+    **PERIODS,
+    limit=st.integers(1, 4),
+    candidates=st.sampled_from(((1, 2), (1,), (100, 1000))),
+    one_account=st.booleans(),
+)
+# Every target ties on engagement: the order is by publish time, and no walk may stop at a tie.
+# Whole period (T0 - 30 h for 3 days), ending now.
+@example(series=_TIES, start_min=-1800, length_min=4320, now_min=2400, limit=2, candidates=(1, 2), one_account=False)
+@example(series=_TIES, start_min=-1800, length_min=4320, now_min=2400, limit=3, candidates=(100,), one_account=False)
+@example(series=_APART, start_min=-1800, length_min=4320, now_min=2400, limit=1, candidates=(2,), one_account=False)
+@example(series=_TWO, start_min=-1800, length_min=4320, now_min=2400, limit=3, candidates=(100,), one_account=False)
+def test_top_by_engagement_is_the_snapshots_order(
+    series, start_min, length_min, now_min, limit, candidates, one_account, monkeypatch
+):
+    """Ending now, top by engagement walks the index on the latest rows' engagement (k = a
+    few per target asked for, then more, then the period target by target); whichever way it
+    ends, its ranking is the snapshots' order: engagement (NULL last), then the later publish
+    time, then the higher target id. Few candidates per target (1, 2) make it go past its
+    first walks; the posts tie often (counters 0-50)."""
+    from postcli.services.reports import ranking, top
+    from postcli.store.dbapi import open_reader
+
+    monkeypatch.setattr(ranking, "CANDIDATES", candidates)
+    targets, start, end, now, account, q = _scenario(
+        series, start_min, length_min, now_min, one_account, minutes=_TOP_MINUTES
+    )
+    with open_reader() as db:
+        got = [(p.target_id, p.engagement) for p in top(db, q, limit=limit, now=now).posts]
+    ranked = _reference(start, end, now, account)[1]
+    live = {tid: T0 + timedelta(hours=LIVE_H[i], minutes=_TOP_MINUTES[i]) for i, (tid, _a) in enumerate(targets[:3])}
+    live[targets[3][0]] = live[targets[2][0]] + timedelta(hours=2)
+    order = sorted(ranked, key=lambda t: (ranked[t][0] is None, -(ranked[t][0] or 0), -live[t].timestamp(), -t))
+    assert got == [(t, ranked[t][0]) for t in order[:limit]]
+
+
+def test_top_walks_the_engagement_index_through_ties(monkeypatch):
+    """The walk answers without reading the period when it can: its last value's ties are read
+    whole (so a tie at the k-th candidate does not send it to the period), and a tie wider than
+    MOST does."""
+    from postcli.services.reports import ReportQuery, ranking
+    from postcli.services.reports.scope import Scope
+    from postcli.store.dbapi import open_reader
+
+    monkeypatch.setattr(ranking, "CANDIDATES", (1,))
+    targets = _fresh_store(minutes=_TOP_MINUTES)
+    q = ReportQuery(start=T0 - timedelta(hours=30), end=T0 + timedelta(days=2))
+    sc = Scope(q=q, platform=None, account=None, dialect="sqlite")
+    for series, want in ((_APART, [1, 2]), (_TIES, [4, 1])):
+        _write(targets, series)
+        with open_reader() as db:
+            found = ranking._best_engaged(db, sc, 2)
+        assert found is not None and [r[1] for r in found] == [targets[i - 1][0] for i in want]
+        monkeypatch.setattr(ranking, "MOST", 1)
+        with open_reader() as db:
+            assert ranking._best_engaged(db, sc, 2) is None
+        monkeypatch.setattr(ranking, "MOST", 5000)

@@ -6,7 +6,7 @@ another. Light at import like the commands: the services and output load inside 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from postcli.cli._options import output_format
 from postcli.cli.report_options import Formats, Images, Scope
@@ -298,20 +298,19 @@ def _render_heatmap(r: Any) -> None:
         )
 
 
-def _slot_name(s: Any) -> str:
-    from postcli.services.reports import WEEKDAYS
-
-    return f"{WEEKDAYS[s.weekday]} {s.hour:02d}:00"
+def _slot_name(s: Any, weekdays: Sequence[str]) -> str:
+    return f"{weekdays[s.weekday]} {s.hour:02d}:00"
 
 
 def _render_best_times(r: Any) -> None:
     from postcli import output
+    from postcli.services.reports import WEEKDAYS  # once: each lookup goes through the package's __getattr__
     from postcli.services.reports.best_times import MEANING, MIN_POSTS
 
     if r.ranked:
         output.table(
             ["rank", "slot", "mean engagement", "posts"],
-            [[s.rank, _slot_name(s), s.mean_engagement, s.reported_posts] for s in r.ranked],
+            [[s.rank, _slot_name(s, WEEKDAYS), s.mean_engagement, s.reported_posts] for s in r.ranked],
             title=f"Best times to post ({r.meta.tz}), by mean engagement per post",
             numeric={"rank", "mean engagement", "posts"},
         )
@@ -320,7 +319,7 @@ def _render_best_times(r: Any) -> None:
     if r.thin:
         output.table(
             ["slot", "mean engagement", "posts", "reported"],
-            [[_slot_name(s), s.mean_engagement, s.posts, s.reported_posts] for s in r.thin],
+            [[_slot_name(s, WEEKDAYS), s.mean_engagement, s.posts, s.reported_posts] for s in r.thin],
             title=f"Too few posts to rank (fewer than {MIN_POSTS} with reported engagement)",
             numeric={"mean engagement", "posts", "reported"},
         )

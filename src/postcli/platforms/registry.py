@@ -46,6 +46,11 @@ BUILTIN: dict[str, str] = {
 # report asks it of each account in scope (tests/test_platform_specs.py holds it to the specs).
 SIMULATED_BUILTIN = frozenset({"sandbox", "sim-bluesky", "sim-mastodon", "sim-instagram", "sim-threads"})
 
+# The built-in platforms whose spec names no counter per post, known the same way: a text report
+# asks it of every platform it shows, and importing platforms/spec.py (its dataclasses) would cost
+# each one about 5 ms of a start-up that should be as light as `postcli --help`.
+NO_POST_METRICS_BUILTIN = frozenset({"google-business"})
+
 _specs: dict[str, PlatformSpec] = {}
 _plugins_read = False
 _problems: dict[str, str] = {}
@@ -125,6 +130,15 @@ def is_simulated(name: str) -> bool:
         return name in SIMULATED_BUILTIN
     found = find(name)
     return found is not None and found.simulated
+
+
+def reports_post_metrics(name: str) -> bool:
+    """Whether `name` reports numbers per post (True for a plugin no longer installed: nothing
+    is known against it)."""
+    if name in BUILTIN:
+        return name not in NO_POST_METRICS_BUILTIN
+    found = find(name)
+    return found is None or bool(found.metrics)
 
 
 def specs(*, include_hidden: bool = False) -> list[PlatformSpec]:

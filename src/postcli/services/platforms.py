@@ -6,12 +6,14 @@ written out a second time.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from postcli import metrics
 from postcli.errors import InvalidInput
 from postcli.platforms import registry
-from postcli.platforms.spec import PlatformSpec
+
+if TYPE_CHECKING:
+    from postcli.platforms.spec import PlatformSpec
 
 
 def spec(name: str) -> PlatformSpec:
@@ -31,8 +33,7 @@ def reports_post_metrics(name: str) -> bool:
     """Whether the platform reports numbers per post at all (its spec names some counters; the
     adapter's has_metrics says the same, tests/test_platform_specs.py checks it). One that does
     not (Google Business Profile) never gets a snapshot: the reports show "—" for its posts."""
-    found = registry.find(name)
-    return found is None or bool(found.metrics)
+    return registry.reports_post_metrics(name)
 
 
 def unmeasured_note(names: Iterable[str]) -> str | None:

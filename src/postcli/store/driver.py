@@ -25,7 +25,21 @@ if TYPE_CHECKING:
 
 # The newest migration this code knows. tests/test_store.py checks it matches Alembic's head.
 SCHEMA_HEAD = "0013"
-SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012")
+SCHEMA_REVISIONS = (
+    "0001",
+    "0002",
+    "0003",
+    "0004",
+    "0005",
+    "0006",
+    "0007",
+    "0008",
+    "0009",
+    "0010",
+    "0011",
+    "0012",
+    "0013",
+)
 
 
 def check_revision(rev: str | None) -> bool:

@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from postcli.errors import InvalidInput
-from postcli.services.reports.scope import Report, ReportQuery, begin, utc_now
-from postcli.services.reports.sql import PUBLISHED, RATE_DENOMINATOR, as_int, published_targets
+from postcli.services.reports.scope import Report, ReportQuery, Scope, begin, utc_now
+from postcli.services.reports.sql import PUBLISHED, RATE_DENOMINATOR, Metric, as_int, cutoff, published_targets
+from postcli.store.dbapi import Reader, in_list
 
 SORT_KEYS = ("engagement", "likes", "comments", "shares", "reach", "impressions", "engagement_rate")
 
@@ -57,6 +58,76 @@ class TopReport(Report):
         return [vars(p).copy() for p in self.posts]
 
 
+def _columns(m: Metric) -> str:
+    figures = ", ".join(
+        m(c) for c in ("likes", "comments", "shares", "quotes", "saves", "impressions", "reach", "views", "engagement")
+    )
+    return (
+        "t.post_id, t.id, t.platform, t.account_id, a.handle, t.platform_post_url, "
+        f"COALESCE(t.text_override, p.text), {PUBLISHED}, {figures}, {m.rate}, {m('follower_count')}"
+    )
+
+
+# How many of the best-engaged targets of the whole store top reads, per target asked for,
+# walk after walk down the index on post_metric_latest.engagement, before it reads the period
+# target by target instead (see _best_engaged); and the most one walk reads, its last value's
+# ties included (engagement ties a lot: at the 10x benchmark ~600 targets share each value).
+CANDIDATES = (20, 200)
+MOST = 5000
+
+
+def _best_engaged(db: Reader, sc: Scope, limit: int) -> list[tuple[Any, ...]] | None:
+    """The period's `limit` best targets by engagement as of now, read down the index on the
+    latest rows' engagement instead of target by target: the store's targets with engagement at
+    least the k-th best's (ties included), those published in the period and scope, best first.
+    When `limit` of them were found, they are the period's best: every target left out is below
+    them. Else None (too few of the store's best were published in the period, or a tie too
+    wide to read: the caller reads the period). The cost follows k, not the period: a long
+    period finds its best among the first few."""
+    t_where, params = sc.targets()
+    for per in CANDIDATES:
+        k = per * limit
+        floor = db.scalar(
+            "SELECT engagement FROM post_metric_latest WHERE engagement IS NOT NULL "
+            "ORDER BY engagement DESC LIMIT 1 OFFSET :skip",
+            skip=k - 1,
+        )
+        walk = "engagement IS NOT NULL" if floor is None else "engagement >= :floor"
+        wide = db.scalar(
+            f"SELECT count(*) FROM (SELECT 1 FROM post_metric_latest WHERE {walk} LIMIT :most) c",
+            floor=floor,
+            most=MOST + 1,
+        )
+        if wide > MOST:
+            return None
+        # CROSS JOIN: SQLite then keeps the candidates the outer loop (with a platform in scope
+        # it would rather walk post_targets' platform index: every target of the platform).
+        ids = db.rows(
+            f"SELECT t.id FROM (SELECT target_id, engagement FROM post_metric_latest WHERE {walk}) c "
+            f"CROSS JOIN post_targets t CROSS JOIN posts p WHERE t.id = c.target_id AND p.id = t.post_id "
+            f"AND {PUBLISHED} >= :start AND {PUBLISHED} < :end AND t.platform_post_id IS NOT NULL{t_where} "
+            f"ORDER BY c.engagement DESC, {PUBLISHED} DESC, t.id DESC LIMIT :limit",
+            **params,
+            floor=floor,
+            start=sc.q.start,
+            end=sc.q.end,
+            limit=limit,
+        )
+        if len(ids) == limit:
+            marks, mparams = in_list("id", [i for (i,) in ids])
+            rows = db.rows(
+                f"SELECT {_columns(Metric(past=False))} FROM post_targets t JOIN posts p ON p.id = t.post_id "
+                "JOIN accounts a ON a.id = t.account_id JOIN post_metric_latest m ON m.target_id = t.id "
+                f"WHERE t.id IN {marks}",
+                **mparams,
+            )
+            order = {i: n for n, (i,) in enumerate(ids)}
+            return sorted(rows, key=lambda r: order[r[1]])
+        if floor is None:  # every target with engagement was read: the rest have none (NULL last)
+            return None
+    return None
+
+
 def top(
     session: Any, q: ReportQuery, *, sort: str = "engagement", limit: int = 5, now: datetime | None = None
 ) -> TopReport:
@@ -68,18 +139,17 @@ def top(
     db, sc, meta = begin(session, q, "top")
     if meta.empty:
         return TopReport(meta, sort, limit, [])
-    frm, params, m = published_targets(sc, utc_now(now), join="JOIN accounts a ON a.id = t.account_id")
-    key = m.rate if sort == "engagement_rate" else m(sort)  # sort is one of SORT_KEYS
-    figures = ", ".join(
-        m(c) for c in ("likes", "comments", "shares", "quotes", "saves", "impressions", "reach", "views", "engagement")
-    )
-    found = db.rows(
-        "SELECT t.post_id, t.id, t.platform, t.account_id, a.handle, t.platform_post_url, "
-        f"COALESCE(t.text_override, p.text), {PUBLISHED}, {figures}, {m.rate}, {m('follower_count')} {frm} "
-        f"ORDER BY {key} IS NULL, {key} DESC, {PUBLISHED} DESC, t.id DESC LIMIT :limit",
-        **params,
-        limit=limit,
-    )
+    found = None
+    if sort == "engagement" and cutoff(sc.q.end, utc_now(now)) is None:
+        found = _best_engaged(db, sc, limit)
+    if found is None:
+        frm, params, m = published_targets(sc, utc_now(now), join="JOIN accounts a ON a.id = t.account_id")
+        key = m.rate if sort == "engagement_rate" else m(sort)  # sort is one of SORT_KEYS
+        found = db.rows(
+            f"SELECT {_columns(m)} {frm} ORDER BY {key} IS NULL, {key} DESC, {PUBLISHED} DESC, t.id DESC LIMIT :limit",
+            **params,
+            limit=limit,
+        )
     posts = [
         TopPost(*[i, *r[:7], db.dt(r[7]), *(as_int(v) for v in r[8:17]), r[17], as_int(r[18])])
         for i, r in enumerate(found, start=1)
