@@ -192,7 +192,7 @@ def test_cli_commands_run_on_postgres(on_pg, cli):
 
 def test_a_rebuild_past_its_memory_leaves_no_dead_rows_in_the_sums(on_pg, monkeypatch):
     """The rollup rebuild that sets its published sums aside (more keys than FLUSH) writes each
-    row once: no updated row versions for VACUUM to find (at 10M snapshots the table was 17
+    row once: no updated row versions for VACUUM to find (at 10M snapshots the table was 14
     times its rows' size), and the same sums as the writes made."""
     from postcli.store import rollup
     from postcli.store.published import COLUMNS
