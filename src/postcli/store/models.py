@@ -162,8 +162,10 @@ class PostTarget(Base):
     __tablename__ = "post_targets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    # No index of their own (dropped by 0013): uq_target_post_account starts with post_id and
+    # ix_target_platform_post with account_id, and serve every lookup and cascade by them.
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     platform: Mapped[str] = mapped_column(String(32), index=True)
     text_override: Mapped[str | None] = mapped_column(Text)
     # pending | processing | completed | failed | unknown (may be published; the platform cannot tell) | deleted | skipped
