@@ -392,6 +392,9 @@ def _reference(start: datetime, end: datetime, now: datetime, account: int | Non
     sort=st.sampled_from(("engagement", "likes", "engagement_rate")),
     one_account=st.booleans(),
 )
+# Starting half an hour after post 1 went live (T0 + 3 h), in its hour: ending now, and ended.
+@example([(1, 300, 7, 1, 0, True)], 3 * 60 + 30, 2 * 24 * 60, 24 * 60, "likes", False)
+@example([(1, 300, 7, 1, 0, True)], 3 * 60 + 30, 2 * 24 * 60, 4 * 24 * 60, "likes", False)
 def test_platforms_and_top_equal_the_snapshots(series, start_min, length_min, now_min, sort, one_account):
     """Read from the rollups (whole UTC days) and the targets (parts of days at the edges),
     platforms says what the snapshots say; so does top, read from the targets."""

@@ -1,10 +1,13 @@
 """The figures overview and platforms add up over the targets published in a period, per
-platform: from published_sums (store/published.py) for the whole UTC days of the period, and
-from the targets themselves for the parts of days at its edges. The cost follows the days in
-the period and two days of posts, not the posts (docs/design.md, "Reports read rollups").
+platform: from published_sums (store/published.py) and published_counts for the whole UTC
+hours of the period (days, for metrics as of a past cutoff), and from the targets themselves
+for the parts of hours (days) at its edges. The cost follows the hours in the period and two
+hours of posts (two days, for the metrics of a period that ended), not the posts
+(docs/design.md, "Reports read rollups").
 
-Metrics are as of the period's cutoff (sql.cutoff): the totals rows for now; for a period that
-ended, the totals less what was captured on the cutoff's day or later.
+Metrics are as of the period's cutoff (sql.cutoff): the totals rows (by publish hour) for now;
+for a period that ended, the totals less what was captured on the cutoff's day or later (by
+publish day).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from postcli.services.reports.scope import Scope
-from postcli.services.reports.sql import PUBLISHED, cutoff, published_targets, utc_midnight
+from postcli.services.reports.sql import PUBLISHED, cutoff, published_targets, utc_hour, utc_midnight
 from postcli.store.dbapi import Reader, in_list
 from postcli.store.published import COUNTS, FIGURES, TABLE, TOTALS_DAY
 
@@ -44,20 +47,24 @@ class Sums:
         return self.sums[i] / self.counts[i] if self.counts[i] else None
 
 
-def _split(sc: Scope) -> tuple[list[tuple[datetime, datetime]], tuple[datetime, datetime] | None]:
-    """The period as the parts of days at its edges (each non-empty) and its whole UTC days
-    (None when it holds none)."""
+def _split(sc: Scope, hours: bool = False) -> tuple[list[tuple[datetime, datetime]], tuple[datetime, datetime] | None]:
+    """The period as the parts of days (or hours) at its edges (each non-empty) and its whole
+    UTC days (hours) between (None when it holds none)."""
     start, end = sc.q.start, sc.q.end
-    first, last = utc_midnight(start, up=True), utc_midnight(end)
+    cut = utc_hour if hours else utc_midnight
+    first, last = cut(start, up=True), cut(end)
     if first >= last:
         return [(start, end)], None
     return [(lo, hi) for lo, hi in ((start, first), (last, end)) if lo < hi], (first, last)
 
 
 def by_platform(db: Reader, sc: Scope, now: datetime) -> dict[str, Sums]:
-    """{platform: Sums} over the targets published in the period, metrics as of its cutoff."""
+    """{platform: Sums} over the targets published in the period, metrics as of its cutoff.
+    As of now the totals are by publish hour, so only the parts of hours at the edges are read
+    target by target; as of a past cutoff the capture days' rows are by publish day, so the
+    parts of days are."""
     out: dict[str, Sums] = {}
-    edges, days = _split(sc)
+    edges, days = _split(sc, hours=cutoff(sc.q.end, now) is None)
     for between in edges:
         _add_targets(db, sc, now, between, out)
     if days is not None:
@@ -129,10 +136,10 @@ class Counts:
 
 
 def counts_by_platform(db: Reader, sc: Scope) -> dict[str, Counts]:
-    """{platform: Counts} of the period: whole UTC days from published_counts, parts of days
+    """{platform: Counts} of the period: whole UTC hours from published_counts, parts of hours
     from the targets."""
     out: dict[str, Counts] = {}
-    edges, days = _split(sc)
+    edges, days = _split(sc, hours=True)
     for between in edges:
         _count_targets(db, sc, between, out)
     if days is not None:
