@@ -642,8 +642,39 @@ def test_top_walks_the_engagement_index_through_ties(monkeypatch):
         _write(targets, series)
         with open_reader() as db:
             found = ranking._best_engaged(db, sc, 2)
-        assert found is not None and [r[1] for r in found] == [targets[i - 1][0] for i in want]
+        assert found == [targets[i - 1][0] for i in want]
         monkeypatch.setattr(ranking, "MOST", 1)
         with open_reader() as db:
             assert ranking._best_engaged(db, sc, 2) is None
         monkeypatch.setattr(ranking, "MOST", 5000)
+
+
+def test_a_period_is_settled_when_its_posts_did_not_change_since_its_cutoff():
+    """settled_cutoff: a period that ended is read as of now when no figure of its posts (in
+    scope) changed on or after its cutoff's day; a change to a post of the period, and only to
+    one in scope, keeps the cutoff."""
+    from postcli.services.reports import ReportQuery
+    from postcli.services.reports.period_sums import settled_cutoff
+    from postcli.services.reports.scope import AccountRef, Scope
+    from postcli.store.dbapi import open_reader
+
+    targets = _fresh_store()
+    # Post 0 (T0 - 20 h, account 1) and post 1 (T0 + 3 h, account 2) collected on T0's day.
+    _write(targets, [(0, 60, 5, 1, 1, True), (1, 240, 7, 0, 0, True)])
+    now = T0 + timedelta(days=5)
+    q = ReportQuery(start=T0 - timedelta(days=1), end=T0 + timedelta(hours=12))  # cutoff: T0 + 1 day
+    cut = T0 + timedelta(days=1)
+
+    def settled(account: int | None = None) -> datetime | None:
+        ref = (
+            None if account is None else AccountRef(account, "bluesky" if account == targets[0][1] else "mastodon", "h")
+        )
+        with open_reader() as db:
+            return settled_cutoff(db, Scope(q=q, platform=None, account=ref, dialect=db.dialect), now)
+
+    assert settled() is None  # nothing captured after T0's day
+    _write(targets, [(1, 26 * 60, 9, 0, 0, False)])  # post 1 changes on the cutoff's day
+    assert settled() == cut and settled(targets[1][1]) == cut
+    assert settled(targets[0][1]) is None  # post 0's account: nothing of its changed
+    _write(targets, [(2, 50 * 60, 3, 0, 0, True)])  # post 2 is not in the period
+    assert settled(targets[0][1]) is None

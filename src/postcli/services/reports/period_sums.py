@@ -64,12 +64,45 @@ def by_platform(db: Reader, sc: Scope, now: datetime) -> dict[str, Sums]:
     target by target; as of a past cutoff the capture days' rows are by publish day, so the
     parts of days are."""
     out: dict[str, Sums] = {}
-    edges, days = _split(sc, hours=cutoff(sc.q.end, now) is None)
+    as_of = settled_cutoff(db, sc, now)
+    edges, days = _split(sc, hours=as_of is None)
     for between in edges:
         _add_targets(db, sc, now, between, out)
     if days is not None:
-        _add_days(db, sc, now, days, out)
+        _add_days(db, sc, as_of, days, out)
     return out
+
+
+def _captured_since(db: Reader, as_of: datetime) -> list[datetime]:
+    """The capture days from the cutoff's on that may have rows (up to the last one that has)."""
+    last = db.one(f"SELECT max(captured_day) FROM {TABLE} WHERE captured_day < :totals", totals=TOTALS_DAY)
+    last_day = db.dt(last[0]) if last and last[0] is not None else None
+    if last_day is None or last_day < as_of:
+        return []
+    return [as_of + timedelta(days=i) for i in range((last_day - as_of).days + 1)]
+
+
+def settled_cutoff(db: Reader, sc: Scope, now: datetime) -> datetime | None:
+    """The period's cutoff (sql.cutoff), or None ("as of now") when no figure of a target
+    published in the period (in scope) changed on or after the cutoff's day: their latest values
+    are then their values as of the cutoff, and the reports read them as for a period ending
+    now. So it goes for a period that ended before its posts' collection window closed, or in
+    a store no longer collected. One seek per capture day since the cutoff."""
+    as_of = cutoff(sc.q.end, now)
+    captured = [] if as_of is None else _captured_since(db, as_of)
+    if not captured:
+        return None
+    where, params = _scope(sc)
+    marks, cparams = in_list("cap", captured)
+    changed = db.one(
+        f"SELECT 1 FROM {TABLE} x JOIN accounts a ON a.id = x.account_id WHERE x.captured_day IN {marks} "
+        f"AND x.went_live >= :d0 AND x.went_live < :d1{where} LIMIT 1",
+        d0=utc_midnight(sc.q.start),
+        d1=utc_midnight(sc.q.end, up=True),
+        **params,
+        **cparams,
+    )
+    return None if changed is None else as_of
 
 
 def _scope(sc: Scope) -> tuple[str, dict[str, Any]]:
@@ -86,23 +119,22 @@ def _scope(sc: Scope) -> tuple[str, dict[str, Any]]:
 _SELECT = ", ".join(f"sum(x.{c})" for c in (*FIGURES, *COUNTS))
 
 
-def _add_days(db: Reader, sc: Scope, now: datetime, days: tuple[datetime, datetime], out: dict[str, Sums]) -> None:
+def _add_days(
+    db: Reader, sc: Scope, as_of: datetime | None, days: tuple[datetime, datetime], out: dict[str, Sums]
+) -> None:
     where, params = _scope(sc)
     head = f"SELECT a.platform, {_SELECT} FROM {TABLE} x JOIN accounts a ON a.id = x.account_id WHERE "
     period = f" AND x.went_live >= :d0 AND x.went_live < :d1{where} GROUP BY a.platform"
     params.update(d0=days[0], d1=days[1])
     for platform, *row in db.rows(head + "x.captured_day = :totals" + period, totals=TOTALS_DAY, **params):
         out.setdefault(platform, Sums()).add(row)
-    as_of = cutoff(sc.q.end, now)
     if as_of is None:
         return
     # Less what was captured on the cutoff's day or later: one seek per capture day (the key
     # starts with it), each reading only the period's publish days.
-    last = db.one(f"SELECT max(captured_day) FROM {TABLE} WHERE captured_day < :totals", totals=TOTALS_DAY)
-    last_day = db.dt(last[0]) if last and last[0] is not None else None
-    if last_day is None or last_day < as_of:
+    captured = _captured_since(db, as_of)
+    if not captured:
         return
-    captured = [as_of + timedelta(days=i) for i in range((last_day - as_of).days + 1)]
     marks, cparams = in_list("cap", captured)
     for platform, *row in db.rows(head + f"x.captured_day IN {marks}" + period, **params, **cparams):
         out.setdefault(platform, Sums()).add(row, sign=-1)

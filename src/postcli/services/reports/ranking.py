@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from postcli.errors import InvalidInput
+from postcli.services.reports.period_sums import settled_cutoff
 from postcli.services.reports.scope import Report, ReportQuery, Scope, begin, utc_now
-from postcli.services.reports.sql import PUBLISHED, RATE_DENOMINATOR, Metric, as_int, cutoff, published_targets
-from postcli.store.dbapi import Reader, in_list
+from postcli.services.reports.sql import PUBLISHED, RATE_DENOMINATOR, Metric, as_int, published_targets, targets_by_id
+from postcli.store.dbapi import Reader
 
 SORT_KEYS = ("engagement", "likes", "comments", "shares", "reach", "impressions", "engagement_rate")
 
@@ -76,7 +77,7 @@ CANDIDATES = (20, 200)
 MOST = 5000
 
 
-def _best_engaged(db: Reader, sc: Scope, limit: int) -> list[tuple[Any, ...]] | None:
+def _best_engaged(db: Reader, sc: Scope, limit: int) -> list[int] | None:
     """The period's `limit` best targets by engagement as of now, read down the index on the
     latest rows' engagement instead of target by target: the store's targets with engagement at
     least the k-th best's (ties included), those published in the period and scope, best first.
@@ -114,15 +115,7 @@ def _best_engaged(db: Reader, sc: Scope, limit: int) -> list[tuple[Any, ...]] | 
             limit=limit,
         )
         if len(ids) == limit:
-            marks, mparams = in_list("id", [i for (i,) in ids])
-            rows = db.rows(
-                f"SELECT {_columns(Metric(past=False))} FROM post_targets t JOIN posts p ON p.id = t.post_id "
-                "JOIN accounts a ON a.id = t.account_id JOIN post_metric_latest m ON m.target_id = t.id "
-                f"WHERE t.id IN {marks}",
-                **mparams,
-            )
-            order = {i: n for n, (i,) in enumerate(ids)}
-            return sorted(rows, key=lambda r: order[r[1]])
+            return [i for (i,) in ids]
         if floor is None:  # every target with engagement was read: the rest have none (NULL last)
             return None
     return None
@@ -139,10 +132,16 @@ def top(
     db, sc, meta = begin(session, q, "top")
     if meta.empty:
         return TopReport(meta, sort, limit, [])
-    found = None
-    if sort == "engagement" and cutoff(sc.q.end, utc_now(now)) is None:
-        found = _best_engaged(db, sc, limit)
-    if found is None:
+    best = None
+    if sort == "engagement" and settled_cutoff(db, sc, utc_now(now)) is None:
+        best = _best_engaged(db, sc, limit)
+    if best is not None:
+        # Their rows as of the cutoff (a settled period's quotes, saves, views or followers may
+        # still have changed since).
+        frm, params, m = targets_by_id(sc, utc_now(now), best, join="JOIN accounts a ON a.id = t.account_id")
+        order = {tid: n for n, tid in enumerate(best)}
+        found = sorted(db.rows(f"SELECT {_columns(m)} {frm}", **params), key=lambda r: order[r[1]])
+    else:
         frm, params, m = published_targets(sc, utc_now(now), join="JOIN accounts a ON a.id = t.account_id")
         key = m.rate if sort == "engagement_rate" else m(sort)  # sort is one of SORT_KEYS
         found = db.rows(

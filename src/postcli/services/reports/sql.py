@@ -9,6 +9,7 @@ from typing import Any
 
 from postcli import metrics
 from postcli.services.reports.scope import Scope
+from postcli.store.dbapi import in_list
 
 RATE_DENOMINATOR = "followers_at_snapshot"
 # When a target went live: its own completion time, else (an imported post) the post's.
@@ -84,17 +85,7 @@ def published_targets(
     """
     as_of = cutoff(sc.q.end, now)
     past = as_of is not None
-    if now is None:
-        metrics_join = ""
-    elif not past:
-        metrics_join = "LEFT JOIN post_metric_latest m ON m.target_id = t.id"
-    else:
-        metrics_join = (
-            "LEFT JOIN post_metric_latest l ON l.target_id = t.id AND l.captured_at < :as_of "
-            "LEFT JOIN post_metric_snapshots s ON s.id = CASE WHEN l.target_id IS NULL THEN ("
-            "SELECT s2.id FROM post_metric_snapshots s2 WHERE s2.target_id = t.id AND s2.captured_at < :as_of "
-            "ORDER BY s2.captured_at DESC, s2.id DESC LIMIT 1) END"
-        )
+    metrics_join = "" if now is None else _metrics_join(past)
     t_where, params = sc.targets()
     in_period = (
         "SELECT t1.id FROM post_targets t1 WHERE t1.completed_at >= :start AND t1.completed_at < :end "
@@ -118,6 +109,28 @@ def published_targets(
     if past:
         params["as_of"] = as_of
     return sql, params, Metric(past)
+
+
+def _metrics_join(past: bool) -> str:
+    if not past:
+        return "LEFT JOIN post_metric_latest m ON m.target_id = t.id"
+    return (
+        "LEFT JOIN post_metric_latest l ON l.target_id = t.id AND l.captured_at < :as_of "
+        "LEFT JOIN post_metric_snapshots s ON s.id = CASE WHEN l.target_id IS NULL THEN ("
+        "SELECT s2.id FROM post_metric_snapshots s2 WHERE s2.target_id = t.id AND s2.captured_at < :as_of "
+        "ORDER BY s2.captured_at DESC, s2.id DESC LIMIT 1) END"
+    )
+
+
+def targets_by_id(sc: Scope, now: datetime, ids: list[int], join: str = "") -> tuple[str, dict[str, Any], Metric]:
+    """FROM ... WHERE for the targets `ids` (t, p), each joined to its metrics as of the period's
+    cutoff, as published_targets has them: a few targets, without finding the period's."""
+    as_of = cutoff(sc.q.end, now)
+    marks, params = in_list("tid", ids)
+    if as_of is not None:
+        params["as_of"] = as_of
+    frm = f"FROM post_targets t JOIN posts p ON p.id = t.post_id {join} {_metrics_join(as_of is not None)}"
+    return f"{frm} WHERE t.id IN {marks}", params, Metric(as_of is not None)
 
 
 def as_int(v: Any) -> int | None:
