@@ -302,8 +302,10 @@ def time_commands(
     The machine's speed drifts, so every command run is paired with a `--help` run
     right before it; the ratio is the median of the pairs' ratios (and best / best). The
     period ends at the store's last collection (`now` of the build), which is in the
-    past of the real clock: reports then pick each post's snapshot as of that end
-    from the history (the costlier of their two paths).
+    past of the real clock; nothing was collected after it, so the reports read it as a
+    period ending now (period_sums.settled_cutoff). The 90 days that ended 30 days before
+    it had their posts collected after their end: those read each post as of that end (the
+    costlier path).
     """
     base = [sys.executable, "-m", "postcli"]
 
