@@ -21,6 +21,8 @@ from postcli.errors import StoreError
 if TYPE_CHECKING:
     import sqlite3
 
+    from sqlalchemy.engine import Connection
+
 # --- the schema revision ----------------------------------------------------------------
 
 # The newest migration this code knows. tests/test_store.py checks it matches Alembic's head.
@@ -99,6 +101,12 @@ def naive_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the store; use an aware one")
     return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def placeholders(conn: Connection, sql: str) -> str:
+    """A statement written with `?` placeholders, in the style of `conn`'s driver (sqlite3 takes
+    them as they are, psycopg wants `%s`)."""
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
 def to_stored(value: datetime, dialect: str) -> Any:

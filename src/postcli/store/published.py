@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from postcli.metrics import engagement_rate
-from postcli.store.driver import to_stored
+from postcli.store.driver import placeholders, to_stored
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -105,12 +105,15 @@ def record(into: dict[Key, Change], published: Any, captured: Any, account_id: i
     merge(into, (hour_key(published), totals, account_id), c)
 
 
+def _rows(changes: dict[Key, Change]) -> list[tuple[Any, ...]]:
+    """The rows of `changes`, those that change nothing left out."""
+    return [(*key, *c) for key, c in changes.items() if any(c)]
+
+
 def add(conn: Connection, changes: dict[Key, Change]) -> None:
     """Add `changes` in one executemany (rows that change nothing are skipped)."""
-    rows = [(*key, *c) for key, c in changes.items() if any(c)]
-    if rows:
-        sql = _ADD if conn.dialect.paramstyle == "qmark" else _ADD.replace("?", "%s")
-        conn.exec_driver_sql(sql, rows)
+    if rows := _rows(changes):
+        conn.exec_driver_sql(placeholders(conn, _ADD), rows)
 
 
 # A rebuild that holds more keys than it keeps in memory adds its parts here first, then each
@@ -122,14 +125,13 @@ STAGE = "published_sums_stage"
 
 def stage(conn: Connection, changes: dict[Key, Change], first: bool) -> None:
     """Keep `changes` in the temporary table STAGE (made by the `first` call)."""
-    rows = [(*key, *c) for key, c in changes.items() if any(c)]
     if first:
         # WHERE 1 = 0: the columns with the table's types, no rows. Dropped by add_staged, and
         # with the transaction if the rebuild fails before.
         conn.exec_driver_sql(f"CREATE TEMP TABLE {STAGE} AS SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE 1 = 0")
-    if rows:
+    if rows := _rows(changes):
         sql = f"INSERT INTO {STAGE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-        conn.exec_driver_sql(sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s"), rows)
+        conn.exec_driver_sql(placeholders(conn, sql), rows)
 
 
 def add_staged(conn: Connection) -> None:
@@ -170,8 +172,7 @@ def rebuild_totals(conn: Connection) -> int:
     rows written. Far cheaper than rollup.rebuild's pass over every snapshot when only the
     totals changed shape (migration 0013)."""
     totals = totals_key(conn.dialect.name)
-    sql = f"DELETE FROM {TABLE} WHERE captured_day = ?"
-    conn.exec_driver_sql(sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s"), (totals,))
+    conn.exec_driver_sql(placeholders(conn, f"DELETE FROM {TABLE} WHERE captured_day = ?"), (totals,))
     cols = ", ".join(f"l.{c}" for c in VALUES)
     rows = conn.exec_driver_sql(
         f"SELECT t.account_id, COALESCE(t.completed_at, p.published_at), {cols} FROM post_metric_latest l "
@@ -180,7 +181,9 @@ def rebuild_totals(conn: Connection) -> int:
     )
     into: dict[Key, Change] = {}
     for acc, live, *values in rows:
+        now = figures(values)
+        assert now is not None
         if live is not None:
-            merge(into, (hour_key(live), totals, acc), change(None, figures(values) or ()))
+            merge(into, (hour_key(live), totals, acc), change(None, now))
     add(conn, into)
     return len(into)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from postcli.metrics import HOURLY_COUNTERS
 from postcli.store import published
+from postcli.store.driver import placeholders
 from postcli.store.published import hour_key, merge
 
 if TYPE_CHECKING:
@@ -53,15 +54,11 @@ def gain(reported: Values | None, values: Values) -> tuple[Change, list[int | No
     return sums + counts, [r if v is None else v for r, v in zip(before, values)]
 
 
-def _sql(conn: Connection, sql: str) -> str:
-    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
-
-
 def add(conn: Connection, changes: dict[tuple[Any, int], Change]) -> None:
     """Add `changes` ({(hour in driver form, account id): Change}) in one executemany."""
     rows = [(hour, acc, *c) for (hour, acc), c in changes.items() if any(c)]
     if rows:
-        conn.exec_driver_sql(_sql(conn, _ADD), rows)
+        conn.exec_driver_sql(placeholders(conn, _ADD), rows)
 
 
 def _history_sql(where: str) -> str:
@@ -119,7 +116,7 @@ def target_history(conn: Connection, target_ids: Sequence[int], sign: int = 1) -
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         sql = _history_sql(f"WHERE s.target_id IN ({', '.join('?' * len(chunk))})")
-        rows = list(conn.exec_driver_sql(_sql(conn, sql), tuple(chunk)))
+        rows = list(conn.exec_driver_sql(placeholders(conn, sql), tuple(chunk)))
         found.reported.update(_fold(_hourly_rows(rows), found.hourly, sign))
         published.fold(_published_rows(rows), found.published, totals, sign)
     return found
@@ -136,7 +133,7 @@ def merge_history(into: History, other: History) -> None:
 def set_reported(conn: Connection, reported: dict[int, list]) -> None:
     rows = [(*values, tid) for tid, values in reported.items()]
     if rows:
-        conn.exec_driver_sql(_sql(conn, _SET_REPORTED), rows)
+        conn.exec_driver_sql(placeholders(conn, _SET_REPORTED), rows)
 
 
 def forget_targets(conn: Connection, target_ids: Iterable[int]) -> None:

@@ -49,6 +49,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     from postcli.store import published, published_counts
+    from postcli.store.driver import placeholders
 
     conn = op.get_bind()
     op.drop_index("ix_post_metric_latest_engagement", table_name="post_metric_latest")
@@ -57,17 +58,19 @@ def downgrade() -> None:
     # The totals by day again: their hours added up (a sum of sums), through a temporary table.
     pg = conn.dialect.name == "postgresql"
     day = "date_trunc('day', went_live)" if pg else "substr(went_live, 1, 10) || ' 00:00:00.000000'"
-    mark = "%s" if pg else "?"
     figures = ", ".join(f"sum({c})" for c in (*published.FIGURES, *published.COUNTS))
     columns = ", ".join(published.COLUMNS)
     totals = (published.totals_key(conn.dialect.name),)
     op.execute("CREATE TEMPORARY TABLE totals_by_day AS SELECT * FROM published_sums WHERE 1 = 0")
     conn.exec_driver_sql(
-        f"INSERT INTO totals_by_day ({columns}) SELECT {day}, captured_day, account_id, {figures} "
-        f"FROM published_sums WHERE captured_day = {mark} GROUP BY 1, 2, 3",
+        placeholders(
+            conn,
+            f"INSERT INTO totals_by_day ({columns}) SELECT {day}, captured_day, account_id, {figures} "
+            "FROM published_sums WHERE captured_day = ? GROUP BY 1, 2, 3",
+        ),
         totals,
     )
-    conn.exec_driver_sql(f"DELETE FROM published_sums WHERE captured_day = {mark}", totals)
+    conn.exec_driver_sql(placeholders(conn, "DELETE FROM published_sums WHERE captured_day = ?"), totals)
     op.execute(f"INSERT INTO published_sums ({columns}) SELECT {columns} FROM totals_by_day")
     op.execute("DROP TABLE totals_by_day")
     op.execute("ALTER TABLE published_sums RENAME COLUMN went_live TO day")
