@@ -83,9 +83,7 @@ def published_targets(
     snapshot before the cutoff through the (target_id, captured_at) index, a correlated
     subquery being far cheaper than ROW_NUMBER() here. now=None: no metrics join.
     """
-    as_of = cutoff(sc.q.end, now)
-    past = as_of is not None
-    metrics_join = "" if now is None else _metrics_join(past)
+    metrics_join, as_of, m = _metrics(sc, now)
     t_where, params = sc.targets()
     in_period = (
         "SELECT t1.id FROM post_targets t1 WHERE t1.completed_at >= :start AND t1.completed_at < :end "
@@ -105,32 +103,36 @@ def published_targets(
         f"FROM {frm} {'JOIN posts p ON p.id = t.post_id' if posts else ''} {join} {metrics_join} WHERE {cond}{t_where}"
     )
     start, end = between or (sc.q.start, sc.q.end)
-    params = {**params, "start": start, "end": end}
-    if past:
-        params["as_of"] = as_of
-    return sql, params, Metric(past)
+    return sql, {**params, **as_of, "start": start, "end": end}, m
 
 
-def _metrics_join(past: bool) -> str:
-    if not past:
-        return "LEFT JOIN post_metric_latest m ON m.target_id = t.id"
-    return (
-        "LEFT JOIN post_metric_latest l ON l.target_id = t.id AND l.captured_at < :as_of "
-        "LEFT JOIN post_metric_snapshots s ON s.id = CASE WHEN l.target_id IS NULL THEN ("
-        "SELECT s2.id FROM post_metric_snapshots s2 WHERE s2.target_id = t.id AND s2.captured_at < :as_of "
-        "ORDER BY s2.captured_at DESC, s2.id DESC LIMIT 1) END"
-    )
+_LATEST = "LEFT JOIN post_metric_latest m ON m.target_id = t.id"
+_AS_OF = (
+    "LEFT JOIN post_metric_latest l ON l.target_id = t.id AND l.captured_at < :as_of "
+    "LEFT JOIN post_metric_snapshots s ON s.id = CASE WHEN l.target_id IS NULL THEN ("
+    "SELECT s2.id FROM post_metric_snapshots s2 WHERE s2.target_id = t.id AND s2.captured_at < :as_of "
+    "ORDER BY s2.captured_at DESC, s2.id DESC LIMIT 1) END"
+)
+
+
+def _metrics(sc: Scope, now: datetime | None) -> tuple[str, dict[str, Any], Metric]:
+    """The join of targets `t` to their metrics as of the period's cutoff (none when `now` is
+    None), its parameters, and the Metric that names them."""
+    as_of = cutoff(sc.q.end, now)
+    if now is None:
+        return "", {}, Metric(False)
+    if as_of is None:
+        return _LATEST, {}, Metric(False)
+    return _AS_OF, {"as_of": as_of}, Metric(True)
 
 
 def targets_by_id(sc: Scope, now: datetime, ids: list[int], join: str = "") -> tuple[str, dict[str, Any], Metric]:
     """FROM ... WHERE for the targets `ids` (t, p), each joined to its metrics as of the period's
     cutoff, as published_targets has them: a few targets, without finding the period's."""
-    as_of = cutoff(sc.q.end, now)
+    metrics_join, as_of, m = _metrics(sc, now)
     marks, params = in_list("tid", ids)
-    if as_of is not None:
-        params["as_of"] = as_of
-    frm = f"FROM post_targets t JOIN posts p ON p.id = t.post_id {join} {_metrics_join(as_of is not None)}"
-    return f"{frm} WHERE t.id IN {marks}", params, Metric(as_of is not None)
+    frm = f"FROM post_targets t JOIN posts p ON p.id = t.post_id {join} {metrics_join}"
+    return f"{frm} WHERE t.id IN {marks}", {**params, **as_of}, m
 
 
 def as_int(v: Any) -> int | None:
