@@ -303,7 +303,7 @@ def time_commands(
     right before it; the ratio is the median of the pairs' ratios (and best / best). The
     period ends at the store's last collection (`now` of the build), which is in the
     past of the real clock; nothing was collected after it, so the reports read it as a
-    period ending now (period_sums.settled_cutoff). The 90 days that ended 30 days before
+    period ending now (period_sums.days_since_cutoff). The 90 days that ended 30 days before
     it had their posts collected after their end: those read each post as of that end (the
     costlier path).
     """

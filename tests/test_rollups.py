@@ -650,11 +650,12 @@ def test_top_walks_the_engagement_index_through_ties(monkeypatch):
 
 
 def test_a_period_is_settled_when_its_posts_did_not_change_since_its_cutoff():
-    """settled_cutoff: a period that ended is read as of now when no figure of its posts (in
-    scope) changed on or after its cutoff's day; a change to a post of the period, and only to
-    one in scope, keeps the cutoff."""
+    """days_since_cutoff: a period that ended is read as of now (no capture days to take out)
+    when no figure of its posts (in scope) changed on or after its cutoff's day; a change to a
+    post of the period, and only to one in scope, keeps the cutoff: the days from it to the last
+    capture."""
     from postcli.services.reports import ReportQuery
-    from postcli.services.reports.period_sums import settled_cutoff
+    from postcli.services.reports.period_sums import days_since_cutoff
     from postcli.services.reports.scope import AccountRef, Scope
     from postcli.store.dbapi import open_reader
 
@@ -665,16 +666,16 @@ def test_a_period_is_settled_when_its_posts_did_not_change_since_its_cutoff():
     q = ReportQuery(start=T0 - timedelta(days=1), end=T0 + timedelta(hours=12))  # cutoff: T0 + 1 day
     cut = T0 + timedelta(days=1)
 
-    def settled(account: int | None = None) -> datetime | None:
+    def since(account: int | None = None) -> list[datetime]:
         ref = (
             None if account is None else AccountRef(account, "bluesky" if account == targets[0][1] else "mastodon", "h")
         )
         with open_reader() as db:
-            return settled_cutoff(db, Scope(q=q, platform=None, account=ref, dialect=db.dialect), now)
+            return days_since_cutoff(db, Scope(q=q, platform=None, account=ref, dialect=db.dialect), now)
 
-    assert settled() is None  # nothing captured after T0's day
+    assert since() == []  # nothing captured after T0's day
     _write(targets, [(1, 26 * 60, 9, 0, 0, False)])  # post 1 changes on the cutoff's day
-    assert settled() == cut and settled(targets[1][1]) == cut
-    assert settled(targets[0][1]) is None  # post 0's account: nothing of its changed
+    assert since() == [cut] and since(targets[1][1]) == [cut]
+    assert since(targets[0][1]) == []  # post 0's account: nothing of its changed
     _write(targets, [(2, 50 * 60, 3, 0, 0, True)])  # post 2 is not in the period
-    assert settled(targets[0][1]) is None
+    assert since(targets[0][1]) == [] and since() == [cut, cut + timedelta(days=1)]

@@ -47,7 +47,7 @@ class Sums:
         return self.sums[i] / self.counts[i] if self.counts[i] else None
 
 
-def _split(sc: Scope, hours: bool = False) -> tuple[list[tuple[datetime, datetime]], tuple[datetime, datetime] | None]:
+def split(sc: Scope, hours: bool = False) -> tuple[list[tuple[datetime, datetime]], tuple[datetime, datetime] | None]:
     """The period as the parts of days (or hours) at its edges (each non-empty) and its whole
     UTC days (hours) between (None when it holds none)."""
     start, end = sc.q.start, sc.q.end
@@ -64,12 +64,12 @@ def by_platform(db: Reader, sc: Scope, now: datetime) -> dict[str, Sums]:
     target by target; as of a past cutoff the capture days' rows are by publish day, so the
     parts of days are."""
     out: dict[str, Sums] = {}
-    as_of = settled_cutoff(db, sc, now)
-    edges, days = _split(sc, hours=as_of is None)
+    captured = days_since_cutoff(db, sc, now)
+    edges, days = split(sc, hours=not captured)
     for between in edges:
         _add_targets(db, sc, now, between, out)
     if days is not None:
-        _add_days(db, sc, as_of, days, out)
+        _add_days(db, sc, captured, days, out)
     return out
 
 
@@ -82,16 +82,17 @@ def _captured_since(db: Reader, as_of: datetime) -> list[datetime]:
     return [as_of + timedelta(days=i) for i in range((last_day - as_of).days + 1)]
 
 
-def settled_cutoff(db: Reader, sc: Scope, now: datetime) -> datetime | None:
-    """The period's cutoff (sql.cutoff), or None ("as of now") when no figure of a target
-    published in the period (in scope) changed on or after the cutoff's day: their latest values
-    are then their values as of the cutoff, and the reports read them as for a period ending
-    now. So it goes for a period that ended before its posts' collection window closed, or in
-    a store no longer collected. One seek per capture day since the cutoff."""
+def days_since_cutoff(db: Reader, sc: Scope, now: datetime) -> list[datetime]:
+    """The capture days from the period's cutoff (sql.cutoff) on, whose changes its figures as
+    of the cutoff must lose; none ("as of now") for a period ending now or today, and for one
+    whose targets (in scope) changed no figure on or after the cutoff's day: their latest values
+    are then their values as of the cutoff (the period is settled), and the reports read them as
+    for a period ending now. So it goes for a period that ended before its posts' collection
+    window closed, or in a store no longer collected. One seek per capture day since the cutoff."""
     as_of = cutoff(sc.q.end, now)
     captured = [] if as_of is None else _captured_since(db, as_of)
     if not captured:
-        return None
+        return []
     where, params = _scope(sc)
     marks, cparams = in_list("cap", captured)
     changed = db.one(
@@ -102,7 +103,7 @@ def settled_cutoff(db: Reader, sc: Scope, now: datetime) -> datetime | None:
         **params,
         **cparams,
     )
-    return None if changed is None else as_of
+    return [] if changed is None else captured
 
 
 def _scope(sc: Scope) -> tuple[str, dict[str, Any]]:
@@ -120,7 +121,7 @@ _SELECT = ", ".join(f"sum(x.{c})" for c in (*FIGURES, *COUNTS))
 
 
 def _add_days(
-    db: Reader, sc: Scope, as_of: datetime | None, days: tuple[datetime, datetime], out: dict[str, Sums]
+    db: Reader, sc: Scope, captured: list[datetime], days: tuple[datetime, datetime], out: dict[str, Sums]
 ) -> None:
     where, params = _scope(sc)
     head = f"SELECT a.platform, {_SELECT} FROM {TABLE} x JOIN accounts a ON a.id = x.account_id WHERE "
@@ -128,13 +129,10 @@ def _add_days(
     params.update(d0=days[0], d1=days[1])
     for platform, *row in db.rows(head + "x.captured_day = :totals" + period, totals=TOTALS_DAY, **params):
         out.setdefault(platform, Sums()).add(row)
-    if as_of is None:
+    if not captured:
         return
     # Less what was captured on the cutoff's day or later: one seek per capture day (the key
     # starts with it), each reading only the period's publish days.
-    captured = _captured_since(db, as_of)
-    if not captured:
-        return
     marks, cparams = in_list("cap", captured)
     for platform, *row in db.rows(head + f"x.captured_day IN {marks}" + period, **params, **cparams):
         out.setdefault(platform, Sums()).add(row, sign=-1)
@@ -171,7 +169,7 @@ def counts_by_platform(db: Reader, sc: Scope) -> dict[str, Counts]:
     """{platform: Counts} of the period: whole UTC hours from published_counts, parts of hours
     from the targets."""
     out: dict[str, Counts] = {}
-    edges, days = _split(sc, hours=True)
+    edges, days = split(sc, hours=True)
     for between in edges:
         _count_targets(db, sc, between, out)
     if days is not None:

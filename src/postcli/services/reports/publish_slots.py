@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from postcli.services.reports.period_sums import settled_cutoff
+from postcli.services.reports.period_sums import days_since_cutoff, split
 from postcli.services.reports.scope import Report, ReportQuery, Scope, begin, utc_now
-from postcli.services.reports.sql import PUBLISHED, published_targets, utc_hour
+from postcli.services.reports.sql import PUBLISHED, published_targets
 from postcli.store.dbapi import Reader
 from postcli.store.published import TOTALS_DAY
 
@@ -46,7 +46,7 @@ def slot_totals(db: Reader, sc: Scope, now: datetime, seconds: int) -> dict[tupl
     They are counted by `seconds`-long UTC buckets of their publish time (a whole number of
     which fits in every local hour of the zone); each bucket is then placed in its local
     weekday/hour, which follows DST exactly. By hour as of now (a period ending now or today,
-    or one whose posts have not changed since: period_sums.settled_cutoff), the whole UTC hours
+    or one whose posts have not changed since: period_sums.days_since_cutoff), the whole UTC hours
     come from the rollups by publish hour (published_counts, and published_sums' totals), and
     only the parts of hours at the edges from the targets: the cost follows the hours in the
     period. Otherwise (quarter hours, or as of a past cutoff), target by target.
@@ -67,14 +67,12 @@ Bucket = tuple[int, int, int, Any]  # (bucket: unix time // seconds, targets, re
 
 
 def _buckets(db: Reader, sc: Scope, now: datetime, seconds: int) -> list[Bucket]:
-    start, end = sc.q.start, sc.q.end
-    first, last = utc_hour(start, up=True), utc_hour(end)
-    if seconds != 3600 or first >= last or settled_cutoff(db, sc, now) is not None:
+    edges, hours = split(sc, hours=True)
+    if seconds != 3600 or hours is None or days_since_cutoff(db, sc, now):
         return _target_buckets(db, sc, now, seconds, None)
-    out = _hour_buckets(db, sc, first, last)
-    for lo, hi in ((start, first), (last, end)):
-        if lo < hi:
-            out += _target_buckets(db, sc, now, seconds, (lo, hi))
+    out = _hour_buckets(db, sc, *hours)
+    for between in edges:
+        out += _target_buckets(db, sc, now, seconds, between)
     return out
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from postcli.errors import InvalidInput
-from postcli.services.reports.period_sums import settled_cutoff
+from postcli.services.reports.period_sums import days_since_cutoff
 from postcli.services.reports.scope import Report, ReportQuery, Scope, begin, utc_now
 from postcli.services.reports.sql import PUBLISHED, RATE_DENOMINATOR, Metric, as_int, published_targets, targets_by_id
 from postcli.store.dbapi import Reader
@@ -133,7 +133,7 @@ def top(
     if meta.empty:
         return TopReport(meta, sort, limit, [])
     best = None
-    if sort == "engagement" and settled_cutoff(db, sc, utc_now(now)) is None:
+    if sort == "engagement" and not days_since_cutoff(db, sc, utc_now(now)):
         best = _best_engaged(db, sc, limit)
     if best is not None:
         # Their rows as of the cutoff (a settled period's quotes, saves, views or followers may
