@@ -99,10 +99,50 @@ def test_platform_filter_and_csv(slots):
 
 def test_text_explains_the_ranking(slots):
     out = run("best-times", *PERIOD, "--tz", "UTC").stdout
-    assert "Sat 12:00" in out and "Too few posts to rank" in out and "Wed 09:00" in out
+    assert "Sat 12:00" in out and "Too few posts to rank" in out and "  Wed  09" in out
     assert "not that posting then makes them" in " ".join(out.split())
     help_text = " ".join(run("best-times", "--help").stdout.split())
     assert "at least 3 posts" in help_text and "not that posting then" in help_text
+
+
+def _thin_block(out: str) -> tuple[str, dict[str, list[str]], str]:
+    """The text's listing of the slots too thin to rank: its heading, the hours per weekday, its hint."""
+    lines = out.splitlines()
+    start = next(i for i, x in enumerate(lines) if x.startswith("Too few posts to rank"))
+    days = {}
+    for x in lines[start + 1 :]:
+        if not x.startswith("  ") or x.startswith("  ("):
+            break
+        day, *hours = x.split()
+        days[day] = hours
+    return lines[start], days, lines[start + 1 + len(days)]
+
+
+def test_text_lists_the_thin_slots_by_weekday(slots):
+    # One line per weekday with thin slots, naming their hours in order; ranked slots are not in it.
+    # Their figures stay in --json/--csv (test_ranked_in_utc_with_thin_slots_apart).
+    out = run("best-times", *PERIOD, "--tz", "UTC").stdout
+    heading, days, hint = _thin_block(out)
+    assert heading == "Too few posts to rank (fewer than 3 with reported engagement), 4 slots:"
+    assert days == {"Wed": ["09"], "Thu": ["08"], "Fri": ["13", "14"]}
+    assert hint == "  (hours in UTC; each slot's posts and mean: --json or --csv)"
+    assert "100.00" not in out  # the best thin mean (Wed 09:00) is not shown as if it ranked
+    # In Kolkata the Monday posts split into two thin slots of the same day, listed in hour order.
+    out = run("best-times", *PERIOD, "--tz", "Asia/Kolkata").stdout
+    _, days, hint = _thin_block(out)
+    assert days["Mon"] == ["15", "16"] and "hours in Asia/Kolkata" in hint
+    assert "\x1b" not in out
+
+
+def test_one_thin_slot(home):
+    s = Store()
+    b = s.account("bluesky", "b")
+    (t,) = s.post("one", "2024-03-04T10:00:00", b)
+    s.snap(t, "2024-03-05T00:00:00", likes=1)
+    out = run("best-times", *PERIOD, "--tz", "Etc/GMT+0").stdout
+    heading, days, hint = _thin_block(out)
+    assert heading.endswith(", 1 slot:") and days == {"Mon": ["10"]}
+    assert hint == "  (hours in Etc/GMT+0; each slot's posts and mean: --json or --csv)"
 
 
 def test_no_ranked_slot_yet(home):
@@ -111,7 +151,7 @@ def test_no_ranked_slot_yet(home):
     (t,) = s.post("one", "2024-03-04T10:00:00", b)
     s.snap(t, "2024-03-05T00:00:00", likes=1)
     out = run("best-times", *PERIOD, "--tz", "UTC")
-    assert out.exit_code == 0 and "No slot has 3 or more posts" in out.stdout and "Mon 10:00" in out.stdout
+    assert out.exit_code == 0 and "No slot has 3 or more posts" in out.stdout and "  Mon  10" in out.stdout
     data = run_json("best-times", *PERIOD, "--tz", "UTC")
     assert data["ranked"] == [] and len(data["too_few_posts"]) == 1
 

@@ -317,14 +317,25 @@ def _render_best_times(r: Any) -> None:
     else:
         output.line(f"No slot has {MIN_POSTS} or more posts with reported engagement yet: try a longer --period.")
     if r.thin:
-        output.table(
-            ["slot", "mean engagement", "posts", "reported"],
-            [[_slot_name(s, WEEKDAYS), s.mean_engagement, s.posts, s.reported_posts] for s in r.thin],
-            title=f"Too few posts to rank (fewer than {MIN_POSTS} with reported engagement)",
-            numeric={"mean engagement", "posts", "reported"},
-        )
+        _thin_slots(r.thin, WEEKDAYS, MIN_POSTS, r.meta.tz)
     output.line(MEANING, style="dim")
 
+
+def _thin_slots(thin: Any, weekdays: Sequence[str], min_posts: int, tz: str) -> None:
+    """The slots too thin to rank, one line per weekday naming their hours: their means rest on
+    one or two posts, and a table row each made the list as long as the ranking (up to 168
+    rows, the costliest part of the report); --json and --csv keep every slot's figures."""
+    from postcli import output
+
+    hours: dict[int, list[int]] = {}
+    for s in thin:
+        hours.setdefault(s.weekday, []).append(s.hour)
+    count = f"{len(thin)} slot{'s' if len(thin) != 1 else ''}"
+    output.line(f"Too few posts to rank (fewer than {min_posts} with reported engagement), {count}:", style="bold")
+    for day in sorted(hours):
+        # Two digits an hour: a day with posts in every hour still fits in 80 columns.
+        output.line(f"  {weekdays[day]}  " + " ".join(f"{h:02d}" for h in sorted(hours[day])))
+    output.line(f"  (hours in {tz}; each slot's posts and mean: --json or --csv)", style="dim")
 
 RENDERERS: dict[str, Callable[[Any], None]] = {
     "overview": _render_overview,
