@@ -260,21 +260,71 @@ def table(
     caption: str | None = None,
 ) -> None:
     from rich import box
-    from rich.table import Table
+
+    from postcli.textgrid import Column, Grid
 
     numeric = set(numeric)
     rows = [list(row) for row in rows]
-    t = Table(title=_title(title), caption=_title(caption, "table.caption"), box=box.SIMPLE_HEAVY, title_justify="left")
+    cols = []
     for i, col in enumerate(columns):
         # A header is never folded mid-word when the terminal is narrow, nor a short row label
         # (a platform or handle name of up to 16 characters) in the first column.
         width = min(len(col), 12)
         if i == 0:
             width = max(width, min(16, max((len(str(r[0])) for r in rows if r), default=0)))
-        t.add_column(literal(col), justify="right" if col in numeric else "left", overflow="fold", min_width=width)
+        cols.append(Column(clean(col), right=col in numeric, min_width=width))
+
+    def rich_table() -> Any:
+        from rich.table import Table
+
+        t = Table(
+            title=_title(title), caption=_title(caption, "table.caption"), box=box.SIMPLE_HEAVY, title_justify="left"
+        )
+        for c in cols:
+            t.add_column(
+                literal(c.header), justify="right" if c.right else "left", overflow="fold", min_width=c.min_width
+            )
+        for row in rows:
+            t.add_row(*[literal(cell) for cell in row])
+        return t
+
+    grid = _grid_cells(rows, [c.header for c in cols])
+    if grid is None:
+        console().print(rich_table())
+        return
+    console().print(
+        Grid(
+            cols,
+            grid,
+            box=box.SIMPLE_HEAVY,
+            title=_title(title),
+            caption=_title(caption, "table.caption"),
+            fallback=rich_table,
+        )
+    )
+
+
+def _grid_cells(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> list[list[str]] | None:
+    """The rows as the cleaned text a Grid draws; None when a cell or header needs Rich's own
+    table (given as rich Text, or more than one line: textgrid.plain_cell)."""
+    from rich.text import Text
+
+    from postcli.textgrid import plain_cell
+
+    if not all(plain_cell(h) for h in headers):
+        return None
+    cells = []
     for row in rows:
-        t.add_row(*[literal(cell) for cell in row])
-    console().print(t)
+        texts = []
+        for cell in row:
+            if isinstance(cell, Text):
+                return None  # built on purpose (e.g. styled): Rich draws it
+            text = clean(cell if isinstance(cell, str) else fmt(cell))
+            if not plain_cell(text):
+                return None
+            texts.append(text)
+        cells.append(texts)
+    return cells
 
 
 def _title(text: str | None, style: str = "table.title") -> Any:
@@ -284,14 +334,27 @@ def _title(text: str | None, style: str = "table.title") -> Any:
 
 def kv(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) -> None:
     from rich import box
-    from rich.table import Table
 
-    t = Table(title=_title(title), box=box.SIMPLE, show_header=False, title_justify="left")
-    t.add_column("key", style="bold")
-    t.add_column("value", overflow="fold")
-    for k, v in pairs:
-        t.add_row(literal(k), literal(v))
-    console().print(t)
+    from postcli.textgrid import Column, Grid
+
+    pairs = list(pairs)
+
+    def rich_table() -> Any:
+        from rich.table import Table
+
+        t = Table(title=_title(title), box=box.SIMPLE, show_header=False, title_justify="left")
+        t.add_column("key", style="bold")
+        t.add_column("value", overflow="fold")
+        for k, v in pairs:
+            t.add_row(literal(k), literal(v))
+        return t
+
+    grid = _grid_cells([list(p) for p in pairs], [])
+    if grid is None:
+        console().print(rich_table())
+        return
+    cols = [Column("key", bold=True, overflow="ellipsis"), Column("value")]
+    console().print(Grid(cols, grid, box=box.SIMPLE, show_header=False, title=_title(title), fallback=rich_table))
 
 
 def line(text: Any = "", style: str | None = None, *, err: bool = False, soft_wrap: bool | None = None) -> None:

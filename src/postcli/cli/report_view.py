@@ -337,6 +337,7 @@ def _thin_slots(thin: Any, weekdays: Sequence[str], min_posts: int, tz: str) -> 
         output.line(f"  {weekdays[day]}  " + " ".join(f"{h:02d}" for h in sorted(hours[day])))
     output.line(f"  (hours in {tz}; each slot's posts and mean: --json or --csv)", style="dim")
 
+
 RENDERERS: dict[str, Callable[[Any], None]] = {
     "overview": _render_overview,
     "timeline": _render_timeline,
