@@ -13,6 +13,7 @@ The commands come from the app itself: a new report command fails here until it 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -177,3 +178,26 @@ def test_a_builtin_platform_option_reads_no_spec_and_no_plugins(home):
             timeout=180,
         )
         assert want in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize("report", ["top", "overview", "platforms", "best-times", "growth", "heatmap"])
+def test_text_reports_load_no_spec_and_no_rich_table(home, report):
+    """Text output draws its tables through textgrid (rich.table brings fractions and decimal) and
+    names the counters a platform never reports from the registry, without importing a spec."""
+    builders.report_store()
+    probe = (
+        "import sys\nfrom postcli import cli\nsys.argv = ['postcli', *sys.argv[1:]]\n"
+        "try:\n    cli.main()\nexcept SystemExit as e:\n    code = e.code\n"
+        "read = [m for m in ('postcli.platforms.spec', 'rich.table', 'fractions') if m in sys.modules]\n"
+        "sys.stderr.write('\\nREAD ' + ','.join(read) + ' EXIT ' + str(code) + '\\n')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, "analytics", report, *MARCH, "--tz", "UTC"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert "READ  EXIT 0" in out.stderr, out.stderr
+    if report == "top":  # the note that names what a platform never reports was printed
+        assert "not reported by the platform" in out.stdout and "reports no" in out.stdout, out.stdout

@@ -151,5 +151,8 @@ def test_the_registry_knows_which_built_in_networks_report_no_numbers_per_post_w
     from postcli.platforms import registry
 
     assert registry.NO_POST_METRICS_BUILTIN == {n for n in registry.BUILTIN if not registry.spec(n).metrics}
+    # What the text reports' "—" note names per platform, the same way.
+    assert registry.POST_METRICS_BUILTIN == {n: set(registry.spec(n).metrics) for n in registry.BUILTIN}
+    assert registry.post_metrics("no-such-plugin") is None
     assert not registry.reports_post_metrics("google-business") and registry.reports_post_metrics("bluesky")
     assert registry.reports_post_metrics("no-such-plugin")

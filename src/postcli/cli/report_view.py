@@ -265,11 +265,13 @@ def _null_note(shown: dict[str, tuple[Any, ...]]) -> None:
         return
     never = []
     for platform in sorted(shown):
-        found = platforms_svc.find(platform)
         if not platforms_svc.reports_post_metrics(platform):
             continue  # said by _unmeasured_note
+        reported = platforms_svc.post_metrics(platform)
         missing = [
-            c for c in ("likes", "comments", "shares", "reach", "impressions") if found and c not in found.metrics
+            c
+            for c in ("likes", "comments", "shares", "reach", "impressions")
+            if reported is not None and c not in reported
         ]
         if missing:
             never.append(f"{platform} reports no {', '.join(missing)}")

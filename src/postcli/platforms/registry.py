@@ -46,10 +46,35 @@ BUILTIN: dict[str, str] = {
 # report asks it of each account in scope (tests/test_platform_specs.py holds it to the specs).
 SIMULATED_BUILTIN = frozenset({"sandbox", "sim-bluesky", "sim-mastodon", "sim-instagram", "sim-threads"})
 
-# The built-in platforms whose spec names no counter per post, known the same way: a text report
-# asks it of every platform it shows, and importing platforms/spec.py (its dataclasses) would cost
-# each one about 5 ms of a start-up that should be as light as `postcli --help`.
-NO_POST_METRICS_BUILTIN = frozenset({"google-business"})
+# The counters per post each built-in platform's spec names, known the same way: a text report
+# asks them of every platform it shows (which ones show "—" because the platform never reports
+# them), and importing platforms/spec.py (its dataclasses) would cost each one about 5 ms of a
+# start-up that should be as light as `postcli --help`.
+_SOCIAL = ("comments", "likes", "shares")
+POST_METRICS_BUILTIN: dict[str, frozenset[str]] = {
+    name: frozenset(metrics)
+    for name, metrics in {
+        "bluesky": (*_SOCIAL, "quotes"),
+        "mastodon": (*_SOCIAL, "quotes"),
+        "threads": (*_SOCIAL, "quotes", "views"),
+        "instagram": (*_SOCIAL, "reach", "saves", "views"),
+        "facebook": (*_SOCIAL, "clicks", "reach", "views"),
+        "tumblr": _SOCIAL,
+        "x": (*_SOCIAL, "clicks", "impressions", "quotes", "saves", "video_views"),
+        "linkedin": (*_SOCIAL, "clicks", "impressions", "reach"),
+        "tiktok": (*_SOCIAL, "views"),
+        "google-business": (),
+        "youtube": ("comments", "likes", "video_views", "views"),
+        "pinterest": ("clicks", "impressions", "saves", "video_views"),
+        "reddit": (*_SOCIAL, "impressions"),
+        "sandbox": (*_SOCIAL, "impressions", "quotes", "reach"),
+        "sim-bluesky": (*_SOCIAL, "quotes"),
+        "sim-mastodon": (*_SOCIAL, "quotes"),
+        "sim-instagram": (*_SOCIAL, "reach", "saves", "views"),
+        "sim-threads": (*_SOCIAL, "quotes", "views"),
+    }.items()
+}
+NO_POST_METRICS_BUILTIN = frozenset(name for name, metrics in POST_METRICS_BUILTIN.items() if not metrics)
 
 _specs: dict[str, PlatformSpec] = {}
 _plugins_read = False
@@ -139,6 +164,14 @@ def reports_post_metrics(name: str) -> bool:
         return name not in NO_POST_METRICS_BUILTIN
     found = find(name)
     return found is None or bool(found.metrics)
+
+
+def post_metrics(name: str) -> frozenset[str] | None:
+    """The counters per post `name` reports (None for a plugin no longer installed)."""
+    if name in POST_METRICS_BUILTIN:
+        return POST_METRICS_BUILTIN[name]
+    found = find(name)
+    return None if found is None else frozenset(found.metrics)
 
 
 def specs(*, include_hidden: bool = False) -> list[PlatformSpec]:

@@ -36,6 +36,12 @@ def reports_post_metrics(name: str) -> bool:
     return registry.reports_post_metrics(name)
 
 
+def post_metrics(name: str) -> frozenset[str] | None:
+    """The counters per post the platform reports, from its spec (built-in ones known without
+    importing it); None for a plugin no longer installed."""
+    return registry.post_metrics(name)
+
+
 def unmeasured_note(names: Iterable[str]) -> str | None:
     """Why the posts of these platforms show no numbers, said once; None when all report some."""
     missing = sorted({n for n in names if not reports_post_metrics(n)})
