@@ -113,3 +113,25 @@ def test_what_a_grid_does_not_draw_goes_to_rich(monkeypatch, cell):
     assert drawn == []  # output.table gave it to rich.table itself
     _render(lambda: output.table(["name", "n"], [["plain", 1]], numeric={"n"}), grid=True, **kw)
     assert len(drawn) == 1  # while a plain one goes through the grid
+
+
+def test_the_grid_prints_cells_literally(monkeypatch):
+    # Markup stays text and controls show as their pictures, on a terminal (styles on) too.
+    drawn = []
+    real = textgrid.Grid._body
+
+    def spy(self, *args):
+        drawn.append(self)
+        return real(self, *args)
+
+    monkeypatch.setattr(textgrid.Grid, "_body", spy)
+    out = _render(
+        lambda: output.table(["[b]name[/b]", "n"], [["[red]x[/red] :smile:", "\x1b]0;title\x07"]], title="[i]t"),
+        width=80,
+        terminal=True,
+        grid=True,
+        monkeypatch=monkeypatch,
+    )
+    assert len(drawn) == 1
+    assert "[b]name[/b]" in out and "[red]x[/red] :smile:" in out and "␛]0;title␇" in out and "[i]t" in out
+    assert "\x07" not in out and "\x1b]" not in out
