@@ -135,3 +135,14 @@ def test_the_grid_prints_cells_literally(monkeypatch):
     assert len(drawn) == 1
     assert "[b]name[/b]" in out and "[red]x[/red] :smile:" in out and "␛]0;title␇" in out and "[i]t" in out
     assert "\x07" not in out and "\x1b]" not in out
+
+
+@pytest.mark.parametrize("row", [["only one"], ["one", 2, "three"]], ids=["short", "long"])
+def test_a_row_without_one_cell_per_column_goes_to_rich(monkeypatch, row):
+    # Rich pads a short row with blank cells and adds a column for a long one.
+    kw = {"width": 80, "terminal": False, "monkeypatch": monkeypatch}
+
+    def draw() -> None:
+        output.table(["name", "n"], [row, ["x", 1]], numeric={"n"})
+
+    assert _render(draw, grid=True, **kw) == _render(draw, grid=False, **kw)

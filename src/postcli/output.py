@@ -289,7 +289,7 @@ def table(
             t.add_row(*[literal(cell) for cell in row])
         return t
 
-    grid = _grid_cells(rows, [c.header for c in cols])
+    grid = _grid_cells(rows, [c.header for c in cols], len(cols))
     if grid is None:
         console().print(rich_table())
         return
@@ -305,9 +305,10 @@ def table(
     )
 
 
-def _grid_cells(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> list[list[str]] | None:
+def _grid_cells(rows: Sequence[Sequence[Any]], headers: Sequence[str], columns: int) -> list[list[str]] | None:
     """The rows as the cleaned text a Grid draws; None when a cell or header needs Rich's own
-    table (given as rich Text, or more than one line: textgrid.plain_cell)."""
+    table (given as rich Text, or more than one line: textgrid.plain_cell), or a row has not one
+    cell per column (Rich adds columns or blank cells)."""
     from rich.text import Text
 
     from postcli.textgrid import plain_cell
@@ -316,6 +317,8 @@ def _grid_cells(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> list[l
         return None
     cells = []
     for row in rows:
+        if len(row) != columns:
+            return None
         texts = []
         for cell in row:
             if isinstance(cell, Text):
@@ -350,7 +353,7 @@ def kv(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) -> None:
             t.add_row(literal(k), literal(v))
         return t
 
-    grid = _grid_cells([list(p) for p in pairs], [])
+    grid = _grid_cells([list(p) for p in pairs], [], 2)
     if grid is None:
         console().print(rich_table())
         return
