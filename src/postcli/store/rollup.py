@@ -3,8 +3,8 @@ SQL that adds changes, and the rebuild from the snapshots. Shared by the snapsho
 (services/snapshots.py), the post deletion, migration 0010 and the benchmark's bulk load.
 
 A snapshot's gain of a counter is its value minus the target's last reported (not NULL)
-value before it (snapshots in (captured_at, id) order; the first reported value counts in
-full); a NULL value gains NULL, "not reported". An hour's gain of a target is the sum of its
+value before it (snapshots in captured_at order, one per target and instant; the first
+reported value counts in full); a NULL value gains NULL, "not reported". An hour's gain of a target is the sum of its
 snapshots' gains in that hour: the last reported value of the hour minus the last reported
 before it. post_metric_latest keeps each target's last reported values (`{counter}_reported`)
 so a snapshot newer than all others (nearly every one) needs nothing else to find its gain.
@@ -68,7 +68,7 @@ def _history_sql(where: str) -> str:
     return (
         f"SELECT s.target_id, t.account_id, s.captured_at, COALESCE(t.completed_at, p.published_at), {cols} "
         "FROM post_metric_snapshots s JOIN post_targets t ON t.id = s.target_id JOIN posts p ON p.id = t.post_id "
-        f"{where} ORDER BY s.target_id, s.captured_at, s.id"
+        f"{where} ORDER BY s.target_id, s.captured_at"  # the key's order: no sort
     )
 
 
