@@ -160,7 +160,7 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
                 f"https://{platform}.example/p/{pid}",
                 1,
                 at_published,
-                last[2] if last else None,
+                last[1] if last else None,
             )
         )
         if last:
