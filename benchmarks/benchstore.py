@@ -26,7 +26,7 @@ SERVER_SETTINGS = {
     "max_wal_size": "4GB",
 }
 # The tables whose ids the bulk load writes itself: their sequences must follow.
-SERIAL_TABLES = ("accounts", "posts", "post_targets", "account_metric_snapshots")
+SERIAL_TABLES = ("accounts", "posts", "post_targets")
 
 
 ACCOUNT_COLUMNS = ("id", "platform", "handle", "external_id", "api_base_url", "status", "created_at", "settings")

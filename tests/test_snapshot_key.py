@@ -1,6 +1,8 @@
-"""Snapshots keyed by (target_id, captured_at) (migration 0014): the migration up and down keeps
-every snapshot's values, makes one of two snapshots at one instant (the last written), and
-leaves the rollups equal to their rebuild; `db copy` keeps them between SQLite and PostgreSQL."""
+"""Snapshots keyed by (target_id, captured_at) and account snapshots by (account_id, captured_at)
+(migration 0014): the migration up and down keeps every snapshot's values, makes one of two
+snapshots at one instant (the last written), and leaves the rollups equal to their rebuild; a
+second account snapshot at one instant replaces the first; `db copy` keeps the snapshots
+between SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -59,10 +61,39 @@ def _latest() -> list[tuple]:
     ]
 
 
+def _accounts() -> list[tuple]:
+    """Every account snapshot, by key."""
+    return [
+        (r[0], str(r[1])[:26], *r[2:])
+        for r in _rows(
+            "SELECT account_id, captured_at, followers, following, posts_count, impressions, reach, profile_views "
+            "FROM account_metric_snapshots ORDER BY account_id, captured_at"
+        )
+    ]
+
+
+def _record_accounts(rounds: list[tuple]) -> None:
+    """(when, account id, followers) each, written one at a time."""
+    from postcli.platforms.base import AccountMetrics
+    from postcli.services.snapshots import record_account_snapshot
+    from postcli.store.session import session_scope
+
+    for when, account_id, followers in rounds:
+        with session_scope() as s:
+            record_account_snapshot(s, account_id, AccountMetrics(followers=followers, raw={"f": followers}), when)
+
+
 def _store() -> list[int]:
-    """Two accounts' targets with a few snapshots each, on both write paths."""
+    """Two accounts' targets with a few snapshots each, on both write paths, and the accounts'
+    own snapshots."""
+    from postcli.store.models import PostTarget
+    from postcli.store.session import session_scope
+
     one, batch = paired_targets(3)
     h = timedelta(hours=1)
+    with session_scope() as s:
+        accounts = [s.get(PostTarget, t).account_id for t in (one[0], batch[0])]
+    _record_accounts([(T0 + k * h, a, 10 * a + k) for a in accounts for k in range(3)])
     _record(
         one,
         batch,
@@ -94,16 +125,18 @@ def _index_names(table: str) -> set[str]:
 def test_migration_0014_up_and_down_keeps_the_snapshots_and_makes_one_of_two_at_one_instant(backend):
     from postcli.services.database import upgrade
     from postcli.store import rollup
-    from postcli.store.driver import placeholders
+    from postcli.store.driver import placeholders, to_stored
     from postcli.store.session import engine
 
     targets = _store()
-    snaps, latest, rollups = _snapshots(), _latest(), _rollup_rows()
-    assert len(snaps) == 14
+    snaps, latest, rollups, accounts = _snapshots(), _latest(), _rollup_rows(), _accounts()
+    assert len(snaps) == 14 and len(accounts) == 6
 
     _migrate("0013", up=False)
     assert _snapshots() == snaps and _latest() == latest and _rollup_rows() == rollups
+    assert _accounts() == accounts
     assert "ix_pms_target_captured" in _index_names("post_metric_snapshots")
+    assert "ix_ams_account_captured" in _index_names("account_metric_snapshots")
     # Each latest row points at its snapshot by id again, the ids given in capture order.
     pointed = _rows(
         "SELECT l.target_id, s.target_id, s.captured_at = l.captured_at FROM post_metric_latest l "
@@ -132,7 +165,18 @@ def test_migration_0014_up_and_down_keeps_the_snapshots_and_makes_one_of_two_at_
             (top + 10, tid),
         )
         rollup.rebuild(conn)  # as 0013's writer left them: both rows of each pair counted
-    assert _rollup_rows() != rollups
+        # The same for an account: written later (stays) and earlier (goes).
+        a1, a2 = accounts[0][0], accounts[-1][0]
+        top_a = conn.exec_driver_sql("SELECT max(id) FROM account_metric_snapshots").scalar_one()
+        for sid, acc, when, followers in ((top_a + 5, a1, T0, 77), (-1, a2, T0, 66)):
+            conn.exec_driver_sql(
+                placeholders(
+                    conn,
+                    "INSERT INTO account_metric_snapshots (id, account_id, captured_at, followers) VALUES (?, ?, ?, ?)",
+                ),
+                (sid, acc, to_stored(when, conn.dialect.name), followers),
+            )
+    assert _rollup_rows() != rollups and len(_accounts()) == 8
 
     calls: list[tuple[int, int]] = []
     assert upgrade(progress=lambda done, total: calls.append((done, total))) == ("0013", SCHEMA_HEAD)
@@ -153,6 +197,23 @@ def test_migration_0014_up_and_down_keeps_the_snapshots_and_makes_one_of_two_at_
     assert _latest()[0][:3] == (tid, str(at)[:26], 99)
     assert "snapshot_id" not in _column_names("post_metric_latest")
     assert "id" not in _column_names("post_metric_snapshots")
+    # One account snapshot at each instant, the later-written one of the pair.
+    assert "ix_ams_account_captured" not in _index_names("account_metric_snapshots")
+    assert "id" not in _column_names("account_metric_snapshots")
+    assert _accounts() == [(a1, accounts[0][1], 77, *(None,) * 5), *accounts[1:]]
+
+
+def test_a_second_account_snapshot_at_one_instant_replaces_the_first(backend):
+    from postcli.store.models import Account
+    from postcli.store.session import session_scope
+
+    with session_scope() as s:
+        a = Account(platform="bluesky", handle="a", external_id="a", api_base_url="https://b.example")
+        s.add(a)
+        s.flush()
+        acc = a.id
+    _record_accounts([(T0, acc, 5), (T0 + timedelta(hours=1), acc, 6), (T0, acc, 7)])
+    assert [(r[1][:19], r[2]) for r in _accounts()] == [("2024-03-01 10:15:00", 7), ("2024-03-01 11:15:00", 6)]
 
 
 def _typed(table: str) -> list[dict]:

@@ -352,16 +352,21 @@ def latest_followers(session: Session, account_id: int) -> int | None:
 def record_account_snapshot(
     session: Session, account_id: int, m: AccountMetrics, captured_at: datetime
 ) -> AccountMetricSnapshot:
-    snap = AccountMetricSnapshot(
-        account_id=account_id,
-        captured_at=captured_at,
-        followers=m.followers,
-        following=m.following,
-        posts_count=m.posts_count,
-        impressions=m.impressions,
-        reach=m.reach,
-        profile_views=m.profile_views,
-        raw=m.raw or None,
-    )
-    session.add(snap)
+    """Keyed by (account, captured_at): a second write at an instant the account has replaces it."""
+    values: dict[str, Any] = {
+        "followers": m.followers,
+        "following": m.following,
+        "posts_count": m.posts_count,
+        "impressions": m.impressions,
+        "reach": m.reach,
+        "profile_views": m.profile_views,
+        "raw": m.raw or None,
+    }
+    snap = session.get(AccountMetricSnapshot, (account_id, captured_at))
+    if snap is None:
+        snap = AccountMetricSnapshot(account_id=account_id, captured_at=captured_at, **values)
+        session.add(snap)
+    else:
+        for k, v in values.items():
+            setattr(snap, k, v)
     return snap

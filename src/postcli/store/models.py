@@ -374,11 +374,15 @@ class PublishedCount(Base):
 
 
 class AccountMetricSnapshot(Base):
+    """One row per fetch of one account's counters, keyed like a post snapshot (a second write
+    at the same instant replaces the first; stored in key order, no index beside the table)."""
+
     __tablename__ = "account_metric_snapshots"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    captured_at: Mapped[datetime]
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    captured_at: Mapped[datetime] = mapped_column(primary_key=True)
     followers: Mapped[int | None] = mapped_column(BigInt)
     following: Mapped[int | None] = mapped_column(BigInt)
     posts_count: Mapped[int | None] = mapped_column(BigInt)
@@ -387,7 +391,7 @@ class AccountMetricSnapshot(Base):
     profile_views: Mapped[int | None] = mapped_column(BigInt)
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
-    __table_args__ = (Index("ix_ams_account_captured", "account_id", "captured_at"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class Job(Base):
