@@ -243,15 +243,17 @@ def without_count_triggers() -> None:
 
 
 def rebuild_rollups() -> int:
-    """Fill account_post_hourly (and the latest rows' reported values) and published_sums from
-    the snapshots, as `db upgrade` (migrations 0010, 0011) does; put published_counts' triggers
-    back and fill it from the targets (migration 0012)."""
+    """Fill account_post_hourly (and the latest rows' reported values), published_sums,
+    published_hours and the latest rows' engagement_peak from the snapshots, as `db upgrade`
+    (migrations 0010, 0011, 0014) does; put published_counts' triggers back and fill it from
+    the targets (migration 0012)."""
     from postcli.store import published_counts, rollup
     from postcli.store.session import engine
 
     with engine().begin() as conn:
         published_counts.install(conn)
         published_counts.rebuild(conn)
+        rollup.rebuild_peaks(conn)
         return rollup.rebuild(conn)
 
 

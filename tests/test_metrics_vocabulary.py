@@ -34,7 +34,13 @@ def test_post_metrics_fields_are_the_counters():
 def test_snapshot_tables_hold_exactly_the_snapshot_columns(model):
     from postcli.store import models
 
-    own = {"target_id", "captured_at", "raw", *(k + "_reported" for k in metrics.HOURLY_COUNTERS)}
+    own = {
+        "target_id",
+        "captured_at",
+        "raw",
+        "engagement_peak",
+        *(k + "_reported" for k in metrics.HOURLY_COUNTERS),
+    }
     columns = [c.name for c in getattr(models, model).__table__.columns if c.name not in own]
     assert sorted(columns) == sorted(metrics.SNAPSHOT_COLUMNS)
 

@@ -137,12 +137,29 @@ def _sums() -> dict[tuple, tuple]:
     rate = COLUMNS.index("rate")
     with session_scope() as s:
         rows = s.connection().exec_driver_sql(f"SELECT {', '.join(COLUMNS)} FROM published_sums").fetchall()
+        hours = s.connection().exec_driver_sql("SELECT * FROM published_hours").fetchall()
     out = {}
     for r in rows:
         values = [round(v, 9) if i == rate else v for i, v in enumerate(r)][3:]
         if any(values):
             out[tuple(r[:3])] = tuple(v + 0.0 if isinstance(v, float) else v for v in values)
+    # published_hours (engagement by publish hour and capture day) too, under keys of its own.
+    out.update({("hours", *r[:3]): tuple(r[3:]) for r in hours if any(r[3:])})
     return out
+
+
+def _peaks() -> tuple[dict, dict]:
+    """Each latest row's engagement_peak, and the highest engagement of its snapshots."""
+    from postcli.store.session import session_scope
+
+    with session_scope() as s:
+        c = s.connection()
+        kept = dict(c.exec_driver_sql("SELECT target_id, engagement_peak FROM post_metric_latest").fetchall())
+        want = c.exec_driver_sql(
+            "SELECT target_id, max(engagement) FROM post_metric_snapshots "
+            "WHERE target_id IN (SELECT target_id FROM post_metric_latest) GROUP BY target_id"
+        ).fetchall()
+    return kept, dict(want)
 
 
 def _reference_timeline(account_id: int, start: datetime, end: datetime, tz: str) -> list[tuple]:
@@ -232,6 +249,8 @@ def test_rollup_equals_its_rebuild_and_the_timeline_the_snapshots(series, delete
     kept, sums = _table(), _sums()
     assert kept == _rebuilt()
     assert sums == _sums()
+    peaks, highest = _peaks()
+    assert peaks == highest
     start = T0 + timedelta(hours=start_h, minutes=start_min)
     end = start + timedelta(hours=hours)
     for acc in sorted({a for _t, a in targets}):
@@ -546,10 +565,15 @@ def _reference_slots(start: datetime, end: datetime, now: datetime, account: int
 # in its hour) and post 1 (T0 + 3:40; the period ends before it in its hour).
 @example([(0, 60, 5, 1, 1, True), (1, 300, 7, 0, 0, False)], -19 * 60 - 30, 23 * 60, 3 * 60 + 30, "UTC", False)
 @example([(0, 60, 5, 1, 1, True), (1, 300, 7, 0, 0, False)], -19 * 60 - 30, 24 * 60, 0, "Europe/Berlin", False)
+# Ended (T0 to T0 + 5 h, cut off at T0 + 24 h) with post 1's hour whole, and post 1 changed after
+# the cutoff: its hour is read from the rollups as of the cutoff.
+@example([(1, 300, 7, 0, 0, True), (1, 26 * 60, 20, 1, 0, False)], 0, 5 * 60, 3 * 24 * 60, "UTC", False)
+# The same, post 1 first collected after the cutoff: it was not reported as of then.
+@example([(0, 60, 5, 1, 1, True), (1, 26 * 60, 20, 1, 0, True)], 0, 5 * 60, 3 * 24 * 60, "UTC", False)
 def test_heatmap_and_best_times_equal_the_snapshots(series, start_min, length_min, now_min, zone, one_account):
-    """Ending now (or today) in a zone of whole hours, they read the whole UTC hours from the
-    rollups by publish hour and the parts of hours at the edges from the targets; otherwise
-    target by target. Either way they say what the snapshots say. The posts go live at minutes
+    """In a zone of whole hours, they read the whole UTC hours from the rollups by publish hour
+    (as of a past cutoff: less what was captured from its day on) and the parts of hours at the
+    edges from the targets; otherwise target by target. Either way they say what the snapshots say. The posts go live at minutes
     past the hour, so the edges cut hours that hold them."""
     from postcli.services.reports import heatmap
     from postcli.services.reports.best_times import best_times
@@ -582,6 +606,7 @@ def test_heatmap_and_best_times_equal_the_snapshots(series, start_min, length_mi
 _TIES = [(i, 60, 5, 0, 0, True) for i in range(4)]  # every target at engagement 5
 _APART = [(i, 60, 9 - i, 0, 0, True) for i in range(4)]
 _TWO = [(0, 60, 5, 0, 0, True), (1, 60, 6, 0, 0, True)]  # two targets have no engagement at all
+_FELL = [(1, 300, 50, 0, 0, True), (1, 49 * 60, 1, 0, 0, False), (2, 35 * 60, 10, 0, 0, True)]
 # Post 0 goes live at T0 + 31:40, between post 2's targets: target ids are not in publish order.
 _TOP_MINUTES = (51 * 60 + 40, 40, 5)
 
@@ -599,13 +624,16 @@ _TOP_MINUTES = (51 * 60 + 40, 40, 5)
 @example(series=_TIES, start_min=-1800, length_min=4320, now_min=2400, limit=3, candidates=(100,), one_account=False)
 @example(series=_APART, start_min=-1800, length_min=4320, now_min=2400, limit=1, candidates=(2,), one_account=False)
 @example(series=_TWO, start_min=-1800, length_min=4320, now_min=2400, limit=3, candidates=(100,), one_account=False)
+# Ended (cut off at T0 + 48 h): post 1 had 50 then, 1 since; post 2 has 10. The walk must go by
+# the highest engagement ever, not the latest.
+@example(series=_FELL, start_min=-1800, length_min=4320, now_min=7200, limit=1, candidates=(1,), one_account=False)
 def test_top_by_engagement_is_the_snapshots_order(
     series, start_min, length_min, now_min, limit, candidates, one_account, monkeypatch
 ):
-    """Ending now, top by engagement walks the index on the latest rows' engagement (k = a
-    few per target asked for, then more, then the period target by target); whichever way it
-    ends, its ranking is the snapshots' order: engagement (NULL last), then the later publish
-    time, then the higher target id. Few candidates per target (1, 2) make it go past its
+    """Top by engagement walks the index on the targets' highest engagement (k = a few per
+    target asked for, then more, then the period target by target); whichever way it ends, its
+    ranking is the snapshots' order as of the period's cutoff: engagement (NULL last), then the
+    later publish time, then the higher target id. Few candidates per target (1, 2) make it go past its
     first walks; the posts tie often (counters 0-50)."""
     from postcli.services.reports import ranking, top
     from postcli.store.dbapi import open_reader
@@ -632,17 +660,18 @@ def test_top_walks_the_engagement_index_through_ties(monkeypatch):
     from postcli.store.dbapi import open_reader
 
     monkeypatch.setattr(ranking, "CANDIDATES", (1,))
-    targets = _fresh_store(minutes=_TOP_MINUTES)
     q = ReportQuery(start=T0 - timedelta(hours=30), end=T0 + timedelta(days=2))
     sc = Scope(q=q, platform=None, account=None, dialect="sqlite")
+    now = T0 + timedelta(days=2)
     for series, want in ((_APART, [1, 2]), (_TIES, [4, 1])):
+        targets = _fresh_store(minutes=_TOP_MINUTES)  # (peaks are kept: each series on its own)
         _write(targets, series)
         with open_reader() as db:
-            found = ranking._best_engaged(db, sc, 2)
+            found = ranking._best_engaged(db, sc, now, 2)
         assert found == [targets[i - 1][0] for i in want]
         monkeypatch.setattr(ranking, "MOST", 1)
         with open_reader() as db:
-            assert ranking._best_engaged(db, sc, 2) is None
+            assert ranking._best_engaged(db, sc, now, 2) is None
         monkeypatch.setattr(ranking, "MOST", 5000)
 
 

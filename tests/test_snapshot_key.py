@@ -1,5 +1,5 @@
 """Snapshots keyed by (target_id, captured_at) and account snapshots by (account_id, captured_at)
-(migration 0014): the migration up and down keeps every snapshot's values, makes one of two
+(migration 0015): the migration up and down keeps every snapshot's values, makes one of two
 snapshots at one instant (the last written), and leaves the rollups equal to their rebuild; a
 second account snapshot at one instant replaces the first; `db copy` keeps the snapshots
 between SQLite and PostgreSQL."""
@@ -11,6 +11,8 @@ from datetime import timedelta
 from postcli.store.driver import SCHEMA_HEAD
 from support.builders import paired_targets
 from test_snapshots import T0, M, _record, _rollup_rows
+
+PREVIOUS = "0014"  # the revision before the snapshots were keyed
 
 COLUMNS = (
     "target_id, captured_at, raw, impressions, reach, views, likes, comments, shares, quotes, saves, clicks, "
@@ -122,7 +124,7 @@ def _index_names(table: str) -> set[str]:
     return {ix["name"] for ix in inspect(engine()).get_indexes(table)}
 
 
-def test_migration_0014_up_and_down_keeps_the_snapshots_and_makes_one_of_two_at_one_instant(backend):
+def test_migration_0015_up_and_down_keeps_the_snapshots_and_makes_one_of_two_at_one_instant(backend):
     from postcli.services.database import upgrade
     from postcli.store import rollup
     from postcli.store.driver import placeholders, to_stored
@@ -132,7 +134,7 @@ def test_migration_0014_up_and_down_keeps_the_snapshots_and_makes_one_of_two_at_
     snaps, latest, rollups, accounts = _snapshots(), _latest(), _rollup_rows(), _accounts()
     assert len(snaps) == 14 and len(accounts) == 6
 
-    _migrate("0013", up=False)
+    _migrate(PREVIOUS, up=False)
     assert _snapshots() == snaps and _latest() == latest and _rollup_rows() == rollups
     assert _accounts() == accounts
     assert "ix_pms_target_captured" in _index_names("post_metric_snapshots")
@@ -146,7 +148,7 @@ def test_migration_0014_up_and_down_keeps_the_snapshots_and_makes_one_of_two_at_
     ids = _rows("SELECT id FROM post_metric_snapshots ORDER BY captured_at, target_id")
     assert [i for (i,) in ids] == sorted(i for (i,) in ids)
 
-    # What 0013 allowed: a second snapshot of a target at an instant it has, written later
+    # What PREVIOUS allowed: a second snapshot of a target at an instant it has, written later
     # (a higher id: it stays) and one that was written earlier (a lower id: it goes).
     tid, at = _rows("SELECT target_id, captured_at FROM post_metric_latest ORDER BY target_id")[0]
     other, at2 = _rows(
@@ -164,7 +166,9 @@ def test_migration_0014_up_and_down_keeps_the_snapshots_and_makes_one_of_two_at_
             placeholders(conn, "UPDATE post_metric_latest SET snapshot_id = ?, likes = 99 WHERE target_id = ?"),
             (top + 10, tid),
         )
-        rollup.rebuild(conn)  # as 0013's writer left them: both rows of each pair counted
+        # As the writer left them then: both rows of each pair counted.
+        rollup.rebuild(conn)
+        rollup.rebuild_peaks(conn)
         # The same for an account: written later (stays) and earlier (goes).
         a1, a2 = accounts[0][0], accounts[-1][0]
         top_a = conn.exec_driver_sql("SELECT max(id) FROM account_metric_snapshots").scalar_one()
@@ -179,7 +183,7 @@ def test_migration_0014_up_and_down_keeps_the_snapshots_and_makes_one_of_two_at_
     assert _rollup_rows() != rollups and len(_accounts()) == 8
 
     calls: list[tuple[int, int]] = []
-    assert upgrade(progress=lambda done, total: calls.append((done, total))) == ("0013", SCHEMA_HEAD)
+    assert upgrade(progress=lambda done, total: calls.append((done, total))) == (PREVIOUS, SCHEMA_HEAD)
     assert calls and calls[-1] == (16, 16)  # (snapshots done, snapshots before)
     assert "ix_pms_target_captured" not in _index_names("post_metric_snapshots")
     after = _snapshots()
@@ -195,6 +199,11 @@ def test_migration_0014_up_and_down_keeps_the_snapshots_and_makes_one_of_two_at_
         rollup.rebuild(conn)
     assert _rollup_rows() == upgraded
     assert _latest()[0][:3] == (tid, str(at)[:26], 99)
+    peaks = _rows("SELECT target_id, engagement_peak FROM post_metric_latest ORDER BY target_id")
+    assert peaks == _rows(
+        "SELECT target_id, max(engagement) FROM post_metric_snapshots GROUP BY target_id ORDER BY target_id"
+    )
+    assert dict(peaks)[other] < 55  # the duplicate that went had the highest engagement
     assert "snapshot_id" not in _column_names("post_metric_latest")
     assert "id" not in _column_names("post_metric_snapshots")
     # One account snapshot at each instant, the later-written one of the pair.

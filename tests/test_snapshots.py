@@ -68,7 +68,7 @@ def _state(target_ids: list[int]) -> list[dict]:
                         "captured_at": latest.captured_at,
                         # the snapshot it copies, by position in the target's history
                         "snapshot": [x.captured_at for x in snaps].index(latest.captured_at),
-                        **{k: getattr(latest, k) for k in (*counters, *rollup.REPORTED)},
+                        **{k: getattr(latest, k) for k in (*counters, *rollup.REPORTED, "engagement_peak")},
                     },
                     "snapshots": [(x.captured_at, x.raw, *(getattr(x, k) for k in counters)) for x in snaps],
                     # per UTC hour: the gains of likes, comments, shares, engagement, then how many reported
@@ -79,8 +79,10 @@ def _state(target_ids: list[int]) -> list[dict]:
                     # published_sums, rate rounded
                     "sums": sorted(
                         (str(day)[:13], str(cap)[:10], *(round(v, 9) for v in c))
-                        for (day, cap, _acc), c in history.published.items()
+                        for (day, cap, _acc), c in (history.published.sums or {}).items()
                     ),
+                    # per (publish hour, capture day) numbers: what it adds to published_hours
+                    "hours": sorted((h, d, *c) for (h, d, _acc), c in (history.published.hours or {}).items()),
                 }
             )
     return out
@@ -112,6 +114,17 @@ def _published_rows(account_id: int) -> list[tuple]:
         )
         # went_live to the hour: the totals' rows are by publish hour
         return [(str(r[0])[:13], str(r[1])[:10], *(round(v, 9) for v in r[2:])) for r in rows if any(r[2:])]
+
+
+def _hour_rows(account_id: int) -> list[tuple]:
+    from postcli.store.session import session_scope
+
+    with session_scope(readonly=True) as s:
+        rows = s.connection().exec_driver_sql(
+            "SELECT went_live, captured_day, engagement, engagement_n FROM published_hours "
+            f"WHERE account_id = {account_id} ORDER BY went_live, captured_day"
+        )
+        return [tuple(r) for r in rows if any(r[2:])]
 
 
 def _account_of(target_id: int) -> int:
@@ -197,6 +210,13 @@ def test_batch_equals_one_by_one_including_nulls_and_out_of_order(backend):
     want = sorted((d, c, *(round(v, 9) for v in vals)) for (d, c), vals in summed.items() if any(vals))
     assert _published_rows(_account_of(batch[0])) == want
     assert len({d[:10] for d, *_r in want}) == 2 and any(c.startswith("9999") for _d, c, *_r in want)
+    assert _hour_rows(_account_of(batch[0])) == _hour_rows(_account_of(one[0]))
+    hours: dict = {}
+    for x in got:
+        for hour, day, *change in x["hours"]:
+            hours[(hour, day)] = [a + b for a, b in zip(hours.get((hour, day), [0, 0]), change)]
+    assert _hour_rows(_account_of(batch[0])) == sorted((h, d, *c) for (h, d), c in hours.items() if any(c))
+    assert got[0]["hours"]  # (engagement changed: the comparison is not of two empty lists)
 
     # NULL stays NULL: the target that reported nothing until 15:00 gained nothing reported before.
     assert [row[1:] for row in got[2]["gains"] if row[0] < 15] == [(0,) * 8] * 2
@@ -234,8 +254,8 @@ def test_batch_uses_a_few_statements():
             finally:
                 event.remove(engine(), "before_cursor_execute", count)
         # read the targets with their latest rows, snapshots, latest, the accounts' hourly gains,
-        # the sums by publish day, targets
-        assert len(statements) <= 6, statements
+        # the sums by publish day, the engagement by publish hour, targets
+        assert len(statements) <= 7, statements
     st = _state(batch)
     assert all(x["gains"][-1][1:] == (1, 1, 0, 2, 1, 1, 0, 1) for x in st)
 
@@ -305,7 +325,7 @@ def test_a_second_write_at_one_instant_replaces_the_first(backend):
         (T0 + h, [(0, M(9, 2, None), 100)]),
         # again at T0 + 1h, the newest: fewer likes, comments not reported
         (T0 + h, [(0, M(7, None, 1, raw={"b": 2}), 101)]),
-        (T0 + 2 * h, [(0, M(8, 3, 1), 101)]),
+        (T0 + 2 * h, [(0, M(20, 3, 1), 101)]),  # the highest engagement, soon replaced
         # again at T0 + 1h, now older than the newest: out of order and at an instant it has
         (T0 + h, [(0, M(6, 4, 2), 102), (2, M(6, 4, 2), 102)]),
         # again at the newest's instant, and twice at one instant in one batch
@@ -330,6 +350,7 @@ def test_a_second_write_at_one_instant_replaces_the_first(backend):
         (8, None, 2, None),
         (2, 2, 2, 8),
     ]
+    assert got[0]["latest"]["engagement_peak"] == 12  # 6 + 4 + 2 at T0 + 1h: the highest kept
     kept = _rollup_rows()
     with session_scope() as s:
         rollup.rebuild(s.connection())

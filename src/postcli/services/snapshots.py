@@ -98,6 +98,7 @@ def record_post_snapshot(
 
     new = [values[k] for k in HOURLY_COUNTERS]
     if before is None:
+        top = peak(None if latest is None else latest.engagement_peak, values["engagement"])
         prev = None if latest is None else [getattr(latest, c) for c in rollup.REPORTED]
         change, reported = rollup.gain(prev, new)
         hour = to_stored(hour_of(captured_at), dialect)
@@ -107,7 +108,7 @@ def record_post_snapshot(
             was = None if latest is None else published.figures([getattr(latest, c) for c in published.VALUES])
             now = published.figures([values[k] for k in published.VALUES])
             assert now is not None
-            sums: dict[published.Key, published.Change] = {}
+            sums = published.Changes()
             published.record(
                 sums,
                 to_stored(live, dialect),
@@ -122,7 +123,9 @@ def record_post_snapshot(
         rollup.merge_history(after, before)
         after.add_to(conn)
         reported = after.reported[target.id]
-    own = dict(zip(rollup.REPORTED, reported))
+        top = after.peaks.get(target.id)  # from the history: a snapshot replaced may have held it
+    own: dict[str, Any] = dict(zip(rollup.REPORTED, reported))
+    own["engagement_peak"] = top
     if latest is None:
         latest = PostMetricLatest(target_id=target.id, captured_at=captured_at, **values, **own)
         session.add(latest)
@@ -137,6 +140,12 @@ def record_post_snapshot(
     if target.last_metrics_at is None or target.last_metrics_at < captured_at:
         target.last_metrics_at = captured_at
     return snap
+
+
+def peak(was: int | None, engagement: int | None) -> int | None:
+    """A target's highest engagement after a snapshot with `engagement` (NULL: none reported
+    yet): at least its engagement as of any moment, which top walks down (reports/ranking.py)."""
+    return was if engagement is None else engagement if was is None else max(was, engagement)
 
 
 def hour_of(moment: datetime) -> datetime:
@@ -194,7 +203,7 @@ def record_post_snapshots(
             if at >= captured_at:
                 del prev[tid]  # out of order or the same instant again: the one-by-one path
             else:
-                prev[tid] = _Prev(row[:nr], published.figures(row[nr : nr + nv]))
+                prev[tid] = _Prev(row[:nr], published.figures(row[nr : nr + nv]), row[nr + nv])
 
     fast = [it for it in items if it[0].id in prev]
     if fast:
@@ -209,6 +218,7 @@ class _Prev(NamedTuple):
 
     reported: list[int | None]  # rollup.REPORTED
     figures: tuple[Any, ...] | None  # published.figures of its values
+    peak: int | None  # its engagement_peak
 
 
 def _orm_target(session: Session, target: PostTarget | TargetRef) -> PostTarget:
@@ -221,7 +231,7 @@ def _orm_target(session: Session, target: PostTarget | TargetRef) -> PostTarget:
 
 
 _SNAPSHOT_COLUMNS = ("target_id", "captured_at", "raw", *SNAPSHOT_COLUMNS)
-_LATEST_COLUMNS = ("target_id", "captured_at", *SNAPSHOT_COLUMNS, *rollup.REPORTED)
+_LATEST_COLUMNS = ("target_id", "captured_at", *SNAPSHOT_COLUMNS, *rollup.REPORTED, "engagement_peak")
 
 
 def _upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
@@ -256,14 +266,16 @@ def _write_batch(
     totals = published.totals_key(session.get_bind().dialect.name)
     counters: list[tuple[Any, ...]] = []
     reported: list[list[int | None]] = []
+    peaks: list[int | None] = []
     gains: dict[tuple[Any, int], rollup.Change] = {}
-    sums: dict[published.Key, published.Change] = {}
+    sums = published.Changes()
     for target, m, followers in items:
         values = tuple(getattr(m, k) for k in COUNTERS)
         likes, comments, shares = m.likes, m.comments, m.shares
         engagement = metrics.engagement(likes, comments, shares)
         counters.append((*values, engagement, followers))
         before = prev[target.id]
+        peaks.append(peak(None if before is None else before.peak, engagement))
         change, now_reported = rollup.gain(
             None if before is None else before.reported, (likes, comments, shares, engagement)
         )
@@ -285,7 +297,7 @@ def _write_batch(
     )
     db.executemany(
         _UPSERT_LATEST,
-        [(t.id, at, *c, *r) for (t, _m, _f), c, r in zip(items, counters, reported)],
+        [(t.id, at, *c, *r, p) for (t, _m, _f), c, r, p in zip(items, counters, reported, peaks)],
     )
     rollup.add(db.conn, gains)
     published.add(db.conn, sums)
@@ -312,9 +324,9 @@ _LATEST_STATEMENT: list[Any] = []
 
 
 def _latest_statement() -> Any:
-    """The batch's one read of its targets: (id, their latest row's captured_at, reported values
-    and values (NULLs without one), when they went live: completed_at, their post's
-    published_at). Built once: building costs more than running it."""
+    """The batch's one read of its targets: (id, their latest row's captured_at, reported values,
+    values and engagement_peak (NULLs without one), when they went live: completed_at, their
+    post's published_at). Built once: building costs more than running it."""
     if not _LATEST_STATEMENT:
         from sqlalchemy import bindparam, select
 
@@ -327,6 +339,7 @@ def _latest_statement() -> Any:
                 PostTarget.id,
                 L.captured_at,
                 *(getattr(L, c) for c in columns),
+                L.engagement_peak,
                 PostTarget.completed_at,
                 Post.published_at,
             )

@@ -284,10 +284,12 @@ class PostMetricLatest(_PostMetricsMixin, Base):
     comments_reported: Mapped[int | None] = mapped_column(BigInt)
     shares_reported: Mapped[int | None] = mapped_column(BigInt)
     engagement_reported: Mapped[int | None] = mapped_column(BigInt)
+    # The highest engagement of any of the target's snapshots (NULL: never reported), so at least
+    # its engagement as of any moment: top by engagement walks down its index, best first, and
+    # stops at its limit, for a period that ended too (services/reports/ranking.py).
+    engagement_peak: Mapped[int | None] = mapped_column(BigInt)
 
-    # top by engagement of a period ending now walks this, best first, and stops at its limit
-    # (services/reports/ranking.py).
-    __table_args__ = (Index("ix_post_metric_latest_engagement", "engagement"),)
+    __table_args__ = (Index("ix_post_metric_latest_peak", "engagement_peak"),)
 
 
 class AccountPostHourly(Base):
@@ -346,6 +348,23 @@ class PublishedSums(Base):
     reach_n: Mapped[int] = mapped_column(Integer, default=0)
     engagement_n: Mapped[int] = mapped_column(Integer, default=0)
     rate_n: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class PublishedHour(Base):
+    """Per account, UTC hour its targets went live and UTC day of capture: how their snapshots
+    changed engagement (store/published.py), so the heatmap and best-times of a period that
+    ended read hours as of its cut-off. Times are whole numbers: hours (`went_live`) and days
+    (`captured_day`) since 1970-01-01 UTC, a third of the bytes of stored times."""
+
+    __tablename__ = "published_hours"
+
+    captured_day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    went_live: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    engagement: Mapped[int] = mapped_column(BigInt, default=0)
+    engagement_n: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = ({"sqlite_with_rowid": False},)
 

@@ -20,6 +20,13 @@ period ending now read engagement by publish hour (a few more rows per day: ~2 b
 snapshot at the 10x benchmark), and whole days are still a range of hours. The engagement rate is summed per target
 (metrics.engagement_rate of the snapshot) so a mean over posts can be read back.
 
+Engagement alone is kept a third time, in published_hours: by UTC hour the targets went live
+and UTC day of capture, so the heatmap and best-times of a period that ended take what was
+captured from its cut-off on out of the totals hour by hour, as overview does day by day. Its
+times are whole numbers (hours and days since 1970-01-01 UTC): a row is about 20 bytes instead
+of 70 with two stored times, and there are about half as many rows as snapshots at the
+benchmark's posting rate (docs/reports.md).
+
 A target's publish time is COALESCE(completed_at, its post's published_at), read when its
 snapshots are written; it is fixed by then (publishing sets it before anything is collected).
 """
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from postcli.metrics import engagement_rate
@@ -49,11 +57,10 @@ TOTALS_DAY = datetime(9999, 12, 31, tzinfo=timezone.utc)
 Change = list[Any]  # what to add to each of FIGURES, then to each of COUNTS
 Key = tuple[Any, Any, int]  # (went_live, captured_day, account_id), times in driver form
 
-_ADD = (
-    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
-    f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET "
-    + ", ".join(f"{c} = {TABLE}.{c} + excluded.{c}" for c in (*FIGURES, *COUNTS))
-)
+HOURS = "published_hours"
+HOURS_COLUMNS = ("went_live", "captured_day", "account_id", "engagement", "engagement_n")
+HourKey = tuple[int, int, int]  # (went_live: hour number, captured_day: day number, account_id)
+_E, _N = FIGURES.index("engagement"), len(FIGURES)
 
 
 def figures(values: Sequence[int | None] | None) -> tuple[Any, ...] | None:
@@ -86,6 +93,25 @@ def hour_key(moment: Any) -> Any:
     return f"{moment[:13]}:00:00.000000"  # store/driver.py's SQLITE_TIME_FORMAT
 
 
+@lru_cache(maxsize=4096)
+def _hours_of_text(text: str) -> int:
+    return int(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()) // 3600
+
+
+def hour_number(moment: Any) -> int:
+    """The hours since 1970-01-01 UTC of a stored time (text on SQLite, naive UTC on
+    PostgreSQL) or an aware one: published_hours' times."""
+    if isinstance(moment, datetime):
+        utc = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+        return int(utc.timestamp()) // 3600
+    return _hours_of_text(moment[:13] + ":00")
+
+
+def day_number(moment: Any) -> int:
+    """The days since 1970-01-01 UTC of a stored or aware time (see hour_number)."""
+    return hour_number(moment) // 24
+
+
 def totals_key(dialect: str) -> Any:
     """TOTALS_DAY in driver form."""
     return to_stored(TOTALS_DAY, dialect)
@@ -97,58 +123,102 @@ def merge(into: dict[Any, list[Any]], key: Any, c: Sequence[Any]) -> None:
     into[key] = list(c) if have is None else [a + b for a, b in zip(have, c)]
 
 
-def record(into: dict[Key, Change], published: Any, captured: Any, account_id: int, c: Change, totals: Any) -> None:
+class Changes:
+    """What snapshots change in published_sums (`sums`, None when not kept: a rebuild of the
+    other table alone) and in published_hours (`hours`: engagement and its count)."""
+
+    def __init__(self, sums: bool = True, hours: bool = True) -> None:
+        self.sums: dict[Key, Change] | None = {} if sums else None
+        self.hours: dict[HourKey, Change] | None = {} if hours else None
+
+    def __len__(self) -> int:
+        return len(self.sums or ()) + len(self.hours or ())
+
+    def update(self, other: Changes) -> None:
+        """Add `other`'s changes to these."""
+        for mine, theirs in ((self.sums, other.sums), (self.hours, other.hours)):
+            if mine is not None and theirs is not None:
+                for key, c in theirs.items():
+                    merge(mine, key, c)
+
+
+def record(into: Changes, published: Any, captured: Any, account_id: int, c: Change, totals: Any) -> None:
     """Add a snapshot's change under its capture day and under the totals (stored times)."""
     if published is None or not any(c):  # not live (no publish time): in no period
         return  # (a change of nothing: no key to keep, the rebuild's memory is bounded in keys)
-    merge(into, (day_key(published), day_key(captured), account_id), c)
-    merge(into, (hour_key(published), totals, account_id), c)
+    if into.sums is not None:
+        merge(into.sums, (day_key(published), day_key(captured), account_id), c)
+        merge(into.sums, (hour_key(published), totals, account_id), c)
+    if into.hours is not None and (c[_E] or c[_N + _E]):
+        merge(into.hours, (hour_number(published), day_number(captured), account_id), [c[_E], c[_N + _E]])
 
 
-def _rows(changes: dict[Key, Change]) -> list[tuple[Any, ...]]:
+def _rows(changes: dict[Any, Change] | None) -> list[tuple[Any, ...]]:
     """The rows of `changes`, those that change nothing left out."""
-    return [(*key, *c) for key, c in changes.items() if any(c)]
+    return [(*key, *c) for key, c in (changes or {}).items() if any(c)]
 
 
-def add(conn: Connection, changes: dict[Key, Change]) -> None:
-    """Add `changes` in one executemany (rows that change nothing are skipped)."""
-    if rows := _rows(changes):
+def _upsert(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+        + ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in columns if c not in key)
+    )
+
+
+_ADD = _upsert(TABLE, COLUMNS, KEY)
+_ADD_HOURS = _upsert(HOURS, HOURS_COLUMNS, KEY)
+
+
+def add(conn: Connection, changes: Changes) -> None:
+    """Add `changes` in an executemany per table (rows that change nothing are skipped)."""
+    if rows := _rows(changes.sums):
         conn.exec_driver_sql(placeholders(conn, _ADD), rows)
+    if rows := _rows(changes.hours):
+        conn.exec_driver_sql(placeholders(conn, _ADD_HOURS), rows)
 
 
 # A rebuild that holds more keys than it keeps in memory adds its parts here first, then each
 # key once (add_staged): upserting each part into the table would rewrite every key the parts
 # share, and on PostgreSQL each rewrite leaves a dead row version (the 10x benchmark store: 17 a
 # row, a table of 258 MB for 13 MB of rows).
-STAGE = "published_sums_stage"
+_STAGED = ((TABLE, COLUMNS, FIGURES + COUNTS), (HOURS, HOURS_COLUMNS, HOURS_COLUMNS[3:]))
 
 
-def stage(conn: Connection, changes: dict[Key, Change], first: bool) -> None:
-    """Keep `changes` in the temporary table STAGE (made by the `first` call)."""
-    if first:
-        # WHERE 1 = 0: the columns with the table's types, no rows. Dropped by add_staged, and
-        # with the transaction if the rebuild fails before.
-        conn.exec_driver_sql(f"CREATE TEMP TABLE {STAGE} AS SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE 1 = 0")
-    if rows := _rows(changes):
-        sql = f"INSERT INTO {STAGE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-        conn.exec_driver_sql(placeholders(conn, sql), rows)
+def stage(conn: Connection, changes: Changes, first: bool) -> None:
+    """Keep `changes` in a temporary table per table (made by the `first` call)."""
+    for (table, columns, _f), found in zip(_STAGED, (changes.sums, changes.hours)):
+        if found is None:
+            continue
+        if first:
+            # WHERE 1 = 0: the columns with the table's types, no rows. Dropped by add_staged, and
+            # with the transaction if the rebuild fails before.
+            conn.exec_driver_sql(
+                f"CREATE TEMP TABLE {table}_stage AS SELECT {', '.join(columns)} FROM {table} WHERE 1 = 0"
+            )
+        if rows := _rows(found):
+            sql = f"INSERT INTO {table}_stage ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            conn.exec_driver_sql(placeholders(conn, sql), rows)
 
 
-def add_staged(conn: Connection) -> None:
-    """Write the staged changes to the table, summed per key (each key written once: the table
-    was emptied by the rebuild), and drop STAGE."""
-    sums = ", ".join(f"sum({c})" for c in (*FIGURES, *COUNTS))
-    nonzero = " OR ".join(f"sum({c}) <> 0" for c in (*FIGURES, *COUNTS))
-    conn.exec_driver_sql(
-        f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) SELECT {', '.join(KEY)}, {sums} FROM {STAGE} "
-        f"GROUP BY {', '.join(KEY)} HAVING {nonzero}"
-    )
-    conn.exec_driver_sql(f"DROP TABLE {STAGE}")
+def add_staged(conn: Connection, changes: Changes) -> None:
+    """Write the staged changes (of the tables `changes` keeps) to the tables, summed per key (each
+    key written once: the tables were emptied by the rebuild), and drop the temporary tables."""
+    for (table, columns, figures), found in zip(_STAGED, (changes.sums, changes.hours)):
+        if found is None:
+            continue
+        sums = ", ".join(f"sum({c})" for c in figures)
+        nonzero = " OR ".join(f"sum({c}) <> 0" for c in figures)
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(KEY)}, {sums} FROM {table}_stage "
+            f"GROUP BY {', '.join(KEY)} HAVING {nonzero}"
+        )
+        conn.exec_driver_sql(f"DROP TABLE {table}_stage")
 
 
 def fold(
     rows: Iterable[Sequence[Any]],
-    into: dict[Key, Change],
+    into: Changes,
     totals: Any,
     sign: int = 1,
     last: dict[int, tuple[Any, ...] | None] | None = None,
@@ -179,11 +249,12 @@ def rebuild_totals(conn: Connection) -> int:
         "JOIN post_targets t ON t.id = l.target_id JOIN posts p ON p.id = t.post_id",
         execution_options={"stream_results": True},
     )
-    into: dict[Key, Change] = {}
+    into = Changes(hours=False)
+    assert into.sums is not None
     for acc, live, *values in rows:
         now = figures(values)
         assert now is not None
         if live is not None:
-            merge(into, (hour_key(live), totals, acc), change(None, now))
+            merge(into.sums, (hour_key(live), totals, acc), change(None, now))
     add(conn, into)
     return len(into)

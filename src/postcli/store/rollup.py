@@ -73,6 +73,7 @@ def _history_sql(where: str) -> str:
 
 
 _N = len(SUMS)
+_ENGAGEMENT = 4 + SUMS.index("engagement")  # in a _history_sql row
 
 
 def _hourly_rows(rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
@@ -94,13 +95,14 @@ def _fold(rows: Iterable[Sequence[Any]], into: dict[tuple[Any, int], Change], si
 
 
 class History:
-    """What targets' whole histories add to both rollups (times a sign), and their last
-    reported values."""
+    """What targets' whole histories add to both rollups (times a sign), their last reported
+    values and their highest engagement (no key: none reported)."""
 
     def __init__(self) -> None:
         self.hourly: dict[tuple[Any, int], Change] = {}
-        self.published: dict[published.Key, published.Change] = {}
+        self.published = published.Changes()
         self.reported: dict[int, list] = {}
+        self.peaks: dict[int, int] = {}
 
     def add_to(self, conn: Connection) -> None:
         add(conn, self.hourly)
@@ -119,6 +121,9 @@ def target_history(conn: Connection, target_ids: Sequence[int], sign: int = 1) -
         rows = list(conn.exec_driver_sql(placeholders(conn, sql), tuple(chunk)))
         found.reported.update(_fold(_hourly_rows(rows), found.hourly, sign))
         published.fold(_published_rows(rows), found.published, totals, sign)
+        for r in rows:
+            if (e := r[_ENGAGEMENT]) is not None and (r[0] not in found.peaks or e > found.peaks[r[0]]):
+                found.peaks[r[0]] = e
     return found
 
 
@@ -126,8 +131,7 @@ def merge_history(into: History, other: History) -> None:
     """Add `other`'s contributions to `into`'s (reported values: `into`'s stay)."""
     for key, change in other.hourly.items():
         merge(into.hourly, key, change)
-    for pkey, pchange in other.published.items():
-        merge(into.published, pkey, pchange)
+    into.published.update(other.published)
 
 
 def set_reported(conn: Connection, reported: dict[int, list]) -> None:
@@ -141,6 +145,14 @@ def forget_targets(conn: Connection, target_ids: Iterable[int]) -> None:
     target_history(conn, list(target_ids), sign=-1).add_to(conn)
 
 
+def rebuild_peaks(conn: Connection) -> None:
+    """Set each latest row's engagement_peak to the highest engagement of its target's snapshots."""
+    conn.exec_driver_sql(
+        "UPDATE post_metric_latest SET engagement_peak = (SELECT max(s.engagement) FROM post_metric_snapshots s "
+        "WHERE s.target_id = post_metric_latest.target_id)"
+    )
+
+
 def rebuild(
     conn: Connection,
     progress: Callable[[int, int], None] | None = None,
@@ -148,22 +160,25 @@ def rebuild(
     *,
     hourly: bool = True,
     sums: bool = True,
+    hours: bool = True,
 ) -> int:
-    """Recompute account_post_hourly with the latest rows' reported values (`hourly`) and
-    published_sums (`sums`) from every snapshot, streamed in target order (`progress(done,
-    total)` every `step` snapshots); the hourly rows written. Memory follows accounts x hours
-    (the hourly sums), the published sums not yet written (past FLUSH keys they are set aside
-    in a temporary table and summed there at the end: each row is written once) and `step`, not
-    the snapshots. Migration 0010 ran before published_sums existed: it rebuilds the hourly
-    side only, 0011 the sums only."""
+    """Recompute account_post_hourly with the latest rows' reported values (`hourly`),
+    published_sums (`sums`) and published_hours (`hours`) from every snapshot, streamed in
+    target order (`progress(done, total)` every `step` snapshots); the hourly rows written.
+    Memory follows accounts x hours (the hourly sums), the published sums not yet written (past
+    FLUSH keys they are set aside in temporary tables and summed there at the end: each row is
+    written once) and `step`, not the snapshots. Each migration rebuilds the tables it makes:
+    0010 the hourly side, 0011 the sums, 0014 the hours."""
     total = int(conn.exec_driver_sql("SELECT count(*) FROM post_metric_snapshots").scalar_one())
     if hourly:
         conn.exec_driver_sql(f"DELETE FROM {TABLE}")
     if sums:
         conn.exec_driver_sql(f"DELETE FROM {published.TABLE}")
+    if hours:
+        conn.exec_driver_sql(f"DELETE FROM {published.HOURS}")
     totals = published.totals_key(conn.dialect.name)
     into: dict[tuple[Any, int], Change] = {}
-    pending: dict[published.Key, published.Change] = {}
+    pending = published.Changes(sums=sums, hours=hours)
     reported: dict[int, list] = {}  # the targets of this batch: written when the batch ends
     last: dict[int, Any] = {}  # the same for their last figures
     staged = False  # whether published sums were set aside (published.stage) for lack of memory
@@ -181,12 +196,12 @@ def rebuild(
                 merge(into, (hour_key(r[2]), r[1]), change)
             set_reported(conn, {t: r for t, r in reported.items() if t != tail})
             reported = {tail: reported[tail]}
-        if sums:
+        if sums or hours:
             published.fold(_published_rows(batch), pending, totals, last=last)
             last = {tail: last[tail]}
             if len(pending) > FLUSH:
                 published.stage(conn, pending, first=not staged)
-                pending, staged = {}, True
+                pending, staged = published.Changes(sums=sums, hours=hours), True
         done += len(batch)
         if progress is not None:
             progress(done, total)
@@ -194,7 +209,7 @@ def rebuild(
     add(conn, into)
     if staged:
         published.stage(conn, pending, first=False)
-        published.add_staged(conn)
+        published.add_staged(conn, pending)
     else:
         published.add(conn, pending)
     set_reported(conn, reported)

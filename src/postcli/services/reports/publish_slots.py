@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from postcli.services.reports.period_sums import days_since_cutoff, split
+from postcli.services.reports.period_sums import split
 from postcli.services.reports.scope import Report, ReportQuery, Scope, begin, utc_now
-from postcli.services.reports.sql import PUBLISHED, published_targets
-from postcli.store.dbapi import Reader
+from postcli.services.reports.sql import PUBLISHED, cutoff, published_targets
+from postcli.store import published
+from postcli.store.dbapi import Reader, in_list
 from postcli.store.published import TOTALS_DAY
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -45,11 +46,11 @@ def slot_totals(db: Reader, sc: Scope, now: datetime, seconds: int) -> dict[tupl
 
     They are counted by `seconds`-long UTC buckets of their publish time (a whole number of
     which fits in every local hour of the zone); each bucket is then placed in its local
-    weekday/hour, which follows DST exactly. By hour as of now (a period ending now or today,
-    or one whose posts have not changed since: period_sums.days_since_cutoff), the whole UTC hours
-    come from the rollups by publish hour (published_counts, and published_sums' totals), and
-    only the parts of hours at the edges from the targets: the cost follows the hours in the
-    period. Otherwise (quarter hours, or as of a past cutoff), target by target.
+    weekday/hour, which follows DST exactly. By hour, the whole UTC hours come from the rollups
+    by publish hour (published_counts, published_sums' totals, and for a period that ended,
+    less what published_hours has captured from its cutoff's day on), and only the parts of
+    hours at the edges from the targets: the cost follows the hours in the period. By quarter
+    hour, target by target.
     """
     found = _buckets(db, sc, now, seconds)
     zone = sc.q.zone
@@ -68,12 +69,22 @@ Bucket = tuple[int, int, int, Any]  # (bucket: unix time // seconds, targets, re
 
 def _buckets(db: Reader, sc: Scope, now: datetime, seconds: int) -> list[Bucket]:
     edges, hours = split(sc, hours=True)
-    if seconds != 3600 or hours is None or days_since_cutoff(db, sc, now):
+    if seconds != 3600 or hours is None:
         return _target_buckets(db, sc, now, seconds, None)
-    out = _hour_buckets(db, sc, *hours)
+    out = _hour_buckets(db, sc, *hours, _captured_since(db, cutoff(sc.q.end, now)))
     for between in edges:
         out += _target_buckets(db, sc, now, seconds, between)
     return out
+
+
+def _captured_since(db: Reader, as_of: datetime | None) -> list[int]:
+    """The capture days (day numbers) from the cutoff's on that may have published_hours rows:
+    none for a period read as of now."""
+    if as_of is None:
+        return []
+    last = db.scalar(f"SELECT max(captured_day) FROM {published.HOURS}")
+    first = published.day_number(as_of)
+    return [] if last is None else list(range(first, int(last) + 1))
 
 
 def _target_buckets(
@@ -85,8 +96,9 @@ def _target_buckets(
     return db.rows(f"SELECT {bucket}, count(t.id), count({eng}), sum({eng}) {frm} GROUP BY {bucket}", **params)
 
 
-def _hour_buckets(db: Reader, sc: Scope, first: datetime, last: datetime) -> list[Bucket]:
-    """The whole UTC hours [first, last) from the rollups, each hour its own bucket."""
+def _hour_buckets(db: Reader, sc: Scope, first: datetime, last: datetime, captured: list[int]) -> list[Bucket]:
+    """The whole UTC hours [first, last) from the rollups, each hour its own bucket: engagement
+    as of now, less what was captured on the `captured` days."""
     where, params = sc.hourly(db)
     params.update(h0=first, h1=last)
     counted = db.rows(
@@ -94,8 +106,8 @@ def _hour_buckets(db: Reader, sc: Scope, first: datetime, last: datetime) -> lis
         "GROUP BY h.hour",
         **params,
     )
-    summed = {
-        hour: (n, total)
+    summed: dict[int, list[int]] = {
+        published.hour_number(hour): [int(n or 0), int(total or 0)]
         for hour, n, total in db.rows(
             "SELECT h.went_live, sum(h.engagement_n), sum(h.engagement) FROM published_sums h "
             f"WHERE h.captured_day = :totals AND h.went_live >= :h0 AND h.went_live < :h1{where} GROUP BY h.went_live",
@@ -103,12 +115,25 @@ def _hour_buckets(db: Reader, sc: Scope, first: datetime, last: datetime) -> lis
             **params,
         )
     }
+    if captured:
+        # One seek per capture day (published_hours' key starts with it), over the period's hours.
+        marks, cparams = in_list("cap", captured)
+        for hour, n, total in db.rows(
+            f"SELECT h.went_live, sum(h.engagement_n), sum(h.engagement) FROM {published.HOURS} h "
+            f"WHERE h.captured_day IN {marks} AND h.went_live >= :n0 AND h.went_live < :n1{where} GROUP BY h.went_live",
+            n0=published.hour_number(first),
+            n1=published.hour_number(last),
+            **params,
+            **cparams,
+        ):
+            had = summed.setdefault(int(hour), [0, 0])
+            had[0] -= int(n or 0)
+            had[1] -= int(total or 0)
     out: list[Bucket] = []
     for hour, targets in counted:
-        n, total = summed.get(hour, (0, 0))
-        moment = db.dt(hour)
-        assert moment is not None
-        out.append((int(moment.timestamp()) // 3600, int(targets), int(n or 0), total))
+        number = published.hour_number(hour)
+        n, total = summed.get(number, (0, 0))
+        out.append((number, int(targets), n, total))
     return out
 
 

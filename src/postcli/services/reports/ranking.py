@@ -7,9 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from postcli.errors import InvalidInput
-from postcli.services.reports.period_sums import days_since_cutoff
 from postcli.services.reports.scope import Report, ReportQuery, Scope, begin, utc_now
-from postcli.services.reports.sql import PUBLISHED, RATE_DENOMINATOR, Metric, as_int, published_targets, targets_by_id
+from postcli.services.reports.sql import (
+    PUBLISHED,
+    RATE_DENOMINATOR,
+    Metric,
+    as_int,
+    as_of_join,
+    published_targets,
+    targets_by_id,
+)
 from postcli.store.dbapi import Reader
 
 SORT_KEYS = ("engagement", "likes", "comments", "shares", "reach", "impressions", "engagement_rate")
@@ -69,31 +76,36 @@ def _columns(m: Metric) -> str:
     )
 
 
-# How many of the best-engaged targets of the whole store top reads, per target asked for,
-# walk after walk down the index on post_metric_latest.engagement, before it reads the period
-# target by target instead (see _best_engaged); and the most one walk reads, its last value's
-# ties included (engagement ties a lot: at the 10x benchmark ~600 targets share each value).
+# How many of the store's targets top reads, per target asked for, walk after walk down the
+# index on post_metric_latest.engagement_peak, before it reads the period target by target
+# instead (see _best_engaged); and the most one walk reads, its last value's ties included
+# (engagement ties a lot: at the 10x benchmark ~600 targets share each value).
 CANDIDATES = (20, 200)
 MOST = 5000
 
 
-def _best_engaged(db: Reader, sc: Scope, limit: int) -> list[int] | None:
-    """The period's `limit` best targets by engagement as of now, read down the index on the
-    latest rows' engagement instead of target by target: the store's targets with engagement at
-    least the k-th best's (ties included), those published in the period and scope, best first.
-    When `limit` of them were found, they are the period's best: every target left out is below
-    them. Else None (too few of the store's best were published in the period, or a tie too
-    wide to read: the caller reads the period). The cost follows k, not the period: a long
-    period finds its best among the first few."""
+def _best_engaged(db: Reader, sc: Scope, now: datetime, limit: int) -> list[int] | None:
+    """The period's `limit` best targets by engagement as of its cutoff, read down the index on
+    each target's highest engagement ever (its peak) instead of target by target.
+
+    A target's engagement as of any moment is at most its peak. So with `floor` the store's k-th
+    highest peak, every target left out of the walk (peak below the floor) has less than the
+    floor; the walk's targets published in the period and scope whose engagement as of the
+    cutoff (the latest row, or the snapshot before the cutoff: sql.as_of_join) is at least the
+    floor beat all of those. When `limit` of them were found, they are the period's best. Else
+    None (too few of the store's best were published in the period, or a tie too wide to read:
+    the caller reads the period). The cost follows k, not the period."""
     t_where, params = sc.targets()
+    metrics_join, as_of, m = as_of_join(sc, now)
+    eng = m("engagement")
     for per in CANDIDATES:
         k = per * limit
         floor = db.scalar(
-            "SELECT engagement FROM post_metric_latest WHERE engagement IS NOT NULL "
-            "ORDER BY engagement DESC LIMIT 1 OFFSET :skip",
+            "SELECT engagement_peak FROM post_metric_latest WHERE engagement_peak IS NOT NULL "
+            "ORDER BY engagement_peak DESC LIMIT 1 OFFSET :skip",
             skip=k - 1,
         )
-        walk = "engagement IS NOT NULL" if floor is None else "engagement >= :floor"
+        walk = "engagement_peak IS NOT NULL" if floor is None else "engagement_peak >= :floor"
         wide = db.scalar(
             f"SELECT count(*) FROM (SELECT 1 FROM post_metric_latest WHERE {walk} LIMIT :most) c",
             floor=floor,
@@ -103,12 +115,14 @@ def _best_engaged(db: Reader, sc: Scope, limit: int) -> list[int] | None:
             return None
         # CROSS JOIN: SQLite then keeps the candidates the outer loop (with a platform in scope
         # it would rather walk post_targets' platform index: every target of the platform).
+        above = f"{eng} IS NOT NULL" if floor is None else f"{eng} >= :floor"
         ids = db.rows(
-            f"SELECT t.id FROM (SELECT target_id, engagement FROM post_metric_latest WHERE {walk}) c "
-            f"CROSS JOIN post_targets t CROSS JOIN posts p WHERE t.id = c.target_id AND p.id = t.post_id "
+            f"SELECT t.id FROM (SELECT target_id FROM post_metric_latest WHERE {walk}) c "
+            f"CROSS JOIN post_targets t CROSS JOIN posts p {metrics_join} WHERE t.id = c.target_id AND p.id = t.post_id "
             f"AND {PUBLISHED} >= :start AND {PUBLISHED} < :end AND t.platform_post_id IS NOT NULL{t_where} "
-            f"ORDER BY c.engagement DESC, {PUBLISHED} DESC, t.id DESC LIMIT :limit",
+            f"AND {above} ORDER BY {eng} DESC, {PUBLISHED} DESC, t.id DESC LIMIT :limit",
             **params,
+            **as_of,
             floor=floor,
             start=sc.q.start,
             end=sc.q.end,
@@ -132,12 +146,9 @@ def top(
     db, sc, meta = begin(session, q, "top")
     if meta.empty:
         return TopReport(meta, sort, limit, [])
-    best = None
-    if sort == "engagement" and not days_since_cutoff(db, sc, utc_now(now)):
-        best = _best_engaged(db, sc, limit)
+    best = _best_engaged(db, sc, utc_now(now), limit) if sort == "engagement" else None
     if best is not None:
-        # Their rows as of the cutoff (a settled period's quotes, saves, views or followers may
-        # still have changed since).
+        # Their rows as of the cutoff, every column.
         frm, params, m = targets_by_id(sc, utc_now(now), best, join="JOIN accounts a ON a.id = t.account_id")
         order = {tid: n for n, tid in enumerate(best)}
         found = sorted(db.rows(f"SELECT {_columns(m)} {frm}", **params), key=lambda r: order[r[1]])

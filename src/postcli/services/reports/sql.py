@@ -83,7 +83,7 @@ def published_targets(
     snapshot before the cutoff through the snapshots' key (target_id, captured_at), a correlated
     subquery being far cheaper than ROW_NUMBER() here. now=None: no metrics join.
     """
-    metrics_join, as_of, m = _metrics(sc, now)
+    metrics_join, as_of, m = as_of_join(sc, now)
     t_where, params = sc.targets()
     in_period = (
         "SELECT t1.id FROM post_targets t1 WHERE t1.completed_at >= :start AND t1.completed_at < :end "
@@ -117,7 +117,7 @@ _AS_OF = (
 )
 
 
-def _metrics(sc: Scope, now: datetime | None) -> tuple[str, dict[str, Any], Metric]:
+def as_of_join(sc: Scope, now: datetime | None) -> tuple[str, dict[str, Any], Metric]:
     """The join of targets `t` to their metrics as of the period's cutoff (none when `now` is
     None), its parameters, and the Metric that names them."""
     as_of = cutoff(sc.q.end, now)
@@ -131,7 +131,7 @@ def _metrics(sc: Scope, now: datetime | None) -> tuple[str, dict[str, Any], Metr
 def targets_by_id(sc: Scope, now: datetime, ids: list[int], join: str = "") -> tuple[str, dict[str, Any], Metric]:
     """FROM ... WHERE for the targets `ids` (t, p), each joined to its metrics as of the period's
     cutoff, as published_targets has them: a few targets, without finding the period's."""
-    metrics_join, as_of, m = _metrics(sc, now)
+    metrics_join, as_of, m = as_of_join(sc, now)
     marks, params = in_list("tid", ids)
     frm = f"FROM post_targets t JOIN posts p ON p.id = t.post_id {join} {metrics_join}"
     return f"{frm} WHERE t.id IN {marks}", {**params, **as_of}, m

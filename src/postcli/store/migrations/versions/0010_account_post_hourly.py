@@ -36,7 +36,7 @@ def upgrade() -> None:
     # `db upgrade` passes a progress callback (a bar); the automatic upgrade on first use none.
     config = op.get_context().config
     progress = config.attributes.get("progress") if config is not None else None
-    rollup.rebuild(op.get_bind(), progress, sums=False)
+    rollup.rebuild(op.get_bind(), progress, sums=False, hours=False)
     op.drop_index("ix_pmh_target_hour", table_name="post_metric_hourly")
     op.drop_table("post_metric_hourly")
 

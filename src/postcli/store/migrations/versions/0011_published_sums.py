@@ -37,7 +37,7 @@ def upgrade() -> None:
     progress = config.attributes.get("progress") if config is not None else None
     # Today's rollup code writes the column 0013 renamed `day` to.
     op.execute("ALTER TABLE published_sums RENAME COLUMN day TO went_live")
-    rollup.rebuild(op.get_bind(), progress, hourly=False)
+    rollup.rebuild(op.get_bind(), progress, hourly=False, hours=False)
     op.execute("ALTER TABLE published_sums RENAME COLUMN went_live TO day")
 
 

@@ -9,8 +9,8 @@ collecting twice) become one, the last written (highest id), as a write at an in
 stored now replaces it (services/snapshots.py). Only when two post snapshots were made one are
 the rollups rebuilt from what is left, so they stay what a rebuild gives.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 """
 
 from typing import Any, Callable, NamedTuple
@@ -18,8 +18,8 @@ from typing import Any, Callable, NamedTuple
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
@@ -46,13 +46,13 @@ class Snapshots(NamedTuple):
     table: str
     owner: str  # the key's first column
     owners: str  # the table it refers to
-    ix: str  # 0013's index on (owner, captured_at)
+    ix: str  # the index on (owner, captured_at) before
     counters: tuple[str, ...]
-    raw_first: bool  # where 0013 has the raw column: before the counters or after them
+    raw_first: bool  # where the raw column was: before the counters or after them
 
     @property
     def old(self) -> str:  # the table being copied from, under another name meanwhile
-        return f"{self.table}_0013"
+        return f"{self.table}_unkeyed"
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -79,7 +79,7 @@ def _progress() -> Callable[[int, int], None] | None:
 
 
 def _create(t: Snapshots, *, keyed: bool) -> None:
-    """The table in 0014's shape (`keyed`) or 0013's (an id, and the index on the key's columns),
+    """The table keyed (`keyed`) or as it was before (an id, and the index on the key's columns),
     after the current one is set aside (on PostgreSQL with its key's index: a name it needs)."""
     op.execute(f"ALTER TABLE {t.table} RENAME TO {t.old}")
     if op.get_bind().dialect.name == "postgresql":
@@ -112,7 +112,7 @@ def _copy(conn: Any, t: Snapshots, progress: Callable[[int, int], None] | None) 
             f"INSERT INTO {t.table} ({cols}) SELECT DISTINCT ON ({t.owner}, captured_at) {cols} FROM {t.old} "
             f"{where} ORDER BY {t.owner}, captured_at, id DESC"
         )
-    else:  # read through 0013's index, which is in this order already
+    else:  # read through the old index, which is in this order already
         sql = f"INSERT OR REPLACE INTO {t.table} ({cols}) SELECT {cols} FROM {t.old} {where} ORDER BY {t.owner}, captured_at, id"
     low, high = conn.exec_driver_sql(f"SELECT min({t.owner}), max({t.owner}) FROM {t.old}").one()
     done = 0
@@ -138,12 +138,13 @@ def upgrade() -> None:
     with op.batch_alter_table("post_metric_latest") as batch:
         batch.drop_column("snapshot_id")
     if pairs:
-        # The gains and sums counted both rows of each pair: recount them from what is left.
+        # The gains, sums and peaks counted both rows of each pair: recount them from what is left.
         rollup.rebuild(conn)
+        rollup.rebuild_peaks(conn)
 
 
 def _uncopy(t: Snapshots) -> None:
-    """Back to 0013's shape: ids given in capture order, as they were when the rows were written."""
+    """Back to the shape before: ids given in capture order, as they were when the rows were written."""
     _create(t, keyed=False)
     cols = ", ".join(t.columns)
     op.execute(f"INSERT INTO {t.table} ({cols}) SELECT {cols} FROM {t.old} ORDER BY captured_at, {t.owner}")
