@@ -26,7 +26,7 @@ SERVER_SETTINGS = {
     "max_wal_size": "4GB",
 }
 # The tables whose ids the bulk load writes itself: their sequences must follow.
-SERIAL_TABLES = ("accounts", "posts", "post_targets", "post_metric_snapshots", "account_metric_snapshots")
+SERIAL_TABLES = ("accounts", "posts", "post_targets")
 
 
 ACCOUNT_COLUMNS = ("id", "platform", "handle", "external_id", "api_base_url", "status", "created_at", "settings")
@@ -56,8 +56,8 @@ TARGET_COLUMNS = (
     "last_metrics_at",
 )
 METRIC_COLUMNS = ("impressions", "reach", "likes", "comments", "shares", "quotes", "engagement", "follower_count")
-SNAPSHOT_COLUMNS = ("id", "target_id", "captured_at", *METRIC_COLUMNS)
-LATEST_COLUMNS = ("target_id", "snapshot_id", "captured_at", *METRIC_COLUMNS)
+SNAPSHOT_COLUMNS = ("target_id", "captured_at", *METRIC_COLUMNS)
+LATEST_COLUMNS = ("target_id", "captured_at", *METRIC_COLUMNS)
 
 
 class Loader:

@@ -104,7 +104,6 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
     counts["account_snapshots"] += len(rows)
 
     posts, targets, snaps, latest = [], [], [], []
-    snap_id = 0
 
     def flush() -> None:
         load.insert("posts", benchstore.POST_COLUMNS, posts)
@@ -147,9 +146,8 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
             eng = likes + comments + shares
             impressions = int(ceiling * 30 * f) if reports_reach else None
             reach = int(ceiling * 20 * f) if reports_reach else None
-            snap_id += 1
-            snaps.append((snap_id, pid, ts(at), impressions, reach, likes, comments, shares, 0, eng, followers))
-            last = (pid, snap_id, ts(at), impressions, reach, likes, comments, shares, 0, eng, followers)
+            snaps.append((pid, ts(at), impressions, reach, likes, comments, shares, 0, eng, followers))
+            last = snaps[-1]
         targets.append(
             (
                 pid,
@@ -162,7 +160,7 @@ def build(now: datetime, n_posts: int, seed: int = 7) -> dict[str, int]:
                 f"https://{platform}.example/p/{pid}",
                 1,
                 at_published,
-                last[2] if last else None,
+                last[1] if last else None,
             )
         )
         if last:
@@ -188,9 +186,9 @@ def replicate(times: int) -> dict[str, int]:
         def one(sql: str) -> int:
             return int(conn.execute(text(sql)).scalar_one())
 
-        n, s = one("SELECT max(id) FROM posts"), one("SELECT max(id) FROM post_metric_snapshots")
+        n = one("SELECT max(id) FROM posts")
         for k in range(1, times):
-            p = {"k": str(k), "n": k * n, "s": k * s, "n0": n, "s0": s}
+            p = {"k": str(k), "n": k * n, "n0": n}
             conn.execute(
                 text(
                     "INSERT INTO posts (id, text, status, timezone, correlation_id, source, created_at, updated_at,"
@@ -211,17 +209,17 @@ def replicate(times: int) -> dict[str, int]:
             )
             conn.execute(
                 text(
-                    "INSERT INTO post_metric_snapshots (id, target_id, captured_at, impressions, reach, likes,"
-                    " comments, shares, quotes, engagement, follower_count) SELECT id + :s, target_id + :n,"
+                    "INSERT INTO post_metric_snapshots (target_id, captured_at, impressions, reach, likes,"
+                    " comments, shares, quotes, engagement, follower_count) SELECT target_id + :n,"
                     " captured_at, impressions, reach, likes, comments, shares, quotes, engagement, follower_count"
-                    " FROM post_metric_snapshots WHERE id <= :s0"
+                    " FROM post_metric_snapshots WHERE target_id <= :n0"
                 ),
                 p,
             )
             conn.execute(
                 text(
-                    "INSERT INTO post_metric_latest (target_id, snapshot_id, captured_at, impressions, reach, likes,"
-                    " comments, shares, quotes, engagement, follower_count) SELECT target_id + :n, snapshot_id + :s,"
+                    "INSERT INTO post_metric_latest (target_id, captured_at, impressions, reach, likes,"
+                    " comments, shares, quotes, engagement, follower_count) SELECT target_id + :n,"
                     " captured_at, impressions, reach, likes, comments, shares, quotes, engagement, follower_count"
                     " FROM post_metric_latest WHERE target_id <= :n0"
                 ),

@@ -35,9 +35,7 @@ def test_snapshot_tables_hold_exactly_the_snapshot_columns(model):
     from postcli.store import models
 
     own = {
-        "id",
         "target_id",
-        "snapshot_id",
         "captured_at",
         "raw",
         "engagement_peak",

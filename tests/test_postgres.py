@@ -101,7 +101,12 @@ def test_migrations_from_empty_on_postgres_match_the_models(on_pg, cli):
     assert types["posts.created_at"] == "timestamp without time zone"  # naive UTC, as on SQLite
     assert types["accounts.settings"] == "json"
     indexes = {r[0] for r in pg_rows(on_pg, "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
-    assert {"ix_pms_target_captured", "account_post_hourly_pkey", "ix_jobs_claim", "ix_target_platform_post"} <= indexes
+    assert {
+        "post_metric_snapshots_pkey",
+        "account_post_hourly_pkey",
+        "ix_jobs_claim",
+        "ix_target_platform_post",
+    } <= indexes
 
 
 def test_db_status_masks_the_password(pg, home, monkeypatch, cli):
@@ -409,7 +414,10 @@ def _populate(cli, home: Path, tmp_path: Path) -> dict:
     # postcli) must survive the copy as SQL NULL all the same.
     db = sqlite3.connect(home / "postcli.db")
     with db:
-        db.execute("UPDATE post_metric_snapshots SET raw = NULL WHERE id = (SELECT min(id) FROM post_metric_snapshots)")
+        db.execute(
+            "UPDATE post_metric_snapshots SET raw = NULL WHERE (target_id, captured_at) = "
+            "(SELECT target_id, captured_at FROM post_metric_snapshots ORDER BY target_id, captured_at LIMIT 1)"
+        )
     db.close()
     return collected
 

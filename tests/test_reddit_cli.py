@@ -166,7 +166,7 @@ def test_a_removed_post_is_said_removed_and_still_collected_a_deleted_one_is_del
     assert "completed (removed by the subreddit's moderators)" in text
     likes = [r[0] for r in _db(home).execute(
         "select s.likes from post_metric_snapshots s join post_targets t on t.id = s.target_id "
-        "where t.platform_post_id = ? order by s.id", (removed_name,),
+        "where t.platform_post_id = ? order by s.captured_at", (removed_name,),
     )]  # fmt: skip
     assert likes == [1, 8]  # collected before and after the removal
     gone = cli.json("post", "show", str(deleted["post_id"]))["targets"][0]

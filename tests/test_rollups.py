@@ -91,12 +91,9 @@ def _write(targets: list[tuple[int, int]], series: list[tuple]) -> None:
     from postcli.store.models import PostTarget
     from postcli.store.session import session_scope
 
-    seen: set[tuple[int, int]] = set()
+    # A target written twice at one minute keeps the second write (services/snapshots.py).
     for idx, minute, likes, comments, shares, batch in series:
         tid, acc = targets[idx]
-        if (tid, minute) in seen:  # one snapshot per target and moment: the order of equals is undefined
-            continue
-        seen.add((tid, minute))
         m = PostMetrics(
             likes=likes,
             comments=comments,
@@ -347,7 +344,7 @@ def _reference(start: datetime, end: datetime, now: datetime, account: int | Non
         c = s.connection()
         snaps = c.exec_driver_sql(
             "SELECT target_id, captured_at, engagement, likes, comments, shares, impressions, reach, follower_count "
-            "FROM post_metric_snapshots ORDER BY captured_at, id"
+            "FROM post_metric_snapshots ORDER BY captured_at, target_id"
         ).fetchall()
         targets = c.exec_driver_sql(
             "SELECT t.id, t.post_id, t.account_id, t.platform, t.completed_at FROM post_targets t ORDER BY t.id"
@@ -537,7 +534,7 @@ def _reference_slots(start: datetime, end: datetime, now: datetime, account: int
     with session_scope() as s:
         c = s.connection()
         snaps = c.exec_driver_sql(
-            "SELECT target_id, captured_at, engagement FROM post_metric_snapshots ORDER BY captured_at, id"
+            "SELECT target_id, captured_at, engagement FROM post_metric_snapshots ORDER BY captured_at, target_id"
         ).fetchall()
         targets = c.exec_driver_sql("SELECT id, account_id, completed_at FROM post_targets").fetchall()
 

@@ -54,7 +54,9 @@ def _state(target_ids: list[int]) -> list[dict]:
             target = s.get(PostTarget, tid)
             latest = s.get(PostMetricLatest, tid)
             snaps = s.scalars(
-                select(PostMetricSnapshot).where(PostMetricSnapshot.target_id == tid).order_by(PostMetricSnapshot.id)
+                select(PostMetricSnapshot)
+                .where(PostMetricSnapshot.target_id == tid)
+                .order_by(PostMetricSnapshot.captured_at)
             ).all()
             history = rollup.target_history(s.connection(), [tid])
             out.append(
@@ -64,8 +66,8 @@ def _state(target_ids: list[int]) -> list[dict]:
                     if latest is None
                     else {
                         "captured_at": latest.captured_at,
-                        # the snapshot it points at, by position in the target's history
-                        "snapshot": [x.id for x in snaps].index(latest.snapshot_id),
+                        # the snapshot it copies, by position in the target's history
+                        "snapshot": [x.captured_at for x in snaps].index(latest.captured_at),
                         **{k: getattr(latest, k) for k in (*counters, *rollup.REPORTED, "engagement_peak")},
                     },
                     "snapshots": [(x.captured_at, x.raw, *(getattr(x, k) for k in counters)) for x in snaps],
@@ -296,3 +298,60 @@ def test_a_platform_state_rides_with_its_snapshot_and_post_show_says_the_newest(
     # Approved again: the newest snapshot says nothing, and neither does `post show`.
     _record(one, batch, [(T0 + timedelta(hours=1), [(0, _stated(4, None), None)])])
     assert show_post(post_ids[0])["targets"][0]["platform_state"] is None
+
+
+def _rollup_rows() -> tuple[list, list]:
+    """Both rollups, every account: account_post_hourly, then published_sums."""
+    from postcli.store.models import Account
+    from postcli.store.session import session_scope
+
+    with session_scope(readonly=True) as s:
+        accounts = sorted(a.id for a in s.query(Account))
+    return [r for a in accounts for r in _account_rows(a)], [r for a in accounts for r in _published_rows(a)]
+
+
+def test_a_second_write_at_one_instant_replaces_the_first(backend):
+    """Keyed by (target, captured_at): a write at an instant the target already has replaces
+    that snapshot, in order or not, on both write paths, and the store then holds exactly what
+    it would had only the later write been made (target 0: the collisions, target 2: the
+    writes that survive); the rollups equal their rebuild."""
+    from postcli.store import rollup
+    from postcli.store.session import session_scope
+
+    one, batch = _targets(3)
+    h = timedelta(hours=1)
+    rounds = [
+        (T0, [(0, M(5, 1, 0, raw={"a": 1}), 100), (2, M(5, 1, 0, raw={"a": 1}), 100)]),
+        (T0 + h, [(0, M(9, 2, None), 100)]),
+        # again at T0 + 1h, the newest: fewer likes, comments not reported
+        (T0 + h, [(0, M(7, None, 1, raw={"b": 2}), 101)]),
+        (T0 + 2 * h, [(0, M(20, 3, 1), 101)]),  # the highest engagement, soon replaced
+        # again at T0 + 1h, now older than the newest: out of order and at an instant it has
+        (T0 + h, [(0, M(6, 4, 2), 102), (2, M(6, 4, 2), 102)]),
+        # again at the newest's instant, and twice at one instant in one batch
+        (T0 + 2 * h, [(0, M(8, None, 2), None), (2, M(8, None, 2), None)]),
+        (T0 + 3 * h, [(0, M(1, 1, 1), 7), (0, M(2, 2, 2), 8), (2, M(2, 2, 2), 8)]),
+    ]
+    _record(one, batch, rounds)
+    got = _state(one)
+    assert _state(batch) == got
+    for x in (got, _state(batch)):
+        for key in ("last_metrics_at", "latest", "snapshots", "gains"):
+            assert x[0][key] == x[2][key], key
+    assert [s[:5] for s in got[0]["snapshots"]] == [
+        (T0, {"a": 1}, None, None, None),
+        (T0 + h, None, None, None, None),
+        (T0 + 2 * h, None, None, None, None),
+        (T0 + 3 * h, None, None, None, None),
+    ]
+    assert [(s[5], s[6], s[7], s[-1]) for s in got[0]["snapshots"]] == [
+        (5, 1, 0, 100),
+        (6, 4, 2, 102),
+        (8, None, 2, None),
+        (2, 2, 2, 8),
+    ]
+    assert got[0]["latest"]["engagement_peak"] == 12  # 6 + 4 + 2 at T0 + 1h: the highest kept
+    kept = _rollup_rows()
+    with session_scope() as s:
+        rollup.rebuild(s.connection())
+    assert _rollup_rows() == kept

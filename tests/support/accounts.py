@@ -112,7 +112,9 @@ def db(home: Path) -> sqlite3.Connection:
 
 def snapshots(home: Path, target_id: int) -> list[sqlite3.Row]:
     return (
-        db(home).execute("select * from post_metric_snapshots where target_id = ? order by id", (target_id,)).fetchall()
+        db(home)
+        .execute("select * from post_metric_snapshots where target_id = ? order by captured_at", (target_id,))
+        .fetchall()
     )
 
 

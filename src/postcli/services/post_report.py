@@ -153,7 +153,7 @@ def read_post_analytics(
         by_id = {t["id"]: t for t in targets}
         snaps = db.rows(
             f"SELECT target_id, {_SNAP_COLUMNS} FROM post_metric_snapshots WHERE target_id IN {marks} "
-            "ORDER BY captured_at, id",
+            "ORDER BY captured_at, target_id",
             **params,
         )
         result["history"] = [_row(db, by_id[s[0]], s[1:]) for s in snaps]

@@ -1,7 +1,14 @@
 """Writing metric snapshots, and keeping post_metric_latest and account_post_hourly current.
 
 Every snapshot insert goes through here so the report tables never drift from
-the append-only history.
+the history.
+
+A snapshot is keyed by (target, captured_at). A second write of a target at an instant it
+already has (a frozen clock collecting twice, a retried write) replaces the first: the store
+then holds what it would hold had only the second been written, rollups included (they are
+recomputed from the target's history, before and after, as for a snapshot out of order). The
+reports never told two snapshots of one instant apart anyway: as of a moment they read the
+newest write.
 """
 
 from __future__ import annotations
@@ -45,7 +52,11 @@ def latest_states(session: Session, target_ids: Sequence[int | None]) -> dict[in
         return {}
     rows = session.execute(
         select(PostMetricLatest.target_id, PostMetricSnapshot.raw)
-        .join(PostMetricSnapshot, PostMetricSnapshot.id == PostMetricLatest.snapshot_id)
+        .join(
+            PostMetricSnapshot,
+            (PostMetricSnapshot.target_id == PostMetricLatest.target_id)
+            & (PostMetricSnapshot.captured_at == PostMetricLatest.captured_at),
+        )
         .where(PostMetricLatest.target_id.in_(ids))
     )
     return {tid: state for tid, raw in rows if (state := state_of(raw))}
@@ -64,20 +75,30 @@ def record_post_snapshot(
     latest = session.get(PostMetricLatest, target.id)
     conn = session.connection()
     dialect = session.get_bind().dialect.name
-    # Newer than every snapshot of the target (or as new, and written after): its gain counts
-    # from the latest row's values. Otherwise the target's contributions are recomputed from
-    # its history, before and after, and the difference added (rare: a snapshot out of order).
-    in_order = latest is None or latest.captured_at <= captured_at
+    # Newer than every snapshot of the target: its gain counts from the latest row's values.
+    # Otherwise (rare: a snapshot out of order, or a second one at an instant the target has)
+    # the target's contributions are recomputed from its history, before and after, and the
+    # difference added.
+    in_order = latest is None or latest.captured_at < captured_at
+    newest = latest is None or latest.captured_at <= captured_at  # post_metric_latest copies it
     before: rollup.History | None = None
+    snap: PostMetricSnapshot | None = None
     if not in_order:
         session.flush()
         before = rollup.target_history(conn, [target.id], sign=-1)
-    snap = PostMetricSnapshot(target_id=target.id, captured_at=captured_at, raw=snapshot_raw(m), **values)
-    session.add(snap)
+        snap = session.get(PostMetricSnapshot, (target.id, captured_at))
+    if snap is None:
+        snap = PostMetricSnapshot(target_id=target.id, captured_at=captured_at, raw=snapshot_raw(m), **values)
+        session.add(snap)
+    else:  # the same instant again: the later write replaces the earlier
+        snap.raw = snapshot_raw(m)
+        for k, v in values.items():
+            setattr(snap, k, v)
     session.flush()
 
     new = [values[k] for k in HOURLY_COUNTERS]
     if before is None:
+        top = peak(None if latest is None else latest.engagement_peak, values["engagement"])
         prev = None if latest is None else [getattr(latest, c) for c in rollup.REPORTED]
         change, reported = rollup.gain(prev, new)
         hour = to_stored(hour_of(captured_at), dialect)
@@ -102,14 +123,14 @@ def record_post_snapshot(
         rollup.merge_history(after, before)
         after.add_to(conn)
         reported = after.reported[target.id]
+        top = after.peaks.get(target.id)  # from the history: a snapshot replaced may have held it
     own: dict[str, Any] = dict(zip(rollup.REPORTED, reported))
-    own["engagement_peak"] = peak(None if latest is None else latest.engagement_peak, values["engagement"])
+    own["engagement_peak"] = top
     if latest is None:
-        latest = PostMetricLatest(target_id=target.id, snapshot_id=snap.id, captured_at=captured_at, **values, **own)
+        latest = PostMetricLatest(target_id=target.id, captured_at=captured_at, **values, **own)
         session.add(latest)
     else:
-        if in_order:
-            latest.snapshot_id = snap.id
+        if newest:
             latest.captured_at = captured_at
             for k, v in values.items():
                 setattr(latest, k, v)
@@ -154,9 +175,9 @@ def record_post_snapshots(
     account_post_hourly, and one UPDATE of the targets' last_metrics_at, all straight through
     the driver (store/bulk.py). That is for the common case, a snapshot newer than everything
     stored for its target, whose gain counts from the latest row's reported values. A target
-    with a newer snapshot stored (an out-of-order snapshot), or that appears more than once
-    in `items`, goes through record_post_snapshot one item at a time instead, so the results
-    never differ.
+    with a snapshot stored at `captured_at` or later (out of order, or the same instant again),
+    or that appears more than once in `items`, goes through record_post_snapshot one item at a
+    time instead, so the results never differ.
     """
     if not items:
         return
@@ -179,8 +200,8 @@ def record_post_snapshots(
             live[tid] = completed or posted
             if at is None:
                 continue  # its first snapshot
-            if at > captured_at:
-                del prev[tid]  # out of order: the one-by-one path
+            if at >= captured_at:
+                del prev[tid]  # out of order or the same instant again: the one-by-one path
             else:
                 prev[tid] = _Prev(row[:nr], published.figures(row[nr : nr + nv]), row[nr + nv])
 
@@ -210,7 +231,7 @@ def _orm_target(session: Session, target: PostTarget | TargetRef) -> PostTarget:
 
 
 _SNAPSHOT_COLUMNS = ("target_id", "captured_at", "raw", *SNAPSHOT_COLUMNS)
-_LATEST_COLUMNS = ("target_id", "snapshot_id", "captured_at", *SNAPSHOT_COLUMNS, *rollup.REPORTED, "engagement_peak")
+_LATEST_COLUMNS = ("target_id", "captured_at", *SNAPSHOT_COLUMNS, *rollup.REPORTED, "engagement_peak")
 
 
 def _upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
@@ -267,19 +288,16 @@ def _write_batch(
             was = None if before is None else before.figures
             published.record(sums, db.dt(went_live), at, target.account_id, published.change(was, now), totals)
 
-    # One multi-row INSERT per few hundred rows; the ids come back matched by target (a
-    # target is in a fast batch once).
-    snap_ids = dict(
-        db.insert(
-            "post_metric_snapshots",
-            _SNAPSHOT_COLUMNS,
-            [(t.id, at, db.json(snapshot_raw(m)), *c) for (t, m, _f), c in zip(items, counters)],
-            returning=("target_id", "id"),
-        )
+    # One multi-row INSERT per few hundred rows: every key is new (each target's stored
+    # snapshots are all older, and it is in a fast batch once).
+    db.insert(
+        "post_metric_snapshots",
+        _SNAPSHOT_COLUMNS,
+        [(t.id, at, db.json(snapshot_raw(m)), *c) for (t, m, _f), c in zip(items, counters)],
     )
     db.executemany(
         _UPSERT_LATEST,
-        [(t.id, snap_ids[t.id], at, *c, *r, p) for (t, _m, _f), c, r, p in zip(items, counters, reported, peaks)],
+        [(t.id, at, *c, *r, p) for (t, _m, _f), c, r, p in zip(items, counters, reported, peaks)],
     )
     rollup.add(db.conn, gains)
     published.add(db.conn, sums)
@@ -347,16 +365,21 @@ def latest_followers(session: Session, account_id: int) -> int | None:
 def record_account_snapshot(
     session: Session, account_id: int, m: AccountMetrics, captured_at: datetime
 ) -> AccountMetricSnapshot:
-    snap = AccountMetricSnapshot(
-        account_id=account_id,
-        captured_at=captured_at,
-        followers=m.followers,
-        following=m.following,
-        posts_count=m.posts_count,
-        impressions=m.impressions,
-        reach=m.reach,
-        profile_views=m.profile_views,
-        raw=m.raw or None,
-    )
-    session.add(snap)
+    """Keyed by (account, captured_at): a second write at an instant the account has replaces it."""
+    values: dict[str, Any] = {
+        "followers": m.followers,
+        "following": m.following,
+        "posts_count": m.posts_count,
+        "impressions": m.impressions,
+        "reach": m.reach,
+        "profile_views": m.profile_views,
+        "raw": m.raw or None,
+    }
+    snap = session.get(AccountMetricSnapshot, (account_id, captured_at))
+    if snap is None:
+        snap = AccountMetricSnapshot(account_id=account_id, captured_at=captured_at, **values)
+        session.add(snap)
+    else:
+        for k, v in values.items():
+            setattr(snap, k, v)
     return snap

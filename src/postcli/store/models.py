@@ -255,16 +255,20 @@ class _PostMetricsMixin:
 
 
 class PostMetricSnapshot(_PostMetricsMixin, Base):
-    """Append-only: one row per fetch of one target's counters."""
+    """One row per fetch of one target's counters, keyed by (target_id, captured_at): a second
+    write at the same instant replaces the first (services/snapshots.py). Without a rowid on
+    SQLite the rows are stored in key order, so "a target's last snapshot before a moment" is
+    one seek and the key needs no index of its own beside the table (docs/design.md)."""
 
     __tablename__ = "post_metric_snapshots"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    target_id: Mapped[int] = mapped_column(ForeignKey("post_targets.id", ondelete="CASCADE"))
-    captured_at: Mapped[datetime]
+    target_id: Mapped[int] = mapped_column(
+        ForeignKey("post_targets.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    captured_at: Mapped[datetime] = mapped_column(primary_key=True)
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
-    __table_args__ = (Index("ix_pms_target_captured", "target_id", "captured_at"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class PostMetricLatest(_PostMetricsMixin, Base):
@@ -273,8 +277,7 @@ class PostMetricLatest(_PostMetricsMixin, Base):
     __tablename__ = "post_metric_latest"
 
     target_id: Mapped[int] = mapped_column(ForeignKey("post_targets.id", ondelete="CASCADE"), primary_key=True)
-    snapshot_id: Mapped[int] = mapped_column(Integer)
-    captured_at: Mapped[datetime]
+    captured_at: Mapped[datetime]  # with target_id, the key of the snapshot this row copies
     # The last reported (not NULL) value of each counter the timeline sums (metrics.HOURLY_COUNTERS):
     # what the next snapshot's gain counts from (store/rollup.py).
     likes_reported: Mapped[int | None] = mapped_column(BigInt)
@@ -390,11 +393,15 @@ class PublishedCount(Base):
 
 
 class AccountMetricSnapshot(Base):
+    """One row per fetch of one account's counters, keyed like a post snapshot (a second write
+    at the same instant replaces the first; stored in key order, no index beside the table)."""
+
     __tablename__ = "account_metric_snapshots"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    captured_at: Mapped[datetime]
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    captured_at: Mapped[datetime] = mapped_column(primary_key=True)
     followers: Mapped[int | None] = mapped_column(BigInt)
     following: Mapped[int | None] = mapped_column(BigInt)
     posts_count: Mapped[int | None] = mapped_column(BigInt)
@@ -403,7 +410,7 @@ class AccountMetricSnapshot(Base):
     profile_views: Mapped[int | None] = mapped_column(BigInt)
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
-    __table_args__ = (Index("ix_ams_account_captured", "account_id", "captured_at"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class Job(Base):

@@ -3,8 +3,8 @@ SQL that adds changes, and the rebuild from the snapshots. Shared by the snapsho
 (services/snapshots.py), the post deletion, migration 0010 and the benchmark's bulk load.
 
 A snapshot's gain of a counter is its value minus the target's last reported (not NULL)
-value before it (snapshots in (captured_at, id) order; the first reported value counts in
-full); a NULL value gains NULL, "not reported". An hour's gain of a target is the sum of its
+value before it (snapshots in captured_at order, one per target and instant; the first
+reported value counts in full); a NULL value gains NULL, "not reported". An hour's gain of a target is the sum of its
 snapshots' gains in that hour: the last reported value of the hour minus the last reported
 before it. post_metric_latest keeps each target's last reported values (`{counter}_reported`)
 so a snapshot newer than all others (nearly every one) needs nothing else to find its gain.
@@ -68,11 +68,12 @@ def _history_sql(where: str) -> str:
     return (
         f"SELECT s.target_id, t.account_id, s.captured_at, COALESCE(t.completed_at, p.published_at), {cols} "
         "FROM post_metric_snapshots s JOIN post_targets t ON t.id = s.target_id JOIN posts p ON p.id = t.post_id "
-        f"{where} ORDER BY s.target_id, s.captured_at, s.id"
+        f"{where} ORDER BY s.target_id, s.captured_at"  # the key's order: no sort
     )
 
 
 _N = len(SUMS)
+_ENGAGEMENT = 4 + SUMS.index("engagement")  # in a _history_sql row
 
 
 def _hourly_rows(rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
@@ -94,13 +95,14 @@ def _fold(rows: Iterable[Sequence[Any]], into: dict[tuple[Any, int], Change], si
 
 
 class History:
-    """What targets' whole histories add to both rollups (times a sign), and their last
-    reported values."""
+    """What targets' whole histories add to both rollups (times a sign), their last reported
+    values and their highest engagement (no key: none reported)."""
 
     def __init__(self) -> None:
         self.hourly: dict[tuple[Any, int], Change] = {}
         self.published = published.Changes()
         self.reported: dict[int, list] = {}
+        self.peaks: dict[int, int] = {}
 
     def add_to(self, conn: Connection) -> None:
         add(conn, self.hourly)
@@ -119,6 +121,9 @@ def target_history(conn: Connection, target_ids: Sequence[int], sign: int = 1) -
         rows = list(conn.exec_driver_sql(placeholders(conn, sql), tuple(chunk)))
         found.reported.update(_fold(_hourly_rows(rows), found.hourly, sign))
         published.fold(_published_rows(rows), found.published, totals, sign)
+        for r in rows:
+            if (e := r[_ENGAGEMENT]) is not None and (r[0] not in found.peaks or e > found.peaks[r[0]]):
+                found.peaks[r[0]] = e
     return found
 
 

@@ -148,7 +148,8 @@ def read_page(
 # Each target's newest snapshot's raw JSON (its platform state); `{ids}` is an IN list.
 LATEST_RAW_SQL = (
     "SELECT l.target_id, s.raw FROM post_metric_latest l "
-    "JOIN post_metric_snapshots s ON s.id = l.snapshot_id WHERE l.target_id IN {ids}"
+    "JOIN post_metric_snapshots s ON s.target_id = l.target_id AND s.captured_at = l.captured_at "
+    "WHERE l.target_id IN {ids}"
 )
 
 

@@ -58,12 +58,12 @@ def growth(session: Any, q: ReportQuery, *, now: datetime | None = None) -> Grow
     days_sql, days_params = db.days_table("days", bounds)
     where, params = sc.accounts()
     found = db.rows(
-        # The value straight from the subquery: joined on its id, PostgreSQL hash-joined every
+        # The value straight from the subquery: joined on its key, PostgreSQL hash-joined every
         # account snapshot (a full scan that grows with the history, not the period).
         "SELECT a.id, a.platform, a.handle, days.day, ("
         "SELECT s2.followers FROM account_metric_snapshots s2 "
         "WHERE s2.account_id = a.id AND s2.captured_at >= days.lo AND s2.captured_at < days.hi "
-        f"ORDER BY s2.captured_at DESC, s2.id DESC LIMIT 1) FROM accounts a CROSS JOIN {days_sql}{where} "
+        f"ORDER BY s2.captured_at DESC LIMIT 1) FROM accounts a CROSS JOIN {days_sql}{where} "
         "ORDER BY a.platform, a.id, days.day",
         **params,
         **days_params,

@@ -232,7 +232,7 @@ def _store_empty_reason(db: Reader, sc: Scope) -> str | None:
         return None
     a_where, a_params = sc.accounts()
     has_accounts = db.one(
-        f"SELECT s.id FROM account_metric_snapshots s JOIN accounts a ON a.id = s.account_id{a_where} LIMIT 1",
+        f"SELECT s.account_id FROM account_metric_snapshots s JOIN accounts a ON a.id = s.account_id{a_where} LIMIT 1",
         **a_params,
     )
     if has_accounts is None:

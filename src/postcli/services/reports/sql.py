@@ -80,7 +80,7 @@ def published_targets(
     Metrics as of now read post_metric_latest (one row per target). As of a cutoff in the past
     it is read too for every target not collected since (its latest row is then its latest
     before the cutoff: most targets of an older period); only the others pick their latest
-    snapshot before the cutoff through the (target_id, captured_at) index, a correlated
+    snapshot before the cutoff through the snapshots' key (target_id, captured_at), a correlated
     subquery being far cheaper than ROW_NUMBER() here. now=None: no metrics join.
     """
     metrics_join, as_of, m = as_of_join(sc, now)
@@ -109,9 +109,11 @@ def published_targets(
 _LATEST = "LEFT JOIN post_metric_latest m ON m.target_id = t.id"
 _AS_OF = (
     "LEFT JOIN post_metric_latest l ON l.target_id = t.id AND l.captured_at < :as_of "
-    "LEFT JOIN post_metric_snapshots s ON s.id = CASE WHEN l.target_id IS NULL THEN ("
-    "SELECT s2.id FROM post_metric_snapshots s2 WHERE s2.target_id = t.id AND s2.captured_at < :as_of "
-    "ORDER BY s2.captured_at DESC, s2.id DESC LIMIT 1) END"
+    # The CASE looks the snapshot up only where there is no such latest row (the condition
+    # beside it instead would run the subquery for every target).
+    "LEFT JOIN post_metric_snapshots s ON s.target_id = t.id AND s.captured_at = CASE WHEN l.target_id IS NULL THEN ("
+    "SELECT s2.captured_at FROM post_metric_snapshots s2 WHERE s2.target_id = t.id AND s2.captured_at < :as_of "
+    "ORDER BY s2.captured_at DESC LIMIT 1) END"
 )
 
 

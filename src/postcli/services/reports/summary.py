@@ -148,10 +148,10 @@ def _followers(db: Reader, sc: Scope) -> list[AccountFollowers]:
     where, params = sc.accounts()
     found = db.rows(
         "SELECT a.id, a.platform, a.handle, s.followers, s.captured_at FROM accounts a "
-        "LEFT JOIN account_metric_snapshots s ON s.id = ("
-        "SELECT s2.id FROM account_metric_snapshots s2 "
+        "LEFT JOIN account_metric_snapshots s ON s.account_id = a.id AND s.captured_at = ("
+        "SELECT s2.captured_at FROM account_metric_snapshots s2 "
         "WHERE s2.account_id = a.id AND s2.captured_at >= :start AND s2.captured_at < :end "
-        f"ORDER BY s2.captured_at DESC, s2.id DESC LIMIT 1){where} ORDER BY a.platform, a.id",
+        f"ORDER BY s2.captured_at DESC LIMIT 1){where} ORDER BY a.platform, a.id",
         **params,
         start=sc.q.start,
         end=sc.q.end,
