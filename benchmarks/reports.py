@@ -304,8 +304,9 @@ def time_commands(
     period ends at the store's last collection (`now` of the build), which is in the
     past of the real clock; nothing was collected after it, so the reports read it as a
     period ending now (period_sums.days_since_cutoff). The 90 days that ended 30 days before
-    it had their posts collected after their end: those read each post as of that end (the
-    costlier path).
+    it had their posts collected after their end: overview and platforms take the capture days
+    since out of the sums, heatmap and best-times out of published_hours, and top reads its
+    walk's candidates as of that end.
     """
     base = [sys.executable, "-m", "postcli"]
 
