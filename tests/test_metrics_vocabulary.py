@@ -38,7 +38,7 @@ def test_snapshot_tables_hold_exactly_the_snapshot_columns(model):
         "target_id",
         "captured_at",
         "raw",
-        "engagement_peak",
+        *(f + "_peak" for f in ("likes", "comments", "shares", "impressions", "reach", "engagement", "rate")),
         *(k + "_reported" for k in metrics.HOURLY_COUNTERS),
     }
     columns = [c.name for c in getattr(models, model).__table__.columns if c.name not in own]
@@ -46,7 +46,8 @@ def test_snapshot_tables_hold_exactly_the_snapshot_columns(model):
 
 
 def test_the_hourly_rollup_holds_the_hourly_counters_and_their_counts():
-    from postcli.store.models import AccountPostHourly, PostMetricLatest
+    from postcli.store.models import PostMetricLatest
+    from postcli.store.rollup_tables import AccountPostHourly
 
     own = {"hour", "account_id"}
     columns = {c.name for c in AccountPostHourly.__table__.columns} - own

@@ -73,7 +73,7 @@ def reference() -> Counts:
 def table() -> Counts:
     from sqlalchemy import select
 
-    from postcli.store.models import PublishedCount
+    from postcli.store.rollup_tables import PublishedCount
     from postcli.store.session import engine
 
     with engine().connect() as conn:
@@ -86,7 +86,7 @@ def rebuilt() -> Counts:
     from sqlalchemy import select
 
     from postcli.store import published_counts
-    from postcli.store.models import PublishedCount
+    from postcli.store.rollup_tables import PublishedCount
     from postcli.store.session import engine
 
     with engine().connect() as conn:

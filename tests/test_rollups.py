@@ -149,17 +149,27 @@ def _sums() -> dict[tuple, tuple]:
 
 
 def _peaks() -> tuple[dict, dict]:
-    """Each latest row's engagement_peak, and the highest engagement of its snapshots."""
+    """Each latest row's peaks (store/published.py's PEAKS), and the highest value of each
+    figure among its snapshots (the rate rounded: the writer divides in Python, this in SQL)."""
+    from postcli.metrics import engagement_rate_sql
+    from postcli.store.published import FIGURES, PEAKS
     from postcli.store.session import session_scope
 
+    def rounded(rows) -> dict:
+        return {r[0]: tuple(round(v, 9) if isinstance(v, float) else v for v in r[1:]) for r in rows}
+
+    assert FIGURES[-1] == "rate"
+    highest = ", ".join(f"max({c})" for c in (*FIGURES[:-1], engagement_rate_sql()))
     with session_scope() as s:
         c = s.connection()
-        kept = dict(c.exec_driver_sql("SELECT target_id, engagement_peak FROM post_metric_latest").fetchall())
-        want = c.exec_driver_sql(
-            "SELECT target_id, max(engagement) FROM post_metric_snapshots "
-            "WHERE target_id IN (SELECT target_id FROM post_metric_latest) GROUP BY target_id"
-        ).fetchall()
-    return kept, dict(want)
+        kept = rounded(c.exec_driver_sql(f"SELECT target_id, {', '.join(PEAKS)} FROM post_metric_latest").fetchall())
+        want = rounded(
+            c.exec_driver_sql(
+                f"SELECT target_id, {highest} FROM post_metric_snapshots "
+                "WHERE target_id IN (SELECT target_id FROM post_metric_latest) GROUP BY target_id"
+            ).fetchall()
+        )
+    return kept, want
 
 
 def _reference_timeline(account_id: int, start: datetime, end: datetime, tz: str) -> list[tuple]:
@@ -374,7 +384,7 @@ def _reference(start: datetime, end: datetime, now: datetime, account: int | Non
         for i, v in enumerate((eng, likes, comments, shares, impressions, reach, rate)):
             if v is not None:
                 row["figures"][i].append(v)
-        ranked[tid] = (eng, likes)
+        ranked[tid] = (eng, likes, rate)
     # overview's posts: each post counted where its first live target (by time, then id) is,
     # among the targets in scope
     firsts: dict[int, tuple] = {}
@@ -439,7 +449,7 @@ def test_platforms_and_top_equal_the_snapshots(series, start_min, length_min, no
     want_rows, want_ranked = _reference(start, end, now, account)
     assert (over.posts_published, over.targets_published) == want_rows.pop("", (0, 0))
     assert rows == want_rows
-    assert ranked == want_ranked
+    assert ranked == {t: v[:2] for t, v in want_ranked.items()}
 
 
 def test_rebuild_in_small_steps_equals_the_writes():
@@ -617,22 +627,78 @@ _TOP_MINUTES = (51 * 60 + 40, 40, 5)
     limit=st.integers(1, 4),
     candidates=st.sampled_from(((1, 2), (1,), (100, 1000))),
     one_account=st.booleans(),
+    sort=st.sampled_from(("engagement", "likes", "engagement_rate")),
 )
 # Every target ties on engagement: the order is by publish time, and no walk may stop at a tie.
 # Whole period (T0 - 30 h for 3 days), ending now.
-@example(series=_TIES, start_min=-1800, length_min=4320, now_min=2400, limit=2, candidates=(1, 2), one_account=False)
-@example(series=_TIES, start_min=-1800, length_min=4320, now_min=2400, limit=3, candidates=(100,), one_account=False)
-@example(series=_APART, start_min=-1800, length_min=4320, now_min=2400, limit=1, candidates=(2,), one_account=False)
-@example(series=_TWO, start_min=-1800, length_min=4320, now_min=2400, limit=3, candidates=(100,), one_account=False)
+@example(
+    series=_TIES,
+    start_min=-1800,
+    length_min=4320,
+    now_min=2400,
+    limit=2,
+    candidates=(1, 2),
+    one_account=False,
+    sort="engagement",
+)
+@example(
+    series=_TIES,
+    start_min=-1800,
+    length_min=4320,
+    now_min=2400,
+    limit=3,
+    candidates=(100,),
+    one_account=False,
+    sort="engagement",
+)
+@example(
+    series=_APART,
+    start_min=-1800,
+    length_min=4320,
+    now_min=2400,
+    limit=1,
+    candidates=(2,),
+    one_account=False,
+    sort="engagement",
+)
+@example(
+    series=_TWO,
+    start_min=-1800,
+    length_min=4320,
+    now_min=2400,
+    limit=3,
+    candidates=(100,),
+    one_account=False,
+    sort="engagement",
+)
 # Ended (cut off at T0 + 48 h): post 1 had 50 then, 1 since; post 2 has 10. The walk must go by
-# the highest engagement ever, not the latest.
-@example(series=_FELL, start_min=-1800, length_min=4320, now_min=7200, limit=1, candidates=(1,), one_account=False)
+# the highest engagement ever, not the latest; and likes the same way by the highest likes.
+@example(
+    series=_FELL,
+    start_min=-1800,
+    length_min=4320,
+    now_min=7200,
+    limit=1,
+    candidates=(1,),
+    one_account=False,
+    sort="engagement",
+)
+@example(
+    series=_FELL,
+    start_min=-1800,
+    length_min=4320,
+    now_min=7200,
+    limit=1,
+    candidates=(1,),
+    one_account=False,
+    sort="likes",
+)
 def test_top_by_engagement_is_the_snapshots_order(
-    series, start_min, length_min, now_min, limit, candidates, one_account, monkeypatch
+    series, start_min, length_min, now_min, limit, candidates, one_account, sort, monkeypatch
 ):
-    """Top by engagement walks the index on the targets' highest engagement (k = a few per
+    """Top walks the index on the targets' highest value of what it sorts by (k = a few per
     target asked for, then more, then the period target by target); whichever way it ends, its
-    ranking is the snapshots' order as of the period's cutoff: engagement (NULL last), then the
+    ranking is the snapshots' order as of the period's cutoff: the value (NULL last), then the
     later publish time, then the higher target id. Few candidates per target (1, 2) make it go past its
     first walks; the posts tie often (counters 0-50)."""
     from postcli.services.reports import ranking, top
@@ -642,13 +708,18 @@ def test_top_by_engagement_is_the_snapshots_order(
     targets, start, end, now, account, q = _scenario(
         series, start_min, length_min, now_min, one_account, minutes=_TOP_MINUTES
     )
+
+    def value(v):  # the rate to 9 places: the report divides in SQL, the reference in Python
+        return round(v, 9) if isinstance(v, float) else v
+
     with open_reader() as db:
-        got = [(p.target_id, p.engagement) for p in top(db, q, limit=limit, now=now).posts]
-    ranked = _reference(start, end, now, account)[1]
+        got = [(p.target_id, value(getattr(p, sort))) for p in top(db, q, sort=sort, limit=limit, now=now).posts]
+    i = ("engagement", "likes", "engagement_rate").index(sort)
+    ranked = {t: value(v[i]) for t, v in _reference(start, end, now, account)[1].items()}
     live = {tid: T0 + timedelta(hours=LIVE_H[i], minutes=_TOP_MINUTES[i]) for i, (tid, _a) in enumerate(targets[:3])}
     live[targets[3][0]] = live[targets[2][0]] + timedelta(hours=2)
-    order = sorted(ranked, key=lambda t: (ranked[t][0] is None, -(ranked[t][0] or 0), -live[t].timestamp(), -t))
-    assert got == [(t, ranked[t][0]) for t in order[:limit]]
+    order = sorted(ranked, key=lambda t: (ranked[t] is None, -(ranked[t] or 0), -live[t].timestamp(), -t))
+    assert got == [(t, ranked[t]) for t in order[:limit]]
 
 
 def test_top_walks_the_engagement_index_through_ties(monkeypatch):
@@ -667,11 +738,11 @@ def test_top_walks_the_engagement_index_through_ties(monkeypatch):
         targets = _fresh_store(minutes=_TOP_MINUTES)  # (peaks are kept: each series on its own)
         _write(targets, series)
         with open_reader() as db:
-            found = ranking._best_engaged(db, sc, now, 2)
+            found = ranking._best(db, sc, now, "engagement", 2)
         assert found == [targets[i - 1][0] for i in want]
         monkeypatch.setattr(ranking, "MOST", 1)
         with open_reader() as db:
-            assert ranking._best_engaged(db, sc, now, 2) is None
+            assert ranking._best(db, sc, now, "engagement", 2) is None
         monkeypatch.setattr(ranking, "MOST", 5000)
 
 

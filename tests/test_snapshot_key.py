@@ -168,7 +168,7 @@ def test_migration_0015_up_and_down_keeps_the_snapshots_and_makes_one_of_two_at_
         )
         # As the writer left them then: both rows of each pair counted.
         rollup.rebuild(conn)
-        rollup.rebuild_peaks(conn)
+        rollup.rebuild_peaks(conn, ("engagement",))
         # The same for an account: written later (stays) and earlier (goes).
         a1, a2 = accounts[0][0], accounts[-1][0]
         top_a = conn.exec_driver_sql("SELECT max(id) FROM account_metric_snapshots").scalar_one()

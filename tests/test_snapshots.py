@@ -32,6 +32,7 @@ def _state(target_ids: list[int]) -> list[dict]:
 
     from postcli.store import rollup
     from postcli.store.models import PostMetricLatest, PostMetricSnapshot, PostTarget
+    from postcli.store.published import PEAKS
     from postcli.store.session import session_scope
 
     counters = (
@@ -68,7 +69,7 @@ def _state(target_ids: list[int]) -> list[dict]:
                         "captured_at": latest.captured_at,
                         # the snapshot it copies, by position in the target's history
                         "snapshot": [x.captured_at for x in snaps].index(latest.captured_at),
-                        **{k: getattr(latest, k) for k in (*counters, *rollup.REPORTED, "engagement_peak")},
+                        **{k: getattr(latest, k) for k in (*counters, *rollup.REPORTED, *PEAKS)},
                     },
                     "snapshots": [(x.captured_at, x.raw, *(getattr(x, k) for k in counters)) for x in snaps],
                     # per UTC hour: the gains of likes, comments, shares, engagement, then how many reported

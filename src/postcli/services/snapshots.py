@@ -98,7 +98,10 @@ def record_post_snapshot(
 
     new = [values[k] for k in HOURLY_COUNTERS]
     if before is None:
-        top = peak(None if latest is None else latest.engagement_peak, values["engagement"])
+        top = published.highest(
+            None if latest is None else [getattr(latest, c) for c in published.PEAKS],
+            published.figures([values[k] for k in published.VALUES]),
+        )
         prev = None if latest is None else [getattr(latest, c) for c in rollup.REPORTED]
         change, reported = rollup.gain(prev, new)
         hour = to_stored(hour_of(captured_at), dialect)
@@ -123,9 +126,9 @@ def record_post_snapshot(
         rollup.merge_history(after, before)
         after.add_to(conn)
         reported = after.reported[target.id]
-        top = after.peaks.get(target.id)  # from the history: a snapshot replaced may have held it
+        top = after.peaks[target.id]  # from the history: a snapshot replaced may have held them
     own: dict[str, Any] = dict(zip(rollup.REPORTED, reported))
-    own["engagement_peak"] = top
+    own.update(zip(published.PEAKS, top))
     if latest is None:
         latest = PostMetricLatest(target_id=target.id, captured_at=captured_at, **values, **own)
         session.add(latest)
@@ -140,12 +143,6 @@ def record_post_snapshot(
     if target.last_metrics_at is None or target.last_metrics_at < captured_at:
         target.last_metrics_at = captured_at
     return snap
-
-
-def peak(was: int | None, engagement: int | None) -> int | None:
-    """A target's highest engagement after a snapshot with `engagement` (NULL: none reported
-    yet): at least its engagement as of any moment, which top walks down (reports/ranking.py)."""
-    return was if engagement is None else engagement if was is None else max(was, engagement)
 
 
 def hour_of(moment: datetime) -> datetime:
@@ -203,7 +200,7 @@ def record_post_snapshots(
             if at >= captured_at:
                 del prev[tid]  # out of order or the same instant again: the one-by-one path
             else:
-                prev[tid] = _Prev(row[:nr], published.figures(row[nr : nr + nv]), row[nr + nv])
+                prev[tid] = _Prev(row[:nr], published.figures(row[nr : nr + nv]), tuple(row[nr + nv :]))
 
     fast = [it for it in items if it[0].id in prev]
     if fast:
@@ -218,7 +215,7 @@ class _Prev(NamedTuple):
 
     reported: list[int | None]  # rollup.REPORTED
     figures: tuple[Any, ...] | None  # published.figures of its values
-    peak: int | None  # its engagement_peak
+    peaks: tuple[Any, ...]  # its published.PEAKS
 
 
 def _orm_target(session: Session, target: PostTarget | TargetRef) -> PostTarget:
@@ -231,7 +228,7 @@ def _orm_target(session: Session, target: PostTarget | TargetRef) -> PostTarget:
 
 
 _SNAPSHOT_COLUMNS = ("target_id", "captured_at", "raw", *SNAPSHOT_COLUMNS)
-_LATEST_COLUMNS = ("target_id", "captured_at", *SNAPSHOT_COLUMNS, *rollup.REPORTED, "engagement_peak")
+_LATEST_COLUMNS = ("target_id", "captured_at", *SNAPSHOT_COLUMNS, *rollup.REPORTED, *published.PEAKS)
 
 
 def _upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
@@ -266,7 +263,7 @@ def _write_batch(
     totals = published.totals_key(session.get_bind().dialect.name)
     counters: list[tuple[Any, ...]] = []
     reported: list[list[int | None]] = []
-    peaks: list[int | None] = []
+    peaks: list[tuple[Any, ...]] = []
     gains: dict[tuple[Any, int], rollup.Change] = {}
     sums = published.Changes()
     for target, m, followers in items:
@@ -275,7 +272,9 @@ def _write_batch(
         engagement = metrics.engagement(likes, comments, shares)
         counters.append((*values, engagement, followers))
         before = prev[target.id]
-        peaks.append(peak(None if before is None else before.peak, engagement))
+        now = published.figures((likes, comments, shares, m.impressions, m.reach, engagement, followers))
+        assert now is not None
+        peaks.append(published.highest(None if before is None else before.peaks, now))
         change, now_reported = rollup.gain(
             None if before is None else before.reported, (likes, comments, shares, engagement)
         )
@@ -283,8 +282,6 @@ def _write_batch(
         rollup.merge(gains, (hour_db, target.account_id), change)
         went_live = live.get(target.id)
         if went_live is not None:
-            now = published.figures((likes, comments, shares, m.impressions, m.reach, engagement, followers))
-            assert now is not None
             was = None if before is None else before.figures
             published.record(sums, db.dt(went_live), at, target.account_id, published.change(was, now), totals)
 
@@ -297,7 +294,7 @@ def _write_batch(
     )
     db.executemany(
         _UPSERT_LATEST,
-        [(t.id, at, *c, *r, p) for (t, _m, _f), c, r, p in zip(items, counters, reported, peaks)],
+        [(t.id, at, *c, *r, *p) for (t, _m, _f), c, r, p in zip(items, counters, reported, peaks)],
     )
     rollup.add(db.conn, gains)
     published.add(db.conn, sums)
@@ -325,7 +322,7 @@ _LATEST_STATEMENT: list[Any] = []
 
 def _latest_statement() -> Any:
     """The batch's one read of its targets: (id, their latest row's captured_at, reported values,
-    values and engagement_peak (NULLs without one), when they went live: completed_at, their
+    values and peaks (NULLs without one), when they went live: completed_at, their
     post's published_at). Built once: building costs more than running it."""
     if not _LATEST_STATEMENT:
         from sqlalchemy import bindparam, select
@@ -339,7 +336,7 @@ def _latest_statement() -> Any:
                 PostTarget.id,
                 L.captured_at,
                 *(getattr(L, c) for c in columns),
-                L.engagement_peak,
+                *(getattr(L, c) for c in published.PEAKS),
                 PostTarget.completed_at,
                 Post.published_at,
             )

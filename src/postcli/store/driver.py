@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # --- the schema revision ----------------------------------------------------------------
 
 # The newest migration this code knows. tests/test_store.py checks it matches Alembic's head.
-SCHEMA_HEAD = "0015"
+SCHEMA_HEAD = "0016"
 SCHEMA_REVISIONS = (
     "0001",
     "0002",
@@ -43,6 +43,7 @@ SCHEMA_REVISIONS = (
     "0013",
     "0014",
     "0015",
+    "0016",
 )
 
 

@@ -2,64 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
-    DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from postcli.store.driver import SQLITE_TIME_FORMAT, naive_utc
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stored as naive UTC (sortable, and SQLite's date functions read it); read back tz-aware UTC.
-
-    On SQLite the text form is store/driver.py's SQLITE_TIME_FORMAT, the one the read path
-    (store/dbapi.py) and store/bulk.py write too."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Any) -> Any:
-        if dialect.name == "sqlite":
-            from sqlalchemy.dialects.sqlite import DATETIME
-
-            return dialect.type_descriptor(DATETIME(storage_format=SQLITE_TIME_FORMAT))
-        return super().load_dialect_impl(dialect)
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else naive_utc(value)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=timezone.utc)
-
-
-# Counters and byte sizes: SQLite's INTEGER is 64-bit, PostgreSQL's 32-bit (a 3 GB video, a
-# viral post's views). BIGINT there; the SQLite schema stays INTEGER as it always was.
-BigInt = Integer().with_variant(BigInteger(), "postgresql")
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
-
+# Re-exported: services import utcnow (and tests the types) from here.
+from postcli.store.model_base import Base, BigInt, UTCDateTime, utcnow  # noqa: F401
 
 # --- accounts, posts, targets ----------------------------------------------------
 
@@ -238,6 +197,10 @@ class TargetPart(Base):
 # --- metrics and jobs (migration 0002) ---------------------------------------------
 
 
+# The peaks migration 0016 added beside 0014's engagement_peak (store/published.py's FIGURES).
+PEAKED = ("likes", "comments", "shares", "impressions", "reach", "rate")
+
+
 class _PostMetricsMixin:
     # metrics.SNAPSHOT_COLUMNS, spelled out for the type checker (tests/test_metrics_vocabulary.py checks they match).
     impressions: Mapped[int | None] = mapped_column(BigInt)
@@ -284,112 +247,21 @@ class PostMetricLatest(_PostMetricsMixin, Base):
     comments_reported: Mapped[int | None] = mapped_column(BigInt)
     shares_reported: Mapped[int | None] = mapped_column(BigInt)
     engagement_reported: Mapped[int | None] = mapped_column(BigInt)
-    # The highest engagement of any of the target's snapshots (NULL: never reported), so at least
-    # its engagement as of any moment: top by engagement walks down its index, best first, and
-    # stops at its limit, for a period that ended too (services/reports/ranking.py).
+    # The highest value of any of the target's snapshots (NULL: never reported), so at least its
+    # value as of any moment (store/published.py's PEAKS): top walks down the index of the one it
+    # sorts by, best first, and stops at its limit (services/reports/ranking.py).
+    likes_peak: Mapped[int | None] = mapped_column(BigInt)
+    comments_peak: Mapped[int | None] = mapped_column(BigInt)
+    shares_peak: Mapped[int | None] = mapped_column(BigInt)
+    impressions_peak: Mapped[int | None] = mapped_column(BigInt)
+    reach_peak: Mapped[int | None] = mapped_column(BigInt)
     engagement_peak: Mapped[int | None] = mapped_column(BigInt)
+    rate_peak: Mapped[float | None] = mapped_column(Float)
 
-    __table_args__ = (Index("ix_post_metric_latest_peak", "engagement_peak"),)
-
-
-class AccountPostHourly(Base):
-    """Per account and UTC hour: what its targets' counters gained (store/rollup.py has the
-    rule), kept current by services/snapshots.py, rebuilt from the snapshots by migration 0010.
-
-    The timeline reads this: its cost follows accounts x hours in the period, not the posts
-    collected in it; hours so it can cut days at the user's midnight. `{counter}` is the sum
-    of the snapshots' gains, `{counter}_n` how many were reported (not NULL): a sum with
-    n = 0 is NULL ("not reported"), not 0. Changes are added (ON CONFLICT ... + excluded),
-    never recomputed, so concurrent writers on PostgreSQL cannot overwrite each other's sums.
-    """
-
-    __tablename__ = "account_post_hourly"
-
-    hour: Mapped[datetime] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
-    likes: Mapped[int] = mapped_column(BigInt, default=0)
-    comments: Mapped[int] = mapped_column(BigInt, default=0)
-    shares: Mapped[int] = mapped_column(BigInt, default=0)
-    engagement: Mapped[int] = mapped_column(BigInt, default=0)
-    likes_n: Mapped[int] = mapped_column(Integer, default=0)
-    comments_n: Mapped[int] = mapped_column(Integer, default=0)
-    shares_n: Mapped[int] = mapped_column(Integer, default=0)
-    engagement_n: Mapped[int] = mapped_column(Integer, default=0)
-
-    __table_args__ = ({"sqlite_with_rowid": False},)
-
-
-class PublishedSums(Base):
-    """Per account, UTC day its targets went live and UTC day of capture: how their snapshots
-    changed the figures overview and platforms add up (store/published.py has the rule), kept by
-    services/snapshots.py, rebuilt from the snapshots by migration 0011. `captured_day` 9999-12-31
-    holds the totals (every capture: the figures as of now), by the UTC *hour* the targets went
-    live (migration 0013; the heatmap reads them). `{figure}_n` counts reported values: a sum
-    with n = 0 is NULL ("not reported"). Changes are added, never recomputed."""
-
-    __tablename__ = "published_sums"
-
-    # The key starts with the capture day: the totals' rows are one range, and a period that
-    # ended seeks the capture days from its cutoff on, each over the period's publish days.
-    captured_day: Mapped[datetime] = mapped_column(primary_key=True)
-    went_live: Mapped[datetime] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
-    likes: Mapped[int] = mapped_column(BigInt, default=0)
-    comments: Mapped[int] = mapped_column(BigInt, default=0)
-    shares: Mapped[int] = mapped_column(BigInt, default=0)
-    impressions: Mapped[int] = mapped_column(BigInt, default=0)
-    reach: Mapped[int] = mapped_column(BigInt, default=0)
-    engagement: Mapped[int] = mapped_column(BigInt, default=0)
-    rate: Mapped[float] = mapped_column(Float, default=0.0)
-    likes_n: Mapped[int] = mapped_column(Integer, default=0)
-    comments_n: Mapped[int] = mapped_column(Integer, default=0)
-    shares_n: Mapped[int] = mapped_column(Integer, default=0)
-    impressions_n: Mapped[int] = mapped_column(Integer, default=0)
-    reach_n: Mapped[int] = mapped_column(Integer, default=0)
-    engagement_n: Mapped[int] = mapped_column(Integer, default=0)
-    rate_n: Mapped[int] = mapped_column(Integer, default=0)
-
-    __table_args__ = ({"sqlite_with_rowid": False},)
-
-
-class PublishedHour(Base):
-    """Per account, UTC hour its targets went live and UTC day of capture: how their snapshots
-    changed engagement (store/published.py), so the heatmap and best-times of a period that
-    ended read hours as of its cut-off. Times are whole numbers: hours (`went_live`) and days
-    (`captured_day`) since 1970-01-01 UTC, a third of the bytes of stored times."""
-
-    __tablename__ = "published_hours"
-
-    captured_day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    went_live: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
-    engagement: Mapped[int] = mapped_column(BigInt, default=0)
-    engagement_n: Mapped[int] = mapped_column(Integer, default=0)
-
-    __table_args__ = ({"sqlite_with_rowid": False},)
-
-
-class PublishedCount(Base):
-    """Per account and UTC publish hour: the targets that went live and the posts they were the
-    first of (on their platform: `posts`; overall: `posts_all`). Kept exact by database triggers
-    on post_targets and posts, created by migration 0012 (by day; by hour since 0013);
-    store/published_counts.py has the rules, the triggers and the rebuild. Reports read it for
-    whole days (overview, platforms) and whole hours (heatmap, best-times).
-
-    `account_id` has no foreign key: the triggers write here while an account's delete cascades
-    to its targets. Rows of a deleted account are harmless (reports join accounts), and in fact
-    go: its targets' counts are taken out, and a row whose counts reach 0 is deleted.
-    """
-
-    __tablename__ = "published_counts"
-
-    hour: Mapped[datetime] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    targets: Mapped[int] = mapped_column(Integer)
-    posts: Mapped[int] = mapped_column(Integer)
-    posts_all: Mapped[int] = mapped_column(Integer)
-
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table_args__ = (
+        Index("ix_post_metric_latest_peak", "engagement_peak"),
+        *(Index(f"ix_post_metric_latest_{f}_peak", f"{f}_peak") for f in PEAKED),
+    )
 
 
 class AccountMetricSnapshot(Base):
@@ -503,3 +375,8 @@ class Queue(Base):
     slots: Mapped[str] = mapped_column(Text)
     timezone: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The rollups' tables live in their own module; imported here so that Base.metadata (Alembic,
+# `db copy`) always holds them.
+from postcli.store import rollup_tables  # noqa: E402,F401

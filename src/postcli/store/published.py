@@ -53,6 +53,9 @@ COLUMNS = (*KEY, *FIGURES, *COUNTS)
 # What a snapshot row carries to compute its figures: the counters, then the rate's denominator.
 VALUES = ("likes", "comments", "shares", "impressions", "reach", "engagement", "follower_count")
 TOTALS_DAY = datetime(9999, 12, 31, tzinfo=timezone.utc)
+# post_metric_latest's columns that hold each figure's highest value of any snapshot of the
+# target (NULL: never reported): at least its value as of any moment, which top walks down.
+PEAKS = tuple(f"{f}_peak" for f in FIGURES)
 
 Change = list[Any]  # what to add to each of FIGURES, then to each of COUNTS
 Key = tuple[Any, Any, int]  # (went_live, captured_day, account_id), times in driver form
@@ -69,6 +72,13 @@ def figures(values: Sequence[int | None] | None) -> tuple[Any, ...] | None:
         return None
     *counters, followers = values
     return (*counters, engagement_rate(counters[-1], followers))
+
+
+def highest(was: Sequence[Any] | None, now: Sequence[Any] | None) -> tuple[Any, ...]:
+    """The PEAKS after figures `now`, the target's having been `was` (None: no snapshot yet)."""
+    if was is None or now is None:
+        return tuple(was or now or (None,) * len(FIGURES))
+    return tuple(o if n is None else n if o is None else max(o, n) for o, n in zip(was, now))
 
 
 def change(before: Sequence[Any] | None, after: Sequence[Any]) -> Change:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from postcli.metrics import HOURLY_COUNTERS
+from postcli.metrics import HOURLY_COUNTERS, engagement_rate_sql
 from postcli.store import published
 from postcli.store.driver import placeholders
 from postcli.store.published import hour_key, merge
@@ -73,7 +73,6 @@ def _history_sql(where: str) -> str:
 
 
 _N = len(SUMS)
-_ENGAGEMENT = 4 + SUMS.index("engagement")  # in a _history_sql row
 
 
 def _hourly_rows(rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
@@ -102,7 +101,7 @@ class History:
         self.hourly: dict[tuple[Any, int], Change] = {}
         self.published = published.Changes()
         self.reported: dict[int, list] = {}
-        self.peaks: dict[int, int] = {}
+        self.peaks: dict[int, tuple[Any, ...]] = {}
 
     def add_to(self, conn: Connection) -> None:
         add(conn, self.hourly)
@@ -122,8 +121,7 @@ def target_history(conn: Connection, target_ids: Sequence[int], sign: int = 1) -
         found.reported.update(_fold(_hourly_rows(rows), found.hourly, sign))
         published.fold(_published_rows(rows), found.published, totals, sign)
         for r in rows:
-            if (e := r[_ENGAGEMENT]) is not None and (r[0] not in found.peaks or e > found.peaks[r[0]]):
-                found.peaks[r[0]] = e
+            found.peaks[r[0]] = published.highest(found.peaks.get(r[0]), published.figures(r[4 + _N :]))
     return found
 
 
@@ -145,12 +143,17 @@ def forget_targets(conn: Connection, target_ids: Iterable[int]) -> None:
     target_history(conn, list(target_ids), sign=-1).add_to(conn)
 
 
-def rebuild_peaks(conn: Connection) -> None:
-    """Set each latest row's engagement_peak to the highest engagement of its target's snapshots."""
-    conn.exec_driver_sql(
-        "UPDATE post_metric_latest SET engagement_peak = (SELECT max(s.engagement) FROM post_metric_snapshots s "
-        "WHERE s.target_id = post_metric_latest.target_id)"
+def rebuild_peaks(conn: Connection, figures: Sequence[str] = published.FIGURES) -> None:
+    """Set each latest row's peaks of `figures` (published.PEAKS) to the highest value of its
+    target's snapshots. Migrations pass the figures their schema has peaks for."""
+    values = {f: f"s.{f}" for f in figures}
+    if "rate" in values:
+        values["rate"] = engagement_rate_sql("s.engagement", "s.follower_count")
+    sets = ", ".join(
+        f"{f}_peak = (SELECT max({v}) FROM post_metric_snapshots s WHERE s.target_id = post_metric_latest.target_id)"
+        for f, v in values.items()
     )
+    conn.exec_driver_sql(f"UPDATE post_metric_latest SET {sets}")
 
 
 def rebuild(

@@ -77,35 +77,36 @@ def _columns(m: Metric) -> str:
 
 
 # How many of the store's targets top reads, per target asked for, walk after walk down the
-# index on post_metric_latest.engagement_peak, before it reads the period target by target
-# instead (see _best_engaged); and the most one walk reads, its last value's ties included
-# (engagement ties a lot: at the 10x benchmark ~600 targets share each value).
+# index on the peak of the metric it sorts by (post_metric_latest.{figure}_peak), before it
+# reads the period target by target instead (see _best); and the most one walk reads, its last
+# value's ties included (engagement ties a lot: at the 10x benchmark ~600 targets share each
+# value).
 CANDIDATES = (20, 200)
 MOST = 5000
 
 
-def _best_engaged(db: Reader, sc: Scope, now: datetime, limit: int) -> list[int] | None:
-    """The period's `limit` best targets by engagement as of its cutoff, read down the index on
-    each target's highest engagement ever (its peak) instead of target by target.
+def _best(db: Reader, sc: Scope, now: datetime, sort: str, limit: int) -> list[int] | None:
+    """The period's `limit` best targets by `sort` as of its cutoff, read down the index on each
+    target's highest value of it ever (its peak) instead of target by target.
 
-    A target's engagement as of any moment is at most its peak. So with `floor` the store's k-th
+    A target's value as of any moment is at most its peak. So with `floor` the store's k-th
     highest peak, every target left out of the walk (peak below the floor) has less than the
-    floor; the walk's targets published in the period and scope whose engagement as of the
-    cutoff (the latest row, or the snapshot before the cutoff: sql.as_of_join) is at least the
-    floor beat all of those. When `limit` of them were found, they are the period's best. Else
-    None (too few of the store's best were published in the period, or a tie too wide to read:
-    the caller reads the period). The cost follows k, not the period."""
+    floor; the walk's targets published in the period and scope whose value as of the cutoff
+    (the latest row, or the snapshot before the cutoff: sql.as_of_join) is at least the floor
+    beat all of those. When `limit` of them were found, they are the period's best. Else None
+    (too few of the store's best were published in the period, or a tie too wide to read: the
+    caller reads the period). The cost follows k, not the period."""
     t_where, params = sc.targets()
     metrics_join, as_of, m = as_of_join(sc, now)
-    eng = m("engagement")
+    value = m.rate if sort == "engagement_rate" else m(sort)
+    peak = "rate_peak" if sort == "engagement_rate" else f"{sort}_peak"  # sort is one of SORT_KEYS
     for per in CANDIDATES:
         k = per * limit
         floor = db.scalar(
-            "SELECT engagement_peak FROM post_metric_latest WHERE engagement_peak IS NOT NULL "
-            "ORDER BY engagement_peak DESC LIMIT 1 OFFSET :skip",
+            f"SELECT {peak} FROM post_metric_latest WHERE {peak} IS NOT NULL ORDER BY {peak} DESC LIMIT 1 OFFSET :skip",
             skip=k - 1,
         )
-        walk = "engagement_peak IS NOT NULL" if floor is None else "engagement_peak >= :floor"
+        walk = f"{peak} IS NOT NULL" if floor is None else f"{peak} >= :floor"
         wide = db.scalar(
             f"SELECT count(*) FROM (SELECT 1 FROM post_metric_latest WHERE {walk} LIMIT :most) c",
             floor=floor,
@@ -115,12 +116,12 @@ def _best_engaged(db: Reader, sc: Scope, now: datetime, limit: int) -> list[int]
             return None
         # CROSS JOIN: SQLite then keeps the candidates the outer loop (with a platform in scope
         # it would rather walk post_targets' platform index: every target of the platform).
-        above = f"{eng} IS NOT NULL" if floor is None else f"{eng} >= :floor"
+        above = f"{value} IS NOT NULL" if floor is None else f"{value} >= :floor"
         ids = db.rows(
             f"SELECT t.id FROM (SELECT target_id FROM post_metric_latest WHERE {walk}) c "
             f"CROSS JOIN post_targets t CROSS JOIN posts p {metrics_join} WHERE t.id = c.target_id AND p.id = t.post_id "
             f"AND {PUBLISHED} >= :start AND {PUBLISHED} < :end AND t.platform_post_id IS NOT NULL{t_where} "
-            f"AND {above} ORDER BY {eng} DESC, {PUBLISHED} DESC, t.id DESC LIMIT :limit",
+            f"AND {above} ORDER BY {value} DESC, {PUBLISHED} DESC, t.id DESC LIMIT :limit",
             **params,
             **as_of,
             floor=floor,
@@ -130,7 +131,7 @@ def _best_engaged(db: Reader, sc: Scope, now: datetime, limit: int) -> list[int]
         )
         if len(ids) == limit:
             return [i for (i,) in ids]
-        if floor is None:  # every target with engagement was read: the rest have none (NULL last)
+        if floor is None:  # every target with a value was read: the rest have none (NULL last)
             return None
     return None
 
@@ -146,7 +147,7 @@ def top(
     db, sc, meta = begin(session, q, "top")
     if meta.empty:
         return TopReport(meta, sort, limit, [])
-    best = _best_engaged(db, sc, utc_now(now), limit) if sort == "engagement" else None
+    best = _best(db, sc, utc_now(now), sort, limit)
     if best is not None:
         # Their rows as of the cutoff, every column.
         frm, params, m = targets_by_id(sc, utc_now(now), best, join="JOIN accounts a ON a.id = t.account_id")

@@ -22,7 +22,7 @@ def upgrade() -> None:
     from postcli.store import rollup
 
     op.add_column("post_metric_latest", sa.Column("engagement_peak", BIGINT, nullable=True))
-    rollup.rebuild_peaks(op.get_bind())
+    rollup.rebuild_peaks(op.get_bind(), ("engagement",))
     op.drop_index("ix_post_metric_latest_engagement", table_name="post_metric_latest")
     op.create_index("ix_post_metric_latest_peak", "post_metric_latest", ["engagement_peak"])
     op.create_table(

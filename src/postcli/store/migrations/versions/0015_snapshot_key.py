@@ -140,7 +140,7 @@ def upgrade() -> None:
     if pairs:
         # The gains, sums and peaks counted both rows of each pair: recount them from what is left.
         rollup.rebuild(conn)
-        rollup.rebuild_peaks(conn)
+        rollup.rebuild_peaks(conn, ("engagement",))
 
 
 def _uncopy(t: Snapshots) -> None:
