@@ -617,6 +617,7 @@ _TIES = [(i, 60, 5, 0, 0, True) for i in range(4)]  # every target at engagement
 _APART = [(i, 60, 9 - i, 0, 0, True) for i in range(4)]
 _TWO = [(0, 60, 5, 0, 0, True), (1, 60, 6, 0, 0, True)]  # two targets have no engagement at all
 _FELL = [(1, 300, 50, 0, 0, True), (1, 49 * 60, 1, 0, 0, False), (2, 35 * 60, 10, 0, 0, True)]
+_WHOLE = {"start_min": -1800, "length_min": 4320, "one_account": False}  # T0 - 30 h for 3 days
 # Post 0 goes live at T0 + 31:40, between post 2's targets: target ids are not in publish order.
 _TOP_MINUTES = (51 * 60 + 40, 40, 5)
 
@@ -631,68 +632,14 @@ _TOP_MINUTES = (51 * 60 + 40, 40, 5)
 )
 # Every target ties on engagement: the order is by publish time, and no walk may stop at a tie.
 # Whole period (T0 - 30 h for 3 days), ending now.
-@example(
-    series=_TIES,
-    start_min=-1800,
-    length_min=4320,
-    now_min=2400,
-    limit=2,
-    candidates=(1, 2),
-    one_account=False,
-    sort="engagement",
-)
-@example(
-    series=_TIES,
-    start_min=-1800,
-    length_min=4320,
-    now_min=2400,
-    limit=3,
-    candidates=(100,),
-    one_account=False,
-    sort="engagement",
-)
-@example(
-    series=_APART,
-    start_min=-1800,
-    length_min=4320,
-    now_min=2400,
-    limit=1,
-    candidates=(2,),
-    one_account=False,
-    sort="engagement",
-)
-@example(
-    series=_TWO,
-    start_min=-1800,
-    length_min=4320,
-    now_min=2400,
-    limit=3,
-    candidates=(100,),
-    one_account=False,
-    sort="engagement",
-)
+@example(series=_TIES, now_min=2400, limit=2, candidates=(1, 2), sort="engagement", **_WHOLE)
+@example(series=_TIES, now_min=2400, limit=3, candidates=(100,), sort="engagement", **_WHOLE)
+@example(series=_APART, now_min=2400, limit=1, candidates=(2,), sort="engagement", **_WHOLE)
+@example(series=_TWO, now_min=2400, limit=3, candidates=(100,), sort="engagement", **_WHOLE)
 # Ended (cut off at T0 + 48 h): post 1 had 50 then, 1 since; post 2 has 10. The walk must go by
 # the highest engagement ever, not the latest; and likes the same way by the highest likes.
-@example(
-    series=_FELL,
-    start_min=-1800,
-    length_min=4320,
-    now_min=7200,
-    limit=1,
-    candidates=(1,),
-    one_account=False,
-    sort="engagement",
-)
-@example(
-    series=_FELL,
-    start_min=-1800,
-    length_min=4320,
-    now_min=7200,
-    limit=1,
-    candidates=(1,),
-    one_account=False,
-    sort="likes",
-)
+@example(series=_FELL, now_min=7200, limit=1, candidates=(1,), sort="engagement", **_WHOLE)
+@example(series=_FELL, now_min=7200, limit=1, candidates=(1,), sort="likes", **_WHOLE)
 def test_top_by_engagement_is_the_snapshots_order(
     series, start_min, length_min, now_min, limit, candidates, one_account, sort, monkeypatch
 ):
