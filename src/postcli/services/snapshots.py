@@ -97,11 +97,10 @@ def record_post_snapshot(
     session.flush()
 
     new = [values[k] for k in HOURLY_COUNTERS]
+    now = published.figures([values[k] for k in published.VALUES])
+    assert now is not None
     if before is None:
-        top = published.highest(
-            None if latest is None else [getattr(latest, c) for c in published.PEAKS],
-            published.figures([values[k] for k in published.VALUES]),
-        )
+        top = published.highest(None if latest is None else [getattr(latest, c) for c in published.PEAKS], now)
         prev = None if latest is None else [getattr(latest, c) for c in rollup.REPORTED]
         change, reported = rollup.gain(prev, new)
         hour = to_stored(hour_of(captured_at), dialect)
@@ -109,8 +108,6 @@ def record_post_snapshot(
         live = target.completed_at or target.post.published_at
         if live is not None:
             was = None if latest is None else published.figures([getattr(latest, c) for c in published.VALUES])
-            now = published.figures([values[k] for k in published.VALUES])
-            assert now is not None
             sums = published.Changes()
             published.record(
                 sums,

@@ -94,8 +94,9 @@ def _fold(rows: Iterable[Sequence[Any]], into: dict[tuple[Any, int], Change], si
 
 
 class History:
-    """What targets' whole histories add to both rollups (times a sign), their last reported
-    values and their highest engagement (no key: none reported)."""
+    """What targets' whole histories add to the rollups (times a sign), their last reported
+    values and their peaks (published.PEAKS: each figure's highest value, None if never
+    reported)."""
 
     def __init__(self) -> None:
         self.hourly: dict[tuple[Any, int], Change] = {}

@@ -76,6 +76,11 @@ def _columns(m: Metric) -> str:
     )
 
 
+def _sort_value(m: Metric, sort: str) -> str:
+    """The SQL of what top sorts by (one of SORT_KEYS), as of the period's cutoff."""
+    return m.rate if sort == "engagement_rate" else m(sort)
+
+
 # How many of the store's targets top reads, per target asked for, walk after walk down the
 # index on the peak of the metric it sorts by (post_metric_latest.{figure}_peak), before it
 # reads the period target by target instead (see _best); and the most one walk reads, its last
@@ -98,7 +103,7 @@ def _best(db: Reader, sc: Scope, now: datetime, sort: str, limit: int) -> list[i
     caller reads the period). The cost follows k, not the period."""
     t_where, params = sc.targets()
     metrics_join, as_of, m = as_of_join(sc, now)
-    value = m.rate if sort == "engagement_rate" else m(sort)
+    value = _sort_value(m, sort)
     peak = "rate_peak" if sort == "engagement_rate" else f"{sort}_peak"  # sort is one of SORT_KEYS
     for per in CANDIDATES:
         k = per * limit
@@ -155,7 +160,7 @@ def top(
         found = sorted(db.rows(f"SELECT {_columns(m)} {frm}", **params), key=lambda r: order[r[1]])
     else:
         frm, params, m = published_targets(sc, utc_now(now), join="JOIN accounts a ON a.id = t.account_id")
-        key = m.rate if sort == "engagement_rate" else m(sort)  # sort is one of SORT_KEYS
+        key = _sort_value(m, sort)
         found = db.rows(
             f"SELECT {_columns(m)} {frm} ORDER BY {key} IS NULL, {key} DESC, {PUBLISHED} DESC, t.id DESC LIMIT :limit",
             **params,
