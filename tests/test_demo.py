@@ -163,3 +163,26 @@ def test_the_demo_calls_no_other_command(cli, tmp_path, monkeypatch):
                 monkeypatch.setattr(module, attr, lambda *a, _n=f"{fn.__module__}.{attr}", **k: called.append(_n))
     result = cli("demo", "--home", str(tmp_path / "demo"), "--days", "1")
     assert called == [] and result.exit_code == 0, (called, result.stderr)
+
+
+def test_the_demo_on_a_terminal_finishes_with_its_spinner_and_steps(tmp_path):
+    """On a terminal the demo shows a spinner while it simulates, with each step printed above it.
+    Until session 10 it never ended there: the spinner's Live swapped sys.stderr for a proxy that
+    prints through the console whose stream writes to sys.stderr, which looped forever; every test
+    ran it piped."""
+    import os
+    import sys
+    from pathlib import Path
+
+    from support.terminal import run_on_terminal
+
+    exe = Path(sys.executable).with_name("postcli")
+    argv = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE")}
+    env["TERM"] = "xterm-256color"
+    keep = tmp_path / "demo-home"
+    code, seen = run_on_terminal([*argv, "demo", "--home", str(keep), "--days", "3"], columns=100, env=env)
+    text = seen.decode(errors="replace")
+    assert code == 0, text[-3000:]
+    assert "simulating 3 days" in text and "· connected 4 accounts" in text  # the spinner, a step above it
+    assert "Open the HTML report in a browser" in text and (keep / "report.html").exists()

@@ -291,3 +291,33 @@ def test_float_options_refuse_inf_and_nan(cli, key, value):
 def test_the_login_timeout_variable_refuses_inf(cli):
     r = cli("accounts", "login", "mastodon", "--instance", "http://127.0.0.1:9", env={"POSTCLI_LOGIN_TIMEOUT": "inf"})
     assert r.exit_code == 2 and "POSTCLI_LOGIN_TIMEOUT" in r.stderr, r.stderr
+
+
+_BAR_PROBE = (
+    "from postcli import output\n"
+    "bar = output.StatusBar('working', show=True)\n"
+    "bar.update(1, 2)\n"
+    "output.warn('careful')\n"
+    "output.line('the result')\n"
+    "bar.stop()\n"
+    "output.line('after')\n"
+)
+
+
+def test_printing_while_a_progress_bar_is_live_goes_where_it_belongs(tmp_path):
+    """A live bar (stderr a terminal) swaps sys.stdout and sys.stderr for proxies that print through
+    its console. Printed through them, a warning looped forever (a hung `postcli demo` or
+    `collect` on a terminal) and standard output would have gone to the terminal's stderr. Now a
+    warning shows on the terminal and the result stays on standard output (here a file)."""
+    from support.terminal import run_on_terminal
+
+    out = tmp_path / "stdout"
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE")}
+    env["TERM"] = "xterm-256color"
+    with out.open("wb") as fh:
+        code, seen = run_on_terminal(
+            [sys.executable, "-c", _BAR_PROBE], columns=80, env=env, stdout=fh.fileno(), timeout=60
+        )
+    assert code == 0, seen
+    assert b"careful" in seen and b"the result" not in seen
+    assert out.read_text() == "the result\nafter\n"

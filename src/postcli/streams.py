@@ -34,7 +34,12 @@ class _Stream:
 
     @property
     def target(self) -> Any:
-        return sys.stderr if self.err else sys.stdout
+        stream = sys.stderr if self.err else sys.stdout
+        # While a Rich progress bar or spinner is live it swaps both for a FileProxy that prints
+        # through the bar's console, whose file is ERR: writing to the proxy would loop forever
+        # (`postcli demo` hung on a terminal). The consoles write to the real streams; the bar's own
+        # console still prints above the bar, and standard output stays standard output.
+        return getattr(stream, "rich_proxied_file", stream)
 
     def _failed(self, exc: BaseException | None) -> None:
         if self.err:

@@ -73,3 +73,41 @@ class Terminal:
             self.seen += chunk.decode(errors="replace")
         os.close(self.master)
         return code
+
+
+def run_on_terminal(
+    argv: list[str], *, columns: int, env: dict[str, str], stdout: int | None = None, timeout: float = 120
+) -> tuple[int, bytes]:
+    """Run `argv` to the end on a new pseudo-terminal `columns` wide (stdin, stdout and stderr, or
+    stdout to the file descriptor `stdout`): its exit code and everything the terminal received.
+    A child still running after `timeout` seconds is killed and the test fails."""
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    proc = subprocess.Popen(
+        argv, stdin=slave, stdout=slave if stdout is None else stdout, stderr=slave, env=env, close_fds=True
+    )
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while True:
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            os.close(master)
+            raise AssertionError(f"{argv[:4]} still running after {timeout} s: {seen[-2000:]!r}")
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: every end of the terminal was closed
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    return proc.wait(timeout=timeout), seen
