@@ -329,13 +329,17 @@ def time_commands(
         commands.append(["overview", *period, "--platform", "mastodon"])
     if not only or "post" in only:
         commands += [["post", str(n_posts // 2)], ["post", str(n_posts // 2), "--json"]]
-    # Longer periods, and one that ended 30 days ago (issue 31), as JSON: the text adds Rich's
-    # fixed cost, measured above.
+    # Longer periods, and one that ended 30 days ago (issue 31), in every format.
     labels = {}
     for days, ago in ((30, 0), (90, 0), (90, 30)):
         for name in names:
-            cmd = [name, *period_args(days, ago), "--json"]
-            labels[id(cmd)] = f"{name} --json {days}d" + (f" ended {ago}d ago" if ago else "")
+            for fmt in ([], ["--json"], ["--csv"]):
+                cmd = [name, *period_args(days, ago), *fmt]
+                labels[id(cmd)] = " ".join([name, *fmt, f"{days}d"]) + (f" ended {ago}d ago" if ago else "")
+                commands.append(cmd)
+        if not only or "overview" in only:
+            cmd = ["overview", *period_args(days, ago), "--platform", "mastodon"]
+            labels[id(cmd)] = f"overview --platform mastodon {days}d" + (f" ended {ago}d ago" if ago else "")
             commands.append(cmd)
 
     # As installed: with bytecode caches (a sandbox may set PYTHONDONTWRITEBYTECODE, which

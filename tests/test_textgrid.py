@@ -48,6 +48,7 @@ def _render(fn, *, width: int, terminal: bool, grid: bool, monkeypatch) -> str:
     )
     with monkeypatch.context() as m:
         m.setattr(output, "_console", console)
+        m.setattr(output, "_term", False)  # through Rich's Console (plainterm: tests/test_plainterm.py)
         if not grid:  # every cell "needs Rich": the rich Table, as output drew every table before
             m.setattr(textgrid, "plain_cell", lambda text: False)
         fn()

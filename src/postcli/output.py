@@ -1,5 +1,9 @@
 """All rendering: Rich tables on a terminal, plain text when piped, JSON and CSV.
 
+What reports print (line, table, kv, bar_chart, heat_grid) is written by postcli/plainterm.py
+with the bytes Rich's Console would write, without importing it (a tenth of a report's start-up);
+what plainterm does not draw goes through the Rich console as before.
+
 Services return plain data (dicts, dataclasses); commands hand it here. NULL
 is shown as "—", never as 0.
 
@@ -15,15 +19,18 @@ import io
 import json
 import math
 import re
+import sys
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence
 from zoneinfo import ZoneInfo
 
 from postcli.streams import ERR, OUT, is_utf, stderr_usable, width_for
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from postcli.plainterm import Term
 
 NULL = "—"
 
@@ -37,8 +44,6 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud8
 def _is_decimal(value: Any) -> bool:
     # No Decimal exists unless something imported decimal (PostgreSQL's NUMERIC sums): checking
     # sys.modules spares every command importing it (start-up as light as `postcli --help`).
-    import sys
-
     dec = sys.modules.get("decimal")
     return dec is not None and isinstance(value, dec.Decimal)
 
@@ -71,8 +76,25 @@ def literal(value: Any, style: str = "") -> Any:
     return Text(clean(value if isinstance(value, str) else fmt(value)), style=style)
 
 
+def _rich_text(value: Any) -> bool:
+    """Whether `value` is a rich Text (there is none unless rich.text was imported)."""
+    mod = sys.modules.get("rich.text")
+    return mod is not None and isinstance(value, mod.Text)
+
+
 _console: Console | None = None
 _err_console: Console | None = None
+_term: Term | Literal[False] | None = None  # False: Rich writes to OUT (plainterm.Term.detect); None: not looked at yet
+
+
+def term() -> Term | None:
+    """plainterm's writer for standard output, or None where only Rich's Console will do."""
+    global _term
+    if _term is None:
+        from postcli.plainterm import Term
+
+        _term = Term.detect(OUT, width_for(OUT)) or False
+    return _term or None
 
 
 def console() -> Console:
@@ -136,9 +158,10 @@ class StatusBar:
 
 def reset_consoles() -> None:
     """CliRunner swaps sys.stdout per invocation; consoles must follow."""
-    global _console, _err_console
+    global _console, _err_console, _term
     _console = None
     _err_console = None
+    _term = None
     ERR.lost = False
 
 
@@ -293,24 +316,23 @@ def table(
     if grid is None:
         console().print(rich_table())
         return
-    console().print(
-        Grid(
-            cols,
-            grid,
-            box=box.SIMPLE_HEAVY,
-            title=_title(title),
-            caption=_title(caption, "table.caption"),
-            fallback=rich_table,
-        )
-    )
+    _print_grid(Grid(cols, grid, box=box.SIMPLE_HEAVY, title=_opt(title), caption=_opt(caption), fallback=rich_table))
+
+
+def _print_grid(grid: Any) -> None:
+    writer = term()
+    if writer is None or not grid.draw(writer):
+        console().print(grid)
+
+
+def _opt(text: str | None) -> str | None:
+    return None if text is None else clean(text)
 
 
 def _grid_cells(rows: Sequence[Sequence[Any]], headers: Sequence[str], columns: int) -> list[list[str]] | None:
     """The rows as the cleaned text a Grid draws; None when a cell or header needs Rich's own
     table (given as rich Text, or more than one line: textgrid.plain_cell), or a row has not one
     cell per column (Rich adds columns or blank cells)."""
-    from rich.text import Text
-
     from postcli.textgrid import plain_cell
 
     if not all(plain_cell(h) for h in headers):
@@ -321,7 +343,7 @@ def _grid_cells(rows: Sequence[Sequence[Any]], headers: Sequence[str], columns: 
             return None
         texts = []
         for cell in row:
-            if isinstance(cell, Text):
+            if _rich_text(cell):
                 return None  # built on purpose (e.g. styled): Rich draws it
             text = clean(cell if isinstance(cell, str) else fmt(cell))
             if not plain_cell(text):
@@ -358,11 +380,15 @@ def kv(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) -> None:
         console().print(rich_table())
         return
     cols = [Column("key", bold=True, overflow="ellipsis"), Column("value")]
-    console().print(Grid(cols, grid, box=box.SIMPLE, show_header=False, title=_title(title), fallback=rich_table))
+    _print_grid(Grid(cols, grid, box=box.SIMPLE, show_header=False, title=_opt(title), fallback=rich_table))
 
 
 def line(text: Any = "", style: str | None = None, *, err: bool = False, soft_wrap: bool | None = None) -> None:
     """One message, printed literally (see literal()); `err` sends it to stderr."""
+    if not err and soft_wrap is None and not _rich_text(text):
+        writer = term()
+        if writer is not None and writer.line([(clean(text if isinstance(text, str) else fmt(text)), style)]):
+            return
     (err_console() if err else console()).print(literal(text, style or ""), soft_wrap=soft_wrap)
 
 
@@ -398,8 +424,6 @@ def bar_chart(points: Sequence[tuple[str, float | int | None]], *, width: int = 
     """A horizontal bar per label; None is drawn as an empty row marked "—"."""
     values = [v for _, v in points if v is not None]
     peak = max(values) if values else 0
-    from rich.text import Text
-
     if title:
         line(title, style="bold")
     label_w = max((len(lbl) for lbl, _ in points), default=0)
@@ -409,7 +433,13 @@ def bar_chart(points: Sequence[tuple[str, float | int | None]], *, width: int = 
             continue
         n = 0 if peak <= 0 else round(width * value / peak)
         bar = "█" * n
-        console().print(Text.assemble(literal(label.ljust(label_w)), " ", (bar, "cyan"), f" {fmt(value)}"))
+        writer = term()
+        if writer is None or not writer.line(
+            [(clean(label.ljust(label_w)), None), (" ", None), (bar, "cyan"), (f" {fmt(value)}", None)]
+        ):
+            from rich.text import Text
+
+            console().print(Text.assemble(literal(label.ljust(label_w)), " ", (bar, "cyan"), f" {fmt(value)}"))
 
 
 # --- report charts (appended for `postcli analytics`) ------------------------------

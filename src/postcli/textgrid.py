@@ -7,31 +7,30 @@ decimal: about a tenth of `postcli --help` for a report's few small tables, and 
 padding (0, 1), a box, a title and caption, columns that never expand. Grid computes the
 widths as Table._calculate_column_widths does (each column as wide as its widest cell or its
 minimum; too wide for the console, the widest columns shrink first, as Rich's collapse does)
-and yields the very segments Table yields (same justification, styles, box characters, title
-and caption rendering; a cell wider than its column wrapped by Rich's own Text.wrap), so a
-terminal and a pipe get the same bytes as before, at any width (tests/test_textgrid.py holds
-Grid to Table). What Grid does not draw goes to a real rich Table: a multi-line or tab cell, a
-cell given as rich Text, an empty column, a legacy Windows console, a console too narrow to
-measure in.
+and the very lines Table draws (same justification, styles, box characters, title and caption
+rendering; a cell wider than its column wrapped where Rich's Text.wrap breaks it, by
+plainterm.wrap). It draws them for a Console (__rich_console__) or, without importing
+rich.console, through plainterm (draw), so a terminal and a pipe get the same bytes as before,
+at any width (tests/test_textgrid.py holds Grid to Table, tests/test_plainterm.py draw to
+Console). What Grid does not draw goes to a real rich Table: a multi-line or tab cell, a cell
+given as rich Text, an empty column, a legacy Windows console, a console too narrow to measure
+in.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+from postcli.plainterm import Part, Term, plain_line, wrap
+
 if TYPE_CHECKING:
     from rich.box import Box
     from rich.console import Console, ConsoleOptions
-    from rich.segment import Segment
-    from rich.text import Text
 
 PAD = 1  # Rich's default cell padding (0, 1): one space each side
 
-
-def plain_cell(text: str) -> bool:
-    """True when Rich lays `text` out as one line: no newline (Text.split), no line break Rich's
-    measuring counts (str.splitlines: U+2028...), no tab (expanded to tab stops)."""
-    return "\n" not in text and "\t" not in text and len(text.splitlines()) <= 1
+# Rich lays a cell out as one line exactly when plainterm does a text (no newline, tab or U+2028...).
+plain_cell = plain_line
 
 
 class Column:
@@ -61,12 +60,12 @@ class Grid:
         *,
         box: Box,
         show_header: bool = True,
-        title: Text | None = None,
-        caption: Text | None = None,
+        title: str | None = None,
+        caption: str | None = None,
         fallback: Any = None,
     ) -> None:
         self.columns, self.rows, self.box, self.show_header = columns, rows, box, show_header
-        self.title, self.caption = title, caption
+        self.title, self.caption = title, caption  # cleaned text (output.clean), styled table.title/caption
         self.fallback = fallback  # builds the rich Table for what Grid does not draw
 
     def _lines(self) -> list[tuple[Sequence[str], bool]]:
@@ -101,69 +100,99 @@ class Grid:
         return widths
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Any]:
+        from rich.segment import Segment
+
         extra = len(self.columns) + 1  # the box's verticals between columns and its two edges
         widths = None if options.legacy_windows else self._widths(options.max_width - extra)
         if widths is None:
             yield self.fallback()
             return
+        from rich.text import Text
+
         render_options = options.update(width=sum(widths) + extra, highlight=False, height=None)
         if self.title is not None:
-            yield from console.render(self.title, render_options.update(justify="left"))
-        yield from self._body(console, options, widths)
-        if self.caption is not None:
-            yield from console.render(self.caption, render_options.update(justify="center"))
-
-    def _body(self, console: Console, options: ConsoleOptions, widths: list[int]) -> Iterator[Segment]:
-        from rich.segment import Segment
-
+            yield from console.render(Text(self.title, style="table.title"), render_options.update(justify="left"))
         box = self.box.substitute(options, safe=console.safe_box)
+        styles = {name: console.get_style(name) for name in ("table.header", "bold")}
+        new_line = Segment.line()
+        for parts in self._body(box, widths):
+            for text, style in parts:
+                yield Segment(text, None if style is None else styles[style])
+            yield new_line
+        if self.caption is not None:
+            caption = Text(self.caption, style="table.caption")
+            yield from console.render(caption, render_options.update(justify="center"))
+
+    def draw(self, term: Term) -> bool:
+        """Write the table through `term` (plainterm: no rich.console), as __rich_console__ draws it
+        for a Console.print; False when Rich must draw it (no room, an empty column)."""
+        extra = len(self.columns) + 1
+        room = term.width
+        widths = self._widths(room - extra)
+        if widths is None:
+            return False
+        box = self.box
+        if term.ascii_only and not box.ascii:  # Box.substitute, which a non-UTF encoding needs
+            from rich.box import ASCII
+
+            box = ASCII
+        lines = []
+        if self.title is not None:
+            lines += _caption(term, self.title, sum(widths) + extra, "left", "table.title")
+        lines += self._body(box, widths)
+        if self.caption is not None:
+            lines += _caption(term, self.caption, sum(widths) + extra, "center", "table.caption")
+        term.write(lines, room)
+        return True
+
+    def _body(self, box: Box, widths: list[int]) -> list[list[Part]]:
+        """The box and the cells, line by line: text and style name (table.header, bold or None)."""
         if not self.show_header:
             box = box.get_plain_headed_box()
-        new_line = Segment.line()
-        header_style = console.get_style("table.header")
-        bold = console.get_style("bold")
         edges = [
             (box.head_left, box.head_right, box.head_vertical),
             (box.mid_left, box.mid_right, box.mid_vertical),
             (box.foot_left, box.foot_right, box.foot_vertical),
         ]
-        yield Segment(box.get_top(widths))
-        yield new_line
+        out: list[list[Part]] = [[(box.get_top(widths), None)]]
         lines = self._lines()
         pad = " " * PAD
         for index, (cells, header) in enumerate(lines):
             first, last = index == 0, index == len(lines) - 1
             left, right, divider = edges[0 if first else (2 if last else 1)]
-            wrapped = [
-                _wrap(console, text, width - 2 * PAD, col) for text, width, col in zip(cells, widths, self.columns)
-            ]
+            wrapped = [_wrap(text, width - 2 * PAD, col) for text, width, col in zip(cells, widths, self.columns)]
             height = max(len(w) for w in wrapped)
             for line_no in range(height):
-                yield Segment(left)
-                for i, (parts, width, col) in enumerate(zip(wrapped, widths, self.columns)):
-                    style = header_style if header else (bold if col.bold else None)
+                parts: list[Part] = [(left, None)]
+                for i, (texts, width, col) in enumerate(zip(wrapped, widths, self.columns)):
+                    style = "table.header" if header else ("bold" if col.bold else None)
                     # A header sits at the bottom of its row, a cell at the top; blank lines fill the rest.
-                    at = line_no - (height - len(parts)) if header else line_no
-                    if 0 <= at < len(parts):
-                        yield Segment(pad, style)
-                        yield Segment(parts[at], style)
-                        yield Segment(pad, style)
+                    at = line_no - (height - len(texts)) if header else line_no
+                    if 0 <= at < len(texts):
+                        parts += [(pad, style), (texts[at], style), (pad, style)]
                     else:
-                        yield Segment(" " * width, style)
+                        parts.append((" " * width, style))
                     if i < len(widths) - 1:
-                        yield Segment(divider)
-                yield Segment(right)
-                yield new_line
+                        parts.append((divider, None))
+                parts.append((right, None))
+                out.append(parts)
             if header:
-                yield Segment(box.get_row(widths, "head", edge=True))
-                yield new_line
-        yield Segment(box.get_bottom(widths))
-        yield new_line
+                out.append([(box.get_row(widths, "head", edge=True), None)])
+        out.append([(box.get_bottom(widths), None)])
+        return out
 
 
-def _wrap(console: Console, text: str, width: int, col: Column) -> list[str]:
+def _caption(term: Term, text: str, width: int, justify: str, style: str) -> list[list[Part]]:
+    """A title or caption as Console.render(Text) gives it within the table's width: as is when
+    soft-wrapped (piped), else wrapped and justified to that width."""
+    if term.soft_wrap:
+        return [[(text, style)]]
+    return [[(line, style)] for line in wrap(text, width, justify=justify, overflow="fold")]
+
+
+def _wrap(text: str, width: int, col: Column) -> list[str]:
     """The cell's lines, justified to `width`: as rich.text's justify when it fits (left pads on the
-    right; right strips trailing spaces first), else Rich's own wrapping of the cell."""
+    right; right strips trailing spaces first), else wrapped as Rich wraps the cell."""
     from rich.cells import cell_len
 
     if cell_len(text) <= width:
@@ -171,10 +200,7 @@ def _wrap(console: Console, text: str, width: int, col: Column) -> list[str]:
             text = text.rstrip()
             return [" " * (width - cell_len(text)) + text]
         return [text + " " * (width - cell_len(text))]
-    from rich.text import Text
-
-    justify = "right" if col.right else "left"
-    return [line.plain for line in Text(text).wrap(console, width, justify=justify, overflow=col.overflow)]  # type: ignore[arg-type]
+    return wrap(text, width, justify="right" if col.right else "left", overflow=col.overflow)
 
 
 def _collapse(widths: list[int], room: int) -> list[int]:
