@@ -20,11 +20,14 @@ import json
 import math
 import re
 import sys
+from contextlib import AbstractContextManager
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence
 from zoneinfo import ZoneInfo
 
+from postcli.live import Bar
+from postcli.live import spinner as live_spinner
 from postcli.streams import ERR, OUT, is_utf, stderr_usable, width_for
 
 if TYPE_CHECKING:
@@ -129,31 +132,17 @@ def err_console() -> Console:
     return _err_console
 
 
-class StatusBar:
+class StatusBar(Bar):
     """A transient progress bar on stderr, started at once: only on a terminal and only when
     `show` (never under --json). `shown` is False when there is none; then update/stop do nothing."""
 
     def __init__(self, label: str, *, show: bool) -> None:
-        self._bar: Any = None
-        if show and ERR.isatty():
-            from rich.progress import Progress
+        super().__init__(label, err_console() if show and ERR.isatty() else None)
 
-            self._bar = Progress(console=err_console(), transient=True)
-            self._task = self._bar.add_task(label, total=None)
-            self._bar.start()
 
-    @property
-    def shown(self) -> bool:
-        return self._bar is not None
-
-    def update(self, done: int, total: int | None, description: str | None = None) -> None:
-        if self._bar is not None:
-            extra = {} if description is None else {"description": description}
-            self._bar.update(self._task, completed=done, total=total, **extra)
-
-    def stop(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
+def spinner(label: str) -> AbstractContextManager[None]:
+    """A transient spinner on stderr while the block runs (nothing when stderr is not a terminal)."""
+    return live_spinner(err_console(), label)
 
 
 def reset_consoles() -> None:

@@ -93,7 +93,7 @@ class PostcliGroup(TyperGroup):
             return self._invoke(ctx)
 
     def _invoke(self, ctx: ClickContext) -> Any:
-        from postcli import output, streams
+        from postcli import live, output, streams
 
         output.reset_consoles()
         streams.prepare_streams()
@@ -103,6 +103,7 @@ class PostcliGroup(TyperGroup):
             try:
                 return super().invoke(ctx)
             finally:
+                live.stop_all()  # a bar a Ctrl-C left running would hide the cursor and draw over the error
                 streams.flush()  # a full device shows when the last output is written out
         except PostcliError as exc:
             _print_notices()

@@ -57,7 +57,7 @@ def _run_in(root: Path, days: int, seed: int) -> None:
             "[bold yellow]SIMULATED DATA[/] — postcli demo uses built-in simulated networks "
             "(sim-bluesky, sim-mastodon, sim-instagram, sim-threads): no real accounts, no network."
         )
-        with output.err_console().status(f"simulating {days} days of posting and collecting…"):
+        with output.spinner(f"simulating {days} days of posting and collecting…"):
             result = run(days=days, seed=seed, step=lambda m: output.line(f"· {m}", style="dim", err=True))
         period = _period(days)
         scope = Scope(period=period, since=None, until=None, platform=None, account=None, tz=None)
