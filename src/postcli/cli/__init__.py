@@ -130,7 +130,14 @@ class PostcliGroup(TyperGroup):
         except KeyboardInterrupt:
             output.error("interrupted.")
             raise typer.Exit(EXIT_INTERRUPTED) from None
-        except (typer.Exit, typer.Abort, typer.TyperException):
+        except typer.Abort as exc:
+            # Click turns a Ctrl-C at a prompt into Abort ("Aborted!", exit 1); a Ctrl-C is 130
+            # everywhere else. Ctrl-D and a "no" to a confirmation stay Click's Abort.
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                output.error("interrupted.")
+                raise typer.Exit(EXIT_INTERRUPTED) from None
+            raise
+        except (typer.Exit, typer.TyperException):
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
             return self._unexpected(exc)
