@@ -274,7 +274,7 @@ def table(
 ) -> None:
     from rich import box
 
-    from postcli.textgrid import Column, Grid
+    from postcli.textgrid import Column, Grid, fit
 
     numeric = set(numeric)
     rows = [list(row) for row in rows]
@@ -301,11 +301,23 @@ def table(
             t.add_row(*[literal(cell) for cell in row])
         return t
 
+    if (cut := _crop_width()) is not None:  # a terminal cuts lines off: minimums give way
+        fit(cols, [[c.header for c in cols], *([_plain(cell) for cell in row] for row in rows)], cut)
     grid = _grid_cells(rows, [c.header for c in cols], len(cols))
     if grid is None:
         console().print(rich_table())
         return
     _print_grid(Grid(cols, grid, box=box.SIMPLE_HEAVY, title=_opt(title), caption=_opt(caption), fallback=rich_table))
+
+
+def _crop_width() -> int | None:
+    """The width at which standard output's lines are cut off (a terminal); None when piped (soft wrap)."""
+    cut = term() or console()
+    return None if cut.soft_wrap else cut.width
+
+
+def _plain(cell: Any) -> str:
+    return str(cell.plain) if _rich_text(cell) else clean(cell if isinstance(cell, str) else fmt(cell))
 
 
 def _print_grid(grid: Any) -> None:
@@ -334,7 +346,7 @@ def _grid_cells(rows: Sequence[Sequence[Any]], headers: Sequence[str], columns: 
         for cell in row:
             if _rich_text(cell):
                 return None  # built on purpose (e.g. styled): Rich draws it
-            text = clean(cell if isinstance(cell, str) else fmt(cell))
+            text = _plain(cell)
             if not plain_cell(text):
                 return None
             texts.append(text)

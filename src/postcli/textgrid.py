@@ -77,27 +77,7 @@ class Grid:
     def _widths(self, room: int) -> list[int] | None:
         """Each column's width, padding included, as Table._calculate_column_widths gives it for a
         table that does not expand; None where Rich measures otherwise (no room, an empty column)."""
-        from rich.cells import cell_len
-
-        if room < 1 + 2 * PAD:
-            return None
-        lines = self._lines()
-        natural = [
-            max((cell_len(cells[i]) for cells, _ in lines), default=0) + 2 * PAD for i in range(len(self.columns))
-        ]
-        least = [(c.min_width or 0) + 2 * PAD for c in self.columns]
-        widths = [max(min(n, room), m) for n, m in zip(natural, least)]
-        if sum(widths) > room:
-            widths = _collapse(widths, room)
-            if sum(widths) > room:  # Rich's last resort: every column alike
-                widths = _reduce(sum(widths) - room, [1] * len(widths), widths, widths)
-            if min(widths) < 1:
-                return None
-            # Measured again within each width, and never below the column's minimum.
-            widths = [max(min(n, w), m) for n, w, m in zip(natural, widths, least)]
-        if min(widths) <= 2 * PAD:
-            return None  # an empty column with no minimum: Rich draws it its own way
-        return widths
+        return _layout(self.columns, _natural([cells for cells, _ in self._lines()], len(self.columns)), room)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Any]:
         from rich.segment import Segment
@@ -201,6 +181,52 @@ def _wrap(text: str, width: int, col: Column) -> list[str]:
             return [" " * (width - cell_len(text)) + text]
         return [text + " " * (width - cell_len(text))]
     return wrap(text, width, justify="right" if col.right else "left", overflow=col.overflow)
+
+
+def _natural(lines: Sequence[Sequence[str]], columns: int) -> list[int]:
+    """Each column's widest line, padding included."""
+    from rich.cells import cell_len
+
+    return [max((cell_len(cells[i]) for cells in lines), default=0) + 2 * PAD for i in range(columns)]
+
+
+def _layout(columns: Sequence[Column], natural: list[int], room: int) -> list[int] | None:
+    if room < 1 + 2 * PAD:
+        return None
+    least = [(c.min_width or 0) + 2 * PAD for c in columns]
+    widths = [max(min(n, room), m) for n, m in zip(natural, least)]
+    if sum(widths) > room:
+        widths = _collapse(widths, room)
+        if sum(widths) > room:  # Rich's last resort: every column alike
+            widths = _reduce(sum(widths) - room, [1] * len(widths), widths, widths)
+        if min(widths) < 1:
+            return None
+        # Measured again within each width, and never below the column's minimum.
+        widths = [max(min(n, w), m) for n, w, m in zip(natural, widths, least)]
+    if min(widths) <= 2 * PAD:
+        return None  # an empty column with no minimum: Rich draws it its own way
+    return widths
+
+
+def fit(columns: Sequence[Column], lines: Sequence[Sequence[str]], width: int) -> None:
+    """Where lines wider than `width` are cut off (a terminal), lower the columns' minimums until
+    the table fits, the largest first and the first column's last: a header or a label then folds,
+    as Rich folds a cell, rather than the last columns vanishing past the edge (`analytics
+    overview` on 80 columns lost its shares, `analytics post` its engagement). `lines`: the header
+    and each row, as text; a table that fits is left as it is."""
+    n = len(columns)
+    room = width - n - 1
+    natural = _natural([[max(c.splitlines() or [""], key=len) for c in [*cells, *[""] * n][:n]] for cells in lines], n)
+    while True:
+        widths = _layout(columns, natural, room)
+        if widths is None or sum(widths) <= room:
+            return
+        least = [c.min_width or 0 for c in columns]
+        rest = max(least[1:], default=0)
+        i = least.index(rest, 1) if rest else 0
+        if not least[i]:
+            return
+        columns[i].min_width = least[i] - 1
 
 
 def _collapse(widths: list[int], room: int) -> list[int]:
