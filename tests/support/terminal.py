@@ -1,4 +1,5 @@
-"""The postcli entry point on a pseudo-terminal, for the interactive sign-in tests."""
+"""postcli on a pseudo-terminal, as a person runs it: the sign-in prompts (Terminal) and whole
+commands with their colours, bars and prompts (run_on_terminal)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Sequence
 
 
 def _take_terminal() -> None:
@@ -75,11 +77,32 @@ class Terminal:
         return code
 
 
+def _asleep(pid: int) -> bool:
+    """Whether the child waits (for input, a timer, a lock) rather than runs. A Ctrl-C typed after
+    input() wrote its prompt but before it reads is lost: CPython's reader blocks on the terminal
+    without looking at the signal that came. Without /proc, keys are typed at once."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "S"
+
+
 def run_on_terminal(
-    argv: list[str], *, columns: int, env: dict[str, str], stdout: int | None = None, timeout: float = 120
+    argv: list[str],
+    *,
+    columns: int,
+    env: dict[str, str],
+    stdout: int | None = None,
+    stderr: int | None = None,
+    keys: Sequence[tuple[bytes, bytes]] = (),
+    timeout: float = 120,
 ) -> tuple[int, bytes]:
     """Run `argv` to the end on a new pseudo-terminal `columns` wide (stdin, stdout and stderr, or
-    stdout to the file descriptor `stdout`): its exit code and everything the terminal received.
+    stdout/stderr to the file descriptor given), as its controlling terminal (so getpass reads it
+    and a typed Ctrl-C interrupts): its exit code and everything the terminal received. `keys`:
+    (text, what to type) in order, each typed once `text` has appeared since the previous one and
+    the child waits.
     A child still running after `timeout` seconds is killed and the test fails."""
     import fcntl
     import struct
@@ -88,10 +111,17 @@ def run_on_terminal(
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     proc = subprocess.Popen(
-        argv, stdin=slave, stdout=slave if stdout is None else stdout, stderr=slave, env=env, close_fds=True
+        argv,
+        stdin=slave,
+        stdout=slave if stdout is None else stdout,
+        stderr=slave if stderr is None else stderr,
+        env=env,
+        close_fds=True,
+        preexec_fn=_take_terminal,
     )
     os.close(slave)
     seen = b""
+    pending, mark = list(keys), 0
     deadline = time.monotonic() + timeout
     while True:
         if time.monotonic() > deadline:
@@ -99,7 +129,10 @@ def run_on_terminal(
             proc.wait()
             os.close(master)
             raise AssertionError(f"{argv[:4]} still running after {timeout} s: {seen[-2000:]!r}")
-        ready, _, _ = select.select([master], [], [], 0.5)
+        if pending and pending[0][0] in seen[mark:] and _asleep(proc.pid):
+            mark = len(seen)
+            os.write(master, pending.pop(0)[1])
+        ready, _, _ = select.select([master], [], [], 0.1)
         if not ready:
             continue
         try:
