@@ -96,7 +96,7 @@ _ENVS = st.sampled_from(
     [{}, {"NO_COLOR": "1"}, {"FORCE_COLOR": "1"}, {"FORCE_COLOR": ""}, {"TTY_COMPATIBLE": "0"}, {"TTY_COMPATIBLE": "1"}]
 )
 _TEXT = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
-_STYLE = st.sampled_from([None, "", "bold", "dim", "yellow", "cyan", "bold red"])
+_STYLE = st.sampled_from([None, "", "bold", "dim", "red", "green", "yellow", "cyan", "bold red"])
 
 
 @pytest.mark.parametrize("system", [ColorSystem.STANDARD, ColorSystem.EIGHT_BIT, ColorSystem.TRUECOLOR])

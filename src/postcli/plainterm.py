@@ -30,6 +30,8 @@ _SGR = {
     "bold": "1",
     "dim": "2",
     "italic": "3",
+    "red": "31",
+    "green": "32",
     "yellow": "33",
     "cyan": "36",
     "bold red": "1;31",
@@ -37,7 +39,7 @@ _SGR = {
     "table.title": "3",
     "table.caption": "2;3",
 }
-_COLOURLESS = {**_SGR, "yellow": "", "cyan": "", "bold red": "1"}
+_COLOURLESS = {**_SGR, "red": "", "green": "", "yellow": "", "cyan": "", "bold red": "1"}
 
 _TRAILING_SPACE = re.compile(r"\s+$")
 
