@@ -105,7 +105,7 @@ class Term:
     def line(self, parts: Sequence[Part]) -> bool:
         """Console.print(Text.assemble(*parts)), wrapped to the terminal as Rich wraps it: False when
         Rich must draw it (a tab or a line break inside, an unknown style, a wide character folded)."""
-        if any("\t" in t or "\n" in t or not plain_line(t) or not known_style(s) for t, s in parts):
+        if not all(plain_line(t) and known_style(s) for t, s in parts):
             return False
         width = self.width
         if self.soft_wrap:
@@ -123,11 +123,6 @@ class Term:
                 return False  # a wide character folded (padded): leave the styles' split to Rich
             lines.append(_slice(parts, start, start + len(piece)))
         self.write(lines, width)
-        return True
-        if len(parts) != 1:
-            return False
-        text, style = parts[0]
-        self.write([[(piece, style)] for piece in wrap(text, width, justify="default", overflow="fold")], width)
         return True
 
 
