@@ -23,6 +23,7 @@ from rich.console import Console
 
 from postcli import output, plainterm
 from support import builders
+from support.layout import PIECES
 from support.terminal import run_on_terminal
 
 _ENV_KEYS = ("COLUMNS", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TERM", "COLORTERM")
@@ -94,24 +95,8 @@ def _both(
 _ENVS = st.sampled_from(
     [{}, {"NO_COLOR": "1"}, {"FORCE_COLOR": "1"}, {"FORCE_COLOR": ""}, {"TTY_COMPATIBLE": "0"}, {"TTY_COMPATIBLE": "1"}]
 )
-# Text that lays out differently from its length: wide (CJK, emoji), combining, zero-width, long
-# words that fold, runs of spaces, markup-like and control characters (made visible by clean()).
-_PIECES = [
-    "a",
-    "word ",
-    "  ",
-    "long-hyphenated-word",
-    "x" * 30,
-    "漢字",
-    "👍",
-    "e\u0301",
-    "\u200b",
-    "[b]",
-    "\x1b[31m",
-    "—",
-]
-_TEXT = st.lists(st.sampled_from(_PIECES), max_size=12).map("".join)
-_STYLE = st.sampled_from([None, "", "bold", "dim", "yellow", "cyan", "bold red"])
+_TEXT = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
+_STYLE = st.sampled_from([None, "", "bold", "dim", "red", "green", "yellow", "cyan", "bold red"])
 
 
 @pytest.mark.parametrize("system", [ColorSystem.STANDARD, ColorSystem.EIGHT_BIT, ColorSystem.TRUECOLOR])

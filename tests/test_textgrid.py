@@ -11,27 +11,10 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from postcli import output, textgrid
+from support.layout import PIECES
 
-# Text that lays out differently from its length: wide (CJK, emoji), combining, zero-width,
-# markup-like, made visible by clean() (ESC), spaces at either end, and empty.
-_PIECES = [
-    "a",
-    "Zz",
-    "42",
-    "word ",
-    "long-hyphenated-word",
-    "漢字",
-    "👍",
-    "e\u0301",
-    "\u200b",
-    "[b]",
-    "\x1b[31m",
-    " ",
-    "—",
-    "x" * 9,
-]
 _CELL = st.one_of(
-    st.lists(st.sampled_from(_PIECES), max_size=4).map("".join),
+    st.lists(st.sampled_from(PIECES), max_size=4).map("".join),
     st.integers(-(10**7), 10**7),
     st.floats(allow_nan=False, allow_infinity=False, width=32),
     st.none(),

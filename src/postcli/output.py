@@ -16,7 +16,6 @@ of reaching the terminal). See docs/output.md.
 from __future__ import annotations
 
 import io
-import json
 import math
 import re
 import sys
@@ -181,6 +180,8 @@ _JSON_UNSAFE = "[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 
 def to_json(data: Any, *, ascii_only: bool = False) -> str:
     """`ascii_only`: every non-ASCII character as its \\u escape (for an output encoding that is not UTF-8)."""
+    import json  # here: text output has no use for it (start-up as light as `postcli --help`)
+
     text = json.dumps(data, default=_default, ensure_ascii=ascii_only, indent=2)
     return re.sub(_JSON_UNSAFE, lambda m: f"\\u{ord(m.group()):04x}", text)
 

@@ -30,6 +30,8 @@ _SGR = {
     "bold": "1",
     "dim": "2",
     "italic": "3",
+    "red": "31",
+    "green": "32",
     "yellow": "33",
     "cyan": "36",
     "bold red": "1;31",
@@ -37,7 +39,7 @@ _SGR = {
     "table.title": "3",
     "table.caption": "2;3",
 }
-_COLOURLESS = {**_SGR, "yellow": "", "cyan": "", "bold red": "1"}
+_COLOURLESS = {**_SGR, "red": "", "green": "", "yellow": "", "cyan": "", "bold red": "1"}
 
 _TRAILING_SPACE = re.compile(r"\s+$")
 
@@ -103,7 +105,7 @@ class Term:
     def line(self, parts: Sequence[Part]) -> bool:
         """Console.print(Text.assemble(*parts)), wrapped to the terminal as Rich wraps it: False when
         Rich must draw it (a tab or a line break inside, an unknown style, a wide character folded)."""
-        if any("\t" in t or "\n" in t or not plain_line(t) or not known_style(s) for t, s in parts):
+        if not all(plain_line(t) and known_style(s) for t, s in parts):
             return False
         width = self.width
         if self.soft_wrap:
@@ -121,11 +123,6 @@ class Term:
                 return False  # a wide character folded (padded): leave the styles' split to Rich
             lines.append(_slice(parts, start, start + len(piece)))
         self.write(lines, width)
-        return True
-        if len(parts) != 1:
-            return False
-        text, style = parts[0]
-        self.write([[(piece, style)] for piece in wrap(text, width, justify="default", overflow="fold")], width)
         return True
 
 

@@ -177,7 +177,7 @@ def record_post_snapshots(
         return
     from postcli.store import bulk
 
-    if not bulk.supported(session):  # e.g. SQLite < 3.35: no RETURNING
+    if not bulk.supported(session):  # e.g. SQLite < 3.32
         for target, m, followers in items:
             record_post_snapshot(session, _orm_target(session, target), m, captured_at, follower_count=followers)
         return

@@ -3,8 +3,8 @@
 SQLAlchemy spends tens of microseconds per row of an executemany turning every
 parameter into its driver form (construct_params, a type processor per value).
 For the thousands of rows one `collect` writes that was most of its CPU, and the
-collector is CPU-bound. Here statements are plain SQL that SQLite (3.35+) and
-PostgreSQL both accept (the same ON CONFLICT and RETURNING syntax), run through
+collector is CPU-bound. Here statements are plain SQL that SQLite (3.32+) and
+PostgreSQL both accept (the same ON CONFLICT syntax), run through
 the session's own connection and transaction, and values are put in driver form
 by store/driver.py's to_stored (times) and the dialect's JSON bind processor: what is
 stored is exactly what the ORM would store (tests/test_bulk.py compares the two,
@@ -32,9 +32,14 @@ _MAX_PARAMS = 30000
 
 
 def supported(session: Session) -> bool:
-    """Whether this store takes the bulk path (needs RETURNING: SQLite 3.35+, or PostgreSQL)."""
+    """Whether this store takes the bulk path: PostgreSQL, or SQLite 3.32+ (_MAX_PARAMS bound
+    parameters per statement; before 3.32 the limit was 999)."""
     dialect = session.get_bind().dialect
-    return dialect.name in ("sqlite", "postgresql") and bool(dialect.insert_executemany_returning)
+    if dialect.name == "postgresql":
+        return True
+    import sqlite3
+
+    return dialect.name == "sqlite" and sqlite3.sqlite_version_info >= (3, 32)
 
 
 class Bulk:
@@ -100,24 +105,15 @@ class Bulk:
             chunk = ids[start : start + _MAX_PARAMS]
             self.conn.exec_driver_sql(self._sql(f"{sql} {in_list(len(chunk))}"), (*params, *chunk))
 
-    def insert(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], returning: Sequence[str] = ()
-    ) -> list[tuple[Any, ...]]:
-        """Multi-row INSERTs of `rows` (tuples in `columns` order); the RETURNING rows, in no
-        particular order (match them on a returned column)."""
-        if not rows:
-            return []
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Multi-row INSERTs of `rows` (tuples in `columns` order)."""
         width = len(columns)
         per = max(1, _MAX_PARAMS // width)
         one = "(" + ", ".join("?" * width) + ")"
-        tail = f" RETURNING {', '.join(returning)}" if returning else ""
-        out: list[tuple[Any, ...]] = []
         for start in range(0, len(rows), per):
             chunk = rows[start : start + per]
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * len(chunk))}{tail}"
-            flat = [v for row in chunk for v in row]
-            out.extend(self.execute(sql, flat))
-        return out
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * len(chunk))}"
+            self.execute(sql, [v for row in chunk for v in row])
 
 
 def in_list(n: int) -> str:

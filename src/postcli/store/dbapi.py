@@ -20,7 +20,6 @@ read path: the reports, the dashboard, `analytics post` and `post list` read her
 
 from __future__ import annotations
 
-import json
 import re
 from contextlib import contextmanager
 from datetime import datetime
@@ -98,6 +97,8 @@ class Reader:
         """A FROM item `name(day, lo, hi)` holding the given rows, as one or three parameters
         whatever their number (a VALUES list would pass the drivers' parameter limits)."""
         if self.dialect == "sqlite":
+            import json  # here: most reports never build a days table
+
             data = json.dumps([(d, self._param(lo), self._param(hi)) for d, lo, hi in bounds])
             sql = (
                 f"(SELECT json_extract(value, '$[0]') AS day, json_extract(value, '$[1]') AS lo, "
