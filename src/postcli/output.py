@@ -25,8 +25,7 @@ from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence
 from zoneinfo import ZoneInfo
 
-from postcli.live import Bar
-from postcli.live import spinner as live_spinner
+from postcli import live
 from postcli.streams import ERR, OUT, is_utf, stderr_usable, width_for
 
 if TYPE_CHECKING:
@@ -131,7 +130,7 @@ def err_console() -> Console:
     return _err_console
 
 
-class StatusBar(Bar):
+class StatusBar(live.Bar):
     """A transient progress bar on stderr, started at once: only on a terminal and only when
     `show` (never under --json). `shown` is False when there is none; then update/stop do nothing."""
 
@@ -141,7 +140,7 @@ class StatusBar(Bar):
 
 def spinner(label: str) -> AbstractContextManager[None]:
     """A transient spinner on stderr while the block runs (nothing when stderr is not a terminal)."""
-    return live_spinner(err_console(), label)
+    return live.spinner(err_console(), label)
 
 
 def reset_consoles() -> None:
