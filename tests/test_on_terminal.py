@@ -44,8 +44,8 @@ def _piped(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _terminal(home: Path, *args: str, columns: int = 80, **kw) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
-    return run_on_terminal([*POSTCLI, *args], columns=columns, env=_env(home), timeout=60, **kw)
+def _terminal(home: Path, *args: str, columns: int = 80, timeout: float = 60, **kw) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
+    return run_on_terminal([*POSTCLI, *args], columns=columns, env=_env(home), timeout=timeout, **kw)
 
 
 def _cursor_restored(seen: bytes) -> bool:
@@ -206,3 +206,19 @@ def test_ctrl_c_at_a_hidden_prompt_is_an_interruption(home):
     text = _text(seen)
     _no_bug(text)
     assert code == 130 and text.rstrip().endswith("error: interrupted."), text
+
+
+def test_a_secret_flag_on_a_terminal_asks_hidden(home):
+    """`--token-stdin` with standard input on the terminal: typed, not piped. It was read as a
+    line with the terminal echoing the token, after no prompt at all."""
+    token = "ZA-Yj3aBD8U8Cm7lKUp-lm9O9BmDgdhHzDeqsY8tlL0"
+    code, seen = _terminal(
+        home,
+        *("accounts", "add", "mastodon", "--instance", "http://127.0.0.1:9", "--token-stdin"),
+        keys=[(b"Mastodon access token: ", token.encode() + b"\r")],
+        timeout=20,  # without the prompt nothing is typed: the token read waits until killed
+    )
+    text = _text(seen)
+    _no_bug(text)
+    assert code == 1 and "could not reach 127.0.0.1:9" in text, text  # it went on with the token read
+    assert token not in text

@@ -108,6 +108,10 @@ def read_secret(found: Any, *, from_stdin: bool, login: Callable[[], None] | Non
     credential = found.credential
     env_var = found.env_prefix + ("PASSWORD" if credential.kind == "password" else "TOKEN")
     prompt = f"{found.display_name} {credential.name}"
+    if from_stdin and sys.stdin is not None and sys.stdin.isatty():
+        # Typed, not piped: read it hidden. Read as a line, the terminal echoed the secret (into
+        # the scrollback, for anyone looking) while postcli waited without a word.
+        return typer.prompt(prompt, hide_input=True)
     if from_stdin:
         from postcli.cli._stdin import read_line
 
