@@ -191,6 +191,9 @@ def test_a_confirmation_takes_yes_no_ctrl_d_and_ctrl_c(demo_copy):
     assert '"handle": "studio.bsky.sim"' in _piped(demo_copy, "accounts", "show", "1", "--json").stdout  # still there
     code, seen = _terminal(demo_copy, "accounts", "remove", "1", "--purge", keys=[(ask, b"y\r")])
     assert code == 0 and "Removed sim-bluesky account studio.bsky.sim (id 1) and its history." in _text(seen)
+    # An account that does not exist is said so at once, not asked about first.
+    code, seen = _terminal(demo_copy, "accounts", "remove", "999", "--purge", timeout=20)
+    assert code == 3 and "no account '999'" in _text(seen) and b"[y/N]" not in seen, seen
 
 
 def test_ctrl_c_at_a_hidden_prompt_is_an_interruption(home):

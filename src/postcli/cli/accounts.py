@@ -83,11 +83,11 @@ def remove(
     from postcli import output
     from postcli.services.accounts import account_dict, posts_addressing, remove_account
 
+    waiting = posts_addressing(account)  # first: an account that does not exist is not asked about
     if purge and not yes:
         if not sys.stdin.isatty():
             raise InvalidInput("--purge deletes history; confirm with --yes.")
         typer.confirm("Delete this account and all its history?", abort=True)
-    waiting = posts_addressing(account)
     acc = remove_account(account, purge=purge)
     if as_json:
         output.print_json({**account_dict(acc), "purged": purge, "unpublished_posts": waiting})
