@@ -225,3 +225,21 @@ def test_a_secret_flag_on_a_terminal_asks_hidden(home):
     _no_bug(text)
     assert code == 1 and "could not reach 127.0.0.1:9" in text, text  # it went on with the token read
     assert token not in text
+
+
+def test_a_prompt_is_on_the_terminal_when_stdout_is_a_file(demo_copy, tmp_path):
+    """`accounts remove 1 --purge --json > out.json`: the question went to standard output, into
+    the file, while the terminal showed nothing and postcli waited."""
+    import json
+
+    out = tmp_path / "out.json"
+    with out.open("wb") as fh:
+        code, seen = _terminal(
+            demo_copy,
+            *("accounts", "remove", "1", "--purge", "--json"),
+            stdout=fh.fileno(),
+            keys=[(b"Delete this account and all its history? [y/N]:", b"y\r")],
+            timeout=20,  # without the question on the terminal nothing is typed: killed
+        )
+    assert code == 0, seen
+    assert json.loads(out.read_text())["purged"] is True

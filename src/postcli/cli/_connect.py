@@ -111,7 +111,7 @@ def read_secret(found: Any, *, from_stdin: bool, login: Callable[[], None] | Non
     if from_stdin and sys.stdin is not None and sys.stdin.isatty():
         # Typed, not piped: read it hidden. Read as a line, the terminal echoed the secret (into
         # the scrollback, for anyone looking) while postcli waited without a word.
-        return typer.prompt(prompt, hide_input=True)
+        return typer.prompt(prompt, hide_input=True, err=True)
     if from_stdin:
         from postcli.cli._stdin import read_line
 
@@ -132,12 +132,16 @@ def read_secret(found: Any, *, from_stdin: bool, login: Callable[[], None] | Non
             "no secret given and there is no terminal to ask on.",
             hint=f"Use {credential.stdin_flag} or set {env_var}{also}.",
         )
+    # Prompts go to stderr (err=True), with every message: standard output may be a file
+    # (`--json > account.json`), which the question would corrupt while the terminal shows nothing.
     if login is not None and typer.confirm(
-        f"No {prompt} given. Sign in with the browser instead (postcli accounts login {found.name})?", default=True
+        f"No {prompt} given. Sign in with the browser instead (postcli accounts login {found.name})?",
+        default=True,
+        err=True,
     ):
         login()
         raise typer.Exit(0)
-    return typer.prompt(prompt, hide_input=True)
+    return typer.prompt(prompt, hide_input=True, err=True)
 
 
 def print_connected(result: Any, as_json: bool) -> None:

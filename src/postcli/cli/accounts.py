@@ -87,7 +87,7 @@ def remove(
     if purge and not yes:
         if not sys.stdin.isatty():
             raise InvalidInput("--purge deletes history; confirm with --yes.")
-        typer.confirm("Delete this account and all its history?", abort=True)
+        typer.confirm("Delete this account and all its history?", abort=True, err=True)  # stdout may be a file
     acc = remove_account(account, purge=purge)
     if as_json:
         output.print_json({**account_dict(acc), "purged": purge, "unpublished_posts": waiting})
