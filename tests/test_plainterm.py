@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rich.color import ColorSystem
 from rich.console import Console
@@ -114,10 +114,13 @@ def test_each_style_has_richs_codes(monkeypatch, system, no_color):
 
 @settings(max_examples=200)
 @given(text=_TEXT, style=_STYLE, width=st.integers(1, 120), tty=st.booleans(), env=_ENVS)
+@example(text="漢字", style=None, width=1, tty=True, env={})  # each character wider than a line
 def test_a_line_is_richs(monkeypatch, text, style, width, tty, env):
     mine, rich, fell_back = _both(lambda: output.line(text, style=style), monkeypatch, tty=tty, env=env, width=width)
     assert mine == rich
-    assert not fell_back
+    # Rich draws it only where a wide character cannot fit a line at all (1 column on a terminal:
+    # Rich pads what it cuts, and plainterm leaves the styles' split to it).
+    assert not fell_back or (width == 1 and tty)
 
 
 @settings(max_examples=100)
