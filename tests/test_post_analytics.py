@@ -222,3 +222,21 @@ def test_an_imported_post_with_control_characters_is_stored_without_nul_and_prin
     assert shown.exit_code == 0
     assert "\x00" not in shown.stdout and "\x1b" not in shown.stdout and "\x07" not in shown.stdout
     assert "[bold]x[/bold]" in shown.stdout
+
+
+def test_post_analytics_text_has_a_figure_a_row_and_a_target_a_column(cli, published, monkeypatch):
+    """Each figure reads across the platforms on one line, and the whole table stays within 80
+    columns (a target a row took 13 columns and was folded to a few characters each, or cut)."""
+    post_id, _, _ = published
+    cli.json("collect")
+    monkeypatch.setenv("COLUMNS", "80")
+    text = cli("analytics", "post", str(post_id))
+    assert text.exit_code == 0, text.stdout
+    lines = text.stdout.splitlines()
+    head = next(line for line in lines if line.split()[:1] == ["figure"])
+    assert head.split() == ["figure", "bluesky", "mastodon"]
+    last = next(i for i, line in enumerate(lines) if line.split()[:1] == ["captured"])
+    table = lines[lines.index(head) - 1 : last + 1]  # the per-platform table, not the totals
+    row = {line.split()[0]: line.split()[1:] for line in table if line.split()[:1] in (["likes"], ["saves"])}
+    assert row == {"likes": ["3", "5"], "saves": ["4", "—"]}  # Mastodon reports no saves: —, not 0
+    assert max(len(line) for line in table) <= 80, text.stdout

@@ -27,19 +27,23 @@ def _render(data: dict[str, Any], *, history: bool = False, by_part: bool = Fals
         output.warn(f"{name} needs reconnecting; its numbers are not current (see `postcli accounts health`).")
     output.line(f"Post {data['post_id']}: {output.excerpt(data['text'], 60)}")
     rows = data["metrics_by_target"]
-    output.table(
-        ["platform", "account", *METRIC_COLUMNS, "eng. rate", "captured"],
+    # A figure a row and a target a column: 80 columns hold four targets side by side, and one
+    # figure compares across platforms along its row (a target a row needs 13 columns).
+    labels = ["account", *METRIC_COLUMNS, "eng. rate", "captured"]
+    by_target = [
         [
-            [
-                r["platform"],
-                r["handle"],
-                *[r[k] for k in METRIC_COLUMNS],
-                output.fmt_pct(r["engagement_rate"]),
-                output.fmt_time(r["captured_at"], tz),
-            ]
-            for r in rows
-        ],
-        numeric=METRIC_COLUMNS,
+            r["handle"],
+            *[r[k] for k in METRIC_COLUMNS],
+            output.fmt_pct(r["engagement_rate"]),
+            output.fmt_time(r["captured_at"], tz),
+        ]
+        for r in rows
+    ]
+    heads = [r["platform"] for r in rows]
+    output.table(
+        ["figure", *heads],
+        [[label, *(target[i] for target in by_target)] for i, label in enumerate(labels)],
+        numeric=heads,
         caption=f"— = not reported by the platform; eng. rate = {DESCRIPTIONS['engagement_rate']}",
     )
     threads = [r for r in rows if r.get("part_count", 1) > 1]
