@@ -188,6 +188,9 @@ def test_a_confirmation_takes_yes_no_ctrl_d_and_ctrl_c(demo_copy):
         _no_bug(text)
         assert code == expected, (typed, text)
         assert ("error: interrupted." in text) == (expected == 130), text
+        if typed != b"n\r":  # the message on a line of its own, not after the question
+            said = "error: interrupted." if expected == 130 else "Aborted!"
+            assert re.search(rf"\n{re.escape(said)}", text), text
     assert '"handle": "studio.bsky.sim"' in _piped(demo_copy, "accounts", "show", "1", "--json").stdout  # still there
     code, seen = _terminal(demo_copy, "accounts", "remove", "1", "--purge", keys=[(ask, b"y\r")])
     assert code == 0 and "Removed sim-bluesky account studio.bsky.sim (id 1) and its history." in _text(seen)

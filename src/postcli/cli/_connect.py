@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from postcli.cli import _ask
 from postcli.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ def read_secret(found: Any, *, from_stdin: bool, login: Callable[[], None] | Non
     if from_stdin and sys.stdin is not None and sys.stdin.isatty():
         # Typed, not piped: read it hidden. Read as a line, the terminal echoed the secret (into
         # the scrollback, for anyone looking) while postcli waited without a word.
-        return typer.prompt(prompt, hide_input=True, err=True)
+        return _ask.secret(prompt)
     if from_stdin:
         from postcli.cli._stdin import read_line
 
@@ -132,16 +133,13 @@ def read_secret(found: Any, *, from_stdin: bool, login: Callable[[], None] | Non
             "no secret given and there is no terminal to ask on.",
             hint=f"Use {credential.stdin_flag} or set {env_var}{also}.",
         )
-    # Prompts go to stderr (err=True), with every message: standard output may be a file
-    # (`--json > account.json`), which the question would corrupt while the terminal shows nothing.
-    if login is not None and typer.confirm(
+    if login is not None and _ask.confirm(
         f"No {prompt} given. Sign in with the browser instead (postcli accounts login {found.name})?",
         default=True,
-        err=True,
     ):
         login()
         raise typer.Exit(0)
-    return typer.prompt(prompt, hide_input=True, err=True)
+    return _ask.secret(prompt)
 
 
 def print_connected(result: Any, as_json: bool) -> None:

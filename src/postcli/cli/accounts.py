@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from postcli.cli import completion
+from postcli.cli import _ask, completion
 from postcli.cli._options import JsonOpt, TzOpt, ref_value, text_value
 from postcli.cli.accounts_add import add_app
 from postcli.cli.login import login_app
@@ -87,7 +87,7 @@ def remove(
     if purge and not yes:
         if not sys.stdin.isatty():
             raise InvalidInput("--purge deletes history; confirm with --yes.")
-        typer.confirm("Delete this account and all its history?", abort=True, err=True)  # stdout may be a file
+        _ask.confirm("Delete this account and all its history?", abort=True)
     acc = remove_account(account, purge=purge)
     if as_json:
         output.print_json({**account_dict(acc), "purged": purge, "unpublished_posts": waiting})
