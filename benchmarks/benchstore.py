@@ -146,9 +146,19 @@ def holds_store(url: str) -> bool:
         return conn.execute("SELECT EXISTS (SELECT 1 FROM posts)").fetchone()[0]
 
 
-def after_load(url: str) -> None:
-    """The sequences past the ids the load wrote (so postcli can write to the store after it),
-    then VACUUM ANALYZE: planner statistics, and the visibility map index-only scans need."""
+def after_load(url: str | None, home: Path) -> None:
+    """PostgreSQL: the sequences past the ids the load wrote (so postcli can write to the store
+    after it), then VACUUM ANALYZE: planner statistics, and the visibility map index-only scans
+    need. SQLite: VACUUM, as PostgreSQL's leaves no dead rows either: the rollup rebuild rewrites
+    whole tables, and the free pages it leaves (about a tenth of the file) would count in the
+    bytes per snapshot of a store that only ever grew."""
+    if url is None:
+        import sqlite3
+
+        conn = sqlite3.connect(home / "postcli.db", isolation_level=None)
+        conn.execute("VACUUM")
+        conn.close()
+        return
     with _connect(url, autocommit=True) as conn:
         for table in SERIAL_TABLES:
             seq = conn.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,)).fetchone()[0]

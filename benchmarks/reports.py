@@ -21,7 +21,8 @@ Targets: each report's query <= 100 ms (issue 16); each command <= 1.5x `postcli
 The bulk load bypasses record_post_snapshot (one ORM round trip per row would take
 many minutes) but fills post_metric_latest with what it would produce (the last
 snapshot per target); account_post_hourly and the latest rows' reported values are
-then rebuilt from the snapshots as `db upgrade` (migration 0010) does. It prints the bytes per post snapshot, everything
+then rebuilt from the snapshots as `db upgrade` (migration 0010) does, and the file vacuumed (the
+rebuild's free pages are not a store's size). It prints the bytes per post snapshot, everything
 included (tables, indexes, rollups).
 
 PostgreSQL: --database-url builds the store in that database when it holds no posts (an
@@ -449,9 +450,8 @@ def bench(args: argparse.Namespace, url: str | None) -> int:
             steps.append((f"x{args.times}", time.perf_counter()))
         counts["account_hours"] = rebuild_rollups()
         steps.append(("rollups", time.perf_counter()))
-        if url:
-            benchstore.after_load(url)
-            steps.append(("VACUUM ANALYZE", time.perf_counter()))
+        benchstore.after_load(url, home)
+        steps.append(("VACUUM ANALYZE" if url else "VACUUM", time.perf_counter()))
         secs = time.perf_counter() - t0
         parts, prev = [], t0
         for name, at in steps:
@@ -480,7 +480,10 @@ def bench(args: argparse.Namespace, url: str | None) -> int:
         flag = "" if ms <= QUERY_TARGET_MS else f"  <-- over {QUERY_TARGET_MS} ms"
         print(f"{label.ljust(width)}  {ms:9.1f}  {cpu_ms:6.1f}  {mb:7.2f}{flag}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(f"\npeak RSS of this process (build included): {rss:.0f} MB")
+    if fresh:  # the build's own memory: the 150 MB target is for the reports, a run that reuses a store
+        print(f"\npeak RSS of this process (build included, so not held to 150 MB): {rss:.0f} MB")
+    else:
+        print(f"\npeak RSS of this process: {rss:.0f} MB")
     slow = [r for r in results if r[1] > QUERY_TARGET_MS]
 
     over = []
@@ -497,7 +500,7 @@ def bench(args: argparse.Namespace, url: str | None) -> int:
             flag = "" if ratio <= target else f"  <-- over {target}x"
             print(f"{label.ljust(width)}  {secs:8.3f}  {help_secs:8.3f}  {ratio:6.2f}x  {best:6.2f}x{flag}")
         over = [r for r in procs if r[3] > target]
-    return 1 if slow or over or rss >= 150 else 0
+    return 1 if slow or over or (rss >= 150 and not fresh) else 0
 
 
 if __name__ == "__main__":
