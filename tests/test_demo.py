@@ -186,3 +186,62 @@ def test_the_demo_on_a_terminal_finishes_with_its_spinner_and_steps(tmp_path):
     assert code == 0, text[-3000:]
     assert "simulating 3 days" in text and "· connected 4 accounts" in text  # the spinner, a step above it
     assert "Open the HTML report in a browser" in text and (keep / "report.html").exists()
+
+
+def test_a_demo_cut_short_leaves_no_half_store_and_the_next_one_runs(tmp_path):
+    """Ctrl-C while the demo fills its home: exit 130, and the home is as it was (an empty
+    directory the user gave stays, empty; one the demo made is gone), so `postcli demo --home`
+    runs again instead of refusing a half-filled store as "not empty"."""
+    import signal
+    import time
+
+    given = tmp_path / "given"
+    given.mkdir()
+    for d, existed in ((given, True), (tmp_path / "made" / "here", False)):
+        demo = _start_demo(d, "120")
+        deadline = time.monotonic() + 120
+        while not (d / "postcli.db").exists():  # filling its store
+            assert demo.poll() is None, demo.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        demo.send_signal(signal.SIGINT)
+        _out, err = demo.communicate(timeout=120)
+        assert demo.returncode == 130, err
+        assert err.splitlines()[-1] == "error: interrupted." and "Traceback" not in err, err  # after its "· " steps
+        if existed:
+            assert d.is_dir() and list(d.iterdir()) == []
+        else:
+            assert not d.exists() and (tmp_path / "made").is_dir()  # only what the demo made
+        again = run_postcli("demo", "--home", str(d), "--days", "1", timeout=180)
+        assert again.returncode == 0, again.stderr
+        assert (d / "postcli.db").exists()
+
+
+def test_a_default_demo_cut_short_removes_its_temporary_home(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    exe = Path(sys.executable).with_name("postcli")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
+    demo = subprocess.Popen(
+        [*cmd, "demo", "--days", "120"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp)},
+    )
+    deadline = time.monotonic() + 120
+    while not list(tmp.glob("postcli-demo-*/postcli.db")):
+        assert demo.poll() is None, demo.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    demo.send_signal(signal.SIGINT)
+    _out, err = demo.communicate(timeout=120)
+    assert demo.returncode == 130 and err.splitlines()[-1] == "error: interrupted.", err
+    assert list(tmp.iterdir()) == []

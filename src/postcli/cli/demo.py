@@ -30,14 +30,15 @@ def demo(
     evening, then the reports and an HTML report.
 
     Nothing touches your real store, accounts or any network. The demo store stays, to explore
-    with the commands printed at the end.
+    with the commands printed at the end; a demo cut short (Ctrl-C) removes what it wrote, so
+    the same --home can be used again.
     """
     import tempfile
 
     from postcli.services.demo import hold_home
 
     root = Path(tempfile.mkdtemp(prefix="postcli-demo-")) if home is None else home.expanduser()
-    with hold_home(root):
+    with hold_home(root, made=home is None):
         _run_in(root, days, seed)
 
 

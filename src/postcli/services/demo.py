@@ -7,6 +7,7 @@ reports have a week of history to show. Only ever used when asked for.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,18 +55,22 @@ LOCK_NAME = ".postcli-demo.lock"
 
 
 @contextmanager
-def hold_home(root: Path) -> Iterator[None]:
+def hold_home(root: Path, *, made: bool = False) -> Iterator[None]:
     """One demo per directory: `root` held (an exclusive lock the kernel drops when the
     process ends, however it ends) from before the emptiness check until the demo is done.
 
     Checking "is it empty?" and then filling it were two steps: two demos started together
     both found it empty and then fought over one store ("busy", or a post the other had
     just published). With the lock taken first, the second is told so at once.
+
+    `made`: the caller made `root` for this demo (a new temporary directory), so a demo cut
+    short removes it, as it does a directory it makes itself.
     """
     import fcntl
 
     if root.exists() and not root.is_dir():
         raise InvalidInput(f"{root} is not a directory.", hint="Give --home an empty or new directory.")
+    made = made or not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     lock_path = root / LOCK_NAME
     with open(lock_path, "a+b") as lock:
@@ -80,9 +85,31 @@ def hold_home(root: Path) -> Iterator[None]:
             raise InvalidInput(f"{root} is not empty.", hint="Give --home an empty or new directory.")
         try:
             yield
+        except BaseException:
+            # A demo cut short (Ctrl-C, a full disk) left half a store, which the next
+            # `postcli demo --home` would refuse as "not empty". Everything here is the demo's
+            # own (the directory was empty, and held), so it goes, and a directory it made too.
+            _empty(root)
+            lock_path.unlink(missing_ok=True)
+            if made:
+                with contextlib.suppress(OSError):
+                    root.rmdir()
+            raise
         finally:
             # Gone before the lock is let go: a demo that starts next finds the store, not a lock.
             lock_path.unlink(missing_ok=True)
+
+
+def _empty(root: Path) -> None:
+    import shutil
+
+    for p in root.iterdir():
+        if p.name == LOCK_NAME:
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
 
 
 @contextmanager
