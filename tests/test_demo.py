@@ -74,11 +74,14 @@ def _start_demo(home, days: str = "3"):  # type: ignore[no-untyped-def]
 
     exe = Path(sys.executable).with_name("postcli")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
+    from support.terminal import as_a_shell_starts_it
+
     return subprocess.Popen(
         [*cmd, "demo", "--home", str(home), "--days", days],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=as_a_shell_starts_it,  # a SIGINT interrupts it even when the tests run in the background
     )
 
 
@@ -225,6 +228,8 @@ def test_a_default_demo_cut_short_removes_its_temporary_home(tmp_path):
     import time
     from pathlib import Path
 
+    from support.terminal import as_a_shell_starts_it
+
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     exe = Path(sys.executable).with_name("postcli")
@@ -235,6 +240,7 @@ def test_a_default_demo_cut_short_removes_its_temporary_home(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "TMPDIR": str(tmp)},
+        preexec_fn=as_a_shell_starts_it,
     )
     deadline = time.monotonic() + 120
     while not list(tmp.glob("postcli-demo-*/postcli.db")):

@@ -14,10 +14,23 @@ from pathlib import Path
 from typing import Sequence
 
 
+def as_a_shell_starts_it() -> None:
+    """In the child before exec: Ctrl-C (SIGINT) and SIGQUIT back to their defaults, as a shell
+    gives a command it runs in the foreground. A test run started in the background by a shell
+    without job control (`.ci/run &`, nohup, many CI runners) has them ignored, every child
+    inherits that, Python then installs no KeyboardInterrupt handler, and a Ctrl-C does nothing:
+    the tests that interrupt postcli waited until killed."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 def _take_terminal() -> None:
     import fcntl
     import termios
 
+    as_a_shell_starts_it()
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
