@@ -115,6 +115,7 @@ def test_each_style_has_richs_codes(monkeypatch, system, no_color):
 @settings(max_examples=200)
 @given(text=_TEXT, style=_STYLE, width=st.integers(1, 120), tty=st.booleans(), env=_ENVS)
 @example(text="漢字", style=None, width=1, tty=True, env={})  # each character wider than a line
+@example(text="ab\u200b ", style=None, width=3, tty=True, env={})  # fits in cells, not in characters
 def test_a_line_is_richs(monkeypatch, text, style, width, tty, env):
     mine, rich, fell_back = _both(lambda: output.line(text, style=style), monkeypatch, tty=tty, env=env, width=width)
     assert mine == rich
@@ -130,6 +131,8 @@ def test_a_line_is_richs(monkeypatch, text, style, width, tty, env):
     tty=st.booleans(),
     env=_ENVS,
 )
+# Fits in cells, not in characters: Rich strips the trailing space beyond the width (found by Hypothesis).
+@example(points=[("aaaa\u200b", None)], width=11, tty=True, env={})
 def test_a_bar_chart_and_a_heat_grid_are_richs(monkeypatch, points, width, tty, env):
     def draw() -> None:
         output.bar_chart(points, width=10, title="Engagement by platform")

@@ -113,10 +113,12 @@ class Term:
             return True
         from rich.cells import cell_len
 
-        if sum(cell_len(t) for t, _ in parts) <= width:
+        text = "".join(t for t, _ in parts)
+        # As is when it fits, in cells and in characters: Rich strips trailing spaces beyond the
+        # width counted in characters (Text.rstrip_end), which zero-width ones can pass alone.
+        if cell_len(text) <= width and len(text) <= width:
             self.write([parts], width)
             return True
-        text = "".join(t for t, _ in parts)
         lines = []
         for start, piece in _wrapped(text, width, justify="default", overflow="fold"):
             if text[start : start + len(piece)] != piece:
