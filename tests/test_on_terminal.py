@@ -103,6 +103,17 @@ def test_a_terminal_shows_everything_a_pipe_gets(demo_store, args, columns):
     assert not sent - shown, (sent - shown, text)
 
 
+def test_a_key_value_listing_keeps_its_keys_whole_on_40_columns(demo_store):
+    """The values fold, not the keys: shrunk alike, `db status` showed `post_metric_sna…` and
+    `account_metric_…` on 40 columns while the counts beside them had room to spare."""
+    code, seen = _terminal(demo_store, "db", "status", columns=40)
+    lines = _text(seen).splitlines()
+    assert code == 0 and max(len(line) for line in lines) <= 40, lines
+    for key in ("post_metric_snapshots", "account_metric_snapshots"):
+        assert any(line.split() and line.split()[0] == key for line in lines), lines
+    assert "…" not in _text(seen)
+
+
 def test_collect_shows_its_bar_then_clears_it(demo_copy):
     code, seen = _terminal(demo_copy, "collect")
     text = _text(seen)

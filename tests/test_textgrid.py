@@ -60,7 +60,15 @@ def test_table_bytes_are_richs(monkeypatch, names, rows, numeric, title, caption
 
 @settings(max_examples=100, deadline=None)
 @given(
-    pairs=st.lists(st.tuples(st.sampled_from(["posts published", "  bluesky", "漢字", "", " x "]), _CELL), max_size=6),
+    pairs=st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["posts published", "  bluesky", "漢字", "", " x ", "account_metric_snapshots", "a key " * 5]
+            ),
+            _CELL,
+        ),
+        max_size=6,
+    ),
     title=st.none() | st.sampled_from(["Overview (now   change vs previous period)"]),
     width=st.integers(5, 160),
     terminal=st.booleans(),

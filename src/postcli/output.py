@@ -359,18 +359,29 @@ def _title(text: str | None, style: str = "table.title") -> Any:
     return None if text is None else literal(text, style)
 
 
+KV_VALUE_ROOM = 8  # the columns a value keeps beside keys kept whole (output.kv)
+
+
 def kv(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) -> None:
     from rich import box
+    from rich.cells import cell_len
 
     from postcli.textgrid import Column, Grid
 
     pairs = list(pairs)
+    # The keys stay whole (and the values fold) where that leaves the values room; shrunk alike,
+    # db status's `account_metric_snapshots` read `account_metric_…` on 40 columns. Where it
+    # does not, both shrink as before: a key kept whole would squeeze the values to nothing.
+    longest = max((cell_len(_plain(k)) for k, _ in pairs), default=0)
+    whole = longest + KV_VALUE_ROOM + 7 <= (term() or console()).width  # 7: padding and the box's three columns
+    key = Column("key", bold=True, overflow="ellipsis", no_wrap=whole)
+    cols = [key, Column("value")]
 
     def rich_table() -> Any:
         from rich.table import Table
 
         t = Table(title=_title(title), box=box.SIMPLE, show_header=False, title_justify="left")
-        t.add_column("key", style="bold")
+        t.add_column("key", style="bold", overflow="ellipsis", no_wrap=key.no_wrap)
         t.add_column("value", overflow="fold")
         for k, v in pairs:
             t.add_row(literal(k), literal(v))
@@ -380,7 +391,6 @@ def kv(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) -> None:
     if grid is None:
         console().print(rich_table())
         return
-    cols = [Column("key", bold=True, overflow="ellipsis"), Column("value")]
     _print_grid(Grid(cols, grid, box=box.SIMPLE, show_header=False, title=_opt(title), fallback=rich_table))
 
 

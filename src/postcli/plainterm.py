@@ -163,10 +163,11 @@ def _is_terminal(stream: Any) -> bool:
     return bool(stream.isatty())
 
 
-def wrap(text: str, width: int, *, justify: str, overflow: str) -> list[str]:
-    """rich's Text(text).wrap(console, width, justify=..., overflow=...) for one line of plain
-    text (plain_line): the lines' text. The breaks are Rich's own (rich._wrap.divide_line)."""
-    return [line for _, line in _wrapped(text, width, justify=justify, overflow=overflow)]
+def wrap(text: str, width: int, *, justify: str, overflow: str, no_wrap: bool = False) -> list[str]:
+    """rich's Text(text).wrap(console, width, justify=..., overflow=..., no_wrap=...) for one
+    line of plain text (plain_line): the lines' text. The breaks are Rich's own
+    (rich._wrap.divide_line); with no_wrap, one line cut at the width."""
+    return [line for _, line in _wrapped(text, width, justify=justify, overflow=overflow, no_wrap=no_wrap)]
 
 
 def _slice(parts: Sequence[Part], start: int, end: int) -> list[Part]:
@@ -181,17 +182,17 @@ def _slice(parts: Sequence[Part], start: int, end: int) -> list[Part]:
     return out
 
 
-def _wrapped(text: str, width: int, *, justify: str, overflow: str) -> list[tuple[int, str]]:
+def _wrapped(text: str, width: int, *, justify: str, overflow: str, no_wrap: bool = False) -> list[tuple[int, str]]:
     """wrap's lines, each with the offset in `text` it starts at."""
     from rich._wrap import divide_line
     from rich.cells import cell_len
 
-    offsets = divide_line(text, width, fold=overflow == "fold")
+    offsets = [] if no_wrap else divide_line(text, width, fold=overflow == "fold")
     bounds = [0, *offsets, len(text)]
     out = []
     for start, end in zip(bounds, bounds[1:]):
         line = text[start:end]
-        if len(line) > width:  # Text.rstrip_end: trailing spaces beyond the width (in characters)
+        if not no_wrap and len(line) > width:  # Text.rstrip_end: trailing spaces beyond the width (in characters)
             space = _TRAILING_SPACE.search(line)
             if space is not None:
                 line = line[: len(line) - min(len(space.group()), len(line) - width)]

@@ -42,12 +42,14 @@ class Column:
         min_width: int | None = None,
         bold: bool = False,
         overflow: str = "fold",
+        no_wrap: bool = False,
     ):
         self.header = header
         self.right = right  # justify="right"
         self.min_width = min_width
         self.bold = bold  # the column's style (kv's keys)
         self.overflow = overflow  # how a word wider than the column is cut (rich's Column.overflow)
+        self.no_wrap = no_wrap  # a cell is one line, cut at the width; the others shrink first
 
 
 class Grid:
@@ -180,7 +182,7 @@ def _wrap(text: str, width: int, col: Column) -> list[str]:
             text = text.rstrip()
             return [" " * (width - cell_len(text)) + text]
         return [text + " " * (width - cell_len(text))]
-    return wrap(text, width, justify="right" if col.right else "left", overflow=col.overflow)
+    return wrap(text, width, justify="right" if col.right else "left", overflow=col.overflow, no_wrap=col.no_wrap)
 
 
 def _natural(lines: Sequence[Sequence[str]], columns: int) -> list[int]:
@@ -196,7 +198,7 @@ def _layout(columns: Sequence[Column], natural: list[int], room: int) -> list[in
     least = [(c.min_width or 0) + 2 * PAD for c in columns]
     widths = [max(min(n, room), m) for n, m in zip(natural, least)]
     if sum(widths) > room:
-        widths = _collapse(widths, room)
+        widths = _collapse(widths, room, [not c.no_wrap for c in columns])
         if sum(widths) > room:  # Rich's last resort: every column alike
             widths = _reduce(sum(widths) - room, [1] * len(widths), widths, widths)
         if min(widths) < 1:
@@ -229,15 +231,15 @@ def fit(columns: Sequence[Column], lines: Sequence[Sequence[str]], width: int) -
         columns[i].min_width = least[i] - 1
 
 
-def _collapse(widths: list[int], room: int) -> list[int]:
-    """Table._collapse_widths with every column wrappable: the widest ones shrink first."""
+def _collapse(widths: list[int], room: int, wraps: list[bool]) -> list[int]:
+    """Table._collapse_widths: the widest of the columns that wrap shrink first."""
     excess = sum(widths) - room
-    while excess > 0:
-        widest = max(widths)
-        second = max((w for w in widths if w != widest), default=0)
+    while excess > 0 and any(wraps):
+        widest = max(w for w, can in zip(widths, wraps) if can)
+        second = max((w for w, can in zip(widths, wraps) if can and w != widest), default=0)
         if not widest - second:
             break
-        ratios = [1 if w == widest else 0 for w in widths]
+        ratios = [1 if can and w == widest else 0 for w, can in zip(widths, wraps)]
         widths = _reduce(excess, ratios, [min(excess, widest - second)] * len(widths), widths)
         excess = sum(widths) - room
     return widths
