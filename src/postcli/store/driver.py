@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # --- the schema revision ----------------------------------------------------------------
 
 # The newest migration this code knows. tests/test_store.py checks it matches Alembic's head.
-SCHEMA_HEAD = "0016"
+SCHEMA_HEAD = "0017"
 SCHEMA_REVISIONS = (
     "0001",
     "0002",
@@ -44,6 +44,7 @@ SCHEMA_REVISIONS = (
     "0014",
     "0015",
     "0016",
+    "0017",
 )
 
 

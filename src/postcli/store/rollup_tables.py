@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer
+from sqlalchemy import Float, ForeignKey, Integer, PrimaryKeyConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from postcli.store.model_base import Base, BigInt
@@ -49,8 +49,10 @@ class PublishedSums(Base):
 
     __tablename__ = "published_sums"
 
-    # The key starts with the capture day: the totals' rows are one range, and a period that
-    # ended seeks the capture days from its cutoff on, each over the period's publish days.
+    # The key (migration 0017): the capture day, then the account, then the publish hour (day).
+    # The totals' rows are one range per account, and a period that ended seeks the capture days
+    # from its cutoff on; overview and platforms sum each account's run in key order, seeking
+    # the accounts in scope, rather than sorting the period's rows by platform.
     captured_day: Mapped[datetime] = mapped_column(primary_key=True)
     went_live: Mapped[datetime] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
@@ -69,7 +71,10 @@ class PublishedSums(Base):
     engagement_n: Mapped[int] = mapped_column(Integer, default=0)
     rate_n: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table_args__ = (
+        PrimaryKeyConstraint("captured_day", "account_id", "went_live"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class PublishedHour(Base):

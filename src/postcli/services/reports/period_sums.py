@@ -93,11 +93,11 @@ def days_since_cutoff(db: Reader, sc: Scope, now: datetime) -> list[datetime]:
     captured = [] if as_of is None else _captured_since(db, as_of)
     if not captured:
         return []
-    where, params = _scope(sc)
+    accounts, params = _accounts(db, sc)
     marks, cparams = in_list("cap", captured)
     changed = db.one(
-        f"SELECT 1 FROM {TABLE} x JOIN accounts a ON a.id = x.account_id WHERE x.captured_day IN {marks} "
-        f"AND x.went_live >= :d0 AND x.went_live < :d1{where} LIMIT 1",
+        f"SELECT 1 FROM {TABLE} x WHERE x.captured_day IN {marks}{accounts} "
+        "AND x.went_live >= :d0 AND x.went_live < :d1 LIMIT 1",
         d0=utc_midnight(sc.q.start),
         d1=utc_midnight(sc.q.end, up=True),
         **params,
@@ -106,15 +106,27 @@ def days_since_cutoff(db: Reader, sc: Scope, now: datetime) -> list[datetime]:
     return [] if changed is None else captured
 
 
-def _scope(sc: Scope) -> tuple[str, dict[str, Any]]:
-    sql, params = "", dict[str, Any]()
-    if sc.platform:
-        sql += " AND a.platform = :platform"
-        params["platform"] = sc.platform
+def _accounts(db: Reader, sc: Scope) -> tuple[str, dict[str, Any]]:
+    """` AND x.account_id IN (...)`: the accounts in scope, removed ones too (what they published
+    stays in the history). published_sums' key has the account after the capture day, so each
+    is a seek, and rows come in account order: summed by account without a sort."""
+    return _keyed(account_platforms(db, sc))
+
+
+def account_platforms(db: Reader, sc: Scope) -> dict[int, str]:
+    """{account id: platform} of the accounts in scope."""
     if sc.account is not None:
-        sql += " AND x.account_id = :account_id"
-        params["account_id"] = sc.account.account_id
-    return sql, params
+        rows = db.rows("SELECT id, platform FROM accounts WHERE id = :id", id=sc.account.account_id)
+    elif sc.platform:
+        rows = db.rows("SELECT id, platform FROM accounts WHERE platform = :p", p=sc.platform)
+    else:
+        rows = db.rows("SELECT id, platform FROM accounts")
+    return {int(i): str(p) for i, p in rows}
+
+
+def _keyed(platforms: dict[int, str]) -> tuple[str, dict[str, Any]]:
+    marks, params = in_list("acc", sorted(platforms))
+    return f" AND x.account_id IN {marks}", params
 
 
 _SELECT = ", ".join(f"sum(x.{c})" for c in (*FIGURES, *COUNTS))
@@ -123,19 +135,20 @@ _SELECT = ", ".join(f"sum(x.{c})" for c in (*FIGURES, *COUNTS))
 def _add_days(
     db: Reader, sc: Scope, captured: list[datetime], days: tuple[datetime, datetime], out: dict[str, Sums]
 ) -> None:
-    where, params = _scope(sc)
-    head = f"SELECT a.platform, {_SELECT} FROM {TABLE} x JOIN accounts a ON a.id = x.account_id WHERE "
-    period = f" AND x.went_live >= :d0 AND x.went_live < :d1{where} GROUP BY a.platform"
+    platforms = account_platforms(db, sc)
+    accounts, params = _keyed(platforms)
+    head = f"SELECT x.account_id, {_SELECT} FROM {TABLE} x WHERE "
+    period = f"{accounts} AND x.went_live >= :d0 AND x.went_live < :d1 GROUP BY x.account_id"
     params.update(d0=days[0], d1=days[1])
-    for platform, *row in db.rows(head + "x.captured_day = :totals" + period, totals=TOTALS_DAY, **params):
-        out.setdefault(platform, Sums()).add(row)
+    for account_id, *row in db.rows(head + "x.captured_day = :totals" + period, totals=TOTALS_DAY, **params):
+        out.setdefault(platforms[account_id], Sums()).add(row)
     if not captured:
         return
-    # Less what was captured on the cutoff's day or later: one seek per capture day (the key
-    # starts with it), each reading only the period's publish days.
+    # Less what was captured on the cutoff's day or later: one seek per capture day and account
+    # (the key starts with them), each reading only the period's publish days.
     marks, cparams = in_list("cap", captured)
-    for platform, *row in db.rows(head + f"x.captured_day IN {marks}" + period, **params, **cparams):
-        out.setdefault(platform, Sums()).add(row, sign=-1)
+    for account_id, *row in db.rows(head + f"x.captured_day IN {marks}" + period, **params, **cparams):
+        out.setdefault(platforms[account_id], Sums()).add(row, sign=-1)
 
 
 def _add_targets(
@@ -173,13 +186,14 @@ def counts_by_platform(db: Reader, sc: Scope) -> dict[str, Counts]:
     for between in edges:
         _count_targets(db, sc, between, out)
     if days is not None:
-        where, params = _scope(sc)
+        platforms = account_platforms(db, sc)
+        accounts, params = _keyed(platforms)
         sql = (
-            "SELECT a.platform, sum(x.targets), sum(x.posts), sum(x.posts_all) FROM published_counts x "
-            f"JOIN accounts a ON a.id = x.account_id WHERE x.hour >= :d0 AND x.hour < :d1{where} GROUP BY a.platform"
+            "SELECT x.account_id, sum(x.targets), sum(x.posts), sum(x.posts_all) FROM published_counts x "
+            f"WHERE x.hour >= :d0 AND x.hour < :d1{accounts} GROUP BY x.account_id"
         )
-        for platform, *row in db.rows(sql, d0=days[0], d1=days[1], **params):
-            out.setdefault(platform, Counts()).add(row)
+        for account_id, *row in db.rows(sql, d0=days[0], d1=days[1], **params):
+            out.setdefault(platforms[account_id], Counts()).add(row)
     return out
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from postcli.services.reports import period_sums
 from postcli.services.reports.period_sums import split
 from postcli.services.reports.scope import Report, ReportQuery, Scope, begin, utc_now
 from postcli.services.reports.sql import PUBLISHED, cutoff, published_targets
@@ -106,13 +107,18 @@ def _hour_buckets(db: Reader, sc: Scope, first: datetime, last: datetime, captur
         "GROUP BY h.hour",
         **params,
     )
+    # published_sums' key has the account before the publish hour: each account in scope a seek.
+    accounts, aparams = in_list("sums_acc", sorted(period_sums.account_platforms(db, sc)))
     summed: dict[int, list[int]] = {
         published.hour_number(hour): [int(n or 0), int(total or 0)]
         for hour, n, total in db.rows(
             "SELECT h.went_live, sum(h.engagement_n), sum(h.engagement) FROM published_sums h "
-            f"WHERE h.captured_day = :totals AND h.went_live >= :h0 AND h.went_live < :h1{where} GROUP BY h.went_live",
+            f"WHERE h.captured_day = :totals AND h.account_id IN {accounts} AND h.went_live >= :h0 "
+            "AND h.went_live < :h1 GROUP BY h.went_live",
             totals=TOTALS_DAY,
-            **params,
+            h0=first,
+            h1=last,
+            **aparams,
         )
     }
     if captured:
