@@ -298,7 +298,8 @@ def time_reports(now: datetime, runs: int, only: set[str] | None = None) -> list
 def time_commands(
     now: datetime, n_posts: int, runs: int, only: set[str] | None = None
 ) -> list[tuple[str, float, float, float, float]]:
-    """Each report command as a whole process, alternating with `postcli --help`.
+    """Each report command as a whole process, alternating with `postcli --help`, in `runs`
+    rounds of every command.
 
     The machine's speed drifts, so every command run is paired with a `--help` run
     right before it; the ratio is the median of the pairs' ratios (and best / best). The
@@ -356,17 +357,23 @@ def time_commands(
         return secs
 
     run([*base, "analytics", *commands[0]])  # warm the page cache and .pyc files
+    helps: list[list[float]] = [[] for _ in commands]
+    cmds: list[list[float]] = [[] for _ in commands]
+    # Round by round, every command once a round: a burst of load on the machine (seconds long)
+    # then lands on a run or two of many commands, not on every run of one (one command of 90
+    # came out at 1.3-1.4x in a run and at 1.0-1.1x in the next, best/best as high: all its runs
+    # back to back had been slowed).
+    for _ in range(runs):
+        for i, cmd in enumerate(commands):
+            helps[i].append(run([*base, "--help"]))
+            cmds[i].append(run([*base, "analytics", *cmd]))
     results = []
-    for cmd in commands:
-        helps, cmds = [], []
-        for _ in range(runs):
-            helps.append(run([*base, "--help"]))
-            cmds.append(run([*base, "analytics", *cmd]))
+    for cmd, c_runs, h_runs in zip(commands, cmds, helps):
         # Each run is paired with the --help run just before it: the median of the pairs'
         # ratios follows the machine's drift; best/best is the cost with the least noise.
-        pair = statistics.median(c / h for c, h in zip(cmds, helps))
+        pair = statistics.median(c / h for c, h in zip(c_runs, h_runs))
         label = labels.get(id(cmd)) or " ".join(a for a in cmd if a not in period)
-        results.append((label, statistics.median(cmds), statistics.median(helps), pair, min(cmds) / min(helps)))
+        results.append((label, statistics.median(c_runs), statistics.median(h_runs), pair, min(c_runs) / min(h_runs)))
     return results
 
 
