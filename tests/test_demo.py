@@ -67,20 +67,21 @@ def test_the_default_demo_keeps_its_store_and_prints_what_to_try_next(home):
         shutil.rmtree(report.parent, ignore_errors=True)
 
 
-def _start_demo(home, days: str = "3"):  # type: ignore[no-untyped-def]
+def _start_demo(home, days: str = "3", env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """`postcli demo` as its own process, in `home` (None: the default, a new temporary one)."""
+    import os
     import subprocess
-    import sys
-    from pathlib import Path
 
-    exe = Path(sys.executable).with_name("postcli")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
+    from support.cli import postcli_argv
     from support.terminal import as_a_shell_starts_it
 
+    where = [] if home is None else ["--home", str(home)]
     return subprocess.Popen(
-        [*cmd, "demo", "--home", str(home), "--days", days],
+        [*postcli_argv(), "demo", *where, "--days", days],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, **(env or {})},
         preexec_fn=as_a_shell_starts_it,  # a SIGINT interrupts it even when the tests run in the background
     )
 
@@ -96,16 +97,14 @@ def test_a_second_demo_in_the_same_home_is_told_another_demo_is_filling_it(tmp_p
     gets one clear message, exit 4, and touches nothing; A, let go, finishes with its store whole."""
     import json
     import signal
-    import time
+
+    from support.cli import wait_until
 
     d = tmp_path / "shared"
     first = _start_demo(d)
     try:
-        deadline = time.monotonic() + 120
-        while not (d / "postcli.db").exists():  # A holds the home and is filling its store
-            assert first.poll() is None, first.communicate()
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        # A holds the home and is filling its store.
+        wait_until(first, (d / "postcli.db").exists, timeout=120, every=0.01)
         first.send_signal(signal.SIGSTOP)
         before = sorted(p.name for p in d.iterdir())
         second = run_postcli("demo", "--home", str(d), "--days", "1", timeout=120)
@@ -174,13 +173,11 @@ def test_the_demo_on_a_terminal_finishes_with_its_spinner_and_steps(tmp_path):
     prints through the console whose stream writes to sys.stderr, which looped forever; every test
     ran it piped."""
     import os
-    import sys
-    from pathlib import Path
 
+    from support.cli import postcli_argv
     from support.terminal import run_on_terminal
 
-    exe = Path(sys.executable).with_name("postcli")
-    argv = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
+    argv = postcli_argv()
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE")}
     env["TERM"] = "xterm-256color"
     keep = tmp_path / "demo-home"
@@ -196,17 +193,14 @@ def test_a_demo_cut_short_leaves_no_half_store_and_the_next_one_runs(tmp_path):
     directory the user gave stays, empty; one the demo made is gone), so `postcli demo --home`
     runs again instead of refusing a half-filled store as "not empty"."""
     import signal
-    import time
+
+    from support.cli import wait_until
 
     given = tmp_path / "given"
     given.mkdir()
     for d, existed in ((given, True), (tmp_path / "made" / "here", False)):
         demo = _start_demo(d, "120")
-        deadline = time.monotonic() + 120
-        while not (d / "postcli.db").exists():  # filling its store
-            assert demo.poll() is None, demo.communicate()
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        wait_until(demo, (d / "postcli.db").exists, timeout=120, every=0.01)  # filling its store
         demo.send_signal(signal.SIGINT)
         _out, err = demo.communicate(timeout=120)
         assert demo.returncode == 130, err
@@ -221,32 +215,14 @@ def test_a_demo_cut_short_leaves_no_half_store_and_the_next_one_runs(tmp_path):
 
 
 def test_a_default_demo_cut_short_removes_its_temporary_home(tmp_path):
-    import os
     import signal
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
 
-    from support.terminal import as_a_shell_starts_it
+    from support.cli import wait_until
 
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    exe = Path(sys.executable).with_name("postcli")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
-    demo = subprocess.Popen(
-        [*cmd, "demo", "--days", "120"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "TMPDIR": str(tmp)},
-        preexec_fn=as_a_shell_starts_it,
-    )
-    deadline = time.monotonic() + 120
-    while not list(tmp.glob("postcli-demo-*/postcli.db")):
-        assert demo.poll() is None, demo.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    demo = _start_demo(None, "120", env={"TMPDIR": str(tmp)})
+    wait_until(demo, lambda: any(tmp.glob("postcli-demo-*/postcli.db")), timeout=120, every=0.01)
     demo.send_signal(signal.SIGINT)
     _out, err = demo.communicate(timeout=120)
     assert demo.returncode == 130 and err.splitlines()[-1] == "error: interrupted.", err

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from support.cli import postcli_argv
 from support.terminal import run_on_terminal
 
-EXE = Path(sys.executable).with_name("postcli")
-POSTCLI = [str(EXE)] if EXE.exists() else [sys.executable, "-m", "postcli"]
+POSTCLI = postcli_argv()
 HIDE, SHOW = b"\x1b[?25l", b"\x1b[?25h"
 _ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\r")
 _BOX = set("━─│┃ ")

@@ -36,22 +36,34 @@ def run_postcli(
     """The installed entry point as a separate process (same interpreter/venv)."""
     full_env = dict(os.environ)
     full_env.update(env or {})
+    return subprocess.run(
+        postcli_argv() + list(args), env=full_env, input=input, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def postcli_argv() -> list[str]:
+    """The installed entry point (same interpreter/venv), or `python -m postcli` without one."""
     exe = Path(sys.executable).with_name("postcli")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
-    return subprocess.run(cmd + list(args), env=full_env, input=input, capture_output=True, text=True, timeout=timeout)
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "postcli"]
+
+
+def wait_until(proc: subprocess.Popen, reached, timeout: float = 30, every: float = 0.05) -> None:  # type: ignore[type-arg]
+    """Return once `reached()` is true; fail if `proc` exits first or `timeout` passes."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not reached():
+        assert time.monotonic() < deadline, "the process never got there"
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(every)
 
 
 def kill_when(proc: subprocess.Popen, reached, timeout: float = 30) -> None:  # type: ignore[type-arg]
     """SIGKILL `proc` as soon as `reached()` is true (e.g. the fake saw the request)."""
     import signal
-    import time
 
-    deadline = time.monotonic() + timeout
     try:
-        while not reached():
-            assert time.monotonic() < deadline, "the process never got there"
-            assert proc.poll() is None, proc.communicate()
-            time.sleep(0.05)
+        wait_until(proc, reached, timeout)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
     finally:
