@@ -715,7 +715,8 @@ def test_a_period_is_settled_when_its_posts_did_not_change_since_its_cutoff():
             None if account is None else AccountRef(account, "bluesky" if account == targets[0][1] else "mastodon", "h")
         )
         with open_reader() as db:
-            return days_since_cutoff(db, Scope(q=q, platform=None, account=ref, dialect=db.dialect), now)
+            sc = Scope(q=q, platform=None, account=ref, dialect=db.dialect)
+            return days_since_cutoff(db, sc, now, sc.account_platforms(db))
 
     assert since() == []  # nothing captured after T0's day
     _write(targets, [(1, 26 * 60, 9, 0, 0, False)])  # post 1 changes on the cutoff's day

@@ -64,12 +64,13 @@ def by_platform(db: Reader, sc: Scope, now: datetime) -> dict[str, Sums]:
     target by target; as of a past cutoff the capture days' rows are by publish day, so the
     parts of days are."""
     out: dict[str, Sums] = {}
-    captured = days_since_cutoff(db, sc, now)
+    platforms = sc.account_platforms(db)
+    captured = days_since_cutoff(db, sc, now, platforms)
     edges, days = split(sc, hours=not captured)
     for between in edges:
         _add_targets(db, sc, now, between, out)
     if days is not None:
-        _add_days(db, sc, captured, days, out)
+        _add_days(db, platforms, captured, days, out)
     return out
 
 
@@ -82,7 +83,7 @@ def _captured_since(db: Reader, as_of: datetime) -> list[datetime]:
     return [as_of + timedelta(days=i) for i in range((last_day - as_of).days + 1)]
 
 
-def days_since_cutoff(db: Reader, sc: Scope, now: datetime) -> list[datetime]:
+def days_since_cutoff(db: Reader, sc: Scope, now: datetime, platforms: dict[int, str]) -> list[datetime]:
     """The capture days from the period's cutoff (sql.cutoff) on, whose changes its figures as
     of the cutoff must lose; none ("as of now") for a period ending now or today, and for one
     whose targets (in scope) changed no figure on or after the cutoff's day: their latest values
@@ -93,7 +94,7 @@ def days_since_cutoff(db: Reader, sc: Scope, now: datetime) -> list[datetime]:
     captured = [] if as_of is None else _captured_since(db, as_of)
     if not captured:
         return []
-    accounts, params = _accounts(db, sc)
+    accounts, params = _keyed(platforms)
     marks, cparams = in_list("cap", captured)
     changed = db.one(
         f"SELECT 1 FROM {TABLE} x WHERE x.captured_day IN {marks}{accounts} "
@@ -106,25 +107,10 @@ def days_since_cutoff(db: Reader, sc: Scope, now: datetime) -> list[datetime]:
     return [] if changed is None else captured
 
 
-def _accounts(db: Reader, sc: Scope) -> tuple[str, dict[str, Any]]:
-    """` AND x.account_id IN (...)`: the accounts in scope, removed ones too (what they published
-    stays in the history). published_sums' key has the account after the capture day, so each
-    is a seek, and rows come in account order: summed by account without a sort."""
-    return _keyed(account_platforms(db, sc))
-
-
-def account_platforms(db: Reader, sc: Scope) -> dict[int, str]:
-    """{account id: platform} of the accounts in scope."""
-    if sc.account is not None:
-        rows = db.rows("SELECT id, platform FROM accounts WHERE id = :id", id=sc.account.account_id)
-    elif sc.platform:
-        rows = db.rows("SELECT id, platform FROM accounts WHERE platform = :p", p=sc.platform)
-    else:
-        rows = db.rows("SELECT id, platform FROM accounts")
-    return {int(i): str(p) for i, p in rows}
-
-
 def _keyed(platforms: dict[int, str]) -> tuple[str, dict[str, Any]]:
+    """` AND x.account_id IN (...)`: the accounts of `platforms` (Scope.account_platforms).
+    published_sums' key has the account after the capture day, so each is a seek, and rows come
+    in account order: summed by account without a sort."""
     marks, params = in_list("acc", sorted(platforms))
     return f" AND x.account_id IN {marks}", params
 
@@ -133,9 +119,12 @@ _SELECT = ", ".join(f"sum(x.{c})" for c in (*FIGURES, *COUNTS))
 
 
 def _add_days(
-    db: Reader, sc: Scope, captured: list[datetime], days: tuple[datetime, datetime], out: dict[str, Sums]
+    db: Reader,
+    platforms: dict[int, str],
+    captured: list[datetime],
+    days: tuple[datetime, datetime],
+    out: dict[str, Sums],
 ) -> None:
-    platforms = account_platforms(db, sc)
     accounts, params = _keyed(platforms)
     head = f"SELECT x.account_id, {_SELECT} FROM {TABLE} x WHERE "
     period = f"{accounts} AND x.went_live >= :d0 AND x.went_live < :d1 GROUP BY x.account_id"
@@ -186,7 +175,7 @@ def counts_by_platform(db: Reader, sc: Scope) -> dict[str, Counts]:
     for between in edges:
         _count_targets(db, sc, between, out)
     if days is not None:
-        platforms = account_platforms(db, sc)
+        platforms = sc.account_platforms(db)
         accounts, params = _keyed(platforms)
         sql = (
             "SELECT x.account_id, sum(x.targets), sum(x.posts), sum(x.posts_all) FROM published_counts x "

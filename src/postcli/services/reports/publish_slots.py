@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from postcli.services.reports import period_sums
 from postcli.services.reports.period_sums import split
 from postcli.services.reports.scope import Report, ReportQuery, Scope, begin, utc_now
 from postcli.services.reports.sql import PUBLISHED, cutoff, published_targets
@@ -108,7 +107,7 @@ def _hour_buckets(db: Reader, sc: Scope, first: datetime, last: datetime, captur
         **params,
     )
     # published_sums' key has the account before the publish hour: each account in scope a seek.
-    accounts, aparams = in_list("sums_acc", sorted(period_sums.account_platforms(db, sc)))
+    accounts, aparams = in_list("sums_acc", sorted(sc.account_platforms(db)))
     summed: dict[int, list[int]] = {
         published.hour_number(hour): [int(n or 0), int(total or 0)]
         for hour, n, total in db.rows(

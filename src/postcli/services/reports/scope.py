@@ -107,10 +107,20 @@ class Scope:
         if self.account is not None:
             return " AND h.account_id = :account_id", {"account_id": self.account.account_id}
         if self.platform:
-            ids = [r[0] for r in db.rows("SELECT id FROM accounts WHERE platform = :p", p=self.platform)]
-            marks, params = in_list("acc", ids)
+            marks, params = in_list("acc", sorted(self.account_platforms(db)))
             return f" AND h.account_id IN {marks}", params
         return "", {}
+
+    def account_platforms(self, db: Reader) -> dict[int, str]:
+        """{account id: platform} of the accounts in scope, removed ones too (what they published
+        stays in the history)."""
+        if self.account is not None:
+            rows = db.rows("SELECT id, platform FROM accounts WHERE id = :id", id=self.account.account_id)
+        elif self.platform:
+            rows = db.rows("SELECT id, platform FROM accounts WHERE platform = :p", p=self.platform)
+        else:
+            rows = db.rows("SELECT id, platform FROM accounts")
+        return {int(i): str(p) for i, p in rows}
 
     def accounts(self, alias: str = "a") -> tuple[str, dict[str, Any]]:
         """`WHERE ...` restricting accounts `alias` to the scope (removed ones only when named)."""
