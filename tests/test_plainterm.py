@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from rich.color import ColorSystem
 from rich.console import Console
 
-from postcli import output, plainterm
+from postcli import charts, output, plainterm
 from support import builders
 from support.layout import PIECES
 from support.terminal import run_on_terminal
@@ -135,9 +135,9 @@ def test_a_line_is_richs(monkeypatch, text, style, width, tty, env):
 @example(points=[("aaaa\u200b", None)], width=11, tty=True, env={})
 def test_a_bar_chart_and_a_heat_grid_are_richs(monkeypatch, points, width, tty, env):
     def draw() -> None:
-        output.bar_chart(points, width=10, title="Engagement by platform")
+        charts.bar_chart(points, width=10, title="Engagement by platform")
         labels = [label[:5] for label, _ in points]
-        output.heat_grid(labels, ["00", "01", "02"], [[v, None, 0] for _, v in points], title="Heatmap")
+        charts.heat_grid(labels, ["00", "01", "02"], [[v, None, 0] for _, v in points], title="Heatmap")
 
     mine, rich, _ = _both(draw, monkeypatch, tty=tty, env=env, width=width)
     assert mine == rich

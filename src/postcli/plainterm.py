@@ -3,7 +3,7 @@
 Importing rich.console costs a report command about a tenth of `postcli --help` (55 modules,
 pickle and random among them), more than drawing its few lines does. What reports print is
 simple: one-line texts in one of a few styles (output.line), a text in styled parts
-(output.bar_chart) and textgrid's tables. Term writes those as Console.print would for
+(charts.bar_chart) and textgrid's tables. Term writes those as Console.print would for
 postcli's consoles (output.console(): highlight and emoji off, soft wrap when piped): the same
 terminal detection (TTY_COMPATIBLE, FORCE_COLOR, the stream's isatty), the same width (a forced
 width, COLUMNS, the terminal size of stdin, stdout or stderr, else 80), SGR codes only for a

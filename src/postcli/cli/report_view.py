@@ -202,9 +202,9 @@ def _render_platforms(r: Any) -> None:
 
 
 def _render_timeline(r: Any) -> None:
-    from postcli import output
+    from postcli import charts, output
 
-    output.bar_chart(
+    charts.bar_chart(
         [(f"{d.date:%a %Y-%m-%d}", d.engagement) for d in r.days],
         title="Engagement gained per day",
     )
@@ -212,7 +212,7 @@ def _render_timeline(r: Any) -> None:
 
 
 def _render_growth(r: Any) -> None:
-    from postcli import output
+    from postcli import charts, output
 
     output.table(
         ["account", "platform", "start", "end", "change", "per day"],
@@ -223,7 +223,7 @@ def _render_growth(r: Any) -> None:
                 a.start,
                 a.end,
                 output.NULL if a.change is None else f"{a.change:+,}",
-                output.sparkline([f for _, f in a.days]),
+                charts.sparkline([f for _, f in a.days]),
             ]
             for a in r.accounts
         ],
@@ -281,10 +281,10 @@ def _null_note(shown: dict[str, tuple[Any, ...]]) -> None:
 
 
 def _render_heatmap(r: Any) -> None:
-    from postcli import output
+    from postcli import charts, output
     from postcli.services.reports import WEEKDAYS
 
-    output.heat_grid(
+    charts.heat_grid(
         WEEKDAYS,
         [str(h) for h in range(24)],
         [[r.cell(d, h).mean_engagement for h in range(24)] for d in range(7)],
