@@ -89,8 +89,7 @@ def hold_home(root: Path, *, made: bool = False) -> Iterator[None]:
             # A demo cut short (Ctrl-C, a full disk) left half a store, which the next
             # `postcli demo --home` would refuse as "not empty". Everything here is the demo's
             # own (the directory was empty, and held), so it goes, and a directory it made too.
-            _empty(root)
-            lock_path.unlink(missing_ok=True)
+            _empty(root)  # the lock file too: the kernel's lock is on the open file, not its name
             if made:
                 with contextlib.suppress(OSError):
                     root.rmdir()
@@ -104,8 +103,6 @@ def _empty(root: Path) -> None:
     import shutil
 
     for p in root.iterdir():
-        if p.name == LOCK_NAME:
-            continue
         if p.is_dir() and not p.is_symlink():
             shutil.rmtree(p, ignore_errors=True)
         else:
